@@ -1,0 +1,13 @@
+// Tests run from TypeScript sources (ts-jest, transpile only: `npm run build` is the type check),
+// and @coxswain/* imports resolve to the packages' src so no build is needed before a test.
+const common = {
+  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, tsconfig: 'tsconfig.base.json' }] },
+  moduleNameMapper: { '^@coxswain/(store|api|reconcilers|kubelet|proxy|cli|coxswain)$': '<rootDir>/packages/$1/src' },
+  testEnvironment: 'node',
+};
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/packages/*/src/**/*.test.ts'] },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/e2e/src/**/*.test.ts'] },
+  ],
+};

@@ -1,0 +1,88 @@
+// The contract of the object store (implemented by EtcdStore in store.ts). Everything above the
+// store — the API server, reconcilers, kubelets — talks to it through this interface.
+import type { KubeObject, Pod } from './types';
+import type { ResourceName } from './resources';
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface WatchEvent<T extends KubeObject = KubeObject> {
+  type: WatchEventType;
+  /** For DELETED: the object as it was last stored, with resourceVersion set to the deletion revision. */
+  object: T;
+  /** The etcd revision of this change, as a decimal string. */
+  revision: string;
+}
+
+export interface ListOptions {
+  /** Omit for all namespaces (or for cluster-scoped kinds). */
+  namespace?: string;
+  /** A label selector string (`a=b,c!=d,e in (x,y),!f`). */
+  labelSelector?: string;
+  /** Field selector; only `spec.nodeName=X` / `metadata.name=X` style equality is supported. */
+  fieldSelector?: string;
+}
+
+export interface ListResult<T> {
+  items: T[];
+  /** The etcd revision the list was read at; a watch from here misses nothing. */
+  resourceVersion: string;
+}
+
+export interface WatchOptions extends ListOptions {
+  /**
+   * Deliver every change after this revision (exclusive). Omit to start from "now".
+   * A compacted revision makes the watch fail with ExpiredError.
+   */
+  resourceVersion?: string;
+  /** Also deliver a `progress` callback with etcd's current revision (used for heartbeats/bookmarks). */
+  onProgress?: (revision: string) => void;
+}
+
+/** A running watch: async-iterate the events; `close()` ends it; errors (ExpiredError, UnavailableError) end the iteration by throwing. */
+export interface Watch<T extends KubeObject = KubeObject> extends AsyncIterable<WatchEvent<T>> {
+  close(): void;
+}
+
+export interface DeleteOptions {
+  preconditions?: { resourceVersion?: string; uid?: string };
+}
+
+export interface CreateOptions {
+  /** Attach the key to an etcd lease of this many seconds (events expire this way). */
+  ttlSeconds?: number;
+}
+
+export interface ObjectStore {
+  /** Sets uid, creationTimestamp, generation 1, and a name from metadata.generateName if no name. */
+  create<T extends KubeObject>(obj: T, opts?: CreateOptions): Promise<T>;
+  get<T extends KubeObject>(resource: ResourceName, namespace: string | undefined, name: string): Promise<T>;
+  list<T extends KubeObject>(resource: ResourceName, opts?: ListOptions): Promise<ListResult<T>>;
+  /** Spec/metadata update, CAS on obj.metadata.resourceVersion (required); keeps the stored status. */
+  update<T extends KubeObject>(obj: T): Promise<T>;
+  /** Status update, CAS on obj.metadata.resourceVersion (required); keeps the stored spec and metadata. */
+  updateStatus<T extends KubeObject>(obj: T): Promise<T>;
+  /**
+   * Read-modify-write with retry on conflict. `fn` gets a private copy of the current object and
+   * returns the new one (or the same object unchanged to skip the write). Writes spec and status.
+   */
+  guaranteedUpdate<T extends KubeObject>(
+    resource: ResourceName,
+    namespace: string | undefined,
+    name: string,
+    fn: (current: T) => T | Promise<T>,
+  ): Promise<T>;
+  delete<T extends KubeObject>(resource: ResourceName, namespace: string | undefined, name: string, opts?: DeleteOptions): Promise<T>;
+  watch<T extends KubeObject>(resource: ResourceName, opts?: WatchOptions): Watch<T>;
+  /**
+   * Binds a pod to a minion in one etcd transaction: the pod's spec.nodeName (guarded by its
+   * resourceVersion) and the minion's bound-pod key. ConflictError if the pod changed or is bound.
+   */
+  bind(namespace: string, podName: string, minion: string, expectedResourceVersion: string): Promise<void>;
+  /** The pods bound to one minion, read from its bound-pod keys (what a kubelet lists). */
+  listBoundPods(minion: string): Promise<ListResult<Pod>>;
+  /** Watches one minion's bound-pod keys only (what a kubelet watches). */
+  watchBoundPods(minion: string, opts?: Pick<WatchOptions, 'resourceVersion' | 'onProgress'>): Watch<Pod>;
+  /** The current etcd revision. */
+  currentRevision(): Promise<string>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,282 @@
+// The internal object model: Kubernetes-v1-shaped (apiVersion, kind, metadata, spec, status).
+// This is what etcd stores. Wire versions (v1beta1) are conversions of these types in @coxswain/api.
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+}
+
+export interface ObjectMeta {
+  name: string;
+  /** Absent for cluster-scoped kinds (Minion). */
+  namespace?: string;
+  uid?: string;
+  /** The etcd mod revision of the object's key, as a decimal string. */
+  resourceVersion?: string;
+  /** Bumped on every spec change (not on status writes). */
+  generation?: number;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  /** RFC 3339. */
+  creationTimestamp?: string;
+  ownerReferences?: OwnerReference[];
+  /** Prefix for a server-generated name (the replication manager's pods). */
+  generateName?: string;
+}
+
+export interface KubeObject<Spec = unknown, Status = unknown> {
+  apiVersion: string;
+  kind: string;
+  metadata: ObjectMeta;
+  spec?: Spec;
+  status?: Status;
+}
+
+// ---- Pod ------------------------------------------------------------------------------------------
+
+export interface ContainerPort {
+  name?: string;
+  containerPort: number;
+  hostPort?: number;
+  protocol?: 'TCP' | 'UDP';
+}
+
+export interface EnvVar {
+  name: string;
+  value?: string;
+}
+
+export interface ExecAction { command: string[] }
+export interface HTTPGetAction { path?: string; port: number | string; host?: string }
+export interface TCPSocketAction { port: number | string }
+
+export interface Handler {
+  exec?: ExecAction;
+  httpGet?: HTTPGetAction;
+  tcpSocket?: TCPSocketAction;
+}
+
+export interface Probe extends Handler {
+  initialDelaySeconds?: number;
+  timeoutSeconds?: number;
+  periodSeconds?: number;
+  failureThreshold?: number;
+  successThreshold?: number;
+}
+
+export interface Lifecycle {
+  postStart?: Handler;
+  preStop?: Handler;
+}
+
+/** Quantities: cpu in millicores ("250m", "1"), memory in bytes ("64Mi", "1000000"). See quantity.ts. */
+export interface ResourceList {
+  cpu?: string;
+  memory?: string;
+}
+
+export interface ResourceRequirements {
+  limits?: ResourceList;
+  requests?: ResourceList;
+}
+
+export interface Container {
+  name: string;
+  image: string;
+  command?: string[];
+  args?: string[];
+  workingDir?: string;
+  env?: EnvVar[];
+  ports?: ContainerPort[];
+  resources?: ResourceRequirements;
+  livenessProbe?: Probe;
+  readinessProbe?: Probe;
+  lifecycle?: Lifecycle;
+  imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+}
+
+export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
+
+export interface PodSpec {
+  containers: Container[];
+  restartPolicy?: RestartPolicy;
+  /** The minion the pod is bound to; set only by binding. */
+  nodeName?: string;
+  nodeSelector?: Record<string, string>;
+  terminationGracePeriodSeconds?: number;
+}
+
+export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
+
+export interface Condition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason?: string;
+  message?: string;
+  lastTransitionTime?: string;
+  lastHeartbeatTime?: string;
+}
+
+export interface ContainerStateWaiting { reason?: string; message?: string }
+export interface ContainerStateRunning { startedAt?: string }
+export interface ContainerStateTerminated {
+  exitCode: number;
+  signal?: number;
+  reason?: string;
+  message?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  containerID?: string;
+}
+
+export interface ContainerState {
+  waiting?: ContainerStateWaiting;
+  running?: ContainerStateRunning;
+  terminated?: ContainerStateTerminated;
+}
+
+export interface ContainerStatus {
+  name: string;
+  state: ContainerState;
+  lastState?: ContainerState;
+  ready: boolean;
+  restartCount: number;
+  image: string;
+  imageID?: string;
+  containerID?: string;
+}
+
+export interface PodStatus {
+  phase?: PodPhase;
+  conditions?: Condition[];
+  message?: string;
+  reason?: string;
+  hostIP?: string;
+  podIP?: string;
+  startTime?: string;
+  containerStatuses?: ContainerStatus[];
+}
+
+export interface Pod extends KubeObject<PodSpec, PodStatus> {
+  kind: 'Pod';
+  spec: PodSpec;
+}
+
+export interface PodTemplateSpec {
+  metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec: PodSpec;
+}
+
+// ---- ReplicationController -------------------------------------------------------------------------
+
+export interface ReplicationControllerSpec {
+  replicas: number;
+  selector: Record<string, string>;
+  template: PodTemplateSpec;
+}
+
+export interface ReplicationControllerStatus {
+  replicas: number;
+  readyReplicas?: number;
+  observedGeneration?: number;
+}
+
+export interface ReplicationController extends KubeObject<ReplicationControllerSpec, ReplicationControllerStatus> {
+  kind: 'ReplicationController';
+  spec: ReplicationControllerSpec;
+}
+
+// ---- Service ---------------------------------------------------------------------------------------
+
+export interface ServicePort {
+  name?: string;
+  port: number;
+  /** The pods' port: a number, or the name of a container port. */
+  targetPort?: number | string;
+  protocol?: 'TCP' | 'UDP';
+}
+
+export interface ServiceSpec {
+  ports: ServicePort[];
+  selector?: Record<string, string>;
+  sessionAffinity?: 'None' | 'ClientIP';
+}
+
+export interface Service extends KubeObject<ServiceSpec, Record<string, never>> {
+  kind: 'Service';
+  spec: ServiceSpec;
+}
+
+// ---- Minion ----------------------------------------------------------------------------------------
+
+export interface MinionAddress { type: 'InternalIP' | 'Hostname'; address: string }
+
+export interface MinionSpec {
+  /** The minion's pod network, e.g. 172.30.1.0/24. */
+  podCIDR?: string;
+  unschedulable?: boolean;
+}
+
+export interface MinionStatus {
+  addresses?: MinionAddress[];
+  capacity?: ResourceList & { pods?: string };
+  conditions?: Condition[];
+  /** Where the minion's kubelet serves logs, e.g. http://127.0.1.1:10250. */
+  kubeletEndpoint?: string;
+  /** Where the minion's proxy serves services (the pod network's gateway). */
+  serviceAddress?: string;
+}
+
+export interface Minion extends KubeObject<MinionSpec, MinionStatus> {
+  kind: 'Minion';
+}
+
+// ---- Endpoints -------------------------------------------------------------------------------------
+
+export interface EndpointAddress {
+  ip: string;
+  nodeName?: string;
+  targetRef?: { kind: string; name: string; namespace?: string; uid?: string };
+}
+
+export interface EndpointPort { name?: string; port: number; protocol?: 'TCP' | 'UDP' }
+
+export interface EndpointSubset {
+  addresses?: EndpointAddress[];
+  notReadyAddresses?: EndpointAddress[];
+  ports?: EndpointPort[];
+}
+
+export interface Endpoints extends KubeObject<never, never> {
+  kind: 'Endpoints';
+  subsets: EndpointSubset[];
+}
+
+// ---- Event -----------------------------------------------------------------------------------------
+
+export interface ObjectReference {
+  kind: string;
+  name: string;
+  namespace?: string;
+  uid?: string;
+  /** The revision of the change that caused the event. */
+  resourceVersion?: string;
+  fieldPath?: string;
+}
+
+export interface Event extends KubeObject<never, never> {
+  kind: 'Event';
+  involvedObject: ObjectReference;
+  reason: string;
+  message: string;
+  type: 'Normal' | 'Warning';
+  source?: { component: string; host?: string };
+  count: number;
+  firstTimestamp: string;
+  lastTimestamp: string;
+}
+
+export type AnyObject = Pod | ReplicationController | Service | Minion | Endpoints | Event;

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Prepares this machine for Coxswain: etcd, a Docker engine, and the host binaries that the local
+# image recipes copy (busybox, redis). Idempotent: installs only what is missing, starts dockerd
+# only when no engine answers. Needs root for the installs; without root it only says what is missing.
+set -euo pipefail
+
+need_pkgs=()
+command -v etcd >/dev/null 2>&1 || need_pkgs+=(etcd-server)
+command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
+[ -x /bin/busybox ] || [ -x /usr/bin/busybox ] || need_pkgs+=(busybox-static)
+command -v redis-server >/dev/null 2>&1 || need_pkgs+=(redis-server)
+
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "coxswain: missing packages: ${need_pkgs[*]}" >&2
+    echo "coxswain: install them with: sudo apt-get install -y ${need_pkgs[*]}" >&2
+    exit 1
+  fi
+  echo "coxswain: installing ${need_pkgs[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+fi
+
+# The Debian etcd-server package may start its own etcd on the default ports; Coxswain starts its own.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet etcd 2>/dev/null; then
+  systemctl stop etcd || true
+fi
+
+if ! docker info >/dev/null 2>&1; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "coxswain: no Docker engine answers; start one with: sudo dockerd &" >&2
+    exit 1
+  fi
+  echo "coxswain: starting dockerd"
+  nohup dockerd >/var/log/coxswain-dockerd.log 2>&1 &
+  for _ in $(seq 1 60); do
+    docker info >/dev/null 2>&1 && break
+    sleep 1
+  done
+  docker info >/dev/null 2>&1 || { echo "coxswain: dockerd did not come up; see /var/log/coxswain-dockerd.log" >&2; exit 1; }
+fi
+echo "coxswain: etcd $(etcd --version | head -1 | awk '{print $3}'), docker engine $(docker version --format '{{.Server.Version}}')"
