@@ -1,0 +1,18 @@
+// A wire version: how objects of one API version are validated, decoded into internal objects and
+// encoded back. The server is the same for every version; adding a version is adding a Codec.
+import type { FieldCause, KubeObject, ResourceName } from '@coxswain/store';
+
+export interface Codec {
+  /** The path segment: /api/<version>/... */
+  readonly version: string;
+  /** Validates a request body against this version's schema for the resource; [] when valid. Paths are in this version's terms. */
+  validate(resource: ResourceName, body: unknown): FieldCause[];
+  /** Converts a (validated) wire object into the internal form. */
+  decode(resource: ResourceName, body: unknown): KubeObject;
+  /** Converts an internal object into this version's wire form. */
+  encode(obj: KubeObject): unknown;
+  /** Maps a field path of the internal form (from store validation) to this version's terms. */
+  fieldPath(resource: ResourceName, internalPath: string): string;
+  /** The name of a wire object (`id` in v1beta1, `metadata.name` in v1), to check it against the URL. */
+  nameOf(body: unknown): string | undefined;
+}
