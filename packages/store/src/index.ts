@@ -5,3 +5,5 @@ export * from './store-api';
 export * from './logger';
 export * from './backoff';
 export { validateInternal } from './validation';
+export { createEtcdClient, etcdClientOptions, type EtcdClientOptions } from './etcd-client';
+export { startEtcd, type EtcdHarness, type EtcdHarnessOptions } from './testing/etcd-harness';
