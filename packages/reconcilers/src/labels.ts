@@ -1,0 +1,20 @@
+// Equality-based selectors (the shape RCs, services and nodeSelector use: a map of key -> value).
+// An empty or absent selector selects nothing for RCs and services (never "everything").
+
+export type Selector = Record<string, string>;
+
+/** True when every key of the selector has the same value in the labels. */
+export function selectorMatches(selector: Selector | undefined, labels: Record<string, string> | undefined): boolean {
+  if (!selector) return false;
+  const keys = Object.keys(selector);
+  if (keys.length === 0) return false;
+  for (const k of keys) if (labels?.[k] !== selector[k]) return false;
+  return true;
+}
+
+/** nodeSelector semantics: an absent or empty selector matches every minion. */
+export function nodeSelectorMatches(selector: Selector | undefined, labels: Record<string, string> | undefined): boolean {
+  if (!selector) return true;
+  for (const k of Object.keys(selector)) if (labels?.[k] !== selector[k]) return false;
+  return true;
+}

@@ -1,0 +1,47 @@
+// What a pod asks of a minion: cpu, memory and host ports. Per container `resources.requests`, falling
+// back to `limits` (the seed only had limits: `cpu`, `memory` on the container).
+import type { Pod } from '@coxswain/store';
+import { memoryBytes, milliCpu } from './quantity';
+
+export interface PodResources {
+  milliCpu: number;
+  memory: number;
+  /** "6380" for TCP, "53/UDP" otherwise: the form failure messages use too. */
+  hostPorts: string[];
+}
+
+export function hostPortKey(port: number, protocol: string | undefined): string {
+  return !protocol || protocol === 'TCP' ? String(port) : `${port}/${protocol}`;
+}
+
+export function podResources(pod: Pod): PodResources {
+  let cpu = 0;
+  let memory = 0;
+  const hostPorts: string[] = [];
+  for (const c of pod.spec.containers ?? []) {
+    const r = c.resources;
+    cpu += milliCpu(r?.requests?.cpu ?? r?.limits?.cpu);
+    memory += memoryBytes(r?.requests?.memory ?? r?.limits?.memory);
+    for (const p of c.ports ?? []) if (p.hostPort) hostPorts.push(hostPortKey(p.hostPort, p.protocol));
+  }
+  return { milliCpu: cpu, memory, hostPorts };
+}
+
+/** A pod that has finished no longer holds resources on its minion. */
+export function isTerminal(pod: Pod): boolean {
+  return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+}
+
+export function objectKey(obj: { metadata: { namespace?: string; name: string } }): string {
+  return obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : obj.metadata.name;
+}
+
+export function splitKey(key: string): { namespace: string | undefined; name: string } {
+  const i = key.indexOf('/');
+  return i < 0 ? { namespace: undefined, name: key } : { namespace: key.slice(0, i), name: key.slice(i + 1) };
+}
+
+/** The uid of the controller that owns the object (ownerReference with controller=true), if any. */
+export function controllerUid(obj: { metadata: { ownerReferences?: { uid: string; controller?: boolean }[] } }): string | undefined {
+  return obj.metadata.ownerReferences?.find((r) => r.controller)?.uid;
+}

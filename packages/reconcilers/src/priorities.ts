@@ -1,0 +1,71 @@
+// Scheduling priorities: among the minions that fit, which is best? Scores are 0..10 per priority and
+// summed. "spread" = least requested + spreading the pods of one controller/service across minions;
+// "binpack" = most requested first (fewer, fuller minions), still preferring spreading as a tie-break.
+import type { MinionInfo } from './scheduling-cache';
+import { minionCapacity } from './predicates';
+import type { PodResources } from './pod-resources';
+
+export type PackingPolicy = 'spread' | 'binpack';
+
+// A pod asking for nothing still takes room; without a default every such pod scores the same
+// everywhere and least-requested could not spread them (the Kubernetes scheduler does the same).
+const DEFAULT_MILLI_CPU = 100;
+const DEFAULT_MEMORY = 200 * 1024 * 1024;
+
+export interface SpreadKeys {
+  controller?: string;
+  services: string[];
+}
+
+function fraction(requested: number, capacity: number | undefined): number | undefined {
+  if (capacity === undefined || capacity <= 0) return undefined;
+  return Math.min(1, requested / capacity);
+}
+
+/** 0..10: how full the minion would be with the pod (10 = full). */
+function usedScore(pod: PodResources, info: MinionInfo): number {
+  const cap = minionCapacity(info.minion);
+  const cpu = fraction(info.milliCpu + (pod.milliCpu || DEFAULT_MILLI_CPU), cap.milliCpu);
+  const mem = fraction(info.memory + (pod.memory || DEFAULT_MEMORY), cap.memory);
+  const known = [cpu, mem].filter((f): f is number => f !== undefined);
+  if (known.length === 0) {
+    // Without capacities, fall back to the pod count so that "least/most requested" still mean something.
+    const n = info.podCount + 1;
+    return cap.pods ? 10 * Math.min(1, n / cap.pods) : (10 * n) / (n + 10);
+  }
+  return (10 * known.reduce((a, b) => a + b, 0)) / known.length;
+}
+
+function peers(info: MinionInfo, keys: SpreadKeys): number {
+  let n = keys.controller ? info.controllers.get(keys.controller) ?? 0 : 0;
+  for (const s of keys.services) n += info.services.get(s) ?? 0;
+  return n;
+}
+
+/** Scores for each fitting minion, same order as `fits`. */
+export function scoreMinions(pod: PodResources, keys: SpreadKeys, fits: MinionInfo[], policy: PackingPolicy): number[] {
+  const counts = fits.map((m) => peers(m, keys));
+  const max = Math.max(0, ...counts);
+  // Plain podCount spreading when no peers exist anywhere keeps unrelated pods from piling up too.
+  return fits.map((m, i) => {
+    const spread = max === 0 ? 10 : (10 * (max - counts[i])) / max;
+    const used = usedScore(pod, m);
+    return policy === 'binpack' ? used + spread / 100 : 10 - used + spread;
+  });
+}
+
+/** The index of the best score; ties broken with `random` (a function returning [0,1)). */
+export function pickBest(scores: number[], random: () => number): number {
+  let best = -Infinity;
+  const top: number[] = [];
+  for (let i = 0; i < scores.length; i++) {
+    // Scores are sums of fractions: treat values within a hair as ties.
+    if (scores[i] > best + 1e-9) {
+      best = scores[i];
+      top.length = 0;
+      top.push(i);
+    } else if (Math.abs(scores[i] - best) <= 1e-9) top.push(i);
+  }
+  if (top.length === 0) return -1;
+  return top[Math.min(top.length - 1, Math.floor(random() * top.length))];
+}

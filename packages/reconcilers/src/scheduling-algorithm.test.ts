@@ -1,0 +1,155 @@
+import { schedulePod } from './scheduling-algorithm';
+import { SchedulingCache } from './scheduling-cache';
+import { minion, pod, service } from './testing/fixtures';
+
+function cacheWith(...names: Parameters<typeof minion>[]): SchedulingCache {
+  const c = new SchedulingCache();
+  for (const args of names) c.setMinion(minion(...args));
+  return c;
+}
+
+const first = () => 0;
+
+describe('schedulePod', () => {
+  it('never puts two pods asking for the same host port on one minion', () => {
+    const cache = cacheWith(['m1'], ['m2'], ['m3']);
+    const placed: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const p = pod(`slave-${i}`, { hostPort: 6380 });
+      const r = schedulePod(p, cache, { random: first });
+      if (!r.minion) throw new Error('expected a fit');
+      cache.assume(p, r.minion);
+      placed.push(r.minion);
+    }
+    expect(new Set(placed).size).toBe(3);
+    const r = schedulePod(pod('slave-3', { hostPort: 6380 }), cache);
+    expect(r).toEqual({ message: '0/3 minions fit: 3 host port 6380 in use' });
+  });
+
+  it('counts each reason over the minions, most common first', () => {
+    const cache = cacheWith(['m1', { ready: false }], ['m2', { cpu: '500m' }], ['m3', { cpu: '500m' }], ['m4', { labels: { disk: 'hdd' } }]);
+    const r = schedulePod(pod('p', { cpu: '1', nodeSelector: { disk: 'ssd' } }), cache);
+    expect(r.minion).toBeUndefined();
+    expect((r as { message: string }).message).toBe(
+      "0/4 minions fit: 4 minion labels don't match nodeSelector, 2 insufficient cpu, 1 minion not ready",
+    );
+  });
+
+  it('skips minions that are not Ready or unschedulable', () => {
+    const cache = cacheWith(['a', { ready: 'Unknown' }], ['b', { unschedulable: true }], ['c']);
+    for (let i = 0; i < 5; i++) expect(schedulePod(pod(`p${i}`), cache, { random: Math.random })).toEqual({ minion: 'c' });
+  });
+
+  it('accounts cpu and memory of bound pods against capacity (requests, else limits)', () => {
+    const cache = cacheWith(['a', { cpu: '1', memory: '1Gi' }], ['b', { cpu: '1', memory: '1Gi' }]);
+    cache.updatePod(pod('big-a', { nodeName: 'a', cpu: '800m', memory: '100Mi' }));
+    cache.updatePod(pod('big-b', { nodeName: 'b', cpu: '100m', memory: '1000Mi', limitsOnly: true }));
+    expect(schedulePod(pod('p', { cpu: '300m', memory: '100Mi' }), cache)).toEqual({
+      message: '0/2 minions fit: 1 insufficient cpu, 1 insufficient memory',
+    });
+    // Freeing room (the pod finished) makes it fit.
+    cache.updatePod({ ...pod('big-a', { nodeName: 'a', cpu: '800m', memory: '100Mi' }), status: { phase: 'Succeeded' } });
+    expect(schedulePod(pod('p', { cpu: '300m', memory: '100Mi' }), cache)).toEqual({ minion: 'a' });
+  });
+
+  it('honours nodeSelector', () => {
+    const cache = cacheWith(['a', { labels: { disk: 'hdd' } }], ['b', { labels: { disk: 'ssd' } }]);
+    for (let i = 0; i < 5; i++) expect(schedulePod(pod(`p${i}`, { nodeSelector: { disk: 'ssd' } }), cache, { random: Math.random })).toEqual({ minion: 'b' });
+  });
+
+  it('prefers the least requested minion', () => {
+    const cache = cacheWith(['a', { cpu: '4', memory: '4Gi' }], ['b', { cpu: '4', memory: '4Gi' }]);
+    cache.updatePod(pod('x', { nodeName: 'a', cpu: '2', memory: '1Gi' }));
+    expect(schedulePod(pod('p', { cpu: '100m', memory: '10Mi' }), cache, { random: first })).toEqual({ minion: 'b' });
+  });
+
+  it('with binpack prefers the most requested minion that still fits', () => {
+    const cache = cacheWith(['a', { cpu: '4', memory: '4Gi' }], ['b', { cpu: '4', memory: '4Gi' }]);
+    cache.updatePod(pod('x', { nodeName: 'a', cpu: '2', memory: '1Gi' }));
+    expect(schedulePod(pod('p', { cpu: '100m', memory: '10Mi' }), cache, { policy: 'binpack', random: first })).toEqual({ minion: 'a' });
+    expect(schedulePod(pod('q', { cpu: '3', memory: '10Mi' }), cache, { policy: 'binpack', random: first })).toEqual({ minion: 'b' });
+  });
+
+  it('binpack without capacities fills the fuller minion', () => {
+    const cache = cacheWith(['a'], ['b'], ['c']);
+    cache.updatePod(pod('x', { nodeName: 'b' }));
+    for (let i = 0; i < 4; i++) {
+      const p = pod(`p${i}`);
+      const r = schedulePod(p, cache, { policy: 'binpack', random: first });
+      expect(r).toEqual({ minion: 'b' });
+      cache.assume(p, 'b');
+    }
+  });
+
+  it('spreads the pods of one controller across minions even when other pods are uneven', () => {
+    const cache = cacheWith(['a', { cpu: '10', memory: '10Gi' }], ['b', { cpu: '10', memory: '10Gi' }], ['c', { cpu: '10', memory: '10Gi' }]);
+    const owner = { name: 'web', uid: 'rc-web' };
+    const placed = new Map<string, number>();
+    for (let i = 0; i < 6; i++) {
+      const p = pod(`web-${i}`, { owner, cpu: '10m', memory: '1Mi' });
+      const r = schedulePod(p, cache, { random: Math.random });
+      cache.assume(p, r.minion!);
+      placed.set(r.minion!, (placed.get(r.minion!) ?? 0) + 1);
+    }
+    expect([...placed.values()]).toEqual([2, 2, 2]);
+  });
+
+  it('spreads the pods of one service', () => {
+    const cache = cacheWith(['a'], ['b']);
+    cache.setService(service('front', { app: 'front' }));
+    cache.updatePod(pod('old', { nodeName: 'a', labels: { app: 'front' } }));
+    cache.updatePod(pod('other', { nodeName: 'b' }));
+    cache.updatePod(pod('other2', { nodeName: 'b' }));
+    expect(schedulePod(pod('new', { labels: { app: 'front' } }), cache, { random: first })).toEqual({ minion: 'b' });
+  });
+
+  it('breaks ties with the injected random', () => {
+    const cache = cacheWith(['a'], ['b'], ['c']);
+    expect(schedulePod(pod('p'), cache, { random: () => 0 })).toEqual({ minion: 'a' });
+    expect(schedulePod(pod('p'), cache, { random: () => 0.5 })).toEqual({ minion: 'b' });
+    expect(schedulePod(pod('p'), cache, { random: () => 0.99 })).toEqual({ minion: 'c' });
+  });
+
+  it('says so when there are no minions', () => {
+    expect(schedulePod(pod('p'), new SchedulingCache())).toEqual({ message: '0/0 minions fit: no minions registered' });
+  });
+});
+
+describe('SchedulingCache', () => {
+  it('forgets a failed assumption but keeps a confirmed binding', () => {
+    const cache = cacheWith(['a'], ['b']);
+    const p = pod('p', { hostPort: 80 });
+    cache.assume(p, 'a');
+    expect(cache.getMinion('a')!.hostPorts.has('80')).toBe(true);
+    cache.forget(p);
+    expect(cache.getMinion('a')!.hostPorts.has('80')).toBe(false);
+    // Another scheduler bound it to b: the informer's copy places it there.
+    cache.assume(p, 'a');
+    cache.updatePod(pod('p', { hostPort: 80, nodeName: 'b' }));
+    cache.forget(p);
+    expect(cache.getMinion('a')!.hostPorts.size).toBe(0);
+    expect(cache.getMinion('b')!.hostPorts.get('80')).toBe(1);
+    cache.removePod('default/p');
+    expect(cache.getMinion('b')!.podCount).toBe(0);
+  });
+
+  it('an informer copy without nodeName does not undo an assumption', () => {
+    const cache = cacheWith(['a']);
+    const p = pod('p', { hostPort: 80 });
+    cache.assume(p, 'a');
+    cache.updatePod(p);
+    expect(cache.getMinion('a')!.podCount).toBe(1);
+  });
+
+  it('recounts services when they change', () => {
+    const cache = cacheWith(['a']);
+    cache.updatePod(pod('p', { nodeName: 'a', labels: { app: 'x' } }));
+    cache.setService(service('s', { app: 'x' }));
+    expect(cache.getMinion('a')!.services.get('default/s')).toBe(1);
+    cache.setService(service('s', { app: 'y' }));
+    expect(cache.getMinion('a')!.services.get('default/s')).toBeUndefined();
+    cache.setService(service('s', { app: 'x' }));
+    cache.removeService('default/s');
+    expect(cache.getMinion('a')!.services.size).toBe(0);
+  });
+});

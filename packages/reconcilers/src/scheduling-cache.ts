@@ -1,0 +1,215 @@
+// Per-minion accounting for the scheduler, kept up to date incrementally from the informers' events
+// (no scan of all pods per scheduling decision): what each minion's bound pods request, which host
+// ports they hold, and how many pods of each controller and service sit on it.
+//
+// A pod is "assumed" on a minion the moment the scheduler decides, before its bind is written, so that
+// the next decision (possibly on another worker) already sees it; a failed bind forgets the assumption,
+// and the informer's copy of the bound pod later confirms it.
+import type { Minion, Pod, Service } from '@coxswain/store';
+import { selectorMatches } from './labels';
+import { controllerUid, isTerminal, objectKey, podResources, PodResources } from './pod-resources';
+
+export interface MinionInfo {
+  readonly name: string;
+  minion?: Minion;
+  milliCpu: number;
+  memory: number;
+  podCount: number;
+  /** host port key -> number of pods holding it (more than one only if something bound around us). */
+  readonly hostPorts: Map<string, number>;
+  /** controller uid -> pods of that controller on this minion. */
+  readonly controllers: Map<string, number>;
+  /** service key -> pods of that service on this minion. */
+  readonly services: Map<string, number>;
+}
+
+interface Placement {
+  minion: string;
+  namespace: string;
+  labels: Record<string, string>;
+  resources: PodResources;
+  controller?: string;
+  services: string[];
+  assumed: boolean;
+}
+
+interface ServiceEntry {
+  namespace: string;
+  selector: Record<string, string>;
+}
+
+export class SchedulingCache {
+  private readonly minions = new Map<string, MinionInfo>();
+  private readonly placements = new Map<string, Placement>();
+  private readonly serviceSelectors = new Map<string, ServiceEntry>();
+  /** Bumped on every change that could make an unschedulable pod fit. */
+  private generation = 0;
+
+  // ---- minions -------------------------------------------------------------------------------------
+
+  setMinion(minion: Minion): void {
+    this.info(minion.metadata.name).minion = minion;
+    this.generation++;
+  }
+
+  removeMinion(name: string): void {
+    const info = this.minions.get(name);
+    if (!info) return;
+    info.minion = undefined;
+    if (info.podCount === 0) this.minions.delete(name);
+    this.generation++;
+  }
+
+  /** Minions known from the minion informer (not those only mentioned by bound pods). */
+  listMinions(): MinionInfo[] {
+    const out: MinionInfo[] = [];
+    for (const info of this.minions.values()) if (info.minion) out.push(info);
+    return out;
+  }
+
+  getMinion(name: string): MinionInfo | undefined {
+    return this.minions.get(name);
+  }
+
+  // ---- pods ----------------------------------------------------------------------------------------
+
+  /** An informer add or update of a pod. Unbound pods are ignored (and do not cancel an assumption). */
+  updatePod(pod: Pod): void {
+    const key = objectKey(pod);
+    const minion = pod.spec.nodeName;
+    const existing = this.placements.get(key);
+    if (!minion) return;
+    if (isTerminal(pod)) {
+      if (existing) this.unplace(key, existing);
+      return;
+    }
+    if (existing) {
+      // Same place, same asks: the common case of a status update; nothing to recount.
+      if (existing.minion === minion && !existing.assumed && existing.controller === controllerUid(pod) && sameSelector(existing.labels, pod.metadata.labels ?? {})) return;
+      this.unplace(key, existing);
+    }
+    this.place(key, pod, minion, false);
+  }
+
+  removePod(key: string): void {
+    const existing = this.placements.get(key);
+    if (existing) this.unplace(key, existing);
+  }
+
+  /** Counts the pod on the minion before its binding is confirmed by the informer. */
+  assume(pod: Pod, minion: string): void {
+    const key = objectKey(pod);
+    const existing = this.placements.get(key);
+    if (existing) this.unplace(key, existing);
+    this.place(key, pod, minion, true);
+  }
+
+  /** The bind failed: undo assume() unless the informer has confirmed a binding meanwhile. */
+  forget(pod: Pod): void {
+    const key = objectKey(pod);
+    const existing = this.placements.get(key);
+    if (existing?.assumed) this.unplace(key, existing);
+  }
+
+  isPlaced(key: string): boolean {
+    return this.placements.has(key);
+  }
+
+  // ---- services ------------------------------------------------------------------------------------
+
+  setService(svc: Service): void {
+    const key = objectKey(svc);
+    const selector = svc.spec.selector ?? {};
+    const namespace = svc.metadata.namespace ?? '';
+    const old = this.serviceSelectors.get(key);
+    if (old && sameSelector(old.selector, selector)) return;
+    this.removeService(key);
+    this.serviceSelectors.set(key, { namespace, selector });
+    // Services change rarely: recounting the bound pods once per change is fine.
+    for (const p of this.placements.values()) {
+      if (p.namespace === namespace && selectorMatches(selector, p.labels)) {
+        p.services.push(key);
+        bump(this.info(p.minion).services, key, 1);
+      }
+    }
+  }
+
+  removeService(key: string): void {
+    if (!this.serviceSelectors.delete(key)) return;
+    for (const p of this.placements.values()) {
+      const i = p.services.indexOf(key);
+      if (i >= 0) {
+        p.services.splice(i, 1);
+        bump(this.info(p.minion).services, key, -1);
+      }
+    }
+  }
+
+  /** The services whose selector picks this pod. */
+  servicesFor(pod: Pod): string[] {
+    const out: string[] = [];
+    const ns = pod.metadata.namespace ?? '';
+    for (const [key, s] of this.serviceSelectors) if (s.namespace === ns && selectorMatches(s.selector, pod.metadata.labels)) out.push(key);
+    return out;
+  }
+
+  /** Changes whenever capacity may have been freed or minions changed (for retrying unschedulable pods). */
+  changeGeneration(): number {
+    return this.generation;
+  }
+
+  // ---- internals -----------------------------------------------------------------------------------
+
+  private info(name: string): MinionInfo {
+    let info = this.minions.get(name);
+    if (!info) {
+      info = { name, milliCpu: 0, memory: 0, podCount: 0, hostPorts: new Map(), controllers: new Map(), services: new Map() };
+      this.minions.set(name, info);
+    }
+    return info;
+  }
+
+  private place(key: string, pod: Pod, minion: string, assumed: boolean): void {
+    const p: Placement = {
+      minion,
+      namespace: pod.metadata.namespace ?? '',
+      labels: pod.metadata.labels ?? {},
+      resources: podResources(pod),
+      controller: controllerUid(pod),
+      services: this.servicesFor(pod),
+      assumed,
+    };
+    this.placements.set(key, p);
+    const info = this.info(minion);
+    info.milliCpu += p.resources.milliCpu;
+    info.memory += p.resources.memory;
+    info.podCount++;
+    for (const port of p.resources.hostPorts) bump(info.hostPorts, port, 1);
+    if (p.controller) bump(info.controllers, p.controller, 1);
+    for (const s of p.services) bump(info.services, s, 1);
+  }
+
+  private unplace(key: string, p: Placement): void {
+    this.placements.delete(key);
+    const info = this.info(p.minion);
+    info.milliCpu -= p.resources.milliCpu;
+    info.memory -= p.resources.memory;
+    info.podCount--;
+    for (const port of p.resources.hostPorts) bump(info.hostPorts, port, -1);
+    if (p.controller) bump(info.controllers, p.controller, -1);
+    for (const s of p.services) bump(info.services, s, -1);
+    if (info.podCount === 0 && !info.minion) this.minions.delete(p.minion);
+    this.generation++;
+  }
+}
+
+function bump(m: Map<string, number>, key: string, by: number): void {
+  const n = (m.get(key) ?? 0) + by;
+  if (n <= 0) m.delete(key);
+  else m.set(key, n);
+}
+
+function sameSelector(a: Record<string, string>, b: Record<string, string>): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
+}
