@@ -7,3 +7,7 @@ export * from './backoff';
 export { validateInternal } from './validation';
 export { createEtcdClient, etcdClientOptions, type EtcdClientOptions } from './etcd-client';
 export { startEtcd, type EtcdHarness, type EtcdHarnessOptions } from './testing/etcd-harness';
+export * from './keys';
+export { encodeObject, decodeObject } from './codec';
+export * from './selector';
+export * from './quantity';
