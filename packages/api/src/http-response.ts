@@ -1,0 +1,62 @@
+// Writing responses: JSON bodies, Status errors, and big lists streamed in chunks with backpressure.
+import type { ServerResponse } from 'node:http';
+import type { Status } from './status';
+
+export function sendJson(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(code, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}
+
+export function sendStatus(res: ServerResponse, status: Status, headers: Record<string, string> = {}): void {
+  if (res.headersSent) {
+    // A stream already started: there is no way to say more than "this ended badly".
+    res.destroy();
+    return;
+  }
+  sendJson(res, status.code, status, headers);
+}
+
+/** Resolves once the response can take more data (or has closed). */
+export function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+const FLUSH_BYTES = 64 * 1024;
+
+/**
+ * Streams `{...envelope, items: [...]}` without building the whole document in memory: items are
+ * encoded one at a time and written in ~64 KiB chunks, waiting for the socket to drain.
+ */
+export async function streamList(
+  res: ServerResponse,
+  envelope: Record<string, unknown>,
+  items: readonly unknown[],
+  encode: (item: unknown) => unknown,
+): Promise<void> {
+  res.writeHead(200, { 'Content-Type': 'application/json' });
+  const head = JSON.stringify(envelope);
+  let buf = `${head.slice(0, -1)}${head.length > 2 ? ',' : ''}"items":[`;
+  for (let i = 0; i < items.length; i++) {
+    buf += (i ? ',' : '') + JSON.stringify(encode(items[i]));
+    if (buf.length >= FLUSH_BYTES) {
+      const ok = res.write(buf);
+      buf = '';
+      if (!ok) await drained(res);
+      if (res.destroyed) return;
+    }
+  }
+  res.end(buf + ']}');
+}

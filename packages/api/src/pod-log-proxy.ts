@@ -1,0 +1,75 @@
+// GET /api/<v>/pods/<name>/log: finds the pod's minion, asks that minion's kubelet for the
+// container's log (`<kubeletEndpoint>/containerLogs/<ns>/<pod>/<container>`) and streams it through,
+// following it for as long as the client stays (follow=true).
+import http from 'node:http';
+import https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Minion, ObjectStore, Pod } from '@coxswain/store';
+import { badRequest, HttpError } from './status';
+
+export async function proxyPodLog(
+  store: ObjectStore,
+  req: IncomingMessage,
+  res: ServerResponse,
+  namespace: string,
+  podName: string,
+  query: URLSearchParams,
+): Promise<void> {
+  const pod = await store.get<Pod>('pods', namespace, podName);
+  const containers = pod.spec?.containers ?? [];
+  let container = query.get('container') ?? undefined;
+  if (!container) {
+    if (containers.length !== 1) {
+      throw badRequest(`a container name must be given for pod "${podName}": one of [${containers.map((c) => c.name).join(', ')}]`, {
+        causes: [{ field: 'container', message: 'required when the pod has more than one container' }],
+      });
+    }
+    container = containers[0].name;
+  } else if (!containers.some((c) => c.name === container)) {
+    throw badRequest(`container "${container}" is not in pod "${podName}": one of [${containers.map((c) => c.name).join(', ')}]`, {
+      causes: [{ field: 'container', message: 'no such container in the pod' }],
+    });
+  }
+  const tail = query.get('tail');
+  if (tail !== null && !/^\d+$/.test(tail)) throw badRequest(`invalid tail "${tail}": expected a number of lines`, { causes: [{ field: 'tail', message: 'must be a non-negative integer' }] });
+  const follow = query.get('follow');
+  if (follow !== null && follow !== 'true' && follow !== 'false') throw badRequest(`invalid follow "${follow}": expected true or false`, { causes: [{ field: 'follow', message: 'must be true or false' }] });
+
+  const nodeName = pod.spec?.nodeName;
+  if (!nodeName) throw badRequest(`pod "${podName}" is not bound to a minion yet; it has no logs`);
+  const minion = await store.get<Minion>('minions', undefined, nodeName);
+  const endpoint = minion.status?.kubeletEndpoint;
+  if (!endpoint) throw new HttpError(503, 'ServiceUnavailable', `minion "${nodeName}" has not reported a kubelet endpoint`);
+
+  const target = new URL(`/containerLogs/${encodeURIComponent(namespace)}/${encodeURIComponent(podName)}/${encodeURIComponent(container)}`, endpoint);
+  if (follow) target.searchParams.set('follow', follow);
+  if (tail) target.searchParams.set('tail', tail);
+  const client = target.protocol === 'https:' ? https : http;
+
+  await new Promise<void>((resolve, reject) => {
+    const upstream = client.get(target, (up) => {
+      res.writeHead(up.statusCode ?? 502, { 'Content-Type': up.headers['content-type'] ?? 'text/plain; charset=utf-8', 'Cache-Control': 'no-cache' });
+      res.flushHeaders();
+      up.pipe(res);
+      up.on('end', resolve);
+      up.on('error', () => {
+        res.destroy();
+        resolve();
+      });
+    });
+    upstream.setTimeout(10_000, () => {
+      // Only the connect/first byte is bounded: a followed log may legitimately be quiet.
+      if (!res.headersSent) upstream.destroy(new Error('timed out'));
+    });
+    upstream.on('error', (e) => {
+      if (res.headersSent) {
+        res.destroy();
+        resolve();
+      } else reject(new HttpError(503, 'ServiceUnavailable', `cannot reach the kubelet of minion "${nodeName}" at ${endpoint}: ${e.message}`));
+    });
+    res.on('close', () => {
+      upstream.destroy();
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,92 @@
+// What a REST request is about: the wire version (its codec), the resource, the namespace, and
+// the selectors, all checked before any handler runs.
+import { DEFAULT_NAMESPACE, RESOURCES, parseFieldSelector, parseSelector } from '@coxswain/store';
+import type { ListOptions, ResourceInfo } from '@coxswain/store';
+import type { Codec } from './codecs/codec';
+import type { Params } from './router';
+import { badRequest, notFound } from './status';
+
+export interface RequestScope {
+  codec: Codec;
+  info: ResourceInfo;
+  /** The namespace the request named (path or ?namespace=), if it named one. */
+  explicitNamespace?: string;
+}
+
+const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+export function findResource(name: string): ResourceInfo | undefined {
+  return RESOURCES.find((r) => r.resource === name || r.resource.toLowerCase() === name);
+}
+
+export function resolveScope(codecs: ReadonlyMap<string, Codec>, params: Params, query: URLSearchParams): RequestScope {
+  const version = params.version ?? '';
+  const codec = codecs.get(version);
+  if (!codec) throw notFound(`unknown API version "${version}"; this server speaks ${[...codecs.keys()].join(', ')}`);
+  const resource = params.resource ?? '';
+  const info = findResource(resource);
+  if (!info) throw notFound(`the server could not find the requested resource "${resource}" (known: ${RESOURCES.map((r) => r.resource).join(', ')})`);
+  let explicitNamespace = params.namespace ?? (query.has('namespace') ? query.get('namespace')! : undefined);
+  if (!info.namespaced) explicitNamespace = undefined;
+  if (explicitNamespace !== undefined && explicitNamespace !== '' && (explicitNamespace.length > 63 || !NAMESPACE.test(explicitNamespace))) {
+    throw badRequest(`invalid namespace "${explicitNamespace}": lowercase letters, digits and '-', at most 63 characters`, {
+      causes: [{ field: 'namespace', message: 'invalid namespace', reason: 'FieldValueInvalid' }],
+    });
+  }
+  return { codec, info, explicitNamespace };
+}
+
+/** The namespace one object lives in (an empty ?namespace= is only meaningful for lists). */
+export function objectNamespace(scope: RequestScope): string | undefined {
+  if (!scope.info.namespaced) return undefined;
+  return scope.explicitNamespace || DEFAULT_NAMESPACE;
+}
+
+// The store's parsers decide what a selector means; here a bad one becomes a 400 that names the
+// query parameter as well as the token.
+function checkSelector(param: string, value: string): void {
+  try {
+    if (param === 'labels' || param === 'labelSelector') parseSelector(value);
+    else parseFieldSelector(value);
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    throw badRequest(`${param}: ${message}`, { causes: [{ field: param, message, reason: 'FieldValueInvalid' }] });
+  }
+}
+
+function joinSelectors(a: string | null, b: string | null): string | undefined {
+  const parts = [a, b].filter((s): s is string => s !== null && s.trim() !== '');
+  return parts.length ? parts.join(',') : undefined;
+}
+
+/**
+ * List/watch filters: `labels` (the 2014 name) and `labelSelector` are combined, as are `fields` and
+ * `fieldSelector`. Namespace: absent means "default"; an explicit empty `?namespace=` means all.
+ */
+export function listOptions(scope: RequestScope, query: URLSearchParams): ListOptions {
+  const opts: ListOptions = {};
+  if (scope.info.namespaced) {
+    const ns = scope.explicitNamespace ?? DEFAULT_NAMESPACE;
+    if (ns !== '') opts.namespace = ns;
+  }
+  for (const param of ['labels', 'labelSelector', 'fields', 'fieldSelector']) {
+    const value = query.get(param);
+    if (value !== null) checkSelector(param, value);
+  }
+  const labelSelector = joinSelectors(query.get('labels'), query.get('labelSelector'));
+  const fieldSelector = joinSelectors(query.get('fields'), query.get('fieldSelector'));
+  if (labelSelector) opts.labelSelector = labelSelector;
+  if (fieldSelector) opts.fieldSelector = fieldSelector;
+  return opts;
+}
+
+/** A resourceVersion from a query or body: a decimal etcd revision. */
+export function checkResourceVersion(value: string | null | undefined, field = 'resourceVersion'): string | undefined {
+  if (value === null || value === undefined || value === '') return undefined;
+  if (!/^\d{1,19}$/.test(value)) {
+    throw badRequest(`invalid resourceVersion "${value}": must be a decimal revision`, {
+      causes: [{ field, message: 'must be a decimal revision', reason: 'FieldValueInvalid' }],
+    });
+  }
+  return value;
+}

@@ -1,0 +1,148 @@
+// The REST verbs on one resource: list, get, create, update (conditional or unconditional), status
+// update, delete. Every body goes codec.validate -> codec.decode -> strategy -> store; the store
+// validates again at its boundary and its errors come back through toStatus with the codec's paths.
+import { ConflictError, createLogger } from '@coxswain/store';
+import type { KubeObject, ObjectStore } from '@coxswain/store';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Codec } from './codecs/codec';
+import { sendJson, streamList } from './http-response';
+import { listEnvelope } from './list-envelope';
+import { parseJsonObject, readBody } from './request-body';
+import { checkResourceVersion, listOptions, objectNamespace, RequestScope } from './request-scope';
+import { badRequest, invalid, successStatus } from './status';
+import { strategyFor } from './strategy';
+
+const log = createLogger('apiserver');
+
+export interface RestDeps {
+  store: ObjectStore;
+  maxBodyBytes: number;
+}
+
+/** Reads, validates (in the wire version's terms) and decodes a request body. */
+async function decodeBody(deps: RestDeps, req: IncomingMessage, scope: RequestScope): Promise<{ body: Record<string, unknown>; obj: KubeObject }> {
+  const body = parseJsonObject(await readBody(req, deps.maxBodyBytes));
+  const { codec, info } = scope;
+  if (body.kind !== undefined && body.kind !== info.kind) {
+    throw badRequest(`body kind "${String(body.kind)}" does not match the resource ${info.resource} (kind ${info.kind})`, {
+      kind: info.kind,
+      causes: [{ field: 'kind', message: `must be ${info.kind}`, reason: 'FieldValueInvalid' }],
+    });
+  }
+  if (body.apiVersion !== undefined && body.apiVersion !== codec.version) {
+    throw badRequest(`body apiVersion "${String(body.apiVersion)}" does not match the URL's version ${codec.version}`, {
+      kind: info.kind,
+      causes: [{ field: 'apiVersion', message: `must be ${codec.version}`, reason: 'FieldValueInvalid' }],
+    });
+  }
+  const causes = codec.validate(info.resource, body);
+  if (causes.length > 0) throw invalid(info.kind, safeName(codec, body), causes.map((c) => ({ ...c, reason: 'FieldValueInvalid' })));
+  const obj = codec.decode(info.resource, body);
+  obj.metadata ??= { name: '' };
+  return { body, obj };
+}
+
+function safeName(codec: Codec, body: unknown): string | undefined {
+  try {
+    const n = codec.nameOf(body);
+    return typeof n === 'string' ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The namespace a write goes to: the request's and the body's must agree. */
+function writeNamespace(scope: RequestScope, obj: KubeObject): string {
+  const fromBody = obj.metadata.namespace;
+  const fromRequest = scope.explicitNamespace || undefined;
+  if (scope.info.namespaced && fromBody && fromRequest && fromBody !== fromRequest) {
+    throw badRequest(`the namespace of the object ("${fromBody}") does not match the namespace of the request ("${fromRequest}")`, {
+      causes: [{ field: scope.codec.fieldPath(scope.info.resource, 'metadata.namespace'), message: 'does not match the request', reason: 'FieldValueInvalid' }],
+    });
+  }
+  return fromRequest ?? fromBody ?? objectNamespace(scope) ?? '';
+}
+
+function checkUrlName(scope: RequestScope, obj: KubeObject, urlName: string): void {
+  const bodyName = obj.metadata.name;
+  if (!bodyName) {
+    obj.metadata.name = urlName;
+    return;
+  }
+  if (bodyName !== urlName) {
+    throw badRequest(`the name of the object ("${bodyName}") does not match the name in the URL ("${urlName}")`, {
+      name: urlName,
+      kind: scope.info.kind,
+      causes: [{ field: scope.codec.fieldPath(scope.info.resource, 'metadata.name'), message: 'does not match the URL', reason: 'FieldValueInvalid' }],
+    });
+  }
+}
+
+export async function listObjects(deps: RestDeps, res: ServerResponse, scope: RequestScope, query: URLSearchParams): Promise<void> {
+  const opts = listOptions(scope, query);
+  const result = await deps.store.list(scope.info.resource, opts);
+  const { codec } = scope;
+  await streamList(res, listEnvelope(codec, scope.info.kind, result.resourceVersion), result.items, (item) => codec.encode(item as KubeObject));
+}
+
+export async function getObject(deps: RestDeps, res: ServerResponse, scope: RequestScope, name: string): Promise<void> {
+  const obj = await deps.store.get(scope.info.resource, objectNamespace(scope), name);
+  sendJson(res, 200, scope.codec.encode(obj));
+}
+
+export async function createObject(deps: RestDeps, req: IncomingMessage, res: ServerResponse, scope: RequestScope): Promise<void> {
+  const { obj } = await decodeBody(deps, req, scope);
+  const strategy = strategyFor(scope.info.resource);
+  const namespace = writeNamespace(scope, obj);
+  strategy.prepareForCreate(obj, namespace);
+  const created = await deps.store.create(obj, strategy.createOptions(obj));
+  log.info({ resource: scope.info.resource, namespace: created.metadata.namespace, name: created.metadata.name, rv: created.metadata.resourceVersion }, 'created');
+  sendJson(res, 201, scope.codec.encode(created));
+}
+
+/**
+ * PUT: with a resourceVersion, a compare-and-swap (409 when stale); without one, an unconditional
+ * update that reads the current object and retries on conflict (guaranteedUpdate).
+ * `subresource: 'status'` replaces only the status.
+ */
+export async function updateObject(
+  deps: RestDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  scope: RequestScope,
+  name: string,
+  subresource?: 'status',
+): Promise<void> {
+  const { obj } = await decodeBody(deps, req, scope);
+  const { info, codec } = scope;
+  checkUrlName(scope, obj, name);
+  const namespace = info.namespaced ? writeNamespace(scope, obj) : undefined;
+  const rv = checkResourceVersion(obj.metadata.resourceVersion, codec.fieldPath(info.resource, 'metadata.resourceVersion'));
+  const strategy = strategyFor(info.resource);
+  const prepare = (current: KubeObject): KubeObject => {
+    const next: KubeObject = { ...obj, metadata: { ...obj.metadata } };
+    const prepared = subresource === 'status' ? strategy.prepareForStatusUpdate(next, current) : strategy.prepareForUpdate(next, current);
+    prepared.metadata.resourceVersion = current.metadata.resourceVersion;
+    return prepared;
+  };
+  let updated: KubeObject;
+  if (rv !== undefined) {
+    const current = await deps.store.get(info.resource, namespace, name);
+    if (current.metadata.resourceVersion !== rv) {
+      throw new ConflictError(info.resource, name, `the object has been modified (resourceVersion ${rv} is stale, current is ${current.metadata.resourceVersion}); please apply your changes to the latest version and try again`);
+    }
+    const next = prepare(current);
+    updated = subresource === 'status' ? await deps.store.updateStatus(next) : await deps.store.update(next);
+  } else {
+    updated = await deps.store.guaranteedUpdate(info.resource, namespace, name, (current) => prepare(current));
+  }
+  log.info({ resource: info.resource, namespace, name, rv: updated.metadata.resourceVersion, subresource }, 'updated');
+  sendJson(res, 200, codec.encode(updated));
+}
+
+export async function deleteObject(deps: RestDeps, res: ServerResponse, scope: RequestScope, name: string, query: URLSearchParams): Promise<void> {
+  const rv = checkResourceVersion(query.get('resourceVersion'));
+  const deleted = await deps.store.delete(scope.info.resource, objectNamespace(scope), name, rv ? { preconditions: { resourceVersion: rv } } : undefined);
+  log.info({ resource: scope.info.resource, namespace: deleted.metadata.namespace, name }, 'deleted');
+  sendJson(res, 200, successStatus(scope.codec.version, { name, kind: scope.info.kind }));
+}

@@ -1,0 +1,272 @@
+// The API server: Node http + find-my-way routes + ws for WebSocket watches. One server for every
+// wire version; a version is a Codec. Errors of every origin leave through toStatus.
+import http from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { WebSocketServer } from 'ws';
+import { createLogger, DEFAULT_NAMESPACE } from '@coxswain/store';
+import type { ObjectStore } from '@coxswain/store';
+import type { Codec } from './codecs/codec';
+import { isLoopbackAddress, TokenAuthenticator } from './auth';
+import { bindPod, parseBinding } from './binding';
+import { sendJson, sendStatus } from './http-response';
+import { proxyPodLog } from './pod-log-proxy';
+import { DEFAULT_MAX_BODY_BYTES, parseJsonObject, readBody } from './request-body';
+import { objectNamespace, RequestScope, resolveScope } from './request-scope';
+import { createObject, deleteObject, getObject, listObjects, RestDeps, updateObject } from './rest-handlers';
+import { Params, Router } from './router';
+import { HttpError, notFound, Status, successStatus, toStatus } from './status';
+import { checkWatchQuery, serveHttpWatch, serveWebSocketWatch, WatchDeps } from './watch-transport';
+import type { WatchStream } from './watch-stream';
+
+const log = createLogger('apiserver');
+
+export interface ApiServerOptions {
+  store: ObjectStore;
+  /** The wire versions served, e.g. [v1beta1Codec, v1Codec]. */
+  codecs: readonly Codec[];
+  /** Default 127.0.0.1. Any non-loopback address requires tokens. */
+  address?: string;
+  /** Default 8080; 0 picks a free port (see `url` after listen()). */
+  port?: number;
+  /** Bearer tokens, one per line or `token,user` csv. */
+  tokenFile?: string;
+  /** Default 3 MiB. */
+  maxBodyBytes?: number;
+  /** Interval of WebSocket pings and HTTP-stream bookmarks. Default 10 s. */
+  heartbeatMs?: number;
+  /** How long close() waits for in-flight requests before cutting connections. Default 10 s. */
+  drainTimeoutMs?: number;
+}
+
+export interface ApiServer {
+  /** Starts listening; resolves with the URL. */
+  listen(): Promise<string>;
+  /** Stops accepting, ends every watch, drains in-flight requests. Does not close the store. */
+  close(): Promise<void>;
+  /** `http://address:port` (the real port once listening). */
+  readonly url: string;
+}
+
+const STATUS_VERSION_FALLBACK = 'v1';
+
+export function createApiServer(opts: ApiServerOptions): ApiServer {
+  const address = opts.address ?? '127.0.0.1';
+  let port = opts.port ?? 8080;
+  if (!isLoopbackAddress(address) && !opts.tokenFile) {
+    throw new Error(
+      `refusing to serve the API on non-loopback address ${address} without authentication: pass --token-file ` +
+        '(anyone who can reach this port could otherwise run containers on every minion), or bind 127.0.0.1',
+    );
+  }
+  const auth = opts.tokenFile ? TokenAuthenticator.fromFile(opts.tokenFile) : undefined;
+  const codecs = new Map(opts.codecs.map((c) => [c.version, c]));
+  const defaultVersion = opts.codecs[0]?.version ?? STATUS_VERSION_FALLBACK;
+  const store = opts.store;
+  const rest: RestDeps = { store, maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES };
+  const openWatches = new Set<WatchStream>();
+  const watchDeps: WatchDeps = { store, heartbeatMs: opts.heartbeatMs ?? 10_000, open: openWatches };
+  let shuttingDown = false;
+
+  const scopeOf = (params: Params, query: URLSearchParams): RequestScope => resolveScope(codecs, params, query);
+
+  // ---- routes ------------------------------------------------------------------------------------
+  const router = new Router();
+  router.on('GET', '/healthz', async (_req, res) => {
+    try {
+      const revision = await withTimeout(store.currentRevision(), 3000, 'etcd did not answer within 3 s');
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      res.end(`ok (etcd revision ${revision})\n`);
+    } catch (e) {
+      throw new HttpError(503, 'ServiceUnavailable', `etcd is unavailable: ${(e as Error).message}`);
+    }
+  });
+  router.on('GET', '/api', async (_req, res) => sendJson(res, 200, { kind: 'APIVersions', versions: [...codecs.keys()] }));
+  router.on('GET', '/version', async (_req, res) => sendJson(res, 200, { major: '0', minor: '1', gitVersion: 'v0.1.0-coxswain' }));
+
+  for (const base of ['/api/:version', '/api/:version/namespaces/:namespace']) {
+    router.on('GET', `${base}/:resource`, async (req, res, params, query) => {
+      const scope = scopeOf(params, query);
+      const watch = query.get('watch');
+      if (watch === 'true' || watch === '1') {
+        serveHttpWatch(watchDeps, res, scope, query);
+        return;
+      }
+      await listObjects(rest, res, scope, query);
+    });
+    router.on('POST', `${base}/:resource`, async (req, res, params, query) => {
+      if (params.resource === 'bindings') return bindings(req, res, params, query);
+      await createObject(rest, req, res, scopeOf(params, query));
+    });
+    router.on('GET', `${base}/:resource/:name`, async (_req, res, params, query) => getObject(rest, res, scopeOf(params, query), params.name!));
+    router.on('PUT', `${base}/:resource/:name`, async (req, res, params, query) =>
+      updateObject(rest, req, res, scopeOf(params, query), params.name!),
+    );
+    router.on('DELETE', `${base}/:resource/:name`, async (_req, res, params, query) =>
+      deleteObject(rest, res, scopeOf(params, query), params.name!, query),
+    );
+    router.on(['GET', 'PUT'], `${base}/:resource/:name/:subresource`, async (req, res, params, query) => {
+      const scope = scopeOf(params, query);
+      const sub = params.subresource;
+      if (sub === 'status' && scope.info.hasStatus) {
+        if (req.method !== 'PUT') throw methodNotAllowed(req.method!, 'PUT');
+        return updateObject(rest, req, res, scope, params.name!, 'status');
+      }
+      if (sub === 'log' && scope.info.resource === 'pods') {
+        if (req.method !== 'GET') throw methodNotAllowed(req.method!, 'GET');
+        return proxyPodLog(store, req, res, objectNamespace(scope)!, params.name!, query);
+      }
+      throw notFound(`${scope.info.resource} have no subresource "${sub}"`);
+    });
+    router.on('GET', `${base}/watch/:resource`, async (_req, res, params, query) => {
+      serveHttpWatch(watchDeps, res, scopeOf(params, query), query);
+    });
+  }
+
+  async function bindings(req: IncomingMessage, res: ServerResponse, params: Params, query: URLSearchParams): Promise<void> {
+    const version = params.version ?? '';
+    if (!codecs.has(version)) throw notFound(`unknown API version "${version}"`);
+    const binding = parseBinding(parseJsonObject(await readBody(req, rest.maxBodyBytes)));
+    const namespace = params.namespace ?? (query.get('namespace') || binding.namespace || DEFAULT_NAMESPACE);
+    await bindPod(store, namespace, binding);
+    log.info({ namespace, pod: binding.pod, minion: binding.minion }, 'bound');
+    sendJson(res, 201, successStatus(version, { name: binding.pod, kind: 'Binding' }));
+  }
+
+  // ---- request handling ----------------------------------------------------------------------------
+  function versionOf(url: string | undefined): string {
+    const m = /^\/api\/([^/?]+)/.exec(url ?? '');
+    return m && codecs.has(m[1]) ? m[1] : defaultVersion;
+  }
+
+  function statusFor(err: unknown, url: string | undefined): { status: Status; headers: Record<string, string> } {
+    const version = versionOf(url);
+    let ctx: Parameters<typeof toStatus>[1] = { version };
+    // Name the resource so that store validation paths are mapped into the version's terms.
+    const m = /^\/api\/[^/]+\/(?:namespaces\/[^/]+\/)?(?:watch\/)?([^/?]+)/.exec(url ?? '');
+    if (m) {
+      try {
+        const scope = resolveScope(codecs, { version, resource: m[1] }, new URLSearchParams());
+        ctx = { version, codec: scope.codec, resource: scope.info.resource, kind: scope.info.kind };
+      } catch {
+        /* not a resource URL */
+      }
+    }
+    return { status: toStatus(err, ctx), headers: err instanceof HttpError && err.headers ? err.headers : {} };
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = Date.now();
+    try {
+      if (shuttingDown) res.setHeader('Connection', 'close');
+      // Authenticate before routing, so that a stranger learns nothing about the routes.
+      if (auth && (req.url ?? '/').split('?')[0] !== '/healthz') auth.authenticate(req);
+      const match = router.match(req.method ?? 'GET', req.url ?? '/');
+      await match.handler(req, res, match.params, match.query);
+    } catch (err) {
+      const { status, headers } = statusFor(err, req.url);
+      if (status.code === 413) {
+        // The rest of an oversized body is never read: close the connection after answering.
+        headers.Connection = 'close';
+        res.on('finish', () => req.destroy());
+      }
+      sendStatus(res, status, headers);
+      if (status.code >= 500) log.warn({ method: req.method, url: req.url, code: status.code, message: status.message }, 'request failed');
+    } finally {
+      log.debug({ method: req.method, url: req.url, code: res.statusCode, ms: Date.now() - started }, 'request');
+    }
+  }
+
+  // ---- WebSocket watches ---------------------------------------------------------------------------
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  const wsRouter = new Router();
+  const wsWatch = async () => undefined;
+  wsRouter.on('GET', '/api/:version/watch/:resource', wsWatch);
+  wsRouter.on('GET', '/api/:version/namespaces/:namespace/watch/:resource', wsWatch);
+
+  function onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
+    try {
+      if (shuttingDown) throw new HttpError(503, 'ServiceUnavailable', 'the server is shutting down');
+      if (auth) auth.authenticate(req);
+      const match = wsRouter.match('GET', req.url ?? '/');
+      const scope = scopeOf(match.params, match.query);
+      checkWatchQuery(scope, match.query);
+      wss.handleUpgrade(req, socket, head, (ws) => serveWebSocketWatch(watchDeps, ws, scope, match.query));
+    } catch (err) {
+      const { status, headers } = statusFor(err, req.url);
+      const body = JSON.stringify(status);
+      const head = [
+        `HTTP/1.1 ${status.code} ${http.STATUS_CODES[status.code] ?? 'Error'}`,
+        'Content-Type: application/json',
+        `Content-Length: ${Buffer.byteLength(body)}`,
+        'Connection: close',
+        ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+      ];
+      socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
+    }
+  }
+
+  // ---- lifecycle -----------------------------------------------------------------------------------
+  const server = http.createServer((req, res) => void handle(req, res));
+  server.on('upgrade', onUpgrade);
+  server.on('clientError', (err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+  });
+  const sockets = new Set<Socket>();
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+
+  const api: ApiServer = {
+    get url() {
+      return `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+    },
+    listen() {
+      return new Promise<string>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, address, () => {
+          server.off('error', reject);
+          port = (server.address() as AddressInfo).port;
+          log.info({ url: api.url, auth: auth ? `${auth.size} tokens` : 'none (loopback only)', versions: [...codecs.keys()] }, 'API server listening');
+          resolve(api.url);
+        });
+      });
+    },
+    async close() {
+      if (shuttingDown) return;
+      shuttingDown = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const w of [...openWatches]) w.close();
+      for (const client of wss.clients) client.close(1001, 'server shutting down');
+      server.closeIdleConnections();
+      const drained = await Promise.race([closed.then(() => true), sleep(opts.drainTimeoutMs ?? 10_000).then(() => false)]);
+      if (!drained) {
+        log.warn({ connections: sockets.size }, 'drain timed out; closing remaining connections');
+        for (const s of sockets) s.destroy();
+        await closed;
+      }
+      wss.close();
+      log.info('API server stopped');
+    },
+  };
+  return api;
+}
+
+function methodNotAllowed(method: string, allowed: string): HttpError {
+  return new HttpError(405, 'MethodNotAllowed', `method ${method} is not allowed here; allowed: ${allowed}`, undefined, { Allow: allowed });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(message)), ms);
+    }),
+  ]);
+}

@@ -1,0 +1,113 @@
+// One client's watch: (optionally) the current objects as ADDED, then every change from the store's
+// watch, each as one `{type, object}` message in the client's wire version. An error from the store
+// (a compacted revision: 410 Expired; etcd unreachable: 503) becomes one ERROR message carrying a
+// Status, then the stream ends. A heartbeat tick keeps both ends sure the stream is alive.
+import { createLogger } from '@coxswain/store';
+import type { ListOptions, ObjectStore, ResourceName, Watch } from '@coxswain/store';
+import type { Codec } from './codecs/codec';
+import { toStatus } from './status';
+
+const log = createLogger('apiserver');
+
+/** Where a watch writes: an HTTP chunked response or a WebSocket. */
+export interface WatchSink {
+  /** Writes one JSON message; the promise settles when the transport can take more. */
+  write(message: string): void | Promise<void>;
+  /** Called every heartbeat interval with the newest revision the client has seen everything up to. */
+  heartbeat(revision: string): void;
+  /** Ends the transport (idempotent). */
+  end(): void;
+}
+
+export interface WatchStreamOptions extends ListOptions {
+  store: ObjectStore;
+  resource: ResourceName;
+  codec: Codec;
+  kind: string;
+  /** Resume after this revision; undefined or "0" sends the current objects as ADDED first. */
+  resourceVersion?: string;
+  sink: WatchSink;
+  heartbeatMs: number;
+}
+
+export class WatchStream {
+  private watch?: Watch;
+  private timer?: NodeJS.Timeout;
+  private closed = false;
+  private lastRevision = '0';
+  readonly done: Promise<void>;
+
+  constructor(private readonly opts: WatchStreamOptions) {
+    this.done = this.run();
+  }
+
+  private encodeEvent(type: string, object: unknown): string {
+    return JSON.stringify({ type, object });
+  }
+
+  private advance(revision: string | undefined): void {
+    if (revision && BigInt(revision) > BigInt(this.lastRevision)) this.lastRevision = revision;
+  }
+
+  private async run(): Promise<void> {
+    const { store, resource, codec, sink, namespace, labelSelector, fieldSelector } = this.opts;
+    const filter: ListOptions = { namespace, labelSelector, fieldSelector };
+    try {
+      let from = this.opts.resourceVersion;
+      if (from === undefined || from === '0') {
+        const list = await store.list(resource, filter);
+        for (const item of list.items) {
+          if (this.closed) return;
+          await sink.write(this.encodeEvent('ADDED', codec.encode(item)));
+        }
+        from = list.resourceVersion;
+      }
+      this.advance(from);
+      if (this.closed) return;
+      this.watch = store.watch(resource, { ...filter, resourceVersion: from, onProgress: (rev) => this.advance(rev) });
+      this.timer = setInterval(() => {
+        try {
+          sink.heartbeat(this.lastRevision);
+        } catch (e) {
+          log.warn({ err: e }, 'watch heartbeat failed');
+        }
+      }, this.opts.heartbeatMs);
+      this.timer.unref();
+      for await (const ev of this.watch) {
+        if (this.closed) break;
+        this.advance(ev.revision);
+        await sink.write(this.encodeEvent(ev.type, codec.encode(ev.object)));
+      }
+    } catch (err) {
+      if (!this.closed) {
+        const status = toStatus(err, { version: codec.version, codec, resource, kind: this.opts.kind });
+        if (status.code >= 500) log.warn({ err, resource }, 'watch ended by an error');
+        try {
+          await sink.write(this.encodeEvent('ERROR', status));
+        } catch {
+          /* the client is gone */
+        }
+      }
+    } finally {
+      this.close();
+    }
+  }
+
+  /** Stops the store watch and ends the transport. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    try {
+      this.watch?.close();
+    } catch {
+      /* already closed */
+    }
+    this.opts.sink.end();
+  }
+}
+
+/** A bookmark names a revision the client has seen everything up to, so it can resume from there. */
+export function bookmarkMessage(revision: string): string {
+  return JSON.stringify({ type: 'BOOKMARK', object: { metadata: { resourceVersion: revision } } });
+}
