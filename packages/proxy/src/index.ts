@@ -1,1 +1,3 @@
-export {};
+export * from './load-balancer';
+export * from './service-stats';
+export * from './service-listener';

@@ -1,0 +1,246 @@
+// One TCP listener for one service port on the minion's service address. Each accepted connection is
+// forwarded to an endpoint chosen by the port's LoadBalancer; an endpoint that refuses or does not
+// answer in time is skipped for the next one before the client sees a failure. Bytes are streamed with
+// pipe() both ways, so the slower side throttles the faster one and no connection buffers more than the
+// sockets' high-water marks.
+import * as net from 'net';
+import { Backoff, createLogger, realClock, type BackoffOptions, type Clock, type Logger } from '@coxswain/store';
+import { endpointKey, type Endpoint, type LoadBalancer } from './load-balancer';
+import { ServiceStats } from './service-stats';
+
+export interface BindFailure {
+  error: NodeJS.ErrnoException;
+  /** Failures in a row, 1 for the first. */
+  attempt: number;
+  /** How long until the next try. */
+  retryInMs: number;
+}
+
+export interface ServiceListenerOptions {
+  /** For logs: `namespace/service:port`. */
+  name: string;
+  address: string;
+  port: number;
+  balancer: LoadBalancer;
+  stats?: ServiceStats;
+  /** How long one endpoint gets to accept a connection before the next is tried. */
+  connectTimeoutMs?: number;
+  /** How many endpoints one client connection tries at most. */
+  maxAttempts?: number;
+  /** Retry timing for a port that cannot be bound. */
+  bindBackoff?: BackoffOptions;
+  /** Called on every failed bind (the caller records an Event); the listener retries by itself. */
+  onBindFailure?: (failure: BindFailure) => void;
+  logger?: Logger;
+  clock?: Clock;
+}
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 1000;
+export const DEFAULT_MAX_ATTEMPTS = 4;
+
+export class ServiceListener {
+  readonly name: string;
+  readonly address: string;
+  readonly port: number;
+  readonly stats: ServiceStats;
+  private readonly balancer: LoadBalancer;
+  private readonly connectTimeoutMs: number;
+  private readonly maxAttempts: number;
+  private readonly backoff: Backoff;
+  private readonly onBindFailure?: (failure: BindFailure) => void;
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private readonly stop = new AbortController();
+  private readonly clients = new Set<net.Socket>();
+  private server?: net.Server;
+  private bound = false;
+  private resolveBound!: () => void;
+  /** Resolves once the port is bound (or the listener was closed before it could be). */
+  readonly ready: Promise<void> = new Promise((r) => (this.resolveBound = r));
+
+  constructor(opts: ServiceListenerOptions) {
+    this.name = opts.name;
+    this.address = opts.address;
+    this.port = opts.port;
+    this.balancer = opts.balancer;
+    this.stats = opts.stats ?? new ServiceStats();
+    this.connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    this.maxAttempts = opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+    this.clock = opts.clock ?? realClock;
+    this.backoff = new Backoff({ initialMs: 500, maxMs: 30_000, clock: this.clock, ...opts.bindBackoff });
+    this.onBindFailure = opts.onBindFailure;
+    this.log = opts.logger ?? createLogger('proxy', { service: opts.name, address: opts.address, port: opts.port });
+  }
+
+  get listening(): boolean {
+    return this.bound && !this.stop.signal.aborted;
+  }
+
+  get activeConnections(): number {
+    return this.clients.size;
+  }
+
+  /** Starts binding in the background; bind failures are reported and retried, never thrown. */
+  start(): void {
+    void this.bindLoop();
+  }
+
+  /**
+   * Stops accepting and stops bind retries. Established connections are left to finish unless
+   * `dropConnections` (process shutdown).
+   */
+  close(dropConnections = false): void {
+    if (this.stop.signal.aborted) return;
+    this.stop.abort();
+    this.server?.close();
+    this.resolveBound();
+    if (dropConnections) for (const c of this.clients) c.destroy();
+    this.log.info({ dropConnections, active: this.clients.size }, 'service listener closed');
+  }
+
+  private async bindLoop(): Promise<void> {
+    let attempt = 0;
+    while (!this.stop.signal.aborted) {
+      try {
+        await this.listenOnce();
+        this.backoff.reset();
+        return;
+      } catch (e) {
+        const error = e as NodeJS.ErrnoException;
+        attempt++;
+        const retryInMs = this.backoff.nextDelay();
+        this.log.warn({ err: error.message, code: error.code, attempt, retryInMs }, 'cannot bind service port; will retry');
+        try {
+          this.onBindFailure?.({ error, attempt, retryInMs });
+        } catch (reportErr) {
+          this.log.warn({ err: String(reportErr) }, 'bind failure report failed');
+        }
+        await this.clock.sleep(retryInMs, this.stop.signal);
+      }
+    }
+  }
+
+  private listenOnce(): Promise<void> {
+    // A fresh server per attempt: a server whose listen() failed is not reused.
+    // pauseOnConnect: the client's first bytes stay in the kernel until an endpoint has accepted.
+    const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (c) => this.accept(c));
+    return new Promise<void>((resolve, reject) => {
+      const onError = (err: Error) => {
+        server.close();
+        reject(err);
+      };
+      server.once('error', onError);
+      server.listen({ host: this.address, port: this.port, exclusive: true }, () => {
+        server.removeListener('error', onError);
+        if (this.stop.signal.aborted) {
+          server.close();
+          return resolve();
+        }
+        server.on('error', (err) => this.log.error({ err: err.message }, 'service listener error'));
+        this.server = server;
+        this.bound = true;
+        this.resolveBound();
+        this.log.info('service listener bound');
+        resolve();
+      });
+    });
+  }
+
+  private accept(client: net.Socket): void {
+    this.clients.add(client);
+    this.stats.opened(client);
+    client.setNoDelay(true);
+    let failed = false;
+    let pending: net.Socket | undefined;
+    const fail = (reason: string, err?: Error) => {
+      if (failed) return;
+      failed = true;
+      this.stats.errors++;
+      this.log.debug({ reason, err: err?.message, client: client.remoteAddress }, 'connection failed');
+    };
+    client.on('error', (err) => fail('client error', err));
+    client.once('close', () => {
+      this.clients.delete(client);
+      this.stats.closed(client);
+      pending?.destroy();
+    });
+
+    const clientIp = stripV4Mapped(client.remoteAddress);
+    const tried = new Set<string>();
+    const tryNext = (lastError?: Error) => {
+      if (client.destroyed) return;
+      const endpoint = tried.size < this.maxAttempts ? this.balancer.next(clientIp, tried) : undefined;
+      if (!endpoint) {
+        fail(tried.size ? 'no endpoint accepted' : 'no endpoints', lastError);
+        client.resetAndDestroy();
+        return;
+      }
+      tried.add(endpointKey(endpoint));
+      pending = this.connect(endpoint, (err, backend) => {
+        pending = undefined;
+        if (err || !backend) {
+          this.stats.connectFailures++;
+          this.log.debug({ endpoint: endpointKey(endpoint), err: err?.message }, 'endpoint failed; trying the next');
+          return tryNext(err);
+        }
+        this.splice(client, backend, fail);
+      });
+    };
+    tryNext();
+  }
+
+  /** Connects to one endpoint within the connect timeout; calls back once, with the socket or an error. */
+  private connect(endpoint: Endpoint, done: (err: Error | undefined, socket?: net.Socket) => void): net.Socket {
+    const socket = net.connect({ host: endpoint.ip, port: endpoint.port, allowHalfOpen: true });
+    const timer = setTimeout(() => socket.destroy(new Error(`connect timeout after ${this.connectTimeoutMs} ms`)), this.connectTimeoutMs);
+    const onError = (err: Error) => {
+      clearTimeout(timer);
+      socket.destroy();
+      done(err);
+    };
+    socket.once('error', onError);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.removeListener('error', onError);
+      done(undefined, socket);
+    });
+    return socket;
+  }
+
+  private splice(client: net.Socket, backend: net.Socket, fail: (reason: string, err?: Error) => void): void {
+    if (client.destroyed) {
+      backend.destroy();
+      return;
+    }
+    backend.setNoDelay(true);
+    // An error on one side resets the other, so the peer learns the connection broke rather than
+    // seeing a clean end of stream.
+    backend.on('error', (err) => {
+      fail('endpoint error', err);
+      if (!client.destroyed) client.resetAndDestroy();
+    });
+    client.on('error', () => {
+      if (!backend.destroyed) backend.resetAndDestroy();
+    });
+    // A side that closes without having ended its stream (destroyed, reset) takes the other with it.
+    // A side that ended cleanly does not: the other may still be flushing the last bytes (half-close).
+    let clientEnded = false;
+    let backendEnded = false;
+    client.once('end', () => (clientEnded = true));
+    backend.once('end', () => (backendEnded = true));
+    client.once('close', () => {
+      if (!clientEnded && !backend.destroyed) backend.destroy();
+    });
+    backend.once('close', () => {
+      if (!backendEnded && !client.destroyed) client.destroy();
+    });
+    // pipe() ends the destination when the source ends (a half-close travels on) and pauses the source
+    // while the destination's buffer is full.
+    backend.pipe(client);
+    client.pipe(backend);
+  }
+}
+
+function stripV4Mapped(ip: string | undefined): string | undefined {
+  return ip?.startsWith('::ffff:') ? ip.slice(7) : ip;
+}
