@@ -1,0 +1,118 @@
+// The Docker runtime on the real engine: network, sandbox with a host port, an app container in the
+// sandbox's namespace, exec, logs, events, stop and remove. Minion address 127.0.1.19, 172.30.19.0/24.
+import * as http from 'http';
+import { DockerRuntime, LABELS, RuntimeEvent } from '@coxswain/kubelet';
+import { ensureImages, IMAGES } from './support/images';
+
+const MINION = 'e2e-rt-19';
+const NETWORK = `coxswain-${MINION}`;
+const ADDRESS = '127.0.1.19';
+const labels = { [LABELS.minion]: MINION };
+
+jest.setTimeout(60_000);
+
+function get(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { timeout: 3000 }, (res) => {
+      let body = '';
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  let text = '';
+  for await (const chunk of stream) text += chunk.toString();
+  return text;
+}
+
+describe('DockerRuntime', () => {
+  const runtime = new DockerRuntime();
+
+  beforeAll(async () => {
+    await ensureImages();
+  });
+
+  afterAll(async () => {
+    for (const c of await runtime.listContainers(labels)) await runtime.removeContainer(c.id);
+    await runtime.removeNetwork(NETWORK);
+    await runtime.close();
+  });
+
+  it('runs a sandbox and an app container sharing its network, with a host port', async () => {
+    await runtime.ensureNetwork({ name: NETWORK, subnet: '172.30.19.0/24', gateway: '172.30.19.1', labels });
+    await runtime.ensureNetwork({ name: NETWORK, subnet: '172.30.19.0/24', gateway: '172.30.19.1', labels }); // idempotent
+
+    const events: RuntimeEvent[] = [];
+    const unsubscribe = runtime.subscribe(labels, (e) => events.push(e));
+    await new Promise((r) => setTimeout(r, 300)); // let the event stream attach
+
+    const podLabels = { ...labels, [LABELS.podUid]: 'uid-rt-1' };
+    const sandboxId = await runtime.runSandbox({
+      name: 'coxswain_POD_rt_default_uidrt1_0',
+      image: IMAGES.pause,
+      labels: { ...podLabels, [LABELS.container]: 'POD' },
+      network: NETWORK,
+      hostname: 'rt',
+      ports: [{ containerPort: 80, hostPort: 18019, protocol: 'tcp', hostIp: ADDRESS }],
+    });
+    const sandbox = await runtime.inspect(sandboxId);
+    expect(sandbox.state).toBe('running');
+    expect(sandbox.ip).toMatch(/^172\.30\.19\.\d+$/);
+
+    const appId = await runtime.createContainer({
+      name: 'coxswain_web_rt_default_uidrt1_0',
+      image: IMAGES.busybox,
+      command: ['sh', '-c', 'echo started; echo hello > /tmp/index.html; exec httpd -f -p 80 -h /tmp'],
+      env: ['GREETING=hi'],
+      labels: { ...podLabels, [LABELS.container]: 'web' },
+      sandboxId,
+      memoryBytes: 64 * 1024 * 1024,
+      nanoCpus: 500_000_000,
+    });
+    await runtime.startContainer(appId);
+
+    // The host port on the minion's address, the pod IP from the host, and exec inside.
+    let answer: { status: number; body: string } | undefined;
+    for (let i = 0; i < 50 && !answer; i++) {
+      answer = await get(`http://${ADDRESS}:18019/index.html`).catch(() => undefined);
+      if (!answer) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(answer).toEqual({ status: 200, body: 'hello\n' });
+    expect((await get(`http://${sandbox.ip}:80/index.html`)).body).toBe('hello\n');
+    const exec = await runtime.exec(appId, ['sh', '-c', 'echo $GREETING; exit 3'], 5000);
+    expect(exec).toEqual({ exitCode: 3, output: 'hi\n' });
+
+    expect(await readAll(await runtime.logs(appId, { tail: 10 }))).toBe('started\n');
+
+    await runtime.stopContainer(appId, 5);
+    const stopped = await runtime.inspect(appId);
+    expect(stopped.state).toBe('exited');
+    expect(stopped.finishedAt).toBeDefined();
+
+    const deadline = Date.now() + 5000;
+    while (!events.some((e) => e.id === appId && e.type === 'die') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(events.filter((e) => e.id === appId).map((e) => e.type)).toEqual(['start', 'die']);
+    expect(events.find((e) => e.id === appId)?.labels[LABELS.container]).toBe('web');
+    unsubscribe();
+
+    const listed = await runtime.listContainers(podLabels);
+    expect(listed.map((c) => c.id).sort()).toEqual([sandboxId, appId].sort());
+    await runtime.removeContainer(appId);
+    await runtime.removeContainer(appId); // missing is fine
+    await runtime.stopContainer(sandboxId, 10);
+    expect((await runtime.inspect(sandboxId)).exitCode).toBe(0); // the pause image exits cleanly on SIGTERM
+    await runtime.removeContainer(sandboxId);
+    expect(await runtime.listContainers(podLabels)).toEqual([]);
+  });
+
+  it('reports a pull that cannot succeed as ImagePullError', async () => {
+    // A registry on a closed loopback port: fails at once, and talks to nothing outside.
+    await expect(runtime.pullImage('127.0.0.1:9/coxswain/none:missing')).rejects.toThrow(/failed to pull image/);
+    expect(await runtime.hasImage('127.0.0.1:9/coxswain/none:missing')).toBe(false);
+    expect(await runtime.hasImage(IMAGES.busybox)).toBe(true);
+  });
+});

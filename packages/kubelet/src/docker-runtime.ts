@@ -1,0 +1,450 @@
+// The container runtime on a real Docker engine (dockerode over the local socket). One bridge
+// network per minion; the infra container owns the pod's network namespace and its host ports, app
+// containers join it with `NetworkMode: container:<infra>`.
+import Docker from 'dockerode';
+import { PassThrough } from 'stream';
+import { Backoff, createLogger, Logger } from '@coxswain/store';
+import {
+  ContainerConfig,
+  ContainerNotFoundError,
+  ContainerRuntime,
+  ContainerStateName,
+  ExecResult,
+  ImagePullError,
+  LogOptions,
+  NetworkSpec,
+  RuntimeContainer,
+  RuntimeError,
+  RuntimeEvent,
+  SandboxConfig,
+} from './runtime';
+
+export interface DockerRuntimeOptions {
+  /** Path of the engine's socket (default /var/run/docker.sock, or DOCKER_HOST's unix path). */
+  socketPath?: string;
+  /**
+   * Run app containers under Docker's init (default true), so programs that do not handle
+   * signals as PID 1 (busybox httpd, sleep) still stop on SIGTERM within the grace period.
+   */
+  init?: boolean;
+  /** Deadline for a pull (default 5 min). */
+  pullTimeoutMs?: number;
+  logger?: Logger;
+}
+
+const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+export class DockerRuntime implements ContainerRuntime {
+  readonly kind = 'docker' as const;
+  readonly docker: Docker;
+  private readonly init: boolean;
+  private readonly pullTimeoutMs: number;
+  private readonly log: Logger;
+  private readonly subscriptions = new Set<AbortController>();
+  /** An exited container never changes again: its inspect result is kept until it is removed. */
+  private readonly exitedCache = new Map<string, RuntimeContainer>();
+
+  constructor(opts: DockerRuntimeOptions = {}) {
+    const fromEnv = process.env.DOCKER_HOST?.startsWith('unix://') ? process.env.DOCKER_HOST.slice(7) : undefined;
+    this.docker = new Docker({ socketPath: opts.socketPath ?? fromEnv ?? '/var/run/docker.sock' });
+    this.init = opts.init ?? true;
+    this.pullTimeoutMs = opts.pullTimeoutMs ?? 5 * 60_000;
+    this.log = opts.logger ?? createLogger('docker-runtime');
+  }
+
+  async ensureNetwork(spec: NetworkSpec): Promise<void> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const existing = await this.findNetwork(spec.name);
+      if (existing) {
+        const subnet = existing.IPAM?.Config?.[0]?.Subnet;
+        if (subnet === spec.subnet) return;
+        const attached = Object.keys(existing.Containers ?? {}).length;
+        if (attached > 0) {
+          throw new RuntimeError(`network ${spec.name} has subnet ${subnet} (want ${spec.subnet}) and ${attached} containers attached`);
+        }
+        this.log.warn({ network: spec.name, subnet, want: spec.subnet }, 'recreating network with the new subnet');
+        await this.docker.getNetwork(existing.Id).remove().catch(ignoreStatus(404));
+      }
+      try {
+        await this.docker.createNetwork({
+          Name: spec.name,
+          Driver: 'bridge',
+          CheckDuplicate: true,
+          IPAM: { Driver: 'default', Config: [{ Subnet: spec.subnet, Gateway: spec.gateway }] },
+          Labels: spec.labels ?? {},
+        });
+        this.log.info({ network: spec.name, subnet: spec.subnet }, 'created pod network');
+        return;
+      } catch (e) {
+        if (statusOf(e) !== 409) throw wrap(e, `create network ${spec.name}`);
+        // Someone created it meanwhile: look again.
+      }
+    }
+    throw new RuntimeError(`could not ensure network ${spec.name}`);
+  }
+
+  async removeNetwork(name: string): Promise<void> {
+    const existing = await this.findNetwork(name);
+    if (existing) await this.docker.getNetwork(existing.Id).remove().catch(ignoreStatus(404));
+  }
+
+  async listContainers(labels: Record<string, string>): Promise<RuntimeContainer[]> {
+    const filters = JSON.stringify({ label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) });
+    let list: Docker.ContainerInfo[];
+    try {
+      list = await this.docker.listContainers({ all: true, filters });
+    } catch (e) {
+      throw wrap(e, 'list containers');
+    }
+    return list.map((c) => {
+      const cached = this.exitedCache.get(c.Id);
+      if (cached) return { ...cached, labels: { ...cached.labels } };
+      return {
+        id: c.Id,
+        name: (c.Names?.[0] ?? c.Id).replace(/^\//, ''),
+        image: c.Image,
+        labels: c.Labels ?? {},
+        state: stateName(c.State),
+        createdAt: new Date(c.Created * 1000).toISOString(),
+      };
+    });
+  }
+
+  async inspect(id: string): Promise<RuntimeContainer> {
+    const cached = this.exitedCache.get(id);
+    if (cached) return { ...cached, labels: { ...cached.labels } };
+    let info: Docker.ContainerInspectInfo;
+    try {
+      info = await this.docker.getContainer(id).inspect();
+    } catch (e) {
+      if (statusOf(e) === 404) {
+        this.exitedCache.delete(id);
+        throw new ContainerNotFoundError(id);
+      }
+      throw wrap(e, `inspect ${id}`);
+    }
+    const networks = Object.values(info.NetworkSettings?.Networks ?? {});
+    const state = stateName(info.State.Status);
+    const result: RuntimeContainer = {
+      id: info.Id,
+      name: info.Name.replace(/^\//, ''),
+      image: info.Config.Image,
+      labels: info.Config.Labels ?? {},
+      state,
+      createdAt: info.Created,
+      startedAt: info.State.StartedAt && info.State.StartedAt !== ZERO_TIME ? info.State.StartedAt : undefined,
+      finishedAt: info.State.FinishedAt && info.State.FinishedAt !== ZERO_TIME ? info.State.FinishedAt : undefined,
+      exitCode: state === 'exited' ? info.State.ExitCode : undefined,
+      reason: info.State.OOMKilled ? 'OOMKilled' : info.State.Error ? 'ContainerCannotRun' : undefined,
+      message: info.State.Error || undefined,
+      ip: networks.find((n) => n.IPAddress)?.IPAddress || undefined,
+    };
+    if (state === 'exited') this.exitedCache.set(id, result);
+    return result;
+  }
+
+  async runSandbox(config: SandboxConfig): Promise<string> {
+    const exposed: Record<string, object> = {};
+    const bindings: Record<string, Array<{ HostIp: string; HostPort: string }>> = {};
+    for (const p of config.ports) {
+      const key = `${p.containerPort}/${p.protocol}`;
+      exposed[key] = {};
+      (bindings[key] ??= []).push({ HostIp: p.hostIp, HostPort: String(p.hostPort) });
+    }
+    let container: Docker.Container;
+    try {
+      container = await this.docker.createContainer({
+        name: config.name,
+        Image: config.image,
+        Labels: config.labels,
+        Hostname: config.hostname,
+        ExposedPorts: exposed,
+        HostConfig: { NetworkMode: config.network, PortBindings: bindings, RestartPolicy: { Name: 'no' } },
+      });
+    } catch (e) {
+      throw wrap(e, `create sandbox ${config.name}`);
+    }
+    try {
+      await container.start();
+    } catch (e) {
+      // A sandbox that cannot start (a host port in use) is of no use: do not leave it behind.
+      await container.remove({ force: true }).catch(() => undefined);
+      throw wrap(e, `start sandbox ${config.name}`);
+    }
+    return container.id;
+  }
+
+  async createContainer(config: ContainerConfig): Promise<string> {
+    try {
+      const container = await this.docker.createContainer({
+        name: config.name,
+        Image: config.image,
+        Entrypoint: config.command,
+        Cmd: config.args,
+        Env: config.env,
+        WorkingDir: config.workingDir,
+        Labels: config.labels,
+        HostConfig: {
+          NetworkMode: `container:${config.sandboxId}`,
+          NanoCpus: config.nanoCpus,
+          Memory: config.memoryBytes,
+          Init: this.init,
+          RestartPolicy: { Name: 'no' },
+        },
+      });
+      return container.id;
+    } catch (e) {
+      throw wrap(e, `create container ${config.name}`);
+    }
+  }
+
+  async startContainer(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).start();
+    } catch (e) {
+      if (statusOf(e) === 304) return; // already running
+      throw wrap(e, `start ${id}`);
+    }
+  }
+
+  async stopContainer(id: string, graceSeconds: number): Promise<void> {
+    try {
+      await this.docker.getContainer(id).stop({ t: Math.max(0, Math.round(graceSeconds)) });
+    } catch (e) {
+      const status = statusOf(e);
+      if (status === 304 || status === 404) return;
+      throw wrap(e, `stop ${id}`);
+    }
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).remove({ force: true, v: true });
+    } catch (e) {
+      const status = statusOf(e);
+      // 404: already gone; 409: removal already in progress.
+      if (status !== 404 && status !== 409) throw wrap(e, `remove ${id}`);
+    } finally {
+      this.exitedCache.delete(id);
+    }
+  }
+
+  async exec(id: string, command: string[], timeoutMs: number): Promise<ExecResult> {
+    const exec = await this.docker
+      .getContainer(id)
+      .exec({ Cmd: command, AttachStdout: true, AttachStderr: true })
+      .catch((e) => {
+        throw wrap(e, `exec in ${id}`);
+      });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    const out = new PassThrough();
+    let output = '';
+    out.on('data', (chunk: Buffer) => {
+      if (output.length < 64 * 1024) output += chunk.toString('utf8');
+    });
+    this.docker.modem.demuxStream(stream, out, out);
+    const finished = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      stream.on('end', done);
+      stream.on('close', done);
+      stream.on('error', done);
+    });
+    if (!finished) {
+      stream.destroy();
+      return { exitCode: -1, output, timedOut: true };
+    }
+    const info = await exec.inspect();
+    return { exitCode: info.ExitCode ?? -1, output };
+  }
+
+  async logs(id: string, opts: LogOptions = {}): Promise<NodeJS.ReadableStream> {
+    const container = this.docker.getContainer(id);
+    const out = new PassThrough();
+    const base = { stdout: true, stderr: true, tail: opts.tail ?? ('all' as unknown as number) };
+    try {
+      if (opts.follow) {
+        const stream = (await container.logs({ ...base, follow: true })) as NodeJS.ReadableStream & { destroy(): void };
+        this.docker.modem.demuxStream(stream, out, out);
+        stream.on('end', () => out.end());
+        stream.on('error', (e: Error) => out.destroy(e));
+        const stop = () => stream.destroy();
+        opts.signal?.addEventListener('abort', () => {
+          stop();
+          out.end();
+        }, { once: true });
+        out.on('close', stop);
+      } else {
+        const buf = (await container.logs({ ...base, follow: false })) as unknown as Buffer;
+        out.end(demuxBuffer(buf));
+      }
+    } catch (e) {
+      if (statusOf(e) === 404) throw new ContainerNotFoundError(id);
+      throw wrap(e, `logs of ${id}`);
+    }
+    return out;
+  }
+
+  async hasImage(image: string): Promise<boolean> {
+    try {
+      await this.docker.getImage(image).inspect();
+      return true;
+    } catch (e) {
+      if (statusOf(e) === 404) return false;
+      throw wrap(e, `inspect image ${image}`);
+    }
+  }
+
+  async pullImage(image: string): Promise<void> {
+    const ref = /:[^/]+$|@/.test(image) ? image : `${image}:latest`;
+    try {
+      const stream = await this.docker.pull(ref);
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          (stream as unknown as { destroy?: () => void }).destroy?.();
+          reject(new Error(`timed out after ${this.pullTimeoutMs} ms`));
+        }, this.pullTimeoutMs);
+        this.docker.modem.followProgress(
+          stream,
+          (err: Error | null, output: Array<{ error?: string }>) => {
+            clearTimeout(timer);
+            const failed = err?.message ?? output?.find((o) => o.error)?.error;
+            if (failed) reject(new Error(failed));
+            else resolve();
+          },
+        );
+      });
+    } catch (e) {
+      throw new ImagePullError(image, messageOf(e));
+    }
+  }
+
+  subscribe(labels: Record<string, string>, handler: (event: RuntimeEvent) => void): () => void {
+    const abort = new AbortController();
+    this.subscriptions.add(abort);
+    void this.eventLoop(labels, handler, abort.signal);
+    return () => {
+      abort.abort();
+      this.subscriptions.delete(abort);
+    };
+  }
+
+  async close(): Promise<void> {
+    for (const a of this.subscriptions) a.abort();
+    this.subscriptions.clear();
+  }
+
+  // ---- internals -----------------------------------------------------------------------------
+
+  /** Follows the engine's event stream; reconnects with backoff when it ends or fails. */
+  private async eventLoop(labels: Record<string, string>, handler: (e: RuntimeEvent) => void, signal: AbortSignal) {
+    const backoff = new Backoff({ initialMs: 200, maxMs: 10_000 });
+    const filters = {
+      type: ['container' as const],
+      event: ['start', 'die', 'destroy'],
+      label: Object.entries(labels).map(([k, v]) => `${k}=${v}`),
+    };
+    while (!signal.aborted) {
+      try {
+        const stream = (await this.docker.getEvents({ filters })) as unknown as NodeJS.ReadableStream & { destroy(): void };
+        const onAbort = () => stream.destroy();
+        signal.addEventListener('abort', onAbort, { once: true });
+        await new Promise<void>((resolve) => {
+          let buffer = '';
+          stream.on('data', (chunk: Buffer) => {
+            backoff.reset();
+            buffer += chunk.toString('utf8');
+            let nl: number;
+            while ((nl = buffer.indexOf('\n')) >= 0) {
+              const line = buffer.slice(0, nl).trim();
+              buffer = buffer.slice(nl + 1);
+              if (!line) continue;
+              try {
+                const ev = JSON.parse(line) as { Action?: string; status?: string; id?: string; Actor?: { ID?: string; Attributes?: Record<string, string> } };
+                const type = (ev.Action ?? ev.status) as RuntimeEvent['type'];
+                const id = ev.Actor?.ID ?? ev.id;
+                if (!id || (type !== 'start' && type !== 'die' && type !== 'destroy')) continue;
+                if (type === 'destroy') this.exitedCache.delete(id);
+                handler({ type, id, labels: ev.Actor?.Attributes ?? {} });
+              } catch (e) {
+                this.log.warn({ err: messageOf(e) }, 'bad docker event line');
+              }
+            }
+          });
+          stream.on('end', resolve);
+          stream.on('close', resolve);
+          stream.on('error', () => resolve());
+        });
+        signal.removeEventListener('abort', onAbort);
+      } catch (e) {
+        this.log.warn({ err: messageOf(e) }, 'docker event stream failed');
+      }
+      if (!signal.aborted) await backoff.wait(signal);
+    }
+  }
+
+  private async findNetwork(name: string): Promise<Docker.NetworkInspectInfo | undefined> {
+    const nets = await this.docker.listNetworks({ filters: { name: [name] } }).catch((e) => {
+      throw wrap(e, 'list networks');
+    });
+    const found = nets.find((n) => n.Name === name);
+    if (!found) return undefined;
+    return (await this.docker.getNetwork(found.Id).inspect()) as Docker.NetworkInspectInfo;
+  }
+}
+
+function stateName(s: string | undefined): ContainerStateName {
+  switch (s) {
+    case 'running':
+    case 'restarting':
+    case 'paused':
+      return 'running';
+    case 'exited':
+    case 'dead':
+      return 'exited';
+    case 'created':
+      return 'created';
+    default:
+      return 'unknown';
+  }
+}
+
+/** Docker's multiplexed log format: 8-byte headers (stream, 0, 0, 0, big-endian size) then payload. */
+export function demuxBuffer(buf: Buffer): Buffer {
+  if (!Buffer.isBuffer(buf)) return Buffer.from(String(buf ?? ''));
+  const parts: Buffer[] = [];
+  let i = 0;
+  while (i + 8 <= buf.length) {
+    const type = buf[i];
+    if (type > 2 || buf[i + 1] !== 0 || buf[i + 2] !== 0 || buf[i + 3] !== 0) return buf; // not multiplexed (TTY)
+    const size = buf.readUInt32BE(i + 4);
+    parts.push(buf.subarray(i + 8, i + 8 + size));
+    i += 8 + size;
+  }
+  return Buffer.concat(parts);
+}
+
+function statusOf(e: unknown): number | undefined {
+  return (e as { statusCode?: number })?.statusCode;
+}
+
+function messageOf(e: unknown): string {
+  const json = (e as { json?: { message?: string } })?.json;
+  if (json?.message) return json.message;
+  return e instanceof Error ? e.message : String(e);
+}
+
+function wrap(e: unknown, what: string): Error {
+  if (e instanceof ContainerNotFoundError || e instanceof RuntimeError) return e;
+  if (statusOf(e) === 404 && what.startsWith('start')) return new ContainerNotFoundError(what.split(' ').pop() ?? '');
+  return new RuntimeError(`${what}: ${messageOf(e)}`, { cause: e });
+}
+
+function ignoreStatus(status: number) {
+  return (e: unknown) => {
+    if (statusOf(e) !== status) throw e;
+  };
+}

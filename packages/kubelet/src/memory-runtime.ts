@@ -1,0 +1,319 @@
+// A container runtime that keeps containers in memory: the same contract as the Docker runtime, with
+// configurable start latency and injected failures, for unit tests and hollow minions. Cheap by
+// design: no timers unless a container is scripted to exit or a start latency is set.
+import { PassThrough } from 'stream';
+import { Clock, realClock } from '@coxswain/store';
+import {
+  ContainerConfig,
+  ContainerNotFoundError,
+  ContainerRuntime,
+  ExecResult,
+  ImagePullError,
+  LogOptions,
+  NetworkSpec,
+  RuntimeContainer,
+  RuntimeEvent,
+  SandboxConfig,
+} from './runtime';
+import { hostAddress } from './cidr';
+
+/** What a scripted container does once started. */
+export interface ContainerBehavior {
+  /** Exits on its own after this long (default: runs until stopped). */
+  exitAfterMs?: number;
+  exitCode?: number;
+  /** Output written at start. */
+  output?: string;
+}
+
+export interface MemoryRuntimeOptions {
+  clock?: Clock;
+  /** Delay of every start (default 0). */
+  startLatencyMs?: number;
+  /** Images already present (default none; pulls succeed unless `pullFails` says otherwise). */
+  images?: string[];
+  /** Makes a pull fail with this message. */
+  pullFails?: (image: string) => string | undefined;
+  /** Makes a start fail with this message (the container ends exited with code 128). */
+  startFails?: (config: ContainerConfig) => string | undefined;
+  /** Scripts what a container does once started. */
+  behavior?: (config: ContainerConfig) => ContainerBehavior | undefined;
+  /** Answers exec calls (default: exit 0, no output). */
+  exec?: (container: MemoryContainer, command: string[]) => ExecResult | Promise<ExecResult>;
+}
+
+export interface MemoryContainer extends RuntimeContainer {
+  config?: ContainerConfig;
+  sandbox?: SandboxConfig;
+  network?: string;
+  log: string;
+  /** Bumped on every state change, so a scripted exit of an earlier run does nothing. */
+  generation: number;
+  followers: Set<PassThrough>;
+}
+
+interface Subscription {
+  labels: Record<string, string>;
+  handler: (e: RuntimeEvent) => void;
+}
+
+let nextId = 1;
+
+export class MemoryRuntime implements ContainerRuntime {
+  readonly kind = 'memory' as const;
+  readonly containers = new Map<string, MemoryContainer>();
+  readonly networks = new Map<string, NetworkSpec & { nextHost: number }>();
+  readonly images: Set<string>;
+  /** Counters a test can assert on. */
+  readonly stats = { creates: 0, starts: 0, stops: 0, removes: 0, pulls: 0 };
+  private readonly subs = new Set<Subscription>();
+  private readonly clock: Clock;
+
+  constructor(private readonly opts: MemoryRuntimeOptions = {}) {
+    this.clock = opts.clock ?? realClock;
+    this.images = new Set(opts.images ?? []);
+  }
+
+  async ensureNetwork(spec: NetworkSpec): Promise<void> {
+    const existing = this.networks.get(spec.name);
+    if (existing && existing.subnet !== spec.subnet) {
+      throw new Error(`network ${spec.name} exists with subnet ${existing.subnet}, want ${spec.subnet}`);
+    }
+    if (!existing) this.networks.set(spec.name, { ...spec, nextHost: 2 });
+  }
+
+  async removeNetwork(name: string): Promise<void> {
+    this.networks.delete(name);
+  }
+
+  async listContainers(labels: Record<string, string>): Promise<RuntimeContainer[]> {
+    const out: RuntimeContainer[] = [];
+    for (const c of this.containers.values()) if (matches(c.labels, labels)) out.push(snapshot(c));
+    return out;
+  }
+
+  async inspect(id: string): Promise<RuntimeContainer> {
+    return snapshot(this.get(id));
+  }
+
+  async runSandbox(config: SandboxConfig): Promise<string> {
+    const net = this.networks.get(config.network);
+    if (!net) throw new Error(`network ${config.network} not found`);
+    this.checkImage(config.image);
+    for (const c of this.containers.values()) {
+      if (c.state !== 'running' || !c.sandbox) continue;
+      for (const p of c.sandbox.ports) {
+        for (const q of config.ports) {
+          if (p.hostPort === q.hostPort && p.hostIp === q.hostIp && p.protocol === q.protocol) {
+            throw new Error(`port is already allocated: ${q.hostIp}:${q.hostPort}`);
+          }
+        }
+      }
+    }
+    const c = this.add(config.name, config.image, config.labels);
+    c.sandbox = config;
+    c.network = config.network;
+    c.ip = hostAddress(net.subnet, net.nextHost++);
+    await this.startContainer(c.id);
+    return c.id;
+  }
+
+  async createContainer(config: ContainerConfig): Promise<string> {
+    this.get(config.sandboxId);
+    this.checkImage(config.image);
+    const c = this.add(config.name, config.image, config.labels);
+    c.config = config;
+    return c.id;
+  }
+
+  async startContainer(id: string): Promise<void> {
+    const c = this.get(id);
+    if (c.state === 'running') return;
+    if (this.opts.startLatencyMs) await this.clock.sleep(this.opts.startLatencyMs);
+    const gen = ++c.generation;
+    const failure = c.config && this.opts.startFails?.(c.config);
+    if (failure) {
+      c.state = 'exited';
+      c.exitCode = 128;
+      c.reason = 'ContainerCannotRun';
+      c.message = failure;
+      c.finishedAt = new Date(this.clock.now()).toISOString();
+      this.emit('die', c);
+      throw new Error(failure);
+    }
+    this.stats.starts++;
+    c.state = 'running';
+    c.startedAt = new Date(this.clock.now()).toISOString();
+    c.finishedAt = undefined;
+    c.exitCode = undefined;
+    const behavior = c.config && this.opts.behavior?.(c.config);
+    if (behavior?.output) this.appendLog(id, behavior.output);
+    if (behavior?.exitAfterMs !== undefined) {
+      void this.clock.sleep(behavior.exitAfterMs).then(() => {
+        if (c.generation === gen && c.state === 'running') this.finish(c, behavior.exitCode ?? 0);
+      });
+    }
+    this.emit('start', c);
+  }
+
+  async stopContainer(id: string, _graceSeconds: number): Promise<void> {
+    const c = this.containers.get(id);
+    if (!c || c.state !== 'running') return;
+    this.stats.stops++;
+    this.finish(c, 143);
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    const c = this.containers.get(id);
+    if (!c) return;
+    this.stats.removes++;
+    if (c.state === 'running') this.finish(c, 137);
+    this.containers.delete(id);
+    this.emit('destroy', c);
+  }
+
+  async exec(id: string, command: string[], _timeoutMs: number): Promise<ExecResult> {
+    const c = this.get(id);
+    if (c.state !== 'running') throw new Error(`container ${id} is not running`);
+    return this.opts.exec ? this.opts.exec(c, command) : { exitCode: 0, output: '' };
+  }
+
+  async logs(id: string, opts: LogOptions = {}): Promise<NodeJS.ReadableStream> {
+    const c = this.get(id);
+    const out = new PassThrough();
+    let text = c.log;
+    if (opts.tail !== undefined) {
+      const lines = text.split('\n');
+      if (lines[lines.length - 1] === '') lines.pop();
+      text = lines.slice(Math.max(0, lines.length - opts.tail)).map((l) => l + '\n').join('');
+      if (opts.tail === 0) text = '';
+    }
+    out.write(text);
+    if (opts.follow && c.state === 'running') {
+      c.followers.add(out);
+      const end = () => {
+        c.followers.delete(out);
+        out.end();
+      };
+      opts.signal?.addEventListener('abort', end, { once: true });
+      out.on('close', () => c.followers.delete(out));
+    } else out.end();
+    return out;
+  }
+
+  async hasImage(image: string): Promise<boolean> {
+    return this.images.has(image);
+  }
+
+  async pullImage(image: string): Promise<void> {
+    this.stats.pulls++;
+    const failure = this.opts.pullFails?.(image);
+    if (failure) throw new ImagePullError(image, failure);
+    this.images.add(image);
+  }
+
+  subscribe(labels: Record<string, string>, handler: (event: RuntimeEvent) => void): () => void {
+    const sub = { labels, handler };
+    this.subs.add(sub);
+    return () => this.subs.delete(sub);
+  }
+
+  async close(): Promise<void> {
+    this.subs.clear();
+  }
+
+  // ---- test controls -------------------------------------------------------------------------
+
+  /** The container dies on its own (what `docker kill` or a crash looks like). */
+  crash(id: string, exitCode = 137): void {
+    const c = this.get(id);
+    if (c.state === 'running') this.finish(c, exitCode);
+  }
+
+  appendLog(id: string, text: string): void {
+    const c = this.get(id);
+    c.log += text;
+    for (const f of c.followers) f.write(text);
+  }
+
+  /** Containers (running or not) of one pod container name, newest first. */
+  byName(podName: string, containerName: string): MemoryContainer[] {
+    return [...this.containers.values()]
+      .filter((c) => c.labels['coxswain.pod.name'] === podName && c.labels['coxswain.container.name'] === containerName)
+      .sort((a, b) => Number(b.labels['coxswain.container.attempt'] ?? 0) - Number(a.labels['coxswain.container.attempt'] ?? 0));
+  }
+
+  // ---- internals -----------------------------------------------------------------------------
+
+  private add(name: string, image: string, labels: Record<string, string>): MemoryContainer {
+    for (const c of this.containers.values()) {
+      if (c.name === name) throw new Error(`Conflict. The container name "/${name}" is already in use`);
+    }
+    this.stats.creates++;
+    const id = `mem${(nextId++).toString(16).padStart(12, '0')}`;
+    const c: MemoryContainer = {
+      id,
+      name,
+      image,
+      labels: { ...labels },
+      state: 'created',
+      createdAt: new Date(this.clock.now()).toISOString(),
+      log: '',
+      generation: 0,
+      followers: new Set(),
+    };
+    this.containers.set(id, c);
+    return c;
+  }
+
+  private finish(c: MemoryContainer, exitCode: number): void {
+    c.generation++;
+    c.state = 'exited';
+    c.exitCode = exitCode;
+    c.finishedAt = new Date(this.clock.now()).toISOString();
+    for (const f of c.followers) f.end();
+    c.followers.clear();
+    this.emit('die', c);
+  }
+
+  private checkImage(image: string): void {
+    if (!this.images.has(image)) throw new Error(`No such image: ${image}`);
+  }
+
+  private get(id: string): MemoryContainer {
+    const c = this.containers.get(id);
+    if (!c) throw new ContainerNotFoundError(id);
+    return c;
+  }
+
+  private emit(type: RuntimeEvent['type'], c: MemoryContainer): void {
+    if (this.subs.size === 0) return;
+    const event: RuntimeEvent = { type, id: c.id, labels: { ...c.labels } };
+    // Delivered later, as a real engine's event stream would, never inside the caller's call.
+    queueMicrotask(() => {
+      for (const s of this.subs) if (matches(event.labels, s.labels)) s.handler(event);
+    });
+  }
+}
+
+function matches(have: Record<string, string>, want: Record<string, string>): boolean {
+  for (const k in want) if (have[k] !== want[k]) return false;
+  return true;
+}
+
+function snapshot(c: MemoryContainer): RuntimeContainer {
+  return {
+    id: c.id,
+    name: c.name,
+    image: c.image,
+    labels: { ...c.labels },
+    state: c.state,
+    createdAt: c.createdAt,
+    startedAt: c.startedAt,
+    finishedAt: c.finishedAt,
+    exitCode: c.exitCode,
+    reason: c.reason,
+    message: c.message,
+    ip: c.ip,
+  };
+}

@@ -1,0 +1,157 @@
+// The container runtime as the kubelet sees it: a small, CRI-like surface that both the Docker
+// runtime and the in-memory runtime (tests, hollow minions) implement. Containers are found again by
+// their labels, never by in-process memory, so a restarted kubelet adopts what is running.
+
+/** Labels on every container a kubelet creates. */
+export const LABELS = {
+  minion: 'coxswain.minion',
+  namespace: 'coxswain.pod.namespace',
+  podName: 'coxswain.pod.name',
+  podUid: 'coxswain.pod.uid',
+  container: 'coxswain.container.name',
+  hash: 'coxswain.container.hash',
+  /** How many times this container of this pod was started before (its restart count). */
+  attempt: 'coxswain.container.attempt',
+  /** The pod's grace period, so a kubelet that lost the pod object can still stop it gracefully. */
+  gracePeriod: 'coxswain.pod.terminationGracePeriod',
+} as const;
+
+/** The container name the infra (sandbox) container carries in its `coxswain.container.name` label. */
+export const SANDBOX_NAME = 'POD';
+
+export type ContainerStateName = 'created' | 'running' | 'exited' | 'unknown';
+
+export interface RuntimeContainer {
+  id: string;
+  /** The runtime's own name of the container (unique per engine). */
+  name: string;
+  image: string;
+  labels: Record<string, string>;
+  state: ContainerStateName;
+  /** RFC 3339. */
+  createdAt: string;
+  /** Set by inspect (list may leave them out). RFC 3339. */
+  startedAt?: string;
+  finishedAt?: string;
+  exitCode?: number;
+  /** Why the runtime ended it, when it knows ("OOMKilled", or a start error). */
+  reason?: string;
+  message?: string;
+  /** The container's address on its network (sandboxes). */
+  ip?: string;
+}
+
+export interface NetworkSpec {
+  name: string;
+  /** CIDR, e.g. 172.30.11.0/24. */
+  subnet: string;
+  gateway: string;
+  labels?: Record<string, string>;
+}
+
+export interface PortMapping {
+  containerPort: number;
+  hostPort: number;
+  protocol: 'tcp' | 'udp';
+  hostIp: string;
+}
+
+export interface SandboxConfig {
+  name: string;
+  image: string;
+  labels: Record<string, string>;
+  network: string;
+  hostname?: string;
+  /** Host ports are published on the sandbox, which owns the pod's network namespace. */
+  ports: PortMapping[];
+}
+
+export interface ContainerConfig {
+  name: string;
+  image: string;
+  /** Replaces the image's entrypoint. */
+  command?: string[];
+  /** Replaces the image's cmd. */
+  args?: string[];
+  /** `NAME=value` strings. */
+  env: string[];
+  workingDir?: string;
+  labels: Record<string, string>;
+  /** The sandbox whose network namespace the container joins. */
+  sandboxId: string;
+  nanoCpus?: number;
+  memoryBytes?: number;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  output: string;
+  timedOut?: boolean;
+}
+
+export interface LogOptions {
+  follow?: boolean;
+  /** Only the last N lines. */
+  tail?: number;
+  /** Ends a following stream. */
+  signal?: AbortSignal;
+}
+
+export type RuntimeEventType = 'start' | 'die' | 'destroy';
+
+export interface RuntimeEvent {
+  type: RuntimeEventType;
+  id: string;
+  labels: Record<string, string>;
+}
+
+export interface ContainerRuntime {
+  readonly kind: 'docker' | 'memory';
+  /** Creates the bridge network if it is missing (idempotent); fails if one with another subnet is in use. */
+  ensureNetwork(spec: NetworkSpec): Promise<void>;
+  removeNetwork(name: string): Promise<void>;
+  /** Every container (running or not) carrying all the given labels. */
+  listContainers(labels: Record<string, string>): Promise<RuntimeContainer[]>;
+  /** Full state of one container; ContainerNotFoundError if gone. */
+  inspect(id: string): Promise<RuntimeContainer>;
+  /** Creates and starts the infra container on the network; returns its id. */
+  runSandbox(config: SandboxConfig): Promise<string>;
+  createContainer(config: ContainerConfig): Promise<string>;
+  startContainer(id: string): Promise<void>;
+  /** SIGTERM, then SIGKILL after the grace period. A stopped or missing container is fine. */
+  stopContainer(id: string, graceSeconds: number): Promise<void>;
+  /** Removes a container (force); a missing one is fine. */
+  removeContainer(id: string): Promise<void>;
+  exec(id: string, command: string[], timeoutMs: number): Promise<ExecResult>;
+  /** The container's output (stdout and stderr interleaved). */
+  logs(id: string, opts?: LogOptions): Promise<NodeJS.ReadableStream>;
+  hasImage(image: string): Promise<boolean>;
+  /** ImagePullError when the image cannot be pulled. */
+  pullImage(image: string): Promise<void>;
+  /**
+   * Subscribes to container lifecycle events of containers with these labels (the kubelet's
+   * "something changed, sync that pod" signal). Returns an unsubscribe function.
+   */
+  subscribe(labels: Record<string, string>, handler: (event: RuntimeEvent) => void): () => void;
+  close(): Promise<void>;
+}
+
+export class ContainerNotFoundError extends Error {
+  constructor(readonly id: string) {
+    super(`container ${id} not found`);
+  }
+}
+
+export class ImagePullError extends Error {
+  constructor(readonly image: string, detail: string) {
+    super(`failed to pull image "${image}": ${detail}`);
+  }
+}
+
+/** A runtime call that failed in a way worth retrying (engine down, timeout). */
+export class RuntimeError extends Error {}
+
+/** Docker-style `NAME=value` lines from a record. */
+export function envList(env: Record<string, string>): string[] {
+  return Object.entries(env).map(([k, v]) => `${k}=${v}`);
+}
