@@ -11,3 +11,7 @@ export * from './keys';
 export { encodeObject, decodeObject } from './codec';
 export * from './selector';
 export * from './quantity';
+export * from './work-queue';
+export * from './rate-limiter';
+export { FakeClock, settle } from './testing/fake-clock';
+export { EventRecorder, referenceTo, eventName, type EventRecorderOptions, type EventType, type Involved } from './event-recorder';
