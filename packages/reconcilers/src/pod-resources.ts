@@ -1,7 +1,6 @@
 // What a pod asks of a minion: cpu, memory and host ports. Per container `resources.requests`, falling
 // back to `limits` (the seed only had limits: `cpu`, `memory` on the container).
-import type { Pod } from '@coxswain/store';
-import { memoryBytes, milliCpu } from './quantity';
+import { parseCpu, parseMemory, type Pod } from '@coxswain/store';
 
 export interface PodResources {
   milliCpu: number;
@@ -20,8 +19,11 @@ export function podResources(pod: Pod): PodResources {
   const hostPorts: string[] = [];
   for (const c of pod.spec.containers ?? []) {
     const r = c.resources;
-    cpu += milliCpu(r?.requests?.cpu ?? r?.limits?.cpu);
-    memory += memoryBytes(r?.requests?.memory ?? r?.limits?.memory);
+    const c1 = r?.requests?.cpu ?? r?.limits?.cpu;
+    const m1 = r?.requests?.memory ?? r?.limits?.memory;
+    // Validation at the store boundary rejects malformed quantities; a stray one counts as nothing.
+    if (c1) cpu += safe(() => parseCpu(c1));
+    if (m1) memory += safe(() => parseMemory(m1));
     for (const p of c.ports ?? []) if (p.hostPort) hostPorts.push(hostPortKey(p.hostPort, p.protocol));
   }
   return { milliCpu: cpu, memory, hostPorts };
@@ -44,4 +46,12 @@ export function splitKey(key: string): { namespace: string | undefined; name: st
 /** The uid of the controller that owns the object (ownerReference with controller=true), if any. */
 export function controllerUid(obj: { metadata: { ownerReferences?: { uid: string; controller?: boolean }[] } }): string | undefined {
   return obj.metadata.ownerReferences?.find((r) => r.controller)?.uid;
+}
+
+function safe(f: () => number): number {
+  try {
+    return f();
+  } catch {
+    return 0;
+  }
 }

@@ -1,9 +1,8 @@
 // Scheduling predicates: can this pod go on this minion? Each returns the reasons it cannot (empty if it
 // can), worded for the FailedScheduling message ("host port 6380 in use").
-import type { Minion } from '@coxswain/store';
+import { parseCpu, parseMemory, type Minion } from '@coxswain/store';
 import { nodeSelectorMatches } from './labels';
 import type { PodResources } from './pod-resources';
-import { memoryBytes, milliCpu, parseQuantity } from './quantity';
 import type { MinionInfo } from './scheduling-cache';
 
 export interface Candidate {
@@ -33,9 +32,9 @@ export function minionCapacity(minion: Minion | undefined): MinionCapacity {
     }
   };
   return {
-    milliCpu: c?.cpu !== undefined ? safe(() => milliCpu(c.cpu)) : undefined,
-    memory: c?.memory !== undefined ? safe(() => memoryBytes(c.memory)) : undefined,
-    pods: c?.pods !== undefined ? safe(() => Math.floor(parseQuantity(c.pods!))) : undefined,
+    milliCpu: c?.cpu !== undefined ? safe(() => parseCpu(c.cpu!)) : undefined,
+    memory: c?.memory !== undefined ? safe(() => parseMemory(c.memory!)) : undefined,
+    pods: c?.pods !== undefined ? safe(() => parseInt(c.pods!, 10)) : undefined,
   };
 }
 
@@ -48,7 +47,7 @@ export function unfitReasons(pod: Candidate, info: MinionInfo): string[] {
   else if (!isMinionReady(minion)) reasons.push('minion not ready');
   if (!nodeSelectorMatches(pod.nodeSelector, minion.metadata.labels)) reasons.push("minion labels don't match nodeSelector");
   for (const port of pod.resources.hostPorts) if (info.hostPorts.has(port)) reasons.push(`host port ${port} in use`);
-  const cap = minionCapacity(minion);
+  const cap = info.capacity;
   if (cap.pods !== undefined && info.podCount + 1 > cap.pods) reasons.push('too many pods');
   if (cap.milliCpu !== undefined && pod.resources.milliCpu > 0 && info.milliCpu + pod.resources.milliCpu > cap.milliCpu) {
     reasons.push('insufficient cpu');

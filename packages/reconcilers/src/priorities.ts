@@ -2,7 +2,6 @@
 // summed. "spread" = least requested + spreading the pods of one controller/service across minions;
 // "binpack" = most requested first (fewer, fuller minions), still preferring spreading as a tie-break.
 import type { MinionInfo } from './scheduling-cache';
-import { minionCapacity } from './predicates';
 import type { PodResources } from './pod-resources';
 
 export type PackingPolicy = 'spread' | 'binpack';
@@ -24,7 +23,7 @@ function fraction(requested: number, capacity: number | undefined): number | und
 
 /** 0..10: how full the minion would be with the pod (10 = full). */
 function usedScore(pod: PodResources, info: MinionInfo): number {
-  const cap = minionCapacity(info.minion);
+  const cap = info.capacity;
   const cpu = fraction(info.milliCpu + (pod.milliCpu || DEFAULT_MILLI_CPU), cap.milliCpu);
   const mem = fraction(info.memory + (pod.memory || DEFAULT_MEMORY), cap.memory);
   const known = [cpu, mem].filter((f): f is number => f !== undefined);

@@ -7,11 +7,14 @@
 // and the informer's copy of the bound pod later confirms it.
 import type { Minion, Pod, Service } from '@coxswain/store';
 import { selectorMatches } from './labels';
+import { isMinionReady, minionCapacity, MinionCapacity } from './predicates';
 import { controllerUid, isTerminal, objectKey, podResources, PodResources } from './pod-resources';
 
 export interface MinionInfo {
   readonly name: string;
   minion?: Minion;
+  /** Parsed once per minion update, not once per decision. */
+  capacity: MinionCapacity;
   milliCpu: number;
   memory: number;
   podCount: number;
@@ -48,14 +51,20 @@ export class SchedulingCache {
   // ---- minions -------------------------------------------------------------------------------------
 
   setMinion(minion: Minion): void {
-    this.info(minion.metadata.name).minion = minion;
-    this.generation++;
+    const info = this.info(minion.metadata.name);
+    const before = info.minion ? schedulingRelevant(info.minion) : undefined;
+    info.minion = minion;
+    info.capacity = minionCapacity(minion);
+    // A heartbeat changes the minion every few seconds; only changes that could let a pod fit
+    // count as news for the pods waiting to be retried.
+    if (before !== schedulingRelevant(minion)) this.generation++;
   }
 
   removeMinion(name: string): void {
     const info = this.minions.get(name);
     if (!info) return;
     info.minion = undefined;
+    info.capacity = {};
     if (info.podCount === 0) this.minions.delete(name);
     this.generation++;
   }
@@ -163,7 +172,7 @@ export class SchedulingCache {
   private info(name: string): MinionInfo {
     let info = this.minions.get(name);
     if (!info) {
-      info = { name, milliCpu: 0, memory: 0, podCount: 0, hostPorts: new Map(), controllers: new Map(), services: new Map() };
+      info = { name, capacity: {}, milliCpu: 0, memory: 0, podCount: 0, hostPorts: new Map(), controllers: new Map(), services: new Map() };
       this.minions.set(name, info);
     }
     return info;
@@ -212,4 +221,8 @@ function bump(m: Map<string, number>, key: string, by: number): void {
 function sameSelector(a: Record<string, string>, b: Record<string, string>): boolean {
   const ka = Object.keys(a);
   return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
+}
+
+function schedulingRelevant(m: Minion): string {
+  return JSON.stringify([isMinionReady(m), m.spec?.unschedulable ?? false, m.metadata.labels ?? {}, m.status?.capacity ?? {}]);
 }
