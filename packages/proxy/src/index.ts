@@ -1,3 +1,6 @@
 export * from './load-balancer';
 export * from './service-stats';
 export * from './service-listener';
+export * from './proxy';
+export * from './metrics-text';
+export * from './status-server';

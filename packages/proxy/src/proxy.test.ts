@@ -1,0 +1,236 @@
+import * as http from 'http';
+import * as net from 'net';
+import type { Endpoints, Service, ServicePort } from '@coxswain/store';
+import { ServiceProxy, endpointsFor } from './proxy';
+import { StatusServer } from './status-server';
+import { fetchText, freePort, startNamedBackend, type NamedBackend } from './testing/fixtures';
+
+const HOST = '127.0.1.23';
+
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+function service(name: string, ports: ServicePort[], sessionAffinity?: 'None' | 'ClientIP'): Service {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace: 'default' },
+    spec: { ports, selector: { app: name }, ...(sessionAffinity ? { sessionAffinity } : {}) },
+  };
+}
+
+function endpoints(name: string, backends: Array<{ host: string; port: number }>, portName?: string): Endpoints {
+  // One subset per backend, as pods with different port numbers would give.
+  return {
+    apiVersion: 'v1',
+    kind: 'Endpoints',
+    metadata: { name, namespace: 'default' },
+    subsets: backends.map((b) => ({ addresses: [{ ip: b.host }], ports: [{ port: b.port, ...(portName ? { name: portName } : {}) }] })),
+  };
+}
+
+async function backends(...names: string[]): Promise<NamedBackend[]> {
+  const out = await Promise.all(names.map((n) => startNamedBackend(n)));
+  for (const b of out) cleanups.push(() => b.close());
+  return out;
+}
+
+function newProxy(extra: Partial<ConstructorParameters<typeof ServiceProxy>[0]> = {}): ServiceProxy {
+  const proxy = new ServiceProxy({ bindAddress: HOST, ...extra });
+  cleanups.push(() => proxy.close());
+  return proxy;
+}
+
+async function ready(proxy: ServiceProxy, name: string, port: string): Promise<number> {
+  const l = proxy.listener('default', name, port);
+  if (!l) throw new Error(`no listener for ${name}:${port}`);
+  await l.ready;
+  return l.port;
+}
+
+async function fetchMany(port: number, n: number): Promise<Record<string, number>> {
+  const c: Record<string, number> = {};
+  for (let i = 0; i < n; i++) {
+    const name = await fetchText(HOST, port);
+    c[name] = (c[name] ?? 0) + 1;
+  }
+  return c;
+}
+
+function get(port: number, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      })
+      .on('error', reject);
+  });
+}
+
+describe('ServiceProxy', () => {
+  it('serves a service over its endpoints and follows scaling', async () => {
+    const bs = await backends('pod-a', 'pod-b', 'pod-c');
+    const port = await freePort(HOST);
+    const proxy = newProxy();
+    proxy.upsertService(service('web', [{ port, targetPort: 8080 }]));
+    proxy.upsertEndpoints(endpoints('web', bs));
+    await ready(proxy, 'web', String(port));
+    expect(await fetchMany(port, 30)).toEqual({ 'pod-a': 10, 'pod-b': 10, 'pod-c': 10 });
+    proxy.upsertEndpoints(endpoints('web', [bs[1]]));
+    expect(await fetchMany(port, 10)).toEqual({ 'pod-b': 10 });
+  });
+
+  it('applies sessionAffinity ClientIP from the service spec', async () => {
+    const bs = await backends('pod-a', 'pod-b', 'pod-c');
+    const port = await freePort(HOST);
+    const proxy = newProxy();
+    proxy.upsertService(service('sticky', [{ port }], 'ClientIP'));
+    proxy.upsertEndpoints(endpoints('sticky', bs));
+    await ready(proxy, 'sticky', String(port));
+    const seen = new Set<string>();
+    for (let i = 0; i < 10; i++) seen.add(await fetchText(HOST, port, '127.0.0.9'));
+    expect(seen.size).toBe(1);
+  });
+
+  it('opens one listener per port of a multi-port service, each to its own endpoint port', async () => {
+    const [web, admin] = await backends('web-port', 'admin-port');
+    const [p1, p2] = [await freePort(HOST), await freePort(HOST)];
+    const proxy = newProxy();
+    proxy.upsertService(service('multi', [{ name: 'http', port: p1 }, { name: 'admin', port: p2 }]));
+    proxy.upsertEndpoints({
+      apiVersion: 'v1',
+      kind: 'Endpoints',
+      metadata: { name: 'multi', namespace: 'default' },
+      subsets: [{ addresses: [{ ip: '127.0.0.1' }], ports: [{ name: 'admin', port: admin.port }, { name: 'http', port: web.port }] }],
+    });
+    await ready(proxy, 'multi', 'http');
+    await ready(proxy, 'multi', 'admin');
+    expect(await fetchText(HOST, p1)).toBe('web-port');
+    expect(await fetchText(HOST, p2)).toBe('admin-port');
+    expect(proxy.status().map((s) => [s.port, s.portNumber, s.listening, s.endpoints])).toEqual([
+      ['admin', p2, true, 1],
+      ['http', p1, true, 1],
+    ]);
+  });
+
+  it('closes the listener of a deleted service while an established connection finishes', async () => {
+    const echo = net.createServer((s) => s.pipe(s));
+    await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise((r) => echo.close(r)));
+    const port = await freePort(HOST);
+    const proxy = newProxy();
+    proxy.upsertService(service('gone', [{ port }]));
+    proxy.upsertEndpoints(endpoints('gone', [{ host: '127.0.0.1', port: (echo.address() as net.AddressInfo).port }]));
+    await ready(proxy, 'gone', String(port));
+    const sock = net.connect(port, HOST);
+    cleanups.push(() => sock.destroy());
+    const echoOf = (text: string) =>
+      new Promise<string>((resolve) => {
+        sock.once('data', (d) => resolve(String(d)));
+        sock.write(text);
+      });
+    expect(await echoOf('ping')).toBe('ping');
+    proxy.deleteService('default', 'gone');
+    expect(proxy.listener('default', 'gone', String(port))).toBeUndefined();
+    await expect(fetchText(HOST, port)).rejects.toThrow(/ECONNREFUSED/);
+    expect(await echoOf('still here')).toBe('still here');
+  });
+
+  it('moves the listener when the service port changes', async () => {
+    const [a] = await backends('pod-a');
+    const [p1, p2] = [await freePort(HOST), await freePort(HOST)];
+    const proxy = newProxy();
+    proxy.upsertService(service('mover', [{ name: 'http', port: p1 }]));
+    proxy.upsertEndpoints(endpoints('mover', [a], 'http'));
+    await ready(proxy, 'mover', 'http');
+    expect(await fetchText(HOST, p1)).toBe('pod-a');
+    proxy.upsertService(service('mover', [{ name: 'http', port: p2 }]));
+    await ready(proxy, 'mover', 'http');
+    expect(await fetchText(HOST, p2)).toBe('pod-a');
+    await expect(fetchText(HOST, p1)).rejects.toThrow(/ECONNREFUSED/);
+  });
+
+  it('records a warning event when a port is taken, and serves once it is free', async () => {
+    const [a] = await backends('pod-a');
+    const port = await freePort(HOST);
+    const squatter = net.createServer();
+    await new Promise<void>((r) => squatter.listen(port, HOST, r));
+    const events: Array<{ name: string; reason: string; message: string }> = [];
+    const proxy = newProxy({
+      bindBackoff: { initialMs: 20, maxMs: 50 },
+      events: { warning: (svc, reason, message) => events.push({ name: svc.metadata.name, reason, message }) },
+    });
+    proxy.upsertService(service('busy', [{ port }]));
+    proxy.upsertEndpoints(endpoints('busy', [a]));
+    while (events.length < 2) await new Promise((r) => setTimeout(r, 10));
+    expect(events[0]).toEqual({ name: 'busy', reason: 'PortUnavailable', message: `cannot listen on ${HOST}:${port}: EADDRINUSE; retrying` });
+    expect(proxy.status()[0].listening).toBe(false);
+    await new Promise((r) => squatter.close(r));
+    await ready(proxy, 'busy', String(port));
+    expect(await fetchText(HOST, port)).toBe('pod-a');
+  });
+
+  it('serves /healthz and per-service counters on /metrics', async () => {
+    const [a] = await backends('pod-a');
+    const port = await freePort(HOST);
+    const proxy = newProxy();
+    let synced = false;
+    const status = new StatusServer({ proxy, address: '127.0.0.1', port: 0, healthy: () => synced });
+    const statusPort = await status.listen();
+    cleanups.push(() => status.close());
+    expect((await get(statusPort, '/healthz')).status).toBe(503);
+    synced = true;
+    expect(await get(statusPort, '/healthz')).toEqual({ status: 200, body: 'ok\n' });
+
+    proxy.upsertService(service('counted', [{ name: 'http', port }]));
+    proxy.upsertEndpoints(endpoints('counted', [a], 'http'));
+    await ready(proxy, 'counted', 'http');
+    for (let i = 0; i < 5; i++) await fetchText(HOST, port);
+    // Counters of closed connections are added when the proxy sees the close.
+    await new Promise((r) => setTimeout(r, 50));
+    const { body } = await get(statusPort, '/metrics');
+    const labels = '{namespace="default",service="counted",port="http"}';
+    expect(body).toContain('# TYPE coxswain_proxy_connections_total counter');
+    expect(body).toContain(`coxswain_proxy_connections_total${labels} 5`);
+    expect(body).toContain(`coxswain_proxy_connections_active${labels} 0`);
+    expect(body).toContain(`coxswain_proxy_listener_up${labels} 1`);
+    expect(body).toContain(`coxswain_proxy_endpoints${labels} 1`);
+    const bytesOut = Number(new RegExp(`coxswain_proxy_bytes_out_total${labels.replace(/[{}]/g, '\\$&')} (\\d+)`).exec(body)?.[1]);
+    expect(bytesOut).toBeGreaterThan(5 * 'pod-a'.length);
+    expect((await get(statusPort, '/nope')).status).toBe(404);
+  });
+});
+
+describe('endpointsFor', () => {
+  const subsets = [
+    {
+      addresses: [{ ip: '10.0.0.1' }, { ip: '10.0.0.2' }],
+      notReadyAddresses: [{ ip: '10.0.0.9' }],
+      ports: [{ name: 'http', port: 8080 }, { name: 'admin', port: 9090 }],
+    },
+    { addresses: [{ ip: '10.0.0.3' }], ports: [{ name: 'http', port: 8081 }] },
+  ];
+
+  it('takes the ready addresses at the port named like the service port', () => {
+    expect(endpointsFor({ name: 'http', port: 80 }, 2, subsets)).toEqual([
+      { ip: '10.0.0.1', port: 8080 },
+      { ip: '10.0.0.2', port: 8080 },
+      { ip: '10.0.0.3', port: 8081 },
+    ]);
+    expect(endpointsFor({ name: 'admin', port: 90 }, 2, subsets)).toEqual([
+      { ip: '10.0.0.1', port: 9090 },
+      { ip: '10.0.0.2', port: 9090 },
+    ]);
+  });
+
+  it('matches the lone port of a single-port service even without a name', () => {
+    expect(endpointsFor({ port: 80 }, 1, [{ addresses: [{ ip: '10.0.0.1' }], ports: [{ name: 'web', port: 8080 }] }])).toEqual([
+      { ip: '10.0.0.1', port: 8080 },
+    ]);
+    expect(endpointsFor({ port: 80 }, 1, [])).toEqual([]);
+  });
+});
