@@ -4,7 +4,10 @@ export * from './resources';
 export * from './store-api';
 export * from './logger';
 export * from './backoff';
-export { validateInternal } from './validation';
+export {
+  validateInternal, validateSchema, schemasDir, type SchemaVersion, joinPath, pointerToPath,
+  objectNameProblem, namespaceProblem, labelKeyProblem, labelValueProblem, portNameProblem, portNumberProblem,
+} from './validation';
 export { createEtcdClient, etcdClientOptions, type EtcdClientOptions } from './etcd-client';
 export { startEtcd, type EtcdHarness, type EtcdHarnessOptions } from './testing/etcd-harness';
 export * from './keys';

@@ -1,0 +1,23 @@
+// Field paths in the form users read in error messages: `spec.containers[0].image`,
+// `metadata.labels["example.com/app"]`.
+
+const PLAIN_KEY = /^[A-Za-z_$][A-Za-z0-9_$-]*$/;
+
+/** Appends an object key or an array index to a path. */
+export function joinPath(base: string, key: string | number): string {
+  if (typeof key === 'number') return `${base}[${key}]`;
+  const seg = PLAIN_KEY.test(key) ? key : JSON.stringify(key);
+  if (seg.startsWith('"')) return `${base}[${seg}]`;
+  return base ? `${base}.${seg}` : seg;
+}
+
+/** Converts a JSON pointer (`/spec/containers/0/image`) to a field path (`spec.containers[0].image`). */
+export function pointerToPath(pointer: string): string {
+  if (!pointer) return '';
+  let out = '';
+  for (const raw of pointer.split('/').slice(1)) {
+    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    out = /^(0|[1-9][0-9]*)$/.test(key) ? joinPath(out, Number(key)) : joinPath(out, key);
+  }
+  return out;
+}

@@ -1,0 +1,192 @@
+// Semantic checks that JSON Schema cannot express, run after the schema accepted the object (so
+// the shapes below can be trusted). Paths are in internal terms.
+import type { FieldCause } from '../errors';
+import { isCpuQuantity, isMemoryQuantity } from '../quantity';
+import type {
+  Container, Endpoints, Event, Handler, KubeObject, Minion, ObjectMeta, Pod, PodSpec, Probe,
+  ReplicationController, ResourceList, Service,
+} from '../types';
+import { joinPath } from './field-path';
+import {
+  cidrProblem, containerNameProblem, envNameProblem, generateNameProblem, intOrNamedPortProblem, ipProblem,
+  labelKeyProblem, labelValueProblem, namespaceProblem, objectNameProblem, portNameProblem, portNumberProblem,
+} from './identifiers';
+
+type Causes = FieldCause[];
+
+function add(out: Causes, field: string, problem: string | undefined): void {
+  if (problem) out.push({ field, message: problem });
+}
+
+export function checkLabels(out: Causes, field: string, labels: Record<string, string> | undefined): void {
+  for (const [k, v] of Object.entries(labels ?? {})) {
+    add(out, field, labelKeyProblem(k));
+    add(out, field, labelValueProblem(k, v));
+  }
+}
+
+function checkAnnotations(out: Causes, field: string, annotations: Record<string, string> | undefined): void {
+  for (const k of Object.keys(annotations ?? {})) add(out, field, labelKeyProblem(k));
+}
+
+function checkMeta(out: Causes, meta: ObjectMeta): void {
+  if (meta.name === undefined) {
+    if (meta.generateName === undefined) out.push({ field: 'metadata.name', message: 'required' });
+  } else {
+    add(out, 'metadata.name', objectNameProblem(meta.name));
+  }
+  if (meta.generateName !== undefined) add(out, 'metadata.generateName', generateNameProblem(meta.generateName));
+  if (meta.namespace !== undefined) add(out, 'metadata.namespace', namespaceProblem(meta.namespace));
+  checkLabels(out, 'metadata.labels', meta.labels);
+  checkAnnotations(out, 'metadata.annotations', meta.annotations);
+}
+
+/** The schema checked the quantity syntax; this checks the unit fits the resource (no "64Mi" cpu). */
+function checkResourceList(out: Causes, field: string, list: ResourceList | undefined): void {
+  if (list?.cpu !== undefined && !isCpuQuantity(list.cpu)) out.push({ field: `${field}.cpu`, message: 'must be a cpu quantity like 250m, 0.5 or 2' });
+  if (list?.memory !== undefined && !isMemoryQuantity(list.memory)) out.push({ field: `${field}.memory`, message: 'must be a memory quantity like 64Mi, 1G or 1000000' });
+}
+
+const ACTIONS = ['exec', 'httpGet', 'tcpSocket'] as const;
+
+/** A probe or lifecycle handler does exactly one thing; a named port must be one of the container's. */
+function checkHandler(out: Causes, field: string, h: Handler | Probe, c: Container): void {
+  const present = ACTIONS.filter((a) => h[a] !== undefined);
+  if (present.length !== 1) {
+    out.push({ field, message: `must have exactly one of ${ACTIONS.join(', ')}${present.length ? ` (has ${present.join(', ')})` : ''}` });
+  }
+  for (const a of ['httpGet', 'tcpSocket'] as const) {
+    const port = h[a]?.port;
+    if (port === undefined) continue;
+    const portField = `${field}.${a}.port`;
+    const problem = intOrNamedPortProblem(port);
+    add(out, portField, problem);
+    if (!problem && typeof port === 'string' && !(c.ports ?? []).some((p) => p.name === port)) {
+      out.push({ field: portField, message: `no container port named ${JSON.stringify(port)}` });
+    }
+  }
+}
+
+export function checkPodSpec(out: Causes, at: string, spec: PodSpec): void {
+  const names = new Set<string>();
+  const portNames = new Set<string>();
+  const hostPorts = new Set<string>();
+  spec.containers.forEach((c, i) => {
+    const cf = joinPath(joinPath(at, 'containers'), i);
+    add(out, `${cf}.name`, containerNameProblem(c.name));
+    if (names.has(c.name)) out.push({ field: `${cf}.name`, message: `duplicate container name ${JSON.stringify(c.name)}` });
+    names.add(c.name);
+    (c.ports ?? []).forEach((p, j) => {
+      const pf = joinPath(`${cf}.ports`, j);
+      add(out, `${pf}.containerPort`, portNumberProblem(p.containerPort));
+      if (p.hostPort !== undefined) {
+        add(out, `${pf}.hostPort`, portNumberProblem(p.hostPort));
+        const key = `${p.hostPort}/${p.protocol ?? 'TCP'}`;
+        if (hostPorts.has(key)) out.push({ field: `${pf}.hostPort`, message: `duplicate host port ${key} in the pod` });
+        hostPorts.add(key);
+      }
+      if (p.name !== undefined) {
+        add(out, `${pf}.name`, portNameProblem(p.name));
+        if (portNames.has(p.name)) out.push({ field: `${pf}.name`, message: `duplicate port name ${JSON.stringify(p.name)} in the pod` });
+        portNames.add(p.name);
+      }
+    });
+    checkResourceList(out, `${cf}.resources.limits`, c.resources?.limits);
+    checkResourceList(out, `${cf}.resources.requests`, c.resources?.requests);
+    (c.env ?? []).forEach((e, j) => add(out, `${joinPath(`${cf}.env`, j)}.name`, envNameProblem(e.name)));
+    if (c.livenessProbe) checkHandler(out, `${cf}.livenessProbe`, c.livenessProbe, c);
+    if (c.readinessProbe) checkHandler(out, `${cf}.readinessProbe`, c.readinessProbe, c);
+    if (c.lifecycle?.postStart) checkHandler(out, `${cf}.lifecycle.postStart`, c.lifecycle.postStart, c);
+    if (c.lifecycle?.preStop) checkHandler(out, `${cf}.lifecycle.preStop`, c.lifecycle.preStop, c);
+  });
+  if (spec.nodeName !== undefined && spec.nodeName !== '') add(out, `${at}.nodeName`, objectNameProblem(spec.nodeName));
+  checkLabels(out, `${at}.nodeSelector`, spec.nodeSelector);
+}
+
+function checkPod(out: Causes, pod: Pod): void {
+  checkPodSpec(out, 'spec', pod.spec);
+  if (pod.status?.hostIP) add(out, 'status.hostIP', ipProblem(pod.status.hostIP));
+  if (pod.status?.podIP) add(out, 'status.podIP', ipProblem(pod.status.podIP));
+}
+
+function checkReplicationController(out: Causes, rc: ReplicationController): void {
+  const { selector, template } = rc.spec;
+  const entries = Object.entries(selector);
+  if (entries.length === 0) out.push({ field: 'spec.selector', message: 'must not be empty' });
+  checkLabels(out, 'spec.selector', selector);
+  const labels = template.metadata?.labels ?? {};
+  checkLabels(out, 'spec.template.metadata.labels', labels);
+  checkAnnotations(out, 'spec.template.metadata.annotations', template.metadata?.annotations);
+  const missing = entries.filter(([k, v]) => labels[k] !== v);
+  if (entries.length > 0 && missing.length > 0) {
+    out.push({
+      field: 'spec.template.metadata.labels',
+      message: `must match the selector (missing ${missing.map(([k, v]) => `${k}=${v}`).join(',')})`,
+    });
+  }
+  checkPodSpec(out, 'spec.template.spec', template.spec);
+}
+
+function checkService(out: Causes, svc: Service): void {
+  const { ports } = svc.spec;
+  const names = new Set<string>();
+  const seen = new Set<string>();
+  ports.forEach((p, i) => {
+    const pf = `spec.ports[${i}]`;
+    add(out, `${pf}.port`, portNumberProblem(p.port));
+    if (p.targetPort !== undefined) add(out, `${pf}.targetPort`, intOrNamedPortProblem(p.targetPort));
+    const key = `${p.port}/${p.protocol ?? 'TCP'}`;
+    if (seen.has(key)) out.push({ field: `${pf}.port`, message: `duplicate port ${key}` });
+    seen.add(key);
+    if (p.name !== undefined) {
+      add(out, `${pf}.name`, portNameProblem(p.name));
+      if (names.has(p.name)) out.push({ field: `${pf}.name`, message: `duplicate port name ${JSON.stringify(p.name)}` });
+      names.add(p.name);
+    } else if (ports.length > 1) {
+      out.push({ field: `${pf}.name`, message: 'required when a service has several ports' });
+    }
+  });
+  checkLabels(out, 'spec.selector', svc.spec.selector);
+}
+
+function checkMinion(out: Causes, m: Minion): void {
+  if (m.spec?.podCIDR) add(out, 'spec.podCIDR', cidrProblem(m.spec.podCIDR));
+  checkResourceList(out, 'status.capacity', m.status?.capacity);
+  (m.status?.addresses ?? []).forEach((a, i) => {
+    if (a.type === 'InternalIP') add(out, `status.addresses[${i}].address`, ipProblem(a.address));
+  });
+}
+
+function checkEndpoints(out: Causes, ep: Endpoints): void {
+  ep.subsets.forEach((s, i) => {
+    const sf = `subsets[${i}]`;
+    for (const list of ['addresses', 'notReadyAddresses'] as const) {
+      (s[list] ?? []).forEach((a, j) => add(out, `${sf}.${list}[${j}].ip`, ipProblem(a.ip)));
+    }
+    (s.ports ?? []).forEach((p, j) => {
+      add(out, `${sf}.ports[${j}].port`, portNumberProblem(p.port));
+      if (p.name !== undefined) add(out, `${sf}.ports[${j}].name`, portNameProblem(p.name));
+    });
+  });
+}
+
+function checkEvent(out: Causes, ev: Event): void {
+  if (Date.parse(ev.firstTimestamp) > Date.parse(ev.lastTimestamp)) {
+    out.push({ field: 'lastTimestamp', message: 'must not be before firstTimestamp' });
+  }
+}
+
+/** Semantic checks for an object the internal schema has accepted. */
+export function semanticCauses(obj: KubeObject): FieldCause[] {
+  const out: Causes = [];
+  checkMeta(out, obj.metadata);
+  switch (obj.kind) {
+    case 'Pod': checkPod(out, obj as Pod); break;
+    case 'ReplicationController': checkReplicationController(out, obj as ReplicationController); break;
+    case 'Service': checkService(out, obj as Service); break;
+    case 'Minion': checkMinion(out, obj as Minion); break;
+    case 'Endpoints': checkEndpoints(out, obj as Endpoints); break;
+    case 'Event': checkEvent(out, obj as Event); break;
+  }
+  return out;
+}
