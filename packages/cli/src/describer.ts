@@ -1,0 +1,100 @@
+// `kubecfg describe KIND NAME`: the object's metadata, spec and status, its conditions, what it
+// manages (a controller's pods), and the events that name it — why a pod is Pending, why a
+// container restarted.
+import YAML from 'yaml';
+import type { ResourceInfo } from '@coxswain/store';
+import type { CommandContext } from './command-context';
+import { arr, field, formatLabels, isObject, JsonObject, str } from './object-fields';
+import { formatAge, podStatusReason } from './object-printer';
+import { formatTable, KUBECTL_TABLE } from './tab-writer';
+import { LAST_APPLIED_ANNOTATION } from './three-way-merge';
+
+function indent(text: string, by = '  '): string {
+  return text
+    .trimEnd()
+    .split('\n')
+    .map((l) => by + l)
+    .join('\n');
+}
+
+function section(title: string, value: unknown): string {
+  if (value === undefined || (isObject(value) && Object.keys(value).length === 0)) return `${title}:\t<none>\n`;
+  return `${title}:\n${indent(YAML.stringify(value))}\n`;
+}
+
+/** Events whose involvedObject is this object (kind and name), oldest first. */
+export function eventsFor(events: JsonObject[], kind: string, name: string): JsonObject[] {
+  return events
+    .filter((e) => str(e, 'involvedObject.kind') === kind && str(e, 'involvedObject.name') === name)
+    .sort((a, b) => (str(a, 'lastTimestamp') < str(b, 'lastTimestamp') ? -1 : 1));
+}
+
+export function formatEvents(events: JsonObject[], now: number): string {
+  if (events.length === 0) return 'Events:\t<none>\n';
+  const rows = events.map((e) => [
+    str(e, 'type'),
+    str(e, 'reason'),
+    `${formatAge(str(e, 'lastTimestamp') || str(e, 'metadata.creationTimestamp'), now)}${Number(field(e, 'count') ?? 1) > 1 ? ` (x${str(e, 'count')})` : ''}`,
+    str(e, 'source.component') + (str(e, 'source.host') ? `, ${str(e, 'source.host')}` : ''),
+    str(e, 'message'),
+  ]);
+  return `Events:\n${indent(formatTable([['Type', 'Reason', 'Age', 'From', 'Message'], ['----', '------', '---', '----', '-------'], ...rows], KUBECTL_TABLE))}\n`;
+}
+
+export function describeObject(info: ResourceInfo, obj: JsonObject, events: JsonObject[], related: JsonObject[], now: number): string {
+  const annotations = { ...((field(obj, 'metadata.annotations') as Record<string, string> | undefined) ?? {}) };
+  delete annotations[LAST_APPLIED_ANNOTATION];
+  const head: string[][] = [
+    ['Name:', str(obj, 'metadata.name')],
+    ...(str(obj, 'metadata.namespace') ? [['Namespace:', str(obj, 'metadata.namespace')]] : []),
+    ['Kind:', info.kind],
+    ['Labels:', formatLabels(field(obj, 'metadata.labels')) || '<none>'],
+    ['Annotations:', formatLabels(annotations) || '<none>'],
+    ['Created:', `${str(obj, 'metadata.creationTimestamp')} (${formatAge(str(obj, 'metadata.creationTimestamp'), now)} ago)`],
+    ['Generation:', str(obj, 'metadata.generation') || '-'],
+    ['ResourceVersion:', str(obj, 'metadata.resourceVersion')],
+  ];
+  if (info.resource === 'pods') {
+    head.push(['Minion:', `${str(obj, 'spec.nodeName') || '<none>'}${str(obj, 'status.hostIP') ? `/${str(obj, 'status.hostIP')}` : ''}`]);
+    head.push(['Status:', podStatusReason(obj)]);
+    head.push(['IP:', str(obj, 'status.podIP') || '<none>']);
+  }
+  let out = formatTable(head, { minWidth: 0, padding: 1 });
+  const spec = info.resource === 'events' || info.resource === 'endpoints' ? stripMeta(obj) : field(obj, 'spec');
+  out += section(info.resource === 'events' || info.resource === 'endpoints' ? 'Data' : 'Spec', spec);
+  const status = isObject(obj.status) ? { ...obj.status } : undefined;
+  const conditions = status ? arr(status, 'conditions') : [];
+  if (status) delete status.conditions;
+  if (info.resource !== 'events' && info.resource !== 'endpoints') out += section('Status', status);
+  if (conditions.length > 0) {
+    const rows = conditions.map((c) => [str(c, 'type'), str(c, 'status'), str(c, 'reason'), str(c, 'message')]);
+    out += `Conditions:\n${indent(formatTable([['Type', 'Status', 'Reason', 'Message'], ...rows], KUBECTL_TABLE))}\n`;
+  }
+  if (info.resource === 'replicationControllers') {
+    const counts = new Map<string, number>();
+    for (const p of related) counts.set(podStatusReason(p), (counts.get(podStatusReason(p)) ?? 0) + 1);
+    const summary = [...counts.entries()].map(([k, v]) => `${v} ${k}`).join(' / ') || '0 pods';
+    out += `Pods Status:\t${summary}\n`;
+  }
+  out += formatEvents(events, now);
+  return out;
+}
+
+function stripMeta(obj: JsonObject): JsonObject {
+  const copy = { ...obj };
+  delete copy.metadata;
+  delete copy.apiVersion;
+  delete copy.kind;
+  return copy;
+}
+
+export async function describe(ctx: CommandContext, info: ResourceInfo, name: string): Promise<string> {
+  const obj = await ctx.client.get('v1', info.resource, name);
+  const [events, related] = await Promise.all([
+    ctx.client.list('v1', 'events').then((l) => eventsFor(l.items, info.kind, name)),
+    info.resource === 'replicationControllers'
+      ? ctx.client.list('v1', 'pods', { labelSelector: formatLabels(field(obj, 'spec.selector')) }).then((l) => l.items)
+      : Promise.resolve([] as JsonObject[]),
+  ]);
+  return describeObject(info, obj, events, related, ctx.clock.now());
+}
