@@ -1,0 +1,250 @@
+// The replication manager: keeps each ReplicationController's count of active pods at `replicas`.
+// reconcile(rcKey) reads the controller and the pods of its namespace from the informer caches and
+// applies planReplication(): adopt orphans, release pods that stopped matching, create or delete,
+// then write status (replicas, readyReplicas, observedGeneration).
+//
+// Expectations guard against a lagging cache: after asking for N creations (or deletions) the
+// manager does nothing more for that controller until its informer has seen them (or they expire).
+// Deleting a controller deletes its pods; so does finding pods owned by a controller uid that no
+// longer exists (checked against etcd itself, never against a cache that may simply be behind).
+import {
+  Clock,
+  ConflictError,
+  createLogger,
+  EventRecorder,
+  Logger,
+  NotFoundError,
+  ObjectStore,
+  OwnerReference,
+  Pod,
+  realClock,
+  ReplicationController,
+} from '@coxswain/store';
+import { Controller } from './controller';
+import { Expectations } from './expectations';
+import { selectorMatches } from './labels';
+import { CacheReader, Handlers, INDEX } from './object-cache';
+import { objectKey } from './pod-resources';
+import { planReplication, podFromTemplate } from './replication-plan';
+
+export interface ReplicationManagerOptions {
+  store: ObjectStore;
+  pods: CacheReader<Pod>;
+  controllers: CacheReader<ReplicationController>;
+  recorder: EventRecorder;
+  workers?: number;
+  /** How long an unmet expectation holds a controller back. Default 5 min. */
+  expectationTimeoutMs?: number;
+  /** Most creations or deletions in one run. Default 500. */
+  burst?: number;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+function rcOwner(pod: Pod): OwnerReference | undefined {
+  return pod.metadata.ownerReferences?.find((r) => r.controller && r.kind === 'ReplicationController');
+}
+
+export class ReplicationManager {
+  readonly controller: Controller;
+  readonly expectations: Expectations;
+  private readonly opts: ReplicationManagerOptions;
+  private readonly log: Logger;
+  readonly stats = { created: 0, deleted: 0 };
+
+  constructor(opts: ReplicationManagerOptions) {
+    this.opts = opts;
+    const clock = opts.clock ?? realClock;
+    this.log = opts.logger ?? createLogger('replication-manager');
+    this.expectations = new Expectations(opts.expectationTimeoutMs ?? 5 * 60_000, clock);
+    this.controller = new Controller({ name: 'replication-manager', reconcile: (k) => this.reconcile(k), workers: opts.workers ?? 4, clock, logger: this.log });
+  }
+
+  readonly controllerHandlers: Handlers<ReplicationController> = {
+    onAdd: (rc) => this.controller.enqueue(objectKey(rc)),
+    onUpdate: (_old, rc) => this.controller.enqueue(objectKey(rc)),
+    onDelete: (rc) => {
+      this.expectations.delete(objectKey(rc));
+      this.controller.enqueue(objectKey(rc));
+    },
+  };
+
+  readonly podHandlers: Handlers<Pod> = {
+    onAdd: (pod) => {
+      const owner = rcOwner(pod);
+      if (owner) {
+        const key = `${pod.metadata.namespace}/${owner.name}`;
+        this.expectations.creationObserved(key);
+        this.controller.enqueue(key);
+      } else this.enqueueMatching(pod);
+    },
+    onUpdate: (old, pod) => {
+      const a = rcOwner(old);
+      const b = rcOwner(pod);
+      if (a) this.controller.enqueue(`${old.metadata.namespace}/${a.name}`);
+      if (b && b.uid !== a?.uid) this.controller.enqueue(`${pod.metadata.namespace}/${b.name}`);
+      // An orphan (or one whose labels changed) may now be wanted by a controller.
+      if (!b) this.enqueueMatching(pod);
+    },
+    onDelete: (pod) => {
+      const owner = rcOwner(pod);
+      if (owner) {
+        const key = `${pod.metadata.namespace}/${owner.name}`;
+        this.expectations.deletionObserved(key, objectKey(pod));
+        this.controller.enqueue(key);
+      }
+    },
+  };
+
+  start(): void {
+    this.controller.start();
+  }
+
+  stop(): Promise<void> {
+    return this.controller.stop();
+  }
+
+  private enqueueMatching(pod: Pod): void {
+    for (const rc of this.opts.controllers.byIndex(INDEX.namespace, pod.metadata.namespace ?? '')) {
+      if (selectorMatches(rc.spec.selector, pod.metadata.labels)) this.controller.enqueue(objectKey(rc));
+    }
+  }
+
+  async reconcile(key: string): Promise<{ requeueAfterMs?: number } | void> {
+    const rc = this.opts.controllers.get(key);
+    const [namespace, name] = key.split('/');
+    const pods = this.opts.pods.byIndex(INDEX.namespace, namespace);
+    await this.collectOrphans(namespace, name, rc?.metadata.uid, pods);
+    if (!rc) return;
+
+    const plan = planReplication(rc, pods, this.opts.burst ?? 500);
+    if (plan.release.length > 0) await this.release(rc, plan.release);
+    if (!this.expectations.satisfied(key)) {
+      // Our own creations/deletions are still on their way to the cache: counting now would lie.
+      await this.writeStatus(rc, plan.status);
+      return { requeueAfterMs: 30_000 };
+    }
+    if (plan.adopt.length > 0) await this.adopt(rc, plan.adopt);
+    if (plan.create > 0) await this.createPods(rc, key, plan.create);
+    else if (plan.delete.length > 0) await this.deletePods(rc, key, plan.delete);
+    await this.writeStatus(rc, plan.status);
+  }
+
+  /** Pods owned (by name) by this key whose controller uid is not the current one: their controller is gone. */
+  private async collectOrphans(namespace: string, name: string, currentUid: string | undefined, pods: Pod[]): Promise<void> {
+    const stale = pods.filter((p) => {
+      const o = rcOwner(p);
+      return o && o.name === name && o.uid !== currentUid;
+    });
+    if (stale.length === 0) return;
+    // The cache may simply be behind: ask etcd whether the controller really is gone.
+    let liveUid: string | undefined;
+    try {
+      liveUid = (await this.opts.store.get<ReplicationController>('replicationControllers', namespace, name)).metadata.uid;
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+    }
+    const errors: unknown[] = [];
+    await Promise.all(
+      stale
+        .filter((p) => rcOwner(p)!.uid !== liveUid)
+        .map(async (p) => {
+          try {
+            await this.opts.store.delete('pods', namespace, p.metadata.name, { preconditions: { uid: p.metadata.uid } });
+            this.stats.deleted++;
+            this.opts.recorder.normal(p, 'SuccessfulDelete', `Deleted pod ${p.metadata.name}: its replication controller ${name} is gone`);
+          } catch (err) {
+            if (!(err instanceof NotFoundError) && !(err instanceof ConflictError)) errors.push(err);
+          }
+        }),
+    );
+    if (errors.length > 0) throw errors[0];
+  }
+
+  private async adopt(rc: ReplicationController, pods: Pod[]): Promise<void> {
+    // Adopting into a controller that is being deleted would orphan-collect the pods next: check it is live.
+    const live = await this.opts.store.get<ReplicationController>('replicationControllers', rc.metadata.namespace, rc.metadata.name);
+    if (live.metadata.uid !== rc.metadata.uid) throw new ConflictError('replicationControllers', rc.metadata.name, 'recreated while adopting');
+    const ref: OwnerReference = { apiVersion: 'v1', kind: 'ReplicationController', name: rc.metadata.name, uid: rc.metadata.uid ?? '', controller: true };
+    await Promise.all(
+      pods.map((p) =>
+        this.opts.store
+          .update<Pod>({ ...p, metadata: { ...p.metadata, ownerReferences: [...(p.metadata.ownerReferences ?? []), ref] } })
+          .then(() => this.log.info({ rc: rc.metadata.name, pod: p.metadata.name }, 'adopted pod')),
+      ),
+    );
+  }
+
+  private async release(rc: ReplicationController, pods: Pod[]): Promise<void> {
+    await Promise.all(
+      pods.map((p) =>
+        this.opts.store
+          .update<Pod>({ ...p, metadata: { ...p.metadata, ownerReferences: p.metadata.ownerReferences?.filter((r) => r.uid !== rc.metadata.uid) } })
+          .then(() => this.log.info({ rc: rc.metadata.name, pod: p.metadata.name }, 'released pod'))
+          .catch((err) => {
+            if (!(err instanceof NotFoundError)) throw err;
+          }),
+      ),
+    );
+  }
+
+  /** Creates in growing batches (1, 2, 4, ...) so that a failing create is tried a few times, not 500. */
+  private async createPods(rc: ReplicationController, key: string, n: number): Promise<void> {
+    this.expectations.expectCreations(key, n);
+    const template = podFromTemplate(rc);
+    let remaining = n;
+    let batch = 1;
+    let firstError: unknown;
+    while (remaining > 0 && firstError === undefined) {
+      const size = Math.min(batch, remaining);
+      remaining -= size;
+      await Promise.all(
+        Array.from({ length: size }, async () => {
+          try {
+            const pod = await this.opts.store.create<Pod>(structuredClone(template));
+            this.stats.created++;
+            this.opts.recorder.normal(rc, 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`);
+          } catch (err) {
+            this.expectations.creationObserved(key); // it will never be observed
+            firstError ??= err;
+            this.opts.recorder.warning(rc, 'FailedCreate', `Error creating pod: ${(err as Error).message}`);
+          }
+        }),
+      );
+      batch *= 2;
+    }
+    // The ones never attempted will never be observed either.
+    for (let i = 0; i < remaining; i++) this.expectations.creationObserved(key);
+    if (firstError !== undefined) throw firstError;
+  }
+
+  private async deletePods(rc: ReplicationController, key: string, pods: Pod[]): Promise<void> {
+    this.expectations.expectDeletions(key, pods.map(objectKey));
+    let firstError: unknown;
+    await Promise.all(
+      pods.map(async (p) => {
+        try {
+          await this.opts.store.delete('pods', p.metadata.namespace, p.metadata.name, { preconditions: { uid: p.metadata.uid } });
+          this.stats.deleted++;
+          this.opts.recorder.normal(rc, 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`);
+        } catch (err) {
+          this.expectations.deletionObserved(key, objectKey(p));
+          if (!(err instanceof NotFoundError)) firstError ??= err;
+        }
+      }),
+    );
+    if (firstError !== undefined) throw firstError;
+  }
+
+  private async writeStatus(rc: ReplicationController, status: ReplicationController['status'] & object): Promise<void> {
+    const cur = rc.status;
+    if (cur && cur.replicas === status.replicas && cur.readyReplicas === status.readyReplicas && cur.observedGeneration === status.observedGeneration) return;
+    try {
+      await this.opts.store.updateStatus<ReplicationController>({ ...rc, status });
+    } catch (err) {
+      // A newer controller is on its way to the cache and will be reconciled again.
+      if (err instanceof NotFoundError) return;
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,209 @@
+// The scheduler: binds every pod without a minion. reconcile(podKey) reads the pod from the informer
+// cache, decides from the incremental per-minion accounting (SchedulingCache), assumes the pod on the
+// chosen minion at once (so concurrent workers see it) and writes the binding in one etcd txn
+// (store.bind, guarded by the pod's revision: a second scheduler racing for the same pod gets a
+// ConflictError and never binds it twice).
+//
+// A pod that fits nowhere gets a PodScheduled=False condition and a FailedScheduling event, and is
+// parked: it is retried when something that could make it fit changes (a minion, a pod going away),
+// at most once per retryDelayMs, and once a minute regardless, never in a hot loop.
+import {
+  Clock,
+  ConflictError,
+  createLogger,
+  EventRecorder,
+  Logger,
+  Minion,
+  NotFoundError,
+  ObjectStore,
+  Pod,
+  realClock,
+  Service,
+} from '@coxswain/store';
+import { Controller } from './controller';
+import type { CacheReader, Handlers } from './object-cache';
+import { isTerminal, objectKey } from './pod-resources';
+import type { PackingPolicy } from './priorities';
+import { schedulePod } from './scheduling-algorithm';
+import { SchedulingCache } from './scheduling-cache';
+
+export interface SchedulerOptions {
+  store: ObjectStore;
+  pods: CacheReader<Pod>;
+  recorder: EventRecorder;
+  policy?: PackingPolicy;
+  random?: () => number;
+  workers?: number;
+  /** Least time between two retries of the unschedulable pods. Default 1 s. */
+  retryDelayMs?: number;
+  /** Retry unschedulable pods this often even if nothing seemed to change. Default 60 s. */
+  resyncUnschedulableMs?: number;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export class Scheduler {
+  readonly cache = new SchedulingCache();
+  readonly controller: Controller;
+  private readonly unschedulable = new Set<string>();
+  private readonly opts: SchedulerOptions;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private retriedAtGeneration = -1;
+  private retryTimer?: AbortController;
+  private resyncTimer?: AbortController;
+  readonly stats = { bound: 0, conflicts: 0, unschedulable: 0 };
+
+  constructor(opts: SchedulerOptions) {
+    this.opts = opts;
+    this.clock = opts.clock ?? realClock;
+    this.log = opts.logger ?? createLogger('scheduler');
+    this.controller = new Controller({ name: 'scheduler', reconcile: (k) => this.reconcile(k), workers: opts.workers ?? 8, clock: this.clock, logger: this.log });
+  }
+
+  readonly podHandlers: Handlers<Pod> = {
+    onAdd: (pod) => {
+      if (pod.spec.nodeName) this.cache.updatePod(pod);
+      else if (!isTerminal(pod)) this.controller.enqueue(objectKey(pod));
+      this.maybeRetry();
+    },
+    onUpdate: (old, pod) => {
+      const key = objectKey(pod);
+      if (pod.spec.nodeName) {
+        this.unschedulable.delete(key);
+        this.cache.updatePod(pod);
+      } else if (!isTerminal(pod)) {
+        // A parked pod whose status we just wrote is not news; a changed spec or labels is.
+        const parked = this.unschedulable.has(key);
+        if (!parked || JSON.stringify([old.spec, old.metadata.labels]) !== JSON.stringify([pod.spec, pod.metadata.labels])) {
+          this.controller.enqueue(key);
+        }
+      }
+      this.maybeRetry();
+    },
+    onDelete: (pod) => {
+      const key = objectKey(pod);
+      this.unschedulable.delete(key);
+      this.cache.removePod(key);
+      this.maybeRetry();
+    },
+  };
+
+  readonly minionHandlers: Handlers<Minion> = {
+    onAdd: (m) => {
+      this.cache.setMinion(m);
+      this.maybeRetry();
+    },
+    onUpdate: (_old, m) => {
+      this.cache.setMinion(m);
+      this.maybeRetry();
+    },
+    onDelete: (m) => {
+      this.cache.removeMinion(m.metadata.name);
+      this.maybeRetry();
+    },
+  };
+
+  readonly serviceHandlers: Handlers<Service> = {
+    onAdd: (s) => this.cache.setService(s),
+    onUpdate: (_o, s) => this.cache.setService(s),
+    onDelete: (s) => this.cache.removeService(objectKey(s)),
+  };
+
+  /** Starts the workers (call once the pod, minion and service caches have synced). */
+  start(): void {
+    this.retriedAtGeneration = this.cache.changeGeneration();
+    this.controller.start();
+    this.startResync();
+  }
+
+  async stop(): Promise<void> {
+    this.retryTimer?.abort();
+    this.resyncTimer?.abort();
+    await this.controller.stop();
+  }
+
+  /** Pods parked as unschedulable (for tests and /healthz detail). */
+  unschedulableCount(): number {
+    return this.unschedulable.size;
+  }
+
+  async reconcile(key: string): Promise<void> {
+    const pod = this.opts.pods.get(key);
+    if (!pod || pod.spec.nodeName || isTerminal(pod)) {
+      this.unschedulable.delete(key);
+      return;
+    }
+    // Assumed: our bind of it is in flight or succeeded and the informer has not caught up.
+    if (this.cache.isPlaced(key)) return;
+    const result = schedulePod(pod, this.cache, { policy: this.opts.policy, random: this.opts.random });
+    if (result.minion === undefined) {
+      this.stats.unschedulable++;
+      this.unschedulable.add(key);
+      this.log.debug({ pod: key, why: result.message }, 'pod does not fit');
+      this.opts.recorder.warning(pod, 'FailedScheduling', result.message);
+      await this.markUnschedulable(pod, result.message);
+      return;
+    }
+    const minion = result.minion;
+    this.cache.assume(pod, minion);
+    try {
+      await this.opts.store.bind(pod.metadata.namespace ?? 'default', pod.metadata.name, minion, pod.metadata.resourceVersion ?? '0');
+    } catch (err) {
+      this.cache.forget(pod);
+      if (err instanceof NotFoundError) return; // deleted meanwhile: nothing to do
+      if (err instanceof ConflictError) this.stats.conflicts++;
+      // Conflict: the pod changed or someone else bound it; retry from the (newer) cache.
+      throw err;
+    }
+    this.stats.bound++;
+    this.unschedulable.delete(key);
+    this.opts.recorder.normal(pod, 'Scheduled', `Successfully assigned ${key} to ${minion}`);
+  }
+
+  private async markUnschedulable(pod: Pod, message: string): Promise<void> {
+    const conditions = pod.status?.conditions ?? [];
+    const cur = conditions.find((c) => c.type === 'PodScheduled');
+    if (cur && cur.status === 'False' && cur.reason === 'Unschedulable' && cur.message === message) return;
+    const cond = { type: 'PodScheduled', status: 'False' as const, reason: 'Unschedulable', message, lastTransitionTime: new Date(this.clock.now()).toISOString() };
+    try {
+      await this.opts.store.updateStatus<Pod>({
+        ...pod,
+        status: { ...(pod.status ?? {}), phase: pod.status?.phase ?? 'Pending', conditions: [...conditions.filter((c) => c.type !== 'PodScheduled'), cond] },
+      });
+    } catch (err) {
+      // The pod moved on (changed or deleted); the next retry writes the condition if still needed.
+      if (!(err instanceof ConflictError) && !(err instanceof NotFoundError)) throw err;
+    }
+  }
+
+  /** Re-queues the parked pods once something changed that could make them fit (debounced). */
+  private maybeRetry(): void {
+    if (this.unschedulable.size === 0 || this.retryTimer || this.controller.queue.isShuttingDown()) return;
+    if (this.cache.changeGeneration() === this.retriedAtGeneration) return;
+    const abort = new AbortController();
+    this.retryTimer = abort;
+    void this.clock.sleep(this.opts.retryDelayMs ?? 1000, abort.signal).then(() => {
+      this.retryTimer = undefined;
+      if (abort.signal.aborted) return;
+      this.retryParked();
+    });
+  }
+
+  private retryParked(): void {
+    this.retriedAtGeneration = this.cache.changeGeneration();
+    for (const key of this.unschedulable) this.controller.enqueue(key);
+  }
+
+  private startResync(): void {
+    const abort = new AbortController();
+    this.resyncTimer = abort;
+    const loop = async () => {
+      while (!abort.signal.aborted) {
+        await this.clock.sleep(this.opts.resyncUnschedulableMs ?? 60_000, abort.signal);
+        if (!abort.signal.aborted) this.retryParked();
+      }
+    };
+    loop().catch((err) => this.log.error({ err }, 'unschedulable resync loop ended'));
+  }
+}
