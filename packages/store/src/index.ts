@@ -18,3 +18,7 @@ export * from './work-queue';
 export * from './rate-limiter';
 export { FakeClock, settle } from './testing/fake-clock';
 export { EventRecorder, referenceTo, eventName, type EventRecorderOptions, type EventType, type Involved } from './event-recorder';
+export * from './informer';
+export * from './leader-election';
+export * from './health-server';
+export * from './process-signals';
