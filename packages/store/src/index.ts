@@ -22,3 +22,6 @@ export * from './informer';
 export * from './leader-election';
 export * from './health-server';
 export * from './process-signals';
+export { EtcdStore, createStore, translateError, type EtcdStoreOptions } from './store';
+export { EtcdWatch } from './etcd-watch';
+export { deepEqual } from './deep-equal';

@@ -1,0 +1,243 @@
+// One etcd watch stream over a key prefix, as an async iterable of ADDED / MODIFIED / DELETED.
+//
+// Each Watch owns its own gRPC stream (not the etcd3 library's shared, self-reconnecting watcher):
+// a compaction must surface as ExpiredError with etcd's compact revision, and a broken stream as
+// UnavailableError, so that the caller (an informer) decides whether to resume or relist. Events
+// are buffered from the moment the stream is created, so none are lost before the first next().
+// A progress request every few seconds doubles as a heartbeat: a stream etcd stops answering is
+// failed instead of trusted.
+import type { Etcd3, IDuplexStream, IEvent, IKeyValue, IWatchRequest, IWatchResponse } from 'etcd3';
+import { decodeObject } from './codec';
+import { ExpiredError, isStoreError, UnavailableError } from './errors';
+import { prefixRangeEnd } from './keys';
+import type { Logger } from './logger';
+import type { Watch, WatchEvent } from './store-api';
+import type { KubeObject } from './types';
+
+export interface EtcdWatchOptions {
+  prefix: string;
+  /** Deliver changes after this revision; undefined for "from now". */
+  afterRevision?: string;
+  /** Object filter (label and field selectors); an object that stops matching is reported DELETED. */
+  filter?: (obj: KubeObject) => boolean;
+  onProgress?: (revision: string) => void;
+  /** How often to ask etcd for progress; the stream fails after 3 intervals of silence. 0 disables. */
+  progressIntervalMs: number;
+  logger: Logger;
+}
+
+// Past this many undelivered events the stream is paused (gRPC flow control pushes back on etcd).
+const HIGH_WATER = 10_000;
+const LOW_WATER = 1_000;
+
+export class EtcdWatch<T extends KubeObject = KubeObject> implements Watch<T> {
+  private queue: (WatchEvent<T> | undefined)[] = [];
+  private head = 0;
+  private error?: Error;
+  private done = false;
+  private wake?: () => void;
+  private stream?: IDuplexStream<IWatchRequest, IWatchResponse>;
+  private timer?: NodeJS.Timeout;
+  private lastHeard = Date.now();
+  private paused = false;
+  private resolveReady!: (revision: string) => void;
+  /** Resolves with the revision etcd created the watch at (events after it will be delivered). */
+  readonly ready: Promise<string>;
+
+  constructor(
+    private readonly client: Etcd3,
+    private readonly opts: EtcdWatchOptions,
+    private readonly onEnd: (w: EtcdWatch<T>) => void = () => undefined,
+  ) {
+    this.ready = new Promise<string>((resolve) => (this.resolveReady = resolve));
+    void this.start();
+  }
+
+  private async start(): Promise<void> {
+    let stream: IDuplexStream<IWatchRequest, IWatchResponse>;
+    try {
+      stream = await this.client.watchClient.watch();
+    } catch (err) {
+      this.fail(new UnavailableError(`cannot open an etcd watch stream: ${(err as Error).message}`, err));
+      return;
+    }
+    if (this.done) {
+      stream.on('error', () => undefined);
+      stream.cancel();
+      return;
+    }
+    this.stream = stream;
+    stream.on('data', (res) => {
+      try {
+        this.onResponse(res);
+      } catch (err) {
+        this.fail(isStoreError(err) ? err : new UnavailableError(`bad watch response: ${(err as Error).message}`, err));
+      }
+    });
+    stream.on('error', (err) => this.fail(new UnavailableError(`etcd watch failed: ${err.message}`, err)));
+    stream.on('end', () => this.fail(new UnavailableError('etcd closed the watch stream')));
+    const prefix = Buffer.from(this.opts.prefix);
+    stream.write({
+      create_request: {
+        key: prefix,
+        range_end: prefixRangeEnd(prefix),
+        start_revision: this.opts.afterRevision === undefined ? 0 : (BigInt(this.opts.afterRevision) + 1n).toString(),
+        prev_kv: true,
+        progress_notify: true,
+      },
+    });
+    this.lastHeard = Date.now();
+    const every = this.opts.progressIntervalMs;
+    if (every > 0) {
+      this.timer = setInterval(() => this.heartbeat(every), every);
+      this.timer.unref();
+    }
+  }
+
+  private heartbeat(every: number): void {
+    if (this.done || !this.stream) return;
+    if (this.paused) {
+      this.lastHeard = Date.now(); // we stopped reading; silence is ours
+      return;
+    }
+    if (Date.now() - this.lastHeard > 3 * every) {
+      this.fail(new UnavailableError(`no word from etcd on a watch stream for ${Math.round((Date.now() - this.lastHeard) / 1000)} s`));
+      return;
+    }
+    this.stream.write({ progress_request: {} });
+  }
+
+  private onResponse(res: IWatchResponse): void {
+    if (this.done) return;
+    this.lastHeard = Date.now();
+    if (res.compact_revision && res.compact_revision !== '0') {
+      this.fail(new ExpiredError(this.opts.afterRevision ?? res.header.revision, res.compact_revision));
+      return;
+    }
+    if (res.canceled) {
+      this.fail(new UnavailableError(`etcd canceled the watch${res.cancel_reason ? `: ${res.cancel_reason}` : ''}`));
+      return;
+    }
+    if (res.created) {
+      this.resolveReady(res.header.revision);
+      return;
+    }
+    if (res.events.length === 0) {
+      this.opts.onProgress?.(res.header.revision);
+      return;
+    }
+    for (const ev of res.events) {
+      const out = this.convert(ev);
+      if (out) this.queue.push(out);
+    }
+    if (!this.paused && this.queue.length - this.head > HIGH_WATER) {
+      this.paused = true;
+      (this.stream as unknown as NodeJS.ReadableStream).pause();
+    }
+    this.notify();
+  }
+
+  private convert(ev: IEvent): WatchEvent<T> | undefined {
+    const kv = ev.kv;
+    const revision = kv.mod_revision;
+    const filter = this.opts.filter;
+    if (String(ev.type).toUpperCase() === 'DELETE') {
+      if (!ev.prev_kv) {
+        this.opts.logger.warn({ key: kv.key.toString(), revision }, 'delete event without the previous value; skipped');
+        return undefined;
+      }
+      const prev = decode<T>(ev.prev_kv, revision);
+      return !filter || filter(prev) ? { type: 'DELETED', object: prev, revision } : undefined;
+    }
+    const cur = decode<T>(kv, revision);
+    if (!filter) return { type: kv.create_revision === kv.mod_revision ? 'ADDED' : 'MODIFIED', object: cur, revision };
+    const curMatches = filter(cur);
+    const prev = ev.prev_kv && kv.create_revision !== kv.mod_revision ? decode<T>(ev.prev_kv, revision) : undefined;
+    const prevMatches = prev !== undefined && filter(prev);
+    if (curMatches) return { type: prevMatches ? 'MODIFIED' : 'ADDED', object: cur, revision };
+    // Stopped matching: to this watcher the object is gone (as the Kubernetes watch cache reports it).
+    if (prevMatches) return { type: 'DELETED', object: prev!, revision };
+    return undefined;
+  }
+
+  private notify(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  private fail(err: Error): void {
+    if (this.done || this.error) return;
+    this.opts.logger.debug({ err: err.message, prefix: this.opts.prefix }, 'watch ended');
+    this.error = err;
+    this.teardown();
+    this.notify();
+  }
+
+  private teardown(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    const s = this.stream;
+    this.stream = undefined;
+    if (s) {
+      try {
+        s.cancel();
+      } catch {
+        // already gone
+      }
+    }
+    this.onEnd(this);
+  }
+
+  close(): void {
+    if (this.done) return;
+    const hadError = this.error !== undefined;
+    this.done = true;
+    this.queue = [];
+    this.head = 0;
+    if (!hadError) this.teardown();
+    this.notify();
+  }
+
+  private async next(): Promise<IteratorResult<WatchEvent<T>>> {
+    for (;;) {
+      if (this.done) return { done: true, value: undefined };
+      if (this.head < this.queue.length) {
+        const value = this.queue[this.head]!;
+        this.queue[this.head++] = undefined;
+        if (this.head === this.queue.length) {
+          this.queue = [];
+          this.head = 0;
+        } else if (this.head > 4096 && this.head * 2 > this.queue.length) {
+          this.queue = this.queue.slice(this.head);
+          this.head = 0;
+        }
+        if (this.paused && this.queue.length - this.head < LOW_WATER && this.stream) {
+          this.paused = false;
+          (this.stream as unknown as NodeJS.ReadableStream).resume();
+        }
+        return { done: false, value };
+      }
+      if (this.error) {
+        const err = this.error;
+        this.done = true;
+        throw err;
+      }
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<WatchEvent<T>> {
+    return {
+      next: () => this.next(),
+      return: async () => {
+        this.close();
+        return { done: true, value: undefined };
+      },
+    };
+  }
+}
+
+function decode<T extends KubeObject>(kv: IKeyValue, revision: string): T {
+  return decodeObject<T>(kv.value, revision);
+}

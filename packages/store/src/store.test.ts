@@ -1,0 +1,492 @@
+// Integration tests of the object store against a real etcd (started by the harness).
+import type { Etcd3 } from 'etcd3';
+import { AlreadyExistsError, BadRequestError, ConflictError, ExpiredError, InvalidError, NotFoundError, UnavailableError } from './errors';
+import { EtcdStore } from './store';
+import type { WatchEvent } from './store-api';
+import { EtcdHarness, startEtcd } from './testing/etcd-harness';
+import type { KubeObject, Pod, ReplicationController, Service } from './types';
+
+jest.setTimeout(60_000);
+
+let etcd: EtcdHarness;
+let client: Etcd3;
+let store: EtcdStore;
+let nsCounter = 0;
+/** A fresh namespace per test, so tests sharing one etcd do not see each other's objects. */
+let ns: string;
+
+beforeAll(async () => {
+  etcd = await startEtcd();
+  client = etcd.client();
+  store = new EtcdStore(client, { watchProgressIntervalMs: 1000 });
+});
+afterAll(async () => {
+  await store?.close();
+  await etcd?.stop();
+});
+beforeEach(() => {
+  ns = `ns${++nsCounter}`;
+});
+
+function pod(name: string, labels: Record<string, string> = {}, extra: Partial<Pod['spec']> = {}): Pod {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: ns, labels },
+    spec: { containers: [{ name: 'main', image: 'busybox' }], ...extra },
+  };
+}
+
+function rc(name: string, replicas = 1): ReplicationController {
+  return {
+    apiVersion: 'v1',
+    kind: 'ReplicationController',
+    metadata: { name, namespace: ns },
+    spec: {
+      replicas,
+      selector: { app: name },
+      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'main', image: 'busybox' }] } },
+    },
+  };
+}
+
+async function rawKeys(prefix: string): Promise<string[]> {
+  return (await client.getAll().prefix(prefix).keys()).sort();
+}
+
+/** Collects `n` events from a watch, failing after `ms` if they do not come. */
+async function take<T extends KubeObject>(w: AsyncIterable<WatchEvent<T>>, n: number, ms = 10_000): Promise<WatchEvent<T>[]> {
+  const out: WatchEvent<T>[] = [];
+  if (n === 0) return out;
+  const it = w[Symbol.asyncIterator]();
+  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`only ${out.length} of ${n} events in ${ms} ms`)), ms).unref());
+  while (out.length < n) {
+    const r = await Promise.race([it.next(), timeout]);
+    if (r.done) break;
+    out.push(r.value);
+  }
+  return out;
+}
+
+const summary = (evs: WatchEvent[]) => evs.map((e) => `${e.type} ${e.object.metadata.name}`);
+
+describe('create / get / list / delete', () => {
+  it('creates with server-set fields and reads back the same', async () => {
+    const created = await store.create(pod('web-1', { app: 'web' }));
+    expect(created.apiVersion).toBe('v1');
+    expect(created.metadata.uid).toMatch(/^[0-9a-f-]{36}$/);
+    expect(created.metadata.generation).toBe(1);
+    expect(created.metadata.creationTimestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(typeof created.metadata.resourceVersion).toBe('string');
+    const got = await store.get<Pod>('pods', ns, 'web-1');
+    expect(got).toEqual(created);
+    // resourceVersion is the key's mod revision and is not stored in the value
+    const raw = await client.kv.range({ key: Buffer.from(`/registry/pods/${ns}/web-1`) });
+    expect(raw.kvs[0].mod_revision).toBe(created.metadata.resourceVersion);
+    expect(JSON.parse(raw.kvs[0].value.toString()).metadata.resourceVersion).toBeUndefined();
+  });
+
+  it('defaults the namespace and drops it for cluster-scoped kinds', async () => {
+    const p = pod(`nsless-${ns}`);
+    delete p.metadata.namespace;
+    const created = await store.create(p);
+    expect(created.metadata.namespace).toBe('default');
+    await store.delete('pods', undefined, p.metadata.name);
+    const m = await store.create({ apiVersion: 'v1', kind: 'Minion', metadata: { name: `minion-${ns}`, namespace: 'x' } });
+    expect(m.metadata.namespace).toBeUndefined();
+    expect(await rawKeys(`/registry/minions/minion-${ns}`)).toEqual([`/registry/minions/minion-${ns}`]);
+    await store.delete('minions', undefined, `minion-${ns}`);
+  });
+
+  it('generates names from generateName', async () => {
+    const p = pod('');
+    p.metadata = { name: '', generateName: 'frontend-', namespace: ns };
+    const a = await store.create(p);
+    const b = await store.create(p);
+    expect(a.metadata.name).toMatch(/^frontend-[a-z0-9]{5}$/);
+    expect(b.metadata.name).not.toBe(a.metadata.name);
+  });
+
+  it('retries a generated name that collides', async () => {
+    let calls = 0;
+    // The first two suffixes are all 'a' (a collision on the second create), then all 'b'.
+    const s = new EtcdStore(client, { random: () => (calls++ < 10 ? 0 : 1 / 36) });
+    const p = pod('');
+    p.metadata = { name: '', generateName: 'gen-', namespace: ns };
+    expect((await s.create(p)).metadata.name).toBe('gen-aaaaa');
+    expect((await s.create(p)).metadata.name).toBe('gen-bbbbb');
+  });
+
+  it('answers with typed errors', async () => {
+    await store.create(pod('dup'));
+    await expect(store.create(pod('dup'))).rejects.toBeInstanceOf(AlreadyExistsError);
+    await expect(store.get('pods', ns, 'nope')).rejects.toBeInstanceOf(NotFoundError);
+    await expect(store.delete('pods', ns, 'nope')).rejects.toBeInstanceOf(NotFoundError);
+    await expect(store.delete('services', ns, 'nope')).rejects.toBeInstanceOf(NotFoundError);
+    await expect(store.create({ ...pod('x'), kind: 'Widget' } as any)).rejects.toBeInstanceOf(BadRequestError);
+    await expect(store.list('pods', { labelSelector: 'a in b' })).rejects.toThrow(/"b"/);
+  });
+
+  it('rejects an invalid object at the boundary and writes nothing', async () => {
+    const before = await store.currentRevision();
+    const bad = pod('bad');
+    (bad.spec.containers[0] as any).image = undefined;
+    const err = await store.create(bad).catch((e) => e);
+    expect(err).toBeInstanceOf(InvalidError);
+    expect(err.causes.length).toBeGreaterThan(0);
+    expect(await store.currentRevision()).toBe(before);
+  });
+
+  it('rejects an update whose kind does not match the resource', async () => {
+    await store.create(rc('kinds'));
+    await expect(
+      store.guaranteedUpdate<any>('replicationControllers', ns, 'kinds', (cur) => ({ ...cur, kind: 'Pod' })),
+    ).rejects.toThrow(/does not match resource/);
+  });
+
+  it('lists with label and field selectors at one revision', async () => {
+    await store.create(pod('a', { tier: 'web', env: 'prod' }));
+    await store.create(pod('b', { tier: 'web', env: 'dev' }));
+    await store.create(pod('c', { tier: 'db' }));
+    const all = await store.list<Pod>('pods', { namespace: ns });
+    expect(all.items.map((p) => p.metadata.name)).toEqual(['a', 'b', 'c']);
+    expect(all.resourceVersion).toBe(await store.currentRevision());
+    const names = async (labelSelector: string) =>
+      (await store.list<Pod>('pods', { namespace: ns, labelSelector })).items.map((p) => p.metadata.name);
+    expect(await names('tier=web')).toEqual(['a', 'b']);
+    expect(await names('tier=web,env!=prod')).toEqual(['b']);
+    expect(await names('env in (prod,dev)')).toEqual(['a', 'b']);
+    expect(await names('!env')).toEqual(['c']);
+    const unbound = await store.list<Pod>('pods', { namespace: ns, fieldSelector: 'spec.nodeName=' });
+    expect(unbound.items).toHaveLength(3);
+    // every namespace: includes this one's
+    const everywhere = await store.list<Pod>('pods', { labelSelector: 'tier=db' });
+    expect(everywhere.items.some((p) => p.metadata.namespace === ns && p.metadata.name === 'c')).toBe(true);
+  });
+
+  it('deletes with preconditions', async () => {
+    const created = await store.create(pod('pre'));
+    await expect(store.delete('pods', ns, 'pre', { preconditions: { uid: 'other' } })).rejects.toBeInstanceOf(ConflictError);
+    await expect(store.delete('pods', ns, 'pre', { preconditions: { resourceVersion: '1' } })).rejects.toBeInstanceOf(ConflictError);
+    await store.get('pods', ns, 'pre'); // still there
+    const gone = await store.delete<Pod>('pods', ns, 'pre', {
+      preconditions: { uid: created.metadata.uid, resourceVersion: created.metadata.resourceVersion },
+    });
+    expect(gone.metadata.uid).toBe(created.metadata.uid);
+    await expect(store.get('pods', ns, 'pre')).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('attaches a lease when asked for a TTL', async () => {
+    const ev = {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: 'ev1', namespace: ns },
+      involvedObject: { kind: 'Pod', name: 'p', namespace: ns },
+      reason: 'Scheduled',
+      message: 'assigned',
+      type: 'Normal',
+      count: 1,
+      firstTimestamp: '2014-06-10T00:00:00Z',
+      lastTimestamp: '2014-06-10T00:00:00Z',
+    } as KubeObject;
+    await store.create(ev, { ttlSeconds: 1 });
+    const raw = await client.kv.range({ key: Buffer.from(`/registry/events/${ns}/ev1`) });
+    expect(raw.kvs[0].lease).not.toBe('0');
+    // an update keeps the lease
+    await store.guaranteedUpdate<any>('events', ns, 'ev1', (e) => ({ ...e, count: 2 }));
+    const raw2 = await client.kv.range({ key: Buffer.from(`/registry/events/${ns}/ev1`) });
+    expect(raw2.kvs[0].lease).toBe(raw.kvs[0].lease);
+    // and the object goes away with it (TTL 1 s + 1 s reuse slack, etcd checks leases every 500 ms)
+    const deadline = Date.now() + 8000;
+    while (Date.now() < deadline) {
+      if ((await client.kv.range({ key: Buffer.from(`/registry/events/${ns}/ev1`) })).kvs.length === 0) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await expect(store.get('events', ns, 'ev1')).rejects.toBeInstanceOf(NotFoundError);
+  });
+});
+
+describe('updates', () => {
+  it('rejects a stale update with ConflictError', async () => {
+    const v1 = await store.create(rc('stale'));
+    const v2 = await store.update({ ...v1, spec: { ...v1.spec, replicas: 2 } });
+    expect(BigInt(v2.metadata.resourceVersion!)).toBeGreaterThan(BigInt(v1.metadata.resourceVersion!));
+    await expect(store.update({ ...v1, spec: { ...v1.spec, replicas: 3 } })).rejects.toBeInstanceOf(ConflictError);
+    expect((await store.get<ReplicationController>('replicationControllers', ns, 'stale')).spec.replicas).toBe(2);
+    await expect(store.update({ ...v1, metadata: { ...v1.metadata, resourceVersion: undefined } })).rejects.toBeInstanceOf(
+      BadRequestError,
+    );
+  });
+
+  it('skips a write that changes nothing', async () => {
+    const v1 = await store.create(rc('noop'));
+    const before = await store.currentRevision();
+    // same content, keys in another order, server-set fields omitted or wrong
+    const same = {
+      kind: v1.kind,
+      apiVersion: 'v1',
+      spec: { template: v1.spec.template, selector: v1.spec.selector, replicas: 1 },
+      metadata: { namespace: ns, name: 'noop', resourceVersion: v1.metadata.resourceVersion, uid: 'forged', generation: 7 },
+    } as ReplicationController;
+    const out = await store.update(same);
+    expect(out.metadata.resourceVersion).toBe(v1.metadata.resourceVersion);
+    expect(out.metadata.uid).toBe(v1.metadata.uid);
+    await store.updateStatus({ ...v1, status: undefined });
+    await store.guaranteedUpdate('replicationControllers', ns, 'noop', (cur) => cur);
+    expect(await store.currentRevision()).toBe(before);
+  });
+
+  it('bumps generation on spec changes only', async () => {
+    const v1 = await store.create(rc('gen'));
+    expect(v1.metadata.generation).toBe(1);
+    const labelled = await store.update({ ...v1, metadata: { ...v1.metadata, labels: { x: 'y' } } });
+    expect(labelled.metadata.generation).toBe(1);
+    const scaled = await store.update({ ...labelled, spec: { ...labelled.spec, replicas: 5 } });
+    expect(scaled.metadata.generation).toBe(2);
+    const status = await store.updateStatus({ ...scaled, status: { replicas: 5, observedGeneration: 2 } });
+    expect(status.metadata.generation).toBe(2);
+    const viaFn = await store.guaranteedUpdate<ReplicationController>('replicationControllers', ns, 'gen', (cur) => {
+      cur.spec.replicas = 6;
+      return cur;
+    });
+    expect(viaFn.metadata.generation).toBe(3);
+  });
+
+  it('keeps status on update and spec+metadata on updateStatus', async () => {
+    const v1 = await store.create(rc('sep'));
+    const withStatus = await store.updateStatus({ ...v1, status: { replicas: 1 } });
+    // an update that carries an old (absent) status and a new spec: the stored status stays
+    const updated = await store.update({ ...withStatus, status: undefined, spec: { ...withStatus.spec, replicas: 4 } });
+    expect(updated.status).toEqual({ replicas: 1 });
+    expect(updated.spec.replicas).toBe(4);
+    // a status write that carries a stale spec and new labels: only the status changes
+    const statusOnly = await store.updateStatus({
+      ...updated,
+      metadata: { ...updated.metadata, labels: { sneaky: 'yes' } },
+      spec: { ...updated.spec, replicas: 99 },
+      status: { replicas: 4 },
+    });
+    expect(statusOnly.spec.replicas).toBe(4);
+    expect(statusOnly.metadata.labels).toBeUndefined();
+    expect(statusOnly.status).toEqual({ replicas: 4 });
+    // a stale status write conflicts too
+    await expect(store.updateStatus({ ...updated, status: { replicas: 0 } })).rejects.toBeInstanceOf(ConflictError);
+  });
+
+  it('50 concurrent writers through guaranteedUpdate count to exactly 50', async () => {
+    await store.create({ ...rc('counter'), metadata: { name: 'counter', namespace: ns, annotations: { count: '0' } } });
+    await Promise.all(
+      Array.from({ length: 50 }, () =>
+        store.guaranteedUpdate<ReplicationController>('replicationControllers', ns, 'counter', (cur) => {
+          cur.metadata.annotations = { count: String(Number(cur.metadata.annotations!.count) + 1) };
+          return cur;
+        }),
+      ),
+    );
+    const final = await store.get<ReplicationController>('replicationControllers', ns, 'counter');
+    expect(final.metadata.annotations!.count).toBe('50');
+  });
+
+  it('passes guaranteedUpdate a private copy', async () => {
+    await store.create(rc('copy'));
+    let seen: ReplicationController | undefined;
+    await store.guaranteedUpdate<ReplicationController>('replicationControllers', ns, 'copy', (cur) => {
+      seen = cur;
+      cur.spec.replicas = 9;
+      return cur;
+    });
+    seen!.spec.replicas = 1000;
+    expect((await store.get<ReplicationController>('replicationControllers', ns, 'copy')).spec.replicas).toBe(9);
+  });
+});
+
+describe('watch', () => {
+  it('replays exactly the events after an old resourceVersion, in order', async () => {
+    const start = await store.currentRevision();
+    const a = await store.create(pod('w-a'));
+    await store.create(pod('w-b'));
+    await store.update({ ...a, metadata: { ...a.metadata, labels: { v: '2' } } });
+    await store.delete('pods', ns, 'w-b');
+    const w = store.watch<Pod>('pods', { namespace: ns, resourceVersion: start });
+    const evs = await take(w, 4);
+    w.close();
+    expect(summary(evs)).toEqual(['ADDED w-a', 'ADDED w-b', 'MODIFIED w-a', 'DELETED w-b']);
+    const revs = evs.map((e) => BigInt(e.revision));
+    expect([...revs].sort((x, y) => (x < y ? -1 : 1))).toEqual(revs);
+    expect(evs[0].object.metadata.resourceVersion).toBe(evs[0].revision);
+    expect(evs[3].object.metadata.resourceVersion).toBe(evs[3].revision); // DELETED carries the deletion revision
+    expect(evs[3].object.metadata.name).toBe('w-b');
+    // and nothing more arrives
+    const w2 = store.watch<Pod>('pods', { namespace: ns, resourceVersion: evs[3].revision });
+    await expect(take(w2, 1, 500)).rejects.toThrow(/only 0 of 1/);
+    w2.close();
+  });
+
+  it('buffers events that happen before the first next()', async () => {
+    const rv = await store.currentRevision();
+    const w = store.watch<Pod>('pods', { namespace: ns, resourceVersion: rv });
+    for (let i = 0; i < 20; i++) await store.create(pod(`buf-${i}`));
+    await new Promise((r) => setTimeout(r, 200));
+    const evs = await take(w, 20);
+    w.close();
+    expect(evs.map((e) => e.object.metadata.name)).toEqual(Array.from({ length: 20 }, (_, i) => `buf-${i}`));
+  });
+
+  it('turns selector transitions into ADDED and DELETED', async () => {
+    const rv = await store.currentRevision();
+    const w = store.watch<Pod>('pods', { namespace: ns, labelSelector: 'role=front', resourceVersion: rv });
+    const p = await store.create(pod('sel', { role: 'back' })); // not seen
+    const p2 = await store.update({ ...p, metadata: { ...p.metadata, labels: { role: 'front' } } }); // ADDED
+    const p3 = await store.update({ ...p2, metadata: { ...p2.metadata, labels: { role: 'front', x: '1' } } }); // MODIFIED
+    const p4 = await store.update({ ...p3, metadata: { ...p3.metadata, labels: { role: 'back' } } }); // DELETED
+    await store.delete('pods', ns, 'sel'); // not seen: it no longer matched
+    await store.create(pod('sel2', { role: 'front' })); // ADDED
+    await store.delete('pods', ns, 'sel2'); // DELETED
+    const evs = await take(w, 5);
+    w.close();
+    expect(summary(evs)).toEqual(['ADDED sel', 'MODIFIED sel', 'DELETED sel', 'ADDED sel2', 'DELETED sel2']);
+    expect(evs[2].object.metadata.labels).toEqual({ role: 'front', x: '1' }); // the last matching state
+    expect(evs[2].revision).toBe(p4.metadata.resourceVersion);
+  });
+
+  it('fails with ExpiredError when the revision was compacted', async () => {
+    const old = await store.currentRevision();
+    await store.create(pod('c1'));
+    await store.create(pod('c2'));
+    await etcd.compact();
+    const w = store.watch('pods', { namespace: ns, resourceVersion: old });
+    const err = await take(w, 1).catch((e) => e);
+    expect(err).toBeInstanceOf(ExpiredError);
+    expect(err.code).toBe(410);
+  });
+
+  it('reports progress', async () => {
+    const revisions: string[] = [];
+    const w = store.watch('pods', { namespace: ns, onProgress: (r) => revisions.push(r) });
+    await new Promise((r) => setTimeout(r, 2500));
+    w.close();
+    expect(revisions.length).toBeGreaterThan(0);
+  });
+
+  it('rejects a bad resourceVersion or selector up front', () => {
+    expect(() => store.watch('pods', { resourceVersion: 'abc' })).toThrow(BadRequestError);
+    expect(() => store.watch('pods', { labelSelector: 'a in (' })).toThrow(BadRequestError);
+  });
+});
+
+describe('binding', () => {
+  it('binds in one transaction; a second bind conflicts and leaves one bound-pod key', async () => {
+    const p = await store.create(pod('bp'));
+    const minion = `m-${ns}`;
+    await store.bind(ns, 'bp', minion, p.metadata.resourceVersion!);
+    await expect(store.bind(ns, 'bp', `other-${ns}`, p.metadata.resourceVersion!)).rejects.toBeInstanceOf(ConflictError);
+    const now = await store.get<Pod>('pods', ns, 'bp');
+    await expect(store.bind(ns, 'bp', `other-${ns}`, now.metadata.resourceVersion!)).rejects.toThrow(/already bound/);
+    expect(now.spec.nodeName).toBe(minion);
+    expect(now.metadata.generation).toBe(1);
+    expect(await rawKeys(`/registry/boundpods/`)).toEqual(expect.arrayContaining([`/registry/boundpods/${minion}/${ns}/bp`]));
+    expect((await rawKeys(`/registry/boundpods/`)).filter((k) => k.endsWith(`/${ns}/bp`))).toHaveLength(1);
+    const bound = await store.listBoundPods(minion);
+    expect(bound.items.map((b) => b.metadata.name)).toEqual(['bp']);
+    expect(bound.items[0].spec.nodeName).toBe(minion);
+    expect(bound.items[0].status).toBeUndefined();
+  });
+
+  it('races: of many concurrent binds exactly one wins', async () => {
+    const p = await store.create(pod('race'));
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) => store.bind(ns, 'race', `r${i}-${ns}`, p.metadata.resourceVersion!)),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect(results.filter((r) => r.status === 'rejected' && r.reason instanceof ConflictError)).toHaveLength(9);
+    expect((await rawKeys('/registry/boundpods/')).filter((k) => k.endsWith(`/${ns}/race`))).toHaveLength(1);
+  });
+
+  it('keeps the bound-pod key in step with spec updates, ignores status writes, and deletes it with the pod', async () => {
+    const minion = `k-${ns}`;
+    const p = await store.create(pod('life', { a: '1' }));
+    const rv0 = await store.currentRevision();
+    const w = store.watchBoundPods(minion, { resourceVersion: rv0 });
+    await store.bind(ns, 'life', minion, p.metadata.resourceVersion!);
+    let cur = await store.get<Pod>('pods', ns, 'life');
+    cur = await store.updateStatus({ ...cur, status: { phase: 'Running' } }); // no bound-pod event
+    // an update must not move the pod; omitting nodeName keeps it
+    await expect(store.update({ ...cur, spec: { ...cur.spec, nodeName: 'elsewhere' } })).rejects.toBeInstanceOf(InvalidError);
+    const spec = { ...cur.spec, containers: [{ name: 'main', image: 'busybox:2' }] };
+    delete spec.nodeName;
+    cur = await store.update({ ...cur, spec });
+    expect(cur.spec.nodeName).toBe(minion);
+    expect(cur.status).toEqual({ phase: 'Running' });
+    await store.delete('pods', ns, 'life');
+    const evs = await take(w, 3);
+    w.close();
+    expect(summary(evs)).toEqual(['ADDED life', 'MODIFIED life', 'DELETED life']);
+    expect(evs[1].object.spec.containers[0].image).toBe('busybox:2');
+    expect(await rawKeys(`/registry/boundpods/${minion}/`)).toEqual([]);
+  });
+
+  it('writes the bound-pod key when a pod is created already bound', async () => {
+    const minion = `pre-${ns}`;
+    await store.create(pod('prebound', {}, { nodeName: minion }));
+    expect((await store.listBoundPods(minion)).items.map((b) => b.metadata.name)).toEqual(['prebound']);
+    await store.delete('pods', ns, 'prebound');
+    expect((await store.listBoundPods(minion)).items).toEqual([]);
+  });
+
+  it('services have no status', async () => {
+    const svc: Service = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'svc', namespace: ns },
+      spec: { ports: [{ port: 80 }], selector: { app: 'x' } },
+    };
+    const s = await store.create(svc);
+    await expect(store.updateStatus(s)).rejects.toBeInstanceOf(BadRequestError);
+  });
+});
+
+describe('when etcd goes away', () => {
+  let own: EtcdHarness;
+  let s: EtcdStore;
+  beforeAll(async () => {
+    own = await startEtcd();
+    s = new EtcdStore(own.client(), { callTimeoutMs: 2000, watchProgressIntervalMs: 500 });
+  });
+  afterAll(async () => {
+    await s?.close();
+    await own?.stop();
+  });
+
+  it('fails calls and watches with UnavailableError in bounded time, and works again after a restart', async () => {
+    const p = await s.create({ ...pod('survivor') });
+    const w = s.watch('pods', { resourceVersion: p.metadata.resourceVersion });
+    const watchEnded = take(w, 1, 20_000).catch((e) => e);
+    await own.kill();
+
+    const started = Date.now();
+    const results = await Promise.all([
+      s.get('pods', ns, 'survivor').catch((e) => e),
+      s.create(pod('during')).catch((e) => e),
+      s.list('pods').catch((e) => e),
+      s.guaranteedUpdate('pods', ns, 'survivor', (c) => c).catch((e) => e),
+      watchEnded,
+    ]);
+    for (const r of results) expect(r).toBeInstanceOf(UnavailableError);
+    expect(Date.now() - started).toBeLessThan(10_000);
+
+    await own.restart();
+    // the client reconnects by itself; allow it a few tries
+    let got: Pod | undefined;
+    const deadline = Date.now() + 15_000;
+    while (!got && Date.now() < deadline) {
+      got = await s.get<Pod>('pods', ns, 'survivor').catch(() => undefined);
+      if (!got) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(got?.metadata.name).toBe('survivor');
+    await s.create(pod('after'));
+    const w2 = s.watch('pods', { resourceVersion: p.metadata.resourceVersion });
+    const evs = await take(w2, 1);
+    w2.close();
+    expect(summary(evs)).toEqual(['ADDED after']);
+  });
+});
