@@ -1,1 +1,9 @@
-export {};
+export { runScheduler, runReplicationManager, runEndpointsController, runMinionController } from './reconcilers';
+export type { SchedulerProcessOptions, ReplicationProcessOptions, MinionControllerProcessOptions } from './reconcilers';
+export { runReconcilerProcess, type ReconcilerHandle, type ReconcilerProcessOptions, type EndReason } from './reconciler-process';
+export { Controller, TerminalError, type ReconcileResult } from './controller';
+export { Scheduler } from './scheduler';
+export { ReplicationManager } from './replication-manager';
+export { EndpointsController } from './endpoints-controller';
+export { MinionLifecycleController, MINION_LEASE_PREFIX } from './minion-lifecycle-controller';
+export type { PackingPolicy } from './priorities';

@@ -1,0 +1,112 @@
+// The four reconciler processes, as functions the `coxswain` binary calls with parsed flags:
+//   coxswain scheduler | replication | endpoints | minion-controller
+//     --etcd-servers URL[,URL] [--leader-elect=true] [--healthz-port P] (+ each one's own flags)
+// Each returns a handle with `running`, `done` and `stop()`.
+import type { Endpoints, Minion, Pod, ReplicationController, Service } from '@coxswain/store';
+import { EndpointsController } from './endpoints-controller';
+import { MINION_LEASE_PREFIX, MinionLifecycleController } from './minion-lifecycle-controller';
+import type { PackingPolicy } from './priorities';
+import { ReconcilerHandle, ReconcilerProcessOptions, runReconcilerProcess } from './reconciler-process';
+import { ReplicationManager } from './replication-manager';
+import { Scheduler } from './scheduler';
+
+export interface SchedulerProcessOptions extends ReconcilerProcessOptions {
+  /** `spread` (default: least requested first) or `binpack` (most requested first). */
+  packing?: PackingPolicy;
+  workers?: number;
+  random?: () => number;
+}
+
+export function runScheduler(opts: SchedulerProcessOptions): Promise<ReconcilerHandle> {
+  return runReconcilerProcess('scheduler', opts, (ctx) => {
+    const pods = ctx.informer<Pod>('pods');
+    const minions = ctx.informer<Minion>('minions');
+    const services = ctx.informer<Service>('services');
+    const s = new Scheduler({ store: ctx.store, pods, recorder: ctx.recorder, policy: opts.packing, workers: opts.workers, random: opts.random, logger: ctx.logger });
+    // Minions and services first: the pod handler's decisions read them.
+    minions.addEventHandler(s.minionHandlers);
+    services.addEventHandler(s.serviceHandlers);
+    pods.addEventHandler(s.podHandlers);
+    return {
+      start: () => s.start(),
+      stop: () => s.stop(),
+      health: () => ({ ...s.stats, unschedulable: s.unschedulableCount(), queue: s.controller.queue.len() }),
+    };
+  });
+}
+
+export interface ReplicationProcessOptions extends ReconcilerProcessOptions {
+  workers?: number;
+  expectationTimeoutMs?: number;
+}
+
+export function runReplicationManager(opts: ReplicationProcessOptions): Promise<ReconcilerHandle> {
+  return runReconcilerProcess('replication-manager', opts, (ctx) => {
+    const pods = ctx.informer<Pod>('pods');
+    const controllers = ctx.informer<ReplicationController>('replicationControllers');
+    const rm = new ReplicationManager({
+      store: ctx.store,
+      pods,
+      controllers,
+      recorder: ctx.recorder,
+      workers: opts.workers,
+      expectationTimeoutMs: opts.expectationTimeoutMs,
+      logger: ctx.logger,
+    });
+    controllers.addEventHandler(rm.controllerHandlers);
+    pods.addEventHandler(rm.podHandlers);
+    return {
+      start: () => {
+        rm.start();
+        // After a (re)start, look at every controller once, including those whose pods are gone.
+        for (const rc of controllers.list()) rm.controller.enqueue(`${rc.metadata.namespace}/${rc.metadata.name}`);
+      },
+      stop: () => rm.stop(),
+      health: () => ({ ...rm.stats, queue: rm.controller.queue.len() }),
+    };
+  });
+}
+
+export function runEndpointsController(opts: ReconcilerProcessOptions & { workers?: number }): Promise<ReconcilerHandle> {
+  return runReconcilerProcess('endpoints-controller', opts, (ctx) => {
+    const pods = ctx.informer<Pod>('pods');
+    const services = ctx.informer<Service>('services');
+    const endpoints = ctx.informer<Endpoints>('endpoints');
+    const ec = new EndpointsController({ store: ctx.store, pods, services, endpoints, workers: opts.workers, logger: ctx.logger });
+    services.addEventHandler(ec.serviceHandlers);
+    pods.addEventHandler(ec.podHandlers);
+    endpoints.addEventHandler(ec.endpointsHandlers);
+    return { start: () => ec.start(), stop: () => ec.stop(), health: () => ({ queue: ec.controller.queue.len() }) };
+  });
+}
+
+export interface MinionControllerProcessOptions extends ReconcilerProcessOptions {
+  /** --minion-grace-period (default 40 s). */
+  gracePeriodMs?: number;
+  /** --pod-eviction-timeout (default 5 min). */
+  evictionTimeoutMs?: number;
+  leasePollMs?: number;
+}
+
+export function runMinionController(opts: MinionControllerProcessOptions): Promise<ReconcilerHandle> {
+  return runReconcilerProcess('minion-controller', opts, (ctx) => {
+    const minions = ctx.informer<Minion>('minions');
+    const pods = ctx.informer<Pod>('pods');
+    const mc = new MinionLifecycleController({
+      store: ctx.store,
+      minions,
+      pods,
+      recorder: ctx.recorder,
+      gracePeriodMs: opts.gracePeriodMs,
+      evictionTimeoutMs: opts.evictionTimeoutMs,
+      leasePollMs: opts.leasePollMs,
+      logger: ctx.logger,
+      listLiveLeases: async () => {
+        const keys = await ctx.client.getAll().prefix(MINION_LEASE_PREFIX).keys();
+        return keys.map((k) => k.slice(MINION_LEASE_PREFIX.length));
+      },
+    });
+    minions.addEventHandler(mc.minionHandlers);
+    return { start: () => mc.start(), stop: () => mc.stop(), health: () => mc.health() };
+  });
+}
