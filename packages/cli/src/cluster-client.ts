@@ -16,14 +16,26 @@ export interface ListResponse {
   resourceVersion: string;
 }
 
-export interface WatchMessage {
-  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'ERROR' | 'BOOKMARK';
+export interface WatchEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED';
   object: JsonObject;
 }
 
-/** Iterates until the server or the network ends the stream (then the caller resumes), or close(). */
-export interface WatchStreamHandle extends AsyncIterable<WatchMessage> {
-  close(): void;
+export interface WatchOptions extends ListQuery {
+  /** Resume after this revision. */
+  resourceVersion?: string;
+  /** Called in order, one event at a time. */
+  onEvent(event: WatchEvent): void | Promise<void>;
+  /** The revision expired (410): relist and return the resourceVersion to resume from. */
+  onExpired?(): Promise<string | undefined>;
+  /** A connection dropped; the watch reconnects by itself from the last revision it saw. */
+  onError?(err: Error): void;
+}
+
+/** A watch that resumes after dropped connections until close(); `done` rejects on a permanent error. */
+export interface WatchHandle {
+  close(): Promise<void>;
+  readonly done: Promise<void>;
 }
 
 export interface LogQuery {
@@ -41,8 +53,8 @@ export interface ClusterClient {
   /** PUT; the body's resourceVersion makes it a compare-and-swap (409 when stale). */
   update(version: WireVersion, resource: ResourceName, name: string, body: JsonObject): Promise<JsonObject>;
   delete(version: WireVersion, resource: ResourceName, name: string): Promise<void>;
-  watch(version: WireVersion, resource: ResourceName, query: ListQuery & { resourceVersion?: string }): WatchStreamHandle;
-  logs(pod: string, query: LogQuery): AsyncIterable<string>;
+  watch(version: WireVersion, resource: ResourceName, opts: WatchOptions): WatchHandle;
+  logs(pod: string, query: LogQuery): Promise<AsyncIterable<Buffer | string>>;
   /** The server's /version document, if it has one. */
   serverVersion(): Promise<JsonObject | undefined>;
 }
@@ -60,20 +72,14 @@ export class ServerError extends Error {
   }
 }
 
-/** The server did not answer at all. */
+/** The server did not answer at all: says which address was tried, where it came from, and how to set another. */
 export class UnreachableError extends Error {
-  constructor(readonly server: string, readonly source: string, cause?: unknown) {
+  constructor(readonly server: string, readonly source: string, readonly detail: string) {
     super(
-      `The connection to the server ${server} was refused or failed (${describeCause(cause)}); ` +
-        `is the API server running? Set another address with -s/--server or KUBE_SERVER` +
-        (source === 'default' ? '' : ` (this one came from ${source})`) +
-        '.',
+      `error: cannot reach the API server at ${server} (${detail})` +
+        (source === 'default' ? ', the default address' : `, set by ${source}`) +
+        '. Is it running? Point kubecfg at another with -s/--server URL or the KUBE_SERVER environment variable.',
     );
     this.name = 'UnreachableError';
   }
-}
-
-function describeCause(cause: unknown): string {
-  const c = cause as { code?: string; message?: string; cause?: { code?: string; message?: string } } | undefined;
-  return c?.cause?.code ?? c?.code ?? c?.cause?.message ?? c?.message ?? 'no answer';
 }

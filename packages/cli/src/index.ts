@@ -1,1 +1,10 @@
-export {};
+export { runCli } from './run-cli';
+export type { RunCliDeps } from './run-cli';
+export type { CliIo, OutputStream } from './cli-io';
+export { processIo } from './cli-io';
+export { normalizeArgv } from './argv-normalizer';
+export { resolveClusterConfig, DEFAULT_SERVER } from './cluster-config';
+export type { ClusterConfig } from './cluster-config';
+export { threeWayMerge, LAST_APPLIED_ANNOTATION } from './three-way-merge';
+export { seedTable } from './seed-printer';
+export { readManifests, parseManifests } from './manifest-reader';

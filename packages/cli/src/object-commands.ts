@@ -1,0 +1,99 @@
+// The kubectl-style verbs that work on internal (v1) objects: get, delete, scale, logs, version.
+import type { ResourceInfo } from '@coxswain/store';
+import { CliError } from './cli-error';
+import { CommandContext, print } from './command-context';
+import { isConflict } from './error-report';
+import { readManifests } from './manifest-reader';
+import { JsonObject, str } from './object-fields';
+import { objectRef, OutputFormat, printObjects } from './object-printer';
+import { manifestTarget } from './applier';
+import { watchAndPrint } from './resource-watcher';
+import { resolveKind, splitKindName } from './resource-kind';
+import { nameOf } from './wire-object';
+
+export const CLIENT_VERSION = 'v0.1.0';
+
+export interface GetOptions {
+  selector?: string;
+  format: OutputFormat;
+  watch: boolean;
+  maxEvents?: number;
+}
+
+export async function getObjects(ctx: CommandContext, info: ResourceInfo, name: string | undefined, opts: GetOptions): Promise<void> {
+  if (opts.watch) return watchAndPrint(ctx, info, { name, labelSelector: opts.selector, format: opts.format, maxEvents: opts.maxEvents });
+  const items: JsonObject[] = name
+    ? [await ctx.client.get('v1', info.resource, name)]
+    : (await ctx.client.list('v1', info.resource, { labelSelector: opts.selector })).items;
+  if (items.length === 0 && (opts.format === 'table' || opts.format === 'wide')) {
+    ctx.io.stderr.write(`No ${info.resource} found.\n`);
+    return;
+  }
+  // A single named object prints as itself in json/yaml; a list prints as a List.
+  print(ctx, printObjects(info.resource, info.kind, items, opts.format, ctx.clock.now()));
+}
+
+export interface DeleteOptions {
+  kind?: string;
+  name?: string;
+  file?: string;
+  selector?: string;
+}
+
+export async function deleteObjects(ctx: CommandContext, opts: DeleteOptions): Promise<void> {
+  const targets: { info: ResourceInfo; name: string; version: 'v1' | 'v1beta1' }[] = [];
+  if (opts.file) {
+    for (const m of await readManifests(opts.file, ctx.io)) targets.push(manifestTarget(m));
+  } else if (opts.kind) {
+    const split = splitKindName(opts.kind);
+    const name = split.name ?? opts.name;
+    if (name) targets.push({ info: split.info, name, version: 'v1' });
+    else if (opts.selector !== undefined) {
+      const list = await ctx.client.list('v1', split.info.resource, { labelSelector: opts.selector });
+      for (const item of list.items) targets.push({ info: split.info, name: nameOf(item), version: 'v1' });
+      if (list.items.length === 0) print(ctx, `No ${split.info.resource} found.`);
+    } else throw new CliError(`error: delete ${opts.kind} needs a NAME, -l SELECTOR or -f FILE`);
+  } else throw new CliError('error: delete needs KIND NAME, KIND -l SELECTOR or -f FILE');
+  for (const t of targets) {
+    await ctx.client.delete(t.version, t.info.resource, t.name);
+    print(ctx, `${objectRef(t.info.kind, t.name)} deleted`);
+  }
+}
+
+/** `scale rc NAME --replicas N`: read-modify-write of spec.replicas, retried on a concurrent change. */
+export async function scaleController(ctx: CommandContext, kind: string, name: string | undefined, replicas: unknown): Promise<void> {
+  const split = splitKindName(kind);
+  const target = split.name ?? name;
+  if (split.info.resource !== 'replicationControllers') throw new CliError(`error: cannot scale ${split.info.resource}; only replicationControllers (rc) scale`);
+  if (!target) throw new CliError('error: scale needs a controller: kubecfg scale rc NAME --replicas N');
+  const n = Number(replicas);
+  if (replicas === undefined || !Number.isInteger(n) || n < 0) throw new CliError('error: --replicas N is required and must be a whole number >= 0');
+  for (let attempt = 0; ; attempt++) {
+    const rc = await ctx.client.get('v1', 'replicationControllers', target);
+    (rc.spec as JsonObject).replicas = n;
+    try {
+      await ctx.client.update('v1', 'replicationControllers', target, rc);
+      break;
+    } catch (e) {
+      if (!isConflict(e) || attempt >= 4) throw e;
+    }
+  }
+  print(ctx, `${objectRef('ReplicationController', target)} scaled`);
+}
+
+export async function streamLogs(ctx: CommandContext, pod: string, opts: { container?: string; follow?: boolean; tail?: number }): Promise<void> {
+  const stream = await ctx.client.logs(pod, { ...opts, signal: ctx.io.signal });
+  try {
+    for await (const chunk of stream) ctx.io.stdout.write(typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
+  } catch (e) {
+    if (!ctx.io.signal?.aborted) throw e;
+  }
+}
+
+export async function printVersion(ctx: CommandContext): Promise<void> {
+  print(ctx, `Client Version: ${CLIENT_VERSION}`);
+  const server = await ctx.client.serverVersion();
+  print(ctx, `Server Version: ${server ? str(server, 'gitVersion') || JSON.stringify(server) : 'unknown'} (${ctx.client.server})`);
+}
+
+export { resolveKind };
