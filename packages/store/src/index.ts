@@ -25,3 +25,4 @@ export * from './process-signals';
 export { EtcdStore, createStore, translateError, type EtcdStoreOptions } from './store';
 export { EtcdWatch } from './etcd-watch';
 export { deepEqual } from './deep-equal';
+export { runStoreBench, storeBench, STORE_RATIO_GOAL, type StoreBenchOptions, type StoreBenchResult } from './bench/store-bench';

@@ -1,0 +1,42 @@
+// `npm run bench -- <scenario> [--quick] [scenario flags]`: the benchmark runner. Each scenario is
+// its own module, loaded only when asked for; add one by adding a line to the map below.
+
+type Scenario = (argv: string[]) => Promise<unknown>;
+
+const scenarios: Record<string, { about: string; load: () => Promise<Scenario> }> = {
+  store: {
+    about: 'creates/s through EtcdStore vs raw etcd3 txns in the same run (goal: ratio >= 0.8)',
+    load: async () => (await import('@coxswain/store')).storeBench,
+  },
+};
+
+function usage(): string {
+  const lines = Object.entries(scenarios).map(([name, s]) => `  ${name.padEnd(10)} ${s.about}`);
+  return `usage: npm run bench -- <scenario> [--quick]\nscenarios:\n${lines.join('\n')}`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h') {
+    console.log(usage());
+    return name ? 0 : 2;
+  }
+  const scenario = scenarios[name];
+  if (!scenario) {
+    console.error(`unknown bench scenario "${name}"\n${usage()}`);
+    return 2;
+  }
+  const run = await scenario.load();
+  await run(rest);
+  return 0;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err) => {
+      console.error(err instanceof Error ? err.stack : err);
+      process.exit(1);
+    },
+  );
+}
