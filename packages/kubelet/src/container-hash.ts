@@ -1,0 +1,29 @@
+// The hash of a container's spec, carried as a label: a restarted kubelet compares it with the pod it
+// reads from etcd and recreates only a container whose spec changed. Key order never matters.
+import { createHash } from 'crypto';
+import type { Container, Pod } from '@coxswain/store';
+
+/** JSON with object keys sorted and undefined fields dropped (stable for hashing and comparing). */
+export function stableStringify(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : stableStringify(v))).join(',')}]`;
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${stableStringify(obj[k])}`).join(',')}}`;
+}
+
+function shortHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}
+
+export function hashContainer(container: Container): string {
+  return shortHash(stableStringify(container));
+}
+
+/**
+ * The sandbox owns the host ports, so its hash covers every container's port list: changing a host
+ * port recreates the sandbox (and so the whole pod), as it must.
+ */
+export function hashSandbox(pod: Pod): string {
+  return shortHash(stableStringify(pod.spec.containers.map((c) => c.ports ?? [])));
+}

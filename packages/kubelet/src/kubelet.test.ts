@@ -1,0 +1,234 @@
+// The kubelet over the in-memory runtime and a real etcd (started by the harness): pods bound in the
+// store come up, crash and restart with back-off, fail pulls, are adopted after a restart, and are
+// cleaned up when unbound. Status is written only when it changes.
+import type { Etcd3 } from 'etcd3';
+import { EtcdHarness, EtcdStore, Event, EventRecorder, Minion, Pod, startEtcd } from '@coxswain/store';
+import { Kubelet, KubeletOptions } from './kubelet';
+import { MINION_LEASE_PREFIX } from './heartbeat';
+import { MemoryRuntime } from './memory-runtime';
+import { LABELS } from './runtime';
+
+jest.setTimeout(30_000);
+
+let etcd: EtcdHarness;
+let client: Etcd3;
+let store: EtcdStore;
+let n = 0;
+let ns: string;
+const kubelets: Kubelet[] = [];
+
+beforeAll(async () => {
+  etcd = await startEtcd();
+  client = etcd.client();
+  store = new EtcdStore(client, { watchProgressIntervalMs: 1000 });
+});
+afterAll(async () => {
+  await store?.close();
+  await etcd?.stop();
+});
+beforeEach(() => {
+  ns = `kt${++n}`;
+});
+afterEach(async () => {
+  await Promise.all(kubelets.splice(0).map((k) => k.stop()));
+});
+
+function startKubelet(runtime: MemoryRuntime, extra: Partial<KubeletOptions> = {}): Kubelet {
+  const minion = extra.minion ?? `m-${ns}`;
+  const k = new Kubelet({
+    minion,
+    address: '127.0.1.11',
+    podCIDR: '172.30.11.0/24',
+    store,
+    etcd: client,
+    runtime,
+    recorder: new EventRecorder({ store, component: 'kubelet', host: minion }),
+    resyncMs: 1000,
+    heartbeatMs: 500,
+    restartBackoff: { initialMs: 60_000 },
+    ...extra,
+  });
+  kubelets.push(k);
+  return k;
+}
+
+async function bindPod(spec: Partial<Pod['spec']> & { containers: Pod['spec']['containers'] }, name = 'web', minion = `m-${ns}`): Promise<Pod> {
+  const p = await store.create<Pod>({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: ns, labels: { app: name } }, spec });
+  await store.bind(ns, name, minion, p.metadata.resourceVersion!);
+  return p;
+}
+
+async function eventually<T>(fn: () => Promise<T | undefined | false>, what: string, ms = 10_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const getPod = (name = 'web') => store.get<Pod>('pods', ns, name);
+
+async function events(): Promise<Event[]> {
+  return (await store.list<Event>('events', { namespace: ns })).items;
+}
+
+describe('Kubelet (memory runtime, real etcd)', () => {
+  it('registers its minion with a lease and runs a bound pod with the service variables', async () => {
+    await store.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'redis-master', namespace: ns }, spec: { ports: [{ port: 10000, targetPort: 6379 }], selector: { app: 'redis' } } });
+    const runtime = new MemoryRuntime();
+    const k = startKubelet(runtime, { labels: { zone: 'a' } });
+    await k.start();
+    await bindPod({ containers: [{ name: 'app', image: 'coxswain/busybox', env: [{ name: 'MODE', value: 'x' }], ports: [{ containerPort: 80, hostPort: 8080 }] }] });
+
+    const pod = await eventually(async () => {
+      const p = await getPod();
+      return p.status?.phase === 'Running' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') && p;
+    }, 'pod Running and Ready');
+    expect(pod.status?.hostIP).toBe('127.0.1.11');
+    expect(pod.status?.podIP).toMatch(/^172\.30\.11\.\d+$/);
+    expect(pod.status?.containerStatuses?.[0]).toMatchObject({ name: 'app', restartCount: 0, ready: true, state: { running: {} } });
+
+    const [app] = runtime.byName('web', 'app');
+    expect(app.config?.env).toEqual(
+      expect.arrayContaining(['REDIS_MASTER_SERVICE_HOST=172.30.11.1', 'REDIS_MASTER_SERVICE_PORT=10000', 'REDIS_MASTER_PORT=tcp://172.30.11.1:10000', 'REDIS_MASTER_PORT_10000_TCP_ADDR=172.30.11.1', 'MODE=x']),
+    );
+    const [sandbox] = runtime.byName('web', 'POD');
+    expect(sandbox.sandbox?.ports).toEqual([{ containerPort: 80, hostPort: 8080, protocol: 'tcp', hostIp: '127.0.1.11' }]);
+    expect(app.config?.sandboxId).toBe(sandbox.id);
+    expect(app.labels).toMatchObject({ [LABELS.minion]: k.minion, [LABELS.podName]: 'web', [LABELS.namespace]: ns, [LABELS.podUid]: pod.metadata.uid });
+
+    const minion = await store.get<Minion>('minions', undefined, k.minion);
+    expect(minion.spec?.podCIDR).toBe('172.30.11.0/24');
+    expect(minion.metadata.labels).toEqual({ zone: 'a' });
+    expect(minion.status).toMatchObject({ kubeletEndpoint: 'http://127.0.1.11:10250', serviceAddress: '172.30.11.1', addresses: [{ type: 'InternalIP', address: '127.0.1.11' }, { type: 'Hostname', address: k.minion }] });
+    const ready = minion.status?.conditions?.find((c) => c.type === 'Ready');
+    expect(ready?.status).toBe('True');
+    const lease = await client.get(MINION_LEASE_PREFIX + k.minion).exists();
+    expect(lease).toBe(true);
+    // The heartbeat moves on.
+    await eventually(async () => {
+      const m = await store.get<Minion>('minions', undefined, k.minion);
+      return m.status?.conditions?.find((c) => c.type === 'Ready')?.lastHeartbeatTime !== ready?.lastHeartbeatTime;
+    }, 'a newer heartbeat');
+    expect((await events()).map((e) => e.reason)).toEqual(expect.arrayContaining(['Pulling', 'Pulled', 'Created', 'Started']));
+  });
+
+  it('restarts a crashed container (count 1), then backs off (CrashLoopBackOff); writes status only on change', async () => {
+    const runtime = new MemoryRuntime();
+    const k = startKubelet(runtime);
+    await k.start();
+    await bindPod({ containers: [{ name: 'app', image: 'img' }] });
+    await eventually(async () => (await getPod()).status?.phase === 'Running', 'Running');
+    await k.idle();
+
+    // Steady state: resyncs (every second) write nothing.
+    const writes = k.stats.statusWrites;
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(k.stats.statusWrites).toBe(writes);
+
+    const first = runtime.byName('web', 'app')[0];
+    runtime.crash(first.id, 137);
+    const restarted = await eventually(async () => {
+      const p = await getPod();
+      const s = p.status?.containerStatuses?.[0];
+      return s?.restartCount === 1 && s.state.running && s;
+    }, 'restart count 1');
+    expect(restarted.lastState?.terminated).toMatchObject({ exitCode: 137, containerID: `docker://${first.id}` });
+    expect(runtime.byName('web', 'app')[0].id).not.toBe(first.id);
+
+    runtime.crash(runtime.byName('web', 'app')[0].id, 1);
+    const waiting = await eventually(async () => {
+      const s = (await getPod()).status?.containerStatuses?.[0];
+      return s?.state.waiting?.reason === 'CrashLoopBackOff' && s;
+    }, 'CrashLoopBackOff');
+    expect(waiting.restartCount).toBe(1);
+    expect(waiting.state.waiting?.message).toMatch(/back-off 60s/);
+    expect(waiting.lastState?.terminated?.exitCode).toBe(1);
+    expect(runtime.byName('web', 'app')).toHaveLength(2); // no third container while backing off
+  });
+
+  it('honours restart policies Never and OnFailure', async () => {
+    const runtime = new MemoryRuntime({
+      behavior: (c) => (c.labels[LABELS.podName] === 'ok' ? { exitAfterMs: 50, exitCode: 0 } : { exitAfterMs: 50, exitCode: 3 }),
+    });
+    const k = startKubelet(runtime, { restartBackoff: { initialMs: 100 } });
+    await k.start();
+    await bindPod({ restartPolicy: 'Never', containers: [{ name: 'app', image: 'img' }] }, 'bad');
+    await bindPod({ restartPolicy: 'OnFailure', containers: [{ name: 'app', image: 'img' }] }, 'ok');
+    await bindPod({ restartPolicy: 'OnFailure', containers: [{ name: 'app', image: 'img' }] }, 'retry');
+    await eventually(async () => (await getPod('bad')).status?.phase === 'Failed', 'Never + exit 3 -> Failed');
+    await eventually(async () => (await getPod('ok')).status?.phase === 'Succeeded', 'OnFailure + exit 0 -> Succeeded');
+    await eventually(async () => ((await getPod('retry')).status?.containerStatuses?.[0].restartCount ?? 0) >= 2, 'OnFailure + exit 3 restarts');
+    expect(runtime.byName('bad', 'app')).toHaveLength(1);
+    expect(runtime.byName('ok', 'app')).toHaveLength(1);
+    expect((await getPod('bad')).status?.containerStatuses?.[0].state.terminated).toMatchObject({ exitCode: 3, reason: 'Error' });
+  });
+
+  it('reports a failed pull as ErrImagePull with an event and keeps serving other pods', async () => {
+    const runtime = new MemoryRuntime({ pullFails: (img) => (img.includes('missing') ? 'manifest unknown' : undefined) });
+    const k = startKubelet(runtime);
+    await k.start();
+    await bindPod({ containers: [{ name: 'app', image: 'example/missing' }] }, 'broken');
+    await bindPod({ containers: [{ name: 'app', image: 'img' }] }, 'fine');
+    const s = await eventually(async () => {
+      const st = (await getPod('broken')).status?.containerStatuses?.[0];
+      return st?.state.waiting && ['ErrImagePull', 'ImagePullBackOff'].includes(st.state.waiting.reason ?? '') && st;
+    }, 'ErrImagePull');
+    expect(s.state.waiting?.message).toMatch(/manifest unknown/);
+    expect((await getPod('broken')).status?.phase).toBe('Pending');
+    await eventually(async () => (await getPod('fine')).status?.phase === 'Running', 'the other pod Running');
+    await eventually(async () => (await events()).some((e) => e.reason === 'Failed' && /Failed to pull image "example\/missing"/.test(e.message)), 'pull event');
+    // Retries wait for the pull back-off (5 s initially), not a hot loop.
+    const pulls = runtime.stats.pulls;
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(runtime.stats.pulls).toBe(pulls);
+  });
+
+  it('adopts running containers after a restart and recreates only a container whose spec changed', async () => {
+    const runtime = new MemoryRuntime();
+    const k1 = startKubelet(runtime);
+    await k1.start();
+    await bindPod({ containers: [{ name: 'a', image: 'img' }, { name: 'b', image: 'img' }] });
+    await eventually(async () => (await getPod()).status?.phase === 'Running', 'Running');
+    await k1.idle();
+    const before = new Map([...runtime.containers.values()].map((c) => [c.labels[LABELS.container], c.id]));
+    await k1.stop();
+    const creates = runtime.stats.creates;
+
+    const k2 = startKubelet(runtime);
+    await k2.start();
+    await k2.idle();
+    expect(runtime.stats.creates).toBe(creates);
+    expect(new Map([...runtime.containers.values()].map((c) => [c.labels[LABELS.container], c.id]))).toEqual(before);
+
+    const cur = await getPod();
+    await store.update<Pod>({ ...cur, spec: { ...cur.spec, containers: [cur.spec.containers[0], { name: 'b', image: 'img', args: ['--new'] }] } });
+    await eventually(async () => runtime.byName('web', 'b')[0].id !== before.get('b') && runtime.byName('web', 'b')[0].state === 'running', 'b recreated');
+    expect(runtime.byName('web', 'a')[0].id).toBe(before.get('a'));
+    expect(runtime.byName('web', 'POD')[0].id).toBe(before.get('POD'));
+  });
+
+  it('stops and removes the containers of a deleted pod, and of pods unbound while it was down', async () => {
+    const runtime = new MemoryRuntime();
+    const k1 = startKubelet(runtime);
+    await k1.start();
+    await bindPod({ containers: [{ name: 'a', image: 'img' }] }, 'one');
+    await bindPod({ containers: [{ name: 'a', image: 'img' }] }, 'two');
+    await eventually(async () => runtime.containers.size === 4, 'four containers');
+    await store.delete('pods', ns, 'one');
+    await eventually(async () => runtime.byName('one', 'a').length === 0 && runtime.byName('one', 'POD').length === 0, 'pod one gone', 3000);
+
+    await k1.stop();
+    await store.delete('pods', ns, 'two');
+    const k2 = startKubelet(runtime);
+    await k2.start();
+    await eventually(async () => runtime.containers.size === 0, 'orphans removed after restart', 3000);
+  });
+});

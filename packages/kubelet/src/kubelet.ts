@@ -1,0 +1,333 @@
+// The kubelet: the agent of one minion. It registers and heartbeats the minion, watches only its own
+// bound-pod keys (an informer over listBoundPods/watchBoundPods), and keeps one work queue of pod keys
+// fed by that informer, by the runtime's container events, by probe results and by a periodic resync.
+// Each key is synced by one worker at a time (PodSyncer), and the resulting status is written with
+// CAS only when it changed. Containers of pods no longer bound are stopped and removed.
+import type { Etcd3 } from 'etcd3';
+import * as os from 'os';
+import {
+  Backoff,
+  Clock,
+  ConflictError,
+  createLogger,
+  Informer,
+  ListWatch,
+  Logger,
+  NotFoundError,
+  ObjectStore,
+  Pod,
+  PodStatus,
+  realClock,
+  Service,
+  WorkQueue,
+} from '@coxswain/store';
+import { gatewayOf } from './cidr';
+import { Heartbeat, MinionInfo } from './heartbeat';
+import { sameStatus } from './pod-status';
+import { PodSyncer, podKey, Recorder } from './pod-syncer';
+import { NetworkProber, Prober } from './prober';
+import { ProbeManager } from './probe-manager';
+import { RestartBackoff } from './restart-backoff';
+import { ContainerRuntime, LABELS, RuntimeContainer } from './runtime';
+
+export interface KubeletOptions {
+  minion: string;
+  /** The minion's address (host ports, hostIP, the log server), e.g. 127.0.1.11. */
+  address: string;
+  /** The log server's port, advertised as the minion's kubeletEndpoint. Default 10250. */
+  port?: number;
+  /** The pod network, e.g. 172.30.11.0/24; its first address is the gateway the proxy serves on. */
+  podCIDR: string;
+  store: ObjectStore;
+  runtime: ContainerRuntime;
+  /** For the heartbeat lease; without it the Minion's Ready condition alone carries the heartbeat. */
+  etcd?: Etcd3;
+  recorder?: Recorder;
+  prober?: Prober;
+  clock?: Clock;
+  /** Sync every pod this often even without events. Default 10 s. */
+  resyncMs?: number;
+  heartbeatMs?: number;
+  leaseTtlSeconds?: number;
+  podInfraImage?: string;
+  labels?: Record<string, string>;
+  /** Default: the host's cpus and memory, 110 pods. */
+  capacity?: { cpu?: string; memory?: string; pods?: string };
+  restartBackoff?: { initialMs?: number; maxMs?: number };
+  pullBackoff?: { initialMs?: number; maxMs?: number };
+  /** Pods synced at once. Default 4. */
+  workers?: number;
+  logger?: Logger;
+}
+
+const nullRecorder: Recorder = { normal: () => undefined, warning: () => undefined };
+
+export class Kubelet {
+  readonly minion: string;
+  readonly network: string;
+  readonly serviceAddress: string;
+  readonly heartbeat: Heartbeat;
+  readonly informer: Informer<Pod>;
+  readonly probes: ProbeManager;
+  private readonly syncer: PodSyncer;
+  private readonly queue: WorkQueue<string>;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly recorder: Recorder;
+  private readonly runtime: ContainerRuntime;
+  private readonly store: ObjectStore;
+  /** The last pod object seen per key, so a deleted pod's containers still get their preStop hooks. */
+  private readonly lastSeen = new Map<string, Pod>();
+  /** The status we last wrote per key and the revision it produced (the cache may lag behind it). */
+  private readonly written = new Map<string, { uid: string; status: PodStatus; revision: bigint }>();
+  private readonly abort = new AbortController();
+  private readonly loops: Promise<void>[] = [];
+  private unsubscribe?: () => void;
+  private started = false;
+  /** Counters for tests and /healthz. */
+  readonly stats = { syncs: 0, statusWrites: 0, syncErrors: 0 };
+
+  constructor(private readonly opts: KubeletOptions) {
+    this.minion = opts.minion;
+    this.clock = opts.clock ?? realClock;
+    this.log = opts.logger ?? createLogger('kubelet', { minion: opts.minion });
+    this.recorder = opts.recorder ?? nullRecorder;
+    this.runtime = opts.runtime;
+    this.store = opts.store;
+    this.network = `coxswain-${opts.minion}`;
+    this.serviceAddress = gatewayOf(opts.podCIDR);
+    const prober = opts.prober ?? new NetworkProber(opts.runtime);
+
+    const info: MinionInfo = {
+      name: opts.minion,
+      address: opts.address,
+      podCIDR: opts.podCIDR,
+      kubeletEndpoint: `http://${opts.address}:${opts.port ?? 10250}`,
+      serviceAddress: this.serviceAddress,
+      labels: opts.labels,
+      capacity: {
+        cpu: opts.capacity?.cpu ?? String(os.cpus().length),
+        memory: opts.capacity?.memory ?? String(os.totalmem()),
+        pods: opts.capacity?.pods ?? '110',
+      },
+    };
+    this.heartbeat = new Heartbeat({
+      store: opts.store,
+      etcd: opts.etcd,
+      minion: info,
+      intervalMs: opts.heartbeatMs,
+      leaseTtlSeconds: opts.leaseTtlSeconds,
+      clock: this.clock,
+      logger: this.log,
+    });
+
+    this.queue = new WorkQueue<string>({ clock: this.clock });
+    this.probes = new ProbeManager({
+      prober,
+      clock: this.clock,
+      onLivenessFailure: (key, name, id, message) => {
+        const pod = this.informer.get(key);
+        if (pod) this.recorder.warning(pod, 'Unhealthy', `Liveness probe of container ${name} failed: ${message}`);
+        this.syncer.markUnhealthy(id, message);
+        this.queue.add(key);
+      },
+      onReadinessChange: (key) => this.queue.add(key),
+    });
+    this.syncer = new PodSyncer({
+      minion: opts.minion,
+      hostIP: opts.address,
+      network: this.network,
+      serviceHost: this.serviceAddress,
+      podInfraImage: opts.podInfraImage ?? 'coxswain/pause',
+      runtime: opts.runtime,
+      recorder: this.recorder,
+      probes: this.probes,
+      prober,
+      clock: this.clock,
+      listServices: async (namespace) => (await opts.store.list<Service>('services', { namespace })).items,
+      restartBackoff: new RestartBackoff({ ...opts.restartBackoff, clock: this.clock }),
+      pullBackoff: new RestartBackoff({ initialMs: 5_000, maxMs: 300_000, ...opts.pullBackoff, clock: this.clock }),
+      logger: this.log,
+    });
+
+    const listWatch: ListWatch<Pod> = {
+      list: () => opts.store.listBoundPods(opts.minion),
+      watch: (o) => opts.store.watchBoundPods(opts.minion, o),
+    };
+    this.informer = new Informer<Pod>({ listWatch, clock: this.clock, name: `boundpods/${opts.minion}`, logger: this.log });
+    this.informer.addEventHandler({
+      onAdd: (p) => this.queue.add(keyOf(p)),
+      onUpdate: (_old, p) => this.queue.add(keyOf(p)),
+      onDelete: (p) => this.queue.add(keyOf(p)),
+    });
+  }
+
+  /** Starts every loop; resolves once the pod network exists and the bound pods are listed. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    this.heartbeat.start();
+    await this.ensureNetwork();
+    this.unsubscribe = this.runtime.subscribe({ [LABELS.minion]: this.minion }, (e) => {
+      const ns = e.labels[LABELS.namespace];
+      const name = e.labels[LABELS.podName];
+      if (name) this.queue.add(podKey(ns, name));
+    });
+    this.informer.start();
+    await this.informer.waitForSync();
+    const workers = this.opts.workers ?? 4;
+    for (let i = 0; i < workers; i++) this.loops.push(this.worker());
+    this.loops.push(this.resyncLoop());
+    await this.housekeeping();
+    this.log.info({ network: this.network, serviceAddress: this.serviceAddress }, 'kubelet started');
+  }
+
+  /**
+   * Stops the kubelet's loops. Containers are left running on purpose: a kubelet that starts again
+   * adopts them (same container IDs).
+   */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    this.unsubscribe?.();
+    this.probes.stopAll();
+    this.queue.shutDown();
+    await Promise.allSettled([this.informer.stop(), this.heartbeat.stop(), ...this.loops]);
+  }
+
+  /** Pod keys (namespace/name) this kubelet is responsible for now. */
+  podKeys(): string[] {
+    return this.informer.keys();
+  }
+
+  /** Waits until the queue is empty and no sync runs (tests). */
+  async idle(): Promise<void> {
+    while (this.queue.len() > 0 || this.busy > 0) await new Promise((r) => setTimeout(r, 5));
+  }
+
+  private busy = 0;
+
+  private async worker(): Promise<void> {
+    for (;;) {
+      const key = await this.queue.get();
+      if (key === undefined) return;
+      this.busy++;
+      try {
+        await this.syncKey(key);
+        this.queue.forget(key);
+      } catch (e) {
+        this.stats.syncErrors++;
+        this.log.warn({ pod: key, err: e instanceof Error ? e.message : String(e) }, 'pod sync failed; will retry');
+        if (!this.abort.signal.aborted) this.queue.addRateLimited(key);
+      } finally {
+        this.busy--;
+        this.queue.done(key);
+      }
+    }
+  }
+
+  private async syncKey(key: string): Promise<void> {
+    if (this.abort.signal.aborted) return;
+    this.stats.syncs++;
+    const cached = this.informer.get(key);
+    const [namespace, name] = splitKey(key);
+    const containers = await this.runtime.listContainers({ [LABELS.minion]: this.minion, [LABELS.namespace]: namespace, [LABELS.podName]: name });
+    if (!cached) {
+      // No longer bound here: stop and remove everything of it.
+      if (containers.length) {
+        this.log.info({ pod: key, containers: containers.length }, 'removing containers of a pod no longer bound here');
+        await this.syncer.killPod(this.lastSeen.get(key), containers, key);
+      }
+      this.lastSeen.delete(key);
+      this.written.delete(key);
+      return;
+    }
+    this.lastSeen.set(key, cached);
+    const pod = this.withFreshestStatus(key, cached);
+    const result = await this.syncer.syncPod(pod, containers);
+    if (!this.abort.signal.aborted) await this.writeStatus(key, pod, result.status);
+    if (result.retryAfterMs !== undefined) this.queue.addAfter(key, result.retryAfterMs);
+  }
+
+  /** The cached pod, with the status we wrote last if the cache has not caught up with it yet. */
+  private withFreshestStatus(key: string, cached: Pod): Pod {
+    const w = this.written.get(key);
+    if (!w || w.uid !== cached.metadata.uid) return cached;
+    if (BigInt(cached.metadata.resourceVersion ?? '0') >= w.revision) return cached;
+    return { ...cached, status: w.status };
+  }
+
+  private async writeStatus(key: string, pod: Pod, status: PodStatus): Promise<void> {
+    if (sameStatus(pod.status, status)) return;
+    let base = pod;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        const saved = await this.store.updateStatus<Pod>({ ...base, status });
+        this.stats.statusWrites++;
+        this.written.set(key, { uid: pod.metadata.uid ?? '', status, revision: BigInt(saved.metadata.resourceVersion ?? '0') });
+        return;
+      } catch (e) {
+        if (e instanceof NotFoundError) return; // deleted meanwhile: the delete event cleans up
+        if (!(e instanceof ConflictError)) throw e;
+        base = await this.store.get<Pod>('pods', pod.metadata.namespace, pod.metadata.name).catch((err) => {
+          if (err instanceof NotFoundError) return undefined as unknown as Pod;
+          throw err;
+        });
+        if (!base || base.metadata.uid !== pod.metadata.uid) return;
+        if (sameStatus(base.status, status)) return;
+      }
+    }
+    throw new ConflictError('pods', pod.metadata.name, 'status kept changing under the kubelet');
+  }
+
+  private async resyncLoop(): Promise<void> {
+    const every = this.opts.resyncMs ?? 10_000;
+    while (!this.abort.signal.aborted) {
+      await this.clock.sleep(every, this.abort.signal);
+      if (this.abort.signal.aborted) return;
+      try {
+        for (const key of this.informer.keys()) this.queue.add(key);
+        await this.housekeeping();
+      } catch (e) {
+        this.log.warn({ err: e instanceof Error ? e.message : String(e) }, 'resync failed');
+      }
+    }
+  }
+
+  /** Queues every pod that has containers here but is not bound here (orphans after a restart). */
+  private async housekeeping(): Promise<void> {
+    const all: RuntimeContainer[] = await this.runtime.listContainers({ [LABELS.minion]: this.minion });
+    const known = new Set(this.informer.keys());
+    for (const c of all) {
+      const key = podKey(c.labels[LABELS.namespace], c.labels[LABELS.podName]);
+      if (!known.has(key)) this.queue.add(key);
+    }
+  }
+
+  private async ensureNetwork(): Promise<void> {
+    const backoff = new Backoff({ initialMs: 500, maxMs: 10_000, clock: this.clock });
+    for (;;) {
+      try {
+        await this.runtime.ensureNetwork({
+          name: this.network,
+          subnet: this.opts.podCIDR,
+          gateway: this.serviceAddress,
+          labels: { [LABELS.minion]: this.minion },
+        });
+        return;
+      } catch (e) {
+        if (this.abort.signal.aborted) throw e;
+        this.log.warn({ err: e instanceof Error ? e.message : String(e) }, 'could not create the pod network; retrying');
+        await backoff.wait(this.abort.signal);
+      }
+    }
+  }
+}
+
+function keyOf(p: Pod): string {
+  return podKey(p.metadata.namespace, p.metadata.name);
+}
+
+function splitKey(key: string): [string, string] {
+  const i = key.indexOf('/');
+  return [key.slice(0, i), key.slice(i + 1)];
+}

@@ -1,0 +1,473 @@
+// Brings one pod's containers in line with its spec, level-based: it looks only at the pod object and
+// at what the runtime shows (found by labels), so the same call serves a new pod, a resync, a
+// container that died, and a kubelet that restarted and must adopt what is running.
+//   - the infra container (sandbox) owns the network namespace and host ports; if it is gone or its
+//     ports changed, the whole pod is recreated around a new one;
+//   - an app container that runs with the spec's hash is kept; a changed hash recreates just it; a
+//     dead one restarts per restart policy, with back-off (CrashLoopBackOff);
+//   - images are pulled when missing; a failed pull waits (ErrImagePull / ImagePullBackOff);
+//   - dead containers beyond the newest few per name are removed.
+import type { Container, Handler, Pod, PodStatus, Service } from '@coxswain/store';
+import { Clock, Logger, parseCpu, parseMemory } from '@coxswain/store';
+import { hashContainer, hashSandbox } from './container-hash';
+import { computePodStatus, ContainerView, restartCountOf } from './pod-status';
+import type { Prober } from './prober';
+import type { ProbeManager } from './probe-manager';
+import { RestartBackoff } from './restart-backoff';
+import { ContainerNotFoundError, ContainerRuntime, envList, ImagePullError, LABELS, PortMapping, RuntimeContainer, SANDBOX_NAME } from './runtime';
+import { serviceEnv } from './service-env';
+
+/** What the syncer needs to report events (the store's EventRecorder fits). */
+export interface Recorder {
+  normal(involved: Pod, reason: string, message: string): void;
+  warning(involved: Pod, reason: string, message: string): void;
+}
+
+export interface PodSyncerOptions {
+  minion: string;
+  /** The minion's address: host ports are published on it; the pods' hostIP. */
+  hostIP: string;
+  network: string;
+  /** Where the minion's proxy serves services (the seed-era env vars point here). */
+  serviceHost: string;
+  podInfraImage: string;
+  runtime: ContainerRuntime;
+  recorder: Recorder;
+  probes: ProbeManager;
+  prober: Prober;
+  clock: Clock;
+  listServices: (namespace: string) => Promise<Service[]>;
+  restartBackoff: RestartBackoff;
+  pullBackoff: RestartBackoff;
+  logger: Logger;
+  /** Dead containers kept per pod container (for logs and lastState). Default 2. */
+  keepDead?: number;
+}
+
+export interface SyncResult {
+  status: PodStatus;
+  /** Sync again after this long (a back-off ends). */
+  retryAfterMs?: number;
+}
+
+export const DEFAULT_GRACE_SECONDS = 30;
+const HOOK_TIMEOUT_MS = 30_000;
+
+export function podKey(namespace: string | undefined, name: string): string {
+  return `${namespace ?? 'default'}/${name}`;
+}
+
+export function gracePeriodOf(pod: Pod | undefined, containers: RuntimeContainer[] = []): number {
+  const fromSpec = pod?.spec.terminationGracePeriodSeconds;
+  if (fromSpec !== undefined) return fromSpec;
+  const fromLabel = containers.map((c) => Number(c.labels[LABELS.gracePeriod])).find((n) => Number.isFinite(n));
+  return fromLabel ?? DEFAULT_GRACE_SECONDS;
+}
+
+/** Newest first by attempt, then by creation time. */
+function newestFirst(list: RuntimeContainer[]): RuntimeContainer[] {
+  return [...list].sort((a, b) => restartCountOf(b) - restartCountOf(a) || b.createdAt.localeCompare(a.createdAt));
+}
+
+function dockerName(part: string): string {
+  return part.replace(/[^a-zA-Z0-9_.-]/g, '-');
+}
+
+export class PodSyncer {
+  /** Containers whose liveness probe failed, waiting to be killed by the next sync. */
+  private readonly unhealthy = new Map<string, string>();
+  /** Last pull failure per pod container: when and why. */
+  private readonly pullFailures = new Map<string, { at: number; message: string }>();
+  /** Last failure to create a pod's sandbox (a host port in use, ...). */
+  private readonly sandboxFailures = new Map<string, { at: number; message: string }>();
+  private readonly keepDead: number;
+
+  constructor(private readonly o: PodSyncerOptions) {
+    this.keepDead = o.keepDead ?? 2;
+  }
+
+  markUnhealthy(containerId: string, message: string): void {
+    this.unhealthy.set(containerId, message);
+  }
+
+  async syncPod(pod: Pod, found: RuntimeContainer[]): Promise<SyncResult> {
+    const o = this.o;
+    const uid = pod.metadata.uid ?? '';
+    const key = podKey(pod.metadata.namespace, pod.metadata.name);
+    const grace = gracePeriodOf(pod);
+
+    // Containers of an earlier pod with the same name (deleted and created again) go first.
+    const stale = found.filter((c) => c.labels[LABELS.podUid] !== uid);
+    if (stale.length) await this.killContainers(stale, undefined, grace, true);
+    const mine = found.filter((c) => c.labels[LABELS.podUid] === uid);
+
+    let retryAfterMs: number | undefined;
+    const retryIn = (ms: number) => {
+      retryAfterMs = retryAfterMs === undefined ? ms : Math.min(retryAfterMs, ms);
+    };
+
+    // ---- the sandbox ----
+    const sandboxes = newestFirst(mine.filter((c) => c.labels[LABELS.container] === SANDBOX_NAME));
+    const apps = mine.filter((c) => c.labels[LABELS.container] !== SANDBOX_NAME);
+    const wantSandboxHash = hashSandbox(pod);
+    let sandbox = sandboxes[0] && sandboxes[0].state === 'running' ? await this.inspectOrUndefined(sandboxes[0].id) : undefined;
+    if (sandbox && (sandbox.state !== 'running' || sandbox.labels[LABELS.hash] !== wantSandboxHash)) sandbox = undefined;
+    let freshSandbox = false;
+    if (!sandbox) {
+      const running = apps.filter((c) => c.state === 'running');
+      if (running.length) {
+        o.recorder.normal(pod, 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
+        await this.killContainers(running, pod, grace, false);
+      }
+      for (const s of sandboxes) await o.runtime.removeContainer(s.id).catch(() => undefined);
+      const attempt = sandboxes.length ? restartCountOf(sandboxes[0]) + 1 : 0;
+      const created = await this.createSandbox(pod, attempt, wantSandboxHash, grace);
+      if ('error' in created) {
+        retryIn(created.retryAfterMs);
+        const views = pod.spec.containers.map((spec) => ({ spec, ready: false, waiting: { reason: 'ContainerCreating', message: created.error } }));
+        return { status: computePodStatus({ pod, views, hostIP: o.hostIP, now: o.clock.now() }), retryAfterMs };
+      }
+      sandbox = created.sandbox;
+      freshSandbox = true;
+    } else {
+      for (const s of sandboxes.slice(1)) if (s.state !== 'running') await o.runtime.removeContainer(s.id).catch(() => undefined);
+    }
+    const podIP = sandbox.ip;
+
+    // ---- app containers ----
+    let services: Service[] | undefined;
+    const env = async () => {
+      services ??= await o.listServices(pod.metadata.namespace ?? 'default').catch((e) => {
+        o.logger.warn({ err: String(e), pod: key }, 'could not list services for environment variables');
+        return [];
+      });
+      return serviceEnv(services, o.serviceHost);
+    };
+    const views: ContainerView[] = [];
+    const keepIds = new Set<string>();
+    for (const spec of pod.spec.containers) {
+      const history = newestFirst(apps.filter((c) => c.labels[LABELS.container] === spec.name));
+      const view = await this.syncContainer(pod, spec, history, sandbox.id, podIP, freshSandbox, env, retryIn);
+      if (view.current) keepIds.add(view.current.id);
+      views.push(view);
+      await this.collectGarbage(history, view);
+    }
+    // Containers whose name is no longer in the spec.
+    const names = new Set(pod.spec.containers.map((c) => c.name));
+    const dropped = apps.filter((c) => !names.has(c.labels[LABELS.container]));
+    if (dropped.length) await this.killContainers(dropped, undefined, grace, true);
+    o.probes.stopPod(key, keepIds);
+
+    const status = computePodStatus({ pod, views, hostIP: o.hostIP, podIP, now: o.clock.now() });
+    return { status, retryAfterMs };
+  }
+
+  /** Stops (preStop hooks, SIGTERM, grace period, kill) and removes every container given. */
+  async killPod(pod: Pod | undefined, containers: RuntimeContainer[], key: string): Promise<void> {
+    this.o.probes.stopPod(key);
+    await this.killContainers(containers, pod, gracePeriodOf(pod, containers), true);
+    this.o.restartBackoff.forgetPrefix(`${key}/`);
+    this.o.pullBackoff.forgetPrefix(`${key}/`);
+    for (const m of [this.pullFailures, this.sandboxFailures]) for (const k of m.keys()) if (k.startsWith(`${key}/`)) m.delete(k);
+  }
+
+  // ---- internals -----------------------------------------------------------------------------
+
+  private async syncContainer(
+    pod: Pod,
+    spec: Container,
+    history: RuntimeContainer[],
+    sandboxId: string,
+    podIP: string | undefined,
+    freshSandbox: boolean,
+    env: () => Promise<Record<string, string>>,
+    retryIn: (ms: number) => void,
+  ): Promise<ContainerView> {
+    const o = this.o;
+    const key = `${podKey(pod.metadata.namespace, pod.metadata.name)}/${spec.name}`;
+    const hash = hashContainer(spec);
+    let current = history[0] ? await this.inspectOrUndefined(history[0].id) : undefined;
+    let previous = history[1] && history[1].state === 'exited' ? await this.inspectOrUndefined(history[1].id) : undefined;
+    const view = (extra: Partial<ContainerView> = {}): ContainerView => ({
+      spec,
+      current,
+      previous,
+      ready: current?.state === 'running' ? o.probes.isReady(spec, current.id) : false,
+      ...extra,
+    });
+
+    if (current?.state === 'running') {
+      const unhealthy = this.unhealthy.get(current.id);
+      if (current.labels[LABELS.hash] !== hash) {
+        o.recorder.normal(pod, 'Killing', `Container ${spec.name} definition changed, will be restarted`);
+        await this.killContainers([current], pod, gracePeriodOf(pod), false);
+        current = await this.inspectOrUndefined(current.id);
+        // A spec change is not a crash: restart at once.
+        return this.startNew(pod, spec, hash, history, sandboxId, podIP, env, retryIn, current, previous);
+      }
+      if (unhealthy !== undefined) {
+        o.recorder.normal(pod, 'Killing', `Container ${spec.name} failed liveness probe, will be restarted`);
+        await this.killContainers([current], pod, gracePeriodOf(pod), false);
+        current = await this.inspectOrUndefined(current.id);
+      } else if (!freshSandbox) {
+        o.probes.ensure(podKey(pod.metadata.namespace, pod.metadata.name), spec, current.id, podIP);
+        return view();
+      }
+    }
+    if (current?.state === 'created') {
+      // Created but never started (the kubelet stopped in between): start it now.
+      try {
+        await o.runtime.startContainer(current.id);
+      } catch (e) {
+        o.recorder.warning(pod, 'Failed', `Error: failed to start container ${spec.name}: ${errText(e)}`);
+      }
+      current = await this.inspectOrUndefined(current.id);
+      if (current?.state === 'running') o.probes.ensure(podKey(pod.metadata.namespace, pod.metadata.name), spec, current.id, podIP);
+      return view();
+    }
+    if (current && current.state !== 'running') {
+      const policy = pod.spec.restartPolicy ?? 'Always';
+      const restart = freshSandbox || policy === 'Always' || (policy === 'OnFailure' && current.exitCode !== 0);
+      if (!restart) return view();
+      const finishedAt = current.finishedAt ? Date.parse(current.finishedAt) : o.clock.now();
+      const wait = freshSandbox ? 0 : o.restartBackoff.remaining(key, finishedAt);
+      if (wait > 0) {
+        retryIn(wait);
+        const delay = Math.round(o.restartBackoff.current(key) / 1000);
+        return view({
+          waiting: { reason: 'CrashLoopBackOff', message: `back-off ${delay}s restarting failed container=${spec.name} pod=${pod.metadata.name}` },
+        });
+      }
+      o.restartBackoff.next(key);
+      previous = current;
+    }
+    return this.startNew(pod, spec, hash, history, sandboxId, podIP, env, retryIn, current, previous);
+  }
+
+  private async startNew(
+    pod: Pod,
+    spec: Container,
+    hash: string,
+    history: RuntimeContainer[],
+    sandboxId: string,
+    podIP: string | undefined,
+    env: () => Promise<Record<string, string>>,
+    retryIn: (ms: number) => void,
+    current: RuntimeContainer | undefined,
+    previous: RuntimeContainer | undefined,
+  ): Promise<ContainerView> {
+    const o = this.o;
+    const pkey = podKey(pod.metadata.namespace, pod.metadata.name);
+    const key = `${pkey}/${spec.name}`;
+    const last = current ?? previous;
+    const shown = (waiting: ContainerView['waiting']): ContainerView => ({
+      spec,
+      current: last,
+      previous: current ? previous : undefined,
+      ready: false,
+      waiting,
+    });
+
+    const pulled = await this.ensureImage(pod, spec, key, retryIn);
+    if (pulled) return shown(pulled);
+
+    const attempt = history.length ? restartCountOf(history[0]) + 1 : 0;
+    const labels = this.labelsFor(pod, spec.name, hash, attempt);
+    const limits = spec.resources?.limits;
+    let id: string;
+    try {
+      id = await o.runtime.createContainer({
+        name: this.containerName(pod, spec.name, attempt),
+        image: spec.image,
+        command: spec.command,
+        args: spec.args,
+        env: envList({ ...(await env()), ...Object.fromEntries((spec.env ?? []).map((e) => [e.name, e.value ?? ''])) }),
+        workingDir: spec.workingDir,
+        labels,
+        sandboxId,
+        nanoCpus: limits?.cpu ? Math.round(parseCpu(limits.cpu) * 1e6) : undefined,
+        memoryBytes: limits?.memory ? parseMemory(limits.memory) : undefined,
+      });
+    } catch (e) {
+      o.recorder.warning(pod, 'Failed', `Error: failed to create container ${spec.name}: ${errText(e)}`);
+      o.restartBackoff.next(key);
+      retryIn(o.restartBackoff.current(key));
+      return shown({ reason: 'CreateContainerError', message: errText(e) });
+    }
+    o.recorder.normal(pod, 'Created', `Created container ${spec.name}`);
+    try {
+      await o.runtime.startContainer(id);
+      o.recorder.normal(pod, 'Started', `Started container ${spec.name}`);
+    } catch (e) {
+      o.recorder.warning(pod, 'Failed', `Error: failed to start container ${spec.name}: ${errText(e)}`);
+      retryIn(Math.max(1000, o.restartBackoff.current(key)));
+    }
+    let started = await this.inspectOrUndefined(id);
+    if (started?.state === 'running' && spec.lifecycle?.postStart) {
+      const outcome = await o.prober.run(spec.lifecycle.postStart, { podIP, containerId: id, container: spec }, HOOK_TIMEOUT_MS);
+      if (!outcome.ok) {
+        o.recorder.warning(pod, 'FailedPostStartHook', `PostStart hook of container ${spec.name} failed: ${outcome.message ?? ''}`);
+        await o.runtime.stopContainer(id, 0).catch(() => undefined);
+        started = await this.inspectOrUndefined(id);
+        retryIn(Math.max(1000, o.restartBackoff.current(key)));
+      }
+    }
+    if (started?.state === 'running') o.probes.ensure(pkey, spec, id, podIP);
+    return {
+      spec,
+      current: started,
+      previous: last && last.state === 'exited' ? last : previous,
+      ready: started?.state === 'running' ? o.probes.isReady(spec, id) : false,
+    };
+  }
+
+  /** Pulls the image when the policy asks; returns the waiting reason when the container cannot start yet. */
+  private async ensureImage(pod: Pod, spec: Container, key: string, retryIn: (ms: number) => void): Promise<ContainerView['waiting'] | undefined> {
+    const o = this.o;
+    const policy = spec.imagePullPolicy ?? 'IfNotPresent';
+    const present = policy === 'Always' ? false : await o.runtime.hasImage(spec.image);
+    if (present) return undefined;
+    if (policy === 'Never') {
+      o.recorder.warning(pod, 'ErrImageNeverPull', `Container image "${spec.image}" is not present with pull policy of Never`);
+      return { reason: 'ErrImageNeverPull', message: `image "${spec.image}" is not present` };
+    }
+    const failed = this.pullFailures.get(key);
+    if (failed) {
+      const wait = o.pullBackoff.remaining(key, failed.at);
+      if (wait > 0) {
+        retryIn(wait);
+        return { reason: 'ImagePullBackOff', message: `Back-off pulling image "${spec.image}": ${failed.message}` };
+      }
+    }
+    o.recorder.normal(pod, 'Pulling', `Pulling image "${spec.image}"`);
+    try {
+      await o.runtime.pullImage(spec.image);
+      this.pullFailures.delete(key);
+      o.recorder.normal(pod, 'Pulled', `Successfully pulled image "${spec.image}"`);
+      return undefined;
+    } catch (e) {
+      const message = e instanceof ImagePullError ? e.message : `failed to pull image "${spec.image}": ${errText(e)}`;
+      o.pullBackoff.next(key);
+      this.pullFailures.set(key, { at: o.clock.now(), message });
+      retryIn(o.pullBackoff.current(key));
+      o.recorder.warning(pod, 'Failed', `Failed to pull image "${spec.image}": ${message}`);
+      return { reason: 'ErrImagePull', message };
+    }
+  }
+
+  private async createSandbox(
+    pod: Pod,
+    attempt: number,
+    hash: string,
+    grace: number,
+  ): Promise<{ sandbox: RuntimeContainer } | { error: string; retryAfterMs: number }> {
+    const o = this.o;
+    const key = `${podKey(pod.metadata.namespace, pod.metadata.name)}/${SANDBOX_NAME}`;
+    const fail = (what: string, e: unknown) => {
+      const error = `${what}: ${errText(e)}`;
+      o.recorder.warning(pod, 'FailedCreatePodSandBox', error);
+      o.restartBackoff.next(key);
+      this.sandboxFailures.set(key, { at: o.clock.now(), message: error });
+      return { error, retryAfterMs: o.restartBackoff.current(key) };
+    };
+    const failed = this.sandboxFailures.get(key);
+    const waitMs = failed ? o.restartBackoff.remaining(key, failed.at) : 0;
+    if (failed && waitMs > 0) return { error: failed.message, retryAfterMs: waitMs };
+    try {
+      if (!(await o.runtime.hasImage(o.podInfraImage))) await o.runtime.pullImage(o.podInfraImage);
+    } catch (e) {
+      return fail(`Failed to pull infra image "${o.podInfraImage}"`, e);
+    }
+    const ports: PortMapping[] = [];
+    for (const c of pod.spec.containers) {
+      for (const p of c.ports ?? []) {
+        if (!p.hostPort) continue;
+        ports.push({ containerPort: p.containerPort, hostPort: p.hostPort, protocol: p.protocol === 'UDP' ? 'udp' : 'tcp', hostIp: o.hostIP });
+      }
+    }
+    try {
+      const labels = { ...this.labelsFor(pod, SANDBOX_NAME, hash, attempt), [LABELS.gracePeriod]: String(grace) };
+      const id = await o.runtime.runSandbox({
+        name: this.containerName(pod, SANDBOX_NAME, attempt),
+        image: o.podInfraImage,
+        labels,
+        network: o.network,
+        hostname: dockerName(pod.metadata.name).slice(0, 63),
+        ports,
+      });
+      const sandbox = await o.runtime.inspect(id);
+      this.sandboxFailures.delete(key);
+      return { sandbox };
+    } catch (e) {
+      return fail('Failed to create pod sandbox', e);
+    }
+  }
+
+  private labelsFor(pod: Pod, container: string, hash: string, attempt: number): Record<string, string> {
+    return {
+      [LABELS.minion]: this.o.minion,
+      [LABELS.namespace]: pod.metadata.namespace ?? 'default',
+      [LABELS.podName]: pod.metadata.name,
+      [LABELS.podUid]: pod.metadata.uid ?? '',
+      [LABELS.container]: container,
+      [LABELS.hash]: hash,
+      [LABELS.attempt]: String(attempt),
+      [LABELS.gracePeriod]: String(gracePeriodOf(pod)),
+    };
+  }
+
+  private containerName(pod: Pod, container: string, attempt: number): string {
+    const uid = (pod.metadata.uid ?? 'nouid').replace(/-/g, '').slice(0, 8);
+    return ['coxswain', container, pod.metadata.name, pod.metadata.namespace ?? 'default', uid, String(attempt)].map(dockerName).join('_');
+  }
+
+  /** Removes dead containers of one pod container beyond the newest `keepDead`. */
+  private async collectGarbage(history: RuntimeContainer[], view: ContainerView): Promise<void> {
+    const keep = new Set([view.current?.id, view.previous?.id].filter(Boolean) as string[]);
+    const dead = history.filter((c) => c.state !== 'running' && !keep.has(c.id));
+    const room = Math.max(0, this.keepDead - keep.size);
+    for (const c of dead.slice(room)) {
+      await this.o.runtime.removeContainer(c.id).catch((e) => this.o.logger.warn({ err: errText(e), id: c.id }, 'could not remove dead container'));
+    }
+  }
+
+  /** Runs preStop hooks, stops app containers (in parallel) before sandboxes, and removes them if asked. */
+  private async killContainers(list: RuntimeContainer[], pod: Pod | undefined, graceSeconds: number, remove: boolean): Promise<void> {
+    const o = this.o;
+    const apps = list.filter((c) => c.labels[LABELS.container] !== SANDBOX_NAME);
+    const sandboxes = list.filter((c) => c.labels[LABELS.container] === SANDBOX_NAME);
+    const stopOne = async (c: RuntimeContainer) => {
+      this.unhealthy.delete(c.id);
+      const started = o.clock.now();
+      const spec = pod?.spec.containers.find((s) => s.name === c.labels[LABELS.container]);
+      const preStop: Handler | undefined = spec?.lifecycle?.preStop;
+      if (c.state === 'running' && preStop && spec) {
+        const outcome = await o.prober.run(preStop, { containerId: c.id, container: spec }, graceSeconds * 1000);
+        if (!outcome.ok && pod) o.recorder.warning(pod, 'FailedPreStopHook', `PreStop hook of container ${spec.name} failed: ${outcome.message ?? ''}`);
+      }
+      const left = Math.max(0, graceSeconds - (o.clock.now() - started) / 1000);
+      if (c.state === 'running') await o.runtime.stopContainer(c.id, left);
+      if (remove) await o.runtime.removeContainer(c.id);
+    };
+    const settle = async (group: RuntimeContainer[]) => {
+      const results = await Promise.allSettled(group.map(stopOne));
+      const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
+      if (failed) throw failed.reason;
+    };
+    await settle(apps);
+    await settle(sandboxes);
+  }
+
+  private async inspectOrUndefined(id: string): Promise<RuntimeContainer | undefined> {
+    try {
+      return await this.o.runtime.inspect(id);
+    } catch (e) {
+      if (e instanceof ContainerNotFoundError) return undefined;
+      throw e;
+    }
+  }
+}
+
+function errText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
