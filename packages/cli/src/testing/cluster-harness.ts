@@ -1,0 +1,108 @@
+// A real API server on a real etcd for the CLI's tests, and a way to run kubecfg in-process against
+// it with captured stdout/stderr, given stdin, environment and working directory.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { CODECS, createApiServer } from '@coxswain/api';
+import type { ApiServer } from '@coxswain/api';
+import { createStore, startEtcd } from '@coxswain/store';
+import type { EtcdHarness, ObjectStore } from '@coxswain/store';
+import type { CliIo } from '../cli-io';
+import { runCli, RunCliDeps } from '../run-cli';
+
+export const SEED_EXAMPLES = path.resolve(__dirname, '../../../../examples/seed-guestbook');
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  stdin?: string;
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  signal?: AbortSignal;
+  /** Called with each chunk written to stdout, as it is written. */
+  onStdout?: (chunk: string) => void;
+  deps?: RunCliDeps;
+}
+
+export interface ClusterHarness {
+  url: string;
+  store: ObjectStore;
+  etcd: EtcdHarness;
+  /** A HOME of its own, so no real ~/.coxswain/config.json is read. */
+  home: string;
+  kubecfg(args: string[], opts?: RunOptions): Promise<CliResult>;
+  stop(): Promise<void>;
+}
+
+export function captureIo(opts: RunOptions, defaults: { env: Record<string, string | undefined>; cwd: string }) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const stdin = new PassThrough();
+  stdin.end(opts.stdin ?? '');
+  const io: CliIo = {
+    stdout: {
+      write: (s: string) => {
+        out.push(s);
+        opts.onStdout?.(s);
+        return true;
+      },
+    },
+    stderr: { write: (s: string) => err.push(s) },
+    stdin,
+    env: { ...defaults.env, ...opts.env },
+    cwd: opts.cwd ?? defaults.cwd,
+    signal: opts.signal,
+  };
+  return { io, stdout: () => out.join(''), stderr: () => err.join('') };
+}
+
+export async function startClusterHarness(): Promise<ClusterHarness> {
+  const etcd = await startEtcd();
+  const store = createStore(etcd.endpoints);
+  let server: ApiServer;
+  try {
+    server = createApiServer({ store, codecs: CODECS, address: '127.0.0.1', port: 0, heartbeatMs: 1000, drainTimeoutMs: 2000 });
+    await server.listen();
+  } catch (e) {
+    await store.close();
+    await etcd.stop();
+    throw e;
+  }
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'kubecfg-test-home-'));
+  const url = server.url;
+  return {
+    url,
+    store,
+    etcd,
+    home,
+    async kubecfg(args, opts = {}) {
+      const cap = captureIo(opts, { env: { HOME: home, KUBE_SERVER: url, PATH: process.env.PATH }, cwd: SEED_EXAMPLES });
+      const code = await runCli(args, cap.io, opts.deps);
+      return { code, stdout: cap.stdout(), stderr: cap.stderr() };
+    },
+    async stop() {
+      await server.close();
+      await store.close();
+      await etcd.stop();
+      fs.rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A printed table split into rows of cells, cutting every line at the columns' start offsets in the
+ * header line (so an empty cell stays an empty string).
+ */
+export function tableCells(text: string): string[][] {
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  if (lines.length === 0) return [];
+  const starts: number[] = [];
+  const re = /(^|\s{2,})(\S)/g;
+  for (let m = re.exec(lines[0]); m; m = re.exec(lines[0])) starts.push(m.index + m[1].length);
+  return lines.map((line) => starts.map((st, i) => line.slice(st, i + 1 < starts.length ? starts[i + 1] : undefined).trim()));
+}
