@@ -1,7 +1,7 @@
 // A test cluster on a real etcd: the store, minions written directly, and simulated kubelets that
 // mark bound pods Running (with an IP and Ready) the way a kubelet would, so the reconcilers can be
 // tested end to end without Docker.
-import { EtcdHarness, EtcdStore, Informer, Minion, Pod, ReplicationController, startEtcd, Event, ConflictError, NotFoundError } from '@coxswain/store';
+import { EtcdHarness, EtcdStore, Informer, Minion, Pod, ReplicationController, startEtcd, Event } from '@coxswain/store';
 import { minion as minionFixture } from './fixtures';
 
 export class TestCluster {
@@ -47,9 +47,8 @@ export class TestCluster {
           ...structuredClone(p),
           status: { phase: 'Running', podIP: `10.244.0.${this.ipCounter++ % 250}`, hostIP: '127.0.0.1', conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
         })
-        .catch((e) => {
-          if (!(e instanceof ConflictError) && !(e instanceof NotFoundError)) throw e;
-          // Retry from the newer copy that the informer will deliver.
+        .catch(() => {
+          // Conflict/NotFound: the informer delivers the newer copy and we try again; Unavailable: teardown.
         });
     };
     this.kubelets.addEventHandler({ onAdd: handle, onUpdate: (_o, p) => handle(p) });
