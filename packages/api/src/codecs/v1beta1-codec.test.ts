@@ -337,3 +337,39 @@ describe('codecFor', () => {
     expect(codecFor('v1beta3')).toBeUndefined();
   });
 });
+
+describe('v1beta1 codec: store validation errors in the seed\'s terms', () => {
+  const causesFor = (resource: ResourceName, wire: unknown) => {
+    expect(v1beta1Codec.validate(resource, wire)).toEqual([]);
+    const obj = v1beta1Codec.decode(resource, wire);
+    return validateInternal(obj).map((c) => `${v1beta1Codec.fieldPath(resource, c.field)}: ${c.message}`);
+  };
+
+  it('names the v1beta1 fields of semantic problems', () => {
+    const rc = load('redis-slave-controller.json');
+    rc.id = 'redis slave';
+    rc.desiredState.replicaSelector = { name: 'other' };
+    rc.desiredState.podTemplate.desiredState.manifest.containers[0].ports[0].hostPort = 70000;
+    expect(causesFor('replicationControllers', rc)).toEqual([
+      'id: must consist of letters, digits, "-" and ".", and start and end with a letter or digit',
+      'desiredState.podTemplate.labels: must match the selector (missing name=other)',
+      'desiredState.podTemplate.desiredState.manifest.containers[0].ports[0].hostPort: must be between 1 and 65535',
+    ]);
+    const pod = load('redis-master.json');
+    pod.desiredState.manifest.containers.push({ name: 'master', image: 'busybox', ports: [{ containerPort: 1, hostPort: 6379 }] });
+    expect(causesFor('pods', pod)).toEqual([
+      'desiredState.manifest.containers[1].name: duplicate container name "master"',
+      'desiredState.manifest.containers[1].ports[0].hostPort: duplicate host port 6379/TCP in the pod',
+    ]);
+    const svc = { ...load('redis-master-service.json'), port: 0, containerPort: 'not a name' };
+    expect(causesFor('services', svc)).toEqual([
+      'port: must be between 1 and 65535',
+      'containerPort: must be letters, digits and "-" with at least one letter, starting and ending with a letter or digit',
+    ]);
+  });
+
+  it('a body without id fails as id: required', () => {
+    const { id: _id, ...pod } = load('redis-master.json');
+    expect(causesFor('pods', pod)).toEqual(['id: required']);
+  });
+});

@@ -56,11 +56,12 @@ function podSpecPath(rest: string, state: string, nodeSelector: string): string 
 function podPath(path: string): string | undefined {
   const spec = after(path, 'spec');
   if (spec !== undefined) return podSpecPath(spec, 'desiredState', 'nodeSelector');
+  // info is keyed by container name, not by index.
+  if (after(path, 'status.containerStatuses') !== undefined) return 'currentState.info';
   return rename(path, [
     ['status.phase', 'currentState.status'],
     ['status.hostIP', 'currentState.hostIP'],
     ['status.podIP', 'currentState.podIP'],
-    ['status.containerStatuses', 'currentState.info'],
     ['status', 'currentState'],
   ]);
 }
@@ -108,7 +109,8 @@ function minionPath(path: string): string | undefined {
 }
 
 function endpointsPath(path: string): string | undefined {
-  return rename(path, [['subsets', 'endpoints']]);
+  // The flat ip:port list has no structure to point into.
+  return after(path, 'subsets') !== undefined ? 'endpoints' : undefined;
 }
 
 function eventPath(path: string): string | undefined {
