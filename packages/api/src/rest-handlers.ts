@@ -117,7 +117,8 @@ export async function updateObject(
   const { info, codec } = scope;
   checkUrlName(scope, obj, name);
   const namespace = info.namespaced ? writeNamespace(scope, obj) : undefined;
-  const rv = checkResourceVersion(obj.metadata.resourceVersion, codec.fieldPath(info.resource, 'metadata.resourceVersion'));
+  const sentRv = obj.metadata.resourceVersion as unknown;
+  const rv = checkResourceVersion(sentRv === undefined || sentRv === null ? undefined : String(sentRv), codec.fieldPath(info.resource, 'metadata.resourceVersion'));
   const strategy = strategyFor(info.resource);
   const prepare = (current: KubeObject): KubeObject => {
     const next: KubeObject = { ...obj, metadata: { ...obj.metadata } };

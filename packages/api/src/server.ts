@@ -165,11 +165,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       await match.handler(req, res, match.params, match.query);
     } catch (err) {
       const { status, headers } = statusFor(err, req.url);
-      if (status.code === 413) {
-        // The rest of an oversized body is never read: close the connection after answering.
-        headers.Connection = 'close';
-        res.on('finish', () => req.destroy());
-      }
+      if (status.code === 413) discardOversizedBody(req, rest.maxBodyBytes);
       sendStatus(res, status, headers);
       if (status.code >= 500) log.warn({ method: req.method, url: req.url, code: status.code, message: status.message }, 'request failed');
     } finally {
@@ -251,6 +247,22 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     },
   };
   return api;
+}
+
+/**
+ * After a 413 the body is not kept, but a bounded amount of it is read and dropped so that a client
+ * still writing sees the answer instead of a reset; past the bound (or 5 s) the connection is cut.
+ */
+function discardOversizedBody(req: IncomingMessage, limit: number): void {
+  let dropped = 0;
+  const timer = setTimeout(() => req.destroy(), 5000);
+  timer.unref();
+  req.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > 4 * limit) req.destroy();
+  });
+  req.on('close', () => clearTimeout(timer));
+  req.resume();
 }
 
 function methodNotAllowed(method: string, allowed: string): HttpError {

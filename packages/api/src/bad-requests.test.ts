@@ -1,0 +1,292 @@
+// A corpus of bad requests: each gets the right 4xx Status (naming the field where there is one),
+// and afterwards etcd holds exactly what it held before (same keys, values, revisions) and the
+// server still serves.
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import { join } from 'node:path';
+import { ApiFixture, startApiFixture } from './testing/api-fixture';
+import { call } from './testing/wire';
+
+const SEED_DIR = join(__dirname, '../../../examples/seed-guestbook');
+const seed = (file: string) => JSON.parse(readFileSync(join(SEED_DIR, file), 'utf8'));
+const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x));
+
+/** A valid v1beta1 pod named `bad-pod`, changed by `mutate`. */
+function pod(mutate: (p: any) => void = () => undefined): any {
+  const p = seed('redis-master.json');
+  p.id = 'bad-pod';
+  p.desiredState.manifest.id = 'bad-pod';
+  p.desiredState.manifest.containers[0].ports[0].hostPort = 16379;
+  mutate(p);
+  return p;
+}
+function rc(mutate: (r: any) => void = () => undefined): any {
+  const r = seed('redis-slave-controller.json');
+  r.id = 'bad-rc';
+  mutate(r);
+  return r;
+}
+function svc(mutate: (s: any) => void = () => undefined): any {
+  const s = seed('redis-master-service.json');
+  s.id = 'bad-svc';
+  mutate(s);
+  return s;
+}
+const container = (p: any, i = 0) => p.desiredState.manifest.containers[i];
+
+interface Case {
+  name: string;
+  method: string;
+  path: string;
+  body?: unknown;
+  code: number;
+  reason?: string;
+  /** A cause must name this field (or one of these). */
+  field?: string | string[];
+  /** The message must contain this. */
+  message?: string;
+}
+
+const P = '/api/v1beta1';
+const cases: Case[] = [];
+const add = (c: Case) => cases.push(c);
+
+// ---- malformed JSON -> 400 -------------------------------------------------------------------------
+const malformed = ['{', '{"id": "x",}', "{'id': 'x'}", 'not json', '', '[]', 'null', '42', '"pod"', '{"id": "x"} trailing', '{"id": "x"', '\u0000{}'];
+for (const body of malformed) add({ name: `malformed pod body ${JSON.stringify(body)}`, method: 'POST', path: `${P}/pods`, body, code: 400, reason: 'BadRequest' });
+for (const [method, path] of [
+  ['POST', `${P}/services`],
+  ['POST', `${P}/replicationControllers`],
+  ['PUT', `${P}/pods/redis-master-2`],
+  ['POST', `${P}/minions`],
+  ['POST', `${P}/bindings`],
+  ['PUT', `${P}/pods/redis-master-2/status`],
+]) {
+  for (const body of ['{', '[1,2]', 'true', '{"id":}']) add({ name: `malformed ${method} ${path} ${body}`, method, path, body, code: 400, reason: 'BadRequest' });
+}
+
+// ---- schema and semantic violations -> 422 naming the v1beta1 field ---------------------------------------
+const C0 = 'desiredState.manifest.containers[0]';
+const podViolations: [string, (p: any) => void, string | string[]][] = [
+  ['no desiredState', (p) => delete p.desiredState, 'desiredState'],
+  ['no image', (p) => delete container(p).image, `${C0}.image`],
+  ['empty image', (p) => (container(p).image = ''), `${C0}.image`],
+  ['no container name', (p) => delete container(p).name, `${C0}.name`],
+  ['containerPort 0', (p) => (container(p).ports[0].containerPort = 0), `${C0}.ports[0].containerPort`],
+  ['containerPort 70000', (p) => (container(p).ports[0].containerPort = 70000), `${C0}.ports[0].containerPort`],
+  ['hostPort 70000', (p) => (container(p).ports[0].hostPort = 70000), `${C0}.ports[0].hostPort`],
+  ['containerPort a string', (p) => (container(p).ports[0].containerPort = 'abc'), `${C0}.ports[0].containerPort`],
+  ['duplicate container names', (p) => p.desiredState.manifest.containers.push({ name: 'master', image: 'busybox' }), 'desiredState.manifest.containers[1].name'],
+  [
+    'duplicate host ports',
+    (p) => p.desiredState.manifest.containers.push({ name: 'two', image: 'busybox', ports: [{ containerPort: 80, hostPort: 16379 }] }),
+    'desiredState.manifest.containers[1].ports[0].hostPort',
+  ],
+  ['id with a space', (p) => (p.id = 'bad id'), 'id'],
+  ['id with a slash', (p) => (p.id = 'bad/id'), 'id'],
+  ['id of 254 characters', (p) => (p.id = 'a'.repeat(254)), 'id'],
+  ['empty id', (p) => (p.id = ''), 'id'],
+  ['label key invalid', (p) => (p.labels = { '-bad': 'x' }), ['labels', 'labels.-bad', 'labels[-bad]']],
+  ['label value too long', (p) => (p.labels = { name: 'v'.repeat(64) }), ['labels', 'labels.name']],
+  ['label value a number', (p) => (p.labels = { name: 5 }), ['labels', 'labels.name']],
+  ['containers not an array', (p) => (p.desiredState.manifest.containers = { name: 'x' }), 'desiredState.manifest.containers'],
+  ['unknown container field', (p) => (container(p).imagee = 'x'), [C0, `${C0}.imagee`]],
+  ['env var without name', (p) => (container(p).env = [{ value: 'x' }]), `${C0}.env[0].name`],
+  ['negative cpu', (p) => (container(p).cpu = -1), `${C0}.cpu`],
+  ['protocol SCTP', (p) => (container(p).ports[0].protocol = 'SCTP'), `${C0}.ports[0].protocol`],
+  ['probe without port', (p) => (container(p).livenessProbe = { httpGet: { path: '/' } }), `${C0}.livenessProbe.httpGet.port`],
+  ['container is a string', (p) => (p.desiredState.manifest.containers = ['redis']), `desiredState.manifest.containers[0]`],
+  ['no containers key', (p) => delete p.desiredState.manifest.containers, ['desiredState.manifest.containers', 'desiredState.manifest']],
+  ['labels an array', (p) => (p.labels = ['a']), 'labels'],
+];
+for (const [name, mutate, field] of podViolations) add({ name: `pod: ${name}`, method: 'POST', path: `${P}/pods`, body: pod(mutate), code: 422, reason: 'Invalid', field });
+add({ name: 'pod update: no image', method: 'PUT', path: `${P}/pods/redis-master-2`, body: (() => { const p = seed('redis-master.json'); delete container(p).image; return p; })(), code: 422, reason: 'Invalid', field: `${C0}.image` });
+
+const T0 = 'desiredState.podTemplate.desiredState.manifest.containers[0]';
+const rcViolations: [string, (r: any) => void, string | string[]][] = [
+  ['replicas -1', (r) => (r.desiredState.replicas = -1), 'desiredState.replicas'],
+  ['replicas a string', (r) => (r.desiredState.replicas = 'three'), 'desiredState.replicas'],
+  ['selector does not match template', (r) => (r.desiredState.replicaSelector = { name: 'other' }), ['desiredState.replicaSelector', 'desiredState.podTemplate.labels']],
+  ['no podTemplate', (r) => delete r.desiredState.podTemplate, 'desiredState.podTemplate'],
+  ['template container without image', (r) => delete r.desiredState.podTemplate.desiredState.manifest.containers[0].image, `${T0}.image`],
+  ['id with a slash', (r) => (r.id = 'bad/rc'), 'id'],
+  ['template hostPort 0x10000', (r) => (r.desiredState.podTemplate.desiredState.manifest.containers[0].ports[0].hostPort = 65536), `${T0}.ports[0].hostPort`],
+];
+for (const [name, mutate, field] of rcViolations) add({ name: `rc: ${name}`, method: 'POST', path: `${P}/replicationControllers`, body: rc(mutate), code: 422, reason: 'Invalid', field });
+
+const svcViolations: [string, (s: any) => void, string | string[]][] = [
+  ['port 0', (s) => (s.port = 0), 'port'],
+  ['port 70000', (s) => (s.port = 70000), 'port'],
+  ['port a string', (s) => (s.port = 'x'), 'port'],
+  ['no port', (s) => delete s.port, 'port'],
+  ['selector value with a space', (s) => (s.selector = { name: 'a b' }), ['selector', 'selector.name']],
+  ['sessionAffinity Sticky', (s) => (s.sessionAffinity = 'Sticky'), 'sessionAffinity'],
+  ['containerPort 0', (s) => (s.containerPort = 0), 'containerPort'],
+  ['empty id', (s) => (s.id = ''), 'id'],
+];
+for (const [name, mutate, field] of svcViolations) add({ name: `service: ${name}`, method: 'POST', path: `${P}/services`, body: svc(mutate), code: 422, reason: 'Invalid', field });
+add({ name: 'minion: id with a space', method: 'POST', path: `${P}/minions`, body: { kind: 'Minion', apiVersion: 'v1beta1', id: 'bad minion' }, code: 422, reason: 'Invalid', field: 'id' });
+add({ name: 'minion: hostIP a number', method: 'POST', path: `${P}/minions`, body: { kind: 'Minion', apiVersion: 'v1beta1', id: 'm', hostIP: 5 }, code: 422, reason: 'Invalid', field: 'hostIP' });
+
+// ---- wrong methods -> 405 ----------------------------------------------------------------------------
+for (const [method, path] of [
+  ['PATCH', `${P}/pods/redis-master-2`],
+  ['POST', `${P}/pods/redis-master-2`],
+  ['DELETE', `${P}/pods`],
+  ['PUT', `${P}/pods`],
+  ['PATCH', `${P}/services`],
+  ['POST', '/healthz'],
+  ['DELETE', '/healthz'],
+  ['POST', `${P}/watch/pods`],
+  ['DELETE', `${P}/pods/redis-master-2/status`],
+  ['POST', `${P}/pods/redis-master-2/status`],
+  ['GET', `${P}/pods/redis-master-2/status`],
+  ['PUT', `${P}/pods/redis-master-2/log`],
+  ['PATCH', `${P}/replicationControllers/redisSlaveController`],
+  ['DELETE', `${P}/namespaces/default/pods`],
+]) {
+  add({ name: `${method} ${path}`, method, path, body: method === 'GET' || method === 'DELETE' ? undefined : pod(), code: 405, reason: 'MethodNotAllowed' });
+}
+
+// ---- oversized bodies -> 413 ----------------------------------------------------------------------------
+const huge = (base: any) => ({ ...base, annotations: { filler: 'x'.repeat(3 * 1024 * 1024) } });
+add({ name: 'oversized pod create', method: 'POST', path: `${P}/pods`, body: huge(pod()), code: 413, reason: 'RequestEntityTooLarge' });
+add({ name: 'oversized pod update', method: 'PUT', path: `${P}/pods/redis-master-2`, body: huge(seed('redis-master.json')), code: 413, reason: 'RequestEntityTooLarge' });
+add({ name: 'oversized service create', method: 'POST', path: `${P}/services`, body: huge(svc()), code: 413, reason: 'RequestEntityTooLarge' });
+add({ name: 'oversized garbage', method: 'POST', path: `${P}/replicationControllers`, body: '{'.repeat(4 * 1024 * 1024), code: 413, reason: 'RequestEntityTooLarge' });
+
+// ---- bad selectors -> 400 naming the parameter and token ---------------------------------------------------
+const badLabels = ['a=b=c', 'a in (', 'a in (x', '!', ',', 'a,,b', '=x', 'a in x', 'a notin ()', '-a=b', `a=${'v'.repeat(64)}`, 'a b', '(a)', 'a=b)', 'a!b', 'a=b,', 'ke$y=v'];
+for (const sel of badLabels) add({ name: `labels=${sel}`, method: 'GET', path: `${P}/pods?labels=${encodeURIComponent(sel)}`, code: 400, reason: 'BadRequest', field: 'labels' });
+for (const sel of ['a=b=c', 'x in (']) {
+  add({ name: `labelSelector=${sel}`, method: 'GET', path: `${P}/services?labelSelector=${encodeURIComponent(sel)}`, code: 400, reason: 'BadRequest', field: 'labelSelector' });
+  add({ name: `watch labels=${sel}`, method: 'GET', path: `${P}/pods?watch=true&labels=${encodeURIComponent(sel)}`, code: 400, reason: 'BadRequest', field: 'labels' });
+  add({ name: `watch path labels=${sel}`, method: 'GET', path: `${P}/watch/pods?labels=${encodeURIComponent(sel)}`, code: 400, reason: 'BadRequest', field: 'labels' });
+}
+for (const sel of ['spec..x=1', 'nodeName', '=x', 'spec.nodeName!', 'spec.nodeName=a b']) {
+  add({ name: `fields=${sel}`, method: 'GET', path: `${P}/pods?fields=${encodeURIComponent(sel)}`, code: 400, reason: 'BadRequest', field: 'fields' });
+}
+add({ name: 'fieldSelector bad', method: 'GET', path: `${P}/pods?fieldSelector=${encodeURIComponent('!x')}`, code: 400, reason: 'BadRequest', field: 'fieldSelector' });
+
+// ---- URL/body mismatches -> 400 --------------------------------------------------------------------------
+add({ name: 'pod name differs from URL', method: 'PUT', path: `${P}/pods/redis-master-2`, body: { ...seed('redis-master.json'), id: 'other' }, code: 400, reason: 'BadRequest', field: 'id' });
+add({ name: 'service name differs from URL', method: 'PUT', path: `${P}/services/redismaster`, body: { ...seed('redis-master-service.json'), id: 'other' }, code: 400, reason: 'BadRequest', field: 'id' });
+add({ name: 'rc name differs from URL', method: 'PUT', path: `${P}/replicationControllers/redisSlaveController`, body: { ...seed('redis-slave-controller.json'), id: 'other' }, code: 400, reason: 'BadRequest', field: 'id' });
+add({ name: 'status name differs from URL', method: 'PUT', path: `${P}/pods/redis-master-2/status`, body: { ...seed('redis-master.json'), id: 'other' }, code: 400, reason: 'BadRequest', field: 'id' });
+add({ name: 'kind differs from resource', method: 'POST', path: `${P}/pods`, body: { ...pod(), kind: 'Service' }, code: 400, reason: 'BadRequest', field: 'kind' });
+add({ name: 'service body posted as a pod', method: 'POST', path: `${P}/services`, body: pod(), code: 400, reason: 'BadRequest', field: 'kind' });
+add({ name: 'apiVersion differs from URL', method: 'POST', path: `${P}/pods`, body: { ...pod(), apiVersion: 'v1' }, code: 400, reason: 'BadRequest', field: 'apiVersion' });
+add({ name: 'body namespace differs from request', method: 'POST', path: `${P}/pods?namespace=ns-b`, body: { ...pod(), namespace: 'ns-a' }, code: 400, reason: 'BadRequest', field: 'namespace' });
+add({ name: 'invalid namespace', method: 'POST', path: `${P}/pods?namespace=Bad_NS`, body: pod(), code: 400, reason: 'BadRequest', field: 'namespace' });
+add({ name: 'invalid namespace in path', method: 'GET', path: `${P}/namespaces/UPPER/pods`, code: 400, reason: 'BadRequest', field: 'namespace' });
+
+// ---- unknown things -> 404 --------------------------------------------------------------------------------
+for (const [method, path] of [
+  ['GET', `${P}/gizmos`],
+  ['POST', `${P}/gizmos`],
+  ['GET', '/api/v9/pods'],
+  ['GET', `${P}/pods/nope`],
+  ['DELETE', `${P}/pods/nope`],
+  ['PUT', `${P}/pods/nope`],
+  ['GET', '/nope'],
+  ['GET', `${P}/pods/redis-master-2/exec`],
+  ['GET', `${P}/services/redismaster/log`],
+  ['PUT', `${P}/services/redismaster/status`],
+  ['GET', `${P}/namespaces/default/gizmos`],
+  ['GET', `${P}/watch/gizmos`],
+  ['GET', `${P}/pods/redis-master-2?namespace=elsewhere`],
+  ['DELETE', `${P}/minions/nope`],
+]) {
+  let body: unknown;
+  if (method === 'PUT') body = path.includes('services') ? seed('redis-master-service.json') : { ...seed('redis-master.json'), id: 'nope' };
+  if (method === 'POST') body = pod();
+  add({ name: `${method} ${path}`, method, path, body, code: 404, reason: 'NotFound' });
+}
+
+// ---- bad resourceVersions --------------------------------------------------------------------------------
+for (const rv of ['abc', '-1', '1.5', '']) {
+  if (rv === '') continue;
+  add({ name: `PUT resourceVersion ${rv}`, method: 'PUT', path: `${P}/pods/redis-master-2`, body: { ...seed('redis-master.json'), resourceVersion: rv }, code: 422, reason: 'Invalid', field: 'resourceVersion' });
+}
+add({ name: 'PUT resourceVersion an object', method: 'PUT', path: `${P}/pods/redis-master-2`, body: { ...seed('redis-master.json'), resourceVersion: { n: 1 } }, code: 422, reason: 'Invalid', field: 'resourceVersion' });
+add({ name: 'watch resourceVersion abc', method: 'GET', path: `${P}/watch/pods?resourceVersion=abc`, code: 400, reason: 'BadRequest', field: 'resourceVersion' });
+add({ name: 'watch=true resourceVersion -5', method: 'GET', path: `${P}/pods?watch=true&resourceVersion=-5`, code: 400, reason: 'BadRequest', field: 'resourceVersion' });
+add({ name: 'delete resourceVersion x', method: 'DELETE', path: `${P}/pods/redis-master-2?resourceVersion=x`, code: 400, reason: 'BadRequest', field: 'resourceVersion' });
+
+// ---- conflicts -> 409 ----------------------------------------------------------------------------------------
+add({ name: 'stale resourceVersion', method: 'PUT', path: `${P}/pods/redis-master-2`, body: { ...seed('redis-master.json'), labels: { changed: 'yes' }, resourceVersion: '1' }, code: 409, reason: 'Conflict' });
+add({ name: 'create an existing pod', method: 'POST', path: `${P}/pods`, body: seed('redis-master.json'), code: 409, reason: 'AlreadyExists' });
+add({ name: 'create an existing service', method: 'POST', path: `${P}/services`, body: seed('redis-master-service.json'), code: 409, reason: 'AlreadyExists' });
+add({ name: 'stale conditional delete', method: 'DELETE', path: `${P}/pods/redis-master-2?resourceVersion=1`, code: 409, reason: 'Conflict' });
+
+// ---- bindings ----------------------------------------------------------------------------------------------
+add({ name: 'binding without host', method: 'POST', path: `${P}/bindings`, body: { podID: 'redis-master-2' }, code: 422, reason: 'Invalid', field: 'host' });
+add({ name: 'binding without pod', method: 'POST', path: `${P}/bindings`, body: { host: 'm1' }, code: 422, reason: 'Invalid', field: 'podID' });
+add({ name: 'binding of a missing pod', method: 'POST', path: `${P}/bindings`, body: { podID: 'nope', host: 'm1' }, code: 404, reason: 'NotFound' });
+add({ name: 'binding to a missing minion', method: 'POST', path: `${P}/bindings`, body: { podID: 'redis-master-2', host: 'nowhere' }, code: 404, reason: 'NotFound' });
+
+let f: ApiFixture;
+let before: Awaited<ReturnType<ApiFixture['dump']>>;
+
+beforeAll(async () => {
+  f = await startApiFixture();
+  for (const [file, resource] of [
+    ['redis-master.json', 'pods'],
+    ['redis-master-service.json', 'services'],
+    ['redis-slave-service.json', 'services'],
+    ['redis-slave-controller.json', 'replicationControllers'],
+  ]) {
+    const r = await call(f.url, 'POST', `${P}/${resource}`, seed(file));
+    if (r.status !== 201) throw new Error(`seeding ${file}: ${r.status} ${r.text}`);
+  }
+  before = await f.dump();
+}, 30_000);
+afterAll(() => f?.stop(), 30_000);
+
+describe(`a corpus of ${cases.length} bad requests`, () => {
+  it('has at least 100 cases', () => expect(cases.length).toBeGreaterThanOrEqual(100));
+
+  it.each(cases.map((c) => [c.name, c]))('%s', async (_name, c) => {
+    const r = await call(f.url, c.method, c.path, c.body);
+    const summary = `${c.method} ${c.path} -> ${r.status} ${r.text.slice(0, 400)}`;
+    expect({ summary, status: r.status }).toEqual({ summary, status: c.code });
+    expect(r.json).toMatchObject({ kind: 'Status', status: 'Failure', code: c.code });
+    expect(typeof r.json.message).toBe('string');
+    if (c.reason) expect(r.json.reason).toBe(c.reason);
+    if (c.field) {
+      const wanted = Array.isArray(c.field) ? c.field : [c.field];
+      const fields: string[] = (r.json.details?.causes ?? []).map((x: any) => x.field);
+      expect({ summary, named: fields.some((x) => wanted.includes(x)) }).toEqual({ summary, named: true });
+    }
+  });
+
+  it('a chunked body that grows past the limit is cut off with 413', async () => {
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = http.request(`${f.url}${P}/pods`, { method: 'POST', headers: { 'Content-Type': 'application/json' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      const chunk = Buffer.alloc(256 * 1024, 'x');
+      let sent = 0;
+      const pump = () => {
+        while (sent < 8 * 1024 * 1024) {
+          sent += chunk.length;
+          if (!req.write(chunk)) return req.once('drain', pump);
+        }
+        req.end();
+      };
+      pump();
+    });
+    expect(status).toBe(413);
+  });
+
+  it('left etcd exactly as it was, and the server still serves', async () => {
+    expect(await f.dump()).toEqual(before);
+    expect((await call(f.url, 'GET', '/healthz')).status).toBe(200);
+    const list = await call(f.url, 'GET', `${P}/pods`);
+    expect(list.json.items.map((p: any) => p.id)).toEqual(['redis-master-2']);
+    const created = await call(f.url, 'POST', `${P}/pods`, pod());
+    expect(created.status).toBe(201);
+  });
+});
