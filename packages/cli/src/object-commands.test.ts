@@ -1,0 +1,260 @@
+// The kubectl-style verbs against a real API server on a real etcd: get (tables, -o, -w), describe,
+// scale, edit with a scripted $EDITOR (and a concurrent change -> 409), delete, logs, and errors.
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import YAML from 'yaml';
+import type { Event, Minion, Pod, ReplicationController } from '@coxswain/store';
+import { ClusterHarness, startClusterHarness, tableCells } from './testing/cluster-harness';
+
+let h: ClusterHarness;
+let scratch: string;
+beforeAll(async () => {
+  h = await startClusterHarness();
+  scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'kubecfg-verbs-'));
+  const r = await h.kubecfg(['apply', '-f', '.']);
+  expect(r.code).toBe(0);
+}, 60_000);
+afterAll(async () => {
+  await h?.stop();
+  fs.rmSync(scratch, { recursive: true, force: true });
+}, 30_000);
+
+const replicasOf = async (name: string) => (await h.store.get<ReplicationController>('replicationControllers', 'default', name)).spec.replicas;
+
+describe('get', () => {
+  it('prints kubectl tables, -o name/json/yaml, and filters with -l', async () => {
+    let r = await h.kubecfg(['get', 'rc']);
+    const rows = tableCells(r.stdout);
+    expect(rows[0]).toEqual(['NAME', 'DESIRED', 'CURRENT', 'READY', 'AGE']);
+    expect(rows.slice(1).map((row) => [row[0], row[1]])).toEqual([
+      ['frontendController', '3'],
+      ['redisSlaveController', '2'],
+    ]);
+    r = await h.kubecfg(['get', 'replicationcontrollers', '-o', 'wide', '-l', 'name=frontend']);
+    expect(tableCells(r.stdout)[1]).toEqual(['frontendController', '3', '0', '0', expect.stringMatching(/^\d+s$/), 'php-redis', 'brendanburns/php-redis', 'name=frontend']);
+    r = await h.kubecfg(['get', 'services', '-o', 'name']);
+    expect(r.stdout).toBe('service/redismaster\nservice/redisslave\n');
+    r = await h.kubecfg(['get', 'po', 'redis-master-2', '-o', 'json']);
+    expect(JSON.parse(r.stdout)).toMatchObject({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'redis-master-2' } });
+    r = await h.kubecfg(['get', 'pod/redis-master-2', '-o', 'yaml']);
+    expect(YAML.parse(r.stdout).spec.containers[0].image).toBe('dockerfile/redis');
+    r = await h.kubecfg(['get', 'pods', '-l', 'name=nothing']);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe('No pods found.\n');
+  });
+
+  it('-w prints a row for a change within 1 s of it', async () => {
+    const abort = new AbortController();
+    let seenAt = 0;
+    let printed = '';
+    const watching = h.kubecfg(['get', 'pods', '-w'], {
+      signal: abort.signal,
+      onStdout: (chunk) => {
+        printed += chunk;
+        if (chunk.startsWith('watched-pod') && !seenAt) seenAt = Date.now();
+      },
+    });
+    // Wait for the initial table, then make a change.
+    for (let i = 0; i < 50 && !printed.includes('redis-master-2'); i++) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 200));
+    const createdAt = Date.now();
+    await h.store.create<Pod>({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'watched-pod', namespace: 'default', labels: { app: 'w' } },
+      spec: { containers: [{ name: 'c', image: 'busybox' }] },
+    });
+    for (let i = 0; i < 40 && !seenAt; i++) await new Promise((r) => setTimeout(r, 50));
+    abort.abort();
+    const r = await watching;
+    expect(r.code).toBe(0);
+    expect(seenAt).toBeGreaterThan(0);
+    expect(seenAt - createdAt).toBeLessThan(1000);
+    expect(tableCells(r.stdout)[0]).toEqual(['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE']);
+    expect(r.stdout).toMatch(/^watched-pod\s+0\/1\s+Pending\s+0\s+\d+s$/m);
+  });
+
+  it('-w resumes after the API server restarts, without missing the change made while it was down', async () => {
+    // A second API server on the same store, which this test stops and starts again on the same port.
+    const { CODECS, createApiServer } = await import('@coxswain/api');
+    let server = createApiServer({ store: h.store, codecs: CODECS, port: 0, heartbeatMs: 500, drainTimeoutMs: 500 });
+    const url = await server.listen();
+    const port = Number(new URL(url).port);
+    const abort = new AbortController();
+    let printed = '';
+    const watching = h.kubecfg(['get', 'pods', '-w', '-l', 'app=resume'], {
+      env: { KUBE_SERVER: url },
+      signal: abort.signal,
+      onStdout: (c) => (printed += c),
+    });
+    const mk = (name: string) =>
+      h.store.create<Pod>({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name, namespace: 'default', labels: { app: 'resume' } },
+        spec: { containers: [{ name: 'c', image: 'busybox' }] },
+      });
+    const until = async (text: string) => {
+      for (let i = 0; i < 200 && !printed.includes(text); i++) await new Promise((r) => setTimeout(r, 50));
+      return printed.includes(text);
+    };
+    await new Promise((r) => setTimeout(r, 300));
+    await mk('before-drop');
+    expect(await until('before-drop')).toBe(true);
+    await server.close();
+    await mk('while-down');
+    server = createApiServer({ store: h.store, codecs: CODECS, port, heartbeatMs: 500, drainTimeoutMs: 500 });
+    await server.listen();
+    expect(await until('while-down')).toBe(true);
+    abort.abort();
+    const r = await watching;
+    await server.close();
+    expect(r.stderr).toContain('connection lost');
+    expect(r.stdout.match(/^before-drop /gm)).toHaveLength(1);
+  }, 30_000);
+});
+
+describe('describe', () => {
+  it('shows spec, status, conditions and the object\'s own events', async () => {
+    await h.store.guaranteedUpdate<Pod>('pods', 'default', 'redis-master-2', (p) => ({
+      ...p,
+      status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: 'no minion has port 6379 free' }] },
+    }));
+    const now = new Date().toISOString();
+    const event = (name: string, involved: string, reason: string, message: string): Event => ({
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name, namespace: 'default' },
+      involvedObject: { kind: 'Pod', name: involved, namespace: 'default' },
+      reason,
+      message,
+      type: 'Warning',
+      source: { component: 'scheduler' },
+      count: 3,
+      firstTimestamp: now,
+      lastTimestamp: now,
+    });
+    await h.store.create(event('e1', 'redis-master-2', 'FailedScheduling', '0/2 minions available: 2 port 6379 in use'));
+    await h.store.create(event('e2', 'someone-else', 'FailedScheduling', 'not about this pod'));
+    const r = await h.kubecfg(['describe', 'pods', 'redis-master-2']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^Name: +redis-master-2$/m);
+    expect(r.stdout).toMatch(/^Labels: +name=redis-master$/m);
+    expect(r.stdout).toMatch(/^Spec:\n {2}containers:\n/m);
+    expect(r.stdout).toMatch(/PodScheduled +False +Unschedulable +no minion has port 6379 free/);
+    expect(r.stdout).toMatch(/Warning +FailedScheduling +\d+s \(x3\) +scheduler +0\/2 minions available: 2 port 6379 in use/);
+    expect(r.stdout).not.toContain('not about this pod');
+    const rc = await h.kubecfg(['describe', 'rc', 'frontendController']);
+    expect(rc.stdout).toMatch(/^Pods Status:\s+0 pods$/m);
+    expect(rc.stdout).toMatch(/^Events:\s+<none>$/m);
+  });
+});
+
+describe('scale, resize and edit', () => {
+  it('scale rc NAME --replicas N and resize change spec.replicas', async () => {
+    let r = await h.kubecfg(['scale', 'rc', 'frontendController', '--replicas', '5']);
+    expect(r.stdout).toBe('replicationcontroller/frontendController scaled\n');
+    expect(await replicasOf('frontendController')).toBe(5);
+    r = await h.kubecfg(['resize', 'frontendController', '1']);
+    expect(r.code).toBe(0);
+    expect(await replicasOf('frontendController')).toBe(1);
+    r = await h.kubecfg(['scale', 'svc', 'redismaster', '--replicas', '2']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('only replicationControllers (rc) scale');
+  });
+
+  it('edit with a scripted $EDITOR that sets replicas scales the controller', async () => {
+    const script = path.join(scratch, 'set-replicas.js');
+    fs.writeFileSync(script, `const fs = require('fs'); const f = process.argv[2];
+fs.writeFileSync(f, fs.readFileSync(f, 'utf8').replace(/^  replicas: \\d+$/m, '  replicas: 4'));`);
+    const r = await h.kubecfg(['edit', 'rc', 'redisSlaveController'], { env: { EDITOR: `node ${script}` } });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('replicationcontroller/redisSlaveController edited\n');
+    expect(await replicasOf('redisSlaveController')).toBe(4);
+  });
+
+  it('edit reports a concurrent change as a Conflict and does not overwrite it', async () => {
+    // The "editor" changes the controller behind the user's back (through the API), then edits replicas.
+    const script = path.join(scratch, 'race.js');
+    fs.writeFileSync(script, `const fs = require('fs'); const f = process.argv[2];
+(async () => {
+  const url = process.env.KUBE_SERVER + '/api/v1/replicationControllers/redisSlaveController';
+  const rc = await (await fetch(url)).json();
+  rc.spec.replicas = 7;
+  const res = await fetch(url, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(rc) });
+  if (!res.ok) process.exit(3);
+  fs.writeFileSync(f, fs.readFileSync(f, 'utf8').replace(/^  replicas: \\d+$/m, '  replicas: 9'));
+})();`);
+    const r = await h.kubecfg(['edit', 'rc', 'redisSlaveController'], { env: { EDITOR: `node ${script}` } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^Error from server \(Conflict\): /);
+    expect(r.stderr).toContain('your edit was NOT applied and is kept in');
+    expect(await replicasOf('redisSlaveController')).toBe(7);
+    const kept = /kept in (\S+yaml)/.exec(r.stderr)![1];
+    expect(fs.readFileSync(kept, 'utf8')).toMatch(/^ {2}replicas: 9$/m);
+    fs.rmSync(path.dirname(kept), { recursive: true, force: true });
+  });
+
+  it('an editor that saves nothing new cancels the edit', async () => {
+    const r = await h.kubecfg(['edit', 'svc', 'redismaster'], { env: { EDITOR: 'true' } });
+    expect(r.stdout).toBe('Edit cancelled, no changes made.\n');
+  });
+});
+
+describe('delete', () => {
+  it('deletes by name, by selector and by file', async () => {
+    let r = await h.kubecfg(['delete', 'pods', 'watched-pod']);
+    expect(r.stdout).toBe('pod/watched-pod deleted\n');
+    r = await h.kubecfg(['delete', 'pods', '-l', 'app=resume']);
+    expect(r.stdout.trim().split('\n').sort()).toEqual(['pod/before-drop deleted', 'pod/while-down deleted']);
+    r = await h.kubecfg(['delete', '-f', 'redis-slave-service.json']);
+    expect(r.stdout).toBe('service/redisslave deleted\n');
+    r = await h.kubecfg(['get', 'svc', 'redisslave']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^Error from server \(NotFound\): /);
+  });
+});
+
+describe('logs', () => {
+  it('streams a container log through the API server from the minion\'s kubelet, with --tail', async () => {
+    const requests: string[] = [];
+    const kubelet = http.createServer((req, res) => {
+      requests.push(req.url ?? '');
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      res.end('line 1\nline 2\n');
+    });
+    await new Promise<void>((r) => kubelet.listen(0, '127.0.0.1', r));
+    try {
+      const port = (kubelet.address() as AddressInfo).port;
+      await h.store.create<Minion>({
+        apiVersion: 'v1',
+        kind: 'Minion',
+        metadata: { name: 'log-minion' },
+        spec: {},
+        status: { kubeletEndpoint: `http://127.0.0.1:${port}` },
+      });
+      // Status is written separately from spec; make sure the endpoint is there.
+      await h.store.guaranteedUpdate<Minion>('minions', undefined, 'log-minion', (m) => ({ ...m, status: { kubeletEndpoint: `http://127.0.0.1:${port}` } }));
+      await h.store.create<Pod>({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'logger', namespace: 'default' },
+        spec: { containers: [{ name: 'main', image: 'busybox' }] },
+      });
+      const pod = await h.store.get<Pod>('pods', 'default', 'logger');
+      await h.store.bind('default', 'logger', 'log-minion', pod.metadata.resourceVersion!);
+      const r = await h.kubecfg(['logs', 'logger', '--tail', '2']);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe('line 1\nline 2\n');
+      expect(requests[0]).toMatch(/^\/containerLogs\/default\/logger\/main\?.*tail=2/);
+      const bad = await h.kubecfg(['logs', 'logger', '-c', 'nope']);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toMatch(/^Error from server \(BadRequest\): container "nope"/);
+    } finally {
+      kubelet.close();
+    }
+  });
+});
