@@ -1,0 +1,86 @@
+// Integration: a minion that stops heartbeating turns NotReady, then its pods are recreated elsewhere.
+import type { Lease } from 'etcd3';
+import type { Minion } from '@coxswain/store';
+import { MINION_LEASE_PREFIX } from './minion-lifecycle-controller';
+import { runMinionController, runReplicationManager, runScheduler } from './reconcilers';
+import type { ReconcilerHandle } from './reconciler-process';
+import { eventually, TestCluster } from './testing/cluster';
+import { rc } from './testing/fixtures';
+
+jest.setTimeout(60_000);
+
+describe('minion lifecycle controller (real etcd)', () => {
+  let cluster: TestCluster;
+  const handles: ReconcilerHandle[] = [];
+  const leases = new Map<string, Lease>();
+
+  /** What a kubelet does: keep a lease alive with the minion's heartbeat key. */
+  async function heartbeat(name: string) {
+    const lease = cluster.etcd.client().lease(3);
+    await lease.put(`${MINION_LEASE_PREFIX}${name}`).value('alive');
+    leases.set(name, lease);
+  }
+
+  beforeAll(async () => {
+    cluster = await TestCluster.start();
+    for (const m of ['m1', 'm2', 'm3']) {
+      await cluster.addMinion(m);
+      await heartbeat(m);
+    }
+    cluster.startKubelets();
+  });
+  afterAll(async () => {
+    await Promise.all(handles.map((h) => h.stop()));
+    for (const l of leases.values()) await l.revoke().catch(() => undefined);
+    await cluster.stop();
+  });
+
+  it('marks a silent minion NotReady after the grace period, evicts its pods after the timeout, and readmits it on heartbeat', async () => {
+    const ends = cluster.endpoints;
+    handles.push(await runScheduler({ etcdServers: ends, leaderElect: false }));
+    handles.push(await runReplicationManager({ etcdServers: ends, leaderElect: false }));
+    handles.push(await runMinionController({ etcdServers: ends, leaderElect: false, gracePeriodMs: 1500, evictionTimeoutMs: 2000, leasePollMs: 200 }));
+    await Promise.all(handles.map((h) => h.running));
+
+    await cluster.store.create(rc('web', 3, { app: 'web' }));
+    const pods = await eventually(async () => {
+      const ps = (await cluster.pods('app=web')).filter((p) => p.status?.phase === 'Running');
+      return ps.length === 3 ? ps : undefined;
+    }, 10_000, '3 running pods');
+    const victim = pods[0].spec.nodeName!;
+    const onVictim = pods.filter((p) => p.spec.nodeName === victim).map((p) => p.metadata.name);
+
+    // The victim's kubelet dies: no more keepalives (the key expires with its 3 s lease).
+    const silentAt = Date.now();
+    leases.get(victim)!.release();
+    cluster.up.delete(victim);
+
+    const notReady = await eventually(async () => {
+      const m = await cluster.store.get<Minion>('minions', undefined, victim);
+      const ready = m.status?.conditions?.find((c) => c.type === 'Ready');
+      return ready?.status === 'Unknown' ? ready : undefined;
+    }, 15_000, 'victim NotReady');
+    const notReadyAfter = Date.now() - silentAt;
+    expect(notReady.reason).toBe('MinionStatusUnknown');
+    // Not before the lease ran out and the grace period passed.
+    expect(notReadyAfter).toBeGreaterThanOrEqual(1500);
+    await eventually(async () => (await cluster.events('MinionNotReady')).some((e) => e.involvedObject.name === victim), 3000, 'MinionNotReady event');
+
+    // Its pods are deleted after the eviction timeout and recreated on the other minions.
+    await eventually(async () => {
+      const ps = (await cluster.pods('app=web')).filter((p) => p.status?.phase === 'Running');
+      return ps.length === 3 && ps.every((p) => p.spec.nodeName !== victim && !onVictim.includes(p.metadata.name));
+    }, 15_000, 'pods recreated elsewhere');
+    expect(Date.now() - silentAt).toBeGreaterThanOrEqual(3500);
+    expect((await cluster.events('DeletingAllPods')).some((e) => e.involvedObject.name === victim)).toBe(true);
+
+    // It comes back.
+    cluster.up.add(victim);
+    await heartbeat(victim);
+    await eventually(async () => {
+      const m = await cluster.store.get<Minion>('minions', undefined, victim);
+      return m.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+    }, 5000, 'victim Ready again');
+    await eventually(async () => (await cluster.events('MinionReady')).some((e) => e.involvedObject.name === victim), 3000, 'MinionReady event');
+  });
+});
