@@ -11,3 +11,5 @@ export { hashContainer, hashSandbox, stableStringify } from './container-hash';
 export { NetworkProber, type Prober, type ProbeOutcome, type ProbeTarget } from './prober';
 export { ProbeManager } from './probe-manager';
 export { RestartBackoff } from './restart-backoff';
+export { startLogServer, type LogServer, type LogServerOptions } from './log-server';
+export { runKubelet, defaultPodCIDR, type RunKubeletOptions, type RunningKubelet } from './run-kubelet';

@@ -1,0 +1,239 @@
+// The kubelet end to end on a real Docker engine and a real etcd. Two minions share the engine:
+//   A: e2e-kubelet-11 at 127.0.1.11, pods on 172.30.11.0/24 — a child process, so it can be SIGKILLed;
+//   B: e2e-kubelet-12 at 127.0.1.12, pods on 172.30.12.0/24 — in this process.
+// Pods are bound by writing through store.bind() (the scheduler is not part of this test).
+import * as http from 'http';
+import { EtcdHarness, EtcdStore, Event, Pod, startEtcd } from '@coxswain/store';
+import { DockerRuntime, LABELS, runKubelet, RunningKubelet } from '@coxswain/kubelet';
+import { ensureImages, IMAGES } from './support/images';
+import { KubeletProcess, startKubeletProcess } from './support/kubelet-process';
+
+jest.setTimeout(120_000);
+
+const A = { minion: 'e2e-kubelet-11', address: '127.0.1.11', podCIDR: '172.30.11.0/24' };
+const B = { minion: 'e2e-kubelet-12', address: '127.0.1.12', podCIDR: '172.30.12.0/24' };
+const NS = 'kubelet-e2e';
+
+let etcd: EtcdHarness;
+let store: EtcdStore;
+let kubeletA: KubeletProcess | undefined;
+let kubeletB: RunningKubelet | undefined;
+const docker = new DockerRuntime();
+
+function optsA() {
+  return { ...A, etcdServers: etcd.endpoints, runtime: 'docker' as const, port: 10250, resyncMs: 2000, heartbeatMs: 2000 };
+}
+
+beforeAll(async () => {
+  await ensureImages();
+  await removeLeftovers();
+  etcd = await startEtcd();
+  store = new EtcdStore(etcd.client(), { watchProgressIntervalMs: 1000 });
+  kubeletA = await startKubeletProcess(optsA());
+  kubeletB = await runKubelet({ ...B, etcdServers: etcd.endpoints, runtime: 'docker', port: 10250, resyncMs: 2000, heartbeatMs: 2000 });
+});
+
+afterAll(async () => {
+  await kubeletA?.kill();
+  await kubeletB?.stop();
+  await removeLeftovers();
+  await store?.close();
+  await etcd?.stop();
+  await docker.close();
+  const left = [...(await docker.listContainers({ [LABELS.minion]: A.minion })), ...(await docker.listContainers({ [LABELS.minion]: B.minion }))];
+  expect(left).toEqual([]);
+});
+
+async function removeLeftovers(): Promise<void> {
+  for (const m of [A, B]) {
+    for (const c of await docker.listContainers({ [LABELS.minion]: m.minion })) await docker.removeContainer(c.id);
+    await docker.removeNetwork(`coxswain-${m.minion}`);
+  }
+}
+
+async function bindPod(name: string, minion: string, spec: Pod['spec']): Promise<Pod> {
+  const p = await store.create<Pod>({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NS, labels: { test: name } }, spec });
+  await store.bind(NS, name, minion, p.metadata.resourceVersion!);
+  return p;
+}
+
+const getPod = (name: string) => store.get<Pod>('pods', NS, name);
+
+async function eventually<T>(fn: () => Promise<T | undefined | false | null>, what: string, ms = 30_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+function get(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { timeout: 3000, agent: false }, (res) => {
+      let body = '';
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
+async function podContainers(pod: Pod) {
+  return docker.listContainers({ [LABELS.podUid]: pod.metadata.uid! });
+}
+
+async function eventsFor(name: string): Promise<Event[]> {
+  return (await store.list<Event>('events', { namespace: NS })).items.filter((e) => e.involvedObject.name === name);
+}
+
+const isReady = (p: Pod) => p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+
+const httpdPod = (hostPort: number): Pod['spec'] => ({
+  containers: [
+    { name: 'web', image: IMAGES.busybox, command: ['httpd', '-f', '-p', '80', '-h', '/www'], ports: [{ containerPort: 80, hostPort }] },
+    {
+      // Reaches its neighbour on localhost: its readiness probe fetches the page from the web container.
+      name: 'sidecar',
+      image: IMAGES.busybox,
+      command: ['sh', '-c', 'echo sidecar up; while true; do sleep 1; done'],
+      readinessProbe: { exec: { command: ['wget', '-q', '-O', '/dev/null', 'http://localhost:80/index.html'] }, periodSeconds: 1 },
+    },
+  ],
+});
+
+describe('kubelet on Docker', () => {
+  let web: Pod;
+
+  it('runs a busybox httpd pod: Running with podIP and hostIP, host port answers, containers share localhost', async () => {
+    web = await bindPod('web', A.minion, httpdPod(18080));
+    const running = await eventually(async () => {
+      const p = await getPod('web');
+      return p.status?.phase === 'Running' && isReady(p) && p;
+    }, 'web Running and Ready');
+    expect(running.status?.hostIP).toBe(A.address);
+    expect(running.status?.podIP).toMatch(/^172\.30\.11\.\d+$/);
+    expect(running.status?.containerStatuses?.map((s) => [s.name, s.ready, s.restartCount])).toEqual([
+      ['web', true, 0],
+      ['sidecar', true, 0],
+    ]);
+    expect(await get(`http://${A.address}:18080/index.html`)).toEqual({ status: 200, body: 'coxswain busybox\n' });
+    // From the host to the pod IP, and between containers on localhost.
+    expect((await get(`http://${running.status!.podIP}:80/index.html`)).body).toBe('coxswain busybox\n');
+    const sidecar = (await podContainers(web)).find((c) => c.labels[LABELS.container] === 'sidecar')!;
+    expect(await docker.exec(sidecar.id, ['wget', '-q', '-O', '-', 'http://localhost/index.html'], 5000)).toEqual({ exitCode: 0, output: 'coxswain busybox\n' });
+    // Logs through the kubelet's endpoint.
+    expect(await get(`http://${A.address}:10250/containerLogs/${NS}/web/sidecar?tail=5`)).toEqual({ status: 200, body: 'sidecar up\n' });
+    expect((await get(`http://${A.address}:10250/healthz`)).status).toBe(200);
+  });
+
+  it('restarts a container killed with docker kill: restart count 1 and an event', async () => {
+    const before = (await podContainers(web)).find((c) => c.labels[LABELS.container] === 'web')!;
+    await docker.docker.getContainer(before.id).kill();
+    const status = await eventually(async () => {
+      const s = (await getPod('web')).status?.containerStatuses?.find((c) => c.name === 'web');
+      return s?.restartCount === 1 && s.state.running && s;
+    }, 'web restarted once');
+    expect(status.lastState?.terminated).toMatchObject({ exitCode: 137, containerID: `docker://${before.id}` });
+    expect(status.containerID).not.toBe(`docker://${before.id}`);
+    await eventually(async () => (await eventsFor('web')).some((e) => e.reason === 'Started' && e.message === 'Started container web' && e.count >= 2), 'a second Started event');
+    await eventually(async () => (await get(`http://${A.address}:18080/index.html`)).status === 200, 'host port answers again');
+  });
+
+  it('restarts a container whose liveness probe fails; a failing readiness probe keeps the pod not Ready', async () => {
+    await bindPod('live', A.minion, {
+      containers: [
+        {
+          name: 'app',
+          image: IMAGES.busybox,
+          command: ['sh', '-c', 'touch /tmp/healthy; sleep 2; rm /tmp/healthy; sleep 600'],
+          livenessProbe: { exec: { command: ['test', '-f', '/tmp/healthy'] }, periodSeconds: 1, failureThreshold: 2 },
+        },
+      ],
+    });
+    await bindPod('unready', A.minion, {
+      containers: [
+        {
+          name: 'web',
+          image: IMAGES.busybox,
+          command: ['httpd', '-f', '-p', '80', '-h', '/www'],
+          readinessProbe: { httpGet: { path: '/missing.html', port: 80 }, periodSeconds: 1 },
+        },
+      ],
+    });
+    await eventually(async () => ((await getPod('live')).status?.containerStatuses?.[0].restartCount ?? 0) >= 1, 'liveness restart');
+    await eventually(async () => (await eventsFor('live')).some((e) => e.reason === 'Unhealthy' && /Liveness probe/.test(e.message)), 'Unhealthy event');
+    await eventually(async () => (await getPod('unready')).status?.phase === 'Running', 'unready Running');
+    await new Promise((r) => setTimeout(r, 3000));
+    const unready = await getPod('unready');
+    expect(unready.status?.phase).toBe('Running');
+    expect(isReady(unready)).toBe(false);
+    expect(unready.status?.containerStatuses?.[0]).toMatchObject({ ready: false, restartCount: 0 });
+  });
+
+  it('survives SIGKILL: a restarted kubelet keeps the same containers and the status stays right', async () => {
+    await eventually(async () => (await getPod('web')).status?.containerStatuses?.every((s) => s.ready), 'web ready again');
+    const before = (await podContainers(web)).filter((c) => c.state === 'running').map((c) => c.id).sort();
+    expect(before).toHaveLength(3); // infra, web, sidecar
+    const restartsBefore = (await getPod('web')).status?.containerStatuses?.map((s) => s.restartCount);
+
+    await kubeletA!.kill();
+    kubeletA = await startKubeletProcess(optsA());
+    await new Promise((r) => setTimeout(r, 5000)); // a couple of resyncs
+
+    const after = (await podContainers(web)).filter((c) => c.state === 'running').map((c) => c.id).sort();
+    expect(after).toEqual(before);
+    const pod = await getPod('web');
+    expect(pod.status?.phase).toBe('Running');
+    expect(pod.status?.containerStatuses?.map((s) => s.restartCount)).toEqual(restartsBefore);
+    await eventually(async () => isReady(await getPod('web')), 'web Ready after the restart');
+    expect((await get(`http://${A.address}:18080/index.html`)).status).toBe(200);
+  });
+
+  it('reports a missing image as Waiting/ErrImagePull with an event while other pods keep running', async () => {
+    // A registry on a closed loopback port: the pull fails at once and reaches nothing outside.
+    await bindPod('missing', A.minion, { containers: [{ name: 'app', image: '127.0.0.1:9/coxswain/none:missing' }] });
+    const s = await eventually(async () => {
+      const st = (await getPod('missing')).status?.containerStatuses?.[0];
+      return st?.state.waiting && ['ErrImagePull', 'ImagePullBackOff'].includes(st.state.waiting.reason ?? '') && st;
+    }, 'ErrImagePull');
+    expect(s.state.waiting?.message).toMatch(/127\.0\.0\.1:9\/coxswain\/none/);
+    expect((await getPod('missing')).status?.phase).toBe('Pending');
+    await eventually(async () => (await eventsFor('missing')).some((e) => e.type === 'Warning' && /Failed to pull image/.test(e.message)), 'pull failure event');
+    expect((await getPod('web')).status?.phase).toBe('Running');
+    expect((await get(`http://${A.address}:18080/index.html`)).status).toBe(200);
+  });
+
+  it('runs pods with the same host port on two minions side by side, each kubelet touching only its own', async () => {
+    const a = await bindPod('same-a', A.minion, httpdPod(18090));
+    const b = await bindPod('same-b', B.minion, httpdPod(18090));
+    for (const name of ['same-a', 'same-b']) await eventually(async () => isReady(await getPod(name)), `${name} Ready`);
+    expect((await getPod('same-b')).status?.podIP).toMatch(/^172\.30\.12\.\d+$/);
+    expect((await get(`http://${A.address}:18090/index.html`)).status).toBe(200);
+    expect((await get(`http://${B.address}:18090/index.html`)).status).toBe(200);
+
+    const idsA = (await docker.listContainers({ [LABELS.minion]: A.minion })).filter((c) => c.state === 'running').map((c) => c.id).sort();
+    const ofB = await docker.listContainers({ [LABELS.minion]: B.minion });
+    expect(ofB.every((c) => c.labels[LABELS.podUid] === b.metadata.uid)).toBe(true);
+    expect((await podContainers(a)).every((c) => c.labels[LABELS.minion] === A.minion)).toBe(true);
+    await new Promise((r) => setTimeout(r, 4500)); // both kubelets resync twice
+    const idsAfter = (await docker.listContainers({ [LABELS.minion]: A.minion })).filter((c) => c.state === 'running').map((c) => c.id).sort();
+    expect(idsAfter).toEqual(idsA);
+  });
+
+  it('removes the containers and the infra container of a deleted pod within 5 s', async () => {
+    expect((await podContainers(web)).length).toBeGreaterThanOrEqual(3);
+    const deletedAt = Date.now();
+    await store.delete('pods', NS, 'web');
+    await eventually(async () => (await podContainers(web)).length === 0, 'web containers gone', 5000);
+    expect(Date.now() - deletedAt).toBeLessThan(5000);
+    expect((await getPod('same-a')).status?.phase).toBe('Running');
+  });
+});

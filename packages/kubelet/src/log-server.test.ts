@@ -1,0 +1,45 @@
+import * as http from 'http';
+import { startLogServer } from './log-server';
+import { MemoryRuntime } from './memory-runtime';
+import { LABELS } from './runtime';
+
+function get(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    http.get(url, (res) => {
+      let body = '';
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    }).on('error', reject);
+  });
+}
+
+describe('log server', () => {
+  it('serves health, the tail of the newest container, the previous one, and follows', async () => {
+    const runtime = new MemoryRuntime({ images: ['pause', 'img'] });
+    await runtime.ensureNetwork({ name: 'n', subnet: '10.9.0.0/24', gateway: '10.9.0.1' });
+    const labels = (attempt: number) => ({ [LABELS.minion]: 'm1', [LABELS.namespace]: 'default', [LABELS.podName]: 'p', [LABELS.container]: 'c', [LABELS.attempt]: String(attempt) });
+    const sandbox = await runtime.runSandbox({ name: 's', image: 'pause', labels: {}, network: 'n', ports: [] });
+    const old = await runtime.createContainer({ name: 'c0', image: 'img', env: [], labels: labels(0), sandboxId: sandbox });
+    runtime.appendLog(old, 'old run\n');
+    const cur = await runtime.createContainer({ name: 'c1', image: 'img', env: [], labels: labels(1), sandboxId: sandbox });
+    await runtime.startContainer(cur);
+    runtime.appendLog(cur, 'one\ntwo\nthree\n');
+
+    const server = await startLogServer({ minion: 'm1', runtime, host: '127.0.0.1', port: 0 });
+    try {
+      expect(await get(`${server.url}/healthz`)).toEqual({ status: 200, body: '{"ok":true,"minion":"m1"}\n' });
+      expect(await get(`${server.url}/containerLogs/default/p/c?tail=2`)).toEqual({ status: 200, body: 'two\nthree\n' });
+      expect((await get(`${server.url}/containerLogs/default/p/c?previous=true`)).body).toBe('old run\n');
+      expect((await get(`${server.url}/containerLogs/default/p/nope`)).status).toBe(404);
+      expect((await get(`${server.url}/containerLogs/default/p/c?tail=x`)).status).toBe(400);
+
+      const followed = get(`${server.url}/containerLogs/default/p/c?follow=true&tail=0`);
+      await new Promise((r) => setTimeout(r, 100));
+      runtime.appendLog(cur, 'later\n');
+      runtime.crash(cur);
+      expect(await followed).toEqual({ status: 200, body: 'later\n' });
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -1,0 +1,97 @@
+// The kubelet's HTTP endpoint on the minion's address: `/healthz`, and a container's logs at
+// `/containerLogs/{namespace}/{pod}/{container}?follow=true|false&tail=N&previous=true|false`
+// (what the API server proxies for `GET /api/v1beta1/pods/{id}/log`). Containers are found by
+// their labels, so logs survive a kubelet restart; `previous` serves the last dead instance.
+import * as http from 'http';
+import type { AddressInfo } from 'net';
+import { createLogger, Logger } from '@coxswain/store';
+import { restartCountOf } from './pod-status';
+import { ContainerRuntime, LABELS } from './runtime';
+
+export interface LogServerOptions {
+  minion: string;
+  runtime: ContainerRuntime;
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** Health of the kubelet for /healthz. */
+  healthy?: () => { ok: boolean; detail?: unknown };
+  logger?: Logger;
+}
+
+export interface LogServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startLogServer(opts: LogServerOptions): Promise<LogServer> {
+  const log = opts.logger ?? createLogger('kubelet-logs', { minion: opts.minion });
+  const sockets = new Set<import('net').Socket>();
+  const server = http.createServer((req, res) => {
+    handle(opts, req, res).catch((e) => {
+      log.warn({ err: e instanceof Error ? e.message : String(e), url: req.url }, 'log request failed');
+      if (!res.headersSent) send(res, 500, `error: ${e instanceof Error ? e.message : String(e)}\n`);
+      else res.destroy();
+    });
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${opts.host}:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        // Followed logs never end by themselves.
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function send(res: http.ServerResponse, code: number, body: string): void {
+  res.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8' });
+  res.end(body);
+}
+
+async function handle(opts: LogServerOptions, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://kubelet');
+  if (req.method !== 'GET') return send(res, 405, 'method not allowed\n');
+  if (url.pathname === '/healthz') {
+    const h = opts.healthy?.() ?? { ok: true };
+    res.writeHead(h.ok ? 200 : 503, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify({ ok: h.ok, minion: opts.minion, ...(h.detail !== undefined ? { detail: h.detail } : {}) }) + '\n');
+    return;
+  }
+  const m = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)\/?$/.exec(url.pathname);
+  if (!m) return send(res, 404, 'not found\n');
+  const [namespace, pod, container] = m.slice(1).map(decodeURIComponent);
+  const tailText = url.searchParams.get('tail');
+  if (tailText !== null && !/^\d+$/.test(tailText)) return send(res, 400, `invalid tail "${tailText}"\n`);
+  const follow = url.searchParams.get('follow') === 'true';
+  const previous = url.searchParams.get('previous') === 'true';
+
+  const found = await opts.runtime.listContainers({
+    [LABELS.minion]: opts.minion,
+    [LABELS.namespace]: namespace,
+    [LABELS.podName]: pod,
+    [LABELS.container]: container,
+  });
+  const ordered = found.sort((a, b) => restartCountOf(b) - restartCountOf(a) || b.createdAt.localeCompare(a.createdAt));
+  const target = previous ? ordered[1] : ordered[0];
+  if (!target) return send(res, 404, `no ${previous ? 'previous ' : ''}container "${container}" of pod ${namespace}/${pod} on minion ${opts.minion}\n`);
+
+  const abort = new AbortController();
+  const stream = await opts.runtime.logs(target.id, { follow, tail: tailText === null ? undefined : Number(tailText), signal: abort.signal });
+  res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-cache' });
+  res.flushHeaders();
+  res.on('close', () => abort.abort());
+  stream.pipe(res);
+}

@@ -1,0 +1,101 @@
+// `coxswain kubelet`: wires a kubelet process from parsed flags — the store and a lease client on
+// etcd, the runtime (Docker or in memory), the event recorder, the kubelet, and its HTTP endpoint.
+import { createEtcdClient, createLogger, EtcdStore, EventRecorder } from '@coxswain/store';
+import { DockerRuntime } from './docker-runtime';
+import { Kubelet } from './kubelet';
+import { LogServer, startLogServer } from './log-server';
+import { MemoryRuntime } from './memory-runtime';
+import type { ContainerRuntime } from './runtime';
+
+export interface RunKubeletOptions {
+  minion: string;
+  /** e.g. 127.0.1.3 */
+  address: string;
+  etcdServers: string | string[];
+  /** Default for 127.0.1.N: 172.30.N.0/24. */
+  podCIDR?: string;
+  runtime?: 'docker' | 'memory';
+  podInfraImage?: string;
+  /** Default 10250. */
+  port?: number;
+  labels?: Record<string, string>;
+  capacity?: { cpu?: string; memory?: string; pods?: string };
+  resyncMs?: number;
+  heartbeatMs?: number;
+}
+
+export interface RunningKubelet {
+  kubelet: Kubelet;
+  logServer: LogServer;
+  runtime: ContainerRuntime;
+  /** Stops the loops and the server; pod containers keep running (a restart adopts them). */
+  stop(): Promise<void>;
+}
+
+export function defaultPodCIDR(address: string): string | undefined {
+  const m = /^127\.0\.1\.(\d{1,3})$/.exec(address);
+  return m ? `172.30.${m[1]}.0/24` : undefined;
+}
+
+export async function runKubelet(opts: RunKubeletOptions): Promise<RunningKubelet> {
+  const log = createLogger('kubelet', { minion: opts.minion });
+  const podCIDR = opts.podCIDR ?? defaultPodCIDR(opts.address);
+  if (!podCIDR) throw new Error(`--pod-cidr is required when --address is not 127.0.1.N (got ${opts.address})`);
+  const endpoints = (Array.isArray(opts.etcdServers) ? opts.etcdServers : opts.etcdServers.split(',')).map((s) => s.trim()).filter(Boolean);
+  const client = createEtcdClient(endpoints);
+  const store = new EtcdStore(client, { ownsClient: true });
+  const runtime: ContainerRuntime = opts.runtime === 'memory' ? new MemoryRuntime() : new DockerRuntime({ logger: log });
+  const recorder = new EventRecorder({ store, component: 'kubelet', host: opts.minion, logger: log });
+  const port = opts.port ?? 10250;
+  const kubelet = new Kubelet({
+    minion: opts.minion,
+    address: opts.address,
+    port,
+    podCIDR,
+    store,
+    etcd: client,
+    runtime,
+    recorder,
+    podInfraImage: opts.podInfraImage,
+    labels: opts.labels,
+    capacity: opts.capacity,
+    resyncMs: opts.resyncMs,
+    heartbeatMs: opts.heartbeatMs,
+    logger: log,
+  });
+  const heartbeatMs = opts.heartbeatMs ?? 10_000;
+  const logServer = await startLogServer({
+    minion: opts.minion,
+    runtime,
+    host: opts.address,
+    port,
+    logger: log,
+    healthy: () => {
+      const last = kubelet.heartbeat.lastBeatAt;
+      const ok = last !== undefined && Date.now() - last < 3 * heartbeatMs;
+      return { ok, detail: { lastHeartbeat: last ? new Date(last).toISOString() : null, pods: kubelet.podKeys().length, ...kubelet.stats } };
+    },
+  });
+  try {
+    await kubelet.start();
+  } catch (e) {
+    await logServer.close();
+    await store.close();
+    throw e;
+  }
+  log.info({ address: opts.address, port, podCIDR, runtime: runtime.kind }, 'kubelet serving');
+  let stopped: Promise<void> | undefined;
+  return {
+    kubelet,
+    logServer,
+    runtime,
+    stop: () =>
+      (stopped ??= (async () => {
+        await kubelet.stop();
+        await logServer.close();
+        await recorder.flush();
+        await runtime.close();
+        await store.close();
+      })()),
+  };
+}
