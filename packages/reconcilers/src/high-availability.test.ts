@@ -1,0 +1,96 @@
+// Integration: two schedulers and two replication managers at once, in their own processes.
+import { runReplicationManager, runScheduler } from './reconcilers';
+import { eventually, TestCluster } from './testing/cluster';
+import { rc } from './testing/fixtures';
+import { spawnReconciler, SpawnedReconciler } from './testing/spawn-reconciler';
+
+jest.setTimeout(90_000);
+
+const TTL = 3;
+
+describe('leader-elected reconcilers (real etcd)', () => {
+  let cluster: TestCluster;
+  const children: SpawnedReconciler[] = [];
+
+  beforeEach(async () => {
+    cluster = await TestCluster.start();
+    for (const m of ['m1', 'm2', 'm3']) await cluster.addMinion(m);
+    cluster.startKubelets();
+  });
+  afterEach(async () => {
+    for (const c of children.splice(0)) {
+      c.child.kill('SIGKILL');
+      await c.exited;
+    }
+    await cluster.stop();
+  });
+
+  async function createdCount(): Promise<number> {
+    return (await cluster.events('SuccessfulCreate')).reduce((n, e) => n + e.count, 0);
+  }
+
+  it('one of each leads; no double bind, no overshoot; a killed leader is replaced within 2 x TTL', async () => {
+    const opts = { etcdServers: cluster.endpoints, leaderElect: true, leaderLeaseTtlSeconds: TTL };
+    const schedulers = [spawnReconciler('runScheduler', opts), spawnReconciler('runScheduler', opts)];
+    const managers = [spawnReconciler('runReplicationManager', opts), spawnReconciler('runReplicationManager', opts)];
+    children.push(...schedulers, ...managers);
+    await Promise.race(schedulers.map((s) => s.running));
+    await Promise.race(managers.map((s) => s.running));
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(schedulers.filter((s) => s.isRunning()).length).toBe(1);
+    expect(managers.filter((s) => s.isRunning()).length).toBe(1);
+
+    await cluster.store.create(rc('web', 6, { app: 'web' }));
+    await eventually(async () => (await cluster.pods('app=web')).filter((p) => p.status?.phase === 'Running').length === 6, 20_000, '6 running');
+    expect((await cluster.pods('app=web')).length).toBe(6);
+
+    // Kill both leaders outright.
+    const leaderS = schedulers.find((s) => s.isRunning())!;
+    const leaderM = managers.find((s) => s.isRunning())!;
+    const standbyS = schedulers.find((s) => s !== leaderS)!;
+    const standbyM = managers.find((s) => s !== leaderM)!;
+    const killedAt = Date.now();
+    leaderS.child.kill('SIGKILL');
+    leaderM.child.kill('SIGKILL');
+    await Promise.all([standbyS.running, standbyM.running]);
+    const takeoverMs = Date.now() - killedAt;
+    expect(takeoverMs).toBeLessThan(2 * TTL * 1000);
+
+    await cluster.scale('web', 9);
+    await eventually(async () => (await cluster.pods('app=web')).filter((p) => p.status?.phase === 'Running').length === 9, 20_000, '9 running');
+    await new Promise((r) => setTimeout(r, 1000));
+    const pods = await cluster.pods('app=web');
+    expect(pods.length).toBe(9);
+    expect(await createdCount()).toBe(9);
+    // Every pod bound exactly once: bound-pod keys match the pods' nodeName one to one.
+    const bound = (await Promise.all(['m1', 'm2', 'm3'].map((m) => cluster.store.listBoundPods(m)))).flatMap((r) => r.items);
+    expect(bound.map((p) => p.metadata.name).sort()).toEqual(pods.map((p) => p.metadata.name).sort());
+    console.log(`standby took over ${takeoverMs} ms after the leaders were killed (TTL ${TTL} s)`);
+  });
+
+  it('restarting a reconciler mid-work ends in the same state', async () => {
+    const opts = { etcdServers: cluster.endpoints, leaderElect: true, leaderLeaseTtlSeconds: TTL };
+    let s = await runScheduler(opts);
+    let m = await runReplicationManager(opts);
+    await Promise.all([s.running, m.running]);
+    await cluster.store.create(rc('web', 60, { app: 'web' }));
+    // Stop both while they are creating and binding.
+    await eventually(async () => (await cluster.pods('app=web')).length >= 5, 10_000, 'some pods');
+    await Promise.all([s.stop(), m.stop()]);
+    const midway = await cluster.pods('app=web');
+    s = await runScheduler(opts);
+    m = await runReplicationManager(opts);
+    try {
+      await eventually(async () => {
+        const ps = await cluster.pods('app=web');
+        return ps.length === 60 && ps.every((p) => p.spec.nodeName);
+      }, 20_000, '60 bound pods');
+      await new Promise((r) => setTimeout(r, 1000));
+      expect((await cluster.pods('app=web')).length).toBe(60);
+      expect((await cluster.rc('web')).status).toMatchObject({ replicas: 60, observedGeneration: 1 });
+      console.log(`restarted with ${midway.length} pods created, ${midway.filter((p) => p.spec.nodeName).length} bound`);
+    } finally {
+      await Promise.all([s.stop(), m.stop()]);
+    }
+  });
+});
