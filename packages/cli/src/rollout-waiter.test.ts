@@ -1,0 +1,172 @@
+// Waiting for a rollout, with the real replication manager running in-process on the same etcd.
+// No kubelets run here: a test loop plays their part for pods labelled `ready-gate=open`, writing
+// Running + Ready through the store as a kubelet would (and recording when it did).
+import { runReplicationManager } from '@coxswain/reconcilers';
+import type { ReconcilerHandle } from '@coxswain/reconcilers';
+import type { Event, Pod, ReplicationController } from '@coxswain/store';
+import { isPodReady, rolloutState } from './rollout-waiter';
+import { ClusterHarness, startClusterHarness } from './testing/cluster-harness';
+
+let h: ClusterHarness;
+let rm: ReconcilerHandle;
+let stopKubelet = false;
+let kubeletLoop: Promise<void>;
+/** When each pod was made ready. */
+const readyAt = new Map<string, number>();
+
+async function playKubelet(): Promise<void> {
+  while (!stopKubelet) {
+    try {
+      const pods = (await h.store.list<Pod>('pods', { namespace: 'default', labelSelector: 'ready-gate=open' })).items;
+      for (const p of pods) {
+        if (isPodReady(p)) continue;
+        await h.store.updateStatus<Pod>({
+          ...p,
+          status: {
+            phase: 'Running',
+            hostIP: '127.0.1.1',
+            conditions: [{ type: 'Ready', status: 'True' }],
+            containerStatuses: p.spec.containers.map((c) => ({ name: c.name, image: c.image, ready: true, restartCount: 0, state: { running: {} } })),
+          },
+        });
+        readyAt.set(p.metadata.name, Date.now());
+      }
+    } catch {
+      // A pod deleted under us, or a conflict: the next round sees the current state.
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+beforeAll(async () => {
+  h = await startClusterHarness();
+  rm = await runReplicationManager({ etcdServers: h.etcd.endpoints, leaderElect: false });
+  await rm.running;
+  kubeletLoop = playKubelet();
+}, 60_000);
+afterAll(async () => {
+  stopKubelet = true;
+  await kubeletLoop;
+  await rm?.stop();
+  await h?.stop();
+}, 30_000);
+
+const controller = (name: string, replicas: number, gate: 'open' | 'shut', image = 'busybox:1') => `apiVersion: v1
+kind: ReplicationController
+metadata: {name: ${name}}
+spec:
+  replicas: ${replicas}
+  selector: {app: ${name}}
+  template:
+    metadata: {labels: {app: ${name}, ready-gate: ${gate}}}
+    spec:
+      containers: [{name: main, image: "${image}"}]
+`;
+
+const podsOf = async (app: string) => (await h.store.list<Pod>('pods', { namespace: 'default', labelSelector: `app=${app}` })).items;
+
+async function eventually(check: () => Promise<boolean>, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('apply --wait and rollout status', () => {
+  it('apply --wait returns within 2 s of the last replica becoming ready', async () => {
+    const r = await h.kubecfg(['apply', '-f', '-', '--wait', '--timeout', '20s'], { stdin: controller('web', 3, 'open') });
+    const returnedAt = Date.now();
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^replicationcontroller\/web created\n/);
+    expect(r.stdout).toMatch(/^Waiting for replicationcontroller\/web: /m);
+    expect(r.stdout.trimEnd().split('\n').pop()).toBe('replicationcontroller/web successfully rolled out');
+    const pods = await podsOf('web');
+    expect(pods).toHaveLength(3);
+    const lastReady = Math.max(...pods.map((p) => readyAt.get(p.metadata.name) ?? Infinity));
+    expect(returnedAt - lastReady).toBeLessThan(2000);
+  }, 30_000);
+
+  it('scale, resize and edit change the number of pods', async () => {
+    expect((await h.kubecfg(['scale', 'rc', 'web', '--replicas', '5'])).code).toBe(0);
+    let r = await h.kubecfg(['rollout', 'status', 'rc', 'web', '--timeout', '20s']);
+    expect(r.code).toBe(0);
+    expect(await podsOf('web')).toHaveLength(5);
+    expect((await h.kubecfg(['resize', 'web', '2'])).code).toBe(0);
+    await eventually(async () => (await podsOf('web')).length === 2);
+    r = await h.kubecfg(['edit', 'rc', 'web'], {
+      env: { EDITOR: `node -e "const fs=require('fs');const f=process.argv[1];fs.writeFileSync(f,fs.readFileSync(f,'utf8').replace(/^  replicas: \\d+$/m,'  replicas: 4'))"` },
+    });
+    expect(r.stderr).toBe('');
+    await eventually(async () => (await podsOf('web')).length === 4);
+    expect((await h.kubecfg(['rollout', 'status', 'rc', 'web', '--timeout', '20s'])).code).toBe(0);
+  }, 60_000);
+
+  it('fails on --timeout with the reason the cluster gave', async () => {
+    const r0 = h.kubecfg(['apply', '-f', '-', '--wait', '--timeout', '3s'], { stdin: controller('stuck', 1, 'shut') });
+    await eventually(async () => (await podsOf('stuck')).length === 1);
+    const pod = (await podsOf('stuck'))[0];
+    const now = new Date().toISOString();
+    await h.store.create<Event>({
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: 'stuck-event', namespace: 'default' },
+      involvedObject: { kind: 'Pod', name: pod.metadata.name, namespace: 'default' },
+      reason: 'FailedScheduling',
+      message: '0/1 minions are available: 1 insufficient memory',
+      type: 'Warning',
+      source: { component: 'scheduler' },
+      count: 1,
+      firstTimestamp: now,
+      lastTimestamp: now,
+    });
+    const r = await r0;
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: timed out waiting for replicationcontroller\/stuck: 0 of 1 replicas ready/);
+    expect(r.stderr).toContain(`Warning FailedScheduling pod/${pod.metadata.name}: 0/1 minions are available: 1 insufficient memory`);
+  }, 30_000);
+});
+
+describe('rollingupdate', () => {
+  it('replaces every pod with the new image, never more than --max-unavailable down', async () => {
+    let r = await h.kubecfg(['apply', '-f', '-', '--wait', '--timeout', '20s'], { stdin: controller('roll', 3, 'open', 'busybox:1') });
+    expect(r.code).toBe(0);
+    const oldNames = (await podsOf('roll')).map((p) => p.metadata.name);
+    let minReady = Infinity;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        minReady = Math.min(minReady, (await podsOf('roll')).filter(isPodReady).length);
+        await new Promise((res) => setTimeout(res, 20));
+      }
+    })();
+    r = await h.kubecfg(['-image', 'busybox:2', '-u', '100ms', '--max-unavailable', '1', '--timeout', '20s', 'rollingupdate', 'roll']);
+    sampling = false;
+    await sampler;
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Updating replicationcontroller/roll: 3 pods to replace, at most 1 unavailable at a time');
+    expect(r.stdout.trimEnd().split('\n').pop()).toBe('replicationcontroller/roll updated');
+    const pods = await podsOf('roll');
+    expect(pods).toHaveLength(3);
+    expect(pods.every((p) => p.spec.containers[0].image === 'busybox:2')).toBe(true);
+    expect(pods.some((p) => oldNames.includes(p.metadata.name))).toBe(false);
+    expect(minReady).toBeGreaterThanOrEqual(2);
+    const rc = await h.store.get<ReplicationController>('replicationControllers', 'default', 'roll');
+    expect(rc.spec.template.spec.containers[0].image).toBe('busybox:2');
+  }, 60_000);
+});
+
+describe('rolloutState', () => {
+  it('is done only when the generation is observed and every replica is ready', () => {
+    const rc = { metadata: { generation: 2 }, spec: { replicas: 2 }, status: { replicas: 2, observedGeneration: 1 } };
+    const ready = { status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] } };
+    const notReady = { status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'False' }] } };
+    expect(rolloutState(rc, [ready, ready]).done).toBe(false);
+    const observed = { ...rc, status: { replicas: 2, observedGeneration: 2 } };
+    expect(rolloutState(observed, [ready, notReady]).done).toBe(false);
+    expect(rolloutState(observed, [ready, ready]).done).toBe(true);
+    expect(rolloutState(observed, [ready, ready, ready]).done).toBe(false);
+  });
+});
