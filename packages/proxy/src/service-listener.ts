@@ -7,6 +7,7 @@ import * as net from 'net';
 import { Backoff, createLogger, realClock, type BackoffOptions, type Clock, type Logger } from '@coxswain/store';
 import { endpointKey, type Endpoint, type LoadBalancer } from './load-balancer';
 import { ServiceStats } from './service-stats';
+import { BufferRelay } from './buffer-relay';
 
 export interface BindFailure {
   error: NodeJS.ErrnoException;
@@ -41,7 +42,7 @@ export const DEFAULT_MAX_ATTEMPTS = 4;
 export class ServiceListener {
   readonly name: string;
   readonly address: string;
-  readonly port: number;
+  private portNumber: number;
   readonly stats: ServiceStats;
   private readonly balancer: LoadBalancer;
   private readonly connectTimeoutMs: number;
@@ -61,7 +62,7 @@ export class ServiceListener {
   constructor(opts: ServiceListenerOptions) {
     this.name = opts.name;
     this.address = opts.address;
-    this.port = opts.port;
+    this.portNumber = opts.port;
     this.balancer = opts.balancer;
     this.stats = opts.stats ?? new ServiceStats();
     this.connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
@@ -70,6 +71,11 @@ export class ServiceListener {
     this.backoff = new Backoff({ initialMs: 500, maxMs: 30_000, clock: this.clock, ...opts.bindBackoff });
     this.onBindFailure = opts.onBindFailure;
     this.log = opts.logger ?? createLogger('proxy', { service: opts.name, address: opts.address, port: opts.port });
+  }
+
+  /** The service port (the port actually bound, when the options asked for 0). */
+  get port(): number {
+    return this.portNumber;
   }
 
   get listening(): boolean {
@@ -130,7 +136,7 @@ export class ServiceListener {
         reject(err);
       };
       server.once('error', onError);
-      server.listen({ host: this.address, port: this.port, exclusive: true }, () => {
+      server.listen({ host: this.address, port: this.portNumber, exclusive: true }, () => {
         server.removeListener('error', onError);
         if (this.stop.signal.aborted) {
           server.close();
@@ -138,6 +144,7 @@ export class ServiceListener {
         }
         server.on('error', (err) => this.log.error({ err: err.message }, 'service listener error'));
         this.server = server;
+        this.portNumber = (server.address() as net.AddressInfo).port;
         this.bound = true;
         this.resolveBound();
         this.log.info('service listener bound');
@@ -176,22 +183,28 @@ export class ServiceListener {
         return;
       }
       tried.add(endpointKey(endpoint));
-      pending = this.connect(endpoint, (err, backend) => {
+      pending = this.connect(endpoint, (err, backend, relay) => {
         pending = undefined;
-        if (err || !backend) {
+        if (err || !backend || !relay) {
           this.stats.connectFailures++;
           this.log.debug({ endpoint: endpointKey(endpoint), err: err?.message }, 'endpoint failed; trying the next');
           return tryNext(err);
         }
-        this.splice(client, backend, fail);
+        this.splice(client, backend, relay, fail);
       });
     };
     tryNext();
   }
 
   /** Connects to one endpoint within the connect timeout; calls back once, with the socket or an error. */
-  private connect(endpoint: Endpoint, done: (err: Error | undefined, socket?: net.Socket) => void): net.Socket {
-    const socket = net.connect({ host: endpoint.ip, port: endpoint.port, allowHalfOpen: true });
+  private connect(endpoint: Endpoint, done: (err: Error | undefined, socket?: net.Socket, relay?: BufferRelay) => void): net.Socket {
+    const relay = new BufferRelay();
+    // `onread` is read by the Socket constructor (what net.connect does with its options), though
+    // @types/node lists it only among the connect options.
+    const socket = new net.Socket({ allowHalfOpen: true, onread: relay.onread } as net.SocketConstructorOpts);
+    // Read nothing from the endpoint until the client is attached (relay.start resumes).
+    socket.pause();
+    socket.connect({ host: endpoint.ip, port: endpoint.port });
     const timer = setTimeout(() => socket.destroy(new Error(`connect timeout after ${this.connectTimeoutMs} ms`)), this.connectTimeoutMs);
     const onError = (err: Error) => {
       clearTimeout(timer);
@@ -202,12 +215,12 @@ export class ServiceListener {
     socket.once('connect', () => {
       clearTimeout(timer);
       socket.removeListener('error', onError);
-      done(undefined, socket);
+      done(undefined, socket, relay);
     });
     return socket;
   }
 
-  private splice(client: net.Socket, backend: net.Socket, fail: (reason: string, err?: Error) => void): void {
+  private splice(client: net.Socket, backend: net.Socket, relay: BufferRelay, fail: (reason: string, err?: Error) => void): void {
     if (client.destroyed) {
       backend.destroy();
       return;
@@ -234,9 +247,10 @@ export class ServiceListener {
     backend.once('close', () => {
       if (!backendEnded && !client.destroyed) client.destroy();
     });
-    // pipe() ends the destination when the source ends (a half-close travels on) and pauses the source
-    // while the destination's buffer is full.
-    backend.pipe(client);
+    // Endpoint to client: the relay reads into a reusable buffer and stops while the client lags; its
+    // end travels on as a half-close. Client to endpoint: pipe() does the same with stream buffers.
+    backend.once('end', () => client.end());
+    relay.start(backend, client);
     client.pipe(backend);
   }
 }
