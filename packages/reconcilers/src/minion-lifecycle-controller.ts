@@ -36,8 +36,11 @@ export interface MinionLifecycleControllerOptions {
   minions: CacheReader<Minion>;
   pods: CacheReader<Pod>;
   recorder: EventRecorder;
-  /** Names of minions whose heartbeat lease key exists now; polled. Omit to use heartbeat times only. */
-  listLiveLeases?: () => Promise<string[]>;
+  /**
+   * The minions whose heartbeat lease key exists, each with how long ago its lease was last kept
+   * alive; polled. Omit to use heartbeat times only.
+   */
+  listLiveLeases?: () => Promise<LiveLease[]>;
   /** Default 40 s. */
   gracePeriodMs?: number;
   /** Default 5 min (counted after the grace period). */
@@ -46,6 +49,12 @@ export interface MinionLifecycleControllerOptions {
   leasePollMs?: number;
   clock?: Clock;
   logger?: Logger;
+}
+
+export interface LiveLease {
+  name: string;
+  /** Time since the lease's last keepalive (granted TTL minus remaining TTL). */
+  silentMs: number;
 }
 
 function readyCondition(m: Minion): Condition | undefined {
@@ -106,9 +115,9 @@ export class MinionLifecycleController {
     return { minions: this.lastHeard.size, notReady: [...this.notReady] };
   }
 
-  private heard(name: string): void {
-    const now = this.clock.now();
-    this.lastHeard.set(name, now);
+  private heard(name: string, at = this.clock.now()): void {
+    if (at <= (this.lastHeard.get(name) ?? -Infinity)) return;
+    this.lastHeard.set(name, at);
     // Back from silence: look at once rather than at the next deadline.
     if (this.notReady.has(name)) this.controller.enqueue(name);
   }
@@ -200,7 +209,7 @@ export class MinionLifecycleController {
     if (failed) throw failed.reason;
   }
 
-  private startLeasePoll(list: () => Promise<string[]>): void {
+  private startLeasePoll(list: () => Promise<LiveLease[]>): void {
     const abort = new AbortController();
     this.pollAbort = abort;
     const every = this.opts.leasePollMs ?? Math.min(10_000, Math.max(250, this.timeouts.graceMs / 4));
@@ -208,7 +217,8 @@ export class MinionLifecycleController {
       let failures = 0;
       while (!abort.signal.aborted) {
         try {
-          for (const name of await list()) this.heard(name);
+          const now = this.clock.now();
+          for (const l of await list()) this.heard(l.name, now - l.silentMs);
           failures = 0;
         } catch (err) {
           failures++;
