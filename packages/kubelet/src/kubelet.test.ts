@@ -231,4 +231,56 @@ describe('Kubelet (memory runtime, real etcd)', () => {
     await k2.start();
     await eventually(async () => runtime.containers.size === 0, 'orphans removed after restart', 3000);
   });
+
+  it('runs postStart hooks after a start and preStop hooks before a stop', async () => {
+    const calls: string[] = [];
+    const runtime = new MemoryRuntime({ exec: (c, cmd) => (calls.push(`${c.labels[LABELS.container]}:${cmd.join(' ')}`), { exitCode: 0, output: '' }) });
+    const k = startKubelet(runtime);
+    await k.start();
+    await bindPod({ containers: [{ name: 'app', image: 'img', lifecycle: { postStart: { exec: { command: ['post'] } }, preStop: { exec: { command: ['pre'] } } } }] });
+    await eventually(async () => (await getPod()).status?.phase === 'Running', 'Running');
+    expect(calls).toEqual(['app:post']);
+    await store.delete('pods', ns, 'web');
+    await eventually(async () => runtime.containers.size === 0, 'containers removed');
+    expect(calls).toEqual(['app:post', 'app:pre']);
+  });
+
+  it('runs many hollow kubelets in one process', async () => {
+    const count = 40;
+    const hollow = Array.from({ length: count }, (_, i) => startKubelet(new MemoryRuntime(), { minion: `hollow-${ns}-${i}`, resyncMs: 10_000, heartbeatMs: 10_000 }));
+    const t0 = Date.now();
+    await Promise.all(hollow.map((k) => k.start()));
+    await Promise.all(hollow.flatMap((k, i) => [bindPod({ containers: [{ name: 'a', image: 'img' }] }, `h${i}-a`, k.minion), bindPod({ containers: [{ name: 'a', image: 'img' }] }, `h${i}-b`, k.minion)]));
+    await eventually(async () => {
+      const pods = (await store.list<Pod>('pods', { namespace: ns })).items;
+      return pods.length === 2 * count && pods.every((p) => p.status?.phase === 'Running');
+    }, `${2 * count} pods Running on ${count} hollow minions`, 20_000);
+    const minions = (await store.list<Minion>('minions')).items.filter((m) => m.metadata.name.startsWith(`hollow-${ns}-`));
+    expect(minions).toHaveLength(count);
+    expect(Date.now() - t0).toBeLessThan(20_000);
+  });
 });
+
+describe('Kubelet across an etcd outage', () => {
+  it('resumes the heartbeat and the pod sync after etcd comes back', async () => {
+    ns = 'outage';
+    const runtime = new MemoryRuntime();
+    const k = startKubelet(runtime, { minion: 'm-outage', heartbeatMs: 300, leaseTtlSeconds: 3 });
+    await k.start();
+    await bindPod({ containers: [{ name: 'a', image: 'img' }] }, 'before', 'm-outage');
+    await eventually(async () => (await getPod('before')).status?.phase === 'Running', 'Running before the outage');
+
+    await etcd.kill();
+    await new Promise((r) => setTimeout(r, 2000));
+    const beatBefore = k.heartbeat.lastBeatAt!;
+    await etcd.restart();
+
+    await eventually(async () => k.heartbeat.lastBeatAt! > beatBefore, 'a heartbeat after the outage', 20_000);
+    const m = await store.get<Minion>('minions', undefined, 'm-outage');
+    expect(Date.parse(m.status!.conditions!.find((c) => c.type === 'Ready')!.lastHeartbeatTime!)).toBeGreaterThan(beatBefore - 1000);
+    expect(await client.get(MINION_LEASE_PREFIX + 'm-outage').exists()).toBe(true);
+    await bindPod({ containers: [{ name: 'a', image: 'img' }] }, 'after', 'm-outage');
+    await eventually(async () => (await getPod('after')).status?.phase === 'Running', 'a pod bound after the outage Running', 20_000);
+  });
+});
+

@@ -1,0 +1,51 @@
+import type { Container } from '@coxswain/store';
+import { FakeClock } from '@coxswain/store';
+import { ProbeManager } from './probe-manager';
+import type { Prober } from './prober';
+
+function setup(results: boolean[]) {
+  const clock = new FakeClock(0);
+  const calls: number[] = [];
+  const prober: Prober = {
+    run: async () => {
+      calls.push(clock.now());
+      return { ok: results.length ? results.shift()! : true, message: 'nope' };
+    },
+  };
+  const liveness: string[] = [];
+  const readiness: string[] = [];
+  const m = new ProbeManager({ prober, clock, onLivenessFailure: (k, n, id, msg) => liveness.push(`${k}/${n}/${id}: ${msg}`), onReadinessChange: (k) => readiness.push(k) });
+  return { clock, calls, liveness, readiness, m };
+}
+
+describe('ProbeManager', () => {
+  it('probes liveness after the initial delay every period and reports once after failureThreshold failures', async () => {
+    const { clock, calls, liveness, m } = setup([true, false, false, false]);
+    const c: Container = { name: 'app', image: 'i', livenessProbe: { exec: { command: ['x'] }, initialDelaySeconds: 5, periodSeconds: 2, failureThreshold: 3 } };
+    m.ensure('ns/p', c, 'c1', '10.0.0.2');
+    m.ensure('ns/p', c, 'c1', '10.0.0.2'); // idempotent
+    await clock.advance(4_000);
+    expect(calls).toEqual([]);
+    await clock.advance(20_000);
+    expect(calls).toEqual([5_000, 7_000, 9_000, 11_000]);
+    expect(liveness).toEqual(['ns/p/app/c1: nope']);
+    expect(m.size).toBe(0);
+  });
+
+  it('keeps a container not ready until its readiness probe succeeds, and reports changes', async () => {
+    const { clock, readiness, m } = setup([false, true, true, false]);
+    const c: Container = { name: 'app', image: 'i', readinessProbe: { httpGet: { port: 80 }, periodSeconds: 1, failureThreshold: 1 } };
+    m.ensure('ns/p', c, 'c1', '10.0.0.2');
+    expect(m.isReady(c, 'c1')).toBe(false);
+    await clock.advance(0);
+    expect(m.isReady(c, 'c1')).toBe(false);
+    await clock.advance(1_000);
+    expect(m.isReady(c, 'c1')).toBe(true);
+    await clock.advance(2_000);
+    expect(m.isReady(c, 'c1')).toBe(false);
+    expect(readiness).toEqual(['ns/p', 'ns/p', 'ns/p']);
+    expect(m.isReady({ name: 'x', image: 'i' }, 'other')).toBe(true); // no probe: ready when running
+    m.stopPod('ns/p');
+    expect(m.size).toBe(0);
+  });
+});
