@@ -4,4 +4,4 @@ export * from './buffer-relay';
 export * from './service-listener';
 export * from './proxy';
 export * from './metrics-text';
-export * from './status-server';
+export * from './run-proxy';

@@ -2,7 +2,8 @@ import * as http from 'http';
 import * as net from 'net';
 import type { Endpoints, Service, ServicePort } from '@coxswain/store';
 import { ServiceProxy, endpointsFor } from './proxy';
-import { StatusServer } from './status-server';
+import { serveHealth } from '@coxswain/store';
+import { metricsText } from './metrics-text';
 import { fetchText, freePort, startNamedBackend, type NamedBackend } from './testing/fixtures';
 
 const HOST = '127.0.1.23';
@@ -174,17 +175,12 @@ describe('ServiceProxy', () => {
     expect(await fetchText(HOST, port)).toBe('pod-a');
   });
 
-  it('serves /healthz and per-service counters on /metrics', async () => {
+  it('exposes per-service counters as Prometheus metrics', async () => {
     const [a] = await backends('pod-a');
     const port = await freePort(HOST);
     const proxy = newProxy();
-    let synced = false;
-    const status = new StatusServer({ proxy, address: '127.0.0.1', port: 0, healthy: () => synced });
-    const statusPort = await status.listen();
-    cleanups.push(() => status.close());
-    expect((await get(statusPort, '/healthz')).status).toBe(503);
-    synced = true;
-    expect(await get(statusPort, '/healthz')).toEqual({ status: 200, body: 'ok\n' });
+    const health = await serveHealth({ port: 0, metrics: () => metricsText(proxy.status()) });
+    cleanups.push(() => health.close());
 
     proxy.upsertService(service('counted', [{ name: 'http', port }]));
     proxy.upsertEndpoints(endpoints('counted', [a], 'http'));
@@ -192,16 +188,17 @@ describe('ServiceProxy', () => {
     for (let i = 0; i < 5; i++) await fetchText(HOST, port);
     // Counters of closed connections are added when the proxy sees the close.
     await new Promise((r) => setTimeout(r, 50));
-    const { body } = await get(statusPort, '/metrics');
+    const { status, body } = await get(health.port, '/metrics');
+    expect(status).toBe(200);
     const labels = '{namespace="default",service="counted",port="http"}';
     expect(body).toContain('# TYPE coxswain_proxy_connections_total counter');
     expect(body).toContain(`coxswain_proxy_connections_total${labels} 5`);
     expect(body).toContain(`coxswain_proxy_connections_active${labels} 0`);
     expect(body).toContain(`coxswain_proxy_listener_up${labels} 1`);
     expect(body).toContain(`coxswain_proxy_endpoints${labels} 1`);
+    expect(body).toContain(`coxswain_proxy_errors_total${labels} 0`);
     const bytesOut = Number(new RegExp(`coxswain_proxy_bytes_out_total${labels.replace(/[{}]/g, '\\$&')} (\\d+)`).exec(body)?.[1]);
     expect(bytesOut).toBeGreaterThan(5 * 'pod-a'.length);
-    expect((await get(statusPort, '/nope')).status).toBe(404);
   });
 });
 

@@ -1,0 +1,146 @@
+// `coxswain proxy --minion NAME --etcd-servers URL [--bind-address ADDR] [--healthz-address ADDR]
+// [--healthz-port P]`: wires the store, two informers (services, endpoints), the ServiceProxy, an
+// event recorder for ports that cannot be bound, and the /healthz + /metrics server.
+import {
+  Backoff,
+  EtcdStore,
+  EventRecorder,
+  Informer,
+  NotFoundError,
+  createEtcdClient,
+  createLogger,
+  realClock,
+  serveHealth,
+  type Endpoints,
+  type HealthServer,
+  type Logger,
+  type Minion,
+  type ObjectStore,
+  type Service,
+} from '@coxswain/store';
+import { metricsText } from './metrics-text';
+import { ServiceProxy, type ServiceProxyOptions } from './proxy';
+
+export const DEFAULT_HEALTHZ_PORT = 10249;
+
+export interface RunProxyOptions {
+  minion: string;
+  /** Comma-separated URLs, or a list. Ignored when `store` is given. */
+  etcdServers?: string | string[];
+  /** A store to use instead of connecting (tests); the caller closes it. */
+  store?: ObjectStore;
+  /** Default: the Minion's status.serviceAddress, else its InternalIP address. */
+  bindAddress?: string;
+  /** Default: the Minion's InternalIP address, else 127.0.0.1. */
+  healthzAddress?: string;
+  /** Default 10249 (kube-proxy's); 0 picks a free port. */
+  healthzPort?: number;
+  /** Tuning passed to the ServiceProxy (timeouts, bind backoff). */
+  proxy?: Omit<ServiceProxyOptions, 'bindAddress' | 'events' | 'logger'>;
+  /** Aborts the wait for the Minion object (shutdown before the kubelet registered it). */
+  signal?: AbortSignal;
+  logger?: Logger;
+}
+
+export interface RunningProxy {
+  proxy: ServiceProxy;
+  health: HealthServer;
+  bindAddress: string;
+  /** Resolves once services and endpoints have been listed. */
+  synced: Promise<boolean>;
+  stop(): Promise<void>;
+}
+
+export async function runProxy(opts: RunProxyOptions): Promise<RunningProxy> {
+  const log = opts.logger ?? createLogger('proxy', { minion: opts.minion });
+  let ownedStore: EtcdStore | undefined;
+  if (!opts.store) {
+    const servers = Array.isArray(opts.etcdServers) ? opts.etcdServers : (opts.etcdServers ?? '').split(',');
+    const endpoints = servers.map((s) => s.trim()).filter(Boolean);
+    if (!endpoints.length) throw new Error('--etcd-servers is required');
+    ownedStore = new EtcdStore(createEtcdClient(endpoints), { ownsClient: true });
+  }
+  const store: ObjectStore = opts.store ?? ownedStore!;
+
+  try {
+    const minion = opts.bindAddress && opts.healthzAddress ? undefined : await waitForMinion(store, opts.minion, log, opts.signal);
+    const internalIP = minion?.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
+    const bindAddress = opts.bindAddress ?? minion?.status?.serviceAddress ?? internalIP;
+    if (!bindAddress) throw new Error(`minion ${opts.minion} has neither status.serviceAddress nor an InternalIP address; pass --bind-address`);
+    const healthzAddress = opts.healthzAddress ?? internalIP ?? '127.0.0.1';
+
+    const recorder = new EventRecorder({ store, component: 'proxy', host: opts.minion, logger: log });
+    const proxy = new ServiceProxy({ ...opts.proxy, bindAddress, events: recorder, logger: log });
+    const services = new Informer<Service>({ store, resource: 'services', logger: log.child({ informer: 'services' }) });
+    const endpoints = new Informer<Endpoints>({ store, resource: 'endpoints', logger: log.child({ informer: 'endpoints' }) });
+    services.addEventHandler({
+      onAdd: (s) => proxy.upsertService(s),
+      onUpdate: (_, s) => proxy.upsertService(s),
+      onDelete: (s) => proxy.deleteService(s.metadata.namespace, s.metadata.name),
+    });
+    endpoints.addEventHandler({
+      onAdd: (e) => proxy.upsertEndpoints(e),
+      onUpdate: (_, e) => proxy.upsertEndpoints(e),
+      onDelete: (e) => proxy.deleteEndpoints(e.metadata.namespace, e.metadata.name),
+    });
+    services.start();
+    endpoints.start();
+    const synced = Promise.all([services.waitForSync(), endpoints.waitForSync()]).then(([a, b]) => a && b);
+
+    const health = await serveHealth({
+      host: healthzAddress,
+      port: opts.healthzPort ?? DEFAULT_HEALTHZ_PORT,
+      logger: log,
+      checks: () => {
+        const ports = proxy.status();
+        const ok = services.hasSynced() && endpoints.hasSynced();
+        return {
+          ok,
+          detail: {
+            synced: ok,
+            bindAddress,
+            listening: ports.filter((p) => p.listening).length,
+            notListening: ports.filter((p) => !p.listening).map((p) => `${p.namespace}/${p.service}:${p.port}`),
+          },
+        };
+      },
+      metrics: () => metricsText(proxy.status()),
+    });
+    log.info({ bindAddress, healthz: health.url }, 'proxy serving');
+
+    let stopped: Promise<void> | undefined;
+    return {
+      proxy,
+      health,
+      bindAddress,
+      synced,
+      stop: () =>
+        (stopped ??= (async () => {
+          await Promise.all([services.stop(), endpoints.stop()]);
+          proxy.close(true);
+          await health.close();
+          await recorder.flush();
+          await ownedStore?.close();
+        })()),
+    };
+  } catch (e) {
+    await ownedStore?.close();
+    throw e;
+  }
+}
+
+/** The Minion object, waiting (with backoff) for the kubelet to register it. */
+async function waitForMinion(store: ObjectStore, name: string, log: Logger, signal?: AbortSignal): Promise<Minion> {
+  const backoff = new Backoff({ initialMs: 200, maxMs: 5000 });
+  for (;;) {
+    if (signal?.aborted) throw new Error(`stopped while waiting for minion ${name}`);
+    try {
+      return await store.get<Minion>('minions', undefined, name);
+    } catch (e) {
+      const delay = backoff.nextDelay();
+      if (e instanceof NotFoundError) log.info({ retryInMs: Math.round(delay) }, 'minion not registered yet; waiting');
+      else log.warn({ err: (e as Error).message, retryInMs: Math.round(delay) }, 'cannot read minion; retrying');
+      await realClock.sleep(delay, signal);
+    }
+  }
+}
