@@ -12,6 +12,12 @@ export function sendJson(res: ServerResponse, code: number, body: unknown, heade
   res.end(text);
 }
 
+/** Sends an already-encoded JSON document. */
+export function sendJsonText(res: ServerResponse, code: number, text: string): void {
+  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
 export function sendStatus(res: ServerResponse, status: Status, headers: Record<string, string> = {}): void {
   if (res.headersSent) {
     // A stream already started: there is no way to say more than "this ended badly".
@@ -44,13 +50,14 @@ export async function streamList(
   res: ServerResponse,
   envelope: Record<string, unknown>,
   items: readonly unknown[],
-  encode: (item: unknown) => unknown,
+  /** Returns the item's JSON text. */
+  encode: (item: unknown) => string,
 ): Promise<void> {
   res.writeHead(200, { 'Content-Type': 'application/json' });
   const head = JSON.stringify(envelope);
   let buf = `${head.slice(0, -1)}${head.length > 2 ? ',' : ''}"items":[`;
   for (let i = 0; i < items.length; i++) {
-    buf += (i ? ',' : '') + JSON.stringify(encode(items[i]));
+    buf += (i ? ',' : '') + encode(items[i]);
     if (buf.length >= FLUSH_BYTES) {
       const ok = res.write(buf);
       buf = '';

@@ -5,7 +5,8 @@ import { ConflictError, createLogger } from '@coxswain/store';
 import type { KubeObject, ObjectStore } from '@coxswain/store';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Codec } from './codecs/codec';
-import { sendJson, streamList } from './http-response';
+import type { EncodingCache } from './encoding-cache';
+import { sendJson, sendJsonText, streamList } from './http-response';
 import { listEnvelope } from './list-envelope';
 import { parseJsonObject, readBody } from './request-body';
 import { checkResourceVersion, listOptions, objectNamespace, RequestScope } from './request-scope';
@@ -17,6 +18,7 @@ const log = createLogger('apiserver');
 export interface RestDeps {
   store: ObjectStore;
   maxBodyBytes: number;
+  encodings: EncodingCache;
 }
 
 /** Reads, validates (in the wire version's terms) and decodes a request body. */
@@ -82,12 +84,15 @@ export async function listObjects(deps: RestDeps, res: ServerResponse, scope: Re
   const opts = listOptions(scope, query);
   const result = await deps.store.list(scope.info.resource, opts);
   const { codec } = scope;
-  await streamList(res, listEnvelope(codec, scope.info.kind, result.resourceVersion), result.items, (item) => codec.encode(item as KubeObject));
+  const resource = scope.info.resource;
+  await streamList(res, listEnvelope(codec, scope.info.kind, result.resourceVersion), result.items, (item) =>
+    deps.encodings.encode(codec, resource, item as KubeObject),
+  );
 }
 
 export async function getObject(deps: RestDeps, res: ServerResponse, scope: RequestScope, name: string): Promise<void> {
   const obj = await deps.store.get(scope.info.resource, objectNamespace(scope), name);
-  sendJson(res, 200, scope.codec.encode(obj));
+  sendJsonText(res, 200, deps.encodings.encode(scope.codec, scope.info.resource, obj));
 }
 
 export async function createObject(deps: RestDeps, req: IncomingMessage, res: ServerResponse, scope: RequestScope): Promise<void> {
@@ -97,7 +102,7 @@ export async function createObject(deps: RestDeps, req: IncomingMessage, res: Se
   strategy.prepareForCreate(obj, namespace);
   const created = await deps.store.create(obj, strategy.createOptions(obj));
   log.info({ resource: scope.info.resource, namespace: created.metadata.namespace, name: created.metadata.name, rv: created.metadata.resourceVersion }, 'created');
-  sendJson(res, 201, scope.codec.encode(created));
+  sendJsonText(res, 201, deps.encodings.encode(scope.codec, scope.info.resource, created));
 }
 
 /**
@@ -138,7 +143,7 @@ export async function updateObject(
     updated = await deps.store.guaranteedUpdate(info.resource, namespace, name, (current) => prepare(current));
   }
   log.info({ resource: info.resource, namespace, name, rv: updated.metadata.resourceVersion, subresource }, 'updated');
-  sendJson(res, 200, codec.encode(updated));
+  sendJsonText(res, 200, deps.encodings.encode(codec, info.resource, updated));
 }
 
 export async function deleteObject(deps: RestDeps, res: ServerResponse, scope: RequestScope, name: string, query: URLSearchParams): Promise<void> {

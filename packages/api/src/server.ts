@@ -11,6 +11,7 @@ import { isLoopbackAddress, TokenAuthenticator } from './auth';
 import { bindPod, parseBinding } from './binding';
 import { sendJson, sendStatus } from './http-response';
 import { proxyPodLog } from './pod-log-proxy';
+import { EncodingCache } from './encoding-cache';
 import { DEFAULT_MAX_BODY_BYTES, parseJsonObject, readBody } from './request-body';
 import { objectNamespace, RequestScope, resolveScope } from './request-scope';
 import { createObject, deleteObject, getObject, listObjects, RestDeps, updateObject } from './rest-handlers';
@@ -35,6 +36,8 @@ export interface ApiServerOptions {
   maxBodyBytes?: number;
   /** Interval of WebSocket pings and HTTP-stream bookmarks. Default 10 s. */
   heartbeatMs?: number;
+  /** Bytes of encoded objects kept for repeated lists and watch fan-out. Default 64 MiB; 0 disables. */
+  encodingCacheBytes?: number;
   /** How long close() waits for in-flight requests before cutting connections. Default 10 s. */
   drainTimeoutMs?: number;
 }
@@ -63,9 +66,10 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   const codecs = new Map(opts.codecs.map((c) => [c.version, c]));
   const defaultVersion = opts.codecs[0]?.version ?? STATUS_VERSION_FALLBACK;
   const store = opts.store;
-  const rest: RestDeps = { store, maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES };
+  const encodings = new EncodingCache(opts.encodingCacheBytes);
+  const rest: RestDeps = { store, maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, encodings };
   const openWatches = new Set<WatchStream>();
-  const watchDeps: WatchDeps = { store, heartbeatMs: opts.heartbeatMs ?? 10_000, open: openWatches };
+  const watchDeps: WatchDeps = { store, heartbeatMs: opts.heartbeatMs ?? 10_000, open: openWatches, encodings };
   let shuttingDown = false;
 
   const scopeOf = (params: Params, query: URLSearchParams): RequestScope => resolveScope(codecs, params, query);

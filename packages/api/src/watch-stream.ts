@@ -3,8 +3,9 @@
 // (a compacted revision: 410 Expired; etcd unreachable: 503) becomes one ERROR message carrying a
 // Status, then the stream ends. A heartbeat tick keeps both ends sure the stream is alive.
 import { createLogger } from '@coxswain/store';
-import type { ListOptions, ObjectStore, ResourceName, Watch } from '@coxswain/store';
+import type { KubeObject, ListOptions, ObjectStore, ResourceName, Watch } from '@coxswain/store';
 import type { Codec } from './codecs/codec';
+import type { EncodingCache } from './encoding-cache';
 import { toStatus } from './status';
 
 const log = createLogger('apiserver');
@@ -28,6 +29,8 @@ export interface WatchStreamOptions extends ListOptions {
   resourceVersion?: string;
   sink: WatchSink;
   heartbeatMs: number;
+  /** Shared encodings: many watchers of one change encode it once. */
+  encodings?: EncodingCache;
 }
 
 export class WatchStream {
@@ -45,6 +48,12 @@ export class WatchStream {
     return JSON.stringify({ type, object });
   }
 
+  private encodeObjectEvent(type: string, obj: KubeObject): string {
+    const { codec, resource, encodings } = this.opts;
+    const json = encodings ? encodings.encode(codec, resource, obj) : JSON.stringify(codec.encode(obj));
+    return `{"type":${JSON.stringify(type)},"object":${json}}`;
+  }
+
   private advance(revision: string | undefined): void {
     if (revision && BigInt(revision) > BigInt(this.lastRevision)) this.lastRevision = revision;
   }
@@ -58,7 +67,7 @@ export class WatchStream {
         const list = await store.list(resource, filter);
         for (const item of list.items) {
           if (this.closed) return;
-          await sink.write(this.encodeEvent('ADDED', codec.encode(item)));
+          await sink.write(this.encodeObjectEvent('ADDED', item));
         }
         from = list.resourceVersion;
       }
@@ -76,7 +85,7 @@ export class WatchStream {
       for await (const ev of this.watch) {
         if (this.closed) break;
         this.advance(ev.revision);
-        await sink.write(this.encodeEvent(ev.type, codec.encode(ev.object)));
+        await sink.write(this.encodeObjectEvent(ev.type, ev.object));
       }
     } catch (err) {
       if (!this.closed) {

@@ -4,6 +4,7 @@
 import type { ServerResponse } from 'node:http';
 import type WebSocket from 'ws';
 import type { ObjectStore } from '@coxswain/store';
+import type { EncodingCache } from './encoding-cache';
 import { drained } from './http-response';
 import { checkResourceVersion, listOptions, RequestScope } from './request-scope';
 import { bookmarkMessage, WatchSink, WatchStream } from './watch-stream';
@@ -16,6 +17,7 @@ export interface WatchDeps {
   heartbeatMs: number;
   /** The server's set of open watches, closed on shutdown. */
   open: Set<WatchStream>;
+  encodings?: EncodingCache;
 }
 
 function startStream(deps: WatchDeps, scope: RequestScope, query: URLSearchParams, sink: WatchSink): WatchStream {
@@ -28,6 +30,7 @@ function startStream(deps: WatchDeps, scope: RequestScope, query: URLSearchParam
     resourceVersion: checkResourceVersion(query.get('resourceVersion')),
     sink,
     heartbeatMs: deps.heartbeatMs,
+    encodings: deps.encodings,
   });
   deps.open.add(stream);
   void stream.done.finally(() => deps.open.delete(stream));

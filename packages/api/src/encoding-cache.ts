@@ -1,0 +1,48 @@
+// Encoded objects, kept by (wire version, resource, namespace, name, resourceVersion). A
+// resourceVersion is an etcd revision, so one key always means the same bytes: repeated lists and
+// many watchers of one change pay for conversion and JSON encoding once. Bounded by bytes (LRU).
+import type { KubeObject, ResourceName } from '@coxswain/store';
+import type { Codec } from './codecs/codec';
+
+export class EncodingCache {
+  private readonly entries = new Map<string, string>();
+  private bytes = 0;
+  hits = 0;
+  misses = 0;
+
+  constructor(private readonly maxBytes = 64 * 1024 * 1024) {}
+
+  /** The object as JSON in the codec's version. */
+  encode(codec: Codec, resource: ResourceName, obj: KubeObject): string {
+    const m = obj.metadata;
+    const rv = m?.resourceVersion;
+    if (!rv || this.maxBytes <= 0) return JSON.stringify(codec.encode(obj));
+    const key = `${codec.version}\u0000${resource}\u0000${m.namespace ?? ''}\u0000${m.name}\u0000${rv}`;
+    const hit = this.entries.get(key);
+    if (hit !== undefined) {
+      this.hits++;
+      // Move to the young end.
+      this.entries.delete(key);
+      this.entries.set(key, hit);
+      return hit;
+    }
+    this.misses++;
+    const json = JSON.stringify(codec.encode(obj));
+    this.entries.set(key, json);
+    this.bytes += json.length + key.length;
+    if (this.bytes > this.maxBytes) this.evict();
+    return json;
+  }
+
+  private evict(): void {
+    for (const [key, json] of this.entries) {
+      if (this.bytes <= this.maxBytes * 0.9) break;
+      this.entries.delete(key);
+      this.bytes -= json.length + key.length;
+    }
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
