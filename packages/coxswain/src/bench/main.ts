@@ -8,6 +8,10 @@ const scenarios: Record<string, { about: string; load: () => Promise<Scenario> }
     about: 'creates/s through EtcdStore vs raw etcd3 txns in the same run (goal: ratio >= 0.8)',
     load: async () => (await import('@coxswain/store')).storeBench,
   },
+  proxy: {
+    about: 'bulk MB/s and p99 round-trip latency through the service proxy vs direct, same run (goals: >= 0.7, < +1 ms)',
+    load: async () => (await import('./proxy-bench')).proxyBench,
+  },
 };
 
 function usage(): string {

@@ -196,7 +196,8 @@ export async function runProxyBench(opts: ProxyBenchOptions = {}): Promise<Proxy
     res.latencyGoalMet = res.addedP99Ms < ADDED_P99_GOAL_MS;
 
     const row = (label: string, d: string, p: string, vs: string, goal: string) =>
-      out(`${label.padEnd(18)}${d.padStart(10)}${p.padStart(10)}${vs.padStart(12)}   ${goal}`);
+      out(`${label.padEnd(18)}${d.padStart(10)}${p.padStart(10)}${vs.padStart(15)}   ${goal}`);
+    const signed = (v: number) => `${v >= 0 ? '+' : '-'}${Math.abs(v).toFixed(3)}`;
     row('', 'direct', 'proxied', 'proxy/direct', 'goal');
     row(
       'throughput MB/s',
@@ -205,12 +206,12 @@ export async function runProxyBench(opts: ProxyBenchOptions = {}): Promise<Proxy
       res.throughputRatio.toFixed(2),
       `>= ${THROUGHPUT_GOAL} ${res.throughputGoalMet ? 'MET' : 'MISSED'}`,
     );
-    row('p50 latency ms', res.directP50Ms.toFixed(3), res.proxiedP50Ms.toFixed(3), `+${(res.proxiedP50Ms - res.directP50Ms).toFixed(3)}`, '');
+    row('p50 latency ms', res.directP50Ms.toFixed(3), res.proxiedP50Ms.toFixed(3), signed(res.proxiedP50Ms - res.directP50Ms), '');
     row(
       'p99 latency ms',
       res.directP99Ms.toFixed(3),
       res.proxiedP99Ms.toFixed(3),
-      `+${res.addedP99Ms.toFixed(3)}`,
+      signed(res.addedP99Ms),
       `< +${ADDED_P99_GOAL_MS} ms ${res.latencyGoalMet ? 'MET' : 'MISSED'}`,
     );
     out(`runs MB/s: direct [${direct.map((v) => v.toFixed(0)).join(', ')}], proxied [${proxied.map((v) => v.toFixed(0)).join(', ')}]`);
@@ -221,13 +222,18 @@ export async function runProxyBench(opts: ProxyBenchOptions = {}): Promise<Proxy
   }
 }
 
-/** Entry for the bench runner: `npm run bench -- proxy [--bulk-mib N] [--runs N] [--round-trips N]`. */
+/** Entry for the bench runner: `npm run bench -- proxy [--quick] [--bulk-mib N] [--runs N] [--round-trips N]`. */
 export async function proxyBench(argv: string[] = []): Promise<ProxyBenchResult> {
   const flag = (name: string): number | undefined => {
     const i = argv.indexOf(`--${name}`);
     return i >= 0 ? Number(argv[i + 1]) : undefined;
   };
-  return runProxyBench({ bulkMiB: flag('bulk-mib'), runs: flag('runs'), roundTrips: flag('round-trips') });
+  const quick = argv.includes('--quick');
+  return runProxyBench({
+    bulkMiB: flag('bulk-mib') ?? (quick ? 128 : undefined),
+    runs: flag('runs') ?? (quick ? 2 : undefined),
+    roundTrips: flag('round-trips') ?? (quick ? 2000 : undefined),
+  });
 }
 
 if (require.main === module) {
