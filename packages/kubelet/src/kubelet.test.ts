@@ -168,6 +168,13 @@ describe('Kubelet (memory runtime, real etcd)', () => {
     await eventually(async () => ((await getPod('retry')).status?.containerStatuses?.[0].restartCount ?? 0) >= 2, 'OnFailure + exit 3 restarts');
     expect(runtime.byName('bad', 'app')).toHaveLength(1);
     expect(runtime.byName('ok', 'app')).toHaveLength(1);
+    // Finished pods keep no infra container running, and get no new one on later syncs.
+    await eventually(async () => ['bad', 'ok'].every((p) => runtime.byName(p, 'POD').every((c) => c.state === 'exited')), 'infra stopped');
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(runtime.byName('bad', 'POD')).toHaveLength(1);
+    expect(runtime.byName('bad', 'app')).toHaveLength(1);
+    expect((await getPod('bad')).status?.phase).toBe('Failed');
+    expect((await getPod('bad')).status?.podIP).toMatch(/^172\.30\.11\./);
     expect((await getPod('bad')).status?.containerStatuses?.[0].state.terminated).toMatchObject({ exitCode: 3, reason: 'Error' });
   });
 

@@ -109,6 +109,16 @@ export class PodSyncer {
     // ---- the sandbox ----
     const sandboxes = newestFirst(mine.filter((c) => c.labels[LABELS.container] === SANDBOX_NAME));
     const apps = mine.filter((c) => c.labels[LABELS.container] !== SANDBOX_NAME);
+
+    // A pod that has finished for good (Never / OnFailure with every container done) keeps no
+    // infra container running, and never gets a new one.
+    const finished = await this.finishedViews(pod, apps);
+    if (finished) {
+      for (const s of sandboxes) if (s.state === 'running') await o.runtime.stopContainer(s.id, 0).catch(() => undefined);
+      o.probes.stopPod(key);
+      const status = computePodStatus({ pod, views: finished, hostIP: o.hostIP, podIP: pod.status?.podIP, now: o.clock.now() });
+      return { status };
+    }
     const wantSandboxHash = hashSandbox(pod);
     let sandbox = sandboxes[0] && sandboxes[0].state === 'running' ? await this.inspectOrUndefined(sandboxes[0].id) : undefined;
     if (sandbox && (sandbox.state !== 'running' || sandbox.labels[LABELS.hash] !== wantSandboxHash)) sandbox = undefined;
@@ -160,6 +170,24 @@ export class PodSyncer {
 
     const status = computePodStatus({ pod, views, hostIP: o.hostIP, podIP, now: o.clock.now() });
     return { status, retryAfterMs };
+  }
+
+  /** The views of a pod whose containers have all terminated and will not restart; undefined otherwise. */
+  private async finishedViews(pod: Pod, apps: RuntimeContainer[]): Promise<ContainerView[] | undefined> {
+    const policy = pod.spec.restartPolicy ?? 'Always';
+    if (policy === 'Always') return undefined;
+    const views: ContainerView[] = [];
+    for (const spec of pod.spec.containers) {
+      const history = newestFirst(apps.filter((c) => c.labels[LABELS.container] === spec.name));
+      if (!history[0] || history[0].state === 'running' || history[0].state === 'created') return undefined;
+      const current = await this.inspectOrUndefined(history[0].id);
+      if (!current || current.state !== 'exited') return undefined;
+      if (policy === 'OnFailure' && current.exitCode !== 0) return undefined;
+      if (current.labels[LABELS.hash] !== hashContainer(spec)) return undefined;
+      const previous = history[1] && history[1].state === 'exited' ? await this.inspectOrUndefined(history[1].id) : undefined;
+      views.push({ spec, current, previous, ready: false });
+    }
+    return views;
   }
 
   /** Stops (preStop hooks, SIGTERM, grace period, kill) and removes every container given. */
