@@ -40,6 +40,11 @@ export function podStatusReason(pod: unknown): string {
 function podReady(pod: unknown): string {
   const statuses = arr(pod, 'status.containerStatuses');
   const total = arr(pod, 'spec.containers').length;
+  if (statuses.length === 0) {
+    // No container statuses yet: the pod's Ready condition is all there is to go on.
+    const cond = arr(pod, 'status.conditions').find((c) => str(c, 'type') === 'Ready');
+    return `${cond && str(cond, 'status') === 'True' ? total : 0}/${total}`;
+  }
   const ready = statuses.filter((cs) => isObject(cs) && cs.ready === true).length;
   return `${ready}/${total}`;
 }
