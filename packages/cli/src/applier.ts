@@ -5,7 +5,7 @@ import { resolveResource } from '@coxswain/store';
 import type { ResourceInfo } from '@coxswain/store';
 import { CliError } from './cli-error';
 import type { CommandContext } from './command-context';
-import { isNotFound } from './error-report';
+import { isConflict, isNotFound } from './error-report';
 import type { Manifest } from './manifest-reader';
 import { isObject, JsonObject } from './object-fields';
 import { objectRef } from './object-printer';
@@ -50,6 +50,17 @@ export function diffPaths(before: unknown, after: unknown, prefix = ''): string[
 }
 
 export async function applyManifest(ctx: CommandContext, m: Manifest, dryRun: boolean): Promise<ApplyResult> {
+  // The merge is recomputed on the current object when another writer (often a status write) got in first.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await applyOnce(ctx, m, dryRun);
+    } catch (e) {
+      if (!isConflict(e) || attempt >= 4) throw e;
+    }
+  }
+}
+
+async function applyOnce(ctx: CommandContext, m: Manifest, dryRun: boolean): Promise<ApplyResult> {
   const { info, name, version } = manifestTarget(m);
   // The file as the user wrote it (never a stale annotation of its own) is what gets recorded.
   const modified = withoutAnnotation(m.object, version, LAST_APPLIED_ANNOTATION);

@@ -14,6 +14,7 @@ import { parseManifests } from './manifest-reader';
 import { objectRef } from './object-printer';
 import { deepEqual } from './three-way-merge';
 import { nameOf, resourceVersionOf, setResourceVersion } from './wire-object';
+import { isObject, JsonObject } from './object-fields';
 import { ServerError } from './cluster-client';
 
 const BANNER =
@@ -27,6 +28,33 @@ function runEditor(editor: string, file: string, env: Record<string, string | un
     child.on('error', reject);
     child.on('exit', (code, signal) => resolve(signal ? 128 : (code ?? 1)));
   });
+}
+
+/** The object without what its controllers write (status) or the store stamps (resourceVersion, generation). */
+function intentOf(obj: JsonObject): JsonObject {
+  const meta = isObject(obj.metadata) ? { ...obj.metadata } : {};
+  delete meta.resourceVersion;
+  delete meta.generation;
+  return { ...obj, metadata: meta, status: undefined };
+}
+
+/**
+ * PUT with the resourceVersion that was read. A 409 caused only by a status write (a replication
+ * manager counting pods) is not a conflict with the user's edit: retry on the new version. Any
+ * change to spec or metadata is, and is thrown.
+ */
+async function updateUnlessIntentChanged(ctx: CommandContext, info: ResourceInfo, name: string, before: JsonObject, after: JsonObject): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await ctx.client.update('v1', info.resource, name, after);
+      return;
+    } catch (e) {
+      if (!isConflict(e) || attempt >= 4) throw e;
+      const current = await ctx.client.get('v1', info.resource, name);
+      if (!deepEqual(intentOf(current), intentOf(before))) throw e;
+      setResourceVersion(after, 'v1', resourceVersionOf(current));
+    }
+  }
 }
 
 export async function editObject(ctx: CommandContext, info: ResourceInfo, name: string): Promise<void> {
@@ -64,7 +92,7 @@ export async function editObject(ctx: CommandContext, info: ResourceInfo, name: 
     // Always the version that was read: the server refuses the write if the object moved on since.
     setResourceVersion(after, 'v1', resourceVersionOf(before));
     try {
-      await ctx.client.update('v1', info.resource, name, after);
+      await updateUnlessIntentChanged(ctx, info, name, before, after);
     } catch (e) {
       if (isConflict(e)) {
         keepFile = true;

@@ -198,6 +198,25 @@ fs.writeFileSync(f, fs.readFileSync(f, 'utf8').replace(/^  replicas: \\d+$/m, ' 
     fs.rmSync(path.dirname(kept), { recursive: true, force: true });
   });
 
+  it('edit is not refused when only the status changed meanwhile (a controller counting pods)', async () => {
+    const script = path.join(scratch, 'status-race.js');
+    fs.writeFileSync(script, `const fs = require('fs'); const f = process.argv[2];
+(async () => {
+  const url = process.env.KUBE_SERVER + '/api/v1/replicationControllers/redisSlaveController';
+  const rc = await (await fetch(url)).json();
+  rc.status = { replicas: 3, readyReplicas: 1, observedGeneration: rc.metadata.generation };
+  const res = await fetch(url + '/status', { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(rc) });
+  if (!res.ok) process.exit(3);
+  fs.writeFileSync(f, fs.readFileSync(f, 'utf8').replace(/^  replicas: \\d+$/m, '  replicas: 6'));
+})();`);
+    const r = await h.kubecfg(['edit', 'rc', 'redisSlaveController'], { env: { EDITOR: `node ${script}` } });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const rc = await h.store.get<ReplicationController>('replicationControllers', 'default', 'redisSlaveController');
+    expect(rc.spec.replicas).toBe(6);
+    expect(rc.status?.readyReplicas).toBe(1);
+  });
+
   it('an editor that saves nothing new cancels the edit', async () => {
     const r = await h.kubecfg(['edit', 'svc', 'redismaster'], { env: { EDITOR: 'true' } });
     expect(r.stdout).toBe('Edit cancelled, no changes made.\n');

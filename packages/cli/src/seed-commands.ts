@@ -66,9 +66,19 @@ export async function seedUpdate(ctx: CommandContext, target: string, file: stri
   const body = await readOne(ctx, file, `update ${target}`);
   const version = versionOf(body);
   if (nameOf(body) && nameOf(body) !== name) throw new CliError(`error: ${file} describes "${nameOf(body)}", not "${name}"`);
-  // Without a resourceVersion in the file, update what is there now (the seed's behaviour); with one, the server checks it.
-  if (!resourceVersionOf(body)) setResourceVersion(body, version, resourceVersionOf(await ctx.client.get(version, info.resource, name)));
-  const updated = await ctx.client.update(version, info.resource, name, body);
+  // Without a resourceVersion in the file, update what is there now (the seed's behaviour), retrying
+  // if another writer gets in between; with one, the server checks it and a stale one is a Conflict.
+  const own = !resourceVersionOf(body);
+  let updated: JsonObject;
+  for (let attempt = 0; ; attempt++) {
+    if (own) setResourceVersion(body, version, resourceVersionOf(await ctx.client.get(version, info.resource, name)));
+    try {
+      updated = await ctx.client.update(version, info.resource, name, body);
+      break;
+    } catch (e) {
+      if (!own || !isConflict(e) || attempt >= 4) throw e;
+    }
+  }
   printSeed(ctx, info, [await asSeed(ctx, info, updated)], out);
 }
 
