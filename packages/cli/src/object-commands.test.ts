@@ -243,7 +243,14 @@ describe('logs', () => {
     const kubelet = http.createServer((req, res) => {
       requests.push(req.url ?? '');
       res.writeHead(200, { 'Content-Type': 'text/plain' });
-      res.end('line 1\nline 2\n');
+      if (!/follow=true/.test(req.url ?? '')) {
+        res.end('line 1\nline 2\n');
+        return;
+      }
+      // A followed log: a line now, another later, and the stream stays open.
+      res.write('tick 1\n');
+      const t = setTimeout(() => res.write('tick 2\n'), 300);
+      res.on('close', () => clearTimeout(t));
     });
     await new Promise<void>((r) => kubelet.listen(0, '127.0.0.1', r));
     try {
@@ -269,10 +276,21 @@ describe('logs', () => {
       expect(r.stderr).toBe('');
       expect(r.stdout).toBe('line 1\nline 2\n');
       expect(requests[0]).toMatch(/^\/containerLogs\/default\/logger\/main\?.*tail=2/);
+      // -f keeps printing as the log grows, until interrupted.
+      const abort = new AbortController();
+      let followed = '';
+      const following = h.kubecfg(['logs', 'logger', '-f'], { signal: abort.signal, onStdout: (c) => (followed += c) });
+      for (let i = 0; i < 100 && !followed.includes('tick 2'); i++) await new Promise((res) => setTimeout(res, 50));
+      abort.abort();
+      const f = await following;
+      expect(f.code).toBe(0);
+      expect(f.stdout).toMatch(/^tick 1\ntick 2\n/);
+      expect(requests.some((u) => /follow=true/.test(u))).toBe(true);
       const bad = await h.kubecfg(['logs', 'logger', '-c', 'nope']);
       expect(bad.code).toBe(1);
       expect(bad.stderr).toMatch(/^Error from server \(BadRequest\): container "nope"/);
     } finally {
+      kubelet.closeAllConnections();
       kubelet.close();
     }
   });
