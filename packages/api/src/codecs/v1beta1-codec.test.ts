@@ -223,6 +223,13 @@ describe('v1beta1 codec: internal -> v1beta1 -> internal', () => {
     expect(v1beta1Codec.encode(multiPortService)).toMatchObject({ port: 80, containerPort: 8080, ports: [{ name: 'http', port: 80, containerPort: 8080 }, { name: 'dns', port: 53, containerPort: 53, protocol: 'UDP' }] });
   });
 
+  it('a service with a ports list must repeat its first port at the top level', () => {
+    const wire = v1beta1Codec.encode(multiPortService) as any;
+    expect(v1beta1Codec.validate('services', { ...wire, port: 81 })).toEqual([{ field: 'ports[0].port', message: 'must equal port (81)' }]);
+    expect(v1beta1Codec.validate('services', { ...wire, containerPort: 'http' })).toEqual([{ field: 'ports[0].containerPort', message: 'must equal containerPort ("http")' }]);
+    expect(v1beta1Codec.validate('services', { ...wire, protocol: 'UDP' })).toEqual([{ field: 'ports[0].protocol', message: 'must equal protocol (UDP)' }]);
+  });
+
   it('writes a minion with hostIP and integer capacity', () => {
     expect(v1beta1Codec.encode(fullMinion)).toMatchObject({
       id: '127.0.1.1', hostIP: '127.0.1.1', podCIDR: '172.30.1.0/24', resources: { capacity: { cpu: 2000, memory: 4 * 2 ** 30, pods: 40 } },

@@ -1,7 +1,7 @@
 // The seed's wire version. Validation uses schemas/v1beta1 (so error paths are already in v1beta1
 // terms); decoding and encoding are the pure conversions in ./v1beta1.
 import { validateSchema } from '@coxswain/store';
-import type { Endpoints, Event, KubeObject, Minion, Pod, ReplicationController, ResourceName, Service } from '@coxswain/store';
+import type { Endpoints, Event, FieldCause, KubeObject, Minion, Pod, ReplicationController, ResourceName, Service } from '@coxswain/store';
 import type { Codec } from './codec';
 import { endpointsFromInternal, endpointsToInternal } from './v1beta1/endpoints-conversion';
 import { eventFromInternal, eventToInternal } from './v1beta1/event-conversion';
@@ -44,11 +44,31 @@ export function v1beta1FromInternal(obj: KubeObject): unknown {
   }
 }
 
+/** Checks of the wire form itself, beyond its schema: what decoding would otherwise silently choose between. */
+function wireCauses(resource: ResourceName, body: unknown): FieldCause[] {
+  if (resource !== 'services') return [];
+  const svc = body as WireService;
+  const first = svc.ports?.[0];
+  if (!first) return [];
+  const causes: FieldCause[] = [];
+  if (first.port !== svc.port) causes.push({ field: 'ports[0].port', message: `must equal port (${svc.port})` });
+  if (svc.containerPort !== undefined && first.containerPort !== svc.containerPort) {
+    causes.push({ field: 'ports[0].containerPort', message: `must equal containerPort (${JSON.stringify(svc.containerPort)})` });
+  }
+  if (svc.protocol !== undefined && (first.protocol ?? 'TCP') !== svc.protocol) {
+    causes.push({ field: 'ports[0].protocol', message: `must equal protocol (${svc.protocol})` });
+  }
+  return causes;
+}
+
 export function createV1beta1Codec(opts: V1beta1CodecOptions = {}): Codec {
   const now = opts.now ?? (() => new Date());
   return {
     version: WIRE_VERSION,
-    validate: (resource, body) => validateSchema('v1beta1', resource, body),
+    validate: (resource, body) => {
+      const causes = validateSchema('v1beta1', resource, body);
+      return causes.length > 0 ? causes : wireCauses(resource, body);
+    },
     decode: (resource, body) => v1beta1ToInternal(resource, body, now),
     encode: v1beta1FromInternal,
     fieldPath: v1beta1FieldPath,
