@@ -8,7 +8,8 @@
 #   e2e/images/build.sh pause redis  build only these recipes
 #
 # A recipe (recipes/<name>.sh) sets IMAGE, CHANGES (an array of `docker import --change` lines) and
-# defines `assemble ROOTFS`; recipes/frontend.sh is the slot for the guestbook frontend.
+# defines `assemble ROOTFS`; recipes/guestbook.sh and guestbook-v2.sh build the guestbook frontend
+# (its app is in e2e/images/guestbook/).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
