@@ -7,6 +7,7 @@ import { get } from 'node:http';
 import { createLogger } from '@coxswain/store';
 import { ComponentSpec, SupervisedProcess } from './supervisor';
 import { requireDocker, requireEtcd } from './preflight';
+import { DockerRuntime, LABELS } from '@coxswain/kubelet';
 
 const log = createLogger('up');
 
@@ -141,7 +142,26 @@ export class LocalCluster {
     for (const rank of [0, 1, 2]) {
       await Promise.all(this.components.filter((c) => order(c.spec.name) === rank).map((c) => c.stop()));
     }
+    if (this.opts.runtime === 'docker') await this.removeMinionContainers();
     rmSync(join(this.opts.dataDir, 'up.pid'), { force: true });
+  }
+
+  /** Kubelets leave pods running when they stop (a restart adopts them); a cluster going down does not. */
+  private async removeMinionContainers(): Promise<void> {
+    const docker = new DockerRuntime({ logger: log });
+    try {
+      for (let i = 1; i <= this.opts.minions; i++) {
+        const { name } = minionLayout(i);
+        const containers = await docker.listContainers({ [LABELS.minion]: name });
+        await Promise.all(containers.map((c) => docker.removeContainer(c.id)));
+        await docker.removeNetwork(`coxswain-${name}`);
+        log.info({ minion: name, containers: containers.length }, 'removed minion containers and network');
+      }
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'could not remove minion containers');
+    } finally {
+      await docker.close();
+    }
   }
 }
 

@@ -1,0 +1,210 @@
+#!/usr/bin/env node
+// `coxswain`: one binary whose subcommands start each component as its own process.
+// Thin by design: it parses flags and calls the packages' run functions.
+import yargs, { Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { runApiServer } from '@coxswain/api';
+import { runEndpointsController, runMinionController, runReplicationManager, runScheduler } from '@coxswain/reconcilers';
+import type { ReconcilerHandle } from '@coxswain/reconcilers';
+import { runKubelet } from '@coxswain/kubelet';
+import { runProxy } from '@coxswain/proxy';
+import { createLogger, createShutdownCoordinator, onShutdown } from '@coxswain/store';
+import { parseDurationMs } from './duration';
+import { defaultDataDir, LocalCluster, stopRunningCluster } from './local-cluster';
+import { PreflightError } from './preflight';
+
+const log = createLogger('coxswain');
+
+const etcdOption = (y: Argv) =>
+  y.option('etcd-servers', { type: 'string', demandOption: true, describe: 'etcd client URLs, comma-separated' });
+
+const reconcilerOptions = (y: Argv) =>
+  etcdOption(y)
+    .option('leader-elect', { type: 'boolean', default: true, describe: 'campaign for leadership before working' })
+    .option('healthz-port', { type: 'number', describe: 'serve /healthz on this port' });
+
+/** Runs a reconciler until it ends; losing leadership exits non-zero so a supervisor restarts it. */
+async function superviseReconciler(start: Promise<ReconcilerHandle>): Promise<void> {
+  const handle = await start;
+  const end = await handle.done;
+  if (end.error) log.error({ err: end.error.message, reason: end.reason }, 'reconciler ended');
+  process.exit(end.reason === 'stopped' ? 0 : 1);
+}
+
+function labelsFrom(list: string[] | undefined): Record<string, string> | undefined {
+  if (!list?.length) return undefined;
+  return Object.fromEntries(
+    list.map((kv) => {
+      const i = kv.indexOf('=');
+      if (i <= 0) throw new Error(`--labels: "${kv}" is not key=value`);
+      return [kv.slice(0, i), kv.slice(i + 1)];
+    }),
+  );
+}
+
+export function buildCli(argv: string[]) {
+  return yargs(argv)
+    .scriptName('coxswain')
+    .usage('$0 <component> [flags]  — each component runs as its own process')
+    .command(
+      'apiserver',
+      'the API server (REST + WebSocket watch)',
+      (y) =>
+        etcdOption(y)
+          .option('address', { type: 'string', default: '127.0.0.1' })
+          .option('port', { type: 'number', default: 8080 })
+          .option('token-file', { type: 'string', describe: 'bearer tokens, one per line; required on a non-loopback address' }),
+      async (a) => {
+        await runApiServer({ etcdServers: a.etcdServers, address: a.address, port: a.port, tokenFile: a.tokenFile });
+      },
+    )
+    .command(
+      'scheduler',
+      'binds pods to minions',
+      (y) => reconcilerOptions(y).option('packing', { choices: ['spread', 'binpack'] as const, default: 'spread' as const }),
+      (a) => superviseReconciler(runScheduler({ etcdServers: a.etcdServers, leaderElect: a.leaderElect, healthzPort: a.healthzPort, packing: a.packing, handleSignals: true })),
+    )
+    .command('replication', 'the replication manager', reconcilerOptions, (a) =>
+      superviseReconciler(runReplicationManager({ etcdServers: a.etcdServers, leaderElect: a.leaderElect, healthzPort: a.healthzPort, handleSignals: true })),
+    )
+    .command('endpoints', 'the endpoints controller', reconcilerOptions, (a) =>
+      superviseReconciler(runEndpointsController({ etcdServers: a.etcdServers, leaderElect: a.leaderElect, healthzPort: a.healthzPort, handleSignals: true })),
+    )
+    .command(
+      'minion-controller',
+      'the minion lifecycle controller (NotReady after the grace period, eviction after the timeout)',
+      (y) =>
+        reconcilerOptions(y)
+          .option('grace-period', { type: 'string', default: '40s' })
+          .option('eviction-timeout', { type: 'string', default: '5m' }),
+      (a) =>
+        superviseReconciler(
+          runMinionController({
+            etcdServers: a.etcdServers,
+            leaderElect: a.leaderElect,
+            healthzPort: a.healthzPort,
+            gracePeriodMs: parseDurationMs(a.gracePeriod, 'grace-period'),
+            evictionTimeoutMs: parseDurationMs(a.evictionTimeout, 'eviction-timeout'),
+            handleSignals: true,
+          }),
+        ),
+    )
+    .command(
+      'kubelet',
+      'the minion agent: runs its bound pods',
+      (y) =>
+        etcdOption(y)
+          .option('minion', { type: 'string', demandOption: true })
+          .option('address', { type: 'string', demandOption: true, describe: 'e.g. 127.0.1.1' })
+          .option('pod-cidr', { type: 'string', describe: 'default 172.30.N.0/24 for 127.0.1.N' })
+          .option('runtime', { choices: ['docker', 'memory'] as const, default: 'docker' as const })
+          .option('pod-infra-image', { type: 'string', default: 'coxswain/pause' })
+          .option('port', { type: 'number', default: 10250 })
+          .option('cpu', { type: 'string', describe: 'capacity, e.g. 2 or 1500m (default: the host)' })
+          .option('memory', { type: 'string', describe: 'capacity, e.g. 4Gi (default: the host)' })
+          .option('labels', { type: 'array', string: true, describe: 'key=value ...' }),
+      async (a) => {
+        const kubelet = await runKubelet({
+          minion: a.minion,
+          address: a.address,
+          etcdServers: a.etcdServers,
+          podCIDR: a.podCidr,
+          runtime: a.runtime,
+          podInfraImage: a.podInfraImage,
+          port: a.port,
+          labels: labelsFrom(a.labels),
+          capacity: a.cpu || a.memory ? { cpu: a.cpu, memory: a.memory } : undefined,
+        });
+        onShutdown(() => kubelet.stop());
+      },
+    )
+    .command(
+      'proxy',
+      'the service proxy of one minion',
+      (y) =>
+        etcdOption(y)
+          .option('minion', { type: 'string', demandOption: true })
+          .option('bind-address', { type: 'string', describe: "default: the minion's service address" })
+          .option('healthz-address', { type: 'string', describe: "default: the minion's address" })
+          .option('healthz-port', { type: 'number', describe: 'serve /healthz and /metrics on this port' }),
+      async (a) => {
+        const proxy = await runProxy({
+          minion: a.minion,
+          etcdServers: a.etcdServers,
+          bindAddress: a.bindAddress,
+          healthzAddress: a.healthzAddress,
+          healthzPort: a.healthzPort,
+        });
+        onShutdown(() => proxy.stop());
+      },
+    )
+    .command(
+      'up',
+      'a whole cluster on this machine: etcd, the control plane and N minions',
+      (y) =>
+        y
+          .option('minions', { type: 'number', default: 3 })
+          .option('port', { type: 'number', default: 8080, describe: 'API server port' })
+          .option('data-dir', { type: 'string', default: defaultDataDir() })
+          .option('etcd-servers', { type: 'string', describe: 'use this etcd cluster instead of starting one' })
+          .option('etcd-port', { type: 'number', default: 2379 })
+          .option('runtime', { choices: ['docker', 'memory'] as const, default: 'docker' as const })
+          .option('minion-grace-period', { type: 'string' })
+          .option('pod-eviction-timeout', { type: 'string' }),
+      async (a) => {
+        const cluster = new LocalCluster({
+          minions: a.minions,
+          port: a.port,
+          dataDir: a.dataDir,
+          etcdServers: a.etcdServers?.split(','),
+          etcdPort: a.etcdPort,
+          runtime: a.runtime,
+          minionGracePeriod: a.minionGracePeriod,
+          podEvictionTimeout: a.podEvictionTimeout,
+        });
+        // Stopping minions, the control plane, etcd and the containers takes longer than one process's grace.
+        createShutdownCoordinator({ graceMs: 120_000 }).onShutdown(() => cluster.stop());
+        try {
+          await cluster.start();
+        } catch (err) {
+          await cluster.stop();
+          throw err;
+        }
+        process.stdout.write(
+          `\nCoxswain is up: API at ${cluster.apiUrl}, ${a.minions} minion(s) (${a.runtime}), etcd ${cluster.etcdServers.join(',')}\n` +
+            `Logs: ${a.dataDir}/logs. Try:\n` +
+            `    npx kubecfg list minions\n` +
+            `    npx kubecfg -c examples/seed-guestbook/redis-master.json create pods\n` +
+            `    npx kubecfg list pods\n` +
+            `Stop with Ctrl-C or \`npx coxswain down\`.\n`,
+        );
+      },
+    )
+    .command(
+      'down',
+      'stops the cluster that `coxswain up` started',
+      (y) => y.option('data-dir', { type: 'string', default: defaultDataDir() }),
+      async (a) => {
+        const stopped = await stopRunningCluster(a.dataDir);
+        process.stdout.write(stopped ? 'Coxswain is down.\n' : `No running cluster found in ${a.dataDir}.\n`);
+      },
+    )
+    .demandCommand(1, 'name a component: apiserver, scheduler, replication, endpoints, minion-controller, kubelet, proxy, up, down')
+    .strict()
+    .fail((msg, err) => {
+      const message = err instanceof PreflightError ? err.message : (err?.message ?? msg);
+      process.stderr.write(`coxswain: ${message}\n`);
+      process.exit(err instanceof PreflightError ? 2 : 1);
+    })
+    .help();
+}
+
+export function main(argv: string[] = hideBin(process.argv)): void {
+  Promise.resolve(buildCli(argv).parseAsync()).catch((err: Error) => {
+    log.error({ err: err.message }, 'fatal');
+    process.stderr.write(`coxswain: ${err.message}\n`);
+    process.exit(1);
+  });
+}
+
+if (require.main === module) main();
