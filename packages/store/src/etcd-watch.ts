@@ -63,6 +63,7 @@ export class EtcdWatch<T extends KubeObject = KubeObject> implements Watch<T> {
     }
     if (this.done) {
       stream.on('error', () => undefined);
+      stream.end();
       stream.cancel();
       return;
     }
@@ -181,6 +182,9 @@ export class EtcdWatch<T extends KubeObject = KubeObject> implements Watch<T> {
     this.stream = undefined;
     if (s) {
       try {
+        // Half-close first: the etcd3 library treats an error on a still-writable stream (our own
+        // cancel included) as a failed host and drops every gRPC client for it.
+        s.end();
         s.cancel();
       } catch {
         // already gone

@@ -368,6 +368,23 @@ describe('watch', () => {
     expect(revisions.length).toBeGreaterThan(0);
   });
 
+  it('closing one watch leaves the other watches and the client connections alone', async () => {
+    const rv = await store.currentRevision();
+    const a = store.watch<Pod>('pods', { namespace: ns, resourceVersion: rv });
+    const b = store.watch<Pod>('pods', { namespace: ns, resourceVersion: rv });
+    await Promise.all([(a as any).ready, (b as any).ready]);
+    // The etcd3 library drops every gRPC client of a host when a stream it thinks is live errors.
+    const host = (client as any).pool.hosts[0];
+    const reset = jest.spyOn(host, 'resetAllServices');
+    a.close();
+    await new Promise((r) => setTimeout(r, 200));
+    await store.create(pod('after-close'));
+    expect(summary(await take(b, 1))).toEqual(['ADDED after-close']);
+    b.close();
+    expect(reset).not.toHaveBeenCalled();
+    reset.mockRestore();
+  });
+
   it('rejects a bad resourceVersion or selector up front', () => {
     expect(() => store.watch('pods', { resourceVersion: 'abc' })).toThrow(BadRequestError);
     expect(() => store.watch('pods', { labelSelector: 'a in (' })).toThrow(BadRequestError);
