@@ -212,6 +212,8 @@ export class ServiceListener {
       done(err);
     };
     socket.once('error', onError);
+    // Destroyed by the caller (the client left while connecting): no timeout to fire.
+    socket.once('close', () => clearTimeout(timer));
     socket.once('connect', () => {
       clearTimeout(timer);
       socket.removeListener('error', onError);
