@@ -25,6 +25,8 @@ export interface LocalClusterOptions {
   cliConfigPath?: string;
   /** Extra environment for every component. */
   env?: NodeJS.ProcessEnv;
+  /** The reconcilers serve /healthz on this port and the next three; default 10251. */
+  healthzPortBase?: number;
 }
 
 export function defaultDataDir(): string {
@@ -40,7 +42,9 @@ export function minionLayout(i: number): { name: string; address: string; podCID
   return { name: `minion-${i}`, address: `127.0.1.${i}`, podCIDR: `172.30.${i}.0/24` };
 }
 
-const MAIN = join(__dirname, 'main.js');
+// The built binary beside this file; when this file runs from its TypeScript source (jest), the
+// package's dist build of it.
+const MAIN = existsSync(join(__dirname, 'main.js')) ? join(__dirname, 'main.js') : join(__dirname, '..', 'dist', 'main.js');
 
 export class LocalCluster {
   readonly components: SupervisedProcess[] = [];
@@ -85,7 +89,7 @@ export class LocalCluster {
       ],
     ];
     reconcilers.forEach(([name, extra], i) => {
-      this.launch(this.nodeSpec(name, [name, '--etcd-servers', etcd, '--healthz-port', String(10251 + i), ...extra]));
+      this.launch(this.nodeSpec(name, [name, '--etcd-servers', etcd, '--healthz-port', String((this.opts.healthzPortBase ?? 10251) + i), ...extra]));
     });
 
     for (let i = 1; i <= this.opts.minions; i++) {
