@@ -196,7 +196,13 @@ describe('create / get / list / delete', () => {
     await store.guaranteedUpdate<any>('events', ns, 'ev1', (e) => ({ ...e, count: 2 }));
     const raw2 = await client.kv.range({ key: Buffer.from(`/registry/events/${ns}/ev1`) });
     expect(raw2.kvs[0].lease).toBe(raw.kvs[0].lease);
-    // and the object goes away with it (TTL 1 s + 1 s reuse slack, etcd checks leases every 500 ms)
+    // a shared lease that was revoked is replaced, not an error
+    await client.leaseClient.leaseRevoke({ ID: raw.kvs[0].lease });
+    await store.create({ ...ev, metadata: { name: 'ev2', namespace: ns } }, { ttlSeconds: 1 });
+    const raw3 = await client.kv.range({ key: Buffer.from(`/registry/events/${ns}/ev2`) });
+    expect(raw3.kvs[0].lease).not.toBe(raw.kvs[0].lease);
+    await store.create({ ...ev, metadata: { name: 'ev1', namespace: ns } }, { ttlSeconds: 1 });
+    // and the object goes away with its lease (TTL 1 s + 1 s reuse slack, etcd checks leases every 500 ms)
     const deadline = Date.now() + 8000;
     while (Date.now() < deadline) {
       if ((await client.kv.range({ key: Buffer.from(`/registry/events/${ns}/ev1`) })).kvs.length === 0) break;

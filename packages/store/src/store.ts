@@ -105,11 +105,21 @@ export class EtcdStore implements ObjectStore {
       const lease = opts.ttlSeconds ? await this.leaseFor(opts.ttlSeconds) : undefined;
       const success: IRequestOp[] = [{ request_put: { key, value, lease } }];
       if (info.kind === 'Pod') success.push(...this.boundPodOps(undefined, prepared as unknown as Pod));
-      const res = await this.txn({
-        compare: [{ key, target: CompareTarget.Create, result: CompareResult.Equal, create_revision: 0 }],
-        success,
-        failure: [],
-      });
+      let res: ITxnResponse;
+      try {
+        res = await this.txn({
+          compare: [{ key, target: CompareTarget.Create, result: CompareResult.Equal, create_revision: 0 }],
+          success,
+          failure: [],
+        });
+      } catch (err) {
+        // A shared lease revoked behind our back: forget it and take a fresh one.
+        if (lease && /lease not found/.test(String((err as Error).message)) && attempt < MAX_GENERATE_NAME_TRIES) {
+          this.leases.delete(opts.ttlSeconds!);
+          continue;
+        }
+        throw err;
+      }
       if (res.succeeded) return decodeObject<T>(value, res.header.revision);
       if (!generated || attempt >= MAX_GENERATE_NAME_TRIES) throw new AlreadyExistsError(info.resource, meta.name);
     }
