@@ -101,7 +101,7 @@ export class LocalCluster {
         ]),
       );
       this.launch(
-        this.nodeSpec(`proxy-${i}`, ['proxy', '--minion', m.name, '--etcd-servers', etcd, '--healthz-address', m.address]),
+        this.nodeSpec(`proxy-${i}`, ['proxy', '--minion', m.name, '--etcd-servers', etcd]),
       );
     }
     this.writeCliConfig();
