@@ -1,0 +1,182 @@
+// API latency on the full cluster under background churn (creates, updates and deletes of pods in
+// namespace `churn` at a fixed rate), measured from this process one request at a time:
+// GET one pod, LIST all pods, LIST by label selector, POST / PUT / DELETE; LIST all next to a raw
+// etcd range read + JSON decode of the same keys; and WebSocket watch delivery: a raw etcd watch on
+// the churn prefix notes when etcd emitted each revision, and each of the API watchers when it got it.
+import { ApiClient, wireResourceVersion, type WatchClient } from '@coxswain/api';
+import { BenchContext, sleep } from './bench-context';
+import { LatencySamples, type LatencySummary } from './latency-samples';
+
+export const MUTATING_P99_GOAL_MS = 100;
+export const LIST_RATIO_GOAL = 2;
+export const WATCH_P99_GOAL_MS = 50;
+
+const CHURN_NS = 'churn';
+const API_NS = 'api-bench';
+
+function smallPod(name: string, labels: Record<string, string> = {}) {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, labels: { bench: 'api', ...labels } },
+    spec: { containers: [{ name: 'c', image: 'coxswain/busybox', command: ['sleep', '3600'] }], restartPolicy: 'Always' },
+  };
+}
+
+/** 20 changes/s (create, relabel, delete, in turn) until stopped; returns how many were made. */
+function startChurn(api: ApiClient, perSecond: number): { stop: () => Promise<number> } {
+  let stopped = false;
+  let changes = 0;
+  const loop = (async () => {
+    const every = 1000 / perSecond;
+    let k = 0;
+    let next = Date.now();
+    const live: { name: string; obj?: Record<string, unknown> }[] = [];
+    while (!stopped) {
+      const step = k++ % 3;
+      try {
+        if (step === 0) {
+          const name = `churn-${k}`;
+          live.push({ name, obj: await api.create('pods', smallPod(name), { namespace: CHURN_NS }) });
+        } else if (step === 1 && live.length) {
+          const cur = live[live.length - 1];
+          const obj = structuredClone(cur.obj!) as { metadata: { labels: Record<string, string> } };
+          obj.metadata.labels.step = String(k);
+          // The kubelet may have written status meanwhile: on 409 take the current one and retry once.
+          try {
+            cur.obj = await api.update('pods', obj, { namespace: CHURN_NS });
+          } catch {
+            const fresh = (await api.get('pods', cur.name, { namespace: CHURN_NS })) as { metadata: { labels: Record<string, string> } };
+            fresh.metadata.labels.step = String(k);
+            cur.obj = await api.update('pods', fresh, { namespace: CHURN_NS });
+          }
+        } else if (live.length) {
+          await api.delete('pods', live.shift()!.name, { namespace: CHURN_NS });
+        }
+        changes++;
+      } catch (err) {
+        console.error(`churn: ${err instanceof Error ? err.message : err}`);
+      }
+      next += every;
+      const wait = next - Date.now();
+      if (wait > 0) await sleep(wait);
+      else next = Date.now(); // fell behind: do not burst to catch up
+    }
+  })();
+  return {
+    stop: async () => {
+      stopped = true;
+      await loop;
+      return changes;
+    },
+  };
+}
+
+export async function apiLatencyPhase(ctx: BenchContext, api: ApiClient, podNames: string[], selectors: string[]): Promise<void> {
+  const { config, out, client } = ctx;
+  const r: Record<string, LatencySummary | unknown> = {};
+
+  // The watch probes: a raw etcd watch (when etcd emitted a revision) and the API watchers.
+  const etcdSeen = new Map<string, number>();
+  const wsSeen: Map<string, number>[] = [];
+  const rawWatcher = await client.watch().prefix(`/registry/pods/${CHURN_NS}/`).create();
+  rawWatcher.on('data', (res) => {
+    const now = Date.now();
+    for (const ev of res.events) if (!etcdSeen.has(ev.kv.mod_revision)) etcdSeen.set(ev.kv.mod_revision, now);
+  });
+  const fromRv = String(await ctx.store.currentRevision());
+  const watchers: WatchClient[] = [];
+  for (let i = 0; i < config.watchers; i++) {
+    const seen = new Map<string, number>();
+    wsSeen.push(seen);
+    watchers.push(
+      api.watch('pods', {
+        namespace: CHURN_NS,
+        resourceVersion: fromRv,
+        onEvent: (ev) => {
+          const rv = wireResourceVersion(ev.object);
+          if (rv && !seen.has(rv)) seen.set(rv, Date.now());
+        },
+      }),
+    );
+  }
+  await sleep(500);
+
+  const churn = startChurn(api, config.churnPerSecond);
+  const t0 = Date.now();
+  try {
+    const get = new LatencySamples();
+    for (let i = 0; i < config.apiSamples; i++) await get.time(() => api.get('pods', podNames[(i * 7919) % podNames.length].split('/')[1], { namespace: podNames[(i * 7919) % podNames.length].split('/')[0] }));
+    r.get = get.summary();
+
+    const listAll = new LatencySamples();
+    const raw = new LatencySamples();
+    let listed = 0;
+    let rawCount = 0;
+    const prefix = Buffer.from('/registry/pods/');
+    const end = Buffer.from('/registry/pods0');
+    for (let i = 0; i < config.listSamples; i++) {
+      listed = (await listAll.time(() => api.list('pods', { namespace: '' }))).items.length;
+      rawCount = await raw.time(async () => {
+        const res = await client.kv.range({ key: prefix, range_end: end });
+        return res.kvs.map((kv) => JSON.parse(kv.value.toString())).length;
+      });
+    }
+    r.listAll = { ...listAll.summary(), items: listed };
+    r.rawRangeDecode = { ...raw.summary(), items: rawCount };
+
+    const bySelector = new LatencySamples();
+    let selected = 0;
+    for (let i = 0; i < Math.min(config.apiSamples, 20); i++) selected = (await bySelector.time(() => api.list('pods', { namespace: '', labelSelector: selectors[i % selectors.length] }))).items.length;
+    r.listSelector = { ...bySelector.summary(), items: selected };
+
+    const post = new LatencySamples();
+    const put = new LatencySamples();
+    const del = new LatencySamples();
+    const made: Record<string, unknown>[] = [];
+    for (let i = 0; i < config.apiSamples; i++) made.push(await post.time(() => api.create('pods', smallPod(`api-${i}`), { namespace: API_NS })));
+    for (const obj of made) {
+      const o = structuredClone(obj) as { metadata: { name: string; labels: Record<string, string> } };
+      o.metadata.labels.touched = 'yes';
+      // Unconditional PUT: the kubelet writes status meanwhile, and a 409 is not what is measured here.
+      delete (o.metadata as { resourceVersion?: string }).resourceVersion;
+      await put.time(() => api.update('pods', o, { namespace: API_NS }));
+    }
+    for (const obj of made) await del.time(() => api.delete('pods', (obj as { metadata: { name: string } }).metadata.name, { namespace: API_NS }));
+    r.post = post.summary();
+    r.put = put.summary();
+    r.delete = del.summary();
+  } finally {
+    const changes = await churn.stop();
+    r.churn = { changes, seconds: (Date.now() - t0) / 1000, perSecond: changes / ((Date.now() - t0) / 1000) };
+    await sleep(1000); // the last events reach the watchers
+    await Promise.all(watchers.map((w) => w.close()));
+    await rawWatcher.cancel();
+  }
+  const delivery = new LatencySamples();
+  let missed = 0;
+  for (const seen of wsSeen) {
+    for (const [rev, at] of etcdSeen) {
+      const got = seen.get(rev);
+      if (got === undefined) missed++;
+      else delivery.add(Math.max(0, got - at));
+    }
+  }
+  r.watch = { ...delivery.summary(), watchers: config.watchers, revisions: etcdSeen.size, missed };
+
+  const s = r as Record<string, LatencySummary & { items?: number }>;
+  ctx.results.api = r;
+  const f = ctx.figures;
+  f.add({ section: 'api', name: 'GET one pod p50 / p99', value: s.get.p99, unit: 'ms', against: 'p50', againstValue: s.get.p50 });
+  f.atMost('api', `LIST all ${s.listAll.items} pods p50`, s.listAll.p50, 'ms', LIST_RATIO_GOAL * s.rawRangeDecode.p50, { label: 'raw etcd range + decode p50', value: s.rawRangeDecode.p50 });
+  f.add({ section: 'api', name: `LIST by label selector (${s.listSelector.items} of all) p99`, value: s.listSelector.p99, unit: 'ms', against: 'p50', againstValue: s.listSelector.p50 });
+  f.atMost('api', 'POST pod p99', s.post.p99, 'ms', MUTATING_P99_GOAL_MS);
+  f.atMost('api', 'PUT pod p99', s.put.p99, 'ms', MUTATING_P99_GOAL_MS);
+  f.atMost('api', 'DELETE pod p99', s.delete.p99, 'ms', MUTATING_P99_GOAL_MS);
+  f.atMost('api', `watch delivery p99 (${config.watchers} watchers, etcd event -> client)`, s.watch.p99, 'ms', WATCH_P99_GOAL_MS);
+  out(
+    `api: GET p50/p99 ${s.get.p50.toFixed(1)}/${s.get.p99.toFixed(1)} ms; LIST all (${s.listAll.items}) p50 ${s.listAll.p50.toFixed(0)} ms vs raw ${s.rawRangeDecode.p50.toFixed(0)} ms; ` +
+      `selector p50 ${s.listSelector.p50.toFixed(0)} ms; POST/PUT/DELETE p99 ${s.post.p99.toFixed(1)}/${s.put.p99.toFixed(1)}/${s.delete.p99.toFixed(1)} ms; ` +
+      `watch p50/p99 ${s.watch.p50.toFixed(1)}/${s.watch.p99.toFixed(1)} ms (${missed} missed); churn ${(r.churn as { perSecond: number }).perSecond.toFixed(1)}/s`,
+  );
+}

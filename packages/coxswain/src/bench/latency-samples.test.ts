@@ -1,0 +1,19 @@
+import { LatencySamples } from './latency-samples';
+
+describe('LatencySamples', () => {
+  it('reports nearest-rank percentiles', () => {
+    const s = new LatencySamples();
+    for (let i = 1; i <= 100; i++) s.add(i);
+    expect(s.summary()).toMatchObject({ count: 100, p50: 50, p90: 90, p99: 99, max: 100, mean: 50.5 });
+  });
+
+  it('ignores non-finite values and is NaN when empty', () => {
+    const s = new LatencySamples();
+    s.add(NaN);
+    s.add(Infinity);
+    expect(s.count).toBe(0);
+    expect(s.percentile(50)).toBeNaN();
+    s.add(7);
+    expect(s.summary().p99).toBe(7);
+  });
+});

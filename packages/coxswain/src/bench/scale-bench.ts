@@ -1,0 +1,307 @@
+// `npm run bench -- scale [--quick] [--cpu-prof] [--minions N] [--pods-per-minion N] [--no-docker]`:
+// the scale benchmark. One run, one etcd, each component in its own process:
+//   1. limit      raw etcd CAS txn/s at 1 and 64 in flight; bare Docker create+start of the test image
+//   2. scheduler  the scheduler alone binding pending pods (no kubelets)
+//   3. docker     real Docker kubelets: single-pod controllers one a second (when an engine answers)
+//   4. density    N hollow minions (real Kubelet over MemoryRuntime, all in one process) and
+//                 replication controllers for P pods per minion: time to all Running, rates,
+//                 startup latency split, etcd writes per pod; idle cost before and after
+//   5. api        latency of GET/LIST/POST/PUT/DELETE and watch delivery under churn, full cluster
+//   6. cost       CPU seconds and peak RSS of every process
+// Output: bench-results/<timestamp>.json, <timestamp>-running.svg, and a markdown table on stdout.
+import { ApiClient } from '@coxswain/api';
+import { EtcdStore, startEtcd } from '@coxswain/store';
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { apiLatencyPhase } from './api-latency-phase';
+import { BenchContext, countKeys, FULL, inParallel, QUICK, revisionOf, ScaleConfig, sleep } from './bench-context';
+import { spawnBenchChild, type BenchChild } from './bench-child';
+import { dockerAvailable, imagePresent, timeCreateStart } from './docker-engine';
+import { dockerPhase } from './docker-phase';
+import { measureCas } from './etcd-limit';
+import { FigureTable, fmt } from './figure-table';
+import { LatencySamples } from './latency-samples';
+import { PodTracker } from './pod-tracker';
+import { coresUsed, findPid, ProcessMeter } from './process-meter';
+import { renderChart } from './running-chart';
+import { schedulerPhase } from './scheduler-phase';
+
+export const DENSITY_GOAL_S = 60;
+export const STARTUP_P99_GOAL_MS = 5000;
+export const E2E_FRACTION_GOAL = 0.6;
+export const IDLE_CORES_GOAL = 0.25;
+export const APISERVER_RSS_GOAL = 1024 ** 3;
+
+const repoRoot = path.resolve(__dirname, '../../../..');
+const DENSITY_NS = 'density';
+
+export interface ScaleBenchResult {
+  file: string;
+  chart: string;
+  results: Record<string, unknown>;
+  markdown: string;
+}
+
+function parseArgs(argv: string[]): { config: ScaleConfig; outDir: string; docker: boolean } {
+  const config: ScaleConfig = { ...(argv.includes('--quick') ? QUICK : FULL) };
+  const num = (flag: string): number | undefined => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? Number(argv[i + 1]) : undefined;
+  };
+  config.minions = num('--minions') ?? config.minions;
+  config.podsPerMinion = num('--pods-per-minion') ?? config.podsPerMinion;
+  const outIdx = argv.indexOf('--out');
+  const outDir = outIdx >= 0 ? path.resolve(argv[outIdx + 1]) : path.join(repoRoot, 'bench-results');
+  return { config, outDir, docker: !argv.includes('--no-docker') };
+}
+
+function rc(name: string, replicas: number) {
+  return {
+    apiVersion: 'v1',
+    kind: 'ReplicationController',
+    metadata: { name, namespace: DENSITY_NS, labels: { bench: 'density' } },
+    spec: {
+      replicas,
+      selector: { rc: name },
+      template: {
+        metadata: { labels: { rc: name, bench: 'density' } },
+        spec: {
+          containers: [{ name: 'sleep', image: 'coxswain/busybox', command: ['sleep', '3600'], resources: { requests: { cpu: '10m', memory: '16Mi' } } }],
+          restartPolicy: 'Always',
+          nodeSelector: { hollow: 'true' },
+        },
+      },
+    },
+  };
+}
+
+async function limitPhase(ctx: BenchContext, docker: boolean): Promise<{ cas64: number; bareP50?: number }> {
+  const { config, client, out, figures } = ctx;
+  await measureCas(client, 64, Math.min(2000, config.casTxns[1]), '/bench/warm/'); // warm up connection and JIT
+  const one = await measureCas(client, 1, config.casTxns[0]);
+  const many = await measureCas(client, 64, config.casTxns[1]);
+  out(`limit: etcd CAS ${Math.round(one.perSecond)} txn/s at 1 in flight, ${Math.round(many.perSecond)} txn/s at 64`);
+  figures.add({ section: 'limit', name: 'etcd CAS txn/s, 1 in flight', value: one.perSecond, unit: 'txn/s' });
+  figures.add({ section: 'limit', name: 'etcd CAS txn/s, 64 in flight', value: many.perSecond, unit: 'txn/s' });
+  const limit: Record<string, unknown> = { cas1: one, cas64: many };
+  let bareP50: number | undefined;
+  if (docker) {
+    const samples = new LatencySamples();
+    await timeCreateStart('coxswain/busybox', ['sleep', '3600'], { 'coxswain.bench': 'limit' }); // warm
+    for (let i = 0; i < config.dockerSamples; i++) samples.add(await timeCreateStart('coxswain/busybox', ['sleep', '3600'], { 'coxswain.bench': 'limit' }));
+    const s = samples.summary();
+    bareP50 = s.p50;
+    limit.dockerCreateStart = s;
+    out(`limit: bare docker create+start of coxswain/busybox p50 ${s.p50.toFixed(0)} ms, p99 ${s.p99.toFixed(0)} ms`);
+    figures.add({ section: 'limit', name: 'bare docker create+start p50', value: s.p50, unit: 'ms' });
+  }
+  ctx.results.limit = limit;
+  return { cas64: many.perSecond, bareP50 };
+}
+
+async function ensureImages(out: (l: string) => void): Promise<boolean> {
+  if (!(await dockerAvailable())) {
+    out('docker: no engine answers on /var/run/docker.sock: the Docker figures are skipped');
+    return false;
+  }
+  if ((await imagePresent('coxswain/busybox')) && (await imagePresent('coxswain/pause'))) return true;
+  out('docker: building coxswain/busybox and coxswain/pause (e2e/images/build.sh)');
+  try {
+    execFileSync('bash', [path.join(repoRoot, 'e2e/images/build.sh'), 'busybox', 'pause'], { stdio: 'inherit' });
+    return true;
+  } catch (err) {
+    out(`docker: could not build the test images (${err instanceof Error ? err.message : err}): the Docker figures are skipped`);
+    return false;
+  }
+}
+
+async function densityPhase(ctx: BenchContext, api: ApiClient, hollow: BenchChild, cas64: number): Promise<{ podNames: string[]; selectors: string[]; tracker: PodTracker }> {
+  const { config, client, out, figures, meter } = ctx;
+  const total = config.minions * config.podsPerMinion;
+  const controllers = Math.ceil(total / config.replicasPerController);
+
+  // Idle cost of the hollow minions (no pods yet), and etcd's background write rate (heartbeats).
+  const rv0 = await revisionOf(client);
+  const idle = await coresUsed(hollow.pid, () => sleep(config.idleWindowMs));
+  const backgroundWritesPerSec = ((await revisionOf(client)) - rv0) / idle.wallSeconds;
+  out(`idle: ${config.minions} hollow minions use ${idle.cores.toFixed(3)} cores; background etcd writes ${backgroundWritesPerSec.toFixed(1)}/s`);
+  figures.atMost('cost', `${config.minions} idle hollow minions (no pods)`, idle.cores, 'cores', IDLE_CORES_GOAL);
+
+  const startRev = await ctx.store.currentRevision();
+  const tracker = new PodTracker(ctx.store, (p) => p.metadata.namespace === DENSITY_NS);
+  tracker.start(startRev);
+  const cpuBefore = meter.cpu();
+  const t0 = Date.now();
+  const names = Array.from({ length: controllers }, (_, i) => `rc-${i}`);
+  await inParallel(names, 8, (name, i) => api.create('replicationControllers', rc(name, Math.min(config.replicasPerController, total - i * config.replicasPerController)), { namespace: DENSITY_NS }));
+  const rcSeconds = (Date.now() - t0) / 1000;
+  let lastLog = Date.now();
+  const allRunning = await tracker.waitRunning(total, config.densityTimeoutMs, () => {
+    if (Date.now() - lastLog < 5000) return;
+    lastLog = Date.now();
+    out(`density: ${((Date.now() - t0) / 1000).toFixed(0)} s: created ${tracker.counts.created}, scheduled ${tracker.counts.scheduled}, Running ${tracker.counts.running} of ${total}`);
+  });
+  const seconds = (Date.now() - t0) / 1000;
+  const endRev = await revisionOf(client);
+  const cpuAfter = meter.cpu();
+  await tracker.stop();
+  const rates = tracker.rates();
+  const lat = tracker.latency();
+  const writes = endRev - Number(startRev);
+  const writesPerPod = writes / Math.max(1, rates.running);
+  const netWritesPerPod = Math.max(0, writes - backgroundWritesPerSec * seconds) / Math.max(1, rates.running);
+  const since = (t: number) => Math.max(0.001, (t - t0) / 1000);
+  const createdPerSec = rates.created / since(rates.lastCreated);
+  const boundPerSec = rates.scheduled / since(rates.lastScheduled);
+  const runningPerSec = rates.running / since(rates.lastRunning);
+  const boundKeys = await countKeys(client, '/registry/boundpods/');
+  const cpu: Record<string, number> = {};
+  for (const k of Object.keys(cpuAfter)) cpu[k] = cpuAfter[k] - (cpuBefore[k] ?? 0);
+  out(
+    `density: ${rates.running}/${total} Running in ${seconds.toFixed(1)} s${allRunning ? '' : ' (timed out)'}; created ${createdPerSec.toFixed(0)}/s, bound ${boundPerSec.toFixed(0)}/s, Running ${runningPerSec.toFixed(0)}/s; ` +
+      `startup p50/p90/p99 ${lat.total.p50.toFixed(0)}/${lat.total.p90.toFixed(0)}/${lat.total.p99.toFixed(0)} ms; etcd writes/pod ${writesPerPod.toFixed(2)} (${netWritesPerPod.toFixed(2)} net of heartbeats)`,
+  );
+  ctx.results.density = {
+    minions: config.minions,
+    pods: total,
+    controllers,
+    controllersCreatedInSeconds: rcSeconds,
+    allRunning,
+    secondsToAllRunning: allRunning ? (rates.lastRunning - t0) / 1000 : null,
+    counts: tracker.counts,
+    boundKeys,
+    perSecond: { created: createdPerSec, bound: boundPerSec, running: runningPerSec },
+    startup: lat,
+    etcd: { revisions: writes, writesPerPod, netWritesPerPod, backgroundWritesPerSec },
+    cpuSecondsByProcess: cpu,
+    idleHollowNoPods: idle,
+    timeline: tracker.timeline,
+  };
+  const e2eGoal = E2E_FRACTION_GOAL * (cas64 / Math.max(1, netWritesPerPod));
+  figures.atMost('density', `time until all ${total} pods Running on ${config.minions} minions`, allRunning ? (rates.lastRunning - t0) / 1000 : Infinity, 's', DENSITY_GOAL_S);
+  figures.add({ section: 'density', name: 'pods created/s (replication manager)', value: createdPerSec, unit: 'pods/s', against: 'etcd CAS txn/s at 64', againstValue: cas64 });
+  figures.add({ section: 'density', name: 'pods bound/s (scheduler, end to end)', value: boundPerSec, unit: 'pods/s', against: 'etcd CAS txn/s at 64', againstValue: cas64 });
+  figures.atLeast('density', 'pods Running/s end to end', runningPerSec, 'pods/s', e2eGoal, { label: `0.6 x etcd txn/s / writes per pod = 0.6 x ${Math.round(cas64)} / ${netWritesPerPod.toFixed(2)}`, value: e2eGoal });
+  figures.add({ section: 'density', name: 'etcd writes per pod (net of heartbeats)', value: netWritesPerPod, unit: 'writes', against: 'raw revision delta / pods', againstValue: writesPerPod });
+  figures.add({ section: 'density', name: 'pod startup p50', value: lat.total.p50, unit: 'ms' });
+  figures.add({ section: 'density', name: 'pod startup p90', value: lat.total.p90, unit: 'ms' });
+  figures.atMost('density', 'pod startup p99 (create -> Running seen)', lat.total.p99, 'ms', STARTUP_P99_GOAL_MS);
+  figures.add({ section: 'density', name: 'create -> scheduled p50 / p99', value: lat.createToScheduled.p99, unit: 'ms', against: 'p50', againstValue: lat.createToScheduled.p50 });
+  figures.add({ section: 'density', name: 'scheduled -> running p50 / p99', value: lat.scheduledToRunning.p99, unit: 'ms', against: 'p50', againstValue: lat.scheduledToRunning.p50 });
+  figures.add({ section: 'density', name: 'running -> observed p50 / p99', value: lat.runningToObserved.p99, unit: 'ms', against: 'p50', againstValue: lat.runningToObserved.p50 });
+
+  // Names for the API phase: every 97th pod, and one selector per controller sampled.
+  const pods = await ctx.store.list('pods', { namespace: DENSITY_NS });
+  const podNames = pods.items.filter((_, i) => i % 97 === 0).map((p) => `${DENSITY_NS}/${p.metadata.name}`);
+  const selectors = names.filter((_, i) => i % 13 === 0).map((n) => `rc=${n}`);
+  return { podNames, selectors, tracker };
+}
+
+function writeOutputs(outDir: string, results: Record<string, unknown>, figures: FigureTable, tracker: PodTracker | undefined, config: ScaleConfig): { file: string; chart: string } {
+  fs.mkdirSync(outDir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const file = path.join(outDir, `${stamp}${config.quick ? '-quick' : ''}.json`);
+  const chart = path.join(outDir, `${stamp}${config.quick ? '-quick' : ''}-running.svg`);
+  fs.writeFileSync(file, JSON.stringify({ ...results, figures: figures.figures }, null, 2) + '\n');
+  const tl = tracker?.timeline ?? [];
+  const series = (idx: 1 | 2 | 3) => tl.map((p) => [p[0] / 1000, p[idx]] as [number, number]);
+  const total = config.minions * config.podsPerMinion;
+  fs.writeFileSync(
+    chart,
+    renderChart(`${total} pods on ${config.minions} hollow minions`, [
+      { name: 'created', color: '#1f77b4', points: series(1) },
+      { name: 'scheduled', color: '#ff7f0e', points: series(2) },
+      { name: 'Running', color: '#2ca02c', points: series(3) },
+    ], { goalSeconds: DENSITY_GOAL_S, target: total }),
+  );
+  return { file, chart };
+}
+
+function costTable(summary: ReturnType<ProcessMeter['summary']>): string {
+  const rows = ['| process | pid | CPU s | peak RSS MiB |', '| --- | ---: | ---: | ---: |'];
+  for (const [name, s] of Object.entries(summary)) rows.push(`| ${name} | ${s.pid} | ${fmt(s.cpuSeconds)} | ${fmt(s.peakRssBytes / 1024 ** 2)} |`);
+  return rows.join('\n');
+}
+
+export async function runScaleBench(argv: string[] = [], out: (line: string) => void = (l) => console.log(l)): Promise<ScaleBenchResult> {
+  const { config, outDir, docker: wantDocker } = parseArgs(argv);
+  if (argv.includes('--cpu-prof')) {
+    const dir = path.join(outDir, `prof-${Date.now()}`);
+    config.childNodeArgs = ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+    out(`profiles of every child process go to ${dir}`);
+  }
+  const started = Date.now();
+  const meter = new ProcessMeter();
+  const figures = new FigureTable();
+  const results: Record<string, unknown> = { startedAt: new Date().toISOString(), config, host: { cpus: require('os').cpus().length, node: process.version } };
+  const etcd = await startEtcd({ clientOptions: { callTimeoutMs: 30_000 } });
+  const children: BenchChild[] = [];
+  const client = etcd.client();
+  const store = new EtcdStore(client, { callTimeoutMs: 30_000 });
+  const ctx: BenchContext = { config, etcd, endpoint: etcd.endpoints[0], client, store, meter, figures, results, out };
+  let tracker: PodTracker | undefined;
+  try {
+    const etcdPid = findPid(etcd.dataDir);
+    if (etcdPid) meter.add('etcd', etcdPid);
+    meter.add('bench (clients)', process.pid);
+    meter.start(1000);
+    const docker = wantDocker && (await ensureImages(out));
+    const { cas64, bareP50 } = await limitPhase(ctx, docker);
+
+    const apiserver = await spawnBenchChild('apiserver', { etcd: ctx.endpoint }, { nodeArgs: config.childNodeArgs });
+    children.push(apiserver);
+    meter.add('apiserver', apiserver.pid);
+    const api = new ApiClient({ server: String(apiserver.info.url), version: 'v1', timeoutMs: 60_000 });
+    children.push(await schedulerPhase(ctx));
+    const replication = await spawnBenchChild('replication', { etcd: ctx.endpoint }, { nodeArgs: config.childNodeArgs });
+    children.push(replication);
+    meter.add('replication', replication.pid);
+
+    if (docker && bareP50 !== undefined) await dockerPhase(ctx, api, bareP50);
+
+    const t0 = Date.now();
+    const hollow = await spawnBenchChild('hollow', { etcd: ctx.endpoint, count: config.minions, prefix: 'hollow-' }, { nodeArgs: config.childNodeArgs, startTimeoutMs: 300_000 });
+    children.push(hollow);
+    meter.add(`hollow x${config.minions}`, hollow.pid);
+    // A kubelet's start() does not wait for its first heartbeat: wait for every Minion object.
+    let registered = 0;
+    for (const deadline = Date.now() + 120_000; Date.now() < deadline; await sleep(100)) {
+      registered = await countKeys(client, '/registry/minions/hollow-');
+      if (registered >= config.minions) break;
+    }
+    out(`hollow: ${registered} minions registered in ${((Date.now() - t0) / 1000).toFixed(1)} s (${hollow.info.connections} etcd connections)`);
+    results.hollowStartSeconds = (Date.now() - t0) / 1000;
+
+    const d = await densityPhase(ctx, api, hollow, cas64);
+    tracker = d.tracker;
+    await apiLatencyPhase(ctx, api, d.podNames, d.selectors);
+
+    const idleFull = await coresUsed(hollow.pid, () => sleep(config.idleWindowMs));
+    out(`idle: ${config.minions} hollow minions with ${config.podsPerMinion} pods each use ${idleFull.cores.toFixed(3)} cores`);
+    results.idleHollowWithPods = idleFull;
+    figures.add({ section: 'cost', name: `${config.minions} hollow minions with ${config.podsPerMinion} pods each, idle`, value: idleFull.cores, unit: 'cores', against: 'goal for idle without pods', againstValue: IDLE_CORES_GOAL });
+  } finally {
+    const cost = meter.summary();
+    for (const c of children.reverse()) await c.stop().catch(() => undefined);
+    meter.stop();
+    results.cost = cost;
+    const apiCost = cost.apiserver;
+    if (apiCost) figures.atMost('cost', `API server peak RSS at ${config.minions * config.podsPerMinion} pods`, apiCost.peakRssBytes / 1024 ** 2, 'MiB', APISERVER_RSS_GOAL / 1024 ** 2);
+    await store.close();
+    await etcd.stop();
+  }
+  results.durationSeconds = (Date.now() - started) / 1000;
+  const { file, chart } = writeOutputs(outDir, results, figures, tracker, config);
+  const markdown = `${figures.markdown()}\n\n${costTable(results.cost as ReturnType<ProcessMeter['summary']>)}`;
+  out('');
+  out(markdown);
+  out('');
+  out(`results: ${path.relative(process.cwd(), file)}; chart: ${path.relative(process.cwd(), chart)}; ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  return { file, chart, results, markdown };
+}
+
+/** The bench runner's entry. */
+export async function scaleBench(argv: string[] = []): Promise<ScaleBenchResult> {
+  return runScaleBench(argv);
+}
