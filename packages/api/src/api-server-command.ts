@@ -69,10 +69,14 @@ export async function runApiServer(flags: ApiServerFlags): Promise<ApiServerHand
     .filter(Boolean);
   if (endpoints.length === 0) throw new Error(`--etcd-servers is required\n${USAGE}`);
   for (const e of endpoints) {
+    let protocol = '';
     try {
-      new URL(e);
+      protocol = new URL(e).protocol;
     } catch {
-      throw new Error(`--etcd-servers: "${e}" is not a URL (expected e.g. http://127.0.0.1:2379)`);
+      /* reported below */
+    }
+    if (protocol !== 'http:' && protocol !== 'https:') {
+      throw new Error(`--etcd-servers: "${e}" is not an http(s) URL (expected e.g. http://127.0.0.1:2379)`);
     }
   }
   // Validate the server's own options (non-loopback without tokens, token file) before touching etcd.
