@@ -186,6 +186,13 @@ describe('watch', () => {
     c.close();
   });
 
+  it('a WebSocket upgrade of the list URL with ?watch=true is the same watch', async () => {
+    const c = collectWs(ws(`/api/v1beta1/pods?watch=true&resourceVersion=${from}&labels=app%3Dwatched`));
+    await c.next(3);
+    c.close();
+    expect(c.messages.map((m) => m.type)).toEqual(['ADDED', 'MODIFIED', 'DELETED']);
+  });
+
   it('works as a chunked HTTP stream with ?watch=true, with BOOKMARK heartbeats', async () => {
     const lines = await readLines(`${f.url}/api/v1beta1/pods?watch=true&resourceVersion=${from}&labels=app%3Dwatched`, (ls) => ls.some((l) => l.type === 'BOOKMARK'), 5000);
     const events = lines.filter((l) => l.type !== 'BOOKMARK');

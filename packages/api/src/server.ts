@@ -183,6 +183,9 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   const wsWatch = async () => undefined;
   wsRouter.on('GET', '/api/:version/watch/:resource', wsWatch);
   wsRouter.on('GET', '/api/:version/namespaces/:namespace/watch/:resource', wsWatch);
+  // A WebSocket upgrade of the list URL (`?watch=true`) is a watch too.
+  wsRouter.on('GET', '/api/:version/:resource', wsWatch);
+  wsRouter.on('GET', '/api/:version/namespaces/:namespace/:resource', wsWatch);
 
   function onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
     try {
