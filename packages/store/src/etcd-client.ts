@@ -2,14 +2,30 @@
 // circuit breaker, so that an unreachable etcd surfaces quickly as UnavailableError and the
 // caller's own backoff decides what to do (a retried txn could apply twice; an open breaker would
 // keep failing for seconds after etcd came back).
-import { Etcd3, IOptions } from 'etcd3';
-import { noop } from 'cockatiel';
+// With several endpoints (an etcd cluster), a member whose connection fails is skipped for a
+// moment: etcd3's pool picks a random member per call and, without this, every third call would
+// fail for as long as one member of three is down. The failing call itself is not retried.
+import { Etcd3, GRPCUnavailableError, IOptions } from 'etcd3';
+import { circuitBreaker, ConsecutiveBreaker, handleWhen, noop } from 'cockatiel';
 
 export interface EtcdClientOptions {
   /** Deadline for each unary call (get/put/txn/...). Default 5000 ms. */
   callTimeoutMs?: number;
   /** How long to wait for a connection. Default 3000 ms. */
   dialTimeoutMs?: number;
+  /** With several endpoints: how long a member that refused a connection is skipped. Default 2000 ms. */
+  skipUnavailableMemberMs?: number;
+}
+
+/**
+ * Per-member policy: a member we could not connect to is skipped (the pool tries the next one).
+ * Only connection failures count; a live member's own UNAVAILABLE ("etcdserver: leader changed")
+ * is the cluster's state, not the member's, and skipping it would not help.
+ */
+function memberPolicy(endpoints: string[], opts: EtcdClientOptions) {
+  if (endpoints.length < 2) return () => noop;
+  const unreachable = handleWhen((e) => e instanceof GRPCUnavailableError && !/etcdserver:/.test(e.message));
+  return () => circuitBreaker(unreachable, { halfOpenAfter: opts.skipUnavailableMemberMs ?? 2000, breaker: new ConsecutiveBreaker(1) });
 }
 
 export function etcdClientOptions(endpoints: string[], opts: EtcdClientOptions = {}): IOptions {
@@ -18,7 +34,7 @@ export function etcdClientOptions(endpoints: string[], opts: EtcdClientOptions =
     hosts: endpoints,
     dialTimeout: opts.dialTimeoutMs ?? 3000,
     defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + callTimeoutMs }),
-    faultHandling: { global: noop, host: () => noop },
+    faultHandling: { global: noop, host: memberPolicy(endpoints, opts) },
     grpcOptions: {
       // Notice a dead connection (and so a dead watch stream) without trusting TCP.
       // etcd's default keepalive enforcement allows pings every 5 s.
