@@ -40,16 +40,11 @@ function startChurn(api: ApiClient, perSecond: number): { stop: () => Promise<nu
           live.push({ name, obj: await api.create('pods', smallPod(name), { namespace: CHURN_NS }) });
         } else if (step === 1 && live.length) {
           const cur = live[live.length - 1];
-          const obj = structuredClone(cur.obj!) as { metadata: { labels: Record<string, string> } };
+          const obj = structuredClone(cur.obj!) as { metadata: { labels: Record<string, string>; resourceVersion?: string } };
           obj.metadata.labels.step = String(k);
-          // The kubelet may have written status meanwhile: on 409 take the current one and retry once.
-          try {
-            cur.obj = await api.update('pods', obj, { namespace: CHURN_NS });
-          } catch {
-            const fresh = (await api.get('pods', cur.name, { namespace: CHURN_NS })) as { metadata: { labels: Record<string, string> } };
-            fresh.metadata.labels.step = String(k);
-            cur.obj = await api.update('pods', fresh, { namespace: CHURN_NS });
-          }
+          // Unconditional (no resourceVersion): the kubelet writes status meanwhile; a 409 is not churn.
+          delete obj.metadata.resourceVersion;
+          cur.obj = await api.update('pods', obj, { namespace: CHURN_NS });
         } else if (live.length) {
           await api.delete('pods', live.shift()!.name, { namespace: CHURN_NS });
         }

@@ -24,6 +24,10 @@ export interface ScaleConfig {
   watchEvents: number;
   dockerControllers: number;
   dockerMinions: number;
+  /** Controllers are spread round-robin over this many namespaces (1: all in `density`). */
+  namespaces: number;
+  /** Which phases run: limit, scheduler, docker, density, api (density is needed by api). */
+  phases: string[];
   /** Node flags for the children, e.g. --cpu-prof. */
   childNodeArgs: string[];
 }
@@ -46,6 +50,8 @@ export const FULL: ScaleConfig = {
   watchEvents: 200,
   dockerControllers: 30,
   dockerMinions: 3,
+  namespaces: 1,
+  phases: ['limit', 'scheduler', 'docker', 'density', 'api'],
   childNodeArgs: [],
 };
 
@@ -67,6 +73,8 @@ export const QUICK: ScaleConfig = {
   watchEvents: 40,
   dockerControllers: 3,
   dockerMinions: 1,
+  namespaces: 1,
+  phases: ['limit', 'scheduler', 'docker', 'density', 'api'],
   childNodeArgs: [],
 };
 

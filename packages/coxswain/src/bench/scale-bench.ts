@@ -51,16 +51,24 @@ function parseArgs(argv: string[]): { config: ScaleConfig; outDir: string; docke
   };
   config.minions = num('--minions') ?? config.minions;
   config.podsPerMinion = num('--pods-per-minion') ?? config.podsPerMinion;
+  config.namespaces = num('--namespaces') ?? config.namespaces;
+  const phasesIdx = argv.indexOf('--phases');
+  if (phasesIdx >= 0) config.phases = argv[phasesIdx + 1].split(',').filter(Boolean);
   const outIdx = argv.indexOf('--out');
   const outDir = outIdx >= 0 ? path.resolve(argv[outIdx + 1]) : path.join(repoRoot, 'bench-results');
   return { config, outDir, docker: !argv.includes('--no-docker') };
 }
 
-function rc(name: string, replicas: number) {
+/** The namespace of controller i: `density` alone, or `density-<k>` when spread over several. */
+function densityNamespace(i: number, config: ScaleConfig): string {
+  return config.namespaces <= 1 ? DENSITY_NS : `${DENSITY_NS}-${i % config.namespaces}`;
+}
+
+function rc(name: string, namespace: string, replicas: number) {
   return {
     apiVersion: 'v1',
     kind: 'ReplicationController',
-    metadata: { name, namespace: DENSITY_NS, labels: { bench: 'density' } },
+    metadata: { name, namespace, labels: { bench: 'density' } },
     spec: {
       replicas,
       selector: { rc: name },
@@ -129,12 +137,15 @@ async function densityPhase(ctx: BenchContext, api: ApiClient, hollow: BenchChil
   figures.atMost('cost', `${config.minions} idle hollow minions (no pods)`, idle.cores, 'cores', IDLE_CORES_GOAL);
 
   const startRev = await ctx.store.currentRevision();
-  const tracker = new PodTracker(ctx.store, (p) => p.metadata.namespace === DENSITY_NS);
+  const tracker = new PodTracker(ctx.store, (p) => (p.metadata.namespace ?? '').startsWith(DENSITY_NS));
   tracker.start(startRev);
   const cpuBefore = meter.cpu();
   const t0 = Date.now();
   const names = Array.from({ length: controllers }, (_, i) => `rc-${i}`);
-  await inParallel(names, 8, (name, i) => api.create('replicationControllers', rc(name, Math.min(config.replicasPerController, total - i * config.replicasPerController)), { namespace: DENSITY_NS }));
+  await inParallel(names, 8, (name, i) => {
+    const namespace = densityNamespace(i, config);
+    return api.create('replicationControllers', rc(name, namespace, Math.min(config.replicasPerController, total - i * config.replicasPerController)), { namespace });
+  });
   const rcSeconds = (Date.now() - t0) / 1000;
   let lastLog = Date.now();
   const allRunning = await tracker.waitRunning(total, config.densityTimeoutMs, () => {
@@ -192,8 +203,8 @@ async function densityPhase(ctx: BenchContext, api: ApiClient, hollow: BenchChil
   figures.add({ section: 'density', name: 'running -> observed p50 / p99', value: lat.runningToObserved.p99, unit: 'ms', against: 'p50', againstValue: lat.runningToObserved.p50 });
 
   // Names for the API phase: every 97th pod, and one selector per controller sampled.
-  const pods = await ctx.store.list('pods', { namespace: DENSITY_NS });
-  const podNames = pods.items.filter((_, i) => i % 97 === 0).map((p) => `${DENSITY_NS}/${p.metadata.name}`);
+  const pods = await ctx.store.list('pods', config.namespaces <= 1 ? { namespace: DENSITY_NS } : {});
+  const podNames = pods.items.filter((p, i) => i % 97 === 0 && (p.metadata.namespace ?? '').startsWith(DENSITY_NS)).map((p) => `${p.metadata.namespace}/${p.metadata.name}`);
   const selectors = names.filter((_, i) => i % 13 === 0).map((n) => `rc=${n}`);
   return { podNames, selectors, tracker };
 }
@@ -241,6 +252,14 @@ export async function runScaleBench(argv: string[] = [], out: (line: string) => 
   const store = new EtcdStore(client, { callTimeoutMs: 30_000 });
   const ctx: BenchContext = { config, etcd, endpoint: etcd.endpoints[0], client, store, meter, figures, results, out };
   let tracker: PodTracker | undefined;
+  // Ctrl-C: exit at once; etcd is killed by its harness on exit, the children see their IPC
+  // channel close and exit too. Only the etcd data dir needs removing here.
+  const onSignal = () => {
+    fs.rmSync(etcd.dataDir, { recursive: true, force: true });
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     const etcdPid = findPid(etcd.dataDir);
     if (etcdPid) meter.add('etcd', etcdPid);
@@ -253,34 +272,43 @@ export async function runScaleBench(argv: string[] = [], out: (line: string) => 
     children.push(apiserver);
     meter.add('apiserver', apiserver.pid);
     const api = new ApiClient({ server: String(apiserver.info.url), version: 'v1', timeoutMs: 60_000 });
-    children.push(await schedulerPhase(ctx));
-    const replication = await spawnBenchChild('replication', { etcd: ctx.endpoint }, { nodeArgs: config.childNodeArgs });
-    children.push(replication);
-    meter.add('replication', replication.pid);
-
-    if (docker && bareP50 !== undefined) await dockerPhase(ctx, api, bareP50);
-
-    const t0 = Date.now();
-    const hollow = await spawnBenchChild('hollow', { etcd: ctx.endpoint, count: config.minions, prefix: 'hollow-' }, { nodeArgs: config.childNodeArgs, startTimeoutMs: 300_000 });
-    children.push(hollow);
-    meter.add(`hollow x${config.minions}`, hollow.pid);
-    // A kubelet's start() does not wait for its first heartbeat: wait for every Minion object.
-    let registered = 0;
-    for (const deadline = Date.now() + 120_000; Date.now() < deadline; await sleep(100)) {
-      registered = await countKeys(client, '/registry/minions/hollow-');
-      if (registered >= config.minions) break;
+    const has = (phase: string) => config.phases.includes(phase);
+    if (has('scheduler')) children.push(await schedulerPhase(ctx));
+    else {
+      const scheduler = await spawnBenchChild('scheduler', { etcd: ctx.endpoint, workers: 32 }, { nodeArgs: config.childNodeArgs });
+      children.push(scheduler);
+      meter.add('scheduler', scheduler.pid);
     }
-    out(`hollow: ${registered} minions registered in ${((Date.now() - t0) / 1000).toFixed(1)} s (${hollow.info.connections} etcd connections)`);
-    results.hollowStartSeconds = (Date.now() - t0) / 1000;
+    const runDocker = docker && bareP50 !== undefined && has('docker');
+    if (has('density') || runDocker) {
+      const replication = await spawnBenchChild('replication', { etcd: ctx.endpoint }, { nodeArgs: config.childNodeArgs });
+      children.push(replication);
+      meter.add('replication', replication.pid);
+    }
+    if (runDocker) await dockerPhase(ctx, api, bareP50!);
+    if (has('density')) {
+      const t0 = Date.now();
+      const hollow = await spawnBenchChild('hollow', { etcd: ctx.endpoint, count: config.minions, prefix: 'hollow-' }, { nodeArgs: config.childNodeArgs, startTimeoutMs: 300_000 });
+      children.push(hollow);
+      meter.add(`hollow x${config.minions}`, hollow.pid);
+      // A kubelet's start() does not wait for its first heartbeat: wait for every Minion object.
+      let registered = 0;
+      for (const deadline = Date.now() + 120_000; Date.now() < deadline; await sleep(100)) {
+        registered = await countKeys(client, '/registry/minions/hollow-');
+        if (registered >= config.minions) break;
+      }
+      out(`hollow: ${registered} minions registered in ${((Date.now() - t0) / 1000).toFixed(1)} s (${hollow.info.connections} etcd connections)`);
+      results.hollowStartSeconds = (Date.now() - t0) / 1000;
 
-    const d = await densityPhase(ctx, api, hollow, cas64);
-    tracker = d.tracker;
-    await apiLatencyPhase(ctx, api, d.podNames, d.selectors);
+      const d = await densityPhase(ctx, api, hollow, cas64);
+      tracker = d.tracker;
+      if (has('api')) await apiLatencyPhase(ctx, api, d.podNames, d.selectors);
 
-    const idleFull = await coresUsed(hollow.pid, () => sleep(config.idleWindowMs));
-    out(`idle: ${config.minions} hollow minions with ${config.podsPerMinion} pods each use ${idleFull.cores.toFixed(3)} cores`);
-    results.idleHollowWithPods = idleFull;
-    figures.add({ section: 'cost', name: `${config.minions} hollow minions with ${config.podsPerMinion} pods each, idle`, value: idleFull.cores, unit: 'cores', against: 'goal for idle without pods', againstValue: IDLE_CORES_GOAL });
+      const idleFull = await coresUsed(hollow.pid, () => sleep(config.idleWindowMs));
+      out(`idle: ${config.minions} hollow minions with ${config.podsPerMinion} pods each use ${idleFull.cores.toFixed(3)} cores`);
+      results.idleHollowWithPods = idleFull;
+      figures.add({ section: 'cost', name: `${config.minions} hollow minions with ${config.podsPerMinion} pods each, idle`, value: idleFull.cores, unit: 'cores', against: 'goal for idle without pods', againstValue: IDLE_CORES_GOAL });
+    }
   } finally {
     const cost = meter.summary();
     for (const c of children.reverse()) await c.stop().catch(() => undefined);
@@ -290,6 +318,8 @@ export async function runScaleBench(argv: string[] = [], out: (line: string) => 
     if (apiCost) figures.atMost('cost', `API server peak RSS at ${config.minions * config.podsPerMinion} pods`, apiCost.peakRssBytes / 1024 ** 2, 'MiB', APISERVER_RSS_GOAL / 1024 ** 2);
     await store.close();
     await etcd.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
   results.durationSeconds = (Date.now() - started) / 1000;
   const { file, chart } = writeOutputs(outDir, results, figures, tracker, config);
