@@ -148,7 +148,8 @@ export class Scheduler {
     const minion = result.minion;
     this.cache.assume(pod, minion);
     try {
-      await this.opts.store.bind(pod.metadata.namespace ?? 'default', pod.metadata.name, minion, pod.metadata.resourceVersion ?? '0');
+      // The cached pod goes along: its revision guards the write, so the store need not re-read it.
+      await this.opts.store.bind(pod.metadata.namespace ?? 'default', pod.metadata.name, minion, pod.metadata.resourceVersion ?? '0', pod);
     } catch (err) {
       this.cache.forget(pod);
       if (err instanceof NotFoundError) return; // deleted meanwhile: nothing to do

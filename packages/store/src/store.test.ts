@@ -425,6 +425,33 @@ describe('binding', () => {
     expect((await rawKeys('/registry/boundpods/')).filter((k) => k.endsWith(`/${ns}/race`))).toHaveLength(1);
   });
 
+  it('binds from a cached copy in one etcd round trip; a stale copy conflicts, a deleted pod is NotFound', async () => {
+    const minion = `c-${ns}`;
+    const p = await store.create(pod('cached', { a: '1' }));
+    const txn = jest.spyOn(client.kv, 'txn');
+    const range = jest.spyOn(client.kv, 'range');
+    try {
+      await store.bind(ns, 'cached', minion, p.metadata.resourceVersion!, p);
+      expect(txn).toHaveBeenCalledTimes(1);
+      expect(range).not.toHaveBeenCalled();
+    } finally {
+      txn.mockRestore();
+      range.mockRestore();
+    }
+    const now = await store.get<Pod>('pods', ns, 'cached');
+    expect(now.spec.nodeName).toBe(minion);
+    expect(now.metadata.labels).toEqual({ a: '1' });
+    expect((await store.listBoundPods(minion)).items.map((b) => b.metadata.name)).toEqual(['cached']);
+    // The same (now stale) copy again: nothing written, and a Conflict naming the newer revision.
+    await expect(store.bind(ns, 'cached', `other-${ns}`, p.metadata.resourceVersion!, p)).rejects.toThrow(/has been modified/);
+    await expect(store.bind(ns, 'cached', `other-${ns}`, now.metadata.resourceVersion!, now)).rejects.toThrow(/already bound/);
+    expect(await rawKeys(`/registry/boundpods/other-${ns}/`)).toEqual([]);
+    const gone = await store.create(pod('gone'));
+    await store.delete('pods', ns, 'gone');
+    await expect(store.bind(ns, 'gone', minion, gone.metadata.resourceVersion!, gone)).rejects.toBeInstanceOf(NotFoundError);
+    expect((await rawKeys(`/registry/boundpods/${minion}/`)).filter((k) => k.endsWith('/gone'))).toEqual([]);
+  });
+
   it('keeps the bound-pod key in step with spec updates, ignores status writes, and deletes it with the pod', async () => {
     const minion = `k-${ns}`;
     const p = await store.create(pod('life', { a: '1' }));
