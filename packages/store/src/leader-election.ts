@@ -7,9 +7,11 @@
 //  - losing the session means losing leadership: onLost callbacks fire once and the caller exits
 //    (its supervisor restarts it, and it campaigns again with a fresh session).
 // We do not use etcd3's own Election: its campaign reports a lost lease only through an 'error'
-// event that fires after 2 x TTL without keepalives, long after another candidate may lead.
+// event that fires after 2 x TTL without keepalives, long after another candidate may lead. Nor its
+// shared watcher: it reconnects on its own timers even after the client is closed; each wait here
+// is one plain gRPC watch stream that ends on the first delete or error (and the caller re-checks).
 import os from 'os';
-import type { Etcd3, Lease, Watcher } from 'etcd3';
+import type { Etcd3, Lease } from 'etcd3';
 import { createLogger, Logger } from './logger';
 import { UnavailableError } from './errors';
 
@@ -57,7 +59,7 @@ export class LeaderElector {
   private readonly lostCallbacks = new Set<LostCallback>();
   private lastKeepAliveOk = 0;
   private watchdog?: NodeJS.Timeout;
-  private watchers = new Set<Watcher>();
+  private readonly streams = new Set<KeyDeleteWatch>();
   private abortCampaign?: (err: Error) => void;
   /** Wakes waits that must end when the elector ends. */
   private readonly onEndHooks = new Set<() => void>();
@@ -159,7 +161,7 @@ export class LeaderElector {
       ? BigInt(txn.header.revision)
       : BigInt(txn.responses[0].response_range.kvs[0].create_revision);
     this.log.debug({ key, createRevision: myRev.toString() }, 'candidate key written');
-    this.watchOwnKey(key, myRev);
+    this.watchOwnKey(key, myRev + 1n);
     await this.waitForPredecessors(myRev);
   }
 
@@ -182,39 +184,47 @@ export class LeaderElector {
     }
   }
 
+  /** Waits until `key` is deleted (or the watch fails, or the elector ends): the caller re-checks. */
   private async waitForDelete(key: string, fromRev: bigint): Promise<void> {
-    const watcher = await this.client.watch().key(key).startRevision(fromRev.toString()).create();
-    this.watchers.add(watcher);
-    let stop: () => void = () => undefined;
+    const w = new KeyDeleteWatch(this.client, key, fromRev);
+    this.streams.add(w);
     try {
-      await new Promise<void>((resolve) => {
-        stop = resolve;
-        this.onEndHooks.add(stop);
-        watcher.on('delete', () => resolve());
-        // Any watch error: re-read the queue; that is always safe.
-        watcher.on('error', () => resolve());
-        if (this.ended) resolve();
-      });
+      // After a failed watch, pause before re-reading so a flapping etcd is not hammered.
+      if ((await w.result) === 'error') await new Promise((r) => setTimeout(r, 200).unref());
     } finally {
-      this.onEndHooks.delete(stop);
-      this.watchers.delete(watcher);
-      await watcher.cancel().catch(() => undefined);
+      this.streams.delete(w);
+      w.stop();
     }
   }
 
-  /** Our own key deleted (by revocation, expiry or a person) means we no longer hold our place. */
-  private watchOwnKey(key: string, rev: bigint): void {
-    this.client
-      .watch()
-      .key(key)
-      .startRevision(rev.toString())
-      .create()
-      .then((w) => {
-        if (this.ended) return void w.cancel().catch(() => undefined);
-        this.watchers.add(w);
-        w.on('delete', () => this.lose(new Error(`candidate key ${key} was deleted`)));
-      })
-      .catch((err) => this.lose(new Error(`cannot watch own candidate key: ${(err as Error).message}`)));
+  /**
+   * Our own key deleted (by revocation, expiry or a person) means we no longer hold our place. If
+   * the watch fails (etcd unreachable), look at the key again after a pause and watch anew; an etcd
+   * that stays away is caught by the keepalive watchdog.
+   */
+  private watchOwnKey(key: string, fromRev: bigint): void {
+    void (async () => {
+      let rev = fromRev;
+      while (!this.ended) {
+        const w = new KeyDeleteWatch(this.client, key, rev);
+        this.streams.add(w);
+        const outcome = await w.result;
+        this.streams.delete(w);
+        w.stop();
+        if (this.ended) return;
+        if (outcome === 'deleted') return this.lose(new Error(`candidate key ${key} was deleted`));
+        await new Promise((r) => setTimeout(r, 500).unref());
+        if (this.ended) return;
+        try {
+          const res = await this.client.kv.range({ key: Buffer.from(key) });
+          if (this.ended) return;
+          if (res.kvs.length === 0) return this.lose(new Error(`candidate key ${key} is gone`));
+          rev = BigInt(res.header.revision) + 1n;
+        } catch {
+          // etcd still unreachable: try again (the watchdog decides when that means loss)
+        }
+      }
+    })().catch((err) => this.lose(new Error(`watching own candidate key failed: ${(err as Error).message}`)));
   }
 
   /**
@@ -258,9 +268,58 @@ export class LeaderElector {
     this.leading = false;
     if (this.watchdog) clearInterval(this.watchdog);
     this.watchdog = undefined;
-    for (const w of this.watchers) w.cancel().catch(() => undefined);
-    this.watchers.clear();
+    for (const w of this.streams) w.stop();
+    this.streams.clear();
     for (const hook of this.onEndHooks) hook();
     this.onEndHooks.clear();
+  }
+}
+
+/** One gRPC watch stream on one key that settles on its first delete event, on any error, or on stop(). */
+class KeyDeleteWatch {
+  readonly result: Promise<'deleted' | 'error' | 'stopped'>;
+  private settle!: (outcome: 'deleted' | 'error' | 'stopped') => void;
+  private stream?: Awaited<ReturnType<Etcd3['watchClient']['watch']>>;
+  private stopped = false;
+
+  constructor(client: Etcd3, key: string, fromRev: bigint) {
+    this.result = new Promise((resolve) => (this.settle = resolve));
+    client.watchClient.watch().then(
+      (stream) => {
+        this.stream = stream;
+        stream.on('error', () => this.finish('error'));
+        stream.on('end', () => this.finish('error'));
+        if (this.stopped) return this.close();
+        stream.on('data', (res) => {
+          if (res.canceled || (res.compact_revision && res.compact_revision !== '0')) return this.finish('error');
+          if (res.events.some((e) => String(e.type).toUpperCase() === 'DELETE')) this.finish('deleted');
+        });
+        stream.write({ create_request: { key: Buffer.from(key), start_revision: fromRev.toString(), filters: ['Noput'] } });
+      },
+      () => this.finish('error'),
+    );
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.finish('stopped');
+  }
+
+  private finish(outcome: 'deleted' | 'error' | 'stopped'): void {
+    this.settle(outcome);
+    this.close();
+  }
+
+  private close(): void {
+    const s = this.stream;
+    this.stream = undefined;
+    if (!s) return;
+    try {
+      // Half-close first: etcd3 treats an error on a still-writable stream as a failed host.
+      s.end();
+      s.cancel();
+    } catch {
+      // already gone
+    }
   }
 }
