@@ -174,4 +174,43 @@ describe('Informer on a real etcd', () => {
     expect(tierOf(inf, 'db')).toEqual(['c3', 'new']);
     expect(tierOf(inf, 'web')).toEqual(['c0', 'c1', 'c2', 'c6', 'c7', 'c8', 'c9']);
   });
+
+  it('with a label selector, objects that stop matching leave the cache and ones that start matching join it', async () => {
+    for (let i = 0; i < 4; i++) await store.create(pod(`s${i}`, { tier: i < 2 ? 'web' : 'db' }));
+    const inf = new Informer<Pod>({ store, resource: 'pods', namespace: ns, labelSelector: 'tier=web' });
+    informers.push(inf);
+    inf.start();
+    await inf.waitForSync();
+    expect(inf.keys().sort()).toEqual([`${ns}/s0`, `${ns}/s1`]);
+    await setTier('s0', 'db');
+    await setTier('s2', 'web');
+    await store.create(pod('s9', { tier: 'web' }));
+    const deadline = Date.now() + 10_000;
+    while (inf.keys().sort().join() !== [`${ns}/s1`, `${ns}/s2`, `${ns}/s9`].join() && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(inf.keys().sort()).toEqual([`${ns}/s1`, `${ns}/s2`, `${ns}/s9`]);
+  });
+
+  it("follows a minion's bound pods through a custom list/watch pair", async () => {
+    const minion = `m-${ns}`;
+    const inf = new Informer<Pod>({
+      name: `boundpods/${minion}`,
+      listWatch: { list: () => store.listBoundPods(minion), watch: (o) => store.watchBoundPods(minion, o) },
+    });
+    informers.push(inf);
+    const a = await store.create(pod('bound-a'));
+    await store.bind(ns, 'bound-a', minion, a.metadata.resourceVersion!);
+    inf.start();
+    await inf.waitForSync();
+    expect(inf.keys()).toEqual([`${ns}/bound-a`]);
+    const b = await store.create(pod('bound-b'));
+    await store.create(pod('unbound'));
+    await store.bind(ns, 'bound-b', minion, b.metadata.resourceVersion!);
+    await store.delete('pods', ns, 'bound-a');
+    const deadline = Date.now() + 10_000;
+    while (inf.keys().join() !== `${ns}/bound-b` && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(inf.keys()).toEqual([`${ns}/bound-b`]);
+    expect(inf.getByName(ns, 'bound-b')!.spec.nodeName).toBe(minion);
+  });
 });
