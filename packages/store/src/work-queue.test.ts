@@ -181,4 +181,14 @@ describe('WorkQueue', () => {
     expect(q.len()).toBe(0);
     expect(clock.pending()).toBe(0);
   });
+
+  it('reports depth, delayed, processing, adds and retries', async () => {
+    const { q } = newQueue();
+    q.add('a');
+    q.add('a');
+    q.add('b');
+    await q.get();
+    q.addRateLimited('c');
+    expect(q.stats()).toEqual({ depth: 1, delayed: 1, processing: 1, adds: 2, retries: 1 });
+  });
 });

@@ -12,6 +12,19 @@ export interface WorkQueueOptions<K> {
   rateLimiter?: RateLimiter<K>;
 }
 
+export interface WorkQueueStats {
+  /** Keys waiting to be taken. */
+  depth: number;
+  /** Keys waiting for an addAfter/addRateLimited delay. */
+  delayed: number;
+  /** Keys a worker holds. */
+  processing: number;
+  /** Adds that queued a key (adds of a key already dirty are not counted). */
+  adds: number;
+  /** addRateLimited calls (retries after failures). */
+  retries: number;
+}
+
 interface Delayed<K> {
   key: K;
   readyAt: number;
@@ -36,6 +49,8 @@ export class WorkQueue<K = string> {
 
   private readonly clock: Clock;
   private readonly rateLimiter: RateLimiter<K>;
+  private adds = 0;
+  private retries = 0;
 
   constructor(opts: WorkQueueOptions<K> = {}) {
     this.clock = opts.clock ?? realClock;
@@ -46,6 +61,7 @@ export class WorkQueue<K = string> {
   add(key: K): void {
     if (this.shuttingDown || this.dirty.has(key)) return;
     this.dirty.add(key);
+    this.adds++;
     if (this.processing.has(key)) return; // queued again by done()
     this.enqueue(key);
   }
@@ -81,6 +97,8 @@ export class WorkQueue<K = string> {
 
   /** Adds the key after the rate limiter's delay for it (a retry after a failure). */
   addRateLimited(key: K): void {
+    if (this.shuttingDown) return;
+    this.retries++;
     this.addAfter(key, this.rateLimiter.when(key));
   }
 
@@ -101,6 +119,11 @@ export class WorkQueue<K = string> {
   /** Keys waiting for an addAfter delay. */
   delayedLen(): number {
     return this.readyAtByKey.size;
+  }
+
+  /** Counters for /metrics. */
+  stats(): WorkQueueStats {
+    return { depth: this.len(), delayed: this.delayedLen(), processing: this.processing.size, adds: this.adds, retries: this.retries };
   }
 
   isShuttingDown(): boolean {
