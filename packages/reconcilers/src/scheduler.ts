@@ -1,8 +1,9 @@
 // The scheduler: binds every pod without a minion. reconcile(podKey) reads the pod from the informer
 // cache, decides from the incremental per-minion accounting (SchedulingCache), assumes the pod on the
 // chosen minion at once (so concurrent workers see it) and writes the binding in one etcd txn
-// (store.bind, guarded by the pod's revision: a second scheduler racing for the same pod gets a
-// ConflictError and never binds it twice).
+// (store.bindMany via BindBatcher, each binding guarded by its pod's revision: a second scheduler
+// racing for the same pod gets a ConflictError and never binds it twice; several workers' bindings
+// share one transaction).
 //
 // A pod that fits nowhere gets a PodScheduled=False condition and a FailedScheduling event, and is
 // parked: it is retried when something that could make it fit changes (a minion, a pod going away),
@@ -20,6 +21,7 @@ import {
   realClock,
   Service,
 } from '@coxswain/store';
+import { BindBatcher } from './bind-batcher';
 import { Controller } from './controller';
 import type { CacheReader, Handlers } from './object-cache';
 import { isTerminal, objectKey } from './pod-resources';
@@ -53,11 +55,13 @@ export class Scheduler {
   private retryTimer?: AbortController;
   private resyncTimer?: AbortController;
   readonly stats = { bound: 0, conflicts: 0, unschedulable: 0 };
+  readonly binder: BindBatcher;
 
   constructor(opts: SchedulerOptions) {
     this.opts = opts;
     this.clock = opts.clock ?? realClock;
     this.log = opts.logger ?? createLogger('scheduler');
+    this.binder = new BindBatcher({ bindMany: (b) => opts.store.bindMany(b) });
     this.controller = new Controller({ name: 'scheduler', reconcile: (k) => this.reconcile(k), workers: opts.workers ?? 8, clock: this.clock, logger: this.log });
   }
 
@@ -148,8 +152,9 @@ export class Scheduler {
     const minion = result.minion;
     this.cache.assume(pod, minion);
     try {
-      // The cached pod goes along: its revision guards the write, so the store need not re-read it.
-      await this.opts.store.bind(pod.metadata.namespace ?? 'default', pod.metadata.name, minion, pod.metadata.resourceVersion ?? '0', pod);
+      // The cached pod goes along: its revision guards the write, so the store need not re-read it;
+      // concurrent workers' bindings share etcd transactions (BindBatcher).
+      await this.binder.bind({ namespace: pod.metadata.namespace ?? 'default', podName: pod.metadata.name, minion, pod });
     } catch (err) {
       this.cache.forget(pod);
       if (err instanceof NotFoundError) return; // deleted meanwhile: nothing to do

@@ -1,6 +1,6 @@
 // The Scheduler's own rules on a FakeClock, with the store's writes captured (the etcd side is
 // covered by scheduler.test.ts): parking, debounced retries, and a lost bind race.
-import { ConflictError, EventRecorder, FakeClock, ObjectStore, Pod, settle } from '@coxswain/store';
+import { ConflictError, EventRecorder, FakeClock, ObjectStore, Pod, settle, type Binding } from '@coxswain/store';
 import { MapCache } from './object-cache';
 import { Scheduler } from './scheduler';
 import { minion, pod } from './testing/fixtures';
@@ -20,6 +20,8 @@ function setup() {
       }
       binds.push(`${name}->${m}`);
     },
+    // The scheduler binds through bindMany (batched); each binding behaves as bind above.
+    bindMany: async (bs: Binding[]) => Promise.all(bs.map((b) => store.bind(b.namespace, b.podName, b.minion, '').then(() => undefined, (e: Error) => e))),
     updateStatus: async (p: Pod) => {
       statusWrites.push(p);
       return p;

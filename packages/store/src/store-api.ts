@@ -52,6 +52,14 @@ export interface CreateOptions {
   ttlSeconds?: number;
 }
 
+/** One binding for ObjectStore.bindMany: `pod` is the caller's copy at the revision to bind. */
+export interface Binding {
+  namespace: string;
+  podName: string;
+  minion: string;
+  pod: Pod;
+}
+
 export interface ObjectStore {
   /** Sets uid, creationTimestamp, generation 1, and a name from metadata.generateName if no name. */
   create<T extends KubeObject>(obj: T, opts?: CreateOptions): Promise<T>;
@@ -80,6 +88,13 @@ export interface ObjectStore {
    * given, the store writes from it without reading the pod first (one etcd round trip, not two).
    */
   bind(namespace: string, podName: string, minion: string, expectedResourceVersion: string, cached?: Pod): Promise<void>;
+  /**
+   * Several bindings in one etcd transaction (each guarded by its pod's revision, as bind() with a
+   * cached copy). If any pod changed meanwhile, each binding is tried alone instead, so the answer
+   * is exact: one entry per binding, undefined when bound, the error (ConflictError, NotFoundError,
+   * ...) otherwise. Keep batches within etcd's --max-txn-ops (128 ops: 2 per binding).
+   */
+  bindMany(bindings: readonly Binding[]): Promise<(Error | undefined)[]>;
   /** The pods bound to one minion, read from its bound-pod keys (what a kubelet lists). */
   listBoundPods(minion: string): Promise<ListResult<Pod>>;
   /** Watches one minion's bound-pod keys only (what a kubelet watches). */

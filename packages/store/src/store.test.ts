@@ -452,6 +452,39 @@ describe('binding', () => {
     expect((await rawKeys(`/registry/boundpods/${minion}/`)).filter((k) => k.endsWith('/gone'))).toEqual([]);
   });
 
+  it('bindMany binds several pods in one transaction', async () => {
+    const minion = `many-${ns}`;
+    const pods = await Promise.all(['m1', 'm2', 'm3'].map((n) => store.create(pod(n))));
+    const txn = jest.spyOn(client.kv, 'txn');
+    const range = jest.spyOn(client.kv, 'range');
+    let results: (Error | undefined)[];
+    try {
+      results = await store.bindMany(pods.map((p) => ({ namespace: ns, podName: p.metadata.name, minion, pod: p })));
+      expect(txn).toHaveBeenCalledTimes(1);
+      expect(range).not.toHaveBeenCalled();
+    } finally {
+      txn.mockRestore();
+      range.mockRestore();
+    }
+    expect(results).toEqual([undefined, undefined, undefined]);
+    expect((await store.listBoundPods(minion)).items.map((b) => b.metadata.name).sort()).toEqual(['m1', 'm2', 'm3']);
+    for (const n of ['m1', 'm2', 'm3']) expect((await store.get<Pod>('pods', ns, n)).spec.nodeName).toBe(minion);
+  });
+
+  it('bindMany answers each binding exactly when one pod in the batch changed or is gone', async () => {
+    const minion = `mixed-${ns}`;
+    const [a, b, c, d] = await Promise.all(['x1', 'x2', 'x3', 'x4'].map((n) => store.create(pod(n))));
+    await store.update({ ...b, metadata: { ...b.metadata, labels: { changed: 'yes' } } }); // b's copy is now stale
+    await store.delete('pods', ns, 'x3');
+    const results = await store.bindMany([a, b, c, d].map((p) => ({ namespace: ns, podName: p.metadata.name, minion, pod: p })));
+    expect(results[0]).toBeUndefined();
+    expect(results[1]).toBeInstanceOf(ConflictError);
+    expect(results[2]).toBeInstanceOf(NotFoundError);
+    expect(results[3]).toBeUndefined();
+    expect((await store.listBoundPods(minion)).items.map((p) => p.metadata.name).sort()).toEqual(['x1', 'x4']);
+    expect((await store.get<Pod>('pods', ns, 'x2')).spec.nodeName).toBeUndefined();
+  });
+
   it('keeps the bound-pod key in step with spec updates, ignores status writes, and deletes it with the pod', async () => {
     const minion = `k-${ns}`;
     const p = await store.create(pod('life', { a: '1' }));

@@ -27,6 +27,7 @@ import { createLogger, Logger } from './logger';
 import { ResourceInfo, ResourceName, resourceForKind, resourceInfo } from './resources';
 import { parseFieldSelector, parseSelector } from './selector';
 import type {
+  Binding,
   CreateOptions,
   DeleteOptions,
   ListOptions,
@@ -332,6 +333,64 @@ export class EtcdStore implements ObjectStore {
       failure: [],
     });
     if (!res.succeeded) throw new ConflictError('pods', podName, 'the pod changed while being bound');
+  }
+
+  async bindMany(bindings: readonly Binding[]): Promise<(Error | undefined)[]> {
+    const results: (Error | undefined)[] = new Array(bindings.length).fill(undefined);
+    const compare: ITxnRequest['compare'] = [];
+    const success: IRequestOp[] = [];
+    const batched: number[] = [];
+    const alone: number[] = [];
+    const keys = new Set<string>();
+    bindings.forEach((b, i) => {
+      try {
+        boundPodsPrefix(b.minion);
+        const keyString = objectKey('pods', b.namespace, b.podName);
+        const expected = b.pod.metadata.resourceVersion;
+        if (!expected || b.pod.metadata.name !== b.podName || effectiveNamespace('pods', b.pod.metadata.namespace) !== effectiveNamespace('pods', b.namespace)) {
+          throw new BadRequestError(`bindMany: the pod given for ${b.namespace}/${b.podName} is not that pod at a revision`);
+        }
+        if (keys.has(keyString)) {
+          alone.push(i); // etcd refuses a txn that writes one key twice
+          return;
+        }
+        keys.add(keyString);
+        if (b.pod.spec?.nodeName) throw new ConflictError('pods', b.podName, `pod is already bound to "${b.pod.spec.nodeName}"`);
+        const next: Pod = { ...b.pod, spec: { ...b.pod.spec, nodeName: b.minion } };
+        this.validate(next);
+        const key = Buffer.from(keyString);
+        compare!.push({ key, target: CompareTarget.Mod, result: CompareResult.Equal, mod_revision: expected });
+        success.push({ request_put: { key, value: encodeObject(next), ignore_lease: true } }, ...this.boundPodOps(b.pod, next));
+        batched.push(i);
+      } catch (err) {
+        results[i] = err as Error;
+      }
+    });
+    const one = async (i: number) => {
+      const b = bindings[i];
+      try {
+        await this.bind(b.namespace, b.podName, b.minion, b.pod.metadata.resourceVersion!, b.pod);
+      } catch (err) {
+        results[i] = err as Error;
+      }
+    };
+    if (batched.length === 1) alone.push(batched[0]);
+    else if (batched.length > 1) {
+      let succeeded = false;
+      try {
+        succeeded = (await this.txn({ compare, success, failure: [] })).succeeded;
+      } catch (err) {
+        if (err instanceof UnavailableError) {
+          for (const i of batched) results[i] = err;
+          return results;
+        }
+        // Anything else (a limit of etcd's, say): fall through and bind one by one.
+      }
+      // Some pod changed meanwhile: bind each alone, so each gets its own exact answer.
+      if (!succeeded) alone.push(...batched);
+    }
+    await Promise.all(alone.map(one));
+    return results;
   }
 
   /**
