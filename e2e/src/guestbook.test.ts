@@ -255,13 +255,14 @@ describe('the seed guestbook on coxswain up --minions 3', () => {
   });
 
   step('replaces a deleted frontend pod', async () => {
-    const [victim] = await frontends();
+    const before = await frontends();
+    const [victim] = before;
     await must('delete', `pods/${victim.metadata.name}`);
     const after = await eventually(async () => {
       const ps = await frontends();
       return ps.length === 3 && ps.every(isReady) && !names(ps).includes(victim.metadata.name) && ps;
     }, `a replacement for ${victim.metadata.name}`);
-    const replacement = after.find((p) => p.metadata.creationTimestamp! > victim.metadata.creationTimestamp!)!;
+    const replacement = after.find((p) => !names(before).includes(p.metadata.name))!;
     expect(replacement.spec.nodeName).toBe(victim.spec.nodeName);
     expect((await readsBack(replacement.spec.nodeName!)).version).toBe('v2');
   });
