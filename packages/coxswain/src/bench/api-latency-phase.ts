@@ -23,40 +23,46 @@ function smallPod(name: string, labels: Record<string, string> = {}) {
   };
 }
 
-/** 20 changes/s (create, relabel, delete, in turn) until stopped; returns how many were made. */
+/**
+ * `perSecond` changes/s until stopped: every 3/perSecond s a pod's short life starts (create, then
+ * relabel, then delete, 1/perSecond s apart), so the rate holds even when one call is slow; at most
+ * 50 lives at once (bounded). Returns how many changes were made.
+ */
 function startChurn(api: ApiClient, perSecond: number): { stop: () => Promise<number> } {
   let stopped = false;
   let changes = 0;
-  const loop = (async () => {
-    const every = 1000 / perSecond;
-    let k = 0;
-    let next = Date.now();
-    const live: { name: string; obj?: Record<string, unknown> }[] = [];
-    while (!stopped) {
-      const step = k++ % 3;
+  const gap = 1000 / perSecond;
+  const lives = new Set<Promise<void>>();
+  const life = async (k: number) => {
+    const name = `churn-${k}`;
+    const step = async (what: string, fn: () => Promise<unknown>) => {
       try {
-        if (step === 0) {
-          const name = `churn-${k}`;
-          live.push({ name, obj: await api.create('pods', smallPod(name), { namespace: CHURN_NS }) });
-        } else if (step === 1 && live.length) {
-          const cur = live[live.length - 1];
-          const obj = structuredClone(cur.obj!) as { metadata: { labels: Record<string, string>; resourceVersion?: string } };
-          obj.metadata.labels.step = String(k);
-          // Unconditional (no resourceVersion): the kubelet writes status meanwhile; a 409 is not churn.
-          delete obj.metadata.resourceVersion;
-          cur.obj = await api.update('pods', obj, { namespace: CHURN_NS });
-        } else if (live.length) {
-          await api.delete('pods', live.shift()!.name, { namespace: CHURN_NS });
-        }
+        await fn();
         changes++;
       } catch (err) {
-        console.error(`churn: ${err instanceof Error ? err.message : err}`);
+        console.error(`churn ${what} ${name}: ${err instanceof Error ? err.message : err}`);
       }
-      next += every;
-      const wait = next - Date.now();
-      if (wait > 0) await sleep(wait);
-      else next = Date.now(); // fell behind: do not burst to catch up
+    };
+    const t0 = Date.now();
+    await step('create', () => api.create('pods', smallPod(name), { namespace: CHURN_NS }));
+    await sleep(Math.max(0, t0 + gap - Date.now()));
+    // Unconditional (no resourceVersion): the kubelet writes status meanwhile; a 409 is not churn.
+    await step('update', () => api.update('pods', smallPod(name, { step: 'relabelled' }), { namespace: CHURN_NS }));
+    await sleep(Math.max(0, t0 + 2 * gap - Date.now()));
+    await step('delete', () => api.delete('pods', name, { namespace: CHURN_NS }));
+  };
+  const loop = (async () => {
+    let k = 0;
+    let next = Date.now();
+    while (!stopped) {
+      if (lives.size < 50) {
+        const p = life(k++).finally(() => lives.delete(p));
+        lives.add(p);
+      }
+      next += 3 * gap;
+      await sleep(Math.max(0, next - Date.now()));
     }
+    await Promise.all([...lives]);
   })();
   return {
     stop: async () => {
@@ -162,6 +168,7 @@ export async function apiLatencyPhase(ctx: BenchContext, api: ApiClient, podName
   const s = r as Record<string, LatencySummary & { items?: number }>;
   ctx.results.api = r;
   const f = ctx.figures;
+  f.add({ section: 'api', name: 'background churn (pod create/relabel/delete)', value: (r.churn as { perSecond: number }).perSecond, unit: 'changes/s', against: 'target', againstValue: config.churnPerSecond });
   f.add({ section: 'api', name: 'GET one pod p50 / p99', value: s.get.p99, unit: 'ms', against: 'p50', againstValue: s.get.p50 });
   f.atMost('api', `LIST all ${s.listAll.items} pods p50`, s.listAll.p50, 'ms', LIST_RATIO_GOAL * s.rawRangeDecode.p50, { label: 'raw etcd range + decode p50', value: s.rawRangeDecode.p50 });
   f.add({ section: 'api', name: `LIST by label selector (${s.listSelector.items} of all) p99`, value: s.listSelector.p99, unit: 'ms', against: 'p50', againstValue: s.listSelector.p50 });

@@ -12,6 +12,8 @@ export interface BenchChild {
   info: Record<string, unknown>;
   /** Asks the child to stop cleanly; SIGKILL after `graceMs`. */
   stop(graceMs?: number): Promise<void>;
+  /** The child's event-loop delay since the last call (undefined if it does not answer in 5 s). */
+  stats(): Promise<{ eventLoopDelayMs: { p50: number; p99: number; max: number } } | undefined>;
 }
 
 const packagesDir = path.resolve(__dirname, '../../..');
@@ -72,11 +74,28 @@ export function spawnBenchChild(role: BenchRole, opts: Record<string, unknown>, 
     child.on('message', (m: { type?: string; info?: Record<string, unknown>; error?: string }) => {
       if (m?.type === 'ready') {
         clearTimeout(timer);
-        resolve({ role, child, pid: child.pid!, info: m.info ?? {}, stop });
+        resolve({ role, child, pid: child.pid!, info: m.info ?? {}, stop, stats: () => askStats(child) });
       } else if (m?.type === 'failed') {
         clearTimeout(timer);
         reject(new Error(`bench ${role} failed to start: ${m.error}`));
       }
     });
+  });
+}
+
+function askStats(child: ChildProcess): Promise<{ eventLoopDelayMs: { p50: number; p99: number; max: number } } | undefined> {
+  if (!child.connected) return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => done(undefined), 5000);
+    const onMessage = (m: { type?: string; eventLoopDelayMs?: { p50: number; p99: number; max: number } }) => {
+      if (m?.type === 'stats' && m.eventLoopDelayMs) done({ eventLoopDelayMs: m.eventLoopDelayMs });
+    };
+    const done = (v: { eventLoopDelayMs: { p50: number; p99: number; max: number } } | undefined) => {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      resolve(v);
+    };
+    child.on('message', onMessage);
+    child.send({ type: 'stats' });
   });
 }

@@ -7,6 +7,7 @@ import { Kubelet, MemoryRuntime, runKubelet, type RunningKubelet } from '@coxswa
 import { runReplicationManager, runScheduler, type ReconcilerHandle } from '@coxswain/reconcilers';
 import { createEtcdClient, EtcdStore, EventRecorder, createLogger } from '@coxswain/store';
 import type { Etcd3 } from 'etcd3';
+import { monitorEventLoopDelay } from 'perf_hooks';
 
 export type BenchRole = 'apiserver' | 'scheduler' | 'replication' | 'hollow' | 'docker-kubelets';
 
@@ -117,8 +118,17 @@ export function roleMain(argv: string[]): void {
   const send = (m: unknown) => process.send?.(m);
   startRole(role as BenchRole, JSON.parse(json ?? '{}')).then(
     ({ stop, info }) => {
+      // How late this process's event loop ran (timers, I/O callbacks): a saturated process shows here.
+      const lag = monitorEventLoopDelay({ resolution: 20 });
+      lag.enable();
       send({ type: 'ready', info });
       process.on('message', (m: { type?: string }) => {
+        if (m?.type === 'stats') {
+          const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+          send({ type: 'stats', eventLoopDelayMs: { p50: ms(lag.percentile(50)), p99: ms(lag.percentile(99)), max: ms(lag.max) } });
+          lag.reset();
+          return;
+        }
         if (m?.type !== 'stop') return;
         stop().then(
           () => process.exit(0),

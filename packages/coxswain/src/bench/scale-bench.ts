@@ -300,9 +300,17 @@ export async function runScaleBench(argv: string[] = [], out: (line: string) => 
       out(`hollow: ${registered} minions registered in ${((Date.now() - t0) / 1000).toFixed(1)} s (${hollow.info.connections} etcd connections)`);
       results.hollowStartSeconds = (Date.now() - t0) / 1000;
 
+      const lagNow = async () => Object.fromEntries(await Promise.all(children.map(async (c) => [c.role, (await c.stats())?.eventLoopDelayMs] as const)));
+      await lagNow(); // reset: measure the density phase alone
       const d = await densityPhase(ctx, api, hollow, cas64);
       tracker = d.tracker;
-      if (has('api')) await apiLatencyPhase(ctx, api, d.podNames, d.selectors);
+      const densityLag = await lagNow();
+      (results.density as Record<string, unknown>).eventLoopDelayMs = densityLag;
+      out(`density: event-loop delay p99/max ms: ${Object.entries(densityLag).map(([r, l]) => `${r} ${l?.p99}/${l?.max}`).join(', ')}`);
+      if (has('api')) {
+        await apiLatencyPhase(ctx, api, d.podNames, d.selectors);
+        (results.api as Record<string, unknown>).eventLoopDelayMs = await lagNow();
+      }
 
       const idleFull = await coresUsed(hollow.pid, () => sleep(config.idleWindowMs));
       out(`idle: ${config.minions} hollow minions with ${config.podsPerMinion} pods each use ${idleFull.cores.toFixed(3)} cores`);
