@@ -239,6 +239,60 @@ describe('Kubelet (memory runtime, real etcd)', () => {
     await eventually(async () => runtime.containers.size === 0, 'orphans removed after restart', 3000);
   });
 
+  it('starts the replacement of a deleted pod on its host port right after the old pod is torn down, not after a back-off', async () => {
+    // Stops take 400 ms (app, then sandbox), so the old pod holds host port 8000 for ~0.8 s after
+    // its deletion, while another worker already syncs the replacement. The sandbox back-off is 60 s.
+    const runtime = new MemoryRuntime({ stopLatencyMs: 400 });
+    const k = startKubelet(runtime);
+    await k.start();
+    const port = [{ containerPort: 80, hostPort: 8000 }];
+    await bindPod({ containers: [{ name: 'app', image: 'img', ports: port }] }, 'old');
+    await eventually(async () => (await getPod('old')).status?.phase === 'Running', 'old Running');
+    const [oldSandbox] = runtime.byName('old', 'POD');
+    const timeline: string[] = [];
+    runtime.subscribe({}, (e) => {
+      if (e.labels[LABELS.container] === 'POD') timeline.push(`${e.type} ${e.labels[LABELS.podName]}`);
+    });
+
+    const t0 = Date.now();
+    await store.delete('pods', ns, 'old');
+    await bindPod({ containers: [{ name: 'app', image: 'img', ports: port }] }, 'new');
+    const waiting = await eventually(async () => {
+      const s = (await getPod('new')).status?.containerStatuses?.[0];
+      return s?.state.waiting && s.state.waiting;
+    }, 'new waiting for the port', 2000);
+    expect(waiting).toMatchObject({ reason: 'ContainerCreating', message: expect.stringMatching(new RegExp(`waiting for pod ${ns}/old .*host port 8000/TCP`)) });
+    await eventually(async () => (await getPod('new')).status?.phase === 'Running', 'new Running', 5000);
+    const took = Date.now() - t0;
+
+    expect(took).toBeLessThan(3000);
+    expect(runtime.containers.has(oldSandbox.id)).toBe(false);
+    expect(timeline.filter((t) => / old$/.test(t) || t === 'start new')).toEqual(['die old', 'destroy old', 'start new']);
+    expect(runtime.byName('new', 'POD')).toHaveLength(1); // one sandbox: no failed attempt left behind
+    expect((await events()).filter((e) => e.reason === 'FailedCreatePodSandBox')).toEqual([]);
+  });
+
+  it('clears the sandbox back-off of a pod whose host port was taken as soon as the holder is torn down', async () => {
+    const runtime = new MemoryRuntime();
+    const k = startKubelet(runtime);
+    await k.start();
+    const port = [{ containerPort: 80, hostPort: 8000 }];
+    await bindPod({ containers: [{ name: 'app', image: 'img', ports: port }] }, 'first');
+    await eventually(async () => (await getPod('first')).status?.phase === 'Running', 'first Running');
+    // Bound past the scheduler onto the same port: a real conflict, so the 60 s sandbox back-off.
+    await bindPod({ containers: [{ name: 'app', image: 'img', ports: port }] }, 'second');
+    await eventually(async () => (await events()).some((e) => e.reason === 'FailedCreatePodSandBox' && /port is already allocated/.test(e.message)), 'FailedCreatePodSandBox');
+    await eventually(async () => /port is already allocated/.test((await getPod('second')).status?.containerStatuses?.[0].state.waiting?.message ?? ''), 'second waiting');
+    await new Promise((r) => setTimeout(r, 1200)); // a resync or two: still backing off
+    expect((await events()).filter((e) => e.reason === 'FailedCreatePodSandBox')).toHaveLength(1);
+
+    const t0 = Date.now();
+    await store.delete('pods', ns, 'first');
+    await eventually(async () => (await getPod('second')).status?.phase === 'Running', 'second Running', 5000);
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect((await events()).filter((e) => e.reason === 'FailedCreatePodSandBox')).toHaveLength(1);
+  });
+
   it('runs postStart hooks after a start and preStop hooks before a stop', async () => {
     const calls: string[] = [];
     const runtime = new MemoryRuntime({ exec: (c, cmd) => (calls.push(`${c.labels[LABELS.container]}:${cmd.join(' ')}`), { exitCode: 0, output: '' }) });

@@ -23,6 +23,8 @@ import {
 } from '@coxswain/store';
 import { gatewayOf } from './cidr';
 import { Heartbeat, MinionInfo } from './heartbeat';
+import { HostPortHolders } from './host-port-holders';
+import { hostPortsOf } from './host-ports';
 import { sameStatus } from './pod-status';
 import { PodSyncer, podKey, Recorder } from './pod-syncer';
 import { NetworkProber, Prober } from './prober';
@@ -70,6 +72,8 @@ export class Kubelet {
   readonly informer: Informer<Pod>;
   readonly probes: ProbeManager;
   private readonly syncer: PodSyncer;
+  /** Terminating pods still holding host ports, and the pods waiting for them. */
+  private readonly portHolders: HostPortHolders;
   private readonly queue: WorkQueue<string>;
   private readonly clock: Clock;
   private readonly log: Logger;
@@ -133,6 +137,15 @@ export class Kubelet {
       },
       onReadinessChange: (key) => this.queue.add(key),
     });
+    this.portHolders = new HostPortHolders({
+      minion: opts.minion,
+      runtime: opts.runtime,
+      isBound: (key, uid) => this.informer.get(key)?.metadata.uid === uid,
+      lastSeenPorts: (key, uid) => {
+        const seen = this.lastSeen.get(key);
+        return seen && seen.metadata.uid === uid ? hostPortsOf(seen) : undefined;
+      },
+    });
     this.syncer = new PodSyncer({
       minion: opts.minion,
       hostIP: opts.address,
@@ -148,6 +161,13 @@ export class Kubelet {
       restartBackoff: new RestartBackoff({ ...opts.restartBackoff, clock: this.clock }),
       pullBackoff: new RestartBackoff({ initialMs: 5_000, maxMs: 300_000, ...opts.pullBackoff, clock: this.clock }),
       logger: this.log,
+      hostPortHolders: (pod, wanted) => this.portHolders.find(keyOf(pod), wanted),
+      // A sandbox gone frees its host ports: pods waiting for them, or backing off after failing
+      // on them, are synced at once.
+      onHostPortsReleased: (key, ports) => {
+        for (const k of this.portHolders.released(key)) this.queue.add(k);
+        for (const k of this.syncer.forgetPortConflicts(ports)) this.queue.add(k);
+      },
     });
 
     const listWatch: ListWatch<Pod> = {

@@ -17,6 +17,20 @@ describe('MemoryRuntime', () => {
     await expect(rt.ensureNetwork({ name: 'net', subnet: '10.0.0.0/24', gateway: '10.0.0.1' })).rejects.toThrow(/subnet/);
   });
 
+  it('keeps a stopping sandbox and its host port until it has exited (stop latency)', async () => {
+    const clock = new FakeClock(0);
+    const rt = new MemoryRuntime({ clock, images: ['pause'], stopLatencyMs: 500 });
+    const a = await sandboxOf(rt, 'a', [{ hostPort: 8000, hostIp: '127.0.1.1' }]);
+    const stopping = rt.stopContainer(a, 30);
+    await settle();
+    expect((await rt.inspect(a)).state).toBe('running');
+    await expect(sandboxOf(rt, 'b', [{ hostPort: 8000, hostIp: '127.0.1.1' }])).rejects.toThrow(/port is already allocated/);
+    await clock.advance(500);
+    await stopping;
+    expect(await rt.inspect(a)).toMatchObject({ state: 'exited', exitCode: 143 });
+    await sandboxOf(rt, 'b', [{ hostPort: 8000, hostIp: '127.0.1.1' }]);
+  });
+
   it('scripts exits on the injected clock, delays starts, and emits events to matching subscribers', async () => {
     const clock = new FakeClock(0);
     const rt = new MemoryRuntime({ clock, images: ['pause', 'img'], startLatencyMs: 100, behavior: () => ({ exitAfterMs: 1000, exitCode: 4, output: 'hi\n' }) });

@@ -30,6 +30,11 @@ export interface MemoryRuntimeOptions {
   clock?: Clock;
   /** Delay of every start (default 0). */
   startLatencyMs?: number;
+  /**
+   * How long a stopped container takes to exit (default 0): it keeps running, and a sandbox keeps
+   * its host ports, until then, as a Docker container does while it handles SIGTERM.
+   */
+  stopLatencyMs?: number;
   /** Images already present (default none; pulls succeed unless `pullFails` says otherwise). */
   images?: string[];
   /** Makes a pull fail with this message. */
@@ -160,7 +165,9 @@ export class MemoryRuntime implements ContainerRuntime {
     const c = this.containers.get(id);
     if (!c || c.state !== 'running') return;
     this.stats.stops++;
-    this.finish(c, 143);
+    const gen = c.generation;
+    if (this.opts.stopLatencyMs) await this.clock.sleep(this.opts.stopLatencyMs);
+    if (c.generation === gen && c.state === 'running') this.finish(c, 143);
   }
 
   async removeContainer(id: string): Promise<void> {

@@ -10,6 +10,8 @@
 import type { Container, Handler, Pod, PodStatus, Service } from '@coxswain/store';
 import { Clock, Logger, parseCpu, parseMemory } from '@coxswain/store';
 import { hashContainer, hashSandbox } from './container-hash';
+import type { PortHolder } from './host-port-holders';
+import { hostPortsLabel, hostPortsOf, hostPortsOfSandbox, isPortConflict } from './host-ports';
 import { computePodStatus, ContainerView, restartCountOf } from './pod-status';
 import type { Prober } from './prober';
 import type { ProbeManager } from './probe-manager';
@@ -42,6 +44,13 @@ export interface PodSyncerOptions {
   logger: Logger;
   /** Dead containers kept per pod container (for logs and lastState). Default 2. */
   keepDead?: number;
+  /**
+   * The terminating pods on this minion that still hold some of these host ports (`8000/TCP`). A
+   * pod whose ports are held waits for their teardown instead of failing its sandbox against them.
+   */
+  hostPortHolders?: (pod: Pod, wanted: string[]) => Promise<PortHolder[]>;
+  /** A pod's sandbox stopped, so its host ports (undefined: not known) are free again. */
+  onHostPortsReleased?: (key: string, ports: string[] | undefined) => void;
 }
 
 export interface SyncResult {
@@ -78,8 +87,8 @@ export class PodSyncer {
   private readonly unhealthy = new Map<string, string>();
   /** Last pull failure per pod container: when and why. */
   private readonly pullFailures = new Map<string, { at: number; message: string }>();
-  /** Last failure to create a pod's sandbox (a host port in use, ...). */
-  private readonly sandboxFailures = new Map<string, { at: number; message: string }>();
+  /** Last failure to create a pod's sandbox (a host port in use, ...), and the host ports it wanted. */
+  private readonly sandboxFailures = new Map<string, { at: number; message: string; portConflict?: string[] }>();
   private readonly keepDead: number;
 
   constructor(private readonly o: PodSyncerOptions) {
@@ -98,7 +107,10 @@ export class PodSyncer {
 
     // Containers of an earlier pod with the same name (deleted and created again) go first.
     const stale = found.filter((c) => c.labels[LABELS.podUid] !== uid);
-    if (stale.length) await this.killContainers(stale, undefined, grace, true);
+    if (stale.length) {
+      await this.killContainers(stale, undefined, grace, true);
+      this.sandboxesGone(key, stale, undefined);
+    }
     const mine = found.filter((c) => c.labels[LABELS.podUid] === uid);
 
     let retryAfterMs: number | undefined;
@@ -114,7 +126,9 @@ export class PodSyncer {
     // infra container running, and never gets a new one.
     const finished = await this.finishedViews(pod, apps);
     if (finished) {
-      for (const s of sandboxes) if (s.state === 'running') await o.runtime.stopContainer(s.id, 0).catch(() => undefined);
+      const running = sandboxes.filter((s) => s.state === 'running');
+      for (const s of running) await o.runtime.stopContainer(s.id, 0).catch(() => undefined);
+      if (running.length) this.sandboxesGone(key, running, pod);
       o.probes.stopPod(key);
       const status = computePodStatus({ pod, views: finished, hostIP: o.hostIP, podIP: pod.status?.podIP, now: o.clock.now() });
       return { status };
@@ -133,7 +147,7 @@ export class PodSyncer {
       const attempt = sandboxes.length ? restartCountOf(sandboxes[0]) + 1 : 0;
       const created = await this.createSandbox(pod, attempt, wantSandboxHash, grace);
       if ('error' in created) {
-        retryIn(created.retryAfterMs);
+        if (created.retryAfterMs !== undefined) retryIn(created.retryAfterMs);
         const views = pod.spec.containers.map((spec) => ({ spec, ready: false, waiting: { reason: 'ContainerCreating', message: created.error } }));
         return { status: computePodStatus({ pod, views, hostIP: o.hostIP, now: o.clock.now() }), retryAfterMs };
       }
@@ -194,12 +208,38 @@ export class PodSyncer {
   async killPod(pod: Pod | undefined, containers: RuntimeContainer[], key: string): Promise<void> {
     this.o.probes.stopPod(key);
     await this.killContainers(containers, pod, gracePeriodOf(pod, containers), true);
+    this.sandboxesGone(key, containers, pod);
     this.o.restartBackoff.forgetPrefix(`${key}/`);
     this.o.pullBackoff.forgetPrefix(`${key}/`);
     for (const m of [this.pullFailures, this.sandboxFailures]) for (const k of m.keys()) if (k.startsWith(`${key}/`)) m.delete(k);
   }
 
+  /**
+   * Forgets the sandbox back-off of every pod whose sandbox failed on a host port in use, among
+   * `released` (all such pods if undefined): their next sync tries again at once. Returns their keys.
+   */
+  forgetPortConflicts(released: string[] | undefined): string[] {
+    const free = released && new Set(released);
+    const keys: string[] = [];
+    for (const [k, f] of this.sandboxFailures) {
+      if (!f.portConflict || (free && !f.portConflict.some((p) => free.has(p)))) continue;
+      this.sandboxFailures.delete(k);
+      this.o.restartBackoff.forget(k);
+      keys.push(k.slice(0, k.length - SANDBOX_NAME.length - 1));
+    }
+    return keys;
+  }
+
   // ---- internals -----------------------------------------------------------------------------
+
+  /** Tells the kubelet that these containers' sandboxes (if any) no longer hold their host ports. */
+  private sandboxesGone(key: string, containers: RuntimeContainer[], pod: Pod | undefined): void {
+    const sandboxes = containers.filter((c) => c.labels[LABELS.container] === SANDBOX_NAME);
+    if (!sandboxes.length || !this.o.onHostPortsReleased) return;
+    const labelled = sandboxes.map(hostPortsOfSandbox);
+    const ports = labelled.every((p) => p !== undefined) ? [...new Set(labelled.flat() as string[])] : pod ? hostPortsOf(pod) : undefined;
+    this.o.onHostPortsReleased(key, ports);
+  }
 
   private async syncContainer(
     pod: Pod,
@@ -388,16 +428,25 @@ export class PodSyncer {
     attempt: number,
     hash: string,
     grace: number,
-  ): Promise<{ sandbox: RuntimeContainer } | { error: string; retryAfterMs: number }> {
+  ): Promise<{ sandbox: RuntimeContainer } | { error: string; retryAfterMs?: number }> {
     const o = this.o;
     const key = `${podKey(pod.metadata.namespace, pod.metadata.name)}/${SANDBOX_NAME}`;
+    const wanted = hostPortsOf(pod);
     const fail = (what: string, e: unknown) => {
       const error = `${what}: ${errText(e)}`;
       o.recorder.warning(pod, 'FailedCreatePodSandBox', error);
       o.restartBackoff.next(key);
-      this.sandboxFailures.set(key, { at: o.clock.now(), message: error });
+      this.sandboxFailures.set(key, { at: o.clock.now(), message: error, portConflict: isPortConflict(error) ? wanted : undefined });
       return { error, retryAfterMs: o.restartBackoff.current(key) };
     };
+    // Ports still held by a pod being torn down here will be free in a moment: wait for that
+    // teardown (it requeues this pod when done) rather than fail against them and back off.
+    const holders = wanted.length && o.hostPortHolders ? await o.hostPortHolders(pod, wanted) : [];
+    if (holders.length) {
+      const error = holders.map((h) => `waiting for pod ${h.key} (terminating) to release host port ${h.ports.join(', ')}`).join('; ');
+      o.logger.info({ pod: podKey(pod.metadata.namespace, pod.metadata.name), holders: holders.map((h) => h.key) }, 'host ports held by a terminating pod; waiting for its teardown');
+      return { error };
+    }
     const failed = this.sandboxFailures.get(key);
     const waitMs = failed ? o.restartBackoff.remaining(key, failed.at) : 0;
     if (failed && waitMs > 0) return { error: failed.message, retryAfterMs: waitMs };
@@ -414,7 +463,7 @@ export class PodSyncer {
       }
     }
     try {
-      const labels = { ...this.labelsFor(pod, SANDBOX_NAME, hash, attempt), [LABELS.gracePeriod]: String(grace) };
+      const labels = { ...this.labelsFor(pod, SANDBOX_NAME, hash, attempt), [LABELS.gracePeriod]: String(grace), [LABELS.hostPorts]: hostPortsLabel(wanted) };
       const id = await o.runtime.runSandbox({
         name: this.containerName(pod, SANDBOX_NAME, attempt),
         image: o.podInfraImage,

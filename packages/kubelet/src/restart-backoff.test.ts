@@ -36,4 +36,17 @@ describe('RestartBackoff', () => {
     b.next('k');
     expect(b.current('k')).toBe(1_000);
   });
+
+  it('forgets one key exactly (a sandbox back-off cleared when the port it failed on is free)', () => {
+    const clock = new FakeClock(0);
+    const b = new RestartBackoff({ initialMs: 1_000, maxMs: 4_000, clock });
+    b.next('ns/p/POD');
+    b.next('ns/p/POD');
+    b.next('ns/p/PODX');
+    b.forget('ns/p/POD');
+    expect(b.remaining('ns/p/POD', clock.now())).toBe(0);
+    b.next('ns/p/POD');
+    expect(b.current('ns/p/POD')).toBe(1_000);
+    expect(b.current('ns/p/PODX')).toBe(1_000);
+  });
 });

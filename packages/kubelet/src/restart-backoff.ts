@@ -49,6 +49,11 @@ export class RestartBackoff {
     return this.entries.get(key)?.delayMs ?? 0;
   }
 
+  /** Forgets one key: its next restart is immediate again. */
+  forget(key: string): void {
+    this.entries.delete(key);
+  }
+
   /** Forgets keys by prefix (a pod's containers once the pod is gone). */
   forgetPrefix(prefix: string): void {
     for (const k of this.entries.keys()) if (k.startsWith(prefix)) this.entries.delete(k);

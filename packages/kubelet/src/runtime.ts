@@ -14,6 +14,8 @@ export const LABELS = {
   attempt: 'coxswain.container.attempt',
   /** The pod's grace period, so a kubelet that lost the pod object can still stop it gracefully. */
   gracePeriod: 'coxswain.pod.terminationGracePeriod',
+  /** On sandboxes: the host ports they publish (`8000/TCP,53/UDP`), known even once the pod is deleted. */
+  hostPorts: 'coxswain.pod.hostPorts',
 } as const;
 
 /** The container name the infra (sandbox) container carries in its `coxswain.container.name` label. */
