@@ -242,4 +242,50 @@ describe('kubelet on Docker', () => {
     expect(Date.now() - deletedAt).toBeLessThan(5000);
     expect((await getPod('same-a')).status?.phase).toBe('Running');
   });
+
+  it('starts the replacement of a deleted pod on its host port once the old pod is torn down, without a sandbox failure or back-off', async () => {
+    // A 2 s preStop hook (a drain) keeps the old pod and its host port for 2 s after its deletion,
+    // while the kubelet already syncs the replacement (bound at once, as a replication controller
+    // and the scheduler would). Before, the replacement's sandbox failed on the port ("port is
+    // already allocated") and waited out the 10 s sandbox back-off.
+    const spec = (): Pod['spec'] => ({
+      terminationGracePeriodSeconds: 10,
+      containers: [
+        {
+          name: 'web',
+          image: IMAGES.busybox,
+          command: ['httpd', '-f', '-p', '80', '-h', '/www'],
+          ports: [{ containerPort: 80, hostPort: 18095 }],
+          lifecycle: { preStop: { exec: { command: ['sleep', '2'] } } },
+        },
+      ],
+    });
+    const old = await bindPod('port-old', A.minion, spec());
+    await eventually(async () => isReady(await getPod('port-old')), 'port-old Ready');
+    expect((await get(`http://${A.address}:18095/index.html`)).status).toBe(200);
+
+    const timeline: string[] = [];
+    const unsubscribe = docker.subscribe({ [LABELS.minion]: A.minion }, (e) => {
+      const pod = e.labels[LABELS.podName];
+      if (pod?.startsWith('port-')) timeline.push(`${((Date.now() - t0) / 1000).toFixed(2)} ${e.type} ${pod}/${e.labels[LABELS.container]}`);
+    });
+    const t0 = Date.now();
+    await store.delete('pods', NS, 'port-old');
+    await bindPod('port-new', A.minion, spec());
+    const waiting = await eventually(async () => (await getPod('port-new')).status?.containerStatuses?.[0].state.waiting?.message, 'port-new waiting', 5000);
+    expect(waiting).toMatch(new RegExp(`waiting for pod ${NS}/port-old \\(terminating\\) to release host port 18095/TCP`));
+    await eventually(async () => isReady(await getPod('port-new')), 'port-new Ready', 15_000);
+    const took = Date.now() - t0;
+    unsubscribe();
+    console.log(`replacement on host port 18095 Ready ${(took / 1000).toFixed(1)} s after the old pod (2 s preStop hook) was deleted:\n${timeline.join('\n')}`);
+    expect(took).toBeLessThan(6000);
+    const order = timeline.map((t) => t.slice(t.indexOf(' ') + 1));
+    expect(order.filter((t) => t === 'start port-new/POD')).toHaveLength(1);
+    expect(order.indexOf('die port-old/POD')).toBeGreaterThanOrEqual(0);
+    expect(order.indexOf('start port-new/POD')).toBeGreaterThan(order.indexOf('die port-old/POD'));
+    expect(await podContainers(old)).toEqual([]);
+    expect((await get(`http://${A.address}:18095/index.html`)).status).toBe(200);
+    expect((await eventsFor('port-new')).filter((e) => e.reason === 'FailedCreatePodSandBox')).toEqual([]);
+    await store.delete('pods', NS, 'port-new');
+  });
 });
