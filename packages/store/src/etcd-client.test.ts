@@ -1,0 +1,117 @@
+import { spawn } from 'child_process';
+import * as http from 'http';
+import * as path from 'path';
+import { ClientClosedError } from 'etcd3';
+import { createEtcdClient } from './etcd-client';
+import { EtcdHarness, startEtcd } from './testing/etcd-harness';
+
+jest.setTimeout(30_000);
+
+/** etcd's own count of open watch streams (a gauge on /metrics). */
+function watchStreams(endpoint: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(`${endpoint}/metrics`, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => (body += c));
+        res.on('end', () => {
+          const m = /^etcd_debugging_mvcc_watch_stream_total (\d+)/m.exec(body);
+          m ? resolve(Number(m[1])) : reject(new Error('no etcd_debugging_mvcc_watch_stream_total in /metrics'));
+        });
+      })
+      .on('error', reject);
+  });
+}
+
+async function until(cond: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * Runs `body` in a fresh node process with a client on `endpoint` and resolves with how long the
+ * process took to exit after printing CLOSED (the point where nothing should keep it alive).
+ */
+function exitDelayAfterClose(endpoint: string, body: string): Promise<{ ms: number; stdout: string }> {
+  const script = `
+    const fs = require('fs');
+    const ts = require('typescript');
+    require.extensions['.ts'] = (m, f) => m._compile(ts.transpileModule(fs.readFileSync(f, 'utf8'), {
+      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+    }).outputText, f);
+    const { createEtcdClient } = require(${JSON.stringify(path.join(__dirname, 'etcd-client.ts'))});
+    const client = createEtcdClient([${JSON.stringify(endpoint)}]);
+    (async () => { ${body} })().then(() => console.log('CLOSED'), (err) => { console.error(err); process.exit(1); });
+  `;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  let closedAt: number | undefined;
+  child.stdout!.on('data', (c) => {
+    stdout += c;
+    if (closedAt === undefined && stdout.includes('CLOSED')) closedAt = Date.now();
+  });
+  child.stderr!.on('data', (c) => (stderr += c));
+  const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code, signal) => {
+      clearTimeout(killer);
+      if (code !== 0 || closedAt === undefined) reject(new Error(`child ended with ${code ?? signal} (still running 15 s after start?): ${stdout} ${stderr}`));
+      else resolve({ ms: Date.now() - closedAt, stdout });
+    });
+  });
+}
+
+describe('createEtcdClient close() (real etcd)', () => {
+  let etcd: EtcdHarness;
+  beforeAll(async () => {
+    etcd = await startEtcd();
+  });
+  afterAll(async () => {
+    await etcd.stop();
+  });
+
+  it('ends a watch stream that was never cancelled, so etcd no longer serves it', async () => {
+    const client = createEtcdClient(etcd.endpoints);
+    const watcher = await client.watch().key('/test/open').create();
+    const disconnects: Error[] = [];
+    watcher.on('disconnected', (err: Error) => disconnects.push(err));
+    await until(async () => (await watchStreams(etcd.endpoints[0])) === 1, 5000);
+
+    client.close();
+    await until(async () => (await watchStreams(etcd.endpoints[0])) === 0, 5000);
+    // No reconnection attempts on the closed client (etcd3 alone retries for ever).
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(disconnects).toEqual([]);
+    await expect(watcher.cancel()).resolves.toBeUndefined();
+  });
+
+  it('rejects a create() still in flight with ClientClosedError instead of leaving it pending', async () => {
+    const client = createEtcdClient(etcd.endpoints);
+    const creating = client.watch().key('/test/pending').create();
+    client.close();
+    await expect(creating).rejects.toBeInstanceOf(ClientClosedError);
+  });
+
+  it('a process that closes its client with a watcher open exits on its own while etcd keeps running', async () => {
+    const { ms } = await exitDelayAfterClose(etcd.endpoints[0], `
+      await client.watch().prefix('/test/').create();
+      client.close();
+    `);
+    expect(ms).toBeLessThan(3000);
+  });
+
+  it('a process that closes its client while a watcher is being created exits on its own', async () => {
+    const { ms, stdout } = await exitDelayAfterClose(etcd.endpoints[0], `
+      const creating = client.watch().key('/test/k').create().then(() => 'created', (err) => err.constructor.name);
+      client.close();
+      console.log('create: ' + (await creating));
+    `);
+    expect(stdout).toContain('create: ClientClosedError');
+    expect(ms).toBeLessThan(3000);
+  });
+});
