@@ -26,6 +26,8 @@ export interface ScaleConfig {
   dockerMinions: number;
   /** Controllers are spread round-robin over this many namespaces (1: all in `density`). */
   namespaces: number;
+  /** The hollow kubelets' periodic sync of every pod (undefined: the kubelet's default, 10 s). */
+  hollowResyncMs?: number;
   /** Which phases run: limit, scheduler, docker, density, api (density is needed by api). */
   phases: string[];
   /** Node flags for the children, e.g. --cpu-prof. */

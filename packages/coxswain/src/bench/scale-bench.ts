@@ -52,6 +52,7 @@ function parseArgs(argv: string[]): { config: ScaleConfig; outDir: string; docke
   config.minions = num('--minions') ?? config.minions;
   config.podsPerMinion = num('--pods-per-minion') ?? config.podsPerMinion;
   config.namespaces = num('--namespaces') ?? config.namespaces;
+  config.hollowResyncMs = num('--resync-ms') ?? config.hollowResyncMs;
   const phasesIdx = argv.indexOf('--phases');
   if (phasesIdx >= 0) config.phases = argv[phasesIdx + 1].split(',').filter(Boolean);
   const outIdx = argv.indexOf('--out');
@@ -288,7 +289,7 @@ export async function runScaleBench(argv: string[] = [], out: (line: string) => 
     if (runDocker) await dockerPhase(ctx, api, bareP50!);
     if (has('density')) {
       const t0 = Date.now();
-      const hollow = await spawnBenchChild('hollow', { etcd: ctx.endpoint, count: config.minions, prefix: 'hollow-' }, { nodeArgs: config.childNodeArgs, startTimeoutMs: 300_000 });
+      const hollow = await spawnBenchChild('hollow', { etcd: ctx.endpoint, count: config.minions, prefix: 'hollow-', resyncMs: config.hollowResyncMs }, { nodeArgs: config.childNodeArgs, startTimeoutMs: 300_000 });
       children.push(hollow);
       meter.add(`hollow x${config.minions}`, hollow.pid);
       // A kubelet's start() does not wait for its first heartbeat: wait for every Minion object.
