@@ -109,6 +109,23 @@ describe('DockerRuntime', () => {
     expect(await runtime.listContainers(podLabels)).toEqual([]);
   });
 
+  it('an event subscription ended before the engine answered leaves no stream open', async () => {
+    // Docker's socket is a unix socket: each open request is one PipeWrap in this process.
+    const pipes = () => process.getActiveResourcesInfo().filter((r) => r === 'PipeWrap').length;
+    const before = pipes();
+    const own = new DockerRuntime();
+    own.subscribe(labels, () => undefined)(); // unsubscribe at once: the engine has not answered yet
+    const unsubscribe = own.subscribe(labels, () => undefined);
+    await own.close(); // the same through close()
+    unsubscribe();
+    const waitFor = async (cond: () => boolean, ms: number) => {
+      for (const end = Date.now() + ms; !cond() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
+    };
+    await waitFor(() => pipes() > before, 1000); // the requests are out (an answer may beat us to it)
+    await waitFor(() => pipes() === before, 5000); // and each ends once answered, instead of staying open
+    expect(pipes()).toBe(before);
+  });
+
   it('reports a pull that cannot succeed as ImagePullError', async () => {
     // A registry on a closed loopback port: fails at once, and talks to nothing outside.
     await expect(runtime.pullImage('127.0.0.1:9/coxswain/none:missing')).rejects.toThrow(/failed to pull image/);

@@ -272,10 +272,13 @@ export class DockerRuntime implements ContainerRuntime {
         stream.on('end', () => out.end());
         stream.on('error', (e: Error) => out.destroy(e));
         const stop = () => stream.destroy();
-        opts.signal?.addEventListener('abort', () => {
+        const onAbort = () => {
           stop();
           out.end();
-        }, { once: true });
+        };
+        // Aborted while the engine was answering: the listener below would never fire.
+        if (opts.signal?.aborted) onAbort();
+        else opts.signal?.addEventListener('abort', onAbort, { once: true });
         out.on('close', stop);
       } else {
         const buf = (await container.logs({ ...base, follow: false })) as unknown as Buffer;
@@ -350,6 +353,11 @@ export class DockerRuntime implements ContainerRuntime {
     while (!signal.aborted) {
       try {
         const stream = (await this.docker.getEvents({ filters })) as unknown as NodeJS.ReadableStream & { destroy(): void };
+        // Closed while the engine was answering: 'abort' has already fired, so end the stream here.
+        if (signal.aborted) {
+          stream.destroy();
+          break;
+        }
         const onAbort = () => stream.destroy();
         signal.addEventListener('abort', onAbort, { once: true });
         await new Promise<void>((resolve) => {
