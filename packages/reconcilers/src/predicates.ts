@@ -11,8 +11,17 @@ export interface Candidate {
   resources: PodResources;
 }
 
+// Minion objects from the informer are never mutated (a change is a new object), so the answer can
+// be kept per object: with 1,000 minions it is asked 1,000 times per pod.
+const readiness = new WeakMap<Minion, boolean>();
+
 export function isMinionReady(minion: Minion): boolean {
-  return minion.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+  let ready = readiness.get(minion);
+  if (ready === undefined) {
+    ready = minion.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+    readiness.set(minion, ready);
+  }
+  return ready;
 }
 
 export interface MinionCapacity {
@@ -36,6 +45,23 @@ export function minionCapacity(minion: Minion | undefined): MinionCapacity {
     memory: c?.memory !== undefined ? safe(() => parseMemory(c.memory!)) : undefined,
     pods: c?.pods !== undefined ? safe(() => parseInt(c.pods!, 10)) : undefined,
   };
+}
+
+/**
+ * Whether the pod fits the minion: exactly `unfitReasons(pod, info).length === 0`, without building
+ * the reasons (the scheduler asks this for every minion for every pod; reasons are only wanted when
+ * nothing fits).
+ */
+export function fits(pod: Candidate, info: MinionInfo): boolean {
+  const minion = info.minion;
+  if (!minion || minion.spec?.unschedulable || !isMinionReady(minion)) return false;
+  if (!nodeSelectorMatches(pod.nodeSelector, minion.metadata.labels)) return false;
+  for (const port of pod.resources.hostPorts) if (info.hostPorts.has(port)) return false;
+  const cap = info.capacity;
+  if (cap.pods !== undefined && info.podCount + 1 > cap.pods) return false;
+  if (cap.milliCpu !== undefined && pod.resources.milliCpu > 0 && info.milliCpu + pod.resources.milliCpu > cap.milliCpu) return false;
+  if (cap.memory !== undefined && pod.resources.memory > 0 && info.memory + pod.resources.memory > cap.memory) return false;
+  return true;
 }
 
 /** All the reasons the pod does not fit the minion; [] when it fits. */

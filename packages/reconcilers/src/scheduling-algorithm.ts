@@ -1,7 +1,7 @@
 // One scheduling decision: filter the minions by the predicates, score those that fit, pick the best
 // (ties at random). Pure over the SchedulingCache, so it is tested without etcd.
 import type { Pod } from '@coxswain/store';
-import { failureMessage, unfitReasons } from './predicates';
+import { failureMessage, fits, unfitReasons } from './predicates';
 import { PackingPolicy, pickBest, scoreMinions } from './priorities';
 import { controllerUid, podResources } from './pod-resources';
 import type { MinionInfo, SchedulingCache } from './scheduling-cache';
@@ -17,14 +17,10 @@ export function schedulePod(pod: Pod, cache: SchedulingCache, opts: ScheduleOpti
   const resources = podResources(pod);
   const candidate = { labels: pod.metadata.labels, nodeSelector: pod.spec.nodeSelector, resources };
   const minions = cache.listMinions();
-  const fits: MinionInfo[] = [];
-  const reasons: string[][] = [];
-  for (const info of minions) {
-    const r = unfitReasons(candidate, info);
-    if (r.length === 0) fits.push(info);
-    else reasons.push(r);
-  }
-  if (fits.length === 0) return { message: failureMessage(minions.length, reasons) };
-  const scores = scoreMinions(resources, { controller: controllerUid(pod), services: cache.servicesFor(pod) }, fits, opts.policy ?? 'spread');
-  return { minion: fits[pickBest(scores, opts.random ?? Math.random)].name };
+  // The cheap test for every minion; the reasons are worked out only when none fits (the message).
+  const fitting: MinionInfo[] = [];
+  for (const info of minions) if (fits(candidate, info)) fitting.push(info);
+  if (fitting.length === 0) return { message: failureMessage(minions.length, minions.map((info) => unfitReasons(candidate, info))) };
+  const scores = scoreMinions(resources, { controller: controllerUid(pod), services: cache.servicesFor(pod) }, fitting, opts.policy ?? 'spread');
+  return { minion: fitting[pickBest(scores, opts.random ?? Math.random)].name };
 }

@@ -28,6 +28,12 @@ export interface ScaleConfig {
   namespaces: number;
   /** The hollow kubelets' periodic sync of every pod (undefined: the kubelet's default, 10 s). */
   hollowResyncMs?: number;
+  /**
+   * Processes the hollow minions are spread over. Default 2 (500 each): one event loop for 1,000
+   * kubelets saturates during density, its etcd calls then miss their deadlines and its gRPC
+   * connections drop, which measures the overload, not the kubelet (docs/benchmarks.md).
+   */
+  hollowProcesses: number;
   /** Which phases run: limit, scheduler, docker, density, api (density is needed by api). */
   phases: string[];
   /** Node flags for the children, e.g. --cpu-prof. */
@@ -53,6 +59,7 @@ export const FULL: ScaleConfig = {
   dockerControllers: 30,
   dockerMinions: 3,
   namespaces: 1,
+  hollowProcesses: 2,
   phases: ['limit', 'scheduler', 'docker', 'density', 'api'],
   childNodeArgs: [],
 };
@@ -76,6 +83,7 @@ export const QUICK: ScaleConfig = {
   dockerControllers: 3,
   dockerMinions: 1,
   namespaces: 1,
+  hollowProcesses: 1,
   phases: ['limit', 'scheduler', 'docker', 'density', 'api'],
   childNodeArgs: [],
 };

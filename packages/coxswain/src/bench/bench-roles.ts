@@ -14,8 +14,10 @@ export type BenchRole = 'apiserver' | 'scheduler' | 'replication' | 'hollow' | '
 export interface HollowOptions {
   etcd: string;
   count: number;
-  /** Minion names are `<prefix><i>`. */
+  /** Minion names are `<prefix><first + i>`. */
   prefix: string;
+  /** Index of this process's first minion (several hollow processes share one numbering). */
+  first?: number;
   /** Kubelets per etcd connection (real kubelets have one each; a few hundred streams per connection is fine). */
   perConnection?: number;
   resyncMs?: number;
@@ -37,8 +39,9 @@ async function startHollow(o: HollowOptions): Promise<{ stop: Stopper; info: unk
   const stores: EtcdStore[] = [];
   const kubelets: Kubelet[] = [];
   const recorders: EventRecorder[] = [];
-  for (let i = 0; i < o.count; i++) {
-    if (i % perConn === 0) {
+  for (let j = 0; j < o.count; j++) {
+    const i = (o.first ?? 0) + j;
+    if (j % perConn === 0) {
       const c = createEtcdClient([o.etcd]);
       clients.push(c);
       stores.push(new EtcdStore(c));

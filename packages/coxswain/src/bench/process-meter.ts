@@ -87,13 +87,15 @@ export class ProcessMeter {
   }
 }
 
-/** CPU seconds used by `pid` while `fn` ran, with the wall time, as a fraction of one core. */
-export async function coresUsed(pid: number, fn: () => Promise<unknown>): Promise<{ cpuSeconds: number; wallSeconds: number; cores: number }> {
-  const before = readProcess(pid)?.cpuSeconds ?? 0;
+/** CPU seconds used by the processes `pids` while `fn` ran, with the wall time, as a fraction of one core. */
+export async function coresUsed(pids: number | number[], fn: () => Promise<unknown>): Promise<{ cpuSeconds: number; wallSeconds: number; cores: number }> {
+  const list = Array.isArray(pids) ? pids : [pids];
+  const total = () => list.reduce((sum, pid) => sum + (readProcess(pid)?.cpuSeconds ?? 0), 0);
+  const before = total();
   const t0 = process.hrtime.bigint();
   await fn();
   const wallSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  const cpuSeconds = (readProcess(pid)?.cpuSeconds ?? 0) - before;
+  const cpuSeconds = total() - before;
   return { cpuSeconds, wallSeconds, cores: cpuSeconds / wallSeconds };
 }
 

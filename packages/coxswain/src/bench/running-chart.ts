@@ -47,7 +47,8 @@ export function renderChart(title: string, series: ChartSeries[], opts: { goalSe
   parts.push(`<text x="16" y="${m.t + ph / 2}" text-anchor="middle" transform="rotate(-90 16 ${m.t + ph / 2})">pods</text>`);
   if (opts.goalSeconds !== undefined) {
     parts.push(`<line x1="${x(opts.goalSeconds)}" y1="${m.t}" x2="${x(opts.goalSeconds)}" y2="${m.t + ph}" stroke="#c00" stroke-dasharray="6 4"/>`);
-    parts.push(`<text x="${x(opts.goalSeconds) - 4}" y="${m.t + 14}" text-anchor="end" fill="#c00">goal ${opts.goalSeconds} s</text>`);
+    // At the foot of the line: the legend sits at the top left.
+    parts.push(`<text x="${x(opts.goalSeconds) + 4}" y="${m.t + ph - 6}" fill="#c00">goal ${opts.goalSeconds} s</text>`);
   }
   if (opts.target !== undefined) parts.push(`<line x1="${m.l}" y1="${y(opts.target)}" x2="${m.l + pw}" y2="${y(opts.target)}" stroke="#888" stroke-dasharray="2 3"/>`);
   series.forEach((s, i) => {

@@ -53,6 +53,9 @@ function parseArgs(argv: string[]): { config: ScaleConfig; outDir: string; docke
   config.podsPerMinion = num('--pods-per-minion') ?? config.podsPerMinion;
   config.namespaces = num('--namespaces') ?? config.namespaces;
   config.hollowResyncMs = num('--resync-ms') ?? config.hollowResyncMs;
+  config.hollowProcesses = num('--hollow-processes') ?? config.hollowProcesses;
+  config.schedulerMinions = num('--scheduler-minions') ?? config.schedulerMinions;
+  config.schedulerPods = num('--scheduler-pods') ?? config.schedulerPods;
   const phasesIdx = argv.indexOf('--phases');
   if (phasesIdx >= 0) config.phases = argv[phasesIdx + 1].split(',').filter(Boolean);
   const outIdx = argv.indexOf('--out');
@@ -125,14 +128,14 @@ async function ensureImages(out: (l: string) => void): Promise<boolean> {
   }
 }
 
-async function densityPhase(ctx: BenchContext, api: ApiClient, hollow: BenchChild, cas64: number): Promise<{ podNames: string[]; selectors: string[]; tracker: PodTracker }> {
+async function densityPhase(ctx: BenchContext, api: ApiClient, hollow: BenchChild[], cas64: number): Promise<{ podNames: string[]; selectors: string[]; tracker: PodTracker }> {
   const { config, client, out, figures, meter } = ctx;
   const total = config.minions * config.podsPerMinion;
   const controllers = Math.ceil(total / config.replicasPerController);
 
   // Idle cost of the hollow minions (no pods yet), and etcd's background write rate (heartbeats).
   const rv0 = await revisionOf(client);
-  const idle = await coresUsed(hollow.pid, () => sleep(config.idleWindowMs));
+  const idle = await coresUsed(hollow.map((h) => h.pid), () => sleep(config.idleWindowMs));
   const backgroundWritesPerSec = ((await revisionOf(client)) - rv0) / idle.wallSeconds;
   out(`idle: ${config.minions} hollow minions use ${idle.cores.toFixed(3)} cores; background etcd writes ${backgroundWritesPerSec.toFixed(1)}/s`);
   figures.atMost('cost', `${config.minions} idle hollow minions (no pods)`, idle.cores, 'cores', IDLE_CORES_GOAL);
@@ -289,19 +292,26 @@ export async function runScaleBench(argv: string[] = [], out: (line: string) => 
     if (runDocker) await dockerPhase(ctx, api, bareP50!);
     if (has('density')) {
       const t0 = Date.now();
-      const hollow = await spawnBenchChild('hollow', { etcd: ctx.endpoint, count: config.minions, prefix: 'hollow-', resyncMs: config.hollowResyncMs }, { nodeArgs: config.childNodeArgs, startTimeoutMs: 300_000 });
-      children.push(hollow);
-      meter.add(`hollow x${config.minions}`, hollow.pid);
+      // The hollow minions: one process (like kubemark's), or a few (--hollow-processes) sharing the numbering.
+      const hollow: BenchChild[] = [];
+      const per = Math.ceil(config.minions / config.hollowProcesses);
+      for (let first = 0; first < config.minions; first += per) {
+        const count = Math.min(per, config.minions - first);
+        const h = await spawnBenchChild('hollow', { etcd: ctx.endpoint, count, first, prefix: 'hollow-', resyncMs: config.hollowResyncMs }, { nodeArgs: config.childNodeArgs, startTimeoutMs: 300_000 });
+        children.push(h);
+        hollow.push(h);
+        meter.add(config.hollowProcesses === 1 ? `hollow x${config.minions}` : `hollow x${count} #${hollow.length}`, h.pid);
+      }
       // A kubelet's start() does not wait for its first heartbeat: wait for every Minion object.
       let registered = 0;
       for (const deadline = Date.now() + 120_000; Date.now() < deadline; await sleep(100)) {
         registered = await countKeys(client, '/registry/minions/hollow-');
         if (registered >= config.minions) break;
       }
-      out(`hollow: ${registered} minions registered in ${((Date.now() - t0) / 1000).toFixed(1)} s (${hollow.info.connections} etcd connections)`);
+      out(`hollow: ${registered} minions registered in ${((Date.now() - t0) / 1000).toFixed(1)} s (${hollow.reduce((n, h) => n + Number(h.info.connections), 0)} etcd connections, ${hollow.length} process(es))`);
       results.hollowStartSeconds = (Date.now() - t0) / 1000;
 
-      const lagNow = async () => Object.fromEntries(await Promise.all(children.map(async (c) => [c.role, (await c.stats())?.eventLoopDelayMs] as const)));
+      const lagNow = async () => Object.fromEntries(await Promise.all(children.map(async (c) => [c.role === 'hollow' && hollow.length > 1 ? `hollow#${hollow.indexOf(c) + 1}` : c.role, (await c.stats())?.eventLoopDelayMs] as const)));
       await lagNow(); // reset: measure the density phase alone
       const d = await densityPhase(ctx, api, hollow, cas64);
       tracker = d.tracker;
@@ -313,7 +323,7 @@ export async function runScaleBench(argv: string[] = [], out: (line: string) => 
         (results.api as Record<string, unknown>).eventLoopDelayMs = await lagNow();
       }
 
-      const idleFull = await coresUsed(hollow.pid, () => sleep(config.idleWindowMs));
+      const idleFull = await coresUsed(hollow.map((h) => h.pid), () => sleep(config.idleWindowMs));
       out(`idle: ${config.minions} hollow minions with ${config.podsPerMinion} pods each use ${idleFull.cores.toFixed(3)} cores`);
       results.idleHollowWithPods = idleFull;
       figures.add({ section: 'cost', name: `${config.minions} hollow minions with ${config.podsPerMinion} pods each, idle`, value: idleFull.cores, unit: 'cores', against: 'goal for idle without pods', againstValue: IDLE_CORES_GOAL });
