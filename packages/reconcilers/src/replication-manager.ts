@@ -1,7 +1,13 @@
 // The replication manager: keeps each ReplicationController's count of active pods at `replicas`.
-// reconcile(rcKey) reads the controller and the pods of its namespace from the informer caches and
-// applies planReplication(): adopt orphans, release pods that stopped matching, create or delete,
-// then write status (replicas, readyReplicas, observedGeneration).
+// reconcile(rcKey) reads the controller and its candidate pods from the informer caches and applies
+// planReplication(): adopt orphans, release pods that stopped matching, create or delete, then write
+// status (replicas, readyReplicas, observedGeneration).
+//
+// Candidates come from indexes, never from a scan of the namespace (with 1,000 controllers of 20
+// pods in one namespace a scan read 20,000 pods per reconcile): the pods whose controller ref names
+// this uid, plus the orphans carrying one of the selector's labels. Any pod outside that set could
+// only be ignored by the plan. Likewise a pod event enqueues only its owner, or for an orphan only
+// the controllers filed under one of its labels whose selector matches.
 //
 // Expectations guard against a lagging cache: after asking for N creations (or deletions) the
 // manager does nothing more for that controller until its informer has seen them (or they expire).
@@ -23,7 +29,8 @@ import {
 import { Controller } from './controller';
 import { Expectations } from './expectations';
 import { selectorMatches } from './labels';
-import { CacheReader, Handlers, INDEX } from './object-cache';
+import { CacheReader, Handlers, INDEX, labelPairKey } from './object-cache';
+import { rcOwner } from './owner-refs';
 import { objectKey } from './pod-resources';
 import { planReplication, podFromTemplate } from './replication-plan';
 
@@ -39,10 +46,6 @@ export interface ReplicationManagerOptions {
   burst?: number;
   clock?: Clock;
   logger?: Logger;
-}
-
-function rcOwner(pod: Pod): OwnerReference | undefined {
-  return pod.metadata.ownerReferences?.find((r) => r.controller && r.kind === 'ReplicationController');
 }
 
 export class ReplicationManager {
@@ -104,20 +107,36 @@ export class ReplicationManager {
     return this.controller.stop();
   }
 
+  /** Enqueues the controllers whose selector matches the (orphan) pod: each is filed under one of its pairs. */
   private enqueueMatching(pod: Pod): void {
-    for (const rc of this.opts.controllers.byIndex(INDEX.namespace, pod.metadata.namespace ?? '')) {
-      if (selectorMatches(rc.spec.selector, pod.metadata.labels)) this.controller.enqueue(objectKey(rc));
+    const ns = pod.metadata.namespace;
+    for (const [k, v] of Object.entries(pod.metadata.labels ?? {})) {
+      for (const rc of this.opts.controllers.byIndex(INDEX.selectorKey, labelPairKey(ns, k, v))) {
+        if (selectorMatches(rc.spec.selector, pod.metadata.labels)) this.controller.enqueue(objectKey(rc));
+      }
     }
+  }
+
+  /** The pods planReplication must see: the controller's own, and orphans that may match its selector. */
+  private candidates(rc: ReplicationController): Pod[] {
+    const owned = rc.metadata.uid ? this.opts.pods.byIndex(INDEX.controllerUid, rc.metadata.uid) : [];
+    // An orphan matching the selector carries every pair of it: the smallest pair's orphans suffice.
+    let orphans: Pod[] | undefined;
+    for (const [k, v] of Object.entries(rc.spec.selector ?? {})) {
+      const some = this.opts.pods.byIndex(INDEX.orphanLabel, labelPairKey(rc.metadata.namespace, k, v));
+      if (!orphans || some.length < orphans.length) orphans = some;
+      if (orphans.length === 0) break;
+    }
+    return orphans && orphans.length > 0 ? owned.concat(orphans) : owned;
   }
 
   async reconcile(key: string): Promise<{ requeueAfterMs?: number } | void> {
     const rc = this.opts.controllers.get(key);
     const [namespace, name] = key.split('/');
-    const pods = this.opts.pods.byIndex(INDEX.namespace, namespace);
-    await this.collectOrphans(namespace, name, rc?.metadata.uid, pods);
+    await this.collectOrphans(namespace, name, rc?.metadata.uid, this.opts.pods.byIndex(INDEX.rcController, key));
     if (!rc) return;
 
-    const plan = planReplication(rc, pods, this.opts.burst ?? 500);
+    const plan = planReplication(rc, this.candidates(rc), this.opts.burst ?? 500);
     if (plan.release.length > 0) await this.release(rc, plan.release);
     if (!this.expectations.satisfied(key)) {
       // Our own creations/deletions are still on their way to the cache: counting now would lie.
@@ -130,9 +149,9 @@ export class ReplicationManager {
     await this.writeStatus(rc, plan.status);
   }
 
-  /** Pods owned (by name) by this key whose controller uid is not the current one: their controller is gone. */
-  private async collectOrphans(namespace: string, name: string, currentUid: string | undefined, pods: Pod[]): Promise<void> {
-    const stale = pods.filter((p) => {
+  /** Of the pods owned (by name) by this key, those whose controller uid is not the current one: their controller is gone. */
+  private async collectOrphans(namespace: string, name: string, currentUid: string | undefined, ownedByName: Pod[]): Promise<void> {
+    const stale = ownedByName.filter((p) => {
       const o = rcOwner(p);
       return o && o.name === name && o.uid !== currentUid;
     });

@@ -1,5 +1,6 @@
-// What a replication controller must do, from its spec and the pods in its namespace: a pure function,
-// so every rule is tested without etcd.
+// What a replication controller must do, from its spec and any set of pods that includes its own and
+// the orphans its selector matches (others are ignored): a pure function, so every rule is tested
+// without etcd.
 //  - active pods: selector matches, owned by this controller (by uid), not finished;
 //  - adopt: selector matches, no controller owner, not finished;
 //  - release: owned by this controller but labels no longer match;
@@ -7,6 +8,7 @@
 //    running, then not ready before ready, then newest first.
 import type { Pod, PodPhase, ReplicationController, ReplicationControllerStatus } from '@coxswain/store';
 import { selectorMatches } from './labels';
+import { hasController, ownedBy } from './owner-refs';
 import { isTerminal } from './pod-resources';
 
 export interface ReplicationPlan {
@@ -21,13 +23,7 @@ export interface ReplicationPlan {
   status: ReplicationControllerStatus;
 }
 
-export function ownedBy(pod: Pod, uid: string | undefined): boolean {
-  return !!uid && !!pod.metadata.ownerReferences?.some((r) => r.controller && r.uid === uid);
-}
-
-function hasController(pod: Pod): boolean {
-  return !!pod.metadata.ownerReferences?.some((r) => r.controller);
-}
+export { ownedBy };
 
 export function isPodReady(pod: Pod): boolean {
   return pod.status?.phase === 'Running' && pod.status.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
