@@ -97,9 +97,23 @@ describe('createEtcdClient close() (real etcd)', () => {
     await expect(creating).rejects.toBeInstanceOf(ClientClosedError);
   });
 
+  it('stops the keepalives of a lease it made, so the lease expires by its TTL', async () => {
+    const client = createEtcdClient(etcd.endpoints);
+    const lease = client.lease(2);
+    const id = await lease.grant();
+    const admin = etcd.client();
+    const ttl = async () => Number((await admin.leaseClient.leaseTimeToLive({ ID: id })).TTL);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await ttl()).toBeGreaterThan(0); // kept alive while the client is open
+
+    client.close();
+    await until(async () => (await ttl()) === -1, 5000); // -1: etcd no longer has the lease
+  });
+
   it('a process that closes its client with a watcher open exits on its own while etcd keeps running', async () => {
     const { ms } = await exitDelayAfterClose(etcd.endpoints[0], `
       await client.watch().prefix('/test/').create();
+      await client.lease(5).grant(); // kept alive until close()
       client.close();
     `);
     expect(ms).toBeLessThan(3000);

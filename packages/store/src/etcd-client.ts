@@ -5,7 +5,7 @@
 // With several endpoints (an etcd cluster), a member whose connection fails is skipped for a
 // moment: etcd3's pool picks a random member per call and, without this, every third call would
 // fail for as long as one member of three is down. The failing call itself is not retried.
-import { ClientClosedError, Etcd3, GRPCUnavailableError, IOptions, Watcher } from 'etcd3';
+import { ClientClosedError, Etcd3, GRPCUnavailableError, ILeaseOptions, IOptions, Lease, Watcher } from 'etcd3';
 import { circuitBreaker, ConsecutiveBreaker, handleWhen, noop } from 'cockatiel';
 
 export interface EtcdClientOptions {
@@ -61,15 +61,31 @@ const WATCH_CONNECTED = 2;
 const WATCH_IDLE = 0;
 
 /**
- * Etcd3 whose close() also releases its watchers. etcd3's own close() only closes the gRPC clients:
- * a watcher not yet cancelled keeps its stream (and the TCP connection) open, and once that stream
- * ends the library re-opens it for ever, every <= 30 s, on the closed client (ClientClosedError each
- * time) — a process that forgot one watcher, or closed while one was still being created, never
- * exits. Here close() drops the watchers, cancels the stream, rejects pending create()s and ends
- * pending cancel()s.
+ * Etcd3 whose close() also releases its watchers and leases. etcd3's own close() only closes the
+ * gRPC clients:
+ *  - a watcher not yet cancelled keeps its stream (and the TCP connection) open, and once that
+ *    stream ends the library re-opens it for ever, every <= 30 s, on the closed client — a process
+ *    that forgot one watcher, or closed while one was still being created, never exits. close()
+ *    drops the watchers, cancels the stream, rejects pending create()s and ends pending cancel()s;
+ *  - a lease with automatic keepalive keeps sending keepalives on its open stream, so the lease (and
+ *    the keys on it, a leader's for one) outlives the client. close() stops them; the lease then
+ *    expires by its TTL, as if the process had died.
  */
 class ReleasingEtcd3 extends Etcd3 {
+  private readonly keptAlive = new Set<Lease>();
+
+  override lease(ttl: number, options?: ILeaseOptions): Lease {
+    const lease = super.lease(ttl, options);
+    if (options?.autoKeepAlive !== false) {
+      for (const l of this.keptAlive) if (l.revoked()) this.keptAlive.delete(l); // revoked, released or lost
+      this.keptAlive.add(lease);
+    }
+    return lease;
+  }
+
   override close(): void {
+    for (const l of this.keptAlive) l.release();
+    this.keptAlive.clear();
     const manager = (this as unknown as { watchManager?: WatchManagerInternals }).watchManager;
     const orphans = manager && Array.isArray(manager.watchers) ? releaseWatchers(manager) : [];
     super.close();
