@@ -6,6 +6,14 @@
 // are buffered from the moment the stream is created, so none are lost before the first next().
 // A progress request every few seconds doubles as a heartbeat: a stream etcd stops answering is
 // failed instead of trusted.
+//
+// What onProgress reports: never the header revision of etcd's progress response. In etcd before
+// 3.4.24/3.5.8 (etcd-io/etcd#15220) a requested progress notification is not ordered with the events
+// still queued for the watcher, so its revision can be ahead of events not yet sent; a client that
+// resumed from it would skip them for good. onProgress instead reports the newest revision R such
+// that every event at or below R has been handed to the consumer (or filtered out): the start revision
+// until the first event, then the events actually taken from this watch. Progress still proves the
+// stream is alive; it just never lets anyone resume past an undelivered event.
 import type { Etcd3, IDuplexStream, IEvent, IKeyValue, IWatchRequest, IWatchResponse } from 'etcd3';
 import { decodeObject } from './codec';
 import { ExpiredError, isStoreError, UnavailableError } from './errors';
@@ -40,6 +48,10 @@ export class EtcdWatch<T extends KubeObject = KubeObject> implements Watch<T> {
   private timer?: NodeJS.Timeout;
   private lastHeard = Date.now();
   private paused = false;
+  /** Newest revision of any event etcd sent on this stream (filtered ones too). */
+  private receivedRevision?: bigint;
+  /** Every event at or below this revision has been handed out by next() or filtered out. */
+  private safeRevision?: bigint;
   private resolveReady!: (revision: string) => void;
   /** Resolves with the revision etcd created the watch at (events after it will be delivered). */
   readonly ready: Promise<string>;
@@ -50,6 +62,7 @@ export class EtcdWatch<T extends KubeObject = KubeObject> implements Watch<T> {
     private readonly onEnd: (w: EtcdWatch<T>) => void = () => undefined,
   ) {
     this.ready = new Promise<string>((resolve) => (this.resolveReady = resolve));
+    if (opts.afterRevision !== undefined) this.safeRevision = BigInt(opts.afterRevision);
     void this.start();
   }
 
@@ -120,22 +133,45 @@ export class EtcdWatch<T extends KubeObject = KubeObject> implements Watch<T> {
       return;
     }
     if (res.created) {
+      // etcd answers a create with the revision the watch starts after (start_revision - 1).
+      this.advanceSafe(BigInt(res.header.revision));
       this.resolveReady(res.header.revision);
       return;
     }
     if (res.events.length === 0) {
-      this.opts.onProgress?.(res.header.revision);
+      // res.header.revision is deliberately ignored: it may be ahead of events still queued in etcd.
+      if (this.safeRevision !== undefined) this.opts.onProgress?.(this.safeRevision.toString());
       return;
     }
     for (const ev of res.events) {
+      const rev = BigInt(ev.kv.mod_revision);
+      if (this.receivedRevision === undefined || rev > this.receivedRevision) this.receivedRevision = rev;
       const out = this.convert(ev);
       if (out) this.queue.push(out);
     }
+    // Nothing undelivered (every event was filtered out): all that was received is accounted for.
+    if (this.head === this.queue.length) this.advanceSafe(this.receivedRevision);
     if (!this.paused && this.queue.length - this.head > HIGH_WATER) {
       this.paused = true;
       (this.stream as unknown as NodeJS.ReadableStream).pause();
     }
     this.notify();
+  }
+
+  private advanceSafe(rev: bigint | undefined): void {
+    if (rev !== undefined && (this.safeRevision === undefined || rev > this.safeRevision)) this.safeRevision = rev;
+  }
+
+  /** After handing out `taken`: how far every event is now delivered. */
+  private noteDelivered(taken: WatchEvent<T>): void {
+    if (this.head === this.queue.length) {
+      this.advanceSafe(this.receivedRevision);
+      return;
+    }
+    const rev = BigInt(taken.revision);
+    // Events of one transaction share a revision: a revision counts once its last event is out.
+    const nextRev = BigInt(this.queue[this.head]!.revision);
+    this.advanceSafe(nextRev > rev ? rev : rev - 1n);
   }
 
   private convert(ev: IEvent): WatchEvent<T> | undefined {
@@ -209,6 +245,7 @@ export class EtcdWatch<T extends KubeObject = KubeObject> implements Watch<T> {
       if (this.head < this.queue.length) {
         const value = this.queue[this.head]!;
         this.queue[this.head++] = undefined;
+        this.noteDelivered(value);
         if (this.head === this.queue.length) {
           this.queue = [];
           this.head = 0;

@@ -334,7 +334,8 @@ export class Informer<T extends KubeObject = KubeObject> {
       onProgress: (rev) => {
         lastActivity = this.clock.now();
         delivered = true;
-        // A progress notice means every change up to `rev` has been delivered: resume from there.
+        // The watch vouches that every change up to `rev` was handed to us (never etcd's progress header,
+        // which may be ahead of undelivered events): resuming from there misses nothing.
         this.lastRevision = maxRevision(this.lastRevision, rev);
       },
     });

@@ -34,7 +34,10 @@ export interface WatchOptions extends ListOptions {
    * A compacted revision makes the watch fail with ExpiredError.
    */
   resourceVersion?: string;
-  /** Also deliver a `progress` callback with etcd's current revision (used for heartbeats/bookmarks). */
+  /**
+   * Called on each progress notification (heartbeats/bookmarks) with a revision every change up to which
+   * has been delivered by this watch, so resuming from it misses nothing (not etcd's header revision).
+   */
   onProgress?: (revision: string) => void;
 }
 
