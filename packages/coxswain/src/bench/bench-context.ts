@@ -45,7 +45,8 @@ export const FULL: ScaleConfig = {
   casTxns: [3000, 30_000],
   dockerSamples: 10,
   schedulerPods: 5000,
-  schedulerMinions: 100,
+  // As many minions as the density phase: each decision looks at every minion.
+  schedulerMinions: 1000,
   minions: 1000,
   podsPerMinion: 20,
   replicasPerController: 20,

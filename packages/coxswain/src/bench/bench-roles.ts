@@ -128,7 +128,7 @@ export function roleMain(argv: string[]): void {
       process.on('message', (m: { type?: string }) => {
         if (m?.type === 'stats') {
           // The histogram holds whole timer intervals: the delay is what exceeds the 20 ms resolution.
-          const ms = (ns: number) => Math.max(0, Math.round(ns / 1e4) / 100 - 20);
+          const ms = (ns: number) => Math.max(0, Math.round((ns / 1e6 - 20) * 100) / 100);
           send({ type: 'stats', eventLoopDelayMs: { p50: ms(lag.percentile(50)), p99: ms(lag.percentile(99)), max: ms(lag.max) } });
           lag.reset();
           return;
