@@ -150,7 +150,11 @@ export async function apiLatencyPhase(ctx: BenchContext, api: ApiClient, podName
   } finally {
     const changes = await churn.stop();
     r.churn = { changes, seconds: (Date.now() - t0) / 1000, perSecond: changes / ((Date.now() - t0) / 1000) };
-    await sleep(1000); // the last events reach the watchers
+    // The last events reach the watchers (bounded wait: a watcher still missing some after 10 s
+    // counts them as missed).
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline; await sleep(100)) {
+      if (wsSeen.every((seen) => [...etcdSeen.keys()].every((rev) => seen.has(rev)))) break;
+    }
     await Promise.all(watchers.map((w) => w.close()));
     await rawWatcher.cancel();
   }
