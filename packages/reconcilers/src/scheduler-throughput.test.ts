@@ -1,6 +1,6 @@
 // Throughput of the scheduler in isolation on a real etcd: pods are created first (not timed), then
-// the scheduler starts and binds them all. Goal: >= 1,000 pods/s; the test asserts a floor that a
-// loaded CI machine still meets and prints the measured rate.
+// the scheduler starts and binds them all, each exactly once. The rate is printed for information;
+// the speed goal (>= 1,000 pods/s) is measured by `npm run bench -- scale`, not asserted here.
 import { EtcdStore, Pod, prefixRangeEnd } from '@coxswain/store';
 import { runScheduler } from './reconcilers';
 import { eventually, TestCluster } from './testing/cluster';
@@ -41,7 +41,8 @@ describe('scheduler throughput (real etcd)', () => {
       const secs = (Date.now() - t0) / 1000;
       const rate = N / secs;
       console.log(`scheduler bound ${N} pods in ${secs.toFixed(2)} s: ${rate.toFixed(0)} pods/s`);
-      expect(rate).toBeGreaterThan(100);
+      const { items } = await store.list<Pod>('pods');
+      expect(items.filter((p) => !p.spec.nodeName).map((p) => p.metadata.name)).toEqual([]);
     } finally {
       await handle.stop();
     }
