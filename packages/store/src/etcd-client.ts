@@ -36,9 +36,11 @@ export function etcdClientOptions(endpoints: string[], opts: EtcdClientOptions =
     defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + callTimeoutMs }),
     faultHandling: { global: noop, host: memberPolicy(endpoints, opts) },
     grpcOptions: {
-      // Notice a dead connection (and so a dead watch stream) without trusting TCP.
-      // etcd's default keepalive enforcement allows pings every 5 s.
-      'grpc.keepalive_time_ms': 10_000,
+      // Notice a dead connection without trusting TCP. 30 s, not 10: etcd allows one ping per 5 s and
+      // drops the connection ("excess pings") when a busy event loop sends delayed pings bunched
+      // together (seen in the scale bench). Watches notice a dead stream sooner by their own progress
+      // requests (etcd-watch.ts), and unary calls have deadlines.
+      'grpc.keepalive_time_ms': 30_000,
       'grpc.keepalive_timeout_ms': 5_000,
       'grpc.keepalive_permit_without_calls': 1,
       'grpc.max_receive_message_length': 256 * 1024 * 1024,
