@@ -1,14 +1,27 @@
 // Checks that what a local cluster needs is on this machine, and says exactly how to get what is not.
-import { spawnSync } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { request } from 'node:http';
 
 export const DOCKER_SOCKET = process.env.DOCKER_SOCKET ?? '/var/run/docker.sock';
 
 export class PreflightError extends Error {}
 
+/** The path of an executable on PATH, or undefined. */
+export function findOnPath(name: string, path = process.env.PATH ?? ''): string | undefined {
+  for (const dir of path.split(delimiter).filter(Boolean)) {
+    try {
+      accessSync(join(dir, name), constants.X_OK);
+      return join(dir, name);
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
+}
+
 export function requireEtcd(): void {
-  const probe = spawnSync('etcd', ['--version'], { encoding: 'utf8' });
-  if (probe.error || probe.status !== 0) {
+  if (!findOnPath('etcd')) {
     throw new PreflightError(
       'etcd was not found on PATH. Install it with:\n    sudo apt-get install -y etcd-server\n' +
         'or point Coxswain at an existing cluster with --etcd-servers http://HOST:2379',
@@ -31,7 +44,7 @@ export function pingDocker(socketPath = DOCKER_SOCKET, timeoutMs = 3000): Promis
 
 export async function requireDocker(): Promise<void> {
   if (await pingDocker()) return;
-  const installed = spawnSync('sh', ['-c', 'command -v dockerd'], { encoding: 'utf8' }).status === 0;
+  const installed = findOnPath('dockerd') !== undefined;
   throw new PreflightError(
     `No Docker engine answers at ${DOCKER_SOCKET}. ` +
       (installed
