@@ -9,9 +9,8 @@ import { Etcd3 } from 'etcd3';
 import { ApiClient, ApiServerHandle, ClientWatchEvent, runApiServer, WatchClient } from '@coxswain/api';
 import { ReconcilerHandle, runReplicationManager, runScheduler } from '@coxswain/reconcilers';
 import { runKubelet, RunningKubelet } from '@coxswain/kubelet';
-import { createEtcdClient } from '@coxswain/store';
+import { createEtcdClient, eventually } from '@coxswain/store';
 import { EtcdCluster, EtcdMember } from './support/etcd-cluster';
-import { eventually } from './support/eventually';
 
 jest.setTimeout(90_000);
 
@@ -93,7 +92,7 @@ describe('Coxswain on a 3-member etcd cluster', () => {
     await api.create('replicationControllers', manifests.slaveController);
     await api.create('services', manifests.slaveService);
     for (let i = 0; i < 20; i++) await api.create('services', service(`before-${i}`, 20000 + i));
-    await eventually(async () => running(await list('pods')).length === 3, 'the master and 2 slaves Running on the memory kubelet');
+    await eventually(async () => running(await list('pods')).length === 3, 30_000, 'the master and 2 slaves Running on the memory kubelet', 250);
     // Every member holds the same registry.
     const views = await Promise.all(etcd.members.map(registryOn));
     expect(views[0].keys.size).toBeGreaterThan(25);
@@ -156,12 +155,14 @@ describe('Coxswain on a 3-member etcd cluster', () => {
       // The reconcilers and the kubelet work through the failover: a resize gets a third slave Running.
       const rc = await api.get<Wire>('replicationControllers', 'redisSlaveController');
       await api.update('replicationControllers', { ...rc, desiredState: { ...(rc.desiredState as object), replicas: 3 } });
-      await eventually(async () => running(await list('pods', 'name=redisslave')).length === 3, 'a third redis slave Running');
+      await eventually(async () => running(await list('pods', 'name=redisslave')).length === 3, 30_000, 'a third redis slave Running', 250);
 
       // The API watch opened before the kill saw every service created after it.
       await eventually(
         () => writtenDuringOutage.every((id) => seen.some((e) => e.type === 'ADDED' && (e.object as Wire).id === id)),
+        30_000,
         'the services watch to report every service created during the outage',
+        250,
       );
     } finally {
       await watch.close();
@@ -176,14 +177,16 @@ describe('Coxswain on a 3-member etcd cluster', () => {
         const [mine, theirs] = await Promise.all([registryOn(killed), registryOn(survivor)]);
         return mine.revision === theirs.revision && JSON.stringify([...mine.keys]) === JSON.stringify([...theirs.keys]) && mine;
       },
+      30_000,
       `${killed.name} to hold the same registry at the same revision as ${survivor.name}`,
+      250,
     );
     const rejoined = (await registryOn(killed)).keys;
     for (const id of writtenDuringOutage) expect(rejoined.has(`/registry/services/default/${id}`)).toBe(true);
 
     // And it serves as a full member again: a write through the API is visible on it.
     await api.create('services', service('after-rejoin', 22000));
-    await eventually(async () => (await registryOn(killed)).keys.has('/registry/services/default/after-rejoin'), 'the new service on the rejoined member');
+    await eventually(async () => (await registryOn(killed)).keys.has('/registry/services/default/after-rejoin'), 30_000, 'the new service on the rejoined member', 250);
     const statuses = await Promise.all(etcd.members.map((m) => memberClient(m).maintenance.status()));
     expect(new Set(statuses.map((s) => s.leader)).size).toBe(1);
   });

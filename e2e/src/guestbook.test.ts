@@ -12,8 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ApiClient, ClientWatchEvent, WatchClient } from '@coxswain/api';
 import { LocalCluster, minionLayout } from '@coxswain/coxswain';
-import type { Endpoints, Pod, ReplicationController, Service } from '@coxswain/store';
-import { eventually } from './support/eventually';
+import { eventually, type Endpoints, type Pod, type ReplicationController, type Service } from '@coxswain/store';
 import { existingNetworks, minionContainers } from './support/docker-cli';
 import { GuestbookClient } from './support/guestbook-client';
 import { ensureImages } from './support/images';
@@ -89,7 +88,7 @@ beforeAll(async () => {
   await cluster.start();
   api = new ApiClient({ server: cluster.apiUrl, version: 'v1', timeoutMs: 10_000 });
   k = kubecfgFor(config, path.join(tmp, 'manifests'));
-  await eventually(async () => (await api.list('minions')).items.length === 3, `3 minions registered (logs in ${logs()})`);
+  await eventually(async () => (await api.list('minions')).items.length === 3, 30_000, `3 minions registered (logs in ${logs()})`, 250);
 });
 
 afterAll(async () => {
@@ -121,8 +120,9 @@ function allRunning(selector: string, count: number, timeoutMs = 60_000): Promis
       const ps = await pods(selector);
       return ps.length === count && ps.every(isReady) && ps;
     },
-    `${count} pods ${selector} Running and Ready (logs in ${logs()})`,
     timeoutMs,
+    `${count} pods ${selector} Running and Ready (logs in ${logs()})`,
+    250,
   );
 }
 
@@ -134,8 +134,9 @@ function readsBack(minion: string, timeoutMs = 30_000) {
       const r = await gb.read();
       return JSON.stringify(r.messages) === JSON.stringify(posted) && r;
     },
-    `the guestbook on ${minion} to list ${JSON.stringify(posted)}`,
     timeoutMs,
+    `the guestbook on ${minion} to list ${JSON.stringify(posted)}`,
+    250,
   );
 }
 
@@ -187,12 +188,12 @@ describe('the seed guestbook on coxswain up --minions 3', () => {
       const running = ps.filter(isReady);
       const waiting = ps.filter((p) => !p.spec.nodeName && p.status?.phase === 'Pending');
       return ps.length === 5 && running.length === 3 && waiting.length === 2 && waiting;
-    }, '5 frontends: 3 Running, 2 Pending unbound');
+    }, 30_000, '5 frontends: 3 Running, 2 Pending unbound', 250);
     for (const p of pending) {
       const described = await eventually(async () => {
         const out = await must('describe', 'pods', p.metadata.name);
         return out.includes('FailedScheduling') && out;
-      }, `a FailedScheduling event on ${p.metadata.name}`);
+      }, 30_000, `a FailedScheduling event on ${p.metadata.name}`, 250);
       expect(described).toMatch(/host port 8000/);
     }
 
@@ -261,7 +262,7 @@ describe('the seed guestbook on coxswain up --minions 3', () => {
     const after = await eventually(async () => {
       const ps = await frontends();
       return ps.length === 3 && ps.every(isReady) && !names(ps).includes(victim.metadata.name) && ps;
-    }, `a replacement for ${victim.metadata.name}`);
+    }, 30_000, `a replacement for ${victim.metadata.name}`, 250);
     const replacement = after.find((p) => !names(before).includes(p.metadata.name))!;
     expect(replacement.spec.nodeName).toBe(victim.spec.nodeName);
     expect((await readsBack(replacement.spec.nodeName!)).version).toBe('v2');
@@ -284,10 +285,10 @@ describe('the seed guestbook on coxswain up --minions 3', () => {
       backoff: { initialMs: 100, maxMs: 1000 },
     });
     try {
-      await eventually(() => connections >= 1, 'the pod watch to connect');
+      await eventually(() => connections >= 1, 30_000, 'the pod watch to connect', 250);
       const old = new Map(['apiserver', ...RECONCILERS].map((n) => [n, cluster!.component(n)!.pid]));
       for (const name of old.keys()) cluster!.component(name)!.kill('SIGKILL');
-      await eventually(async () => (await api.healthz()) && [...old].every(([n, pid]) => cluster!.component(n)!.pid !== undefined && cluster!.component(n)!.pid !== pid), 'the API server and reconcilers to be restarted by the launcher');
+      await eventually(async () => (await api.healthz()) && [...old].every(([n, pid]) => cluster!.component(n)!.pid !== undefined && cluster!.component(n)!.pid !== pid), 30_000, 'the API server and reconcilers to be restarted by the launcher', 250);
       expect(await snapshot()).toEqual(before);
 
       // The reconcilers work again (each waits out its predecessor's leader lease): a deleted
@@ -299,21 +300,21 @@ describe('the seed guestbook on coxswain up --minions 3', () => {
       const slaves = await eventually(async () => {
         const ps = await pods('name=redisslave');
         return ps.length === 2 && ps.every(isReady) && !names(ps).includes(slave.metadata.name) && ps;
-      }, 'a replacement redis slave', 60_000);
+      }, 60_000, 'a replacement redis slave', 250);
       await allRunning('name=frontend', 3);
       await eventually(async () => {
         const ep = await api.get<Endpoints>('endpoints', 'redisslave');
         const ips = (ep.subsets ?? []).flatMap((s) => (s.addresses ?? []).map((a) => a.ip)).sort();
         return JSON.stringify(ips) === JSON.stringify(slaves.map((p) => p.status!.podIP!).sort());
-      }, 'the redisslave endpoints to list the new slave');
+      }, 30_000, 'the redisslave endpoints to list the new slave', 250);
 
       // The watch opened before the restart reconnected and saw both deletions and the replacements.
-      await eventually(() => connections >= 2, 'the pod watch to reconnect');
+      await eventually(() => connections >= 2, 30_000, 'the pod watch to reconnect', 250);
       await eventually(() => {
         const deleted = seen.filter((e) => e.type === 'DELETED').map((e) => (e.object as unknown as Pod).metadata.name);
         const added = seen.filter((e) => e.type === 'ADDED').map((e) => (e.object as unknown as Pod).metadata.name);
         return deleted.includes(front.metadata.name) && deleted.includes(slave.metadata.name) && added.length >= 2;
-      }, 'the watch to report the deletions and the replacements');
+      }, 30_000, 'the watch to report the deletions and the replacements', 250);
     } finally {
       await watch.close();
     }
@@ -339,7 +340,7 @@ describe('the seed guestbook on coxswain up --minions 3', () => {
         distinct(ps.filter((p) => p.metadata.labels?.name === 'redisslave').map((p) => p.spec.nodeName)) &&
         distinct(ps.filter((p) => p.metadata.labels?.name === 'frontend').map((p) => p.spec.nodeName));
       return ok && ps;
-    }, `every pod Running off ${victim}`, 90_000);
+    }, 90_000, `every pod Running off ${victim}`, 250);
     console.log(`pods of ${victim} running elsewhere ${((Date.now() - stoppedAt) / 1000).toFixed(1)} s after its kubelet stopped (grace 15 s + eviction 3 s)`);
     expect(await must('list', 'minions')).toMatch(new RegExp(`${victim}\\s+127\\.0\\.1\\.\\d+\\s.*(NotReady|Unknown)`));
 

@@ -3,7 +3,7 @@
 //   B: e2e-kubelet-12 at 127.0.1.12, pods on 172.30.12.0/24 — in this process.
 // Pods are bound by writing through store.bind() (the scheduler is not part of this test).
 import * as http from 'http';
-import { EtcdHarness, EtcdStore, Event, Pod, startEtcd } from '@coxswain/store';
+import { EtcdHarness, EtcdStore, Event, Pod, eventually, startEtcd } from '@coxswain/store';
 import { DockerRuntime, LABELS, runKubelet, RunningKubelet } from '@coxswain/kubelet';
 import { ensureImages, IMAGES } from './support/images';
 import { KubeletProcess, startKubeletProcess } from './support/kubelet-process';
@@ -59,21 +59,6 @@ async function bindPod(name: string, minion: string, spec: Pod['spec']): Promise
 
 const getPod = (name: string) => store.get<Pod>('pods', NS, name);
 
-async function eventually<T>(fn: () => Promise<T | undefined | false | null>, what: string, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 function get(url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.get(url, { timeout: 3000, agent: false }, (res) => {
@@ -117,7 +102,7 @@ describe('kubelet on Docker', () => {
     const running = await eventually(async () => {
       const p = await getPod('web');
       return p.status?.phase === 'Running' && isReady(p) && p;
-    }, 'web Running and Ready');
+    }, 30_000, 'web Running and Ready', 200);
     expect(running.status?.hostIP).toBe(A.address);
     expect(running.status?.podIP).toMatch(/^172\.30\.11\.\d+$/);
     expect(running.status?.containerStatuses?.map((s) => [s.name, s.ready, s.restartCount])).toEqual([
@@ -140,11 +125,11 @@ describe('kubelet on Docker', () => {
     const status = await eventually(async () => {
       const s = (await getPod('web')).status?.containerStatuses?.find((c) => c.name === 'web');
       return s?.restartCount === 1 && s.state.running && s;
-    }, 'web restarted once');
+    }, 30_000, 'web restarted once', 200);
     expect(status.lastState?.terminated).toMatchObject({ exitCode: 137, containerID: `docker://${before.id}` });
     expect(status.containerID).not.toBe(`docker://${before.id}`);
-    await eventually(async () => (await eventsFor('web')).some((e) => e.reason === 'Started' && e.message === 'Started container web' && e.count >= 2), 'a second Started event');
-    await eventually(async () => (await get(`http://${A.address}:18080/index.html`)).status === 200, 'host port answers again');
+    await eventually(async () => (await eventsFor('web')).some((e) => e.reason === 'Started' && e.message === 'Started container web' && e.count >= 2), 30_000, 'a second Started event', 200);
+    await eventually(async () => (await get(`http://${A.address}:18080/index.html`)).status === 200, 30_000, 'host port answers again', 200);
   });
 
   it('restarts a container whose liveness probe fails; a failing readiness probe keeps the pod not Ready', async () => {
@@ -168,9 +153,9 @@ describe('kubelet on Docker', () => {
         },
       ],
     });
-    await eventually(async () => ((await getPod('live')).status?.containerStatuses?.[0].restartCount ?? 0) >= 1, 'liveness restart');
-    await eventually(async () => (await eventsFor('live')).some((e) => e.reason === 'Unhealthy' && /Liveness probe/.test(e.message)), 'Unhealthy event');
-    await eventually(async () => (await getPod('unready')).status?.phase === 'Running', 'unready Running');
+    await eventually(async () => ((await getPod('live')).status?.containerStatuses?.[0].restartCount ?? 0) >= 1, 30_000, 'liveness restart', 200);
+    await eventually(async () => (await eventsFor('live')).some((e) => e.reason === 'Unhealthy' && /Liveness probe/.test(e.message)), 30_000, 'Unhealthy event', 200);
+    await eventually(async () => (await getPod('unready')).status?.phase === 'Running', 30_000, 'unready Running', 200);
     await new Promise((r) => setTimeout(r, 3000));
     const unready = await getPod('unready');
     expect(unready.status?.phase).toBe('Running');
@@ -180,7 +165,7 @@ describe('kubelet on Docker', () => {
   });
 
   it('survives SIGKILL: a restarted kubelet keeps the same containers and the status stays right', async () => {
-    await eventually(async () => (await getPod('web')).status?.containerStatuses?.every((s) => s.ready), 'web ready again');
+    await eventually(async () => (await getPod('web')).status?.containerStatuses?.every((s) => s.ready), 30_000, 'web ready again', 200);
     const before = (await podContainers(web)).filter((c) => c.state === 'running').map((c) => c.id).sort();
     expect(before).toHaveLength(3); // infra, web, sidecar
     const restartsBefore = (await getPod('web')).status?.containerStatuses?.map((s) => s.restartCount);
@@ -194,7 +179,7 @@ describe('kubelet on Docker', () => {
     const pod = await getPod('web');
     expect(pod.status?.phase).toBe('Running');
     expect(pod.status?.containerStatuses?.map((s) => s.restartCount)).toEqual(restartsBefore);
-    await eventually(async () => isReady(await getPod('web')), 'web Ready after the restart');
+    await eventually(async () => isReady(await getPod('web')), 30_000, 'web Ready after the restart', 200);
     expect((await get(`http://${A.address}:18080/index.html`)).status).toBe(200);
   });
 
@@ -204,10 +189,10 @@ describe('kubelet on Docker', () => {
     const s = await eventually(async () => {
       const st = (await getPod('missing')).status?.containerStatuses?.[0];
       return st?.state.waiting && ['ErrImagePull', 'ImagePullBackOff'].includes(st.state.waiting.reason ?? '') && st;
-    }, 'ErrImagePull');
+    }, 30_000, 'ErrImagePull', 200);
     expect(s.state.waiting?.message).toMatch(/127\.0\.0\.1:9\/coxswain\/none/);
     expect((await getPod('missing')).status?.phase).toBe('Pending');
-    await eventually(async () => (await eventsFor('missing')).some((e) => e.type === 'Warning' && /Failed to pull image/.test(e.message)), 'pull failure event');
+    await eventually(async () => (await eventsFor('missing')).some((e) => e.type === 'Warning' && /Failed to pull image/.test(e.message)), 30_000, 'pull failure event', 200);
     expect((await getPod('web')).status?.phase).toBe('Running');
     expect((await get(`http://${A.address}:18080/index.html`)).status).toBe(200);
   });
@@ -215,7 +200,7 @@ describe('kubelet on Docker', () => {
   it('runs pods with the same host port on two minions side by side, each kubelet touching only its own', async () => {
     const a = await bindPod('same-a', A.minion, httpdPod(18090));
     const b = await bindPod('same-b', B.minion, httpdPod(18090));
-    for (const name of ['same-a', 'same-b']) await eventually(async () => isReady(await getPod(name)), `${name} Ready`);
+    for (const name of ['same-a', 'same-b']) await eventually(async () => isReady(await getPod(name)), 30_000, `${name} Ready`, 200);
     expect((await getPod('same-b')).status?.podIP).toMatch(/^172\.30\.12\.\d+$/);
     expect((await get(`http://${A.address}:18090/index.html`)).status).toBe(200);
     expect((await get(`http://${B.address}:18090/index.html`)).status).toBe(200);
@@ -238,7 +223,7 @@ describe('kubelet on Docker', () => {
     expect((await podContainers(web)).length).toBeGreaterThanOrEqual(3);
     const deletedAt = Date.now();
     await store.delete('pods', NS, 'web');
-    await eventually(async () => (await podContainers(web)).length === 0, 'web containers gone', 5000);
+    await eventually(async () => (await podContainers(web)).length === 0, 5000, 'web containers gone', 200);
     expect(Date.now() - deletedAt).toBeLessThan(5000);
     expect((await getPod('same-a')).status?.phase).toBe('Running');
   });
@@ -261,7 +246,7 @@ describe('kubelet on Docker', () => {
       ],
     });
     const old = await bindPod('port-old', A.minion, spec());
-    await eventually(async () => isReady(await getPod('port-old')), 'port-old Ready');
+    await eventually(async () => isReady(await getPod('port-old')), 30_000, 'port-old Ready', 200);
     expect((await get(`http://${A.address}:18095/index.html`)).status).toBe(200);
 
     const timeline: string[] = [];
@@ -272,9 +257,9 @@ describe('kubelet on Docker', () => {
     const t0 = Date.now();
     await store.delete('pods', NS, 'port-old');
     await bindPod('port-new', A.minion, spec());
-    const waiting = await eventually(async () => (await getPod('port-new')).status?.containerStatuses?.[0].state.waiting?.message, 'port-new waiting', 5000);
+    const waiting = await eventually(async () => (await getPod('port-new')).status?.containerStatuses?.[0].state.waiting?.message, 5000, 'port-new waiting', 200);
     expect(waiting).toMatch(new RegExp(`waiting for pod ${NS}/port-old \\(terminating\\) to release host port 18095/TCP`));
-    await eventually(async () => isReady(await getPod('port-new')), 'port-new Ready', 15_000);
+    await eventually(async () => isReady(await getPod('port-new')), 15_000, 'port-new Ready', 200);
     const took = Date.now() - t0;
     unsubscribe();
     console.log(`replacement on host port 18095 Ready ${(took / 1000).toFixed(1)} s after the old pod (2 s preStop hook) was deleted:\n${timeline.join('\n')}`);

@@ -6,7 +6,7 @@ import { execFile, spawn, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
 import * as path from 'path';
-import { EtcdStore, startEtcd, type EtcdHarness, type Endpoints, type Pod, type ReplicationController, type Service } from '@coxswain/store';
+import { EtcdStore, eventually, startEtcd, type EtcdHarness, type Endpoints, type Pod, type ReplicationController, type Service } from '@coxswain/store';
 import { DockerRuntime, LABELS, runKubelet, type RunningKubelet } from '@coxswain/kubelet';
 import { runEndpointsController, runReplicationManager, runScheduler, type ReconcilerHandle } from '@coxswain/reconcilers';
 import { ensureImages, IMAGES } from './support/images';
@@ -101,21 +101,6 @@ function startProxyProcess(opts: object): Promise<ProxyProcess> {
 }
 
 // ---- helpers -----------------------------------------------------------------------------------------
-
-async function eventually<T>(fn: () => Promise<T | undefined | false | null>, what: string, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 function get(url: string, timeoutMs = 5000): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -242,8 +227,8 @@ describe('service proxy on Docker', () => {
     echoPods = await eventually(async () => {
       const a = await readyAddresses('echo');
       return a.length === 3 && a;
-    }, '3 ready echo endpoints');
-    await eventually(() => whoAnswers(ECHO_PORT), 'the proxy to serve echo');
+    }, 60_000, '3 ready echo endpoints', 200);
+    await eventually(() => whoAnswers(ECHO_PORT), 60_000, 'the proxy to serve echo', 200);
     const seen = new Map<string, number>();
     for (let i = 0; i < 30; i++) {
       const who = await whoAnswers(ECHO_PORT);
@@ -260,7 +245,7 @@ describe('service proxy on Docker', () => {
       metadata: { name: 'client', namespace: NS },
       spec: { containers: [{ name: 'main', image: IMAGES.busybox, command: ['sleep', '3600'] }] },
     });
-    await eventually(async () => (await store.get<Pod>('pods', NS, 'client')).status?.phase === 'Running', 'client pod Running');
+    await eventually(async () => (await store.get<Pod>('pods', NS, 'client')).status?.phase === 'Running', 60_000, 'client pod Running', 200);
     const id = await appContainer('client', 'main');
     const env = await docker.exec(id, ['sh', '-c', 'echo $ECHO_SERVICE_HOST:$ECHO_SERVICE_PORT'], 10_000);
     expect(env.output.trim()).toBe(`${GATEWAY}:${ECHO_PORT}`);
@@ -287,7 +272,7 @@ describe('service proxy on Docker', () => {
     const [left] = await eventually(async () => {
       const a = await readyAddresses('echo');
       return a.length === 1 && a;
-    }, 'one echo endpoint');
+    }, 60_000, 'one echo endpoint', 200);
     const answers = new Set<string>();
     for (let i = 0; i < 30; i++) answers.add(await whoAnswers(ECHO_PORT));
     expect([...answers]).toEqual([left]);
@@ -298,8 +283,8 @@ describe('service proxy on Docker', () => {
     await store.create(
       rc('bulk', 1, `${HTTPD_NAME} && dd if=/dev/zero of=/tmp/www/big bs=1048576 count=100 2>/dev/null && exec httpd -f -p 80 -h /tmp/www`),
     );
-    await eventually(async () => (await readyAddresses('bulk')).length === 1, 'bulk endpoint');
-    await eventually(() => whoAnswers(BULK_PORT), 'the proxy to serve bulk');
+    await eventually(async () => (await readyAddresses('bulk')).length === 1, 60_000, 'bulk endpoint', 200);
+    await eventually(() => whoAnswers(BULK_PORT), 60_000, 'the proxy to serve bulk', 200);
 
     const pid = proxy!.child.pid!;
     const base = rssKiB(pid);

@@ -3,7 +3,7 @@
 // Running + Ready through the store as a kubelet would (and recording when it did).
 import { runReplicationManager } from '@coxswain/reconcilers';
 import type { ReconcilerHandle } from '@coxswain/reconcilers';
-import type { Event, Pod, ReplicationController } from '@coxswain/store';
+import { eventually, type Event, type Pod, type ReplicationController } from '@coxswain/store';
 import { isPodReady, rolloutState } from './rollout-waiter';
 import { ClusterHarness, startClusterHarness } from './testing/cluster-harness';
 
@@ -64,14 +64,6 @@ spec:
 `;
 
 const podsOf = async (app: string) => (await h.store.list<Pod>('pods', { namespace: 'default', labelSelector: `app=${app}` })).items;
-
-async function eventually(check: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('apply --wait and rollout status', () => {
   it('apply --wait returns within 2 s of the last replica becoming ready', async () => {

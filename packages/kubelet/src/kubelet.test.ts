@@ -2,7 +2,7 @@
 // store come up, crash and restart with back-off, fail pulls, are adopted after a restart, and are
 // cleaned up when unbound. Status is written only when it changes.
 import type { Etcd3 } from 'etcd3';
-import { EtcdHarness, EtcdStore, Event, EventRecorder, Minion, Pod, startEtcd } from '@coxswain/store';
+import { EtcdHarness, EtcdStore, Event, EventRecorder, Minion, Pod, eventually, startEtcd } from '@coxswain/store';
 import { Kubelet, KubeletOptions } from './kubelet';
 import { MINION_LEASE_PREFIX } from './heartbeat';
 import { MemoryRuntime } from './memory-runtime';
@@ -58,21 +58,6 @@ async function bindPod(spec: Partial<Pod['spec']> & { containers: Pod['spec']['c
   return p;
 }
 
-async function eventually<T>(fn: () => Promise<T | undefined | false>, what: string, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 const getPod = (name = 'web') => store.get<Pod>('pods', ns, name);
 
 async function events(): Promise<Event[]> {
@@ -90,7 +75,7 @@ describe('Kubelet (memory runtime, real etcd)', () => {
     const pod = await eventually(async () => {
       const p = await getPod();
       return p.status?.phase === 'Running' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') && p;
-    }, 'pod Running and Ready');
+    }, 10_000, 'pod Running and Ready');
     expect(pod.status?.hostIP).toBe('127.0.1.11');
     expect(pod.status?.podIP).toMatch(/^172\.30\.11\.\d+$/);
     expect(pod.status?.containerStatuses?.[0]).toMatchObject({ name: 'app', restartCount: 0, ready: true, state: { running: {} } });
@@ -116,7 +101,7 @@ describe('Kubelet (memory runtime, real etcd)', () => {
     await eventually(async () => {
       const m = await store.get<Minion>('minions', undefined, k.minion);
       return m.status?.conditions?.find((c) => c.type === 'Ready')?.lastHeartbeatTime !== ready?.lastHeartbeatTime;
-    }, 'a newer heartbeat');
+    }, 10_000, 'a newer heartbeat');
     expect((await events()).map((e) => e.reason)).toEqual(expect.arrayContaining(['Pulling', 'Pulled', 'Created', 'Started']));
   });
 
@@ -125,7 +110,7 @@ describe('Kubelet (memory runtime, real etcd)', () => {
     const k = startKubelet(runtime);
     await k.start();
     await bindPod({ containers: [{ name: 'app', image: 'img' }] });
-    await eventually(async () => (await getPod()).status?.phase === 'Running', 'Running');
+    await eventually(async () => (await getPod()).status?.phase === 'Running', 10_000, 'Running');
     await k.idle();
 
     // Steady state: resyncs (every second) write nothing.
@@ -139,7 +124,7 @@ describe('Kubelet (memory runtime, real etcd)', () => {
       const p = await getPod();
       const s = p.status?.containerStatuses?.[0];
       return s?.restartCount === 1 && s.state.running && s;
-    }, 'restart count 1');
+    }, 10_000, 'restart count 1');
     expect(restarted.lastState?.terminated).toMatchObject({ exitCode: 137, containerID: `docker://${first.id}` });
     expect(runtime.byName('web', 'app')[0].id).not.toBe(first.id);
 
@@ -147,7 +132,7 @@ describe('Kubelet (memory runtime, real etcd)', () => {
     const waiting = await eventually(async () => {
       const s = (await getPod()).status?.containerStatuses?.[0];
       return s?.state.waiting?.reason === 'CrashLoopBackOff' && s;
-    }, 'CrashLoopBackOff');
+    }, 10_000, 'CrashLoopBackOff');
     expect(waiting.restartCount).toBe(1);
     expect(waiting.state.waiting?.message).toMatch(/back-off 60s/);
     expect(waiting.lastState?.terminated?.exitCode).toBe(1);
@@ -163,13 +148,13 @@ describe('Kubelet (memory runtime, real etcd)', () => {
     await bindPod({ restartPolicy: 'Never', containers: [{ name: 'app', image: 'img' }] }, 'bad');
     await bindPod({ restartPolicy: 'OnFailure', containers: [{ name: 'app', image: 'img' }] }, 'ok');
     await bindPod({ restartPolicy: 'OnFailure', containers: [{ name: 'app', image: 'img' }] }, 'retry');
-    await eventually(async () => (await getPod('bad')).status?.phase === 'Failed', 'Never + exit 3 -> Failed');
-    await eventually(async () => (await getPod('ok')).status?.phase === 'Succeeded', 'OnFailure + exit 0 -> Succeeded');
-    await eventually(async () => ((await getPod('retry')).status?.containerStatuses?.[0].restartCount ?? 0) >= 2, 'OnFailure + exit 3 restarts');
+    await eventually(async () => (await getPod('bad')).status?.phase === 'Failed', 10_000, 'Never + exit 3 -> Failed');
+    await eventually(async () => (await getPod('ok')).status?.phase === 'Succeeded', 10_000, 'OnFailure + exit 0 -> Succeeded');
+    await eventually(async () => ((await getPod('retry')).status?.containerStatuses?.[0].restartCount ?? 0) >= 2, 10_000, 'OnFailure + exit 3 restarts');
     expect(runtime.byName('bad', 'app')).toHaveLength(1);
     expect(runtime.byName('ok', 'app')).toHaveLength(1);
     // Finished pods keep no infra container running, and get no new one on later syncs.
-    await eventually(async () => ['bad', 'ok'].every((p) => runtime.byName(p, 'POD').every((c) => c.state === 'exited')), 'infra stopped');
+    await eventually(async () => ['bad', 'ok'].every((p) => runtime.byName(p, 'POD').every((c) => c.state === 'exited')), 10_000, 'infra stopped');
     await new Promise((r) => setTimeout(r, 1200));
     expect(runtime.byName('bad', 'POD')).toHaveLength(1);
     expect(runtime.byName('bad', 'app')).toHaveLength(1);
@@ -187,11 +172,11 @@ describe('Kubelet (memory runtime, real etcd)', () => {
     const s = await eventually(async () => {
       const st = (await getPod('broken')).status?.containerStatuses?.[0];
       return st?.state.waiting && ['ErrImagePull', 'ImagePullBackOff'].includes(st.state.waiting.reason ?? '') && st;
-    }, 'ErrImagePull');
+    }, 10_000, 'ErrImagePull');
     expect(s.state.waiting?.message).toMatch(/manifest unknown/);
     expect((await getPod('broken')).status?.phase).toBe('Pending');
-    await eventually(async () => (await getPod('fine')).status?.phase === 'Running', 'the other pod Running');
-    await eventually(async () => (await events()).some((e) => e.reason === 'Failed' && /Failed to pull image "example\/missing"/.test(e.message)), 'pull event');
+    await eventually(async () => (await getPod('fine')).status?.phase === 'Running', 10_000, 'the other pod Running');
+    await eventually(async () => (await events()).some((e) => e.reason === 'Failed' && /Failed to pull image "example\/missing"/.test(e.message)), 10_000, 'pull event');
     // Retries wait for the pull back-off (5 s initially), not a hot loop.
     const pulls = runtime.stats.pulls;
     await new Promise((r) => setTimeout(r, 1500));
@@ -203,7 +188,7 @@ describe('Kubelet (memory runtime, real etcd)', () => {
     const k1 = startKubelet(runtime);
     await k1.start();
     await bindPod({ containers: [{ name: 'a', image: 'img' }, { name: 'b', image: 'img' }] });
-    await eventually(async () => (await getPod()).status?.phase === 'Running', 'Running');
+    await eventually(async () => (await getPod()).status?.phase === 'Running', 10_000, 'Running');
     await k1.idle();
     const before = new Map([...runtime.containers.values()].map((c) => [c.labels[LABELS.container], c.id]));
     await k1.stop();
@@ -217,7 +202,7 @@ describe('Kubelet (memory runtime, real etcd)', () => {
 
     const cur = await getPod();
     await store.update<Pod>({ ...cur, spec: { ...cur.spec, containers: [cur.spec.containers[0], { name: 'b', image: 'img', args: ['--new'] }] } });
-    await eventually(async () => runtime.byName('web', 'b')[0].id !== before.get('b') && runtime.byName('web', 'b')[0].state === 'running', 'b recreated');
+    await eventually(async () => runtime.byName('web', 'b')[0].id !== before.get('b') && runtime.byName('web', 'b')[0].state === 'running', 10_000, 'b recreated');
     expect(runtime.byName('web', 'a')[0].id).toBe(before.get('a'));
     expect(runtime.byName('web', 'POD')[0].id).toBe(before.get('POD'));
   });
@@ -228,15 +213,15 @@ describe('Kubelet (memory runtime, real etcd)', () => {
     await k1.start();
     await bindPod({ containers: [{ name: 'a', image: 'img' }] }, 'one');
     await bindPod({ containers: [{ name: 'a', image: 'img' }] }, 'two');
-    await eventually(async () => runtime.containers.size === 4, 'four containers');
+    await eventually(async () => runtime.containers.size === 4, 10_000, 'four containers');
     await store.delete('pods', ns, 'one');
-    await eventually(async () => runtime.byName('one', 'a').length === 0 && runtime.byName('one', 'POD').length === 0, 'pod one gone', 3000);
+    await eventually(async () => runtime.byName('one', 'a').length === 0 && runtime.byName('one', 'POD').length === 0, 3000, 'pod one gone');
 
     await k1.stop();
     await store.delete('pods', ns, 'two');
     const k2 = startKubelet(runtime);
     await k2.start();
-    await eventually(async () => runtime.containers.size === 0, 'orphans removed after restart', 3000);
+    await eventually(async () => runtime.containers.size === 0, 3000, 'orphans removed after restart');
   });
 
   it('starts the replacement of a deleted pod on its host port right after the old pod is torn down, not after a back-off', async () => {
@@ -247,7 +232,7 @@ describe('Kubelet (memory runtime, real etcd)', () => {
     await k.start();
     const port = [{ containerPort: 80, hostPort: 8000 }];
     await bindPod({ containers: [{ name: 'app', image: 'img', ports: port }] }, 'old');
-    await eventually(async () => (await getPod('old')).status?.phase === 'Running', 'old Running');
+    await eventually(async () => (await getPod('old')).status?.phase === 'Running', 10_000, 'old Running');
     const [oldSandbox] = runtime.byName('old', 'POD');
     const timeline: string[] = [];
     runtime.subscribe({}, (e) => {
@@ -260,9 +245,9 @@ describe('Kubelet (memory runtime, real etcd)', () => {
     const waiting = await eventually(async () => {
       const s = (await getPod('new')).status?.containerStatuses?.[0];
       return s?.state.waiting && s.state.waiting;
-    }, 'new waiting for the port', 2000);
+    }, 2000, 'new waiting for the port');
     expect(waiting).toMatchObject({ reason: 'ContainerCreating', message: expect.stringMatching(new RegExp(`waiting for pod ${ns}/old .*host port 8000/TCP`)) });
-    await eventually(async () => (await getPod('new')).status?.phase === 'Running', 'new Running', 5000);
+    await eventually(async () => (await getPod('new')).status?.phase === 'Running', 5000, 'new Running');
     const took = Date.now() - t0;
 
     expect(took).toBeLessThan(3000);
@@ -278,17 +263,17 @@ describe('Kubelet (memory runtime, real etcd)', () => {
     await k.start();
     const port = [{ containerPort: 80, hostPort: 8000 }];
     await bindPod({ containers: [{ name: 'app', image: 'img', ports: port }] }, 'first');
-    await eventually(async () => (await getPod('first')).status?.phase === 'Running', 'first Running');
+    await eventually(async () => (await getPod('first')).status?.phase === 'Running', 10_000, 'first Running');
     // Bound past the scheduler onto the same port: a real conflict, so the 60 s sandbox back-off.
     await bindPod({ containers: [{ name: 'app', image: 'img', ports: port }] }, 'second');
-    await eventually(async () => (await events()).some((e) => e.reason === 'FailedCreatePodSandBox' && /port is already allocated/.test(e.message)), 'FailedCreatePodSandBox');
-    await eventually(async () => /port is already allocated/.test((await getPod('second')).status?.containerStatuses?.[0].state.waiting?.message ?? ''), 'second waiting');
+    await eventually(async () => (await events()).some((e) => e.reason === 'FailedCreatePodSandBox' && /port is already allocated/.test(e.message)), 10_000, 'FailedCreatePodSandBox');
+    await eventually(async () => /port is already allocated/.test((await getPod('second')).status?.containerStatuses?.[0].state.waiting?.message ?? ''), 10_000, 'second waiting');
     await new Promise((r) => setTimeout(r, 1200)); // a resync or two: still backing off
     expect((await events()).filter((e) => e.reason === 'FailedCreatePodSandBox')).toHaveLength(1);
 
     const t0 = Date.now();
     await store.delete('pods', ns, 'first');
-    await eventually(async () => (await getPod('second')).status?.phase === 'Running', 'second Running', 5000);
+    await eventually(async () => (await getPod('second')).status?.phase === 'Running', 5000, 'second Running');
     expect(Date.now() - t0).toBeLessThan(2000);
     expect((await events()).filter((e) => e.reason === 'FailedCreatePodSandBox')).toHaveLength(1);
   });
@@ -299,10 +284,10 @@ describe('Kubelet (memory runtime, real etcd)', () => {
     const k = startKubelet(runtime);
     await k.start();
     await bindPod({ containers: [{ name: 'app', image: 'img', lifecycle: { postStart: { exec: { command: ['post'] } }, preStop: { exec: { command: ['pre'] } } } }] });
-    await eventually(async () => (await getPod()).status?.phase === 'Running', 'Running');
+    await eventually(async () => (await getPod()).status?.phase === 'Running', 10_000, 'Running');
     expect(calls).toEqual(['app:post']);
     await store.delete('pods', ns, 'web');
-    await eventually(async () => runtime.containers.size === 0, 'containers removed');
+    await eventually(async () => runtime.containers.size === 0, 10_000, 'containers removed');
     expect(calls).toEqual(['app:post', 'app:pre']);
   });
 
@@ -315,7 +300,7 @@ describe('Kubelet (memory runtime, real etcd)', () => {
     await eventually(async () => {
       const pods = (await store.list<Pod>('pods', { namespace: ns })).items;
       return pods.length === 2 * count && pods.every((p) => p.status?.phase === 'Running');
-    }, `${2 * count} pods Running on ${count} hollow minions`, 20_000);
+    }, 20_000, `${2 * count} pods Running on ${count} hollow minions`);
     const minions = (await store.list<Minion>('minions')).items.filter((m) => m.metadata.name.startsWith(`hollow-${ns}-`));
     expect(minions).toHaveLength(count);
     expect(Date.now() - t0).toBeLessThan(20_000);
@@ -329,19 +314,19 @@ describe('Kubelet across an etcd outage', () => {
     const k = startKubelet(runtime, { minion: 'm-outage', heartbeatMs: 300, leaseTtlSeconds: 3 });
     await k.start();
     await bindPod({ containers: [{ name: 'a', image: 'img' }] }, 'before', 'm-outage');
-    await eventually(async () => (await getPod('before')).status?.phase === 'Running', 'Running before the outage');
+    await eventually(async () => (await getPod('before')).status?.phase === 'Running', 10_000, 'Running before the outage');
 
     await etcd.kill();
     await new Promise((r) => setTimeout(r, 2000));
     const beatBefore = k.heartbeat.lastBeatAt!;
     await etcd.restart();
 
-    await eventually(async () => k.heartbeat.lastBeatAt! > beatBefore, 'a heartbeat after the outage', 20_000);
+    await eventually(async () => k.heartbeat.lastBeatAt! > beatBefore, 20_000, 'a heartbeat after the outage');
     const m = await store.get<Minion>('minions', undefined, 'm-outage');
     expect(Date.parse(m.status!.conditions!.find((c) => c.type === 'Ready')!.lastHeartbeatTime!)).toBeGreaterThan(beatBefore - 1000);
     expect(await client.get(MINION_LEASE_PREFIX + 'm-outage').exists()).toBe(true);
     await bindPod({ containers: [{ name: 'a', image: 'img' }] }, 'after', 'm-outage');
-    await eventually(async () => (await getPod('after')).status?.phase === 'Running', 'a pod bound after the outage Running', 20_000);
+    await eventually(async () => (await getPod('after')).status?.phase === 'Running', 20_000, 'a pod bound after the outage Running');
   });
 });
 

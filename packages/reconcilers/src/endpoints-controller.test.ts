@@ -3,7 +3,8 @@ import type { Endpoints, Pod } from '@coxswain/store';
 import { NotFoundError } from '@coxswain/store';
 import { runEndpointsController } from './reconcilers';
 import type { ReconcilerHandle } from './reconciler-process';
-import { eventually, TestCluster } from './testing/cluster';
+import { eventually } from '@coxswain/store';
+import { TestCluster } from './testing/cluster';
 import { pod, service } from './testing/fixtures';
 
 jest.setTimeout(60_000);

@@ -1,6 +1,7 @@
 // Integration: two schedulers and two replication managers at once, in their own processes.
 import { runReplicationManager, runScheduler } from './reconcilers';
-import { eventually, TestCluster } from './testing/cluster';
+import { eventually } from '@coxswain/store';
+import { TestCluster } from './testing/cluster';
 import { rc } from './testing/fixtures';
 import { spawnReconciler, SpawnedReconciler } from './testing/spawn-reconciler';
 

@@ -4,7 +4,8 @@ import type { Minion } from '@coxswain/store';
 import { MINION_LEASE_PREFIX } from './minion-lifecycle-controller';
 import { runMinionController, runReplicationManager, runScheduler } from './reconcilers';
 import type { ReconcilerHandle } from './reconciler-process';
-import { eventually, TestCluster } from './testing/cluster';
+import { eventually } from '@coxswain/store';
+import { TestCluster } from './testing/cluster';
 import { rc } from './testing/fixtures';
 
 jest.setTimeout(60_000);

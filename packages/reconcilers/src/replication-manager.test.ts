@@ -3,7 +3,8 @@ import type { Pod } from '@coxswain/store';
 import { runReplicationManager, runScheduler } from './reconcilers';
 import type { ReconcilerHandle } from './reconciler-process';
 import { rc } from './testing/fixtures';
-import { eventually, TestCluster } from './testing/cluster';
+import { eventually } from '@coxswain/store';
+import { TestCluster } from './testing/cluster';
 
 jest.setTimeout(60_000);
 

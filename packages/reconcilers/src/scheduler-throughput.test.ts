@@ -3,7 +3,8 @@
 // the speed goal (>= 1,000 pods/s) is measured by `npm run bench -- scale`, not asserted here.
 import { EtcdStore, Pod, prefixRangeEnd } from '@coxswain/store';
 import { runScheduler } from './reconcilers';
-import { eventually, TestCluster } from './testing/cluster';
+import { eventually } from '@coxswain/store';
+import { TestCluster } from './testing/cluster';
 import { pod } from './testing/fixtures';
 
 jest.setTimeout(120_000);

@@ -2,7 +2,8 @@
 import type { Pod, ReplicationController } from '@coxswain/store';
 import { runReplicationManager, runScheduler } from './reconcilers';
 import type { ReconcilerHandle } from './reconciler-process';
-import { eventually, TestCluster } from './testing/cluster';
+import { eventually } from '@coxswain/store';
+import { TestCluster } from './testing/cluster';
 import { pod } from './testing/fixtures';
 
 jest.setTimeout(60_000);

@@ -10,6 +10,7 @@ export {
 } from './validation';
 export { createEtcdClient, etcdClientOptions, type EtcdClientOptions } from './etcd-client';
 export { startEtcd, type EtcdHarness, type EtcdHarnessOptions } from './testing/etcd-harness';
+export { eventually } from './testing/eventually';
 export * from './keys';
 export { encodeObject, decodeObject } from './codec';
 export * from './selector';
