@@ -42,9 +42,17 @@ export function drained(res: ServerResponse): Promise<void> {
 
 const FLUSH_BYTES = 64 * 1024;
 
+/** Resolves after pending I/O callbacks have run: lets other requests in between two chunks. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /**
  * Streams `{...envelope, items: [...]}` without building the whole document in memory: items are
- * encoded one at a time and written in ~64 KiB chunks, waiting for the socket to drain.
+ * encoded one at a time and written in ~64 KiB chunks, waiting for the socket to drain. Between
+ * chunks it always yields to the event loop, so a list of many thousands of items holds the loop
+ * for one chunk's encoding at a time, not the whole list's (other requests and watch events are
+ * served in between).
  */
 export async function streamList(
   res: ServerResponse,
@@ -62,6 +70,9 @@ export async function streamList(
       const ok = res.write(buf);
       buf = '';
       if (!ok) await drained(res);
+      // 'drain' can come on process.nextTick (a write the kernel took at once), which never lets
+      // the event loop reach I/O: yield explicitly.
+      await yieldToEventLoop();
       if (res.destroyed) return;
     }
   }
