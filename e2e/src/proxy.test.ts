@@ -5,11 +5,11 @@
 import { execFile, spawn, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
-import * as path from 'path';
 import { EtcdStore, eventually, startEtcd, type EtcdHarness, type Endpoints, type Pod, type ReplicationController, type Service } from '@coxswain/store';
 import { DockerRuntime, LABELS, runKubelet, type RunningKubelet } from '@coxswain/kubelet';
 import { runEndpointsController, runReplicationManager, runScheduler, type ReconcilerHandle } from '@coxswain/reconcilers';
 import { ensureImages, IMAGES } from './support/images';
+import { sourceScript } from './support/source-loader';
 
 jest.setTimeout(180_000);
 
@@ -19,7 +19,6 @@ const NS = 'default';
 const ECHO_PORT = 18765;
 const BULK_PORT = 18766;
 const MiB = 1024 * 1024;
-const ROOT = path.resolve(__dirname, '../..');
 
 let etcd: EtcdHarness;
 let store: EtcdStore;
@@ -37,22 +36,7 @@ interface ProxyProcess {
   stop(): Promise<void>;
 }
 
-const LOADER = `
-const fs = require('fs'), path = require('path'), Module = require('module');
-const ts = require(require.resolve('typescript', { paths: [ROOT] }));
-const resolve = Module._resolveFilename;
-Module._resolveFilename = function (request, parent, ...rest) {
-  const m = /^@coxswain\\/([a-z]+)$/.exec(request);
-  if (m) request = path.join(ROOT, 'packages', m[1], 'src', 'index.ts');
-  return resolve.call(this, request, parent, ...rest);
-};
-require.extensions['.ts'] = (module, filename) => {
-  const out = ts.transpileModule(fs.readFileSync(filename, 'utf8'), {
-    fileName: filename,
-    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
-  }).outputText;
-  module._compile(out, filename);
-};
+const BODY = `
 const { runProxy } = require(path.join(ROOT, 'packages/proxy/src/run-proxy.ts'));
 runProxy(JSON.parse(process.env.PROXY_OPTS)).then(
   (p) => {
@@ -64,7 +48,7 @@ runProxy(JSON.parse(process.env.PROXY_OPTS)).then(
 `;
 
 function startProxyProcess(opts: object): Promise<ProxyProcess> {
-  const child = spawn(process.execPath, ['-e', `const ROOT = ${JSON.stringify(ROOT)};\n${LOADER}`], {
+  const child = spawn(process.execPath, ['-e', sourceScript(BODY)], {
     env: { ...process.env, PROXY_OPTS: JSON.stringify(opts), COXSWAIN_LOG_LEVEL: 'warn', JEST_WORKER_ID: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

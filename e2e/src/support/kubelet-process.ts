@@ -1,27 +1,10 @@
 // Runs `runKubelet` in a child process straight from the TypeScript sources (transpiled on require
 // with the typescript package), so a test can SIGKILL a real kubelet process and start it again.
 import { ChildProcess, spawn } from 'child_process';
-import * as path from 'path';
 import type { RunKubeletOptions } from '@coxswain/kubelet';
+import { sourceScript } from './source-loader';
 
-const ROOT = path.resolve(__dirname, '../../..');
-
-const LOADER = `
-const fs = require('fs'), path = require('path'), Module = require('module');
-const ts = require(require.resolve('typescript', { paths: [ROOT] }));
-const resolve = Module._resolveFilename;
-Module._resolveFilename = function (request, parent, ...rest) {
-  const m = /^@coxswain\\/([a-z]+)$/.exec(request);
-  if (m) request = path.join(ROOT, 'packages', m[1], 'src', 'index.ts');
-  return resolve.call(this, request, parent, ...rest);
-};
-require.extensions['.ts'] = (module, filename) => {
-  const out = ts.transpileModule(fs.readFileSync(filename, 'utf8'), {
-    fileName: filename,
-    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true, sourceMap: false },
-  }).outputText;
-  module._compile(out, filename);
-};
+const BODY = `
 const { runKubelet } = require(path.join(ROOT, 'packages/kubelet/src/run-kubelet.ts'));
 runKubelet(JSON.parse(process.env.KUBELET_OPTS)).then(
   (k) => {
@@ -42,7 +25,7 @@ export interface KubeletProcess {
 }
 
 export function startKubeletProcess(opts: RunKubeletOptions, timeoutMs = 60_000): Promise<KubeletProcess> {
-  const child = spawn(process.execPath, ['-e', `const ROOT = ${JSON.stringify(ROOT)};\n${LOADER}`], {
+  const child = spawn(process.execPath, ['-e', sourceScript(BODY)], {
     env: { ...process.env, KUBELET_OPTS: JSON.stringify(opts), COXSWAIN_LOG_LEVEL: process.env.COXSWAIN_LOG_LEVEL ?? 'warn', JEST_WORKER_ID: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
