@@ -21,20 +21,22 @@ function fraction(requested: number, capacity: number | undefined): number | und
   return Math.min(1, requested / capacity);
 }
 
-/** 0..10: how full the minion would be with the pod (10 = full). */
+/** 0..10: how full the minion would be with the pod (10 = full). Allocation-free: asked per fitting minion. */
 function usedScore(pod: PodResources, info: MinionInfo): number {
   const cap = info.capacity;
   const cpu = fraction(info.milliCpu + (pod.milliCpu || DEFAULT_MILLI_CPU), cap.milliCpu);
   const mem = fraction(info.memory + (pod.memory || DEFAULT_MEMORY), cap.memory);
-  const known = [cpu, mem].filter((f): f is number => f !== undefined);
-  if (known.length === 0) {
+  if (cpu === undefined && mem === undefined) {
     // Without capacities, fall back to the pod count so that "least/most requested" still mean something.
     const n = info.podCount + 1;
     return cap.pods ? 10 * Math.min(1, n / cap.pods) : (10 * n) / (n + 10);
   }
-  return (10 * known.reduce((a, b) => a + b, 0)) / known.length;
+  if (cpu === undefined) return 10 * mem!;
+  if (mem === undefined) return 10 * cpu;
+  return (10 * (cpu + mem)) / 2;
 }
 
+/** Pods of the same controller/services on the minion: counts kept by the cache, read not computed. */
 function peers(info: MinionInfo, keys: SpreadKeys): number {
   let n = keys.controller ? info.controllers.get(keys.controller) ?? 0 : 0;
   for (const s of keys.services) n += info.services.get(s) ?? 0;
@@ -42,15 +44,22 @@ function peers(info: MinionInfo, keys: SpreadKeys): number {
 }
 
 /** Scores for each fitting minion, same order as `fits`. */
-export function scoreMinions(pod: PodResources, keys: SpreadKeys, fits: MinionInfo[], policy: PackingPolicy): number[] {
-  const counts = fits.map((m) => peers(m, keys));
-  const max = Math.max(0, ...counts);
+export function scoreMinions(pod: PodResources, keys: SpreadKeys, fits: readonly MinionInfo[], policy: PackingPolicy): number[] {
+  const counts = new Array<number>(fits.length);
+  let max = 0;
+  const spreading = keys.controller !== undefined || keys.services.length > 0;
+  for (let i = 0; i < fits.length; i++) {
+    counts[i] = spreading ? peers(fits[i], keys) : 0;
+    if (counts[i] > max) max = counts[i];
+  }
   // Plain podCount spreading when no peers exist anywhere keeps unrelated pods from piling up too.
-  return fits.map((m, i) => {
+  const scores = new Array<number>(fits.length);
+  for (let i = 0; i < fits.length; i++) {
     const spread = max === 0 ? 10 : (10 * (max - counts[i])) / max;
-    const used = usedScore(pod, m);
-    return policy === 'binpack' ? used + spread / 100 : 10 - used + spread;
-  });
+    const used = usedScore(pod, fits[i]);
+    scores[i] = policy === 'binpack' ? used + spread / 100 : 10 - used + spread;
+  }
+  return scores;
 }
 
 /** The index of the best score; ties broken with `random` (a function returning [0,1)). */

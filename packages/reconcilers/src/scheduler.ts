@@ -35,6 +35,8 @@ export interface SchedulerOptions {
   recorder: EventRecorder;
   policy?: PackingPolicy;
   random?: () => number;
+  /** See ScheduleOptions: stop filtering once this % of minions fit. Default adaptive (50% -> 5%). */
+  percentageOfMinionsToScore?: number;
   workers?: number;
   /** Least time between two retries of the unschedulable pods. Default 1 s. */
   retryDelayMs?: number;
@@ -140,7 +142,11 @@ export class Scheduler {
     }
     // Assumed: our bind of it is in flight or succeeded and the informer has not caught up.
     if (this.cache.isPlaced(key)) return;
-    const result = schedulePod(pod, this.cache, { policy: this.opts.policy, random: this.opts.random });
+    const result = schedulePod(pod, this.cache, {
+      policy: this.opts.policy,
+      random: this.opts.random,
+      percentageOfMinionsToScore: this.opts.percentageOfMinionsToScore,
+    });
     if (result.minion === undefined) {
       this.stats.unschedulable++;
       this.unschedulable.add(key);

@@ -1,4 +1,4 @@
-import { schedulePod } from './scheduling-algorithm';
+import { feasibleMinionsToFind, schedulePod } from './scheduling-algorithm';
 import { SchedulingCache } from './scheduling-cache';
 import { minion, pod, service } from './testing/fixtures';
 
@@ -151,5 +151,67 @@ describe('SchedulingCache', () => {
     cache.setService(service('s', { app: 'x' }));
     cache.removeService('default/s');
     expect(cache.getMinion('a')!.services.size).toBe(0);
+  });
+});
+
+describe('schedulePod in a large cluster (stops once enough minions fit)', () => {
+  const many = (n: number, f: (i: number) => Parameters<typeof minion>[1] = () => ({})) =>
+    cacheWith(...Array.from({ length: n }, (_, i): Parameters<typeof minion> => [`m${i}`, f(i)]));
+  // A seeded generator, so the spreading assertion below cannot flake.
+  const seeded = (seed: number) => () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+
+  it('looks for an adaptive share of the minions: all up to 100, 42% at 1,000, never under 5%', () => {
+    expect(feasibleMinionsToFind(3)).toBe(3);
+    expect(feasibleMinionsToFind(100)).toBe(100);
+    expect(feasibleMinionsToFind(1000)).toBe(420);
+    expect(feasibleMinionsToFind(5000)).toBe(500);
+    expect(feasibleMinionsToFind(20000)).toBe(1000);
+    // Configured: the percentage, but never fewer than 100 minions; 100% is all.
+    expect(feasibleMinionsToFind(1000, 5)).toBe(100);
+    expect(feasibleMinionsToFind(4000, 5)).toBe(200);
+    expect(feasibleMinionsToFind(1000, 100)).toBe(1000);
+  });
+
+  it('stops after the wanted number of fitting minions and starts the next search after them', () => {
+    const cache = many(1000);
+    const placed: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const p = pod(`p${i}`);
+      const r = schedulePod(p, cache, { random: first, percentageOfMinionsToScore: 10 });
+      if (!r.minion) throw new Error('expected a fit');
+      cache.assume(p, r.minion);
+      placed.push(r.minion);
+    }
+    // All empty minions tie, and `first` takes the first of those tested: each search saw 100 minions
+    // from where the last one stopped, wrapping around.
+    expect(placed).toEqual(['m0', 'm100', 'm200', 'm300', 'm400', 'm500', 'm600', 'm700', 'm800', 'm900', 'm1', 'm101']);
+  });
+
+  it('keeps testing past the share when too few minions fit', () => {
+    const cache = many(500, (i) => (i === 450 ? { labels: { disk: 'ssd' } } : {}));
+    const r = schedulePod(pod('p', { nodeSelector: { disk: 'ssd' } }), cache, { percentageOfMinionsToScore: 5 });
+    expect(r).toEqual({ minion: 'm450' });
+  });
+
+  it('when nothing fits, names the reasons for every minion', () => {
+    const cache = many(300, (i) => (i < 100 ? { ready: false } : {}));
+    for (let i = 100; i < 300; i++) cache.updatePod(pod(`holder-${i}`, { nodeName: `m${i}`, hostPort: 80 }));
+    const r = schedulePod(pod('p', { hostPort: 80 }), cache, { percentageOfMinionsToScore: 5 });
+    expect(r).toEqual({ message: '0/300 minions fit: 200 host port 80 in use, 100 minion not ready' });
+  });
+
+  it("still spreads one controller's pods: 1,000 pods on 1,000 minions, none holds more than 2", () => {
+    const cache = many(1000);
+    const random = seeded(42);
+    const perMinion = new Map<string, number>();
+    for (let i = 0; i < 1000; i++) {
+      const p = pod(`r${i}`, { owner: { name: 'rc', uid: 'uid-rc' }, labels: { app: 'r' } });
+      const r = schedulePod(p, cache, { random });
+      if (!r.minion) throw new Error('expected a fit');
+      cache.assume(p, r.minion);
+      perMinion.set(r.minion, (perMinion.get(r.minion) ?? 0) + 1);
+    }
+    expect(Math.max(...perMinion.values())).toBeLessThanOrEqual(2);
+    expect(perMinion.size).toBeGreaterThanOrEqual(900);
   });
 });

@@ -45,6 +45,12 @@ export class SchedulingCache {
   private readonly minions = new Map<string, MinionInfo>();
   private readonly placements = new Map<string, Placement>();
   private readonly serviceSelectors = new Map<string, ServiceEntry>();
+  /** namespace -> service keys in it: a pod is matched only against its own namespace's services. */
+  private readonly servicesByNamespace = new Map<string, Set<string>>();
+  /** listMinions()'s answer, rebuilt only when a minion comes or goes (asked once per decision). */
+  private minionList?: MinionInfo[];
+  /** Where the next search over the minions starts (see schedulePod). */
+  private nextStart = 0;
   /** Bumped on every change that could make an unschedulable pod fit. */
   private generation = 0;
 
@@ -53,6 +59,7 @@ export class SchedulingCache {
   setMinion(minion: Minion): void {
     const info = this.info(minion.metadata.name);
     const before = info.minion ? schedulingRelevant(info.minion) : undefined;
+    if (!info.minion) this.minionList = undefined;
     info.minion = minion;
     info.capacity = minionCapacity(minion);
     // A heartbeat changes the minion every few seconds; only changes that could let a pod fit
@@ -63,6 +70,7 @@ export class SchedulingCache {
   removeMinion(name: string): void {
     const info = this.minions.get(name);
     if (!info) return;
+    if (info.minion) this.minionList = undefined;
     info.minion = undefined;
     info.capacity = {};
     if (info.podCount === 0) this.minions.delete(name);
@@ -70,10 +78,24 @@ export class SchedulingCache {
   }
 
   /** Minions known from the minion informer (not those only mentioned by bound pods). */
-  listMinions(): MinionInfo[] {
-    const out: MinionInfo[] = [];
-    for (const info of this.minions.values()) if (info.minion) out.push(info);
-    return out;
+  listMinions(): readonly MinionInfo[] {
+    if (!this.minionList) {
+      const out: MinionInfo[] = [];
+      for (const info of this.minions.values()) if (info.minion) out.push(info);
+      this.minionList = out;
+    }
+    return this.minionList;
+  }
+
+  /** Index into listMinions() where the next search starts (may exceed its length: take it modulo). */
+  searchStart(): number {
+    return this.nextStart;
+  }
+
+  /** The last search tested `n` minions: the next one starts after them. */
+  advanceSearch(n: number): void {
+    const total = this.listMinions().length;
+    this.nextStart = total > 0 ? (this.nextStart + n) % total : 0;
   }
 
   getMinion(name: string): MinionInfo | undefined {
@@ -134,6 +156,9 @@ export class SchedulingCache {
     if (old && sameSelector(old.selector, selector)) return;
     this.removeService(key);
     this.serviceSelectors.set(key, { namespace, selector });
+    let keys = this.servicesByNamespace.get(namespace);
+    if (!keys) this.servicesByNamespace.set(namespace, (keys = new Set()));
+    keys.add(key);
     // Services change rarely: recounting the bound pods once per change is fine.
     for (const p of this.placements.values()) {
       if (p.namespace === namespace && selectorMatches(selector, p.labels)) {
@@ -144,7 +169,12 @@ export class SchedulingCache {
   }
 
   removeService(key: string): void {
-    if (!this.serviceSelectors.delete(key)) return;
+    const entry = this.serviceSelectors.get(key);
+    if (!entry) return;
+    this.serviceSelectors.delete(key);
+    const keys = this.servicesByNamespace.get(entry.namespace);
+    keys?.delete(key);
+    if (keys?.size === 0) this.servicesByNamespace.delete(entry.namespace);
     for (const p of this.placements.values()) {
       const i = p.services.indexOf(key);
       if (i >= 0) {
@@ -157,8 +187,9 @@ export class SchedulingCache {
   /** The services whose selector picks this pod. */
   servicesFor(pod: Pod): string[] {
     const out: string[] = [];
-    const ns = pod.metadata.namespace ?? '';
-    for (const [key, s] of this.serviceSelectors) if (s.namespace === ns && selectorMatches(s.selector, pod.metadata.labels)) out.push(key);
+    const keys = this.servicesByNamespace.get(pod.metadata.namespace ?? '');
+    if (!keys) return out;
+    for (const key of keys) if (selectorMatches(this.serviceSelectors.get(key)!.selector, pod.metadata.labels)) out.push(key);
     return out;
   }
 
