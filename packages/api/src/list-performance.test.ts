@@ -1,26 +1,13 @@
 // LIST of 20,000 pods through the API, next to what it cannot beat: one etcd range read of the same
 // keys plus a JSON decode of each value. The API adds conversion to v1beta1, encoding and HTTP.
-import { encodeObject, objectKey, resourcePrefix, prefixRangeEnd } from '@coxswain/store';
-import type { Pod } from '@coxswain/store';
+import { resourcePrefix, prefixRangeEnd } from '@coxswain/store';
 import { execFile } from 'node:child_process';
 import { ApiFixture, startApiFixture } from './testing/api-fixture';
+import { writeBulkPods } from './testing/bulk-pods';
 
 const N = 20_000;
 let f: ApiFixture;
 
-function pod(i: number): Pod {
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name: `perf-${i}`, namespace: 'perf', uid: `uid-${i}`, generation: 1, creationTimestamp: '2014-06-10T00:00:00Z', labels: { name: 'frontend', shard: String(i % 10) } },
-    spec: {
-      containers: [{ name: 'php-redis', image: 'brendanburns/php-redis', ports: [{ containerPort: 80, hostPort: 8000, protocol: 'TCP' }], env: [{ name: 'A', value: 'b' }] }],
-      restartPolicy: 'Always',
-      nodeName: `minion-${i % 50}`,
-    },
-    status: { phase: 'Running', hostIP: '127.0.1.1', podIP: `172.30.${i % 250}.${i % 200}` },
-  };
-}
 
 const CLIENT = `
 const http = require('http');
@@ -51,15 +38,7 @@ async function median(runs: number, fn: () => Promise<unknown>): Promise<number>
 
 beforeAll(async () => {
   f = await startApiFixture();
-  const batch = 100;
-  const jobs: Promise<unknown>[] = [];
-  for (let start = 0; start < N; start += batch) {
-    const ops = [];
-    for (let i = start; i < Math.min(N, start + batch); i++) ops.push({ request_put: { key: Buffer.from(objectKey('pods', 'perf', `perf-${i}`)), value: encodeObject(pod(i)) } });
-    jobs.push(f.etcdClient.kv.txn({ compare: [], success: ops, failure: [] }));
-    if (jobs.length >= 16) await Promise.all(jobs.splice(0));
-  }
-  await Promise.all(jobs);
+  await writeBulkPods(f.etcdClient, 'perf', N);
 }, 120_000);
 afterAll(() => f?.stop(), 30_000);
 

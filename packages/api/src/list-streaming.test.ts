@@ -1,27 +1,13 @@
 // A large LIST must not hold the API server's event loop: while its body is being encoded and
 // written, other requests are still answered. The client runs in its own process (as a real one
 // would), so only the server's event loop is under test.
-import { encodeObject, objectKey } from '@coxswain/store';
-import type { Pod } from '@coxswain/store';
 import { execFile } from 'node:child_process';
 import { ApiFixture, startApiFixture } from './testing/api-fixture';
+import { writeBulkPods } from './testing/bulk-pods';
 
 const N = 5_000;
 let f: ApiFixture;
 
-function pod(i: number): Pod {
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name: `big-${i}`, namespace: 'big', uid: `uid-${i}`, generation: 1, creationTimestamp: '2014-06-10T00:00:00Z', labels: { name: 'frontend', shard: String(i % 10) } },
-    spec: {
-      containers: [{ name: 'php-redis', image: 'brendanburns/php-redis', ports: [{ containerPort: 80, hostPort: 8000, protocol: 'TCP' }], env: [{ name: 'A', value: 'b' }] }],
-      restartPolicy: 'Always',
-      nodeName: `minion-${i % 50}`,
-    },
-    status: { phase: 'Running', hostIP: '127.0.1.1', podIP: `172.30.${i % 250}.${i % 200}` },
-  };
-}
 
 // Starts the LIST; as soon as its response begins (headers and the first chunk), asks for
 // /healthz and one pod on fresh connections, and reports when each finished.
@@ -57,15 +43,7 @@ function runClient(...urls: string[]): Promise<Record<'list' | 'health' | 'pod',
 
 beforeAll(async () => {
   f = await startApiFixture();
-  const batch = 100;
-  const jobs: Promise<unknown>[] = [];
-  for (let start = 0; start < N; start += batch) {
-    const ops = [];
-    for (let i = start; i < Math.min(N, start + batch); i++) ops.push({ request_put: { key: Buffer.from(objectKey('pods', 'big', `big-${i}`)), value: encodeObject(pod(i)) } });
-    jobs.push(f.etcdClient.kv.txn({ compare: [], success: ops, failure: [] }));
-    if (jobs.length >= 16) await Promise.all(jobs.splice(0));
-  }
-  await Promise.all(jobs);
+  await writeBulkPods(f.etcdClient, 'big', N);
 }, 60_000);
 afterAll(() => f?.stop(), 30_000);
 
