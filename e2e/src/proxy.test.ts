@@ -202,7 +202,8 @@ describe('service proxy on Docker', () => {
 
   it('binds the minion service address: the pod network gateway', async () => {
     expect(proxy!.bindAddress).toBe(GATEWAY);
-    expect((await get(`${proxy!.healthUrl}/healthz`)).status).toBe(200);
+    // /healthz answers 503 until the proxy's informers have synced (that is its point): wait for 200.
+    await eventually(async () => (await get(`${proxy!.healthUrl}/healthz`)).status === 200, 15_000, 'proxy /healthz 200', 200);
   });
 
   it('spreads 30 requests over a service of 3 pods whose httpd answers with the pod name', async () => {
