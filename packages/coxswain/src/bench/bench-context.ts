@@ -16,6 +16,9 @@ export interface ScaleConfig {
   podsPerMinion: number;
   replicasPerController: number;
   densityTimeoutMs: number;
+  /** Pods created one by one on the full cluster to measure startup latency (k8s density "latency pods"). */
+  latencyPods: number;
+  latencyPodsPerSecond: number;
   idleWindowMs: number;
   apiSamples: number;
   listSamples: number;
@@ -51,6 +54,8 @@ export const FULL: ScaleConfig = {
   podsPerMinion: 20,
   replicasPerController: 20,
   densityTimeoutMs: 300_000,
+  latencyPods: 100,
+  latencyPodsPerSecond: 5,
   idleWindowMs: 15_000,
   apiSamples: 100,
   listSamples: 5,
@@ -75,6 +80,8 @@ export const QUICK: ScaleConfig = {
   podsPerMinion: 10,
   replicasPerController: 10,
   densityTimeoutMs: 60_000,
+  latencyPods: 10,
+  latencyPodsPerSecond: 10,
   idleWindowMs: 3000,
   apiSamples: 20,
   listSamples: 3,

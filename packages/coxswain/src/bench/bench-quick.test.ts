@@ -40,6 +40,8 @@ describe('npm run bench -- --quick', () => {
     expect(r.density.boundKeys).toBeGreaterThanOrEqual(pods);
     expect(r.density.etcd.writesPerPod).toBeGreaterThan(2); // a create, a bind and a status write at least
     expect(r.density.startup.total.p99).toBeGreaterThan(0);
+    expect(r.density.latencyPods.running).toBe(r.config.latencyPods);
+    expect(r.density.latencyPods.total.p99).toBeGreaterThan(0);
     expect(r.scheduler.bound).toBe(r.config.schedulerPods);
     expect(r.limit.cas64.perSecond).toBeGreaterThan(0);
     expect(r.api.listAll.items).toBeGreaterThanOrEqual(pods);

@@ -5,7 +5,8 @@
 //   3. docker     real Docker kubelets: single-pod controllers one a second (when an engine answers)
 //   4. density    N hollow minions (real Kubelet over MemoryRuntime, all in one process) and
 //                 replication controllers for P pods per minion: time to all Running, rates,
-//                 startup latency split, etcd writes per pod; idle cost before and after
+//                 startup latency split, etcd writes per pod; idle cost before and after; then
+//                 "latency pods" created one at a time on the full cluster for the startup SLO
 //   5. api        latency of GET/LIST/POST/PUT/DELETE and watch delivery under churn, full cluster
 //   6. cost       CPU seconds and peak RSS of every process
 // Output: bench-results/<timestamp>.json, <timestamp>-running.svg, and a markdown table on stdout.
@@ -22,6 +23,7 @@ import { dockerPhase } from './docker-phase';
 import { measureCas } from './etcd-limit';
 import { FigureTable, fmt } from './figure-table';
 import { LatencySamples } from './latency-samples';
+import { latencyPodsPhase } from './latency-pods-phase';
 import { PodTracker } from './pod-tracker';
 import { coresUsed, findPid, ProcessMeter } from './process-meter';
 import { renderChart } from './running-chart';
@@ -199,9 +201,9 @@ async function densityPhase(ctx: BenchContext, api: ApiClient, hollow: BenchChil
   figures.add({ section: 'density', name: 'pods bound/s (scheduler, end to end)', value: boundPerSec, unit: 'pods/s', against: 'etcd CAS txn/s at 64', againstValue: cas64 });
   figures.atLeast('density', 'pods Running/s end to end', runningPerSec, 'pods/s', e2eGoal, { label: `0.6 x etcd txn/s / writes per pod = 0.6 x ${Math.round(cas64)} / ${netWritesPerPod.toFixed(2)}`, value: e2eGoal });
   figures.add({ section: 'density', name: 'etcd writes per pod (net of heartbeats)', value: netWritesPerPod, unit: 'writes', against: 'raw revision delta / pods', againstValue: writesPerPod });
-  figures.add({ section: 'density', name: 'pod startup p50', value: lat.total.p50, unit: 'ms' });
-  figures.add({ section: 'density', name: 'pod startup p90', value: lat.total.p90, unit: 'ms' });
-  figures.atMost('density', 'pod startup p99 (create -> Running seen)', lat.total.p99, 'ms', STARTUP_P99_GOAL_MS);
+  // The saturation pods' latency is mostly queueing behind the pods created before them; the SLO is
+  // held against the latency pods measured next (latency-pods-phase.ts).
+  figures.add({ section: 'density', name: 'saturation pods startup p50 / p99', value: lat.total.p99, unit: 'ms', against: 'p50', againstValue: lat.total.p50 });
   figures.add({ section: 'density', name: 'create -> scheduled p50 / p99', value: lat.createToScheduled.p99, unit: 'ms', against: 'p50', againstValue: lat.createToScheduled.p50 });
   figures.add({ section: 'density', name: 'scheduled -> running p50 / p99', value: lat.scheduledToRunning.p99, unit: 'ms', against: 'p50', againstValue: lat.scheduledToRunning.p50 });
   figures.add({ section: 'density', name: 'running -> observed p50 / p99', value: lat.runningToObserved.p99, unit: 'ms', against: 'p50', againstValue: lat.runningToObserved.p50 });
@@ -315,6 +317,12 @@ export async function runScaleBench(argv: string[] = [], out: (line: string) => 
       await lagNow(); // reset: measure the density phase alone
       const d = await densityPhase(ctx, api, hollow, cas64);
       tracker = d.tracker;
+      const latencyPods = await latencyPodsPhase(ctx, api);
+      (results.density as Record<string, unknown>).latencyPods = latencyPods;
+      const complete = latencyPods.running === latencyPods.pods;
+      figures.add({ section: 'density', name: 'latency pods startup p50', value: latencyPods.total.p50, unit: 'ms', against: 'saturation pods p50', againstValue: d.tracker.latency().total.p50 });
+      figures.atMost('density', `latency pods startup p99 (${latencyPods.pods} created at ${config.latencyPodsPerSecond}/s on the full cluster)`, complete ? latencyPods.total.p99 : Infinity, 'ms', STARTUP_P99_GOAL_MS);
+      figures.add({ section: 'density', name: 'latency pods create -> scheduled p50 / p99', value: latencyPods.createToScheduled.p99, unit: 'ms', against: 'p50', againstValue: latencyPods.createToScheduled.p50 });
       const densityLag = await lagNow();
       (results.density as Record<string, unknown>).eventLoopDelayMs = densityLag;
       out(`density: event-loop delay p99/max ms: ${Object.entries(densityLag).map(([r, l]) => `${r} ${l?.p99}/${l?.max}`).join(', ')}`);
