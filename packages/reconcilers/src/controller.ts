@@ -54,6 +54,11 @@ export class Controller {
     this.queue.addAfter(key, ms);
   }
 
+  /** Requeues a key with its per-key backoff: for work that failed after its reconcile returned. */
+  enqueueRateLimited(key: string): void {
+    this.queue.addRateLimited(key);
+  }
+
   /** Starts the workers. The caller starts them only once the caches it reads have synced. */
   start(): void {
     if (this.running) return;

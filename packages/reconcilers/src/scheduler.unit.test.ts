@@ -97,4 +97,34 @@ describe('Scheduler', () => {
     expect(events).toHaveLength(2);
     await s.stop();
   });
+
+  it('does not wait for one binding before deciding the next: one worker fills batched transactions', async () => {
+    const clock = new FakeClock();
+    const pods = new MapCache<Pod>();
+    const batches: number[] = [];
+    // etcd answers each transaction 50 ms (fake) later.
+    const store = {
+      bindMany: async (bs: Binding[]) => {
+        batches.push(bs.length);
+        await clock.sleep(50);
+        return bs.map(() => undefined);
+      },
+    } as unknown as ObjectStore;
+    const recorder = { normal: () => undefined, warning: () => undefined } as unknown as EventRecorder;
+    const s = new Scheduler({ store, pods, recorder, clock, random: () => 0, workers: 1 });
+    for (let i = 0; i < 5; i++) s.minionHandlers.onAdd!(minion(`m${i}`));
+    s.start();
+    for (let i = 0; i < 100; i++) {
+      const p = pod(`p${i}`);
+      pods.set(p);
+      s.podHandlers.onAdd!(p);
+    }
+    await settle();
+    for (let t = 0; t < 20 && s.stats.bound < 100; t++) await clock.advance(50);
+    expect(s.stats.bound).toBe(100);
+    // A synchronous bind would have sent 100 transactions of one binding each.
+    expect(batches.length).toBeLessThan(10);
+    expect(Math.max(...batches)).toBeGreaterThan(1);
+    await s.stop();
+  });
 });
