@@ -1,7 +1,7 @@
 // Encoded objects, kept by (wire version, resource, namespace, name, resourceVersion). A
 // resourceVersion is an etcd revision, so one key always means the same bytes: repeated lists and
 // many watchers of one change pay for conversion and JSON encoding once. Bounded by bytes (LRU).
-import type { KubeObject, ResourceName } from '@coxswain/store';
+import type { KubeObject, LazyItem, ResourceName } from '@coxswain/store';
 import type { Codec } from './codecs/codec';
 
 export class EncodingCache {
@@ -15,9 +15,17 @@ export class EncodingCache {
   /** The object as JSON in the codec's version. */
   encode(codec: Codec, resource: ResourceName, obj: KubeObject): string {
     const m = obj.metadata;
-    const rv = m?.resourceVersion;
-    if (!rv || this.maxBytes <= 0) return JSON.stringify(codec.encode(obj));
-    const key = `${codec.version}\u0000${resource}\u0000${m.namespace ?? ''}\u0000${m.name}\u0000${rv}`;
+    return this.lookup(codec, resource, m?.namespace, m?.name, m?.resourceVersion, () => obj);
+  }
+
+  /** The same for an item of a paged list: on a hit its body is never decoded. */
+  encodeListed(codec: Codec, resource: ResourceName, item: LazyItem<KubeObject>): string {
+    return this.lookup(codec, resource, item.namespace, item.name, item.resourceVersion, () => item.object());
+  }
+
+  private lookup(codec: Codec, resource: ResourceName, namespace: string | undefined, name: string, rv: string | undefined, obj: () => KubeObject): string {
+    if (!rv || this.maxBytes <= 0) return JSON.stringify(codec.encode(obj()));
+    const key = `${codec.version}\u0000${resource}\u0000${namespace ?? ''}\u0000${name}\u0000${rv}`;
     const hit = this.entries.get(key);
     if (hit !== undefined) {
       this.hits++;
@@ -27,7 +35,7 @@ export class EncodingCache {
       return hit;
     }
     this.misses++;
-    const json = JSON.stringify(codec.encode(obj));
+    const json = JSON.stringify(codec.encode(obj()));
     this.entries.set(key, json);
     this.bytes += json.length + key.length;
     if (this.bytes > this.maxBytes) this.evict();

@@ -48,33 +48,47 @@ function yieldToEventLoop(): Promise<void> {
 }
 
 /**
- * Streams `{...envelope, items: [...]}` without building the whole document in memory: items are
- * encoded one at a time and written in ~64 KiB chunks, waiting for the socket to drain. Between
- * chunks it always yields to the event loop, so a list of many thousands of items holds the loop
- * for one chunk's encoding at a time, not the whole list's (other requests and watch events are
- * served in between).
+ * Streams `{...envelope(resourceVersion), items: [...]}` as the pages of a list arrive, without
+ * building the whole document in memory: items are encoded one at a time and written in ~64 KiB
+ * chunks, waiting for the socket to drain. Between chunks it always yields to the event loop, so a
+ * list of many thousands of items holds the loop for one chunk's encoding at a time, not the whole
+ * list's (other requests and watch events are served in between). Headers go out with the first
+ * page, so an error before it still gets a proper Status; one after it can only cut the response.
  */
-export async function streamList(
+export async function streamList<T>(
   res: ServerResponse,
-  envelope: Record<string, unknown>,
-  items: readonly unknown[],
+  envelope: (resourceVersion: string) => Record<string, unknown>,
+  pages: AsyncIterable<{ items: readonly T[]; resourceVersion: string }>,
   /** Returns the item's JSON text. */
-  encode: (item: unknown) => string,
+  encode: (item: T) => string,
 ): Promise<void> {
-  res.writeHead(200, { 'Content-Type': 'application/json' });
-  const head = JSON.stringify(envelope);
-  let buf = `${head.slice(0, -1)}${head.length > 2 ? ',' : ''}"items":[`;
-  for (let i = 0; i < items.length; i++) {
-    buf += (i ? ',' : '') + encode(items[i]);
-    if (buf.length >= FLUSH_BYTES) {
-      const ok = res.write(buf);
-      buf = '';
-      if (!ok) await drained(res);
-      // 'drain' can come on process.nextTick (a write the kernel took at once), which never lets
-      // the event loop reach I/O: yield explicitly.
-      await yieldToEventLoop();
-      if (res.destroyed) return;
+  let buf: string | undefined;
+  let first = true;
+  try {
+    for await (const page of pages) {
+      if (buf === undefined) {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        const head = JSON.stringify(envelope(page.resourceVersion));
+        buf = `${head.slice(0, -1)}${head.length > 2 ? ',' : ''}"items":[`;
+      }
+      for (const item of page.items) {
+        buf += (first ? '' : ',') + encode(item);
+        first = false;
+        if (buf.length >= FLUSH_BYTES) {
+          const ok = res.write(buf);
+          buf = '';
+          if (!ok) await drained(res);
+          // 'drain' can come on process.nextTick (a write the kernel took at once), which never lets
+          // the event loop reach I/O: yield explicitly.
+          await yieldToEventLoop();
+          if (res.destroyed) return;
+        }
+      }
     }
+  } catch (err) {
+    if (buf === undefined) throw err; // nothing sent yet: the caller answers with a Status
+    res.destroy(err instanceof Error ? err : new Error(String(err)));
+    return;
   }
-  res.end(buf + ']}');
+  res.end((buf ?? '') + ']}');
 }

@@ -82,11 +82,13 @@ function checkUrlName(scope: RequestScope, obj: KubeObject, urlName: string): vo
 
 export async function listObjects(deps: RestDeps, res: ServerResponse, scope: RequestScope, query: URLSearchParams): Promise<void> {
   const opts = listOptions(scope, query);
-  const result = await deps.store.list(scope.info.resource, opts);
   const { codec } = scope;
   const resource = scope.info.resource;
-  await streamList(res, listEnvelope(codec, scope.info.kind, result.resourceVersion), result.items, (item) =>
-    deps.encodings.encode(codec, resource, item as KubeObject),
+  await streamList(
+    res,
+    (rv) => listEnvelope(codec, scope.info.kind, rv),
+    deps.store.listPages<KubeObject>(resource, opts),
+    (item) => deps.encodings.encodeListed(codec, resource, item),
   );
 }
 

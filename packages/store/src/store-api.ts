@@ -28,6 +28,20 @@ export interface ListResult<T> {
   resourceVersion: string;
 }
 
+/** An object of a paged list: identity known up front, body decoded on first `object()`. */
+export interface LazyItem<T> {
+  namespace: string | undefined;
+  name: string;
+  resourceVersion: string;
+  object(): T;
+}
+
+export interface ListPage<T> {
+  items: LazyItem<T>[];
+  /** The revision every page is read at. */
+  resourceVersion: string;
+}
+
 export interface WatchOptions extends ListOptions {
   /**
    * Deliver every change after this revision (exclusive). Omit to start from "now".
@@ -68,6 +82,8 @@ export interface ObjectStore {
   create<T extends KubeObject>(obj: T, opts?: CreateOptions): Promise<T>;
   get<T extends KubeObject>(resource: ResourceName, namespace: string | undefined, name: string): Promise<T>;
   list<T extends KubeObject>(resource: ResourceName, opts?: ListOptions): Promise<ListResult<T>>;
+  /** The same objects as list(), in pages read at one revision, decoded lazily (for streaming big lists). */
+  listPages<T extends KubeObject>(resource: ResourceName, opts?: ListOptions & { pageSize?: number }): AsyncGenerator<ListPage<T>>;
   /** Spec/metadata update, CAS on obj.metadata.resourceVersion (required); keeps the stored status. */
   update<T extends KubeObject>(obj: T): Promise<T>;
   /** Status update, CAS on obj.metadata.resourceVersion (required); keeps the stored spec and metadata. */

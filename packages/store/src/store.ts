@@ -6,7 +6,7 @@
 //   delete  = txn(mod_revision == read) deleting the object and, for a bound pod, its bound-pod key
 // A write that would change nothing is skipped. See docs/store.md.
 import { randomUUID } from 'crypto';
-import type { Etcd3, IKeyValue, IRequestOp, ITxnRequest, ITxnResponse } from 'etcd3';
+import type { Etcd3, IKeyValue, IRangeResponse, IRequestOp, ITxnRequest, ITxnResponse } from 'etcd3';
 import { CompareResult, CompareTarget } from 'etcd3';
 import { decodeObject, encodeObject } from './codec';
 import { deepEqual, sameFields } from './deep-equal';
@@ -30,7 +30,9 @@ import type {
   Binding,
   CreateOptions,
   DeleteOptions,
+  LazyItem,
   ListOptions,
+  ListPage,
   ListResult,
   ObjectStore,
   Watch,
@@ -133,16 +135,57 @@ export class EtcdStore implements ObjectStore {
   }
 
   async list<T extends KubeObject>(resource: ResourceName, opts: ListOptions = {}): Promise<ListResult<T>> {
+    const items: T[] = [];
+    let resourceVersion = '0';
+    for await (const page of this.listPages<T>(resource, opts)) {
+      for (const item of page.items) items.push(item.object());
+      resourceVersion = page.resourceVersion;
+    }
+    return { items, resourceVersion };
+  }
+
+  /**
+   * The objects list() returns, read from etcd in pages of `pageSize` keys, all at the first page's
+   * revision (a consistent snapshot). A list of tens of thousands of objects so never holds the
+   * caller's event loop for more than one page (the next page is already being fetched while the
+   * caller handles this one), and the caller can stream as it reads. Items decode lazily: a caller
+   * with the encoded form cached by name and resourceVersion (the API server) need not decode at all;
+   * selectors decode to filter. A revision compacted between two pages raises ExpiredError.
+   */
+  async *listPages<T extends KubeObject>(resource: ResourceName, opts: ListOptions & { pageSize?: number } = {}): AsyncGenerator<ListPage<T>> {
     const labels = parseSelector(opts.labelSelector);
     const fields = parseFieldSelector(opts.fieldSelector);
+    const filtered = !labels.empty || !fields.empty;
     const prefix = Buffer.from(resourcePrefix(resource, opts.namespace));
-    const res = await this.call('list', () => this.client.kv.range({ key: prefix, range_end: prefixRangeEnd(prefix) }, this.callOptions()));
-    const items: T[] = [];
-    for (const kv of res.kvs) {
-      const obj = decodeObject<T>(kv.value, kv.mod_revision);
-      if ((labels.empty || labels.matches(obj.metadata.labels)) && (fields.empty || fields.matches(obj))) items.push(obj);
+    const allNamespaces = Buffer.from(resourcePrefix(resource));
+    const rangeEnd = prefixRangeEnd(prefix);
+    const limit = opts.pageSize ?? LIST_PAGE_SIZE;
+    let revision: string | undefined;
+    const fetch = (from: Buffer): Promise<IRangeResponse> =>
+      this.call('list', () =>
+        this.client.kv.range({ key: from, range_end: rangeEnd, limit, ...(revision ? { revision } : {}) }, this.callOptions()),
+      );
+    let next: ReturnType<typeof fetch> | undefined = fetch(prefix);
+    while (next) {
+      const res: IRangeResponse = await next;
+      revision ??= res.header.revision;
+      const at: string = revision;
+      const last = res.kvs[res.kvs.length - 1];
+      // Ask for the next page before handling this one: etcd works while we decode.
+      next = res.more && last ? fetch(Buffer.concat([last.key, Buffer.from([0])])) : undefined;
+      // An unawaited page that fails while this one is handled must not be an unhandled rejection.
+      next?.catch(() => undefined);
+      const items: LazyItem<T>[] = [];
+      for (const kv of res.kvs) {
+        const item = lazyItem<T>(kv, allNamespaces.length);
+        if (filtered) {
+          const obj = item.object();
+          if (!(labels.empty || labels.matches(obj.metadata.labels)) || !(fields.empty || fields.matches(obj))) continue;
+        }
+        items.push(item);
+      }
+      yield { items, resourceVersion: at };
     }
-    return { items, resourceVersion: res.header.revision };
   }
 
   async currentRevision(): Promise<string> {
@@ -546,6 +589,22 @@ function sameStored(a: KubeObject, b: KubeObject): boolean {
 }
 
 /** etcd and gRPC failures in store terms: unreachable or slow -> Unavailable; compacted -> Expired. */
+/** Keys per etcd range of a paged list (Kubernetes' apiserver pages its etcd lists by 500 too). */
+export const LIST_PAGE_SIZE = 500;
+
+/** One listed object: its identity from the etcd key, its body decoded on first use. */
+function lazyItem<T extends KubeObject>(kv: IKeyValue, resourcePrefixLength: number): LazyItem<T> {
+  const path = kv.key.toString('utf8', resourcePrefixLength);
+  const slash = path.indexOf('/');
+  let decoded: T | undefined;
+  return {
+    namespace: slash >= 0 ? path.slice(0, slash) : undefined,
+    name: slash >= 0 ? path.slice(slash + 1) : path,
+    resourceVersion: kv.mod_revision,
+    object: () => (decoded ??= decodeObject<T>(kv.value, kv.mod_revision)),
+  };
+}
+
 export function translateError(err: unknown, what = 'etcd call'): unknown {
   if (isStoreError(err)) return err;
   const e = err as Error;
