@@ -2,7 +2,7 @@
 import type { Etcd3 } from 'etcd3';
 import { AlreadyExistsError, BadRequestError, ConflictError, ExpiredError, InvalidError, NotFoundError, UnavailableError } from './errors';
 import { EtcdStore } from './store';
-import type { WatchEvent } from './store-api';
+import type { ListPage, WatchEvent } from './store-api';
 import { EtcdHarness, startEtcd } from './testing/etcd-harness';
 import type { KubeObject, Pod, ReplicationController, Service } from './types';
 
@@ -218,11 +218,12 @@ describe('paged lists', () => {
     const pages = store.listPages<Pod>('pods', { namespace: ns, pageSize: 10 });
     const first = await pages.next();
     expect(first.done).toBe(false);
-    const rv = first.value!.resourceVersion;
+    const firstPage = first.value as ListPage<Pod>;
+    const rv = firstPage.resourceVersion;
     // Written after the first page: a snapshot list must not show it, though it sorts into page 3.
     await store.create(pod('p99'));
-    const names = first.value!.items.map((i) => i.name);
-    const sizes = [first.value!.items.length];
+    const names = firstPage.items.map((i) => i.name);
+    const sizes = [firstPage.items.length];
     for await (const page of pages) {
       expect(page.resourceVersion).toBe(rv);
       sizes.push(page.items.length);
