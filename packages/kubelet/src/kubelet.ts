@@ -276,18 +276,31 @@ export class Kubelet {
     return { ...cached, status: w.status };
   }
 
+  /** The newer of the cached pod's revision and our own last status write's to it. */
+  private latestRevision(key: string, pod: Pod): string {
+    const cachedRv = pod.metadata.resourceVersion ?? '0';
+    const w = this.written.get(key);
+    if (!w || w.uid !== pod.metadata.uid || w.revision <= BigInt(cachedRv)) return cachedRv;
+    return String(w.revision);
+  }
+
   private async writeStatus(key: string, pod: Pod, status: PodStatus): Promise<void> {
     if (sameStatus(pod.status, status)) return;
-    let base = pod;
+    // Our copy is the bound-pod key's (the pod without status) at the pod's latest revision we know
+    // of: the bind's, or our own last status write's. So the first try writes without a read; if
+    // someone else wrote the pod since, the CAS fails and we read it.
+    let base: Pod = { ...pod, metadata: { ...pod.metadata, resourceVersion: this.latestRevision(key, pod) } };
+    let cached = true;
     for (let attempt = 0; attempt < 5; attempt++) {
       try {
-        const saved = await this.store.updateStatus<Pod>({ ...base, status });
+        const saved = await this.store.updateStatus<Pod>({ ...base, status }, { cached });
         this.stats.statusWrites++;
         this.written.set(key, { uid: pod.metadata.uid ?? '', status, revision: BigInt(saved.metadata.resourceVersion ?? '0') });
         return;
       } catch (e) {
         if (e instanceof NotFoundError) return; // deleted meanwhile: the delete event cleans up
         if (!(e instanceof ConflictError)) throw e;
+        cached = false;
         base = await this.store.get<Pod>('pods', pod.metadata.namespace, pod.metadata.name).catch((err) => {
           if (err instanceof NotFoundError) return undefined as unknown as Pod;
           throw err;

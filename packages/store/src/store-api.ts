@@ -22,6 +22,15 @@ export interface ListOptions {
   fieldSelector?: string;
 }
 
+export interface UpdateStatusOptions {
+  /**
+   * `obj` is the stored object at its resourceVersion except for the new status (an informer's copy):
+   * write without reading first. Wrong use cannot lose an update (the CAS still guards the write),
+   * but a copy whose spec or metadata differ from the stored ones would overwrite them.
+   */
+  cached?: boolean;
+}
+
 export interface ListResult<T> {
   items: T[];
   /** The etcd revision the list was read at; a watch from here misses nothing. */
@@ -87,7 +96,7 @@ export interface ObjectStore {
   /** Spec/metadata update, CAS on obj.metadata.resourceVersion (required); keeps the stored status. */
   update<T extends KubeObject>(obj: T): Promise<T>;
   /** Status update, CAS on obj.metadata.resourceVersion (required); keeps the stored spec and metadata. */
-  updateStatus<T extends KubeObject>(obj: T): Promise<T>;
+  updateStatus<T extends KubeObject>(obj: T, opts?: UpdateStatusOptions): Promise<T>;
   /**
    * Read-modify-write with retry on conflict. `fn` gets a private copy of the current object and
    * returns the new one (or the same object unchanged to skip the write). Writes spec and status.

@@ -307,6 +307,19 @@ describe('updates', () => {
     expect(await store.currentRevision()).toBe(before);
   });
 
+  it('writes a status from a cached copy in one txn, and refuses a stale copy', async () => {
+    const v1 = await store.create(rc('cached'));
+    const v2 = await store.updateStatus({ ...v1, status: { replicas: 1 } }, { cached: true });
+    expect(BigInt(v2.metadata.resourceVersion!)).toBeGreaterThan(BigInt(v1.metadata.resourceVersion!));
+    expect((await store.get<ReplicationController>('replicationControllers', ns, 'cached')).status).toEqual({ replicas: 1 });
+    // v1 is stale now: the CAS refuses it, and nothing is written.
+    const before = await store.currentRevision();
+    await expect(store.updateStatus({ ...v1, status: { replicas: 9 } }, { cached: true })).rejects.toBeInstanceOf(ConflictError);
+    expect(await store.currentRevision()).toBe(before);
+    await store.delete('replicationControllers', ns, 'cached');
+    await expect(store.updateStatus({ ...v2, status: { replicas: 2 } }, { cached: true })).rejects.toBeInstanceOf(NotFoundError);
+  });
+
   it('bumps generation on spec changes only', async () => {
     const v1 = await store.create(rc('gen'));
     expect(v1.metadata.generation).toBe(1);
