@@ -3,7 +3,7 @@
 // the rules are tested without a runtime; `sameStatus` lets the kubelet skip writes that change nothing.
 import type { Condition, Container, ContainerState, ContainerStatus, Pod, PodPhase, PodStatus } from '@coxswain/store';
 import { LABELS, RuntimeContainer } from './runtime';
-import { stableStringify } from './container-hash';
+import { deepEqual } from '@coxswain/store';
 
 export interface ContainerView {
   spec: Container;
@@ -123,5 +123,5 @@ export function computePodStatus(input: PodStatusInput): PodStatus {
 
 /** Whether two statuses say the same thing (key order and undefined fields do not count). */
 export function sameStatus(a: PodStatus | undefined, b: PodStatus | undefined): boolean {
-  return stableStringify(a ?? {}) === stableStringify(b ?? {});
+  return deepEqual(a ?? {}, b ?? {});
 }
