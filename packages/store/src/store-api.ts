@@ -89,6 +89,13 @@ export interface Binding {
 export interface ObjectStore {
   /** Sets uid, creationTimestamp, generation 1, and a name from metadata.generateName if no name. */
   create<T extends KubeObject>(obj: T, opts?: CreateOptions): Promise<T>;
+  /**
+   * Several creates in one etcd transaction (as create() each, guarded by "the key does not exist").
+   * One entry per object: the created object (resourceVersion = the txn's revision) or its own error
+   * (InvalidError, AlreadyExistsError, ...). If any name is taken, each object is created alone, so
+   * the answers are exact. Objects beyond etcd's 128 ops per txn go in further transactions.
+   */
+  createMany<T extends KubeObject>(objs: readonly T[], opts?: CreateOptions): Promise<(T | Error)[]>;
   get<T extends KubeObject>(resource: ResourceName, namespace: string | undefined, name: string): Promise<T>;
   list<T extends KubeObject>(resource: ResourceName, opts?: ListOptions): Promise<ListResult<T>>;
   /** The same objects as list(), in pages read at one revision, decoded lazily (for streaming big lists). */

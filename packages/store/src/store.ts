@@ -1,5 +1,6 @@
 // The object store on etcd. Every write is one etcd transaction guarded by a revision compare:
 //   create  = txn(create_revision == 0)                 else AlreadyExistsError
+//             (createMany: one txn of such compares for many objects, each alone if any is taken)
 //   update  = txn(mod_revision == expected)             else ConflictError (or, in guaranteedUpdate,
 //             retry from the current value the txn's else-branch read, with no extra round trip)
 //   bind    = txn(mod_revision == expected) putting the pod and its bound-pod key together
@@ -86,47 +87,125 @@ export class EtcdStore implements ObjectStore {
   // ---- create / read -------------------------------------------------------------------------------
 
   async create<T extends KubeObject>(obj: T, opts: CreateOptions = {}): Promise<T> {
-    const info = kindInfo(obj);
-    const generated = !obj.metadata?.name && !!obj.metadata?.generateName;
-    if (!obj.metadata?.name && !generated) {
-      throw new InvalidError(obj.kind, '', [{ field: 'metadata.name', message: 'name or generateName is required' }]);
-    }
+    const { info, generated } = creatable(obj);
     for (let attempt = 1; ; attempt++) {
-      const meta = { ...obj.metadata };
-      delete meta.resourceVersion;
-      if (generated) meta.name = `${meta.generateName}${this.randomSuffix()}`;
-      const ns = effectiveNamespace(info.resource, meta.namespace);
-      if (ns === undefined) delete meta.namespace;
-      else meta.namespace = ns;
-      meta.uid = this.uid();
-      meta.creationTimestamp = rfc3339(this.now());
-      meta.generation = 1;
-      const prepared = { ...obj, apiVersion: 'v1', metadata: meta } as T;
-      this.validate(prepared);
-
-      const key = Buffer.from(objectKey(info.resource, ns, meta.name));
-      const value = encodeObject(prepared);
+      const c = this.prepareCreate(info, obj);
       const lease = opts.ttlSeconds ? await this.leaseFor(opts.ttlSeconds) : undefined;
-      const success: IRequestOp[] = [{ request_put: { key, value, lease } }];
-      if (info.kind === 'Pod') success.push(...this.boundPodOps(undefined, prepared as unknown as Pod));
       let res: ITxnResponse;
       try {
-        res = await this.txn({
-          compare: [{ key, target: CompareTarget.Create, result: CompareResult.Equal, create_revision: 0 }],
-          success,
-          failure: [],
-        });
+        res = await this.txn({ compare: [c.compare], success: this.createOps(c, lease), failure: [] });
       } catch (err) {
         // A shared lease revoked behind our back: forget it and take a fresh one.
-        if (lease && /lease not found/.test(String((err as Error).message)) && attempt < MAX_GENERATE_NAME_TRIES) {
+        if (lease && isLeaseGone(err) && attempt < MAX_GENERATE_NAME_TRIES) {
           this.leases.delete(opts.ttlSeconds!);
           continue;
         }
         throw err;
       }
-      if (res.succeeded) return decodeObject<T>(value, res.header.revision);
-      if (!generated || attempt >= MAX_GENERATE_NAME_TRIES) throw new AlreadyExistsError(info.resource, meta.name);
+      if (res.succeeded) return decodeObject<T>(c.value, res.header.revision);
+      if (!generated || attempt >= MAX_GENERATE_NAME_TRIES) throw new AlreadyExistsError(info.resource, c.name);
     }
+  }
+
+  /**
+   * Several creates in one etcd transaction (group commit): each object is prepared as create()
+   * prepares it, and the txn's compares say "none of these keys exists". One entry per object: its
+   * created form (all share the txn's revision as resourceVersion) or its own error. If a key is
+   * taken, nothing was written and each object is created alone, so each gets its exact answer
+   * (AlreadyExistsError for a taken name, a fresh name for a generateName that collided). Objects
+   * beyond etcd's --max-txn-ops (128 per txn) go in further transactions.
+   */
+  async createMany<T extends KubeObject>(objs: readonly T[], opts: CreateOptions = {}): Promise<(T | Error)[]> {
+    const results: (T | Error)[] = new Array(objs.length);
+    const alone: number[] = [];
+    const chunks: { index: number[]; prepared: PreparedCreate[] }[] = [];
+    let chunk: (typeof chunks)[number] | undefined;
+    let ops = 0;
+    const keys = new Set<string>();
+    objs.forEach((obj, i) => {
+      try {
+        const c = this.prepareCreate(creatable(obj).info, obj);
+        if (keys.has(c.keyString)) {
+          alone.push(i); // etcd refuses a txn that writes one key twice
+          return;
+        }
+        keys.add(c.keyString);
+        const n = this.createOps(c, undefined).length;
+        if (!chunk || ops + n > MAX_TXN_OPS) {
+          chunk = { index: [], prepared: [] };
+          chunks.push(chunk);
+          ops = 0;
+        }
+        ops += n;
+        chunk.index.push(i);
+        chunk.prepared.push(c);
+      } catch (err) {
+        results[i] = err as Error;
+      }
+    });
+    const one = async (i: number) => {
+      try {
+        results[i] = await this.create(objs[i], opts);
+      } catch (err) {
+        results[i] = err as Error;
+      }
+    };
+    const lease = chunks.length > 0 && opts.ttlSeconds ? await this.leaseFor(opts.ttlSeconds) : undefined;
+    await Promise.all(
+      chunks.map(async ({ index, prepared }) => {
+        if (prepared.length === 1) return one(index[0]);
+        let res: ITxnResponse | undefined;
+        try {
+          res = await this.txn({ compare: prepared.map((c) => c.compare), success: prepared.flatMap((c) => this.createOps(c, lease)), failure: [] });
+        } catch (err) {
+          if (err instanceof UnavailableError) {
+            for (const i of index) results[i] = err;
+            return;
+          }
+          // Anything else (a revoked lease, a limit of etcd's): fall through and create one by one.
+        }
+        if (res?.succeeded) {
+          prepared.forEach((c, j) => (results[index[j]] = decodeObject<T>(c.value, res!.header.revision)));
+          return;
+        }
+        await Promise.all(index.map(one));
+      }),
+    );
+    await Promise.all(alone.map(one));
+    return results;
+  }
+
+  /** What create() writes for `obj`: defaulted metadata (a name from generateName), validated and encoded. */
+  private prepareCreate(info: ResourceInfo, obj: KubeObject): PreparedCreate {
+    const meta = { ...obj.metadata };
+    delete meta.resourceVersion;
+    if (!obj.metadata.name) meta.name = `${meta.generateName}${this.randomSuffix()}`;
+    const ns = effectiveNamespace(info.resource, meta.namespace);
+    if (ns === undefined) delete meta.namespace;
+    else meta.namespace = ns;
+    meta.uid = this.uid();
+    meta.creationTimestamp = rfc3339(this.now());
+    meta.generation = 1;
+    const prepared = { ...obj, apiVersion: 'v1', metadata: meta };
+    this.validate(prepared);
+    const keyString = objectKey(info.resource, ns, meta.name);
+    const key = Buffer.from(keyString);
+    return {
+      info,
+      name: meta.name,
+      keyString,
+      key,
+      prepared,
+      value: encodeObject(prepared),
+      compare: { key, target: CompareTarget.Create, result: CompareResult.Equal, create_revision: 0 },
+    };
+  }
+
+  /** The txn ops that store a prepared create: the object, and for a pod created bound its bound-pod key. */
+  private createOps(c: PreparedCreate, lease: string | undefined): IRequestOp[] {
+    const ops: IRequestOp[] = [{ request_put: { key: c.key, value: c.value, lease } }];
+    if (c.info.kind === 'Pod') ops.push(...this.boundPodOps(undefined, c.prepared as unknown as Pod));
+    return ops;
   }
 
   async get<T extends KubeObject>(resource: ResourceName, namespace: string | undefined, name: string): Promise<T> {
@@ -651,6 +730,34 @@ function kindInfo(obj: KubeObject): ResourceInfo {
     throw new InvalidError(obj.kind, '', [{ field: 'metadata', message: 'required' }]);
   }
   return info;
+}
+
+/** A create prepared for its txn (see EtcdStore.prepareCreate). */
+interface PreparedCreate {
+  info: ResourceInfo;
+  name: string;
+  keyString: string;
+  key: Buffer;
+  prepared: KubeObject;
+  value: Buffer;
+  compare: NonNullable<ITxnRequest['compare']>[number];
+}
+
+/** etcd's default --max-txn-ops: the most compares, and the most success ops, one txn may carry. */
+const MAX_TXN_OPS = 128;
+
+/** The checks create() makes before preparing: a known kind, and a name or a generateName. */
+function creatable(obj: KubeObject): { info: ResourceInfo; generated: boolean } {
+  const info = kindInfo(obj);
+  const generated = !obj.metadata.name && !!obj.metadata.generateName;
+  if (!obj.metadata.name && !generated) {
+    throw new InvalidError(obj.kind, '', [{ field: 'metadata.name', message: 'name or generateName is required' }]);
+  }
+  return { info, generated };
+}
+
+function isLeaseGone(err: unknown): boolean {
+  return /lease not found/.test(String((err as Error)?.message));
 }
 
 function requireVersion(obj: KubeObject): string {
