@@ -4,18 +4,13 @@
 // pipe() both ways, so the slower side throttles the faster one and no connection buffers more than the
 // sockets' high-water marks.
 import * as net from 'net';
-import { Backoff, createLogger, realClock, type BackoffOptions, type Clock, type Logger } from '@coxswain/store';
+import { createLogger, type BackoffOptions, type Clock, type Logger } from '@coxswain/store';
 import { endpointKey, type Endpoint, type LoadBalancer } from './load-balancer';
 import { ServiceStats } from './service-stats';
 import { BufferRelay } from './buffer-relay';
+import { PortBinding, type BindFailure } from './port-binding';
 
-export interface BindFailure {
-  error: NodeJS.ErrnoException;
-  /** Failures in a row, 1 for the first. */
-  attempt: number;
-  /** How long until the next try. */
-  retryInMs: number;
-}
+export type { BindFailure } from './port-binding';
 
 export interface ServiceListenerOptions {
   /** For logs: `namespace/service:port`. */
@@ -47,17 +42,10 @@ export class ServiceListener {
   private readonly balancer: LoadBalancer;
   private readonly connectTimeoutMs: number;
   private readonly maxAttempts: number;
-  private readonly backoff: Backoff;
-  private readonly onBindFailure?: (failure: BindFailure) => void;
   private readonly log: Logger;
-  private readonly clock: Clock;
-  private readonly stop = new AbortController();
+  private readonly binding: PortBinding;
   private readonly clients = new Set<net.Socket>();
   private server?: net.Server;
-  private bound = false;
-  private resolveBound!: () => void;
-  /** Resolves once the port is bound (or the listener was closed before it could be). */
-  readonly ready: Promise<void> = new Promise((r) => (this.resolveBound = r));
 
   constructor(opts: ServiceListenerOptions) {
     this.name = opts.name;
@@ -67,10 +55,13 @@ export class ServiceListener {
     this.stats = opts.stats ?? new ServiceStats();
     this.connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     this.maxAttempts = opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
-    this.clock = opts.clock ?? realClock;
-    this.backoff = new Backoff({ initialMs: 500, maxMs: 30_000, clock: this.clock, ...opts.bindBackoff });
-    this.onBindFailure = opts.onBindFailure;
     this.log = opts.logger ?? createLogger('proxy', { service: opts.name, address: opts.address, port: opts.port });
+    this.binding = new PortBinding({ bindBackoff: opts.bindBackoff, onBindFailure: opts.onBindFailure, log: this.log, clock: opts.clock });
+  }
+
+  /** Resolves once the port is bound (or the listener was closed before it could be). */
+  get ready(): Promise<void> {
+    return this.binding.ready;
   }
 
   /** The service port (the port actually bound, when the options asked for 0). */
@@ -79,7 +70,7 @@ export class ServiceListener {
   }
 
   get listening(): boolean {
-    return this.bound && !this.stop.signal.aborted;
+    return this.binding.listening;
   }
 
   get activeConnections(): number {
@@ -88,7 +79,7 @@ export class ServiceListener {
 
   /** Starts binding in the background; bind failures are reported and retried, never thrown. */
   start(): void {
-    void this.bindLoop();
+    this.binding.start(() => this.listenOnce());
   }
 
   /**
@@ -96,34 +87,10 @@ export class ServiceListener {
    * `dropConnections` (process shutdown).
    */
   close(dropConnections = false): void {
-    if (this.stop.signal.aborted) return;
-    this.stop.abort();
+    if (!this.binding.close()) return;
     this.server?.close();
-    this.resolveBound();
     if (dropConnections) for (const c of this.clients) c.destroy();
     this.log.info({ dropConnections, active: this.clients.size }, 'service listener closed');
-  }
-
-  private async bindLoop(): Promise<void> {
-    let attempt = 0;
-    while (!this.stop.signal.aborted) {
-      try {
-        await this.listenOnce();
-        this.backoff.reset();
-        return;
-      } catch (e) {
-        const error = e as NodeJS.ErrnoException;
-        attempt++;
-        const retryInMs = this.backoff.nextDelay();
-        this.log.warn({ err: error.message, code: error.code, attempt, retryInMs }, 'cannot bind service port; will retry');
-        try {
-          this.onBindFailure?.({ error, attempt, retryInMs });
-        } catch (reportErr) {
-          this.log.warn({ err: String(reportErr) }, 'bind failure report failed');
-        }
-        await this.clock.sleep(retryInMs, this.stop.signal);
-      }
-    }
   }
 
   private listenOnce(): Promise<void> {
@@ -138,15 +105,14 @@ export class ServiceListener {
       server.once('error', onError);
       server.listen({ host: this.address, port: this.portNumber, exclusive: true }, () => {
         server.removeListener('error', onError);
-        if (this.stop.signal.aborted) {
+        if (this.binding.closed) {
           server.close();
           return resolve();
         }
         server.on('error', (err) => this.log.error({ err: err.message }, 'service listener error'));
         this.server = server;
         this.portNumber = (server.address() as net.AddressInfo).port;
-        this.bound = true;
-        this.resolveBound();
+        this.binding.markBound();
         this.log.info('service listener bound');
         resolve();
       });
