@@ -1,5 +1,7 @@
 // ClusterClient over the API package's typed client: one ApiClient per wire version, its resuming
-// WebSocket watch, and its errors translated into the CLI's (ServerError / UnreachableError).
+// WebSocket watch, and its errors translated into the CLI's (ServerError / UnreachableError). Every
+// request names the client's namespace explicitly (the server reads a missing one as "default").
+import { DEFAULT_NAMESPACE } from '@coxswain/store';
 import { ApiClient, ApiError, ApiUnreachableError } from '@coxswain/api';
 import type { ResourceName } from '@coxswain/store';
 import { ClusterClient, ListQuery, ListResponse, LogQuery, ServerError, UnreachableError, WatchHandle, WatchOptions, WireVersion } from './cluster-client';
@@ -11,18 +13,31 @@ export interface ApiClusterClientOptions {
   /** Where the server address came from (for the unreachable message). */
   source: string;
   timeoutMs?: number;
+  /** Default "default". */
+  namespace?: string;
 }
 
 export class ApiClusterClient implements ClusterClient {
   readonly server: string;
+  readonly namespace: string;
   private readonly clients: Record<WireVersion, ApiClient>;
   private readonly source: string;
 
-  constructor(opts: ApiClusterClientOptions) {
+  constructor(private readonly opts: ApiClusterClientOptions) {
     this.server = opts.server;
+    this.namespace = opts.namespace ?? DEFAULT_NAMESPACE;
     this.source = opts.source;
     const make = (version: WireVersion) => new ApiClient({ server: opts.server, token: opts.token, version, timeoutMs: opts.timeoutMs });
     this.clients = { v1beta1: make('v1beta1'), v1: make('v1') };
+  }
+
+  inNamespace(namespace: string): ApiClusterClient {
+    return namespace === this.namespace ? this : new ApiClusterClient({ ...this.opts, namespace });
+  }
+
+  /** The API's convention: `?namespace=` (empty) lists every namespace. */
+  private listNamespace(q: { allNamespaces?: boolean }): string {
+    return q.allNamespaces ? '' : this.namespace;
   }
 
   /** Every call goes through here so that errors reach the user in the CLI's terms. */
@@ -42,26 +57,30 @@ export class ApiClusterClient implements ClusterClient {
 
   list(version: WireVersion, resource: ResourceName, query: ListQuery = {}): Promise<ListResponse> {
     return this.call(async () => {
-      const l = await this.clients[version].list<JsonObject>(resource, query);
+      const l = await this.clients[version].list<JsonObject>(resource, {
+        labelSelector: query.labelSelector,
+        fieldSelector: query.fieldSelector,
+        namespace: this.listNamespace(query),
+      });
       return { items: l.items, resourceVersion: l.resourceVersion };
     });
   }
 
   get(version: WireVersion, resource: ResourceName, name: string): Promise<JsonObject> {
-    return this.call(() => this.clients[version].get<JsonObject>(resource, name));
+    return this.call(() => this.clients[version].get<JsonObject>(resource, name, { namespace: this.namespace }));
   }
 
   create(version: WireVersion, resource: ResourceName, body: JsonObject): Promise<JsonObject> {
-    return this.call(() => this.clients[version].create<JsonObject>(resource, body));
+    return this.call(() => this.clients[version].create<JsonObject>(resource, body, { namespace: this.namespace }));
   }
 
   update(version: WireVersion, resource: ResourceName, name: string, body: JsonObject): Promise<JsonObject> {
-    return this.call(() => this.clients[version].update<JsonObject>(resource, body, { name }));
+    return this.call(() => this.clients[version].update<JsonObject>(resource, body, { name, namespace: this.namespace }));
   }
 
   delete(version: WireVersion, resource: ResourceName, name: string): Promise<void> {
     return this.call(async () => {
-      await this.clients[version].delete(resource, name);
+      await this.clients[version].delete(resource, name, { namespace: this.namespace });
     });
   }
 
@@ -74,7 +93,7 @@ export class ApiClusterClient implements ClusterClient {
 
   logs(pod: string, query: LogQuery): Promise<AsyncIterable<Buffer | string>> {
     return this.call(async () => {
-      const stream = await this.clients.v1beta1.logs(pod, { container: query.container, follow: query.follow, tail: query.tail });
+      const stream = await this.clients.v1beta1.logs(pod, { namespace: this.namespace, container: query.container, follow: query.follow, tail: query.tail });
       query.signal?.addEventListener('abort', () => stream.destroy(), { once: true });
       return stream;
     });
@@ -82,6 +101,7 @@ export class ApiClusterClient implements ClusterClient {
 
   watch(version: WireVersion, resource: ResourceName, opts: WatchOptions): WatchHandle {
     const w = this.clients[version].watch(resource, {
+      namespace: this.listNamespace(opts),
       labelSelector: opts.labelSelector,
       fieldSelector: opts.fieldSelector,
       resourceVersion: opts.resourceVersion,

@@ -5,6 +5,7 @@ import { resolveResource } from '@coxswain/store';
 import type { ResourceInfo } from '@coxswain/store';
 import { CliError } from './cli-error';
 import type { CommandContext } from './command-context';
+import { contextForObject } from './manifest-namespace';
 import { isConflict, isNotFound } from './error-report';
 import type { Manifest } from './manifest-reader';
 import { isObject, JsonObject } from './object-fields';
@@ -19,6 +20,8 @@ export interface ApplyResult {
   info: ResourceInfo;
   name: string;
   version: WireVersion;
+  /** Where it was applied (the manifest's own namespace, or the command's). */
+  namespace: string;
   action: ApplyAction;
   /** What changed (or would change, on a dry run): `spec.replicas: 2 -> 3`. */
   changes: string[];
@@ -60,8 +63,10 @@ export async function applyManifest(ctx: CommandContext, m: Manifest, dryRun: bo
   }
 }
 
-async function applyOnce(ctx: CommandContext, m: Manifest, dryRun: boolean): Promise<ApplyResult> {
+async function applyOnce(command: CommandContext, m: Manifest, dryRun: boolean): Promise<ApplyResult> {
   const { info, name, version } = manifestTarget(m);
+  const ctx = contextForObject(command, info, m.object, m.source);
+  const namespace = ctx.client.namespace;
   // The file as the user wrote it (never a stale annotation of its own) is what gets recorded.
   const modified = withoutAnnotation(m.object, version, LAST_APPLIED_ANNOTATION);
   const recorded = JSON.stringify(modified);
@@ -75,7 +80,7 @@ async function applyOnce(ctx: CommandContext, m: Manifest, dryRun: boolean): Pro
     const body = JSON.parse(recorded) as JsonObject;
     setAnnotation(body, version, LAST_APPLIED_ANNOTATION, recorded);
     const object = dryRun ? body : await ctx.client.create(version, info.resource, body);
-    return { info, name, version, action: 'created', changes: [], object };
+    return { info, name, version, namespace, action: 'created', changes: [], object };
   }
   const previous = annotationsOf(live, version)[LAST_APPLIED_ANNOTATION];
   let original: JsonObject | undefined;
@@ -87,9 +92,9 @@ async function applyOnce(ctx: CommandContext, m: Manifest, dryRun: boolean): Pro
   const merged = threeWayMerge(original, modified, live);
   setAnnotation(merged, version, LAST_APPLIED_ANNOTATION, recorded);
   const changes = diffPaths(live, merged);
-  if (changes.length === 0) return { info, name, version, action: 'unchanged', changes, object: live };
+  if (changes.length === 0) return { info, name, version, namespace, action: 'unchanged', changes, object: live };
   const object = dryRun ? merged : await ctx.client.update(version, info.resource, name, merged);
-  return { info, name, version, action: 'configured', changes, object };
+  return { info, name, version, namespace, action: 'configured', changes, object };
 }
 
 export function applyLine(r: ApplyResult, dryRun: boolean): string {

@@ -10,6 +10,8 @@ export const SINGLE_DASH_LONG_FLAGS: readonly string[] = [
   'server',
   'token',
   'selector',
+  'namespace',
+  'all-namespaces',
   'labels',
   'output',
   'replicas',

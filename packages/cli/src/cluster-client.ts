@@ -9,6 +9,8 @@ export type WireVersion = 'v1beta1' | 'v1';
 export interface ListQuery {
   labelSelector?: string;
   fieldSelector?: string;
+  /** Every namespace instead of the client's own (`get -A`); items carry metadata.namespace. */
+  allNamespaces?: boolean;
 }
 
 export interface ListResponse {
@@ -45,8 +47,14 @@ export interface LogQuery {
   signal?: AbortSignal;
 }
 
+/**
+ * Every call on namespaced resources is scoped to the client's `namespace` (non-namespaced ones,
+ * minions, ignore it); `inNamespace` gives a client on the same server for another namespace.
+ */
 export interface ClusterClient {
   readonly server: string;
+  readonly namespace: string;
+  inNamespace(namespace: string): ClusterClient;
   list(version: WireVersion, resource: ResourceName, query?: ListQuery): Promise<ListResponse>;
   get(version: WireVersion, resource: ResourceName, name: string): Promise<JsonObject>;
   create(version: WireVersion, resource: ResourceName, body: JsonObject): Promise<JsonObject>;

@@ -18,7 +18,7 @@ describe('resolveClusterConfig', () => {
   afterEach(() => fs.rmSync(home, { recursive: true, force: true }));
 
   it('defaults to the local API server when nothing is set', () => {
-    expect(resolveClusterConfig({}, ioWith({ HOME: home }))).toEqual({ server: DEFAULT_SERVER, token: undefined, source: 'default' });
+    expect(resolveClusterConfig({}, ioWith({ HOME: home }))).toEqual({ server: DEFAULT_SERVER, token: undefined, source: 'default', namespace: 'default', namespaceFromFlag: false });
   });
 
   it('prefers the flag, then KUBE_SERVER, then the config file', () => {

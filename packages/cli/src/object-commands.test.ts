@@ -43,7 +43,7 @@ describe('get', () => {
     expect(YAML.parse(r.stdout).spec.containers[0].image).toBe('dockerfile/redis');
     r = await h.kubecfg(['get', 'pods', '-l', 'name=nothing']);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe('No pods found.\n');
+    expect(r.stderr).toBe('No pods found in namespace default.\n');
   });
 
   it('-w prints a row for a change within 1 s of it', async () => {

@@ -2,6 +2,7 @@
 import type { ResourceInfo } from '@coxswain/store';
 import { CliError } from './cli-error';
 import { CommandContext, print } from './command-context';
+import { contextForObject } from './manifest-namespace';
 import { isConflict } from './error-report';
 import { readManifests } from './manifest-reader';
 import { JsonObject, str } from './object-fields';
@@ -17,20 +18,26 @@ export interface GetOptions {
   selector?: string;
   format: OutputFormat;
   watch: boolean;
+  /** `-A`: every namespace, with a NAMESPACE column. */
+  allNamespaces?: boolean;
   maxEvents?: number;
 }
 
 export async function getObjects(ctx: CommandContext, info: ResourceInfo, name: string | undefined, opts: GetOptions): Promise<void> {
-  if (opts.watch) return watchAndPrint(ctx, info, { name, labelSelector: opts.selector, format: opts.format, maxEvents: opts.maxEvents });
+  const allNamespaces = Boolean(opts.allNamespaces);
+  // As kubectl: a name is only unique within one namespace.
+  if (allNamespaces && name && info.namespaced) throw new CliError('error: a resource cannot be retrieved by name across all namespaces; use -n NAMESPACE');
+  if (opts.watch) return watchAndPrint(ctx, info, { name, labelSelector: opts.selector, format: opts.format, maxEvents: opts.maxEvents, allNamespaces });
   const items: JsonObject[] = name
     ? [await ctx.client.get('v1', info.resource, name)]
-    : (await ctx.client.list('v1', info.resource, { labelSelector: opts.selector })).items;
+    : (await ctx.client.list('v1', info.resource, { labelSelector: opts.selector, allNamespaces })).items;
   if (items.length === 0 && (opts.format === 'table' || opts.format === 'wide')) {
-    ctx.io.stderr.write(`No ${info.resource} found.\n`);
+    const where = info.namespaced && !allNamespaces ? ` in namespace ${ctx.client.namespace}` : '';
+    ctx.io.stderr.write(`No ${info.resource} found${where}.\n`);
     return;
   }
   // A single named object prints as itself in json/yaml; a list prints as a List.
-  print(ctx, printObjects(info.resource, info.kind, items, opts.format, ctx.clock.now()));
+  print(ctx, printObjects(info.resource, info.kind, items, opts.format, ctx.clock.now(), allNamespaces && info.namespaced));
 }
 
 export interface DeleteOptions {
@@ -41,21 +48,24 @@ export interface DeleteOptions {
 }
 
 export async function deleteObjects(ctx: CommandContext, opts: DeleteOptions): Promise<void> {
-  const targets: { info: ResourceInfo; name: string; version: 'v1' | 'v1beta1' }[] = [];
+  const targets: { info: ResourceInfo; name: string; version: 'v1' | 'v1beta1'; ctx: CommandContext }[] = [];
   if (opts.file) {
-    for (const m of await readManifests(opts.file, ctx.io)) targets.push(manifestTarget(m));
+    for (const m of await readManifests(opts.file, ctx.io)) {
+      const t = manifestTarget(m);
+      targets.push({ ...t, ctx: contextForObject(ctx, t.info, m.object, m.source) });
+    }
   } else if (opts.kind) {
     const split = splitKindName(opts.kind);
     const name = split.name ?? opts.name;
-    if (name) targets.push({ info: split.info, name, version: 'v1' });
+    if (name) targets.push({ info: split.info, name, version: 'v1', ctx });
     else if (opts.selector !== undefined) {
       const list = await ctx.client.list('v1', split.info.resource, { labelSelector: opts.selector });
-      for (const item of list.items) targets.push({ info: split.info, name: nameOf(item), version: 'v1' });
-      if (list.items.length === 0) print(ctx, `No ${split.info.resource} found.`);
+      for (const item of list.items) targets.push({ info: split.info, name: nameOf(item), version: 'v1', ctx });
+      if (list.items.length === 0) print(ctx, `No ${split.info.resource} found${split.info.namespaced ? ` in namespace ${ctx.client.namespace}` : ''}.`);
     } else throw new CliError(`error: delete ${opts.kind} needs a NAME, -l SELECTOR or -f FILE`);
   } else throw new CliError('error: delete needs KIND NAME, KIND -l SELECTOR or -f FILE');
   for (const t of targets) {
-    await ctx.client.delete(t.version, t.info.resource, t.name);
+    await t.ctx.client.delete(t.version, t.info.resource, t.name);
     print(ctx, `${objectRef(t.info.kind, t.name)} deleted`);
   }
 }

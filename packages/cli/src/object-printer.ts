@@ -145,14 +145,19 @@ const COLUMNS: Record<ResourceName, Columns> = {
   },
 };
 
-export function tableRows(resource: ResourceName, objects: readonly unknown[], wide: boolean, now: number): string[][] {
+/** withNamespace (`get -A`): kubectl's NAMESPACE column first. */
+export function tableRows(resource: ResourceName, objects: readonly unknown[], wide: boolean, now: number, withNamespace = false): string[][] {
   const cols = COLUMNS[resource];
-  return objects.map((o) => (wide ? [...cols.row(o, now), ...cols.wideRow(o)] : cols.row(o, now)));
+  return objects.map((o) => {
+    const row = wide ? [...cols.row(o, now), ...cols.wideRow(o)] : cols.row(o, now);
+    return withNamespace ? [str(o, 'metadata.namespace'), ...row] : row;
+  });
 }
 
-export function tableHeader(resource: ResourceName, wide: boolean): string[] {
+export function tableHeader(resource: ResourceName, wide: boolean, withNamespace = false): string[] {
   const cols = COLUMNS[resource];
-  return wide ? [...cols.header, ...cols.wide] : cols.header;
+  const header = wide ? [...cols.header, ...cols.wide] : cols.header;
+  return withNamespace ? ['NAMESPACE', ...header] : header;
 }
 
 /** `pod/redis-master-2`: kubectl's `-o name` and apply's result lines. */
@@ -160,7 +165,7 @@ export function objectRef(kind: string, objectName: string): string {
   return `${kind.toLowerCase()}/${objectName}`;
 }
 
-export function printObjects(resource: ResourceName, kind: string, objects: readonly unknown[], format: OutputFormat, now: number): string {
+export function printObjects(resource: ResourceName, kind: string, objects: readonly unknown[], format: OutputFormat, now: number, withNamespace = false): string {
   switch (format) {
     case 'json':
       return JSON.stringify(objects.length === 1 ? objects[0] : { kind: 'List', apiVersion: 'v1', items: objects }, null, 2) + '\n';
@@ -171,7 +176,7 @@ export function printObjects(resource: ResourceName, kind: string, objects: read
     default: {
       if (objects.length === 0) return '';
       const wide = format === 'wide';
-      return formatTable([tableHeader(resource, wide), ...tableRows(resource, objects, wide, now)], KUBECTL_TABLE);
+      return formatTable([tableHeader(resource, wide, withNamespace), ...tableRows(resource, objects, wide, now, withNamespace)], KUBECTL_TABLE);
     }
   }
 }

@@ -11,6 +11,8 @@ export interface WatchPrintOptions {
   name?: string;
   labelSelector?: string;
   format: OutputFormat;
+  /** Watch every namespace, with a NAMESPACE column (`get -w -A`). */
+  allNamespaces?: boolean;
   /** Stop after this many change rows (for scripts and tests); unlimited when absent. */
   maxEvents?: number;
 }
@@ -19,19 +21,23 @@ export async function watchAndPrint(ctx: CommandContext, info: ResourceInfo, opt
   const fieldSelector = opts.name ? `metadata.name=${opts.name}` : undefined;
   const table = opts.format === 'table' || opts.format === 'wide';
   const wide = opts.format === 'wide';
-  const header = tableHeader(info.resource, wide);
+  const allNamespaces = Boolean(opts.allNamespaces);
+  const withNamespace = allNamespaces && info.namespaced;
+  const header = tableHeader(info.resource, wide, withNamespace);
+  const rows = (objects: readonly JsonObject[]) => tableRows(info.resource, objects, wide, ctx.clock.now(), withNamespace);
 
   const printChange = (obj: JsonObject) => {
     if (table) {
       // Each row is aligned against the header, as kubectl -w does.
-      print(ctx, formatTable([header, ...tableRows(info.resource, [obj], wide, ctx.clock.now())], KUBECTL_TABLE).split('\n')[1]);
+      print(ctx, formatTable([header, ...rows([obj])], KUBECTL_TABLE).split('\n')[1]);
     } else {
       print(ctx, printObjects(info.resource, info.kind, [obj], opts.format, ctx.clock.now()));
     }
   };
 
-  const first = await ctx.client.list('v1', info.resource, { labelSelector: opts.labelSelector, fieldSelector });
-  if (table) print(ctx, formatTable([header, ...tableRows(info.resource, first.items, wide, ctx.clock.now())], KUBECTL_TABLE));
+  const query = { labelSelector: opts.labelSelector, fieldSelector, allNamespaces };
+  const first = await ctx.client.list('v1', info.resource, query);
+  if (table) print(ctx, formatTable([header, ...rows(first.items)], KUBECTL_TABLE));
   else for (const item of first.items) printChange(item);
 
   let seen = 0;
@@ -39,8 +45,7 @@ export async function watchAndPrint(ctx: CommandContext, info: ResourceInfo, opt
   const enough = new Promise<void>((r) => (finished = r));
   let lostSince: number | undefined;
   const handle = ctx.client.watch('v1', info.resource, {
-    labelSelector: opts.labelSelector,
-    fieldSelector,
+    ...query,
     resourceVersion: first.resourceVersion,
     onEvent: (e) => {
       if (lostSince !== undefined) warn(ctx, 'watch: reconnected');
@@ -48,7 +53,7 @@ export async function watchAndPrint(ctx: CommandContext, info: ResourceInfo, opt
       printChange(e.object);
       if (opts.maxEvents !== undefined && ++seen >= opts.maxEvents) finished();
     },
-    onExpired: async () => (await ctx.client.list('v1', info.resource, { labelSelector: opts.labelSelector, fieldSelector })).resourceVersion,
+    onExpired: async () => (await ctx.client.list('v1', info.resource, query)).resourceVersion,
     onError: (err) => {
       if (lostSince === undefined) warn(ctx, `watch: connection lost (${err.message}); resuming`);
       lostSince ??= ctx.clock.now();

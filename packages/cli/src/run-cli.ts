@@ -3,16 +3,17 @@
 import yargs from 'yargs/yargs';
 import type { Argv } from 'yargs';
 import { ApiClusterClient } from './api-cluster-client';
-import { applyLine, applyManifest, ApplyResult } from './applier';
+import { applyLine, applyManifest, ApplyResult, manifestTarget } from './applier';
 import { normalizeArgv } from './argv-normalizer';
 import type { CliIo } from './cli-io';
 import { CliError } from './cli-error';
 import type { ClusterClient } from './cluster-client';
 import { resolveClusterConfig } from './cluster-config';
-import { Clock, CommandContext, print, realClock } from './command-context';
+import { Clock, CommandContext, inNamespace, print, realClock } from './command-context';
 import { describe } from './describer';
 import { parseDuration } from './duration';
 import { editObject } from './editor-session';
+import { contextForObject } from './manifest-namespace';
 import { reportError } from './error-report';
 import { readManifests } from './manifest-reader';
 import { deleteObjects, getObjects, printVersion, scaleController, streamLogs } from './object-commands';
@@ -44,6 +45,8 @@ function outputFormat(a: Args): OutputFormat {
 
 const DEFAULT_TIMEOUT = '5m';
 
+const ALL_NAMESPACES = { alias: 'A', type: 'boolean', describe: 'every namespace, with a NAMESPACE column first' } as const;
+
 function buildParser(io: CliIo, setAction: (fn: (ctx: () => CommandContext) => Promise<void>) => void): Argv {
   const seedOut = (a: Args) => ({ json: Boolean(a.json), yaml: Boolean(a.yaml) });
   return yargs()
@@ -52,6 +55,11 @@ function buildParser(io: CliIo, setAction: (fn: (ctx: () => CommandContext) => P
     .parserConfiguration({ 'duplicate-arguments-array': false })
     .option('server', { alias: 's', type: 'string', describe: 'API server URL (the seed\'s -h HOST too); else $KUBE_SERVER, else ~/.coxswain/config.json' })
     .option('token', { type: 'string', describe: 'bearer token; else $KUBE_TOKEN, else the config file' })
+    .option('namespace', {
+      alias: 'n',
+      type: 'string',
+      describe: 'the namespace to work in; else the config file\'s "namespace", else default. A manifest naming another one is refused',
+    })
     .option('c', { type: 'string', describe: 'manifest for create/update (- reads stdin); for logs, the container' })
     .option('selector', { alias: ['l', 'labels'], type: 'string', describe: 'label selector, e.g. name=frontend,stage!=dev' })
     .option('json', { type: 'boolean', describe: 'print JSON (the seed\'s -json)' })
@@ -60,8 +68,8 @@ function buildParser(io: CliIo, setAction: (fn: (ctx: () => CommandContext) => P
     .command('create <kind>', 'create the object in -c FILE (pods, services, replicationControllers, minions)', {}, (a) =>
       setAction((ctx) => seedCreate(ctx(), String(a.kind), s(a.c), seedOut(a))),
     )
-    .command('list <kind>', 'list objects as the seed\'s table (-l SELECTOR)', {}, (a) =>
-      setAction((ctx) => seedList(ctx(), String(a.kind), s(a.selector), seedOut(a))),
+    .command('list <kind>', 'list objects as the seed\'s table (-l SELECTOR, -A every namespace)', (y) => y.option('all-namespaces', ALL_NAMESPACES), (a) =>
+      setAction((ctx) => seedList(ctx(), String(a.kind), s(a.selector), seedOut(a), Boolean(a['all-namespaces']))),
     )
     .command(
       'get <target> [name]',
@@ -69,16 +77,19 @@ function buildParser(io: CliIo, setAction: (fn: (ctx: () => CommandContext) => P
       (y) =>
         y
           .option('watch', { alias: 'w', type: 'boolean', describe: 'after listing, print a row per change' })
+          .option('all-namespaces', ALL_NAMESPACES)
           .option('max-events', { type: 'number', hidden: true }),
       (a) =>
         setAction(async (ctx) => {
           const target = String(a.target);
-          if (target.includes('/') && a.name === undefined && !a.watch && !a.output) return seedGet(ctx(), target, seedOut(a));
+          const allNamespaces = Boolean(a['all-namespaces']);
+          if (target.includes('/') && a.name === undefined && !a.watch && !a.output && !allNamespaces) return seedGet(ctx(), target, seedOut(a));
           const split = splitKindName(target);
           await getObjects(ctx(), split.info, split.name ?? s(a.name), {
             selector: s(a.selector),
             format: outputFormat(a),
             watch: Boolean(a.watch),
+            allNamespaces,
             maxEvents: typeof a['max-events'] === 'number' ? (a['max-events'] as number) : undefined,
           });
         }),
@@ -143,7 +154,10 @@ function buildParser(io: CliIo, setAction: (fn: (ctx: () => CommandContext) => P
           const c = ctx();
           const dryRun = Boolean(a['dry-run']);
           const results: ApplyResult[] = [];
-          for (const m of await readManifests(String(a.filename), io)) {
+          const manifests = await readManifests(String(a.filename), io);
+          // A manifest contradicting -n fails the command before anything is written.
+          for (const m of manifests) contextForObject(c, manifestTarget(m).info, m.object, m.source);
+          for (const m of manifests) {
             const r = await applyManifest(c, m, dryRun);
             results.push(r);
             print(c, applyLine(r, dryRun));
@@ -152,8 +166,9 @@ function buildParser(io: CliIo, setAction: (fn: (ctx: () => CommandContext) => P
           if (a.wait && !dryRun) {
             const timeoutMs = parseDuration(String(a.timeout), '--timeout');
             for (const r of results) {
-              if (r.info.resource === 'replicationControllers') await waitForController(c, r.name, { timeoutMs });
-              else if (r.info.resource === 'pods') await waitForPod(c, r.name, { timeoutMs });
+              const rc = inNamespace(c, r.namespace);
+              if (r.info.resource === 'replicationControllers') await waitForController(rc, r.name, { timeoutMs });
+              else if (r.info.resource === 'pods') await waitForPod(rc, r.name, { timeoutMs });
             }
           }
         }),
@@ -249,9 +264,11 @@ export async function runCli(argv: readonly string[], io: CliIo, deps: RunCliDep
   let context: CommandContext | undefined;
   const ctx = (): CommandContext => {
     if (!context) {
-      const config = resolveClusterConfig({ server: s(a.server), token: s(a.token) }, io);
-      const client = deps.client ?? new ApiClusterClient({ server: config.server, token: config.token, source: config.source });
-      context = { io, client, clock: deps.clock ?? realClock };
+      const config = resolveClusterConfig({ server: s(a.server), token: s(a.token), namespace: s(a.namespace) }, io);
+      const client =
+        deps.client?.inNamespace(config.namespace) ??
+        new ApiClusterClient({ server: config.server, token: config.token, source: config.source, namespace: config.namespace });
+      context = { io, client, clock: deps.clock ?? realClock, namespaceFromFlag: config.namespaceFromFlag };
     }
     return context;
   };

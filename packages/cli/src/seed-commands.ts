@@ -5,6 +5,7 @@ import type { ResourceInfo } from '@coxswain/store';
 import { CliError } from './cli-error';
 import { CommandContext, print } from './command-context';
 import { isConflict } from './error-report';
+import { contextForObject } from './manifest-namespace';
 import { readManifests } from './manifest-reader';
 import { num, JsonObject } from './object-fields';
 import { resolveKind, splitKindName } from './resource-kind';
@@ -16,10 +17,10 @@ export interface SeedOutput {
   yaml?: boolean;
 }
 
-function printSeed(ctx: CommandContext, info: ResourceInfo, objects: JsonObject[], out: SeedOutput, asList = false): void {
+function printSeed(ctx: CommandContext, info: ResourceInfo, objects: JsonObject[], out: SeedOutput, asList = false, withNamespace = false): void {
   if (out.json) print(ctx, JSON.stringify(asList ? { kind: `${info.kind}List`, apiVersion: 'v1beta1', items: objects } : objects[0], null, 2));
   else if (out.yaml) print(ctx, YAML.stringify(asList ? { kind: `${info.kind}List`, apiVersion: 'v1beta1', items: objects } : objects[0]));
-  else print(ctx, seedTable(info.resource, objects));
+  else print(ctx, seedTable(info.resource, objects, { withNamespace }));
 }
 
 async function readOne(ctx: CommandContext, file: string | undefined, verb: string): Promise<JsonObject> {
@@ -34,17 +35,19 @@ async function asSeed(ctx: CommandContext, info: ResourceInfo, obj: JsonObject):
   return versionOf(obj) === 'v1beta1' ? obj : ctx.client.get('v1beta1', info.resource, nameOf(obj));
 }
 
-export async function seedCreate(ctx: CommandContext, kind: string, file: string | undefined, out: SeedOutput): Promise<void> {
+export async function seedCreate(command: CommandContext, kind: string, file: string | undefined, out: SeedOutput): Promise<void> {
   const info = resolveKind(kind);
-  const body = await readOne(ctx, file, `create ${kind}`);
+  const body = await readOne(command, file, `create ${kind}`);
+  const ctx = contextForObject(command, info, body, file ?? '-');
   const created = await ctx.client.create(versionOf(body), info.resource, body);
   printSeed(ctx, info, [await asSeed(ctx, info, created)], out);
 }
 
-export async function seedList(ctx: CommandContext, kind: string, selector: string | undefined, out: SeedOutput): Promise<void> {
+/** With allNamespaces, the table gains a Namespace column first (for namespaced kinds). */
+export async function seedList(ctx: CommandContext, kind: string, selector: string | undefined, out: SeedOutput, allNamespaces = false): Promise<void> {
   const info = resolveKind(kind);
-  const list = await ctx.client.list('v1beta1', info.resource, { labelSelector: selector });
-  printSeed(ctx, info, list.items, out, true);
+  const list = await ctx.client.list('v1beta1', info.resource, { labelSelector: selector, allNamespaces });
+  printSeed(ctx, info, list.items, out, true, allNamespaces && info.namespaced);
 }
 
 export async function seedGet(ctx: CommandContext, target: string, out: SeedOutput): Promise<void> {
@@ -60,10 +63,11 @@ export async function seedDelete(ctx: CommandContext, target: string): Promise<v
   print(ctx, `${info.resource}/${name} deleted`);
 }
 
-export async function seedUpdate(ctx: CommandContext, target: string, file: string | undefined, out: SeedOutput): Promise<void> {
+export async function seedUpdate(command: CommandContext, target: string, file: string | undefined, out: SeedOutput): Promise<void> {
   const { info, name } = splitKindName(target);
   if (!name) throw new CliError(`error: update ${target} needs a name: kubecfg -c FILE update ${target}/ID`);
-  const body = await readOne(ctx, file, `update ${target}`);
+  const body = await readOne(command, file, `update ${target}`);
+  const ctx = contextForObject(command, info, body, file ?? '-');
   const version = versionOf(body);
   if (nameOf(body) && nameOf(body) !== name) throw new CliError(`error: ${file} describes "${nameOf(body)}", not "${name}"`);
   // Without a resourceVersion in the file, update what is there now (the seed's behaviour), retrying

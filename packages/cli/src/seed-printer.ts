@@ -62,7 +62,11 @@ const COLUMNS: Partial<Record<ResourceName, SeedColumns>> = {
   minions: minionColumns,
 };
 
-export function seedTable(resource: ResourceName, objects: readonly unknown[]): string {
-  const cols = COLUMNS[resource] ?? genericColumns;
+/** withNamespace (`list -A`): a Namespace column first; the seed had no namespaces, so this is ours. */
+export function seedTable(resource: ResourceName, objects: readonly unknown[], opts: { withNamespace?: boolean } = {}): string {
+  const base = COLUMNS[resource] ?? genericColumns;
+  const cols: SeedColumns = opts.withNamespace
+    ? { header: ['Namespace', ...base.header], row: (o) => [str(o, 'namespace') || str(o, 'metadata.namespace'), ...base.row(o)] }
+    : base;
   return formatTable([cols.header, cols.header.map(() => SEPARATOR), ...objects.map((o) => cols.row(o))], SEED_TABLE);
 }
