@@ -30,6 +30,7 @@ export function endpointKey(e: Endpoint): string {
 
 export class LoadBalancer {
   private endpoints: Endpoint[] = [];
+  private keys: ReadonlySet<string> = new Set();
   private cursor = 0;
   private affinity: SessionAffinity;
   private affinityTimeoutMs: number;
@@ -52,6 +53,7 @@ export class LoadBalancer {
     const next = [...unique.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, e]) => e);
     if (sameList(next, this.endpoints)) return;
     this.endpoints = next;
+    this.keys = new Set(unique.keys());
     this.cursor = next.length ? this.cursor % next.length : 0;
     for (const [ip, s] of this.sticky) if (!unique.has(s.endpoint)) this.sticky.delete(ip);
   }
@@ -64,6 +66,11 @@ export class LoadBalancer {
 
   getEndpoints(): readonly Endpoint[] {
     return this.endpoints;
+  }
+
+  /** Whether `endpointKey(e)` is among the current endpoints (a UDP session checks per datagram). */
+  has(key: string): boolean {
+    return this.keys.has(key);
   }
 
   /**
