@@ -7,6 +7,8 @@ describe('normalizeArgv', () => {
       '--image', 'redis:7', '-u', '10s', 'rollingupdate', 'rc1',
     ]);
     expect(normalizeArgv(['-yaml=true', 'list', 'pods'])).toEqual(['--yaml=true', 'list', 'pods']);
+    expect(normalizeArgv(['-namespace', 'team-a', 'list', 'pods', '-all-namespaces'])).toEqual(['--namespace', 'team-a', 'list', 'pods', '--all-namespaces']);
+    expect(normalizeArgv(['-n', 'team-a', 'get', 'pods', '-A'])).toEqual(['-n', 'team-a', 'get', 'pods', '-A']);
   });
 
   it('reads -h HOST as the server and a bare -h as help', () => {

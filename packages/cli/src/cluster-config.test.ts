@@ -42,4 +42,16 @@ describe('resolveClusterConfig', () => {
     fs.writeFileSync(file, '{not json');
     expect(resolveClusterConfig({}, ioWith({ HOME: home, COXSWAIN_CONFIG: file })).server).toBe(DEFAULT_SERVER);
   });
+
+  it('takes the namespace from -n, else the config file, else default; only -n counts as explicit', () => {
+    const file = path.join(home, 'ns.json');
+    fs.writeFileSync(file, JSON.stringify({ server: 'http://127.0.0.2:8080', namespace: 'team-cfg' }));
+    const env = { HOME: home, COXSWAIN_CONFIG: file };
+    expect(resolveClusterConfig({ namespace: 'team-a' }, ioWith(env))).toMatchObject({ namespace: 'team-a', namespaceFromFlag: true });
+    expect(resolveClusterConfig({}, ioWith(env))).toMatchObject({ namespace: 'team-cfg', namespaceFromFlag: false });
+    expect(resolveClusterConfig({}, ioWith({ HOME: home }))).toMatchObject({ namespace: 'default', namespaceFromFlag: false });
+    expect(() => resolveClusterConfig({ namespace: '' }, ioWith(env))).toThrow('invalid namespace "" (--namespace)');
+    fs.writeFileSync(file, JSON.stringify({ namespace: 'Bad_NS' }));
+    expect(() => resolveClusterConfig({}, ioWith(env))).toThrow(`invalid namespace "Bad_NS" (${file})`);
+  });
 });
