@@ -2,9 +2,11 @@
 // each verb sees and changes only its namespace, -A lists every one with a NAMESPACE column, and a
 // manifest's own namespace wins unless -n contradicts it (then nothing is written).
 import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Pod, ReplicationController } from '@coxswain/store';
+import type { Minion, Pod, ReplicationController } from '@coxswain/store';
 import { ClusterHarness, startClusterHarness, tableCells } from './testing/cluster-harness';
 
 let h: ClusterHarness;
@@ -169,6 +171,37 @@ describe('-n/--namespace and -A', () => {
     expect(r.code).toBe(0);
     expect(await replicas('team-a')).toBe(3);
     expect(await replicas('default')).toBe(1);
+  });
+});
+
+describe('logs -n', () => {
+  it('reads the log of the pod in that namespace', async () => {
+    const requests: string[] = [];
+    const kubelet = http.createServer((req, res) => {
+      requests.push(req.url ?? '');
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      res.end(`log of ${req.url?.split('/')[2]}\n`);
+    });
+    await new Promise<void>((r) => kubelet.listen(0, '127.0.0.1', r));
+    try {
+      const port = (kubelet.address() as AddressInfo).port;
+      const status = { kubeletEndpoint: `http://127.0.0.1:${port}` };
+      await h.store.create<Minion>({ apiVersion: 'v1', kind: 'Minion', metadata: { name: 'ns-minion' }, spec: {}, status });
+      await h.store.guaranteedUpdate<Minion>('minions', undefined, 'ns-minion', (m) => ({ ...m, status }));
+      for (const ns of ['default', 'team-l']) {
+        await h.store.create<Pod>({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'logger', namespace: ns }, spec: { containers: [{ name: 'main', image: 'busybox' }] } });
+        const pod = await h.store.get<Pod>('pods', ns, 'logger');
+        await h.store.bind(ns, 'logger', 'ns-minion', pod.metadata.resourceVersion!);
+      }
+      let r = await h.kubecfg(['logs', 'logger', '-n', 'team-l']);
+      expect(r).toMatchObject({ code: 0, stdout: 'log of team-l\n' });
+      r = await h.kubecfg(['logs', 'logger']);
+      expect(r).toMatchObject({ code: 0, stdout: 'log of default\n' });
+      expect(requests.map((u) => u.split('?')[0])).toEqual(['/containerLogs/team-l/logger/main', '/containerLogs/default/logger/main']);
+    } finally {
+      kubelet.closeAllConnections();
+      kubelet.close();
+    }
   });
 });
 
