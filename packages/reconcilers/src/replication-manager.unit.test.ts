@@ -51,10 +51,11 @@ function setup() {
       writes.push(`update ${p.metadata.name} owners=${(p.metadata.ownerReferences ?? []).map((r) => r.name).join(',')}`);
       return p;
     },
-    create: async (p: Pod) => {
-      writes.push(`create ${p.metadata.generateName}`);
-      return p;
-    },
+    createMany: async (ps: Pod[]) =>
+      ps.map((p) => {
+        writes.push(`create ${p.metadata.generateName}`);
+        return p;
+      }),
     delete: async (_r: string, _ns: string, name: string) => {
       writes.push(`delete ${name}`);
     },

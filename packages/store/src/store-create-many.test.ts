@@ -30,7 +30,7 @@ function pod(meta: { name?: string; generateName?: string }, image = 'busybox'):
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { ...meta, namespace: ns, labels: { app: 'web' } },
+    metadata: { name: '', ...meta, namespace: ns, labels: { app: 'web' } },
     spec: { containers: [{ name: 'main', image }] },
   };
 }
