@@ -1,7 +1,8 @@
 // Tests run from TypeScript sources (ts-jest, transpile only: `npm run build` is the type check),
 // and @coxswain/* imports resolve to the packages' src so no build is needed before a test.
+// Transpile-only comes from `isolatedModules` in tsconfig.jest.json (ts-jest 29.3+ deprecates the option here).
 const common = {
-  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, tsconfig: 'tsconfig.base.json' }] },
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.jest.json' }] },
   moduleNameMapper: { '^@coxswain/(store|api|reconcilers|kubelet|proxy|cli|coxswain)$': '<rootDir>/packages/$1/src' },
   testEnvironment: 'node',
 };
