@@ -34,6 +34,7 @@ describe('runCli', () => {
       const r = await kubecfg([flag]);
       expect(r.code).toBe(0);
       for (const verb of ['create <kind>', 'list <kind>', 'rollingupdate <controller>', 'apply', 'rollout', 'completion']) expect(r.stdout).toContain(verb);
+      expect(r.stdout).toMatch(/-n, --namespace/);
     }
   });
 

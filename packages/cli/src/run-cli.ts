@@ -58,7 +58,7 @@ function buildParser(io: CliIo, setAction: (fn: (ctx: () => CommandContext) => P
     .option('namespace', {
       alias: 'n',
       type: 'string',
-      describe: 'the namespace to work in; else the config file\'s "namespace", else default. A manifest naming another one is refused',
+      describe: 'the namespace to work in (else the config file\'s "namespace", else default); a manifest naming another than -n is refused',
     })
     .option('c', { type: 'string', describe: 'manifest for create/update (- reads stdin); for logs, the container' })
     .option('selector', { alias: ['l', 'labels'], type: 'string', describe: 'label selector, e.g. name=frontend,stage!=dev' })
