@@ -1,3 +1,4 @@
+import * as dgram from 'dgram';
 import * as http from 'http';
 import * as net from 'net';
 import type { Endpoints, Service, ServicePort } from '@coxswain/store';
@@ -190,7 +191,7 @@ describe('ServiceProxy', () => {
     await new Promise((r) => setTimeout(r, 50));
     const { status, body } = await get(health.port, '/metrics');
     expect(status).toBe(200);
-    const labels = '{namespace="default",service="counted",port="http"}';
+    const labels = '{namespace="default",service="counted",port="http",protocol="TCP"}';
     expect(body).toContain('# TYPE coxswain_proxy_connections_total counter');
     expect(body).toContain(`coxswain_proxy_connections_total${labels} 5`);
     expect(body).toContain(`coxswain_proxy_connections_active${labels} 0`);
@@ -199,6 +200,78 @@ describe('ServiceProxy', () => {
     expect(body).toContain(`coxswain_proxy_errors_total${labels} 0`);
     const bytesOut = Number(new RegExp(`coxswain_proxy_bytes_out_total${labels.replace(/[{}]/g, '\\$&')} (\\d+)`).exec(body)?.[1]);
     expect(bytesOut).toBeGreaterThan(5 * 'pod-a'.length);
+  });
+});
+
+/** A UDP server on 127.0.0.1 answering each datagram with `<name>:<datagram>`. */
+async function udpEcho(name: string): Promise<{ host: string; port: number }> {
+  const socket = dgram.createSocket('udp4');
+  socket.on('message', (msg, from) => socket.send(`${name}:${msg.toString()}`, from.port, from.address));
+  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
+  cleanups.push(() => new Promise<void>((r) => socket.close(() => r())));
+  return { host: '127.0.0.1', port: socket.address().port };
+}
+
+function udpRequest(port: number, text: string): Promise<string> {
+  const socket = dgram.createSocket('udp4');
+  return new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no UDP reply within 2 s')), 2000);
+    socket.once('message', (msg) => {
+      clearTimeout(timer);
+      resolve(msg.toString());
+    });
+    socket.send(text, port, HOST);
+  }).finally(() => socket.close());
+}
+
+describe('ServiceProxy with UDP ports', () => {
+  it('serves a UDP port next to a TCP port of the same number, each to its own endpoint port', async () => {
+    const [web] = await backends('pod-a');
+    const dns = await udpEcho('pod-a-dns');
+    const port = await freePort(HOST);
+    const proxy = newProxy();
+    const health = await serveHealth({ port: 0, metrics: () => metricsText(proxy.status()) });
+    cleanups.push(() => health.close());
+    proxy.upsertService(service('dns', [{ name: 'dns', port, protocol: 'UDP' }, { name: 'dns-tcp', port }]));
+    proxy.upsertEndpoints({
+      apiVersion: 'v1',
+      kind: 'Endpoints',
+      metadata: { name: 'dns', namespace: 'default' },
+      subsets: [
+        {
+          addresses: [{ ip: '127.0.0.1' }],
+          ports: [
+            { name: 'dns', port: dns.port, protocol: 'UDP' },
+            { name: 'dns-tcp', port: web.port, protocol: 'TCP' },
+          ],
+        },
+      ],
+    });
+    const udp = proxy.udpListener('default', 'dns', 'dns');
+    expect(udp).toBeDefined();
+    await udp!.ready;
+    await ready(proxy, 'dns', 'dns-tcp');
+    expect(proxy.listener('default', 'dns', 'dns')).toBeUndefined();
+
+    expect(await udpRequest(port, 'example.org?')).toBe('pod-a-dns:example.org?');
+    expect(await fetchText(HOST, port)).toBe('pod-a');
+
+    const st = proxy.status();
+    expect(st.map((p) => [p.port, p.protocol, p.portNumber, p.listening, p.endpoints])).toEqual([
+      ['dns-tcp', 'TCP', port, true, 1],
+      ['dns', 'UDP', port, true, 1],
+    ]);
+    expect(st[1].stats).toMatchObject({ connectionsTotal: 1, datagramsIn: 1, datagramsOut: 1, bytesIn: 'example.org?'.length });
+    const { body } = await get(health.port, '/metrics');
+    expect(body).toContain(`coxswain_proxy_datagrams_out_total{namespace="default",service="dns",port="dns",protocol="UDP"} 1`);
+    expect(body).not.toContain('coxswain_proxy_datagrams_out_total{namespace="default",service="dns",port="dns-tcp"');
+    expect(body).toContain(`coxswain_proxy_listener_up{namespace="default",service="dns",port="dns-tcp",protocol="TCP"} 1`);
+
+    // Dropping the UDP port closes only the UDP listener.
+    proxy.upsertService(service('dns', [{ name: 'dns-tcp', port }]));
+    expect(proxy.udpListener('default', 'dns', 'dns')).toBeUndefined();
+    expect(udp!.listening).toBe(false);
+    expect(await fetchText(HOST, port)).toBe('pod-a');
   });
 });
 
@@ -229,5 +302,22 @@ describe('endpointsFor', () => {
       { ip: '10.0.0.1', port: 8080 },
     ]);
     expect(endpointsFor({ port: 80 }, 1, [])).toEqual([]);
+  });
+
+  it('matches endpoint ports by protocol', () => {
+    const dns = [
+      {
+        addresses: [{ ip: '10.0.0.1' }],
+        ports: [
+          { name: 'dns', port: 5353, protocol: 'UDP' as const },
+          { name: 'dns', port: 5354 },
+        ],
+      },
+    ];
+    expect(endpointsFor({ name: 'dns', port: 53, protocol: 'UDP' }, 2, dns)).toEqual([{ ip: '10.0.0.1', port: 5353 }]);
+    expect(endpointsFor({ name: 'dns', port: 53 }, 2, dns)).toEqual([{ ip: '10.0.0.1', port: 5354 }]);
+    // The lone-port fallback does not cross protocols either.
+    const tcpOnly = [{ addresses: [{ ip: '10.0.0.1' }], ports: [{ port: 5354 }] }];
+    expect(endpointsFor({ port: 53, protocol: 'UDP' }, 1, tcpOnly)).toEqual([]);
   });
 });

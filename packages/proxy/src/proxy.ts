@@ -1,9 +1,11 @@
-// The per-minion service proxy: keeps one ServiceListener per service port in line with the Services
-// and Endpoints it is told about. Input is four plain methods (fed by informers in production, called
+// The per-minion service proxy: keeps one listener per service port (a ServiceListener for TCP, a
+// UdpServiceListener for UDP) in line with the Services and Endpoints it is told about. Input is four plain methods (fed by informers in production, called
 // directly by tests); each change reconciles only the service it names.
-import { createLogger, type Clock, type BackoffOptions, type EndpointSubset, type Endpoints, type Logger, type Service, type ServicePort } from '@coxswain/store';
+import { createLogger, type Clock, type BackoffOptions, type EndpointPort, type EndpointSubset, type Endpoints, type Logger, type Service, type ServicePort } from '@coxswain/store';
 import { LoadBalancer, type Endpoint } from './load-balancer';
 import { ServiceListener, type BindFailure } from './service-listener';
+import { UdpServiceListener } from './udp-service-listener';
+import type { PortListener } from './port-listener';
 import { ServiceStats, type StatsSnapshot } from './service-stats';
 
 /** Where the proxy reports what went wrong with a service (an EventRecorder in production). */
@@ -18,6 +20,10 @@ export interface ServiceProxyOptions {
   affinityTimeoutMs?: number;
   connectTimeoutMs?: number;
   maxAttempts?: number;
+  /** UDP: a client session idle this long ends (default 30 s; see udp-service-listener.ts). */
+  udpSessionTimeoutMs?: number;
+  /** UDP: the most client sessions per service port (default 4096). */
+  udpMaxSessions?: number;
   bindBackoff?: BackoffOptions;
   events?: ProxyEventSink;
   logger?: Logger;
@@ -29,6 +35,7 @@ export interface PortStatus {
   service: string;
   /** The service port's name, or its number when unnamed. */
   port: string;
+  protocol: Protocol;
   address: string;
   portNumber: number;
   listening: boolean;
@@ -36,11 +43,14 @@ export interface PortStatus {
   stats: StatsSnapshot;
 }
 
+type Protocol = 'TCP' | 'UDP';
+
 interface PortEntry {
   namespace: string;
   service: string;
   portName: string;
-  listener: ServiceListener;
+  protocol: Protocol;
+  listener: PortListener;
   balancer: LoadBalancer;
   stats: ServiceStats;
 }
@@ -50,7 +60,7 @@ export class ServiceProxy {
   private readonly log: Logger;
   private readonly services = new Map<string, Service>();
   private readonly endpoints = new Map<string, Endpoints>();
-  /** Per service key, its ports by port name. */
+  /** Per service key, its ports by `protocol/port name`: TCP and UDP on one port number coexist. */
   private readonly ports = new Map<string, Map<string, PortEntry>>();
   private closed = false;
 
@@ -87,9 +97,16 @@ export class ServiceProxy {
     this.reconcile(key);
   }
 
-  /** The listener of one service port (by name, or number when unnamed), for tests and tools. */
+  /** The TCP listener of one service port (by name, or number when unnamed), for tests and tools. */
   listener(namespace: string, name: string, port: string): ServiceListener | undefined {
-    return this.ports.get(keyOf(namespace, name))?.get(port)?.listener;
+    const l = this.ports.get(keyOf(namespace, name))?.get(entryKey('TCP', port))?.listener;
+    return l instanceof ServiceListener ? l : undefined;
+  }
+
+  /** The UDP listener of one service port (by name, or number when unnamed). */
+  udpListener(namespace: string, name: string, port: string): UdpServiceListener | undefined {
+    const l = this.ports.get(keyOf(namespace, name))?.get(entryKey('UDP', port))?.listener;
+    return l instanceof UdpServiceListener ? l : undefined;
   }
 
   status(): PortStatus[] {
@@ -100,6 +117,7 @@ export class ServiceProxy {
           namespace: e.namespace,
           service: e.service,
           port: e.portName,
+          protocol: e.protocol,
           address: e.listener.address,
           portNumber: e.listener.port,
           listening: e.listener.listening,
@@ -108,7 +126,7 @@ export class ServiceProxy {
         });
       }
     }
-    return out.sort((a, b) => cmp(`${a.namespace}/${a.service}:${a.port}`, `${b.namespace}/${b.service}:${b.port}`));
+    return out.sort((a, b) => cmp(`${a.namespace}/${a.service}:${a.port}/${a.protocol}`, `${b.namespace}/${b.service}:${b.port}/${b.protocol}`));
   }
 
   /** Closes every listener; `dropConnections` also ends established connections (shutdown). */
@@ -124,11 +142,12 @@ export class ServiceProxy {
     const current = this.ports.get(key) ?? new Map<string, PortEntry>();
     const desired = new Map<string, ServicePort>();
     for (const sp of svc?.spec.ports ?? []) {
-      if ((sp.protocol ?? 'TCP') !== 'TCP') {
-        this.log.warn({ service: key, port: sp.port, protocol: sp.protocol }, 'only TCP service ports are proxied; skipping');
+      const protocol = sp.protocol ?? 'TCP';
+      if (protocol !== 'TCP' && protocol !== 'UDP') {
+        this.log.warn({ service: key, port: sp.port, protocol }, 'unsupported protocol; port skipped');
         continue;
       }
-      desired.set(portName(sp), sp);
+      desired.set(entryKey(protocol, portName(sp)), sp);
     }
 
     for (const [name, entry] of current) {
@@ -137,7 +156,7 @@ export class ServiceProxy {
         // Established connections may finish; the port stops accepting now.
         entry.listener.close(false);
         current.delete(name);
-        this.log.info({ service: key, port: name }, sp ? 'service port moved; listener replaced' : 'service port removed; listener closed');
+        this.log.info({ service: key, port: entry.portName, protocol: entry.protocol }, sp ? 'service port moved; listener replaced' : 'service port removed; listener closed');
       }
     }
 
@@ -145,7 +164,7 @@ export class ServiceProxy {
     for (const [name, sp] of desired) {
       let entry = current.get(name);
       if (!entry) {
-        entry = this.open(key, svc!, name, sp);
+        entry = this.open(key, svc!, sp);
         current.set(name, entry);
       }
       entry.balancer.setAffinity(svc!.spec.sessionAffinity ?? 'None', this.opts.affinityTimeoutMs);
@@ -156,52 +175,66 @@ export class ServiceProxy {
     else this.ports.delete(key);
   }
 
-  private open(key: string, svc: Service, name: string, sp: ServicePort): PortEntry {
+  private open(key: string, svc: Service, sp: ServicePort): PortEntry {
     const [namespace, service] = splitKey(key);
+    const name = portName(sp);
+    const protocol = sp.protocol ?? 'TCP';
     const balancer = new LoadBalancer({ affinity: svc.spec.sessionAffinity ?? 'None', affinityTimeoutMs: this.opts.affinityTimeoutMs, clock: this.opts.clock });
     const stats = new ServiceStats();
-    const listener = new ServiceListener({
+    const common = {
       name: `${key}:${name}`,
       address: this.opts.bindAddress,
       port: sp.port,
       balancer,
       stats,
-      connectTimeoutMs: this.opts.connectTimeoutMs,
       maxAttempts: this.opts.maxAttempts,
       bindBackoff: this.opts.bindBackoff,
       clock: this.opts.clock,
-      logger: this.log.child({ service: key, port: name, portNumber: sp.port }),
-      onBindFailure: (f) => this.reportBindFailure(key, sp.port, f),
-    });
+      logger: this.log.child({ service: key, port: name, portNumber: sp.port, protocol }),
+      onBindFailure: (f: BindFailure) => this.reportBindFailure(key, sp.port, protocol, f),
+    };
+    const listener =
+      protocol === 'UDP'
+        ? new UdpServiceListener({ ...common, sessionTimeoutMs: this.opts.udpSessionTimeoutMs, maxSessions: this.opts.udpMaxSessions })
+        : new ServiceListener({ ...common, connectTimeoutMs: this.opts.connectTimeoutMs });
     listener.start();
-    return { namespace, service, portName: name, listener, balancer, stats };
+    return { namespace, service, portName: name, protocol, listener, balancer, stats };
   }
 
-  private reportBindFailure(key: string, port: number, f: BindFailure): void {
+  private reportBindFailure(key: string, port: number, protocol: Protocol, f: BindFailure): void {
     const svc = this.services.get(key);
     if (!svc || !this.opts.events) return;
     // The same message each time, so the recorder counts repeats on one Event instead of adding more.
     this.opts.events.warning(
       svc,
       'PortUnavailable',
-      `cannot listen on ${this.opts.bindAddress}:${port}: ${f.error.code ?? f.error.message}; retrying`,
+      `cannot listen on ${this.opts.bindAddress}:${port}${protocol === 'UDP' ? '/UDP' : ''}: ${f.error.code ?? f.error.message}; retrying`,
     );
   }
 }
 
-/** The endpoints of one service port: the ready addresses of every subset, at the subset's matching port. */
+/**
+ * The endpoints of one service port: the ready addresses of every subset, at the subset's matching
+ * port (same name and protocol).
+ */
 export function endpointsFor(sp: ServicePort, servicePortCount: number, subsets: readonly EndpointSubset[]): Endpoint[] {
   const out: Endpoint[] = [];
   for (const subset of subsets) {
     const ports = subset.ports ?? [];
     // The endpoints controller names each endpoint port after its service port; a lone unnamed port
     // of a single-port service matches too.
-    let match = ports.find((p) => (p.name ?? '') === (sp.name ?? '') && (p.protocol ?? 'TCP') === 'TCP');
-    if (!match && servicePortCount === 1 && ports.length === 1) match = ports[0];
+    const protocol = sp.protocol ?? 'TCP';
+    const sameProtocol = (p: EndpointPort) => (p.protocol ?? 'TCP') === protocol;
+    let match = ports.find((p) => (p.name ?? '') === (sp.name ?? '') && sameProtocol(p));
+    if (!match && servicePortCount === 1 && ports.length === 1 && sameProtocol(ports[0])) match = ports[0];
     if (!match) continue;
     for (const a of subset.addresses ?? []) out.push({ ip: a.ip, port: match.port });
   }
   return out;
+}
+
+function entryKey(protocol: Protocol, portName: string): string {
+  return `${protocol}/${portName}`;
 }
 
 function portName(sp: ServicePort): string {

@@ -102,8 +102,8 @@ it('serves services from etcd on the minion service address, follows endpoints, 
   await eventually(async () => expect(await fetchCounts(port, 6)).toEqual({ 'pod-c': 6 }));
 
   const metrics = await get(running.health.port, '/metrics', running.health.host);
-  expect(metrics.body).toMatch(/coxswain_proxy_connections_total\{namespace="default",service="web",port="http"\} \d+/);
-  expect(metrics.body).toContain('coxswain_proxy_endpoints{namespace="default",service="web",port="http"} 1');
+  expect(metrics.body).toMatch(/coxswain_proxy_connections_total\{namespace="default",service="web",port="http",protocol="TCP"\} \d+/);
+  expect(metrics.body).toContain('coxswain_proxy_endpoints{namespace="default",service="web",port="http",protocol="TCP"} 1');
 
   // A service whose port is taken: a PortUnavailable warning event, then it serves once freed.
   const busyPort = await freePort(SERVICE_ADDRESS);

@@ -100,7 +100,7 @@ export async function runProxy(opts: RunProxyOptions): Promise<RunningProxy> {
             synced: ok,
             bindAddress,
             listening: ports.filter((p) => p.listening).length,
-            notListening: ports.filter((p) => !p.listening).map((p) => `${p.namespace}/${p.service}:${p.port}`),
+            notListening: ports.filter((p) => !p.listening).map((p) => `${p.namespace}/${p.service}:${p.port}${p.protocol === 'UDP' ? '/UDP' : ''}`),
           },
         };
       },

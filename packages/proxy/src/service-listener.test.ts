@@ -1,6 +1,7 @@
 import * as net from 'net';
+import { bindRetryOutcome, EXPECTED_BIND_RETRY } from './testing/bind-failures';
 import { LoadBalancer, type Endpoint } from './load-balancer';
-import { ServiceListener, type BindFailure, type ServiceListenerOptions } from './service-listener';
+import { ServiceListener, type ServiceListenerOptions } from './service-listener';
 import { fetchText, freePort, startBlackhole, startNamedBackend, type NamedBackend } from './testing/fixtures';
 
 // The proxy listens on a 127.0.1.x address, as on a minion; backends live on 127.0.0.1.
@@ -218,30 +219,22 @@ describe('ServiceListener', () => {
 
   it('reports a port in use, retries, and serves once the port is freed', async () => {
     const [a] = await backends('pod-a');
-    const port = await freePort(PROXY_HOST);
-    const squatter = net.createServer();
-    await new Promise<void>((r) => squatter.listen(port, PROXY_HOST, r));
-    const failures: BindFailure[] = [];
-    const balancer = new LoadBalancer();
-    balancer.setEndpoints([ep(a)]);
-    const l = new ServiceListener({
-      name: 'default/test:http',
-      address: PROXY_HOST,
-      port,
-      balancer,
-      bindBackoff: { initialMs: 20, maxMs: 100, jitter: 0 },
-      onBindFailure: (f) => failures.push(f),
+    const squat = async () => {
+      const port = await freePort(PROXY_HOST);
+      const squatter = net.createServer();
+      await new Promise<void>((r) => squatter.listen(port, PROXY_HOST, r));
+      return { port, free: () => new Promise<void>((r) => squatter.close(() => r())) };
+    };
+    let port = 0;
+    const outcome = await bindRetryOutcome(squat, (p, bind) => {
+      port = p;
+      const balancer = new LoadBalancer();
+      balancer.setEndpoints([ep(a)]);
+      const l = new ServiceListener({ name: 'default/test:http', address: PROXY_HOST, port: p, balancer, ...bind });
+      cleanups.push(() => l.close(true));
+      return l;
     });
-    cleanups.push(() => l.close(true));
-    l.start();
-    while (failures.length < 3) await new Promise((r) => setTimeout(r, 10));
-    expect(l.listening).toBe(false);
-    expect(failures[0].error.code).toBe('EADDRINUSE');
-    expect(failures.map((f) => f.attempt).slice(0, 3)).toEqual([1, 2, 3]);
-    expect(failures[1].retryInMs).toBeGreaterThan(failures[0].retryInMs);
-    await new Promise((r) => squatter.close(r));
-    await l.ready;
-    expect(l.listening).toBe(true);
+    expect(outcome).toEqual(EXPECTED_BIND_RETRY);
     expect(await fetchText(PROXY_HOST, port)).toBe('pod-a');
   });
 });

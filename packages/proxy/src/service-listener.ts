@@ -4,82 +4,31 @@
 // pipe() both ways, so the slower side throttles the faster one and no connection buffers more than the
 // sockets' high-water marks.
 import * as net from 'net';
-import { createLogger, type BackoffOptions, type Clock, type Logger } from '@coxswain/store';
-import { endpointKey, type Endpoint, type LoadBalancer } from './load-balancer';
-import { ServiceStats } from './service-stats';
+import { endpointKey, type Endpoint } from './load-balancer';
 import { BufferRelay } from './buffer-relay';
-import { PortBinding, type BindFailure } from './port-binding';
+import { PortListener, type PortListenerOptions } from './port-listener';
 
-export type { BindFailure } from './port-binding';
+export { DEFAULT_MAX_ATTEMPTS, type BindFailure } from './port-listener';
 
-export interface ServiceListenerOptions {
-  /** For logs: `namespace/service:port`. */
-  name: string;
-  address: string;
-  port: number;
-  balancer: LoadBalancer;
-  stats?: ServiceStats;
+export interface ServiceListenerOptions extends PortListenerOptions {
   /** How long one endpoint gets to accept a connection before the next is tried. */
   connectTimeoutMs?: number;
-  /** How many endpoints one client connection tries at most. */
-  maxAttempts?: number;
-  /** Retry timing for a port that cannot be bound. */
-  bindBackoff?: BackoffOptions;
-  /** Called on every failed bind (the caller records an Event); the listener retries by itself. */
-  onBindFailure?: (failure: BindFailure) => void;
-  logger?: Logger;
-  clock?: Clock;
 }
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 1000;
-export const DEFAULT_MAX_ATTEMPTS = 4;
 
-export class ServiceListener {
-  readonly name: string;
-  readonly address: string;
-  private portNumber: number;
-  readonly stats: ServiceStats;
-  private readonly balancer: LoadBalancer;
+export class ServiceListener extends PortListener {
   private readonly connectTimeoutMs: number;
-  private readonly maxAttempts: number;
-  private readonly log: Logger;
-  private readonly binding: PortBinding;
   private readonly clients = new Set<net.Socket>();
   private server?: net.Server;
 
   constructor(opts: ServiceListenerOptions) {
-    this.name = opts.name;
-    this.address = opts.address;
-    this.portNumber = opts.port;
-    this.balancer = opts.balancer;
-    this.stats = opts.stats ?? new ServiceStats();
+    super(opts, 'TCP');
     this.connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-    this.maxAttempts = opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
-    this.log = opts.logger ?? createLogger('proxy', { service: opts.name, address: opts.address, port: opts.port });
-    this.binding = new PortBinding({ bindBackoff: opts.bindBackoff, onBindFailure: opts.onBindFailure, log: this.log, clock: opts.clock });
-  }
-
-  /** Resolves once the port is bound (or the listener was closed before it could be). */
-  get ready(): Promise<void> {
-    return this.binding.ready;
-  }
-
-  /** The service port (the port actually bound, when the options asked for 0). */
-  get port(): number {
-    return this.portNumber;
-  }
-
-  get listening(): boolean {
-    return this.binding.listening;
   }
 
   get activeConnections(): number {
     return this.clients.size;
-  }
-
-  /** Starts binding in the background; bind failures are reported and retried, never thrown. */
-  start(): void {
-    this.binding.start(() => this.listenOnce());
   }
 
   /**
@@ -87,13 +36,13 @@ export class ServiceListener {
    * `dropConnections` (process shutdown).
    */
   close(dropConnections = false): void {
-    if (!this.binding.close()) return;
+    if (!this.stopBinding()) return;
     this.server?.close();
     if (dropConnections) for (const c of this.clients) c.destroy();
     this.log.info({ dropConnections, active: this.clients.size }, 'service listener closed');
   }
 
-  private listenOnce(): Promise<void> {
+  protected bindOnce(): Promise<void> {
     // A fresh server per attempt: a server whose listen() failed is not reused.
     // pauseOnConnect: the client's first bytes stay in the kernel until an endpoint has accepted.
     const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (c) => this.accept(c));
@@ -105,14 +54,14 @@ export class ServiceListener {
       server.once('error', onError);
       server.listen({ host: this.address, port: this.portNumber, exclusive: true }, () => {
         server.removeListener('error', onError);
-        if (this.binding.closed) {
+        if (this.closed) {
           server.close();
           return resolve();
         }
         server.on('error', (err) => this.log.error({ err: err.message }, 'service listener error'));
         this.server = server;
         this.portNumber = (server.address() as net.AddressInfo).port;
-        this.binding.markBound();
+        this.markBound();
         this.log.info('service listener bound');
         resolve();
       });

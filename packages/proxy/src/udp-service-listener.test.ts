@@ -1,6 +1,6 @@
 import * as dgram from 'dgram';
+import { bindRetryOutcome, EXPECTED_BIND_RETRY } from './testing/bind-failures';
 import { LoadBalancer, type Endpoint } from './load-balancer';
-import type { BindFailure } from './port-binding';
 import { UdpServiceListener, type UdpServiceListenerOptions } from './udp-service-listener';
 
 // The proxy listens on a 127.0.1.x address, as on a minion; endpoints live on 127.0.0.1.
@@ -184,31 +184,21 @@ describe('UdpServiceListener', () => {
 
   it('reports a port in use, retries, and serves once the port is freed', async () => {
     const echo = await startEcho('pod-a');
-    const squatter = dgram.createSocket('udp4');
-    await new Promise<void>((r) => squatter.bind(0, PROXY_HOST, r));
-    const port = squatter.address().port;
-    const failures: BindFailure[] = [];
-    const balancer = new LoadBalancer();
-    balancer.setEndpoints([echo]);
-    const l = new UdpServiceListener({
-      name: 'default/dns:dns',
-      address: PROXY_HOST,
-      port,
-      balancer,
-      bindBackoff: { initialMs: 20, maxMs: 100, jitter: 0 },
-      onBindFailure: (f) => failures.push(f),
+    const squat = async () => {
+      const squatter = dgram.createSocket('udp4');
+      await new Promise<void>((r) => squatter.bind(0, PROXY_HOST, r));
+      return { port: squatter.address().port, free: () => new Promise<void>((r) => squatter.close(() => r())) };
+    };
+    let l: UdpServiceListener | undefined;
+    const outcome = await bindRetryOutcome(squat, (port, bind) => {
+      const balancer = new LoadBalancer();
+      balancer.setEndpoints([echo]);
+      l = new UdpServiceListener({ name: 'default/dns:dns', address: PROXY_HOST, port, balancer, ...bind });
+      cleanups.push(() => l!.close(true));
+      return l;
     });
-    cleanups.push(() => l.close(true));
-    l.start();
-    await until(() => failures.length >= 3);
-    expect(l.listening).toBe(false);
-    expect(failures[0].error.code).toBe('EADDRINUSE');
-    expect(failures.map((f) => f.attempt).slice(0, 3)).toEqual([1, 2, 3]);
-    expect(failures[1].retryInMs).toBeGreaterThan(failures[0].retryInMs);
-    await new Promise<void>((r) => squatter.close(() => r()));
-    await l.ready;
-    expect(l.listening).toBe(true);
-    expect((await request(await client(), port, 'hi')).reply).toBe('pod-a:hi');
+    expect(outcome).toEqual(EXPECTED_BIND_RETRY);
+    expect((await request(await client(), l!.port, 'hi')).reply).toBe('pod-a:hi');
   });
 
   it('closes its port and its sessions on close', async () => {

@@ -14,29 +14,14 @@
 // next datagram from the client.
 import * as dgram from 'dgram';
 import { isIPv6 } from 'net';
-import { createLogger, realClock, type BackoffOptions, type Clock, type Logger } from '@coxswain/store';
-import { endpointKey, type Endpoint, type LoadBalancer } from './load-balancer';
-import { ServiceStats } from './service-stats';
-import { PortBinding, type BindFailure } from './port-binding';
+import { endpointKey, type Endpoint } from './load-balancer';
+import { PortListener, type PortListenerOptions } from './port-listener';
 
-export interface UdpServiceListenerOptions {
-  /** For logs: `namespace/service:port`. */
-  name: string;
-  address: string;
-  port: number;
-  balancer: LoadBalancer;
-  stats?: ServiceStats;
+export interface UdpServiceListenerOptions extends PortListenerOptions {
   /** A session with no datagram either way for this long is ended. */
   sessionTimeoutMs?: number;
   /** The most sessions at once; a new client beyond it evicts the least recently active session. */
   maxSessions?: number;
-  /** How many endpoints a session tries in a row while they refuse. */
-  maxAttempts?: number;
-  bindBackoff?: BackoffOptions;
-  /** Called on every failed bind (the caller records an Event); the listener retries by itself. */
-  onBindFailure?: (failure: BindFailure) => void;
-  logger?: Logger;
-  clock?: Clock;
 }
 
 // 30 s, not kube-proxy's 250 ms: a session must outlive the endpoint's slowest reply, or the reply
@@ -45,7 +30,6 @@ export interface UdpServiceListenerOptions {
 // kernel NAT. The cost of the long timeout — sessions piling up — is bounded by maxSessions.
 export const DEFAULT_UDP_SESSION_TIMEOUT_MS = 30_000;
 export const DEFAULT_UDP_MAX_SESSIONS = 4096;
-export const DEFAULT_UDP_MAX_ATTEMPTS = 4;
 /** Datagrams a session holds while its socket connects; more are dropped. */
 const MAX_PENDING = 64;
 /** Datagrams waiting in a socket's send queue beyond which new ones are dropped (UDP has no back-pressure). */
@@ -67,58 +51,22 @@ interface Session {
   lastActive: number;
 }
 
-export class UdpServiceListener {
-  readonly name: string;
-  readonly address: string;
-  private portNumber: number;
-  readonly stats: ServiceStats;
-  private readonly balancer: LoadBalancer;
+export class UdpServiceListener extends PortListener {
   private readonly sessionTimeoutMs: number;
   private readonly maxSessions: number;
-  private readonly maxAttempts: number;
-  private readonly log: Logger;
-  private readonly clock: Clock;
-  private readonly binding: PortBinding;
   /** By client `ip:port`, least recently active first (every datagram re-inserts its session). */
   private readonly sessions = new Map<string, Session>();
   private socket?: dgram.Socket;
   private sweeper?: NodeJS.Timeout;
 
   constructor(opts: UdpServiceListenerOptions) {
-    this.name = opts.name;
-    this.address = opts.address;
-    this.portNumber = opts.port;
-    this.balancer = opts.balancer;
-    this.stats = opts.stats ?? new ServiceStats();
+    super(opts, 'UDP');
     this.sessionTimeoutMs = opts.sessionTimeoutMs ?? DEFAULT_UDP_SESSION_TIMEOUT_MS;
     this.maxSessions = Math.max(1, opts.maxSessions ?? DEFAULT_UDP_MAX_SESSIONS);
-    this.maxAttempts = opts.maxAttempts ?? DEFAULT_UDP_MAX_ATTEMPTS;
-    this.clock = opts.clock ?? realClock;
-    this.log = opts.logger ?? createLogger('proxy', { service: opts.name, address: opts.address, port: opts.port, protocol: 'UDP' });
-    this.binding = new PortBinding({ bindBackoff: opts.bindBackoff, onBindFailure: opts.onBindFailure, log: this.log, clock: this.clock });
-  }
-
-  /** The service port (the port actually bound, when the options asked for 0). */
-  get port(): number {
-    return this.portNumber;
-  }
-
-  get listening(): boolean {
-    return this.binding.listening;
-  }
-
-  /** Resolves once the port is bound (or the listener was closed before it could be). */
-  get ready(): Promise<void> {
-    return this.binding.ready;
   }
 
   get activeSessions(): number {
     return this.sessions.size;
-  }
-
-  /** Starts binding in the background; bind failures are reported and retried, never thrown. */
-  start(): void {
-    this.binding.start(() => this.bindOnce());
   }
 
   /**
@@ -126,14 +74,14 @@ export class UdpServiceListener {
    * longer reach the client anyway. (The argument matches ServiceListener.close.)
    */
   close(_dropConnections = false): void {
-    if (!this.binding.close()) return;
+    if (!this.stopBinding()) return;
     const active = this.sessions.size;
     for (const s of [...this.sessions.values()]) this.endSession(s, 'listener closed');
     closeQuietly(this.socket);
     this.log.info({ active }, 'udp service listener closed');
   }
 
-  private bindOnce(): Promise<void> {
+  protected bindOnce(): Promise<void> {
     // A fresh socket per attempt: one whose bind failed is not reused.
     const socket = dgram.createSocket({ type: isIPv6(this.address) ? 'udp6' : 'udp4' });
     return new Promise<void>((resolve, reject) => {
@@ -144,7 +92,7 @@ export class UdpServiceListener {
       socket.once('error', onError);
       socket.bind({ address: this.address, port: this.portNumber, exclusive: true }, () => {
         socket.removeListener('error', onError);
-        if (this.binding.closed) {
+        if (this.closed) {
           closeQuietly(socket);
           return resolve();
         }
@@ -152,7 +100,7 @@ export class UdpServiceListener {
         socket.on('message', (msg, rinfo) => this.fromClient(msg, rinfo));
         this.socket = socket;
         this.portNumber = socket.address().port;
-        this.binding.markBound();
+        this.markBound();
         this.log.info('udp service listener bound');
         resolve();
       });
