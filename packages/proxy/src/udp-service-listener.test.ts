@@ -4,7 +4,7 @@ import { LoadBalancer, type Endpoint } from './load-balancer';
 import { UdpServiceListener, type UdpServiceListenerOptions } from './udp-service-listener';
 
 // The proxy listens on a 127.0.1.x address, as on a minion; endpoints live on 127.0.0.1.
-const PROXY_HOST = '127.0.1.31';
+const PROXY_HOST = '127.0.1.26';
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
