@@ -274,7 +274,9 @@ export class ReplicationManager {
     const cur = rc.status;
     if (cur && cur.replicas === status.replicas && cur.readyReplicas === status.readyReplicas && cur.observedGeneration === status.observedGeneration) return;
     try {
-      await this.opts.store.updateStatus<ReplicationController>({ ...rc, status });
+      // `rc` is the informer's copy at its resourceVersion: write without reading first (one round
+      // trip; a stale copy is a ConflictError either way, and the newer one gets reconciled).
+      await this.opts.store.updateStatus<ReplicationController>({ ...rc, status }, { cached: true });
     } catch (err) {
       // A newer controller is on its way to the cache and will be reconciled again.
       if (err instanceof NotFoundError) return;
