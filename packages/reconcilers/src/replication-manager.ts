@@ -33,7 +33,7 @@ import {
 } from '@coxswain/store';
 import { Controller } from './controller';
 import { Expectations } from './expectations';
-import { GroupCommit } from './group-commit';
+import { GroupCommit } from '@coxswain/store';
 import { selectorMatches } from './labels';
 import { CacheReader, Handlers, INDEX, labelPairKey } from './object-cache';
 import { rcOwner } from './owner-refs';

@@ -71,4 +71,21 @@ describe('EventRecorder (real etcd)', () => {
     expect(() => rec.normal(pod, 'R', 'm')).not.toThrow();
     await expect(rec.flush()).resolves.toBeUndefined();
   });
+
+  it('writes the new events of every recorder on one store several to a transaction', async () => {
+    const kubelets = [0, 1, 2, 3].map((i) => new EventRecorder({ store, component: 'kubelet', host: `m${i}`, ttlSeconds: 60 }));
+    const before = BigInt(await store.currentRevision());
+    for (let p = 0; p < 50; p++) {
+      // A namespace of its own: the other tests list every event.
+      const involved = { ...pod, metadata: { ...pod.metadata, namespace: 'batch', name: `batch-${p}`, uid: `ub${p}` } };
+      kubelets[p % 4].normal(involved, 'Created', 'Created container c');
+      kubelets[p % 4].normal(involved, 'Started', 'Started container c');
+    }
+    await Promise.all(kubelets.map((k) => k.flush()));
+    const written = (await store.list<Event>('events', { namespace: 'batch' })).items;
+    expect(written).toHaveLength(100);
+    // One revision per transaction: 100 events in far fewer than 100.
+    const txns = BigInt(await store.currentRevision()) - before;
+    expect(txns).toBeLessThan(10n);
+  });
 });

@@ -27,3 +27,4 @@ export { EtcdStore, createStore, translateError, type EtcdStoreOptions } from '.
 export { EtcdWatch } from './etcd-watch';
 export { deepEqual } from './deep-equal';
 export { runStoreBench, storeBench, STORE_RATIO_GOAL, type StoreBenchOptions, type StoreBenchResult } from './bench/store-bench';
+export { GroupCommit, type GroupCommitOptions } from './group-commit';
