@@ -95,4 +95,18 @@ describe('ReplicationManager creating through store.createMany', () => {
     expect(rm.expectations.satisfied('default/bad')).toBe(true);
     expect(await podsOf('bad')).toEqual([]);
   });
+
+  it('lets a status write from a stale cached controller go (its newer copy will be reconciled), without an error', async () => {
+    const { rm, controllers } = setup();
+    const cached = await storedRc(controllers, 'stale', 0);
+    // Someone else changes it in etcd; the cache still holds the old copy.
+    const newer = await store.update<ReplicationController>({ ...cached, metadata: { ...cached.metadata, labels: { edited: 'yes' } } });
+    await expect(rm.reconcile('default/stale')).resolves.toEqual(undefined);
+    const stored = await store.get<ReplicationController>('replicationControllers', 'default', 'stale');
+    expect(stored.metadata.resourceVersion).toBe(newer.metadata.resourceVersion);
+    // Once the cache catches up, the status is written.
+    controllers.set(stored);
+    await rm.reconcile('default/stale');
+    expect((await store.get<ReplicationController>('replicationControllers', 'default', 'stale')).status).toEqual({ replicas: 0, readyReplicas: 0, observedGeneration: 1 });
+  });
 });

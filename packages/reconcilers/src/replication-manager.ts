@@ -275,11 +275,16 @@ export class ReplicationManager {
     if (cur && cur.replicas === status.replicas && cur.readyReplicas === status.readyReplicas && cur.observedGeneration === status.observedGeneration) return;
     try {
       // `rc` is the informer's copy at its resourceVersion: write without reading first (one round
-      // trip; a stale copy is a ConflictError either way, and the newer one gets reconciled).
+      // trip; a stale copy is a ConflictError either way).
       await this.opts.store.updateStatus<ReplicationController>({ ...rc, status }, { cached: true });
     } catch (err) {
-      // A newer controller is on its way to the cache and will be reconciled again.
-      if (err instanceof NotFoundError) return;
+      // A newer controller (or none) is on its way to the cache, and its event enqueues this key
+      // again: no retry needed. An error here would requeue through the queue's overall rate limit
+      // (10/s), and a copy one status write behind is routine while pods come up by the thousand.
+      if (err instanceof NotFoundError || err instanceof ConflictError) {
+        this.log.debug({ rc: rc.metadata.name, err: (err as Error).message }, 'status not written: the cached controller is stale');
+        return;
+      }
       throw err;
     }
   }
