@@ -116,6 +116,24 @@ export async function revisionOf(client: Etcd3): Promise<number> {
   return Number(res.header.revision);
 }
 
+/**
+ * Keys etcd has written (puts + deletes) since it started, from its Prometheus metrics on the client
+ * URL. A txn that writes 64 keys raises the revision by one but this count by 64, so "writes per pod"
+ * stays the number of objects written per pod whether or not they were batched.
+ */
+export async function keyWritesOf(endpoint: string): Promise<number> {
+  const res = await fetch(`${endpoint.replace(/\/$/, '')}/metrics`);
+  if (!res.ok) throw new Error(`etcd metrics: HTTP ${res.status}`);
+  const text = await res.text();
+  let total = 0;
+  for (const name of ['etcd_mvcc_put_total', 'etcd_mvcc_delete_total']) {
+    const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+    if (!m) throw new Error(`etcd metrics: no ${name}`);
+    total += Number(m[1]);
+  }
+  return total;
+}
+
 export async function countKeys(client: Etcd3, prefix: string): Promise<number> {
   const key = Buffer.from(prefix);
   const end = Buffer.from(key);
