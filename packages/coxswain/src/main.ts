@@ -126,14 +126,18 @@ export function buildCli(argv: string[]) {
           .option('minion', { type: 'string', demandOption: true })
           .option('bind-address', { type: 'string', describe: "default: the minion's service address" })
           .option('healthz-address', { type: 'string', describe: "default: the minion's address" })
-          .option('healthz-port', { type: 'number', describe: 'serve /healthz and /metrics on this port' }),
+          .option('healthz-port', { type: 'number', describe: 'serve /healthz and /metrics on this port' })
+          .option('udp-session-timeout', { type: 'string', default: '30s', describe: 'a UDP client session idle this long ends' })
+          .option('udp-max-sessions', { type: 'number', default: 4096, describe: 'the most UDP client sessions per service port' }),
       async (a) => {
+        if (!Number.isInteger(a.udpMaxSessions) || a.udpMaxSessions < 1) throw new Error(`--udp-max-sessions: must be a positive integer, got ${a.udpMaxSessions}`);
         const proxy = await runProxy({
           minion: a.minion,
           etcdServers: a.etcdServers,
           bindAddress: a.bindAddress,
           healthzAddress: a.healthzAddress,
           healthzPort: a.healthzPort,
+          proxy: { udpSessionTimeoutMs: parseDurationMs(a.udpSessionTimeout, 'udp-session-timeout'), udpMaxSessions: a.udpMaxSessions },
         });
         onShutdown(() => proxy.stop());
       },
