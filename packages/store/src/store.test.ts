@@ -235,6 +235,15 @@ describe('paged lists', () => {
     expect((await store.list('pods', { namespace: ns })).items.map((p) => p.metadata.name)).toContain('p99');
   });
 
+  it('without a page size, reads 500 keys first and then pages of about 1 MiB (fewer round trips for long lists)', async () => {
+    const gns = `${ns}-grow`;
+    const pods = Array.from({ length: 1200 }, (_, i) => ({ ...pod(`g${String(i).padStart(4, '0')}`), metadata: { name: `g${String(i).padStart(4, '0')}`, namespace: gns } }) as Pod);
+    for (let i = 0; i < pods.length; i += 64) await store.createMany(pods.slice(i, i + 64));
+    const sizes = (await collect(store.listPages<Pod>('pods', { namespace: gns }))).map((p) => p.items.length);
+    // Small pods (~300 bytes): after the first 500 the rest fits one 1 MiB page.
+    expect(sizes).toEqual([500, 700]);
+  });
+
   it('gives each item its identity without decoding, and the body on demand', async () => {
     const created = await store.create(pod('lazy', { app: 'x' }));
     const [page] = await collect(store.listPages<Pod>('pods', { namespace: ns }));
