@@ -58,7 +58,7 @@ export const FULL: ScaleConfig = {
   latencyPodsPerSecond: 5,
   idleWindowMs: 15_000,
   apiSamples: 100,
-  listSamples: 5,
+  listSamples: 9,
   churnPerSecond: 20,
   watchers: 10,
   watchEvents: 200,
