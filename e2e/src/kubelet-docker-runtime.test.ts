@@ -1,7 +1,7 @@
 // The Docker runtime on the real engine: network, sandbox with a host port, an app container in the
 // sandbox's namespace, exec, logs, events, stop and remove. Minion address 127.0.1.19, 172.30.19.0/24.
-import * as http from 'http';
 import { DockerRuntime, LABELS, RuntimeEvent } from '@coxswain/kubelet';
+import { httpGet } from './support/http-get';
 import { ensureImages, IMAGES } from './support/images';
 
 const MINION = 'e2e-rt-19';
@@ -11,17 +11,6 @@ const labels = { [LABELS.minion]: MINION };
 
 jest.setTimeout(60_000);
 
-function get(url: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { timeout: 3000 }, (res) => {
-      let body = '';
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-  });
-}
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   let text = '';
@@ -78,11 +67,11 @@ describe('DockerRuntime', () => {
     // The host port on the minion's address, the pod IP from the host, and exec inside.
     let answer: { status: number; body: string } | undefined;
     for (let i = 0; i < 50 && !answer; i++) {
-      answer = await get(`http://${ADDRESS}:18019/index.html`).catch(() => undefined);
+      answer = await httpGet(`http://${ADDRESS}:18019/index.html`).catch(() => undefined);
       if (!answer) await new Promise((r) => setTimeout(r, 100));
     }
-    expect(answer).toEqual({ status: 200, body: 'hello\n' });
-    expect((await get(`http://${sandbox.ip}:80/index.html`)).body).toBe('hello\n');
+    expect(answer).toMatchObject({ status: 200, body: 'hello\n' });
+    expect((await httpGet(`http://${sandbox.ip}:80/index.html`)).body).toBe('hello\n');
     const exec = await runtime.exec(appId, ['sh', '-c', 'echo $GREETING; exit 3'], 5000);
     expect(exec).toEqual({ exitCode: 3, output: 'hi\n' });
 

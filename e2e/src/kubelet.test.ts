@@ -2,11 +2,12 @@
 //   A: e2e-kubelet-11 at 127.0.1.11, pods on 172.30.11.0/24 — a child process, so it can be SIGKILLed;
 //   B: e2e-kubelet-12 at 127.0.1.12, pods on 172.30.12.0/24 — in this process.
 // Pods are bound by writing through store.bind() (the scheduler is not part of this test).
-import * as http from 'http';
 import { EtcdHarness, EtcdStore, Event, Pod, eventually, startEtcd } from '@coxswain/store';
 import { DockerRuntime, LABELS, runKubelet, RunningKubelet } from '@coxswain/kubelet';
+import { httpGet } from './support/http-get';
 import { ensureImages, IMAGES } from './support/images';
 import { KubeletProcess, startKubeletProcess } from './support/kubelet-process';
+import { removeMinionLeftovers } from './support/minion-leftovers';
 
 jest.setTimeout(120_000);
 
@@ -44,12 +45,7 @@ afterAll(async () => {
   expect(left).toEqual([]);
 });
 
-async function removeLeftovers(): Promise<void> {
-  for (const m of [A, B]) {
-    for (const c of await docker.listContainers({ [LABELS.minion]: m.minion })) await docker.removeContainer(c.id);
-    await docker.removeNetwork(`coxswain-${m.minion}`);
-  }
-}
+const removeLeftovers = () => removeMinionLeftovers(docker, [A.minion, B.minion]);
 
 async function bindPod(name: string, minion: string, spec: Pod['spec']): Promise<Pod> {
   const p = await store.create<Pod>({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NS, labels: { test: name } }, spec });
@@ -59,17 +55,6 @@ async function bindPod(name: string, minion: string, spec: Pod['spec']): Promise
 
 const getPod = (name: string) => store.get<Pod>('pods', NS, name);
 
-function get(url: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { timeout: 3000, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-  });
-}
 
 async function podContainers(pod: Pod) {
   return docker.listContainers({ [LABELS.podUid]: pod.metadata.uid! });
@@ -109,14 +94,14 @@ describe('kubelet on Docker', () => {
       ['web', true, 0],
       ['sidecar', true, 0],
     ]);
-    expect(await get(`http://${A.address}:18080/index.html`)).toEqual({ status: 200, body: 'coxswain busybox\n' });
+    expect(await httpGet(`http://${A.address}:18080/index.html`)).toMatchObject({ status: 200, body: 'coxswain busybox\n' });
     // From the host to the pod IP, and between containers on localhost.
-    expect((await get(`http://${running.status!.podIP}:80/index.html`)).body).toBe('coxswain busybox\n');
+    expect((await httpGet(`http://${running.status!.podIP}:80/index.html`)).body).toBe('coxswain busybox\n');
     const sidecar = (await podContainers(web)).find((c) => c.labels[LABELS.container] === 'sidecar')!;
     expect(await docker.exec(sidecar.id, ['wget', '-q', '-O', '-', 'http://localhost/index.html'], 5000)).toEqual({ exitCode: 0, output: 'coxswain busybox\n' });
     // Logs through the kubelet's endpoint.
-    expect(await get(`http://${A.address}:10250/containerLogs/${NS}/web/sidecar?tail=5`)).toEqual({ status: 200, body: 'sidecar up\n' });
-    expect((await get(`http://${A.address}:10250/healthz`)).status).toBe(200);
+    expect(await httpGet(`http://${A.address}:10250/containerLogs/${NS}/web/sidecar?tail=5`)).toMatchObject({ status: 200, body: 'sidecar up\n' });
+    expect((await httpGet(`http://${A.address}:10250/healthz`)).status).toBe(200);
   });
 
   it('restarts a container killed with docker kill: restart count 1 and an event', async () => {
@@ -129,7 +114,7 @@ describe('kubelet on Docker', () => {
     expect(status.lastState?.terminated).toMatchObject({ exitCode: 137, containerID: `docker://${before.id}` });
     expect(status.containerID).not.toBe(`docker://${before.id}`);
     await eventually(async () => (await eventsFor('web')).some((e) => e.reason === 'Started' && e.message === 'Started container web' && e.count >= 2), 30_000, 'a second Started event', 200);
-    await eventually(async () => (await get(`http://${A.address}:18080/index.html`)).status === 200, 30_000, 'host port answers again', 200);
+    await eventually(async () => (await httpGet(`http://${A.address}:18080/index.html`)).status === 200, 30_000, 'host port answers again', 200);
   });
 
   it('restarts a container whose liveness probe fails; a failing readiness probe keeps the pod not Ready', async () => {
@@ -180,7 +165,7 @@ describe('kubelet on Docker', () => {
     expect(pod.status?.phase).toBe('Running');
     expect(pod.status?.containerStatuses?.map((s) => s.restartCount)).toEqual(restartsBefore);
     await eventually(async () => isReady(await getPod('web')), 30_000, 'web Ready after the restart', 200);
-    expect((await get(`http://${A.address}:18080/index.html`)).status).toBe(200);
+    expect((await httpGet(`http://${A.address}:18080/index.html`)).status).toBe(200);
   });
 
   it('reports a missing image as Waiting/ErrImagePull with an event while other pods keep running', async () => {
@@ -194,7 +179,7 @@ describe('kubelet on Docker', () => {
     expect((await getPod('missing')).status?.phase).toBe('Pending');
     await eventually(async () => (await eventsFor('missing')).some((e) => e.type === 'Warning' && /Failed to pull image/.test(e.message)), 30_000, 'pull failure event', 200);
     expect((await getPod('web')).status?.phase).toBe('Running');
-    expect((await get(`http://${A.address}:18080/index.html`)).status).toBe(200);
+    expect((await httpGet(`http://${A.address}:18080/index.html`)).status).toBe(200);
   });
 
   it('runs pods with the same host port on two minions side by side, each kubelet touching only its own', async () => {
@@ -202,8 +187,8 @@ describe('kubelet on Docker', () => {
     const b = await bindPod('same-b', B.minion, httpdPod(18090));
     for (const name of ['same-a', 'same-b']) await eventually(async () => isReady(await getPod(name)), 30_000, `${name} Ready`, 200);
     expect((await getPod('same-b')).status?.podIP).toMatch(/^172\.30\.12\.\d+$/);
-    expect((await get(`http://${A.address}:18090/index.html`)).status).toBe(200);
-    expect((await get(`http://${B.address}:18090/index.html`)).status).toBe(200);
+    expect((await httpGet(`http://${A.address}:18090/index.html`)).status).toBe(200);
+    expect((await httpGet(`http://${B.address}:18090/index.html`)).status).toBe(200);
 
     const runningOfA = async () =>
       (await docker.listContainers({ [LABELS.minion]: A.minion }))
@@ -247,7 +232,7 @@ describe('kubelet on Docker', () => {
     });
     const old = await bindPod('port-old', A.minion, spec());
     await eventually(async () => isReady(await getPod('port-old')), 30_000, 'port-old Ready', 200);
-    expect((await get(`http://${A.address}:18095/index.html`)).status).toBe(200);
+    expect((await httpGet(`http://${A.address}:18095/index.html`)).status).toBe(200);
 
     const timeline: string[] = [];
     const unsubscribe = docker.subscribe({ [LABELS.minion]: A.minion }, (e) => {
@@ -269,7 +254,7 @@ describe('kubelet on Docker', () => {
     expect(order.indexOf('die port-old/POD')).toBeGreaterThanOrEqual(0);
     expect(order.indexOf('start port-new/POD')).toBeGreaterThan(order.indexOf('die port-old/POD'));
     expect(await podContainers(old)).toEqual([]);
-    expect((await get(`http://${A.address}:18095/index.html`)).status).toBe(200);
+    expect((await httpGet(`http://${A.address}:18095/index.html`)).status).toBe(200);
     expect((await eventsFor('port-new')).filter((e) => e.reason === 'FailedCreatePodSandBox')).toEqual([]);
     await store.delete('pods', NS, 'port-new');
   });

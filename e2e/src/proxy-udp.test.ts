@@ -7,12 +7,13 @@
 // no UDP server (its nc has no -u, and no udpsvd applet). The pod is the client instead, so the path
 // pod -> gateway:53/UDP -> proxy -> endpoint -> proxy -> pod is exercised end to end.
 import * as dgram from 'dgram';
-import * as http from 'http';
 import { EtcdStore, eventually, startEtcd, type EtcdHarness, type Endpoints, type Pod, type Service } from '@coxswain/store';
 import { DockerRuntime, LABELS, runKubelet, type RunningKubelet } from '@coxswain/kubelet';
 import { runScheduler, type ReconcilerHandle } from '@coxswain/reconcilers';
 import { runProxy, type RunningProxy } from '@coxswain/proxy';
+import { httpGet } from './support/http-get';
 import { ensureImages, IMAGES } from './support/images';
+import { removeMinionLeftovers } from './support/minion-leftovers';
 
 jest.setTimeout(180_000);
 
@@ -103,31 +104,16 @@ function queryFromHost(timeoutMs = 2000): Promise<string> {
   }).finally(() => socket.close());
 }
 
-function get(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, { agent: false }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve(body));
-      })
-      .on('error', reject);
-  });
-}
 
 /** One series of the dns service's UDP port from the proxy's /metrics. */
 async function metric(name: string): Promise<number> {
-  const body = await get(`${proxy!.health.url}/metrics`);
+  const { body } = await httpGet(`${proxy!.health.url}/metrics`);
   const series = `${name}{namespace="${NS}",service="dns",port="dns",protocol="UDP"} `;
   const line = body.split('\n').find((l) => l.startsWith(series));
   return line ? Number(line.slice(series.length)) : NaN;
 }
 
-async function removeLeftovers(): Promise<void> {
-  for (const c of await docker.listContainers({ [LABELS.minion]: M.minion })) await docker.removeContainer(c.id);
-  await docker.removeNetwork(`coxswain-${M.minion}`);
-}
+const removeLeftovers = () => removeMinionLeftovers(docker, [M.minion]);
 
 beforeAll(async () => {
   await ensureImages();

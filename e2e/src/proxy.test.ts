@@ -9,6 +9,8 @@ import { EtcdStore, eventually, startEtcd, type EtcdHarness, type Endpoints, typ
 import { DockerRuntime, LABELS, runKubelet, type RunningKubelet } from '@coxswain/kubelet';
 import { runEndpointsController, runReplicationManager, runScheduler, type ReconcilerHandle } from '@coxswain/reconcilers';
 import { ensureImages, IMAGES } from './support/images';
+import { httpGet } from './support/http-get';
+import { removeMinionLeftovers } from './support/minion-leftovers';
 import { sourceScript } from './support/source-loader';
 
 jest.setTimeout(180_000);
@@ -86,23 +88,9 @@ function startProxyProcess(opts: object): Promise<ProxyProcess> {
 
 // ---- helpers -----------------------------------------------------------------------------------------
 
-function get(url: string, timeoutMs = 5000): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { timeout: timeoutMs, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out`)));
-    req.on('error', reject);
-  });
-}
-
 /** The name of the pod that answered (the httpd serves its hostname, which the kubelet sets to the pod's name). */
 async function whoAnswers(port: number): Promise<string> {
-  const r = await get(`http://${GATEWAY}:${port}/`);
+  const r = await httpGet(`http://${GATEWAY}:${port}/`);
   if (r.status !== 200) throw new Error(`status ${r.status}`);
   return r.body.trim();
 }
@@ -129,7 +117,7 @@ async function appContainer(podName: string, container: string): Promise<string>
 }
 
 async function metric(name: string, service: string): Promise<number> {
-  const { body } = await get(`${proxy!.healthUrl}/metrics`);
+  const { body } = await httpGet(`${proxy!.healthUrl}/metrics`);
   const line = body.split('\n').find((l) => l.startsWith(`${name}{namespace="${NS}",service="${service}",`));
   return line ? Number(line.split(' ').pop()) : NaN;
 }
@@ -168,10 +156,7 @@ function service(name: string, port: number): Service {
   };
 }
 
-async function removeLeftovers(): Promise<void> {
-  for (const c of await docker.listContainers({ [LABELS.minion]: M.minion })) await docker.removeContainer(c.id);
-  await docker.removeNetwork(`coxswain-${M.minion}`);
-}
+const removeLeftovers = () => removeMinionLeftovers(docker, [M.minion]);
 
 // ---- the cluster -------------------------------------------------------------------------------------
 
@@ -203,7 +188,7 @@ describe('service proxy on Docker', () => {
   it('binds the minion service address: the pod network gateway', async () => {
     expect(proxy!.bindAddress).toBe(GATEWAY);
     // /healthz answers 503 until the proxy's informers have synced (that is its point): wait for 200.
-    await eventually(async () => (await get(`${proxy!.healthUrl}/healthz`)).status === 200, 15_000, 'proxy /healthz 200', 200);
+    await eventually(async () => (await httpGet(`${proxy!.healthUrl}/healthz`)).status === 200, 15_000, 'proxy /healthz 200', 200);
   });
 
   it('spreads 30 requests over a service of 3 pods whose httpd answers with the pod name', async () => {

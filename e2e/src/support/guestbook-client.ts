@@ -1,26 +1,8 @@
 // Talks to a guestbook frontend (coxswain/guestbook) the way its page does: guestbook.php?cmd=get
 // and cmd=set, over a minion's host port.
-import * as http from 'node:http';
+import { httpGet } from './http-get';
 
-export interface HttpAnswer {
-  status: number;
-  body: string;
-  headers: http.IncomingHttpHeaders;
-}
-
-export function httpGet(url: string, timeoutMs = 3000): Promise<HttpAnswer> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { timeout: timeoutMs, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${url}: no answer in ${timeoutMs} ms`)));
-    req.on('error', reject);
-  });
-}
+const TIMEOUT_MS = 3000;
 
 export interface GuestbookRead {
   version: string;
@@ -32,7 +14,7 @@ export class GuestbookClient {
   constructor(readonly hostPort: string) {}
 
   private async call(query: string): Promise<Record<string, unknown> & { version: string }> {
-    const r = await httpGet(`http://${this.hostPort}/guestbook.php?${query}`);
+    const r = await httpGet(`http://${this.hostPort}/guestbook.php?${query}`, TIMEOUT_MS);
     if (r.status !== 200) throw new Error(`guestbook at ${this.hostPort}: HTTP ${r.status} ${r.body.trim()}`);
     const j = JSON.parse(r.body) as Record<string, unknown> & { version: string };
     if (r.headers['x-guestbook-version'] !== j.version) throw new Error(`guestbook at ${this.hostPort}: header and body disagree on the version`);
@@ -51,7 +33,7 @@ export class GuestbookClient {
 
   /** The page a browser gets at /. */
   async page(): Promise<string> {
-    const r = await httpGet(`http://${this.hostPort}/`);
+    const r = await httpGet(`http://${this.hostPort}/`, TIMEOUT_MS);
     if (r.status !== 200) throw new Error(`guestbook page at ${this.hostPort}: HTTP ${r.status}`);
     return r.body;
   }
