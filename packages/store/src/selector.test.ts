@@ -24,6 +24,26 @@ describe('label selectors', () => {
     expect([frontend, slave, bare].map((l) => s.matches(l))).toEqual(expected);
   });
 
+  it.each(cases)('%s: the JSON prefilter passes every object that matches, however the JSON is spaced', (sel, expected) => {
+    const s = parseSelector(sel);
+    [frontend, slave, bare].forEach((labels, i) => {
+      const obj = { kind: 'Pod', metadata: { name: 'p', labels } };
+      for (const json of [JSON.stringify(obj), JSON.stringify(obj, null, 2)]) {
+        if (expected[i]) expect(s.mayMatchJson(Buffer.from(json))).toBe(true);
+      }
+    });
+  });
+
+  it('the JSON prefilter rejects objects without the wanted values, and defers the rest to matches()', () => {
+    const json = (labels: Record<string, string>) => Buffer.from(JSON.stringify({ metadata: { name: 'rc-50-x', labels } }));
+    expect(parseSelector('rc=rc-5').mayMatchJson(json({ rc: 'rc-50' }))).toBe(false); // quoted: no prefix match
+    expect(parseSelector('rc in (rc-1, rc-2)').mayMatchJson(json({ rc: 'rc-3' }))).toBe(false);
+    expect(parseSelector('tier').mayMatchJson(json({ name: 'x' }))).toBe(false);
+    // The value elsewhere in the object passes the prefilter; matches() then decides.
+    expect(parseSelector('rc=rc-50-x').mayMatchJson(json({ rc: 'other' }))).toBe(true);
+    expect(parseSelector('rc!=a,!b').mayMatchJson(json({}))).toBe(true);
+  });
+
   it('round-trips through toString', () => {
     const s = parseSelector('a=b,c!=d,e in (x,y),f notin (z),g,!h');
     expect(s.toString()).toBe('a=b,c!=d,e in (x,y),f notin (z),g,!h');

@@ -50,6 +50,25 @@ export class LabelSelector {
     return true;
   }
 
+  /**
+   * A necessary condition on an object's stored JSON, checked without parsing it: the quoted value of
+   * each `=` requirement, one of the quoted values of each `in`, and the quoted key of each `exists`
+   * must occur in the bytes. Label keys and values never need escaping in JSON, so an object that
+   * matches always passes (whatever the whitespace); one that passes is then decoded and matched
+   * exactly. A selective list so decodes only its candidates, not every object in the range.
+   */
+  mayMatchJson(json: Uint8Array): boolean {
+    this.needles ??= this.requirements.flatMap((r): Buffer[][] => {
+      if (r.operator === '=' || r.operator === 'in') return [r.values.map((v) => Buffer.from(JSON.stringify(v)))];
+      if (r.operator === 'exists') return [[Buffer.from(JSON.stringify(r.key))]];
+      return [];
+    });
+    const bytes = Buffer.isBuffer(json) ? json : Buffer.from(json.buffer, json.byteOffset, json.byteLength);
+    return this.needles.every((anyOf) => anyOf.some((needle) => bytes.includes(needle)));
+  }
+
+  private needles?: Buffer[][];
+
   toString(): string {
     return this.requirements
       .map((r) => {

@@ -261,6 +261,7 @@ export class EtcdStore implements ObjectStore {
       for (const kv of res.kvs) {
         const item = lazyItem<T>(kv, allNamespaces.length);
         if (filtered) {
+          if (!labels.mayMatchJson(kv.value)) continue;
           const obj = item.object();
           if (!(labels.empty || labels.matches(obj.metadata.labels)) || !(fields.empty || fields.matches(obj))) continue;
         }

@@ -12,8 +12,13 @@ export interface BenchChild {
   info: Record<string, unknown>;
   /** Asks the child to stop cleanly; SIGKILL after `graceMs`. */
   stop(graceMs?: number): Promise<void>;
-  /** The child's event-loop delay since the last call (undefined if it does not answer in 5 s). */
-  stats(): Promise<{ eventLoopDelayMs: { p50: number; p99: number; max: number } } | undefined>;
+  /** The child's event-loop delay since the last call, and its role's report if it has one (undefined if it does not answer in 5 s). */
+  stats(): Promise<ChildStats | undefined>;
+}
+
+export interface ChildStats {
+  eventLoopDelayMs: { p50: number; p99: number; max: number };
+  report?: unknown;
 }
 
 const packagesDir = path.resolve(__dirname, '../../..');
@@ -83,14 +88,14 @@ export function spawnBenchChild(role: BenchRole, opts: Record<string, unknown>, 
   });
 }
 
-function askStats(child: ChildProcess): Promise<{ eventLoopDelayMs: { p50: number; p99: number; max: number } } | undefined> {
+function askStats(child: ChildProcess): Promise<ChildStats | undefined> {
   if (!child.connected) return Promise.resolve(undefined);
   return new Promise((resolve) => {
     const timer = setTimeout(() => done(undefined), 5000);
-    const onMessage = (m: { type?: string; eventLoopDelayMs?: { p50: number; p99: number; max: number } }) => {
-      if (m?.type === 'stats' && m.eventLoopDelayMs) done({ eventLoopDelayMs: m.eventLoopDelayMs });
+    const onMessage = (m: { type?: string } & Partial<ChildStats>) => {
+      if (m?.type === 'stats' && m.eventLoopDelayMs) done({ eventLoopDelayMs: m.eventLoopDelayMs, report: m.report });
     };
-    const done = (v: { eventLoopDelayMs: { p50: number; p99: number; max: number } } | undefined) => {
+    const done = (v: ChildStats | undefined) => {
       clearTimeout(timer);
       child.off('message', onMessage);
       resolve(v);

@@ -8,8 +8,9 @@ import { runReplicationManager, runScheduler, type ReconcilerHandle } from '@cox
 import { createEtcdClient, EtcdStore, EventRecorder, createLogger } from '@coxswain/store';
 import type { Etcd3 } from 'etcd3';
 import { monitorEventLoopDelay } from 'perf_hooks';
+import { startWatchProbe, type WatchProbeOptions } from './watch-probe';
 
-export type BenchRole = 'apiserver' | 'scheduler' | 'replication' | 'hollow' | 'docker-kubelets';
+export type BenchRole = 'apiserver' | 'scheduler' | 'replication' | 'hollow' | 'docker-kubelets' | 'watch-probe';
 
 export interface HollowOptions {
   etcd: string;
@@ -31,8 +32,14 @@ export interface DockerKubeletsOptions {
 }
 
 type Stopper = () => Promise<unknown>;
+/** A started role: how to stop it, what it tells the bench when ready, and what it reports when asked. */
+interface Role {
+  stop: Stopper;
+  info: unknown;
+  report?: () => unknown;
+}
 
-async function startHollow(o: HollowOptions): Promise<{ stop: Stopper; info: unknown }> {
+async function startHollow(o: HollowOptions): Promise<Role> {
   const log = createLogger('hollow');
   const perConn = o.perConnection ?? 100;
   const clients: Etcd3[] = [];
@@ -82,7 +89,7 @@ async function startHollow(o: HollowOptions): Promise<{ stop: Stopper; info: unk
   };
 }
 
-async function startDockerKubelets(o: DockerKubeletsOptions): Promise<{ stop: Stopper; info: unknown }> {
+async function startDockerKubelets(o: DockerKubeletsOptions): Promise<Role> {
   const running: RunningKubelet[] = [];
   for (const m of o.minions) {
     running.push(
@@ -92,12 +99,12 @@ async function startDockerKubelets(o: DockerKubeletsOptions): Promise<{ stop: St
   return { info: { minions: running.length }, stop: () => Promise.all(running.map((r) => r.stop())) };
 }
 
-async function startReconciler(h: ReconcilerHandle): Promise<{ stop: Stopper; info: unknown }> {
+async function startReconciler(h: ReconcilerHandle): Promise<Role> {
   await h.running;
   return { info: { name: h.name }, stop: () => h.stop() };
 }
 
-export async function startRole(role: BenchRole, opts: Record<string, unknown>): Promise<{ stop: Stopper; info: unknown }> {
+export async function startRole(role: BenchRole, opts: Record<string, unknown>): Promise<Role> {
   const etcd = String(opts.etcd);
   switch (role) {
     case 'apiserver': {
@@ -112,6 +119,8 @@ export async function startRole(role: BenchRole, opts: Record<string, unknown>):
       return startHollow(opts as unknown as HollowOptions);
     case 'docker-kubelets':
       return startDockerKubelets(opts as unknown as DockerKubeletsOptions);
+    case 'watch-probe':
+      return startWatchProbe(opts as unknown as WatchProbeOptions);
   }
 }
 
@@ -120,7 +129,7 @@ export function roleMain(argv: string[]): void {
   const [role, json] = argv;
   const send = (m: unknown) => process.send?.(m);
   startRole(role as BenchRole, JSON.parse(json ?? '{}')).then(
-    ({ stop, info }) => {
+    ({ stop, info, report }) => {
       // How late this process's event loop ran (timers, I/O callbacks): a saturated process shows here.
       const lag = monitorEventLoopDelay({ resolution: 20 });
       lag.enable();
@@ -129,7 +138,7 @@ export function roleMain(argv: string[]): void {
         if (m?.type === 'stats') {
           // The histogram holds whole timer intervals: the delay is what exceeds the 20 ms resolution.
           const ms = (ns: number) => Math.max(0, Math.round((ns / 1e6 - 20) * 100) / 100);
-          send({ type: 'stats', eventLoopDelayMs: { p50: ms(lag.percentile(50)), p99: ms(lag.percentile(99)), max: ms(lag.max) } });
+          send({ type: 'stats', eventLoopDelayMs: { p50: ms(lag.percentile(50)), p99: ms(lag.percentile(99)), max: ms(lag.max) }, report: report?.() });
           lag.reset();
           return;
         }
