@@ -45,6 +45,7 @@ interface Case {
   field?: string | string[];
   /** The message must contain this. */
   message?: string;
+  headers?: Record<string, string>;
 }
 
 const P = '/api/v1beta1';
@@ -130,7 +131,6 @@ add({ name: 'minion: hostIP a number', method: 'POST', path: `${P}/minions`, bod
 
 // ---- wrong methods -> 405 ----------------------------------------------------------------------------
 for (const [method, path] of [
-  ['PATCH', `${P}/pods/redis-master-2`],
   ['POST', `${P}/pods/redis-master-2`],
   ['DELETE', `${P}/pods`],
   ['PUT', `${P}/pods`],
@@ -142,11 +142,25 @@ for (const [method, path] of [
   ['POST', `${P}/pods/redis-master-2/status`],
   ['GET', `${P}/pods/redis-master-2/status`],
   ['PUT', `${P}/pods/redis-master-2/log`],
-  ['PATCH', `${P}/replicationControllers/redisSlaveController`],
+  ['PATCH', `${P}/pods/redis-master-2/status`],
   ['DELETE', `${P}/namespaces/default/pods`],
 ]) {
   add({ name: `${method} ${path}`, method, path, body: method === 'GET' || method === 'DELETE' ? undefined : pod(), code: 405, reason: 'MethodNotAllowed' });
 }
+
+// ---- bad patches: each refused before anything is written ----------------------------------------------
+const MERGE = { 'Content-Type': 'application/merge-patch+json' };
+const RM = `${P}/pods/redis-master-2`;
+add({ name: 'PATCH as application/json', method: 'PATCH', path: RM, body: { labels: { a: 'b' } }, code: 415, reason: 'UnsupportedMediaType', message: 'application/merge-patch+json' });
+add({ name: 'PATCH as a strategic merge patch', method: 'PATCH', path: `${P}/replicationControllers/redisSlaveController`, body: { desiredState: { replicas: 3 } }, headers: { 'Content-Type': 'application/strategic-merge-patch+json' }, code: 415, reason: 'UnsupportedMediaType' });
+add({ name: 'PATCH malformed', method: 'PATCH', path: RM, body: '{"labels":', headers: MERGE, code: 400, reason: 'BadRequest' });
+add({ name: 'PATCH an array', method: 'PATCH', path: RM, body: [{ op: 'add' }], headers: MERGE, code: 400, reason: 'BadRequest' });
+add({ name: 'PATCH to an invalid label', method: 'PATCH', path: RM, body: { labels: { name: 'a b' } }, headers: MERGE, code: 422, reason: 'Invalid', field: ['labels', 'labels.name'] });
+add({ name: 'PATCH removing the image', method: 'PATCH', path: RM, body: { desiredState: { manifest: { containers: [{ name: 'master' }] } } }, headers: MERGE, code: 422, reason: 'Invalid', field: 'desiredState.manifest.containers[0].image' });
+add({ name: 'PATCH renaming', method: 'PATCH', path: RM, body: { id: 'other' }, headers: MERGE, code: 400, reason: 'BadRequest', field: 'id' });
+add({ name: 'PATCH with a stale resourceVersion', method: 'PATCH', path: RM, body: { resourceVersion: 1, labels: { a: 'b' } }, headers: MERGE, code: 409, reason: 'Conflict' });
+add({ name: 'PATCH replicas a string', method: 'PATCH', path: `${P}/replicationControllers/redisSlaveController`, body: { desiredState: { replicas: 'three' } }, headers: MERGE, code: 422, reason: 'Invalid', field: 'desiredState.replicas' });
+add({ name: 'PATCH a missing pod', method: 'PATCH', path: `${P}/pods/nobody`, body: { labels: { a: 'b' } }, headers: MERGE, code: 404, reason: 'NotFound' });
 
 // ---- oversized bodies -> 413 ----------------------------------------------------------------------------
 const huge = (base: any) => ({ ...base, annotations: { filler: 'x'.repeat(3 * 1024 * 1024) } });
@@ -247,7 +261,7 @@ describe(`a corpus of ${cases.length} bad requests`, () => {
   it('has at least 100 cases', () => expect(cases.length).toBeGreaterThanOrEqual(100));
 
   it.each(cases.map((c) => [c.name, c]))('%s', async (_name, c) => {
-    const r = await call(f.url, c.method, c.path, c.body);
+    const r = await call(f.url, c.method, c.path, c.body, c.headers);
     const summary = `${c.method} ${c.path} -> ${r.status} ${r.text.slice(0, 400)}`;
     expect({ summary, status: r.status }).toEqual({ summary, status: c.code });
     expect(r.json).toMatchObject({ kind: 'Status', status: 'Failure', code: c.code });

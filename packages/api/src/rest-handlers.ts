@@ -1,5 +1,5 @@
 // The REST verbs on one resource: list, get, create, update (conditional or unconditional), status
-// update, delete. Every body goes codec.validate -> codec.decode -> strategy -> store; the store
+// update, merge patch, delete. Every body goes codec.validate -> codec.decode -> strategy -> store; the store
 // validates again at its boundary and its errors come back through toStatus with the codec's paths.
 import { ConflictError, createLogger } from '@coxswain/store';
 import type { KubeObject, ObjectStore } from '@coxswain/store';
@@ -8,9 +8,10 @@ import type { Codec } from './codecs/codec';
 import type { EncodingCache } from './encoding-cache';
 import { sendJson, sendJsonText, streamList } from './http-response';
 import { listEnvelope } from './list-envelope';
+import { applyMergePatch, type Json } from './merge-patch';
 import { parseJsonObject, readBody } from './request-body';
 import { checkResourceVersion, listOptions, objectNamespace, RequestScope } from './request-scope';
-import { badRequest, invalid, successStatus } from './status';
+import { badRequest, HttpError, invalid, successStatus } from './status';
 import { strategyFor } from './strategy';
 
 const log = createLogger('apiserver');
@@ -23,7 +24,11 @@ export interface RestDeps {
 
 /** Reads, validates (in the wire version's terms) and decodes a request body. */
 async function decodeBody(deps: RestDeps, req: IncomingMessage, scope: RequestScope): Promise<{ body: Record<string, unknown>; obj: KubeObject }> {
-  const body = parseJsonObject(await readBody(req, deps.maxBodyBytes));
+  return decodeWire(scope, parseJsonObject(await readBody(req, deps.maxBodyBytes)));
+}
+
+/** Validates (in the wire version's terms) and decodes an object in the URL's version. */
+function decodeWire(scope: RequestScope, body: Record<string, unknown>): { body: Record<string, unknown>; obj: KubeObject } {
   const { codec, info } = scope;
   if (body.kind !== undefined && body.kind !== info.kind) {
     throw badRequest(`body kind "${String(body.kind)}" does not match the resource ${info.resource} (kind ${info.kind})`, {
@@ -145,6 +150,39 @@ export async function updateObject(
     updated = await deps.store.guaranteedUpdate(info.resource, namespace, name, (current) => prepare(current));
   }
   log.info({ resource: info.resource, namespace, name, rv: updated.metadata.resourceVersion, subresource }, 'updated');
+  sendJsonText(res, 200, deps.encodings.encode(codec, info.resource, updated));
+}
+
+/** The one patch format served: JSON merge patch (RFC 7386), as `kubectl patch --type merge` sends. */
+export const MERGE_PATCH = 'application/merge-patch+json';
+
+/**
+ * PATCH: the merge patch applies to the current object in the URL's version, and the result goes
+ * through the same validation, strategy and compare-and-swap as a PUT; a lost race re-reads and
+ * re-applies the patch. A resourceVersion in the patch is a precondition (409 when stale).
+ */
+export async function patchObject(deps: RestDeps, req: IncomingMessage, res: ServerResponse, scope: RequestScope, name: string): Promise<void> {
+  const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (type !== MERGE_PATCH) {
+    throw new HttpError(415, 'UnsupportedMediaType', `PATCH takes Content-Type ${MERGE_PATCH} (a JSON merge patch, RFC 7386), not "${type || 'none'}"; strategic merge and JSON patch are not supported`);
+  }
+  const patch = parseJsonObject(await readBody(req, deps.maxBodyBytes));
+  const { info, codec } = scope;
+  const strategy = strategyFor(info.resource);
+  const updated = await deps.store.guaranteedUpdate(info.resource, objectNamespace(scope), name, (current) => {
+    const merged = applyMergePatch(codec.encode(current) as Json, patch as Json) as Record<string, unknown>;
+    const { obj } = decodeWire(scope, merged);
+    checkUrlName(scope, obj, name);
+    if (info.namespaced) writeNamespace(scope, obj);
+    const rv = obj.metadata.resourceVersion;
+    if (rv !== undefined && String(rv) !== current.metadata.resourceVersion) {
+      throw new ConflictError(info.resource, name, `the object has been modified (resourceVersion ${rv} in the patch is stale, current is ${current.metadata.resourceVersion}); please apply your changes to the latest version and try again`);
+    }
+    const next = strategy.prepareForUpdate({ ...obj, metadata: { ...obj.metadata } }, current);
+    next.metadata.resourceVersion = current.metadata.resourceVersion;
+    return next;
+  });
+  log.info({ resource: info.resource, namespace: updated.metadata.namespace, name, rv: updated.metadata.resourceVersion }, 'patched');
   sendJsonText(res, 200, deps.encodings.encode(codec, info.resource, updated));
 }
 

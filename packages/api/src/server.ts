@@ -14,7 +14,7 @@ import { proxyPodLog } from './pod-log-proxy';
 import { EncodingCache } from './encoding-cache';
 import { DEFAULT_MAX_BODY_BYTES, parseJsonObject, readBody } from './request-body';
 import { objectNamespace, RequestScope, resolveScope } from './request-scope';
-import { createObject, deleteObject, getObject, listObjects, RestDeps, updateObject } from './rest-handlers';
+import { createObject, deleteObject, getObject, listObjects, patchObject, RestDeps, updateObject } from './rest-handlers';
 import { Params, Router } from './router';
 import { HttpError, notFound, Status, successStatus, toStatus } from './status';
 import { checkWatchQuery, serveHttpWatch, serveWebSocketWatch, WatchDeps } from './watch-transport';
@@ -106,6 +106,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     router.on('PUT', `${base}/:resource/:name`, async (req, res, params, query) =>
       updateObject(rest, req, res, scopeOf(params, query), params.name!),
     );
+    router.on('PATCH', `${base}/:resource/:name`, async (req, res, params, query) => patchObject(rest, req, res, scopeOf(params, query), params.name!));
     router.on('DELETE', `${base}/:resource/:name`, async (_req, res, params, query) =>
       deleteObject(rest, res, scopeOf(params, query), params.name!, query),
     );
