@@ -47,6 +47,8 @@ export interface RequestOptions {
   /** Do not throw on a non-2xx answer. */
   allowErrors?: boolean;
   timeoutMs?: number;
+  /** The body's media type (default application/json). */
+  contentType?: string;
 }
 
 export interface LogOptions extends Scope {
@@ -82,9 +84,9 @@ export class ApiClient {
     this.timeoutMs = opts.timeoutMs ?? 30_000;
   }
 
-  private headers(json: boolean): Record<string, string> {
+  private headers(contentType: string | undefined): Record<string, string> {
     const h: Record<string, string> = { Accept: 'application/json' };
-    if (json) h['Content-Type'] = 'application/json';
+    if (contentType) h['Content-Type'] = contentType;
     if (this.token) h.Authorization = `Bearer ${this.token}`;
     return h;
   }
@@ -105,7 +107,7 @@ export class ApiClient {
     try {
       return await fetch(this.url(path, opts.query), {
         method,
-        headers: this.headers(body !== undefined),
+        headers: this.headers(body === undefined ? undefined : (opts.contentType ?? 'application/json')),
         body: body as string | Uint8Array | undefined,
         signal: stream ? undefined : AbortSignal.timeout(opts.timeoutMs ?? this.timeoutMs),
       });
@@ -165,6 +167,11 @@ export class ApiClient {
     const name = s.name ?? wireName(obj);
     if (!name) throw new Error('update: the object has no name (id / metadata.name)');
     return (await this.request('PUT', this.path(resource, name), { body: obj, query: { namespace: s.namespace } })).body as T;
+  }
+
+  /** PATCH with a JSON merge patch (RFC 7386): keys merge, null removes, anything else replaces. */
+  async patch<T = WireObject>(resource: string, name: string, patch: unknown, s: Scope = {}): Promise<T> {
+    return (await this.request('PATCH', this.path(resource, name), { body: patch, query: { namespace: s.namespace }, contentType: 'application/merge-patch+json' })).body as T;
   }
 
   async updateStatus<T = WireObject>(resource: string, obj: unknown, s: Scope & { name?: string } = {}): Promise<T> {

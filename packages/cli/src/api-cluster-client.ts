@@ -78,6 +78,10 @@ export class ApiClusterClient implements ClusterClient {
     return this.call(() => this.clients[version].update<JsonObject>(resource, body, { name, namespace: this.namespace }));
   }
 
+  patch(version: WireVersion, resource: ResourceName, name: string, patch: JsonObject): Promise<JsonObject> {
+    return this.call(() => this.clients[version].patch<JsonObject>(resource, name, patch, { namespace: this.namespace }));
+  }
+
   delete(version: WireVersion, resource: ResourceName, name: string): Promise<void> {
     return this.call(async () => {
       await this.clients[version].delete(resource, name, { namespace: this.namespace });

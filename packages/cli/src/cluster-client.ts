@@ -61,6 +61,8 @@ export interface ClusterClient {
   /** PUT; the body's resourceVersion makes it a compare-and-swap (409 when stale). */
   update(version: WireVersion, resource: ResourceName, name: string, body: JsonObject): Promise<JsonObject>;
   delete(version: WireVersion, resource: ResourceName, name: string): Promise<void>;
+  /** PATCH with a JSON merge patch (RFC 7386) in `version`'s terms. */
+  patch(version: WireVersion, resource: ResourceName, name: string, patch: JsonObject): Promise<JsonObject>;
   watch(version: WireVersion, resource: ResourceName, opts: WatchOptions): WatchHandle;
   logs(pod: string, query: LogQuery): Promise<AsyncIterable<Buffer | string>>;
   /** The server's /version document, if it has one. */

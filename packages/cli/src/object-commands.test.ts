@@ -166,6 +166,37 @@ describe('scale, resize and edit', () => {
     expect(r.stderr).toContain('only replicationControllers (rc) scale');
   });
 
+  it('patch applies a merge patch (JSON or YAML) in v1 terms, and refuses what it cannot send', async () => {
+    let r = await h.kubecfg(['patch', 'rc', 'frontendController', '-p', '{"spec":{"replicas":2}}']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('replicationcontroller/frontendController patched\n');
+    expect(await replicasOf('frontendController')).toBe(2);
+    r = await h.kubecfg(['patch', 'pod/redis-master-2', '-p', 'metadata: {labels: {tier: cache}}']);
+    expect(r.code).toBe(0);
+    const labels = () => h.store.get<Pod>('pods', 'default', 'redis-master-2').then((p) => p.metadata.labels);
+    expect(await labels()).toMatchObject({ name: 'redis-master', tier: 'cache' });
+    r = await h.kubecfg(['patch', 'pods', 'redis-master-2', '--patch', '{"metadata":{"labels":{"tier":null}}}']);
+    expect(r.code).toBe(0);
+    expect(await labels()).not.toHaveProperty('tier');
+    // Refused by the server: the field is named, nothing changes.
+    r = await h.kubecfg(['patch', 'rc', 'frontendController', '-p', '{"spec":{"replicas":-1}}']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('spec.replicas');
+    expect(await replicasOf('frontendController')).toBe(2);
+    // Refused by kubecfg before anything is sent.
+    for (const [args, message] of [
+      [['patch', 'rc', 'frontendController'], 'needs -p PATCH'],
+      [['patch', 'rc', 'frontendController', '-p', '[1]'], 'must be an object'],
+      [['patch', 'rc', 'frontendController', '-p', '{"spec":'], 'not valid JSON or YAML'],
+      [['patch', 'rc', 'frontendController', '--type', 'json', '-p', '{}'], '--type json is not supported'],
+      [['patch', 'rc', '-p', '{}'], 'patch needs a name'],
+    ] as const) {
+      r = await h.kubecfg([...args]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(message);
+    }
+  });
+
   it('edit with a scripted $EDITOR that sets replicas scales the controller', async () => {
     const script = path.join(scratch, 'set-replicas.js');
     fs.writeFileSync(script, `const fs = require('fs'); const f = process.argv[2];

@@ -1,5 +1,6 @@
 // The kubectl-style verbs that work on internal (v1) objects: get, delete, scale, logs, version.
 import type { ResourceInfo } from '@coxswain/store';
+import YAML from 'yaml';
 import { CliError } from './cli-error';
 import { CommandContext, print } from './command-context';
 import { contextForObject } from './manifest-namespace';
@@ -89,6 +90,27 @@ export async function scaleController(ctx: CommandContext, kind: string, name: s
     }
   }
   print(ctx, `${objectRef('ReplicationController', target)} scaled`);
+}
+
+/**
+ * `patch KIND NAME -p PATCH`: a JSON merge patch (JSON or YAML text, in v1 terms as kubectl's), sent
+ * as is; the server applies it to the current object, so a concurrent change is never overwritten.
+ */
+export async function patchObject(ctx: CommandContext, kind: string, name: string | undefined, patchText: unknown, type: unknown): Promise<void> {
+  const split = splitKindName(kind);
+  const target = split.name ?? name;
+  if (!target) throw new CliError(`error: patch needs a name: kubecfg patch ${kind} NAME -p PATCH`);
+  if (type !== undefined && type !== 'merge') throw new CliError(`error: --type ${String(type)} is not supported; the server takes merge patches (--type merge, RFC 7386)`);
+  if (typeof patchText !== 'string' || patchText.trim() === '') throw new CliError(`error: patch needs -p PATCH, e.g. -p '{"spec":{"replicas":3}}'`);
+  let patch: unknown;
+  try {
+    patch = YAML.parse(patchText);
+  } catch (e) {
+    throw new CliError(`error: -p is not valid JSON or YAML: ${e instanceof Error ? e.message.split('\n')[0] : e}`);
+  }
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) throw new CliError(`error: -p must be an object (a merge patch), e.g. '{"metadata":{"labels":{"tier":"web"}}}'`);
+  await ctx.client.patch('v1', split.info.resource, target, patch as JsonObject);
+  print(ctx, `${objectRef(split.info.kind, target)} patched`);
 }
 
 export async function streamLogs(ctx: CommandContext, pod: string, opts: { container?: string; follow?: boolean; tail?: number }): Promise<void> {

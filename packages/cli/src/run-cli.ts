@@ -16,7 +16,7 @@ import { editObject } from './editor-session';
 import { contextForObject } from './manifest-namespace';
 import { reportError } from './error-report';
 import { readManifests } from './manifest-reader';
-import { deleteObjects, getObjects, printVersion, scaleController, streamLogs } from './object-commands';
+import { deleteObjects, getObjects, patchObject, printVersion, scaleController, streamLogs } from './object-commands';
 import { OutputFormat, parseOutputFormat } from './object-printer';
 import { resolveKind, splitKindName } from './resource-kind';
 import { rollingUpdate } from './rolling-updater';
@@ -186,6 +186,15 @@ function buildParser(io: CliIo, setAction: (fn: (ctx: () => CommandContext) => P
       'scale rc NAME --replicas N',
       (y) => y.option('replicas', { type: 'number', describe: 'the new replica count' }),
       (a) => setAction((ctx) => scaleController(ctx(), String(a.kind), s(a.name), a.replicas)),
+    )
+    .command(
+      'patch <kind> [name]',
+      'apply a JSON merge patch: patch rc NAME -p \'{"spec":{"replicas":3}}\'',
+      (y) =>
+        y
+          .option('patch', { alias: 'p', type: 'string', describe: 'the merge patch, JSON or YAML (null removes a key)' })
+          .option('type', { type: 'string', describe: 'merge (the only kind served)' }),
+      (a) => setAction((ctx) => patchObject(ctx(), String(a.kind), s(a.name), a.patch, a.type)),
     )
     .command('edit <kind> [name]', 'edit an object in $EDITOR (as YAML)', {}, (a) =>
       setAction(async (ctx) => {
