@@ -131,19 +131,11 @@ export async function updateObject(
   const namespace = info.namespaced ? writeNamespace(scope, obj) : undefined;
   const sentRv = obj.metadata.resourceVersion as unknown;
   const rv = checkResourceVersion(sentRv === undefined || sentRv === null ? undefined : String(sentRv), codec.fieldPath(info.resource, 'metadata.resourceVersion'));
-  const strategy = strategyFor(info.resource);
-  const prepare = (current: KubeObject): KubeObject => {
-    const next: KubeObject = { ...obj, metadata: { ...obj.metadata } };
-    const prepared = subresource === 'status' ? strategy.prepareForStatusUpdate(next, current) : strategy.prepareForUpdate(next, current);
-    prepared.metadata.resourceVersion = current.metadata.resourceVersion;
-    return prepared;
-  };
+  const prepare = (current: KubeObject): KubeObject => prepareUpdate(scope, obj, current, subresource);
   let updated: KubeObject;
   if (rv !== undefined) {
     const current = await deps.store.get(info.resource, namespace, name);
-    if (current.metadata.resourceVersion !== rv) {
-      throw new ConflictError(info.resource, name, `the object has been modified (resourceVersion ${rv} is stale, current is ${current.metadata.resourceVersion}); please apply your changes to the latest version and try again`);
-    }
+    if (current.metadata.resourceVersion !== rv) throw staleVersion(scope, name, rv, current);
     const next = prepare(current);
     updated = subresource === 'status' ? await deps.store.updateStatus(next) : await deps.store.update(next);
   } else {
@@ -151,6 +143,19 @@ export async function updateObject(
   }
   log.info({ resource: info.resource, namespace, name, rv: updated.metadata.resourceVersion, subresource }, 'updated');
   sendJsonText(res, 200, deps.encodings.encode(codec, info.resource, updated));
+}
+
+/** The object a PUT or PATCH writes over `current`: the strategy's rules, at current's version. */
+function prepareUpdate(scope: RequestScope, obj: KubeObject, current: KubeObject, subresource?: 'status'): KubeObject {
+  const strategy = strategyFor(scope.info.resource);
+  const next: KubeObject = { ...obj, metadata: { ...obj.metadata } };
+  const prepared = subresource === 'status' ? strategy.prepareForStatusUpdate(next, current) : strategy.prepareForUpdate(next, current);
+  prepared.metadata.resourceVersion = current.metadata.resourceVersion;
+  return prepared;
+}
+
+function staleVersion(scope: RequestScope, name: string, sent: string, current: KubeObject): ConflictError {
+  return new ConflictError(scope.info.resource, name, `the object has been modified (resourceVersion ${sent} is stale, current is ${current.metadata.resourceVersion}); please apply your changes to the latest version and try again`);
 }
 
 /** The one patch format served: JSON merge patch (RFC 7386), as `kubectl patch --type merge` sends. */
@@ -168,19 +173,14 @@ export async function patchObject(deps: RestDeps, req: IncomingMessage, res: Ser
   }
   const patch = parseJsonObject(await readBody(req, deps.maxBodyBytes));
   const { info, codec } = scope;
-  const strategy = strategyFor(info.resource);
   const updated = await deps.store.guaranteedUpdate(info.resource, objectNamespace(scope), name, (current) => {
     const merged = applyMergePatch(codec.encode(current) as Json, patch as Json) as Record<string, unknown>;
     const { obj } = decodeWire(scope, merged);
     checkUrlName(scope, obj, name);
     if (info.namespaced) writeNamespace(scope, obj);
     const rv = obj.metadata.resourceVersion;
-    if (rv !== undefined && String(rv) !== current.metadata.resourceVersion) {
-      throw new ConflictError(info.resource, name, `the object has been modified (resourceVersion ${rv} in the patch is stale, current is ${current.metadata.resourceVersion}); please apply your changes to the latest version and try again`);
-    }
-    const next = strategy.prepareForUpdate({ ...obj, metadata: { ...obj.metadata } }, current);
-    next.metadata.resourceVersion = current.metadata.resourceVersion;
-    return next;
+    if (rv !== undefined && String(rv) !== current.metadata.resourceVersion) throw staleVersion(scope, name, String(rv), current);
+    return prepareUpdate(scope, obj, current);
   });
   log.info({ resource: info.resource, namespace: updated.metadata.namespace, name, rv: updated.metadata.resourceVersion }, 'patched');
   sendJsonText(res, 200, deps.encodings.encode(codec, info.resource, updated));

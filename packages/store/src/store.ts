@@ -229,9 +229,9 @@ export class EtcdStore implements ObjectStore {
    * and then about 1 MiB each), all at the first page's revision (a consistent snapshot). A list of
    * tens of thousands of objects so never holds the caller's event loop for more than one page (the
    * next page is already being fetched while the caller handles this one), and the caller can stream
-   * as it reads. Items decode lazily: a caller
-   * with the encoded form cached by name and resourceVersion (the API server) need not decode at all;
-   * selectors decode to filter. A revision compacted between two pages raises ExpiredError.
+   * as it reads. Items decode lazily: a caller with the encoded form cached by name and
+   * resourceVersion (the API server) need not decode at all; selectors decode only the objects whose
+   * bytes hold the wanted label values. A revision compacted between two pages raises ExpiredError.
    */
   async *listPages<T extends KubeObject>(resource: ResourceName, opts: ListOptions & { pageSize?: number } = {}): AsyncGenerator<ListPage<T>> {
     const labels = parseSelector(opts.labelSelector);
