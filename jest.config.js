@@ -3,7 +3,7 @@
 // Transpile-only comes from `isolatedModules` in tsconfig.jest.json (ts-jest 29.3+ deprecates the option here).
 const common = {
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.jest.json' }] },
-  moduleNameMapper: { '^@coxswain/(store|api|reconcilers|kubelet|proxy|cli|coxswain)$': '<rootDir>/packages/$1/src' },
+  moduleNameMapper: { '^@coxswain/([a-z0-9-]+)$': '<rootDir>/packages/$1/src' },
   testEnvironment: 'node',
 };
 module.exports = {

@@ -6,10 +6,12 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Etcd3 } from 'etcd3';
-import { ApiClient, ApiServerHandle, ClientWatchEvent, runApiServer, WatchClient } from '@coxswain/api';
+import { ApiClient, ClientWatchEvent, WatchClient } from '@coxswain/client';
+import { ApiServerHandle, runApiServer } from '@coxswain/api';
 import { ReconcilerHandle, runReplicationManager, runScheduler } from '@coxswain/reconcilers';
 import { runKubelet, RunningKubelet } from '@coxswain/kubelet';
-import { createEtcdClient, eventually } from '@coxswain/store';
+import { createEtcdClient } from '@coxswain/store';
+import { eventually } from '@coxswain/testing';
 import { EtcdCluster, EtcdMember } from './support/etcd-cluster';
 
 jest.setTimeout(90_000);

@@ -2,7 +2,9 @@
 //   A: e2e-kubelet-11 at 127.0.1.11, pods on 172.30.11.0/24 — a child process, so it can be SIGKILLed;
 //   B: e2e-kubelet-12 at 127.0.1.12, pods on 172.30.12.0/24 — in this process.
 // Pods are bound by writing through store.bind() (the scheduler is not part of this test).
-import { EtcdHarness, EtcdStore, Event, Pod, eventually, startEtcd } from '@coxswain/store';
+import { EtcdHarness, eventually, startEtcd } from '@coxswain/testing';
+import { EtcdStore } from '@coxswain/store';
+import { Event, Pod } from '@coxswain/objects';
 import { DockerRuntime, LABELS, runKubelet, RunningKubelet } from '@coxswain/kubelet';
 import { httpGet } from './support/http-get';
 import { ensureImages, IMAGES } from './support/images';

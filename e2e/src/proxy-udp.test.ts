@@ -7,7 +7,9 @@
 // no UDP server (its nc has no -u, and no udpsvd applet). The pod is the client instead, so the path
 // pod -> gateway:53/UDP -> proxy -> endpoint -> proxy -> pod is exercised end to end.
 import * as dgram from 'dgram';
-import { EtcdStore, eventually, startEtcd, type EtcdHarness, type Endpoints, type Pod, type Service } from '@coxswain/store';
+import { EtcdStore } from '@coxswain/store';
+import { eventually, startEtcd, type EtcdHarness } from '@coxswain/testing';
+import { type Endpoints, type Pod, type Service } from '@coxswain/objects';
 import { DockerRuntime, LABELS, runKubelet, type RunningKubelet } from '@coxswain/kubelet';
 import { runScheduler, type ReconcilerHandle } from '@coxswain/reconcilers';
 import { runProxy, type RunningProxy } from '@coxswain/proxy';

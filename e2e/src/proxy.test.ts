@@ -5,13 +5,14 @@
 import { execFile, spawn, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
-import { EtcdStore, eventually, startEtcd, type EtcdHarness, type Endpoints, type Pod, type ReplicationController, type Service } from '@coxswain/store';
+import { EtcdStore } from '@coxswain/store';
+import { eventually, startEtcd, type EtcdHarness, sourceScript } from '@coxswain/testing';
+import { type Endpoints, type Pod, type ReplicationController, type Service } from '@coxswain/objects';
 import { DockerRuntime, LABELS, runKubelet, type RunningKubelet } from '@coxswain/kubelet';
 import { runEndpointsController, runReplicationManager, runScheduler, type ReconcilerHandle } from '@coxswain/reconcilers';
 import { ensureImages, IMAGES } from './support/images';
 import { httpGet } from './support/http-get';
 import { removeMinionLeftovers } from './support/minion-leftovers';
-import { sourceScript } from './support/source-loader';
 
 jest.setTimeout(180_000);
 

@@ -2,7 +2,7 @@
 // with the typescript package), so a test can SIGKILL a real kubelet process and start it again.
 import { ChildProcess, spawn } from 'child_process';
 import type { RunKubeletOptions } from '@coxswain/kubelet';
-import { sourceScript } from './source-loader';
+import { sourceScript } from '@coxswain/testing';
 
 const BODY = `
 const { runKubelet } = require(path.join(ROOT, 'packages/kubelet/src/run-kubelet.ts'));

@@ -1,7 +1,7 @@
 // `coxswain apiserver` as the binary runs it: flags, a real etcd, refusal to run unauthenticated on
 // the network, and a SIGTERM that ends watches and stops the server.
-import { startEtcd } from '@coxswain/store';
-import type { EtcdHarness } from '@coxswain/store';
+import { startEtcd } from '@coxswain/testing';
+import type { EtcdHarness } from '@coxswain/testing';
 import { parseApiServerFlags, runApiServer } from './api-server-command';
 import { collectWs } from './testing/wire';
 

@@ -1,7 +1,8 @@
 // `coxswain apiserver`: flags -> an etcd-backed store + the API server, with graceful shutdown on
 // SIGTERM/SIGINT. The coxswain binary parses argv (or calls parseApiServerFlags) and calls runApiServer.
-import { createLogger, createStore } from '@coxswain/store';
-import type { ObjectStore } from '@coxswain/store';
+import { createLogger } from '@coxswain/process';
+import { createStore } from '@coxswain/store';
+import type { ObjectStore } from '@coxswain/objects';
 import type { Codec } from './codecs/codec';
 import { CODECS } from './codecs';
 import { createApiServer, ApiServer } from './server';

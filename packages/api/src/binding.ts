@@ -1,7 +1,5 @@
 // POST /api/<v>/bindings: assigns a pod to a minion through the store's one-transaction bind.
 // Accepts the 2014 shape `{podID, host}` and the v1 shape `{metadata: {name}, target: {name}}`.
-import type { ObjectStore, Pod } from '@coxswain/store';
-import { ConflictError } from '@coxswain/store';
 import { invalid } from './status';
 
 export interface BindingRequest {
@@ -23,11 +21,4 @@ export function parseBinding(body: Record<string, unknown>): BindingRequest {
   if (ns !== undefined && typeof ns !== 'string') causes.push({ field: v1 ? 'metadata.namespace' : 'namespace', message: 'must be a string' });
   if (causes.length) throw invalid('Binding', typeof pod === 'string' ? pod : undefined, causes);
   return { pod: pod as string, minion: minion as string, ...(ns ? { namespace: ns as string } : {}) };
-}
-
-export async function bindPod(store: ObjectStore, namespace: string, b: BindingRequest): Promise<void> {
-  const pod = await store.get<Pod>('pods', namespace, b.pod);
-  if (pod.spec?.nodeName) throw new ConflictError('pods', b.pod, `pod is already bound to minion "${pod.spec.nodeName}"`);
-  await store.get('minions', undefined, b.minion);
-  await store.bind(namespace, b.pod, b.minion, pod.metadata.resourceVersion!);
 }

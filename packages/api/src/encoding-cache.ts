@@ -1,7 +1,7 @@
 // Encoded objects, kept by (wire version, resource, namespace, name, resourceVersion). A
 // resourceVersion is an etcd revision, so one key always means the same bytes: repeated lists and
 // many watchers of one change pay for conversion and JSON encoding once. Bounded by bytes (LRU).
-import type { KubeObject, LazyItem, ResourceName } from '@coxswain/store';
+import type { KubeObject, LazyItem, ResourceName } from '@coxswain/objects';
 import type { Codec } from './codecs/codec';
 
 export class EncodingCache {

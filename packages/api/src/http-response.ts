@@ -1,6 +1,6 @@
 // Writing responses: JSON bodies, Status errors, and big lists streamed in chunks with backpressure.
 import type { ServerResponse } from 'node:http';
-import type { Status } from './status';
+import type { Status } from '@coxswain/objects';
 
 export function sendJson(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);

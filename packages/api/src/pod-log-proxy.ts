@@ -4,7 +4,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Minion, ObjectStore, Pod } from '@coxswain/store';
+import type { Minion, ObjectStore, Pod } from '@coxswain/objects';
 import { badRequest, HttpError } from './status';
 
 export async function proxyPodLog(

@@ -1,7 +1,7 @@
 // What a REST request is about: the wire version (its codec), the resource, the namespace, and
 // the selectors, all checked before any handler runs.
-import { DEFAULT_NAMESPACE, RESOURCES, parseFieldSelector, parseSelector } from '@coxswain/store';
-import type { ListOptions, ResourceInfo } from '@coxswain/store';
+import { DEFAULT_NAMESPACE, RESOURCES, parseFieldSelector, parseSelector } from '@coxswain/objects';
+import type { ListOptions, ResourceInfo } from '@coxswain/objects';
 import type { Codec } from './codecs/codec';
 import type { Params } from './router';
 import { badRequest, notFound } from './status';

@@ -1,8 +1,9 @@
 // The REST verbs on one resource: list, get, create, update (conditional or unconditional), status
 // update, merge patch, delete. Every body goes codec.validate -> codec.decode -> strategy -> store; the store
 // validates again at its boundary and its errors come back through toStatus with the codec's paths.
-import { ConflictError, createLogger } from '@coxswain/store';
-import type { KubeObject, ObjectStore } from '@coxswain/store';
+import { ConflictError } from '@coxswain/objects';
+import { createLogger } from '@coxswain/process';
+import type { KubeObject, ObjectStore } from '@coxswain/objects';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Codec } from './codecs/codec';
 import type { EncodingCache } from './encoding-cache';
@@ -12,7 +13,7 @@ import { applyMergePatch, type Json } from './merge-patch';
 import { parseJsonObject, readBody } from './request-body';
 import { checkResourceVersion, listOptions, objectNamespace, RequestScope } from './request-scope';
 import { badRequest, HttpError, invalid, successStatus } from './status';
-import { strategyFor } from './strategy';
+import { strategyFor } from '@coxswain/registry';
 
 const log = createLogger('apiserver');
 

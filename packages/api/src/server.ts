@@ -4,11 +4,13 @@ import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
-import { createLogger, DEFAULT_NAMESPACE } from '@coxswain/store';
-import type { ObjectStore } from '@coxswain/store';
+import { createLogger } from '@coxswain/process';
+import { DEFAULT_NAMESPACE, Status } from '@coxswain/objects';
+import type { ObjectStore } from '@coxswain/objects';
 import type { Codec } from './codecs/codec';
 import { isLoopbackAddress, TokenAuthenticator } from './auth';
-import { bindPod, parseBinding } from './binding';
+import { bindPod } from '@coxswain/registry';
+import { parseBinding } from './binding';
 import { sendJson, sendStatus } from './http-response';
 import { proxyPodLog } from './pod-log-proxy';
 import { EncodingCache } from './encoding-cache';
@@ -16,7 +18,7 @@ import { DEFAULT_MAX_BODY_BYTES, parseJsonObject, readBody } from './request-bod
 import { objectNamespace, RequestScope, resolveScope } from './request-scope';
 import { createObject, deleteObject, getObject, listObjects, patchObject, RestDeps, updateObject } from './rest-handlers';
 import { Params, Router } from './router';
-import { HttpError, notFound, Status, successStatus, toStatus } from './status';
+import { HttpError, notFound, successStatus, toStatus } from './status';
 import { checkWatchQuery, serveHttpWatch, serveWebSocketWatch, WatchDeps } from './watch-transport';
 import type { WatchStream } from './watch-stream';
 

@@ -1,4 +1,4 @@
-import { AlreadyExistsError, BadRequestError, ConflictError, ExpiredError, InvalidError, NotFoundError, UnavailableError } from '@coxswain/store';
+import { AlreadyExistsError, BadRequestError, ConflictError, ExpiredError, InvalidError, NotFoundError, UnavailableError } from '@coxswain/objects';
 import type { Codec } from './codecs/codec';
 import { HttpError, toStatus } from './status';
 

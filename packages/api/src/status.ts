@@ -1,33 +1,13 @@
 // Errors become Status objects here and nowhere else: the server's own HTTP errors (bad JSON, 405,
 // 413, ...) and the store's typed errors (NotFound, Conflict, Invalid, Expired, Unavailable).
 // Field paths from store validation are internal; the codec maps them into the wire version's terms.
-import { isStoreError, InvalidError, createLogger } from '@coxswain/store';
-import type { ResourceName } from '@coxswain/store';
+import { isStoreError, InvalidError } from '@coxswain/objects';
+import { createLogger } from '@coxswain/process';
+import type { ResourceName, Status, StatusCause, StatusDetails } from '@coxswain/objects';
+export type { Status, StatusCause, StatusDetails } from '@coxswain/objects';
 import type { Codec } from './codecs/codec';
 
 const log = createLogger('apiserver');
-
-export interface StatusCause {
-  field?: string;
-  message: string;
-  reason?: string;
-}
-
-export interface StatusDetails {
-  name?: string;
-  kind?: string;
-  causes?: StatusCause[];
-}
-
-export interface Status {
-  kind: 'Status';
-  apiVersion: string;
-  status: 'Success' | 'Failure';
-  code: number;
-  reason?: string;
-  message?: string;
-  details?: StatusDetails;
-}
 
 /** An error the server raises itself; carries what its Status will say. */
 export class HttpError extends Error {

@@ -2,7 +2,7 @@
 // client replaces a connection that has gone silent.
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
-import { ApiClient } from './client';
+import { ApiClient } from '@coxswain/client';
 import { ApiFixture, startApiFixture } from './testing/api-fixture';
 
 let f: ApiFixture;

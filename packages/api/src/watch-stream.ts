@@ -2,8 +2,8 @@
 // watch, each as one `{type, object}` message in the client's wire version. An error from the store
 // (a compacted revision: 410 Expired; etcd unreachable: 503) becomes one ERROR message carrying a
 // Status, then the stream ends. A heartbeat tick keeps both ends sure the stream is alive.
-import { createLogger } from '@coxswain/store';
-import type { KubeObject, ListOptions, ObjectStore, ResourceName, Watch } from '@coxswain/store';
+import { createLogger } from '@coxswain/process';
+import type { KubeObject, ListOptions, ObjectStore, ResourceName, Watch } from '@coxswain/objects';
 import type { Codec } from './codecs/codec';
 import type { EncodingCache } from './encoding-cache';
 import { toStatus } from './status';

@@ -3,7 +3,7 @@
 // and a client that misses a pong is cut off). Both feed a WatchStream.
 import type { ServerResponse } from 'node:http';
 import type WebSocket from 'ws';
-import type { ObjectStore } from '@coxswain/store';
+import type { ObjectStore } from '@coxswain/objects';
 import type { EncodingCache } from './encoding-cache';
 import { drained } from './http-response';
 import { checkResourceVersion, listOptions, RequestScope } from './request-scope';

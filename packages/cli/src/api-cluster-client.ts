@@ -1,9 +1,9 @@
 // ClusterClient over the API package's typed client: one ApiClient per wire version, its resuming
 // WebSocket watch, and its errors translated into the CLI's (ServerError / UnreachableError). Every
 // request names the client's namespace explicitly (the server reads a missing one as "default").
-import { DEFAULT_NAMESPACE } from '@coxswain/store';
-import { ApiClient, ApiError, ApiUnreachableError } from '@coxswain/api';
-import type { ResourceName } from '@coxswain/store';
+import { DEFAULT_NAMESPACE } from '@coxswain/objects';
+import { ApiClient, ApiError, ApiUnreachableError } from '@coxswain/client';
+import type { ResourceName } from '@coxswain/objects';
 import { ClusterClient, ListQuery, ListResponse, LogQuery, ServerError, UnreachableError, WatchHandle, WatchOptions, WireVersion } from './cluster-client';
 import type { JsonObject } from './object-fields';
 

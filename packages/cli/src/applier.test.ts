@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { ReplicationController, Service } from '@coxswain/store';
+import type { ReplicationController, Service } from '@coxswain/objects';
 import { diffPaths } from './applier';
 import { ClusterHarness, SEED_EXAMPLES, startClusterHarness } from './testing/cluster-harness';
 

@@ -1,8 +1,8 @@
 // `kubecfg apply`: for each manifest, create it if missing, else three-way merge it onto the live
 // object and write only when something changed. The file as applied is kept in the object's
 // last-applied annotation, so the next apply knows which fields the file used to set.
-import { resolveResource } from '@coxswain/store';
-import type { ResourceInfo } from '@coxswain/store';
+import { resolveResource } from '@coxswain/objects';
+import type { ResourceInfo } from '@coxswain/objects';
 import { CliError } from './cli-error';
 import type { CommandContext } from './command-context';
 import { contextForObject } from './manifest-namespace';

@@ -1,6 +1,6 @@
 // What the CLI needs from the API server, in one interface: the verbs are written against this, so
 // the transport (the API package's typed client, or plain fetch/WebSocket) can be swapped.
-import type { ResourceName } from '@coxswain/store';
+import type { ResourceName } from '@coxswain/objects';
 import type { JsonObject } from './object-fields';
 
 /** v1beta1 is the seed's wire format; v1 is the internal (metadata/spec/status) form. */

@@ -3,7 +3,7 @@
 // `-n/--namespace`, then the file's `namespace`, then "default".
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DEFAULT_NAMESPACE } from '@coxswain/store';
+import { DEFAULT_NAMESPACE } from '@coxswain/objects';
 import { CliError } from './cli-error';
 import { CliIo, homeDir } from './cli-io';
 

@@ -2,10 +2,10 @@
 // clock (so waiting verbs are testable).
 import type { CliIo } from './cli-io';
 import type { ClusterClient } from './cluster-client';
-import type { Clock } from '@coxswain/store';
+import type { Clock } from '@coxswain/objects';
 
-export { realClock } from '@coxswain/store';
-export type { Clock } from '@coxswain/store';
+export { realClock } from '@coxswain/objects';
+export type { Clock } from '@coxswain/objects';
 
 export interface CommandContext {
   io: CliIo;

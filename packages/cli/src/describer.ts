@@ -2,7 +2,7 @@
 // manages (a controller's pods), and the events that name it — why a pod is Pending, why a
 // container restarted.
 import YAML from 'yaml';
-import type { ResourceInfo } from '@coxswain/store';
+import type { ResourceInfo } from '@coxswain/objects';
 import type { CommandContext } from './command-context';
 import { arr, field, formatLabels, isObject, JsonObject, str } from './object-fields';
 import { formatAge, podStatusReason } from './object-printer';

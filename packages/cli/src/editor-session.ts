@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import YAML from 'yaml';
-import type { ResourceInfo } from '@coxswain/store';
+import type { ResourceInfo } from '@coxswain/objects';
 import { CliError } from './cli-error';
 import { CommandContext, print } from './command-context';
 import { isConflict } from './error-report';

@@ -1,7 +1,7 @@
 // Which namespace a manifest's object is written to, as kubectl decides it: the object's own
 // (`metadata.namespace`, or `namespace` in the seed's v1beta1) wins over the config file's; when
 // -n/--namespace names another one, that is an error rather than a silent choice of either.
-import type { ResourceInfo } from '@coxswain/store';
+import type { ResourceInfo } from '@coxswain/objects';
 import { CliError } from './cli-error';
 import { CommandContext, inNamespace } from './command-context';
 import { JsonObject, str } from './object-fields';

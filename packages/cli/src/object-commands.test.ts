@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import YAML from 'yaml';
-import type { Event, Minion, Pod, ReplicationController } from '@coxswain/store';
+import type { Event, Minion, Pod, ReplicationController } from '@coxswain/objects';
 import { ClusterHarness, startClusterHarness, tableCells } from './testing/cluster-harness';
 
 let h: ClusterHarness;

@@ -1,5 +1,5 @@
 // The kubectl-style verbs that work on internal (v1) objects: get, delete, scale, logs, version.
-import type { ResourceInfo } from '@coxswain/store';
+import type { ResourceInfo } from '@coxswain/objects';
 import YAML from 'yaml';
 import { CliError } from './cli-error';
 import { CommandContext, print } from './command-context';

@@ -1,7 +1,7 @@
 // kubectl-style output for internal (v1-shaped) objects: tables (`-o wide` adds columns), `name`,
 // `json` and `yaml`. `get -w` prints the header once and then one row per change.
 import YAML from 'yaml';
-import type { ResourceName } from '@coxswain/store';
+import type { ResourceName } from '@coxswain/objects';
 import { arr, field, formatLabels, imagesOf, isObject, num, str } from './object-fields';
 import { formatTable, KUBECTL_TABLE } from './tab-writer';
 

@@ -1,6 +1,6 @@
 // Turns what the user typed (`pods`, `po`, `rc`, `replicationControllers`, `pods/ID`) into a resource,
 // and an unknown word into an error that lists the known kinds.
-import { RESOURCES, resolveResource, ResourceInfo } from '@coxswain/store';
+import { RESOURCES, resolveResource, ResourceInfo } from '@coxswain/objects';
 import { CliError } from './cli-error';
 
 export function knownKinds(): string {

@@ -1,7 +1,7 @@
 // `get -w`: prints the current objects, then one row per change from the WebSocket watch. The watch
 // resumes by itself after a dropped connection (from the last resourceVersion it saw) and relists
 // after an expired one (410). Ends when the IO's signal aborts, or after maxEvents changes.
-import type { ResourceInfo } from '@coxswain/store';
+import type { ResourceInfo } from '@coxswain/objects';
 import { CommandContext, print, warn } from './command-context';
 import type { JsonObject } from './object-fields';
 import { OutputFormat, printObjects, tableHeader, tableRows } from './object-printer';

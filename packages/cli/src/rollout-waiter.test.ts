@@ -3,7 +3,8 @@
 // Running + Ready through the store as a kubelet would (and recording when it did).
 import { runReplicationManager } from '@coxswain/reconcilers';
 import type { ReconcilerHandle } from '@coxswain/reconcilers';
-import { eventually, type Event, type Pod, type ReplicationController } from '@coxswain/store';
+import { eventually } from '@coxswain/testing';
+import { type Event, type Pod, type ReplicationController } from '@coxswain/objects';
 import { isPodReady, rolloutState } from './rollout-waiter';
 import { ClusterHarness, startClusterHarness } from './testing/cluster-harness';
 

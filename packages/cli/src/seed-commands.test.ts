@@ -1,5 +1,5 @@
 // The seed talk's session, verbatim, against a real API server on a real etcd.
-import type { Pod } from '@coxswain/store';
+import type { Pod } from '@coxswain/objects';
 import { ClusterHarness, startClusterHarness, tableCells } from './testing/cluster-harness';
 import { parsePortSpec, runController } from './seed-commands';
 

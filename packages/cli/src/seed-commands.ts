@@ -1,7 +1,7 @@
 // The seed's kubecfg verbs, spoken in v1beta1: create / list / get / delete / update on
 // `pods|services|replicationControllers|minions`, and resize / stop / rm / run on controllers.
 import YAML from 'yaml';
-import type { ResourceInfo } from '@coxswain/store';
+import type { ResourceInfo } from '@coxswain/objects';
 import { CliError } from './cli-error';
 import { CommandContext, print } from './command-context';
 import { isConflict } from './error-report';

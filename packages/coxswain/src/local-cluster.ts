@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync, rmSync, readFileSync, existsSync } from 'node
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { get } from 'node:http';
-import { createLogger } from '@coxswain/store';
+import { createLogger } from '@coxswain/process';
 import { ComponentSpec, SupervisedProcess } from './supervisor';
 import { requireDocker, requireEtcd } from './preflight';
 import { DockerRuntime, LABELS } from '@coxswain/kubelet';

@@ -8,7 +8,7 @@ import { runEndpointsController, runMinionController, runReplicationManager, run
 import type { ReconcilerHandle } from '@coxswain/reconcilers';
 import { runKubelet } from '@coxswain/kubelet';
 import { runProxy } from '@coxswain/proxy';
-import { createLogger, createShutdownCoordinator, onShutdown } from '@coxswain/store';
+import { createLogger, createShutdownCoordinator, onShutdown } from '@coxswain/process';
 import { parseDurationMs } from './duration';
 import { defaultDataDir, LocalCluster, stopRunningCluster } from './local-cluster';
 import { PreflightError } from './preflight';

@@ -2,7 +2,8 @@
 // jittered backoff that resets once the component has stayed up for a while.
 import { ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, WriteStream } from 'node:fs';
-import { Backoff, createLogger } from '@coxswain/store';
+import { Backoff } from '@coxswain/client';
+import { createLogger } from '@coxswain/process';
 
 const log = createLogger('supervisor');
 

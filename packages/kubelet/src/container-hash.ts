@@ -1,7 +1,7 @@
 // The hash of a container's spec, carried as a label: a restarted kubelet compares it with the pod it
 // reads from etcd and recreates only a container whose spec changed. Key order never matters.
 import { createHash } from 'crypto';
-import type { Container, Pod } from '@coxswain/store';
+import type { Container, Pod } from '@coxswain/objects';
 
 /** JSON with object keys sorted and undefined fields dropped (stable for hashing and comparing). */
 export function stableStringify(value: unknown): string {

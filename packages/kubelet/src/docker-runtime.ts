@@ -3,7 +3,8 @@
 // containers join it with `NetworkMode: container:<infra>`.
 import Docker from 'dockerode';
 import { PassThrough } from 'stream';
-import { Backoff, createLogger, Logger } from '@coxswain/store';
+import { Backoff } from '@coxswain/client';
+import { createLogger, Logger } from '@coxswain/process';
 import {
   ContainerConfig,
   ContainerNotFoundError,

@@ -6,18 +6,9 @@
 // Any failure (etcd gone) is logged and retried with a jittered backoff capped at the beat
 // interval; a lease that expired meanwhile is granted anew, so the heartbeat resumes by itself.
 import type { Etcd3, Lease } from 'etcd3';
-import {
-  Backoff,
-  Clock,
-  Condition,
-  createLogger,
-  Logger,
-  Minion,
-  NotFoundError,
-  ObjectStore,
-  realClock,
-  AlreadyExistsError,
-} from '@coxswain/store';
+import { Backoff } from '@coxswain/client';
+import { Clock, Condition, Minion, NotFoundError, ObjectStore, realClock, AlreadyExistsError } from '@coxswain/objects';
+import { createLogger, Logger } from '@coxswain/process';
 
 export const MINION_LEASE_PREFIX = '/registry/leases/minions/';
 

@@ -1,4 +1,4 @@
-import type { Pod } from '@coxswain/store';
+import type { Pod } from '@coxswain/objects';
 import { hostPortsLabel, hostPortsOf, hostPortsOfSandbox, isPortConflict } from './host-ports';
 import { LABELS, RuntimeContainer, SANDBOX_NAME } from './runtime';
 

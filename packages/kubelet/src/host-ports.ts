@@ -1,7 +1,7 @@
 // A pod's host ports as its sandbox claims them on the minion ("8000/TCP"), and the sandbox label
 // that records them, so the kubelet can tell which ports a terminating pod's sandbox still holds
 // without that pod's object (deleted from etcd, or never seen by a kubelet that restarted).
-import type { Pod } from '@coxswain/store';
+import type { Pod } from '@coxswain/objects';
 import { LABELS, RuntimeContainer, SANDBOX_NAME } from './runtime';
 
 /** Every host port the pod's containers ask for, as `<port>/<PROTOCOL>`, sorted, no duplicates. */

@@ -2,7 +2,10 @@
 // store come up, crash and restart with back-off, fail pulls, are adopted after a restart, and are
 // cleaned up when unbound. Status is written only when it changes.
 import type { Etcd3 } from 'etcd3';
-import { EtcdHarness, EtcdStore, Event, EventRecorder, Minion, Pod, eventually, startEtcd } from '@coxswain/store';
+import { EtcdHarness, eventually, startEtcd } from '@coxswain/testing';
+import { EtcdStore } from '@coxswain/store';
+import { Event, Minion, Pod } from '@coxswain/objects';
+import { EventRecorder } from '@coxswain/client';
 import { Kubelet, KubeletOptions } from './kubelet';
 import { MINION_LEASE_PREFIX } from './heartbeat';
 import { MemoryRuntime } from './memory-runtime';

@@ -5,22 +5,9 @@
 // CAS only when it changed. Containers of pods no longer bound are stopped and removed.
 import type { Etcd3 } from 'etcd3';
 import * as os from 'os';
-import {
-  Backoff,
-  Clock,
-  ConflictError,
-  createLogger,
-  Informer,
-  ListWatch,
-  Logger,
-  NotFoundError,
-  ObjectStore,
-  Pod,
-  PodStatus,
-  realClock,
-  Service,
-  WorkQueue,
-} from '@coxswain/store';
+import { Backoff, Informer, ListWatch, WorkQueue } from '@coxswain/client';
+import { Clock, ConflictError, NotFoundError, ObjectStore, Pod, PodStatus, realClock, Service } from '@coxswain/objects';
+import { createLogger, Logger } from '@coxswain/process';
 import { gatewayOf } from './cidr';
 import { Heartbeat, MinionInfo } from './heartbeat';
 import { HostPortHolders } from './host-port-holders';

@@ -4,7 +4,7 @@
 // their labels, so logs survive a kubelet restart; `previous` serves the last dead instance.
 import * as http from 'http';
 import type { AddressInfo } from 'net';
-import { createLogger, Logger } from '@coxswain/store';
+import { createLogger, Logger } from '@coxswain/process';
 import { restartCountOf } from './pod-status';
 import { ContainerRuntime, LABELS } from './runtime';
 

@@ -1,4 +1,4 @@
-import { FakeClock, settle } from '@coxswain/store';
+import { FakeClock, settle } from '@coxswain/testing';
 import { MemoryRuntime } from './memory-runtime';
 import { ContainerNotFoundError, ImagePullError, RuntimeEvent } from './runtime';
 

@@ -2,7 +2,7 @@
 // configurable start latency and injected failures, for unit tests and hollow minions. Cheap by
 // design: no timers unless a container is scripted to exit or a start latency is set.
 import { PassThrough } from 'stream';
-import { Clock, realClock } from '@coxswain/store';
+import { Clock, realClock } from '@coxswain/objects';
 import {
   ContainerConfig,
   ContainerNotFoundError,

@@ -1,4 +1,4 @@
-import type { Pod } from '@coxswain/store';
+import type { Pod } from '@coxswain/objects';
 import { computePodStatus, ContainerView, podPhase, sameStatus } from './pod-status';
 import { LABELS, RuntimeContainer } from './runtime';
 

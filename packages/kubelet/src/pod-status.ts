@@ -1,9 +1,9 @@
 // A pod's status from what the runtime shows: per-container state (waiting with a reason, running
 // since, terminated with an exit code), restart counts, the phase, and the Ready condition. Pure, so
 // the rules are tested without a runtime; `sameStatus` lets the kubelet skip writes that change nothing.
-import type { Condition, Container, ContainerState, ContainerStatus, Pod, PodPhase, PodStatus } from '@coxswain/store';
+import type { Condition, Container, ContainerState, ContainerStatus, Pod, PodPhase, PodStatus } from '@coxswain/objects';
 import { LABELS, RuntimeContainer } from './runtime';
-import { deepEqual } from '@coxswain/store';
+import { deepEqual } from '@coxswain/objects';
 
 export interface ContainerView {
   spec: Container;

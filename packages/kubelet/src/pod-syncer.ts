@@ -7,8 +7,9 @@
 //     dead one restarts per restart policy, with back-off (CrashLoopBackOff);
 //   - images are pulled when missing; a failed pull waits (ErrImagePull / ImagePullBackOff);
 //   - dead containers beyond the newest few per name are removed.
-import type { Container, Handler, Pod, PodStatus, Service } from '@coxswain/store';
-import { Clock, Logger, parseCpu, parseMemory } from '@coxswain/store';
+import type { Container, Handler, Pod, PodStatus, Service } from '@coxswain/objects';
+import { Clock, parseCpu, parseMemory } from '@coxswain/objects';
+import { Logger } from '@coxswain/process';
 import { hashContainer, hashSandbox } from './container-hash';
 import type { PortHolder } from './host-port-holders';
 import { hostPortsLabel, hostPortsOf, hostPortsOfSandbox, isPortConflict } from './host-ports';

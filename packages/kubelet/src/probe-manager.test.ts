@@ -1,5 +1,5 @@
-import type { Container } from '@coxswain/store';
-import { FakeClock } from '@coxswain/store';
+import type { Container } from '@coxswain/objects';
+import { FakeClock } from '@coxswain/testing';
 import { ProbeManager } from './probe-manager';
 import type { Prober } from './prober';
 

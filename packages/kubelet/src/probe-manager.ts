@@ -2,8 +2,8 @@
 // periodSeconds, timeoutSeconds, failureThreshold, successThreshold). Liveness that fails
 // failureThreshold times in a row reports once and stops (the kubelet restarts the container, and
 // the new container gets new workers). Readiness is false until a probe succeeds. Clock injected.
-import type { Container, Probe } from '@coxswain/store';
-import { Clock, realClock } from '@coxswain/store';
+import type { Container, Probe } from '@coxswain/objects';
+import { Clock, realClock } from '@coxswain/objects';
 import type { Prober } from './prober';
 
 export interface ProbeManagerOptions {

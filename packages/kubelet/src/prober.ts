@@ -3,7 +3,7 @@
 // minion's bridge. Hollow minions inject their own Prober.
 import * as http from 'http';
 import * as net from 'net';
-import type { Container, Handler } from '@coxswain/store';
+import type { Container, Handler } from '@coxswain/objects';
 import type { ContainerRuntime } from './runtime';
 
 export interface ProbeTarget {

@@ -1,4 +1,4 @@
-import { FakeClock } from '@coxswain/store';
+import { FakeClock } from '@coxswain/testing';
 import { RestartBackoff } from './restart-backoff';
 
 describe('RestartBackoff', () => {

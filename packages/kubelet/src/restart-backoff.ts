@@ -2,7 +2,7 @@
 // container, as Kubernetes does it: the first restart is immediate; each restart within the current
 // delay of the last exit waits it out, and the delay doubles up to a maximum. A container that stays
 // up for twice the maximum starts again from the initial delay. The clock is injected.
-import { Clock, realClock } from '@coxswain/store';
+import { Clock, realClock } from '@coxswain/objects';
 
 export interface RestartBackoffOptions {
   initialMs?: number;

@@ -1,6 +1,8 @@
 // `coxswain kubelet`: wires a kubelet process from parsed flags — the store and a lease client on
 // etcd, the runtime (Docker or in memory), the event recorder, the kubelet, and its HTTP endpoint.
-import { createEtcdClient, createLogger, EtcdStore, EventRecorder } from '@coxswain/store';
+import { createEtcdClient, EtcdStore } from '@coxswain/store';
+import { createLogger } from '@coxswain/process';
+import { EventRecorder } from '@coxswain/client';
 import { DockerRuntime } from './docker-runtime';
 import { Kubelet } from './kubelet';
 import { LogServer, startLogServer } from './log-server';

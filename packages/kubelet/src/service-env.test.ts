@@ -1,4 +1,4 @@
-import type { Service } from '@coxswain/store';
+import type { Service } from '@coxswain/objects';
 import { serviceEnv, serviceEnvName } from './service-env';
 
 function svc(name: string, ports: Service['spec']['ports']): Service {

@@ -1,7 +1,7 @@
 // The seed era's service discovery: every container gets environment variables for every service
 // that exists when it starts, in the Docker-links style of 2014. They point to where the minion's
 // proxy serves the service (the pod network's gateway) at the service's port.
-import type { Service } from '@coxswain/store';
+import type { Service } from '@coxswain/objects';
 
 /** `redis-master` -> `REDIS_MASTER`. */
 export function serviceEnvName(name: string): string {

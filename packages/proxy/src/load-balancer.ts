@@ -1,7 +1,7 @@
 // Chooses the endpoint for each new connection to one service port: round robin by default, or
 // sticky per client IP (`sessionAffinity: ClientIP`) with an idle timeout, as kube-proxy does.
-import type { Clock } from '@coxswain/store';
-import { realClock } from '@coxswain/store';
+import type { Clock } from '@coxswain/objects';
+import { realClock } from '@coxswain/objects';
 
 export interface Endpoint {
   ip: string;

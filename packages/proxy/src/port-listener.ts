@@ -2,7 +2,9 @@
 // counters) and the bind side — keep trying to bind the service port (a port in use, or an address
 // that does not exist yet, is reported and retried with backoff, never thrown), know whether it is
 // bound, and stop for good on close. Subclasses bind their socket type and carry the traffic.
-import { Backoff, createLogger, realClock, type BackoffOptions, type Clock, type Logger } from '@coxswain/store';
+import { Backoff, type BackoffOptions } from '@coxswain/client';
+import { createLogger, type Logger } from '@coxswain/process';
+import { realClock, type Clock } from '@coxswain/objects';
 import type { LoadBalancer } from './load-balancer';
 import { ServiceStats } from './service-stats';
 

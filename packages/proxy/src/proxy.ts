@@ -1,7 +1,9 @@
 // The per-minion service proxy: keeps one listener per service port (a ServiceListener for TCP, a
 // UdpServiceListener for UDP) in line with the Services and Endpoints it is told about. Input is four plain methods (fed by informers in production, called
 // directly by tests); each change reconciles only the service it names.
-import { createLogger, type Clock, type BackoffOptions, type EndpointPort, type EndpointSubset, type Endpoints, type Logger, type Service, type ServicePort } from '@coxswain/store';
+import { createLogger, type Logger } from '@coxswain/process';
+import { type Clock, type EndpointPort, type EndpointSubset, type Endpoints, type Service, type ServicePort } from '@coxswain/objects';
+import { type BackoffOptions } from '@coxswain/client';
 import { LoadBalancer, type Endpoint } from './load-balancer';
 import { ServiceListener, type BindFailure } from './service-listener';
 import { UdpServiceListener } from './udp-service-listener';

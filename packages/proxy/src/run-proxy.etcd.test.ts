@@ -1,7 +1,9 @@
 // runProxy on a real etcd: objects written through the store drive the proxy's listeners.
 import * as http from 'http';
 import * as net from 'net';
-import { EtcdStore, startEtcd, type EtcdHarness, type Endpoints, type Event, type Minion, type Service } from '@coxswain/store';
+import { EtcdStore } from '@coxswain/store';
+import { startEtcd, type EtcdHarness } from '@coxswain/testing';
+import { type Endpoints, type Event, type Minion, type Service } from '@coxswain/objects';
 import { runProxy, type RunningProxy } from './run-proxy';
 import { fetchText, freePort, startNamedBackend, type NamedBackend } from './testing/fixtures';
 

@@ -1,23 +1,10 @@
 // `coxswain proxy --minion NAME --etcd-servers URL [--bind-address ADDR] [--healthz-address ADDR]
 // [--healthz-port P]`: wires the store, two informers (services, endpoints), the ServiceProxy, an
 // event recorder for ports that cannot be bound, and the /healthz + /metrics server.
-import {
-  Backoff,
-  EtcdStore,
-  EventRecorder,
-  Informer,
-  NotFoundError,
-  createEtcdClient,
-  createLogger,
-  realClock,
-  serveHealth,
-  type Endpoints,
-  type HealthServer,
-  type Logger,
-  type Minion,
-  type ObjectStore,
-  type Service,
-} from '@coxswain/store';
+import { Backoff, EventRecorder, Informer } from '@coxswain/client';
+import { EtcdStore, createEtcdClient } from '@coxswain/store';
+import { NotFoundError, realClock, type Endpoints, type Minion, type ObjectStore, type Service } from '@coxswain/objects';
+import { createLogger, serveHealth, type HealthServer, type Logger } from '@coxswain/process';
 import { metricsText } from './metrics-text';
 import { ServiceProxy, type ServiceProxyOptions } from './proxy';
 

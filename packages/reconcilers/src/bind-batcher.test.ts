@@ -1,4 +1,4 @@
-import { ConflictError, type Binding, type Pod } from '@coxswain/store';
+import { ConflictError, type Binding, type Pod } from '@coxswain/objects';
 import { BindBatcher } from './bind-batcher';
 
 const binding = (name: string): Binding => ({

@@ -1,7 +1,7 @@
 // Group commit for bindings: the scheduler's workers each ask for one binding, and GroupCommit sends
 // them to etcd several to a transaction (store.bindMany). See @coxswain/store's group-commit.ts.
-import type { Binding } from '@coxswain/store';
-import { GroupCommit } from '@coxswain/store';
+import type { Binding } from '@coxswain/objects';
+import { GroupCommit } from '@coxswain/client';
 
 export interface BindBatcherOptions {
   bindMany: (bindings: Binding[]) => Promise<(Error | undefined)[]>;

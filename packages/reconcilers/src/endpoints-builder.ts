@@ -2,7 +2,7 @@
 // A pod counts once it is bound, Running and has an IP; Ready pods go in `addresses`, the rest in
 // `notReadyAddresses` (the proxy sends traffic only to the former). A targetPort given by name is
 // looked up in each pod's container ports, so pods with different port numbers form separate subsets.
-import type { EndpointAddress, EndpointPort, EndpointSubset, Pod, Service, ServicePort } from '@coxswain/store';
+import type { EndpointAddress, EndpointPort, EndpointSubset, Pod, Service, ServicePort } from '@coxswain/objects';
 import { selectorMatches } from './labels';
 import { isPodReady } from './replication-plan';
 

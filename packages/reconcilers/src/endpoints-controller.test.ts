@@ -1,9 +1,9 @@
 // Integration: endpoints follow pods on a real etcd.
-import type { Endpoints, Pod } from '@coxswain/store';
-import { NotFoundError } from '@coxswain/store';
+import type { Endpoints, Pod } from '@coxswain/objects';
+import { NotFoundError } from '@coxswain/objects';
 import { runEndpointsController } from './reconcilers';
 import type { ReconcilerHandle } from './reconciler-process';
-import { eventually } from '@coxswain/store';
+import { eventually } from '@coxswain/testing';
 import { TestCluster } from './testing/cluster';
 import { pod, service } from './testing/fixtures';
 

@@ -2,18 +2,9 @@
 // Running pods it selects (ready ones in `addresses`, the others in `notReadyAddresses`).
 // reconcile(serviceKey) computes the subsets from the caches and writes only when they differ;
 // the Endpoints go when the service goes.
-import {
-  Clock,
-  createLogger,
-  Endpoints,
-  Logger,
-  NotFoundError,
-  ObjectStore,
-  Pod,
-  realClock,
-  Service,
-} from '@coxswain/store';
-import { Controller } from './controller';
+import { Clock, Endpoints, NotFoundError, ObjectStore, Pod, realClock, Service } from '@coxswain/objects';
+import { createLogger, Logger } from '@coxswain/process';
+import { Controller } from '@coxswain/client';
 import { buildSubsets } from './endpoints-builder';
 import { selectorMatches } from './labels';
 import { CacheReader, Handlers, INDEX } from './object-cache';

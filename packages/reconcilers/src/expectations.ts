@@ -2,7 +2,7 @@
 // or deletions, the manager waits until its informer has observed them before it counts pods again,
 // so a cache that lags behind its own writes never makes it over-create or over-delete. An
 // expectation that is never met (a lost watch event) expires after a timeout.
-import { Clock, realClock } from '@coxswain/store';
+import { Clock, realClock } from '@coxswain/objects';
 
 interface Expectation {
   adds: number;

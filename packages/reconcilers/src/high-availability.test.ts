@@ -1,6 +1,6 @@
 // Integration: two schedulers and two replication managers at once, in their own processes.
 import { runReplicationManager, runScheduler } from './reconcilers';
-import { eventually } from '@coxswain/store';
+import { eventually } from '@coxswain/testing';
 import { TestCluster } from './testing/cluster';
 import { rc } from './testing/fixtures';
 import { spawnReconciler, SpawnedReconciler } from './testing/spawn-reconciler';

@@ -1,7 +1,7 @@
 export { runScheduler, runReplicationManager, runEndpointsController, runMinionController } from './reconcilers';
 export type { SchedulerProcessOptions, ReplicationProcessOptions, MinionControllerProcessOptions } from './reconcilers';
 export { runReconcilerProcess, type ReconcilerHandle, type ReconcilerProcessOptions, type EndReason } from './reconciler-process';
-export { Controller, TerminalError, type ReconcileResult } from './controller';
+
 export { Scheduler } from './scheduler';
 export { ReplicationManager } from './replication-manager';
 export { EndpointsController } from './endpoints-controller';

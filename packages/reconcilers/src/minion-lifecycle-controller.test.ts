@@ -1,10 +1,10 @@
 // Integration: a minion that stops heartbeating turns NotReady, then its pods are recreated elsewhere.
 import type { Lease } from 'etcd3';
-import type { Minion } from '@coxswain/store';
+import type { Minion } from '@coxswain/objects';
 import { MINION_LEASE_PREFIX } from './minion-lifecycle-controller';
 import { runMinionController, runReplicationManager, runScheduler } from './reconcilers';
 import type { ReconcilerHandle } from './reconciler-process';
-import { eventually } from '@coxswain/store';
+import { eventually } from '@coxswain/testing';
 import { TestCluster } from './testing/cluster';
 import { rc } from './testing/fixtures';
 

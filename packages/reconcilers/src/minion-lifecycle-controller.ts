@@ -10,20 +10,9 @@
 // them); past the eviction timeout its pods are deleted (their controllers recreate them elsewhere).
 // A heartbeat brings it back. Each transition records an event. Each minion is requeued for its next
 // deadline, so nothing scans all minions on a timer except the cheap lease poll.
-import {
-  Clock,
-  Condition,
-  ConflictError,
-  createLogger,
-  EventRecorder,
-  Logger,
-  Minion,
-  NotFoundError,
-  ObjectStore,
-  Pod,
-  realClock,
-} from '@coxswain/store';
-import { Controller, ReconcileResult } from './controller';
+import { Clock, Condition, ConflictError, Minion, NotFoundError, ObjectStore, Pod, realClock } from '@coxswain/objects';
+import { createLogger, Logger } from '@coxswain/process';
+import { EventRecorder, Controller, ReconcileResult } from '@coxswain/client';
 import { judgeMinion, MinionTimeouts } from './minion-health';
 import { CacheReader, Handlers, INDEX } from './object-cache';
 

@@ -1,6 +1,6 @@
 // What a reconciler reads: an informer's cache (get by key, list, look up by a named index) and the
 // handlers it registers on it. The store's Informer satisfies this; tests can fill a MapCache.
-import type { KubeObject } from '@coxswain/store';
+import type { KubeObject } from '@coxswain/objects';
 import { hasController, rcOwner } from './owner-refs';
 import { objectKey } from './pod-resources';
 

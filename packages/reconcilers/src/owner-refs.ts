@@ -1,5 +1,5 @@
 // Reading an object's controller owner references: which controller (if any) manages it.
-import type { KubeObject, OwnerReference } from '@coxswain/store';
+import type { KubeObject, OwnerReference } from '@coxswain/objects';
 
 /** The replication controller that manages the object, if any (the first controller ref of that kind). */
 export function rcOwner(obj: KubeObject): OwnerReference | undefined {

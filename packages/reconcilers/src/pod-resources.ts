@@ -1,6 +1,6 @@
 // What a pod asks of a minion: cpu, memory and host ports. Per container `resources.requests`, falling
 // back to `limits` (the seed only had limits: `cpu`, `memory` on the container).
-import { parseCpu, parseMemory, type Pod } from '@coxswain/store';
+import { parseCpu, parseMemory, type Pod } from '@coxswain/objects';
 
 export interface PodResources {
   milliCpu: number;

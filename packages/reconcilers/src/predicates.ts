@@ -1,6 +1,6 @@
 // Scheduling predicates: can this pod go on this minion? Each returns the reasons it cannot (empty if it
 // can), worded for the FailedScheduling message ("host port 6380 in use").
-import { parseCpu, parseMemory, type Minion } from '@coxswain/store';
+import { parseCpu, parseMemory, type Minion } from '@coxswain/objects';
 import { nodeSelectorMatches } from './labels';
 import type { PodResources } from './pod-resources';
 import type { MinionInfo } from './scheduling-cache';

@@ -4,20 +4,10 @@
 // reason 'lost-leadership' and the binary exits non-zero so its supervisor restarts it, and it
 // campaigns again with a fresh session: never two leaders acting on a stale belief).
 import os from 'os';
-import {
-  createEtcdClient,
-  createLogger,
-  EtcdStore,
-  EventRecorder,
-  Informer,
-  KubeObject,
-  LeaderElector,
-  Logger,
-  ObjectStore,
-  ResourceName,
-  serveHealth,
-  type HealthServer,
-} from '@coxswain/store';
+import { createEtcdClient, EtcdStore } from '@coxswain/store';
+import { createLogger, Logger, serveHealth, type HealthServer } from '@coxswain/process';
+import { EventRecorder, Informer, LeaderElector } from '@coxswain/client';
+import { KubeObject, ObjectStore, ResourceName } from '@coxswain/objects';
 import type { Etcd3 } from 'etcd3';
 import { indexers } from './object-cache';
 

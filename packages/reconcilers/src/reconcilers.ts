@@ -2,7 +2,7 @@
 //   coxswain scheduler | replication | endpoints | minion-controller
 //     --etcd-servers URL[,URL] [--leader-elect=true] [--healthz-port P] (+ each one's own flags)
 // Each returns a handle with `running`, `done` and `stop()`.
-import { prefixRangeEnd, type Endpoints, type Minion, type Pod, type ReplicationController, type Service } from '@coxswain/store';
+import { prefixRangeEnd, type Endpoints, type Minion, type Pod, type ReplicationController, type Service } from '@coxswain/objects';
 import { EndpointsController } from './endpoints-controller';
 import { MINION_LEASE_PREFIX, MinionLifecycleController } from './minion-lifecycle-controller';
 import type { PackingPolicy } from './priorities';

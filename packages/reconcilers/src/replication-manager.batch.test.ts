@@ -1,7 +1,10 @@
 // The replication manager's creations through the shared GroupCommit (store.createMany), on a real
 // etcd: many pods per transaction, controllers sharing transactions, and a failing create still
 // tried once per slow-start round, not once per missing pod.
-import { EtcdStore, EventRecorder, InvalidError, Pod, ReplicationController, startEtcd, type EtcdHarness } from '@coxswain/store';
+import { EtcdStore } from '@coxswain/store';
+import { EventRecorder } from '@coxswain/client';
+import { InvalidError, Pod, ReplicationController } from '@coxswain/objects';
+import { startEtcd, type EtcdHarness } from '@coxswain/testing';
 import { MapCache } from './object-cache';
 import { ReplicationManager } from './replication-manager';
 import { rc } from './testing/fixtures';

@@ -1,9 +1,9 @@
 // Integration: scheduler + replication manager on a real etcd, minions and kubelets simulated.
-import type { Pod } from '@coxswain/store';
+import type { Pod } from '@coxswain/objects';
 import { runReplicationManager, runScheduler } from './reconcilers';
 import type { ReconcilerHandle } from './reconciler-process';
 import { rc } from './testing/fixtures';
-import { eventually } from '@coxswain/store';
+import { eventually } from '@coxswain/testing';
 import { TestCluster } from './testing/cluster';
 
 jest.setTimeout(60_000);

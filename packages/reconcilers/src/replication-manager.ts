@@ -18,22 +18,10 @@
 // manager does nothing more for that controller until its informer has seen them (or they expire).
 // Deleting a controller deletes its pods; so does finding pods owned by a controller uid that no
 // longer exists (checked against etcd itself, never against a cache that may simply be behind).
-import {
-  Clock,
-  ConflictError,
-  createLogger,
-  EventRecorder,
-  Logger,
-  NotFoundError,
-  ObjectStore,
-  OwnerReference,
-  Pod,
-  realClock,
-  ReplicationController,
-} from '@coxswain/store';
-import { Controller } from './controller';
+import { Clock, ConflictError, NotFoundError, ObjectStore, OwnerReference, Pod, realClock, ReplicationController } from '@coxswain/objects';
+import { createLogger, Logger } from '@coxswain/process';
+import { EventRecorder, Controller, GroupCommit } from '@coxswain/client';
 import { Expectations } from './expectations';
-import { GroupCommit } from '@coxswain/store';
 import { selectorMatches } from './labels';
 import { CacheReader, Handlers, INDEX, labelPairKey } from './object-cache';
 import { rcOwner } from './owner-refs';

@@ -2,7 +2,8 @@
 // replication-manager.test.ts): with 1,000 controllers of 5 pods in one namespace, a reconcile reads
 // its own pods (and orphans sharing a selector label), never the namespace, and a pod event
 // enqueues only the controllers it concerns.
-import { EventRecorder, ObjectStore, Pod, ReplicationController } from '@coxswain/store';
+import { EventRecorder } from '@coxswain/client';
+import { ObjectStore, Pod, ReplicationController } from '@coxswain/objects';
 import { CacheReader, MapCache } from './object-cache';
 import { isPodReady } from './replication-plan';
 import { ReplicationManager } from './replication-manager';

@@ -6,7 +6,7 @@
 //  - release: owned by this controller but labels no longer match;
 //  - create (replicas - active) pods, or delete the extras: unbound first, then pending/unknown before
 //    running, then not ready before ready, then newest first.
-import type { Pod, PodPhase, ReplicationController, ReplicationControllerStatus } from '@coxswain/store';
+import type { Pod, PodPhase, ReplicationController, ReplicationControllerStatus } from '@coxswain/objects';
 import { selectorMatches } from './labels';
 import { hasController, ownedBy } from './owner-refs';
 import { isTerminal } from './pod-resources';

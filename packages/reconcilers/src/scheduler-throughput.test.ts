@@ -1,9 +1,10 @@
 // Throughput of the scheduler in isolation on a real etcd: pods are created first (not timed), then
 // the scheduler starts and binds them all, each exactly once. The rate is printed for information;
 // the speed goal (>= 1,000 pods/s) is measured by `npm run bench -- scale`, not asserted here.
-import { EtcdStore, Pod, prefixRangeEnd } from '@coxswain/store';
+import { EtcdStore } from '@coxswain/store';
+import { Pod, prefixRangeEnd } from '@coxswain/objects';
 import { runScheduler } from './reconcilers';
-import { eventually } from '@coxswain/store';
+import { eventually } from '@coxswain/testing';
 import { TestCluster } from './testing/cluster';
 import { pod } from './testing/fixtures';
 

@@ -1,8 +1,8 @@
 // Integration: the scheduler with the replication manager on a real etcd (kubelets simulated).
-import type { Pod, ReplicationController } from '@coxswain/store';
+import type { Pod, ReplicationController } from '@coxswain/objects';
 import { runReplicationManager, runScheduler } from './reconcilers';
 import type { ReconcilerHandle } from './reconciler-process';
-import { eventually } from '@coxswain/store';
+import { eventually } from '@coxswain/testing';
 import { TestCluster } from './testing/cluster';
 import { pod } from './testing/fixtures';
 

@@ -14,21 +14,10 @@
 // A pod that fits nowhere gets a PodScheduled=False condition and a FailedScheduling event, and is
 // parked: it is retried when something that could make it fit changes (a minion, a pod going away),
 // at most once per retryDelayMs, and once a minute regardless, never in a hot loop.
-import {
-  Clock,
-  ConflictError,
-  createLogger,
-  EventRecorder,
-  Logger,
-  Minion,
-  NotFoundError,
-  ObjectStore,
-  Pod,
-  realClock,
-  Service,
-} from '@coxswain/store';
+import { Clock, ConflictError, Minion, NotFoundError, ObjectStore, Pod, realClock, Service } from '@coxswain/objects';
+import { createLogger, Logger } from '@coxswain/process';
+import { EventRecorder, Controller } from '@coxswain/client';
 import { BindBatcher } from './bind-batcher';
-import { Controller } from './controller';
 import type { CacheReader, Handlers } from './object-cache';
 import { isTerminal, objectKey } from './pod-resources';
 import type { PackingPolicy } from './priorities';

@@ -1,6 +1,8 @@
 // The Scheduler's own rules on a FakeClock, with the store's writes captured (the etcd side is
 // covered by scheduler.test.ts): parking, debounced retries, and a lost bind race.
-import { ConflictError, EventRecorder, FakeClock, ObjectStore, Pod, settle, type Binding } from '@coxswain/store';
+import { ConflictError, ObjectStore, Pod, type Binding } from '@coxswain/objects';
+import { EventRecorder } from '@coxswain/client';
+import { FakeClock, settle } from '@coxswain/testing';
 import { MapCache } from './object-cache';
 import { Scheduler } from './scheduler';
 import { minion, pod } from './testing/fixtures';

@@ -6,7 +6,7 @@
 // cluster the best of a few hundred fitting minions is as good as the best of all, at a fraction of
 // the cost. Each search starts where the previous one stopped, so every minion gets its turn. When
 // nothing fits, every minion has been tested, so the message names the reasons for all of them.
-import type { Pod } from '@coxswain/store';
+import type { Pod } from '@coxswain/objects';
 import { failureMessage, fits, unfitReasons } from './predicates';
 import { PackingPolicy, pickBest, scoreMinions } from './priorities';
 import { controllerUid, podResources } from './pod-resources';

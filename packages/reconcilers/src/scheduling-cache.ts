@@ -5,7 +5,7 @@
 // A pod is "assumed" on a minion the moment the scheduler decides, before its bind is written, so that
 // the next decision (possibly on another worker) already sees it; a failed bind forgets the assumption,
 // and the informer's copy of the bound pod later confirms it.
-import type { Minion, Pod, Service } from '@coxswain/store';
+import type { Minion, Pod, Service } from '@coxswain/objects';
 import { selectorMatches } from './labels';
 import { isMinionReady, minionCapacity, MinionCapacity } from './predicates';
 import { controllerUid, isTerminal, objectKey, podResources, PodResources } from './pod-resources';

@@ -1,9 +1,8 @@
 import { spawn } from 'child_process';
 import * as http from 'http';
-import * as path from 'path';
 import { ClientClosedError } from 'etcd3';
 import { createEtcdClient } from './etcd-client';
-import { EtcdHarness, startEtcd } from './testing/etcd-harness';
+import { EtcdHarness, sourceScript, startEtcd } from '@coxswain/testing';
 
 jest.setTimeout(30_000);
 
@@ -37,16 +36,11 @@ async function until(cond: () => Promise<boolean>, timeoutMs: number): Promise<v
  * process took to exit after printing CLOSED (the point where nothing should keep it alive).
  */
 function exitDelayAfterClose(endpoint: string, body: string): Promise<{ ms: number; stdout: string }> {
-  const script = `
-    const fs = require('fs');
-    const ts = require('typescript');
-    require.extensions['.ts'] = (m, f) => m._compile(ts.transpileModule(fs.readFileSync(f, 'utf8'), {
-      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
-    }).outputText, f);
-    const { createEtcdClient } = require(${JSON.stringify(path.join(__dirname, 'etcd-client.ts'))});
+  const script = sourceScript(`
+    const { createEtcdClient } = require('@coxswain/store');
     const client = createEtcdClient([${JSON.stringify(endpoint)}]);
     (async () => { ${body} })().then(() => console.log('CLOSED'), (err) => { console.error(err); process.exit(1); });
-  `;
+  `);
   const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';

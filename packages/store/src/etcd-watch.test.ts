@@ -5,12 +5,10 @@
 import { EventEmitter } from 'node:events';
 import type { Etcd3, IEvent, IWatchRequest, IWatchResponse } from 'etcd3';
 import { EtcdWatch, EtcdWatchOptions } from './etcd-watch';
-import { encodeObject } from './codec';
-import { Informer } from './informer';
-import { Backoff } from './backoff';
-import { createLogger } from './logger';
-import type { KubeObject } from './types';
-import type { WatchEvent } from './store-api';
+import { encodeObject } from '@coxswain/objects';
+import { Informer, Backoff } from '@coxswain/client';
+import { createLogger } from '@coxswain/process';
+import type { KubeObject, WatchEvent } from '@coxswain/objects';
 
 const logger = createLogger('etcd-watch-test');
 logger.level = 'silent';

@@ -15,12 +15,9 @@
 // until the first event, then the events actually taken from this watch. Progress still proves the
 // stream is alive; it just never lets anyone resume past an undelivered event.
 import type { Etcd3, IDuplexStream, IEvent, IKeyValue, IWatchRequest, IWatchResponse } from 'etcd3';
-import { decodeObject } from './codec';
-import { ExpiredError, isStoreError, UnavailableError } from './errors';
-import { prefixRangeEnd } from './keys';
-import type { Logger } from './logger';
-import type { Watch, WatchEvent } from './store-api';
-import type { KubeObject } from './types';
+import { decodeObject, ExpiredError, isStoreError, UnavailableError, prefixRangeEnd } from '@coxswain/objects';
+import type { Logger } from '@coxswain/process';
+import type { Watch, WatchEvent, KubeObject } from '@coxswain/objects';
 
 export interface EtcdWatchOptions {
   prefix: string;

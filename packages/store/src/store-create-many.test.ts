@@ -1,9 +1,9 @@
 // store.createMany against a real etcd: many creates in one transaction, each answered exactly.
 import type { Etcd3 } from 'etcd3';
-import { AlreadyExistsError, InvalidError } from './errors';
+import { AlreadyExistsError, InvalidError } from '@coxswain/objects';
 import { EtcdStore } from './store';
-import { EtcdHarness, startEtcd } from './testing/etcd-harness';
-import type { Pod } from './types';
+import { EtcdHarness, startEtcd } from '@coxswain/testing';
+import type { Pod } from '@coxswain/objects';
 
 jest.setTimeout(60_000);
 

@@ -1,10 +1,9 @@
 // Integration tests of the object store against a real etcd (started by the harness).
 import type { Etcd3 } from 'etcd3';
-import { AlreadyExistsError, BadRequestError, ConflictError, ExpiredError, InvalidError, NotFoundError, UnavailableError } from './errors';
+import { AlreadyExistsError, BadRequestError, ConflictError, ExpiredError, InvalidError, NotFoundError, UnavailableError } from '@coxswain/objects';
 import { EtcdStore } from './store';
-import type { ListPage, WatchEvent } from './store-api';
-import { EtcdHarness, startEtcd } from './testing/etcd-harness';
-import type { KubeObject, Pod, ReplicationController, Service } from './types';
+import type { ListPage, WatchEvent, KubeObject, Pod, ReplicationController, Service } from '@coxswain/objects';
+import { EtcdHarness, startEtcd } from '@coxswain/testing';
 
 jest.setTimeout(60_000);
 

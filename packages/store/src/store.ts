@@ -9,39 +9,11 @@
 import { randomUUID } from 'crypto';
 import type { Etcd3, IKeyValue, IRangeResponse, IRequestOp, ITxnRequest, ITxnResponse } from 'etcd3';
 import { CompareResult, CompareTarget } from 'etcd3';
-import { decodeObject, encodeObject } from './codec';
-import { deepEqual, sameFields } from './deep-equal';
+import { decodeObject, encodeObject, deepEqual, sameFields, AlreadyExistsError, BadRequestError, ConflictError, ExpiredError, InvalidError, isStoreError, NotFoundError, UnavailableError, boundPodKey, boundPodsPrefix, effectiveNamespace, objectKey, prefixRangeEnd, resourcePrefix, ResourceInfo, ResourceName, resourceForKind, resourceInfo, parseFieldSelector, parseSelector, validateInternal } from '@coxswain/objects';
 import { createEtcdClient } from './etcd-client';
 import { EtcdWatch } from './etcd-watch';
-import {
-  AlreadyExistsError,
-  BadRequestError,
-  ConflictError,
-  ExpiredError,
-  InvalidError,
-  isStoreError,
-  NotFoundError,
-  UnavailableError,
-} from './errors';
-import { boundPodKey, boundPodsPrefix, effectiveNamespace, objectKey, prefixRangeEnd, resourcePrefix } from './keys';
-import { createLogger, Logger } from './logger';
-import { ResourceInfo, ResourceName, resourceForKind, resourceInfo } from './resources';
-import { parseFieldSelector, parseSelector } from './selector';
-import type {
-  Binding,
-  CreateOptions,
-  DeleteOptions,
-  LazyItem,
-  ListOptions,
-  ListPage,
-  ListResult,
-  ObjectStore,
-  UpdateStatusOptions,
-  Watch,
-  WatchOptions,
-} from './store-api';
-import type { KubeObject, Pod } from './types';
-import { validateInternal } from './validation';
+import { createLogger, Logger } from '@coxswain/process';
+import type { Binding, CreateOptions, DeleteOptions, LazyItem, ListOptions, ListPage, ListResult, ObjectStore, UpdateStatusOptions, Watch, WatchOptions, KubeObject, Pod } from '@coxswain/objects';
 
 export interface EtcdStoreOptions {
   /** Deadline for each etcd call. Default 5000 ms. */

@@ -1,6 +1,6 @@
 // A wire version: how objects of one API version are validated, decoded into internal objects and
 // encoded back. The server is the same for every version; adding a version is adding a Codec.
-import type { FieldCause, KubeObject, ResourceName } from '@coxswain/store';
+import type { FieldCause, KubeObject, ResourceName } from '@coxswain/objects';
 
 export interface Codec {
   /** The path segment: /api/<version>/... */

@@ -1,4 +1,4 @@
-import type { Service } from '@coxswain/store';
+import type { Service } from '@coxswain/objects';
 import { v1Codec } from './v1-codec';
 
 const svc: Service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'redismaster' }, spec: { ports: [{ port: 10000, targetPort: 6379 }] } };

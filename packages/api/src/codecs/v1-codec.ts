@@ -1,7 +1,7 @@
 // The internal form served as-is (Kubernetes-v1-shaped, for kubectl-style clients): the internal
 // schema validates it, and decoding/encoding only fill in apiVersion and kind.
-import { resourceInfo, validateSchema } from '@coxswain/store';
-import type { KubeObject, ResourceName } from '@coxswain/store';
+import { resourceInfo, validateSchema } from '@coxswain/objects';
+import type { KubeObject, ResourceName } from '@coxswain/objects';
 import type { Codec } from './codec';
 
 export const V1_VERSION = 'v1';

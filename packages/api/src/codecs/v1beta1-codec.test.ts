@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { validateInternal } from '@coxswain/store';
-import type { Endpoints, Event, KubeObject, Minion, Pod, ReplicationController, ResourceName, Service } from '@coxswain/store';
+import { validateInternal } from '@coxswain/objects';
+import type { Endpoints, Event, KubeObject, Minion, Pod, ReplicationController, ResourceName, Service } from '@coxswain/objects';
 import { codecFor, CODECS } from './codec-registry';
 import { createV1beta1Codec, v1beta1Codec } from './v1beta1-codec';
 

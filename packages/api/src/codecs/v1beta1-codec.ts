@@ -1,7 +1,7 @@
 // The seed's wire version. Validation uses schemas/v1beta1 (so error paths are already in v1beta1
 // terms); decoding and encoding are the pure conversions in ./v1beta1.
-import { validateSchema } from '@coxswain/store';
-import type { Endpoints, Event, FieldCause, KubeObject, Minion, Pod, ReplicationController, ResourceName, Service } from '@coxswain/store';
+import { validateSchema } from '@coxswain/objects';
+import type { Endpoints, Event, FieldCause, KubeObject, Minion, Pod, ReplicationController, ResourceName, Service } from '@coxswain/objects';
 import type { Codec } from './codec';
 import { endpointsFromInternal, endpointsToInternal } from './v1beta1/endpoints-conversion';
 import { eventFromInternal, eventToInternal } from './v1beta1/event-conversion';

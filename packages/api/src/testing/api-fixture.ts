@@ -1,10 +1,12 @@
 // A real API server on a real etcd for tests: etcd from the harness, the etcd-backed store, the
 // server on 127.0.0.1 port 0, a client, and a raw etcd client to look behind the API's back.
 import type { Etcd3 } from 'etcd3';
-import { createStore, startEtcd } from '@coxswain/store';
-import type { EtcdHarness, ObjectStore } from '@coxswain/store';
+import { createStore } from '@coxswain/store';
+import { startEtcd } from '@coxswain/testing';
+import type { EtcdHarness } from '@coxswain/testing';
+import type { ObjectStore } from '@coxswain/objects';
 import { CODECS } from '../codecs';
-import { ApiClient } from '../client';
+import { ApiClient } from '@coxswain/client';
 import { ApiServer, ApiServerOptions, createApiServer } from '../server';
 
 export interface ApiFixture {

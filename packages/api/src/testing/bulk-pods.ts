@@ -1,7 +1,7 @@
 // Many pods written straight to etcd (100 per txn, 16 txns in flight), bypassing the API, so that
 // list tests start from a large store quickly. Each pod is a realistic guestbook frontend.
-import { encodeObject, objectKey } from '@coxswain/store';
-import type { Pod } from '@coxswain/store';
+import { encodeObject, objectKey } from '@coxswain/objects';
+import type { Pod } from '@coxswain/objects';
 import type { Etcd3 } from 'etcd3';
 
 export function bulkPod(namespace: string, i: number): Pod {

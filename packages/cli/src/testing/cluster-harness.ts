@@ -6,8 +6,10 @@ import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { CODECS, createApiServer } from '@coxswain/api';
 import type { ApiServer } from '@coxswain/api';
-import { createStore, startEtcd } from '@coxswain/store';
-import type { EtcdHarness, ObjectStore } from '@coxswain/store';
+import { createStore } from '@coxswain/store';
+import { startEtcd } from '@coxswain/testing';
+import type { EtcdHarness } from '@coxswain/testing';
+import type { ObjectStore } from '@coxswain/objects';
 import type { CliIo } from '../cli-io';
 import { runCli, RunCliDeps } from '../run-cli';
 

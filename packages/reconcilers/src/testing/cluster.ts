@@ -1,7 +1,10 @@
 // A test cluster on a real etcd: the store, minions written directly, and simulated kubelets that
 // mark bound pods Running (with an IP and Ready) the way a kubelet would, so the reconcilers can be
 // tested end to end without Docker.
-import { EtcdHarness, EtcdStore, Informer, Minion, Pod, ReplicationController, startEtcd, Event } from '@coxswain/store';
+import { EtcdHarness, startEtcd } from '@coxswain/testing';
+import { EtcdStore } from '@coxswain/store';
+import { Informer } from '@coxswain/client';
+import { Minion, Pod, ReplicationController, Event } from '@coxswain/objects';
 import { minion as minionFixture } from './fixtures';
 
 export class TestCluster {

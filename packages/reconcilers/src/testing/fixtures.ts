@@ -1,5 +1,5 @@
 // Object builders for the reconcilers' tests.
-import type { Minion, Pod, ReplicationController, Service } from '@coxswain/store';
+import type { Minion, Pod, ReplicationController, Service } from '@coxswain/objects';
 
 export function minion(
   name: string,

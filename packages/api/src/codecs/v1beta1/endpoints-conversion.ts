@@ -1,6 +1,6 @@
 // Endpoints: v1beta1's flat `["ip:port", ...]` <-> subsets. Decoding groups the addresses by port
 // (one subset per port); encoding lists every ready address at every port of its subset.
-import type { EndpointAddress, EndpointSubset, Endpoints } from '@coxswain/store';
+import type { EndpointAddress, EndpointSubset, Endpoints } from '@coxswain/objects';
 import { metaFromInternal, metaToInternal, INTERNAL_VERSION } from './meta';
 import { compact } from './object-utils';
 import type { WireEndpointRef, WireEndpoints } from './wire-types';

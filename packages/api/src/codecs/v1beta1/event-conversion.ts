@@ -1,6 +1,6 @@
 // Events: 2014's `source` string and `host` <-> `source{component, host}`; `timestamp` <-> the
 // last occurrence. A v1beta1 event without times is stamped with `now` (injected, so this stays pure).
-import type { Event } from '@coxswain/store';
+import type { Event } from '@coxswain/objects';
 import { metaFromInternal, metaToInternal, INTERNAL_VERSION } from './meta';
 import { compact, copy } from './object-utils';
 import type { WireEvent } from './wire-types';

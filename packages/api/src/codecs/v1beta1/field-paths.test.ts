@@ -1,4 +1,4 @@
-import type { ResourceName } from '@coxswain/store';
+import type { ResourceName } from '@coxswain/objects';
 import { v1beta1FieldPath } from './field-paths';
 
 describe('v1beta1FieldPath', () => {

@@ -1,7 +1,7 @@
 // Maps a field path of the internal form (from store validation) to the v1beta1 field a user
 // wrote: `spec.containers[0].image` -> `desiredState.manifest.containers[0].image`. A path with no
 // v1beta1 counterpart is returned unchanged.
-import type { ResourceName } from '@coxswain/store';
+import type { ResourceName } from '@coxswain/objects';
 
 /** `rest` begins at a path boundary: empty, `.x` or `[i]`. Returns it when `path` starts with `prefix` that way. */
 function after(path: string, prefix: string): string | undefined {

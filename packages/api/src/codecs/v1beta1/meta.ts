@@ -1,5 +1,5 @@
 // v1beta1's flat TypeMeta (`id`, `labels`, `resourceVersion` at the top level) <-> ObjectMeta.
-import type { ObjectMeta } from '@coxswain/store';
+import type { ObjectMeta } from '@coxswain/objects';
 import { compact, copy } from './object-utils';
 import type { TypeMeta } from './wire-types';
 

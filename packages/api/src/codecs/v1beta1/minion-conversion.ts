@@ -1,7 +1,7 @@
 // Minions: `hostIP` <-> the first InternalIP address, `resources.capacity` (integers: millicores,
 // bytes) <-> `status.capacity` (quantities), conditions `kind`/Full/None <-> `type`/True/False.
-import { formatCpu, formatMemory, parseCpu, parseMemory } from '@coxswain/store';
-import type { Condition, Minion, MinionStatus } from '@coxswain/store';
+import { formatCpu, formatMemory, parseCpu, parseMemory } from '@coxswain/objects';
+import type { Condition, Minion, MinionStatus } from '@coxswain/objects';
 import { metaFromInternal, metaToInternal, INTERNAL_VERSION } from './meta';
 import { compact, copy, nonEmpty } from './object-utils';
 import type { WireMinion, WireMinionCondition } from './wire-types';

@@ -1,4 +1,4 @@
-import type { Pod, PodPhase } from '@coxswain/store';
+import type { Pod, PodPhase } from '@coxswain/objects';
 import { podFromInternal, podPhaseOf, podStatusWord, podToInternal } from './pod-conversion';
 import type { WirePodStatus } from './wire-types';
 

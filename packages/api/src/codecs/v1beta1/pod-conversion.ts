@@ -1,9 +1,7 @@
 // Pods: `desiredState.manifest` <-> `spec`, `currentState` <-> `status`. The container and pod
 // state conversions here are shared with the replication controller's pod template.
-import { formatCpu, formatMemory, parseCpu, parseMemory } from '@coxswain/store';
-import type {
-  Container, ContainerState, ContainerStatus, Pod, PodPhase, PodSpec, PodStatus, Probe, RestartPolicy,
-} from '@coxswain/store';
+import { formatCpu, formatMemory, parseCpu, parseMemory } from '@coxswain/objects';
+import type { Container, ContainerState, ContainerStatus, Pod, PodPhase, PodSpec, PodStatus, Probe, RestartPolicy } from '@coxswain/objects';
 import { metaFromInternal, metaToInternal, INTERNAL_VERSION } from './meta';
 import { compact, copy, nonEmpty } from './object-utils';
 import type {

@@ -1,6 +1,6 @@
 // Replication controllers: `desiredState{replicas, replicaSelector, podTemplate}` <-> `spec{replicas,
 // selector, template}`, `currentState.replicas` <-> `status.replicas`.
-import type { ReplicationController } from '@coxswain/store';
+import type { ReplicationController } from '@coxswain/objects';
 import { metaFromInternal, metaToInternal, INTERNAL_VERSION } from './meta';
 import { compact, copy, nonEmpty } from './object-utils';
 import { podSpecFromInternal, podSpecToInternal } from './pod-conversion';

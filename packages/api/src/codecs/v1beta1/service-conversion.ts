@@ -1,6 +1,6 @@
 // Services: the top-level `port`, `containerPort` (number or port name) and `protocol` <-> the
 // first of `spec.ports`; a Coxswain `ports` list carries a multi-port service.
-import type { Service, ServicePort } from '@coxswain/store';
+import type { Service, ServicePort } from '@coxswain/objects';
 import { metaFromInternal, metaToInternal, INTERNAL_VERSION } from './meta';
 import { compact, copy } from './object-utils';
 import type { WireService, WireServicePort } from './wire-types';

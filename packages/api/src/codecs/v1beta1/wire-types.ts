@@ -1,7 +1,7 @@
 // The v1beta1 wire shapes (2014 Kubernetes, as on the seed's slides), plus the few Coxswain extras
 // documented in docs/api-versions.md. Only what the conversions read and write is typed here; the
 // JSON Schemas in schemas/v1beta1 are the full contract.
-import type { OwnerReference } from '@coxswain/store';
+import type { OwnerReference } from '@coxswain/objects';
 
 export interface TypeMeta {
   id?: string;

@@ -1,0 +1,178 @@
+// API latency on the full cluster under background churn (creates, updates and deletes of pods in
+// namespace `churn` at a fixed rate), measured from this process one request at a time:
+// GET one pod, LIST all pods, LIST by label selector, POST / PUT / DELETE; LIST all next to a raw
+// etcd range read + JSON decode of the same keys; and WebSocket watch delivery: a raw etcd watch on
+// the churn prefix notes when etcd emitted each revision, and each of the API watchers when it got it
+// (both in a child process of their own, watch-probe.ts).
+import type { ApiClient } from '@coxswain/client';
+import { spawnBenchChild } from './bench-child';
+import { BenchContext, sleep } from './bench-context';
+import { LatencySamples, type LatencySummary } from './latency-samples';
+import type { WatchProbeReport } from './watch-probe';
+
+export const MUTATING_P99_GOAL_MS = 100;
+export const LIST_RATIO_GOAL = 2;
+export const WATCH_P99_GOAL_MS = 50;
+
+const CHURN_NS = 'churn';
+const API_NS = 'api-bench';
+
+function smallPod(name: string, labels: Record<string, string> = {}) {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, labels: { bench: 'api', ...labels } },
+    spec: { containers: [{ name: 'c', image: 'coxswain/busybox', command: ['sleep', '3600'] }], restartPolicy: 'Always' },
+  };
+}
+
+/**
+ * `perSecond` changes/s until stopped: every 3/perSecond s a pod's short life starts (create, then
+ * relabel, then delete, 1/perSecond s apart), so the rate holds even when one call is slow; at most
+ * 50 lives at once (bounded). Returns how many changes were made.
+ */
+function startChurn(api: ApiClient, perSecond: number): { stop: () => Promise<number> } {
+  let stopped = false;
+  let changes = 0;
+  const gap = 1000 / perSecond;
+  const lives = new Set<Promise<void>>();
+  const life = async (k: number) => {
+    const name = `churn-${k}`;
+    const step = async (what: string, fn: () => Promise<unknown>) => {
+      try {
+        await fn();
+        changes++;
+      } catch (err) {
+        console.error(`churn ${what} ${name}: ${err instanceof Error ? err.message : err}`);
+      }
+    };
+    const t0 = Date.now();
+    await step('create', () => api.create('pods', smallPod(name), { namespace: CHURN_NS }));
+    await sleep(Math.max(0, t0 + gap - Date.now()));
+    // Unconditional (no resourceVersion): the kubelet writes status meanwhile; a 409 is not churn.
+    await step('update', () => api.update('pods', smallPod(name, { step: 'relabelled' }), { namespace: CHURN_NS }));
+    await sleep(Math.max(0, t0 + 2 * gap - Date.now()));
+    await step('delete', () => api.delete('pods', name, { namespace: CHURN_NS }));
+  };
+  const loop = (async () => {
+    let k = 0;
+    let next = Date.now();
+    while (!stopped) {
+      if (lives.size < 50) {
+        const p = life(k++).finally(() => lives.delete(p));
+        lives.add(p);
+      }
+      next += 3 * gap;
+      await sleep(Math.max(0, next - Date.now()));
+    }
+    await Promise.all([...lives]);
+  })();
+  return {
+    stop: async () => {
+      stopped = true;
+      await loop;
+      return changes;
+    },
+  };
+}
+
+export async function apiLatencyPhase(ctx: BenchContext, api: ApiClient, podNames: string[], selectors: string[]): Promise<void> {
+  const { config, out, client } = ctx;
+  const r: Record<string, LatencySummary | unknown> = {};
+
+  // The watch probes run in a child process (watch-probe.ts): this one parses LIST bodies meanwhile.
+  const probe = await spawnBenchChild('watch-probe', { etcd: ctx.endpoint, api: api.server, namespace: CHURN_NS, watchers: config.watchers }, { nodeArgs: config.childNodeArgs });
+  ctx.meter.add('watch probe', probe.pid);
+  const probeReport = async () => (await probe.stats())?.report as WatchProbeReport | undefined;
+
+  const churn = startChurn(api, config.churnPerSecond);
+  const t0 = Date.now();
+  let report: WatchProbeReport | undefined;
+  const listWindow = { from: Infinity, to: Infinity };
+  try {
+    const get = new LatencySamples();
+    for (let i = 0; i < config.apiSamples; i++) await get.time(() => api.get('pods', podNames[(i * 7919) % podNames.length].split('/')[1], { namespace: podNames[(i * 7919) % podNames.length].split('/')[0] }));
+    r.get = get.summary();
+
+    listWindow.from = Date.now();
+    const listAll = new LatencySamples();
+    const raw = new LatencySamples();
+    let listed = 0;
+    let rawCount = 0;
+    const prefix = Buffer.from('/registry/pods/');
+    const end = Buffer.from('/registry/pods0');
+    for (let i = 0; i < config.listSamples; i++) {
+      listed = (await listAll.time(() => api.list('pods', { namespace: '' }))).items.length;
+      rawCount = await raw.time(async () => {
+        const res = await client.kv.range({ key: prefix, range_end: end });
+        return res.kvs.map((kv) => JSON.parse(kv.value.toString())).length;
+      });
+    }
+    listWindow.to = Date.now();
+    r.listAll = { ...listAll.summary(), items: listed };
+    r.rawRangeDecode = { ...raw.summary(), items: rawCount };
+
+    const bySelector = new LatencySamples();
+    let selected = 0;
+    for (let i = 0; i < Math.min(config.apiSamples, 20); i++) selected = (await bySelector.time(() => api.list('pods', { namespace: '', labelSelector: selectors[i % selectors.length] }))).items.length;
+    r.listSelector = { ...bySelector.summary(), items: selected };
+
+    const post = new LatencySamples();
+    const put = new LatencySamples();
+    const del = new LatencySamples();
+    const made: Record<string, unknown>[] = [];
+    for (let i = 0; i < config.apiSamples; i++) made.push(await post.time(() => api.create('pods', smallPod(`api-${i}`), { namespace: API_NS })));
+    for (const obj of made) {
+      const o = structuredClone(obj) as { metadata: { name: string; labels: Record<string, string> } };
+      o.metadata.labels.touched = 'yes';
+      // Unconditional PUT: the kubelet writes status meanwhile, and a 409 is not what is measured here.
+      delete (o.metadata as { resourceVersion?: string }).resourceVersion;
+      await put.time(() => api.update('pods', o, { namespace: API_NS }));
+    }
+    for (const obj of made) await del.time(() => api.delete('pods', (obj as { metadata: { name: string } }).metadata.name, { namespace: API_NS }));
+    r.post = post.summary();
+    r.put = put.summary();
+    r.delete = del.summary();
+  } finally {
+    const changes = await churn.stop();
+    r.churn = { changes, seconds: (Date.now() - t0) / 1000, perSecond: changes / ((Date.now() - t0) / 1000) };
+    // The last events reach the watchers (bounded wait: a watcher still missing some after 10 s
+    // counts them as missed).
+    report = await probeReport();
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline && report?.missed !== 0; await sleep(200)) report = await probeReport();
+    await probe.stop();
+  }
+  if (!report) throw new Error('the watch probe did not report');
+  // Split by when etcd emitted the event: while this process was LISTing all pods back to back (a
+  // 20,000-pod body parsed per second here, the API server streaming, etcd ranging: the 2 cores are
+  // full), and the rest of the phase.
+  const delivery = new LatencySamples();
+  const duringListAll = new LatencySamples();
+  const otherwise = new LatencySamples();
+  report.deliveryMs.forEach((ms, i) => {
+    delivery.add(ms);
+    const at = report!.emittedAt[i];
+    (at >= listWindow.from && at <= listWindow.to ? duringListAll : otherwise).add(ms);
+  });
+  const missed = report.missed;
+  r.watch = { ...delivery.summary(), watchers: config.watchers, revisions: report.revisions, missed, duringListAll: duringListAll.summary(), otherwise: otherwise.summary() };
+
+  const s = r as Record<string, LatencySummary & { items?: number }>;
+  ctx.results.api = r;
+  const f = ctx.figures;
+  f.add({ section: 'api', name: 'background churn (pod create/relabel/delete)', value: (r.churn as { perSecond: number }).perSecond, unit: 'changes/s', against: 'target', againstValue: config.churnPerSecond });
+  f.add({ section: 'api', name: 'GET one pod p50 / p99', value: s.get.p99, unit: 'ms', against: 'p50', againstValue: s.get.p50 });
+  f.atMost('api', `LIST all ${s.listAll.items} pods p50`, s.listAll.p50, 'ms', LIST_RATIO_GOAL * s.rawRangeDecode.p50, { label: 'raw etcd range + decode p50', value: s.rawRangeDecode.p50 });
+  f.add({ section: 'api', name: `LIST by label selector (${s.listSelector.items} of all) p99`, value: s.listSelector.p99, unit: 'ms', against: 'p50', againstValue: s.listSelector.p50 });
+  f.atMost('api', 'POST pod p99', s.post.p99, 'ms', MUTATING_P99_GOAL_MS);
+  f.atMost('api', 'PUT pod p99', s.put.p99, 'ms', MUTATING_P99_GOAL_MS);
+  f.atMost('api', 'DELETE pod p99', s.delete.p99, 'ms', MUTATING_P99_GOAL_MS);
+  f.atMost('api', `watch delivery p99 (${config.watchers} watchers, etcd event -> client)`, s.watch.p99, 'ms', WATCH_P99_GOAL_MS);
+  const w = r.watch as { duringListAll: LatencySummary; otherwise: LatencySummary };
+  f.add({ section: 'api', name: 'watch delivery p99 outside / during the LIST-all loop', value: w.otherwise.p99, unit: 'ms', against: 'during', againstValue: w.duringListAll.p99 });
+  out(
+    `api: GET p50/p99 ${s.get.p50.toFixed(1)}/${s.get.p99.toFixed(1)} ms; LIST all (${s.listAll.items}) p50 ${s.listAll.p50.toFixed(0)} ms vs raw ${s.rawRangeDecode.p50.toFixed(0)} ms; ` +
+      `selector p50 ${s.listSelector.p50.toFixed(0)} ms; POST/PUT/DELETE p99 ${s.post.p99.toFixed(1)}/${s.put.p99.toFixed(1)}/${s.delete.p99.toFixed(1)} ms; ` +
+      `watch p50/p99 ${s.watch.p50.toFixed(1)}/${s.watch.p99.toFixed(1)} ms (${missed} missed); churn ${(r.churn as { perSecond: number }).perSecond.toFixed(1)}/s`,
+  );
+}

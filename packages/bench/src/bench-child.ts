@@ -1,0 +1,89 @@
+// Starts a bench role (bench-roles.ts) in a child node process and talks to it over IPC. From the
+// built package the child runs dist/bench/bench-roles.js; from TypeScript sources (jest) it runs the
+// same file transpiled on load, with @coxswain/* mapped to the packages' sources.
+import { ChildProcess, spawn } from 'child_process';
+import * as path from 'path';
+import type { BenchRole } from './bench-roles';
+import { sourceScript } from '@coxswain/testing';
+
+export interface BenchChild {
+  role: BenchRole;
+  child: ChildProcess;
+  pid: number;
+  info: Record<string, unknown>;
+  /** Asks the child to stop cleanly; SIGKILL after `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
+  /** The child's event-loop delay since the last call, and its role's report if it has one (undefined if it does not answer in 5 s). */
+  stats(): Promise<ChildStats | undefined>;
+}
+
+export interface ChildStats {
+  eventLoopDelayMs: { p50: number; p99: number; max: number };
+  report?: unknown;
+}
+
+function launcherArgs(role: BenchRole, opts: unknown, nodeArgs: string[]): string[] {
+  const roleArgs = [role, JSON.stringify(opts)];
+  if (__filename.endsWith('.js')) return [...nodeArgs, path.join(__dirname, 'bench-roles.js'), ...roleArgs];
+  const script = sourceScript(`require(${JSON.stringify(path.join(__dirname, 'bench-roles.ts'))}).roleMain(process.argv.slice(1));`);
+  return [...nodeArgs, '-e', script, ...roleArgs];
+}
+
+export interface SpawnOptions {
+  /** Extra node flags, e.g. ['--cpu-prof', '--cpu-prof-dir=...']. */
+  nodeArgs?: string[];
+  env?: Record<string, string>;
+  startTimeoutMs?: number;
+}
+
+export function spawnBenchChild(role: BenchRole, opts: Record<string, unknown>, so: SpawnOptions = {}): Promise<BenchChild> {
+  const child = spawn(process.execPath, launcherArgs(role, opts, so.nodeArgs ?? []), {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, COXSWAIN_LOG_LEVEL: process.env.COXSWAIN_LOG_LEVEL ?? 'error', ...so.env },
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async (graceMs = 15_000) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    if (child.connected) child.send({ type: 'stop' });
+    else child.kill('SIGTERM');
+    await exited;
+    clearTimeout(timer);
+  };
+  return new Promise<BenchChild>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`bench ${role} did not start within ${so.startTimeoutMs ?? 120_000} ms`));
+    }, so.startTimeoutMs ?? 120_000);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`bench ${role} exited before it was ready (code ${code}, signal ${signal})`));
+    });
+    child.on('message', (m: { type?: string; info?: Record<string, unknown>; error?: string }) => {
+      if (m?.type === 'ready') {
+        clearTimeout(timer);
+        resolve({ role, child, pid: child.pid!, info: m.info ?? {}, stop, stats: () => askStats(child) });
+      } else if (m?.type === 'failed') {
+        clearTimeout(timer);
+        reject(new Error(`bench ${role} failed to start: ${m.error}`));
+      }
+    });
+  });
+}
+
+function askStats(child: ChildProcess): Promise<ChildStats | undefined> {
+  if (!child.connected) return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => done(undefined), 5000);
+    const onMessage = (m: { type?: string } & Partial<ChildStats>) => {
+      if (m?.type === 'stats' && m.eventLoopDelayMs) done({ eventLoopDelayMs: m.eventLoopDelayMs, report: m.report });
+    };
+    const done = (v: ChildStats | undefined) => {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      resolve(v);
+    };
+    child.on('message', onMessage);
+    child.send({ type: 'stats' });
+  });
+}

@@ -1,0 +1,164 @@
+// What every phase of the scale bench shares: the etcd under test, a client and a store on it (in
+// the bench's own process), the process meter, the figure table and the raw results for the JSON.
+import type { EtcdHarness } from '@coxswain/testing';
+import type { EtcdStore } from '@coxswain/store';
+import type { Etcd3 } from 'etcd3';
+import type { FigureTable } from './figure-table';
+import type { ProcessMeter } from './process-meter';
+
+export interface ScaleConfig {
+  quick: boolean;
+  /** Raw CAS txns measured at 1 and at 64 in flight. */
+  casTxns: [number, number];
+  dockerSamples: number;
+  schedulerPods: number;
+  schedulerMinions: number;
+  minions: number;
+  podsPerMinion: number;
+  replicasPerController: number;
+  densityTimeoutMs: number;
+  /** Pods created one by one on the full cluster to measure startup latency (k8s density "latency pods"). */
+  latencyPods: number;
+  latencyPodsPerSecond: number;
+  idleWindowMs: number;
+  apiSamples: number;
+  listSamples: number;
+  churnPerSecond: number;
+  watchers: number;
+  watchEvents: number;
+  dockerControllers: number;
+  dockerMinions: number;
+  /** Controllers are spread round-robin over this many namespaces (1: all in `density`). */
+  namespaces: number;
+  /** The hollow kubelets' periodic sync of every pod (undefined: the kubelet's default, 10 s). */
+  hollowResyncMs?: number;
+  /**
+   * Processes the hollow minions are spread over. Default 2 (500 each): one event loop for 1,000
+   * kubelets saturates during density, its etcd calls then miss their deadlines and its gRPC
+   * connections drop, which measures the overload, not the kubelet (docs/benchmarks.md).
+   */
+  hollowProcesses: number;
+  /** Which phases run: limit, scheduler, docker, density, api (density is needed by api). */
+  phases: string[];
+  /** Node flags for the children, e.g. --cpu-prof. */
+  childNodeArgs: string[];
+}
+
+export const FULL: ScaleConfig = {
+  quick: false,
+  casTxns: [3000, 30_000],
+  dockerSamples: 10,
+  schedulerPods: 5000,
+  // As many minions as the density phase: each decision looks at every minion.
+  schedulerMinions: 1000,
+  minions: 1000,
+  podsPerMinion: 20,
+  replicasPerController: 20,
+  densityTimeoutMs: 300_000,
+  latencyPods: 100,
+  latencyPodsPerSecond: 5,
+  idleWindowMs: 15_000,
+  apiSamples: 100,
+  listSamples: 9,
+  churnPerSecond: 20,
+  watchers: 10,
+  watchEvents: 200,
+  dockerControllers: 30,
+  dockerMinions: 3,
+  namespaces: 1,
+  hollowProcesses: 2,
+  phases: ['limit', 'scheduler', 'docker', 'density', 'api'],
+  childNodeArgs: [],
+};
+
+export const QUICK: ScaleConfig = {
+  quick: true,
+  casTxns: [300, 3000],
+  dockerSamples: 3,
+  schedulerPods: 1000,
+  schedulerMinions: 20,
+  minions: 100,
+  podsPerMinion: 10,
+  replicasPerController: 10,
+  densityTimeoutMs: 60_000,
+  latencyPods: 10,
+  latencyPodsPerSecond: 10,
+  idleWindowMs: 3000,
+  apiSamples: 20,
+  listSamples: 3,
+  churnPerSecond: 20,
+  watchers: 10,
+  watchEvents: 40,
+  dockerControllers: 3,
+  dockerMinions: 1,
+  namespaces: 1,
+  hollowProcesses: 1,
+  phases: ['limit', 'scheduler', 'docker', 'density', 'api'],
+  childNodeArgs: [],
+};
+
+export interface BenchContext {
+  config: ScaleConfig;
+  etcd: EtcdHarness;
+  endpoint: string;
+  client: Etcd3;
+  store: EtcdStore;
+  meter: ProcessMeter;
+  figures: FigureTable;
+  results: Record<string, unknown>;
+  out: (line: string) => void;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** etcd's current revision as a number (fine: a bench run stays far below 2^53). */
+export async function revisionOf(client: Etcd3): Promise<number> {
+  const res = await client.kv.range({ key: Buffer.from('\0'), limit: '1', keys_only: true });
+  return Number(res.header.revision);
+}
+
+/**
+ * Keys etcd has written (puts + deletes) since it started, from its Prometheus metrics on the client
+ * URL. A txn that writes 64 keys raises the revision by one but this count by 64, so "writes per pod"
+ * stays the number of objects written per pod whether or not they were batched.
+ */
+export async function keyWritesOf(endpoint: string): Promise<number> {
+  const res = await fetch(`${endpoint.replace(/\/$/, '')}/metrics`);
+  if (!res.ok) throw new Error(`etcd metrics: HTTP ${res.status}`);
+  const text = await res.text();
+  let total = 0;
+  for (const name of ['etcd_mvcc_put_total', 'etcd_mvcc_delete_total']) {
+    const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+    if (!m) throw new Error(`etcd metrics: no ${name}`);
+    total += Number(m[1]);
+  }
+  return total;
+}
+
+export async function countKeys(client: Etcd3, prefix: string): Promise<number> {
+  const key = Buffer.from(prefix);
+  const end = Buffer.from(key);
+  end[end.length - 1]++;
+  const res = await client.kv.range({ key, range_end: end, count_only: true });
+  return Number(res.count);
+}
+
+export async function deletePrefix(client: Etcd3, prefix: string): Promise<void> {
+  const key = Buffer.from(prefix);
+  const end = Buffer.from(key);
+  end[end.length - 1]++;
+  await client.kv.deleteRange({ key, range_end: end });
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight. */
+export async function inParallel<T>(items: T[], limit: number, fn: (item: T, i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        await fn(items[i], i);
+      }
+    }),
+  );
+}

@@ -1,0 +1,60 @@
+// `npm run bench -- --quick` once, as a user runs it (the built runner, every scenario, its own
+// process), so the benchmark keeps working: the scale scenario must bring every pod to Running on
+// its hollow minions, measure every figure, and leave its JSON and chart behind. Goals are not
+// asserted (CI machines vary); that the numbers exist and are sane is.
+import { execFile, execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+const root = path.resolve(__dirname, '../../..');
+
+jest.setTimeout(170_000);
+
+describe('npm run bench -- --quick', () => {
+  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'coxswain-bench-'));
+  afterAll(() => fs.rmSync(outDir, { recursive: true, force: true }));
+
+  it('runs every scenario and writes the scale results, table and chart', async () => {
+    // Bring dist up to date with these sources (incremental: seconds when nothing changed).
+    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', 'packages/bench'], { cwd: root, stdio: 'inherit' });
+    const printed = await new Promise<string>((resolve, reject) => {
+      execFile(
+        process.execPath,
+        ['packages/bench/dist/main.js', '--quick', '--out', outDir],
+        { cwd: root, maxBuffer: 64 * 1024 * 1024, timeout: 160_000 },
+        (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stdout}\n${stderr}`)) : resolve(stdout)),
+      );
+    });
+    for (const scenario of ['store', 'proxy', 'scale']) expect(printed).toContain(`=== bench: ${scenario} ===`);
+    expect(printed).toContain('| section | figure | measured | against | ratio | goal | met |');
+
+    const files = fs.readdirSync(outDir);
+    const json = files.find((f) => f.endsWith('-quick.json'));
+    const svg = files.find((f) => f.endsWith('-running.svg'));
+    expect(json && svg).toBeTruthy();
+    const r = JSON.parse(fs.readFileSync(path.join(outDir, json!), 'utf8'));
+    const pods = r.config.minions * r.config.podsPerMinion;
+    expect(r.density.allRunning).toBe(true);
+    expect(r.density.counts).toEqual({ created: pods, scheduled: pods, running: pods });
+    expect(r.density.boundKeys).toBeGreaterThanOrEqual(pods);
+    expect(r.density.etcd.writesPerPod).toBeGreaterThan(2); // a create, a bind and a status write at least
+    expect(r.density.startup.total.p99).toBeGreaterThan(0);
+    expect(r.density.latencyPods.running).toBe(r.config.latencyPods);
+    expect(r.density.latencyPods.total.p99).toBeGreaterThan(0);
+    expect(r.scheduler.bound).toBe(r.config.schedulerPods);
+    expect(r.limit.cas64.perSecond).toBeGreaterThan(0);
+    expect(r.api.listAll.items).toBeGreaterThanOrEqual(pods);
+    expect(r.api.listSelector.items).toBe(r.config.replicasPerController);
+    expect(r.api.watch.count).toBeGreaterThan(0);
+    expect(r.api.watch.missed).toBe(0);
+    for (const op of ['get', 'post', 'put', 'delete']) expect(r.api[op].count).toBe(r.config.apiSamples);
+    for (const proc of ['etcd', 'apiserver', 'scheduler', 'replication', `hollow x${r.config.minions}`]) {
+      expect(r.cost[proc].cpuSeconds).toBeGreaterThan(0);
+      expect(r.cost[proc].peakRssBytes).toBeGreaterThan(10 * 1024 * 1024);
+    }
+    for (const f of r.figures) expect(Number.isFinite(f.value)).toBe(true);
+    const chart = fs.readFileSync(path.join(outDir, svg!), 'utf8');
+    expect(chart.match(/<polyline /g)).toHaveLength(3);
+  });
+});

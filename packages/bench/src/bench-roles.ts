@@ -1,0 +1,167 @@
+// The processes of the scale bench, one role per child process so that CPU and memory can be
+// attributed: the API server, the scheduler, the replication manager, N hollow minions (real Kubelet
+// code over MemoryRuntime, many in one process, like kubemark), and a few real Docker kubelets.
+// A child says `{type:'ready', ...}` on its IPC channel once it serves, and stops on `{type:'stop'}`.
+import { runApiServer } from '@coxswain/api';
+import { Kubelet, MemoryRuntime, runKubelet, type RunningKubelet } from '@coxswain/kubelet';
+import { runReplicationManager, runScheduler, type ReconcilerHandle } from '@coxswain/reconcilers';
+import { createEtcdClient, EtcdStore } from '@coxswain/store';
+import { EventRecorder } from '@coxswain/client';
+import { createLogger } from '@coxswain/process';
+import type { Etcd3 } from 'etcd3';
+import { monitorEventLoopDelay } from 'perf_hooks';
+import { startWatchProbe, type WatchProbeOptions } from './watch-probe';
+
+export type BenchRole = 'apiserver' | 'scheduler' | 'replication' | 'hollow' | 'docker-kubelets' | 'watch-probe';
+
+export interface HollowOptions {
+  etcd: string;
+  count: number;
+  /** Minion names are `<prefix><first + i>`. */
+  prefix: string;
+  /** Index of this process's first minion (several hollow processes share one numbering). */
+  first?: number;
+  /** Kubelets per etcd connection (real kubelets have one each; a few hundred streams per connection is fine). */
+  perConnection?: number;
+  resyncMs?: number;
+  heartbeatMs?: number;
+}
+
+export interface DockerKubeletsOptions {
+  etcd: string;
+  minions: { name: string; address: string; podCIDR: string }[];
+  labels: Record<string, string>;
+}
+
+type Stopper = () => Promise<unknown>;
+/** A started role: how to stop it, what it tells the bench when ready, and what it reports when asked. */
+interface Role {
+  stop: Stopper;
+  info: unknown;
+  report?: () => unknown;
+}
+
+async function startHollow(o: HollowOptions): Promise<Role> {
+  const log = createLogger('hollow');
+  const perConn = o.perConnection ?? 100;
+  const clients: Etcd3[] = [];
+  const stores: EtcdStore[] = [];
+  const kubelets: Kubelet[] = [];
+  const recorders: EventRecorder[] = [];
+  for (let j = 0; j < o.count; j++) {
+    const i = (o.first ?? 0) + j;
+    if (j % perConn === 0) {
+      const c = createEtcdClient([o.etcd]);
+      clients.push(c);
+      stores.push(new EtcdStore(c));
+    }
+    const store = stores[stores.length - 1];
+    const name = `${o.prefix}${i}`;
+    const recorder = new EventRecorder({ store, component: 'kubelet', host: name, logger: log });
+    recorders.push(recorder);
+    kubelets.push(
+      new Kubelet({
+        minion: name,
+        // Never dialled: hollow minions have no log server and their containers live in memory.
+        address: `127.2.${i >> 8}.${i & 255}`,
+        podCIDR: `172.${16 + (i >> 8)}.${i & 255}.0/24`,
+        store,
+        etcd: clients[clients.length - 1],
+        runtime: new MemoryRuntime(),
+        recorder,
+        capacity: { cpu: '32', memory: '64Gi', pods: '110' },
+        labels: { hollow: 'true' },
+        resyncMs: o.resyncMs,
+        heartbeatMs: o.heartbeatMs,
+        logger: log,
+      }),
+    );
+  }
+  // Start in waves: 1,000 registrations at once would only queue up in etcd.
+  const wave = 50;
+  for (let i = 0; i < kubelets.length; i += wave) await Promise.all(kubelets.slice(i, i + wave).map((k) => k.start()));
+  return {
+    info: { minions: kubelets.length, connections: clients.length },
+    stop: async () => {
+      await Promise.all(kubelets.map((k) => k.stop()));
+      await Promise.all(recorders.map((r) => r.flush()));
+      await Promise.all(stores.map((s) => s.close()));
+      for (const c of clients) c.close();
+    },
+  };
+}
+
+async function startDockerKubelets(o: DockerKubeletsOptions): Promise<Role> {
+  const running: RunningKubelet[] = [];
+  for (const m of o.minions) {
+    running.push(
+      await runKubelet({ minion: m.name, address: m.address, podCIDR: m.podCIDR, etcdServers: o.etcd, runtime: 'docker', labels: o.labels, port: 10250, heartbeatMs: 10_000 }),
+    );
+  }
+  return { info: { minions: running.length }, stop: () => Promise.all(running.map((r) => r.stop())) };
+}
+
+async function startReconciler(h: ReconcilerHandle): Promise<Role> {
+  await h.running;
+  return { info: { name: h.name }, stop: () => h.stop() };
+}
+
+export async function startRole(role: BenchRole, opts: Record<string, unknown>): Promise<Role> {
+  const etcd = String(opts.etcd);
+  switch (role) {
+    case 'apiserver': {
+      const h = await runApiServer({ etcdServers: etcd, address: '127.0.0.1', port: 0, handleSignals: false });
+      return { info: { url: h.url }, stop: () => h.close() };
+    }
+    case 'scheduler':
+      return startReconciler(await runScheduler({ etcdServers: etcd, leaderElect: false, workers: Number(opts.workers ?? 32) }));
+    case 'replication':
+      return startReconciler(await runReplicationManager({ etcdServers: etcd, leaderElect: false, workers: Number(opts.workers ?? 16) }));
+    case 'hollow':
+      return startHollow(opts as unknown as HollowOptions);
+    case 'docker-kubelets':
+      return startDockerKubelets(opts as unknown as DockerKubeletsOptions);
+    case 'watch-probe':
+      return startWatchProbe(opts as unknown as WatchProbeOptions);
+  }
+}
+
+/** The child's main: `<role> <json options>`; reports on the IPC channel. */
+export function roleMain(argv: string[]): void {
+  const [role, json] = argv;
+  const send = (m: unknown) => process.send?.(m);
+  startRole(role as BenchRole, JSON.parse(json ?? '{}')).then(
+    ({ stop, info, report }) => {
+      // How late this process's event loop ran (timers, I/O callbacks): a saturated process shows here.
+      const lag = monitorEventLoopDelay({ resolution: 20 });
+      lag.enable();
+      send({ type: 'ready', info });
+      process.on('message', (m: { type?: string }) => {
+        if (m?.type === 'stats') {
+          // The histogram holds whole timer intervals: the delay is what exceeds the 20 ms resolution.
+          const ms = (ns: number) => Math.max(0, Math.round((ns / 1e6 - 20) * 100) / 100);
+          send({ type: 'stats', eventLoopDelayMs: { p50: ms(lag.percentile(50)), p99: ms(lag.percentile(99)), max: ms(lag.max) }, report: report?.() });
+          lag.reset();
+          return;
+        }
+        if (m?.type !== 'stop') return;
+        stop().then(
+          () => process.exit(0),
+          (err) => {
+            console.error(`${role}: error while stopping: ${err instanceof Error ? err.stack : err}`);
+            process.exit(1);
+          },
+        );
+      });
+      // The bench died without telling us: do not outlive it.
+      process.on('disconnect', () => process.exit(0));
+    },
+    (err) => {
+      console.error(`${role}: failed to start: ${err instanceof Error ? err.stack : err}`);
+      send({ type: 'failed', error: String(err) });
+      process.exit(1);
+    },
+  );
+}
+
+if (require.main === module) roleMain(process.argv.slice(2));

@@ -1,0 +1,69 @@
+// Real Docker: a few kubelets on the Docker runtime (minions 127.0.1.41.., pod networks
+// 172.30.41.0/24..), and single-pod replication controllers created one a second. Each pod's startup
+// latency (created -> Running, seen through a watch) is set next to bare create+start of the same
+// image (measured in the limit phase). The controllers select those minions by label only.
+import type { ApiClient } from '@coxswain/client';
+import type { Pod } from '@coxswain/objects';
+import { BenchContext, sleep } from './bench-context';
+import { spawnBenchChild } from './bench-child';
+import { removeByLabel, removeNetwork } from './docker-engine';
+import { PodTracker } from './pod-tracker';
+
+export const DOCKER_ADDED_GOAL_MS = 500;
+const NS = 'bench-docker';
+
+export async function dockerPhase(ctx: BenchContext, api: ApiClient, bareP50: number): Promise<void> {
+  const { config, out } = ctx;
+  const minions = Array.from({ length: config.dockerMinions }, (_, i) => ({ name: `bench-docker-${41 + i}`, address: `127.0.1.${41 + i}`, podCIDR: `172.30.${41 + i}.0/24` }));
+  const kubelets = await spawnBenchChild('docker-kubelets', { etcd: ctx.endpoint, minions, labels: { bench: 'docker' } }, { nodeArgs: config.childNodeArgs });
+  ctx.meter.add('docker-kubelets', kubelets.pid);
+  const tracker = new PodTracker(ctx.store, (p: Pod) => p.metadata.namespace === NS);
+  tracker.start(await ctx.store.currentRevision());
+  try {
+    for (let i = 0; i < config.dockerControllers; i++) {
+      const name = `docker-${i}`;
+      await api.create(
+        'replicationControllers',
+        {
+          apiVersion: 'v1',
+          kind: 'ReplicationController',
+          metadata: { name, namespace: NS },
+          spec: {
+            replicas: 1,
+            selector: { rc: name },
+            template: {
+              metadata: { labels: { rc: name, bench: 'docker' } },
+              spec: { containers: [{ name: 'sleep', image: 'coxswain/busybox', command: ['sleep', '3600'] }], restartPolicy: 'Always', nodeSelector: { bench: 'docker' } },
+            },
+          },
+        },
+        { namespace: NS },
+      );
+      if (i < config.dockerControllers - 1) await sleep(1000);
+    }
+    const ok = await tracker.waitRunning(config.dockerControllers, 60_000);
+    await tracker.stop();
+    const lat = tracker.latency();
+    out(`docker: ${tracker.counts.running}/${config.dockerControllers} pods Running${ok ? '' : ' (timed out)'}; startup p50 ${lat.total.p50.toFixed(0)} ms, p99 ${lat.total.p99.toFixed(0)} ms; bare create+start p50 ${bareP50.toFixed(0)} ms`);
+    ctx.results.docker = { controllers: config.dockerControllers, minions: config.dockerMinions, running: tracker.counts.running, startup: lat, bareCreateStartP50Ms: bareP50 };
+    ctx.figures.atMost('docker', 'pod startup p50 (create -> Running seen)', lat.total.p50, 'ms', bareP50 + DOCKER_ADDED_GOAL_MS, { label: `bare create+start p50 ${bareP50.toFixed(0)} ms + 500 ms`, value: bareP50 + DOCKER_ADDED_GOAL_MS });
+    ctx.figures.add({ section: 'docker', name: 'pod startup p99', value: lat.total.p99, unit: 'ms', against: 'bare create+start p50', againstValue: bareP50 });
+    ctx.figures.add({ section: 'docker', name: 'scheduled -> container started p50', value: lat.scheduledToRunning.p50, unit: 'ms', against: 'bare create+start p50', againstValue: bareP50 });
+  } finally {
+    await tracker.stop();
+    // Controllers first (else they recreate), then the pods: the kubelets stop their containers.
+    const rcs = await api.list('replicationControllers', { namespace: NS }).catch(() => ({ items: [] as Record<string, unknown>[] }));
+    for (const rc of rcs.items) await api.delete('replicationControllers', String((rc.metadata as { name: string }).name), { namespace: NS }).catch(() => undefined);
+    const pods = await api.list('pods', { namespace: NS }).catch(() => ({ items: [] as Record<string, unknown>[] }));
+    for (const p of pods.items) await api.delete('pods', String((p.metadata as { name: string }).name), { namespace: NS }).catch(() => undefined);
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline && (await ctx.store.list<Pod>('pods', { namespace: NS })).items.length > 0) await sleep(200);
+    await sleep(2000); // the kubelets' delete syncs
+    await kubelets.stop();
+    for (const m of minions) {
+      await removeByLabel(`coxswain.minion=${m.name}`).catch(() => undefined);
+      await removeNetwork(`coxswain-${m.name}`).catch(() => undefined);
+      await ctx.store.delete('minions', undefined, m.name).catch(() => undefined);
+    }
+  }
+}

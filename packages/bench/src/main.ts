@@ -1,0 +1,58 @@
+// `npm run bench -- [<scenario>] [--quick] [scenario flags]`: the benchmark runner. Each scenario is
+// its own module, loaded only when asked for; add one by adding a line to the map below. Without a
+// scenario name every scenario runs, in the map's order, with the flags given.
+
+type Scenario = (argv: string[]) => Promise<unknown>;
+
+const scenarios: Record<string, { about: string; load: () => Promise<Scenario> }> = {
+  store: {
+    about: 'creates/s through EtcdStore vs raw etcd3 txns in the same run (goal: ratio >= 0.8)',
+    load: async () => (await import('./store-bench')).storeBench,
+  },
+  proxy: {
+    about: 'bulk MB/s and p99 round-trip latency through the service proxy vs direct, same run (goals: >= 0.7, < +1 ms)',
+    load: async () => (await import('./proxy-bench')).proxyBench,
+  },
+  scale: {
+    about: 'etcd/Docker limits, scheduler alone, 1,000 hollow minions x 20 pods, API latency under churn, real Docker, cost per process',
+    load: async () => (await import('./scale-bench')).scaleBench,
+  },
+};
+
+function usage(): string {
+  const lines = Object.entries(scenarios).map(([name, s]) => `  ${name.padEnd(10)} ${s.about}`);
+  return `usage: npm run bench -- [<scenario>] [--quick]   (no scenario: all of them)\nscenarios:\n${lines.join('\n')}`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === '--help' || name === '-h') {
+    console.log(usage());
+    return 0;
+  }
+  if (name === undefined || name.startsWith('--')) {
+    for (const [each, scenario] of Object.entries(scenarios)) {
+      console.log(`\n=== bench: ${each} ===`);
+      await (await scenario.load())(argv);
+    }
+    return 0;
+  }
+  const scenario = scenarios[name];
+  if (!scenario) {
+    console.error(`unknown bench scenario "${name}"\n${usage()}`);
+    return 2;
+  }
+  const run = await scenario.load();
+  await run(rest);
+  return 0;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err) => {
+      console.error(err instanceof Error ? err.stack : err);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,110 @@
+// A controller: a work queue of keys and N workers that run reconcile(key) (controller-runtime's
+// contract). reconcile is level-based: it reads the current state from informer caches, makes the
+// world match, and is safe to run any number of times. The queue guarantees a key is never on two
+// workers at once, and a burst of events for one key becomes one run.
+//  - an error requeues the key with per-key exponential backoff (plus an overall rate limit);
+//  - a TerminalError is logged and not retried (retrying cannot help);
+//  - success forgets the key's backoff; `requeueAfterMs` asks for another look later (timers).
+import { Clock, realClock } from '@coxswain/objects';
+import { createLogger, Logger } from '@coxswain/process';
+import { WorkQueue } from './work-queue';
+
+export interface ReconcileResult {
+  /** Run this key again after this long even if nothing changes (deadlines, expiring expectations). */
+  requeueAfterMs?: number;
+}
+
+export type ReconcileFn = (key: string) => Promise<ReconcileResult | void>;
+
+/** An error that retrying will not fix: log it, do not requeue. */
+export class TerminalError extends Error {}
+
+export interface ControllerOptions {
+  name: string;
+  reconcile: ReconcileFn;
+  /** Concurrent workers. Default 1. */
+  workers?: number;
+  queue?: WorkQueue<string>;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export class Controller {
+  readonly name: string;
+  readonly queue: WorkQueue<string>;
+  private readonly reconcileFn: ReconcileFn;
+  private readonly workers: number;
+  private readonly log: Logger;
+  private running?: Promise<void>;
+  /** Counters for health and tests. */
+  readonly stats = { reconciles: 0, errors: 0 };
+
+  constructor(opts: ControllerOptions) {
+    this.name = opts.name;
+    this.reconcileFn = opts.reconcile;
+    this.workers = Math.max(1, opts.workers ?? 1);
+    this.queue = opts.queue ?? new WorkQueue<string>({ clock: opts.clock ?? realClock });
+    this.log = opts.logger ?? createLogger(opts.name);
+  }
+
+  /** Marks a key for reconciliation (handlers call this; nothing else). */
+  enqueue(key: string): void {
+    this.queue.add(key);
+  }
+
+  enqueueAfter(key: string, ms: number): void {
+    this.queue.addAfter(key, ms);
+  }
+
+  /** Requeues a key with its per-key backoff: for work that failed after its reconcile returned. */
+  enqueueRateLimited(key: string): void {
+    this.queue.addRateLimited(key);
+  }
+
+  /** Starts the workers. The caller starts them only once the caches it reads have synced. */
+  start(): void {
+    if (this.running) return;
+    const loops: Promise<void>[] = [];
+    for (let i = 0; i < this.workers; i++) loops.push(this.worker());
+    this.running = Promise.all(loops).then(() => undefined);
+    this.log.info({ workers: this.workers }, 'controller started');
+  }
+
+  /** Stops taking keys and waits for the runs in progress to finish. */
+  async stop(): Promise<void> {
+    await this.queue.shutDownWithDrain();
+    await this.running;
+  }
+
+  private async worker(): Promise<void> {
+    for (;;) {
+      const key = await this.queue.get();
+      if (key === undefined) return;
+      await this.processOne(key);
+    }
+  }
+
+  /** One run of one key; never throws (a worker loop must not die). */
+  private async processOne(key: string): Promise<void> {
+    this.stats.reconciles++;
+    try {
+      const res = await this.reconcileFn(key);
+      this.queue.forget(key);
+      if (res && res.requeueAfterMs !== undefined) this.queue.addAfter(key, Math.max(1, res.requeueAfterMs));
+    } catch (err) {
+      this.stats.errors++;
+      if (err instanceof TerminalError) {
+        this.queue.forget(key);
+        this.log.error({ err, key }, 'reconcile failed permanently');
+      } else {
+        const retries = this.queue.numRequeues(key);
+        // The first few failures are routine (a lost CAS race); say more once a key keeps failing.
+        if (retries >= 3) this.log.warn({ err, key, retries }, 'reconcile failed; retrying with backoff');
+        else this.log.debug({ err, key, retries }, 'reconcile failed; retrying');
+        this.queue.addRateLimited(key);
+      }
+    } finally {
+      this.queue.done(key);
+    }
+  }
+}

@@ -1,0 +1,91 @@
+import { EtcdStore } from '@coxswain/store';
+import { EventRecorder, eventName } from './event-recorder';
+import { startEtcd, EtcdHarness } from '@coxswain/testing';
+import type { Event, Pod } from '@coxswain/objects';
+
+jest.setTimeout(30_000);
+
+describe('EventRecorder (real etcd)', () => {
+  let etcd: EtcdHarness;
+  let store: EtcdStore;
+  beforeAll(async () => {
+    etcd = await startEtcd();
+    store = new EtcdStore(etcd.client());
+  });
+  afterAll(async () => {
+    await store.close();
+    await etcd.stop();
+  });
+
+  const pod: Pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'web-1', namespace: 'default', uid: 'u1', resourceVersion: '42' },
+    spec: { containers: [{ name: 'c', image: 'busybox' }] },
+  };
+
+  it('counts repeats of the same event instead of duplicating, and keeps distinct ones apart', async () => {
+    const rec = new EventRecorder({ store, component: 'scheduler', ttlSeconds: 60 });
+    for (let i = 0; i < 5; i++) rec.warning(pod, 'FailedScheduling', '0/3 minions fit: 3 host port 6380 in use');
+    rec.normal({ ...pod, metadata: { ...pod.metadata, resourceVersion: '43' } }, 'Scheduled', 'Successfully assigned default/web-1 to m1');
+    await rec.flush();
+    // A second recorder (another process, or a restart) continues the same count.
+    const rec2 = new EventRecorder({ store, component: 'scheduler', ttlSeconds: 60 });
+    rec2.warning(pod, 'FailedScheduling', '0/3 minions fit: 3 host port 6380 in use');
+    await rec2.flush();
+
+    const events = (await store.list<Event>('events')).items;
+    expect(events).toHaveLength(2);
+    const failed = events.find((e) => e.reason === 'FailedScheduling')!;
+    expect(failed.count).toBe(6);
+    expect(failed.type).toBe('Warning');
+    expect(failed.involvedObject).toEqual({ kind: 'Pod', name: 'web-1', namespace: 'default', uid: 'u1', resourceVersion: '42' });
+    expect(failed.source).toMatchObject({ component: 'scheduler' });
+    expect(failed.lastTimestamp >= failed.firstTimestamp).toBe(true);
+    const scheduled = events.find((e) => e.reason === 'Scheduled')!;
+    expect(scheduled.count).toBe(1);
+    expect(scheduled.involvedObject.resourceVersion).toBe('43');
+    expect(failed.metadata.name).toBe(eventName(failed.involvedObject, failed.reason, failed.message, 'scheduler'));
+  });
+
+  it('attaches events to a lease so they expire, also after a count bump', async () => {
+    const rec = new EventRecorder({ store, component: 'kubelet', ttlSeconds: 2 });
+    rec.normal(pod, 'Pulled', 'image pulled');
+    await rec.flush();
+    rec.normal(pod, 'Pulled', 'image pulled');
+    await rec.flush();
+    const key = `/registry/events/default/${eventName({ kind: 'Pod', name: 'web-1', namespace: 'default', uid: 'u1' }, 'Pulled', 'image pulled', 'kubelet')}`;
+    const client = etcd.client();
+    const res = await client.kv.range({ key: Buffer.from(key) });
+    expect(res.kvs).toHaveLength(1);
+    expect(res.kvs[0].lease).not.toBe('0');
+    const ttl = await client.leaseClient.leaseTimeToLive({ ID: res.kvs[0].lease, keys: false });
+    expect(Number(ttl.TTL)).toBeGreaterThan(0);
+    expect(Number(ttl.TTL)).toBeLessThanOrEqual(2 + 60);
+  });
+
+  it('never throws at the caller when etcd is unreachable', async () => {
+    const dead = new EtcdStore(etcd.client());
+    await dead.close();
+    const rec = new EventRecorder({ store: dead, component: 'x' });
+    expect(() => rec.normal(pod, 'R', 'm')).not.toThrow();
+    await expect(rec.flush()).resolves.toBeUndefined();
+  });
+
+  it('writes the new events of every recorder on one store several to a transaction', async () => {
+    const kubelets = [0, 1, 2, 3].map((i) => new EventRecorder({ store, component: 'kubelet', host: `m${i}`, ttlSeconds: 60 }));
+    const before = BigInt(await store.currentRevision());
+    for (let p = 0; p < 50; p++) {
+      // A namespace of its own: the other tests list every event.
+      const involved = { ...pod, metadata: { ...pod.metadata, namespace: 'batch', name: `batch-${p}`, uid: `ub${p}` } };
+      kubelets[p % 4].normal(involved, 'Created', 'Created container c');
+      kubelets[p % 4].normal(involved, 'Started', 'Started container c');
+    }
+    await Promise.all(kubelets.map((k) => k.flush()));
+    const written = (await store.list<Event>('events', { namespace: 'batch' })).items;
+    expect(written).toHaveLength(100);
+    // One revision per transaction: 100 events in far fewer than 100.
+    const txns = BigInt(await store.currentRevision()) - before;
+    expect(txns).toBeLessThan(10n);
+  });
+});

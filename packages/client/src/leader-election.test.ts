@@ -1,0 +1,181 @@
+import { CampaignAbortedError, LeaderElector } from './leader-election';
+import { spawn } from 'child_process';
+import { EtcdHarness, sourceScript, startEtcd } from '@coxswain/testing';
+
+/** Runs one LeaderElector in a child node process (TypeScript transpiled on load), so a test can SIGKILL it. */
+function spawnCandidate(endpoint: string, prefix: string, identity: string, ttlSeconds: number) {
+  const script = sourceScript(`
+    const { LeaderElector } = require('@coxswain/client');
+    const { createEtcdClient } = require('@coxswain/store');
+    const e = new LeaderElector({ client: createEtcdClient([${JSON.stringify(endpoint)}]), prefix: ${JSON.stringify(prefix)},
+      identity: ${JSON.stringify(identity)}, ttlSeconds: ${ttlSeconds} });
+    e.campaign().then(() => console.log('LEADING'), (err) => { console.error(err); process.exit(1); });
+  `);
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, COXSWAIN_LOG_LEVEL: 'silent' } });
+  let stderr = '';
+  child.stderr!.on('data', (c) => (stderr += c));
+  const leading = new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (c) => String(c).includes('LEADING') && resolve());
+    child.once('exit', (code) => reject(new Error(`candidate ${identity} exited (${code}): ${stderr}`)));
+  });
+  leading.catch(() => undefined);
+  return { child, leading };
+}
+
+jest.setTimeout(60_000);
+
+describe('LeaderElector (real etcd)', () => {
+  let etcd: EtcdHarness;
+  beforeAll(async () => {
+    etcd = await startEtcd();
+  });
+  afterAll(async () => {
+    await etcd.stop();
+  });
+
+  let n = 0;
+  const prefix = () => `/coxswain/test-election-${++n}`;
+
+  function track(p: Promise<void>) {
+    const state = { settled: false, error: undefined as unknown };
+    p.then(
+      () => (state.settled = true),
+      (err) => {
+        state.settled = true;
+        state.error = err;
+      },
+    );
+    return state;
+  }
+
+  async function until(cond: () => boolean, timeoutMs: number): Promise<number> {
+    const start = Date.now();
+    while (!cond()) {
+      if (Date.now() - start > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return Date.now() - start;
+  }
+
+  it('two candidates: exactly one leads; when the leader process is killed, the other leads within the TTL', async () => {
+    const p = prefix();
+    const ttlSeconds = 3;
+    // Candidate a runs in its own process so that it can really die (SIGKILL: no resign, no revoke).
+    const a = spawnCandidate(etcd.endpoints[0], p, 'a', ttlSeconds);
+    try {
+      await a.leading;
+      const b = new LeaderElector({ client: etcd.client(), prefix: p, identity: 'b', ttlSeconds });
+      const bState = track(b.campaign());
+      await new Promise((r) => setTimeout(r, 500));
+      expect(b.isLeader).toBe(false); // exactly one leads
+      expect(bState.settled).toBe(false);
+      expect(await LeaderElector.currentLeader(etcd.client(), p)).toBe('a');
+
+      a.child.kill('SIGKILL');
+      const tookMs = await until(() => b.isLeader, ttlSeconds * 1000 + 3000);
+      expect(bState.error).toBeUndefined();
+      // The lease expires one TTL after a's last keepalive (sent every TTL/3), so b leads within the
+      // TTL, plus etcd's expiry sweep (every 500 ms) and a little scheduling slack.
+      expect(tookMs).toBeLessThanOrEqual(ttlSeconds * 1000 + 1000);
+      expect(await LeaderElector.currentLeader(etcd.client(), p)).toBe('b');
+      await b.resign();
+    } finally {
+      a.child.kill('SIGKILL');
+    }
+  });
+
+  it('revoking the leader lease (session lost) makes it lose at once and the next candidate lead', async () => {
+    const p = prefix();
+    const a = new LeaderElector({ client: etcd.client(), prefix: p, identity: 'a', ttlSeconds: 10 });
+    const b = new LeaderElector({ client: etcd.client(), prefix: p, identity: 'b', ttlSeconds: 10 });
+    await a.campaign();
+    const bState = track(b.campaign());
+    const lost: Error[] = [];
+    a.onLost((e) => lost.push(e));
+
+    // An operator (or etcd) ends a's lease from outside.
+    const admin = etcd.client();
+    const leaseId = BigInt('0x' + a.key!.split('/').pop()!).toString();
+    await admin.leaseClient.leaseRevoke({ ID: leaseId });
+
+    await until(() => lost.length === 1 && b.isLeader, 3000);
+    expect(a.isLeader).toBe(false);
+    expect(bState.error).toBeUndefined();
+    await b.resign();
+  });
+
+  it('candidates lead in the order they joined; resign hands over at once', async () => {
+    const p = prefix();
+    const es = ['a', 'b', 'c'].map((id) => new LeaderElector({ client: etcd.client(), prefix: p, identity: id, ttlSeconds: 10 }));
+    await es[0].campaign();
+    const b = track(es[1].campaign());
+    await new Promise((r) => setTimeout(r, 200)); // b joins before c
+    const c = track(es[2].campaign());
+    await new Promise((r) => setTimeout(r, 300));
+    expect(es.map((e) => e.isLeader)).toEqual([true, false, false]);
+
+    await es[0].resign();
+    await until(() => es[1].isLeader, 2000);
+    expect(b.settled && !b.error).toBe(true);
+    expect(es[2].isLeader).toBe(false);
+    expect(c.settled).toBe(false);
+
+    // The middle candidate leaving while c waits on it does not make c lead early... it is leading, so c leads next.
+    await es[1].resign();
+    await until(() => es[2].isLeader, 2000);
+    expect(await LeaderElector.currentLeader(etcd.client(), p)).toBe('c');
+    await es[2].resign();
+    expect(await LeaderElector.currentLeader(etcd.client(), p)).toBeUndefined();
+  });
+
+  it('a waiting candidate whose predecessor (not the leader) leaves keeps waiting for the leader', async () => {
+    const p = prefix();
+    const es = ['a', 'b', 'c'].map((id) => new LeaderElector({ client: etcd.client(), prefix: p, identity: id, ttlSeconds: 10 }));
+    await es[0].campaign();
+    const b = track(es[1].campaign());
+    await new Promise((r) => setTimeout(r, 200));
+    const c = track(es[2].campaign());
+    await new Promise((r) => setTimeout(r, 200));
+    await es[1].resign(); // c's predecessor goes away; a still leads
+    expect(b.error).toBeInstanceOf(CampaignAbortedError);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(es[2].isLeader).toBe(false);
+    expect(c.settled).toBe(false);
+    await es[0].resign();
+    await until(() => es[2].isLeader, 2000);
+    await es[2].resign();
+  });
+
+  it('a leader keeps leading across an etcd restart shorter than its TTL, and its key is still watched', async () => {
+    const p = prefix();
+    const a = new LeaderElector({ client: etcd.client(), prefix: p, identity: 'a', ttlSeconds: 8 });
+    await a.campaign();
+    const lost: Error[] = [];
+    a.onLost((e) => lost.push(e));
+    await etcd.kill();
+    await etcd.restart();
+    await new Promise((r) => setTimeout(r, 3000)); // keepalives resume
+    expect(lost).toEqual([]);
+    expect(a.isLeader).toBe(true);
+    // The own-key watch was re-established: deleting the key by hand is noticed.
+    await etcd.client().delete().key(a.key!);
+    await until(() => lost.length === 1, 3000);
+    expect(a.isLeader).toBe(false);
+  });
+
+  // Last: it takes etcd down.
+  it('a leader that cannot reach etcd gives up leadership before its lease could have expired', async () => {
+    const ttlSeconds = 3;
+    const a = new LeaderElector({ client: etcd.client(), prefix: prefix(), identity: 'a', ttlSeconds });
+    await a.campaign();
+    const lost: Error[] = [];
+    a.onLost((e) => lost.push(e));
+    await etcd.kill();
+    const killedAt = Date.now();
+    await until(() => lost.length > 0, ttlSeconds * 1000 + 1000);
+    expect(Date.now() - killedAt).toBeLessThan(ttlSeconds * 1000);
+    expect(a.isLeader).toBe(false);
+    expect(lost[0].message).toMatch(/keepalive/);
+    await etcd.restart();
+  });
+});

@@ -1,0 +1,88 @@
+import { EventEmitter } from 'events';
+import { spawn } from 'child_process';
+import * as path from 'path';
+import { createShutdownCoordinator } from './process-signals';
+import { settle, sourceScript } from '@coxswain/testing';
+
+function fake(graceMs = 1000) {
+  const emitter = new EventEmitter();
+  const exits: number[] = [];
+  const c = createShutdownCoordinator({ emitter, exit: (code) => exits.push(code), graceMs });
+  return { emitter, exits, c };
+}
+
+describe('shutdown coordinator', () => {
+  it('runs cleanups once, newest first, on the first SIGTERM, then exits 0', async () => {
+    const { emitter, exits, c } = fake();
+    const order: string[] = [];
+    c.onShutdown(() => {
+      order.push('store');
+    });
+    c.onShutdown(async () => {
+      await new Promise((r) => setTimeout(r, 10));
+      order.push('server');
+    });
+    emitter.emit('SIGTERM', 'SIGTERM');
+    await c.shutdown('again'); // the same run
+    expect(order).toEqual(['server', 'store']);
+    expect(exits).toEqual([0]);
+  });
+
+  it('a failing cleanup does not stop the rest; the exit code says it failed', async () => {
+    const { emitter, exits, c } = fake();
+    const ran: string[] = [];
+    c.onShutdown(() => {
+      ran.push('first');
+    });
+    c.onShutdown(() => {
+      throw new Error('boom');
+    });
+    emitter.emit('SIGINT', 'SIGINT');
+    await settle();
+    expect(ran).toEqual(['first']);
+    expect(exits).toEqual([1]);
+  });
+
+  it('a second signal exits at once; a hung cleanup is cut off after the grace period', async () => {
+    const { emitter, exits, c } = fake(50);
+    c.onShutdown(() => new Promise(() => undefined));
+    emitter.emit('SIGTERM', 'SIGTERM');
+    emitter.emit('SIGTERM', 'SIGTERM');
+    expect(exits).toEqual([130]);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(exits).toEqual([130, 1]);
+  });
+
+  it('an unregistered cleanup does not run', async () => {
+    const { exits, c } = fake();
+    let ran = false;
+    const off = c.onShutdown(() => {
+      ran = true;
+    });
+    off();
+    await c.shutdown('test');
+    expect(ran).toBe(false);
+    expect(exits).toEqual([0]);
+  });
+
+  it('a real process runs its cleanup on SIGTERM and exits 0', async () => {
+    const script = sourceScript(`
+      const { onShutdown } = require(${JSON.stringify(path.join(__dirname, 'process-signals.ts'))});
+      const keepAlive = setInterval(() => undefined, 1000);
+      onShutdown(async () => { clearInterval(keepAlive); await new Promise(r => setTimeout(r, 20)); console.log('CLEANED'); });
+      console.log('READY');
+    `);
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, COXSWAIN_LOG_LEVEL: 'silent' } });
+    let out = '';
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    await new Promise<void>((resolve) =>
+      child.stdout!.on('data', (c) => {
+        out += c;
+        if (out.includes('READY')) resolve();
+      }),
+    );
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(out).toContain('CLEANED');
+  });
+});

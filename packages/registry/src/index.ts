@@ -1,0 +1,2 @@
+export * from './bind-pod';
+export * from './strategy';

@@ -1,0 +1,4 @@
+export * from './etcd-harness';
+export * from './eventually';
+export * from './fake-clock';
+export * from './source-loader';
