@@ -27,3 +27,4 @@ export { EtcdWatch } from './etcd-watch';
 
 
 
+export * from './storage';

@@ -1,0 +1,130 @@
+// The contract of the storage layer: versioned JSON objects under string keys, kind-agnostic (the
+// registry above it knows kinds, keys and rules). Two implementations keep it: EtcdStorage (etcd,
+// for the cluster and integration tests) and MemoryStorage (for unit tests and hollow benchmarks),
+// proved alike by one contract suite (storage-contract.ts).
+//
+// What every implementation guarantees:
+// - A revision is a decimal string that grows with every write to the store (etcd's revision). Each
+//   object read back carries the revision it was last written at in metadata.resourceVersion; the
+//   stored bytes never hold one.
+// - Every write is atomic and conditional: create only if the key is absent, update only if the key
+//   is still at the revision the caller read (else ConflictError, or a retry in guaranteedUpdate).
+//   Concurrent writers never lose an update.
+// - A write that would store exactly what is stored is skipped (no new revision, no watch event).
+// - Mirrors: a key kept in step with an object in the same atomic write (a pod's bound-pod copy
+//   under its minion), configured once; callers never write mirror keys themselves.
+// - Errors (from @coxswain/objects): NotFoundError, AlreadyExistsError, ConflictError, ExpiredError
+//   (a watch or paged list from a compacted revision), UnavailableError (the backend cannot be
+//   reached; nothing, or everything, was written). They name the object by its key's segments:
+//   the resource is the segment after the root ("/registry/<resource>/..."), the name the last one.
+import type { KubeObject, ListResult, ListPage, Watch } from '@coxswain/objects';
+
+/** Decides which objects a list or watch yields (label and field selectors, compiled by the caller). */
+export interface ObjectFilter {
+  matches(obj: KubeObject): boolean;
+  /**
+   * A cheap necessary condition on the stored JSON bytes (e.g. "holds the wanted label value"), so
+   * that a list skips most non-matching objects without decoding them. False only if matches() would be.
+   */
+  mayMatchJson?(json: Uint8Array): boolean;
+}
+
+/**
+ * A key kept in step with the objects under `prefix`: whenever such an object is created, updated
+ * or deleted, its mirror key (if any, before and after) is put or deleted in the same atomic write.
+ * A mirror value that would not change is not rewritten.
+ */
+export interface Mirror {
+  /** Objects whose key starts with this are mirrored. */
+  prefix: string;
+  /** The mirror key of this object, or undefined when it has none (an unbound pod). */
+  keyFor(obj: KubeObject): string | undefined;
+  /** What the mirror key holds for this object. */
+  valueFor(obj: KubeObject): KubeObject;
+}
+
+export interface StorageCreateOptions {
+  /** The key expires this many seconds after its creation (events). Objects may share a lease. */
+  ttlSeconds?: number;
+  /** Attach the key to this lease (from Leases.grant): it is deleted when the lease ends. */
+  lease?: string;
+}
+
+export interface Preconditions {
+  resourceVersion?: string;
+  uid?: string;
+}
+
+export interface GuaranteedUpdateOptions<T> {
+  /** Write only if the stored object is at this revision: ConflictError otherwise, no retry. */
+  expectedVersion?: string;
+  /**
+   * The caller's copy of the object at expectedVersion (an informer's): update it without reading
+   * first, one round trip instead of two. A stale copy gets the same ConflictError as ever.
+   */
+  cached?: T;
+}
+
+/** One conditional write of updateMany: `current` at its resourceVersion, to become `next`. */
+export interface GuardedWrite<T extends KubeObject = KubeObject> {
+  key: string;
+  current: T;
+  next: T;
+}
+
+export interface StorageWatchOptions {
+  /** Deliver every change after this revision (exclusive); omit for "from now". */
+  afterRevision?: string;
+  filter?: ObjectFilter;
+  /**
+   * Called now and then with a revision up to which every change has been delivered, so resuming a
+   * watch from it misses nothing (bookmarks).
+   */
+  onProgress?: (revision: string) => void;
+}
+
+export interface Storage {
+  /** Stores `obj` under `key` if the key is absent (AlreadyExistsError otherwise). */
+  create<T extends KubeObject>(key: string, obj: T, opts?: StorageCreateOptions): Promise<T>;
+  /**
+   * Several creates in as few atomic writes as the backend allows. One entry per object: the created
+   * object or its own error; if any key is taken, each object is created alone, so the answers are exact.
+   */
+  createMany<T extends KubeObject>(entries: readonly { key: string; obj: T }[], opts?: StorageCreateOptions): Promise<(T | Error)[]>;
+  get<T extends KubeObject>(key: string): Promise<T>;
+  /** Every object under `prefix`, in key order, at one revision. */
+  list<T extends KubeObject>(prefix: string, opts?: { filter?: ObjectFilter }): Promise<ListResult<T>>;
+  /** What list() returns, in pages read at one revision and decoded lazily (for streaming big lists). */
+  listPages<T extends KubeObject>(prefix: string, opts?: { filter?: ObjectFilter; pageSize?: number }): AsyncGenerator<ListPage<T>>;
+  /**
+   * Read-modify-write: `tryUpdate` gets a private copy of the stored object and returns the object
+   * to store (it may throw to abort). On a lost race it runs again on the newer object, unless
+   * `expectedVersion` was given. Returns the stored object (the current one when nothing changed).
+   */
+  guaranteedUpdate<T extends KubeObject>(key: string, tryUpdate: (current: T) => T | Promise<T>, opts?: GuaranteedUpdateOptions<T>): Promise<T>;
+  /**
+   * Several conditional writes, each guarded by its `current` object's resourceVersion, in as few
+   * atomic writes as the backend allows. If any is stale, each is tried alone, so the answers are
+   * exact: one entry per write, the stored object or its error (ConflictError, NotFoundError, ...).
+   */
+  updateMany<T extends KubeObject>(writes: readonly GuardedWrite<T>[]): Promise<(T | Error)[]>;
+  /** Deletes the object (and its mirror). Returns it as it was, resourceVersion = the deletion's revision. */
+  delete<T extends KubeObject>(key: string, opts?: { preconditions?: Preconditions }): Promise<T>;
+  /** Changes under `prefix` after a revision. A compacted revision fails the watch with ExpiredError. */
+  watch<T extends KubeObject>(prefix: string, opts?: StorageWatchOptions): Watch<T>;
+  /** The store's current revision. */
+  currentRevision(): Promise<string>;
+  readonly leases: Leases;
+  /** Ends every watch; further calls fail with UnavailableError. */
+  close(): Promise<void>;
+}
+
+/** Time-bound ownership: keys attached to a lease disappear when it is revoked or not kept alive. */
+export interface Leases {
+  /** A new lease of `ttlSeconds`; returns its id. */
+  grant(ttlSeconds: number): Promise<string>;
+  /** Renews the lease for its full TTL. NotFoundError when it has already expired or been revoked. */
+  keepAlive(id: string): Promise<void>;
+  /** Ends the lease now, deleting every key attached to it. A lease already gone is not an error. */
+  revoke(id: string): Promise<void>;
+}
