@@ -2,8 +2,8 @@
 //   A: e2e-kubelet-11 at 127.0.1.11, pods on 172.30.11.0/24 — a child process, so it can be SIGKILLed;
 //   B: e2e-kubelet-12 at 127.0.1.12, pods on 172.30.12.0/24 — in this process.
 // Pods are bound by writing through store.bind() (the scheduler is not part of this test).
-import { EtcdHarness, eventually, startEtcd } from '@coxswain/testing';
-import { EtcdStore } from '@coxswain/store';
+import { EtcdHarness, eventually, startEtcd, etcdRegistry } from '@coxswain/testing';
+import type { Registry } from '@coxswain/registry';
 import { Event, Pod } from '@coxswain/objects';
 import { DockerRuntime, LABELS, runKubelet, RunningKubelet } from '@coxswain/kubelet';
 import { httpGet } from './support/http-get';
@@ -18,7 +18,7 @@ const B = { minion: 'e2e-kubelet-12', address: '127.0.1.12', podCIDR: '172.30.12
 const NS = 'kubelet-e2e';
 
 let etcd: EtcdHarness;
-let store: EtcdStore;
+let store: Registry;
 let kubeletA: KubeletProcess | undefined;
 let kubeletB: RunningKubelet | undefined;
 const docker = new DockerRuntime();
@@ -31,7 +31,7 @@ beforeAll(async () => {
   await ensureImages();
   await removeLeftovers();
   etcd = await startEtcd();
-  store = new EtcdStore(etcd.client(), { watchProgressIntervalMs: 1000 });
+  store = etcdRegistry(etcd.client(), { watchProgressIntervalMs: 1000 });
   kubeletA = await startKubeletProcess(optsA());
   kubeletB = await runKubelet({ ...B, etcdServers: etcd.endpoints, runtime: 'docker', port: 10250, resyncMs: 2000, heartbeatMs: 2000 });
 });

@@ -7,8 +7,8 @@
 // no UDP server (its nc has no -u, and no udpsvd applet). The pod is the client instead, so the path
 // pod -> gateway:53/UDP -> proxy -> endpoint -> proxy -> pod is exercised end to end.
 import * as dgram from 'dgram';
-import { EtcdStore } from '@coxswain/store';
-import { eventually, startEtcd, type EtcdHarness } from '@coxswain/testing';
+import type { Registry } from '@coxswain/registry';
+import { etcdRegistry, eventually, startEtcd, type EtcdHarness } from '@coxswain/testing';
 import { type Endpoints, type Pod, type Service } from '@coxswain/objects';
 import { DockerRuntime, LABELS, runKubelet, type RunningKubelet } from '@coxswain/kubelet';
 import { runScheduler, type ReconcilerHandle } from '@coxswain/reconcilers';
@@ -25,7 +25,7 @@ const NS = 'default';
 const NAME = 'udp-check.coxswain.test';
 
 let etcd: EtcdHarness;
-let store: EtcdStore;
+let store: Registry;
 let kubelet: RunningKubelet | undefined;
 let scheduler: ReconcilerHandle | undefined;
 let proxy: RunningProxy | undefined;
@@ -121,7 +121,7 @@ beforeAll(async () => {
   await ensureImages();
   await removeLeftovers();
   etcd = await startEtcd();
-  store = new EtcdStore(etcd.client(), { watchProgressIntervalMs: 1000 });
+  store = etcdRegistry(etcd.client(), { watchProgressIntervalMs: 1000 });
   kubelet = await runKubelet({ ...M, etcdServers: etcd.endpoints, runtime: 'docker', port: 10250, resyncMs: 1000, heartbeatMs: 2000 });
   scheduler = await runScheduler({ etcdServers: etcd.endpoints, leaderElect: false, handleSignals: false });
   await scheduler.running;

@@ -5,8 +5,8 @@
 import { execFile, spawn, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
-import { EtcdStore } from '@coxswain/store';
-import { eventually, startEtcd, type EtcdHarness, sourceScript } from '@coxswain/testing';
+import type { Registry } from '@coxswain/registry';
+import { etcdRegistry, eventually, startEtcd, type EtcdHarness, sourceScript } from '@coxswain/testing';
 import { type Endpoints, type Pod, type ReplicationController, type Service } from '@coxswain/objects';
 import { DockerRuntime, LABELS, runKubelet, type RunningKubelet } from '@coxswain/kubelet';
 import { runEndpointsController, runReplicationManager, runScheduler, type ReconcilerHandle } from '@coxswain/reconcilers';
@@ -24,7 +24,7 @@ const BULK_PORT = 18766;
 const MiB = 1024 * 1024;
 
 let etcd: EtcdHarness;
-let store: EtcdStore;
+let store: Registry;
 let kubelet: RunningKubelet | undefined;
 const reconcilers: ReconcilerHandle[] = [];
 let proxy: ProxyProcess | undefined;
@@ -165,7 +165,7 @@ beforeAll(async () => {
   await ensureImages();
   await removeLeftovers();
   etcd = await startEtcd();
-  store = new EtcdStore(etcd.client(), { watchProgressIntervalMs: 1000 });
+  store = etcdRegistry(etcd.client(), { watchProgressIntervalMs: 1000 });
   kubelet = await runKubelet({ ...M, etcdServers: etcd.endpoints, runtime: 'docker', port: 10250, resyncMs: 1000, heartbeatMs: 2000 });
   const common = { etcdServers: etcd.endpoints, leaderElect: false, handleSignals: false };
   reconcilers.push(await runScheduler(common), await runReplicationManager(common), await runEndpointsController(common));

@@ -1,7 +1,7 @@
 // `coxswain apiserver`: flags -> an etcd-backed store + the API server, with graceful shutdown on
 // SIGTERM/SIGINT. The coxswain binary parses argv (or calls parseApiServerFlags) and calls runApiServer.
 import { createLogger } from '@coxswain/process';
-import { createStore } from '@coxswain/store';
+import { openRegistry } from '@coxswain/registry';
 import type { ObjectStore } from '@coxswain/objects';
 import type { Codec } from './codecs/codec';
 import { CODECS } from './codecs';
@@ -81,7 +81,7 @@ export async function runApiServer(flags: ApiServerFlags): Promise<ApiServerHand
     }
   }
   // Validate the server's own options (non-loopback without tokens, token file) before touching etcd.
-  const store = createStore(endpoints);
+  const store = openRegistry(endpoints);
   let server: ApiServer;
   try {
     server = createApiServer({

@@ -1,7 +1,6 @@
 // The REST verbs on one resource: list, get, create, update (conditional or unconditional), status
-// update, merge patch, delete. Every body goes codec.validate -> codec.decode -> strategy -> store; the store
-// validates again at its boundary and its errors come back through toStatus with the codec's paths.
-import { ConflictError } from '@coxswain/objects';
+// update, merge patch, delete. Every body goes codec.validate -> codec.decode -> the registry, which
+// applies the kind's rules and validates; its errors come back through toStatus with the codec's paths.
 import { createLogger } from '@coxswain/process';
 import type { KubeObject, ObjectStore } from '@coxswain/objects';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -13,7 +12,6 @@ import { applyMergePatch, type Json } from './merge-patch';
 import { parseJsonObject, readBody } from './request-body';
 import { checkResourceVersion, listOptions, objectNamespace, RequestScope } from './request-scope';
 import { badRequest, HttpError, invalid, successStatus } from './status';
-import { strategyFor } from '@coxswain/registry';
 
 const log = createLogger('apiserver');
 
@@ -105,18 +103,17 @@ export async function getObject(deps: RestDeps, res: ServerResponse, scope: Requ
 
 export async function createObject(deps: RestDeps, req: IncomingMessage, res: ServerResponse, scope: RequestScope): Promise<void> {
   const { obj } = await decodeBody(deps, req, scope);
-  const strategy = strategyFor(scope.info.resource);
   const namespace = writeNamespace(scope, obj);
-  strategy.prepareForCreate(obj, namespace);
-  const created = await deps.store.create(obj, strategy.createOptions(obj));
+  if (scope.info.namespaced) obj.metadata.namespace = namespace;
+  const created = await deps.store.create(obj);
   log.info({ resource: scope.info.resource, namespace: created.metadata.namespace, name: created.metadata.name, rv: created.metadata.resourceVersion }, 'created');
   sendJsonText(res, 201, deps.encodings.encode(scope.codec, scope.info.resource, created));
 }
 
 /**
  * PUT: with a resourceVersion, a compare-and-swap (409 when stale); without one, an unconditional
- * update that reads the current object and retries on conflict (guaranteedUpdate).
- * `subresource: 'status'` replaces only the status.
+ * update of the current object. `subresource: 'status'` replaces only the status. The registry
+ * applies the kind's rules, as it does for every writer.
  */
 export async function updateObject(
   deps: RestDeps,
@@ -129,34 +126,14 @@ export async function updateObject(
   const { obj } = await decodeBody(deps, req, scope);
   const { info, codec } = scope;
   checkUrlName(scope, obj, name);
-  const namespace = info.namespaced ? writeNamespace(scope, obj) : undefined;
+  if (info.namespaced) obj.metadata.namespace = writeNamespace(scope, obj);
   const sentRv = obj.metadata.resourceVersion as unknown;
   const rv = checkResourceVersion(sentRv === undefined || sentRv === null ? undefined : String(sentRv), codec.fieldPath(info.resource, 'metadata.resourceVersion'));
-  const prepare = (current: KubeObject): KubeObject => prepareUpdate(scope, obj, current, subresource);
-  let updated: KubeObject;
-  if (rv !== undefined) {
-    const current = await deps.store.get(info.resource, namespace, name);
-    if (current.metadata.resourceVersion !== rv) throw staleVersion(scope, name, rv, current);
-    const next = prepare(current);
-    updated = subresource === 'status' ? await deps.store.updateStatus(next) : await deps.store.update(next);
-  } else {
-    updated = await deps.store.guaranteedUpdate(info.resource, namespace, name, (current) => prepare(current));
-  }
-  log.info({ resource: info.resource, namespace, name, rv: updated.metadata.resourceVersion, subresource }, 'updated');
+  if (rv === undefined) delete obj.metadata.resourceVersion;
+  else obj.metadata.resourceVersion = rv;
+  const updated = subresource === 'status' ? await deps.store.updateStatus(obj) : await deps.store.update(obj);
+  log.info({ resource: info.resource, namespace: updated.metadata.namespace, name, rv: updated.metadata.resourceVersion, subresource }, 'updated');
   sendJsonText(res, 200, deps.encodings.encode(codec, info.resource, updated));
-}
-
-/** The object a PUT or PATCH writes over `current`: the strategy's rules, at current's version. */
-function prepareUpdate(scope: RequestScope, obj: KubeObject, current: KubeObject, subresource?: 'status'): KubeObject {
-  const strategy = strategyFor(scope.info.resource);
-  const next: KubeObject = { ...obj, metadata: { ...obj.metadata } };
-  const prepared = subresource === 'status' ? strategy.prepareForStatusUpdate(next, current) : strategy.prepareForUpdate(next, current);
-  prepared.metadata.resourceVersion = current.metadata.resourceVersion;
-  return prepared;
-}
-
-function staleVersion(scope: RequestScope, name: string, sent: string, current: KubeObject): ConflictError {
-  return new ConflictError(scope.info.resource, name, `the object has been modified (resourceVersion ${sent} is stale, current is ${current.metadata.resourceVersion}); please apply your changes to the latest version and try again`);
 }
 
 /** The one patch format served: JSON merge patch (RFC 7386), as `kubectl patch --type merge` sends. */
@@ -179,9 +156,8 @@ export async function patchObject(deps: RestDeps, req: IncomingMessage, res: Ser
     const { obj } = decodeWire(scope, merged);
     checkUrlName(scope, obj, name);
     if (info.namespaced) writeNamespace(scope, obj);
-    const rv = obj.metadata.resourceVersion;
-    if (rv !== undefined && String(rv) !== current.metadata.resourceVersion) throw staleVersion(scope, name, String(rv), current);
-    return prepareUpdate(scope, obj, current);
+    if (obj.metadata.resourceVersion !== undefined) obj.metadata.resourceVersion = String(obj.metadata.resourceVersion);
+    return obj;
   });
   log.info({ resource: info.resource, namespace: updated.metadata.namespace, name, rv: updated.metadata.resourceVersion }, 'patched');
   sendJsonText(res, 200, deps.encodings.encode(codec, info.resource, updated));

@@ -107,14 +107,16 @@ describe('the seed guestbook', () => {
 });
 
 describe('writes', () => {
-  it('a client cannot set status or nodeName on create', async () => {
+  it('a client cannot set status on create; a nodeName creates the pod bound (its kubelet sees it)', async () => {
     const p = podManifest('sneaky', { app: 'sneaky' });
     p.desiredState.host = 'minion-9';
     p.currentState = { status: 'Running', host: 'minion-9', podIP: '10.0.0.9' };
     expect((await api('POST', '/api/v1beta1/pods', p)).status).toBe(201);
     const stored = await etcdObject('pods', 'default', 'sneaky');
-    expect(stored.spec.nodeName).toBeUndefined();
+    expect(stored.spec.nodeName).toBe('minion-9');
     expect(stored.status).toEqual({ phase: 'Pending' });
+    const bound = await f.etcdClient.get('/registry/boundpods/minion-9/default/sneaky').string();
+    expect(JSON.parse(bound!)).toMatchObject({ metadata: { name: 'sneaky' }, spec: { nodeName: 'minion-9' } });
   });
 
   it('PUT with a stale resourceVersion is 409 and writes nothing; without one it is unconditional', async () => {

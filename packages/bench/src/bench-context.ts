@@ -1,7 +1,7 @@
 // What every phase of the scale bench shares: the etcd under test, a client and a store on it (in
 // the bench's own process), the process meter, the figure table and the raw results for the JSON.
 import type { EtcdHarness } from '@coxswain/testing';
-import type { EtcdStore } from '@coxswain/store';
+import type { Registry } from '@coxswain/registry';
 import type { Etcd3 } from 'etcd3';
 import type { FigureTable } from './figure-table';
 import type { ProcessMeter } from './process-meter';
@@ -102,7 +102,7 @@ export interface BenchContext {
   etcd: EtcdHarness;
   endpoint: string;
   client: Etcd3;
-  store: EtcdStore;
+  store: Registry;
   meter: ProcessMeter;
   figures: FigureTable;
   results: Record<string, unknown>;

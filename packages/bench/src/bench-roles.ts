@@ -5,7 +5,8 @@
 import { runApiServer } from '@coxswain/api';
 import { Kubelet, MemoryRuntime, runKubelet, type RunningKubelet } from '@coxswain/kubelet';
 import { runReplicationManager, runScheduler, type ReconcilerHandle } from '@coxswain/reconcilers';
-import { createEtcdClient, EtcdStore } from '@coxswain/store';
+import { createEtcdClient, EtcdStorage } from '@coxswain/store';
+import { Registry, REGISTRY_MIRRORS } from '@coxswain/registry';
 import { EventRecorder } from '@coxswain/client';
 import { createLogger } from '@coxswain/process';
 import type { Etcd3 } from 'etcd3';
@@ -45,7 +46,7 @@ async function startHollow(o: HollowOptions): Promise<Role> {
   const log = createLogger('hollow');
   const perConn = o.perConnection ?? 100;
   const clients: Etcd3[] = [];
-  const stores: EtcdStore[] = [];
+  const stores: Registry[] = [];
   const kubelets: Kubelet[] = [];
   const recorders: EventRecorder[] = [];
   for (let j = 0; j < o.count; j++) {
@@ -53,7 +54,7 @@ async function startHollow(o: HollowOptions): Promise<Role> {
     if (j % perConn === 0) {
       const c = createEtcdClient([o.etcd]);
       clients.push(c);
-      stores.push(new EtcdStore(c));
+      stores.push(new Registry(new EtcdStorage(c, { mirrors: REGISTRY_MIRRORS })));
     }
     const store = stores[stores.length - 1];
     const name = `${o.prefix}${i}`;
@@ -66,7 +67,7 @@ async function startHollow(o: HollowOptions): Promise<Role> {
         address: `127.2.${i >> 8}.${i & 255}`,
         podCIDR: `172.${16 + (i >> 8)}.${i & 255}.0/24`,
         store,
-        etcd: clients[clients.length - 1],
+        leaseStorage: store.storage,
         runtime: new MemoryRuntime(),
         recorder,
         capacity: { cpu: '32', memory: '64Gi', pods: '110' },

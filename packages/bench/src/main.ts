@@ -6,7 +6,7 @@ type Scenario = (argv: string[]) => Promise<unknown>;
 
 const scenarios: Record<string, { about: string; load: () => Promise<Scenario> }> = {
   store: {
-    about: 'creates/s through EtcdStore vs raw etcd3 txns in the same run (goal: ratio >= 0.8)',
+    about: 'creates/s through the registry on EtcdStorage vs raw etcd3 txns in the same run (goal: ratio >= 0.8)',
     load: async () => (await import('./store-bench')).storeBench,
   },
   proxy: {

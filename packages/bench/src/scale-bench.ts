@@ -11,7 +11,8 @@
 //   6. cost       CPU seconds and peak RSS of every process
 // Output: bench-results/<timestamp>.json, <timestamp>-running.svg, and a markdown table on stdout.
 import { ApiClient } from '@coxswain/client';
-import { EtcdStore } from '@coxswain/store';
+import { EtcdStorage } from '@coxswain/store';
+import { Registry, REGISTRY_MIRRORS } from '@coxswain/registry';
 import { startEtcd } from '@coxswain/testing';
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
@@ -265,7 +266,7 @@ export async function runScaleBench(argv: string[] = [], out: (line: string) => 
   const etcd = await startEtcd({ clientOptions: { callTimeoutMs: 30_000 } });
   const children: BenchChild[] = [];
   const client = etcd.client();
-  const store = new EtcdStore(client, { callTimeoutMs: 30_000 });
+  const store = new Registry(new EtcdStorage(client, { callTimeoutMs: 30_000, mirrors: REGISTRY_MIRRORS }));
   const ctx: BenchContext = { config, etcd, endpoint: etcd.endpoints[0], client, store, meter, figures, results, out };
   let tracker: PodTracker | undefined;
   // Ctrl-C: exit at once; etcd is killed by its harness on exit, the children see their IPC

@@ -2,10 +2,11 @@
 // for the purpose, at the same concurrency and count:
 //  - raw: etcd3 txns as the store's create sends them (compare create_revision == 0, put a JSON
 //    pod of the same size, serialized per call) — the ceiling;
-//  - store: EtcdStore.create of pods (defaulting, validation, encoding, the same txn).
+//  - store: Registry.create of pods on EtcdStorage (the kind's rules, validation, encoding, the same txn).
 // Raw and store runs alternate (raw, store, raw, store, ...) and the medians are compared: goal >= 0.8.
 import { CompareResult, CompareTarget } from 'etcd3';
-import { EtcdStore } from '@coxswain/store';
+import { EtcdStorage } from '@coxswain/store';
+import { Registry, REGISTRY_MIRRORS } from '@coxswain/registry';
 import { startEtcd } from '@coxswain/testing';
 import type { Pod } from '@coxswain/objects';
 
@@ -73,7 +74,7 @@ export async function runStoreBench(opts: StoreBenchOptions = {}): Promise<Store
   const etcd = await startEtcd();
   try {
     const client = etcd.client();
-    const store = new EtcdStore(client);
+    const store = new Registry(new EtcdStorage(client, { mirrors: REGISTRY_MIRRORS }));
     // What the store would write for a pod: the same fields, so the raw value has the same size.
     const stored = (name: string) => ({
       ...benchPod(name),
@@ -112,7 +113,7 @@ export async function runStoreBench(opts: StoreBenchOptions = {}): Promise<Store
     const result: StoreBenchResult = { count, concurrency, rawPerSec, storePerSec, ratio, goalMet: ratio >= STORE_RATIO_GOAL };
     out(`store bench: ${count} creates per run, ${concurrency} in flight, median of ${rounds} alternating runs, etcd on loopback`);
     out(`  raw etcd3 txn (create_revision==0 + put): ${Math.round(rawPerSec)} creates/s`);
-    out(`  EtcdStore.create (pods):                  ${Math.round(storePerSec)} creates/s`);
+    out(`  Registry.create (pods):                   ${Math.round(storePerSec)} creates/s`);
     out(`  ratio store/raw: ${ratio.toFixed(2)} (goal >= ${STORE_RATIO_GOAL}) ${result.goalMet ? 'MET' : 'NOT MET'}`);
     await store.close();
     return result;

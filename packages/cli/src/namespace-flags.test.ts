@@ -187,7 +187,7 @@ describe('logs -n', () => {
       const port = (kubelet.address() as AddressInfo).port;
       const status = { kubeletEndpoint: `http://127.0.0.1:${port}` };
       await h.store.create<Minion>({ apiVersion: 'v1', kind: 'Minion', metadata: { name: 'ns-minion' }, spec: {}, status });
-      await h.store.guaranteedUpdate<Minion>('minions', undefined, 'ns-minion', (m) => ({ ...m, status }));
+      await h.store.guaranteedUpdate<Minion>('minions', undefined, 'ns-minion', (m) => ({ ...m, status }), { subresource: 'status' });
       for (const ns of ['default', 'team-l']) {
         await h.store.create<Pod>({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'logger', namespace: ns }, spec: { containers: [{ name: 'main', image: 'busybox' }] } });
         const pod = await h.store.get<Pod>('pods', ns, 'logger');

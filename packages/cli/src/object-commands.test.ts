@@ -122,7 +122,7 @@ describe('describe', () => {
     await h.store.guaranteedUpdate<Pod>('pods', 'default', 'redis-master-2', (p) => ({
       ...p,
       status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: 'no minion has port 6379 free' }] },
-    }));
+    }), { subresource: 'status' });
     const now = new Date().toISOString();
     const event = (name: string, involved: string, reason: string, message: string): Event => ({
       apiVersion: 'v1',
@@ -294,7 +294,7 @@ describe('logs', () => {
         status: { kubeletEndpoint: `http://127.0.0.1:${port}` },
       });
       // Status is written separately from spec; make sure the endpoint is there.
-      await h.store.guaranteedUpdate<Minion>('minions', undefined, 'log-minion', (m) => ({ ...m, status: { kubeletEndpoint: `http://127.0.0.1:${port}` } }));
+      await h.store.guaranteedUpdate<Minion>('minions', undefined, 'log-minion', (m) => ({ ...m, status: { kubeletEndpoint: `http://127.0.0.1:${port}` } }), { subresource: 'status' });
       await h.store.create<Pod>({
         apiVersion: 'v1',
         kind: 'Pod',

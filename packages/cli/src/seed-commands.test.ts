@@ -33,7 +33,7 @@ describe('the seed guestbook session (examples/seed-guestbook/README.md)', () =>
     await h.store.guaranteedUpdate<Pod>('pods', 'default', 'redis-master-2', (p) => ({
       ...p,
       status: { ...p.status, phase: 'Running', hostIP: '127.0.1.1', podIP: '172.30.1.2' },
-    }));
+    }), { subresource: 'status' });
     r = await h.kubecfg(['list', 'pods']);
     expect(tableCells(r.stdout)[2]).toEqual(['redis-master-2', 'dockerfile/redis', 'minion-1/127.0.1.1', 'name=redis-master', 'Running']);
 

@@ -1,16 +1,16 @@
-import { EtcdStore } from '@coxswain/store';
+import type { Registry } from '@coxswain/registry';
+import { etcdRegistry, startEtcd, EtcdHarness } from '@coxswain/testing';
 import { EventRecorder, eventName } from './event-recorder';
-import { startEtcd, EtcdHarness } from '@coxswain/testing';
 import type { Event, Pod } from '@coxswain/objects';
 
 jest.setTimeout(30_000);
 
 describe('EventRecorder (real etcd)', () => {
   let etcd: EtcdHarness;
-  let store: EtcdStore;
+  let store: Registry;
   beforeAll(async () => {
     etcd = await startEtcd();
-    store = new EtcdStore(etcd.client());
+    store = etcdRegistry(etcd.client());
   });
   afterAll(async () => {
     await store.close();
@@ -65,7 +65,7 @@ describe('EventRecorder (real etcd)', () => {
   });
 
   it('never throws at the caller when etcd is unreachable', async () => {
-    const dead = new EtcdStore(etcd.client());
+    const dead = etcdRegistry(etcd.client());
     await dead.close();
     const rec = new EventRecorder({ store: dead, component: 'x' });
     expect(() => rec.normal(pod, 'R', 'm')).not.toThrow();

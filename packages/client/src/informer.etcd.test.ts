@@ -3,21 +3,21 @@
 // compaction that forces a relist. Indexes must follow.
 import { Backoff } from './backoff';
 import { Informer } from './informer';
-import { EtcdStore } from '@coxswain/store';
-import { EtcdHarness, startEtcd } from '@coxswain/testing';
+import type { Registry } from '@coxswain/registry';
+import { etcdRegistry, EtcdHarness, startEtcd } from '@coxswain/testing';
 import type { Pod } from '@coxswain/objects';
 
 jest.setTimeout(90_000);
 
 let etcd: EtcdHarness;
-let store: EtcdStore;
+let store: Registry;
 let nsCounter = 0;
 let ns: string;
 const informers: Informer<Pod>[] = [];
 
 beforeAll(async () => {
   etcd = await startEtcd();
-  store = new EtcdStore(etcd.client(), { watchProgressIntervalMs: 1000 });
+  store = etcdRegistry(etcd.client(), { watchProgressIntervalMs: 1000 });
 });
 afterAll(async () => {
   for (const i of informers) await i.stop();

@@ -1,13 +1,14 @@
 import { CampaignAbortedError, LeaderElector } from './leader-election';
 import { spawn } from 'child_process';
+import { EtcdStorage } from '@coxswain/store';
 import { EtcdHarness, sourceScript, startEtcd } from '@coxswain/testing';
 
 /** Runs one LeaderElector in a child node process (TypeScript transpiled on load), so a test can SIGKILL it. */
 function spawnCandidate(endpoint: string, prefix: string, identity: string, ttlSeconds: number) {
   const script = sourceScript(`
     const { LeaderElector } = require('@coxswain/client');
-    const { createEtcdClient } = require('@coxswain/store');
-    const e = new LeaderElector({ client: createEtcdClient([${JSON.stringify(endpoint)}]), prefix: ${JSON.stringify(prefix)},
+    const { createEtcdStorage } = require('@coxswain/store');
+    const e = new LeaderElector({ storage: createEtcdStorage([${JSON.stringify(endpoint)}]), prefix: ${JSON.stringify(prefix)},
       identity: ${JSON.stringify(identity)}, ttlSeconds: ${ttlSeconds} });
     e.campaign().then(() => console.log('LEADING'), (err) => { console.error(err); process.exit(1); });
   `);
@@ -64,12 +65,12 @@ describe('LeaderElector (real etcd)', () => {
     const a = spawnCandidate(etcd.endpoints[0], p, 'a', ttlSeconds);
     try {
       await a.leading;
-      const b = new LeaderElector({ client: etcd.client(), prefix: p, identity: 'b', ttlSeconds });
+      const b = new LeaderElector({ storage: new EtcdStorage(etcd.client()), prefix: p, identity: 'b', ttlSeconds });
       const bState = track(b.campaign());
       await new Promise((r) => setTimeout(r, 500));
       expect(b.isLeader).toBe(false); // exactly one leads
       expect(bState.settled).toBe(false);
-      expect(await LeaderElector.currentLeader(etcd.client(), p)).toBe('a');
+      expect(await LeaderElector.currentLeader(new EtcdStorage(etcd.client()), p)).toBe('a');
 
       a.child.kill('SIGKILL');
       const tookMs = await until(() => b.isLeader, ttlSeconds * 1000 + 3000);
@@ -77,7 +78,7 @@ describe('LeaderElector (real etcd)', () => {
       // The lease expires one TTL after a's last keepalive (sent every TTL/3), so b leads within the
       // TTL, plus etcd's expiry sweep (every 500 ms) and a little scheduling slack.
       expect(tookMs).toBeLessThanOrEqual(ttlSeconds * 1000 + 1000);
-      expect(await LeaderElector.currentLeader(etcd.client(), p)).toBe('b');
+      expect(await LeaderElector.currentLeader(new EtcdStorage(etcd.client()), p)).toBe('b');
       await b.resign();
     } finally {
       a.child.kill('SIGKILL');
@@ -86,8 +87,8 @@ describe('LeaderElector (real etcd)', () => {
 
   it('revoking the leader lease (session lost) makes it lose at once and the next candidate lead', async () => {
     const p = prefix();
-    const a = new LeaderElector({ client: etcd.client(), prefix: p, identity: 'a', ttlSeconds: 10 });
-    const b = new LeaderElector({ client: etcd.client(), prefix: p, identity: 'b', ttlSeconds: 10 });
+    const a = new LeaderElector({ storage: new EtcdStorage(etcd.client()), prefix: p, identity: 'a', ttlSeconds: 10 });
+    const b = new LeaderElector({ storage: new EtcdStorage(etcd.client()), prefix: p, identity: 'b', ttlSeconds: 10 });
     await a.campaign();
     const bState = track(b.campaign());
     const lost: Error[] = [];
@@ -106,7 +107,7 @@ describe('LeaderElector (real etcd)', () => {
 
   it('candidates lead in the order they joined; resign hands over at once', async () => {
     const p = prefix();
-    const es = ['a', 'b', 'c'].map((id) => new LeaderElector({ client: etcd.client(), prefix: p, identity: id, ttlSeconds: 10 }));
+    const es = ['a', 'b', 'c'].map((id) => new LeaderElector({ storage: new EtcdStorage(etcd.client()), prefix: p, identity: id, ttlSeconds: 10 }));
     await es[0].campaign();
     const b = track(es[1].campaign());
     await new Promise((r) => setTimeout(r, 200)); // b joins before c
@@ -123,14 +124,14 @@ describe('LeaderElector (real etcd)', () => {
     // The middle candidate leaving while c waits on it does not make c lead early... it is leading, so c leads next.
     await es[1].resign();
     await until(() => es[2].isLeader, 2000);
-    expect(await LeaderElector.currentLeader(etcd.client(), p)).toBe('c');
+    expect(await LeaderElector.currentLeader(new EtcdStorage(etcd.client()), p)).toBe('c');
     await es[2].resign();
-    expect(await LeaderElector.currentLeader(etcd.client(), p)).toBeUndefined();
+    expect(await LeaderElector.currentLeader(new EtcdStorage(etcd.client()), p)).toBeUndefined();
   });
 
   it('a waiting candidate whose predecessor (not the leader) leaves keeps waiting for the leader', async () => {
     const p = prefix();
-    const es = ['a', 'b', 'c'].map((id) => new LeaderElector({ client: etcd.client(), prefix: p, identity: id, ttlSeconds: 10 }));
+    const es = ['a', 'b', 'c'].map((id) => new LeaderElector({ storage: new EtcdStorage(etcd.client()), prefix: p, identity: id, ttlSeconds: 10 }));
     await es[0].campaign();
     const b = track(es[1].campaign());
     await new Promise((r) => setTimeout(r, 200));
@@ -148,7 +149,7 @@ describe('LeaderElector (real etcd)', () => {
 
   it('a leader keeps leading across an etcd restart shorter than its TTL, and its key is still watched', async () => {
     const p = prefix();
-    const a = new LeaderElector({ client: etcd.client(), prefix: p, identity: 'a', ttlSeconds: 8 });
+    const a = new LeaderElector({ storage: new EtcdStorage(etcd.client()), prefix: p, identity: 'a', ttlSeconds: 8 });
     await a.campaign();
     const lost: Error[] = [];
     a.onLost((e) => lost.push(e));
@@ -166,7 +167,7 @@ describe('LeaderElector (real etcd)', () => {
   // Last: it takes etcd down.
   it('a leader that cannot reach etcd gives up leadership before its lease could have expired', async () => {
     const ttlSeconds = 3;
-    const a = new LeaderElector({ client: etcd.client(), prefix: prefix(), identity: 'a', ttlSeconds });
+    const a = new LeaderElector({ storage: new EtcdStorage(etcd.client()), prefix: prefix(), identity: 'a', ttlSeconds });
     await a.campaign();
     const lost: Error[] = [];
     a.onLost((e) => lost.push(e));

@@ -1,22 +1,20 @@
-// Leader election on etcd (the recipe of etcd's client/v3/concurrency):
-//  - a session is a lease kept alive in the background; if keepalives stop succeeding for about a
-//    TTL, or etcd says the lease is gone, the session is lost;
-//  - each candidate puts `<prefix>/<lease id in hex>` attached to its lease; the key with the lowest
-//    create revision leads; every other candidate watches only the key created just before its own
-//    (no thundering herd), and re-checks when that key is deleted;
+// Leader election on the storage (the recipe of etcd's client/v3/concurrency):
+//  - a session is a lease this elector keeps alive (a keepalive every TTL/3); if keepalives stop
+//    succeeding for about a TTL, or the storage says the lease is gone, the session is lost;
+//  - each candidate creates `<prefix>/<lease id in hex>` on its lease; the key created first (the
+//    lowest revision: candidate keys are never rewritten) leads; every other candidate waits only
+//    for the key created just before its own (no thundering herd), and re-checks when it goes;
 //  - losing the session means losing leadership: onLost callbacks fire once and the caller exits
 //    (its supervisor restarts it, and it campaigns again with a fresh session).
-// We do not use etcd3's own Election: its campaign reports a lost lease only through an 'error'
-// event that fires after 2 x TTL without keepalives, long after another candidate may lead. Nor its
-// shared watcher: it reconnects on its own timers even after the client is closed; each wait here
-// is one plain gRPC watch stream that ends on the first delete or error (and the caller re-checks).
+// Not etcd3's own Election: its campaign reports a lost lease only after 2 x TTL without
+// keepalives, long after another candidate may lead.
 import os from 'os';
-import type { Etcd3, Lease } from 'etcd3';
+import { NotFoundError, UnavailableError, type KubeObject, type Watch } from '@coxswain/objects';
 import { createLogger, Logger } from '@coxswain/process';
-import { UnavailableError } from '@coxswain/objects';
+import type { Storage } from '@coxswain/store';
 
 export interface LeaderElectorOptions {
-  client: Etcd3;
+  storage: Storage;
   /** The election's key prefix, e.g. `/coxswain/leader/scheduler` (no trailing slash). */
   prefix: string;
   /** What the candidate key holds, so others can see who leads. Default `<hostname>-<pid>`. */
@@ -31,27 +29,19 @@ export class CampaignAbortedError extends Error {}
 
 type LostCallback = (reason: Error) => void;
 
-function prefixEnd(prefix: Buffer): Buffer {
-  // The smallest key greater than every key starting with `prefix` (etcd's range_end for a prefix).
-  const end = Buffer.from(prefix);
-  for (let i = end.length - 1; i >= 0; i--) {
-    if (end[i] < 0xff) {
-      end[i]++;
-      return end.subarray(0, i + 1);
-    }
-  }
-  return Buffer.from([0]);
+/** What a candidate key holds. */
+interface Candidate extends KubeObject {
+  identity: string;
 }
 
 export class LeaderElector {
-  private readonly client: Etcd3;
+  private readonly storage: Storage;
   private readonly prefix: string;
   readonly identity: string;
   private readonly ttlSeconds: number;
   private readonly log: Logger;
 
-  private lease?: Lease;
-  private leaseIdHex?: string;
+  private lease?: string;
   private myKey?: string;
   private leading = false;
   private ended = false; // resigned or lost: this elector is spent
@@ -59,13 +49,14 @@ export class LeaderElector {
   private readonly lostCallbacks = new Set<LostCallback>();
   private lastKeepAliveOk = 0;
   private watchdog?: NodeJS.Timeout;
-  private readonly streams = new Set<KeyDeleteWatch>();
+  private keepAliveTimer?: NodeJS.Timeout;
+  private readonly watches = new Set<Watch<Candidate>>();
   private abortCampaign?: (err: Error) => void;
   /** Wakes waits that must end when the elector ends. */
   private readonly onEndHooks = new Set<() => void>();
 
   constructor(opts: LeaderElectorOptions) {
-    this.client = opts.client;
+    this.storage = opts.storage;
     this.prefix = opts.prefix.replace(/\/+$/, '');
     this.identity = opts.identity ?? `${os.hostname()}-${process.pid}`;
     this.ttlSeconds = opts.ttlSeconds ?? 15;
@@ -126,74 +117,67 @@ export class LeaderElector {
     this.lease = undefined;
     if (lease) {
       // Revoking deletes our key too; a failure here (etcd down) still ends the lease by TTL.
-      await lease.revoke().catch((err) => this.log.warn({ err }, 'revoke on resign failed; the lease will expire'));
+      await this.storage.leases.revoke(lease).catch((err) => this.log.warn({ err }, 'revoke on resign failed; the lease will expire'));
     }
     if (wasLeading) this.log.info('resigned leadership');
   }
 
   /** The identity of the current leader of an election, or undefined if nobody leads. */
-  static async currentLeader(client: Etcd3, prefix: string): Promise<string | undefined> {
-    const p = Buffer.from(prefix.replace(/\/+$/, '') + '/');
-    const res = await client.kv.range({ key: p, range_end: prefixEnd(p), sort_order: 'Ascend', sort_target: 'Create', limit: 1 });
-    return res.kvs[0]?.value.toString();
+  static async currentLeader(storage: Storage, prefix: string): Promise<string | undefined> {
+    const { items } = await storage.list<Candidate>(prefix.replace(/\/+$/, '') + '/');
+    return items.reduce<Candidate | undefined>((first, c) => (!first || revision(c) < revision(first) ? c : first), undefined)?.identity;
   }
 
   // ---- internals -----------------------------------------------------------------------------------
 
   private async doCampaign(): Promise<void> {
-    const lease = this.client.lease(this.ttlSeconds, { autoKeepAlive: true });
-    this.lease = lease;
-    lease.on('lost', (err: Error) => this.lose(new Error(`lease lost: ${err.message}`)));
-    lease.on('keepaliveSucceeded', () => (this.lastKeepAliveOk = Date.now()));
-    const id = await lease.grant();
+    const id = await this.storage.leases.grant(this.ttlSeconds);
+    this.lease = id;
     this.lastKeepAliveOk = Date.now();
-    this.startWatchdog();
-    this.leaseIdHex = BigInt(id).toString(16);
-    const key = `${this.prefix}/${this.leaseIdHex}`;
+    this.startKeepAlive(id);
+    const name = BigInt(id).toString(16);
+    const key = `${this.prefix}/${name}`;
     this.myKey = key;
-
-    const txn = await this.client
-      .if(key, 'Create', '==', 0)
-      .then(this.client.put(key).value(this.identity).lease(id))
-      .else(this.client.get(key))
-      .commit();
-    const myRev = txn.succeeded
-      ? BigInt(txn.header.revision)
-      : BigInt(txn.responses[0].response_range.kvs[0].create_revision);
+    const candidate: Candidate = { apiVersion: 'v1', kind: 'LeaderCandidate', metadata: { name }, identity: this.identity };
+    const mine = await this.storage.create(key, candidate, { lease: id });
+    const myRev = revision(mine);
     this.log.debug({ key, createRevision: myRev.toString() }, 'candidate key written');
-    this.watchOwnKey(key, myRev + 1n);
+    this.watchOwnKey(name, mine.metadata.resourceVersion!);
     await this.waitForPredecessors(myRev);
   }
 
   /** Waits until no candidate key created before ours exists. */
   private async waitForPredecessors(myRev: bigint): Promise<void> {
-    const p = Buffer.from(this.prefix + '/');
     while (!this.ended) {
-      const res = await this.client.kv.range({
-        key: p,
-        range_end: prefixEnd(p),
-        max_create_revision: (myRev - 1n).toString(),
-        sort_order: 'Descend',
-        sort_target: 'Create',
-        limit: 1,
-      });
-      const pred = res.kvs[0];
+      const { items, resourceVersion } = await this.storage.list<Candidate>(this.prefix + '/');
+      let pred: Candidate | undefined;
+      for (const c of items) if (revision(c) < myRev && (!pred || revision(c) > revision(pred))) pred = c;
       if (!pred) return;
-      this.log.debug({ predecessor: pred.key.toString() }, 'waiting for predecessor');
-      await this.waitForDelete(pred.key.toString(), BigInt(res.header.revision) + 1n);
+      this.log.debug({ predecessor: pred.metadata.name }, 'waiting for predecessor');
+      // After a failed watch, pause before re-reading so a flapping etcd is not hammered.
+      if ((await this.waitForDelete(pred.metadata.name, resourceVersion)) === 'error') await new Promise((r) => setTimeout(r, 200).unref());
     }
   }
 
-  /** Waits until `key` is deleted (or the watch fails, or the elector ends): the caller re-checks. */
-  private async waitForDelete(key: string, fromRev: bigint): Promise<void> {
-    const w = new KeyDeleteWatch(this.client, key, fromRev);
-    this.streams.add(w);
+  /** Waits until the candidate `name` is deleted after `afterRevision` (or the watch fails, or the elector ends). */
+  private async waitForDelete(name: string, afterRevision: string): Promise<'deleted' | 'error' | 'stopped'> {
+    let w: Watch<Candidate>;
     try {
-      // After a failed watch, pause before re-reading so a flapping etcd is not hammered.
-      if ((await w.result) === 'error') await new Promise((r) => setTimeout(r, 200).unref());
+      w = this.storage.watch<Candidate>(this.prefix + '/', { afterRevision });
+    } catch {
+      return 'error';
+    }
+    this.watches.add(w);
+    try {
+      for await (const ev of w) {
+        if (ev.type === 'DELETED' && ev.object.metadata.name === name) return 'deleted';
+      }
+      return this.ended ? 'stopped' : 'error';
+    } catch {
+      return 'error';
     } finally {
-      this.streams.delete(w);
-      w.stop();
+      this.watches.delete(w);
+      w.close();
     }
   }
 
@@ -202,35 +186,48 @@ export class LeaderElector {
    * the watch fails (etcd unreachable), look at the key again after a pause and watch anew; an etcd
    * that stays away is caught by the keepalive watchdog.
    */
-  private watchOwnKey(key: string, fromRev: bigint): void {
+  private watchOwnKey(name: string, fromRevision: string): void {
     void (async () => {
-      let rev = fromRev;
+      let after = fromRevision;
       while (!this.ended) {
-        const w = new KeyDeleteWatch(this.client, key, rev);
-        this.streams.add(w);
-        const outcome = await w.result;
-        this.streams.delete(w);
-        w.stop();
+        const outcome = await this.waitForDelete(name, after);
         if (this.ended) return;
-        if (outcome === 'deleted') return this.lose(new Error(`candidate key ${key} was deleted`));
+        if (outcome === 'deleted') return this.lose(new Error(`candidate key ${this.myKey} was deleted`));
         await new Promise((r) => setTimeout(r, 500).unref());
         if (this.ended) return;
         try {
-          const res = await this.client.kv.range({ key: Buffer.from(key) });
+          await this.storage.get(this.myKey!);
+          after = await this.storage.currentRevision();
+        } catch (err) {
           if (this.ended) return;
-          if (res.kvs.length === 0) return this.lose(new Error(`candidate key ${key} is gone`));
-          rev = BigInt(res.header.revision) + 1n;
-        } catch {
+          if (err instanceof NotFoundError) return this.lose(new Error(`candidate key ${this.myKey} is gone`));
           // etcd still unreachable: try again (the watchdog decides when that means loss)
         }
       }
     })().catch((err) => this.lose(new Error(`watching own candidate key failed: ${(err as Error).message}`)));
   }
 
+  /** Renews the lease every TTL/3; the storage saying it is gone ends the session at once. */
+  private startKeepAlive(id: string): void {
+    let inFlight = false;
+    this.keepAliveTimer = setInterval(() => {
+      if (inFlight || this.ended) return;
+      inFlight = true;
+      this.storage.leases.keepAlive(id).then(
+        () => (this.lastKeepAliveOk = Date.now()),
+        (err) => {
+          if (err instanceof NotFoundError) this.lose(new Error('lease lost: it has expired or been revoked'));
+          // Anything else (etcd unreachable): the watchdog decides when that means loss.
+        },
+      ).finally(() => (inFlight = false));
+    }, Math.max(500, (this.ttlSeconds * 1000) / 3));
+    this.keepAliveTimer.unref();
+    this.startWatchdog();
+  }
+
   /**
-   * The lease library reports loss only after 2 x TTL without keepalives. A lease expires in etcd
-   * one TTL after the last keepalive that reached it, so declare the session lost a little before
-   * that: after TTL minus a margin without a successful keepalive.
+   * A lease expires in etcd one TTL after the last keepalive that reached it, so declare the session
+   * lost a little before that: after TTL minus a margin without a successful keepalive.
    */
   private startWatchdog(): void {
     const deadlineMs = this.ttlSeconds * 1000 - Math.min(2000, (this.ttlSeconds * 1000) / 5);
@@ -252,7 +249,7 @@ export class LeaderElector {
     // Best effort: give our place up at once if etcd still answers.
     const lease = this.lease;
     this.lease = undefined;
-    lease?.revoke().catch(() => undefined);
+    if (lease) this.storage.leases.revoke(lease).catch(() => undefined);
     for (const cb of this.lostCallbacks) {
       try {
         cb(reason);
@@ -268,58 +265,16 @@ export class LeaderElector {
     this.leading = false;
     if (this.watchdog) clearInterval(this.watchdog);
     this.watchdog = undefined;
-    for (const w of this.streams) w.stop();
-    this.streams.clear();
+    if (this.keepAliveTimer) clearInterval(this.keepAliveTimer);
+    this.keepAliveTimer = undefined;
+    for (const w of this.watches) w.close();
+    this.watches.clear();
     for (const hook of this.onEndHooks) hook();
     this.onEndHooks.clear();
   }
 }
 
-/** One gRPC watch stream on one key that settles on its first delete event, on any error, or on stop(). */
-class KeyDeleteWatch {
-  readonly result: Promise<'deleted' | 'error' | 'stopped'>;
-  private settle!: (outcome: 'deleted' | 'error' | 'stopped') => void;
-  private stream?: Awaited<ReturnType<Etcd3['watchClient']['watch']>>;
-  private stopped = false;
-
-  constructor(client: Etcd3, key: string, fromRev: bigint) {
-    this.result = new Promise((resolve) => (this.settle = resolve));
-    client.watchClient.watch().then(
-      (stream) => {
-        this.stream = stream;
-        stream.on('error', () => this.finish('error'));
-        stream.on('end', () => this.finish('error'));
-        if (this.stopped) return this.close();
-        stream.on('data', (res) => {
-          if (res.canceled || (res.compact_revision && res.compact_revision !== '0')) return this.finish('error');
-          if (res.events.some((e) => String(e.type).toUpperCase() === 'DELETE')) this.finish('deleted');
-        });
-        stream.write({ create_request: { key: Buffer.from(key), start_revision: fromRev.toString(), filters: ['Noput'] } });
-      },
-      () => this.finish('error'),
-    );
-  }
-
-  stop(): void {
-    this.stopped = true;
-    this.finish('stopped');
-  }
-
-  private finish(outcome: 'deleted' | 'error' | 'stopped'): void {
-    this.settle(outcome);
-    this.close();
-  }
-
-  private close(): void {
-    const s = this.stream;
-    this.stream = undefined;
-    if (!s) return;
-    try {
-      // Half-close first: etcd3 treats an error on a still-writable stream as a failed host.
-      s.end();
-      s.cancel();
-    } catch {
-      // already gone
-    }
-  }
+/** A candidate's create revision (its resourceVersion: candidate keys are never rewritten). */
+function revision(c: KubeObject): bigint {
+  return BigInt(c.metadata.resourceVersion ?? '0');
 }

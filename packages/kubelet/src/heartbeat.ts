@@ -5,12 +5,10 @@
 //      serviceAddress) and stamps its Ready condition's lastHeartbeatTime.
 // Any failure (etcd gone) is logged and retried with a jittered backoff capped at the beat
 // interval; a lease that expired meanwhile is granted anew, so the heartbeat resumes by itself.
-import type { Etcd3, Lease } from 'etcd3';
 import { Backoff } from '@coxswain/client';
 import { Clock, Condition, Minion, NotFoundError, ObjectStore, realClock, AlreadyExistsError } from '@coxswain/objects';
 import { createLogger, Logger } from '@coxswain/process';
-
-export const MINION_LEASE_PREFIX = '/registry/leases/minions/';
+import type { MinionLease } from '@coxswain/registry';
 
 export interface MinionInfo {
   name: string;
@@ -24,11 +22,10 @@ export interface MinionInfo {
 
 export interface HeartbeatOptions {
   store: ObjectStore;
-  /** Without a client, only the Minion's Ready condition carries the heartbeat. */
-  etcd?: Etcd3;
+  /** The heartbeat lease; without one, only the Minion's Ready condition carries the heartbeat. */
+  lease?: MinionLease;
   minion: MinionInfo;
   intervalMs?: number;
-  leaseTtlSeconds?: number;
   clock?: Clock;
   logger?: Logger;
 }
@@ -67,8 +64,6 @@ export class Heartbeat {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly intervalMs: number;
-  private readonly ttl: number;
-  private lease?: Lease;
   private abort?: AbortController;
   private loop?: Promise<void>;
   /** Time of the last complete beat (lease and Minion both written), for /healthz. */
@@ -78,7 +73,6 @@ export class Heartbeat {
     this.clock = opts.clock ?? realClock;
     this.log = opts.logger ?? createLogger('kubelet-heartbeat', { minion: opts.minion.name });
     this.intervalMs = opts.intervalMs ?? 10_000;
-    this.ttl = opts.leaseTtlSeconds ?? 40;
   }
 
   start(): void {
@@ -92,13 +86,12 @@ export class Heartbeat {
     this.abort?.abort();
     await this.loop;
     this.loop = undefined;
-    this.lease?.release();
-    this.lease = undefined;
+    this.opts.lease?.release();
   }
 
   /** One beat: lease, then Minion. Throws on failure. */
   async beat(): Promise<void> {
-    if (this.opts.etcd) await this.keepLease(this.opts.etcd);
+    await this.opts.lease?.renew();
     await this.writeMinion();
     this.lastBeatAt = this.clock.now();
   }
@@ -122,35 +115,12 @@ export class Heartbeat {
     }
   }
 
-  private async keepLease(etcd: Etcd3): Promise<void> {
-    const key = MINION_LEASE_PREFIX + this.opts.minion.name;
-    if (this.lease) {
-      try {
-        await withTimeout(this.lease.keepaliveOnce(), 5000, 'lease keepalive');
-        return;
-      } catch (e) {
-        // Expired while etcd was away (or the call failed): start over with a new lease.
-        this.lease.release();
-        this.lease = undefined;
-        throw e;
-      }
-    }
-    const lease = etcd.lease(this.ttl, { autoKeepAlive: false });
-    lease.on('lost', () => undefined); // handled by the next keepalive failing
-    try {
-      await withTimeout(lease.grant(), 5000, 'lease grant');
-      await lease.put(key).value(JSON.stringify({ minion: this.opts.minion.name, address: this.opts.minion.address }));
-      this.lease = lease;
-    } catch (e) {
-      lease.release();
-      throw e;
-    }
-  }
-
   private async writeMinion(): Promise<void> {
     const { store, minion } = this.opts;
     try {
+      // Labels and podCIDR (rarely changed: usually no write), then the status with the heartbeat.
       await store.guaranteedUpdate<Minion>('minions', undefined, minion.name, (cur) => desiredMinion(cur, minion, this.clock.now()));
+      await store.guaranteedUpdate<Minion>('minions', undefined, minion.name, (cur) => desiredMinion(cur, minion, this.clock.now()), { subresource: 'status' });
     } catch (e) {
       if (!(e instanceof NotFoundError)) throw e;
       try {
@@ -161,20 +131,4 @@ export class Heartbeat {
       }
     }
   }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-    p.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e) => {
-        clearTimeout(timer);
-        reject(e);
-      },
-    );
-  });
 }

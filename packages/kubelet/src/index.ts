@@ -4,7 +4,7 @@ export { MemoryRuntime, type MemoryRuntimeOptions, type MemoryContainer, type Co
 export { gatewayOf, hostAddress, parseCidr } from './cidr';
 export { Kubelet, type KubeletOptions } from './kubelet';
 export { PodSyncer, podKey, type Recorder, type SyncResult } from './pod-syncer';
-export { Heartbeat, desiredMinion, MINION_LEASE_PREFIX, type MinionInfo, type HeartbeatOptions } from './heartbeat';
+export { Heartbeat, desiredMinion, type MinionInfo, type HeartbeatOptions } from './heartbeat';
 export { computePodStatus, sameStatus, podPhase, type ContainerView } from './pod-status';
 export { serviceEnv, serviceEnvName } from './service-env';
 export { hashContainer, hashSandbox, stableStringify } from './container-hash';

@@ -2,12 +2,12 @@
 // store come up, crash and restart with back-off, fail pulls, are adopted after a restart, and are
 // cleaned up when unbound. Status is written only when it changes.
 import type { Etcd3 } from 'etcd3';
-import { EtcdHarness, eventually, startEtcd } from '@coxswain/testing';
-import { EtcdStore } from '@coxswain/store';
+import { EtcdHarness, eventually, startEtcd, etcdRegistry } from '@coxswain/testing';
+import type { Registry } from '@coxswain/registry';
 import { Event, Minion, Pod } from '@coxswain/objects';
 import { EventRecorder } from '@coxswain/client';
 import { Kubelet, KubeletOptions } from './kubelet';
-import { MINION_LEASE_PREFIX } from './heartbeat';
+import { MINION_LEASE_PREFIX } from '@coxswain/registry';
 import { MemoryRuntime } from './memory-runtime';
 import { LABELS } from './runtime';
 
@@ -15,7 +15,7 @@ jest.setTimeout(30_000);
 
 let etcd: EtcdHarness;
 let client: Etcd3;
-let store: EtcdStore;
+let store: Registry;
 let n = 0;
 let ns: string;
 const kubelets: Kubelet[] = [];
@@ -23,7 +23,7 @@ const kubelets: Kubelet[] = [];
 beforeAll(async () => {
   etcd = await startEtcd();
   client = etcd.client();
-  store = new EtcdStore(client, { watchProgressIntervalMs: 1000 });
+  store = etcdRegistry(client, { watchProgressIntervalMs: 1000 });
 });
 afterAll(async () => {
   await store?.close();
@@ -43,7 +43,7 @@ function startKubelet(runtime: MemoryRuntime, extra: Partial<KubeletOptions> = {
     address: '127.0.1.11',
     podCIDR: '172.30.11.0/24',
     store,
-    etcd: client,
+    leaseStorage: store.storage,
     runtime,
     recorder: new EventRecorder({ store, component: 'kubelet', host: minion }),
     resyncMs: 1000,

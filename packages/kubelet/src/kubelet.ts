@@ -3,7 +3,8 @@
 // fed by that informer, by the runtime's container events, by probe results and by a periodic resync.
 // Each key is synced by one worker at a time (PodSyncer), and the resulting status is written with
 // CAS only when it changed. Containers of pods no longer bound are stopped and removed.
-import type { Etcd3 } from 'etcd3';
+import type { Storage } from '@coxswain/store';
+import { MinionLease } from '@coxswain/registry';
 import * as os from 'os';
 import { Backoff, Informer, ListWatch, WorkQueue } from '@coxswain/client';
 import { Clock, ConflictError, NotFoundError, ObjectStore, Pod, PodStatus, realClock, Service } from '@coxswain/objects';
@@ -29,8 +30,8 @@ export interface KubeletOptions {
   podCIDR: string;
   store: ObjectStore;
   runtime: ContainerRuntime;
-  /** For the heartbeat lease; without it the Minion's Ready condition alone carries the heartbeat. */
-  etcd?: Etcd3;
+  /** Where the heartbeat lease lives; without it the Minion's Ready condition alone carries the heartbeat. */
+  leaseStorage?: Storage;
   recorder?: Recorder;
   prober?: Prober;
   clock?: Clock;
@@ -104,10 +105,9 @@ export class Kubelet {
     };
     this.heartbeat = new Heartbeat({
       store: opts.store,
-      etcd: opts.etcd,
+      lease: opts.leaseStorage && new MinionLease(opts.leaseStorage, { name: opts.minion, address: opts.address }, opts.leaseTtlSeconds ?? 40),
       minion: info,
       intervalMs: opts.heartbeatMs,
-      leaseTtlSeconds: opts.leaseTtlSeconds,
       clock: this.clock,
       logger: this.log,
     });
@@ -277,7 +277,7 @@ export class Kubelet {
     // of: the bind's, or our own last status write's. So the first try writes without a read; if
     // someone else wrote the pod since, the CAS fails and we read it.
     let base: Pod = { ...pod, metadata: { ...pod.metadata, resourceVersion: this.latestRevision(key, pod) } };
-    let cached = true;
+    let cached: Pod | undefined = base;
     for (let attempt = 0; attempt < 5; attempt++) {
       try {
         const saved = await this.store.updateStatus<Pod>({ ...base, status }, { cached });
@@ -287,7 +287,7 @@ export class Kubelet {
       } catch (e) {
         if (e instanceof NotFoundError) return; // deleted meanwhile: the delete event cleans up
         if (!(e instanceof ConflictError)) throw e;
-        cached = false;
+        cached = undefined;
         base = await this.store.get<Pod>('pods', pod.metadata.namespace, pod.metadata.name).catch((err) => {
           if (err instanceof NotFoundError) return undefined as unknown as Pod;
           throw err;

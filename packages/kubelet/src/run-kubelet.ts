@@ -1,6 +1,6 @@
 // `coxswain kubelet`: wires a kubelet process from parsed flags — the store and a lease client on
 // etcd, the runtime (Docker or in memory), the event recorder, the kubelet, and its HTTP endpoint.
-import { createEtcdClient, EtcdStore } from '@coxswain/store';
+import { openRegistry } from '@coxswain/registry';
 import { createLogger } from '@coxswain/process';
 import { EventRecorder } from '@coxswain/client';
 import { DockerRuntime } from './docker-runtime';
@@ -44,8 +44,7 @@ export async function runKubelet(opts: RunKubeletOptions): Promise<RunningKubele
   const podCIDR = opts.podCIDR ?? defaultPodCIDR(opts.address);
   if (!podCIDR) throw new Error(`--pod-cidr is required when --address is not 127.0.1.N (got ${opts.address})`);
   const endpoints = (Array.isArray(opts.etcdServers) ? opts.etcdServers : opts.etcdServers.split(',')).map((s) => s.trim()).filter(Boolean);
-  const client = createEtcdClient(endpoints);
-  const store = new EtcdStore(client, { ownsClient: true });
+  const store = openRegistry(endpoints);
   const runtime: ContainerRuntime = opts.runtime === 'memory' ? new MemoryRuntime() : new DockerRuntime({ logger: log });
   const recorder = new EventRecorder({ store, component: 'kubelet', host: opts.minion, logger: log });
   const port = opts.port ?? 10250;
@@ -55,7 +54,7 @@ export async function runKubelet(opts: RunKubeletOptions): Promise<RunningKubele
     port,
     podCIDR,
     store,
-    etcd: client,
+    leaseStorage: store.storage,
     runtime,
     recorder,
     podInfraImage: opts.podInfraImage,

@@ -72,3 +72,8 @@ export class BadRequestError extends StoreError {
 export function isStoreError(e: unknown): e is StoreError {
   return e instanceof StoreError;
 }
+
+/** The ConflictError of a write that named a resourceVersion other than the stored one. */
+export function staleVersionError(resource: string, name: string, sent: string, current: string): ConflictError {
+  return new ConflictError(resource, name, `the object has been modified (resourceVersion ${sent} is stale, current is ${current}); please apply your changes to the latest version and try again`);
+}

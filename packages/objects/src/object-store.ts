@@ -22,14 +22,16 @@ export interface ListOptions {
   fieldSelector?: string;
 }
 
-export interface UpdateStatusOptions {
+export interface UpdateOptions {
   /**
-   * `obj` is the stored object at its resourceVersion except for the new status (an informer's copy):
-   * write without reading first. Wrong use cannot lose an update (the CAS still guards the write),
-   * but a copy whose spec or metadata differ from the stored ones would overwrite them.
+   * The stored object at the update's resourceVersion (an informer's copy): write without reading
+   * first, one round trip instead of two. Wrong use cannot lose an update (the compare-and-swap
+   * still guards the write); a stale copy gets the same ConflictError as ever.
    */
-  cached?: boolean;
+  cached?: KubeObject;
 }
+
+export type UpdateStatusOptions = UpdateOptions;
 
 export interface ListResult<T> {
   items: T[];
@@ -87,7 +89,10 @@ export interface Binding {
 }
 
 export interface ObjectStore {
-  /** Sets uid, creationTimestamp, generation 1, and a name from metadata.generateName if no name. */
+  /**
+   * Creates the object as its kind's rules say (system metadata set, initial status, validated); a
+   * name from metadata.generateName if it has none. AlreadyExistsError when the name is taken.
+   */
   create<T extends KubeObject>(obj: T, opts?: CreateOptions): Promise<T>;
   /**
    * Several creates in one etcd transaction (as create() each, guarded by "the key does not exist").
@@ -100,19 +105,25 @@ export interface ObjectStore {
   list<T extends KubeObject>(resource: ResourceName, opts?: ListOptions): Promise<ListResult<T>>;
   /** The same objects as list(), in pages read at one revision, decoded lazily (for streaming big lists). */
   listPages<T extends KubeObject>(resource: ResourceName, opts?: ListOptions & { pageSize?: number }): AsyncGenerator<ListPage<T>>;
-  /** Spec/metadata update, CAS on obj.metadata.resourceVersion (required); keeps the stored status. */
-  update<T extends KubeObject>(obj: T): Promise<T>;
-  /** Status update, CAS on obj.metadata.resourceVersion (required); keeps the stored spec and metadata. */
+  /**
+   * Spec and metadata update; keeps the stored status and what may not change (identity, a pod's
+   * nodeName: InvalidError). With obj.metadata.resourceVersion, a compare-and-swap (ConflictError
+   * when stale); without, applied to the current object (retried on a lost race).
+   */
+  update<T extends KubeObject>(obj: T, opts?: UpdateOptions): Promise<T>;
+  /** Status update; keeps the stored spec and metadata. resourceVersion as for update(). */
   updateStatus<T extends KubeObject>(obj: T, opts?: UpdateStatusOptions): Promise<T>;
   /**
    * Read-modify-write with retry on conflict. `fn` gets a private copy of the current object and
-   * returns the new one (or the same object unchanged to skip the write). Writes spec and status.
+   * returns the object to write, which is then written as update() writes (or, with subresource
+   * 'status', as updateStatus()); nothing is written when nothing changed.
    */
   guaranteedUpdate<T extends KubeObject>(
     resource: ResourceName,
     namespace: string | undefined,
     name: string,
     fn: (current: T) => T | Promise<T>,
+    opts?: { subresource?: 'status' },
   ): Promise<T>;
   delete<T extends KubeObject>(resource: ResourceName, namespace: string | undefined, name: string, opts?: DeleteOptions): Promise<T>;
   watch<T extends KubeObject>(resource: ResourceName, opts?: WatchOptions): Watch<T>;

@@ -1,8 +1,8 @@
 // runProxy on a real etcd: objects written through the store drive the proxy's listeners.
 import * as http from 'http';
 import * as net from 'net';
-import { EtcdStore } from '@coxswain/store';
-import { startEtcd, type EtcdHarness } from '@coxswain/testing';
+import type { Registry } from '@coxswain/registry';
+import { etcdRegistry, startEtcd, type EtcdHarness } from '@coxswain/testing';
 import { type Endpoints, type Event, type Minion, type Service } from '@coxswain/objects';
 import { runProxy, type RunningProxy } from './run-proxy';
 import { fetchText, freePort, startNamedBackend, type NamedBackend } from './testing/fixtures';
@@ -10,13 +10,13 @@ import { fetchText, freePort, startNamedBackend, type NamedBackend } from './tes
 const SERVICE_ADDRESS = '127.0.1.24';
 
 let etcd: EtcdHarness;
-let store: EtcdStore;
+let store: Registry;
 let running: RunningProxy | undefined;
 const backends: NamedBackend[] = [];
 
 beforeAll(async () => {
   etcd = await startEtcd();
-  store = new EtcdStore(etcd.client());
+  store = etcdRegistry(etcd.client());
   for (const n of ['pod-a', 'pod-b', 'pod-c']) backends.push(await startNamedBackend(n));
 }, 30_000);
 

@@ -2,7 +2,7 @@
 // [--healthz-port P]`: wires the store, two informers (services, endpoints), the ServiceProxy, an
 // event recorder for ports that cannot be bound, and the /healthz + /metrics server.
 import { Backoff, EventRecorder, Informer } from '@coxswain/client';
-import { EtcdStore, createEtcdClient } from '@coxswain/store';
+import { openRegistry, type Registry } from '@coxswain/registry';
 import { NotFoundError, realClock, type Endpoints, type Minion, type ObjectStore, type Service } from '@coxswain/objects';
 import { createLogger, serveHealth, type HealthServer, type Logger } from '@coxswain/process';
 import { metricsText } from './metrics-text';
@@ -40,12 +40,12 @@ export interface RunningProxy {
 
 export async function runProxy(opts: RunProxyOptions): Promise<RunningProxy> {
   const log = opts.logger ?? createLogger('proxy', { minion: opts.minion });
-  let ownedStore: EtcdStore | undefined;
+  let ownedStore: Registry | undefined;
   if (!opts.store) {
     const servers = Array.isArray(opts.etcdServers) ? opts.etcdServers : (opts.etcdServers ?? '').split(',');
     const endpoints = servers.map((s) => s.trim()).filter(Boolean);
     if (!endpoints.length) throw new Error('--etcd-servers is required');
-    ownedStore = new EtcdStore(createEtcdClient(endpoints), { ownsClient: true });
+    ownedStore = openRegistry(endpoints);
   }
   const store: ObjectStore = opts.store ?? ownedStore!;
 

@@ -40,7 +40,7 @@ describe('endpoints controller (real etcd)', () => {
     await cluster.store.guaranteedUpdate<Pod>('pods', 'default', name, (cur) => ({
       ...cur,
       status: { phase: 'Running', podIP: ip, conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
-    }));
+    }), { subresource: 'status' });
   }
 
   it('lists Running pods as they come, become ready, and go; removed with the service', async () => {

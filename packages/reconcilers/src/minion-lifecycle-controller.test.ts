@@ -1,7 +1,6 @@
 // Integration: a minion that stops heartbeating turns NotReady, then its pods are recreated elsewhere.
-import type { Lease } from 'etcd3';
 import type { Minion } from '@coxswain/objects';
-import { MINION_LEASE_PREFIX } from './minion-lifecycle-controller';
+import { MinionLease } from '@coxswain/registry';
 import { runMinionController, runReplicationManager, runScheduler } from './reconcilers';
 import type { ReconcilerHandle } from './reconciler-process';
 import { eventually } from '@coxswain/testing';
@@ -13,13 +12,17 @@ jest.setTimeout(60_000);
 describe('minion lifecycle controller (real etcd)', () => {
   let cluster: TestCluster;
   const handles: ReconcilerHandle[] = [];
-  const leases = new Map<string, Lease>();
+  const beats = new Map<string, NodeJS.Timeout>();
 
-  /** What a kubelet does: keep a lease alive with the minion's heartbeat key. */
+  /** What a kubelet does: keep its heartbeat lease alive (a 3 s lease, renewed every second). */
   async function heartbeat(name: string) {
-    const lease = cluster.etcd.client().lease(3);
-    await lease.put(`${MINION_LEASE_PREFIX}${name}`).value('alive');
-    leases.set(name, lease);
+    const lease = new MinionLease(cluster.store.storage, { name }, 3);
+    await lease.renew();
+    beats.set(name, setInterval(() => void lease.renew().catch(() => undefined), 1000));
+  }
+  function silence(name: string) {
+    clearInterval(beats.get(name));
+    beats.delete(name);
   }
 
   beforeAll(async () => {
@@ -32,7 +35,7 @@ describe('minion lifecycle controller (real etcd)', () => {
   });
   afterAll(async () => {
     await Promise.all(handles.map((h) => h.stop()));
-    for (const l of leases.values()) await l.revoke().catch(() => undefined);
+    for (const name of [...beats.keys()]) silence(name);
     await cluster.stop();
   });
 
@@ -53,7 +56,7 @@ describe('minion lifecycle controller (real etcd)', () => {
 
     // The victim's kubelet dies: no more keepalives (the key expires with its 3 s lease).
     const silentAt = Date.now();
-    leases.get(victim)!.release();
+    silence(victim);
     cluster.up.delete(victim);
 
     const notReady = await eventually(async () => {

@@ -12,11 +12,11 @@
 // deadline, so nothing scans all minions on a timer except the cheap lease poll.
 import { Clock, Condition, ConflictError, Minion, NotFoundError, ObjectStore, Pod, realClock } from '@coxswain/objects';
 import { createLogger, Logger } from '@coxswain/process';
+import type { LiveLease } from '@coxswain/registry';
 import { EventRecorder, Controller, ReconcileResult } from '@coxswain/client';
 import { judgeMinion, MinionTimeouts } from './minion-health';
 import { CacheReader, Handlers, INDEX } from './object-cache';
 
-export const MINION_LEASE_PREFIX = '/registry/leases/minions/';
 /** The reason we write on a Ready condition we turned Unknown (so we know to turn it back). */
 export const STATUS_UNKNOWN_REASON = 'MinionStatusUnknown';
 
@@ -40,11 +40,6 @@ export interface MinionLifecycleControllerOptions {
   logger?: Logger;
 }
 
-export interface LiveLease {
-  name: string;
-  /** Time since the lease's last keepalive (granted TTL minus remaining TTL). */
-  silentMs: number;
-}
 
 function readyCondition(m: Minion): Condition | undefined {
   return m.status?.conditions?.find((c) => c.type === 'Ready');

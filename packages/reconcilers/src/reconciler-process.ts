@@ -4,11 +4,11 @@
 // reason 'lost-leadership' and the binary exits non-zero so its supervisor restarts it, and it
 // campaigns again with a fresh session: never two leaders acting on a stale belief).
 import os from 'os';
-import { createEtcdClient, EtcdStore } from '@coxswain/store';
+import type { Storage } from '@coxswain/store';
+import { openRegistry } from '@coxswain/registry';
 import { createLogger, Logger, serveHealth, type HealthServer } from '@coxswain/process';
 import { EventRecorder, Informer, LeaderElector } from '@coxswain/client';
 import { KubeObject, ObjectStore, ResourceName } from '@coxswain/objects';
-import type { Etcd3 } from 'etcd3';
 import { indexers } from './object-cache';
 
 export interface ReconcilerProcessOptions {
@@ -55,7 +55,8 @@ export interface ReconcilerParts {
 
 export interface ReconcilerContext {
   store: ObjectStore;
-  client: Etcd3;
+  /** The registry's storage, for leases. */
+  storage: Storage;
   recorder: EventRecorder;
   logger: Logger;
   /** An informer on a resource with the standard indexes; started and synced before parts.start(). */
@@ -70,13 +71,12 @@ export async function runReconcilerProcess(
   const log = opts.logger ?? createLogger(name);
   const endpoints = (Array.isArray(opts.etcdServers) ? opts.etcdServers : opts.etcdServers.split(',')).map((s) => s.trim()).filter(Boolean);
   if (endpoints.length === 0) throw new Error('--etcd-servers is required');
-  const client = createEtcdClient(endpoints);
-  const store = new EtcdStore(client);
+  const store = openRegistry(endpoints);
   const recorder = new EventRecorder({ store, component: name, host: os.hostname(), ttlSeconds: opts.eventTtlSeconds });
   const informers: Informer<KubeObject>[] = [];
   const ctx: ReconcilerContext = {
     store,
-    client,
+    storage: store.storage,
     recorder,
     logger: log,
     informer: <T extends KubeObject>(resource: ResourceName) => {
@@ -87,7 +87,7 @@ export async function runReconcilerProcess(
     },
   };
   const identity = opts.identity ?? `${os.hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  const elector = opts.leaderElect === false ? undefined : new LeaderElector({ client, prefix: `/coxswain/leader/${name}`, identity, ttlSeconds: opts.leaderLeaseTtlSeconds ?? 15 });
+  const elector = opts.leaderElect === false ? undefined : new LeaderElector({ storage: store.storage, prefix: `/coxswain/leader/${name}`, identity, ttlSeconds: opts.leaderLeaseTtlSeconds ?? 15 });
 
   let parts: ReconcilerParts | undefined;
   let phase: 'campaigning' | 'syncing' | 'running' | 'stopping' = 'campaigning';
@@ -132,7 +132,6 @@ export async function runReconcilerProcess(
       await step('events', () => recorder.flush());
       if (reason !== 'lost-leadership') await step('resign', () => elector?.resign());
       await step('store', () => store.close());
-      await step('etcd', () => client.close());
       await step('healthz', () => health?.close());
       removeSignals();
       log.info({ reason }, `${name} stopped`);

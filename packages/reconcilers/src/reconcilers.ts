@@ -2,9 +2,10 @@
 //   coxswain scheduler | replication | endpoints | minion-controller
 //     --etcd-servers URL[,URL] [--leader-elect=true] [--healthz-port P] (+ each one's own flags)
 // Each returns a handle with `running`, `done` and `stop()`.
-import { prefixRangeEnd, type Endpoints, type Minion, type Pod, type ReplicationController, type Service } from '@coxswain/objects';
+import { type Endpoints, type Minion, type Pod, type ReplicationController, type Service } from '@coxswain/objects';
 import { EndpointsController } from './endpoints-controller';
-import { MINION_LEASE_PREFIX, MinionLifecycleController } from './minion-lifecycle-controller';
+import { MinionLifecycleController } from './minion-lifecycle-controller';
+import { listLiveMinionLeases } from '@coxswain/registry';
 import type { PackingPolicy } from './priorities';
 import { ReconcilerHandle, ReconcilerProcessOptions, runReconcilerProcess } from './reconciler-process';
 import { ReplicationManager } from './replication-manager';
@@ -101,21 +102,7 @@ export function runMinionController(opts: MinionControllerProcessOptions): Promi
       evictionTimeoutMs: opts.evictionTimeoutMs,
       leasePollMs: opts.leasePollMs,
       logger: ctx.logger,
-      listLiveLeases: async () => {
-        // A lease's last keepalive was (granted TTL - remaining TTL) ago: more precise than "the key
-        // exists", which stays true for a whole TTL after the kubelet died.
-        const res = await ctx.client.kv.range({ key: Buffer.from(MINION_LEASE_PREFIX), range_end: prefixRangeEnd(MINION_LEASE_PREFIX) });
-        const out = await Promise.all(
-          res.kvs.map(async (kv) => {
-            const name = kv.key.toString().slice(MINION_LEASE_PREFIX.length);
-            if (kv.lease === '0') return { name, silentMs: 0 };
-            const ttl = await ctx.client.leaseClient.leaseTimeToLive({ ID: kv.lease, keys: false });
-            if (Number(ttl.TTL) < 0) return undefined;
-            return { name, silentMs: Math.max(0, Number(ttl.grantedTTL) - Number(ttl.TTL)) * 1000 };
-          }),
-        );
-        return out.filter((l): l is { name: string; silentMs: number } => !!l);
-      },
+      listLiveLeases: () => listLiveMinionLeases(ctx.storage),
     });
     minions.addEventHandler(mc.minionHandlers);
     return { start: () => mc.start(), stop: () => mc.stop(), health: () => mc.health() };

@@ -1,10 +1,10 @@
 // The replication manager's creations through the shared GroupCommit (store.createMany), on a real
 // etcd: many pods per transaction, controllers sharing transactions, and a failing create still
 // tried once per slow-start round, not once per missing pod.
-import { EtcdStore } from '@coxswain/store';
+import type { Registry } from '@coxswain/registry';
+import { etcdRegistry, startEtcd, type EtcdHarness } from '@coxswain/testing';
 import { EventRecorder } from '@coxswain/client';
 import { InvalidError, Pod, ReplicationController } from '@coxswain/objects';
-import { startEtcd, type EtcdHarness } from '@coxswain/testing';
 import { MapCache } from './object-cache';
 import { ReplicationManager } from './replication-manager';
 import { rc } from './testing/fixtures';
@@ -12,11 +12,11 @@ import { rc } from './testing/fixtures';
 jest.setTimeout(60_000);
 
 let etcd: EtcdHarness;
-let store: EtcdStore;
+let store: Registry;
 
 beforeAll(async () => {
   etcd = await startEtcd();
-  store = new EtcdStore(etcd.client(), { watchProgressIntervalMs: 0 });
+  store = etcdRegistry(etcd.client(), { watchProgressIntervalMs: 0 });
 });
 afterAll(async () => {
   await store?.close();

@@ -264,7 +264,7 @@ export class ReplicationManager {
     try {
       // `rc` is the informer's copy at its resourceVersion: write without reading first (one round
       // trip; a stale copy is a ConflictError either way).
-      await this.opts.store.updateStatus<ReplicationController>({ ...rc, status }, { cached: true });
+      await this.opts.store.updateStatus<ReplicationController>({ ...rc, status }, { cached: rc });
     } catch (err) {
       // A newer controller (or none) is on its way to the cache, and its event enqueues this key
       // again: no retry needed. An error here would requeue through the queue's overall rate limit

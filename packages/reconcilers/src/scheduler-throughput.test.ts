@@ -1,10 +1,10 @@
 // Throughput of the scheduler in isolation on a real etcd: pods are created first (not timed), then
 // the scheduler starts and binds them all, each exactly once. The rate is printed for information;
 // the speed goal (>= 1,000 pods/s) is measured by `npm run bench -- scale`, not asserted here.
-import { EtcdStore } from '@coxswain/store';
+import type { Registry } from '@coxswain/registry';
+import { etcdRegistry, eventually } from '@coxswain/testing';
 import { Pod, prefixRangeEnd } from '@coxswain/objects';
 import { runScheduler } from './reconcilers';
-import { eventually } from '@coxswain/testing';
 import { TestCluster } from './testing/cluster';
 import { pod } from './testing/fixtures';
 
@@ -23,7 +23,7 @@ describe('scheduler throughput (real etcd)', () => {
 
   it(`binds ${N} pending pods on 50 minions`, async () => {
     for (let i = 0; i < 50; i++) await cluster.addMinion(`m${i}`, { cpu: '64', memory: '256Gi' });
-    const store: EtcdStore = cluster.store;
+    const store: Registry = cluster.store;
     for (let i = 0; i < N; i += 200) {
       await Promise.all(Array.from({ length: Math.min(200, N - i) }, (_, j) => store.create<Pod>(pod(`p${i + j}`, { cpu: '10m', memory: '10Mi', resourceVersion: '' }))));
     }

@@ -192,7 +192,7 @@ export class Scheduler {
       await this.opts.store.updateStatus<Pod>({
         ...pod,
         status: { ...(pod.status ?? {}), phase: pod.status?.phase ?? 'Pending', conditions: [...conditions.filter((c) => c.type !== 'PodScheduled'), cond] },
-      }, { cached: true }); // the informer's copy: one txn, the CAS still guards it
+      }, { cached: pod }); // the informer's copy: one txn, the CAS still guards it
     } catch (err) {
       // The pod moved on (changed or deleted); the next retry writes the condition if still needed.
       if (!(err instanceof ConflictError) && !(err instanceof NotFoundError)) throw err;

@@ -1,2 +1,6 @@
-export * from './bind-pod';
-export * from './strategy';
+// @coxswain/registry: kinds, keys and the rules of every write, on a kind-agnostic Storage.
+export { Registry, REGISTRY_MIRRORS, type RegistryOptions } from './registry';
+export { openRegistry, type OpenRegistryOptions } from './open-registry';
+export { strategyFor, type Strategy } from './strategy';
+export { bindPod } from './bind-pod';
+export { MinionLease, listLiveMinionLeases, MINION_LEASE_PREFIX, type LiveLease } from './minion-lease';

@@ -12,24 +12,30 @@ const pod = (): Pod => ({
 describe('pod strategy', () => {
   const s = strategyFor('pods');
 
-  it('on create: drops client-set status, nodeName and system metadata; sets the namespace', () => {
-    const p = s.prepareForCreate(pod(), 'default') as Pod;
+  it('on create: drops client-set status and system metadata; keeps the namespace and a nodeName (created bound)', () => {
+    const p = s.prepareForCreate(pod()) as Pod;
     expect(p.status).toEqual({ phase: 'Pending' });
-    expect(p.spec.nodeName).toBeUndefined();
-    expect(p.metadata).toEqual({ name: 'p', namespace: 'default' });
+    expect(p.spec.nodeName).toBe('minion-1');
+    expect(p.metadata).toEqual({ name: 'p', namespace: 'other' });
+    expect(s.prepareForCreate({ ...pod(), metadata: { name: 'q' } }).metadata).toEqual({ name: 'q', namespace: 'default' });
   });
 
   it('on update: keeps stored status, nodeName and system metadata whatever the client sent', () => {
     const old = { ...pod(), metadata: { ...pod().metadata, uid: 'real-uid', generation: 2, namespace: 'default' }, spec: { ...pod().spec, nodeName: 'minion-7' } };
     const next = pod();
     next.status = { phase: 'Failed' };
-    next.spec.nodeName = 'elsewhere';
+    delete next.spec.nodeName;
     const p = s.prepareForUpdate(next, old) as Pod;
     expect(p.status).toEqual({ phase: 'Running', podIP: '1.2.3.4' });
     expect(p.spec.nodeName).toBe('minion-7');
     expect(p.metadata).toMatchObject({ uid: 'real-uid', generation: 2, namespace: 'default', creationTimestamp: '2000-01-01T00:00:00Z' });
-    const unbound = { ...old, spec: { containers: old.spec.containers } };
-    expect((s.prepareForUpdate(pod(), unbound) as Pod).spec.nodeName).toBeUndefined();
+  });
+
+  it('on update: refuses a changed nodeName, naming the field', () => {
+    const bound = { ...pod(), spec: { ...pod().spec, nodeName: 'minion-7' } };
+    expect(() => s.prepareForUpdate(pod(), bound)).toThrow('spec.nodeName: may not be changed (bound to "minion-7")');
+    const unbound = { ...pod(), spec: { containers: pod().spec.containers } };
+    expect(() => s.prepareForUpdate(pod(), unbound)).toThrow('spec.nodeName: is set by binding, not by an update');
   });
 
   it('a status update changes only the status', () => {
@@ -45,19 +51,18 @@ describe('pod strategy', () => {
 describe('other kinds', () => {
   it('a minion keeps the status it registers with; its namespace is dropped', () => {
     const m: KubeObject = { apiVersion: 'v1', kind: 'Minion', metadata: { name: 'm1', namespace: 'default' }, status: { kubeletEndpoint: 'http://127.0.1.1:10250' } };
-    const out = strategyFor('minions').prepareForCreate(m, 'default');
+    const out = strategyFor('minions').prepareForCreate(m);
     expect(out.metadata.namespace).toBeUndefined();
     expect(out.status).toEqual({ kubeletEndpoint: 'http://127.0.1.1:10250' });
   });
 
   it('a replication controller starts with zero replicas observed', () => {
     const rc: KubeObject = { apiVersion: 'v1', kind: 'ReplicationController', metadata: { name: 'rc' }, spec: {}, status: { replicas: 7 } };
-    expect(strategyFor('replicationControllers').prepareForCreate(rc, 'ns1')).toMatchObject({ metadata: { namespace: 'ns1' }, status: { replicas: 0 } });
+    expect(strategyFor('replicationControllers').prepareForCreate({ ...rc, metadata: { ...rc.metadata, namespace: 'ns1' } })).toMatchObject({ metadata: { namespace: 'ns1' }, status: { replicas: 0 } });
   });
 
   it('events are created with a TTL; services without', () => {
-    const e: KubeObject = { apiVersion: 'v1', kind: 'Event', metadata: { name: 'e' } };
-    expect(strategyFor('events').createOptions(e)).toEqual({ ttlSeconds: 3600 });
-    expect(strategyFor('services').createOptions(e)).toBeUndefined();
+    expect(strategyFor('events').ttlSeconds).toBe(3600);
+    expect(strategyFor('services').ttlSeconds).toBeUndefined();
   });
 });

@@ -1,47 +1,67 @@
-// Per-kind rules the API applies before the store sees a client's object (after Kubernetes'
-// pkg/registry/*/strategy.go): stateless, one per kind. They decide what a client may set on
-// create and update (status belongs to kubelets and reconcilers; a pod's nodeName only to binding)
-// and carry system metadata over from the stored object.
-import { DEFAULT_NAMESPACE, resourceInfo } from '@coxswain/objects';
-import type { CreateOptions, KubeObject, ResourceInfo, ResourceName } from '@coxswain/objects';
+// Per-kind rules of every write, after Kubernetes' pkg/registry/*/strategy.go: what a create may
+// set, what an update carries over from the stored object, when generation moves, which fields
+// may not change, and validation. The registry applies them to every writer alike — the API
+// server for its clients, and the reconcilers and kubelets — so all get the same answers.
+import {
+  BadRequestError,
+  DEFAULT_NAMESPACE,
+  deepEqual,
+  InvalidError,
+  resourceForKind,
+  resourceInfo,
+  sameFields,
+  validateInternal,
+  type FieldCause,
+  type KubeObject,
+  type Pod,
+  type ResourceInfo,
+  type ResourceName,
+} from '@coxswain/objects';
 
 export interface Strategy {
   readonly info: ResourceInfo;
-  /** Clears fields a client may not set on create, fixes the namespace, canonicalizes. Mutates and returns obj. */
-  prepareForCreate(obj: KubeObject, namespace: string): KubeObject;
-  /** Carries over what a spec update may not change (status, system metadata) from the stored object. Mutates and returns obj. */
-  prepareForUpdate(obj: KubeObject, old: KubeObject): KubeObject;
-  /** A status write: the stored object with only its status replaced. Returns a new object. */
-  prepareForStatusUpdate(obj: KubeObject, old: KubeObject): KubeObject;
-  /** Store options for a create (events expire). */
-  createOptions(obj: KubeObject): CreateOptions | undefined;
+  /** Seconds a new object lives before etcd drops it (events), or undefined. */
+  readonly ttlSeconds?: number;
+  /**
+   * A new object from what a writer sent: system metadata cleared (the registry sets uid,
+   * creationTimestamp and generation), the namespace defaulted, the initial status set. Returns a copy.
+   */
+  prepareForCreate(obj: KubeObject): KubeObject;
+  /**
+   * A spec update: what the writer sent, with the identity, status and immutable fields of
+   * `current`; generation moves when the spec changed. Throws InvalidError for a forbidden change. Returns a copy.
+   */
+  prepareForUpdate(obj: KubeObject, current: KubeObject): KubeObject;
+  /** A status update: `current` with only its status replaced by obj's. Returns a copy. */
+  prepareForStatusUpdate(obj: KubeObject, current: KubeObject): KubeObject;
+  /** Throws InvalidError naming each bad field. */
+  validate(obj: KubeObject): void;
 }
 
 interface KindRules {
-  /** The status a new object starts with, or undefined to keep what the client sent (minions register with theirs). */
+  /** The status a new object starts with, or undefined to keep what the writer sent (minions register with theirs). */
   initialStatus?: () => unknown;
-  clearOnCreate?: (obj: KubeObject) => void;
-  keepOnUpdate?: (obj: KubeObject, old: KubeObject) => void;
+  /** Refusals of an update, as field causes (a field that may not change). */
+  updateProblems?: (obj: KubeObject, current: KubeObject) => FieldCause[];
+  /** Fields an update carries over from the stored object when the writer left them out. */
+  carryOver?: (obj: KubeObject, current: KubeObject) => void;
   ttlSeconds?: number;
 }
-
-type PodLike = KubeObject<{ nodeName?: string }>;
 
 const RULES: Record<ResourceName, KindRules> = {
   pods: {
     initialStatus: () => ({ phase: 'Pending' }),
-    // Binding writes nodeName together with the minion's bound-pod key; a client-set nodeName would
-    // name a minion whose kubelet never hears of the pod.
-    clearOnCreate: (obj) => {
-      const spec = (obj as PodLike).spec;
-      if (spec) delete spec.nodeName;
+    // spec.nodeName belongs to binding: an update may leave it out (it is kept) or repeat it, not change it.
+    updateProblems: (obj, current) => {
+      const bound = (current as Pod).spec?.nodeName;
+      const wanted = (obj as Pod).spec?.nodeName;
+      if (wanted === undefined || wanted === bound) return [];
+      return [{ field: 'spec.nodeName', message: bound ? `may not be changed (bound to "${bound}")` : 'is set by binding, not by an update' }];
     },
-    keepOnUpdate: (obj, old) => {
-      const spec = (obj as PodLike).spec;
-      const oldNode = (old as PodLike).spec?.nodeName;
-      if (!spec) return;
-      if (oldNode === undefined) delete spec.nodeName;
-      else spec.nodeName = oldNode;
+    carryOver: (obj, current) => {
+      const bound = (current as Pod).spec?.nodeName;
+      const spec = (obj as Pod).spec;
+      if (bound !== undefined && spec && spec.nodeName === undefined) (obj as Pod).spec = { ...spec, nodeName: bound };
     },
   },
   replicationControllers: { initialStatus: () => ({ replicas: 0 }) },
@@ -52,60 +72,78 @@ const RULES: Record<ResourceName, KindRules> = {
   events: { ttlSeconds: 3600 },
 };
 
-function clearSystemMeta(obj: KubeObject): void {
-  const m = obj.metadata;
-  delete m.uid;
-  delete m.resourceVersion;
-  delete m.creationTimestamp;
-  delete m.generation;
-}
-
-function canonicalize(obj: KubeObject): void {
-  const m = obj.metadata;
-  if (m.labels && Object.keys(m.labels).length === 0) delete m.labels;
-  if (m.annotations && Object.keys(m.annotations).length === 0) delete m.annotations;
-}
+/** Fields that are not the "spec" of an object: changes to anything else bump metadata.generation. */
+const NOT_SPEC = new Set(['apiVersion', 'kind', 'metadata', 'status']);
 
 function makeStrategy(resource: ResourceName): Strategy {
   const info = resourceInfo(resource)!;
   const rules = RULES[resource];
   return {
     info,
-    prepareForCreate(obj, namespace) {
-      obj.metadata ??= { name: '' };
-      clearSystemMeta(obj);
-      if (info.namespaced) obj.metadata.namespace = namespace || DEFAULT_NAMESPACE;
-      else delete obj.metadata.namespace;
-      if (info.hasStatus && rules.initialStatus) obj.status = rules.initialStatus();
-      rules.clearOnCreate?.(obj);
-      canonicalize(obj);
-      return obj;
+    ttlSeconds: rules.ttlSeconds,
+    prepareForCreate(obj) {
+      const meta = { ...obj.metadata };
+      delete meta.uid;
+      delete meta.resourceVersion;
+      delete meta.creationTimestamp;
+      delete meta.generation;
+      if (info.namespaced) meta.namespace = meta.namespace || DEFAULT_NAMESPACE;
+      else delete meta.namespace;
+      const next: KubeObject = { ...obj, apiVersion: 'v1', metadata: canonical(meta) };
+      if (info.hasStatus && rules.initialStatus) next.status = rules.initialStatus();
+      return next;
     },
-    prepareForUpdate(obj, old) {
-      const m = obj.metadata;
-      const o = old.metadata;
-      if (o.uid !== undefined) m.uid = o.uid;
-      else delete m.uid;
-      if (o.creationTimestamp !== undefined) m.creationTimestamp = o.creationTimestamp;
-      if (o.generation !== undefined) m.generation = o.generation;
-      else delete m.generation;
-      if (info.namespaced) m.namespace = o.namespace;
-      else delete m.namespace;
+    prepareForUpdate(obj, current) {
+      if (obj.kind !== info.kind) throw new BadRequestError(`kind "${obj.kind}" does not match resource "${info.resource}" (kind ${info.kind})`);
+      const problems = rules.updateProblems?.(obj, current) ?? [];
+      if (problems.length > 0) throw new InvalidError(info.kind, current.metadata.name, problems);
+      const next: KubeObject = { ...obj, apiVersion: 'v1', metadata: { ...obj.metadata } };
+      rules.carryOver?.(next, current);
       if (info.hasStatus) {
-        if (old.status === undefined) delete obj.status;
-        else obj.status = old.status;
+        if (current.status === undefined) delete next.status;
+        else next.status = current.status;
       }
-      rules.keepOnUpdate?.(obj, old);
-      canonicalize(obj);
-      return obj;
+      next.metadata = identityOf(next.metadata, current, !sameFields(current as never, next as never, NOT_SPEC));
+      return next;
     },
-    prepareForStatusUpdate(obj, old) {
-      return { ...old, metadata: { ...old.metadata, resourceVersion: obj.metadata.resourceVersion }, status: obj.status };
+    prepareForStatusUpdate(obj, current) {
+      if (!info.hasStatus) throw new BadRequestError(`${info.resource} have no status`);
+      const next: KubeObject = { ...current, metadata: { ...current.metadata } };
+      if (obj.status === undefined) delete next.status;
+      else next.status = obj.status;
+      return next;
     },
-    createOptions() {
-      return rules.ttlSeconds ? { ttlSeconds: rules.ttlSeconds } : undefined;
+    validate(obj) {
+      const causes = validateInternal(obj);
+      if (causes.length > 0) throw new InvalidError(obj.kind, obj.metadata?.name ?? '', causes);
     },
   };
+}
+
+/** Metadata of an update: the writer's labels and annotations, the stored object's identity; generation +1 on a spec change. */
+function identityOf(meta: KubeObject['metadata'], current: KubeObject, specChanged: boolean): KubeObject['metadata'] {
+  const out = { ...meta };
+  delete out.resourceVersion;
+  delete out.generateName;
+  out.name = current.metadata.name;
+  setOrDelete(out, 'namespace', current.metadata.namespace);
+  setOrDelete(out, 'uid', current.metadata.uid);
+  setOrDelete(out, 'creationTimestamp', current.metadata.creationTimestamp);
+  setOrDelete(out, 'generateName', current.metadata.generateName);
+  out.generation = (current.metadata.generation ?? 1) + (specChanged ? 1 : 0);
+  return canonical(out);
+}
+
+/** Empty label and annotation maps are stored as absent, so that {} and no map compare equal. */
+function canonical(meta: KubeObject['metadata']): KubeObject['metadata'] {
+  if (meta.labels && Object.keys(meta.labels).length === 0) delete meta.labels;
+  if (meta.annotations && Object.keys(meta.annotations).length === 0) delete meta.annotations;
+  return meta;
+}
+
+function setOrDelete<O extends object, K extends keyof O>(o: O, k: K, v: O[K] | undefined): void {
+  if (v === undefined) delete o[k];
+  else o[k] = v;
 }
 
 const strategies = new Map<string, Strategy>();
@@ -114,4 +152,19 @@ export function strategyFor(resource: ResourceName): Strategy {
   let s = strategies.get(resource);
   if (!s) strategies.set(resource, (s = makeStrategy(resource)));
   return s;
+}
+
+/** The strategy of an object's kind: BadRequestError for an unknown kind, InvalidError without metadata. */
+export function strategyOf(obj: KubeObject): Strategy {
+  const info = obj && typeof obj === 'object' ? resourceForKind(obj.kind) : undefined;
+  if (!info) throw new BadRequestError(`unknown kind "${obj?.kind}"`);
+  if (!obj.metadata || typeof obj.metadata !== 'object') throw new InvalidError(obj.kind, '', [{ field: 'metadata', message: 'required' }]);
+  return strategyFor(info.resource);
+}
+
+/** Whether two objects are the same apart from their resourceVersion. */
+export function sameObject(a: KubeObject, b: KubeObject): boolean {
+  const { resourceVersion: _a, ...ma } = a.metadata ?? {};
+  const { resourceVersion: _b, ...mb } = b.metadata ?? {};
+  return deepEqual({ ...a, metadata: ma }, { ...b, metadata: mb });
 }

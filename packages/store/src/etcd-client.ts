@@ -5,7 +5,9 @@
 // With several endpoints (an etcd cluster), a member whose connection fails is skipped for a
 // moment: etcd3's pool picks a random member per call and, without this, every third call would
 // fail for as long as one member of three is down. The failing call itself is not retried.
-import { ClientClosedError, Etcd3, GRPCUnavailableError, ILeaseOptions, IOptions, Lease, Watcher } from 'etcd3';
+// Storage uses only etcd3's plain RPCs and streams it owns (no high-level Watcher or Lease, whose
+// close() would leave reconnect timers and keepalives behind), so close() of the client suffices.
+import { Etcd3, GRPCUnavailableError, IOptions } from 'etcd3';
 import { circuitBreaker, ConsecutiveBreaker, handleWhen, noop } from 'cockatiel';
 
 export interface EtcdClientOptions {
@@ -51,76 +53,6 @@ export function etcdClientOptions(endpoints: string[], opts: EtcdClientOptions =
   };
 }
 
-/** What close() resets in etcd3's (internal, unexported) WatchManager, as of etcd3 1.1. */
-interface WatchManagerInternals {
-  state: number; // 0 idle, 1 connecting, 2 connected
-  watchers: Watcher[];
-  expectedClosers: Set<Watcher>;
-  stream?: NodeJS.EventEmitter & { cancel(): void };
-  queue?: { destroy(): void };
-}
-const WATCH_CONNECTED = 2;
-const WATCH_IDLE = 0;
-
-/**
- * Etcd3 whose close() also releases its watchers and leases. etcd3's own close() only closes the
- * gRPC clients:
- *  - a watcher not yet cancelled keeps its stream (and the TCP connection) open, and once that
- *    stream ends the library re-opens it for ever, every <= 30 s, on the closed client — a process
- *    that forgot one watcher, or closed while one was still being created, never exits. close()
- *    drops the watchers, cancels the stream, rejects pending create()s and ends pending cancel()s;
- *  - a lease with automatic keepalive keeps sending keepalives on its open stream, so the lease (and
- *    the keys on it, a leader's for one) outlives the client. close() stops them; the lease then
- *    expires by its TTL, as if the process had died.
- */
-class ReleasingEtcd3 extends Etcd3 {
-  private readonly keptAlive = new Set<Lease>();
-
-  override lease(ttl: number, options?: ILeaseOptions): Lease {
-    const lease = super.lease(ttl, options);
-    if (options?.autoKeepAlive !== false) {
-      for (const l of this.keptAlive) if (l.revoked()) this.keptAlive.delete(l); // revoked, released or lost
-      this.keptAlive.add(lease);
-    }
-    return lease;
-  }
-
-  override close(): void {
-    for (const l of this.keptAlive) l.release();
-    this.keptAlive.clear();
-    const manager = (this as unknown as { watchManager?: WatchManagerInternals }).watchManager;
-    const orphans = manager && Array.isArray(manager.watchers) ? releaseWatchers(manager) : [];
-    super.close();
-    const err = new ClientClosedError('Watch');
-    for (const w of orphans) {
-      try {
-        if (w.listenerCount('error') > 0) w.emit('error', err); // a pending create() rejects
-        w.emit('end'); // a pending cancel() resolves
-      } catch {
-        // a listener's failure is not close()'s
-      }
-    }
-  }
-}
-
-function releaseWatchers(manager: WatchManagerInternals): Watcher[] {
-  const orphans = manager.watchers;
-  // With no watchers the manager does not reconnect (and a pending connect is dropped when it lands).
-  manager.watchers = [];
-  manager.expectedClosers.clear();
-  const stream = manager.stream;
-  if (manager.state === WATCH_CONNECTED && stream) {
-    // Our cancel must not count as a stream failure: that would schedule one more reconnect timer.
-    manager.queue?.destroy();
-    for (const event of ['data', 'error', 'end']) stream.removeAllListeners(event);
-    stream.on('error', () => undefined);
-    stream.cancel();
-    manager.stream = undefined;
-    manager.state = WATCH_IDLE;
-  }
-  return orphans;
-}
-
 export function createEtcdClient(endpoints: string[], opts: EtcdClientOptions = {}): Etcd3 {
-  return new ReleasingEtcd3(etcdClientOptions(endpoints, opts));
+  return new Etcd3(etcdClientOptions(endpoints, opts));
 }

@@ -1,30 +1,5 @@
-
-
-
-
-
-
-
-
-export { createEtcdClient, etcdClientOptions, type EtcdClientOptions } from './etcd-client';
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-export { EtcdStore, createStore, translateError, type EtcdStoreOptions } from './store';
-export { EtcdWatch } from './etcd-watch';
-
-
-
-
-export * from './storage';
+// @coxswain/store: kind-agnostic versioned storage (the Storage contract) and its etcd implementation.
+// The only package that talks to etcd.
+export type { Storage, Leases, Mirror, ObjectFilter, Preconditions, GuardedWrite, GuaranteedUpdateOptions, StorageCreateOptions, StorageWatchOptions } from './storage';
+export { EtcdStorage, createEtcdStorage, type EtcdStorageOptions } from './etcd-storage';
+export { createEtcdClient, type EtcdClientOptions } from './etcd-client';

@@ -127,4 +127,6 @@ export interface Leases {
   keepAlive(id: string): Promise<void>;
   /** Ends the lease now, deleting every key attached to it. A lease already gone is not an error. */
   revoke(id: string): Promise<void>;
+  /** The lease's granted TTL and the seconds left of it, or undefined when it has expired or been revoked. */
+  timeToLive(id: string): Promise<{ grantedSeconds: number; remainingSeconds: number } | undefined>;
 }

@@ -2,3 +2,4 @@ export * from './etcd-harness';
 export * from './eventually';
 export * from './fake-clock';
 export * from './source-loader';
+export * from './etcd-registry';

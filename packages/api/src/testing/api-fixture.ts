@@ -1,7 +1,7 @@
 // A real API server on a real etcd for tests: etcd from the harness, the etcd-backed store, the
 // server on 127.0.0.1 port 0, a client, and a raw etcd client to look behind the API's back.
 import type { Etcd3 } from 'etcd3';
-import { createStore } from '@coxswain/store';
+import { openRegistry } from '@coxswain/registry';
 import { startEtcd } from '@coxswain/testing';
 import type { EtcdHarness } from '@coxswain/testing';
 import type { ObjectStore } from '@coxswain/objects';
@@ -23,7 +23,7 @@ export interface ApiFixture {
 
 export async function startApiFixture(opts: Partial<Omit<ApiServerOptions, 'store'>> = {}): Promise<ApiFixture> {
   const etcd = await startEtcd();
-  const store = createStore(etcd.endpoints);
+  const store = openRegistry(etcd.endpoints);
   let server: ApiServer;
   try {
     server = createApiServer({ store, codecs: CODECS, address: '127.0.0.1', port: 0, heartbeatMs: 1000, drainTimeoutMs: 2000, ...opts });

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { CODECS, createApiServer } from '@coxswain/api';
 import type { ApiServer } from '@coxswain/api';
-import { createStore } from '@coxswain/store';
+import { openRegistry } from '@coxswain/registry';
 import { startEtcd } from '@coxswain/testing';
 import type { EtcdHarness } from '@coxswain/testing';
 import type { ObjectStore } from '@coxswain/objects';
@@ -65,7 +65,7 @@ export function captureIo(opts: RunOptions, defaults: { env: Record<string, stri
 
 export async function startClusterHarness(): Promise<ClusterHarness> {
   const etcd = await startEtcd();
-  const store = createStore(etcd.endpoints);
+  const store = openRegistry(etcd.endpoints);
   let server: ApiServer;
   try {
     server = createApiServer({ store, codecs: CODECS, address: '127.0.0.1', port: 0, heartbeatMs: 1000, drainTimeoutMs: 2000 });

@@ -1,14 +1,14 @@
 // A test cluster on a real etcd: the store, minions written directly, and simulated kubelets that
 // mark bound pods Running (with an IP and Ready) the way a kubelet would, so the reconcilers can be
 // tested end to end without Docker.
-import { EtcdHarness, startEtcd } from '@coxswain/testing';
-import { EtcdStore } from '@coxswain/store';
+import { EtcdHarness, startEtcd, etcdRegistry } from '@coxswain/testing';
+import type { Registry } from '@coxswain/registry';
 import { Informer } from '@coxswain/client';
 import { Minion, Pod, ReplicationController, Event } from '@coxswain/objects';
 import { minion as minionFixture } from './fixtures';
 
 export class TestCluster {
-  store!: EtcdStore;
+  store!: Registry;
   private kubelets?: Informer<Pod>;
   private ipCounter = 1;
   /** Minions whose simulated kubelet is "up" (marks pods Running). */
@@ -20,7 +20,7 @@ export class TestCluster {
   static async start(): Promise<TestCluster> {
     const etcd = await startEtcd();
     const c = new TestCluster(etcd);
-    c.store = new EtcdStore(etcd.client());
+    c.store = etcdRegistry(etcd.client());
     return c;
   }
 
@@ -62,7 +62,7 @@ export class TestCluster {
     await this.store.guaranteedUpdate<Pod>('pods', namespace, name, (p) => ({
       ...p,
       status: { ...p.status, conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
-    }));
+    }), { subresource: 'status' });
   }
 
   async pods(selector?: string): Promise<Pod[]> {

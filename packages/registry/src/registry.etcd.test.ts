@@ -1,15 +1,15 @@
 // Integration tests of the object store against a real etcd (started by the harness).
 import type { Etcd3 } from 'etcd3';
 import { AlreadyExistsError, BadRequestError, ConflictError, ExpiredError, InvalidError, NotFoundError, UnavailableError } from '@coxswain/objects';
-import { EtcdStore } from './store';
+import type { Registry } from './registry';
 import type { ListPage, WatchEvent, KubeObject, Pod, ReplicationController, Service } from '@coxswain/objects';
-import { EtcdHarness, startEtcd } from '@coxswain/testing';
+import { EtcdHarness, etcdRegistry, startEtcd } from '@coxswain/testing';
 
 jest.setTimeout(60_000);
 
 let etcd: EtcdHarness;
 let client: Etcd3;
-let store: EtcdStore;
+let store: Registry;
 let nsCounter = 0;
 /** A fresh namespace per test, so tests sharing one etcd do not see each other's objects. */
 let ns: string;
@@ -17,7 +17,7 @@ let ns: string;
 beforeAll(async () => {
   etcd = await startEtcd();
   client = etcd.client();
-  store = new EtcdStore(client, { watchProgressIntervalMs: 1000 });
+  store = etcdRegistry(client, { watchProgressIntervalMs: 1000 });
 });
 afterAll(async () => {
   await store?.close();
@@ -109,7 +109,7 @@ describe('create / get / list / delete', () => {
   it('retries a generated name that collides', async () => {
     let calls = 0;
     // The first two suffixes are all 'a' (a collision on the second create), then all 'b'.
-    const s = new EtcdStore(client, { random: () => (calls++ < 10 ? 0 : 1 / 36) });
+    const s = etcdRegistry(client, { random: () => (calls++ < 10 ? 0 : 1 / 36) });
     const p = pod('');
     p.metadata = { name: '', generateName: 'gen-', namespace: ns };
     expect((await s.create(p)).metadata.name).toBe('gen-aaaaa');
@@ -286,15 +286,15 @@ async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
 }
 
 describe('updates', () => {
-  it('rejects a stale update with ConflictError', async () => {
+  it('rejects a stale update with ConflictError; without a resourceVersion an update is unconditional', async () => {
     const v1 = await store.create(rc('stale'));
     const v2 = await store.update({ ...v1, spec: { ...v1.spec, replicas: 2 } });
     expect(BigInt(v2.metadata.resourceVersion!)).toBeGreaterThan(BigInt(v1.metadata.resourceVersion!));
     await expect(store.update({ ...v1, spec: { ...v1.spec, replicas: 3 } })).rejects.toBeInstanceOf(ConflictError);
     expect((await store.get<ReplicationController>('replicationControllers', ns, 'stale')).spec.replicas).toBe(2);
-    await expect(store.update({ ...v1, metadata: { ...v1.metadata, resourceVersion: undefined } })).rejects.toBeInstanceOf(
-      BadRequestError,
-    );
+    const v3 = await store.update({ ...v1, metadata: { ...v1.metadata, resourceVersion: undefined }, spec: { ...v1.spec, replicas: 4 } });
+    expect(v3.spec.replicas).toBe(4);
+    expect(v3.metadata.generation).toBe(3);
   });
 
   it('skips a write that changes nothing', async () => {
@@ -310,22 +310,22 @@ describe('updates', () => {
     const out = await store.update(same);
     expect(out.metadata.resourceVersion).toBe(v1.metadata.resourceVersion);
     expect(out.metadata.uid).toBe(v1.metadata.uid);
-    await store.updateStatus({ ...v1, status: undefined });
+    await store.updateStatus({ ...v1 });
     await store.guaranteedUpdate('replicationControllers', ns, 'noop', (cur) => cur);
     expect(await store.currentRevision()).toBe(before);
   });
 
   it('writes a status from a cached copy in one txn, and refuses a stale copy', async () => {
     const v1 = await store.create(rc('cached'));
-    const v2 = await store.updateStatus({ ...v1, status: { replicas: 1 } }, { cached: true });
+    const v2 = await store.updateStatus({ ...v1, status: { replicas: 1 } }, { cached: v1 });
     expect(BigInt(v2.metadata.resourceVersion!)).toBeGreaterThan(BigInt(v1.metadata.resourceVersion!));
     expect((await store.get<ReplicationController>('replicationControllers', ns, 'cached')).status).toEqual({ replicas: 1 });
     // v1 is stale now: the CAS refuses it, and nothing is written.
     const before = await store.currentRevision();
-    await expect(store.updateStatus({ ...v1, status: { replicas: 9 } }, { cached: true })).rejects.toBeInstanceOf(ConflictError);
+    await expect(store.updateStatus({ ...v1, status: { replicas: 9 } }, { cached: v1 })).rejects.toBeInstanceOf(ConflictError);
     expect(await store.currentRevision()).toBe(before);
     await store.delete('replicationControllers', ns, 'cached');
-    await expect(store.updateStatus({ ...v2, status: { replicas: 2 } }, { cached: true })).rejects.toBeInstanceOf(NotFoundError);
+    await expect(store.updateStatus({ ...v2, status: { replicas: 2 } }, { cached: v2 })).rejects.toBeInstanceOf(NotFoundError);
   });
 
   it('bumps generation on spec changes only', async () => {
@@ -616,10 +616,10 @@ describe('binding', () => {
 
 describe('when etcd goes away', () => {
   let own: EtcdHarness;
-  let s: EtcdStore;
+  let s: Registry;
   beforeAll(async () => {
     own = await startEtcd();
-    s = new EtcdStore(own.client(), { callTimeoutMs: 2000, watchProgressIntervalMs: 500 });
+    s = etcdRegistry(own.client(), { callTimeoutMs: 2000, watchProgressIntervalMs: 500 });
   });
   afterAll(async () => {
     await s?.close();

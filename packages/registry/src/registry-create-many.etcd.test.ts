@@ -1,22 +1,22 @@
 // store.createMany against a real etcd: many creates in one transaction, each answered exactly.
 import type { Etcd3 } from 'etcd3';
 import { AlreadyExistsError, InvalidError } from '@coxswain/objects';
-import { EtcdStore } from './store';
-import { EtcdHarness, startEtcd } from '@coxswain/testing';
+import type { Registry } from './registry';
+import { EtcdHarness, etcdRegistry, startEtcd } from '@coxswain/testing';
 import type { Pod } from '@coxswain/objects';
 
 jest.setTimeout(60_000);
 
 let etcd: EtcdHarness;
 let client: Etcd3;
-let store: EtcdStore;
+let store: Registry;
 let nsCounter = 0;
 let ns: string;
 
 beforeAll(async () => {
   etcd = await startEtcd();
   client = etcd.client();
-  store = new EtcdStore(client, { watchProgressIntervalMs: 0 });
+  store = etcdRegistry(client, { watchProgressIntervalMs: 0 });
 });
 afterAll(async () => {
   await store?.close();
@@ -40,7 +40,7 @@ async function revision(): Promise<number> {
   return Number(await store.currentRevision());
 }
 
-describe('EtcdStore.createMany', () => {
+describe('Registry.createMany', () => {
   it('creates 100 pods from one generateName in one transaction: one revision, 100 distinct names', async () => {
     const before = await revision();
     const results = await store.createMany(Array.from({ length: 100 }, () => pod({ generateName: 'web-' })));

@@ -1,0 +1,279 @@
+// The registry: the one way objects are written and read, for the API server, the reconcilers
+// and the kubelets alike. It knows kinds — where each lives (keys.ts), the rules of each write
+// (strategy.ts), binding (binding.ts) — and keeps them on a kind-agnostic Storage (etcd, or memory
+// in unit tests).
+import { randomUUID } from 'crypto';
+import {
+  AlreadyExistsError,
+  BadRequestError,
+  boundPodsPrefix,
+  effectiveNamespace,
+  InvalidError,
+  objectKey,
+  realClock,
+  resourceInfo,
+  resourcePrefix,
+  staleVersionError,
+  type Binding,
+  type Clock,
+  type CreateOptions,
+  type DeleteOptions,
+  type KubeObject,
+  type ListOptions,
+  type ListPage,
+  type ListResult,
+  type ObjectStore,
+  type Pod,
+  type ResourceName,
+  type UpdateOptions,
+  type UpdateStatusOptions,
+  type Watch,
+  type WatchOptions,
+} from '@coxswain/objects';
+import type { Storage } from '@coxswain/store';
+import { boundPod, checkBindable, POD_MIRRORS } from './binding';
+import { listFilter } from './list-filter';
+import { strategyFor, strategyOf, type Strategy } from './strategy';
+
+export interface RegistryOptions {
+  clock?: Clock;
+  /** New objects' uids. */
+  uid?: () => string;
+  /** Names from metadata.generateName. */
+  random?: () => number;
+}
+
+const NAME_CHARS = 'abcdefghijklmnopqrstuvwxyz0123456789';
+const MAX_GENERATE_NAME_TRIES = 8;
+
+/** The mirrors a Storage must keep for the registry (a bound pod's copy under its minion). */
+export const REGISTRY_MIRRORS = POD_MIRRORS;
+
+export class Registry implements ObjectStore {
+  private readonly clock: Clock;
+  private readonly uid: () => string;
+  private readonly random: () => number;
+
+  /** `storage` must keep REGISTRY_MIRRORS (see openRegistry). */
+  constructor(
+    readonly storage: Storage,
+    opts: RegistryOptions = {},
+  ) {
+    this.clock = opts.clock ?? realClock;
+    this.uid = opts.uid ?? randomUUID;
+    this.random = opts.random ?? Math.random;
+  }
+
+  // ---- create / read -------------------------------------------------------------------------------
+
+  async create<T extends KubeObject>(obj: T, opts: CreateOptions = {}): Promise<T> {
+    const strategy = strategyOf(obj);
+    for (let attempt = 1; ; attempt++) {
+      const { key, prepared } = this.prepareCreate(strategy, obj);
+      try {
+        return await this.storage.create(key, prepared as T, { ttlSeconds: opts.ttlSeconds ?? strategy.ttlSeconds });
+      } catch (err) {
+        // A generated name that is taken: draw another.
+        if (err instanceof AlreadyExistsError && !obj.metadata.name && attempt < MAX_GENERATE_NAME_TRIES) continue;
+        throw err;
+      }
+    }
+  }
+
+  async createMany<T extends KubeObject>(objs: readonly T[], opts: CreateOptions = {}): Promise<(T | Error)[]> {
+    const results: (T | Error)[] = new Array(objs.length);
+    const entries: { key: string; obj: T }[] = [];
+    const index: number[] = [];
+    let ttlSeconds = opts.ttlSeconds;
+    objs.forEach((obj, i) => {
+      try {
+        const strategy = strategyOf(obj);
+        ttlSeconds ??= strategy.ttlSeconds;
+        const { key, prepared } = this.prepareCreate(strategy, obj);
+        entries.push({ key, obj: prepared as T });
+        index.push(i);
+      } catch (err) {
+        results[i] = err as Error;
+      }
+    });
+    const created = entries.length > 0 ? await this.storage.createMany(entries, { ttlSeconds }) : [];
+    await Promise.all(
+      created.map(async (r, j) => {
+        const i = index[j];
+        // A generated name that collided: create() draws others.
+        results[i] = r instanceof AlreadyExistsError && !objs[i].metadata.name ? await this.create(objs[i], opts).catch((e: Error) => e) : r;
+      }),
+    );
+    return results;
+  }
+
+  /** What create() stores: the strategy's new object with a name, uid, timestamp and generation 1, validated. */
+  private prepareCreate(strategy: Strategy, obj: KubeObject): { key: string; prepared: KubeObject } {
+    const prepared = strategy.prepareForCreate(obj);
+    const meta = prepared.metadata;
+    if (!meta.name) {
+      if (!meta.generateName) throw new InvalidError(obj.kind, '', [{ field: 'metadata.name', message: 'name or generateName is required' }]);
+      meta.name = `${meta.generateName}${this.randomSuffix()}`;
+    }
+    meta.uid = this.uid();
+    meta.creationTimestamp = rfc3339(this.clock.now());
+    meta.generation = 1;
+    strategy.validate(prepared);
+    return { key: objectKey(strategy.info.resource, meta.namespace, meta.name), prepared };
+  }
+
+  async get<T extends KubeObject>(resource: ResourceName, namespace: string | undefined, name: string): Promise<T> {
+    return this.storage.get<T>(objectKey(resource, namespace, name));
+  }
+
+  async list<T extends KubeObject>(resource: ResourceName, opts: ListOptions = {}): Promise<ListResult<T>> {
+    return this.storage.list<T>(resourcePrefix(resource, opts.namespace), { filter: listFilter(opts) });
+  }
+
+  async *listPages<T extends KubeObject>(resource: ResourceName, opts: ListOptions & { pageSize?: number } = {}): AsyncGenerator<ListPage<T>> {
+    yield* this.storage.listPages<T>(resourcePrefix(resource, opts.namespace), { filter: listFilter(opts), pageSize: opts.pageSize });
+  }
+
+  watch<T extends KubeObject>(resource: ResourceName, opts: WatchOptions = {}): Watch<T> {
+    return this.storage.watch<T>(resourcePrefix(resource, opts.namespace), {
+      afterRevision: versionOrUndefined(opts.resourceVersion),
+      filter: listFilter(opts),
+      onProgress: opts.onProgress,
+    });
+  }
+
+  currentRevision(): Promise<string> {
+    return this.storage.currentRevision();
+  }
+
+  // ---- update ----------------------------------------------------------------------------------------
+
+  async update<T extends KubeObject>(obj: T, opts: UpdateOptions = {}): Promise<T> {
+    const strategy = strategyOf(obj);
+    return this.storage.guaranteedUpdate<T>(this.keyOf(strategy, obj), (current) => this.prepared(strategy, strategy.prepareForUpdate(obj, current)) as T, {
+      expectedVersion: versionOrUndefined(obj.metadata.resourceVersion),
+      cached: opts.cached as T | undefined,
+    });
+  }
+
+  async updateStatus<T extends KubeObject>(obj: T, opts: UpdateStatusOptions = {}): Promise<T> {
+    const strategy = strategyOf(obj);
+    if (!strategy.info.hasStatus) throw new BadRequestError(`${strategy.info.resource} have no status`);
+    return this.storage.guaranteedUpdate<T>(this.keyOf(strategy, obj), (current) => this.prepared(strategy, strategy.prepareForStatusUpdate(obj, current)) as T, {
+      expectedVersion: versionOrUndefined(obj.metadata.resourceVersion),
+      cached: opts.cached as T | undefined,
+    });
+  }
+
+  async guaranteedUpdate<T extends KubeObject>(
+    resource: ResourceName,
+    namespace: string | undefined,
+    name: string,
+    fn: (current: T) => T | Promise<T>,
+    opts: { subresource?: 'status' } = {},
+  ): Promise<T> {
+    const strategy = strategyFor(resource);
+    return this.storage.guaranteedUpdate<T>(objectKey(resource, namespace, name), async (current) => {
+      // fn gets its own copy: the strategy needs the stored object as it was.
+      const desired = await fn(structuredClone(current));
+      // A resourceVersion in what fn returns is a precondition (a PATCH that names one).
+      const sent = desired.metadata?.resourceVersion;
+      if (sent !== undefined && sent !== current.metadata.resourceVersion) throw staleVersionError(resource, name, sent, current.metadata.resourceVersion!);
+      const next = opts.subresource === 'status' ? strategy.prepareForStatusUpdate(desired, current) : strategy.prepareForUpdate(desired, current);
+      return this.prepared(strategy, next) as T;
+    });
+  }
+
+  /** A prepared update, validated: the resourceVersion the storage guards on is its business. */
+  private prepared(strategy: Strategy, next: KubeObject): KubeObject {
+    const { resourceVersion: _rv, ...metadata } = next.metadata;
+    const out = { ...next, metadata };
+    strategy.validate(out);
+    return out;
+  }
+
+  // ---- delete ----------------------------------------------------------------------------------------
+
+  async delete<T extends KubeObject>(resource: ResourceName, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<T> {
+    if (!resourceInfo(resource)) throw new BadRequestError(`unknown resource "${resource}"`);
+    return this.storage.delete<T>(objectKey(resource, namespace, name), { preconditions: opts.preconditions });
+  }
+
+  // ---- binding -----------------------------------------------------------------------------------------
+
+  async bind(namespace: string, podName: string, minion: string, expectedResourceVersion: string, cached?: Pod): Promise<void> {
+    boundPodsPrefix(minion); // checks the minion name
+    const usable = cached && cached.metadata.resourceVersion === expectedResourceVersion && cached.metadata.name === podName && sameNamespace(cached, namespace);
+    await this.storage.guaranteedUpdate<Pod>(
+      objectKey('pods', namespace, podName),
+      (pod) => {
+        checkBindable(pod);
+        return this.prepared(strategyFor('pods'), boundPod(pod, minion)) as Pod;
+      },
+      { expectedVersion: expectedResourceVersion, cached: usable ? cached : undefined },
+    );
+  }
+
+  async bindMany(bindings: readonly Binding[]): Promise<(Error | undefined)[]> {
+    const results: (Error | undefined)[] = new Array(bindings.length).fill(undefined);
+    const writes: { key: string; current: Pod; next: Pod }[] = [];
+    const index: number[] = [];
+    bindings.forEach((b, i) => {
+      try {
+        boundPodsPrefix(b.minion);
+        if (!b.pod.metadata.resourceVersion || b.pod.metadata.name !== b.podName || !sameNamespace(b.pod, b.namespace)) {
+          throw new BadRequestError(`bindMany: the pod given for ${b.namespace}/${b.podName} is not that pod at a revision`);
+        }
+        checkBindable(b.pod);
+        const next = this.prepared(strategyFor('pods'), boundPod(b.pod, b.minion)) as Pod;
+        writes.push({ key: objectKey('pods', b.namespace, b.podName), current: b.pod, next });
+        index.push(i);
+      } catch (err) {
+        results[i] = err as Error;
+      }
+    });
+    const written = writes.length > 0 ? await this.storage.updateMany(writes) : [];
+    written.forEach((r, j) => {
+      if (r instanceof Error) results[index[j]] = r;
+    });
+    return results;
+  }
+
+  async listBoundPods(minion: string): Promise<ListResult<Pod>> {
+    return this.storage.list<Pod>(boundPodsPrefix(minion));
+  }
+
+  watchBoundPods(minion: string, opts: Pick<WatchOptions, 'resourceVersion' | 'onProgress'> = {}): Watch<Pod> {
+    return this.storage.watch<Pod>(boundPodsPrefix(minion), { afterRevision: versionOrUndefined(opts.resourceVersion), onProgress: opts.onProgress });
+  }
+
+  close(): Promise<void> {
+    return this.storage.close();
+  }
+
+  // ---- plumbing ----------------------------------------------------------------------------------------
+
+  private keyOf(strategy: Strategy, obj: KubeObject): string {
+    return objectKey(strategy.info.resource, obj.metadata.namespace, obj.metadata.name);
+  }
+
+  private randomSuffix(): string {
+    let s = '';
+    for (let i = 0; i < 5; i++) s += NAME_CHARS[Math.floor(this.random() * NAME_CHARS.length) % NAME_CHARS.length];
+    return s;
+  }
+}
+
+function sameNamespace(pod: Pod, namespace: string): boolean {
+  return effectiveNamespace('pods', pod.metadata.namespace) === effectiveNamespace('pods', namespace);
+}
+
+/** "" and "0" mean "any version" (a list or watch from now); anything else is a revision. */
+function versionOrUndefined(rv: string | undefined): string | undefined {
+  return rv === undefined || rv === '' || rv === '0' ? undefined : rv;
+}
+
+/** RFC 3339 in UTC at second precision, as Kubernetes writes timestamps. */
+function rfc3339(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
