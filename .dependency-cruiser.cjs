@@ -27,8 +27,8 @@ const TEST = '(\\.test\\.ts$|/src/testing/|^e2e/)';
 const COMPONENT_MAY = ['objects', 'store', 'registry', 'process', 'client'];
 const COMPONENT_WHY =
   'api, reconcilers, kubelet and proxy are peers: each runs as its own process and reaches the others only ' +
-  'through etcd or the API, so none imports another; code two of them need moves down a layer ' +
-  '(objects, registry, client or process).';
+  'through etcd or the API, so none imports another (code two of them need moves down a layer); ' +
+  'cli and the binaries sit above them, testing is for tests only.';
 const LAYERS = {
   objects: {
     may: [],
@@ -146,6 +146,24 @@ module.exports = {
       to: { path: '(^|/)node_modules/(etcd3|@grpc/grpc-js)/' },
     },
     {
+      name: 'objects-does-no-io',
+      severity: 'error',
+      comment:
+        'objects is pure: of node\'s modules it may use only fs and path (to read the schemas), net (isIP), util and assert; ' +
+        'no http, child processes or streams (the Clock interface stands in for time).',
+      from: { path: '^packages/objects/src/', pathNot: TEST },
+      to: { dependencyTypes: ['core'], pathNot: '^(node:)?(fs|path|net|util|assert)$' },
+    },
+    {
+      name: 'kubecfg-loads-no-server-libraries',
+      severity: 'error',
+      comment:
+        'kubecfg (packages/cli/src/main.ts) must not reach etcd3, gRPC or pino, not even through client or process: ' +
+        'the layer rules check one step, this checks the whole path. A CLI starts fast and ships small.',
+      from: { path: '^packages/cli/src/main\\.ts$' },
+      to: { path: '(^|/)node_modules/(etcd3|@grpc/grpc-js|pino)/', reachable: true },
+    },
+    {
       name: 'no-test-code-in-production',
       severity: 'error',
       comment:
@@ -207,6 +225,5 @@ module.exports = {
     // require.resolve('typescript') needs typescript installed just as require('typescript') does.
     exoticRequireStrings: ['require.resolve'],
     moduleSystems: ['cjs', 'es6'],
-    reporterOptions: { text: { highlightFocused: true } },
   },
 };
