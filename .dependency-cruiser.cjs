@@ -16,6 +16,10 @@
 const fs = require('fs');
 const path = require('path');
 
+const readJson = (file) => JSON.parse(fs.readFileSync(path.join(__dirname, file), 'utf8'));
+/** The workspaces' folders (packages/<name>, e2e), from the root package.json. */
+const WORKSPACES = readJson('package.json').workspaces;
+
 /** A test or a test helper. */
 const TEST = '(\\.test\\.ts$|/src/testing/|^e2e/)';
 
@@ -72,6 +76,18 @@ const LAYERS = {
   },
 };
 
+/** Every workspace under packages/ has a row (else it would be bound by no layer rule), and every name is one. */
+function assertComplete(layers) {
+  const packages = WORKSPACES.filter((dir) => dir.startsWith('packages/')).map((dir) => dir.slice('packages/'.length));
+  const missing = packages.filter((pkg) => !layers[pkg]);
+  if (missing.length) throw new Error(`.dependency-cruiser.cjs: LAYERS has no row for ${missing.join(', ')}: say what it may import`);
+  for (const [pkg, { may }] of Object.entries(layers)) {
+    const unknown = [pkg, ...may].filter((name) => !packages.includes(name));
+    if (unknown.length) throw new Error(`.dependency-cruiser.cjs: LAYERS names ${unknown.join(', ')}, which is not a workspace under packages/`);
+  }
+}
+assertComplete(LAYERS);
+
 function assertAcyclic(layers) {
   const state = new Map(); // package -> 'visiting' | 'done'
   const visit = (pkg, trail) => {
@@ -109,8 +125,7 @@ const UNDECLARED_WHY = {
     'dependencies nor devDependencies: add it to devDependencies.',
 };
 function undeclaredWorkspaceRules() {
-  const root = JSON.parse(fs.readFileSync(path.join(__dirname, 'package.json'), 'utf8'));
-  const manifests = root.workspaces.map((dir) => ({ dir, json: JSON.parse(fs.readFileSync(path.join(__dirname, dir, 'package.json'), 'utf8')) }));
+  const manifests = WORKSPACES.map((dir) => ({ dir, json: readJson(`${dir}/package.json`) }));
   const dirOf = new Map(manifests.map(({ dir, json }) => [json.name, dir]));
   const ours = (deps) => Object.keys(deps ?? {}).filter((name) => dirOf.has(name)).map((name) => dirOf.get(name));
   const escape = (dir) => dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
