@@ -11,7 +11,7 @@
 import os from 'os';
 import { NotFoundError, UnavailableError, type KubeObject, type Watch } from '@coxswain/objects';
 import { createLogger, Logger } from '@coxswain/process';
-import type { Storage } from '@coxswain/store';
+import type { Storage } from '@coxswain/objects';
 
 export interface LeaderElectorOptions {
   storage: Storage;

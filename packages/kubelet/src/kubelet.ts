@@ -3,7 +3,7 @@
 // fed by that informer, by the runtime's container events, by probe results and by a periodic resync.
 // Each key is synced by one worker at a time (PodSyncer), and the resulting status is written with
 // CAS only when it changed. Containers of pods no longer bound are stopped and removed.
-import type { Storage } from '@coxswain/store';
+import type { Storage } from '@coxswain/objects';
 import { MinionLease } from '@coxswain/registry';
 import * as os from 'os';
 import { Backoff, Informer, ListWatch, WorkQueue } from '@coxswain/client';

@@ -10,3 +10,4 @@ export * from './selector';
 export * from './status';
 export * from './types';
 export * from './validation';
+export * from './storage';

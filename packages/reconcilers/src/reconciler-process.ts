@@ -4,7 +4,7 @@
 // reason 'lost-leadership' and the binary exits non-zero so its supervisor restarts it, and it
 // campaigns again with a fresh session: never two leaders acting on a stale belief).
 import os from 'os';
-import type { Storage } from '@coxswain/store';
+import type { Storage } from '@coxswain/objects';
 import { openRegistry } from '@coxswain/registry';
 import { createLogger, Logger, serveHealth, type HealthServer } from '@coxswain/process';
 import { EventRecorder, Informer, LeaderElector } from '@coxswain/client';

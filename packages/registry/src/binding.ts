@@ -3,7 +3,7 @@
 // keys (/registry/boundpods/<minion>/<namespace>/<pod>), which the storage keeps in step with each
 // pod write as a mirror — so a bind is one atomic write of both keys.
 import { boundPodKey, ConflictError, REGISTRY_PREFIX, type KubeObject, type Pod } from '@coxswain/objects';
-import type { Mirror } from '@coxswain/store';
+import type { Mirror } from '@coxswain/objects';
 
 /** Refuses a pod that is bound already (ConflictError naming its minion). */
 export function checkBindable(pod: Pod): void {

@@ -1,6 +1,6 @@
 // A list's or watch's label and field selectors, compiled once into the storage's ObjectFilter.
 import { parseFieldSelector, parseSelector, type KubeObject, type ListOptions } from '@coxswain/objects';
-import type { ObjectFilter } from '@coxswain/store';
+import type { ObjectFilter } from '@coxswain/objects';
 
 /** undefined when nothing is selected (every object matches). */
 export function listFilter(opts: Pick<ListOptions, 'labelSelector' | 'fieldSelector'>): ObjectFilter | undefined {

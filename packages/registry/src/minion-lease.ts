@@ -2,7 +2,7 @@
 // alive, so that liveness shows in etcd without a write per beat (only a keepalive). The minion
 // lifecycle controller reads how long ago each lease was last kept alive.
 import { NotFoundError, REGISTRY_PREFIX, type KubeObject } from '@coxswain/objects';
-import type { Storage } from '@coxswain/store';
+import type { Storage } from '@coxswain/objects';
 
 export const MINION_LEASE_PREFIX = `${REGISTRY_PREFIX}leases/minions/`;
 

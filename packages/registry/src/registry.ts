@@ -30,7 +30,7 @@ import {
   type Watch,
   type WatchOptions,
 } from '@coxswain/objects';
-import type { Storage } from '@coxswain/store';
+import type { Storage } from '@coxswain/objects';
 import { boundPod, checkBindable, POD_MIRRORS } from './binding';
 import { listFilter } from './list-filter';
 import { strategyFor, strategyOf, type Strategy } from './strategy';

@@ -4,7 +4,7 @@
 // outlives the storage or hides a loss (etcd3's own Lease only reports one after 2 x TTL).
 import { castGrpcError, type Etcd3, type IDuplexStream, type ILeaseKeepAliveRequest, type ILeaseKeepAliveResponse } from 'etcd3';
 import { NotFoundError } from '@coxswain/objects';
-import type { Leases } from './storage';
+import type { Leases } from '@coxswain/objects';
 
 type Call = <R>(what: string, fn: () => Promise<R>) => Promise<R>;
 

@@ -41,7 +41,7 @@ import type {
   Storage,
   StorageCreateOptions,
   StorageWatchOptions,
-} from './storage';
+} from '@coxswain/objects';
 
 export interface EtcdStorageOptions {
   /** Deadline for each etcd call. Default 5000 ms. */

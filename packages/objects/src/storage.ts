@@ -1,4 +1,4 @@
-// The contract of the storage layer: versioned JSON objects under string keys, kind-agnostic (the
+// The contract of the storage layer (@coxswain/store implements it): versioned JSON objects under string keys, kind-agnostic (the
 // registry above it knows kinds, keys and rules). Two implementations keep it: EtcdStorage (etcd,
 // for the cluster and integration tests) and MemoryStorage (for unit tests and hollow benchmarks),
 // proved alike by one contract suite (storage-contract.ts).
@@ -17,7 +17,8 @@
 //   (a watch or paged list from a compacted revision), UnavailableError (the backend cannot be
 //   reached; nothing, or everything, was written). They name the object by its key's segments:
 //   the resource is the segment after the root ("/registry/<resource>/..."), the name the last one.
-import type { KubeObject, ListResult, ListPage, Watch } from '@coxswain/objects';
+import type { KubeObject } from './types';
+import type { ListResult, ListPage, Watch } from './object-store';
 
 /** Decides which objects a list or watch yields (label and field selectors, compiled by the caller). */
 export interface ObjectFilter {
