@@ -13,7 +13,7 @@
 import os from 'os';
 import type { Etcd3, Lease } from 'etcd3';
 import { createLogger, Logger } from '@coxswain/process';
-import { UnavailableError } from '@coxswain/objects';
+import { prefixRangeEnd, UnavailableError } from '@coxswain/objects';
 
 export interface LeaderElectorOptions {
   client: Etcd3;
@@ -30,18 +30,6 @@ export interface LeaderElectorOptions {
 export class CampaignAbortedError extends Error {}
 
 type LostCallback = (reason: Error) => void;
-
-function prefixEnd(prefix: Buffer): Buffer {
-  // The smallest key greater than every key starting with `prefix` (etcd's range_end for a prefix).
-  const end = Buffer.from(prefix);
-  for (let i = end.length - 1; i >= 0; i--) {
-    if (end[i] < 0xff) {
-      end[i]++;
-      return end.subarray(0, i + 1);
-    }
-  }
-  return Buffer.from([0]);
-}
 
 export class LeaderElector {
   private readonly client: Etcd3;
@@ -134,7 +122,7 @@ export class LeaderElector {
   /** The identity of the current leader of an election, or undefined if nobody leads. */
   static async currentLeader(client: Etcd3, prefix: string): Promise<string | undefined> {
     const p = Buffer.from(prefix.replace(/\/+$/, '') + '/');
-    const res = await client.kv.range({ key: p, range_end: prefixEnd(p), sort_order: 'Ascend', sort_target: 'Create', limit: 1 });
+    const res = await client.kv.range({ key: p, range_end: prefixRangeEnd(p), sort_order: 'Ascend', sort_target: 'Create', limit: 1 });
     return res.kvs[0]?.value.toString();
   }
 
@@ -171,7 +159,7 @@ export class LeaderElector {
     while (!this.ended) {
       const res = await this.client.kv.range({
         key: p,
-        range_end: prefixEnd(p),
+        range_end: prefixRangeEnd(p),
         max_create_revision: (myRev - 1n).toString(),
         sort_order: 'Descend',
         sort_target: 'Create',

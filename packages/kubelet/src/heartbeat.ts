@@ -7,10 +7,8 @@
 // interval; a lease that expired meanwhile is granted anew, so the heartbeat resumes by itself.
 import type { Etcd3, Lease } from 'etcd3';
 import { Backoff } from '@coxswain/client';
-import { Clock, Condition, Minion, NotFoundError, ObjectStore, realClock, AlreadyExistsError } from '@coxswain/objects';
+import { Clock, Condition, Minion, minionLeaseKey, NotFoundError, ObjectStore, realClock, AlreadyExistsError, withTimeout } from '@coxswain/objects';
 import { createLogger, Logger } from '@coxswain/process';
-
-export const MINION_LEASE_PREFIX = '/registry/leases/minions/';
 
 export interface MinionInfo {
   name: string;
@@ -123,10 +121,10 @@ export class Heartbeat {
   }
 
   private async keepLease(etcd: Etcd3): Promise<void> {
-    const key = MINION_LEASE_PREFIX + this.opts.minion.name;
+    const key = minionLeaseKey(this.opts.minion.name);
     if (this.lease) {
       try {
-        await withTimeout(this.lease.keepaliveOnce(), 5000, 'lease keepalive');
+        await withTimeout(this.lease.keepaliveOnce(), 5000, 'lease keepalive timed out after 5000 ms');
         return;
       } catch (e) {
         // Expired while etcd was away (or the call failed): start over with a new lease.
@@ -138,7 +136,7 @@ export class Heartbeat {
     const lease = etcd.lease(this.ttl, { autoKeepAlive: false });
     lease.on('lost', () => undefined); // handled by the next keepalive failing
     try {
-      await withTimeout(lease.grant(), 5000, 'lease grant');
+      await withTimeout(lease.grant(), 5000, 'lease grant timed out after 5000 ms');
       await lease.put(key).value(JSON.stringify({ minion: this.opts.minion.name, address: this.opts.minion.address }));
       this.lease = lease;
     } catch (e) {
@@ -161,20 +159,4 @@ export class Heartbeat {
       }
     }
   }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-    p.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e) => {
-        clearTimeout(timer);
-        reject(e);
-      },
-    );
-  });
 }

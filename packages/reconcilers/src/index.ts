@@ -5,5 +5,5 @@ export { runReconcilerProcess, type ReconcilerHandle, type ReconcilerProcessOpti
 export { Scheduler } from './scheduler';
 export { ReplicationManager } from './replication-manager';
 export { EndpointsController } from './endpoints-controller';
-export { MinionLifecycleController, MINION_LEASE_PREFIX } from './minion-lifecycle-controller';
+export { MinionLifecycleController } from './minion-lifecycle-controller';
 export type { PackingPolicy } from './priorities';

@@ -1,7 +1,6 @@
 // Integration: a minion that stops heartbeating turns NotReady, then its pods are recreated elsewhere.
 import type { Lease } from 'etcd3';
-import type { Minion } from '@coxswain/objects';
-import { MINION_LEASE_PREFIX } from './minion-lifecycle-controller';
+import { minionLeaseKey, type Minion } from '@coxswain/objects';
 import { runMinionController, runReplicationManager, runScheduler } from './reconcilers';
 import type { ReconcilerHandle } from './reconciler-process';
 import { eventually } from '@coxswain/testing';
@@ -18,7 +17,7 @@ describe('minion lifecycle controller (real etcd)', () => {
   /** What a kubelet does: keep a lease alive with the minion's heartbeat key. */
   async function heartbeat(name: string) {
     const lease = cluster.etcd.client().lease(3);
-    await lease.put(`${MINION_LEASE_PREFIX}${name}`).value('alive');
+    await lease.put(minionLeaseKey(name)).value('alive');
     leases.set(name, lease);
   }
 

@@ -16,7 +16,6 @@ import { EventRecorder, Controller, ReconcileResult } from '@coxswain/client';
 import { judgeMinion, MinionTimeouts } from './minion-health';
 import { CacheReader, Handlers, INDEX } from './object-cache';
 
-export const MINION_LEASE_PREFIX = '/registry/leases/minions/';
 /** The reason we write on a Ready condition we turned Unknown (so we know to turn it back). */
 export const STATUS_UNKNOWN_REASON = 'MinionStatusUnknown';
 
