@@ -3,39 +3,16 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { eventually, startEtcd, sourceScript, type EtcdHarness } from '@coxswain/testing';
-import { buildCli } from './main';
-
-class Parsed extends Error {
-  constructor(readonly argv: Record<string, unknown>) {
-    super('parsed');
-  }
-}
-
-/** Parses a command line with the binary's definitions; never runs the component. */
-function parse(args: string[]): Record<string, unknown> {
-  try {
-    buildCli(args)
-      .fail(false)
-      .exitProcess(false)
-      .middleware((argv) => {
-        throw new Parsed(argv as Record<string, unknown>);
-      }, false)
-      .parse();
-  } catch (e) {
-    if (e instanceof Parsed) return e.argv;
-    throw e;
-  }
-  throw new Error('not a component command');
-}
+import { parseCommandLine } from './main';
 
 describe('coxswain flags', () => {
   it('reads --etcd-servers into a list and durations into milliseconds', () => {
-    const a = parse(['minion-controller', '--etcd-servers', 'http://127.0.0.1:2379, http://127.0.0.2:2379', '--grace-period', '1m30s', '--eviction-timeout', '2h']);
+    const a = parseCommandLine(['minion-controller', '--etcd-servers', 'http://127.0.0.1:2379, http://127.0.0.2:2379', '--grace-period', '1m30s', '--eviction-timeout', '2h']);
     expect(a.etcdServers).toEqual(['http://127.0.0.1:2379', 'http://127.0.0.2:2379']);
     expect(a.gracePeriod).toBe(90_000);
     expect(a.evictionTimeout).toBe(7_200_000);
-    expect(parse(['minion-controller', '--etcd-servers', 'http://e:2379']).gracePeriod).toBe(40_000);
-    expect(parse(['proxy', '--minion', 'm', '--etcd-servers', 'http://e:2379', '--udp-session-timeout', '500ms']).udpSessionTimeout).toBe(500);
+    expect(parseCommandLine(['minion-controller', '--etcd-servers', 'http://e:2379']).gracePeriod).toBe(40_000);
+    expect(parseCommandLine(['proxy', '--minion', 'm', '--etcd-servers', 'http://e:2379', '--udp-session-timeout', '500ms']).udpSessionTimeout).toBe(500);
   });
 
   it.each([
@@ -44,7 +21,7 @@ describe('coxswain flags', () => {
     [['minion-controller', '--etcd-servers', 'http://e:2379', '--grace-period', 'soon'], '--grace-period: "soon" is not a duration'],
     [['proxy', '--minion', 'm', '--etcd-servers', 'http://e:2379', '--udp-session-timeout', '10x'], '--udp-session-timeout: "10x" is not a duration'],
   ])('%j is refused, naming the flag', (args, message) => {
-    expect(() => parse(args)).toThrow(message);
+    expect(() => parseCommandLine(args)).toThrow(message);
   });
 });
 

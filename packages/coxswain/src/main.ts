@@ -220,6 +220,33 @@ export function buildCli(argv: string[]) {
     .help();
 }
 
+class Parsed extends Error {
+  constructor(readonly argv: Record<string, unknown>) {
+    super('parsed');
+  }
+}
+
+/**
+ * The flags `coxswain <argv>` would run with — validated and coerced as the binary does it — without
+ * running anything (e.g. to check a compose file's commands). Throws the binary's message for a
+ * command line it refuses.
+ */
+export function parseCommandLine(argv: string[]): Record<string, unknown> {
+  try {
+    buildCli(argv)
+      .fail(false)
+      .exitProcess(false)
+      .middleware((parsed) => {
+        throw new Parsed(parsed as Record<string, unknown>);
+      }, false) // after validation and coercion, before the command's handler
+      .parse();
+  } catch (e) {
+    if (e instanceof Parsed) return e.argv;
+    throw e;
+  }
+  throw new Error(`coxswain ${argv.join(' ')}: not a component command`);
+}
+
 export function main(argv: string[] = hideBin(process.argv)): void {
   Promise.resolve(buildCli(argv).parseAsync()).catch((err: Error) => {
     log.error({ err: err.message }, 'fatal');
