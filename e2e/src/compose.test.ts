@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
-import { buildCli } from '@coxswain/coxswain';
+import { parseCommandLine } from '@coxswain/coxswain';
 
 const ROOT = path.resolve(__dirname, '../..');
 const COMPOSE_FILE = path.join(ROOT, 'docker-compose.yml');
@@ -37,27 +37,13 @@ const COMPONENTS: Record<string, string> = {
   proxy: 'proxy',
 };
 
-class Parsed extends Error {
-  constructor(readonly argv: Record<string, unknown>) {
-    super('parsed');
-  }
-}
-
 /** Parses a command line with the coxswain binary's definitions; never runs a component. */
 function parseCoxswain(args: string[]): Record<string, unknown> {
   try {
-    buildCli(args)
-      .fail(false) // throw instead of main's exit-on-failure
-      .exitProcess(false)
-      .middleware((argv) => {
-        throw new Parsed(argv as Record<string, unknown>);
-      }, false) // after validation, before the handler
-      .parse();
+    return parseCommandLine(args);
   } catch (e) {
-    if (e instanceof Parsed) return e.argv;
     throw new Error(`coxswain ${args.join(' ')}: ${(e as Error).message}`);
   }
-  throw new Error(`coxswain ${args.join(' ')}: not a component command`);
 }
 
 const commandOf = (s: ComposeService): string[] => (Array.isArray(s.command) ? s.command.map(String) : String(s.command ?? '').split(/\s+/).filter(Boolean));

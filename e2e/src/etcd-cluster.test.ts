@@ -41,7 +41,7 @@ function memberClient(m: EtcdMember): Etcd3 {
 
 beforeAll(async () => {
   etcd = await EtcdCluster.start(3, 21);
-  apiServer = await runApiServer({ etcdServers: etcd.clientUrls, address: '127.0.0.1', port: 0, handleSignals: false });
+  apiServer = await runApiServer({ etcdServers: etcd.clientUrls, address: '127.0.0.1', port: 0 });
   api = new ApiClient({ server: apiServer.url, timeoutMs: 10_000 });
   reconcilers.push(await runScheduler({ etcdServers: etcd.clientUrls, leaderLeaseTtlSeconds: 5 }));
   reconcilers.push(await runReplicationManager({ etcdServers: etcd.clientUrls, leaderLeaseTtlSeconds: 5 }));

@@ -123,7 +123,7 @@ beforeAll(async () => {
   etcd = await startEtcd();
   store = etcdRegistry(etcd.client(), { watchProgressIntervalMs: 1000 });
   kubelet = await runKubelet({ ...M, etcdServers: etcd.endpoints, runtime: 'docker', port: 10250, resyncMs: 1000, heartbeatMs: 2000 });
-  scheduler = await runScheduler({ etcdServers: etcd.endpoints, leaderElect: false, handleSignals: false });
+  scheduler = await runScheduler({ etcdServers: etcd.endpoints, leaderElect: false });
   await scheduler.running;
   proxy = await runProxy({ minion: M.minion, store, healthzPort: 0 });
 });

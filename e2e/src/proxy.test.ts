@@ -167,7 +167,7 @@ beforeAll(async () => {
   etcd = await startEtcd();
   store = etcdRegistry(etcd.client(), { watchProgressIntervalMs: 1000 });
   kubelet = await runKubelet({ ...M, etcdServers: etcd.endpoints, runtime: 'docker', port: 10250, resyncMs: 1000, heartbeatMs: 2000 });
-  const common = { etcdServers: etcd.endpoints, leaderElect: false, handleSignals: false };
+  const common = { etcdServers: etcd.endpoints, leaderElect: false };
   reconcilers.push(await runScheduler(common), await runReplicationManager(common), await runEndpointsController(common));
   await Promise.all(reconcilers.map((r) => r.running));
   proxy = await startProxyProcess({ minion: M.minion, etcdServers: etcd.endpoints, healthzPort: 0 });

@@ -1,32 +1,10 @@
-// `coxswain apiserver` as the binary runs it: flags, a real etcd, refusal to run unauthenticated on
-// the network, and a SIGTERM that ends watches and stops the server.
+// `coxswain apiserver` as the binary builds it: a real etcd, refusal of bad etcd URLs and of running
+// unauthenticated on the network, and a close() that ends watches and stops the server. The signal
+// that triggers close() in the binary is the process's shutdown path (process-signals.test).
 import { startEtcd } from '@coxswain/testing';
 import type { EtcdHarness } from '@coxswain/testing';
-import { parseApiServerFlags, runApiServer } from './api-server-command';
+import { runApiServer } from './api-server-command';
 import { collectWs } from './testing/wire';
-
-describe('parseApiServerFlags', () => {
-  it('reads --flag value and --flag=value forms', () => {
-    expect(parseApiServerFlags(['--etcd-servers', 'http://127.0.0.1:2379,http://127.0.0.2:2379', '--address=127.0.0.1', '--port', '8080', '--token-file', '/tmp/t'])).toEqual({
-      etcdServers: 'http://127.0.0.1:2379,http://127.0.0.2:2379',
-      address: '127.0.0.1',
-      port: 8080,
-      tokenFile: '/tmp/t',
-      maxBodyBytes: undefined,
-      heartbeatMs: undefined,
-    });
-  });
-
-  it.each([
-    [[], /--etcd-servers is required/],
-    [['--etcd-servers'], /needs a value/],
-    [['--etcd-servers', 'x', '--port', 'eighty'], /--port must be a non-negative integer/],
-    [['--etcd-servers', 'x', '--bogus', '1'], /unknown flag --bogus/],
-    [['stray'], /unexpected argument "stray"/],
-  ])('%p fails with a usage message', (argv, message) => {
-    expect(() => parseApiServerFlags(argv as string[])).toThrow(message);
-  });
-});
 
 describe('runApiServer', () => {
   let etcd: EtcdHarness;
@@ -36,27 +14,29 @@ describe('runApiServer', () => {
   afterAll(() => etcd?.stop());
 
   it('refuses a non-loopback address without a token file, naming the fix', async () => {
-    await expect(runApiServer({ etcdServers: etcd.endpoints, address: '0.0.0.0', port: 0, handleSignals: false })).rejects.toThrow(
+    await expect(runApiServer({ etcdServers: etcd.endpoints, address: '0.0.0.0', port: 0 })).rejects.toThrow(
       /refusing to serve the API on non-loopback address 0\.0\.0\.0 without authentication: pass --token-file/,
     );
   });
 
-  it('rejects an etcd server that is not a URL', async () => {
-    await expect(runApiServer({ etcdServers: 'localhost:2379', port: 0, handleSignals: false })).rejects.toThrow(/"localhost:2379" is not an http\(s\) URL/);
+  it('refuses etcd servers that are not URLs, or none, naming the flag', async () => {
+    await expect(runApiServer({ etcdServers: 'localhost:2379', port: 0 })).rejects.toThrow('--etcd-servers: "localhost:2379" is not an http(s) URL');
+    await expect(runApiServer({ etcdServers: ' , ', port: 0 })).rejects.toThrow('--etcd-servers: give at least one etcd client URL');
   });
 
-  it('serves on etcd and shuts down gracefully on SIGTERM', async () => {
+  it('serves on etcd; close() ends watches and stops the server, with no signal handler of its own', async () => {
+    const sigterm = process.listenerCount('SIGTERM');
     const handle = await runApiServer({ etcdServers: etcd.endpoints.join(','), address: '127.0.0.1', port: 0 });
+    expect(process.listenerCount('SIGTERM')).toBe(sigterm);
     expect(handle.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const health = await fetch(`${handle.url}/healthz`);
     expect(health.status).toBe(200);
     const watch = collectWs(handle.url.replace(/^http/, 'ws') + '/api/v1beta1/watch/pods');
-    await new Promise((r) => setTimeout(r, 200));
-    process.emit('SIGTERM');
-    await handle.closed;
+    await new Promise((resolve) => watch.ws.once('open', resolve));
+    await handle.close();
     await watch.untilClosed();
     expect(watch.closed).toBeDefined();
     await expect(fetch(`${handle.url}/healthz`)).rejects.toThrow();
-    expect(process.listenerCount('SIGTERM')).toBe(0);
+    await expect(handle.store.currentRevision()).rejects.toThrow('the store is closed');
   });
 });

@@ -1,6 +1,7 @@
 // LIST of 20,000 pods through the API, next to what it cannot beat: one etcd range read of the same
 // keys plus a JSON decode of each value. The API adds conversion to v1beta1, encoding and HTTP.
-import { resourcePrefix, prefixRangeEnd } from '@coxswain/objects';
+import { resourcePrefix } from '@coxswain/objects';
+import { prefixRangeEnd } from '@coxswain/store';
 import { execFile } from 'node:child_process';
 import { ApiFixture, startApiFixture } from './testing/api-fixture';
 import { writeBulkPods } from './testing/bulk-pods';

@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { createLogger } from '@coxswain/process';
-import { DEFAULT_NAMESPACE, Status } from '@coxswain/objects';
+import { DEFAULT_NAMESPACE, Status, withTimeout } from '@coxswain/objects';
 import type { ObjectStore } from '@coxswain/objects';
 import type { Codec } from './codecs/codec';
 import { isLoopbackAddress, TokenAuthenticator } from './auth';
@@ -246,7 +246,10 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       for (const w of [...openWatches]) w.close();
       for (const client of wss.clients) client.close(1001, 'server shutting down');
       server.closeIdleConnections();
-      const drained = await Promise.race([closed.then(() => true), sleep(opts.drainTimeoutMs ?? 10_000).then(() => false)]);
+      const drained = await withTimeout(closed, opts.drainTimeoutMs ?? 10_000, 'drain timed out').then(
+        () => true,
+        () => false,
+      );
       if (!drained) {
         log.warn({ connections: sockets.size }, 'drain timed out; closing remaining connections');
         for (const s of sockets) s.destroy();
@@ -279,16 +282,3 @@ function methodNotAllowed(method: string, allowed: string): HttpError {
   return new HttpError(405, 'MethodNotAllowed', `method ${method} is not allowed here; allowed: ${allowed}`, undefined, { Allow: allowed });
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms).unref());
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    p.finally(() => clearTimeout(timer)),
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(message)), ms);
-    }),
-  ]);
-}

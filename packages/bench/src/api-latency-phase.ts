@@ -4,9 +4,10 @@
 // etcd range read + JSON decode of the same keys; and WebSocket watch delivery: a raw etcd watch on
 // the churn prefix notes when etcd emitted each revision, and each of the API watchers when it got it
 // (both in a child process of their own, watch-probe.ts).
+import { realClock } from '@coxswain/objects';
 import type { ApiClient } from '@coxswain/client';
 import { spawnBenchChild } from './bench-child';
-import { BenchContext, sleep } from './bench-context';
+import { BenchContext } from './bench-context';
 import { LatencySamples, type LatencySummary } from './latency-samples';
 import type { WatchProbeReport } from './watch-probe';
 
@@ -48,10 +49,10 @@ function startChurn(api: ApiClient, perSecond: number): { stop: () => Promise<nu
     };
     const t0 = Date.now();
     await step('create', () => api.create('pods', smallPod(name), { namespace: CHURN_NS }));
-    await sleep(Math.max(0, t0 + gap - Date.now()));
+    await realClock.sleep(Math.max(0, t0 + gap - Date.now()));
     // Unconditional (no resourceVersion): the kubelet writes status meanwhile; a 409 is not churn.
     await step('update', () => api.update('pods', smallPod(name, { step: 'relabelled' }), { namespace: CHURN_NS }));
-    await sleep(Math.max(0, t0 + 2 * gap - Date.now()));
+    await realClock.sleep(Math.max(0, t0 + 2 * gap - Date.now()));
     await step('delete', () => api.delete('pods', name, { namespace: CHURN_NS }));
   };
   const loop = (async () => {
@@ -63,7 +64,7 @@ function startChurn(api: ApiClient, perSecond: number): { stop: () => Promise<nu
         lives.add(p);
       }
       next += 3 * gap;
-      await sleep(Math.max(0, next - Date.now()));
+      await realClock.sleep(Math.max(0, next - Date.now()));
     }
     await Promise.all([...lives]);
   })();
@@ -139,7 +140,7 @@ export async function apiLatencyPhase(ctx: BenchContext, api: ApiClient, podName
     // The last events reach the watchers (bounded wait: a watcher still missing some after 10 s
     // counts them as missed).
     report = await probeReport();
-    for (const deadline = Date.now() + 10_000; Date.now() < deadline && report?.missed !== 0; await sleep(200)) report = await probeReport();
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline && report?.missed !== 0; await realClock.sleep(200)) report = await probeReport();
     await probe.stop();
   }
   if (!report) throw new Error('the watch probe did not report');

@@ -109,8 +109,6 @@ export interface BenchContext {
   out: (line: string) => void;
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** etcd's current revision as a number (fine: a bench run stays far below 2^53). */
 export async function revisionOf(client: Etcd3): Promise<number> {
   const res = await client.kv.range({ key: Buffer.from('\0'), limit: '1', keys_only: true });

@@ -111,7 +111,7 @@ export async function startRole(role: BenchRole, opts: Record<string, unknown>):
   const etcd = String(opts.etcd);
   switch (role) {
     case 'apiserver': {
-      const h = await runApiServer({ etcdServers: etcd, address: '127.0.0.1', port: 0, handleSignals: false });
+      const h = await runApiServer({ etcdServers: etcd, address: '127.0.0.1', port: 0 });
       return { info: { url: h.url }, stop: () => h.close() };
     }
     case 'scheduler':

@@ -3,8 +3,8 @@
 // latency (created -> Running, seen through a watch) is set next to bare create+start of the same
 // image (measured in the limit phase). The controllers select those minions by label only.
 import type { ApiClient } from '@coxswain/client';
-import type { Pod } from '@coxswain/objects';
-import { BenchContext, sleep } from './bench-context';
+import { realClock, type Pod } from '@coxswain/objects';
+import { BenchContext } from './bench-context';
 import { spawnBenchChild } from './bench-child';
 import { removeByLabel, removeNetwork } from './docker-engine';
 import { PodTracker } from './pod-tracker';
@@ -39,7 +39,7 @@ export async function dockerPhase(ctx: BenchContext, api: ApiClient, bareP50: nu
         },
         { namespace: NS },
       );
-      if (i < config.dockerControllers - 1) await sleep(1000);
+      if (i < config.dockerControllers - 1) await realClock.sleep(1000);
     }
     const ok = await tracker.waitRunning(config.dockerControllers, 60_000);
     await tracker.stop();
@@ -57,8 +57,8 @@ export async function dockerPhase(ctx: BenchContext, api: ApiClient, bareP50: nu
     const pods = await api.list('pods', { namespace: NS }).catch(() => ({ items: [] as Record<string, unknown>[] }));
     for (const p of pods.items) await api.delete('pods', String((p.metadata as { name: string }).name), { namespace: NS }).catch(() => undefined);
     const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline && (await ctx.store.list<Pod>('pods', { namespace: NS })).items.length > 0) await sleep(200);
-    await sleep(2000); // the kubelets' delete syncs
+    while (Date.now() < deadline && (await ctx.store.list<Pod>('pods', { namespace: NS })).items.length > 0) await realClock.sleep(200);
+    await realClock.sleep(2000); // the kubelets' delete syncs
     await kubelets.stop();
     for (const m of minions) {
       await removeByLabel(`coxswain.minion=${m.name}`).catch(() => undefined);

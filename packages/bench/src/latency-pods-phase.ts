@@ -3,9 +3,9 @@
 // and each is followed from creation to Running seen through a watch. The saturation pods' own
 // startup latency mostly measures queueing (20,000 pods created within seconds: the last waits for
 // all before it), so it is reported beside this one, not held to the 5 s SLO.
+import { realClock } from '@coxswain/objects';
 import type { ApiClient } from '@coxswain/client';
 import type { BenchContext } from './bench-context';
-import { sleep } from './bench-context';
 import { PodTracker, type StartupLatency } from './pod-tracker';
 
 export const LATENCY_NS = 'latency';
@@ -34,7 +34,7 @@ export async function latencyPodsPhase(ctx: BenchContext, api: ApiClient): Promi
   const creates: Promise<unknown>[] = [];
   for (let i = 0; i < n; i++) {
     // Paced against the start, so a slow POST does not slow the rate down (the next one is not late).
-    await sleep(Math.max(0, t0 + i * gapMs - Date.now()));
+    await realClock.sleep(Math.max(0, t0 + i * gapMs - Date.now()));
     creates.push(api.create('pods', latencyPod(`latency-${i}`), { namespace: LATENCY_NS }));
   }
   await Promise.all(creates);

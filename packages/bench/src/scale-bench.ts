@@ -10,6 +10,7 @@
 //   5. api        latency of GET/LIST/POST/PUT/DELETE and watch delivery under churn, full cluster
 //   6. cost       CPU seconds and peak RSS of every process
 // Output: bench-results/<timestamp>.json, <timestamp>-running.svg, and a markdown table on stdout.
+import { realClock } from '@coxswain/objects';
 import { ApiClient } from '@coxswain/client';
 import { EtcdStorage } from '@coxswain/store';
 import { Registry, REGISTRY_MIRRORS } from '@coxswain/registry';
@@ -18,7 +19,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { apiLatencyPhase } from './api-latency-phase';
-import { BenchContext, countKeys, FULL, inParallel, keyWritesOf, QUICK, revisionOf, ScaleConfig, sleep } from './bench-context';
+import { BenchContext, countKeys, FULL, inParallel, keyWritesOf, QUICK, revisionOf, ScaleConfig } from './bench-context';
 import { spawnBenchChild, type BenchChild } from './bench-child';
 import { dockerAvailable, imagePresent, timeCreateStart } from './docker-engine';
 import { dockerPhase } from './docker-phase';
@@ -140,7 +141,7 @@ async function densityPhase(ctx: BenchContext, api: ApiClient, hollow: BenchChil
   // Idle cost of the hollow minions (no pods yet), and etcd's background write rate (heartbeats).
   const rv0 = await revisionOf(client);
   const kw0 = await keyWritesOf(ctx.endpoint);
-  const idle = await coresUsed(hollow.map((h) => h.pid), () => sleep(config.idleWindowMs));
+  const idle = await coresUsed(hollow.map((h) => h.pid), () => realClock.sleep(config.idleWindowMs));
   const backgroundWritesPerSec = ((await revisionOf(client)) - rv0) / idle.wallSeconds;
   const backgroundKeyWritesPerSec = ((await keyWritesOf(ctx.endpoint)) - kw0) / idle.wallSeconds;
   out(`idle: ${config.minions} hollow minions use ${idle.cores.toFixed(3)} cores; background etcd txns ${backgroundWritesPerSec.toFixed(1)}/s, key writes ${backgroundKeyWritesPerSec.toFixed(1)}/s`);
@@ -317,7 +318,7 @@ export async function runScaleBench(argv: string[] = [], out: (line: string) => 
       }
       // A kubelet's start() does not wait for its first heartbeat: wait for every Minion object.
       let registered = 0;
-      for (const deadline = Date.now() + 120_000; Date.now() < deadline; await sleep(100)) {
+      for (const deadline = Date.now() + 120_000; Date.now() < deadline; await realClock.sleep(100)) {
         registered = await countKeys(client, '/registry/minions/hollow-');
         if (registered >= config.minions) break;
       }
@@ -342,7 +343,7 @@ export async function runScaleBench(argv: string[] = [], out: (line: string) => 
         (results.api as Record<string, unknown>).eventLoopDelayMs = await lagNow();
       }
 
-      const idleFull = await coresUsed(hollow.map((h) => h.pid), () => sleep(config.idleWindowMs));
+      const idleFull = await coresUsed(hollow.map((h) => h.pid), () => realClock.sleep(config.idleWindowMs));
       out(`idle: ${config.minions} hollow minions with ${config.podsPerMinion} pods each use ${idleFull.cores.toFixed(3)} cores`);
       results.idleHollowWithPods = idleFull;
       figures.add({ section: 'cost', name: `${config.minions} hollow minions with ${config.podsPerMinion} pods each, idle`, value: idleFull.cores, unit: 'cores', against: 'goal for idle without pods', againstValue: IDLE_CORES_GOAL });

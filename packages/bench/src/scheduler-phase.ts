@@ -2,8 +2,8 @@
 // are written straight to etcd first, no kubelet runs, then the scheduler process starts and binds
 // them all. Rate = pods / (time from the scheduler being ready to the last bound-pod key).
 // Afterwards the pods and minions are removed again; the scheduler process stays for the next phases.
-import type { Minion, Pod } from '@coxswain/objects';
-import { BenchContext, countKeys, deletePrefix, inParallel, sleep } from './bench-context';
+import { realClock, type Minion, type Pod } from '@coxswain/objects';
+import { BenchContext, countKeys, deletePrefix, inParallel } from './bench-context';
 import { spawnBenchChild, type BenchChild } from './bench-child';
 
 export const SCHEDULER_GOAL = 1000;
@@ -47,7 +47,7 @@ export async function schedulerPhase(ctx: BenchContext): Promise<BenchChild> {
   const deadline = t0 + 120_000;
   let bound = 0;
   while (bound < config.schedulerPods && Date.now() < deadline) {
-    await sleep(20);
+    await realClock.sleep(20);
     bound = await countKeys(client, '/registry/boundpods/iso-m-');
   }
   const seconds = (Date.now() - t0) / 1000;

@@ -1,7 +1,7 @@
 // `kubecfg apply`: for each manifest, create it if missing, else three-way merge it onto the live
 // object and write only when something changed. The file as applied is kept in the object's
 // last-applied annotation, so the next apply knows which fields the file used to set.
-import { resolveResource } from '@coxswain/objects';
+import { deepEqual, resolveResource } from '@coxswain/objects';
 import type { ResourceInfo } from '@coxswain/objects';
 import { CliError } from './cli-error';
 import type { CommandContext } from './command-context';
@@ -10,7 +10,7 @@ import { isConflict, isNotFound } from './error-report';
 import type { Manifest } from './manifest-reader';
 import { isObject, JsonObject } from './object-fields';
 import { objectRef } from './object-printer';
-import { deepEqual, LAST_APPLIED_ANNOTATION, threeWayMerge } from './three-way-merge';
+import { LAST_APPLIED_ANNOTATION, threeWayMerge } from './three-way-merge';
 import { annotationsOf, nameOf, setAnnotation, versionOf, withoutAnnotation } from './wire-object';
 import type { WireVersion } from './cluster-client';
 

@@ -75,7 +75,7 @@ describe('runCli', () => {
   it('refuses a bad -u or --timeout before doing anything', async () => {
     const r = await kubecfg(['-u', 'soon', 'rollingupdate', 'x']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe('error: -u takes a duration like 30s, 1m or 500ms, not "soon"\n');
+    expect(r.stderr).toBe('error: -u: "soon" is not a duration (e.g. 1m30s, 40s, 500ms, 2h, or plain seconds such as 30)\n');
   });
 
   it('prints a bash completion script', async () => {

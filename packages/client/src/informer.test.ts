@@ -1,6 +1,6 @@
 // Unit tests of the informer's logic against an in-memory list/watch source (timing on a FakeClock).
 // The behaviour against a real etcd (restarts, compaction) is in informer.etcd.test.ts.
-import { Informer, ListWatch, metaNamespaceKey, splitMetaNamespaceKey } from './informer';
+import { Informer, ListWatch } from './informer';
 import { ExpiredError, UnavailableError } from '@coxswain/objects';
 import type { KubeObject, ListResult, Watch, WatchEvent } from '@coxswain/objects';
 import { Backoff } from './backoff';
@@ -302,12 +302,5 @@ describe('Informer (in-memory source)', () => {
     const sync = inf.waitForSync();
     await inf.stop();
     await expect(sync).resolves.toBe(false);
-  });
-
-  it('cache keys are namespace/name, or name for cluster-scoped objects', () => {
-    expect(metaNamespaceKey(obj('a', 1, undefined, 'ns1'))).toBe('ns1/a');
-    expect(metaNamespaceKey({ apiVersion: 'v1', kind: 'Minion', metadata: { name: 'm1' } })).toBe('m1');
-    expect(splitMetaNamespaceKey('ns1/a')).toEqual({ namespace: 'ns1', name: 'a' });
-    expect(splitMetaNamespaceKey('m1')).toEqual({ name: 'm1' });
   });
 });

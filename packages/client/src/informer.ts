@@ -13,7 +13,7 @@
 //  - cached objects are shared: they are deep-frozen by default, never copy-on-read. Callers that
 //    want to change one must copy it first (structuredClone) and write the copy through the store.
 import type { KubeObject, ListResult, ObjectStore, Watch, WatchOptions, ResourceName } from '@coxswain/objects';
-import { ExpiredError, Clock, realClock } from '@coxswain/objects';
+import { ExpiredError, Clock, metaNamespaceKey, realClock } from '@coxswain/objects';
 import { Backoff } from './backoff';
 import { createLogger, Logger } from '@coxswain/process';
 
@@ -52,18 +52,6 @@ export interface InformerOptions<T extends KubeObject> {
   /** For logs. Default: the resource name. */
   name?: string;
   logger?: Logger;
-}
-
-/** The cache key of an object: `namespace/name`, or `name` for cluster-scoped objects. */
-export function metaNamespaceKey(obj: KubeObject): string {
-  const { namespace, name } = obj.metadata;
-  return namespace ? `${namespace}/${name}` : name;
-}
-
-/** The inverse of metaNamespaceKey. */
-export function splitMetaNamespaceKey(key: string): { namespace?: string; name: string } {
-  const i = key.indexOf('/');
-  return i < 0 ? { name: key } : { namespace: key.slice(0, i), name: key.slice(i + 1) };
 }
 
 function deepFreeze<T>(value: T): T {
@@ -214,7 +202,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 
   getByName(namespace: string | undefined, name: string): T | undefined {
-    return this.cache.get(namespace ? `${namespace}/${name}` : name);
+    return this.cache.get(metaNamespaceKey(namespace, name));
   }
 
   list(): T[] {

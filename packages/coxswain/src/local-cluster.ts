@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync, rmSync, readFileSync, existsSync } from 'node
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { get } from 'node:http';
+import { realClock } from '@coxswain/objects';
 import { createLogger } from '@coxswain/process';
 import { ComponentSpec, SupervisedProcess } from './supervisor';
 import { requireDocker, requireEtcd } from './preflight';
@@ -187,7 +188,7 @@ export async function stopRunningCluster(dataDir: string, timeoutMs = 60_000): P
     } catch {
       return true;
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await realClock.sleep(200);
   }
   throw new Error(`coxswain up (pid ${pid}) did not stop within ${timeoutMs / 1000}s`);
 }
@@ -205,6 +206,6 @@ export async function waitForHttp(url: string, timeoutMs: number, what: string):
     });
     if (ok) return;
     if (Date.now() > deadline) throw new Error(`${what} did not become healthy at ${url} within ${timeoutMs / 1000}s`);
-    await new Promise((r) => setTimeout(r, 200));
+    await realClock.sleep(200);
   }
 }

@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // `coxswain`: one binary whose subcommands start each component as its own process.
-// Thin by design: it parses flags and calls the packages' run functions.
+// Thin by design: each subcommand parses its flags (the shared ones with @coxswain/process's and
+// @coxswain/objects' parsers), calls the package's run function, and registers the component's stop
+// with the process's one shutdown path (SIGTERM/SIGINT, with a grace timer). Health is served by the
+// component on the port its flags name.
 import yargs, { Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { runApiServer } from '@coxswain/api';
@@ -8,27 +11,37 @@ import { runEndpointsController, runMinionController, runReplicationManager, run
 import type { ReconcilerHandle } from '@coxswain/reconcilers';
 import { runKubelet } from '@coxswain/kubelet';
 import { runProxy } from '@coxswain/proxy';
-import { createLogger, createShutdownCoordinator, onShutdown } from '@coxswain/process';
-import { parseDurationMs } from './duration';
+import { parseDuration } from '@coxswain/objects';
+import { createLogger, onShutdown, parseEtcdServers, setShutdownGrace, shutdown } from '@coxswain/process';
 import { defaultDataDir, LocalCluster, stopRunningCluster } from './local-cluster';
 import { PreflightError } from './preflight';
 
 const log = createLogger('coxswain');
 
 const etcdOption = (y: Argv) =>
-  y.option('etcd-servers', { type: 'string', demandOption: true, describe: 'etcd client URLs, comma-separated' });
+  y.option('etcd-servers', { type: 'string', demandOption: true, describe: 'etcd client URLs, comma-separated', coerce: parseEtcdServers });
+
+/** A duration flag, read into milliseconds: `1m30s`, `40s`, `500ms`, `2h`, or plain seconds. */
+const durationOption = (flag: string, defaultValue: string, describe?: string) =>
+  ({ type: 'string', default: defaultValue, describe, coerce: (value: string) => parseDuration(value, `--${flag}`) }) as const;
 
 const reconcilerOptions = (y: Argv) =>
   etcdOption(y)
     .option('leader-elect', { type: 'boolean', default: true, describe: 'campaign for leadership before working' })
     .option('healthz-port', { type: 'number', describe: 'serve /healthz on this port' });
 
-/** Runs a reconciler until it ends; losing leadership exits non-zero so a supervisor restarts it. */
-async function superviseReconciler(start: Promise<ReconcilerHandle>): Promise<void> {
+/**
+ * Runs a reconciler until the process shuts down. Losing leadership (or failing) shuts the process
+ * down with exit code 1, so that a supervisor restarts it and it campaigns again.
+ */
+async function runReconciler(start: Promise<ReconcilerHandle>): Promise<void> {
   const handle = await start;
-  const end = await handle.done;
-  if (end.error) log.error({ err: end.error.message, reason: end.reason }, 'reconciler ended');
-  process.exit(end.reason === 'stopped' ? 0 : 1);
+  onShutdown(() => handle.stop());
+  void handle.done.then((end) => {
+    if (end.reason === 'stopped') return;
+    log.error({ err: end.error?.message, reason: end.reason }, 'reconciler ended');
+    void shutdown(`reconciler ${end.reason}`, 1);
+  });
 }
 
 function labelsFrom(list: string[] | undefined): Record<string, string> | undefined {
@@ -55,37 +68,37 @@ export function buildCli(argv: string[]) {
           .option('port', { type: 'number', default: 8080 })
           .option('token-file', { type: 'string', describe: 'bearer tokens, one per line; required on a non-loopback address' }),
       async (a) => {
-        await runApiServer({ etcdServers: a.etcdServers, address: a.address, port: a.port, tokenFile: a.tokenFile });
+        const api = await runApiServer({ etcdServers: a.etcdServers, address: a.address, port: a.port, tokenFile: a.tokenFile });
+        onShutdown(() => api.close());
       },
     )
     .command(
       'scheduler',
       'binds pods to minions',
       (y) => reconcilerOptions(y).option('packing', { choices: ['spread', 'binpack'] as const, default: 'spread' as const }),
-      (a) => superviseReconciler(runScheduler({ etcdServers: a.etcdServers, leaderElect: a.leaderElect, healthzPort: a.healthzPort, packing: a.packing, handleSignals: true })),
+      (a) => runReconciler(runScheduler({ etcdServers: a.etcdServers, leaderElect: a.leaderElect, healthzPort: a.healthzPort, packing: a.packing })),
     )
     .command('replication', 'the replication manager', reconcilerOptions, (a) =>
-      superviseReconciler(runReplicationManager({ etcdServers: a.etcdServers, leaderElect: a.leaderElect, healthzPort: a.healthzPort, handleSignals: true })),
+      runReconciler(runReplicationManager({ etcdServers: a.etcdServers, leaderElect: a.leaderElect, healthzPort: a.healthzPort })),
     )
     .command('endpoints', 'the endpoints controller', reconcilerOptions, (a) =>
-      superviseReconciler(runEndpointsController({ etcdServers: a.etcdServers, leaderElect: a.leaderElect, healthzPort: a.healthzPort, handleSignals: true })),
+      runReconciler(runEndpointsController({ etcdServers: a.etcdServers, leaderElect: a.leaderElect, healthzPort: a.healthzPort })),
     )
     .command(
       'minion-controller',
       'the minion lifecycle controller (NotReady after the grace period, eviction after the timeout)',
       (y) =>
         reconcilerOptions(y)
-          .option('grace-period', { type: 'string', default: '40s' })
-          .option('eviction-timeout', { type: 'string', default: '5m' }),
+          .option('grace-period', durationOption('grace-period', '40s', 'a minion silent this long is NotReady'))
+          .option('eviction-timeout', durationOption('eviction-timeout', '5m', "then, after this long, its pods are evicted")),
       (a) =>
-        superviseReconciler(
+        runReconciler(
           runMinionController({
             etcdServers: a.etcdServers,
             leaderElect: a.leaderElect,
             healthzPort: a.healthzPort,
-            gracePeriodMs: parseDurationMs(a.gracePeriod, 'grace-period'),
-            evictionTimeoutMs: parseDurationMs(a.evictionTimeout, 'eviction-timeout'),
-            handleSignals: true,
+            gracePeriodMs: a.gracePeriod,
+            evictionTimeoutMs: a.evictionTimeout,
           }),
         ),
     )
@@ -127,7 +140,7 @@ export function buildCli(argv: string[]) {
           .option('bind-address', { type: 'string', describe: "default: the minion's service address" })
           .option('healthz-address', { type: 'string', describe: "default: the minion's address" })
           .option('healthz-port', { type: 'number', describe: 'serve /healthz and /metrics on this port' })
-          .option('udp-session-timeout', { type: 'string', default: '30s', describe: 'a UDP client session idle this long ends' })
+          .option('udp-session-timeout', durationOption('udp-session-timeout', '30s', 'a UDP client session idle this long ends'))
           .option('udp-max-sessions', { type: 'number', default: 4096, describe: 'the most UDP client sessions per service port' }),
       async (a) => {
         if (!Number.isInteger(a.udpMaxSessions) || a.udpMaxSessions < 1) throw new Error(`--udp-max-sessions: must be a positive integer, got ${a.udpMaxSessions}`);
@@ -137,7 +150,7 @@ export function buildCli(argv: string[]) {
           bindAddress: a.bindAddress,
           healthzAddress: a.healthzAddress,
           healthzPort: a.healthzPort,
-          proxy: { udpSessionTimeoutMs: parseDurationMs(a.udpSessionTimeout, 'udp-session-timeout'), udpMaxSessions: a.udpMaxSessions },
+          proxy: { udpSessionTimeoutMs: a.udpSessionTimeout, udpMaxSessions: a.udpMaxSessions },
         });
         onShutdown(() => proxy.stop());
       },
@@ -150,24 +163,28 @@ export function buildCli(argv: string[]) {
           .option('minions', { type: 'number', default: 3 })
           .option('port', { type: 'number', default: 8080, describe: 'API server port' })
           .option('data-dir', { type: 'string', default: defaultDataDir() })
-          .option('etcd-servers', { type: 'string', describe: 'use this etcd cluster instead of starting one' })
+          .option('etcd-servers', { type: 'string', describe: 'use this etcd cluster instead of starting one', coerce: parseEtcdServers })
           .option('etcd-port', { type: 'number', default: 2379 })
           .option('runtime', { choices: ['docker', 'memory'] as const, default: 'docker' as const })
           .option('minion-grace-period', { type: 'string' })
           .option('pod-eviction-timeout', { type: 'string' }),
       async (a) => {
+        // Passed on to the minion controller: refused here, not in its restart loop.
+        if (a.minionGracePeriod) parseDuration(a.minionGracePeriod, '--minion-grace-period');
+        if (a.podEvictionTimeout) parseDuration(a.podEvictionTimeout, '--pod-eviction-timeout');
         const cluster = new LocalCluster({
           minions: a.minions,
           port: a.port,
           dataDir: a.dataDir,
-          etcdServers: a.etcdServers?.split(','),
+          etcdServers: a.etcdServers,
           etcdPort: a.etcdPort,
           runtime: a.runtime,
           minionGracePeriod: a.minionGracePeriod,
           podEvictionTimeout: a.podEvictionTimeout,
         });
         // Stopping minions, the control plane, etcd and the containers takes longer than one process's grace.
-        createShutdownCoordinator({ graceMs: 120_000 }).onShutdown(() => cluster.stop());
+        setShutdownGrace(120_000);
+        onShutdown(() => cluster.stop());
         try {
           await cluster.start();
         } catch (err) {
@@ -201,6 +218,33 @@ export function buildCli(argv: string[]) {
       process.exit(err instanceof PreflightError ? 2 : 1);
     })
     .help();
+}
+
+class Parsed extends Error {
+  constructor(readonly argv: Record<string, unknown>) {
+    super('parsed');
+  }
+}
+
+/**
+ * The flags `coxswain <argv>` would run with — validated and coerced as the binary does it — without
+ * running anything (e.g. to check a compose file's commands). Throws the binary's message for a
+ * command line it refuses.
+ */
+export function parseCommandLine(argv: string[]): Record<string, unknown> {
+  try {
+    buildCli(argv)
+      .fail(false)
+      .exitProcess(false)
+      .middleware((parsed) => {
+        throw new Parsed(parsed as Record<string, unknown>);
+      }, false) // after validation and coercion, before the command's handler
+      .parse();
+  } catch (e) {
+    if (e instanceof Parsed) return e.argv;
+    throw e;
+  }
+  throw new Error(`coxswain ${argv.join(' ')}: not a component command`);
 }
 
 export function main(argv: string[] = hideBin(process.argv)): void {

@@ -6,9 +6,9 @@
 // it ends. Level-based: holders are found from what the runtime runs (running sandboxes and their
 // host-ports label) and which pods are bound here now, never from a memory of past syncs; the
 // waiter lists only make the wake-up prompt (the kubelet's resync is the safety net).
+import { metaNamespaceKey } from '@coxswain/objects';
 import { LABELS, ContainerRuntime, SANDBOX_NAME } from './runtime';
 import { hostPortsOfSandbox } from './host-ports';
-import { podKey } from './pod-syncer';
 
 export interface HostPortHoldersOptions {
   minion: string;
@@ -50,7 +50,7 @@ export class HostPortHolders {
       const byKey = new Map<string, Set<string>>();
       for (const s of sandboxes) {
         if (s.state !== 'running') continue;
-        const key = podKey(s.labels[LABELS.namespace], s.labels[LABELS.podName] ?? '');
+        const key = metaNamespaceKey(s.labels[LABELS.namespace], s.labels[LABELS.podName] ?? '');
         const uid = s.labels[LABELS.podUid] ?? '';
         if (key === waiter || this.o.isBound(key, uid)) continue;
         const ports = hostPortsOfSandbox(s) ?? this.o.lastSeenPorts?.(key, uid) ?? [];

@@ -3,7 +3,7 @@ export { DockerRuntime, type DockerRuntimeOptions } from './docker-runtime';
 export { MemoryRuntime, type MemoryRuntimeOptions, type MemoryContainer, type ContainerBehavior } from './memory-runtime';
 export { gatewayOf, hostAddress, parseCidr } from './cidr';
 export { Kubelet, type KubeletOptions } from './kubelet';
-export { PodSyncer, podKey, type Recorder, type SyncResult } from './pod-syncer';
+export { PodSyncer, type Recorder, type SyncResult } from './pod-syncer';
 export { Heartbeat, desiredMinion, type MinionInfo, type HeartbeatOptions } from './heartbeat';
 export { computePodStatus, sameStatus, podPhase, type ContainerView } from './pod-status';
 export { serviceEnv, serviceEnvName } from './service-env';

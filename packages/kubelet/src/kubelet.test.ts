@@ -4,10 +4,9 @@
 import type { Etcd3 } from 'etcd3';
 import { EtcdHarness, eventually, startEtcd, etcdRegistry } from '@coxswain/testing';
 import type { Registry } from '@coxswain/registry';
-import { Event, Minion, Pod } from '@coxswain/objects';
+import { Event, Minion, minionLeaseKey, Pod } from '@coxswain/objects';
 import { EventRecorder } from '@coxswain/client';
 import { Kubelet, KubeletOptions } from './kubelet';
-import { MINION_LEASE_PREFIX } from '@coxswain/registry';
 import { MemoryRuntime } from './memory-runtime';
 import { LABELS } from './runtime';
 
@@ -98,7 +97,7 @@ describe('Kubelet (memory runtime, real etcd)', () => {
     expect(minion.status).toMatchObject({ kubeletEndpoint: 'http://127.0.1.11:10250', serviceAddress: '172.30.11.1', addresses: [{ type: 'InternalIP', address: '127.0.1.11' }, { type: 'Hostname', address: k.minion }] });
     const ready = minion.status?.conditions?.find((c) => c.type === 'Ready');
     expect(ready?.status).toBe('True');
-    const lease = await client.get(MINION_LEASE_PREFIX + k.minion).exists();
+    const lease = await client.get(minionLeaseKey(k.minion)).exists();
     expect(lease).toBe(true);
     // The heartbeat moves on.
     await eventually(async () => {
@@ -327,7 +326,7 @@ describe('Kubelet across an etcd outage', () => {
     await eventually(async () => k.heartbeat.lastBeatAt! > beatBefore, 20_000, 'a heartbeat after the outage');
     const m = await store.get<Minion>('minions', undefined, 'm-outage');
     expect(Date.parse(m.status!.conditions!.find((c) => c.type === 'Ready')!.lastHeartbeatTime!)).toBeGreaterThan(beatBefore - 1000);
-    expect(await client.get(MINION_LEASE_PREFIX + 'm-outage').exists()).toBe(true);
+    expect(await client.get(minionLeaseKey('m-outage')).exists()).toBe(true);
     await bindPod({ containers: [{ name: 'a', image: 'img' }] }, 'after', 'm-outage');
     await eventually(async () => (await getPod('after')).status?.phase === 'Running', 20_000, 'a pod bound after the outage Running');
   });

@@ -7,14 +7,14 @@ import type { Storage } from '@coxswain/objects';
 import { MinionLease } from '@coxswain/registry';
 import * as os from 'os';
 import { Backoff, Informer, ListWatch, WorkQueue } from '@coxswain/client';
-import { Clock, ConflictError, NotFoundError, ObjectStore, Pod, PodStatus, realClock, Service } from '@coxswain/objects';
+import { Clock, ConflictError, metaNamespaceKey, NotFoundError, ObjectStore, Pod, PodStatus, realClock, Service, splitMetaNamespaceKey } from '@coxswain/objects';
 import { createLogger, Logger } from '@coxswain/process';
 import { gatewayOf } from './cidr';
 import { Heartbeat, MinionInfo } from './heartbeat';
 import { HostPortHolders } from './host-port-holders';
 import { hostPortsOf } from './host-ports';
 import { sameStatus } from './pod-status';
-import { PodSyncer, podKey, Recorder } from './pod-syncer';
+import { PodSyncer, Recorder } from './pod-syncer';
 import { NetworkProber, Prober } from './prober';
 import { ProbeManager } from './probe-manager';
 import { RestartBackoff } from './restart-backoff';
@@ -148,7 +148,7 @@ export class Kubelet {
       restartBackoff: new RestartBackoff({ ...opts.restartBackoff, clock: this.clock }),
       pullBackoff: new RestartBackoff({ initialMs: 5_000, maxMs: 300_000, ...opts.pullBackoff, clock: this.clock }),
       logger: this.log,
-      hostPortHolders: (pod, wanted) => this.portHolders.find(keyOf(pod), wanted),
+      hostPortHolders: (pod, wanted) => this.portHolders.find(metaNamespaceKey(pod), wanted),
       // A sandbox gone frees its host ports: pods waiting for them, or backing off after failing
       // on them, are synced at once.
       onHostPortsReleased: (key, ports) => {
@@ -163,9 +163,9 @@ export class Kubelet {
     };
     this.informer = new Informer<Pod>({ listWatch, clock: this.clock, name: `boundpods/${opts.minion}`, logger: this.log });
     this.informer.addEventHandler({
-      onAdd: (p) => this.queue.add(keyOf(p)),
-      onUpdate: (_old, p) => this.queue.add(keyOf(p)),
-      onDelete: (p) => this.queue.add(keyOf(p)),
+      onAdd: (p) => this.queue.add(metaNamespaceKey(p)),
+      onUpdate: (_old, p) => this.queue.add(metaNamespaceKey(p)),
+      onDelete: (p) => this.queue.add(metaNamespaceKey(p)),
     });
   }
 
@@ -178,7 +178,7 @@ export class Kubelet {
     this.unsubscribe = this.runtime.subscribe({ [LABELS.minion]: this.minion }, (e) => {
       const ns = e.labels[LABELS.namespace];
       const name = e.labels[LABELS.podName];
-      if (name) this.queue.add(podKey(ns, name));
+      if (name) this.queue.add(metaNamespaceKey(ns, name));
     });
     this.informer.start();
     await this.informer.waitForSync();
@@ -236,7 +236,7 @@ export class Kubelet {
     if (this.abort.signal.aborted) return;
     this.stats.syncs++;
     const cached = this.informer.get(key);
-    const [namespace, name] = splitKey(key);
+    const { namespace, name } = splitMetaNamespaceKey(key);
     const containers = await this.runtime.listContainers({ [LABELS.minion]: this.minion, [LABELS.namespace]: namespace, [LABELS.podName]: name });
     if (!cached) {
       // No longer bound here: stop and remove everything of it.
@@ -318,7 +318,7 @@ export class Kubelet {
     const all: RuntimeContainer[] = await this.runtime.listContainers({ [LABELS.minion]: this.minion });
     const known = new Set(this.informer.keys());
     for (const c of all) {
-      const key = podKey(c.labels[LABELS.namespace], c.labels[LABELS.podName]);
+      const key = metaNamespaceKey(c.labels[LABELS.namespace], c.labels[LABELS.podName]);
       if (!known.has(key)) this.queue.add(key);
     }
   }
@@ -341,13 +341,4 @@ export class Kubelet {
       }
     }
   }
-}
-
-function keyOf(p: Pod): string {
-  return podKey(p.metadata.namespace, p.metadata.name);
-}
-
-function splitKey(key: string): [string, string] {
-  const i = key.indexOf('/');
-  return [key.slice(0, i), key.slice(i + 1)];
 }

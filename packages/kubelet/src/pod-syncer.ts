@@ -8,7 +8,7 @@
 //   - images are pulled when missing; a failed pull waits (ErrImagePull / ImagePullBackOff);
 //   - dead containers beyond the newest few per name are removed.
 import type { Container, Handler, Pod, PodStatus, Service } from '@coxswain/objects';
-import { Clock, parseCpu, parseMemory } from '@coxswain/objects';
+import { Clock, metaNamespaceKey, parseCpu, parseMemory } from '@coxswain/objects';
 import { Logger } from '@coxswain/process';
 import { hashContainer, hashSandbox } from './container-hash';
 import type { PortHolder } from './host-port-holders';
@@ -63,10 +63,6 @@ export interface SyncResult {
 export const DEFAULT_GRACE_SECONDS = 30;
 const HOOK_TIMEOUT_MS = 30_000;
 
-export function podKey(namespace: string | undefined, name: string): string {
-  return `${namespace ?? 'default'}/${name}`;
-}
-
 export function gracePeriodOf(pod: Pod | undefined, containers: RuntimeContainer[] = []): number {
   const fromSpec = pod?.spec.terminationGracePeriodSeconds;
   if (fromSpec !== undefined) return fromSpec;
@@ -103,7 +99,7 @@ export class PodSyncer {
   async syncPod(pod: Pod, found: RuntimeContainer[]): Promise<SyncResult> {
     const o = this.o;
     const uid = pod.metadata.uid ?? '';
-    const key = podKey(pod.metadata.namespace, pod.metadata.name);
+    const key = metaNamespaceKey(pod);
     const grace = gracePeriodOf(pod);
 
     // Containers of an earlier pod with the same name (deleted and created again) go first.
@@ -253,7 +249,7 @@ export class PodSyncer {
     retryIn: (ms: number) => void,
   ): Promise<ContainerView> {
     const o = this.o;
-    const key = `${podKey(pod.metadata.namespace, pod.metadata.name)}/${spec.name}`;
+    const key = `${metaNamespaceKey(pod)}/${spec.name}`;
     const hash = hashContainer(spec);
     let current = history[0] ? await this.inspectOrUndefined(history[0].id) : undefined;
     let previous = history[1] && history[1].state === 'exited' ? await this.inspectOrUndefined(history[1].id) : undefined;
@@ -279,7 +275,7 @@ export class PodSyncer {
         await this.killContainers([current], pod, gracePeriodOf(pod), false);
         current = await this.inspectOrUndefined(current.id);
       } else if (!freshSandbox) {
-        o.probes.ensure(podKey(pod.metadata.namespace, pod.metadata.name), spec, current.id, podIP);
+        o.probes.ensure(metaNamespaceKey(pod), spec, current.id, podIP);
         return view();
       }
     }
@@ -291,7 +287,7 @@ export class PodSyncer {
         o.recorder.warning(pod, 'Failed', `Error: failed to start container ${spec.name}: ${errText(e)}`);
       }
       current = await this.inspectOrUndefined(current.id);
-      if (current?.state === 'running') o.probes.ensure(podKey(pod.metadata.namespace, pod.metadata.name), spec, current.id, podIP);
+      if (current?.state === 'running') o.probes.ensure(metaNamespaceKey(pod), spec, current.id, podIP);
       return view();
     }
     if (current && current.state !== 'running') {
@@ -326,7 +322,7 @@ export class PodSyncer {
     previous: RuntimeContainer | undefined,
   ): Promise<ContainerView> {
     const o = this.o;
-    const pkey = podKey(pod.metadata.namespace, pod.metadata.name);
+    const pkey = metaNamespaceKey(pod);
     const key = `${pkey}/${spec.name}`;
     const last = current ?? previous;
     const shown = (waiting: ContainerView['waiting']): ContainerView => ({
@@ -431,7 +427,7 @@ export class PodSyncer {
     grace: number,
   ): Promise<{ sandbox: RuntimeContainer } | { error: string; retryAfterMs?: number }> {
     const o = this.o;
-    const key = `${podKey(pod.metadata.namespace, pod.metadata.name)}/${SANDBOX_NAME}`;
+    const key = `${metaNamespaceKey(pod)}/${SANDBOX_NAME}`;
     const wanted = hostPortsOf(pod);
     const fail = (what: string, e: unknown) => {
       const error = `${what}: ${errText(e)}`;
@@ -445,7 +441,7 @@ export class PodSyncer {
     const holders = wanted.length && o.hostPortHolders ? await o.hostPortHolders(pod, wanted) : [];
     if (holders.length) {
       const error = holders.map((h) => `waiting for pod ${h.key} (terminating) to release host port ${h.ports.join(', ')}`).join('; ');
-      o.logger.info({ pod: podKey(pod.metadata.namespace, pod.metadata.name), holders: holders.map((h) => h.key) }, 'host ports held by a terminating pod; waiting for its teardown');
+      o.logger.info({ pod: metaNamespaceKey(pod), holders: holders.map((h) => h.key) }, 'host ports held by a terminating pod; waiting for its teardown');
       return { error };
     }
     const failed = this.sandboxFailures.get(key);

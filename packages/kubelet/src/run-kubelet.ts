@@ -1,7 +1,7 @@
 // `coxswain kubelet`: wires a kubelet process from parsed flags — the store and a lease client on
 // etcd, the runtime (Docker or in memory), the event recorder, the kubelet, and its HTTP endpoint.
 import { openRegistry } from '@coxswain/registry';
-import { createLogger } from '@coxswain/process';
+import { createLogger, parseEtcdServers } from '@coxswain/process';
 import { EventRecorder } from '@coxswain/client';
 import { DockerRuntime } from './docker-runtime';
 import { Kubelet } from './kubelet';
@@ -13,7 +13,8 @@ export interface RunKubeletOptions {
   minion: string;
   /** e.g. 127.0.1.3 */
   address: string;
-  etcdServers: string | string[];
+  /** etcd client URLs: a list, or `--etcd-servers`' comma-separated text. */
+  etcdServers: string | readonly string[];
   /** Default for 127.0.1.N: 172.30.N.0/24. */
   podCIDR?: string;
   runtime?: 'docker' | 'memory';
@@ -43,7 +44,7 @@ export async function runKubelet(opts: RunKubeletOptions): Promise<RunningKubele
   const log = createLogger('kubelet', { minion: opts.minion });
   const podCIDR = opts.podCIDR ?? defaultPodCIDR(opts.address);
   if (!podCIDR) throw new Error(`--pod-cidr is required when --address is not 127.0.1.N (got ${opts.address})`);
-  const endpoints = (Array.isArray(opts.etcdServers) ? opts.etcdServers : opts.etcdServers.split(',')).map((s) => s.trim()).filter(Boolean);
+  const endpoints = parseEtcdServers(opts.etcdServers);
   const store = openRegistry(endpoints);
   const runtime: ContainerRuntime = opts.runtime === 'memory' ? new MemoryRuntime() : new DockerRuntime({ logger: log });
   const recorder = new EventRecorder({ store, component: 'kubelet', host: opts.minion, logger: log });

@@ -11,6 +11,8 @@ describe('deepEqual', () => {
     expect(deepEqual({ a: {} }, { a: [] })).toBe(false);
     expect(deepEqual({ a: null }, { a: {} })).toBe(false);
     expect(deepEqual({ a: 1 }, { a: 1, b: 0 })).toBe(false);
+    expect(deepEqual({ a: 1 }, { a: '1' })).toBe(false);
+    expect(deepEqual({ a: [1, { c: 2 }] }, { a: [1, { c: 3 }] })).toBe(false);
   });
   it('skips excepted fields', () => {
     expect(sameFields({ a: 1, s: 1 }, { a: 1, s: 2 }, new Set(['s']))).toBe(true);

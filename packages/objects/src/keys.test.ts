@@ -1,5 +1,5 @@
 import { BadRequestError } from './errors';
-import { boundPodKey, boundPodsPrefix, objectKey, prefixRangeEnd, resourcePrefix } from './keys';
+import { boundPodKey, boundPodsPrefix, MINION_LEASE_PREFIX, minionLeaseKey, objectKey, resourcePrefix } from './keys';
 
 describe('keys', () => {
   it('lays namespaced and cluster-scoped objects out under /registry', () => {
@@ -18,14 +18,17 @@ describe('keys', () => {
     expect(boundPodKey('m10', 'default', 'p').startsWith(boundPodsPrefix('m1'))).toBe(false);
   });
 
+  it('keeps heartbeat leases under one prefix, outside the minions range', () => {
+    expect(minionLeaseKey('m1')).toBe('/registry/leases/minions/m1');
+    expect(minionLeaseKey('m1').startsWith(MINION_LEASE_PREFIX)).toBe(true);
+    expect(MINION_LEASE_PREFIX.startsWith(resourcePrefix('minions'))).toBe(false);
+  });
+
   it('rejects names that would break the layout', () => {
     expect(() => objectKey('pods', 'default', 'a/b')).toThrow(BadRequestError);
     expect(() => objectKey('pods', 'default', '')).toThrow(BadRequestError);
     expect(() => boundPodsPrefix('')).toThrow(BadRequestError);
+    expect(() => minionLeaseKey('a/b')).toThrow(BadRequestError);
   });
 
-  it('computes the end of a prefix range', () => {
-    expect(prefixRangeEnd('/registry/pods/').toString()).toBe('/registry/pods0');
-    expect(prefixRangeEnd(Buffer.from([0x61, 0xff]))).toEqual(Buffer.from([0x62]));
-  });
 });

@@ -3,6 +3,7 @@
 //   /registry/<resource>/<namespace>/<name>      namespaced kinds (pods, services, ...)
 //   /registry/<resource>/<name>                  cluster-scoped kinds (minions)
 //   /registry/boundpods/<minion>/<namespace>/<pod>   a pod bound to a minion (what its kubelet watches)
+//   /registry/leases/minions/<minion>            a kubelet's heartbeat, kept alive by an etcd lease
 //
 // DESIGN.md puts bound pods under /registry/minions/<minion>/pods/...; that prefix is inside the
 // minions resource range, so every list/watch of minions would also read every binding. A sibling
@@ -53,14 +54,10 @@ export function boundPodsPrefix(minion: string): string {
   return `${REGISTRY_PREFIX}${BOUND_PODS}/${checkSegment('minion name', minion)}/`;
 }
 
-/** The exclusive end of an etcd prefix range: the prefix with its last byte incremented. */
-export function prefixRangeEnd(prefix: string | Buffer): Buffer {
-  const end = Buffer.from(prefix);
-  for (let i = end.length - 1; i >= 0; i--) {
-    if (end[i] < 0xff) {
-      end[i]++;
-      return end.subarray(0, i + 1);
-    }
-  }
-  return Buffer.from([0]); // all 0xff: to the end of the keyspace
+/** Where kubelets keep their heartbeat leases; the minion lifecycle controller reads the range. */
+export const MINION_LEASE_PREFIX = `${REGISTRY_PREFIX}leases/minions/`;
+
+export function minionLeaseKey(minion: string): string {
+  return `${MINION_LEASE_PREFIX}${checkSegment('minion name', minion)}`;
 }
+

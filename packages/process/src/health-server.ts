@@ -2,6 +2,7 @@
 // not) and, if it has any, `GET /metrics` in Prometheus text format. Kept tiny and dependency-free.
 import http from 'http';
 import type { AddressInfo } from 'net';
+import { withTimeout } from '@coxswain/objects';
 import { createLogger, Logger } from './logger';
 
 export interface HealthStatus {
@@ -32,16 +33,6 @@ export interface HealthServer {
   close(): Promise<void>;
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    p,
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`health check timed out after ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
 function send(res: http.ServerResponse, code: number, contentType: string, body: string): void {
   res.writeHead(code, { 'Content-Type': contentType, 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
@@ -60,7 +51,7 @@ export async function serveHealth(opts: HealthServerOptions): Promise<HealthServ
     }
     if (path === '/healthz') {
       const check = opts.checks ?? (() => ({ ok: true }));
-      withTimeout(Promise.resolve().then(check), timeoutMs)
+      withTimeout(Promise.resolve().then(check), timeoutMs, `health check timed out after ${timeoutMs} ms`)
         .then(
           (s) => ({ ok: !!s.ok, detail: s.detail }),
           (err: unknown) => ({ ok: false, detail: `check failed: ${(err as Error)?.message ?? String(err)}` }),

@@ -2,7 +2,7 @@ import { EventEmitter } from 'events';
 import { spawn } from 'child_process';
 import * as path from 'path';
 import { createShutdownCoordinator } from './process-signals';
-import { settle, sourceScript } from '@coxswain/testing';
+import { FakeClock, settle, sourceScript } from '@coxswain/testing';
 
 function fake(graceMs = 1000) {
   const emitter = new EventEmitter();
@@ -51,6 +51,19 @@ describe('shutdown coordinator', () => {
     expect(exits).toEqual([130]);
     await new Promise((r) => setTimeout(r, 100));
     expect(exits).toEqual([130, 1]);
+  });
+
+  it('the grace period can be lengthened after the coordinator is made', async () => {
+    const clock = new FakeClock();
+    const exits: number[] = [];
+    const c = createShutdownCoordinator({ emitter: new EventEmitter(), exit: (code) => exits.push(code), graceMs: 1000, clock });
+    c.setGraceMs(120_000);
+    c.onShutdown(() => new Promise(() => undefined));
+    void c.shutdown('test');
+    await clock.advance(119_999);
+    expect(exits).toEqual([]);
+    await clock.advance(1);
+    expect(exits).toEqual([1]);
   });
 
   it('an unregistered cleanup does not run', async () => {

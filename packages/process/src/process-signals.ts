@@ -1,8 +1,10 @@
 // Clean shutdown on SIGTERM/SIGINT: every process registers its cleanups (stop informers, resign
 // leadership, close servers, close the store) with onShutdown(); the first signal runs them once,
 // newest first (what was opened last closes first), then exits. A second signal, or cleanups that
-// take longer than the grace period, exit at once.
+// take longer than the grace period, exit at once. This is the only place a Coxswain process handles
+// SIGTERM/SIGINT: components expose stop(), and the binary registers it here.
 import { EventEmitter } from 'events';
+import { Clock, realClock, withTimeout } from '@coxswain/objects';
 import { createLogger, Logger } from './logger';
 
 export type Cleanup = () => unknown | Promise<unknown>;
@@ -13,9 +15,10 @@ export interface ShutdownOptions {
   /** How long cleanups may take before the process exits anyway. Default 10 s. */
   graceMs?: number;
   logger?: Logger;
-  /** Injected for tests: where signals come from and how to exit. Defaults: `process`. */
+  /** Injected for tests: where signals come from, how to exit, and the clock of the grace period. Defaults: `process`, realClock. */
   emitter?: EventEmitter;
   exit?: (code: number) => void;
+  clock?: Clock;
 }
 
 export interface ShutdownCoordinator {
@@ -23,15 +26,18 @@ export interface ShutdownCoordinator {
   onShutdown(fn: Cleanup): () => void;
   /** Runs the cleanups (once) and exits with `code` (0 unless a cleanup failed or timed out). */
   shutdown(reason: string, code?: number): Promise<void>;
+  /** Changes the grace period (a process whose cleanups stop other processes needs longer). */
+  setGraceMs(ms: number): void;
   readonly shuttingDown: boolean;
 }
 
 export function createShutdownCoordinator(opts: ShutdownOptions = {}): ShutdownCoordinator {
   const signals = opts.signals ?? ['SIGTERM', 'SIGINT'];
-  const graceMs = opts.graceMs ?? 10_000;
+  let graceMs = opts.graceMs ?? 10_000;
   const log = opts.logger ?? createLogger('shutdown');
   const emitter = opts.emitter ?? process;
   const exit = opts.exit ?? ((code: number) => process.exit(code));
+  const clock = opts.clock ?? realClock;
   const cleanups: Cleanup[] = [];
   let running: Promise<void> | undefined;
   let installed = false;
@@ -64,15 +70,10 @@ export function createShutdownCoordinator(opts: ShutdownOptions = {}): ShutdownC
         }
       }
     })();
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = await Promise.race([
-      work.then(() => false),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(true), graceMs);
-        timer.unref?.();
-      }),
-    ]);
-    clearTimeout(timer);
+    const timedOut = await withTimeout(work, graceMs, 'cleanups did not finish in time', clock).then(
+      () => false,
+      () => true,
+    );
     if (timedOut) log.error({ graceMs }, 'cleanups did not finish in time');
     for (const s of signals) emitter.off(s, onSignal);
     exit(timedOut || failed ? code || 1 : code);
@@ -91,6 +92,9 @@ export function createShutdownCoordinator(opts: ShutdownOptions = {}): ShutdownC
       install();
       running ??= runAll(reason, code);
       return running;
+    },
+    setGraceMs(ms) {
+      graceMs = ms;
     },
     get shuttingDown() {
       return running !== undefined;
@@ -113,4 +117,9 @@ export function onShutdown(fn: Cleanup): () => void {
 /** Runs the registered cleanups and exits, e.g. when a leader loses its lease. */
 export function shutdown(reason: string, code = 0): Promise<void> {
   return defaultCoordinator().shutdown(reason, code);
+}
+
+/** How long the process's cleanups may take before it exits anyway (default 10 s). */
+export function setShutdownGrace(ms: number): void {
+  defaultCoordinator().setGraceMs(ms);
 }

@@ -2,7 +2,7 @@
 // UdpServiceListener for UDP) in line with the Services and Endpoints it is told about. Input is four plain methods (fed by informers in production, called
 // directly by tests); each change reconciles only the service it names.
 import { createLogger, type Logger } from '@coxswain/process';
-import { type Clock, type EndpointPort, type EndpointSubset, type Endpoints, type Service, type ServicePort } from '@coxswain/objects';
+import { metaNamespaceKey, splitMetaNamespaceKey, type Clock, type EndpointPort, type EndpointSubset, type Endpoints, type Service, type ServicePort } from '@coxswain/objects';
 import { type BackoffOptions } from '@coxswain/client';
 import { LoadBalancer, type Endpoint } from './load-balancer';
 import { ServiceListener, type BindFailure } from './service-listener';
@@ -76,38 +76,38 @@ export class ServiceProxy {
   }
 
   upsertService(svc: Service): void {
-    const key = keyOf(svc.metadata.namespace, svc.metadata.name);
+    const key = metaNamespaceKey(svc);
     this.services.set(key, svc);
     this.reconcile(key);
   }
 
   deleteService(namespace: string | undefined, name: string): void {
-    const key = keyOf(namespace, name);
+    const key = metaNamespaceKey(namespace, name);
     this.services.delete(key);
     this.reconcile(key);
   }
 
   upsertEndpoints(ep: Endpoints): void {
-    const key = keyOf(ep.metadata.namespace, ep.metadata.name);
+    const key = metaNamespaceKey(ep);
     this.endpoints.set(key, ep);
     this.reconcile(key);
   }
 
   deleteEndpoints(namespace: string | undefined, name: string): void {
-    const key = keyOf(namespace, name);
+    const key = metaNamespaceKey(namespace, name);
     this.endpoints.delete(key);
     this.reconcile(key);
   }
 
   /** The TCP listener of one service port (by name, or number when unnamed), for tests and tools. */
   listener(namespace: string, name: string, port: string): ServiceListener | undefined {
-    const l = this.ports.get(keyOf(namespace, name))?.get(entryKey('TCP', port))?.listener;
+    const l = this.ports.get(metaNamespaceKey(namespace, name))?.get(entryKey('TCP', port))?.listener;
     return l instanceof ServiceListener ? l : undefined;
   }
 
   /** The UDP listener of one service port (by name, or number when unnamed). */
   udpListener(namespace: string, name: string, port: string): UdpServiceListener | undefined {
-    const l = this.ports.get(keyOf(namespace, name))?.get(entryKey('UDP', port))?.listener;
+    const l = this.ports.get(metaNamespaceKey(namespace, name))?.get(entryKey('UDP', port))?.listener;
     return l instanceof UdpServiceListener ? l : undefined;
   }
 
@@ -178,7 +178,7 @@ export class ServiceProxy {
   }
 
   private open(key: string, svc: Service, sp: ServicePort): PortEntry {
-    const [namespace, service] = splitKey(key);
+    const { namespace, name: service } = splitMetaNamespaceKey(key);
     const name = portName(sp);
     const protocol = sp.protocol ?? 'TCP';
     const balancer = new LoadBalancer({ affinity: svc.spec.sessionAffinity ?? 'None', affinityTimeoutMs: this.opts.affinityTimeoutMs, clock: this.opts.clock });
@@ -241,15 +241,6 @@ function entryKey(protocol: Protocol, portName: string): string {
 
 function portName(sp: ServicePort): string {
   return sp.name || String(sp.port);
-}
-
-function keyOf(namespace: string | undefined, name: string): string {
-  return `${namespace ?? 'default'}/${name}`;
-}
-
-function splitKey(key: string): [string, string] {
-  const i = key.indexOf('/');
-  return [key.slice(0, i), key.slice(i + 1)];
 }
 
 function cmp(a: string, b: string): number {

@@ -4,7 +4,7 @@
 import { Backoff, EventRecorder, Informer } from '@coxswain/client';
 import { openRegistry, type Registry } from '@coxswain/registry';
 import { NotFoundError, realClock, type Endpoints, type Minion, type ObjectStore, type Service } from '@coxswain/objects';
-import { createLogger, serveHealth, type HealthServer, type Logger } from '@coxswain/process';
+import { createLogger, parseEtcdServers, serveHealth, type HealthServer, type Logger } from '@coxswain/process';
 import { metricsText } from './metrics-text';
 import { ServiceProxy, type ServiceProxyOptions } from './proxy';
 
@@ -12,8 +12,8 @@ export const DEFAULT_HEALTHZ_PORT = 10249;
 
 export interface RunProxyOptions {
   minion: string;
-  /** Comma-separated URLs, or a list. Ignored when `store` is given. */
-  etcdServers?: string | string[];
+  /** etcd client URLs: a list, or `--etcd-servers`' comma-separated text. Ignored when `store` is given. */
+  etcdServers?: string | readonly string[];
   /** A store to use instead of connecting (tests); the caller closes it. */
   store?: ObjectStore;
   /** Default: the Minion's status.serviceAddress, else its InternalIP address. */
@@ -42,9 +42,7 @@ export async function runProxy(opts: RunProxyOptions): Promise<RunningProxy> {
   const log = opts.logger ?? createLogger('proxy', { minion: opts.minion });
   let ownedStore: Registry | undefined;
   if (!opts.store) {
-    const servers = Array.isArray(opts.etcdServers) ? opts.etcdServers : (opts.etcdServers ?? '').split(',');
-    const endpoints = servers.map((s) => s.trim()).filter(Boolean);
-    if (!endpoints.length) throw new Error('--etcd-servers is required');
+    const endpoints = parseEtcdServers(opts.etcdServers);
     ownedStore = openRegistry(endpoints);
   }
   const store: ObjectStore = opts.store ?? ownedStore!;

@@ -2,13 +2,12 @@
 // Running pods it selects (ready ones in `addresses`, the others in `notReadyAddresses`).
 // reconcile(serviceKey) computes the subsets from the caches and writes only when they differ;
 // the Endpoints go when the service goes.
-import { Clock, Endpoints, NotFoundError, ObjectStore, Pod, realClock, Service } from '@coxswain/objects';
+import { Clock, deepEqual, Endpoints, metaNamespaceKey, NotFoundError, ObjectStore, Pod, realClock, Service, splitMetaNamespaceKey } from '@coxswain/objects';
 import { createLogger, Logger } from '@coxswain/process';
 import { Controller } from '@coxswain/client';
 import { buildSubsets } from './endpoints-builder';
 import { selectorMatches } from './labels';
 import { CacheReader, Handlers, INDEX } from './object-cache';
-import { objectKey } from './pod-resources';
 
 export interface EndpointsControllerOptions {
   store: ObjectStore;
@@ -31,25 +30,25 @@ export class EndpointsController {
   }
 
   readonly serviceHandlers: Handlers<Service> = {
-    onAdd: (s) => this.controller.enqueue(objectKey(s)),
-    onUpdate: (_o, s) => this.controller.enqueue(objectKey(s)),
-    onDelete: (s) => this.controller.enqueue(objectKey(s)),
+    onAdd: (s) => this.controller.enqueue(metaNamespaceKey(s)),
+    onUpdate: (_o, s) => this.controller.enqueue(metaNamespaceKey(s)),
+    onDelete: (s) => this.controller.enqueue(metaNamespaceKey(s)),
   };
 
   readonly podHandlers: Handlers<Pod> = {
     onAdd: (p) => this.enqueueServicesOf(p),
     onUpdate: (old, p) => {
       this.enqueueServicesOf(p);
-      if (JSON.stringify(old.metadata.labels) !== JSON.stringify(p.metadata.labels)) this.enqueueServicesOf(old);
+      if (!deepEqual(old.metadata.labels, p.metadata.labels)) this.enqueueServicesOf(old);
     },
     onDelete: (p) => this.enqueueServicesOf(p),
   };
 
   /** Endpoints nobody's service owns (edited or left behind) are checked too. */
   readonly endpointsHandlers: Handlers<Endpoints> = {
-    onDelete: (e) => this.controller.enqueue(objectKey(e)),
-    onUpdate: (_o, e) => this.controller.enqueue(objectKey(e)),
-    onAdd: (e) => this.controller.enqueue(objectKey(e)),
+    onDelete: (e) => this.controller.enqueue(metaNamespaceKey(e)),
+    onUpdate: (_o, e) => this.controller.enqueue(metaNamespaceKey(e)),
+    onAdd: (e) => this.controller.enqueue(metaNamespaceKey(e)),
   };
 
   start(): void {
@@ -62,12 +61,12 @@ export class EndpointsController {
 
   private enqueueServicesOf(pod: Pod): void {
     for (const svc of this.opts.services.byIndex(INDEX.namespace, pod.metadata.namespace ?? '')) {
-      if (selectorMatches(svc.spec.selector, pod.metadata.labels)) this.controller.enqueue(objectKey(svc));
+      if (selectorMatches(svc.spec.selector, pod.metadata.labels)) this.controller.enqueue(metaNamespaceKey(svc));
     }
   }
 
   async reconcile(key: string): Promise<void> {
-    const [namespace, name] = key.split('/');
+    const { namespace, name } = splitMetaNamespaceKey(key);
     const svc = this.opts.services.get(key);
     const current = this.opts.endpoints.get(key);
     if (!svc) {
@@ -82,7 +81,7 @@ export class EndpointsController {
     // A service without a selector has hand-written endpoints: leave them alone.
     if (!svc.spec.selector || Object.keys(svc.spec.selector).length === 0) return;
     const subsets = buildSubsets(svc, this.opts.pods.byIndex(INDEX.namespace, namespace));
-    if (current && JSON.stringify(current.subsets ?? []) === JSON.stringify(subsets)) return;
+    if (current && deepEqual(current.subsets ?? [], subsets)) return;
     const labels = svc.metadata.labels;
     // A ConflictError or AlreadyExistsError means our cache is behind: the error requeues the key, and
     // the informer's newer copy is what the retry compares against.

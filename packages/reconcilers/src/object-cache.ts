@@ -1,8 +1,7 @@
 // What a reconciler reads: an informer's cache (get by key, list, look up by a named index) and the
 // handlers it registers on it. The store's Informer satisfies this; tests can fill a MapCache.
-import type { KubeObject } from '@coxswain/objects';
+import { metaNamespaceKey, type KubeObject } from '@coxswain/objects';
 import { hasController, rcOwner } from './owner-refs';
-import { objectKey } from './pod-resources';
 
 export interface CacheReader<T extends KubeObject> {
   get(key: string): T | undefined;
@@ -46,7 +45,7 @@ export const indexers = {
     (o.metadata.ownerReferences ?? []).filter((r) => r.controller && r.uid).map((r) => r.uid),
   [INDEX.rcController]: (o: KubeObject): string[] => {
     const owner = rcOwner(o);
-    return owner ? [`${o.metadata.namespace ?? ''}/${owner.name}`] : [];
+    return owner ? [metaNamespaceKey(o.metadata.namespace, owner.name)] : [];
   },
   [INDEX.orphanLabel]: (o: KubeObject): string[] => {
     if (o.kind !== 'Pod' || hasController(o) || !o.metadata.labels) return [];
@@ -70,7 +69,7 @@ export class MapCache<T extends KubeObject> implements CacheReader<T> {
   private readonly filed = new Map<string, Map<string, string[]>>();
 
   set(obj: T): void {
-    const key = objectKey(obj);
+    const key = metaNamespaceKey(obj);
     this.delete(key);
     this.items.set(key, obj);
     const filed = new Map<string, string[]>();

@@ -2,18 +2,19 @@
 // informers, wait for their caches to sync, and only then start the workers. /healthz answers
 // throughout (a standby is healthy). Losing leadership ends the process (`done` resolves with
 // reason 'lost-leadership' and the binary exits non-zero so its supervisor restarts it, and it
-// campaigns again with a fresh session: never two leaders acting on a stale belief).
+// campaigns again with a fresh session: never two leaders acting on a stale belief). Signals are the
+// binary's: it registers stop() with the process's shutdown path (onShutdown in @coxswain/process).
 import os from 'os';
 import type { Storage } from '@coxswain/objects';
 import { openRegistry } from '@coxswain/registry';
-import { createLogger, Logger, serveHealth, type HealthServer } from '@coxswain/process';
+import { createLogger, Logger, parseEtcdServers, serveHealth, type HealthServer } from '@coxswain/process';
 import { EventRecorder, Informer, LeaderElector } from '@coxswain/client';
 import { KubeObject, ObjectStore, ResourceName } from '@coxswain/objects';
 import { indexers } from './object-cache';
 
 export interface ReconcilerProcessOptions {
   /** etcd endpoints, e.g. `http://127.0.0.1:2379` (a comma-separated string is split). */
-  etcdServers: string[] | string;
+  etcdServers: string | readonly string[];
   /** Campaign before doing anything (default true). With false, several copies would fight. */
   leaderElect?: boolean;
   /** Leader lease TTL in seconds (default 15): a dead leader is replaced within about this long. */
@@ -23,8 +24,6 @@ export interface ReconcilerProcessOptions {
   healthzAddress?: string;
   /** Who this process is in the election (default `<host>-<pid>-<random>`). */
   identity?: string;
-  /** Stop cleanly on SIGTERM/SIGINT (the binary sets this; tests do not). */
-  handleSignals?: boolean;
   /** Event TTL (default 24 h). */
   eventTtlSeconds?: number;
   logger?: Logger;
@@ -69,8 +68,7 @@ export async function runReconcilerProcess(
   build: (ctx: ReconcilerContext) => ReconcilerParts | Promise<ReconcilerParts>,
 ): Promise<ReconcilerHandle> {
   const log = opts.logger ?? createLogger(name);
-  const endpoints = (Array.isArray(opts.etcdServers) ? opts.etcdServers : opts.etcdServers.split(',')).map((s) => s.trim()).filter(Boolean);
-  if (endpoints.length === 0) throw new Error('--etcd-servers is required');
+  const endpoints = parseEtcdServers(opts.etcdServers);
   const store = openRegistry(endpoints);
   const recorder = new EventRecorder({ store, component: name, host: os.hostname(), ttlSeconds: opts.eventTtlSeconds });
   const informers: Informer<KubeObject>[] = [];
@@ -133,25 +131,11 @@ export async function runReconcilerProcess(
       if (reason !== 'lost-leadership') await step('resign', () => elector?.resign());
       await step('store', () => store.close());
       await step('healthz', () => health?.close());
-      removeSignals();
       log.info({ reason }, `${name} stopped`);
       resolveDone({ reason, error });
     })();
     return stopping;
   };
-
-  const onSignal = () => {
-    log.info('signal received: shutting down');
-    void shutdown('stopped');
-  };
-  const removeSignals = () => {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
-  };
-  if (opts.handleSignals) {
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  }
 
   // Campaign, sync, run — in the background; errors end the process (its supervisor restarts it).
   void (async () => {

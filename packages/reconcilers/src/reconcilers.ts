@@ -2,7 +2,7 @@
 //   coxswain scheduler | replication | endpoints | minion-controller
 //     --etcd-servers URL[,URL] [--leader-elect=true] [--healthz-port P] (+ each one's own flags)
 // Each returns a handle with `running`, `done` and `stop()`.
-import { type Endpoints, type Minion, type Pod, type ReplicationController, type Service } from '@coxswain/objects';
+import { metaNamespaceKey, type Endpoints, type Minion, type Pod, type ReplicationController, type Service } from '@coxswain/objects';
 import { EndpointsController } from './endpoints-controller';
 import { MinionLifecycleController } from './minion-lifecycle-controller';
 import { listLiveMinionLeases } from '@coxswain/registry';
@@ -60,7 +60,7 @@ export function runReplicationManager(opts: ReplicationProcessOptions): Promise<
       start: () => {
         rm.start();
         // After a (re)start, look at every controller once, including those whose pods are gone.
-        for (const rc of controllers.list()) rm.controller.enqueue(`${rc.metadata.namespace}/${rc.metadata.name}`);
+        for (const rc of controllers.list()) rm.controller.enqueue(metaNamespaceKey(rc));
       },
       stop: () => rm.stop(),
       health: () => ({ ...rm.stats, queue: rm.controller.queue.len() }),

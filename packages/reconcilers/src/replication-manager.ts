@@ -18,14 +18,13 @@
 // manager does nothing more for that controller until its informer has seen them (or they expire).
 // Deleting a controller deletes its pods; so does finding pods owned by a controller uid that no
 // longer exists (checked against etcd itself, never against a cache that may simply be behind).
-import { Clock, ConflictError, NotFoundError, ObjectStore, OwnerReference, Pod, realClock, ReplicationController } from '@coxswain/objects';
+import { Clock, ConflictError, metaNamespaceKey, NotFoundError, ObjectStore, OwnerReference, Pod, realClock, ReplicationController, splitMetaNamespaceKey } from '@coxswain/objects';
 import { createLogger, Logger } from '@coxswain/process';
 import { EventRecorder, Controller, GroupCommit } from '@coxswain/client';
 import { Expectations } from './expectations';
 import { selectorMatches } from './labels';
 import { CacheReader, Handlers, INDEX, labelPairKey } from './object-cache';
 import { rcOwner } from './owner-refs';
-import { objectKey } from './pod-resources';
 import { planReplication, podFromTemplate } from './replication-plan';
 
 export interface ReplicationManagerOptions {
@@ -62,11 +61,11 @@ export class ReplicationManager {
   }
 
   readonly controllerHandlers: Handlers<ReplicationController> = {
-    onAdd: (rc) => this.controller.enqueue(objectKey(rc)),
-    onUpdate: (_old, rc) => this.controller.enqueue(objectKey(rc)),
+    onAdd: (rc) => this.controller.enqueue(metaNamespaceKey(rc)),
+    onUpdate: (_old, rc) => this.controller.enqueue(metaNamespaceKey(rc)),
     onDelete: (rc) => {
-      this.expectations.delete(objectKey(rc));
-      this.controller.enqueue(objectKey(rc));
+      this.expectations.delete(metaNamespaceKey(rc));
+      this.controller.enqueue(metaNamespaceKey(rc));
     },
   };
 
@@ -74,7 +73,7 @@ export class ReplicationManager {
     onAdd: (pod) => {
       const owner = rcOwner(pod);
       if (owner) {
-        const key = `${pod.metadata.namespace}/${owner.name}`;
+        const key = metaNamespaceKey(pod.metadata.namespace, owner.name);
         this.expectations.creationObserved(key);
         this.controller.enqueue(key);
       } else this.enqueueMatching(pod);
@@ -82,16 +81,16 @@ export class ReplicationManager {
     onUpdate: (old, pod) => {
       const a = rcOwner(old);
       const b = rcOwner(pod);
-      if (a) this.controller.enqueue(`${old.metadata.namespace}/${a.name}`);
-      if (b && b.uid !== a?.uid) this.controller.enqueue(`${pod.metadata.namespace}/${b.name}`);
+      if (a) this.controller.enqueue(metaNamespaceKey(old.metadata.namespace, a.name));
+      if (b && b.uid !== a?.uid) this.controller.enqueue(metaNamespaceKey(pod.metadata.namespace, b.name));
       // An orphan (or one whose labels changed) may now be wanted by a controller.
       if (!b) this.enqueueMatching(pod);
     },
     onDelete: (pod) => {
       const owner = rcOwner(pod);
       if (owner) {
-        const key = `${pod.metadata.namespace}/${owner.name}`;
-        this.expectations.deletionObserved(key, objectKey(pod));
+        const key = metaNamespaceKey(pod.metadata.namespace, owner.name);
+        this.expectations.deletionObserved(key, metaNamespaceKey(pod));
         this.controller.enqueue(key);
       }
     },
@@ -110,7 +109,7 @@ export class ReplicationManager {
     const ns = pod.metadata.namespace;
     for (const [k, v] of Object.entries(pod.metadata.labels ?? {})) {
       for (const rc of this.opts.controllers.byIndex(INDEX.selectorKey, labelPairKey(ns, k, v))) {
-        if (selectorMatches(rc.spec.selector, pod.metadata.labels)) this.controller.enqueue(objectKey(rc));
+        if (selectorMatches(rc.spec.selector, pod.metadata.labels)) this.controller.enqueue(metaNamespaceKey(rc));
       }
     }
   }
@@ -130,7 +129,7 @@ export class ReplicationManager {
 
   async reconcile(key: string): Promise<{ requeueAfterMs?: number } | void> {
     const rc = this.opts.controllers.get(key);
-    const [namespace, name] = key.split('/');
+    const { namespace, name } = splitMetaNamespaceKey(key);
     await this.collectOrphans(namespace, name, rc?.metadata.uid, this.opts.pods.byIndex(INDEX.rcController, key));
     if (!rc) return;
 
@@ -241,7 +240,7 @@ export class ReplicationManager {
   }
 
   private async deletePods(rc: ReplicationController, key: string, pods: Pod[]): Promise<void> {
-    this.expectations.expectDeletions(key, pods.map(objectKey));
+    this.expectations.expectDeletions(key, pods.map((p) => metaNamespaceKey(p)));
     let firstError: unknown;
     await Promise.all(
       pods.map(async (p) => {
@@ -250,7 +249,7 @@ export class ReplicationManager {
           this.stats.deleted++;
           this.opts.recorder.normal(rc, 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`);
         } catch (err) {
-          this.expectations.deletionObserved(key, objectKey(p));
+          this.expectations.deletionObserved(key, metaNamespaceKey(p));
           if (!(err instanceof NotFoundError)) firstError ??= err;
         }
       }),

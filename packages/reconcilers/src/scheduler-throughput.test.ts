@@ -3,7 +3,8 @@
 // the speed goal (>= 1,000 pods/s) is measured by `npm run bench -- scale`, not asserted here.
 import type { Registry } from '@coxswain/registry';
 import { etcdRegistry, eventually } from '@coxswain/testing';
-import { Pod, prefixRangeEnd } from '@coxswain/objects';
+import { Pod } from '@coxswain/objects';
+import { prefixRangeEnd } from '@coxswain/store';
 import { runScheduler } from './reconcilers';
 import { TestCluster } from './testing/cluster';
 import { pod } from './testing/fixtures';

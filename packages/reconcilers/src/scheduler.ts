@@ -14,12 +14,12 @@
 // A pod that fits nowhere gets a PodScheduled=False condition and a FailedScheduling event, and is
 // parked: it is retried when something that could make it fit changes (a minion, a pod going away),
 // at most once per retryDelayMs, and once a minute regardless, never in a hot loop.
-import { Clock, ConflictError, Minion, NotFoundError, ObjectStore, Pod, realClock, Service } from '@coxswain/objects';
+import { Clock, ConflictError, deepEqual, metaNamespaceKey, Minion, NotFoundError, ObjectStore, Pod, realClock, Service } from '@coxswain/objects';
 import { createLogger, Logger } from '@coxswain/process';
 import { EventRecorder, Controller } from '@coxswain/client';
 import { BindBatcher } from './bind-batcher';
 import type { CacheReader, Handlers } from './object-cache';
-import { isTerminal, objectKey } from './pod-resources';
+import { isTerminal } from './pod-resources';
 import type { PackingPolicy } from './priorities';
 import { schedulePod } from './scheduling-algorithm';
 import { SchedulingCache } from './scheduling-cache';
@@ -68,25 +68,25 @@ export class Scheduler {
   readonly podHandlers: Handlers<Pod> = {
     onAdd: (pod) => {
       if (pod.spec.nodeName) this.cache.updatePod(pod);
-      else if (!isTerminal(pod)) this.controller.enqueue(objectKey(pod));
+      else if (!isTerminal(pod)) this.controller.enqueue(metaNamespaceKey(pod));
       this.maybeRetry();
     },
     onUpdate: (old, pod) => {
-      const key = objectKey(pod);
+      const key = metaNamespaceKey(pod);
       if (pod.spec.nodeName) {
         this.unschedulable.delete(key);
         this.cache.updatePod(pod);
       } else if (!isTerminal(pod)) {
         // A parked pod whose status we just wrote is not news; a changed spec or labels is.
         const parked = this.unschedulable.has(key);
-        if (!parked || JSON.stringify([old.spec, old.metadata.labels]) !== JSON.stringify([pod.spec, pod.metadata.labels])) {
+        if (!parked || !deepEqual(old.spec, pod.spec) || !deepEqual(old.metadata.labels, pod.metadata.labels)) {
           this.controller.enqueue(key);
         }
       }
       this.maybeRetry();
     },
     onDelete: (pod) => {
-      const key = objectKey(pod);
+      const key = metaNamespaceKey(pod);
       this.unschedulable.delete(key);
       this.cache.removePod(key);
       this.maybeRetry();
@@ -111,7 +111,7 @@ export class Scheduler {
   readonly serviceHandlers: Handlers<Service> = {
     onAdd: (s) => this.cache.setService(s),
     onUpdate: (_o, s) => this.cache.setService(s),
-    onDelete: (s) => this.cache.removeService(objectKey(s)),
+    onDelete: (s) => this.cache.removeService(metaNamespaceKey(s)),
   };
 
   /** Starts the workers (call once the pod, minion and service caches have synced). */

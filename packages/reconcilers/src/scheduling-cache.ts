@@ -5,10 +5,10 @@
 // A pod is "assumed" on a minion the moment the scheduler decides, before its bind is written, so that
 // the next decision (possibly on another worker) already sees it; a failed bind forgets the assumption,
 // and the informer's copy of the bound pod later confirms it.
-import type { Minion, Pod, Service } from '@coxswain/objects';
+import { deepEqual, metaNamespaceKey, type Minion, type Pod, type Service } from '@coxswain/objects';
 import { selectorMatches } from './labels';
 import { isMinionReady, minionCapacity, MinionCapacity } from './predicates';
-import { controllerUid, isTerminal, objectKey, podResources, PodResources } from './pod-resources';
+import { controllerUid, isTerminal, podResources, PodResources } from './pod-resources';
 
 export interface MinionInfo {
   readonly name: string;
@@ -64,7 +64,7 @@ export class SchedulingCache {
     info.capacity = minionCapacity(minion);
     // A heartbeat changes the minion every few seconds; only changes that could let a pod fit
     // count as news for the pods waiting to be retried.
-    if (before !== schedulingRelevant(minion)) this.generation++;
+    if (!deepEqual(before, schedulingRelevant(minion))) this.generation++;
   }
 
   removeMinion(name: string): void {
@@ -106,7 +106,7 @@ export class SchedulingCache {
 
   /** An informer add or update of a pod. Unbound pods are ignored (and do not cancel an assumption). */
   updatePod(pod: Pod): void {
-    const key = objectKey(pod);
+    const key = metaNamespaceKey(pod);
     const minion = pod.spec.nodeName;
     const existing = this.placements.get(key);
     if (!minion) return;
@@ -129,7 +129,7 @@ export class SchedulingCache {
 
   /** Counts the pod on the minion before its binding is confirmed by the informer. */
   assume(pod: Pod, minion: string): void {
-    const key = objectKey(pod);
+    const key = metaNamespaceKey(pod);
     const existing = this.placements.get(key);
     if (existing) this.unplace(key, existing);
     this.place(key, pod, minion, true);
@@ -137,7 +137,7 @@ export class SchedulingCache {
 
   /** The bind failed: undo assume() unless the informer has confirmed a binding meanwhile. */
   forget(pod: Pod): void {
-    const key = objectKey(pod);
+    const key = metaNamespaceKey(pod);
     const existing = this.placements.get(key);
     if (existing?.assumed) this.unplace(key, existing);
   }
@@ -149,7 +149,7 @@ export class SchedulingCache {
   // ---- services ------------------------------------------------------------------------------------
 
   setService(svc: Service): void {
-    const key = objectKey(svc);
+    const key = metaNamespaceKey(svc);
     const selector = svc.spec.selector ?? {};
     const namespace = svc.metadata.namespace ?? '';
     const old = this.serviceSelectors.get(key);
@@ -254,6 +254,6 @@ function sameSelector(a: Record<string, string>, b: Record<string, string>): boo
   return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
 }
 
-function schedulingRelevant(m: Minion): string {
-  return JSON.stringify([isMinionReady(m), m.spec?.unschedulable ?? false, m.metadata.labels ?? {}, m.status?.capacity ?? {}]);
+function schedulingRelevant(m: Minion): unknown[] {
+  return [isMinionReady(m), m.spec?.unschedulable ?? false, m.metadata.labels ?? {}, m.status?.capacity ?? {}];
 }

@@ -3,4 +3,4 @@ export { Registry, REGISTRY_MIRRORS, type RegistryOptions } from './registry';
 export { openRegistry, type OpenRegistryOptions } from './open-registry';
 export { strategyFor, type Strategy } from './strategy';
 export { bindPod } from './bind-pod';
-export { MinionLease, listLiveMinionLeases, MINION_LEASE_PREFIX, type LiveLease } from './minion-lease';
+export { MinionLease, listLiveMinionLeases, type LiveLease } from './minion-lease';

@@ -1,10 +1,8 @@
 // A kubelet's heartbeat lease: the key /registry/leases/minions/<name> on a lease the kubelet keeps
 // alive, so that liveness shows in etcd without a write per beat (only a keepalive). The minion
 // lifecycle controller reads how long ago each lease was last kept alive.
-import { NotFoundError, REGISTRY_PREFIX, type KubeObject } from '@coxswain/objects';
+import { MINION_LEASE_PREFIX, minionLeaseKey, NotFoundError, type KubeObject } from '@coxswain/objects';
 import type { Storage } from '@coxswain/objects';
-
-export const MINION_LEASE_PREFIX = `${REGISTRY_PREFIX}leases/minions/`;
 
 /** What the lease key holds: whose it is and on which lease (so a reader can ask the lease's age). */
 interface MinionLeaseRecord extends KubeObject {
@@ -40,7 +38,7 @@ export class MinionLease {
       }
     }
     const id = await this.storage.leases.grant(this.ttlSeconds);
-    const key = MINION_LEASE_PREFIX + this.minion.name;
+    const key = minionLeaseKey(this.minion.name);
     const record: MinionLeaseRecord = { apiVersion: 'v1', kind: 'MinionLease', metadata: { name: this.minion.name }, lease: id, address: this.minion.address };
     try {
       // A key left by our previous life (its lease not yet expired) gives way to this one.

@@ -15,7 +15,8 @@
 // until the first event, then the events actually taken from this watch. Progress still proves the
 // stream is alive; it just never lets anyone resume past an undelivered event.
 import type { Etcd3, IDuplexStream, IEvent, IKeyValue, IWatchRequest, IWatchResponse } from 'etcd3';
-import { decodeObject, ExpiredError, isStoreError, UnavailableError, prefixRangeEnd } from '@coxswain/objects';
+import { decodeObject, ExpiredError, isStoreError, UnavailableError } from '@coxswain/objects';
+import { prefixRangeEnd } from './key-range';
 import type { Logger } from '@coxswain/process';
 import type { Watch, WatchEvent, KubeObject } from '@coxswain/objects';
 

@@ -3,3 +3,4 @@
 // The only package that talks to etcd.
 export { EtcdStorage, createEtcdStorage, type EtcdStorageOptions } from './etcd-storage';
 export { createEtcdClient, type EtcdClientOptions } from './etcd-client';
+export { prefixRangeEnd } from './key-range';

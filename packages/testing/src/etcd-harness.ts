@@ -7,6 +7,7 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import type { Etcd3 } from 'etcd3';
+import { realClock } from '@coxswain/objects';
 import { createEtcdClient, EtcdClientOptions } from '@coxswain/store';
 
 export interface EtcdHarnessOptions {
@@ -80,8 +81,6 @@ function healthy(clientUrl: string): Promise<boolean> {
   });
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 // Children still alive when the test process exits (a test that forgot stop()) are killed with it.
 const live = new Set<ChildProcess>();
 process.once('exit', () => {
@@ -151,7 +150,7 @@ class Harness implements EtcdHarness {
     while (Date.now() < deadline) {
       if (exitInfo) throw new Error(`etcd exited during start (${exitInfo}): ${this.stderrTail.trim()}`);
       if (await healthy(clientUrl)) return;
-      await sleep(50);
+      await realClock.sleep(50);
     }
     await this.terminate('SIGKILL');
     throw new Error(`etcd did not become healthy within ${this.opts.startTimeoutMs ?? 20_000} ms: ${this.stderrTail.trim()}`);
