@@ -1,18 +1,2 @@
-export * from './api-latency-phase';
-export * from './bench-child';
-export * from './bench-context';
-export * from './bench-roles';
-export * from './docker-engine';
-export * from './docker-phase';
-export * from './etcd-limit';
-export * from './figure-table';
-export * from './latency-pods-phase';
-export * from './latency-samples';
-export * from './pod-tracker';
-export * from './process-meter';
-export * from './proxy-bench';
-export * from './running-chart';
-export * from './scale-bench';
-export * from './scheduler-phase';
-export * from './store-bench';
-export * from './watch-probe';
+// @coxswain/bench: `npm run bench` (packages/bench/dist/main.js); nothing imports it.
+export { main } from './main';

@@ -127,7 +127,7 @@ function stopChild(child: ChildProcess): Promise<void> {
 }
 
 function startProxy(address: string, endpoint: Addr): Promise<{ child: ChildProcess; port: number }> {
-  const script = path.join(path.dirname(require.resolve('@coxswain/proxy')), 'testing', 'listener-process.js');
+  const script = path.join(__dirname, 'proxy-listener-process.js');
   return startChild([script, JSON.stringify({ address, port: 0, endpoints: [{ ip: endpoint.host, port: endpoint.port }] })]);
 }
 

@@ -1,8 +1,7 @@
-// A ServiceListener in a process of its own, for the bench (and any test that must measure the proxy
-// apart from its clients). Usage: node listener-process.js '{"address":"127.0.0.1","port":0,
+// A ServiceListener in a process of its own, so that the proxy bench measures the proxy apart from
+// its clients. Usage: node proxy-listener-process.js '{"address":"127.0.0.1","port":0,
 // "endpoints":[{"ip":"127.0.0.1","port":8080}]}'. Prints {"port":N} once bound; exits when stdin closes.
-import { LoadBalancer, type Endpoint } from '../load-balancer';
-import { ServiceListener } from '../service-listener';
+import { LoadBalancer, ServiceListener, type Endpoint } from '@coxswain/proxy';
 
 interface Args {
   address: string;
