@@ -128,4 +128,18 @@ describe('Controller', () => {
     expect(runs).toEqual(['slow']);
     await c.whenIdle();
   });
+
+  it('enqueueHandlers enqueue the namespace/name key of every added, updated and deleted object', async () => {
+    const runs: string[] = [];
+    const { c } = setup(async (key) => void runs.push(key), 1);
+    const obj = (name: string, namespace?: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace } });
+    const h = c.enqueueHandlers();
+    h.onAdd!(obj('a', 'ns1'));
+    h.onUpdate!(obj('b', 'ns1'), obj('b', 'ns2'));
+    h.onDelete!(obj('m1'));
+    c.start();
+    await c.whenIdle();
+    expect(runs).toEqual(['ns1/a', 'ns2/b', 'm1']);
+    await c.stop();
+  });
 });

@@ -7,8 +7,9 @@
 //  - success forgets the key's backoff; `requeueAfterMs` asks for another look later (timers).
 // This is the one worker loop of the tree: the kubelet (pod keys), the proxy (service keys) and every
 // reconciler (scheduler, replication manager, endpoints and minion controllers) run on it.
-import { Clock, realClock } from '@coxswain/objects';
+import { Clock, KubeObject, realClock } from '@coxswain/objects';
 import { createLogger, Logger } from '@coxswain/process';
+import { EventHandler, metaNamespaceKey } from './informer';
 import { WorkQueue } from './work-queue';
 
 export interface ReconcileResult {
@@ -53,6 +54,15 @@ export class Controller {
   /** Marks a key for reconciliation (handlers call this; nothing else). */
   enqueue(key: string): void {
     this.queue.add(key);
+  }
+
+  /** Informer handlers that enqueue the key of every object added, updated or deleted (the common case). */
+  enqueueHandlers<T extends KubeObject>(keyOf: (obj: T) => string = metaNamespaceKey): EventHandler<T> {
+    return {
+      onAdd: (obj) => this.enqueue(keyOf(obj)),
+      onUpdate: (_old, obj) => this.enqueue(keyOf(obj)),
+      onDelete: (obj) => this.enqueue(keyOf(obj)),
+    };
   }
 
   enqueueAfter(key: string, ms: number): void {

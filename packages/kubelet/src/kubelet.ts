@@ -164,11 +164,7 @@ export class Kubelet {
       watch: (o) => opts.store.watchBoundPods(opts.minion, o),
     };
     this.informer = new Informer<Pod>({ listWatch, clock: this.clock, name: `boundpods/${opts.minion}`, logger: this.log });
-    this.informer.addEventHandler({
-      onAdd: (p) => this.controller.enqueue(keyOf(p)),
-      onUpdate: (_old, p) => this.controller.enqueue(keyOf(p)),
-      onDelete: (p) => this.controller.enqueue(keyOf(p)),
-    });
+    this.informer.addEventHandler(this.controller.enqueueHandlers(keyOf));
   }
 
   /** Starts every loop; resolves once the pod network exists and the bound pods are listed. */

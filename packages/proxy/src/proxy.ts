@@ -5,7 +5,7 @@
 // Service and Endpoints of that name. A burst of endpoint changes to one service is one run.
 import { createLogger, type Logger } from '@coxswain/process';
 import { type Clock, type EndpointPort, type EndpointSubset, type Endpoints, type Service, type ServicePort } from '@coxswain/objects';
-import { Controller, metaNamespaceKey, splitMetaNamespaceKey, type BackoffOptions, type EventHandler, type Informer } from '@coxswain/client';
+import { Controller, splitMetaNamespaceKey, type BackoffOptions, type EventHandler, type Informer } from '@coxswain/client';
 import { LoadBalancer, type Endpoint } from './load-balancer';
 import { ServiceListener, type BindFailure } from './service-listener';
 import { UdpServiceListener } from './udp-service-listener';
@@ -67,6 +67,9 @@ interface PortEntry {
 export class ServiceProxy {
   /** Runs reconcile(serviceKey); one worker: a run only opens, closes or re-points listeners. */
   readonly controller: Controller;
+  readonly serviceHandlers: EventHandler<Service>;
+  /** Endpoints are named after their service: a change to them reconciles that service. */
+  readonly endpointsHandlers: EventHandler<Endpoints>;
   private readonly opts: ServiceProxyOptions;
   private readonly log: Logger;
   /** Per service key, its ports by `protocol/port name`: TCP and UDP on one port number coexist. */
@@ -76,24 +79,14 @@ export class ServiceProxy {
     this.opts = opts;
     this.log = opts.logger ?? createLogger('proxy', { bindAddress: opts.bindAddress });
     this.controller = new Controller({ name: 'proxy', reconcile: async (key) => this.reconcile(key), clock: opts.clock, logger: this.log });
+    this.serviceHandlers = this.controller.enqueueHandlers<Service>();
+    this.endpointsHandlers = this.controller.enqueueHandlers<Endpoints>();
   }
 
   get bindAddress(): string {
     return this.opts.bindAddress;
   }
 
-  readonly serviceHandlers: EventHandler<Service> = {
-    onAdd: (s) => this.controller.enqueue(metaNamespaceKey(s)),
-    onUpdate: (_old, s) => this.controller.enqueue(metaNamespaceKey(s)),
-    onDelete: (s) => this.controller.enqueue(metaNamespaceKey(s)),
-  };
-
-  /** Endpoints are named after their service: a change to them reconciles that service. */
-  readonly endpointsHandlers: EventHandler<Endpoints> = {
-    onAdd: (e) => this.controller.enqueue(metaNamespaceKey(e)),
-    onUpdate: (_old, e) => this.controller.enqueue(metaNamespaceKey(e)),
-    onDelete: (e) => this.controller.enqueue(metaNamespaceKey(e)),
-  };
 
   /** Starts applying changes; call once the services and endpoints caches have synced. */
   start(): void {
