@@ -87,7 +87,6 @@ export class ServiceProxy {
     return this.opts.bindAddress;
   }
 
-
   /** Starts applying changes; call once the services and endpoints caches have synced. */
   start(): void {
     this.controller.start();
