@@ -1,6 +1,7 @@
 // The Docker runtime on the real engine: network, sandbox with a host port, an app container in the
 // sandbox's namespace, exec, logs, events, stop and remove. Minion address 127.0.1.19, 172.30.19.0/24.
 import { DockerRuntime, LABELS, RuntimeEvent } from '@coxswain/kubelet';
+import { eventually } from '@coxswain/testing';
 import { httpGet } from './support/http-get';
 import { ensureImages, IMAGES } from './support/images';
 
@@ -35,9 +36,9 @@ describe('DockerRuntime', () => {
     await runtime.ensureNetwork({ name: NETWORK, subnet: '172.30.19.0/24', gateway: '172.30.19.1', labels });
     await runtime.ensureNetwork({ name: NETWORK, subnet: '172.30.19.0/24', gateway: '172.30.19.1', labels }); // idempotent
 
+    // Events from the moment of subscribing, even before the engine has answered the request.
     const events: RuntimeEvent[] = [];
     const unsubscribe = runtime.subscribe(labels, (e) => events.push(e));
-    await new Promise((r) => setTimeout(r, 300)); // let the event stream attach
 
     const podLabels = { ...labels, [LABELS.podUid]: 'uid-rt-1' };
     const sandboxId = await runtime.runSandbox({
@@ -65,11 +66,7 @@ describe('DockerRuntime', () => {
     await runtime.startContainer(appId);
 
     // The host port on the minion's address, the pod IP from the host, and exec inside.
-    let answer: { status: number; body: string } | undefined;
-    for (let i = 0; i < 50 && !answer; i++) {
-      answer = await httpGet(`http://${ADDRESS}:18019/index.html`).catch(() => undefined);
-      if (!answer) await new Promise((r) => setTimeout(r, 100));
-    }
+    const answer = await eventually(() => httpGet(`http://${ADDRESS}:18019/index.html`), 5000, 'the host port answering', 100);
     expect(answer).toMatchObject({ status: 200, body: 'hello\n' });
     expect((await httpGet(`http://${sandbox.ip}:80/index.html`)).body).toBe('hello\n');
     const exec = await runtime.exec(appId, ['sh', '-c', 'echo $GREETING; exit 3'], 5000);
@@ -82,8 +79,7 @@ describe('DockerRuntime', () => {
     expect(stopped.state).toBe('exited');
     expect(stopped.finishedAt).toBeDefined();
 
-    const deadline = Date.now() + 5000;
-    while (!events.some((e) => e.id === appId && e.type === 'die') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await eventually(() => events.some((e) => e.id === appId && e.type === 'die'), 5000, 'the die event');
     expect(events.filter((e) => e.id === appId).map((e) => e.type)).toEqual(['start', 'die']);
     expect(events.find((e) => e.id === appId)?.labels[LABELS.container]).toBe('web');
     unsubscribe();
@@ -103,16 +99,22 @@ describe('DockerRuntime', () => {
     const pipes = () => process.getActiveResourcesInfo().filter((r) => r === 'PipeWrap').length;
     const before = pipes();
     const own = new DockerRuntime();
+    // The engine's answers to the event requests: each is the stream the runtime must end.
+    const answers: Array<Promise<unknown>> = [];
+    const getEvents = own.docker.getEvents.bind(own.docker);
+    jest.spyOn(own.docker, 'getEvents').mockImplementation(((opts: Parameters<typeof getEvents>[0]) => {
+      const answer = getEvents(opts);
+      answers.push(answer);
+      return answer;
+    }) as typeof own.docker.getEvents);
     own.subscribe(labels, () => undefined)(); // unsubscribe at once: the engine has not answered yet
     const unsubscribe = own.subscribe(labels, () => undefined);
     await own.close(); // the same through close()
     unsubscribe();
-    const waitFor = async (cond: () => boolean, ms: number) => {
-      for (const end = Date.now() + ms; !cond() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
-    };
-    await waitFor(() => pipes() > before, 1000); // the requests are out (an answer may beat us to it)
-    await waitFor(() => pipes() === before, 5000); // and each ends once answered, instead of staying open
-    expect(pipes()).toBe(before);
+    expect(answers).toHaveLength(2);
+    const streams = (await Promise.all(answers)) as Array<{ destroyed: boolean }>;
+    // Each ends once answered, instead of staying open.
+    await eventually(() => streams.every((s) => s.destroyed) && pipes() === before, 5000, 'both event streams closed', 20);
   });
 
   it('reports a pull that cannot succeed as ImagePullError', async () => {

@@ -68,6 +68,21 @@ async function eventsFor(name: string): Promise<Event[]> {
 
 const isReady = (p: Pod) => p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
 
+/** A kubelet's pod syncs so far and its pod count, from its /healthz. */
+async function syncsOf(address: string): Promise<{ syncs: number; pods: number }> {
+  const { detail } = JSON.parse((await httpGet(`http://${address}:10250/healthz`)).body) as { detail: { syncs: number; pods: number } };
+  return { syncs: detail.syncs, pods: detail.pods };
+}
+
+/** Waits until the kubelet at `address` has synced as many more pods as `rounds` resyncs of all of them. */
+async function moreSyncRounds(address: string, rounds: number): Promise<void> {
+  const start = await syncsOf(address);
+  await eventually(async () => {
+    const now = await syncsOf(address);
+    return now.syncs >= start.syncs + rounds * Math.max(1, now.pods);
+  }, 30_000, `${rounds} rounds of syncs on ${address}`, 200);
+}
+
 const httpdPod = (hostPort: number): Pod['spec'] => ({
   containers: [
     { name: 'web', image: IMAGES.busybox, command: ['httpd', '-f', '-p', '80', '-h', '/www'], ports: [{ containerPort: 80, hostPort }] },
@@ -135,7 +150,7 @@ describe('kubelet on Docker', () => {
         {
           name: 'web',
           image: IMAGES.busybox,
-          command: ['httpd', '-f', '-p', '80', '-h', '/www'],
+          command: ['httpd', '-f', '-vv', '-p', '80', '-h', '/www'], // -vv logs each request
           readinessProbe: { httpGet: { path: '/missing.html', port: 80 }, periodSeconds: 1 },
         },
       ],
@@ -143,7 +158,10 @@ describe('kubelet on Docker', () => {
     await eventually(async () => ((await getPod('live')).status?.containerStatuses?.[0].restartCount ?? 0) >= 1, 30_000, 'liveness restart', 200);
     await eventually(async () => (await eventsFor('live')).some((e) => e.reason === 'Unhealthy' && /Liveness probe/.test(e.message)), 30_000, 'Unhealthy event', 200);
     await eventually(async () => (await getPod('unready')).status?.phase === 'Running', 30_000, 'unready Running', 200);
-    await new Promise((r) => setTimeout(r, 3000));
+    // Three readiness probes have failed (httpd logged the requests), and it is still not Ready.
+    const probesSeen = async () => ((await httpGet(`http://${A.address}:10250/containerLogs/${NS}/unready/web`)).body.match(/url:\/missing\.html/g) ?? []).length;
+    await eventually(async () => (await probesSeen()) >= 3, 30_000, 'three failed readiness probes', 200);
+    await moreSyncRounds(A.address, 1); // and the kubelet has synced the pod since
     const unready = await getPod('unready');
     expect(unready.status?.phase).toBe('Running');
     expect(isReady(unready)).toBe(false);
@@ -159,7 +177,7 @@ describe('kubelet on Docker', () => {
 
     await kubeletA!.kill();
     kubeletA = await startKubeletProcess(optsA());
-    await new Promise((r) => setTimeout(r, 5000)); // a couple of resyncs
+    await moreSyncRounds(A.address, 2); // a couple of resyncs of every pod
 
     const after = (await podContainers(web)).filter((c) => c.state === 'running').map((c) => c.id).sort();
     expect(after).toEqual(before);
@@ -202,7 +220,7 @@ describe('kubelet on Docker', () => {
     const ofB = await docker.listContainers({ [LABELS.minion]: B.minion });
     expect(ofB.every((c) => c.labels[LABELS.podUid] === b.metadata.uid)).toBe(true);
     expect((await podContainers(a)).every((c) => c.labels[LABELS.minion] === A.minion)).toBe(true);
-    await new Promise((r) => setTimeout(r, 4500)); // both kubelets resync twice
+    await Promise.all([moreSyncRounds(A.address, 2), moreSyncRounds(B.address, 2)]); // both kubelets resync twice
     expect(await runningOfA()).toEqual(idsA);
   });
 

@@ -79,4 +79,67 @@ describe('Controller', () => {
     expect(calls).toEqual(['bad', 'timer', 'timer']);
     await c.stop();
   });
+
+  it('whenIdle resolves once every queued and running key is done, not while one runs or waits', async () => {
+    const gates = new Map<string, () => void>();
+    const done: string[] = [];
+    const { c } = setup(async (key) => {
+      await new Promise<void>((r) => gates.set(key, r));
+      done.push(key);
+    }, 1);
+    await c.whenIdle(); // nothing enqueued: idle at once
+    c.start();
+    c.enqueue('a');
+    c.enqueue('b');
+    let idle = false;
+    void c.whenIdle().then(() => (idle = true));
+    await settle();
+    gates.get('a')!(); // 'a' done, 'b' still queued behind the one worker
+    await settle();
+    expect(done).toEqual(['a']);
+    expect(idle).toBe(false);
+    gates.get('b')!();
+    await settle();
+    expect(done).toEqual(['a', 'b']);
+    expect(idle).toBe(true);
+    await c.stop();
+  });
+
+  it('stop waits for the run in progress and drops the keys still queued', async () => {
+    const runs: string[] = [];
+    let release!: () => void;
+    const { c } = setup(async (key) => {
+      runs.push(key);
+      if (key === 'slow') await new Promise<void>((r) => (release = r));
+    }, 1);
+    c.start();
+    c.enqueue('slow');
+    c.enqueue('queued');
+    await settle();
+    let stopped = false;
+    const stopping = c.stop().then(() => (stopped = true));
+    await settle();
+    expect(stopped).toBe(false); // 'slow' still runs
+    release();
+    await stopping;
+    expect(runs).toEqual(['slow']);
+    c.enqueue('late'); // ignored after stop
+    await settle();
+    expect(runs).toEqual(['slow']);
+    await c.whenIdle();
+  });
+
+  it('enqueueHandlers enqueue the namespace/name key of every added, updated and deleted object', async () => {
+    const runs: string[] = [];
+    const { c } = setup(async (key) => void runs.push(key), 1);
+    const obj = (name: string, namespace?: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace } });
+    const h = c.enqueueHandlers();
+    h.onAdd!(obj('a', 'ns1'));
+    h.onUpdate!(obj('b', 'ns1'), obj('b', 'ns2'));
+    h.onDelete!(obj('m1'));
+    c.start();
+    await c.whenIdle();
+    expect(runs).toEqual(['ns1/a', 'ns2/b', 'm1']);
+    await c.stop();
+  });
 });

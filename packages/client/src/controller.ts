@@ -5,8 +5,11 @@
 //  - an error requeues the key with per-key exponential backoff (plus an overall rate limit);
 //  - a TerminalError is logged and not retried (retrying cannot help);
 //  - success forgets the key's backoff; `requeueAfterMs` asks for another look later (timers).
-import { Clock, realClock } from '@coxswain/objects';
+// This is the one worker loop of the tree: the kubelet (pod keys), the proxy (service keys) and every
+// reconciler (scheduler, replication manager, endpoints and minion controllers) run on it.
+import { Clock, KubeObject, realClock, metaNamespaceKey } from '@coxswain/objects';
 import { createLogger, Logger } from '@coxswain/process';
+import type { EventHandler } from './informer';
 import { WorkQueue } from './work-queue';
 
 export interface ReconcileResult {
@@ -36,7 +39,8 @@ export class Controller {
   private readonly workers: number;
   private readonly log: Logger;
   private running?: Promise<void>;
-  /** Counters for health and tests. */
+  private idleWaiters: Array<() => void> = [];
+  /** Counters for health and tests: runs of reconcile, and runs that threw. */
   readonly stats = { reconciles: 0, errors: 0 };
 
   constructor(opts: ControllerOptions) {
@@ -50,6 +54,15 @@ export class Controller {
   /** Marks a key for reconciliation (handlers call this; nothing else). */
   enqueue(key: string): void {
     this.queue.add(key);
+  }
+
+  /** Informer handlers that enqueue the key of every object added, updated or deleted (the common case). */
+  enqueueHandlers<T extends KubeObject>(keyOf: (obj: T) => string = metaNamespaceKey): EventHandler<T> {
+    return {
+      onAdd: (obj) => this.enqueue(keyOf(obj)),
+      onUpdate: (_old, obj) => this.enqueue(keyOf(obj)),
+      onDelete: (obj) => this.enqueue(keyOf(obj)),
+    };
   }
 
   enqueueAfter(key: string, ms: number): void {
@@ -70,10 +83,21 @@ export class Controller {
     this.log.info({ workers: this.workers }, 'controller started');
   }
 
-  /** Stops taking keys and waits for the runs in progress to finish. */
+  /** Stops taking keys (queued and delayed ones are dropped) and waits for the runs in progress to finish. */
   async stop(): Promise<void> {
     await this.queue.shutDownWithDrain();
     await this.running;
+    this.notifyIfIdle();
+  }
+
+  /**
+   * Resolves once no key is queued or being reconciled (keys waiting out a delay do not count): the
+   * effects of everything enqueued so far have been applied. For tests and tools; a controller that
+   * was never started is idle only when nothing was enqueued.
+   */
+  whenIdle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   private async worker(): Promise<void> {
@@ -105,6 +129,19 @@ export class Controller {
       }
     } finally {
       this.queue.done(key);
+      this.notifyIfIdle();
     }
+  }
+
+  private isIdle(): boolean {
+    const { depth, processing } = this.queue.stats();
+    return depth === 0 && processing === 0;
+  }
+
+  private notifyIfIdle(): void {
+    if (this.idleWaiters.length === 0 || !this.isIdle()) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
   }
 }

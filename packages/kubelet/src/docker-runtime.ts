@@ -343,7 +343,12 @@ export class DockerRuntime implements ContainerRuntime {
 
   // ---- internals -----------------------------------------------------------------------------
 
-  /** Follows the engine's event stream; reconnects with backoff when it ends or fails. */
+  /**
+   * Follows the engine's event stream; reconnects with backoff when it ends or fails. Each request
+   * asks for the events `since` the subscription (then since the last event seen), so none is lost
+   * while the engine answers or the stream reconnects: the engine replays them. A replayed event is
+   * only one more "sync this pod"; the 1 s margin covers timestamps rounded down to the second.
+   */
   private async eventLoop(labels: Record<string, string>, handler: (e: RuntimeEvent) => void, signal: AbortSignal) {
     const backoff = new Backoff({ initialMs: 200, maxMs: 10_000 });
     const filters = {
@@ -351,9 +356,10 @@ export class DockerRuntime implements ContainerRuntime {
       event: ['start', 'die', 'destroy'],
       label: Object.entries(labels).map(([k, v]) => `${k}=${v}`),
     };
+    let since = Math.floor(Date.now() / 1000) - 1;
     while (!signal.aborted) {
       try {
-        const stream = (await this.docker.getEvents({ filters })) as unknown as NodeJS.ReadableStream & { destroy(): void };
+        const stream = (await this.docker.getEvents({ filters, since })) as unknown as NodeJS.ReadableStream & { destroy(): void };
         // Closed while the engine was answering: 'abort' has already fired, so end the stream here.
         if (signal.aborted) {
           stream.destroy();
@@ -372,7 +378,8 @@ export class DockerRuntime implements ContainerRuntime {
               buffer = buffer.slice(nl + 1);
               if (!line) continue;
               try {
-                const ev = JSON.parse(line) as { Action?: string; status?: string; id?: string; Actor?: { ID?: string; Attributes?: Record<string, string> } };
+                const ev = JSON.parse(line) as { Action?: string; status?: string; id?: string; time?: number; Actor?: { ID?: string; Attributes?: Record<string, string> } };
+                if (typeof ev.time === 'number') since = ev.time;
                 const type = (ev.Action ?? ev.status) as RuntimeEvent['type'];
                 const id = ev.Actor?.ID ?? ev.id;
                 if (!id || (type !== 'start' && type !== 'die' && type !== 'destroy')) continue;

@@ -1,15 +1,7 @@
-export * from './runtime';
-export { DockerRuntime, type DockerRuntimeOptions } from './docker-runtime';
-export { MemoryRuntime, type MemoryRuntimeOptions, type MemoryContainer, type ContainerBehavior } from './memory-runtime';
-export { gatewayOf, hostAddress, parseCidr } from './cidr';
-export { Kubelet, type KubeletOptions } from './kubelet';
-export { PodSyncer, type Recorder, type SyncResult } from './pod-syncer';
-export { Heartbeat, desiredMinion, type MinionInfo, type HeartbeatOptions } from './heartbeat';
-export { computePodStatus, sameStatus, podPhase, type ContainerView } from './pod-status';
-export { serviceEnv, serviceEnvName } from './service-env';
-export { hashContainer, hashSandbox, stableStringify } from './container-hash';
-export { NetworkProber, type Prober, type ProbeOutcome, type ProbeTarget } from './prober';
-export { ProbeManager } from './probe-manager';
-export { RestartBackoff } from './restart-backoff';
-export { startLogServer, type LogServer, type LogServerOptions } from './log-server';
+// @coxswain/kubelet: the minion agent — runs the pods bound to its minion on a container runtime
+// (Docker, or in memory for hollow minions) and heartbeats.
 export { runKubelet, defaultPodCIDR, type RunKubeletOptions, type RunningKubelet } from './run-kubelet';
+export { Kubelet, type KubeletOptions } from './kubelet';
+export { LABELS, type ContainerRuntime, type RuntimeContainer, type RuntimeEvent } from './runtime';
+export { DockerRuntime, type DockerRuntimeOptions } from './docker-runtime';
+export { MemoryRuntime, type MemoryRuntimeOptions } from './memory-runtime';

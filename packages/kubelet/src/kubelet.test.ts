@@ -66,6 +66,18 @@ async function events(): Promise<Event[]> {
   return (await store.list<Event>('events', { namespace: ns })).items;
 }
 
+/** How many times the kubelet has synced one pod so far: each sync lists that pod's containers. */
+function syncCounter(runtime: MemoryRuntime, podName: string): () => number {
+  const list = jest.spyOn(runtime, 'listContainers');
+  return () => list.mock.calls.filter(([labels]) => labels[LABELS.podName] === podName).length;
+}
+
+/** Waits until the pod has been synced `n` more times (resyncs come every second in these tests). */
+async function moreSyncs(syncs: () => number, n: number, what: string): Promise<void> {
+  const target = syncs() + n;
+  await eventually(() => syncs() >= target, 10_000, `${n} more syncs of ${what}`);
+}
+
 describe('Kubelet (memory runtime, real etcd)', () => {
   it('registers its minion with a lease and runs a bound pod with the service variables', async () => {
     await store.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'redis-master', namespace: ns }, spec: { ports: [{ port: 10000, targetPort: 6379 }], selector: { app: 'redis' } } });
@@ -117,7 +129,8 @@ describe('Kubelet (memory runtime, real etcd)', () => {
 
     // Steady state: resyncs (every second) write nothing.
     const writes = k.stats.statusWrites;
-    await new Promise((r) => setTimeout(r, 2500));
+    const syncs = k.stats.syncs;
+    await eventually(() => k.stats.syncs >= syncs + 2, 10_000, 'two resyncs');
     expect(k.stats.statusWrites).toBe(writes);
 
     const first = runtime.byName('web', 'app')[0];
@@ -146,6 +159,7 @@ describe('Kubelet (memory runtime, real etcd)', () => {
       behavior: (c) => (c.labels[LABELS.podName] === 'ok' ? { exitAfterMs: 50, exitCode: 0 } : { exitAfterMs: 50, exitCode: 3 }),
     });
     const k = startKubelet(runtime, { restartBackoff: { initialMs: 100 } });
+    const syncsOfBad = syncCounter(runtime, 'bad');
     await k.start();
     await bindPod({ restartPolicy: 'Never', containers: [{ name: 'app', image: 'img' }] }, 'bad');
     await bindPod({ restartPolicy: 'OnFailure', containers: [{ name: 'app', image: 'img' }] }, 'ok');
@@ -157,7 +171,7 @@ describe('Kubelet (memory runtime, real etcd)', () => {
     expect(runtime.byName('ok', 'app')).toHaveLength(1);
     // Finished pods keep no infra container running, and get no new one on later syncs.
     await eventually(async () => ['bad', 'ok'].every((p) => runtime.byName(p, 'POD').every((c) => c.state === 'exited')), 10_000, 'infra stopped');
-    await new Promise((r) => setTimeout(r, 1200));
+    await moreSyncs(syncsOfBad, 2, 'the failed pod');
     expect(runtime.byName('bad', 'POD')).toHaveLength(1);
     expect(runtime.byName('bad', 'app')).toHaveLength(1);
     expect((await getPod('bad')).status?.phase).toBe('Failed');
@@ -168,6 +182,7 @@ describe('Kubelet (memory runtime, real etcd)', () => {
   it('reports a failed pull as ErrImagePull with an event and keeps serving other pods', async () => {
     const runtime = new MemoryRuntime({ pullFails: (img) => (img.includes('missing') ? 'manifest unknown' : undefined) });
     const k = startKubelet(runtime);
+    const syncsOfBroken = syncCounter(runtime, 'broken');
     await k.start();
     await bindPod({ containers: [{ name: 'app', image: 'example/missing' }] }, 'broken');
     await bindPod({ containers: [{ name: 'app', image: 'img' }] }, 'fine');
@@ -179,9 +194,9 @@ describe('Kubelet (memory runtime, real etcd)', () => {
     expect((await getPod('broken')).status?.phase).toBe('Pending');
     await eventually(async () => (await getPod('fine')).status?.phase === 'Running', 10_000, 'the other pod Running');
     await eventually(async () => (await events()).some((e) => e.reason === 'Failed' && /Failed to pull image "example\/missing"/.test(e.message)), 10_000, 'pull event');
-    // Retries wait for the pull back-off (5 s initially), not a hot loop.
+    // Retries wait for the pull back-off (5 s initially), not a hot loop: resyncs pull nothing.
     const pulls = runtime.stats.pulls;
-    await new Promise((r) => setTimeout(r, 1500));
+    await moreSyncs(syncsOfBroken, 2, 'the broken pod');
     expect(runtime.stats.pulls).toBe(pulls);
   });
 
@@ -262,6 +277,7 @@ describe('Kubelet (memory runtime, real etcd)', () => {
   it('clears the sandbox back-off of a pod whose host port was taken as soon as the holder is torn down', async () => {
     const runtime = new MemoryRuntime();
     const k = startKubelet(runtime);
+    const syncsOfSecond = syncCounter(runtime, 'second');
     await k.start();
     const port = [{ containerPort: 80, hostPort: 8000 }];
     await bindPod({ containers: [{ name: 'app', image: 'img', ports: port }] }, 'first');
@@ -270,7 +286,7 @@ describe('Kubelet (memory runtime, real etcd)', () => {
     await bindPod({ containers: [{ name: 'app', image: 'img', ports: port }] }, 'second');
     await eventually(async () => (await events()).some((e) => e.reason === 'FailedCreatePodSandBox' && /port is already allocated/.test(e.message)), 10_000, 'FailedCreatePodSandBox');
     await eventually(async () => /port is already allocated/.test((await getPod('second')).status?.containerStatuses?.[0].state.waiting?.message ?? ''), 10_000, 'second waiting');
-    await new Promise((r) => setTimeout(r, 1200)); // a resync or two: still backing off
+    await moreSyncs(syncsOfSecond, 2, 'the second pod'); // resyncs: still backing off
     expect((await events()).filter((e) => e.reason === 'FailedCreatePodSandBox')).toHaveLength(1);
 
     const t0 = Date.now();
@@ -318,8 +334,9 @@ describe('Kubelet across an etcd outage', () => {
     await bindPod({ containers: [{ name: 'a', image: 'img' }] }, 'before', 'm-outage');
     await eventually(async () => (await getPod('before')).status?.phase === 'Running', 10_000, 'Running before the outage');
 
+    const watchErrors = k.informer.stats().errors;
     await etcd.kill();
-    await new Promise((r) => setTimeout(r, 2000));
+    await eventually(() => k.informer.stats().errors > watchErrors, 15_000, 'the kubelet noticing the outage (its watch failed)');
     const beatBefore = k.heartbeat.lastBeatAt!;
     await etcd.restart();
 

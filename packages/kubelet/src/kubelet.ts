@@ -1,12 +1,13 @@
 // The kubelet: the agent of one minion. It registers and heartbeats the minion, watches only its own
-// bound-pod keys (an informer over listBoundPods/watchBoundPods), and keeps one work queue of pod keys
+// bound-pod keys (an informer over listBoundPods/watchBoundPods), and runs one Controller over pod keys
 // fed by that informer, by the runtime's container events, by probe results and by a periodic resync.
-// Each key is synced by one worker at a time (PodSyncer), and the resulting status is written with
-// CAS only when it changed. Containers of pods no longer bound are stopped and removed.
+// The Controller syncs each key on one worker at a time (PodSyncer) and retries a failed sync with
+// backoff; the resulting status is written with CAS only when it changed. Containers of pods no longer
+// bound are stopped and removed.
 import type { Storage } from '@coxswain/objects';
 import { MinionLease } from '@coxswain/registry';
 import * as os from 'os';
-import { Backoff, Informer, ListWatch, WorkQueue } from '@coxswain/client';
+import { Backoff, Controller, Informer, ListWatch, ReconcileResult } from '@coxswain/client';
 import { Clock, ConflictError, metaNamespaceKey, NotFoundError, ObjectStore, Pod, PodStatus, realClock, Service, splitMetaNamespaceKey } from '@coxswain/objects';
 import { createLogger, Logger } from '@coxswain/process';
 import { gatewayOf } from './cidr';
@@ -62,7 +63,8 @@ export class Kubelet {
   private readonly syncer: PodSyncer;
   /** Terminating pods still holding host ports, and the pods waiting for them. */
   private readonly portHolders: HostPortHolders;
-  private readonly queue: WorkQueue<string>;
+  /** Syncs pod keys: `stats.syncs` and `stats.syncErrors` are its counters. */
+  private readonly controller: Controller;
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly recorder: Recorder;
@@ -73,11 +75,10 @@ export class Kubelet {
   /** The status we last wrote per key and the revision it produced (the cache may lag behind it). */
   private readonly written = new Map<string, { uid: string; status: PodStatus; revision: bigint }>();
   private readonly abort = new AbortController();
-  private readonly loops: Promise<void>[] = [];
+  private resync?: Promise<void>;
   private unsubscribe?: () => void;
   private started = false;
-  /** Counters for tests and /healthz. */
-  readonly stats = { syncs: 0, statusWrites: 0, syncErrors: 0 };
+  private statusWrites = 0;
 
   constructor(private readonly opts: KubeletOptions) {
     this.minion = opts.minion;
@@ -112,17 +113,18 @@ export class Kubelet {
       logger: this.log,
     });
 
-    this.queue = new WorkQueue<string>({ clock: this.clock });
+    this.controller = new Controller({ name: 'kubelet', reconcile: (key) => this.syncKey(key), workers: opts.workers ?? 4, clock: this.clock, logger: this.log });
     this.probes = new ProbeManager({
       prober,
       clock: this.clock,
+      logger: this.log,
       onLivenessFailure: (key, name, id, message) => {
         const pod = this.informer.get(key);
         if (pod) this.recorder.warning(pod, 'Unhealthy', `Liveness probe of container ${name} failed: ${message}`);
         this.syncer.markUnhealthy(id, message);
-        this.queue.add(key);
+        this.controller.enqueue(key);
       },
-      onReadinessChange: (key) => this.queue.add(key),
+      onReadinessChange: (key) => this.controller.enqueue(key),
     });
     this.portHolders = new HostPortHolders({
       minion: opts.minion,
@@ -152,8 +154,8 @@ export class Kubelet {
       // A sandbox gone frees its host ports: pods waiting for them, or backing off after failing
       // on them, are synced at once.
       onHostPortsReleased: (key, ports) => {
-        for (const k of this.portHolders.released(key)) this.queue.add(k);
-        for (const k of this.syncer.forgetPortConflicts(ports)) this.queue.add(k);
+        for (const k of this.portHolders.released(key)) this.controller.enqueue(k);
+        for (const k of this.syncer.forgetPortConflicts(ports)) this.controller.enqueue(k);
       },
     });
 
@@ -162,11 +164,7 @@ export class Kubelet {
       watch: (o) => opts.store.watchBoundPods(opts.minion, o),
     };
     this.informer = new Informer<Pod>({ listWatch, clock: this.clock, name: `boundpods/${opts.minion}`, logger: this.log });
-    this.informer.addEventHandler({
-      onAdd: (p) => this.queue.add(metaNamespaceKey(p)),
-      onUpdate: (_old, p) => this.queue.add(metaNamespaceKey(p)),
-      onDelete: (p) => this.queue.add(metaNamespaceKey(p)),
-    });
+    this.informer.addEventHandler(this.controller.enqueueHandlers());
   }
 
   /** Starts every loop; resolves once the pod network exists and the bound pods are listed. */
@@ -178,13 +176,12 @@ export class Kubelet {
     this.unsubscribe = this.runtime.subscribe({ [LABELS.minion]: this.minion }, (e) => {
       const ns = e.labels[LABELS.namespace];
       const name = e.labels[LABELS.podName];
-      if (name) this.queue.add(metaNamespaceKey(ns, name));
+      if (name) this.controller.enqueue(metaNamespaceKey(ns, name));
     });
     this.informer.start();
     await this.informer.waitForSync();
-    const workers = this.opts.workers ?? 4;
-    for (let i = 0; i < workers; i++) this.loops.push(this.worker());
-    this.loops.push(this.resyncLoop());
+    this.controller.start();
+    this.resync = this.resyncLoop();
     await this.housekeeping();
     this.log.info({ network: this.network, serviceAddress: this.serviceAddress }, 'kubelet started');
   }
@@ -197,8 +194,12 @@ export class Kubelet {
     this.abort.abort();
     this.unsubscribe?.();
     this.probes.stopAll();
-    this.queue.shutDown();
-    await Promise.allSettled([this.informer.stop(), this.heartbeat.stop(), ...this.loops]);
+    await Promise.allSettled([this.controller.stop(), this.informer.stop(), this.heartbeat.stop(), this.resync]);
+  }
+
+  /** Counters for tests and /healthz: pod syncs, failed syncs, status writes. */
+  get stats(): { syncs: number; syncErrors: number; statusWrites: number } {
+    return { syncs: this.controller.stats.reconciles, syncErrors: this.controller.stats.errors, statusWrites: this.statusWrites };
   }
 
   /** Pod keys (namespace/name) this kubelet is responsible for now. */
@@ -206,35 +207,14 @@ export class Kubelet {
     return this.informer.keys();
   }
 
-  /** Waits until the queue is empty and no sync runs (tests). */
-  async idle(): Promise<void> {
-    while (this.queue.len() > 0 || this.busy > 0) await new Promise((r) => setTimeout(r, 5));
+  /** Resolves once no pod key is queued or syncing (tests). */
+  idle(): Promise<void> {
+    return this.controller.whenIdle();
   }
 
-  private busy = 0;
-
-  private async worker(): Promise<void> {
-    for (;;) {
-      const key = await this.queue.get();
-      if (key === undefined) return;
-      this.busy++;
-      try {
-        await this.syncKey(key);
-        this.queue.forget(key);
-      } catch (e) {
-        this.stats.syncErrors++;
-        this.log.warn({ pod: key, err: e instanceof Error ? e.message : String(e) }, 'pod sync failed; will retry');
-        if (!this.abort.signal.aborted) this.queue.addRateLimited(key);
-      } finally {
-        this.busy--;
-        this.queue.done(key);
-      }
-    }
-  }
-
-  private async syncKey(key: string): Promise<void> {
+  /** Makes the pod's containers match its spec and writes its status; a throw is retried with backoff. */
+  private async syncKey(key: string): Promise<ReconcileResult | void> {
     if (this.abort.signal.aborted) return;
-    this.stats.syncs++;
     const cached = this.informer.get(key);
     const { namespace, name } = splitMetaNamespaceKey(key);
     const containers = await this.runtime.listContainers({ [LABELS.minion]: this.minion, [LABELS.namespace]: namespace, [LABELS.podName]: name });
@@ -252,7 +232,7 @@ export class Kubelet {
     const pod = this.withFreshestStatus(key, cached);
     const result = await this.syncer.syncPod(pod, containers);
     if (!this.abort.signal.aborted) await this.writeStatus(key, pod, result.status);
-    if (result.retryAfterMs !== undefined) this.queue.addAfter(key, result.retryAfterMs);
+    if (result.retryAfterMs !== undefined) return { requeueAfterMs: result.retryAfterMs };
   }
 
   /** The cached pod, with the status we wrote last if the cache has not caught up with it yet. */
@@ -281,7 +261,7 @@ export class Kubelet {
     for (let attempt = 0; attempt < 5; attempt++) {
       try {
         const saved = await this.store.updateStatus<Pod>({ ...base, status }, { cached });
-        this.stats.statusWrites++;
+        this.statusWrites++;
         this.written.set(key, { uid: pod.metadata.uid ?? '', status, revision: BigInt(saved.metadata.resourceVersion ?? '0') });
         return;
       } catch (e) {
@@ -305,7 +285,7 @@ export class Kubelet {
       await this.clock.sleep(every, this.abort.signal);
       if (this.abort.signal.aborted) return;
       try {
-        for (const key of this.informer.keys()) this.queue.add(key);
+        for (const key of this.informer.keys()) this.controller.enqueue(key);
         await this.housekeeping();
       } catch (e) {
         this.log.warn({ err: e instanceof Error ? e.message : String(e) }, 'resync failed');
@@ -319,7 +299,7 @@ export class Kubelet {
     const known = new Set(this.informer.keys());
     for (const c of all) {
       const key = metaNamespaceKey(c.labels[LABELS.namespace], c.labels[LABELS.podName]);
-      if (!known.has(key)) this.queue.add(key);
+      if (!known.has(key)) this.controller.enqueue(key);
     }
   }
 

@@ -4,11 +4,16 @@ import { MemoryRuntime } from './memory-runtime';
 import { LABELS } from './runtime';
 
 function get(url: string): Promise<{ status: number; body: string }> {
+  return follow(url).then((r) => r.done);
+}
+
+/** Resolves once the response has begun (the server follows the log by then), with the whole response to come. */
+function follow(url: string): Promise<{ done: Promise<{ status: number; body: string }> }> {
   return new Promise((resolve, reject) => {
     http.get(url, (res) => {
       let body = '';
       res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      resolve({ done: new Promise((r) => res.on('end', () => r({ status: res.statusCode ?? 0, body }))) });
     }).on('error', reject);
   });
 }
@@ -33,11 +38,11 @@ describe('log server', () => {
       expect((await get(`${server.url}/containerLogs/default/p/nope`)).status).toBe(404);
       expect((await get(`${server.url}/containerLogs/default/p/c?tail=x`)).status).toBe(400);
 
-      const followed = get(`${server.url}/containerLogs/default/p/c?follow=true&tail=0`);
-      await new Promise((r) => setTimeout(r, 100));
+      // The headers come once the server follows the log: what is appended after them is streamed.
+      const followed = await follow(`${server.url}/containerLogs/default/p/c?follow=true&tail=0`);
       runtime.appendLog(cur, 'later\n');
       runtime.crash(cur);
-      expect(await followed).toEqual({ status: 200, body: 'later\n' });
+      expect(await followed.done).toEqual({ status: 200, body: 'later\n' });
     } finally {
       await server.close();
     }

@@ -1,8 +1,6 @@
-export * from './load-balancer';
-export * from './service-stats';
-export * from './buffer-relay';
-export * from './service-listener';
-export * from './udp-service-listener';
-export * from './proxy';
-export * from './metrics-text';
-export * from './run-proxy';
+// @coxswain/proxy: the service proxy of a minion — a listener per service port, balancing to the
+// service's endpoints.
+export { runProxy, type RunProxyOptions, type RunningProxy } from './run-proxy';
+export { ServiceProxy } from './proxy';
+export { ServiceListener } from './service-listener';
+export { LoadBalancer, type Endpoint } from './load-balancer';

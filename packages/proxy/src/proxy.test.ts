@@ -2,7 +2,7 @@ import * as dgram from 'dgram';
 import * as http from 'http';
 import * as net from 'net';
 import type { Endpoints, Service, ServicePort } from '@coxswain/objects';
-import { ServiceProxy, endpointsFor } from './proxy';
+import { ServiceProxy, endpointsFor, type ServiceProxyOptions } from './proxy';
 import { serveHealth } from '@coxswain/process';
 import { metricsText } from './metrics-text';
 import { fetchText, freePort, startNamedBackend, type NamedBackend } from './testing/fixtures';
@@ -40,10 +40,38 @@ async function backends(...names: string[]): Promise<NamedBackend[]> {
   return out;
 }
 
-function newProxy(extra: Partial<ConstructorParameters<typeof ServiceProxy>[0]> = {}): ServiceProxy {
-  const proxy = new ServiceProxy({ bindAddress: HOST, ...extra });
-  cleanups.push(() => proxy.close());
-  return proxy;
+interface TestProxy {
+  proxy: ServiceProxy;
+  /** Puts the objects in the caches the proxy reads, tells it as an informer would, and waits until applied. */
+  apply(...objs: Array<Service | Endpoints>): Promise<void>;
+  /** Removes the objects from the caches, tells the proxy, and waits until applied. */
+  remove(...objs: Array<Service | Endpoints>): Promise<void>;
+}
+
+function newProxy(extra: Partial<ServiceProxyOptions> = {}): TestProxy {
+  const services = new Map<string, Service>();
+  const endpoints = new Map<string, Endpoints>();
+  const proxy = new ServiceProxy({ bindAddress: HOST, services, endpoints, ...extra });
+  proxy.start();
+  cleanups.push(() => proxy.stop());
+  const key = (o: Service | Endpoints) => `${o.metadata.namespace}/${o.metadata.name}`;
+  return {
+    proxy,
+    apply: async (...objs) => {
+      for (const o of objs) {
+        if (o.kind === 'Service') services.set(key(o), o as Service), proxy.serviceHandlers.onAdd!(o as Service);
+        else endpoints.set(key(o), o as Endpoints), proxy.endpointsHandlers.onAdd!(o as Endpoints);
+      }
+      await proxy.controller.whenIdle();
+    },
+    remove: async (...objs) => {
+      for (const o of objs) {
+        if (o.kind === 'Service') services.delete(key(o)), proxy.serviceHandlers.onDelete!(o as Service);
+        else endpoints.delete(key(o)), proxy.endpointsHandlers.onDelete!(o as Endpoints);
+      }
+      await proxy.controller.whenIdle();
+    },
+  };
 }
 
 async function ready(proxy: ServiceProxy, name: string, port: string): Promise<number> {
@@ -78,21 +106,19 @@ describe('ServiceProxy', () => {
   it('serves a service over its endpoints and follows scaling', async () => {
     const bs = await backends('pod-a', 'pod-b', 'pod-c');
     const port = await freePort(HOST);
-    const proxy = newProxy();
-    proxy.upsertService(service('web', [{ port, targetPort: 8080 }]));
-    proxy.upsertEndpoints(endpoints('web', bs));
+    const { proxy, apply } = newProxy();
+    await apply(service('web', [{ port, targetPort: 8080 }]), endpoints('web', bs));
     await ready(proxy, 'web', String(port));
     expect(await fetchMany(port, 30)).toEqual({ 'pod-a': 10, 'pod-b': 10, 'pod-c': 10 });
-    proxy.upsertEndpoints(endpoints('web', [bs[1]]));
+    await apply(endpoints('web', [bs[1]]));
     expect(await fetchMany(port, 10)).toEqual({ 'pod-b': 10 });
   });
 
   it('applies sessionAffinity ClientIP from the service spec', async () => {
     const bs = await backends('pod-a', 'pod-b', 'pod-c');
     const port = await freePort(HOST);
-    const proxy = newProxy();
-    proxy.upsertService(service('sticky', [{ port }], 'ClientIP'));
-    proxy.upsertEndpoints(endpoints('sticky', bs));
+    const { proxy, apply } = newProxy();
+    await apply(service('sticky', [{ port }], 'ClientIP'), endpoints('sticky', bs));
     await ready(proxy, 'sticky', String(port));
     const seen = new Set<string>();
     for (let i = 0; i < 10; i++) seen.add(await fetchText(HOST, port, '127.0.0.9'));
@@ -102,9 +128,8 @@ describe('ServiceProxy', () => {
   it('opens one listener per port of a multi-port service, each to its own endpoint port', async () => {
     const [web, admin] = await backends('web-port', 'admin-port');
     const [p1, p2] = [await freePort(HOST), await freePort(HOST)];
-    const proxy = newProxy();
-    proxy.upsertService(service('multi', [{ name: 'http', port: p1 }, { name: 'admin', port: p2 }]));
-    proxy.upsertEndpoints({
+    const { proxy, apply } = newProxy();
+    await apply(service('multi', [{ name: 'http', port: p1 }, { name: 'admin', port: p2 }]), {
       apiVersion: 'v1',
       kind: 'Endpoints',
       metadata: { name: 'multi', namespace: 'default' },
@@ -125,9 +150,8 @@ describe('ServiceProxy', () => {
     await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
     cleanups.push(() => new Promise((r) => echo.close(r)));
     const port = await freePort(HOST);
-    const proxy = newProxy();
-    proxy.upsertService(service('gone', [{ port }]));
-    proxy.upsertEndpoints(endpoints('gone', [{ host: '127.0.0.1', port: (echo.address() as net.AddressInfo).port }]));
+    const { proxy, apply, remove } = newProxy();
+    await apply(service('gone', [{ port }]), endpoints('gone', [{ host: '127.0.0.1', port: (echo.address() as net.AddressInfo).port }]));
     await ready(proxy, 'gone', String(port));
     const sock = net.connect(port, HOST);
     cleanups.push(() => sock.destroy());
@@ -137,7 +161,7 @@ describe('ServiceProxy', () => {
         sock.write(text);
       });
     expect(await echoOf('ping')).toBe('ping');
-    proxy.deleteService('default', 'gone');
+    await remove(service('gone', [{ port }]));
     expect(proxy.listener('default', 'gone', String(port))).toBeUndefined();
     await expect(fetchText(HOST, port)).rejects.toThrow(/ECONNREFUSED/);
     expect(await echoOf('still here')).toBe('still here');
@@ -146,12 +170,11 @@ describe('ServiceProxy', () => {
   it('moves the listener when the service port changes', async () => {
     const [a] = await backends('pod-a');
     const [p1, p2] = [await freePort(HOST), await freePort(HOST)];
-    const proxy = newProxy();
-    proxy.upsertService(service('mover', [{ name: 'http', port: p1 }]));
-    proxy.upsertEndpoints(endpoints('mover', [a], 'http'));
+    const { proxy, apply } = newProxy();
+    await apply(service('mover', [{ name: 'http', port: p1 }]), endpoints('mover', [a], 'http'));
     await ready(proxy, 'mover', 'http');
     expect(await fetchText(HOST, p1)).toBe('pod-a');
-    proxy.upsertService(service('mover', [{ name: 'http', port: p2 }]));
+    await apply(service('mover', [{ name: 'http', port: p2 }]));
     await ready(proxy, 'mover', 'http');
     expect(await fetchText(HOST, p2)).toBe('pod-a');
     // The old server stops accepting at once, but a connect racing the close may still land in its backlog.
@@ -164,13 +187,12 @@ describe('ServiceProxy', () => {
     const squatter = net.createServer();
     await new Promise<void>((r) => squatter.listen(port, HOST, r));
     const events: Array<{ name: string; reason: string; message: string }> = [];
-    const proxy = newProxy({
+    const { proxy, apply } = newProxy({
       bindBackoff: { initialMs: 20, maxMs: 50 },
       events: { warning: (svc, reason, message) => events.push({ name: svc.metadata.name, reason, message }) },
     });
-    proxy.upsertService(service('busy', [{ port }]));
-    proxy.upsertEndpoints(endpoints('busy', [a]));
-    while (events.length < 2) await new Promise((r) => setTimeout(r, 10));
+    await apply(service('busy', [{ port }]), endpoints('busy', [a]));
+    await eventually(() => events.length >= 2, 5000, 'two PortUnavailable warnings', 10);
     expect(events[0]).toEqual({ name: 'busy', reason: 'PortUnavailable', message: `cannot listen on ${HOST}:${port}: EADDRINUSE; retrying` });
     expect(proxy.status()[0].listening).toBe(false);
     await new Promise((r) => squatter.close(r));
@@ -181,16 +203,15 @@ describe('ServiceProxy', () => {
   it('exposes per-service counters as Prometheus metrics', async () => {
     const [a] = await backends('pod-a');
     const port = await freePort(HOST);
-    const proxy = newProxy();
+    const { proxy, apply } = newProxy();
     const health = await serveHealth({ port: 0, metrics: () => metricsText(proxy.status()) });
     cleanups.push(() => health.close());
 
-    proxy.upsertService(service('counted', [{ name: 'http', port }]));
-    proxy.upsertEndpoints(endpoints('counted', [a], 'http'));
+    await apply(service('counted', [{ name: 'http', port }]), endpoints('counted', [a], 'http'));
     await ready(proxy, 'counted', 'http');
     for (let i = 0; i < 5; i++) await fetchText(HOST, port);
     // Counters of closed connections are added when the proxy sees the close.
-    await new Promise((r) => setTimeout(r, 50));
+    await eventually(() => proxy.status()[0].stats.connectionsActive === 0, 5000, 'the 5 connections closed at the proxy', 10);
     const { status, body } = await get(health.port, '/metrics');
     expect(status).toBe(200);
     const labels = '{namespace="default",service="counted",port="http",protocol="TCP"}';
@@ -231,11 +252,10 @@ describe('ServiceProxy with UDP ports', () => {
     const [web] = await backends('pod-a');
     const dns = await udpEcho('pod-a-dns');
     const port = await freePort(HOST);
-    const proxy = newProxy();
+    const { proxy, apply } = newProxy();
     const health = await serveHealth({ port: 0, metrics: () => metricsText(proxy.status()) });
     cleanups.push(() => health.close());
-    proxy.upsertService(service('dns', [{ name: 'dns', port, protocol: 'UDP' }, { name: 'dns-tcp', port }]));
-    proxy.upsertEndpoints({
+    await apply(service('dns', [{ name: 'dns', port, protocol: 'UDP' }, { name: 'dns-tcp', port }]), {
       apiVersion: 'v1',
       kind: 'Endpoints',
       metadata: { name: 'dns', namespace: 'default' },
@@ -270,7 +290,7 @@ describe('ServiceProxy with UDP ports', () => {
     expect(body).toContain(`coxswain_proxy_listener_up{namespace="default",service="dns",port="dns-tcp",protocol="TCP"} 1`);
 
     // Dropping the UDP port closes only the UDP listener.
-    proxy.upsertService(service('dns', [{ name: 'dns-tcp', port }]));
+    await apply(service('dns', [{ name: 'dns-tcp', port }]));
     expect(proxy.udpListener('default', 'dns', 'dns')).toBeUndefined();
     expect(udp!.listening).toBe(false);
     expect(await fetchText(HOST, port)).toBe('pod-a');

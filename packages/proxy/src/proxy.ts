@@ -1,9 +1,11 @@
 // The per-minion service proxy: keeps one listener per service port (a ServiceListener for TCP, a
-// UdpServiceListener for UDP) in line with the Services and Endpoints it is told about. Input is four plain methods (fed by informers in production, called
-// directly by tests); each change reconciles only the service it names.
+// UdpServiceListener for UDP) in line with the Services and Endpoints in its informers' caches. It is
+// a controller like the reconcilers: the informers' handlers (serviceHandlers, endpointsHandlers)
+// enqueue the service key, and reconcile(key) makes that one service's listeners match the cached
+// Service and Endpoints of that name. A burst of endpoint changes to one service is one run.
 import { createLogger, type Logger } from '@coxswain/process';
 import { metaNamespaceKey, splitMetaNamespaceKey, type Clock, type EndpointPort, type EndpointSubset, type Endpoints, type Service, type ServicePort } from '@coxswain/objects';
-import { type BackoffOptions } from '@coxswain/client';
+import { Controller, type BackoffOptions, type EventHandler, type Informer } from '@coxswain/client';
 import { LoadBalancer, type Endpoint } from './load-balancer';
 import { ServiceListener, type BindFailure } from './service-listener';
 import { UdpServiceListener } from './udp-service-listener';
@@ -15,9 +17,14 @@ export interface ProxyEventSink {
   warning(involved: Service, reason: string, message: string): void;
 }
 
+/** Where the proxy reads an object by `namespace/name`: an informer's cache (a Map in tests). */
+export type ObjectLookup<T extends Service | Endpoints> = Pick<Informer<T>, 'get'>;
+
 export interface ServiceProxyOptions {
   /** The address every service listener binds: the minion's service address. */
   bindAddress: string;
+  services: ObjectLookup<Service>;
+  endpoints: ObjectLookup<Endpoints>;
   /** Idle timeout of ClientIP affinity (k8s: 3 h). */
   affinityTimeoutMs?: number;
   connectTimeoutMs?: number;
@@ -58,45 +65,38 @@ interface PortEntry {
 }
 
 export class ServiceProxy {
+  /** Runs reconcile(serviceKey); one worker: a run only opens, closes or re-points listeners. */
+  readonly controller: Controller;
+  readonly serviceHandlers: EventHandler<Service>;
+  /** Endpoints are named after their service: a change to them reconciles that service. */
+  readonly endpointsHandlers: EventHandler<Endpoints>;
   private readonly opts: ServiceProxyOptions;
   private readonly log: Logger;
-  private readonly services = new Map<string, Service>();
-  private readonly endpoints = new Map<string, Endpoints>();
   /** Per service key, its ports by `protocol/port name`: TCP and UDP on one port number coexist. */
   private readonly ports = new Map<string, Map<string, PortEntry>>();
-  private closed = false;
 
   constructor(opts: ServiceProxyOptions) {
     this.opts = opts;
     this.log = opts.logger ?? createLogger('proxy', { bindAddress: opts.bindAddress });
+    this.controller = new Controller({ name: 'proxy', reconcile: async (key) => this.reconcile(key), clock: opts.clock, logger: this.log });
+    this.serviceHandlers = this.controller.enqueueHandlers<Service>();
+    this.endpointsHandlers = this.controller.enqueueHandlers<Endpoints>();
   }
 
   get bindAddress(): string {
     return this.opts.bindAddress;
   }
 
-  upsertService(svc: Service): void {
-    const key = metaNamespaceKey(svc);
-    this.services.set(key, svc);
-    this.reconcile(key);
+  /** Starts applying changes; call once the services and endpoints caches have synced. */
+  start(): void {
+    this.controller.start();
   }
 
-  deleteService(namespace: string | undefined, name: string): void {
-    const key = metaNamespaceKey(namespace, name);
-    this.services.delete(key);
-    this.reconcile(key);
-  }
-
-  upsertEndpoints(ep: Endpoints): void {
-    const key = metaNamespaceKey(ep);
-    this.endpoints.set(key, ep);
-    this.reconcile(key);
-  }
-
-  deleteEndpoints(namespace: string | undefined, name: string): void {
-    const key = metaNamespaceKey(namespace, name);
-    this.endpoints.delete(key);
-    this.reconcile(key);
+  /** Stops applying changes, then closes every listener and ends established connections (shutdown). */
+  async stop(): Promise<void> {
+    await this.controller.stop();
+    for (const entries of this.ports.values()) for (const e of entries.values()) e.listener.close(true);
+    this.ports.clear();
   }
 
   /** The TCP listener of one service port (by name, or number when unnamed), for tests and tools. */
@@ -131,16 +131,9 @@ export class ServiceProxy {
     return out.sort((a, b) => cmp(`${a.namespace}/${a.service}:${a.port}/${a.protocol}`, `${b.namespace}/${b.service}:${b.port}/${b.protocol}`));
   }
 
-  /** Closes every listener; `dropConnections` also ends established connections (shutdown). */
-  close(dropConnections = true): void {
-    this.closed = true;
-    for (const entries of this.ports.values()) for (const e of entries.values()) e.listener.close(dropConnections);
-    this.ports.clear();
-  }
-
+  /** Makes the listeners of one service match its cached Service and Endpoints. */
   private reconcile(key: string): void {
-    if (this.closed) return;
-    const svc = this.services.get(key);
+    const svc = this.opts.services.get(key);
     const current = this.ports.get(key) ?? new Map<string, PortEntry>();
     const desired = new Map<string, ServicePort>();
     for (const sp of svc?.spec.ports ?? []) {
@@ -162,7 +155,7 @@ export class ServiceProxy {
       }
     }
 
-    const ep = this.endpoints.get(key);
+    const ep = this.opts.endpoints.get(key);
     for (const [name, sp] of desired) {
       let entry = current.get(name);
       if (!entry) {
@@ -178,7 +171,7 @@ export class ServiceProxy {
   }
 
   private open(key: string, svc: Service, sp: ServicePort): PortEntry {
-    const { namespace, name: service } = splitMetaNamespaceKey(key);
+    const { namespace = '', name: service } = splitMetaNamespaceKey(key);
     const name = portName(sp);
     const protocol = sp.protocol ?? 'TCP';
     const balancer = new LoadBalancer({ affinity: svc.spec.sessionAffinity ?? 'None', affinityTimeoutMs: this.opts.affinityTimeoutMs, clock: this.opts.clock });
@@ -204,7 +197,7 @@ export class ServiceProxy {
   }
 
   private reportBindFailure(key: string, port: number, protocol: Protocol, f: BindFailure): void {
-    const svc = this.services.get(key);
+    const svc = this.opts.services.get(key);
     if (!svc || !this.opts.events) return;
     // The same message each time, so the recorder counts repeats on one Event instead of adding more.
     this.opts.events.warning(

@@ -2,7 +2,7 @@
 import * as http from 'http';
 import * as net from 'net';
 import type { Registry } from '@coxswain/registry';
-import { etcdRegistry, startEtcd, type EtcdHarness } from '@coxswain/testing';
+import { etcdRegistry, eventually, startEtcd, type EtcdHarness } from '@coxswain/testing';
 import { type Endpoints, type Event, type Minion, type Service } from '@coxswain/objects';
 import { runProxy, type RunningProxy } from './run-proxy';
 import { fetchText, freePort, startNamedBackend, type NamedBackend } from './testing/fixtures';
@@ -37,18 +37,6 @@ function get(port: number, path: string, host = '127.0.0.1'): Promise<{ status: 
       })
       .on('error', reject);
   });
-}
-
-async function eventually<T>(fn: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (e) {
-      if (Date.now() > deadline) throw e;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
 }
 
 async function fetchCounts(port: number, n: number): Promise<Record<string, number>> {
@@ -95,13 +83,16 @@ it('serves services from etcd on the minion service address, follows endpoints, 
   expect(health.status).toBe(200);
 
   // 30 requests reach all 3 endpoints.
-  await eventually(() => fetchText(SERVICE_ADDRESS, port));
+  await eventually(() => fetchText(SERVICE_ADDRESS, port), 10_000, 'the service answering');
   expect(Object.keys(await fetchCounts(port, 30)).sort()).toEqual(['pod-a', 'pod-b', 'pod-c']);
 
   // Scaled to one endpoint: everything goes there.
   const ep = await store.get<Endpoints>('endpoints', 'default', 'web');
   await store.update<Endpoints>({ ...endpointsOf('web', [backends[2]]), metadata: ep.metadata });
-  await eventually(async () => expect(await fetchCounts(port, 6)).toEqual({ 'pod-c': 6 }));
+  await eventually(async () => {
+    expect(await fetchCounts(port, 6)).toEqual({ 'pod-c': 6 });
+    return true;
+  }, 10_000, 'every request on pod-c');
 
   const metrics = await get(running.health.port, '/metrics', running.health.host);
   expect(metrics.body).toMatch(/coxswain_proxy_connections_total\{namespace="default",service="web",port="http",protocol="TCP"\} \d+/);
@@ -118,16 +109,17 @@ it('serves services from etcd on the minion service address, follows endpoints, 
     const e = events.items.find((x) => x.involvedObject.name === 'busy' && x.reason === 'PortUnavailable');
     if (!e) throw new Error('no event yet');
     return e;
-  });
+  }, 10_000, 'a PortUnavailable event');
   expect(event.type).toBe('Warning');
   expect(event.message).toContain('EADDRINUSE');
   expect(event.source).toEqual({ component: 'proxy', host: 'minion-p' });
   await new Promise((r) => squatter.close(r));
-  expect(await eventually(() => fetchText(SERVICE_ADDRESS, busyPort))).toBe('pod-a');
+  expect(await eventually(() => fetchText(SERVICE_ADDRESS, busyPort), 10_000, 'the freed port answering')).toBe('pod-a');
 
   // Deleting the service closes its port.
   await store.delete('services', 'default', 'web');
   await eventually(async () => {
     await expect(fetchText(SERVICE_ADDRESS, port)).rejects.toThrow(/ECONNREFUSED/);
-  });
+    return true;
+  }, 10_000, 'the deleted service refusing');
 }, 60_000);

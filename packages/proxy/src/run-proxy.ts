@@ -1,6 +1,7 @@
 // `coxswain proxy --minion NAME --etcd-servers URL [--bind-address ADDR] [--healthz-address ADDR]
-// [--healthz-port P]`: wires the store, two informers (services, endpoints), the ServiceProxy, an
-// event recorder for ports that cannot be bound, and the /healthz + /metrics server.
+// [--healthz-port P]`: wires the store, two informers (services, endpoints), the ServiceProxy (a
+// controller over their caches, started once both have synced), an event recorder for ports that
+// cannot be bound, and the /healthz + /metrics server.
 import { Backoff, EventRecorder, Informer } from '@coxswain/client';
 import { openRegistry, type Registry } from '@coxswain/registry';
 import { NotFoundError, realClock, type Endpoints, type Minion, type ObjectStore, type Service } from '@coxswain/objects';
@@ -23,7 +24,7 @@ export interface RunProxyOptions {
   /** Default 10249 (kube-proxy's); 0 picks a free port. */
   healthzPort?: number;
   /** Tuning passed to the ServiceProxy (timeouts, bind backoff). */
-  proxy?: Omit<ServiceProxyOptions, 'bindAddress' | 'events' | 'logger'>;
+  proxy?: Omit<ServiceProxyOptions, 'bindAddress' | 'services' | 'endpoints' | 'events' | 'logger'>;
   /** Aborts the wait for the Minion object (shutdown before the kubelet registered it). */
   signal?: AbortSignal;
   logger?: Logger;
@@ -55,22 +56,18 @@ export async function runProxy(opts: RunProxyOptions): Promise<RunningProxy> {
     const healthzAddress = opts.healthzAddress ?? internalIP ?? '127.0.0.1';
 
     const recorder = new EventRecorder({ store, component: 'proxy', host: opts.minion, logger: log });
-    const proxy = new ServiceProxy({ ...opts.proxy, bindAddress, events: recorder, logger: log });
     const services = new Informer<Service>({ store, resource: 'services', logger: log.child({ informer: 'services' }) });
     const endpoints = new Informer<Endpoints>({ store, resource: 'endpoints', logger: log.child({ informer: 'endpoints' }) });
-    services.addEventHandler({
-      onAdd: (s) => proxy.upsertService(s),
-      onUpdate: (_, s) => proxy.upsertService(s),
-      onDelete: (s) => proxy.deleteService(s.metadata.namespace, s.metadata.name),
-    });
-    endpoints.addEventHandler({
-      onAdd: (e) => proxy.upsertEndpoints(e),
-      onUpdate: (_, e) => proxy.upsertEndpoints(e),
-      onDelete: (e) => proxy.deleteEndpoints(e.metadata.namespace, e.metadata.name),
-    });
+    const proxy = new ServiceProxy({ ...opts.proxy, bindAddress, services, endpoints, events: recorder, logger: log });
+    services.addEventHandler(proxy.serviceHandlers);
+    endpoints.addEventHandler(proxy.endpointsHandlers);
     services.start();
     endpoints.start();
-    const synced = Promise.all([services.waitForSync(), endpoints.waitForSync()]).then(([a, b]) => a && b);
+    const synced = Promise.all([services.waitForSync(), endpoints.waitForSync()]).then(([a, b]) => {
+      // Listeners open once both caches are listed: never a service served with endpoints not yet read.
+      if (a && b) proxy.start();
+      return a && b;
+    });
 
     const health = await serveHealth({
       host: healthzAddress,
@@ -102,7 +99,7 @@ export async function runProxy(opts: RunProxyOptions): Promise<RunningProxy> {
       stop: () =>
         (stopped ??= (async () => {
           await Promise.all([services.stop(), endpoints.stop()]);
-          proxy.close(true);
+          await proxy.stop();
           await health.close();
           await recorder.flush();
           await ownedStore?.close();

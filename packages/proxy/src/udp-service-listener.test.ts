@@ -1,4 +1,5 @@
 import * as dgram from 'dgram';
+import { eventually, FakeClock } from '@coxswain/testing';
 import { bindRetryOutcome, EXPECTED_BIND_RETRY } from './testing/bind-failures';
 import { LoadBalancer, type Endpoint } from './load-balancer';
 import { UdpServiceListener, type UdpServiceListenerOptions } from './udp-service-listener';
@@ -73,14 +74,6 @@ async function listener(endpoints: Endpoint[], opts: Partial<UdpServiceListenerO
   return l;
 }
 
-async function until(cond: () => boolean, timeoutMs = 2000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 describe('UdpServiceListener', () => {
   it('spreads 3 clients round robin over 3 endpoints, each reply reaching its own client from the service address', async () => {
     const echoes = await Promise.all(['pod-a', 'pod-b', 'pod-c'].map(startEcho));
@@ -115,17 +108,19 @@ describe('UdpServiceListener', () => {
 
   it('ends idle sessions, and the next datagram opens a new session on the next endpoint', async () => {
     const echoes = await Promise.all(['pod-a', 'pod-b'].map(startEcho));
-    const l = await listener(echoes, { sessionTimeoutMs: 100 });
+    const clock = new FakeClock();
+    const l = await listener(echoes, { sessionTimeoutMs: 100, clock });
     const c = await client();
     const first = (await request(c, l.port, 'one')).reply.split(':')[0];
     expect(l.activeSessions).toBe(1);
     // Activity keeps the session: three datagrams 60 ms apart span longer than the timeout.
     for (let i = 0; i < 3; i++) {
-      await new Promise((r) => setTimeout(r, 60));
+      await clock.advance(60);
       expect((await request(c, l.port, 'keep')).reply).toBe(`${first}:keep`);
     }
     expect(l.stats.snapshot().connectionsTotal).toBe(1);
-    await until(() => l.activeSessions === 0);
+    await clock.advance(100);
+    await eventually(() => l.activeSessions === 0, 2000, 'the idle session ended', 10);
     expect(l.stats.snapshot().connectionsActive).toBe(0);
     const second = (await request(c, l.port, 'two')).reply.split(':')[0];
     expect(second).not.toBe(first);
@@ -148,7 +143,7 @@ describe('UdpServiceListener', () => {
     const l = await listener([await deadPort(), await deadPort()]);
     const c = await client();
     await expect(request(c, l.port, 'lost', 300)).rejects.toThrow(/no reply/);
-    await until(() => l.stats.snapshot().errors === 1);
+    await eventually(() => l.stats.snapshot().errors === 1, 2000, 'the dropped datagram counted', 10);
     expect(l.stats.snapshot().connectFailures).toBe(2);
     expect(l.activeSessions).toBe(0);
   });

@@ -21,19 +21,18 @@ export interface EndpointsControllerOptions {
 
 export class EndpointsController {
   readonly controller: Controller;
+  readonly serviceHandlers: Handlers<Service>;
+  /** Endpoints nobody's service owns (edited or left behind) are checked too. */
+  readonly endpointsHandlers: Handlers<Endpoints>;
   private readonly opts: EndpointsControllerOptions;
 
   constructor(opts: EndpointsControllerOptions) {
     this.opts = opts;
     const log = opts.logger ?? createLogger('endpoints-controller');
     this.controller = new Controller({ name: 'endpoints-controller', reconcile: (k) => this.reconcile(k), workers: opts.workers ?? 4, clock: opts.clock ?? realClock, logger: log });
+    this.serviceHandlers = this.controller.enqueueHandlers<Service>();
+    this.endpointsHandlers = this.controller.enqueueHandlers<Endpoints>();
   }
-
-  readonly serviceHandlers: Handlers<Service> = {
-    onAdd: (s) => this.controller.enqueue(metaNamespaceKey(s)),
-    onUpdate: (_o, s) => this.controller.enqueue(metaNamespaceKey(s)),
-    onDelete: (s) => this.controller.enqueue(metaNamespaceKey(s)),
-  };
 
   readonly podHandlers: Handlers<Pod> = {
     onAdd: (p) => this.enqueueServicesOf(p),
@@ -42,13 +41,6 @@ export class EndpointsController {
       if (!deepEqual(old.metadata.labels, p.metadata.labels)) this.enqueueServicesOf(old);
     },
     onDelete: (p) => this.enqueueServicesOf(p),
-  };
-
-  /** Endpoints nobody's service owns (edited or left behind) are checked too. */
-  readonly endpointsHandlers: Handlers<Endpoints> = {
-    onDelete: (e) => this.controller.enqueue(metaNamespaceKey(e)),
-    onUpdate: (_o, e) => this.controller.enqueue(metaNamespaceKey(e)),
-    onAdd: (e) => this.controller.enqueue(metaNamespaceKey(e)),
   };
 
   start(): void {

@@ -1,4 +1,5 @@
 // Integration: two schedulers and two replication managers at once, in their own processes.
+import type { Etcd3 } from 'etcd3';
 import { runReplicationManager, runScheduler } from './reconcilers';
 import { eventually } from '@coxswain/testing';
 import { TestCluster } from './testing/cluster';
@@ -11,10 +12,12 @@ const TTL = 3;
 
 describe('leader-elected reconcilers (real etcd)', () => {
   let cluster: TestCluster;
+  let etcdClient: Etcd3; // closed by the harness
   const children: SpawnedReconciler[] = [];
 
   beforeEach(async () => {
     cluster = await TestCluster.start();
+    etcdClient = cluster.etcd.client();
     for (const m of ['m1', 'm2', 'm3']) await cluster.addMinion(m);
     cluster.startKubelets();
   });
@@ -30,6 +33,17 @@ describe('leader-elected reconcilers (real etcd)', () => {
     return (await cluster.events('SuccessfulCreate')).reduce((n, e) => n + e.count, 0);
   }
 
+  /** Candidates in an election: each puts a key under the election's prefix while it campaigns or leads. */
+  async function candidates(name: string): Promise<number> {
+    return (await etcdClient.getAll().prefix(`/coxswain/leader/${name}/`).keys()).length;
+  }
+
+  /** The replication manager has counted `replicas` pods of the controller: its decisions on them are made. */
+  async function observed(name: string, replicas: number): Promise<boolean> {
+    const status = (await cluster.rc(name)).status;
+    return status?.replicas === replicas && status.readyReplicas === replicas;
+  }
+
   it('one of each leads; no double bind, no overshoot; a killed leader is replaced within 2 x TTL', async () => {
     const opts = { etcdServers: cluster.endpoints, leaderElect: true, leaderLeaseTtlSeconds: TTL };
     const schedulers = [spawnReconciler('runScheduler', opts), spawnReconciler('runScheduler', opts)];
@@ -37,13 +51,17 @@ describe('leader-elected reconcilers (real etcd)', () => {
     children.push(...schedulers, ...managers);
     await Promise.race(schedulers.map((s) => s.running));
     await Promise.race(managers.map((s) => s.running));
-    await new Promise((r) => setTimeout(r, 1000));
+    // Both of each are in the election (the standby is waiting on the leader's key): one runs.
+    await eventually(async () => (await candidates('scheduler')) === 2 && (await candidates('replication-manager')) === 2, 10_000, 'both candidates of each campaigning');
     expect(schedulers.filter((s) => s.isRunning()).length).toBe(1);
     expect(managers.filter((s) => s.isRunning()).length).toBe(1);
 
     await cluster.store.create(rc('web', 6, { app: 'web' }));
     await eventually(async () => (await cluster.pods('app=web')).filter((p) => p.status?.phase === 'Running').length === 6, 20_000, '6 running');
     expect((await cluster.pods('app=web')).length).toBe(6);
+    // Still one of each after that work.
+    expect(schedulers.filter((s) => s.isRunning()).length).toBe(1);
+    expect(managers.filter((s) => s.isRunning()).length).toBe(1);
 
     // Kill both leaders outright.
     const leaderS = schedulers.find((s) => s.isRunning())!;
@@ -59,7 +77,9 @@ describe('leader-elected reconcilers (real etcd)', () => {
 
     await cluster.scale('web', 9);
     await eventually(async () => (await cluster.pods('app=web')).filter((p) => p.status?.phase === 'Running').length === 9, 20_000, '9 running');
-    await new Promise((r) => setTimeout(r, 1000));
+    // No overshoot: once the new manager has counted the 9 (and their events are written), there are 9.
+    await eventually(() => observed('web', 9), 10_000, 'the manager counting 9 ready pods');
+    await eventually(async () => (await createdCount()) >= 9, 10_000, '9 SuccessfulCreate counted');
     const pods = await cluster.pods('app=web');
     expect(pods.length).toBe(9);
     expect(await createdCount()).toBe(9);
@@ -86,7 +106,8 @@ describe('leader-elected reconcilers (real etcd)', () => {
         const ps = await cluster.pods('app=web');
         return ps.length === 60 && ps.every((p) => p.spec.nodeName);
       }, 20_000, '60 bound pods');
-      await new Promise((r) => setTimeout(r, 1000));
+      // Once the restarted manager has counted the 60, it has made its decisions on them: still 60.
+      await eventually(() => observed('web', 60), 10_000, 'the manager counting 60 ready pods');
       expect((await cluster.pods('app=web')).length).toBe(60);
       expect((await cluster.rc('web')).status).toMatchObject({ replicas: 60, observedGeneration: 1 });
       console.log(`restarted with ${midway.length} pods created, ${midway.filter((p) => p.spec.nodeName).length} bound`);

@@ -1,6 +1,7 @@
 // The scenario both listener tests run for a port that cannot be bound: something else holds the
 // port; the listener reports failed binds and retries with growing delays; once the port is freed it
 // binds. The outcome is summed up as a user reading the log would see it.
+import { eventually } from '@coxswain/testing';
 import type { BindFailure, PortListener, PortListenerOptions } from '../port-listener';
 
 export interface BindRetryOutcome {
@@ -30,11 +31,7 @@ export async function bindRetryOutcome(
   const failures: BindFailure[] = [];
   const l = listen(squatter.port, { bindBackoff: { initialMs: 20, maxMs: 100, jitter: 0 }, onBindFailure: (f) => failures.push(f) });
   l.start();
-  const end = Date.now() + timeoutMs;
-  while (failures.length < 3) {
-    if (Date.now() > end) throw new Error(`only ${failures.length} bind failures within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await eventually(() => failures.length >= 3, timeoutMs, 'three bind failures', 10);
   const listeningWhileTaken = l.listening;
   const first = failures.slice(0, 3);
   await squatter.free();

@@ -81,27 +81,28 @@ export interface Blackhole {
 /**
  * An endpoint whose TCP handshake never completes: a child process listens with a backlog of 1 and
  * then blocks its event loop, so after two queued connections the kernel drops further SYNs and a
- * connect() hangs — what a dead host looks like, without leaving loopback.
+ * connect() hangs — what a dead host looks like, without leaving loopback. The child blocks right
+ * after writing its port (a write to a pipe is synchronous on Linux), before its loop could accept
+ * anything, so the two fillers stay queued.
  */
 export async function startBlackhole(host = '127.0.0.1'): Promise<Blackhole> {
   const script =
     `const s=require('net').createServer();` +
     `s.listen({port:0,host:${JSON.stringify(host)},backlog:1},()=>{` +
     `process.stdout.write(String(s.address().port)+'\\n');` +
-    `setTimeout(()=>{for(;;)Atomics.wait(new Int32Array(new SharedArrayBuffer(4)),0,0,60000)},20)})`;
+    `for(;;)Atomics.wait(new Int32Array(new SharedArrayBuffer(4)),0,0,60000)})`;
   const child: ChildProcess = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('error', reject);
     child.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim())));
   });
-  await new Promise((r) => setTimeout(r, 100));
   // Fill the accept queue; these connections complete and are never accepted.
   const fillers: net.Socket[] = [];
   for (let i = 0; i < 2; i++) {
     const s = net.connect(port, host);
     s.on('error', () => undefined);
     fillers.push(s);
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => s.once('connect', r));
   }
   return {
     host,
