@@ -34,6 +34,8 @@ export interface EtcdHarness {
 }
 
 const NOT_INSTALLED = 'etcd not found on PATH: install it with `apt-get install -y etcd-server`';
+const IN_UNIT_PROJECT =
+  'startEtcd() in the unit project, which runs without etcd: a test that needs etcd is an integration test, name its file *.etcd.test.ts';
 
 function findOnPath(binary: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
@@ -205,6 +207,7 @@ class Harness implements EtcdHarness {
 
 /** Starts a fresh single-member etcd on free loopback ports. */
 export async function startEtcd(opts: EtcdHarnessOptions = {}): Promise<EtcdHarness> {
+  if (process.env.COXSWAIN_UNIT_PROJECT) throw new Error(IN_UNIT_PROJECT); // set by unit-project-setup.ts
   const binary = findOnPath('etcd');
   if (!binary) throw new Error(NOT_INSTALLED);
   let lastError: unknown;
