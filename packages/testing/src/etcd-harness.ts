@@ -8,6 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import type { Etcd3 } from 'etcd3';
 import { createEtcdClient, EtcdClientOptions } from '@coxswain/store';
+import { eventually, GiveUp } from './eventually';
 
 export interface EtcdHarnessOptions {
   /** How long to wait for etcd to report healthy. Default 20 s. */
@@ -82,8 +83,6 @@ function healthy(clientUrl: string): Promise<boolean> {
   });
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 // Children still alive when the test process exits (a test that forgot stop()) are killed with it.
 const live = new Set<ChildProcess>();
 process.once('exit', () => {
@@ -149,14 +148,21 @@ class Harness implements EtcdHarness {
       this.stderrTail = (this.stderrTail + chunk).slice(-4000);
     });
 
-    const deadline = Date.now() + (this.opts.startTimeoutMs ?? 20_000);
-    while (Date.now() < deadline) {
-      if (exitInfo) throw new Error(`etcd exited during start (${exitInfo}): ${this.stderrTail.trim()}`);
-      if (await healthy(clientUrl)) return;
-      await sleep(50);
+    const timeoutMs = this.opts.startTimeoutMs ?? 20_000;
+    try {
+      await eventually(
+        () => {
+          if (exitInfo) throw new GiveUp(`etcd exited during start (${exitInfo}): ${this.stderrTail.trim()}`);
+          return healthy(clientUrl);
+        },
+        timeoutMs,
+        'etcd to report healthy',
+      );
+    } catch (err) {
+      if (err instanceof GiveUp) throw err;
+      await this.terminate('SIGKILL');
+      throw new Error(`etcd did not become healthy within ${timeoutMs} ms: ${this.stderrTail.trim()}`);
     }
-    await this.terminate('SIGKILL');
-    throw new Error(`etcd did not become healthy within ${this.opts.startTimeoutMs ?? 20_000} ms: ${this.stderrTail.trim()}`);
   }
 
   client(): Etcd3 {

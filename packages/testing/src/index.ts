@@ -1,4 +1,5 @@
 export * from './etcd-harness';
 export * from './eventually';
 export * from './fake-clock';
+export * from './recording-logger';
 export * from './source-loader';
