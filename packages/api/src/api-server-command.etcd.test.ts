@@ -1,32 +1,9 @@
-// `coxswain apiserver` as the binary runs it: flags, a real etcd, refusal to run unauthenticated on
-// the network, and a SIGTERM that ends watches and stops the server.
+// `coxswain apiserver` as the binary runs it: a real etcd, refusal to run unauthenticated on the
+// network, and a SIGTERM that ends watches and stops the server (its flags: api-server-command.test.ts).
 import { startEtcd } from '@coxswain/testing';
 import type { EtcdHarness } from '@coxswain/testing';
-import { parseApiServerFlags, runApiServer } from './api-server-command';
+import { runApiServer } from './api-server-command';
 import { collectWs } from './testing/wire';
-
-describe('parseApiServerFlags', () => {
-  it('reads --flag value and --flag=value forms', () => {
-    expect(parseApiServerFlags(['--etcd-servers', 'http://127.0.0.1:2379,http://127.0.0.2:2379', '--address=127.0.0.1', '--port', '8080', '--token-file', '/tmp/t'])).toEqual({
-      etcdServers: 'http://127.0.0.1:2379,http://127.0.0.2:2379',
-      address: '127.0.0.1',
-      port: 8080,
-      tokenFile: '/tmp/t',
-      maxBodyBytes: undefined,
-      heartbeatMs: undefined,
-    });
-  });
-
-  it.each([
-    [[], /--etcd-servers is required/],
-    [['--etcd-servers'], /needs a value/],
-    [['--etcd-servers', 'x', '--port', 'eighty'], /--port must be a non-negative integer/],
-    [['--etcd-servers', 'x', '--bogus', '1'], /unknown flag --bogus/],
-    [['stray'], /unexpected argument "stray"/],
-  ])('%p fails with a usage message', (argv, message) => {
-    expect(() => parseApiServerFlags(argv as string[])).toThrow(message);
-  });
-});
 
 describe('runApiServer', () => {
   let etcd: EtcdHarness;
@@ -51,7 +28,7 @@ describe('runApiServer', () => {
     const health = await fetch(`${handle.url}/healthz`);
     expect(health.status).toBe(200);
     const watch = collectWs(handle.url.replace(/^http/, 'ws') + '/api/v1beta1/watch/pods');
-    await new Promise((r) => setTimeout(r, 200));
+    await watch.untilOpen();
     process.emit('SIGTERM');
     await handle.closed;
     await watch.untilClosed();
