@@ -23,6 +23,13 @@ afterAll(async () => {
   fs.rmSync(scratch, { recursive: true, force: true });
 }, 30_000);
 
+const createPod = (name: string, app: string) =>
+  h.store.create<Pod>({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'default', labels: { app } },
+    spec: { containers: [{ name: 'c', image: 'busybox' }] },
+  });
 const replicasOf = async (name: string) => (await h.store.get<ReplicationController>('replicationControllers', 'default', name)).spec.replicas;
 
 describe('get', () => {
@@ -58,20 +65,13 @@ describe('get', () => {
         if (chunk.startsWith('watched-pod') && !seenAt) seenAt = Date.now();
       },
     });
-    const mkPod = (name: string) =>
-      h.store.create<Pod>({
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: { name, namespace: 'default', labels: { app: 'w' } },
-        spec: { containers: [{ name: 'c', image: 'busybox' }] },
-      });
     // Wait for the initial table, then for the watch to be live (it prints a first change), so that
     // what is timed below is the delivery of a change, not the connection.
     await eventually(() => printed.includes('redis-master-2'), 2500, 'the initial table');
-    await mkPod('watch-probe');
+    await createPod('watch-probe', 'w');
     await eventually(() => /^watch-probe\s/m.test(printed), 5000, 'the watch to print a first change');
     const createdAt = Date.now();
-    await mkPod('watched-pod');
+    await createPod('watched-pod', 'w');
     await eventually(() => seenAt > 0, 2000, 'the row of watched-pod');
     abort.abort();
     const r = await watching;
@@ -95,21 +95,14 @@ describe('get', () => {
       signal: abort.signal,
       onStdout: (c) => (printed += c),
     });
-    const mk = (name: string) =>
-      h.store.create<Pod>({
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: { name, namespace: 'default', labels: { app: 'resume' } },
-        spec: { containers: [{ name: 'c', image: 'busybox' }] },
-      });
     const printedRow = (name: string) => eventually(() => printed.includes(name), 10_000, `the row of ${name}`);
     // A pod created after the (empty) initial table can only be printed by the watch: once its row
     // is out, the watch is connected, and dropping the server drops it.
     await printedRow('NAME');
-    await mk('before-drop');
+    await createPod('before-drop', 'resume');
     await printedRow('before-drop');
     await server.close();
-    await mk('while-down');
+    await createPod('while-down', 'resume');
     server = createApiServer({ store: h.store, codecs: CODECS, port, heartbeatMs: 500, drainTimeoutMs: 500 });
     await server.listen();
     await printedRow('while-down');
