@@ -115,15 +115,20 @@ describe('Coxswain on a 3-member etcd cluster', () => {
       // would; every failure is counted, with how long after the kill it happened.
       const failures: { op: string; afterMs: number; error: string }[] = [];
       const attempt = async <T>(op: string, f: () => Promise<T>): Promise<T> => {
-        for (;;) {
-          try {
-            return await f();
-          } catch (e) {
-            failures.push({ op, afterMs: Date.now() - killedAt, error: (e as Error).message.slice(0, 120) });
-            if (Date.now() - killedAt > 30_000) throw e;
-            await new Promise((r) => setTimeout(r, 100));
-          }
-        }
+        const done = await eventually(
+          async () => {
+            try {
+              return { value: await f() };
+            } catch (e) {
+              failures.push({ op, afterMs: Date.now() - killedAt, error: (e as Error).message.slice(0, 120) });
+              throw e;
+            }
+          },
+          30_000,
+          `${op} to succeed`,
+          100,
+        );
+        return done.value;
       };
       for (let i = 0; i < 30; i++) {
         await attempt('create', () => api.create('services', service(`during-${i}`, 21000 + i)));

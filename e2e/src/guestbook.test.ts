@@ -207,36 +207,37 @@ describe('the seed guestbook on coxswain up --minions 3', () => {
     await must('resize', 'frontendController', '3');
     const before = await allRunning('name=frontend', 3);
 
-    // Poll every frontend host port and the pod list until the update ends.
-    let polling = true;
+    // A reader polls every frontend host port and the pod list, five rounds a second (a rate, not a
+    // wait for anything; a round still running when the next is due is not doubled), until the update ends.
     const stats = { rounds: 0, roundsWithNoAnswer: 0, failedRequests: 0, requests: 0, minReadyPods: 3, versionsSeen: new Set<string>() };
-    const poller = (async () => {
-      while (polling) {
-        const answers = await Promise.all(
-          MINIONS.map((m) =>
-            new GuestbookClient(`${m.address}:8000`).read().then(
-              (r) => (JSON.stringify(r.messages) === JSON.stringify(posted) ? r.version : undefined),
-              () => undefined,
-            ),
+    const pollRound = async () => {
+      const answers = await Promise.all(
+        MINIONS.map((m) =>
+          new GuestbookClient(`${m.address}:8000`).read().then(
+            (r) => (JSON.stringify(r.messages) === JSON.stringify(posted) ? r.version : undefined),
+            () => undefined,
           ),
-        );
-        const ready = (await frontends().catch(() => [])).filter(isReady).length;
-        stats.rounds++;
-        stats.requests += answers.length;
-        stats.failedRequests += answers.filter((a) => !a).length;
-        if (answers.every((a) => !a)) stats.roundsWithNoAnswer++;
-        answers.forEach((a) => a && stats.versionsSeen.add(a));
-        stats.minReadyPods = Math.min(stats.minReadyPods, ready);
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    })();
+        ),
+      );
+      const ready = (await frontends().catch(() => [])).filter(isReady).length;
+      stats.rounds++;
+      stats.requests += answers.length;
+      stats.failedRequests += answers.filter((a) => !a).length;
+      if (answers.every((a) => !a)) stats.roundsWithNoAnswer++;
+      answers.forEach((a) => a && stats.versionsSeen.add(a));
+      stats.minReadyPods = Math.min(stats.minReadyPods, ready);
+    };
+    let round: Promise<void> | undefined;
+    const poll = () => void (round ??= pollRound().finally(() => (round = undefined)));
+    poll();
+    const poller = setInterval(poll, 200);
     const started = Date.now();
     let out: string;
     try {
       out = await must('rollingupdate', 'frontendController', '--image', GUESTBOOK_V2, '-u', '1s', '--timeout', '60s');
     } finally {
-      polling = false;
-      await poller;
+      clearInterval(poller);
+      await round;
     }
     console.log(
       `rollingupdate of 3 frontends took ${((Date.now() - started) / 1000).toFixed(1)} s; ${stats.rounds} poll rounds over 3 host ports: ` +

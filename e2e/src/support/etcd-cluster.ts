@@ -7,6 +7,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { eventually, GiveUp } from '@coxswain/testing';
 
 export interface EtcdMember {
   name: string;
@@ -115,12 +116,21 @@ export class EtcdCluster {
   }
 
   async waitHealthy(m: EtcdMember, timeoutMs = 30_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await memberHealthy(m.clientUrl))) {
-      const p = this.procs.get(m.name);
-      if (!p || p.exitCode !== null || p.signalCode !== null) throw new Error(`etcd ${m.name} exited: ${this.logs.get(m.name)}`);
-      if (Date.now() > deadline) throw new Error(`etcd ${m.name} not healthy within ${timeoutMs} ms: ${this.logs.get(m.name)}`);
-      await new Promise((r) => setTimeout(r, 100));
+    try {
+      await eventually(
+        async () => {
+          if (await memberHealthy(m.clientUrl)) return true;
+          const p = this.procs.get(m.name);
+          if (!p || p.exitCode !== null || p.signalCode !== null) throw new GiveUp(`etcd ${m.name} exited: ${this.logs.get(m.name)}`);
+          return false;
+        },
+        timeoutMs,
+        `etcd ${m.name} to report healthy`,
+        100,
+      );
+    } catch (err) {
+      if (err instanceof GiveUp) throw err;
+      throw new Error(`etcd ${m.name} not healthy within ${timeoutMs} ms: ${this.logs.get(m.name)}`);
     }
   }
 

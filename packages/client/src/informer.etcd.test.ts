@@ -4,7 +4,7 @@
 import { Backoff } from './backoff';
 import { Informer } from './informer';
 import type { Registry } from '@coxswain/registry';
-import { etcdRegistry, EtcdHarness, startEtcd } from '@coxswain/testing';
+import { etcdRegistry, EtcdHarness, eventually, startEtcd } from '@coxswain/testing';
 import type { Pod } from '@coxswain/objects';
 
 jest.setTimeout(90_000);
@@ -65,16 +65,18 @@ function cacheState(inf: Informer<Pod>): Record<string, string> {
   return Object.fromEntries(inf.list().map((p) => [p.metadata.name, `${p.metadata.resourceVersion} ${p.metadata.labels?.tier ?? ''}`]));
 }
 
-/** Waits until the cache equals etcd, then returns both. */
+/** Waits until the cache equals etcd (a timeout shows both). */
 async function converge(inf: Informer<Pod>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const want = await etcdState();
-    const got = cacheState(inf);
-    if (JSON.stringify(sorted(want)) === JSON.stringify(sorted(got))) return;
-    if (Date.now() > deadline) expect(sorted(got)).toEqual(sorted(want));
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await eventually(
+    async () => {
+      const want = JSON.stringify(sorted(await etcdState()));
+      const got = JSON.stringify(sorted(cacheState(inf)));
+      if (got !== want) throw new Error(`cache ${got}, etcd ${want}`);
+      return true;
+    },
+    timeoutMs,
+    'the cache to equal etcd',
+  );
 }
 
 function sorted(o: Record<string, string>): [string, string][] {
@@ -185,11 +187,8 @@ describe('Informer on a real etcd', () => {
     await setTier('s0', 'db');
     await setTier('s2', 'web');
     await store.create(pod('s9', { tier: 'web' }));
-    const deadline = Date.now() + 10_000;
-    while (inf.keys().sort().join() !== [`${ns}/s1`, `${ns}/s2`, `${ns}/s9`].join() && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    expect(inf.keys().sort()).toEqual([`${ns}/s1`, `${ns}/s2`, `${ns}/s9`]);
+    const want = [`${ns}/s1`, `${ns}/s2`, `${ns}/s9`].join();
+    await eventually(() => inf.keys().sort().join() === want, 10_000, `the cache to hold ${want}`, 20);
   });
 
   it("follows a minion's bound pods through a custom list/watch pair", async () => {
@@ -208,9 +207,7 @@ describe('Informer on a real etcd', () => {
     await store.create(pod('unbound'));
     await store.bind(ns, 'bound-b', minion, b.metadata.resourceVersion!);
     await store.delete('pods', ns, 'bound-a');
-    const deadline = Date.now() + 10_000;
-    while (inf.keys().join() !== `${ns}/bound-b` && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    expect(inf.keys()).toEqual([`${ns}/bound-b`]);
+    await eventually(() => inf.keys().join() === `${ns}/bound-b`, 10_000, 'the cache to hold bound-b alone', 20);
     expect(inf.getByName(ns, 'bound-b')!.spec.nodeName).toBe(minion);
   });
 });

@@ -153,7 +153,7 @@ export class LeaderElector {
       let pred: Candidate | undefined;
       for (const c of items) if (revision(c) < myRev && (!pred || revision(c) > revision(pred))) pred = c;
       if (!pred) return;
-      this.log.debug({ predecessor: pred.metadata.name }, 'waiting for predecessor');
+      this.log.debug({ predecessor: `${this.prefix}/${pred.metadata.name}` }, 'waiting for predecessor');
       // After a failed watch, pause before re-reading so a flapping etcd is not hammered.
       if ((await this.waitForDelete(pred.metadata.name, resourceVersion)) === 'error') await new Promise((r) => setTimeout(r, 200).unref());
     }

@@ -1,41 +1,44 @@
-// A component that dies is started again; stop() ends it for good.
+// A component that dies is started again after its backoff; stop() ends it for good.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { eventually, FakeClock } from '@coxswain/testing';
 import { SupervisedProcess } from './supervisor';
-
-async function waitFor(check: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('SupervisedProcess', () => {
   const dir = mkdtempSync(join(tmpdir(), 'coxswain-supervisor-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('restarts a component that is killed, and stop() ends it', async () => {
-    const proc = new SupervisedProcess({
-      name: 'sleeper',
-      command: process.execPath,
-      args: ['-e', 'console.log("up", process.pid); setInterval(() => {}, 1000)'],
-      logFile: join(dir, 'sleeper.log'),
-      stopGraceMs: 2000,
-    });
+  it('restarts a component that is killed once its backoff has passed, and stop() ends it', async () => {
+    const clock = new FakeClock();
+    const proc = new SupervisedProcess(
+      {
+        name: 'sleeper',
+        command: process.execPath,
+        args: ['-e', 'console.log("up", process.pid); setInterval(() => {}, 1000)'],
+        logFile: join(dir, 'sleeper.log'),
+        stopGraceMs: 2000,
+      },
+      { clock },
+    );
     proc.start();
     const first = proc.pid;
     expect(first).toBeDefined();
     const log = join(dir, 'sleeper.log');
-    await waitFor(() => existsSync(log) && readFileSync(log, 'utf8').includes(`up ${first}`), 5000);
+    await eventually(() => existsSync(log) && readFileSync(log, 'utf8').includes(`up ${first}`), 5000, 'the first run to log');
     proc.kill('SIGKILL');
-    await waitFor(() => proc.pid !== undefined && proc.pid !== first, 5000);
+    await eventually(() => clock.pending() === 1, 5000, 'the restart to be scheduled');
+    expect(proc.pid).toBeUndefined(); // not before the backoff (500 ms, up to 20% more)
+    await clock.advance(600);
+    await eventually(() => proc.pid !== undefined && proc.pid !== first, 5000, 'the restart');
     expect(proc.restartCount).toBe(1);
     const second = proc.pid!;
     await proc.stop();
     expect(() => process.kill(second, 0)).toThrow();
-    await new Promise((r) => setTimeout(r, 1500));
+    // The exit handler has run (stop() waited for the exit) and scheduled nothing; time passing changes nothing.
+    expect(clock.pending()).toBe(0);
+    await clock.advance(60_000);
     expect(proc.restartCount).toBe(1);
+    expect(proc.pid).toBeUndefined();
   });
 });

@@ -3,6 +3,8 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, WriteStream } from 'node:fs';
 import { Backoff } from '@coxswain/client';
+import { realClock } from '@coxswain/objects';
+import type { Clock } from '@coxswain/objects';
 import { createLogger } from '@coxswain/process';
 
 const log = createLogger('supervisor');
@@ -18,15 +20,27 @@ export interface ComponentSpec {
   stopGraceMs?: number;
 }
 
+export interface SupervisorOptions {
+  /** Times the restart backoff. Default: the real clock. */
+  clock?: Clock;
+}
+
 export class SupervisedProcess {
   private child?: ChildProcess;
   private stopping = false;
   private restarts = 0;
-  private readonly backoff = new Backoff({ initialMs: 500, maxMs: 30_000, resetAfterMs: 60_000 });
+  private readonly clock: Clock;
+  private readonly backoff: Backoff;
   private readonly out: WriteStream;
-  private restartTimer?: NodeJS.Timeout;
+  /** Aborted by stop(): ends a pending restart delay. */
+  private readonly stopped = new AbortController();
 
-  constructor(readonly spec: ComponentSpec) {
+  constructor(
+    readonly spec: ComponentSpec,
+    opts: SupervisorOptions = {},
+  ) {
+    this.clock = opts.clock ?? realClock;
+    this.backoff = new Backoff({ initialMs: 500, maxMs: 30_000, resetAfterMs: 60_000, clock: this.clock });
     this.out = createWriteStream(spec.logFile, { flags: 'a' });
   }
 
@@ -51,7 +65,9 @@ export class SupervisedProcess {
       const delay = this.backoff.nextDelay();
       this.restarts++;
       log.warn({ component: name, code, signal, restartInMs: Math.round(delay), restarts: this.restarts }, 'component exited; restarting');
-      this.restartTimer = setTimeout(() => this.start(), delay);
+      void this.clock.sleep(delay, this.stopped.signal).then(() => {
+        if (!this.stopping) this.start();
+      });
     });
   }
 
@@ -62,7 +78,7 @@ export class SupervisedProcess {
 
   async stop(): Promise<void> {
     this.stopping = true;
-    clearTimeout(this.restartTimer);
+    this.stopped.abort();
     const child = this.child;
     if (child && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -2,7 +2,7 @@ import { EventEmitter } from 'events';
 import { spawn } from 'child_process';
 import * as path from 'path';
 import { createShutdownCoordinator } from './process-signals';
-import { FakeClock, settle, sourceScript } from '@coxswain/testing';
+import { eventually, FakeClock, settle, sourceScript } from '@coxswain/testing';
 
 function fake(graceMs = 1000) {
   const emitter = new EventEmitter();
@@ -12,17 +12,22 @@ function fake(graceMs = 1000) {
 }
 
 describe('shutdown coordinator', () => {
-  it('runs cleanups once, newest first, on the first SIGTERM, then exits 0', async () => {
+  it('runs cleanups once, newest first, each after the one before has finished, on the first SIGTERM, then exits 0', async () => {
     const { emitter, exits, c } = fake();
     const order: string[] = [];
+    let serverClosed!: () => void;
     c.onShutdown(() => {
       order.push('store');
     });
     c.onShutdown(async () => {
-      await new Promise((r) => setTimeout(r, 10));
+      await new Promise<void>((r) => (serverClosed = r));
       order.push('server');
     });
     emitter.emit('SIGTERM', 'SIGTERM');
+    await settle();
+    expect(order).toEqual([]); // the store waits for the server's cleanup
+    expect(exits).toEqual([]);
+    serverClosed();
     await c.shutdown('again'); // the same run
     expect(order).toEqual(['server', 'store']);
     expect(exits).toEqual([0]);
@@ -49,7 +54,7 @@ describe('shutdown coordinator', () => {
     emitter.emit('SIGTERM', 'SIGTERM');
     emitter.emit('SIGTERM', 'SIGTERM');
     expect(exits).toEqual([130]);
-    await new Promise((r) => setTimeout(r, 100));
+    await eventually(() => exits.length === 2, 2000, 'the grace period (50 ms) to end the hung cleanup');
     expect(exits).toEqual([130, 1]);
   });
 
@@ -82,7 +87,7 @@ describe('shutdown coordinator', () => {
     const script = sourceScript(`
       const { onShutdown } = require(${JSON.stringify(path.join(__dirname, 'process-signals.ts'))});
       const keepAlive = setInterval(() => undefined, 1000);
-      onShutdown(async () => { clearInterval(keepAlive); await new Promise(r => setTimeout(r, 20)); console.log('CLEANED'); });
+      onShutdown(async () => { clearInterval(keepAlive); await new Promise(r => setImmediate(r)); console.log('CLEANED'); });
       console.log('READY');
     `);
     const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, COXSWAIN_LOG_LEVEL: 'silent' } });

@@ -1,13 +1,14 @@
 // Unit tests of what EtcdWatch reports as progress, driven at the level where etcd's watch responses
 // arrive (the gRPC duplex stream the etcd3 library hands out). A real etcd cannot be made to reorder a
 // progress notification deterministically (etcd-io/etcd#15220 is a race under load), so the stream is
-// scripted here; the watch's behaviour against a real etcd is in store.test.ts.
+// scripted here; the watch's behaviour against a real etcd is in store.etcd.test.ts.
 import { EventEmitter } from 'node:events';
 import type { Etcd3, IEvent, IWatchRequest, IWatchResponse } from 'etcd3';
 import { EtcdWatch, EtcdWatchOptions } from './etcd-watch';
 import { encodeObject } from '@coxswain/objects';
 import { Informer, Backoff } from '@coxswain/client';
 import { createLogger } from '@coxswain/process';
+import { eventually } from '@coxswain/testing';
 import type { KubeObject, WatchEvent } from '@coxswain/objects';
 
 const logger = createLogger('etcd-watch-test');
@@ -91,13 +92,7 @@ function scriptedClient(onOpen: (s: ScriptedStream) => void = () => undefined) {
 
 const tick = () => new Promise((r) => setImmediate(r));
 
-async function until(cond: () => boolean, what: string, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+const until = (cond: () => boolean, what: string) => eventually(cond, 3000, what, 5);
 
 async function open(opts: Partial<EtcdWatchOptions> = {}) {
   const { client, streams } = scriptedClient();

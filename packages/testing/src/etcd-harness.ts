@@ -7,8 +7,8 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import type { Etcd3 } from 'etcd3';
-import { realClock } from '@coxswain/objects';
 import { createEtcdClient, EtcdClientOptions } from '@coxswain/store';
+import { eventually, GiveUp } from './eventually';
 
 export interface EtcdHarnessOptions {
   /** How long to wait for etcd to report healthy. Default 20 s. */
@@ -35,6 +35,8 @@ export interface EtcdHarness {
 }
 
 const NOT_INSTALLED = 'etcd not found on PATH: install it with `apt-get install -y etcd-server`';
+const IN_UNIT_PROJECT =
+  'startEtcd() in the unit project, which runs without etcd: a test that needs etcd is an integration test, name its file *.etcd.test.ts';
 
 function findOnPath(binary: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
@@ -146,14 +148,21 @@ class Harness implements EtcdHarness {
       this.stderrTail = (this.stderrTail + chunk).slice(-4000);
     });
 
-    const deadline = Date.now() + (this.opts.startTimeoutMs ?? 20_000);
-    while (Date.now() < deadline) {
-      if (exitInfo) throw new Error(`etcd exited during start (${exitInfo}): ${this.stderrTail.trim()}`);
-      if (await healthy(clientUrl)) return;
-      await realClock.sleep(50);
+    const timeoutMs = this.opts.startTimeoutMs ?? 20_000;
+    try {
+      await eventually(
+        () => {
+          if (exitInfo) throw new GiveUp(`etcd exited during start (${exitInfo}): ${this.stderrTail.trim()}`);
+          return healthy(clientUrl);
+        },
+        timeoutMs,
+        'etcd to report healthy',
+      );
+    } catch (err) {
+      if (err instanceof GiveUp) throw err;
+      await this.terminate('SIGKILL');
+      throw new Error(`etcd did not become healthy within ${timeoutMs} ms: ${this.stderrTail.trim()}`);
     }
-    await this.terminate('SIGKILL');
-    throw new Error(`etcd did not become healthy within ${this.opts.startTimeoutMs ?? 20_000} ms: ${this.stderrTail.trim()}`);
   }
 
   client(): Etcd3 {
@@ -204,6 +213,7 @@ class Harness implements EtcdHarness {
 
 /** Starts a fresh single-member etcd on free loopback ports. */
 export async function startEtcd(opts: EtcdHarnessOptions = {}): Promise<EtcdHarness> {
+  if (process.env.COXSWAIN_UNIT_PROJECT) throw new Error(IN_UNIT_PROJECT); // set by unit-project-setup.ts
   const binary = findOnPath('etcd');
   if (!binary) throw new Error(NOT_INSTALLED);
   let lastError: unknown;

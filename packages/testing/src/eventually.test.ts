@@ -1,4 +1,4 @@
-import { eventually } from './eventually';
+import { eventually, GiveUp } from './eventually';
 
 describe('eventually', () => {
   it('returns the first truthy value, treating throws and falsy results as not yet', async () => {
@@ -15,5 +15,16 @@ describe('eventually', () => {
     await expect(eventually(() => { throw new Error('still down'); }, 50, 'the server', 5))
       .rejects.toThrow('timed out after 0.05s waiting for the server: still down');
     await expect(eventually(() => false, 50, 'a flag', 5)).rejects.toThrow(/^timed out after 0.05s waiting for a flag$/);
+  });
+
+  it('stops at once, with its error, when the check gives up', async () => {
+    let calls = 0;
+    const gaveUp = eventually(() => {
+      calls++;
+      if (calls === 2) throw new GiveUp('the process exited');
+      return false;
+    }, 60_000, 'a process', 5);
+    await expect(gaveUp).rejects.toThrow(new GiveUp('the process exited'));
+    expect(calls).toBe(2);
   });
 });

@@ -1,5 +1,6 @@
 export * from './etcd-harness';
 export * from './eventually';
 export * from './fake-clock';
+export * from './recording-logger';
 export * from './source-loader';
 export * from './etcd-registry';

@@ -1,5 +1,6 @@
 // Small helpers for tests that speak raw HTTP and WebSocket to the server.
 import WebSocket from 'ws';
+import { eventually } from '@coxswain/testing';
 
 export interface RawResult {
   status: number;
@@ -28,37 +29,26 @@ export async function call(base: string, method: string, path: string, body?: un
 export function collectWs(url: string, headers: Record<string, string> = {}) {
   const ws = new WebSocket(url, { headers });
   const messages: any[] = [];
-  const waiters: (() => void)[] = [];
   let closed: { code: number; reason: string } | undefined;
   let unexpected: { status: number; body: string } | undefined;
-  ws.on('message', (d) => {
-    messages.push(JSON.parse(d.toString()));
-    waiters.splice(0).forEach((w) => w());
-  });
-  ws.on('close', (code, reason) => {
-    closed = { code, reason: reason.toString() };
-    waiters.splice(0).forEach((w) => w());
-  });
+  ws.on('message', (d) => messages.push(JSON.parse(d.toString())));
+  ws.on('close', (code, reason) => (closed = { code, reason: reason.toString() }));
   ws.on('unexpected-response', (_req, res) => {
     let body = '';
     res.on('data', (c) => (body += c));
-    res.on('end', () => {
-      unexpected = { status: res.statusCode ?? 0, body };
-      waiters.splice(0).forEach((w) => w());
-    });
+    res.on('end', () => (unexpected = { status: res.statusCode ?? 0, body }));
   });
   ws.on('error', () => undefined);
   const until = (cond: () => boolean, timeoutMs: number, what: string) =>
-    new Promise<void>((resolve, reject) => {
-      const check = () => {
-        if (cond()) {
-          clearTimeout(timer);
-          resolve();
-        } else waiters.push(check);
-      };
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}; got ${JSON.stringify(messages).slice(0, 2000)}`)), timeoutMs);
-      check();
-    });
+    eventually(
+      () => {
+        if (!cond()) throw new Error(`got ${JSON.stringify(messages).slice(0, 2000)}`);
+        return true;
+      },
+      timeoutMs,
+      what,
+      10,
+    );
   return {
     ws,
     messages,
@@ -68,6 +58,7 @@ export function collectWs(url: string, headers: Record<string, string> = {}) {
     get unexpected() {
       return unexpected;
     },
+    untilOpen: (timeoutMs = 5000) => until(() => ws.readyState === WebSocket.OPEN, timeoutMs, 'the connection to open'),
     next: (n: number, timeoutMs = 5000) => until(() => messages.length >= n, timeoutMs, `${n} messages`),
     untilClosed: (timeoutMs = 5000) => until(() => closed !== undefined || unexpected !== undefined, timeoutMs, 'close'),
     close: () => ws.terminate(),

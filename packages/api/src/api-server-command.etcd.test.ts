@@ -32,7 +32,7 @@ describe('runApiServer', () => {
     const health = await fetch(`${handle.url}/healthz`);
     expect(health.status).toBe(200);
     const watch = collectWs(handle.url.replace(/^http/, 'ws') + '/api/v1beta1/watch/pods');
-    await new Promise((resolve) => watch.ws.once('open', resolve));
+    await watch.untilOpen();
     await handle.close();
     await watch.untilClosed();
     expect(watch.closed).toBeDefined();

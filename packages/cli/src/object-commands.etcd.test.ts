@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import YAML from 'yaml';
 import type { Event, Minion, Pod, ReplicationController } from '@coxswain/objects';
+import { eventually } from '@coxswain/testing';
 import { ClusterHarness, startClusterHarness, tableCells } from './testing/cluster-harness';
 
 let h: ClusterHarness;
@@ -22,6 +23,13 @@ afterAll(async () => {
   fs.rmSync(scratch, { recursive: true, force: true });
 }, 30_000);
 
+const createPod = (name: string, app: string) =>
+  h.store.create<Pod>({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'default', labels: { app } },
+    spec: { containers: [{ name: 'c', image: 'busybox' }] },
+  });
 const replicasOf = async (name: string) => (await h.store.get<ReplicationController>('replicationControllers', 'default', name)).spec.replicas;
 
 describe('get', () => {
@@ -57,21 +65,18 @@ describe('get', () => {
         if (chunk.startsWith('watched-pod') && !seenAt) seenAt = Date.now();
       },
     });
-    // Wait for the initial table, then make a change.
-    for (let i = 0; i < 50 && !printed.includes('redis-master-2'); i++) await new Promise((r) => setTimeout(r, 50));
-    await new Promise((r) => setTimeout(r, 200));
+    // Wait for the initial table, then for the watch to be live (it prints a first change), so that
+    // what is timed below is the delivery of a change, not the connection.
+    await eventually(() => printed.includes('redis-master-2'), 2500, 'the initial table');
+    await createPod('watch-probe', 'w');
+    await eventually(() => /^watch-probe\s/m.test(printed), 5000, 'the watch to print a first change');
     const createdAt = Date.now();
-    await h.store.create<Pod>({
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: 'watched-pod', namespace: 'default', labels: { app: 'w' } },
-      spec: { containers: [{ name: 'c', image: 'busybox' }] },
-    });
-    for (let i = 0; i < 40 && !seenAt; i++) await new Promise((r) => setTimeout(r, 50));
+    await createPod('watched-pod', 'w');
+    await eventually(() => seenAt > 0, 2000, 'the row of watched-pod');
     abort.abort();
     const r = await watching;
+    await h.store.delete('pods', 'default', 'watch-probe');
     expect(r.code).toBe(0);
-    expect(seenAt).toBeGreaterThan(0);
     expect(seenAt - createdAt).toBeLessThan(1000);
     expect(tableCells(r.stdout)[0]).toEqual(['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE']);
     expect(r.stdout).toMatch(/^watched-pod\s+0\/1\s+Pending\s+0\s+\d+s$/m);
@@ -90,25 +95,17 @@ describe('get', () => {
       signal: abort.signal,
       onStdout: (c) => (printed += c),
     });
-    const mk = (name: string) =>
-      h.store.create<Pod>({
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: { name, namespace: 'default', labels: { app: 'resume' } },
-        spec: { containers: [{ name: 'c', image: 'busybox' }] },
-      });
-    const until = async (text: string) => {
-      for (let i = 0; i < 200 && !printed.includes(text); i++) await new Promise((r) => setTimeout(r, 50));
-      return printed.includes(text);
-    };
-    await new Promise((r) => setTimeout(r, 300));
-    await mk('before-drop');
-    expect(await until('before-drop')).toBe(true);
+    const printedRow = (name: string) => eventually(() => printed.includes(name), 10_000, `the row of ${name}`);
+    // A pod created after the (empty) initial table can only be printed by the watch: once its row
+    // is out, the watch is connected, and dropping the server drops it.
+    await printedRow('NAME');
+    await createPod('before-drop', 'resume');
+    await printedRow('before-drop');
     await server.close();
-    await mk('while-down');
+    await createPod('while-down', 'resume');
     server = createApiServer({ store: h.store, codecs: CODECS, port, heartbeatMs: 500, drainTimeoutMs: 500 });
     await server.listen();
-    expect(await until('while-down')).toBe(true);
+    await printedRow('while-down');
     abort.abort();
     const r = await watching;
     await server.close();
@@ -311,7 +308,7 @@ describe('logs', () => {
       const abort = new AbortController();
       let followed = '';
       const following = h.kubecfg(['logs', 'logger', '-f'], { signal: abort.signal, onStdout: (c) => (followed += c) });
-      for (let i = 0; i < 100 && !followed.includes('tick 2'); i++) await new Promise((res) => setTimeout(res, 50));
+      await eventually(() => followed.includes('tick 2'), 5000, 'two followed log lines');
       abort.abort();
       const f = await following;
       expect(f.code).toBe(0);

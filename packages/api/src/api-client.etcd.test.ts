@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Pod } from '@coxswain/objects';
 import { ApiClient, ApiError, ApiUnreachableError } from '@coxswain/client';
+import { eventually } from '@coxswain/testing';
 import { CODECS } from './codecs';
 import { createApiServer } from './server';
 import { ApiFixture, startApiFixture } from './testing/api-fixture';
@@ -23,14 +24,6 @@ const internalPod = (name: string): Pod => ({
   metadata: { name, namespace: 'default', labels: { app: 'client-test' } },
   spec: { containers: [{ name: 'c', image: 'busybox' }] },
 });
-
-async function eventually(cond: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 let f: ApiFixture;
 beforeAll(async () => {
@@ -120,14 +113,18 @@ describe('WatchClient', () => {
       server = createApiServer({ store: f.store, codecs: CODECS, port, heartbeatMs: 500 });
       await server.listen();
       await eventually(() => events.length >= 3, 10_000, 'events after reconnect');
-      await new Promise((r) => setTimeout(r, 300));
+      // "Repeating nothing": a repeat of w1..w3 would come before w4 (a watch delivers in revision
+      // order), so waiting for w4 bounds the check by an event, not a timer.
+      await f.store.create(internalPod('w4'));
+      await eventually(() => events.length >= 4, 5000, 'the event of w4');
       expect(events.map((e) => [e.type, (e.object as any).id])).toEqual([
         ['ADDED', 'w1'],
         ['ADDED', 'w2'],
         ['ADDED', 'w3'],
+        ['ADDED', 'w4'],
       ]);
       expect(connects).toBeGreaterThanOrEqual(2);
-      expect(w.resourceVersion).toBe(String((events[2].object as any).resourceVersion));
+      expect(w.resourceVersion).toBe(String((events[3].object as any).resourceVersion));
     } finally {
       await w.close();
       await server.close();

@@ -1,6 +1,6 @@
 // Waiting for a rollout, with the real replication manager running in-process on the same etcd.
-// No kubelets run here: a test loop plays their part for pods labelled `ready-gate=open`, writing
-// Running + Ready through the store as a kubelet would (and recording when it did).
+// No kubelets run here: a watch in the test plays their part for pods labelled `ready-gate=open`,
+// writing Running + Ready through the store as a kubelet would (and recording when it did).
 import { runReplicationManager } from '@coxswain/reconcilers';
 import type { ReconcilerHandle } from '@coxswain/reconcilers';
 import { eventually } from '@coxswain/testing';
@@ -10,17 +10,20 @@ import { ClusterHarness, startClusterHarness } from './testing/cluster-harness';
 
 let h: ClusterHarness;
 let rm: ReconcilerHandle;
-let stopKubelet = false;
-let kubeletLoop: Promise<void>;
+let kubelets: { stop(): Promise<void> };
 /** When each pod was made ready. */
 const readyAt = new Map<string, number>();
 
-async function playKubelet(): Promise<void> {
-  while (!stopKubelet) {
-    try {
-      const pods = (await h.store.list<Pod>('pods', { namespace: 'default', labelSelector: 'ready-gate=open' })).items;
-      for (const p of pods) {
-        if (isPodReady(p)) continue;
+/**
+ * Plays the kubelets: watches the pods labelled ready-gate=open and makes each Running and Ready as
+ * soon as it appears, as a kubelet would once its containers start.
+ */
+async function playKubelets(): Promise<{ stop(): Promise<void> }> {
+  const watch = h.store.watch<Pod>('pods', { namespace: 'default', labelSelector: 'ready-gate=open', resourceVersion: await h.store.currentRevision() });
+  const done = (async () => {
+    for await (const { type, object: p } of watch) {
+      if (type === 'DELETED' || isPodReady(p)) continue;
+      try {
         await h.store.updateStatus<Pod>({
           ...p,
           status: {
@@ -31,23 +34,27 @@ async function playKubelet(): Promise<void> {
           },
         });
         readyAt.set(p.metadata.name, Date.now());
+      } catch {
+        // Deleted under us, or changed since this event (a conflict): a later event has the pod as it is now.
       }
-    } catch {
-      // A pod deleted under us, or a conflict: the next round sees the current state.
     }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  })();
+  return {
+    async stop() {
+      watch.close();
+      await done;
+    },
+  };
 }
 
 beforeAll(async () => {
   h = await startClusterHarness();
   rm = await runReplicationManager({ etcdServers: h.etcd.endpoints, leaderElect: false });
   await rm.running;
-  kubeletLoop = playKubelet();
+  kubelets = await playKubelets();
 }, 60_000);
 afterAll(async () => {
-  stopKubelet = true;
-  await kubeletLoop;
+  await kubelets?.stop();
   await rm?.stop();
   await h?.stop();
 }, 30_000);
@@ -125,18 +132,23 @@ describe('rollingupdate', () => {
   it('replaces every pod with the new image, never more than --max-unavailable down', async () => {
     let r = await h.kubecfg(['apply', '-f', '-', '--wait', '--timeout', '20s'], { stdin: controller('roll', 3, 'open', 'busybox:1') });
     expect(r.code).toBe(0);
-    const oldNames = (await podsOf('roll')).map((p) => p.metadata.name);
-    let minReady = Infinity;
-    let sampling = true;
-    const sampler = (async () => {
-      while (sampling) {
-        minReady = Math.min(minReady, (await podsOf('roll')).filter(isPodReady).length);
-        await new Promise((res) => setTimeout(res, 20));
+    // Every state the pods pass through, from a watch (not samples that could miss a short dip).
+    const before = await h.store.list<Pod>('pods', { namespace: 'default', labelSelector: 'app=roll' });
+    const oldNames = before.items.map((p) => p.metadata.name);
+    const ready = new Map(before.items.map((p) => [p.metadata.name, isPodReady(p)]));
+    const readyCount = () => [...ready.values()].filter(Boolean).length;
+    let minReady = readyCount();
+    const watch = h.store.watch<Pod>('pods', { namespace: 'default', labelSelector: 'app=roll', resourceVersion: before.resourceVersion });
+    const watched = (async () => {
+      for await (const { type, object: p } of watch) {
+        if (type === 'DELETED') ready.delete(p.metadata.name);
+        else ready.set(p.metadata.name, isPodReady(p));
+        minReady = Math.min(minReady, readyCount());
       }
     })();
     r = await h.kubecfg(['-image', 'busybox:2', '-u', '100ms', '--max-unavailable', '1', '--timeout', '20s', 'rollingupdate', 'roll']);
-    sampling = false;
-    await sampler;
+    watch.close();
+    await watched;
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Updating replicationcontroller/roll: 3 pods to replace, at most 1 unavailable at a time');

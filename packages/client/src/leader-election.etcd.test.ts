@@ -1,7 +1,7 @@
 import { CampaignAbortedError, LeaderElector } from './leader-election';
 import { spawn } from 'child_process';
 import { EtcdStorage } from '@coxswain/store';
-import { EtcdHarness, sourceScript, startEtcd } from '@coxswain/testing';
+import { EtcdHarness, eventually, recordingLogger, sourceScript, startEtcd } from '@coxswain/testing';
 
 /** Runs one LeaderElector in a child node process (TypeScript transpiled on load), so a test can SIGKILL it. */
 function spawnCandidate(endpoint: string, prefix: string, identity: string, ttlSeconds: number) {
@@ -49,14 +49,22 @@ describe('LeaderElector (real etcd)', () => {
     return state;
   }
 
-  async function until(cond: () => boolean, timeoutMs: number): Promise<number> {
-    const start = Date.now();
-    while (!cond()) {
-      if (Date.now() - start > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    return Date.now() - start;
-  }
+  const until = (cond: () => boolean, timeoutMs: number, what: string) => eventually(cond, timeoutMs, what, 20);
+
+  // Candidates log their decisions; a test waits for "waiting for predecessor" where it must show
+  // that a candidate does not lead: the candidate has looked and decided, so no timer is needed.
+  const { logger, records } = recordingLogger();
+  const candidate = (election: string, identity: string, ttlSeconds = 10) =>
+    new LeaderElector({ storage: new EtcdStorage(etcd.client()), prefix: election, identity, ttlSeconds, logger: logger.child({ election, identity }) });
+  const waitsFor = (election: string, identity: string, predecessorKey?: string) =>
+    until(
+      () =>
+        records.some(
+          (r) => r.election === election && r.identity === identity && r.msg === 'waiting for predecessor' && (!predecessorKey || r.predecessor === predecessorKey),
+        ),
+      5000,
+      `${identity} to wait for ${predecessorKey ?? 'a predecessor'}`,
+    );
 
   it('two candidates: exactly one leads; when the leader process is killed, the other leads within the TTL', async () => {
     const p = prefix();
@@ -65,15 +73,17 @@ describe('LeaderElector (real etcd)', () => {
     const a = spawnCandidate(etcd.endpoints[0], p, 'a', ttlSeconds);
     try {
       await a.leading;
-      const b = new LeaderElector({ storage: new EtcdStorage(etcd.client()), prefix: p, identity: 'b', ttlSeconds });
+      const b = candidate(p, 'b', ttlSeconds);
       const bState = track(b.campaign());
-      await new Promise((r) => setTimeout(r, 500));
+      await waitsFor(p, 'b');
       expect(b.isLeader).toBe(false); // exactly one leads
       expect(bState.settled).toBe(false);
       expect(await LeaderElector.currentLeader(new EtcdStorage(etcd.client()), p)).toBe('a');
 
       a.child.kill('SIGKILL');
-      const tookMs = await until(() => b.isLeader, ttlSeconds * 1000 + 3000);
+      const killedAt = Date.now();
+      await until(() => b.isLeader, ttlSeconds * 1000 + 3000, 'b to lead');
+      const tookMs = Date.now() - killedAt;
       expect(bState.error).toBeUndefined();
       // The lease expires one TTL after a's last keepalive (sent every TTL/3), so b leads within the
       // TTL, plus etcd's expiry sweep (every 500 ms) and a little scheduling slack.
@@ -99,7 +109,7 @@ describe('LeaderElector (real etcd)', () => {
     const leaseId = BigInt('0x' + a.key!.split('/').pop()!).toString();
     await admin.leaseClient.leaseRevoke({ ID: leaseId });
 
-    await until(() => lost.length === 1 && b.isLeader, 3000);
+    await until(() => lost.length === 1 && b.isLeader, 3000, 'a to lose and b to lead');
     expect(a.isLeader).toBe(false);
     expect(bState.error).toBeUndefined();
     await b.resign();
@@ -107,23 +117,23 @@ describe('LeaderElector (real etcd)', () => {
 
   it('candidates lead in the order they joined; resign hands over at once', async () => {
     const p = prefix();
-    const es = ['a', 'b', 'c'].map((id) => new LeaderElector({ storage: new EtcdStorage(etcd.client()), prefix: p, identity: id, ttlSeconds: 10 }));
+    const es = ['a', 'b', 'c'].map((id) => candidate(p, id));
     await es[0].campaign();
     const b = track(es[1].campaign());
-    await new Promise((r) => setTimeout(r, 200)); // b joins before c
+    await waitsFor(p, 'b'); // b joins before c
     const c = track(es[2].campaign());
-    await new Promise((r) => setTimeout(r, 300));
+    await waitsFor(p, 'c', es[1].key);
     expect(es.map((e) => e.isLeader)).toEqual([true, false, false]);
 
     await es[0].resign();
-    await until(() => es[1].isLeader, 2000);
+    await until(() => es[1].isLeader, 2000, 'b to lead');
     expect(b.settled && !b.error).toBe(true);
     expect(es[2].isLeader).toBe(false);
     expect(c.settled).toBe(false);
 
     // The middle candidate leaving while c waits on it does not make c lead early... it is leading, so c leads next.
     await es[1].resign();
-    await until(() => es[2].isLeader, 2000);
+    await until(() => es[2].isLeader, 2000, 'c to lead');
     expect(await LeaderElector.currentLeader(new EtcdStorage(etcd.client()), p)).toBe('c');
     await es[2].resign();
     expect(await LeaderElector.currentLeader(new EtcdStorage(etcd.client()), p)).toBeUndefined();
@@ -131,36 +141,43 @@ describe('LeaderElector (real etcd)', () => {
 
   it('a waiting candidate whose predecessor (not the leader) leaves keeps waiting for the leader', async () => {
     const p = prefix();
-    const es = ['a', 'b', 'c'].map((id) => new LeaderElector({ storage: new EtcdStorage(etcd.client()), prefix: p, identity: id, ttlSeconds: 10 }));
+    const es = ['a', 'b', 'c'].map((id) => candidate(p, id));
     await es[0].campaign();
     const b = track(es[1].campaign());
-    await new Promise((r) => setTimeout(r, 200));
+    await waitsFor(p, 'b');
     const c = track(es[2].campaign());
-    await new Promise((r) => setTimeout(r, 200));
+    await waitsFor(p, 'c', es[1].key);
     await es[1].resign(); // c's predecessor goes away; a still leads
     expect(b.error).toBeInstanceOf(CampaignAbortedError);
-    await new Promise((r) => setTimeout(r, 500));
+    // c has seen b's key go, looked again and decided to wait for a's.
+    await waitsFor(p, 'c', es[0].key);
     expect(es[2].isLeader).toBe(false);
     expect(c.settled).toBe(false);
     await es[0].resign();
-    await until(() => es[2].isLeader, 2000);
+    await until(() => es[2].isLeader, 2000, 'c to lead');
     await es[2].resign();
   });
 
   it('a leader keeps leading across an etcd restart shorter than its TTL, and its key is still watched', async () => {
     const p = prefix();
-    const a = new LeaderElector({ storage: new EtcdStorage(etcd.client()), prefix: p, identity: 'a', ttlSeconds: 8 });
+    // Counts the keepalives that reach etcd, on the lease the elector renews through this storage.
+    const storage = new EtcdStorage(etcd.client());
+    const keepAlive = storage.leases.keepAlive.bind(storage.leases);
+    let keepalives = 0;
+    storage.leases.keepAlive = (id) => keepAlive(id).then(() => void keepalives++);
+    const a = new LeaderElector({ storage, prefix: p, identity: 'a', ttlSeconds: 8 });
     await a.campaign();
     const lost: Error[] = [];
     a.onLost((e) => lost.push(e));
     await etcd.kill();
+    const beforeRestart = keepalives;
     await etcd.restart();
-    await new Promise((r) => setTimeout(r, 3000)); // keepalives resume
+    await until(() => keepalives > beforeRestart, 8000, 'a keepalive to reach the restarted etcd');
     expect(lost).toEqual([]);
     expect(a.isLeader).toBe(true);
     // The own-key watch was re-established: deleting the key by hand is noticed.
     await etcd.client().delete().key(a.key!);
-    await until(() => lost.length === 1, 3000);
+    await until(() => lost.length === 1, 3000, 'a to lose its deleted key');
     expect(a.isLeader).toBe(false);
   });
 
@@ -173,7 +190,7 @@ describe('LeaderElector (real etcd)', () => {
     a.onLost((e) => lost.push(e));
     await etcd.kill();
     const killedAt = Date.now();
-    await until(() => lost.length > 0, ttlSeconds * 1000 + 1000);
+    await until(() => lost.length > 0, ttlSeconds * 1000 + 1000, 'a to give up leadership');
     expect(Date.now() - killedAt).toBeLessThan(ttlSeconds * 1000);
     expect(a.isLeader).toBe(false);
     expect(lost[0].message).toMatch(/keepalive/);

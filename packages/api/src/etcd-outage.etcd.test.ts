@@ -1,5 +1,6 @@
 // When etcd is down the API answers 503 Statuses (and /healthz says so) instead of hanging or
 // crashing, and serves again once etcd is back.
+import { eventually } from '@coxswain/testing';
 import { ApiFixture, startApiFixture } from './testing/api-fixture';
 import { call } from './testing/wire';
 
@@ -19,12 +20,6 @@ it('answers 503 while etcd is down and recovers when it returns', async () => {
   expect(health.status).toBe(503);
   expect(health.json.message).toMatch(/etcd/);
   await f.etcd.restart();
-  const t0 = Date.now();
-  let status = 0;
-  while (Date.now() - t0 < 15_000 && status !== 200) {
-    status = (await call(f.url, 'GET', '/api/v1beta1/pods')).status;
-    if (status !== 200) await new Promise((r) => setTimeout(r, 200));
-  }
-  expect(status).toBe(200);
+  await eventually(async () => (await call(f.url, 'GET', '/api/v1beta1/pods')).status === 200, 15_000, 'the API to list pods again', 200);
   expect((await call(f.url, 'GET', '/healthz')).status).toBe(200);
 }, 60_000);

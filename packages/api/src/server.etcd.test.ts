@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { objectKey, resourceForKind } from '@coxswain/objects';
 import type { Minion } from '@coxswain/objects';
+import { eventually } from '@coxswain/testing';
 import { CODECS } from './codecs';
 import { createApiServer } from './server';
 import { ApiFixture, startApiFixture } from './testing/api-fixture';
@@ -160,14 +161,19 @@ describe('watch', () => {
   });
 
   it('a WebSocket watch from an old resourceVersion replays exactly the changes since, in order', async () => {
-    const c = collectWs(ws(`/api/v1beta1/watch/pods?resourceVersion=${from}&labels=app%3Dwatched`));
+    const c = collectWs(ws(`/api/v1beta1/watch/pods?resourceVersion=${from}&labels=app%20in%20(watched,watched-marker)`));
     await c.next(3);
-    await new Promise((r) => setTimeout(r, 200));
+    // "Exactly": a marker written after the replay arrives after anything the replay could still
+    // add (one watch delivers in revision order), so the wait ends on its arrival, not on a timer.
+    expect((await api('POST', '/api/v1beta1/pods', podManifest('watched-marker', { app: 'watched-marker' }))).status).toBe(201);
+    await c.next(4);
     c.close();
+    expect((await api('DELETE', '/api/v1beta1/pods/watched-marker')).status).toBe(200);
     expect(c.messages.map((m) => [m.type, m.object.id])).toEqual([
       ['ADDED', 'watched'],
       ['MODIFIED', 'watched'],
       ['DELETED', 'watched'],
+      ['ADDED', 'watched-marker'],
     ]);
     const rvs = c.messages.map((m) => BigInt(m.object.resourceVersion));
     expect([...rvs].sort((a, b) => (a < b ? -1 : 1))).toEqual(rvs);
@@ -270,8 +276,9 @@ describe('health and shutdown', () => {
     const url = await second.listen();
     const c = collectWs(url.replace(/^http/, 'ws') + '/api/v1beta1/watch/pods');
     await c.next(1);
-    const httpWatch = readLines(`${url}/api/v1beta1/pods?watch=true`, () => false, 10_000);
-    await new Promise((r) => setTimeout(r, 200));
+    let httpLines = 0;
+    const httpWatch = readLines(`${url}/api/v1beta1/pods?watch=true`, (lines) => ((httpLines = lines.length), false), 10_000);
+    await eventually(() => httpLines > 0, 5000, 'the HTTP watch to stream the current pods');
     const t0 = Date.now();
     await second.close();
     expect(Date.now() - t0).toBeLessThan(2000);

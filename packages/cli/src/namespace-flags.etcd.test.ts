@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Minion, Pod, ReplicationController } from '@coxswain/objects';
+import { eventually } from '@coxswain/testing';
 import { ClusterHarness, startClusterHarness, tableCells } from './testing/cluster-harness';
 
 let h: ClusterHarness;
@@ -97,18 +98,20 @@ describe('-n/--namespace and -A', () => {
     let one = '';
     const watchAll = h.kubecfg(['get', 'pods', '-w', '-A', '-l', 'app=watched'], { signal: abortAll.signal, onStdout: (c) => (all += c) });
     const watchOne = h.kubecfg(['get', 'pods', '-w', '-n', 'team-w', '-l', 'app=watched'], { signal: abortOne.signal, onStdout: (c) => (one += c) });
-    for (let i = 0; i < 60 && !(all.includes('NAMESPACE') && one.includes('NAME')); i++) await new Promise((r) => setTimeout(r, 50));
-    await new Promise((r) => setTimeout(r, 200));
-    for (const ns of ['team-w', 'team-v']) {
+    // Both watches start from their list's resourceVersion, so what is created after the tables is
+    // theirs to print however long they take to connect.
+    await eventually(() => all.includes('NAMESPACE') && one.includes('NAME'), 3000, 'both initial tables');
+    // The last pod, in team-w again, bounds the "-n only its own" check: the -n watch prints changes
+    // in revision order, so had it let w-team-v through, that row would come before w-team-w-last.
+    for (const [ns, name] of [['team-w', 'w-team-w'], ['team-v', 'w-team-v'], ['team-w', 'w-team-w-last']]) {
       await h.store.create<Pod>({
         apiVersion: 'v1',
         kind: 'Pod',
-        metadata: { name: `w-${ns}`, namespace: ns, labels: { app: 'watched' } },
+        metadata: { name, namespace: ns, labels: { app: 'watched' } },
         spec: { containers: [{ name: 'c', image: 'busybox' }] },
       });
     }
-    for (let i = 0; i < 60 && !(all.includes('w-team-v') && one.includes('w-team-w')); i++) await new Promise((r) => setTimeout(r, 50));
-    await new Promise((r) => setTimeout(r, 200));
+    await eventually(() => all.includes('w-team-w-last') && one.includes('w-team-w-last'), 3000, 'both watches to print the last pod');
     abortAll.abort();
     abortOne.abort();
     const [ra, ro] = await Promise.all([watchAll, watchOne]);
