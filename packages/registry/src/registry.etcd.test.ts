@@ -3,7 +3,7 @@ import type { Etcd3 } from 'etcd3';
 import { AlreadyExistsError, BadRequestError, ConflictError, ExpiredError, InvalidError, NotFoundError, UnavailableError } from '@coxswain/objects';
 import type { Registry } from './registry';
 import type { ListPage, WatchEvent, KubeObject, Pod, ReplicationController, Service } from '@coxswain/objects';
-import { EtcdHarness, etcdRegistry, startEtcd } from '@coxswain/testing';
+import { EtcdHarness, etcdRegistry, eventually, startEtcd } from '@coxswain/testing';
 
 jest.setTimeout(60_000);
 
@@ -65,6 +65,14 @@ async function take<T extends KubeObject>(w: AsyncIterable<WatchEvent<T>>, n: nu
     out.push(r.value);
   }
   return out;
+}
+
+/** etcd's own count of open watch streams (a gauge on /metrics). */
+async function watchStreams(): Promise<number> {
+  const body = await (await fetch(`${etcd.endpoints[0]}/metrics`)).text();
+  const m = /^etcd_debugging_mvcc_watch_stream_total (\d+)/m.exec(body);
+  if (!m) throw new Error('no etcd_debugging_mvcc_watch_stream_total in /metrics');
+  return Number(m[1]);
 }
 
 const summary = (evs: WatchEvent[]) => evs.map((e) => `${e.type} ${e.object.metadata.name}`);
@@ -202,11 +210,7 @@ describe('create / get / list / delete', () => {
     expect(raw3.kvs[0].lease).not.toBe(raw.kvs[0].lease);
     await store.create({ ...ev, metadata: { name: 'ev1', namespace: ns } }, { ttlSeconds: 1 });
     // and the object goes away with its lease (TTL 1 s + 1 s reuse slack, etcd checks leases every 500 ms)
-    const deadline = Date.now() + 8000;
-    while (Date.now() < deadline) {
-      if ((await client.kv.range({ key: Buffer.from(`/registry/events/${ns}/ev1`) })).kvs.length === 0) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await eventually(async () => (await client.kv.range({ key: Buffer.from(`/registry/events/${ns}/ev1`) })).kvs.length === 0, 8000, 'the event to expire with its lease');
     await expect(store.get('events', ns, 'ev1')).rejects.toBeInstanceOf(NotFoundError);
   });
 });
@@ -417,8 +421,12 @@ describe('watch', () => {
   it('buffers events that happen before the first next()', async () => {
     const rv = await store.currentRevision();
     const w = store.watch<Pod>('pods', { namespace: ns, resourceVersion: rv });
+    const witness = store.watch<Pod>('pods', { namespace: ns, resourceVersion: rv });
     for (let i = 0; i < 20; i++) await store.create(pod(`buf-${i}`));
-    await new Promise((r) => setTimeout(r, 200));
+    // Once another watch from the same revision has all 20, etcd has sent them to w too: w's first
+    // next() comes after its events arrived.
+    await take(witness, 20);
+    witness.close();
     const evs = await take(w, 20);
     w.close();
     expect(evs.map((e) => e.object.metadata.name)).toEqual(Array.from({ length: 20 }, (_, i) => `buf-${i}`));
@@ -455,9 +463,9 @@ describe('watch', () => {
   it('reports progress', async () => {
     const revisions: string[] = [];
     const w = store.watch('pods', { namespace: ns, onProgress: (r) => revisions.push(r) });
-    await new Promise((r) => setTimeout(r, 2500));
+    // Progress is asked for every second here (watchProgressIntervalMs: 1000).
+    await eventually(() => revisions.length > 0, 5000, 'a progress notification');
     w.close();
-    expect(revisions.length).toBeGreaterThan(0);
   });
 
   it('closing one watch leaves the other watches and the client connections alone', async () => {
@@ -468,8 +476,9 @@ describe('watch', () => {
     // The etcd3 library drops every gRPC client of a host when a stream it thinks is live errors.
     const host = (client as any).pool.hosts[0];
     const reset = jest.spyOn(host, 'resetAllServices');
+    const streams = await watchStreams();
     a.close();
-    await new Promise((r) => setTimeout(r, 200));
+    await eventually(async () => (await watchStreams()) < streams, 5000, "a's stream to end in etcd");
     await store.create(pod('after-close'));
     expect(summary(await take(b, 1))).toEqual(['ADDED after-close']);
     b.close();
@@ -645,13 +654,8 @@ describe('when etcd goes away', () => {
 
     await own.restart();
     // the client reconnects by itself; allow it a few tries
-    let got: Pod | undefined;
-    const deadline = Date.now() + 15_000;
-    while (!got && Date.now() < deadline) {
-      got = await s.get<Pod>('pods', ns, 'survivor').catch(() => undefined);
-      if (!got) await new Promise((r) => setTimeout(r, 200));
-    }
-    expect(got?.metadata.name).toBe('survivor');
+    const got = await eventually(() => s.get<Pod>('pods', ns, 'survivor'), 15_000, 'a read after the restart');
+    expect(got.metadata.name).toBe('survivor');
     await s.create(pod('after'));
     const w2 = s.watch('pods', { resourceVersion: p.metadata.resourceVersion });
     const evs = await take(w2, 1);
