@@ -1,4 +1,6 @@
-export * from './flags';
-export * from './health-server';
-export * from './logger';
-export * from './process-signals';
+// @coxswain/process: what every Coxswain process shares — logging, health and metrics serving, the one
+// signal and shutdown path, flag parsing.
+export { createLogger, type Logger } from './logger';
+export { serveHealth, type HealthServer, type HealthServerOptions } from './health-server';
+export { onShutdown, shutdown, setShutdownGrace, createShutdownCoordinator } from './process-signals';
+export { parseEtcdServers } from './flags';

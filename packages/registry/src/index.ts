@@ -1,6 +1,5 @@
 // @coxswain/registry: kinds, keys and the rules of every write, on a kind-agnostic Storage.
 export { Registry, REGISTRY_MIRRORS, type RegistryOptions } from './registry';
 export { openRegistry, type OpenRegistryOptions } from './open-registry';
-export { strategyFor, type Strategy } from './strategy';
 export { bindPod } from './bind-pod';
 export { MinionLease, listLiveMinionLeases, type LiveLease } from './minion-lease';
