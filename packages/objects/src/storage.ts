@@ -12,7 +12,8 @@
 //   Concurrent writers never lose an update.
 // - A write that would store exactly what is stored is skipped (no new revision, no watch event).
 // - Mirrors: a key kept in step with an object in the same atomic write (a pod's bound-pod copy
-//   under its minion), configured once; callers never write mirror keys themselves.
+//   under its minion), configured once; callers never write mirror keys themselves. Objects under a
+//   mirror's prefix cannot be put on a lease (BadRequestError): a lease would end the object alone.
 // - Errors (from @coxswain/objects): NotFoundError, AlreadyExistsError, ConflictError, ExpiredError
 //   (a watch or paged list from a compacted revision), UnavailableError (the backend cannot be
 //   reached; nothing, or everything, was written). They name the object by its key's segments:

@@ -5,7 +5,6 @@
 import {
   BadRequestError,
   DEFAULT_NAMESPACE,
-  deepEqual,
   InvalidError,
   resourceForKind,
   resourceInfo,
@@ -160,11 +159,4 @@ export function strategyOf(obj: KubeObject): Strategy {
   if (!info) throw new BadRequestError(`unknown kind "${obj?.kind}"`);
   if (!obj.metadata || typeof obj.metadata !== 'object') throw new InvalidError(obj.kind, '', [{ field: 'metadata', message: 'required' }]);
   return strategyFor(info.resource);
-}
-
-/** Whether two objects are the same apart from their resourceVersion. */
-export function sameObject(a: KubeObject, b: KubeObject): boolean {
-  const { resourceVersion: _a, ...ma } = a.metadata ?? {};
-  const { resourceVersion: _b, ...mb } = b.metadata ?? {};
-  return deepEqual({ ...a, metadata: ma }, { ...b, metadata: mb });
 }

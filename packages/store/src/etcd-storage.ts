@@ -14,7 +14,6 @@ import {
   BadRequestError,
   ConflictError,
   decodeObject,
-  deepEqual,
   encodeObject,
   NotFoundError,
   staleVersionError,
@@ -32,6 +31,7 @@ import { EtcdLeases } from './etcd-leases';
 import { EtcdWatch } from './etcd-watch';
 import { keyIdentity, prefixRangeEnd } from './key-range';
 import { mirrorWrites, type MirrorWrite } from './mirrors';
+import { sameStored } from './same-stored';
 import type {
   GuardedWrite,
   GuaranteedUpdateOptions,
@@ -94,7 +94,7 @@ export class EtcdStorage implements Storage {
 
   async create<T extends KubeObject>(key: string, obj: T, opts: StorageCreateOptions = {}): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      const lease = await this.leaseFor(opts);
+      const lease = await this.leaseFor(key, opts);
       try {
         const res = await this.txn({ compare: [absent(key)], success: this.createOps(key, obj, lease), failure: [] });
         if (!res.succeeded) throw new AlreadyExistsError(...identity(key));
@@ -112,7 +112,14 @@ export class EtcdStorage implements Storage {
 
   async createMany<T extends KubeObject>(entries: readonly { key: string; obj: T }[], opts: StorageCreateOptions = {}): Promise<(T | Error)[]> {
     const results: (T | Error)[] = new Array(entries.length);
-    const lease = entries.length > 1 ? await this.leaseFor(opts) : undefined;
+    let lease: string | undefined;
+    if (entries.length > 1) {
+      try {
+        for (const { key } of entries) lease = await this.leaseFor(key, opts);
+      } catch (err) {
+        return entries.map(() => err as Error);
+      }
+    }
     const ops = entries.map(({ key, obj }) => this.createOps(key, obj, lease));
     await this.batched(
       entries.map((e) => e.key),
@@ -409,7 +416,9 @@ export class EtcdStorage implements Storage {
   }
 
   /** The lease a create attaches its key to: the caller's, or a shared one for its TTL. */
-  private async leaseFor(opts: StorageCreateOptions): Promise<string | undefined> {
+  private async leaseFor(key: string, opts: StorageCreateOptions): Promise<string | undefined> {
+    if (!opts.lease && !opts.ttlSeconds) return undefined;
+    if (this.mirrors.some((m) => key.startsWith(m.prefix))) throw new BadRequestError(`${key}: a mirrored object cannot be put on a lease`);
     if (opts.lease) return opts.lease;
     if (!opts.ttlSeconds) return undefined;
     return this.ttlLease(opts.ttlSeconds);
@@ -480,13 +489,6 @@ function staleConflict(key: string, expected: string, actual: string): ConflictE
 /** What a write stored, as a reader will see it: resourceVersion = the write's revision. */
 function stored<T extends KubeObject>(obj: T, revision: string): T {
   return { ...obj, metadata: { ...obj.metadata, resourceVersion: revision } };
-}
-
-/** Whether two objects would store the same bytes' worth (resourceVersion is not stored). */
-export function sameStored(a: KubeObject, b: KubeObject): boolean {
-  const { resourceVersion: _a, ...ma } = a.metadata ?? {};
-  const { resourceVersion: _b, ...mb } = b.metadata ?? {};
-  return deepEqual({ ...a, metadata: ma }, { ...b, metadata: mb });
 }
 
 function nextPageSize(kvs: readonly IKeyValue[]): number {

@@ -4,3 +4,4 @@
 export { EtcdStorage, createEtcdStorage, type EtcdStorageOptions } from './etcd-storage';
 export { createEtcdClient, type EtcdClientOptions } from './etcd-client';
 export { prefixRangeEnd } from './key-range';
+export { MemoryStorage, type MemoryStorageOptions } from './memory-storage';

@@ -1,6 +1,7 @@
 // The writes that keep mirror keys in step with an object (see Mirror in storage.ts), shared by
 // every Storage implementation so that they agree on when a mirror is put, moved or deleted.
-import { deepEqual, type KubeObject } from '@coxswain/objects';
+import type { KubeObject } from '@coxswain/objects';
+import { sameStored } from './same-stored';
 import type { Mirror } from '@coxswain/objects';
 
 /** Put `value` at `key`, or delete `key` when value is undefined. */
@@ -22,14 +23,9 @@ export function mirrorWrites(mirrors: readonly Mirror[], key: string, before: Ku
     if (was && was !== now) writes.push({ key: was });
     if (now) {
       const value = m.valueFor(after!);
-      if (was !== now || !sameMirror(m.valueFor(before!), value)) writes.push({ key: now, value });
+      if (was !== now || !sameStored(m.valueFor(before!), value)) writes.push({ key: now, value });
     }
   }
   return writes;
 }
 
-function sameMirror(a: KubeObject, b: KubeObject): boolean {
-  const { resourceVersion: _a, ...ma } = a.metadata ?? {};
-  const { resourceVersion: _b, ...mb } = b.metadata ?? {};
-  return deepEqual({ ...a, metadata: ma }, { ...b, metadata: mb });
-}

@@ -4,3 +4,4 @@ export * from './fake-clock';
 export * from './recording-logger';
 export * from './source-loader';
 export * from './etcd-registry';
+export * from './memory-registry';
