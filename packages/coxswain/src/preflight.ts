@@ -1,8 +1,8 @@
 // Checks that what a local cluster needs is on this machine before anything starts, and says in one
 // line per problem what is wrong and how to fix it.
-import { accessSync, constants, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { request } from 'node:http';
 
 export const DOCKER_SOCKET = process.env.DOCKER_SOCKET ?? '/var/run/docker.sock';
@@ -128,15 +128,31 @@ export async function portProblem(host: string, port: number, what: string, flag
 export function dataDirProblem(dir: string): string | undefined {
   const probe = join(dir, 'logs', `.write-test-${process.pid}`);
   try {
-    mkdirSync(join(dir, 'logs'), { recursive: true });
+    makeDirs(join(dir, 'logs'));
     writeFileSync(probe, '');
     rmSync(probe, { force: true });
     return undefined;
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    const why = err.code === 'EACCES' || err.code === 'EPERM' ? 'permission denied' : err.code === 'EROFS' ? 'read-only file system' : err.code === 'ENOTDIR' ? 'a parent is not a directory' : (err.code ?? err.message);
+    const why = err.code === 'EACCES' || err.code === 'EPERM' ? 'permission denied' : err.code === 'EROFS' ? 'read-only file system' : err.code === 'ENOTDIR' ? 'a parent is not a directory' : err.code === 'ENOENT' ? 'it cannot be created there' : (err.code ?? err.message);
     return `data dir ${dir} is not writable (${why}): choose another with --data-dir DIR`;
   }
+}
+
+/**
+ * mkdir -p, one level at a time: Node's recursive mkdirSync spins for ever under /proc (mkdir there
+ * answers ENOENT for a parent that exists).
+ */
+function makeDirs(dir: string): void {
+  const missing: string[] = [];
+  let at = resolve(dir);
+  while (!existsSync(at)) {
+    missing.unshift(at);
+    const up = dirname(at);
+    if (up === at) break;
+    at = up;
+  }
+  for (const d of missing) mkdirSync(d);
 }
 
 /** The pid of a `coxswain up` still running from this data dir, if any. */
