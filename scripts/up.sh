@@ -4,5 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-host.sh
 [ -d node_modules ] || npm ci --no-audit --no-fund
-npm run build
+npm run --silent build
 exec node packages/coxswain/dist/main.js up "$@"

@@ -7,7 +7,8 @@
 #   e2e/images/build.sh            build every recipe in recipes/*.sh
 #   e2e/images/build.sh pause redis  build only these recipes
 #
-# A recipe (recipes/<name>.sh) sets IMAGE, CHANGES (an array of `docker import --change` lines) and
+# A recipe (recipes/<name>.sh) sets IMAGE, CHANGES (an array of `docker import --change` lines),
+# optionally ALIASES (the seed's image names it stands in for: tagged too, see lib.sh's tag_alias) and
 # defines `assemble ROOTFS`; recipes/guestbook.sh and guestbook-v2.sh build the guestbook frontend
 # (its app is in e2e/images/guestbook/).
 set -euo pipefail

@@ -45,9 +45,32 @@ rootfs_hash() {
   } | sha256sum | cut -c1-16
 }
 
+# Makes IMAGE answer under ALIAS too (ALIAS without a tag means :latest), unless ALIAS already names an
+# image that Coxswain did not build (one pulled from a registry): that one is left as it is.
+tag_alias() {
+  local image="$1" alias="$2"
+  case "${alias##*/}" in *:*) ;; *) alias="$alias:latest" ;; esac
+  local want have label
+  want="$(docker image inspect -f '{{.Id}}' "$image")"
+  have="$(docker image inspect -f '{{.Id}}' "$alias" 2>/dev/null || true)"
+  if [ "$have" = "$want" ]; then
+    echo "build.sh: $alias is $image"
+    return 0
+  fi
+  if [ -n "$have" ]; then
+    label="$(docker image inspect -f '{{index .Config.Labels "coxswain.recipe"}}' "$alias" 2>/dev/null || true)"
+    if [ -z "$label" ] || [ "$label" = "<no value>" ]; then
+      echo "build.sh: $alias exists and is not a Coxswain build; left as it is (the seed's manifests will run it)" >&2
+      return 0
+    fi
+  fi
+  docker tag "$image" "$alias"
+  echo "build.sh: tagged $alias as $image"
+}
+
 build_recipe() {
   local recipe="$1"
-  local IMAGE="" CHANGES=()
+  local IMAGE="" CHANGES=() ALIASES=()
   unset -f assemble
   # shellcheck disable=SC1090
   source "$recipe"
@@ -63,8 +86,16 @@ build_recipe() {
   current="$(docker image inspect -f '{{index .Config.Labels "coxswain.recipe"}}' "$IMAGE" 2>/dev/null || true)"
   if [ "$current" = "$hash" ]; then
     echo "build.sh: $IMAGE up to date ($hash)"
-    return 0
+  else
+    import_image "$rootfs" "$IMAGE" "$hash" "${CHANGES[@]}"
   fi
+  local alias
+  for alias in "${ALIASES[@]}"; do tag_alias "$IMAGE" "$alias"; done
+}
+
+import_image() { # ROOTFS IMAGE HASH CHANGE...
+  local rootfs="$1" IMAGE="$2" hash="$3"; shift 3
+  local CHANGES=("$@")
   local args=()
   local change
   for change in "${CHANGES[@]}"; do args+=(--change "$change"); done

@@ -1,28 +1,29 @@
 // The seed's guestbook, end to end: `coxswain up --minions 3` (the LocalCluster launcher in this
 // process; etcd, the API server, the four reconcilers and a kubelet + proxy per minion are real
 // child processes running the built `coxswain` binary) on the real Docker engine, driven with
-// kubecfg through the talk's session on examples/seed-guestbook/ (images mapped to local builds).
+// kubecfg through the talk's session on examples/seed-guestbook/ as printed (its image names are the
+// local builds, tagged under the slides' names by e2e/images/build.sh).
 //
 // The steps run in order and share the cluster: each `it` continues where the previous one left off.
 // Non-default API/etcd/healthz ports; the minions are the launcher's own (minion-N at 127.0.1.N, pod
 // network 172.30.N.0/24), so this suite cannot run beside a developer's `coxswain up`.
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ApiClient, ClientWatchEvent, WatchClient } from '@coxswain/client';
 import { LocalCluster, minionLayout } from '@coxswain/coxswain';
 import { eventually } from '@coxswain/testing';
 import { type Endpoints, type Pod, type ReplicationController, type Service } from '@coxswain/objects';
+import { buildCoxswain, ROOT } from './support/coxswain-binary';
 import { existingNetworks, minionContainers } from './support/docker-cli';
 import { GuestbookClient } from './support/guestbook-client';
 import { ensureImages } from './support/images';
 import { Kubecfg, kubecfgFor, mustSucceed } from './support/kubecfg';
-import { GUESTBOOK_V2, writeSeedGuestbook } from './support/seed-manifests';
+import { lockLocalMinions } from './support/local-minions-lock';
+import { GUESTBOOK_V2, seedGuestbookFiles } from './support/seed-manifests';
 
 jest.setTimeout(120_000);
 
-const ROOT = path.resolve(__dirname, '../..');
 const MINIONS = [1, 2, 3].map(minionLayout);
 const API_PORT = 18380;
 const ETCD_PORT = 12579;
@@ -34,6 +35,7 @@ let cluster: LocalCluster | undefined;
 let api: ApiClient;
 let k: Kubecfg;
 let files: Record<string, string>;
+let unlock: (() => void) | undefined;
 /** Messages posted so far; every read of the guestbook must return all of them, in order. */
 const posted: string[] = [];
 
@@ -51,19 +53,9 @@ function step(name: string, fn: () => Promise<void>): void {
 }
 const logs = () => path.join(tmp, 'data', 'logs');
 
-/** Builds the coxswain binary the launcher runs (a no-op check when `npm run build` ran). */
-function buildBinary(): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', 'packages/coxswain'], { cwd: ROOT, timeout: 300_000 }, (err, stdout) => {
-      // tsc -b emits despite type errors elsewhere; only a missing binary stops the suite.
-      if (existsSync(path.join(ROOT, 'packages/coxswain/dist/main.js'))) resolve();
-      else reject(new Error(`could not build packages/coxswain: ${err?.message}\n${stdout}`));
-    });
-  });
-}
-
 beforeAll(async () => {
-  await Promise.all([ensureImages(), buildBinary()]);
+  unlock = await lockLocalMinions();
+  await Promise.all([ensureImages(), buildCoxswain()]);
   const names = MINIONS.map((m) => m.name);
   const left = [...(await Promise.all(names.map(minionContainers))).flat(), ...(await existingNetworks(names.map((n) => `coxswain-${n}`)))];
   if (left.length) {
@@ -71,7 +63,7 @@ beforeAll(async () => {
     throw new Error(`containers or networks of minion-1..3 exist (${left.join(', ')}); stop the local cluster (npx coxswain down) or remove them`);
   }
   tmp = mkdtempSync(path.join(os.tmpdir(), 'coxswain-guestbook-'));
-  files = writeSeedGuestbook(path.join(tmp, 'manifests'));
+  files = seedGuestbookFiles();
   const config = path.join(tmp, 'config.json');
   cluster = new LocalCluster({
     minions: 3,
@@ -88,12 +80,16 @@ beforeAll(async () => {
   });
   await cluster.start();
   api = new ApiClient({ server: cluster.apiUrl, version: 'v1', timeoutMs: 10_000 });
-  k = kubecfgFor(config, path.join(tmp, 'manifests'));
+  k = kubecfgFor(config, ROOT);
   await eventually(async () => (await api.list('minions')).items.length === 3, 30_000, `3 minions registered (logs in ${logs()})`, 250);
-});
+}, 11 * 60_000);
 
 afterAll(async () => {
-  await cluster?.stop();
+  try {
+    await cluster?.stop();
+  } finally {
+    unlock?.();
+  }
   if (!cluster) return;
   const names = MINIONS.map((m) => m.name);
   const left = (await Promise.all(names.map(minionContainers))).flat();
@@ -152,13 +148,13 @@ const distinct = (xs: (string | undefined)[]) => new Set(xs).size === xs.length 
 
 describe('the seed guestbook on coxswain up --minions 3', () => {
   step('runs the talk\'s session: every pod Running, slaves and frontends spread by their host ports', async () => {
-    expect(await must('-c', files['redis-master.json'], 'create', 'pods')).toMatch(/redis-master-2\s+coxswain\/redis\s/);
+    expect(await must('-c', files['redis-master.json'], 'create', 'pods')).toMatch(/redis-master-2\s+dockerfile\/redis\s/);
     expect(await must('list', 'pods')).toContain('redis-master-2');
     expect(await must('-c', files['redis-master-service.json'], 'create', 'services')).toMatch(/redismaster\s+name=redis-master\s+10000/);
-    expect(await must('-c', files['redis-slave-controller.json'], 'create', 'replicationControllers')).toMatch(/redisSlaveController\s+coxswain\/redis-slave\s+name=redisslave\s+2/);
+    expect(await must('-c', files['redis-slave-controller.json'], 'create', 'replicationControllers')).toMatch(/redisSlaveController\s+brendanburns\/redis-slave\s+name=redisslave\s+2/);
     await must('list', 'pods');
     expect(await must('-c', files['redis-slave-service.json'], 'create', 'services')).toMatch(/redisslave\s+name=redisslave\s+name=redisslave\s+10001/);
-    expect(await must('-c', files['frontend-controller.json'], 'create', 'replicationControllers')).toMatch(/frontendController\s+coxswain\/guestbook:v1\s+name=frontend\s+3/);
+    expect(await must('-c', files['frontend-controller.json'], 'create', 'replicationControllers')).toMatch(/frontendController\s+brendanburns\/php-redis\s+name=frontend\s+3/);
 
     const [master] = await allRunning('name=redis-master', 1);
     const slaves = await allRunning('name=redisslave', 2);

@@ -4,6 +4,8 @@
 # (REDIS_MASTER_SERVICE_HOST/PORT or REDISMASTER_SERVICE_HOST/PORT), like brendanburns/redis-slave.
 # coxswain/redis-slave is the same image with REDIS_ROLE=replica baked in (see redis-slave.sh).
 IMAGE=coxswain/redis
+# Also tagged under the slides' name, so examples/seed-guestbook/redis-master.json runs as printed.
+ALIASES=(dockerfile/redis)
 CHANGES=('ENV PATH=/usr/local/bin:/usr/bin:/bin' 'ENTRYPOINT ["/usr/local/bin/redis-entrypoint"]' 'EXPOSE 6379')
 assemble() {
   assemble_redis "$1"

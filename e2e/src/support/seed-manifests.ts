@@ -1,10 +1,11 @@
-// The seed's guestbook manifests (examples/seed-guestbook/) copied to a directory with their 2014
-// public images replaced by the images e2e/images/ builds locally (no registry on this machine).
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+// The seed's guestbook manifests (examples/seed-guestbook/), as the slides print them. Their 2014
+// image names run here because e2e/images/build.sh tags the local stand-ins under those names.
+import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
 
 export const SEED_GUESTBOOK_DIR = path.resolve(__dirname, '../../../examples/seed-guestbook');
 
+/** The slides' names and the local builds that answer to them (e2e/images/recipes: ALIASES). */
 export const GUESTBOOK_IMAGES = {
   'dockerfile/redis': 'coxswain/redis',
   'brendanburns/redis-slave': 'coxswain/redis-slave',
@@ -13,33 +14,11 @@ export const GUESTBOOK_IMAGES = {
 
 export const GUESTBOOK_V2 = 'coxswain/guestbook:v2';
 
-function mapImages(node: unknown, images: Record<string, string>, seen: Set<string>): void {
-  if (Array.isArray(node)) {
-    node.forEach((n) => mapImages(n, images, seen));
-  } else if (node && typeof node === 'object') {
-    const o = node as Record<string, unknown>;
-    if (typeof o.image === 'string') {
-      const to = images[o.image];
-      if (!to) throw new Error(`seed manifest names image ${o.image}, which has no local build`);
-      seen.add(o.image);
-      o.image = to;
-    }
-    Object.values(o).forEach((v) => mapImages(v, images, seen));
-  }
-}
-
-/** Writes every seed manifest to `dir` with images mapped; returns the file paths by file name. */
-export function writeSeedGuestbook(dir: string, images: Record<string, string> = GUESTBOOK_IMAGES): Record<string, string> {
-  mkdirSync(dir, { recursive: true });
-  const seen = new Set<string>();
-  const files: Record<string, string> = {};
-  for (const name of readdirSync(SEED_GUESTBOOK_DIR).filter((f) => f.endsWith('.json'))) {
-    const manifest = JSON.parse(readFileSync(path.join(SEED_GUESTBOOK_DIR, name), 'utf8')) as unknown;
-    mapImages(manifest, images, seen);
-    files[name] = path.join(dir, name);
-    writeFileSync(files[name], JSON.stringify(manifest, null, 2) + '\n');
-  }
-  const unused = Object.keys(images).filter((i) => !seen.has(i));
-  if (unused.length) throw new Error(`seed manifests no longer name ${unused.join(', ')}`);
-  return files;
+/** The seed manifest files by file name (redis-master.json, ...), unedited. */
+export function seedGuestbookFiles(): Record<string, string> {
+  return Object.fromEntries(
+    readdirSync(SEED_GUESTBOOK_DIR)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => [f, path.join(SEED_GUESTBOOK_DIR, f)]),
+  );
 }

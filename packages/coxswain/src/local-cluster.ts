@@ -1,16 +1,17 @@
 // `coxswain up`: a whole cluster on this machine — etcd (unless --etcd-servers names one), the API
 // server, every reconciler, and N minions (a kubelet and a proxy each) — as supervised processes.
+// start() reports each component as it becomes healthy; a component that exits or stays unhealthy
+// during start-up fails it with the last lines of that component's log.
 import { mkdirSync, writeFileSync, rmSync, readFileSync, existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { get } from 'node:http';
 import { realClock } from '@coxswain/objects';
-import { createLogger } from '@coxswain/process';
-import { ComponentSpec, SupervisedProcess } from './supervisor';
-import { requireDocker, requireEtcd } from './preflight';
+import { createLogger, type Logger } from '@coxswain/process';
+import { ComponentSpec, lastLines, SupervisedProcess } from './supervisor';
+import { dataDirProblem, dockerProblem, etcdProblem, portProblem, PreflightError, runningUpPid } from './preflight';
+import { buildLocalImages } from './local-images';
 import { DockerRuntime, LABELS } from '@coxswain/kubelet';
-
-const log = createLogger('up');
 
 export interface LocalClusterOptions {
   minions: number;
@@ -28,10 +29,42 @@ export interface LocalClusterOptions {
   env?: NodeJS.ProcessEnv;
   /** The reconcilers serve /healthz on this port and the next three; default 10251. */
   healthzPortBase?: number;
+  /** Build the seed guestbook's stand-in images first (e2e/images/build.sh); `coxswain up` does with Docker. */
+  images?: boolean;
+  /** How long one component may take to become healthy; default 60 s. */
+  componentTimeoutMs?: number;
+  /** The launcher's own events (default: JSON on stdout). */
+  logger?: Logger;
+  /** Also copy every component's output here (`coxswain up -v`). */
+  echo?: NodeJS.WritableStream;
 }
 
+/** What start() tells as it goes: a step begins, and it is healthy (with a detail for its line). */
+export interface StartupReporter {
+  begin(step: string): void;
+  done(step: string, detail: string): void;
+}
+
+const QUIET: StartupReporter = { begin: () => undefined, done: () => undefined };
+
+/** A component that did not come up: its name, why, and the end of its log. */
+export class ComponentStartError extends Error {
+  constructor(
+    readonly component: string,
+    readonly reason: string,
+    readonly logFile: string,
+    readonly logTail: string[],
+  ) {
+    super(`${component} ${reason} (log: ${logFile})`);
+  }
+}
+
+/** Lines a user sees for a failed component's log: the last 10. */
+export const LOG_TAIL_LINES = 10;
+
+/** `--data-dir`'s default for up and down: $COXSWAIN_DATA_DIR, else ~/.coxswain/cluster. */
 export function defaultDataDir(): string {
-  return join(homedir(), '.coxswain', 'cluster');
+  return process.env.COXSWAIN_DATA_DIR || join(homedir(), '.coxswain', 'cluster');
 }
 
 export function defaultCliConfigPath(): string {
@@ -51,31 +84,73 @@ export class LocalCluster {
   readonly components: SupervisedProcess[] = [];
   readonly apiUrl: string;
   readonly etcdServers: string[];
-  private readonly logDir: string;
+  readonly logDir: string;
+  private readonly log: Logger;
 
   constructor(readonly opts: LocalClusterOptions) {
     this.apiUrl = `http://127.0.0.1:${opts.port}`;
     this.etcdServers = opts.etcdServers ?? [`http://127.0.0.1:${opts.etcdPort}`];
     this.logDir = join(opts.dataDir, 'logs');
+    this.log = opts.logger ?? createLogger('up');
   }
 
   component(name: string): SupervisedProcess | undefined {
     return this.components.find((c) => c.spec.name === name);
   }
 
-  async start(): Promise<void> {
-    if (!this.opts.etcdServers) requireEtcd();
-    if (this.opts.runtime === 'docker') await requireDocker();
+  /**
+   * Everything that would stop start() before it launched anything, one line per problem: etcd or
+   * Docker missing, the data dir not writable, a cluster already running from it, the API or etcd
+   * ports taken. Creates the data dir and its logs/ directory.
+   */
+  async preflight(): Promise<string[]> {
+    const o = this.opts;
+    const problems: Array<string | undefined> = [];
+    if (!o.etcdServers) problems.push(etcdProblem());
+    if (o.runtime === 'docker') problems.push(await dockerProblem());
+    const dirProblem = dataDirProblem(o.dataDir);
+    problems.push(dirProblem);
+    const running = dirProblem ? undefined : runningUpPid(o.dataDir);
+    if (running) problems.push(`a cluster is already running from ${o.dataDir} (coxswain up, pid ${running}): stop it with \`npx coxswain down${o.dataDir === defaultDataDir() ? '' : ` --data-dir ${o.dataDir}`}\``);
+    problems.push(await portProblem('127.0.0.1', o.port, 'API server', '--port'));
+    if (!o.etcdServers) {
+      problems.push(await portProblem('127.0.0.1', o.etcdPort, 'etcd clients', '--etcd-port'));
+      problems.push(await portProblem('127.0.0.1', o.etcdPort + 1, 'etcd peers: --etcd-port + 1', '--etcd-port'));
+    }
+    return problems.filter((p): p is string => p !== undefined);
+  }
+
+  /**
+   * Starts every component in order, each once the one it needs is healthy. Throws PreflightError
+   * (nothing started) or ComponentStartError; after either, stop() ends whatever did start.
+   */
+  async start(report: StartupReporter = QUIET): Promise<void> {
+    const problems = await this.preflight();
+    if (problems.length) throw new PreflightError(problems.join('\n'));
     mkdirSync(this.logDir, { recursive: true });
     writeFileSync(join(this.opts.dataDir, 'up.pid'), String(process.pid));
 
+    if (this.opts.images && this.opts.runtime === 'docker') {
+      report.begin('images');
+      const logFile = join(this.logDir, 'images.log');
+      const images = await buildLocalImages(logFile).catch((e: Error) => {
+        throw new ComponentStartError('images', `could not be built: ${e.message}`, logFile, lastLines(logFile, LOG_TAIL_LINES));
+      });
+      const foreign = images.foreign.length ? `; left alone (not Coxswain builds): ${images.foreign.join(', ')}` : '';
+      report.done('images', `${images.aliases.map((a) => a.replace(/:latest$/, '')).join(', ')} (local builds${images.built.length ? `, ${images.built.length} rebuilt` : ', cached'})${foreign}`);
+    }
+
     if (!this.opts.etcdServers) {
-      this.launch(this.etcdSpec());
-      await waitForHttp(`${this.etcdServers[0]}/health`, 30_000, 'etcd');
+      const etcd = this.launch(this.etcdSpec());
+      report.begin('etcd');
+      await this.waitHealthy(etcd, `${this.etcdServers[0]}/health`);
+      report.done('etcd', this.etcdServers[0]);
     }
     const etcd = this.etcdServers.join(',');
-    this.launch(this.nodeSpec('apiserver', ['apiserver', '--etcd-servers', etcd, '--address', '127.0.0.1', '--port', String(this.opts.port)]));
-    await waitForHttp(`${this.apiUrl}/healthz`, 30_000, 'apiserver');
+    const api = this.launch(this.nodeSpec('apiserver', ['apiserver', '--etcd-servers', etcd, '--address', '127.0.0.1', '--port', String(this.opts.port)]));
+    report.begin('apiserver');
+    await this.waitHealthy(api, `${this.apiUrl}/healthz`);
+    report.done('apiserver', this.apiUrl);
 
     const reconcilers: Array<[string, string[]]> = [
       ['scheduler', []],
@@ -89,23 +164,53 @@ export class LocalCluster {
         ],
       ],
     ];
-    reconcilers.forEach(([name, extra], i) => {
-      this.launch(this.nodeSpec(name, [name, '--etcd-servers', etcd, '--healthz-port', String((this.opts.healthzPortBase ?? 10251) + i), ...extra]));
+    const started = reconcilers.map(([name, extra], i) => {
+      const port = (this.opts.healthzPortBase ?? 10251) + i;
+      return { name, port, proc: this.launch(this.nodeSpec(name, [name, '--etcd-servers', etcd, '--healthz-port', String(port), ...extra])) };
     });
+    for (const { name, port, proc } of started) {
+      report.begin(name);
+      await this.waitHealthy(proc, `http://127.0.0.1:${port}/healthz`);
+      report.done(name, `healthz :${port}`);
+    }
 
+    const minions = [];
     for (let i = 1; i <= this.opts.minions; i++) {
       const m = minionLayout(i);
-      this.launch(
+      const kubelet = this.launch(
         this.nodeSpec(`kubelet-${i}`, [
           'kubelet', '--minion', m.name, '--address', m.address, '--pod-cidr', m.podCIDR,
           '--etcd-servers', etcd, '--runtime', this.opts.runtime,
         ]),
       );
-      this.launch(
-        this.nodeSpec(`proxy-${i}`, ['proxy', '--minion', m.name, '--etcd-servers', etcd]),
-      );
+      const proxy = this.launch(this.nodeSpec(`proxy-${i}`, ['proxy', '--minion', m.name, '--etcd-servers', etcd]));
+      minions.push({ m, kubelet, proxy });
+    }
+    for (const { m, kubelet, proxy } of minions) {
+      report.begin(m.name);
+      // The kubelet serves on 10250 and the proxy on 10249 of the minion's address; the proxy is
+      // healthy once the kubelet has registered the minion and it has listed services and endpoints.
+      await this.waitHealthy(kubelet, `http://${m.address}:10250/healthz`);
+      await this.waitHealthy(proxy, `http://${m.address}:10249/healthz`);
+      report.done(m.name, `kubelet + proxy on ${m.address}, pods on ${m.podCIDR}`);
     }
     this.writeCliConfig();
+  }
+
+  /** Waits until `url` answers 200; fails at once when the component exits, else after the timeout. */
+  private async waitHealthy(proc: SupervisedProcess, url: string): Promise<void> {
+    const timeoutMs = this.opts.componentTimeoutMs ?? 60_000;
+    const deadline = Date.now() + timeoutMs;
+    const fail = (reason: string) => new ComponentStartError(proc.spec.name, reason, proc.spec.logFile, lastLines(proc.spec.logFile, LOG_TAIL_LINES));
+    for (;;) {
+      const exit = proc.lastExit;
+      if (exit) {
+        throw fail(exit.error ? `could not be started: ${exit.error}` : `exited during start-up (${exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`})`);
+      }
+      if (await httpOk(url)) return;
+      if (Date.now() > deadline) throw fail(`did not become healthy at ${url} within ${Math.round(timeoutMs / 1000)} s`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   private etcdSpec(): ComponentSpec {
@@ -128,11 +233,12 @@ export class LocalCluster {
     return { name, command: process.execPath, args: [MAIN, ...args], logFile: join(this.logDir, `${name}.log`), env: this.opts.env };
   }
 
-  private launch(spec: ComponentSpec): void {
-    const proc = new SupervisedProcess(spec);
+  private launch(spec: ComponentSpec): SupervisedProcess {
+    const proc = new SupervisedProcess(spec, { logger: this.log, echo: this.opts.echo });
     this.components.push(proc);
     proc.start();
-    log.info({ name: spec.name, pid: proc.pid }, 'started');
+    this.log.info({ name: spec.name, pid: proc.pid }, 'started');
+    return proc;
   }
 
   private writeCliConfig(): void {
@@ -147,23 +253,33 @@ export class LocalCluster {
     for (const rank of [0, 1, 2]) {
       await Promise.all(this.components.filter((c) => order(c.spec.name) === rank).map((c) => c.stop()));
     }
-    if (this.opts.runtime === 'docker') await this.removeMinionContainers();
-    rmSync(join(this.opts.dataDir, 'up.pid'), { force: true });
+    if (this.opts.runtime === 'docker' && this.components.length) await this.removeMinionContainers();
+    this.removeOwnPidFile();
+  }
+
+  /** Removes up.pid when it is this process's (a refused second `up` must not remove the first's). */
+  private removeOwnPidFile(): void {
+    const file = join(this.opts.dataDir, 'up.pid');
+    try {
+      if (readFileSync(file, 'utf8').trim() === String(process.pid)) rmSync(file, { force: true });
+    } catch {
+      // none, or not readable
+    }
   }
 
   /** Kubelets leave pods running when they stop (a restart adopts them); a cluster going down does not. */
   private async removeMinionContainers(): Promise<void> {
-    const docker = new DockerRuntime({ logger: log });
+    const docker = new DockerRuntime({ logger: this.log });
     try {
       for (let i = 1; i <= this.opts.minions; i++) {
         const { name } = minionLayout(i);
         const containers = await docker.listContainers({ [LABELS.minion]: name });
         await Promise.all(containers.map((c) => docker.removeContainer(c.id)));
         await docker.removeNetwork(`coxswain-${name}`);
-        log.info({ minion: name, containers: containers.length }, 'removed minion containers and network');
+        this.log.info({ minion: name, containers: containers.length }, 'removed minion containers and network');
       }
     } catch (err) {
-      log.error({ err: (err as Error).message }, 'could not remove minion containers');
+      this.log.error({ err: (err as Error).message }, 'could not remove minion containers');
     } finally {
       await docker.close();
     }
@@ -193,18 +309,22 @@ export async function stopRunningCluster(dataDir: string, timeoutMs = 60_000): P
   throw new Error(`coxswain up (pid ${pid}) did not stop within ${timeoutMs / 1000}s`);
 }
 
+/** True when a GET of `url` answers 200 within 2 s. */
+function httpOk(url: string): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const req = get(url, { timeout: 2000, agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+  });
+}
+
 export async function waitForHttp(url: string, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const req = get(url, { timeout: 2000 }, (res) => {
-        res.resume();
-        resolve(res.statusCode === 200);
-      });
-      req.on('timeout', () => req.destroy());
-      req.on('error', () => resolve(false));
-    });
-    if (ok) return;
+    if (await httpOk(url)) return;
     if (Date.now() > deadline) throw new Error(`${what} did not become healthy at ${url} within ${timeoutMs / 1000}s`);
     await realClock.sleep(200);
   }

@@ -4,6 +4,7 @@
 // @coxswain/objects' parsers), calls the package's run function, and registers the component's stop
 // with the process's one shutdown path (SIGTERM/SIGINT, with a grace timer). Health is served by the
 // component on the port its flags name.
+import * as path from 'node:path';
 import yargs, { Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { runApiServer } from '@coxswain/api';
@@ -12,8 +13,10 @@ import type { ReconcilerHandle } from '@coxswain/reconcilers';
 import { runKubelet } from '@coxswain/kubelet';
 import { runProxy } from '@coxswain/proxy';
 import { parseDuration } from '@coxswain/objects';
-import { createLogger, onShutdown, parseEtcdServers, setShutdownGrace, shutdown } from '@coxswain/process';
-import { defaultDataDir, LocalCluster, stopRunningCluster } from './local-cluster';
+import { createLogger, createShutdownCoordinator, onShutdown, parseEtcdServers, shutdown } from '@coxswain/process';
+import { ComponentStartError, defaultDataDir, LocalCluster, stopRunningCluster } from './local-cluster';
+import { StartupView, summaryText } from './startup-view';
+import { createUpLogger } from './up-logger';
 import { PreflightError } from './preflight';
 
 const log = createLogger('coxswain');
@@ -160,51 +163,23 @@ export function buildCli(argv: string[]) {
       'a whole cluster on this machine: etcd, the control plane and N minions',
       (y) =>
         y
-          .option('minions', { type: 'number', default: 3 })
+          .option('minions', { type: 'number', default: 3, describe: 'minion N is 127.0.1.N with pods on 172.30.N.0/24' })
           .option('port', { type: 'number', default: 8080, describe: 'API server port' })
-          .option('data-dir', { type: 'string', default: defaultDataDir() })
+          .option('data-dir', { type: 'string', default: defaultDataDir(), describe: 'etcd data and logs (default $COXSWAIN_DATA_DIR or ~/.coxswain/cluster)' })
           .option('etcd-servers', { type: 'string', describe: 'use this etcd cluster instead of starting one', coerce: parseEtcdServers })
-          .option('etcd-port', { type: 'number', default: 2379 })
+          .option('etcd-port', { type: 'number', default: 2379, describe: 'client port of the etcd it starts; peers on the next one' })
+          .option('healthz-port', { type: 'number', default: 10251, describe: 'the reconcilers serve /healthz on this port and the next three' })
           .option('runtime', { choices: ['docker', 'memory'] as const, default: 'docker' as const })
+          .option('images', { type: 'boolean', default: true, describe: "build the guestbook's local images under the slides' names (--no-images skips)" })
+          .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'also print every JSON log line here' })
           .option('minion-grace-period', { type: 'string' })
           .option('pod-eviction-timeout', { type: 'string' }),
-      async (a) => {
-        // Passed on to the minion controller: refused here, not in its restart loop.
-        if (a.minionGracePeriod) parseDuration(a.minionGracePeriod, '--minion-grace-period');
-        if (a.podEvictionTimeout) parseDuration(a.podEvictionTimeout, '--pod-eviction-timeout');
-        const cluster = new LocalCluster({
-          minions: a.minions,
-          port: a.port,
-          dataDir: a.dataDir,
-          etcdServers: a.etcdServers,
-          etcdPort: a.etcdPort,
-          runtime: a.runtime,
-          minionGracePeriod: a.minionGracePeriod,
-          podEvictionTimeout: a.podEvictionTimeout,
-        });
-        // Stopping minions, the control plane, etcd and the containers takes longer than one process's grace.
-        setShutdownGrace(120_000);
-        onShutdown(() => cluster.stop());
-        try {
-          await cluster.start();
-        } catch (err) {
-          await cluster.stop();
-          throw err;
-        }
-        process.stdout.write(
-          `\nCoxswain is up: API at ${cluster.apiUrl}, ${a.minions} minion(s) (${a.runtime}), etcd ${cluster.etcdServers.join(',')}\n` +
-            `Logs: ${a.dataDir}/logs. Try:\n` +
-            `    npx kubecfg list minions\n` +
-            `    npx kubecfg -c examples/seed-guestbook/redis-master.json create pods\n` +
-            `    npx kubecfg list pods\n` +
-            `Stop with Ctrl-C or \`npx coxswain down\`.\n`,
-        );
-      },
+      (a) => runUp(a),
     )
     .command(
       'down',
       'stops the cluster that `coxswain up` started',
-      (y) => y.option('data-dir', { type: 'string', default: defaultDataDir() }),
+      (y) => y.option('data-dir', { type: 'string', default: defaultDataDir(), describe: 'default $COXSWAIN_DATA_DIR or ~/.coxswain/cluster' }),
       async (a) => {
         const stopped = await stopRunningCluster(a.dataDir);
         process.stdout.write(stopped ? 'Coxswain is down.\n' : `No running cluster found in ${a.dataDir}.\n`);
@@ -245,6 +220,97 @@ export function parseCommandLine(argv: string[]): Record<string, unknown> {
     throw e;
   }
   throw new Error(`coxswain ${argv.join(' ')}: not a component command`);
+}
+
+interface UpArgs {
+  minions: number;
+  port: number;
+  dataDir: string;
+  etcdServers?: string[];
+  etcdPort: number;
+  healthzPort: number;
+  runtime: 'docker' | 'memory';
+  images: boolean;
+  verbose: boolean;
+  minionGracePeriod?: string;
+  podEvictionTimeout?: string;
+}
+
+function checkUpArgs(a: UpArgs): void {
+  const int = (v: number, name: string, lo: number, hi: number) => {
+    if (!Number.isInteger(v) || v < lo || v > hi) throw new Error(`--${name}: must be a whole number from ${lo} to ${hi}, got ${v}`);
+  };
+  int(a.minions, 'minions', 0, 254);
+  int(a.port, 'port', 1, 65535);
+  int(a.etcdPort, 'etcd-port', 1, 65534);
+  int(a.healthzPort, 'healthz-port', 1, 65532);
+  if (a.minionGracePeriod) parseDuration(a.minionGracePeriod, '--minion-grace-period');
+  if (a.podEvictionTimeout) parseDuration(a.podEvictionTimeout, '--pod-eviction-timeout');
+}
+
+/**
+ * `coxswain up`: a line per component as it becomes healthy, then the summary; JSON logs go to
+ * <data-dir>/logs (and here with -v). A preflight problem is one line each and exit 2, with nothing
+ * started; a component that fails is named with the end of its log, everything started is stopped,
+ * and the exit is 1.
+ */
+async function runUp(a: UpArgs): Promise<void> {
+  checkUpArgs(a);
+  const began = Date.now();
+  const view = new StartupView(process.stdout);
+  const options = {
+    minions: a.minions,
+    port: a.port,
+    dataDir: path.resolve(a.dataDir),
+    etcdServers: a.etcdServers,
+    etcdPort: a.etcdPort,
+    healthzPortBase: a.healthzPort,
+    runtime: a.runtime,
+    images: a.images,
+    minionGracePeriod: a.minionGracePeriod,
+    podEvictionTimeout: a.podEvictionTimeout,
+    echo: a.verbose ? process.stdout : undefined,
+  };
+  const problems = await new LocalCluster(options).preflight();
+  if (problems.length) {
+    for (const p of problems) process.stderr.write(`coxswain up: ${p}\n`);
+    process.exit(2);
+  }
+  const logDir = path.join(options.dataDir, 'logs');
+  const logger = createUpLogger(path.join(logDir, 'up.log'), a.verbose);
+  const cluster = new LocalCluster({ ...options, logger });
+  view.line(`Starting Coxswain: ${a.minions} minion(s) on ${a.runtime}; logs in ${logDir}`);
+
+  let stopping = false;
+  const stop = async (why: string) => {
+    stopping = true;
+    view.line(why);
+    await cluster.stop();
+  };
+  // Stopping minions, the control plane, etcd and the containers takes longer than one process's grace.
+  createShutdownCoordinator({ graceMs: 120_000, logger }).onShutdown(async () => {
+    await stop('Stopping the cluster...');
+    view.line('Coxswain is down.');
+  });
+  try {
+    await cluster.start(view);
+  } catch (err) {
+    if (stopping) return; // Ctrl-C during start-up: the shutdown above is under way
+    if (err instanceof ComponentStartError) {
+      view.failed(err.component, err.reason, err.logFile, err.logTail);
+    } else {
+      view.line(`  ✗ ${(err as Error).message}`);
+    }
+    logger.error({ err: (err as Error).message }, 'start-up failed');
+    await stop('Stopping what was started...');
+    const name = err instanceof ComponentStartError ? err.component : 'the cluster';
+    process.stderr.write(`coxswain up: ${name} failed to start; nothing is left running. Logs: ${logDir}\n`);
+    process.exit(1);
+  }
+  const down = options.dataDir === path.resolve(defaultDataDir()) ? 'npx coxswain down' : `npx coxswain down --data-dir ${options.dataDir}`;
+  process.stdout.write(
+    summaryText({ seconds: (Date.now() - began) / 1000, apiUrl: cluster.apiUrl, minions: a.minions, runtime: a.runtime, etcd: cluster.etcdServers.join(','), logDir, down }),
+  );
 }
 
 export function main(argv: string[] = hideBin(process.argv)): void {
