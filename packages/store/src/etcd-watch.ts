@@ -131,8 +131,10 @@ export class EtcdWatch<T extends KubeObject = KubeObject> implements Watch<T> {
       return;
     }
     if (res.created) {
-      // etcd answers a create with the revision the watch starts after (start_revision - 1).
-      this.advanceSafe(BigInt(res.header.revision));
+      // etcd answers a create with its current revision. For a watch from now that is where the
+      // events start; for a watch from a past revision the events in between are still to come, so
+      // only the start revision (set in the constructor) is known to be delivered.
+      if (this.opts.afterRevision === undefined) this.advanceSafe(BigInt(res.header.revision));
       this.resolveReady(res.header.revision);
       return;
     }
