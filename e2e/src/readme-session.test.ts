@@ -10,7 +10,7 @@
 // every minion's host port 8000, the message read back through every frontend; and after the README's
 // `npx coxswain down`, nothing left: no process, no container, no network.
 import { ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ApiClient } from '@coxswain/client';
@@ -18,6 +18,7 @@ import { TRY_COMMANDS } from '@coxswain/coxswain';
 import { eventually } from '@coxswain/testing';
 import type { Event, Pod } from '@coxswain/objects';
 import { ROOT } from './support/coxswain-binary';
+import { processesNaming } from './support/process-leftovers';
 import { existingNetworks, minionContainers } from './support/docker-cli';
 import { GuestbookClient } from './support/guestbook-client';
 import { lockLocalMinions } from './support/local-minions-lock';
@@ -130,17 +131,7 @@ async function runLines(lines: string[], state: { desired?: number; value?: stri
 
 /** Processes whose command line names this test's data dir or etcd port (what `up` started). */
 function leftoverProcesses(): string[] {
-  const marks = [path.join(tmp, 'data'), `127.0.0.1:${ETCD_PORT}`];
-  const found: string[] = [];
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
-      if (Number(pid) !== process.pid && marks.some((m) => cmd.includes(m))) found.push(`${pid}: ${cmd.slice(0, 120)}`);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
+  return processesNaming([path.join(tmp, 'data'), `127.0.0.1:${ETCD_PORT}`]);
 }
 
 beforeAll(async () => {

@@ -4,11 +4,12 @@
 // No minions (--minions 0, --runtime memory) except where Docker is the point, so the suite needs none
 // of 127.0.1.N; its ports are its own.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildCoxswain, COXSWAIN_MAIN, ROOT } from './support/coxswain-binary';
+import { processesNaming } from './support/process-leftovers';
 
 jest.setTimeout(120_000);
 
@@ -48,17 +49,7 @@ const close = (s: Server) => new Promise((r) => s.close(r));
 
 /** Processes whose command line names this suite's etcd port or temp dir: what an `up` left behind. */
 function leftovers(): string[] {
-  const marks = [`127.0.0.1:${ETCD_PORT}`, tmp];
-  const found: string[] = [];
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
-      if (Number(pid) !== process.pid && marks.some((m) => cmd.includes(m))) found.push(`${pid}: ${cmd.slice(0, 120)}`);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
+  return processesNaming([`127.0.0.1:${ETCD_PORT}`, tmp]);
 }
 
 const lines = (s: string) => s.split('\n').filter((l) => l.trim());

@@ -150,16 +150,18 @@ export class Registry implements ObjectStore {
 
   async update<T extends KubeObject>(obj: T, opts: UpdateOptions = {}): Promise<T> {
     const strategy = strategyOf(obj);
-    return this.storage.guaranteedUpdate<T>(this.keyOf(strategy, obj), (current) => this.prepared(strategy, strategy.prepareForUpdate(obj, current)) as T, {
-      expectedVersion: versionOrUndefined(obj.metadata.resourceVersion),
-      cached: opts.cached as T | undefined,
-    });
+    return this.write(strategy, obj, opts, (current) => strategy.prepareForUpdate(obj, current));
   }
 
   async updateStatus<T extends KubeObject>(obj: T, opts: UpdateStatusOptions = {}): Promise<T> {
     const strategy = strategyOf(obj);
     if (!strategy.info.hasStatus) throw new BadRequestError(`${strategy.info.resource} have no status`);
-    return this.storage.guaranteedUpdate<T>(this.keyOf(strategy, obj), (current) => this.prepared(strategy, strategy.prepareForStatusUpdate(obj, current)) as T, {
+    return this.write(strategy, obj, opts, (current) => strategy.prepareForStatusUpdate(obj, current));
+  }
+
+  /** An update or status update of `obj`: a compare-and-swap on its resourceVersion if it has one. */
+  private write<T extends KubeObject>(strategy: Strategy, obj: T, opts: UpdateOptions, prepare: (current: T) => KubeObject): Promise<T> {
+    return this.storage.guaranteedUpdate<T>(this.keyOf(strategy, obj), (current) => this.prepared(strategy, prepare(current)) as T, {
       expectedVersion: versionOrUndefined(obj.metadata.resourceVersion),
       cached: opts.cached as T | undefined,
     });

@@ -31,7 +31,7 @@ import { EtcdLeases } from './etcd-leases';
 import { EtcdWatch } from './etcd-watch';
 import { keyIdentity, prefixRangeEnd } from './key-range';
 import { mirrorWrites, type MirrorWrite } from './mirrors';
-import { sameStored } from './same-stored';
+import { checkLeasable, checkPreconditions, isMirrored, keyLabel, sameStored, stored } from './storage-rules';
 import type {
   GuardedWrite,
   GuaranteedUpdateOptions,
@@ -97,7 +97,7 @@ export class EtcdStorage implements Storage {
       const lease = await this.leaseFor(key, opts);
       try {
         const res = await this.txn({ compare: [absent(key)], success: this.createOps(key, obj, lease), failure: [] });
-        if (!res.succeeded) throw new AlreadyExistsError(...identity(key));
+        if (!res.succeeded) throw new AlreadyExistsError(...keyLabel(key));
         return stored(obj, res.header.revision);
       } catch (err) {
         // A shared TTL lease revoked behind our back: forget it and take a fresh one, once.
@@ -143,7 +143,7 @@ export class EtcdStorage implements Storage {
 
   async get<T extends KubeObject>(key: string): Promise<T> {
     const kv = await this.readKv(key);
-    if (!kv) throw new NotFoundError(...identity(key));
+    if (!kv) throw new NotFoundError(...keyLabel(key));
     return decodeObject<T>(kv.value, kv.mod_revision);
   }
 
@@ -218,7 +218,7 @@ export class EtcdStorage implements Storage {
     }
     let kv = await this.readKv(key);
     for (;;) {
-      if (!kv) throw new NotFoundError(...identity(key));
+      if (!kv) throw new NotFoundError(...keyLabel(key));
       if (expected !== undefined && kv.mod_revision !== expected) throw staleConflict(key, expected, kv.mod_revision);
       const current = decodeObject<T>(kv.value, kv.mod_revision);
       // tryUpdate gets its own copy: the caller may mutate it freely.
@@ -233,7 +233,7 @@ export class EtcdStorage implements Storage {
       if (res.succeeded) return stored(next, res.header.revision);
       const now = res.responses[0]?.response_range?.kvs[0];
       if (expected !== undefined) {
-        if (!now) throw new NotFoundError(...identity(key));
+        if (!now) throw new NotFoundError(...keyLabel(key));
         throw staleConflict(key, expected, now.mod_revision);
       }
       kv = now;
@@ -255,7 +255,7 @@ export class EtcdStorage implements Storage {
     });
     if (res.succeeded) return stored(next, res.header.revision);
     const now = res.responses[0]?.response_range?.kvs[0];
-    if (!now) throw new NotFoundError(...identity(key));
+    if (!now) throw new NotFoundError(...keyLabel(key));
     throw staleConflict(key, expected, now.mod_revision);
   }
 
@@ -355,23 +355,17 @@ export class EtcdStorage implements Storage {
 
   async delete<T extends KubeObject>(key: string, opts: { preconditions?: Preconditions } = {}): Promise<T> {
     const pre = opts.preconditions;
-    if (!pre?.uid && !pre?.resourceVersion && !this.mirrors.some((m) => key.startsWith(m.prefix))) {
+    if (!pre?.uid && !pre?.resourceVersion && !isMirrored(this.mirrors, key)) {
       // Nothing to check and nothing else to delete: one round trip.
       const res = await this.call('delete', () => this.client.kv.deleteRange({ key: Buffer.from(key), prev_kv: true }, this.callOptions()));
-      if (res.deleted === '0' || res.prev_kvs.length === 0) throw new NotFoundError(...identity(key));
+      if (res.deleted === '0' || res.prev_kvs.length === 0) throw new NotFoundError(...keyLabel(key));
       return decodeObject<T>(res.prev_kvs[0].value, res.header.revision);
     }
     let kv = await this.readKv(key);
     for (;;) {
-      if (!kv) throw new NotFoundError(...identity(key));
+      if (!kv) throw new NotFoundError(...keyLabel(key));
       const current = decodeObject<T>(kv.value, kv.mod_revision);
-      const [resource, name] = identity(key);
-      if (pre?.uid && current.metadata.uid !== pre.uid) {
-        throw new ConflictError(resource, name, `precondition failed: uid in precondition ${pre.uid}, uid of the object ${current.metadata.uid}`);
-      }
-      if (pre?.resourceVersion && kv.mod_revision !== pre.resourceVersion) {
-        throw new ConflictError(resource, name, `precondition failed: resourceVersion in precondition ${pre.resourceVersion}, resourceVersion of the object ${kv.mod_revision}`);
-      }
+      checkPreconditions(key, current, kv.mod_revision, pre);
       const res = await this.txn({
         compare: [atRevision(key, kv.mod_revision)],
         success: [{ request_delete_range: { key: Buffer.from(key) } }, ...this.mirrorOps(key, current, undefined)],
@@ -418,7 +412,7 @@ export class EtcdStorage implements Storage {
   /** The lease a create attaches its key to: the caller's, or a shared one for its TTL. */
   private async leaseFor(key: string, opts: StorageCreateOptions): Promise<string | undefined> {
     if (!opts.lease && !opts.ttlSeconds) return undefined;
-    if (this.mirrors.some((m) => key.startsWith(m.prefix))) throw new BadRequestError(`${key}: a mirrored object cannot be put on a lease`);
+    checkLeasable(this.mirrors, key, opts);
     if (opts.lease) return opts.lease;
     if (!opts.ttlSeconds) return undefined;
     return this.ttlLease(opts.ttlSeconds);
@@ -461,11 +455,6 @@ export class EtcdStorage implements Storage {
   }
 }
 
-/** What errors call the object at `key`: [resource, name]. */
-function identity(key: string): [string, string] {
-  const { resource, name } = keyIdentity(key);
-  return [resource, name];
-}
 
 const absent = (key: string) => ({ key: Buffer.from(key), target: CompareTarget.Create, result: CompareResult.Equal, create_revision: 0 });
 const atRevision = (key: string, revision: string) => ({
@@ -482,14 +471,9 @@ function toOp(w: MirrorWrite): IRequestOp {
 }
 
 function staleConflict(key: string, expected: string, actual: string): ConflictError {
-  const [resource, name] = identity(key);
-  return staleVersionError(resource, name, expected, actual);
+  return staleVersionError(...keyLabel(key), expected, actual);
 }
 
-/** What a write stored, as a reader will see it: resourceVersion = the write's revision. */
-function stored<T extends KubeObject>(obj: T, revision: string): T {
-  return { ...obj, metadata: { ...obj.metadata, resourceVersion: revision } };
-}
 
 function nextPageSize(kvs: readonly IKeyValue[]): number {
   if (kvs.length === 0) return LIST_PAGE_SIZE;

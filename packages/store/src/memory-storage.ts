@@ -5,7 +5,6 @@
 import {
   AlreadyExistsError,
   BadRequestError,
-  ConflictError,
   decodeObject,
   encodeObject,
   ExpiredError,
@@ -32,7 +31,7 @@ import {
 } from '@coxswain/objects';
 import { keyIdentity } from './key-range';
 import { mirrorWrites } from './mirrors';
-import { sameStored } from './same-stored';
+import { checkLeasable, checkPreconditions, keyLabel, sameStored, stored } from './storage-rules';
 
 export interface MemoryStorageOptions {
   /** Drives lease expiry. Default the real clock. */
@@ -110,7 +109,7 @@ export class MemoryStorage implements Storage {
 
   async create<T extends KubeObject>(key: string, obj: T, opts: StorageCreateOptions = {}): Promise<T> {
     this.check();
-    if (this.entries.has(key)) throw new AlreadyExistsError(...identity(key));
+    if (this.entries.has(key)) throw new AlreadyExistsError(...keyLabel(key));
     const lease = this.leaseFor(key, opts);
     const revision = this.commit([{ key, value: encodeObject(obj), lease }, ...this.mirrorOps(key, undefined, obj)]);
     return stored(obj, revision);
@@ -129,7 +128,7 @@ export class MemoryStorage implements Storage {
     let lease: string | undefined;
     try {
       // Every key may be leased (none is mirrored), then one lease for all.
-      for (const { key } of entries.slice(1)) this.checkLeasable(key, opts);
+      for (const { key } of entries.slice(1)) checkLeasable(this.mirrors, key, opts);
       lease = this.leaseFor(entries[0].key, opts);
     } catch (err) {
       return entries.map(() => err as Error);
@@ -141,7 +140,7 @@ export class MemoryStorage implements Storage {
   async get<T extends KubeObject>(key: string): Promise<T> {
     this.check();
     const e = this.entries.get(key);
-    if (!e) throw new NotFoundError(...identity(key));
+    if (!e) throw new NotFoundError(...keyLabel(key));
     return decodeObject<T>(e.value, String(e.modRevision));
   }
 
@@ -187,9 +186,9 @@ export class MemoryStorage implements Storage {
     for (;;) {
       this.check();
       const e = this.entries.get(key);
-      if (!e) throw new NotFoundError(...identity(key));
+      if (!e) throw new NotFoundError(...keyLabel(key));
       const rv = String(e.modRevision);
-      if (expected !== undefined && rv !== expected) throw staleVersionError(...identity(key), expected, rv);
+      if (expected !== undefined && rv !== expected) throw staleVersionError(...keyLabel(key), expected, rv);
       // As on etcd: a copy at the expected revision stands for the stored object (what a write from a
       // cache compares against), else the stored object itself.
       const usable = opts.cached && expected !== undefined && opts.cached.metadata?.resourceVersion === expected;
@@ -197,10 +196,10 @@ export class MemoryStorage implements Storage {
       const next = await tryUpdate(usable ? structuredClone(opts.cached!) : decodeObject<T>(e.value, rv));
       this.check();
       const now = this.entries.get(key);
-      if (!now) throw new NotFoundError(...identity(key));
+      if (!now) throw new NotFoundError(...keyLabel(key));
       if (now.modRevision !== e.modRevision) {
         // Someone wrote while tryUpdate ran: the compare-and-swap fails.
-        if (expected !== undefined) throw staleVersionError(...identity(key), expected, String(now.modRevision));
+        if (expected !== undefined) throw staleVersionError(...keyLabel(key), expected, String(now.modRevision));
         continue;
       }
       if (sameStored(base, next)) return base;
@@ -239,16 +238,9 @@ export class MemoryStorage implements Storage {
   async delete<T extends KubeObject>(key: string, opts: { preconditions?: Preconditions } = {}): Promise<T> {
     this.check();
     const e = this.entries.get(key);
-    if (!e) throw new NotFoundError(...identity(key));
+    if (!e) throw new NotFoundError(...keyLabel(key));
     const current = decodeObject<T>(e.value, String(e.modRevision));
-    const pre = opts.preconditions;
-    const [resource, name] = identity(key);
-    if (pre?.uid && current.metadata.uid !== pre.uid) {
-      throw new ConflictError(resource, name, `precondition failed: uid in precondition ${pre.uid}, uid of the object ${current.metadata.uid}`);
-    }
-    if (pre?.resourceVersion && String(e.modRevision) !== pre.resourceVersion) {
-      throw new ConflictError(resource, name, `precondition failed: resourceVersion in precondition ${pre.resourceVersion}, resourceVersion of the object ${e.modRevision}`);
-    }
+    checkPreconditions(key, current, String(e.modRevision), opts.preconditions);
     const revision = this.commit([{ key }, ...this.mirrorOps(key, current, undefined)]);
     return stored(current, revision);
   }
@@ -319,19 +311,13 @@ export class MemoryStorage implements Storage {
   /** The lease a create attaches its key to: the caller's, or a new one for its TTL. */
   private leaseFor(key: string, opts: StorageCreateOptions): string | undefined {
     if (!opts.lease && !opts.ttlSeconds) return undefined;
-    this.checkLeasable(key, opts);
+    checkLeasable(this.mirrors, key, opts);
     if (opts.lease) {
       this.expireLeases();
       if (!this.leaseStates.has(opts.lease)) throw new NotFoundError('leases', opts.lease);
       return opts.lease;
     }
     return opts.ttlSeconds ? this.grant(opts.ttlSeconds) : undefined;
-  }
-
-  private checkLeasable(key: string, opts: StorageCreateOptions): void {
-    if ((opts.lease || opts.ttlSeconds) && this.mirrors.some((m) => key.startsWith(m.prefix))) {
-      throw new BadRequestError(`${key}: a mirrored object cannot be put on a lease`);
-    }
   }
 
   /** Revokes every lease whose time has come. Runs on the clock (scheduleExpiry) and before lease reads. */
@@ -471,11 +457,6 @@ function toEvent<T extends KubeObject>(c: Change, filter: ObjectFilter | undefin
   return prevMatches ? { type: 'DELETED', object: prev!, revision } : undefined;
 }
 
-/** What errors call the object at `key`: [resource, name]. */
-function identity(key: string): [string, string] {
-  const { resource, name } = keyIdentity(key);
-  return [resource, name];
-}
 
 function lazyItem<T extends KubeObject>(key: string, e: Entry): LazyItem<T> {
   const { namespace, name } = keyIdentity(key);
@@ -484,7 +465,3 @@ function lazyItem<T extends KubeObject>(key: string, e: Entry): LazyItem<T> {
   return { namespace, name, resourceVersion, object: () => (decoded ??= decodeObject<T>(e.value, resourceVersion)) };
 }
 
-/** What a write stored, as a reader will see it: resourceVersion = the write's revision. */
-function stored<T extends KubeObject>(obj: T, revision: string): T {
-  return { ...structuredClone(obj), metadata: { ...structuredClone(obj.metadata), resourceVersion: revision } };
-}

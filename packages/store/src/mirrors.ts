@@ -1,7 +1,7 @@
 // The writes that keep mirror keys in step with an object (see Mirror in storage.ts), shared by
 // every Storage implementation so that they agree on when a mirror is put, moved or deleted.
 import type { KubeObject } from '@coxswain/objects';
-import { sameStored } from './same-stored';
+import { sameStored } from './storage-rules';
 import type { Mirror } from '@coxswain/objects';
 
 /** Put `value` at `key`, or delete `key` when value is undefined. */
