@@ -1,6 +1,6 @@
 // What a REST request is about: the wire version (its codec), the resource, the namespace, and
 // the selectors, all checked before any handler runs.
-import { DEFAULT_NAMESPACE, RESOURCES, parseFieldSelector, parseSelector } from '@coxswain/objects';
+import { DEFAULT_NAMESPACE, RESOURCES, groupVersion, parseFieldSelector, parseSelector, servedIn } from '@coxswain/objects';
 import type { ListOptions, ResourceInfo } from '@coxswain/objects';
 import type { Codec } from './codecs/codec';
 import type { Params } from './router';
@@ -19,13 +19,21 @@ export function findResource(name: string): ResourceInfo | undefined {
   return RESOURCES.find((r) => r.resource === name || r.resource.toLowerCase() === name);
 }
 
+/** The group version a route names: `v1` from /api/v1/..., `apps/v1` from /apis/apps/v1/... */
+export function routeGroupVersion(params: Params): string {
+  return groupVersion(params.group ?? '', params.version ?? '');
+}
+
 export function resolveScope(codecs: ReadonlyMap<string, Codec>, params: Params, query: URLSearchParams): RequestScope {
-  const version = params.version ?? '';
+  const version = routeGroupVersion(params);
   const codec = codecs.get(version);
   if (!codec) throw notFound(`unknown API version "${version}"; this server speaks ${[...codecs.keys()].join(', ')}`);
   const resource = params.resource ?? '';
   const info = findResource(resource);
-  if (!info) throw notFound(`the server could not find the requested resource "${resource}" (known: ${RESOURCES.map((r) => r.resource).join(', ')})`);
+  if (!info || !servedIn(info, version)) {
+    const known = RESOURCES.filter((r) => servedIn(r, version)).map((r) => r.resource);
+    throw notFound(`the server could not find the requested resource "${resource}" in ${version} (known: ${known.join(', ')})`);
+  }
   let explicitNamespace = params.namespace ?? (query.has('namespace') ? query.get('namespace')! : undefined);
   if (!info.namespaced) explicitNamespace = undefined;
   if (explicitNamespace !== undefined && explicitNamespace !== '' && (explicitNamespace.length > 63 || !NAMESPACE.test(explicitNamespace))) {

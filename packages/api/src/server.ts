@@ -15,7 +15,7 @@ import { sendJson, sendStatus } from './http-response';
 import { proxyPodLog } from './pod-log-proxy';
 import { EncodingCache } from './encoding-cache';
 import { DEFAULT_MAX_BODY_BYTES, parseJsonObject, readBody } from './request-body';
-import { objectNamespace, RequestScope, resolveScope } from './request-scope';
+import { objectNamespace, RequestScope, resolveScope, routeGroupVersion } from './request-scope';
 import { createObject, deleteObject, getObject, listObjects, patchObject, RestDeps, updateObject } from './rest-handlers';
 import { Params, Router } from './router';
 import { HttpError, notFound, successStatus, toStatus } from './status';
@@ -55,6 +55,13 @@ export interface ApiServer {
 
 const STATUS_VERSION_FALLBACK = 'v1';
 
+/** Where resources live: the core group under /api/<version>, a named group under /apis/<group>/<version>. */
+const RESOURCE_BASES = ['/api/:version', '/api/:version/namespaces/:namespace', '/apis/:group/:version', '/apis/:group/:version/namespaces/:namespace'];
+/** The group version of a URL: `v1` of /api/v1/..., `apps/v1` of /apis/apps/v1/... */
+const GROUP_VERSION_OF_URL = /^\/(?:api\/([^/?]+)|apis\/([^/?]+\/[^/?]+))/;
+/** The resource a URL names, after its group version, namespace and watch/ prefix. */
+const RESOURCE_OF_URL = /^\/(?:api\/[^/?]+|apis\/[^/?]+\/[^/?]+)\/(?:namespaces\/[^/]+\/)?(?:watch\/)?([^/?]+)/;
+
 export function createApiServer(opts: ApiServerOptions): ApiServer {
   const address = opts.address ?? '127.0.0.1';
   let port = opts.port ?? 8080;
@@ -87,10 +94,10 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       throw new HttpError(503, 'ServiceUnavailable', `etcd is unavailable: ${(e as Error).message}`);
     }
   });
-  router.on('GET', '/api', async (_req, res) => sendJson(res, 200, { kind: 'APIVersions', versions: [...codecs.keys()] }));
+  router.on('GET', '/api', async (_req, res) => sendJson(res, 200, { kind: 'APIVersions', versions: [...codecs.keys()].filter((v) => !v.includes('/')) }));
   router.on('GET', '/version', async (_req, res) => sendJson(res, 200, { major: '0', minor: '1', gitVersion: 'v0.1.0-coxswain' }));
 
-  for (const base of ['/api/:version', '/api/:version/namespaces/:namespace']) {
+  for (const base of RESOURCE_BASES) {
     router.on('GET', `${base}/:resource`, async (req, res, params, query) => {
       const scope = scopeOf(params, query);
       const watch = query.get('watch');
@@ -131,8 +138,8 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   }
 
   async function bindings(req: IncomingMessage, res: ServerResponse, params: Params, query: URLSearchParams): Promise<void> {
-    const version = params.version ?? '';
-    if (!codecs.has(version)) throw notFound(`unknown API version "${version}"`);
+    const version = routeGroupVersion(params);
+    if (!codecs.has(version) || params.group) throw notFound(`unknown API version "${version}" for bindings`);
     const binding = parseBinding(parseJsonObject(await readBody(req, rest.maxBodyBytes)));
     const namespace = params.namespace ?? (query.get('namespace') || binding.namespace || DEFAULT_NAMESPACE);
     await bindPod(store, namespace, binding);
@@ -142,18 +149,20 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
 
   // ---- request handling ----------------------------------------------------------------------------
   function versionOf(url: string | undefined): string {
-    const m = /^\/api\/([^/?]+)/.exec(url ?? '');
-    return m && codecs.has(m[1]) ? m[1] : defaultVersion;
+    const m = GROUP_VERSION_OF_URL.exec(url ?? '');
+    const version = m ? (m[1] ?? m[2]!) : '';
+    return codecs.has(version) ? version : defaultVersion;
   }
 
   function statusFor(err: unknown, url: string | undefined): { status: Status; headers: Record<string, string> } {
     const version = versionOf(url);
     let ctx: Parameters<typeof toStatus>[1] = { version };
     // Name the resource so that store validation paths are mapped into the version's terms.
-    const m = /^\/api\/[^/]+\/(?:namespaces\/[^/]+\/)?(?:watch\/)?([^/?]+)/.exec(url ?? '');
+    const m = RESOURCE_OF_URL.exec(url ?? '');
     if (m) {
       try {
-        const scope = resolveScope(codecs, { version, resource: m[1] }, new URLSearchParams());
+        const [group, groupLocalVersion] = version.includes('/') ? version.split('/') : ['', version];
+        const scope = resolveScope(codecs, { group, version: groupLocalVersion, resource: m[1] }, new URLSearchParams());
         ctx = { version, codec: scope.codec, resource: scope.info.resource, kind: scope.info.kind };
       } catch {
         /* not a resource URL */
@@ -184,11 +193,11 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   const wsRouter = new Router();
   const wsWatch = async () => undefined;
-  wsRouter.on('GET', '/api/:version/watch/:resource', wsWatch);
-  wsRouter.on('GET', '/api/:version/namespaces/:namespace/watch/:resource', wsWatch);
-  // A WebSocket upgrade of the list URL (`?watch=true`) is a watch too.
-  wsRouter.on('GET', '/api/:version/:resource', wsWatch);
-  wsRouter.on('GET', '/api/:version/namespaces/:namespace/:resource', wsWatch);
+  for (const base of RESOURCE_BASES) {
+    wsRouter.on('GET', `${base}/watch/:resource`, wsWatch);
+    // A WebSocket upgrade of the list URL (`?watch=true`) is a watch too.
+    wsRouter.on('GET', `${base}/:resource`, wsWatch);
+  }
 
   function onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
     try {

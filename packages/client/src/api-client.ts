@@ -1,6 +1,7 @@
 // The typed HTTP client for the API (the CLI's and the tests'): list/get/create/update/delete in one
 // wire version, raw requests, pod logs, and a resuming WebSocket watch. Failures throw ApiError.
 import { Readable } from 'node:stream';
+import { resourcePathPrefix } from '@coxswain/objects';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { ApiError, ApiUnreachableError, networkDetail } from './api-error';
 import { WatchClient, WatchClientOptions } from './watch-client';
@@ -91,9 +92,9 @@ export class ApiClient {
     return h;
   }
 
-  /** `/api/<version>/<resource>[/<name>[/<sub>]]` */
+  /** `/api/<version>/<resource>[/<name>[/<sub>]]`, or `/apis/<group>/<version>/...` for a named group's kind. */
   path(resource: string, name?: string, sub?: string): string {
-    return `/api/${this.version}/${resource}${name !== undefined ? `/${encodeURIComponent(name)}` : ''}${sub ? `/${sub}` : ''}`;
+    return `${resourcePathPrefix(resource, this.version)}/${resource}${name !== undefined ? `/${encodeURIComponent(name)}` : ''}${sub ? `/${sub}` : ''}`;
   }
 
   private url(path: string, query?: Record<string, string | undefined>): string {

@@ -7,6 +7,7 @@ import { Backoff } from './backoff';
 import { createLogger } from '@coxswain/process';
 import type { BackoffOptions } from './backoff';
 import { ApiError, ApiUnreachableError, networkDetail } from './api-error';
+import { resourcePathPrefix } from '@coxswain/objects';
 import type { Status } from '@coxswain/objects';
 
 const log = createLogger('watch-client');
@@ -82,7 +83,7 @@ export class WatchClient {
   }
 
   private wsUrl(): string {
-    const u = new URL(`/api/${this.target.version}/watch/${this.target.resource}`, this.target.server + '/');
+    const u = new URL(`${resourcePathPrefix(this.target.resource, this.target.version)}/watch/${this.target.resource}`, this.target.server + '/');
     u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
     const q = u.searchParams;
     if (this.opts.namespace !== undefined) q.set('namespace', this.opts.namespace);

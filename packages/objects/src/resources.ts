@@ -11,21 +11,30 @@ export interface ResourceInfo {
   hasStatus: boolean;
   /** Short names and aliases accepted by the CLI (`rc`, `po`, `svc`, ...). */
   aliases: string[];
+  /** The API group: '' for the core group (served under /api), else served under /apis/<group>. */
+  group: string;
+  /** The versions of its group that serve it, oldest first (the seed's kinds: v1beta1 and v1). */
+  versions: readonly string[];
 }
 
+/** The core group's versions: the seed's wire format and the Kubernetes-v1-shaped one. */
+export const CORE_VERSIONS: readonly string[] = ['v1beta1', 'v1'];
+const core = { group: '', versions: CORE_VERSIONS };
+
 export const RESOURCES: readonly ResourceInfo[] = [
-  { kind: 'Pod', resource: 'pods', namespaced: true, hasStatus: true, aliases: ['pod', 'po'] },
+  { kind: 'Pod', resource: 'pods', namespaced: true, hasStatus: true, aliases: ['pod', 'po'], ...core },
   {
     kind: 'ReplicationController',
     resource: 'replicationControllers',
     namespaced: true,
     hasStatus: true,
     aliases: ['replicationcontroller', 'replicationcontrollers', 'rc', 'controller', 'controllers'],
+    ...core,
   },
-  { kind: 'Service', resource: 'services', namespaced: true, hasStatus: false, aliases: ['service', 'svc'] },
-  { kind: 'Minion', resource: 'minions', namespaced: false, hasStatus: true, aliases: ['minion', 'node', 'nodes', 'no'] },
-  { kind: 'Endpoints', resource: 'endpoints', namespaced: true, hasStatus: false, aliases: ['ep'] },
-  { kind: 'Event', resource: 'events', namespaced: true, hasStatus: false, aliases: ['event', 'ev'] },
+  { kind: 'Service', resource: 'services', namespaced: true, hasStatus: false, aliases: ['service', 'svc'], ...core },
+  { kind: 'Minion', resource: 'minions', namespaced: false, hasStatus: true, aliases: ['minion', 'node', 'nodes', 'no'], ...core },
+  { kind: 'Endpoints', resource: 'endpoints', namespaced: true, hasStatus: false, aliases: ['ep'], ...core },
+  { kind: 'Event', resource: 'events', namespaced: true, hasStatus: false, aliases: ['event', 'ev'], ...core },
 ];
 
 export const DEFAULT_NAMESPACE = 'default';
@@ -48,4 +57,34 @@ export function resourceForKind(kind: string): ResourceInfo | undefined {
 /** Resolves what a user typed (`pods`, `po`, `rc`, `replicationControllers`, `Minion`) to a resource. */
 export function resolveResource(nameOrAlias: string): ResourceInfo | undefined {
   return byAlias.get(nameOrAlias) ?? byAlias.get(nameOrAlias.toLowerCase());
+}
+
+/** `v1` for the core group, `apps/v1` for another: what apiVersion says and what the URL carries. */
+export function groupVersion(group: string, version: string): string {
+  return group ? `${group}/${version}` : version;
+}
+
+/** The URL prefix of a group version: `/api/v1beta1`, `/api/v1`, `/apis/apps/v1`. */
+export function apiPathPrefix(group: string, version: string): string {
+  return group ? `/apis/${group}/${version}` : `/api/${version}`;
+}
+
+/** Whether a resource is served in a group version (`v1beta1`, `v1`, `apps/v1`). */
+export function servedIn(info: ResourceInfo, groupVersionName: string): boolean {
+  return info.versions.some((v) => groupVersion(info.group, v) === groupVersionName);
+}
+
+/** The newest version of the resource's group that serves it: what a client uses when it has no preference. */
+export function preferredVersion(info: ResourceInfo): string {
+  return info.versions[info.versions.length - 1]!;
+}
+
+/**
+ * The URL prefix a client uses for a resource: a core kind under the client's version
+ * (`/api/v1beta1`), a named group's kind under its group's preferred version (`/apis/apps/v1`).
+ */
+export function resourcePathPrefix(resource: string, coreVersion: string): string {
+  const info = resourceInfo(resource) ?? resolveResource(resource);
+  if (!info || !info.group) return apiPathPrefix('', coreVersion);
+  return apiPathPrefix(info.group, preferredVersion(info));
 }

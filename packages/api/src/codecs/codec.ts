@@ -3,7 +3,7 @@
 import type { FieldCause, KubeObject, ResourceName } from '@coxswain/objects';
 
 export interface Codec {
-  /** The path segment: /api/<version>/... */
+  /** The group version it serves, as apiVersion says it: `v1beta1`, `v1` (under /api/), `apps/v1` (under /apis/). */
   readonly version: string;
   /** Validates a request body against this version's schema for the resource; [] when valid. Paths are in this version's terms. */
   validate(resource: ResourceName, body: unknown): FieldCause[];
