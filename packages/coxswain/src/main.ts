@@ -7,7 +7,7 @@
 import * as path from 'node:path';
 import yargs, { Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { runApiServer } from '@coxswain/api';
+import { DEFAULT_PORTAL_NET, runApiServer } from '@coxswain/api';
 import { runEndpointsController, runMinionController, runReplicationManager, runScheduler } from '@coxswain/reconcilers';
 import type { ReconcilerHandle } from '@coxswain/reconcilers';
 import { runKubelet } from '@coxswain/kubelet';
@@ -69,9 +69,10 @@ export function buildCli(argv: string[]) {
         etcdOption(y)
           .option('address', { type: 'string', default: '127.0.0.1' })
           .option('port', { type: 'number', default: 8080 })
-          .option('token-file', { type: 'string', describe: 'bearer tokens, one per line; required on a non-loopback address' }),
+          .option('token-file', { type: 'string', describe: 'bearer tokens, one per line; required on a non-loopback address' })
+          .option('portal-net', { type: 'string', default: DEFAULT_PORTAL_NET, describe: 'the block services take their portal IP from' }),
       async (a) => {
-        const api = await runApiServer({ etcdServers: a.etcdServers, address: a.address, port: a.port, tokenFile: a.tokenFile });
+        const api = await runApiServer({ etcdServers: a.etcdServers, address: a.address, port: a.port, tokenFile: a.tokenFile, portalNet: a.portalNet });
         onShutdown(() => api.close());
       },
     )
