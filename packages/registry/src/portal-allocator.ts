@@ -62,6 +62,30 @@ export class PortalAllocator {
     return new Set(bits.offsets().map((o) => this.range.ipAt(o)));
   }
 
+  /** The stored state: which addresses are marked and the revision they were read at (undefined: never written). */
+  static async snapshot(storage: Storage): Promise<{ allocator: PortalAllocator; allocated: Set<string>; version: string } | undefined> {
+    let stored: PortalAllocation;
+    try {
+      stored = await storage.get<PortalAllocation>(PORTAL_ALLOCATION_KEY);
+    } catch (err) {
+      if (err instanceof NotFoundError) return undefined;
+      throw err;
+    }
+    const allocator = new PortalAllocator(storage, PortalRange.parse(stored.range));
+    const allocated = new Set(allocator.bitmapOf(stored).offsets().map((o) => allocator.range.ipAt(o)));
+    return { allocator, allocated, version: stored.metadata.resourceVersion! };
+  }
+
+  /** Marks exactly `keep` (those inside the range), if the state is still at `version`; else a ConflictError (look again). */
+  async replace(version: string, keep: Iterable<string>): Promise<void> {
+    const bits = new Bitmap(this.range.size);
+    for (const ip of keep) {
+      const o = this.range.offsetOf(ip);
+      if (o !== undefined) bits.add(o);
+    }
+    await this.storage.guaranteedUpdate<PortalAllocation>(PORTAL_ALLOCATION_KEY, (current) => ({ ...current, data: bits.encode() }), { expectedVersion: version });
+  }
+
   /** One compare-and-swap of the bitmap: `fn` may run again on a lost race. */
   async change(fn: (bits: Bitmap) => void): Promise<void> {
     await this.ensureStored();
