@@ -145,7 +145,9 @@ export function buildCli(argv: string[]) {
           .option('healthz-address', { type: 'string', describe: "default: the minion's address" })
           .option('healthz-port', { type: 'number', describe: 'serve /healthz and /metrics on this port' })
           .option('udp-session-timeout', durationOption('udp-session-timeout', '30s', 'a UDP client session idle this long ends'))
-          .option('udp-max-sessions', { type: 'number', default: 4096, describe: 'the most UDP client sessions per service port' }),
+          .option('udp-max-sessions', { type: 'number', default: 4096, describe: 'the most UDP client sessions per service port' })
+          .option('portal-net', { type: 'string', default: DEFAULT_PORTAL_NET, describe: "the API server's --portal-net; '' serves services on their own port of the bind address instead" })
+          .option('iptables', { type: 'string', default: '/usr/sbin/iptables', describe: 'the iptables binary portal rules are written with' }),
       async (a) => {
         if (!Number.isInteger(a.udpMaxSessions) || a.udpMaxSessions < 1) throw new Error(`--udp-max-sessions: must be a positive integer, got ${a.udpMaxSessions}`);
         const proxy = await runProxy({
@@ -155,6 +157,8 @@ export function buildCli(argv: string[]) {
           healthzAddress: a.healthzAddress,
           healthzPort: a.healthzPort,
           proxy: { udpSessionTimeoutMs: a.udpSessionTimeout, udpMaxSessions: a.udpMaxSessions },
+          portalNet: a.portalNet || undefined,
+          iptables: a.iptables,
         });
         onShutdown(() => proxy.stop());
       },
