@@ -11,7 +11,7 @@ import { ApiClient } from '@coxswain/client';
 import { LocalCluster, minionLayout } from '@coxswain/coxswain';
 import { eventually } from '@coxswain/testing';
 import type { Endpoints, Pod, Service } from '@coxswain/objects';
-import { PORTAL_INTERFACE, routeDevice } from '@coxswain/proxy';
+import { PORTAL_INTERFACE, removePortalRoute, routeDevice } from '@coxswain/proxy';
 import { buildCoxswain } from './support/coxswain-binary';
 import { existingNetworks, minionContainers } from './support/docker-cli';
 import { httpGet } from './support/http-get';
@@ -29,6 +29,8 @@ let cluster: LocalCluster | undefined;
 let api: ApiClient;
 let unlock: (() => void) | undefined;
 const portalIPs = new Map<string, string>();
+/** Whether the portal bridge was there before (a developer's cluster): only a bridge this test caused is removed. */
+let bridgeBefore = true;
 
 function run(file: string, args: string[], timeoutMs = 60_000): Promise<string> {
   return new Promise((resolve, reject) =>
@@ -43,6 +45,7 @@ beforeAll(async () => {
   const names = MINIONS.map((m) => m.name);
   const left = [...(await Promise.all(names.map(minionContainers))).flat(), ...(await existingNetworks(names.map((n) => `coxswain-${n}`)))];
   if (left.length) throw new Error(`containers or networks of minion-1..3 exist (${left.join(', ')}); stop the local cluster (npx coxswain down) first`);
+  bridgeBefore = await run('ip', ['-o', 'link', 'show', 'dev', PORTAL_INTERFACE]).then(() => true, () => false);
   tmp = mkdtempSync(path.join(os.tmpdir(), 'coxswain-portals-'));
   cluster = new LocalCluster({
     minions: 3,
@@ -66,6 +69,8 @@ afterAll(async () => {
     unlock?.();
   }
   if (!cluster) return;
+  // The proxies leave the portal route for the next cluster; the test removes what it caused.
+  if (!bridgeBefore) await removePortalRoute();
   const left = (await Promise.all(MINIONS.map((m) => minionContainers(m.name)))).flat();
   // `coxswain down` stops the proxies: none of their rules may stay behind.
   const rules = await natLines();
