@@ -152,3 +152,34 @@ it('from a pod on each minion, through $NAME_SERVICE_HOST: 120 requests each, ze
     expect({ minion: m.name, answered: lines.length, misroutes }).toEqual({ minion: m.name, answered: SERVICES.length * ROUNDS, misroutes: [] });
   }
 });
+
+it('a proxy killed with SIGKILL and restarted by the launcher rewrites its rules: none stale, none doubled, zero misroutes', async () => {
+  const proxy = cluster!.component('proxy-1')!;
+  const before = proxy.pid!;
+  const chainRules = async () => (await natLines()).filter((l) => l.startsWith('-A COXSWAIN-PORTALS-minion-1 '));
+  const oldTargets = (await chainRules()).map((l) => /--to-destination (\S+)/.exec(l)![1]).sort();
+  expect(oldTargets).toHaveLength(12);
+  process.kill(before, 'SIGKILL');
+  // The restarted proxy listens on new ports: its chain must point at them only.
+  await eventually(
+    async () => {
+      if (!proxy.pid || proxy.pid === before) return false;
+      const targets = (await chainRules()).map((l) => /--to-destination (\S+)/.exec(l)![1]);
+      return targets.length === 12 && targets.every((t) => !oldTargets.includes(t));
+    },
+    60_000,
+    'the restarted proxy-1 rewrote its chain',
+    250,
+  );
+  const lines = await natLines();
+  expect(lines.filter((l) => l.startsWith('-A PREROUTING') && l.includes('COXSWAIN-PORTALS-minion-1'))).toHaveLength(1);
+  expect(lines.filter((l) => l === '-A OUTPUT -j COXSWAIN-PORTALS-minion-1')).toHaveLength(1);
+  expect(new Set(await chainRules()).size).toBe(12);
+  // A pod on minion-1 still reaches every service's own pod.
+  const [id] = (await run('docker', ['ps', '-q', '--filter', 'label=coxswain.pod.name=client-minion-1', '--filter', 'label=coxswain.container.name=main'])).split('\n').filter(Boolean);
+  const vars = SERVICES.map((s) => s.toUpperCase().replace(/-/g, '_'));
+  const once = SERVICES.map((s, j) => `echo ${s}=$(wget -q -O - http://$${vars[j]}_SERVICE_HOST:$${vars[j]}_SERVICE_PORT/)`).join('; ');
+  const answers = (await run('docker', ['exec', id, 'sh', '-c', once])).split('\n').filter(Boolean);
+  expect(answers.filter((l) => l.split('=')[0] !== l.split('=')[1])).toEqual([]);
+  expect(answers).toHaveLength(12);
+});
