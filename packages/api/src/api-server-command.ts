@@ -2,7 +2,7 @@
 // and registers close() with the process's one shutdown path (onShutdown in @coxswain/process), so
 // this module installs no signal handlers of its own.
 import { parseEtcdServers } from '@coxswain/process';
-import { openRegistry } from '@coxswain/registry';
+import { DEFAULT_PORTAL_NET, openRegistry } from '@coxswain/registry';
 import type { ObjectStore } from '@coxswain/objects';
 import type { Codec } from './codecs/codec';
 import { CODECS } from './codecs';
@@ -17,6 +17,8 @@ export interface ApiServerFlags {
   maxBodyBytes?: number;
   heartbeatMs?: number;
   codecs?: readonly Codec[];
+  /** --portal-net: where services' portal IPs come from (default DEFAULT_PORTAL_NET). */
+  portalNet?: string;
 }
 
 export interface ApiServerHandle {
@@ -30,7 +32,7 @@ export interface ApiServerHandle {
 export async function runApiServer(flags: ApiServerFlags): Promise<ApiServerHandle> {
   const endpoints = parseEtcdServers(flags.etcdServers);
   // Validate the server's own options (non-loopback without tokens, token file) before touching etcd.
-  const store = openRegistry(endpoints);
+  const store = openRegistry(endpoints, { portalNet: flags.portalNet ?? DEFAULT_PORTAL_NET });
   let server: ApiServer;
   try {
     server = createApiServer({

@@ -120,7 +120,8 @@ const svcViolations: [string, (s: any) => void, string | string[]][] = [
   ['port 70000', (s) => (s.port = 70000), 'port'],
   ['port a string', (s) => (s.port = 'x'), 'port'],
   ['no port', (s) => delete s.port, 'port'],
-  ['selector value with a space', (s) => (s.selector = { name: 'a b' }), ['selector', 'selector.name']],
+  // v1beta1 takes 2014's free-text values (a space, a comma); a control character is still refused.
+  ['selector value with a control character', (s) => (s.selector = { name: 'a\tb' }), ['selector', 'selector.name']],
   ['sessionAffinity Sticky', (s) => (s.sessionAffinity = 'Sticky'), 'sessionAffinity'],
   ['containerPort 0', (s) => (s.containerPort = 0), 'containerPort'],
   ['empty id', (s) => (s.id = ''), 'id'],
@@ -155,7 +156,7 @@ add({ name: 'PATCH as application/json', method: 'PATCH', path: RM, body: { labe
 add({ name: 'PATCH as a strategic merge patch', method: 'PATCH', path: `${P}/replicationControllers/redisSlaveController`, body: { desiredState: { replicas: 3 } }, headers: { 'Content-Type': 'application/strategic-merge-patch+json' }, code: 415, reason: 'UnsupportedMediaType' });
 add({ name: 'PATCH malformed', method: 'PATCH', path: RM, body: '{"labels":', headers: MERGE, code: 400, reason: 'BadRequest' });
 add({ name: 'PATCH an array', method: 'PATCH', path: RM, body: [{ op: 'add' }], headers: MERGE, code: 400, reason: 'BadRequest' });
-add({ name: 'PATCH to an invalid label', method: 'PATCH', path: RM, body: { labels: { name: 'a b' } }, headers: MERGE, code: 422, reason: 'Invalid', field: ['labels', 'labels.name'] });
+add({ name: 'PATCH to an invalid label', method: 'PATCH', path: RM, body: { labels: { name: 'x'.repeat(64) } }, headers: MERGE, code: 422, reason: 'Invalid', field: ['labels', 'labels.name'] });
 add({ name: 'PATCH removing the image', method: 'PATCH', path: RM, body: { desiredState: { manifest: { containers: [{ name: 'master' }] } } }, headers: MERGE, code: 422, reason: 'Invalid', field: 'desiredState.manifest.containers[0].image' });
 add({ name: 'PATCH renaming', method: 'PATCH', path: RM, body: { id: 'other' }, headers: MERGE, code: 400, reason: 'BadRequest', field: 'id' });
 add({ name: 'PATCH with a stale resourceVersion', method: 'PATCH', path: RM, body: { resourceVersion: 1, labels: { a: 'b' } }, headers: MERGE, code: 409, reason: 'Conflict' });

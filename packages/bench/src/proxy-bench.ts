@@ -13,6 +13,8 @@
 import { execFile, spawn, type ChildProcess } from 'child_process';
 import * as net from 'net';
 import * as path from 'path';
+import { existsSync } from 'fs';
+import { DEFAULT_IPTABLES, ensurePortalRoute, PortalRules, removePortalRoute } from '@coxswain/proxy';
 
 export interface ProxyBenchOptions {
   bulkMiB?: number;
@@ -25,6 +27,8 @@ export interface ProxyBenchOptions {
 
 export interface ProxyBenchResult {
   backend: 'loopback' | 'pod';
+  /** Whether the proxied runs went through a portal IP (iptables redirect, then the proxy), as pods and host processes reach services. */
+  viaPortalIP: boolean;
   directMBps: number;
   proxiedMBps: number;
   throughputRatio: number;
@@ -152,6 +156,11 @@ async function loopbackBackend(bulkBytes: number, messageBytes: number): Promise
 
 const POD_NETWORK = 'coxswain-bench-proxy';
 const POD_SUBNET = '172.30.250.0/24';
+/** The bench's own portal network and addresses (never the cluster's 172.30.0.0/24), routed to its own portless bridge. */
+const BENCH_PORTAL_NET = '172.30.251.0/24';
+const BENCH_PORTAL_IFACE = 'cx-bench-portal';
+const BENCH_PORTAL_BULK = '172.30.251.80';
+const BENCH_PORTAL_RTT = '172.30.251.79';
 const POD_GATEWAY = '172.30.250.1';
 const BULK_CONTAINER = 'coxswain-bench-proxy-bulk';
 const REDIS_CONTAINER = 'coxswain-bench-proxy-redis';
@@ -306,13 +315,28 @@ export async function runProxyBench(opts: ProxyBenchOptions = {}): Promise<Proxy
   }
   const backend = kind === 'pod' ? await podBackend(bulkBytes) : await loopbackBackend(bulkBytes, 64);
   const proxies: Array<{ child: ChildProcess; port: number }> = [];
+  let portal: PortalRules | undefined;
   try {
     const bulkProxy = await startProxy(backend.proxyAddress, backend.bulk);
     proxies.push(bulkProxy);
     const rttProxy = await startProxy(backend.proxyAddress, backend.rtt);
     proxies.push(rttProxy);
-    const proxiedBulk = { host: backend.proxyAddress, port: bulkProxy.port };
-    const proxiedRtt = { host: backend.proxyAddress, port: rttProxy.port };
+    let proxiedBulk = { host: backend.proxyAddress, port: bulkProxy.port };
+    let proxiedRtt = { host: backend.proxyAddress, port: rttProxy.port };
+    // With pods and iptables, the proxied path is the one clients take: a portal IP, redirected by a
+    // bench-only nat chain to the proxy (a host process: the OUTPUT hook).
+    if (backend.kind === 'pod' && existsSync(DEFAULT_IPTABLES)) {
+      portal = new PortalRules({ minion: 'bench', podCIDR: POD_SUBNET });
+      await portal.check();
+      await ensurePortalRoute(BENCH_PORTAL_NET, BENCH_PORTAL_IFACE);
+      await portal.sync([
+        { portalIP: BENCH_PORTAL_BULK, port: 80, protocol: 'TCP', proxyAddress: backend.proxyAddress, proxyPort: bulkProxy.port },
+        { portalIP: BENCH_PORTAL_RTT, port: 6379, protocol: 'TCP', proxyAddress: backend.proxyAddress, proxyPort: rttProxy.port },
+      ]);
+      proxiedBulk = { host: BENCH_PORTAL_BULK, port: 80 };
+      proxiedRtt = { host: BENCH_PORTAL_RTT, port: 6379 };
+      out(`proxied runs go through portal IPs ${BENCH_PORTAL_BULK}:80 and ${BENCH_PORTAL_RTT}:6379 (iptables redirect to the proxy)`);
+    }
     out(`proxy bench: ${runs} x ${bulkBytes / 1024 / 1024} MiB bulk, ${count} round trips; backend: ${backend.describe}`);
     out('client, proxy and backend are separate processes; direct and proxied runs alternate');
 
@@ -330,6 +354,7 @@ export async function runProxyBench(opts: ProxyBenchOptions = {}): Promise<Proxy
 
     const res: ProxyBenchResult = {
       backend: backend.kind,
+      viaPortalIP: portal !== undefined,
       directMBps: median(direct),
       proxiedMBps: median(proxied),
       throughputRatio: median(proxied) / median(direct),
@@ -347,7 +372,7 @@ export async function runProxyBench(opts: ProxyBenchOptions = {}): Promise<Proxy
     const row = (label: string, d: string, p: string, vs: string, goal: string) =>
       out(`${label.padEnd(18)}${d.padStart(10)}${p.padStart(10)}${vs.padStart(15)}   ${goal}`);
     const signed = (v: number) => `${v >= 0 ? '+' : '-'}${Math.abs(v).toFixed(3)}`;
-    row('', 'direct', 'proxied', 'proxy/direct', 'goal');
+    row('', 'direct', portal ? 'portal IP' : 'proxied', 'proxy/direct', 'goal');
     row(
       'throughput MB/s',
       res.directMBps.toFixed(0),
@@ -366,6 +391,8 @@ export async function runProxyBench(opts: ProxyBenchOptions = {}): Promise<Proxy
     out(`runs MB/s: direct [${direct.map((v) => v.toFixed(0)).join(', ')}], proxied [${proxied.map((v) => v.toFixed(0)).join(', ')}]`);
     return res;
   } finally {
+    await portal?.remove();
+    if (portal) await removePortalRoute(BENCH_PORTAL_IFACE);
     for (const p of proxies) await stopChild(p.child);
     await backend.close();
   }

@@ -59,6 +59,7 @@ export function describeObject(info: ResourceInfo, obj: JsonObject, events: Json
     head.push(['Status:', podStatusReason(obj)]);
     head.push(['IP:', str(obj, 'status.podIP') || '<none>']);
   }
+  if (info.resource === 'services') head.push(['IP:', str(obj, 'spec.clusterIP') || '<none>']);
   let out = formatTable(head, { minWidth: 0, padding: 1 });
   const spec = info.resource === 'events' || info.resource === 'endpoints' ? stripMeta(obj) : field(obj, 'spec');
   out += section(info.resource === 'events' || info.resource === 'endpoints' ? 'Data' : 'Spec', spec);

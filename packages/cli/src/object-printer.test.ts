@@ -46,6 +46,8 @@ describe('printObjects', () => {
     ]);
     const svc = { metadata: { name: 's' }, spec: { ports: [{ port: 10000 }], selector: { name: 'redis-master' } } };
     expect(cells(printObjects('services', 'Service', [svc], 'table', NOW))[1]).toEqual(['s', '10000/TCP', 'name=redis-master', '<unknown>']);
+    const withIP = { ...svc, spec: { ...svc.spec, clusterIP: '172.30.0.7' } };
+    expect(cells(printObjects('services', 'Service', [withIP], 'wide', NOW))[1]).toEqual(['s', '10000/TCP', 'name=redis-master', '<unknown>', '172.30.0.7', '<none>']);
     const ev = {
       metadata: { name: 'e1' },
       type: 'Warning',

@@ -112,9 +112,9 @@ const COLUMNS: Record<ResourceName, Columns> = {
   },
   services: {
     header: ['NAME', 'PORT(S)', 'SELECTOR', 'AGE'],
-    wide: ['LABELS'],
+    wide: ['CLUSTER-IP', 'LABELS'],
     row: (s, now) => [name(s), servicePorts(s), formatLabels(field(s, 'spec.selector')) || '<none>', age(s, now)],
-    wideRow: (s) => [formatLabels(field(s, 'metadata.labels')) || '<none>'],
+    wideRow: (s) => [str(s, 'spec.clusterIP') || '<none>', formatLabels(field(s, 'metadata.labels')) || '<none>'],
   },
   minions: {
     header: ['NAME', 'STATUS', 'AGE'],

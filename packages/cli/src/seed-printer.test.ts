@@ -48,10 +48,12 @@ describe('seedTable', () => {
       ['redisSlaveController', 'brendanburns/redis-slave', 'name=redisslave', '2'],
       ['frontendController', 'brendanburns/php-redis', 'name=frontend', '3'],
     ]);
-    const services = seedTable('services', [load('redis-master-service.json'), load('redis-slave-service.json')]);
+    const withIP = (file: string, portalIP: string) => ({ ...load(file), portalIP });
+    const services = seedTable('services', [withIP('redis-master-service.json', '172.30.0.1'), withIP('redis-slave-service.json', '172.30.0.2')]);
+    expect(cells(services)[0]).toEqual(['ID', 'Labels', 'Selector', 'IP', 'Port']);
     // The master service has no labels: an empty cell between ID and Selector, as on the slide.
-    expect(services.split('\n')[2]).toMatch(/^redismaster {9}\s{20}name=redis-master {3,}10000$/);
-    expect(cells(services)[3]).toEqual(['redisslave', 'name=redisslave', 'name=redisslave', '10001']);
+    expect(services.split('\n')[2]).toMatch(/^redismaster {9}\s{20}name=redis-master {3,}172\.30\.0\.1 {3,}10000$/);
+    expect(cells(services)[3]).toEqual(['redisslave', 'name=redisslave', 'name=redisslave', '172.30.0.2', '10001']);
   });
 
   it('prints minions with their readiness', () => {

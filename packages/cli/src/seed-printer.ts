@@ -33,8 +33,9 @@ const controllerColumns: SeedColumns = {
 };
 
 const serviceColumns: SeedColumns = {
-  header: ['ID', 'Labels', 'Selector', 'Port'],
-  row: (svc) => [str(svc, 'id'), formatLabels(field(svc, 'labels')), formatLabels(field(svc, 'selector')), str(svc, 'port')],
+  // 2014's columns: the portal IP between the selector and the port.
+  header: ['ID', 'Labels', 'Selector', 'IP', 'Port'],
+  row: (svc) => [str(svc, 'id'), formatLabels(field(svc, 'labels')), formatLabels(field(svc, 'selector')), str(svc, 'portalIP'), str(svc, 'port')],
 };
 
 function minionStatus(minion: unknown): string {

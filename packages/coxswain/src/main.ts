@@ -7,7 +7,7 @@
 import * as path from 'node:path';
 import yargs, { Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { runApiServer } from '@coxswain/api';
+import { DEFAULT_PORTAL_NET, runApiServer } from '@coxswain/api';
 import { runEndpointsController, runMinionController, runReplicationManager, runScheduler } from '@coxswain/reconcilers';
 import type { ReconcilerHandle } from '@coxswain/reconcilers';
 import { runKubelet } from '@coxswain/kubelet';
@@ -69,9 +69,10 @@ export function buildCli(argv: string[]) {
         etcdOption(y)
           .option('address', { type: 'string', default: '127.0.0.1' })
           .option('port', { type: 'number', default: 8080 })
-          .option('token-file', { type: 'string', describe: 'bearer tokens, one per line; required on a non-loopback address' }),
+          .option('token-file', { type: 'string', describe: 'bearer tokens, one per line; required on a non-loopback address' })
+          .option('portal-net', { type: 'string', default: DEFAULT_PORTAL_NET, describe: 'the block services take their portal IP from' }),
       async (a) => {
-        const api = await runApiServer({ etcdServers: a.etcdServers, address: a.address, port: a.port, tokenFile: a.tokenFile });
+        const api = await runApiServer({ etcdServers: a.etcdServers, address: a.address, port: a.port, tokenFile: a.tokenFile, portalNet: a.portalNet });
         onShutdown(() => api.close());
       },
     )
@@ -144,7 +145,9 @@ export function buildCli(argv: string[]) {
           .option('healthz-address', { type: 'string', describe: "default: the minion's address" })
           .option('healthz-port', { type: 'number', describe: 'serve /healthz and /metrics on this port' })
           .option('udp-session-timeout', durationOption('udp-session-timeout', '30s', 'a UDP client session idle this long ends'))
-          .option('udp-max-sessions', { type: 'number', default: 4096, describe: 'the most UDP client sessions per service port' }),
+          .option('udp-max-sessions', { type: 'number', default: 4096, describe: 'the most UDP client sessions per service port' })
+          .option('portal-net', { type: 'string', default: DEFAULT_PORTAL_NET, describe: "the API server's --portal-net; '' serves services on their own port of the bind address instead" })
+          .option('iptables', { type: 'string', default: '/usr/sbin/iptables', describe: 'the iptables binary portal rules are written with' }),
       async (a) => {
         if (!Number.isInteger(a.udpMaxSessions) || a.udpMaxSessions < 1) throw new Error(`--udp-max-sessions: must be a positive integer, got ${a.udpMaxSessions}`);
         const proxy = await runProxy({
@@ -154,6 +157,8 @@ export function buildCli(argv: string[]) {
           healthzAddress: a.healthzAddress,
           healthzPort: a.healthzPort,
           proxy: { udpSessionTimeoutMs: a.udpSessionTimeout, udpMaxSessions: a.udpMaxSessions },
+          portalNet: a.portalNet || undefined,
+          iptables: a.iptables,
         });
         onShutdown(() => proxy.stop());
       },

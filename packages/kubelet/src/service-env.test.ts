@@ -34,4 +34,19 @@ describe('serviceEnv', () => {
     expect(env.DNS_PORT_53_UDP_PROTO).toBe('udp');
     expect(env.DNS_PORT_5353_TCP).toBe('tcp://10.0.0.1:5353');
   });
+
+  it('points each service at its own portal IP, so two services on port 6379 are told apart', () => {
+    const master = { ...svc('redis-master', [{ port: 6379 }]), spec: { ports: [{ port: 6379 }], clusterIP: '172.30.0.1' } };
+    const slave = { ...svc('redisslave', [{ port: 6379 }]), spec: { ports: [{ port: 6379 }], clusterIP: '172.30.0.2' } };
+    const env = serviceEnv([master, slave], '172.30.11.1');
+    expect(env).toMatchObject({
+      REDIS_MASTER_SERVICE_HOST: '172.30.0.1',
+      REDIS_MASTER_SERVICE_PORT: '6379',
+      REDIS_MASTER_PORT: 'tcp://172.30.0.1:6379',
+      REDIS_MASTER_PORT_6379_TCP: 'tcp://172.30.0.1:6379',
+      REDIS_MASTER_PORT_6379_TCP_ADDR: '172.30.0.1',
+      REDISSLAVE_SERVICE_HOST: '172.30.0.2',
+      REDISSLAVE_PORT_6379_TCP_ADDR: '172.30.0.2',
+    });
+  });
 });

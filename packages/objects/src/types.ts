@@ -201,6 +201,8 @@ export interface ServicePort {
 
 export interface ServiceSpec {
   ports: ServicePort[];
+  /** The service's portal IP (v1beta1 `portalIP`): set by the registry's allocator, never changed by an update. */
+  clusterIP?: string;
   selector?: Record<string, string>;
   sessionAffinity?: 'None' | 'ClientIP';
 }

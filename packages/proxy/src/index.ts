@@ -4,3 +4,5 @@ export { runProxy, type RunProxyOptions, type RunningProxy } from './run-proxy';
 export { ServiceProxy } from './proxy';
 export { ServiceListener } from './service-listener';
 export { LoadBalancer, type Endpoint } from './load-balancer';
+export { PortalRules, portalChainName, DEFAULT_IPTABLES, type PortalRule } from './portal-rules';
+export { ensurePortalRoute, removePortalRoute, routeDevice, PORTAL_INTERFACE } from './portal-network';

@@ -10,6 +10,7 @@ import { LoadBalancer, type Endpoint } from './load-balancer';
 import { ServiceListener, type BindFailure } from './service-listener';
 import { UdpServiceListener } from './udp-service-listener';
 import type { PortListener } from './port-listener';
+import type { PortalRule } from './portal-rules';
 import { ServiceStats, type StatsSnapshot } from './service-stats';
 
 /** Where the proxy reports what went wrong with a service (an EventRecorder in production). */
@@ -37,6 +38,12 @@ export interface ServiceProxyOptions {
   events?: ProxyEventSink;
   logger?: Logger;
   clock?: Clock;
+  /**
+   * Portal IPs: a service with spec.clusterIP is served on a port of the proxy's own choosing, and
+   * `portals` is told where each portalIP:port must be redirected (PortalRules: iptables). Without
+   * it every service listens on its own port of bindAddress (two services cannot share a port).
+   */
+  portals?: { sync(rules: PortalRule[]): Promise<void> };
 }
 
 export interface PortStatus {
@@ -62,6 +69,10 @@ interface PortEntry {
   listener: PortListener;
   balancer: LoadBalancer;
   stats: ServiceStats;
+  /** The service's port (the listener's differs when it serves a portal IP). */
+  servicePort: number;
+  /** The portal IP the listener serves, redirected to it by the portal rules. */
+  portalIP?: string;
 }
 
 export class ServiceProxy {
@@ -74,6 +85,9 @@ export class ServiceProxy {
   private readonly log: Logger;
   /** Per service key, its ports by `protocol/port name`: TCP and UDP on one port number coexist. */
   private readonly ports = new Map<string, Map<string, PortEntry>>();
+  /** Portal rule syncs run one after another, the last one reflecting every change before it. */
+  private portalSync: Promise<void> = Promise.resolve();
+  private portalSyncQueued = false;
 
   constructor(opts: ServiceProxyOptions) {
     this.opts = opts;
@@ -147,7 +161,7 @@ export class ServiceProxy {
 
     for (const [name, entry] of current) {
       const sp = desired.get(name);
-      if (!sp || sp.port !== entry.listener.port) {
+      if (!sp || sp.port !== entry.servicePort || this.portalOf(svc) !== entry.portalIP) {
         // Established connections may finish; the port stops accepting now.
         entry.listener.close(false);
         current.delete(name);
@@ -168,6 +182,33 @@ export class ServiceProxy {
 
     if (current.size) this.ports.set(key, current);
     else this.ports.delete(key);
+    this.schedulePortalSync();
+  }
+
+  /** The portal IP this proxy serves `svc` on, when portal rules are on. */
+  private portalOf(svc: Service | undefined): string | undefined {
+    return this.opts.portals ? svc?.spec.clusterIP || undefined : undefined;
+  }
+
+  /** Rewrites the portal rules from every listener, once the listeners of new ports are bound. */
+  private schedulePortalSync(): void {
+    const portals = this.opts.portals;
+    if (!portals || this.portalSyncQueued) return;
+    this.portalSyncQueued = true;
+    this.portalSync = this.portalSync.then(async () => {
+      this.portalSyncQueued = false;
+      const entries = [...this.ports.values()].flatMap((m) => [...m.values()]).filter((e) => e.portalIP);
+      await Promise.all(entries.map((e) => e.listener.ready));
+      const rules = entries
+        .filter((e) => e.listener.listening)
+        .map((e) => ({ portalIP: e.portalIP!, port: e.servicePort, protocol: e.protocol, proxyAddress: this.opts.bindAddress, proxyPort: e.listener.port }));
+      await portals.sync(rules).catch((err: Error) => this.log.error({ err: err.message }, 'cannot write portal rules'));
+    });
+  }
+
+  /** Resolves once the portal rules reflect every change handled so far (tests, shutdown). */
+  portalRulesSynced(): Promise<void> {
+    return this.portalSync;
   }
 
   private open(key: string, svc: Service, sp: ServicePort): PortEntry {
@@ -176,10 +217,12 @@ export class ServiceProxy {
     const protocol = sp.protocol ?? 'TCP';
     const balancer = new LoadBalancer({ affinity: svc.spec.sessionAffinity ?? 'None', affinityTimeoutMs: this.opts.affinityTimeoutMs, clock: this.opts.clock });
     const stats = new ServiceStats();
+    const portalIP = this.portalOf(svc);
     const common = {
       name: `${key}:${name}`,
       address: this.opts.bindAddress,
-      port: sp.port,
+      // A portal IP's listener takes any free port: the portal rules point portalIP:port at it.
+      port: portalIP ? 0 : sp.port,
       balancer,
       stats,
       maxAttempts: this.opts.maxAttempts,
@@ -193,7 +236,7 @@ export class ServiceProxy {
         ? new UdpServiceListener({ ...common, sessionTimeoutMs: this.opts.udpSessionTimeoutMs, maxSessions: this.opts.udpMaxSessions })
         : new ServiceListener({ ...common, connectTimeoutMs: this.opts.connectTimeoutMs });
     listener.start();
-    return { namespace, service, portName: name, protocol, listener, balancer, stats };
+    return { namespace, service, portName: name, protocol, listener, balancer, stats, servicePort: sp.port, portalIP };
   }
 
   private reportBindFailure(key: string, port: number, protocol: Protocol, f: BindFailure): void {

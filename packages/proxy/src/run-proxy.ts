@@ -8,6 +8,8 @@ import { NotFoundError, realClock, type Endpoints, type Minion, type ObjectStore
 import { createLogger, parseEtcdServers, serveHealth, type HealthServer, type Logger } from '@coxswain/process';
 import { metricsText } from './metrics-text';
 import { ServiceProxy, type ServiceProxyOptions } from './proxy';
+import { PortalRules } from './portal-rules';
+import { ensurePortalRoute } from './portal-network';
 
 export const DEFAULT_HEALTHZ_PORT = 10249;
 
@@ -24,7 +26,14 @@ export interface RunProxyOptions {
   /** Default 10249 (kube-proxy's); 0 picks a free port. */
   healthzPort?: number;
   /** Tuning passed to the ServiceProxy (timeouts, bind backoff). */
-  proxy?: Omit<ServiceProxyOptions, 'bindAddress' | 'services' | 'endpoints' | 'events' | 'logger'>;
+  proxy?: Omit<ServiceProxyOptions, 'bindAddress' | 'services' | 'endpoints' | 'events' | 'logger' | 'portals'>;
+  /**
+   * Serve portal IPs from this network (the API server's --portal-net): iptables rules of this
+   * minion's own and the portal route. Without it, services listen on their own port of bindAddress.
+   */
+  portalNet?: string;
+  /** Default /usr/sbin/iptables. */
+  iptables?: string;
   /** Aborts the wait for the Minion object (shutdown before the kubelet registered it). */
   signal?: AbortSignal;
   logger?: Logger;
@@ -49,16 +58,18 @@ export async function runProxy(opts: RunProxyOptions): Promise<RunningProxy> {
   const store: ObjectStore = opts.store ?? ownedStore!;
 
   try {
-    const minion = opts.bindAddress && opts.healthzAddress ? undefined : await waitForMinion(store, opts.minion, log, opts.signal);
+    const minion = opts.bindAddress && opts.healthzAddress && !opts.portalNet ? undefined : await waitForMinion(store, opts.minion, log, opts.signal);
     const internalIP = minion?.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
     const bindAddress = opts.bindAddress ?? minion?.status?.serviceAddress ?? internalIP;
     if (!bindAddress) throw new Error(`minion ${opts.minion} has neither status.serviceAddress nor an InternalIP address; pass --bind-address`);
     const healthzAddress = opts.healthzAddress ?? internalIP ?? '127.0.0.1';
 
+    const portals = opts.portalNet ? await portalRulesFor(opts, minion!) : undefined;
+
     const recorder = new EventRecorder({ store, component: 'proxy', host: opts.minion, logger: log });
     const services = new Informer<Service>({ store, resource: 'services', logger: log.child({ informer: 'services' }) });
     const endpoints = new Informer<Endpoints>({ store, resource: 'endpoints', logger: log.child({ informer: 'endpoints' }) });
-    const proxy = new ServiceProxy({ ...opts.proxy, bindAddress, services, endpoints, events: recorder, logger: log });
+    const proxy = new ServiceProxy({ ...opts.proxy, bindAddress, services, endpoints, events: recorder, logger: log, portals });
     services.addEventHandler(proxy.serviceHandlers);
     endpoints.addEventHandler(proxy.endpointsHandlers);
     services.start();
@@ -100,6 +111,9 @@ export async function runProxy(opts: RunProxyOptions): Promise<RunningProxy> {
         (stopped ??= (async () => {
           await Promise.all([services.stop(), endpoints.stop()]);
           await proxy.stop();
+          // The rules go with the proxy: nothing of this minion's is left in the nat table.
+          await proxy.portalRulesSynced();
+          await portals?.remove();
           await health.close();
           await recorder.flush();
           await ownedStore?.close();
@@ -109,6 +123,16 @@ export async function runProxy(opts: RunProxyOptions): Promise<RunningProxy> {
     await ownedStore?.close();
     throw e;
   }
+}
+
+/** This minion's portal rules, checked (iptables usable) and with the portal network routed on this host. */
+async function portalRulesFor(opts: RunProxyOptions, minion: Minion): Promise<PortalRules> {
+  const podCIDR = minion.spec?.podCIDR;
+  if (!podCIDR) throw new Error(`minion ${opts.minion} has no spec.podCIDR: portal IPs need the pod network to catch its pods' packets`);
+  const rules = new PortalRules({ minion: opts.minion, podCIDR, iptables: opts.iptables });
+  await rules.check();
+  await ensurePortalRoute(opts.portalNet!);
+  return rules;
 }
 
 /** The Minion object, waiting (with backoff) for the kubelet to register it. */

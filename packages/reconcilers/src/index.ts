@@ -7,3 +7,4 @@ export { ReplicationManager } from './replication-manager';
 export { EndpointsController } from './endpoints-controller';
 export { MinionLifecycleController } from './minion-lifecycle-controller';
 export type { PackingPolicy } from './priorities';
+export { PortalRepair, type PortalRepairOptions, type RepairPass } from './portal-repair';

@@ -4,6 +4,7 @@
 // Each returns a handle with `running`, `done` and `stop()`.
 import { metaNamespaceKey, type Endpoints, type Minion, type Pod, type ReplicationController, type Service } from '@coxswain/objects';
 import { EndpointsController } from './endpoints-controller';
+import { PortalRepair } from './portal-repair';
 import { MinionLifecycleController } from './minion-lifecycle-controller';
 import { listLiveMinionLeases } from '@coxswain/registry';
 import type { PackingPolicy } from './priorities';
@@ -68,7 +69,14 @@ export function runReplicationManager(opts: ReplicationProcessOptions): Promise<
   });
 }
 
-export function runEndpointsController(opts: ReconcilerProcessOptions & { workers?: number }): Promise<ReconcilerHandle> {
+export interface EndpointsProcessOptions extends ReconcilerProcessOptions {
+  workers?: number;
+  /** How often the leader checks the portal allocator against the services (default 60 s). */
+  portalRepairIntervalMs?: number;
+}
+
+/** The endpoints controller, and beside it (one leader for both: both follow services) the portal IP repair loop. */
+export function runEndpointsController(opts: EndpointsProcessOptions): Promise<ReconcilerHandle> {
   return runReconcilerProcess('endpoints-controller', opts, (ctx) => {
     const pods = ctx.informer<Pod>('pods');
     const services = ctx.informer<Service>('services');
@@ -77,7 +85,21 @@ export function runEndpointsController(opts: ReconcilerProcessOptions & { worker
     services.addEventHandler(ec.serviceHandlers);
     pods.addEventHandler(ec.podHandlers);
     endpoints.addEventHandler(ec.endpointsHandlers);
-    return { start: () => ec.start(), stop: () => ec.stop(), health: () => ({ queue: ec.controller.queue.len() }) };
+    const repair = new PortalRepair({ store: ctx.store, storage: ctx.storage, logger: ctx.logger });
+    let timer: NodeJS.Timeout | undefined;
+    const repairPass = () => repair.runOnce().catch((err: Error) => ctx.logger.warn({ err: err.message }, 'portal repair pass failed'));
+    return {
+      start: () => {
+        ec.start();
+        void repairPass();
+        timer = setInterval(repairPass, opts.portalRepairIntervalMs ?? 60_000);
+      },
+      stop: () => {
+        clearInterval(timer);
+        return ec.stop();
+      },
+      health: () => ({ queue: ec.controller.queue.len() }),
+    };
   });
 }
 

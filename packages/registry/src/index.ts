@@ -1,5 +1,7 @@
 // @coxswain/registry: kinds, keys and the rules of every write, on a kind-agnostic Storage.
 export { Registry, REGISTRY_MIRRORS, type RegistryOptions } from './registry';
-export { openRegistry, type OpenRegistryOptions } from './open-registry';
+export { openRegistry, DEFAULT_PORTAL_NET, type OpenRegistryOptions } from './open-registry';
 export { bindPod } from './bind-pod';
 export { MinionLease, listLiveMinionLeases, type LiveLease } from './minion-lease';
+export { PortalAllocator, PORTAL_ALLOCATION_KEY, PORTAL_FIELD } from './portal-allocator';
+export { PortalRange } from './portal-range';

@@ -1,11 +1,23 @@
 // A registry on etcd, wired with the mirrors it needs: what every process (API server,
 // reconcilers, kubelet, proxy) opens.
 import { createEtcdStorage, type EtcdStorageOptions } from '@coxswain/store';
+import { PortalAllocator } from './portal-allocator';
+import { PortalRange } from './portal-range';
 import { Registry, REGISTRY_MIRRORS, type RegistryOptions } from './registry';
 
-export type OpenRegistryOptions = Omit<EtcdStorageOptions, 'mirrors' | 'ownsClient'> & RegistryOptions;
+export type OpenRegistryOptions = Omit<EtcdStorageOptions, 'mirrors' | 'ownsClient'> &
+  Omit<RegistryOptions, 'portals'> & {
+    /** The portal network new services take their portal IP from (the API server's --portal-net). */
+    portalNet?: string;
+  };
+
+/** The API server's default --portal-net: inside the cluster's 172.30.0.0/16, beside the minions' 172.30.N.0/24 pod networks (N >= 1). */
+export const DEFAULT_PORTAL_NET = '172.30.0.0/24';
 
 /** A registry on etcd at `endpoints`, on its own client (closed with the registry). */
 export function openRegistry(endpoints: string[], opts: OpenRegistryOptions = {}): Registry {
-  return new Registry(createEtcdStorage(endpoints, { ...opts, mirrors: REGISTRY_MIRRORS }), opts);
+  // Parsed before connecting: a bad flag is an error at start-up, with nothing opened.
+  const range = opts.portalNet !== undefined ? PortalRange.parse(opts.portalNet) : undefined;
+  const storage = createEtcdStorage(endpoints, { ...opts, mirrors: REGISTRY_MIRRORS });
+  return new Registry(storage, { ...opts, portals: range && new PortalAllocator(storage, range) });
 }

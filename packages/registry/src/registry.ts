@@ -25,6 +25,7 @@ import {
   type ObjectStore,
   type Pod,
   type ResourceName,
+  type Service,
   type UpdateOptions,
   type UpdateStatusOptions,
   type Watch,
@@ -33,6 +34,7 @@ import {
 import type { Storage } from '@coxswain/objects';
 import { boundPod, checkBindable, POD_MIRRORS } from './binding';
 import { listFilter } from './list-filter';
+import type { PortalAllocator } from './portal-allocator';
 import { strategyFor, strategyOf, type Strategy } from './strategy';
 
 export interface RegistryOptions {
@@ -41,6 +43,8 @@ export interface RegistryOptions {
   uid?: () => string;
   /** Names from metadata.generateName. */
   random?: () => number;
+  /** Hands every new service a portal IP (the API server's --portal-net); without it a given one is stored as sent. */
+  portals?: PortalAllocator;
 }
 
 const NAME_CHARS = 'abcdefghijklmnopqrstuvwxyz0123456789';
@@ -53,6 +57,7 @@ export class Registry implements ObjectStore {
   private readonly clock: Clock;
   private readonly uid: () => string;
   private readonly random: () => number;
+  private readonly portals?: PortalAllocator;
 
   /** `storage` must keep REGISTRY_MIRRORS (see openRegistry). */
   constructor(
@@ -62,6 +67,7 @@ export class Registry implements ObjectStore {
     this.clock = opts.clock ?? realClock;
     this.uid = opts.uid ?? randomUUID;
     this.random = opts.random ?? Math.random;
+    this.portals = opts.portals;
   }
 
   // ---- create / read -------------------------------------------------------------------------------
@@ -70,9 +76,13 @@ export class Registry implements ObjectStore {
     const strategy = strategyOf(obj);
     for (let attempt = 1; ; attempt++) {
       const { key, prepared } = this.prepareCreate(strategy, obj);
+      // The allocator write comes first: a crash before the service write leaves a marked address
+      // that PortalRepair gives back, never a service whose address another one could get.
+      const portal = await this.allocatePortal(prepared);
       try {
         return await this.storage.create(key, prepared as T, { ttlSeconds: opts.ttlSeconds ?? strategy.ttlSeconds });
       } catch (err) {
+        if (portal) await this.portals!.release(portal);
         // A generated name that is taken: draw another.
         if (err instanceof AlreadyExistsError && !obj.metadata.name && attempt < MAX_GENERATE_NAME_TRIES) continue;
         throw err;
@@ -80,7 +90,18 @@ export class Registry implements ObjectStore {
     }
   }
 
+  /** A new service's portal IP, set on `prepared`: the one it asks for if free and in range, else the next free. */
+  private async allocatePortal(prepared: KubeObject): Promise<string | undefined> {
+    if (!this.portals || prepared.kind !== 'Service') return undefined;
+    const spec = (prepared as Service).spec;
+    const ip = await this.portals.allocate(prepared.metadata.name, spec.clusterIP || undefined);
+    spec.clusterIP = ip;
+    return ip;
+  }
+
   async createMany<T extends KubeObject>(objs: readonly T[], opts: CreateOptions = {}): Promise<(T | Error)[]> {
+    // Services take an allocator write each: one at a time through create().
+    if (this.portals && objs.some((o) => o.kind === 'Service')) return Promise.all(objs.map((o) => this.create(o, opts).catch((e: Error) => e)));
     const results: (T | Error)[] = new Array(objs.length);
     const entries: { key: string; obj: T }[] = [];
     const index: number[] = [];
@@ -198,7 +219,11 @@ export class Registry implements ObjectStore {
 
   async delete<T extends KubeObject>(resource: ResourceName, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<T> {
     if (!resourceInfo(resource)) throw new BadRequestError(`unknown resource "${resource}"`);
-    return this.storage.delete<T>(objectKey(resource, namespace, name), { preconditions: opts.preconditions });
+    const deleted = await this.storage.delete<T>(objectKey(resource, namespace, name), { preconditions: opts.preconditions });
+    // A crash before this release leaves a marked address with no service: PortalRepair gives it back.
+    const portal = resource === 'services' ? (deleted as unknown as Service).spec?.clusterIP : undefined;
+    if (this.portals && portal) await this.portals.release(portal);
+    return deleted;
   }
 
   // ---- binding -----------------------------------------------------------------------------------------

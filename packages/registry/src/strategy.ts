@@ -15,6 +15,7 @@ import {
   type Pod,
   type ResourceInfo,
   type ResourceName,
+  type Service,
 } from '@coxswain/objects';
 
 export interface Strategy {
@@ -64,7 +65,20 @@ const RULES: Record<ResourceName, KindRules> = {
     },
   },
   replicationControllers: { initialStatus: () => ({ replicas: 0 }) },
-  services: {},
+  services: {
+    // The portal IP belongs to the allocator: an update may leave it out (it is kept) or repeat it.
+    updateProblems: (obj, current) => {
+      const held = (current as Service).spec?.clusterIP;
+      const wanted = (obj as Service).spec?.clusterIP;
+      if (wanted === undefined || wanted === '' || wanted === held) return [];
+      return [{ field: 'spec.clusterIP', message: held ? `may not be changed (allocated ${held})` : 'is set when the service is created, not by an update' }];
+    },
+    carryOver: (obj, current) => {
+      const held = (current as Service).spec?.clusterIP;
+      const spec = (obj as Service).spec;
+      if (held !== undefined && spec && !spec.clusterIP) (obj as Service).spec = { ...spec, clusterIP: held };
+    },
+  },
   minions: {},
   endpoints: {},
   // Events are records, not desired state: they expire like 2014's event TTL.

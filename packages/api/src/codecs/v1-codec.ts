@@ -1,7 +1,7 @@
 // The internal form served as-is (Kubernetes-v1-shaped, for kubectl-style clients): the internal
 // schema validates it, and decoding/encoding only fill in apiVersion and kind. The same codec serves
 // the core group's v1 and every named group's version (`apps/v1`), each with its own apiVersion.
-import { resourceInfo, validateSchema } from '@coxswain/objects';
+import { resourceInfo, v1LabelValueCauses, validateSchema } from '@coxswain/objects';
 import type { KubeObject, ResourceName } from '@coxswain/objects';
 import type { Codec } from './codec';
 
@@ -17,7 +17,11 @@ export function createV1Codec(apiVersion: string): Codec {
   }
   return {
     version: apiVersion,
-    validate: (resource, body) => validateSchema('v1', resource, withTypeFields(resource, body)),
+    validate: (resource, body) => {
+      const causes = validateSchema('v1', resource, withTypeFields(resource, body));
+      // The store keeps 2014's free-text label values for v1beta1 clients; v1 holds to its own rule.
+      return causes.length > 0 ? causes : v1LabelValueCauses(body as KubeObject);
+    },
     // A private copy: the caller (strategy) mutates what it decodes.
     decode: (resource, body) => JSON.parse(JSON.stringify(withTypeFields(resource, body))) as KubeObject,
     // Encoding happens for every listed and watched object: no copy; JSON serialization does not mutate.

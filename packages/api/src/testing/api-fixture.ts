@@ -21,12 +21,14 @@ export interface ApiFixture {
   stop(): Promise<void>;
 }
 
-export async function startApiFixture(opts: Partial<Omit<ApiServerOptions, 'store'>> = {}): Promise<ApiFixture> {
+/** `portalNet`: services get portal IPs from it (the API server's --portal-net). */
+export async function startApiFixture(opts: Partial<Omit<ApiServerOptions, 'store'>> & { portalNet?: string } = {}): Promise<ApiFixture> {
   const etcd = await startEtcd();
-  const store = openRegistry(etcd.endpoints);
+  const { portalNet, ...serverOpts } = opts;
+  const store = openRegistry(etcd.endpoints, { portalNet });
   let server: ApiServer;
   try {
-    server = createApiServer({ store, codecs: CODECS, address: '127.0.0.1', port: 0, heartbeatMs: 1000, drainTimeoutMs: 2000, ...opts });
+    server = createApiServer({ store, codecs: CODECS, address: '127.0.0.1', port: 0, heartbeatMs: 1000, drainTimeoutMs: 2000, ...serverOpts });
     await server.listen();
   } catch (e) {
     await store.close();

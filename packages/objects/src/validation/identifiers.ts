@@ -52,6 +52,19 @@ export function labelKeyProblem(key: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Label values as v1beta1 clients wrote them in 2014 (the guestbook's `uses: redisslave,redis-master`):
+ * free text of at most 63 characters without control characters. The store keeps these; v1 clients
+ * are held to labelValueProblem by their codec.
+ */
+export function legacyLabelValueProblem(key: string, value: string): string | undefined {
+  if (value.length > 63) return `invalid value for ${JSON.stringify(key)}: must be at most 63 characters`;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(value)) return `invalid value for ${JSON.stringify(key)}: must not contain control characters`;
+  return undefined;
+}
+
+/** Label values of v1 (Kubernetes' rule since 2015): a name-like token, so that every value can be written in a selector. */
 export function labelValueProblem(key: string, value: string): string | undefined {
   if (value === '') return undefined;
   if (value.length > 63) return `invalid value for ${JSON.stringify(key)}: must be at most 63 characters`;

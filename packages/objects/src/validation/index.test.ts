@@ -142,7 +142,7 @@ describe('validateInternal: bad objects', () => {
     ['a label key with an empty name', (o: Pod) => { o.metadata.labels = { 'example.com/': 'x' }; }, ['metadata.labels: invalid key "example.com/": the name must not be empty']],
     ['a 64-character label key', (o: Pod) => { o.metadata.labels = { ['k'.repeat(64)]: 'x' }; }, [`metadata.labels: invalid key "${'k'.repeat(64)}": the name must be at most 63 characters`]],
     ['a 64-character label value', (o: Pod) => { o.metadata.labels = { name: 'v'.repeat(64) }; }, ['metadata.labels: invalid value for "name": must be at most 63 characters']],
-    ['a label value with a slash', (o: Pod) => { o.metadata.labels = { name: 'a/b' }; }, ['metadata.labels: invalid value for "name": letters, digits, "-", "_" and ".", starting and ending with a letter or digit']],
+    ['a label value with a control character', (o: Pod) => { o.metadata.labels = { name: 'a\nb' }; }, ['metadata.labels: invalid value for "name": must not contain control characters']],
     ['an unknown top-level field', (o: Pod) => { (o as unknown as Record<string, unknown>).desiredState = {}; }, ['desiredState: unknown field']],
     ['no spec', (o: Pod) => { delete (o as Partial<Pod>).spec; }, ['spec: required']],
     ['no containers', (o: Pod) => { o.spec.containers = []; }, ['spec.containers: must have at least 1 item']],

@@ -10,6 +10,7 @@ export { joinPath, pointerToPath } from './field-path';
 export {
   objectNameProblem, namespaceProblem, labelKeyProblem, labelValueProblem, portNameProblem, portNumberProblem,
 } from './identifiers';
+export { v1LabelValueCauses } from './semantics';
 
 /** Validates an internal object (JSON Schema, then semantic checks). Returns [] when valid. */
 export function validateInternal(obj: KubeObject): FieldCause[] {

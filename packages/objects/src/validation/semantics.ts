@@ -9,7 +9,7 @@ import type {
 import { joinPath } from './field-path';
 import {
   cidrProblem, containerNameProblem, envNameProblem, generateNameProblem, intOrNamedPortProblem, ipProblem,
-  labelKeyProblem, labelValueProblem, namespaceProblem, objectNameProblem, portNameProblem, portNumberProblem,
+  labelKeyProblem, labelValueProblem, legacyLabelValueProblem, namespaceProblem, objectNameProblem, portNameProblem, portNumberProblem,
 } from './identifiers';
 
 type Causes = FieldCause[];
@@ -18,11 +18,35 @@ function add(out: Causes, field: string, problem: string | undefined): void {
   if (problem) out.push({ field, message: problem });
 }
 
+/** Values by the store's rule (2014's free text, what v1beta1 clients send); the v1 codec adds v1's (v1LabelValueCauses). */
 export function checkLabels(out: Causes, field: string, labels: Record<string, string> | undefined): void {
   for (const [k, v] of Object.entries(labels ?? {})) {
     add(out, field, labelKeyProblem(k));
-    add(out, field, labelValueProblem(k, v));
+    add(out, field, legacyLabelValueProblem(k, v));
   }
+}
+
+/** Where an object carries label maps (its labels, selectors, its template's labels, node selectors). */
+function labelMapsOf(obj: KubeObject): [string, Record<string, string> | undefined][] {
+  const o = obj as { metadata?: { labels?: Record<string, string> }; spec?: Record<string, any> };
+  const spec = o.spec ?? {};
+  const flatSelector = spec.selector && typeof spec.selector === 'object' && !('matchLabels' in spec.selector) ? spec.selector : undefined;
+  return [
+    ['metadata.labels', o.metadata?.labels],
+    ['spec.selector', flatSelector],
+    ['spec.nodeSelector', spec.nodeSelector],
+    ['spec.template.metadata.labels', spec.template?.metadata?.labels],
+    ['spec.template.spec.nodeSelector', spec.template?.spec?.nodeSelector],
+  ];
+}
+
+/** v1's stricter label values (every value expressible in a selector string), for the v1 codec. */
+export function v1LabelValueCauses(obj: KubeObject): Causes {
+  const out: Causes = [];
+  for (const [field, map] of labelMapsOf(obj)) {
+    for (const [k, v] of Object.entries(map ?? {})) add(out, field, labelValueProblem(k, v));
+  }
+  return out;
 }
 
 function checkAnnotations(out: Causes, field: string, annotations: Record<string, string> | undefined): void {

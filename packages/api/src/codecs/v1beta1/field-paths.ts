@@ -94,6 +94,7 @@ function servicePath(path: string): string | undefined {
     ['spec.ports', 'port'],
     ['spec.selector', 'selector'],
     ['spec.sessionAffinity', 'sessionAffinity'],
+    ['spec.clusterIP', 'portalIP'],
     ['spec', 'port'],
   ]);
 }

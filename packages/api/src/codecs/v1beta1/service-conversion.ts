@@ -1,5 +1,5 @@
 // Services: the top-level `port`, `containerPort` (number or port name) and `protocol` <-> the
-// first of `spec.ports`; a Coxswain `ports` list carries a multi-port service.
+// first of `spec.ports`; a Coxswain `ports` list carries a multi-port service; `portalIP` <-> `spec.clusterIP`.
 import type { Service, ServicePort } from '@coxswain/objects';
 import { metaFromInternal, metaToInternal, INTERNAL_VERSION } from './meta';
 import { compact, copy } from './object-utils';
@@ -21,7 +21,7 @@ export function serviceToInternal(b: WireService): Service {
     apiVersion: INTERNAL_VERSION,
     kind: 'Service',
     metadata: metaToInternal(b),
-    spec: compact({ ports, selector: copy(b.selector), sessionAffinity: b.sessionAffinity }),
+    spec: compact({ ports, selector: copy(b.selector), clusterIP: b.portalIP, sessionAffinity: b.sessionAffinity }),
   };
 }
 
@@ -35,6 +35,7 @@ export function serviceFromInternal(svc: Service): WireService {
     containerPort: first?.targetPort,
     selector: copy(svc.spec.selector),
     sessionAffinity: svc.spec.sessionAffinity,
+    portalIP: svc.spec.clusterIP,
     ports: needList ? svc.spec.ports.map(portFromInternal) : undefined,
     labels: copy(svc.metadata.labels),
   });

@@ -1,0 +1,36 @@
+// Keeps portal IPs on this machine: the portal network is routed to a bridge with no ports, which
+// drops whatever reaches it (a bridge rather than a dummy device: not every kernel has the dummy
+// module). So a packet to a portal IP that no DNAT rule caught — before the proxy's rules exist,
+// after they are removed, or to a port no service has — goes nowhere instead of out of the default
+// route. A route to a device, not an `unreachable` one: a host process's packet must pass the
+// routing lookup before the nat OUTPUT chain can redirect it. Idempotent; `ip route get` shows it.
+import { execFile } from 'node:child_process';
+
+export const PORTAL_INTERFACE = 'coxswain-portal';
+
+export async function ensurePortalRoute(portalNet: string, iface = PORTAL_INTERFACE): Promise<void> {
+  const links = await ip(['-o', 'link', 'show', 'dev', iface]).catch(() => '');
+  if (!links) await ip(['link', 'add', iface, 'type', 'bridge']).catch(async (e: Error) => {
+    // Another minion's proxy on this host may have added it meanwhile.
+    if (!(await ip(['-o', 'link', 'show', 'dev', iface]).catch(() => ''))) throw e;
+  });
+  await ip(['link', 'set', iface, 'up']);
+  await ip(['route', 'replace', portalNet, 'dev', iface]);
+}
+
+/** Removes the interface (and with it the route). */
+export async function removePortalRoute(iface = PORTAL_INTERFACE): Promise<void> {
+  await ip(['link', 'del', iface]).catch(() => undefined);
+}
+
+/** The device `ip route get` picks for `address`. */
+export async function routeDevice(address: string): Promise<string | undefined> {
+  const out = await ip(['-o', 'route', 'get', address]);
+  return / dev (\S+)/.exec(out)?.[1];
+}
+
+function ip(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile('ip', args, { timeout: 10_000 }, (err, stdout, stderr) => (err ? reject(new Error(`ip ${args.join(' ')}: ${stderr || err.message}`)) : resolve(stdout))),
+  );
+}
