@@ -196,4 +196,23 @@ describe('LeaderElector (real etcd)', () => {
     expect(lost[0].message).toMatch(/keepalive/);
     await etcd.restart();
   });
+
+  it('after a loss while etcd was away, the next elector revokes the stale lease and leads at once', async () => {
+    const ttlSeconds = 6; // etcd restarts its leases' TTL on recovery: without the revoke, b would wait ~6 s
+    const election = prefix();
+    const a = new LeaderElector({ storage: new EtcdStorage(etcd.client()), prefix: election, identity: 'a', ttlSeconds });
+    await a.campaign();
+    const lost: Error[] = [];
+    a.onLost((e) => lost.push(e));
+    await etcd.kill();
+    await until(() => lost.length > 0, ttlSeconds * 1000 + 1000, 'a to give up leadership');
+    expect(a.unreleasedLease).toBeDefined(); // etcd did not answer the revoke
+    await etcd.restart();
+    const answeredAt = Date.now();
+    const b = new LeaderElector({ storage: new EtcdStorage(etcd.client()), prefix: election, identity: 'b', ttlSeconds, staleLease: a.unreleasedLease });
+    await b.campaign();
+    expect(Date.now() - answeredAt).toBeLessThan(3000);
+    expect(await LeaderElector.currentLeader(new EtcdStorage(etcd.client()), election)).toBe('b');
+    await b.resign();
+  });
 });

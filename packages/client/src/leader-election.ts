@@ -4,8 +4,10 @@
 //  - each candidate creates `<prefix>/<lease id in hex>` on its lease; the key created first (the
 //    lowest revision: candidate keys are never rewritten) leads; every other candidate waits only
 //    for the key created just before its own (no thundering herd), and re-checks when it goes;
-//  - losing the session means losing leadership: onLost callbacks fire once and the caller exits
-//    (its supervisor restarts it, and it campaigns again with a fresh session).
+//  - losing the session means losing leadership: onLost callbacks fire once; the caller stops its
+//    work and campaigns again with a fresh elector (a new session), in the same process. The lost
+//    lease is revoked if etcd still answers; if not (etcd away), the next elector revokes it first
+//    (`staleLease`), so our old key does not hold the place for a TTL after etcd is back.
 // Not etcd3's own Election: its campaign reports a lost lease only after 2 x TTL without
 // keepalives, long after another candidate may lead.
 import os from 'os';
@@ -22,6 +24,11 @@ export interface LeaderElectorOptions {
   /** Lease TTL in seconds. Default 15. A dead leader is replaced within this. */
   ttlSeconds?: number;
   logger?: Logger;
+  /**
+   * The lease of this candidate's previous, lost session whose revoke etcd has not confirmed
+   * (`unreleasedLease` of the previous elector). campaign() revokes it before joining.
+   */
+  staleLease?: string;
 }
 
 /** Thrown by campaign() when the candidate resigned or lost its session before it could lead. */
@@ -40,6 +47,8 @@ export class LeaderElector {
   readonly identity: string;
   private readonly ttlSeconds: number;
   private readonly log: Logger;
+  private staleLease?: string;
+  private unreleased?: string;
 
   private lease?: string;
   private myKey?: string;
@@ -62,6 +71,15 @@ export class LeaderElector {
     this.ttlSeconds = opts.ttlSeconds ?? 15;
     if (this.ttlSeconds < 2) throw new RangeError('ttlSeconds must be at least 2');
     this.log = opts.logger ?? createLogger('leader-election', { election: this.prefix, identity: this.identity });
+    this.staleLease = opts.staleLease;
+  }
+
+  /**
+   * After a loss or a failed campaign: a lease of ours whose revoke etcd has not confirmed (this
+   * session's, or the stale one it was given and could not revoke yet), for the next elector.
+   */
+  get unreleasedLease(): string | undefined {
+    return this.unreleased ?? this.staleLease;
   }
 
   get isLeader(): boolean {
@@ -131,6 +149,14 @@ export class LeaderElector {
   // ---- internals -----------------------------------------------------------------------------------
 
   private async doCampaign(): Promise<void> {
+    if (this.staleLease) {
+      // A lease of ours that outlived its session (etcd was away when it was lost): give its place
+      // up now; NotFound means it has expired already. Any other error fails this campaign.
+      await this.storage.leases.revoke(this.staleLease).catch((err) => {
+        if (!(err instanceof NotFoundError)) throw err;
+      });
+      this.staleLease = undefined;
+    }
     const id = await this.storage.leases.grant(this.ttlSeconds);
     this.lease = id;
     this.lastKeepAliveOk = Date.now();
@@ -249,7 +275,15 @@ export class LeaderElector {
     // Best effort: give our place up at once if etcd still answers.
     const lease = this.lease;
     this.lease = undefined;
-    if (lease) this.storage.leases.revoke(lease).catch(() => undefined);
+    if (lease) {
+      this.unreleased = lease;
+      this.storage.leases.revoke(lease).then(
+        () => (this.unreleased = undefined),
+        (err) => {
+          if (err instanceof NotFoundError) this.unreleased = undefined;
+        },
+      );
+    }
     for (const cb of this.lostCallbacks) {
       try {
         cb(reason);

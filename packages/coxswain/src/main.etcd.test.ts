@@ -50,7 +50,8 @@ describe('coxswain shutdown', () => {
       for (const line of lines) if (line.startsWith('{')) logs.push(JSON.parse(line));
     });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    const logged = (msg: string) => eventually(() => logs.find((l) => l.msg === msg), 20_000, `log "${msg}"`);
+    const logged = (msg: string, where: (l: Record<string, unknown>) => boolean = () => true) =>
+      eventually(() => logs.find((l) => l.msg === msg && where(l)), 20_000, `log "${msg}"`);
     return { child, exited, logged };
   }
 
@@ -72,11 +73,14 @@ describe('coxswain shutdown', () => {
     expect((await scheduler.logged('scheduler stopped')).reason).toBe('stopped');
   }, 30_000);
 
-  it('a reconciler that loses leadership shuts down and exits 1, for its supervisor to restart it', async () => {
+  it('a reconciler that loses leadership stops its work and leads again in the same process', async () => {
     const scheduler = coxswain(['scheduler', '--etcd-servers', etcd.endpoints.join(',')]);
-    await scheduler.logged('scheduler running');
+    await scheduler.logged('scheduler running', (l) => l.term === 1);
     await etcd.client().delete().prefix('/coxswain/leader/scheduler/');
-    expect(await scheduler.exited).toBe(1);
-    expect((await scheduler.logged('scheduler stopped')).reason).toBe('lost-leadership');
+    await scheduler.logged('lost leadership: stopping work, campaigning again');
+    await scheduler.logged('scheduler running', (l) => l.term === 2);
+    expect(scheduler.child.exitCode).toBeNull();
+    scheduler.child.kill('SIGTERM');
+    expect(await scheduler.exited).toBe(0);
   }, 30_000);
 });

@@ -34,8 +34,8 @@ const reconcilerOptions = (y: Argv) =>
     .option('healthz-port', { type: 'number', describe: 'serve /healthz on this port' });
 
 /**
- * Runs a reconciler until the process shuts down. Losing leadership (or failing) shuts the process
- * down with exit code 1, so that a supervisor restarts it and it campaigns again.
+ * Runs a reconciler until the process shuts down. Losing leadership does not end it (it campaigns
+ * again in-process); failing to start shuts the process down with exit code 1.
  */
 async function runReconciler(start: Promise<ReconcilerHandle>): Promise<void> {
   const handle = await start;

@@ -1,15 +1,17 @@
 // One reconciler as a process: dial etcd, optionally win the leader election, then start the
 // informers, wait for their caches to sync, and only then start the workers. /healthz answers
-// throughout (a standby is healthy). Losing leadership ends the process (`done` resolves with
-// reason 'lost-leadership' and the binary exits non-zero so its supervisor restarts it, and it
-// campaigns again with a fresh session: never two leaders acting on a stale belief). Signals are the
-// binary's: it registers stop() with the process's shutdown path (onShutdown in @coxswain/process).
+// throughout (a standby is healthy). Losing leadership (etcd away for about a TTL, our key deleted)
+// ends the term, not the process: workers and informers stop at once (never two leaders acting on a
+// stale belief), and the process campaigns again with a fresh session, retrying with a short capped
+// backoff while etcd does not answer, so it leads again within seconds of etcd's return (a crash
+// loop under a supervisor took ~17 s). Signals are the binary's: it registers stop() with the
+// process's shutdown path (onShutdown in @coxswain/process).
 import os from 'os';
 import type { Storage } from '@coxswain/objects';
 import { openRegistry } from '@coxswain/registry';
 import { createLogger, Logger, parseEtcdServers, serveHealth, type HealthServer } from '@coxswain/process';
-import { EventRecorder, Informer, LeaderElector } from '@coxswain/client';
-import { KubeObject, ObjectStore, ResourceName } from '@coxswain/objects';
+import { CampaignAbortedError, EventRecorder, Informer, LeaderElector } from '@coxswain/client';
+import { KubeObject, ObjectStore, ResourceName, UnavailableError } from '@coxswain/objects';
 import { indexers } from './object-cache';
 
 export interface ReconcilerProcessOptions {
@@ -29,12 +31,14 @@ export interface ReconcilerProcessOptions {
   logger?: Logger;
 }
 
-export type EndReason = 'stopped' | 'lost-leadership' | 'failed';
+export type EndReason = 'stopped' | 'failed';
 
 export interface ReconcilerHandle {
   readonly name: string;
-  /** Resolves once this process leads (or runs without election) and its workers have started. */
+  /** Resolves once this process first leads (or runs without election) and its workers have started. */
   readonly running: Promise<void>;
+  /** How many terms this process has led (its workers started) so far. */
+  terms(): number;
   /** Resolves when the process has ended and released everything. */
   readonly done: Promise<{ reason: EndReason; error?: Error }>;
   isLeader(): boolean;
@@ -85,10 +89,16 @@ export async function runReconcilerProcess(
     },
   };
   const identity = opts.identity ?? `${os.hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  const elector = opts.leaderElect === false ? undefined : new LeaderElector({ storage: store.storage, prefix: `/coxswain/leader/${name}`, identity, ttlSeconds: opts.leaderLeaseTtlSeconds ?? 15 });
+  const ttlSeconds = opts.leaderLeaseTtlSeconds ?? 15;
+  const newElector = (staleLease?: string) =>
+    new LeaderElector({ storage: store.storage, prefix: `/coxswain/leader/${name}`, identity, ttlSeconds, staleLease });
+  let elector = opts.leaderElect === false ? undefined : newElector();
+  let terms = 0;
+  const isLeader = () => (opts.leaderElect === false ? phase === 'running' : !!elector?.isLeader);
 
   let parts: ReconcilerParts | undefined;
   let phase: 'campaigning' | 'syncing' | 'running' | 'stopping' = 'campaigning';
+  let retryTimer: NodeJS.Timeout | undefined;
   let stopping: Promise<void> | undefined;
   let resolveDone!: (r: { reason: EndReason; error?: Error }) => void;
   const done = new Promise<{ reason: EndReason; error?: Error }>((r) => (resolveDone = r));
@@ -108,27 +118,35 @@ export async function runReconcilerProcess(
       logger: log,
       checks: () => ({
         ok: phase !== 'stopping',
-        detail: { phase, leader: elector ? elector.isLeader : true, identity, ...(parts?.health ? { reconciler: parts.health() } : {}) },
+        detail: { phase, leader: isLeader(), identity, ...(parts?.health ? { reconciler: parts.health() } : {}) },
       }),
     });
   }
+
+  const step = async (what: string, f: () => Promise<unknown> | unknown) => {
+    try {
+      await f();
+    } catch (err) {
+      log.warn({ err, step: what }, 'error while stopping');
+    }
+  };
+  /** Ends a term's work: its workers, then its informers (the next term builds fresh ones). */
+  const stopTerm = async () => {
+    const [p, infs] = [parts, informers.splice(0)];
+    parts = undefined;
+    await step('workers', () => p?.stop());
+    await step('informers', () => Promise.all(infs.map((i) => i.stop())));
+  };
 
   const shutdown = (reason: EndReason, error?: Error): Promise<void> => {
     if (stopping) return stopping;
     phase = 'stopping';
     rejectRunning(error ?? new Error(`${name} ${reason} before it started`));
+    if (retryTimer) clearTimeout(retryTimer);
     stopping = (async () => {
-      const step = async (what: string, f: () => Promise<unknown> | unknown) => {
-        try {
-          await f();
-        } catch (err) {
-          log.warn({ err, step: what }, 'error while stopping');
-        }
-      };
-      await step('workers', () => parts?.stop());
-      await step('informers', () => Promise.all(informers.map((i) => i.stop())));
+      await stopTerm();
       await step('events', () => recorder.flush());
-      if (reason !== 'lost-leadership') await step('resign', () => elector?.resign());
+      await step('resign', () => elector?.resign());
       await step('store', () => store.close());
       await step('healthz', () => health?.close());
       log.info({ reason }, `${name} stopped`);
@@ -137,38 +155,73 @@ export async function runReconcilerProcess(
     return stopping;
   };
 
-  // Campaign, sync, run — in the background; errors end the process (its supervisor restarts it).
-  void (async () => {
-    if (elector) {
-      elector.onLost((err) => {
-        log.error({ err: err.message }, 'lost leadership: stopping');
-        void shutdown('lost-leadership', err);
+  // Backoff between campaigns while etcd does not answer: short and capped, since a candidate that
+  // waits longer than etcd's reconnect only delays the next leader.
+  const backoff = { initialMs: 200, maxMs: 1000 };
+  let delayMs = backoff.initialMs;
+
+  /** One term: campaign, build, sync, run. Ends by losing leadership (then the next term) or by stop(). */
+  const term = async (): Promise<void> => {
+    const mine = elector;
+    if (mine) {
+      mine.onLost((err) => {
+        log.error({ err: err.message }, 'lost leadership: stopping work, campaigning again');
+        campaignAgain(mine);
       });
       log.info({ identity }, 'campaigning for leadership');
-      await elector.campaign();
-      if (stopping) return;
+      await mine.campaign();
       log.info({ identity }, 'leading');
     }
+    delayMs = backoff.initialMs;
     phase = 'syncing';
     parts = await build(ctx);
-    for (const inf of informers) inf.start();
-    const synced = await Promise.all(informers.map((i) => i.waitForSync()));
-    if (stopping || synced.some((s) => !s)) return;
+    const synced = await Promise.all(informers.map((i) => (i.start(), i.waitForSync())));
+    // Lost (or stopped) meanwhile: whoever noticed has stopped or is stopping this term's work.
+    if (stopping || (mine && !mine.isLeader) || synced.some((s) => !s)) return;
     parts.start();
     phase = 'running';
-    log.info({ informers: informers.length }, `${name} running`);
+    terms++;
+    log.info({ informers: informers.length, term: terms }, `${name} running`);
     resolveRunning();
-  })().catch((err: Error) => {
-    if (stopping) return;
-    log.error({ err }, `${name} failed to start`);
-    void shutdown('failed', err);
-  });
+  };
+
+  /** After a lost session or a failed campaign: stop the term's work, then campaign with a fresh elector. */
+  const campaignAgain = (lost: LeaderElector): void => {
+    if (stopping || lost !== elector) return; // already handled (a loss mid-campaign reports twice)
+    elector = undefined;
+    phase = 'campaigning';
+    void stopTerm().then(() => {
+      if (stopping) return;
+      retryTimer = setTimeout(() => {
+        if (stopping) return;
+        elector = newElector(lost.unreleasedLease);
+        nextTerm();
+      }, delayMs);
+      delayMs = Math.min(backoff.maxMs, delayMs * 2);
+    });
+  };
+
+  const nextTerm = (): void => {
+    const mine = elector;
+    term().catch((err: Error) => {
+      if (stopping) return;
+      if (mine && (err instanceof UnavailableError || err instanceof CampaignAbortedError)) {
+        // etcd away (or the session lost mid-campaign): the same process campaigns again shortly.
+        log.warn({ err: err.message, retryInMs: delayMs }, 'campaign failed; retrying');
+        return campaignAgain(mine);
+      }
+      log.error({ err }, `${name} failed to start`);
+      void shutdown('failed', err);
+    });
+  };
+  nextTerm();
 
   return {
     name,
     running,
     done,
-    isLeader: () => (elector ? elector.isLeader : phase === 'running'),
+    isLeader,
+    terms: () => terms,
     healthzUrl: health?.url,
     stop: () => shutdown('stopped'),
   };
