@@ -161,6 +161,23 @@ add({ name: 'PATCH renaming', method: 'PATCH', path: RM, body: { id: 'other' }, 
 add({ name: 'PATCH with a stale resourceVersion', method: 'PATCH', path: RM, body: { resourceVersion: 1, labels: { a: 'b' } }, headers: MERGE, code: 409, reason: 'Conflict' });
 add({ name: 'PATCH replicas a string', method: 'PATCH', path: `${P}/replicationControllers/redisSlaveController`, body: { desiredState: { replicas: 'three' } }, headers: MERGE, code: 422, reason: 'Invalid', field: 'desiredState.replicas' });
 add({ name: 'PATCH a missing pod', method: 'PATCH', path: `${P}/pods/nobody`, body: { labels: { a: 'b' } }, headers: MERGE, code: 404, reason: 'NotFound' });
+// Strategic merge (v1 only) and JSON patch (RFC 6902): bodies that are not patches are 400, patches
+// that cannot apply are 422 naming the field.
+const V1RC = '/api/v1/namespaces/default/replicationControllers/redisSlaveController';
+const SMP = { 'Content-Type': 'application/strategic-merge-patch+json' };
+const JSONP = { 'Content-Type': 'application/json-patch+json' };
+add({ name: 'strategic patch a list', method: 'PATCH', path: V1RC, body: [{ spec: {} }], headers: SMP, code: 400, reason: 'BadRequest', message: 'must be a JSON object' });
+add({ name: 'strategic patch: container without its merge key', method: 'PATCH', path: V1RC, body: { spec: { template: { spec: { containers: [{ image: 'x' }] } } } }, headers: SMP, code: 422, reason: 'Invalid', field: 'spec.template.spec.containers[0]', message: '"name"' });
+add({ name: 'strategic patch: unknown $patch directive', method: 'PATCH', path: V1RC, body: { metadata: { labels: { $patch: 'explode' } } }, headers: SMP, code: 422, reason: 'Invalid', field: 'metadata.labels.$patch' });
+add({ name: 'strategic patch: replicas a string', method: 'PATCH', path: V1RC, body: { spec: { replicas: 'three' } }, headers: SMP, code: 422, reason: 'Invalid', field: 'spec.replicas' });
+add({ name: 'JSON patch an object', method: 'PATCH', path: V1RC, body: { op: 'add' }, headers: JSONP, code: 400, reason: 'BadRequest', message: 'list of operations' });
+add({ name: 'JSON patch unknown op', method: 'PATCH', path: V1RC, body: [{ op: 'explode', path: '/spec' }], headers: JSONP, code: 400, reason: 'BadRequest', message: 'op must be one of' });
+add({ name: 'JSON patch op without path', method: 'PATCH', path: V1RC, body: [{ op: 'remove' }], headers: JSONP, code: 400, reason: 'BadRequest', message: 'path must be a string' });
+add({ name: 'JSON patch replace a missing path', method: 'PATCH', path: V1RC, body: [{ op: 'replace', path: '/spec/nothing/here', value: 1 }], headers: JSONP, code: 422, reason: 'Invalid', field: '/spec/nothing/here', message: 'does not exist' });
+add({ name: 'JSON patch remove a missing path', method: 'PATCH', path: V1RC, body: [{ op: 'remove', path: '/metadata/labels/none' }], headers: JSONP, code: 422, reason: 'Invalid', field: '/metadata/labels/none' });
+add({ name: 'JSON patch failing test, then a change', method: 'PATCH', path: V1RC, body: [{ op: 'test', path: '/spec/replicas', value: 99 }, { op: 'replace', path: '/spec/replicas', value: 1 }], headers: JSONP, code: 422, reason: 'Invalid', field: '/spec/replicas' });
+add({ name: 'JSON patch to an invalid result', method: 'PATCH', path: V1RC, body: [{ op: 'replace', path: '/spec/replicas', value: -1 }], headers: JSONP, code: 422, reason: 'Invalid', field: 'spec.replicas' });
+add({ name: 'PATCH as text/plain', method: 'PATCH', path: V1RC, body: '{}', headers: { 'Content-Type': 'text/plain' }, code: 415, reason: 'UnsupportedMediaType' });
 
 // ---- oversized bodies -> 413 ----------------------------------------------------------------------------
 const huge = (base: any) => ({ ...base, annotations: { filler: 'x'.repeat(3 * 1024 * 1024) } });

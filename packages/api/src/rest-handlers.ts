@@ -1,5 +1,5 @@
 // The REST verbs on one resource: list, get, create, update (conditional or unconditional), status
-// update, merge patch, delete. Every body goes codec.validate -> codec.decode -> the registry, which
+// update, patch (merge, strategic merge, JSON), delete. Every body goes codec.validate -> codec.decode -> the registry, which
 // applies the kind's rules and validates; its errors come back through toStatus with the codec's paths.
 import { createLogger } from '@coxswain/process';
 import type { KubeObject, ObjectStore } from '@coxswain/objects';
@@ -9,9 +9,11 @@ import type { EncodingCache } from './encoding-cache';
 import { sendJson, sendJsonText, streamList } from './http-response';
 import { listEnvelope } from './list-envelope';
 import { applyMergePatch, type Json } from './merge-patch';
-import { parseJsonObject, readBody } from './request-body';
+import { applyJsonPatch, parseJsonPatch } from './json-patch';
+import { parseJson, parseJsonObject, readBody } from './request-body';
 import { checkResourceVersion, listOptions, objectNamespace, RequestScope } from './request-scope';
 import { badRequest, HttpError, invalid, successStatus } from './status';
+import { applyStrategicMergePatch, PatchError } from './strategic-merge-patch';
 
 const log = createLogger('apiserver');
 
@@ -136,30 +138,60 @@ export async function updateObject(
   sendJsonText(res, 200, deps.encodings.encode(codec, info.resource, updated));
 }
 
-/** The one patch format served: JSON merge patch (RFC 7386), as `kubectl patch --type merge` sends. */
 export const MERGE_PATCH = 'application/merge-patch+json';
+export const STRATEGIC_MERGE_PATCH = 'application/strategic-merge-patch+json';
+export const JSON_PATCH = 'application/json-patch+json';
+const PATCH_TYPES = [MERGE_PATCH, STRATEGIC_MERGE_PATCH, JSON_PATCH];
+
+/** How a patch body changes the current object (in the URL's version's wire form). */
+type PatchFn = (current: Record<string, unknown>) => Record<string, unknown>;
+
+/** The patch's function, by Content-Type; a body that is not a patch of its type is a 400 here. */
+function patchFunction(scope: RequestScope, type: string, body: Buffer): PatchFn {
+  if (type === JSON_PATCH) {
+    const ops = parseJsonPatch(parseJson(body, 'a list of JSON patch operations'));
+    return (current) => applyJsonPatch(current, ops);
+  }
+  const patch = parseJsonObject(body) as { [key: string]: Json };
+  if (type === STRATEGIC_MERGE_PATCH) {
+    // The merge-key table is written in v1's terms; the seed's v1beta1 shapes have no keyed lists.
+    if (scope.codec.version !== 'v1') {
+      throw new HttpError(415, 'UnsupportedMediaType', `a strategic merge patch is served in v1; in ${scope.codec.version} PATCH takes ${MERGE_PATCH} or ${JSON_PATCH}`);
+    }
+    return (current) => applyStrategicMergePatch(scope.info.kind, current as { [key: string]: Json }, patch);
+  }
+  return (current) => applyMergePatch(current as Json, patch) as Record<string, unknown>;
+}
 
 /**
- * PATCH: the merge patch applies to the current object in the URL's version, and the result goes
- * through the same validation, strategy and compare-and-swap as a PUT; a lost race re-reads and
- * re-applies the patch. A resourceVersion in the patch is a precondition (409 when stale).
+ * PATCH: a merge patch (RFC 7386), a strategic merge patch (v1) or a JSON patch (RFC 6902) applies
+ * to the current object in the URL's version, and the result goes through the same validation,
+ * strategy and compare-and-swap as a PUT; a lost race re-reads and re-applies the patch, as
+ * Kubernetes does. A resourceVersion in the patched result is a precondition (409 when stale). A
+ * patch that cannot apply is a 422 naming its field; nothing is written.
  */
 export async function patchObject(deps: RestDeps, req: IncomingMessage, res: ServerResponse, scope: RequestScope, name: string): Promise<void> {
   const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-  if (type !== MERGE_PATCH) {
-    throw new HttpError(415, 'UnsupportedMediaType', `PATCH takes Content-Type ${MERGE_PATCH} (a JSON merge patch, RFC 7386), not "${type || 'none'}"; strategic merge and JSON patch are not supported`);
+  if (!PATCH_TYPES.includes(type)) {
+    throw new HttpError(415, 'UnsupportedMediaType', `PATCH takes Content-Type ${PATCH_TYPES.join(', ')}, not "${type || 'none'}"`);
   }
-  const patch = parseJsonObject(await readBody(req, deps.maxBodyBytes));
+  const apply = patchFunction(scope, type, await readBody(req, deps.maxBodyBytes));
   const { info, codec } = scope;
   const updated = await deps.store.guaranteedUpdate(info.resource, objectNamespace(scope), name, (current) => {
-    const merged = applyMergePatch(codec.encode(current) as Json, patch as Json) as Record<string, unknown>;
-    const { obj } = decodeWire(scope, merged);
+    let patched: Record<string, unknown>;
+    try {
+      patched = apply(codec.encode(current) as Record<string, unknown>);
+    } catch (e) {
+      if (e instanceof PatchError) throw invalid(info.kind, name, [{ field: e.field, message: e.reason, reason: 'FieldValueInvalid' }]);
+      throw e;
+    }
+    const { obj } = decodeWire(scope, patched);
     checkUrlName(scope, obj, name);
     if (info.namespaced) writeNamespace(scope, obj);
     if (obj.metadata.resourceVersion !== undefined) obj.metadata.resourceVersion = String(obj.metadata.resourceVersion);
     return obj;
   });
-  log.info({ resource: info.resource, namespace: updated.metadata.namespace, name, rv: updated.metadata.resourceVersion }, 'patched');
+  log.info({ resource: info.resource, namespace: updated.metadata.namespace, name, rv: updated.metadata.resourceVersion, type }, 'patched');
   sendJsonText(res, 200, deps.encodings.encode(codec, info.resource, updated));
 }
 
