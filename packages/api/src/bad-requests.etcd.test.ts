@@ -142,7 +142,7 @@ for (const [method, path] of [
   ['POST', `${P}/pods/redis-master-2/status`],
   ['GET', `${P}/pods/redis-master-2/status`],
   ['PUT', `${P}/pods/redis-master-2/log`],
-  ['PATCH', `${P}/pods/redis-master-2/status`],
+  ['PATCH', `${P}/pods/redis-master-2/log`],
   ['DELETE', `${P}/namespaces/default/pods`],
 ]) {
   add({ name: `${method} ${path}`, method, path, body: method === 'GET' || method === 'DELETE' ? undefined : pod(), code: 405, reason: 'MethodNotAllowed' });
@@ -178,6 +178,17 @@ add({ name: 'JSON patch remove a missing path', method: 'PATCH', path: V1RC, bod
 add({ name: 'JSON patch failing test, then a change', method: 'PATCH', path: V1RC, body: [{ op: 'test', path: '/spec/replicas', value: 99 }, { op: 'replace', path: '/spec/replicas', value: 1 }], headers: JSONP, code: 422, reason: 'Invalid', field: '/spec/replicas' });
 add({ name: 'JSON patch to an invalid result', method: 'PATCH', path: V1RC, body: [{ op: 'replace', path: '/spec/replicas', value: -1 }], headers: JSONP, code: 422, reason: 'Invalid', field: 'spec.replicas' });
 add({ name: 'PATCH as text/plain', method: 'PATCH', path: V1RC, body: '{}', headers: { 'Content-Type': 'text/plain' }, code: 415, reason: 'UnsupportedMediaType' });
+// The scale subresource (v1 replication controllers only).
+const MERGE_V1 = { 'Content-Type': 'application/merge-patch+json' };
+add({ name: 'scale PUT replicas -1', method: 'PUT', path: `${V1RC}/scale`, body: { kind: 'Scale', apiVersion: 'autoscaling/v1', spec: { replicas: -1 } }, code: 422, reason: 'Invalid', field: 'spec.replicas' });
+add({ name: 'scale PUT without replicas', method: 'PUT', path: `${V1RC}/scale`, body: { kind: 'Scale', spec: {} }, code: 422, reason: 'Invalid', field: 'spec.replicas' });
+add({ name: 'scale PUT a pod body', method: 'PUT', path: `${V1RC}/scale`, body: { kind: 'Pod', spec: { replicas: 1 } }, code: 400, reason: 'BadRequest', field: 'kind' });
+add({ name: 'scale PATCH replicas a string', method: 'PATCH', path: `${V1RC}/scale`, body: { spec: { replicas: 'many' } }, headers: MERGE_V1, code: 422, reason: 'Invalid', field: 'spec.replicas' });
+add({ name: 'scale PUT stale resourceVersion', method: 'PUT', path: `${V1RC}/scale`, body: { kind: 'Scale', metadata: { resourceVersion: '1' }, spec: { replicas: 1 } }, code: 409, reason: 'Conflict' });
+add({ name: 'scale of a pod', method: 'GET', path: '/api/v1/namespaces/default/pods/redis-master-2/scale', code: 404, reason: 'NotFound' });
+add({ name: 'scale in v1beta1', method: 'GET', path: `${P}/replicationControllers/redisSlaveController/scale`, code: 404, reason: 'NotFound' });
+add({ name: 'scale of a missing rc', method: 'PUT', path: '/api/v1/namespaces/default/replicationControllers/nope/scale', body: { kind: 'Scale', spec: { replicas: 1 } }, code: 404, reason: 'NotFound' });
+add({ name: 'status PATCH to an invalid phase', method: 'PATCH', path: '/api/v1/namespaces/default/pods/redis-master-2/status', body: { status: { phase: 42 } }, headers: MERGE_V1, code: 422, reason: 'Invalid', field: 'status.phase' });
 
 // ---- oversized bodies -> 413 ----------------------------------------------------------------------------
 const huge = (base: any) => ({ ...base, annotations: { filler: 'x'.repeat(3 * 1024 * 1024) } });

@@ -146,8 +146,32 @@ const PATCH_TYPES = [MERGE_PATCH, STRATEGIC_MERGE_PATCH, JSON_PATCH];
 /** How a patch body changes the current object (in the URL's version's wire form). */
 type PatchFn = (current: Record<string, unknown>) => Record<string, unknown>;
 
-/** The patch's function, by Content-Type; a body that is not a patch of its type is a 400 here. */
-function patchFunction(scope: RequestScope, type: string, body: Buffer): PatchFn {
+/** The patch type a PATCH request names in its Content-Type (415 for anything else). */
+export function patchType(req: IncomingMessage): string {
+  const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (!PATCH_TYPES.includes(type)) {
+    throw new HttpError(415, 'UnsupportedMediaType', `PATCH takes Content-Type ${PATCH_TYPES.join(', ')}, not "${type || 'none'}"`);
+  }
+  return type;
+}
+
+/**
+ * The patch's function for an object of `kind` (its merge keys) named `name`: a body that is not a
+ * patch of its type is a 400 here; a patch that cannot apply is a 422 naming its field when run.
+ */
+export function patchFunction(scope: RequestScope, kind: string, name: string, type: string, body: Buffer): PatchFn {
+  const apply = rawPatchFunction(scope, kind, type, body);
+  return (current) => {
+    try {
+      return apply(current);
+    } catch (e) {
+      if (e instanceof PatchError) throw invalid(kind, name, [{ field: e.field, message: e.reason, reason: 'FieldValueInvalid' }]);
+      throw e;
+    }
+  };
+}
+
+function rawPatchFunction(scope: RequestScope, kind: string, type: string, body: Buffer): PatchFn {
   if (type === JSON_PATCH) {
     const ops = parseJsonPatch(parseJson(body, 'a list of JSON patch operations'));
     return (current) => applyJsonPatch(current, ops);
@@ -158,7 +182,7 @@ function patchFunction(scope: RequestScope, type: string, body: Buffer): PatchFn
     if (scope.codec.version !== 'v1') {
       throw new HttpError(415, 'UnsupportedMediaType', `a strategic merge patch is served in v1; in ${scope.codec.version} PATCH takes ${MERGE_PATCH} or ${JSON_PATCH}`);
     }
-    return (current) => applyStrategicMergePatch(scope.info.kind, current as { [key: string]: Json }, patch);
+    return (current) => applyStrategicMergePatch(kind, current as { [key: string]: Json }, patch);
   }
   return (current) => applyMergePatch(current as Json, patch) as Record<string, unknown>;
 }
@@ -166,32 +190,24 @@ function patchFunction(scope: RequestScope, type: string, body: Buffer): PatchFn
 /**
  * PATCH: a merge patch (RFC 7386), a strategic merge patch (v1) or a JSON patch (RFC 6902) applies
  * to the current object in the URL's version, and the result goes through the same validation,
- * strategy and compare-and-swap as a PUT; a lost race re-reads and re-applies the patch, as
- * Kubernetes does. A resourceVersion in the patched result is a precondition (409 when stale). A
- * patch that cannot apply is a 422 naming its field; nothing is written.
+ * strategy and compare-and-swap as a PUT (or, on /status, a status update: the registry keeps the
+ * spec); a lost race re-reads and re-applies the patch, as Kubernetes does. A resourceVersion in the
+ * patched result is a precondition (409 when stale). A patch that cannot apply is a 422 naming its
+ * field; nothing is written.
  */
-export async function patchObject(deps: RestDeps, req: IncomingMessage, res: ServerResponse, scope: RequestScope, name: string): Promise<void> {
-  const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-  if (!PATCH_TYPES.includes(type)) {
-    throw new HttpError(415, 'UnsupportedMediaType', `PATCH takes Content-Type ${PATCH_TYPES.join(', ')}, not "${type || 'none'}"`);
-  }
-  const apply = patchFunction(scope, type, await readBody(req, deps.maxBodyBytes));
+export async function patchObject(deps: RestDeps, req: IncomingMessage, res: ServerResponse, scope: RequestScope, name: string, subresource?: 'status'): Promise<void> {
+  const type = patchType(req);
   const { info, codec } = scope;
-  const updated = await deps.store.guaranteedUpdate(info.resource, objectNamespace(scope), name, (current) => {
-    let patched: Record<string, unknown>;
-    try {
-      patched = apply(codec.encode(current) as Record<string, unknown>);
-    } catch (e) {
-      if (e instanceof PatchError) throw invalid(info.kind, name, [{ field: e.field, message: e.reason, reason: 'FieldValueInvalid' }]);
-      throw e;
-    }
-    const { obj } = decodeWire(scope, patched);
+  const apply = patchFunction(scope, info.kind, name, type, await readBody(req, deps.maxBodyBytes));
+  const write = async (current: KubeObject) => {
+    const { obj } = decodeWire(scope, apply(codec.encode(current) as Record<string, unknown>));
     checkUrlName(scope, obj, name);
     if (info.namespaced) writeNamespace(scope, obj);
     if (obj.metadata.resourceVersion !== undefined) obj.metadata.resourceVersion = String(obj.metadata.resourceVersion);
     return obj;
-  });
-  log.info({ resource: info.resource, namespace: updated.metadata.namespace, name, rv: updated.metadata.resourceVersion, type }, 'patched');
+  };
+  const updated = await deps.store.guaranteedUpdate(info.resource, objectNamespace(scope), name, write, subresource ? { subresource } : undefined);
+  log.info({ resource: info.resource, namespace: updated.metadata.namespace, name, rv: updated.metadata.resourceVersion, type, subresource }, 'patched');
   sendJsonText(res, 200, deps.encodings.encode(codec, info.resource, updated));
 }
 
