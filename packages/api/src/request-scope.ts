@@ -11,6 +11,8 @@ export interface RequestScope {
   info: ResourceInfo;
   /** The namespace the request named (path or ?namespace=), if it named one. */
   explicitNamespace?: string;
+  /** ?dryRun=All: the write runs every check and answers as it would, and stores nothing. */
+  dryRun?: boolean;
 }
 
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -41,7 +43,15 @@ export function resolveScope(codecs: ReadonlyMap<string, Codec>, params: Params,
       causes: [{ field: 'namespace', message: 'invalid namespace', reason: 'FieldValueInvalid' }],
     });
   }
-  return { codec, info, explicitNamespace };
+  return { codec, info, explicitNamespace, dryRun: dryRunOf(query) };
+}
+
+/** Kubernetes' dryRun parameter: absent, or All (the only stage there is); anything else 400. */
+function dryRunOf(query: URLSearchParams): boolean {
+  const values = query.getAll('dryRun');
+  if (values.length === 0) return false;
+  if (values.every((v) => v === 'All')) return true;
+  throw badRequest(`invalid dryRun ${JSON.stringify(values.join(','))}: the only value is All`, { causes: [{ field: 'dryRun', message: 'must be All', reason: 'FieldValueNotSupported' }] });
 }
 
 /** The namespace one object lives in (an empty ?namespace= is only meaningful for lists). */

@@ -23,6 +23,14 @@ export interface RestDeps {
   encodings: EncodingCache;
 }
 
+/**
+ * A write's answer. A dry run's object carries the stored resourceVersion with other contents, so it
+ * bypasses the encoding cache (whose key is that version) and is encoded on its own.
+ */
+function sendWritten(deps: RestDeps, res: ServerResponse, code: number, scope: RequestScope, obj: KubeObject): void {
+  sendJsonText(res, code, scope.dryRun ? JSON.stringify(scope.codec.encode(obj)) : deps.encodings.encode(scope.codec, scope.info.resource, obj));
+}
+
 /** Reads, validates (in the wire version's terms) and decodes a request body. */
 async function decodeBody(deps: RestDeps, req: IncomingMessage, scope: RequestScope): Promise<{ body: Record<string, unknown>; obj: KubeObject }> {
   return decodeWire(scope, parseJsonObject(await readBody(req, deps.maxBodyBytes)));
@@ -107,9 +115,10 @@ export async function createObject(deps: RestDeps, req: IncomingMessage, res: Se
   const { obj } = await decodeBody(deps, req, scope);
   const namespace = writeNamespace(scope, obj);
   if (scope.info.namespaced) obj.metadata.namespace = namespace;
-  const created = await deps.store.create(obj);
-  log.info({ resource: scope.info.resource, namespace: created.metadata.namespace, name: created.metadata.name, rv: created.metadata.resourceVersion }, 'created');
-  sendJsonText(res, 201, deps.encodings.encode(scope.codec, scope.info.resource, created));
+  const created = await deps.store.create(obj, { dryRun: scope.dryRun });
+  if (scope.dryRun) created.metadata.resourceVersion = undefined;
+  log.info({ resource: scope.info.resource, namespace: created.metadata.namespace, name: created.metadata.name, rv: created.metadata.resourceVersion, dryRun: scope.dryRun }, 'created');
+  sendWritten(deps, res, 201, scope, created);
 }
 
 /**
@@ -133,9 +142,10 @@ export async function updateObject(
   const rv = checkResourceVersion(sentRv === undefined || sentRv === null ? undefined : String(sentRv), codec.fieldPath(info.resource, 'metadata.resourceVersion'));
   if (rv === undefined) delete obj.metadata.resourceVersion;
   else obj.metadata.resourceVersion = rv;
-  const updated = subresource === 'status' ? await deps.store.updateStatus(obj) : await deps.store.update(obj);
+  const opts = { dryRun: scope.dryRun };
+  const updated = subresource === 'status' ? await deps.store.updateStatus(obj, opts) : await deps.store.update(obj, opts);
   log.info({ resource: info.resource, namespace: updated.metadata.namespace, name, rv: updated.metadata.resourceVersion, subresource }, 'updated');
-  sendJsonText(res, 200, deps.encodings.encode(codec, info.resource, updated));
+  sendWritten(deps, res, 200, scope, updated);
 }
 
 export const MERGE_PATCH = 'application/merge-patch+json';
@@ -206,14 +216,14 @@ export async function patchObject(deps: RestDeps, req: IncomingMessage, res: Ser
     if (obj.metadata.resourceVersion !== undefined) obj.metadata.resourceVersion = String(obj.metadata.resourceVersion);
     return obj;
   };
-  const updated = await deps.store.guaranteedUpdate(info.resource, objectNamespace(scope), name, write, subresource ? { subresource } : undefined);
+  const updated = await deps.store.guaranteedUpdate(info.resource, objectNamespace(scope), name, write, { subresource, dryRun: scope.dryRun });
   log.info({ resource: info.resource, namespace: updated.metadata.namespace, name, rv: updated.metadata.resourceVersion, type, subresource }, 'patched');
-  sendJsonText(res, 200, deps.encodings.encode(codec, info.resource, updated));
+  sendWritten(deps, res, 200, scope, updated);
 }
 
 export async function deleteObject(deps: RestDeps, res: ServerResponse, scope: RequestScope, name: string, query: URLSearchParams): Promise<void> {
   const rv = checkResourceVersion(query.get('resourceVersion'));
-  const deleted = await deps.store.delete(scope.info.resource, objectNamespace(scope), name, rv ? { preconditions: { resourceVersion: rv } } : undefined);
+  const deleted = await deps.store.delete(scope.info.resource, objectNamespace(scope), name, { preconditions: rv ? { resourceVersion: rv } : undefined, dryRun: scope.dryRun });
   log.info({ resource: scope.info.resource, namespace: deleted.metadata.namespace, name }, 'deleted');
   sendJson(res, 200, successStatus(scope.codec.version, { name, kind: scope.info.kind }));
 }

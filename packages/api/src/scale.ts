@@ -56,7 +56,7 @@ async function writeScale(deps: RestDeps, res: ServerResponse, scope: RequestSco
       throw new ConflictError(scope.info.resource, name, 'the object has been modified; please apply your changes to the latest version and try again');
     }
     return { ...current, spec: { ...current.spec, replicas: wantedReplicas(name, scale) } };
-  });
+  }, { dryRun: scope.dryRun });
   sendJson(res, 200, scaleOf(updated));
 }
 
