@@ -1,5 +1,6 @@
 // What a REST request is about: the wire version (its codec), the resource, the namespace, and
 // the selectors, all checked before any handler runs.
+import { fieldValidationOf, type FieldValidation } from './field-validation';
 import { DEFAULT_NAMESPACE, RESOURCES, groupVersion, parseFieldSelector, parseSelector, servedIn } from '@coxswain/objects';
 import type { ListOptions, ResourceInfo } from '@coxswain/objects';
 import type { Codec } from './codecs/codec';
@@ -13,6 +14,8 @@ export interface RequestScope {
   explicitNamespace?: string;
   /** ?dryRun=All: the write runs every check and answers as it would, and stores nothing. */
   dryRun?: boolean;
+  /** What a write does with unknown fields (field-validation.ts). */
+  fieldValidation?: FieldValidation;
 }
 
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -43,7 +46,7 @@ export function resolveScope(codecs: ReadonlyMap<string, Codec>, params: Params,
       causes: [{ field: 'namespace', message: 'invalid namespace', reason: 'FieldValueInvalid' }],
     });
   }
-  return { codec, info, explicitNamespace, dryRun: dryRunOf(query) };
+  return { codec, info, explicitNamespace, dryRun: dryRunOf(query), fieldValidation: fieldValidationOf(query, version) };
 }
 
 /** Kubernetes' dryRun parameter: absent, or All (the only stage there is); anything else 400. */

@@ -9,6 +9,7 @@ import type { EncodingCache } from './encoding-cache';
 import { sendJson, sendJsonText, streamList } from './http-response';
 import { listEnvelope } from './list-envelope';
 import { applyMergePatch, type Json } from './merge-patch';
+import { applyFieldValidation, sendWarnings } from './field-validation';
 import { applyJsonPatch, parseJsonPatch } from './json-patch';
 import { parseJson, parseJsonObject, readBody } from './request-body';
 import { checkResourceVersion, listOptions, objectNamespace, RequestScope } from './request-scope';
@@ -31,13 +32,20 @@ function sendWritten(deps: RestDeps, res: ServerResponse, code: number, scope: R
   sendJsonText(res, code, scope.dryRun ? JSON.stringify(scope.codec.encode(obj)) : deps.encodings.encode(scope.codec, scope.info.resource, obj));
 }
 
+/** A decoded body, and the warnings (unknown fields dropped under fieldValidation=Warn) its answer carries. */
+interface Decoded {
+  body: Record<string, unknown>;
+  obj: KubeObject;
+  warnings: string[];
+}
+
 /** Reads, validates (in the wire version's terms) and decodes a request body. */
-async function decodeBody(deps: RestDeps, req: IncomingMessage, scope: RequestScope): Promise<{ body: Record<string, unknown>; obj: KubeObject }> {
+async function decodeBody(deps: RestDeps, req: IncomingMessage, scope: RequestScope): Promise<Decoded> {
   return decodeWire(scope, parseJsonObject(await readBody(req, deps.maxBodyBytes)));
 }
 
 /** Validates (in the wire version's terms) and decodes an object in the URL's version. */
-function decodeWire(scope: RequestScope, body: Record<string, unknown>): { body: Record<string, unknown>; obj: KubeObject } {
+function decodeWire(scope: RequestScope, body: Record<string, unknown>): Decoded {
   const { codec, info } = scope;
   if (body.kind !== undefined && body.kind !== info.kind) {
     throw badRequest(`body kind "${String(body.kind)}" does not match the resource ${info.resource} (kind ${info.kind})`, {
@@ -51,11 +59,11 @@ function decodeWire(scope: RequestScope, body: Record<string, unknown>): { body:
       causes: [{ field: 'apiVersion', message: `must be ${codec.version}`, reason: 'FieldValueInvalid' }],
     });
   }
-  const causes = codec.validate(info.resource, body);
-  if (causes.length > 0) throw invalid(info.kind, safeName(codec, body), causes.map((c) => ({ ...c, reason: 'FieldValueInvalid' })));
+  const { failures, warnings } = applyFieldValidation(scope.fieldValidation ?? 'Strict', body, codec.validate(info.resource, body));
+  if (failures.length > 0) throw invalid(info.kind, safeName(codec, body), failures.map((c) => ({ ...c, reason: c.message === 'unknown field' ? 'FieldValueNotFound' : 'FieldValueInvalid' })));
   const obj = codec.decode(info.resource, body);
   obj.metadata ??= { name: '' };
-  return { body, obj };
+  return { body, obj, warnings };
 }
 
 function safeName(codec: Codec, body: unknown): string | undefined {
@@ -112,7 +120,8 @@ export async function getObject(deps: RestDeps, res: ServerResponse, scope: Requ
 }
 
 export async function createObject(deps: RestDeps, req: IncomingMessage, res: ServerResponse, scope: RequestScope): Promise<void> {
-  const { obj } = await decodeBody(deps, req, scope);
+  const { obj, warnings } = await decodeBody(deps, req, scope);
+  sendWarnings(res, warnings);
   const namespace = writeNamespace(scope, obj);
   if (scope.info.namespaced) obj.metadata.namespace = namespace;
   const created = await deps.store.create(obj, { dryRun: scope.dryRun });
@@ -134,7 +143,8 @@ export async function updateObject(
   name: string,
   subresource?: 'status',
 ): Promise<void> {
-  const { obj } = await decodeBody(deps, req, scope);
+  const { obj, warnings } = await decodeBody(deps, req, scope);
+  sendWarnings(res, warnings);
   const { info, codec } = scope;
   checkUrlName(scope, obj, name);
   if (info.namespaced) obj.metadata.namespace = writeNamespace(scope, obj);
@@ -210,7 +220,8 @@ export async function patchObject(deps: RestDeps, req: IncomingMessage, res: Ser
   const { info, codec } = scope;
   const apply = patchFunction(scope, info.kind, name, type, await readBody(req, deps.maxBodyBytes));
   const write = async (current: KubeObject) => {
-    const { obj } = decodeWire(scope, apply(codec.encode(current) as Record<string, unknown>));
+    const { obj, warnings } = decodeWire(scope, apply(codec.encode(current) as Record<string, unknown>));
+    sendWarnings(res, warnings);
     checkUrlName(scope, obj, name);
     if (info.namespaced) writeNamespace(scope, obj);
     if (obj.metadata.resourceVersion !== undefined) obj.metadata.resourceVersion = String(obj.metadata.resourceVersion);
