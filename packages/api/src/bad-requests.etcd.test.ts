@@ -178,6 +178,12 @@ add({ name: 'JSON patch remove a missing path', method: 'PATCH', path: V1RC, bod
 add({ name: 'JSON patch failing test, then a change', method: 'PATCH', path: V1RC, body: [{ op: 'test', path: '/spec/replicas', value: 99 }, { op: 'replace', path: '/spec/replicas', value: 1 }], headers: JSONP, code: 422, reason: 'Invalid', field: '/spec/replicas' });
 add({ name: 'JSON patch to an invalid result', method: 'PATCH', path: V1RC, body: [{ op: 'replace', path: '/spec/replicas', value: -1 }], headers: JSONP, code: 422, reason: 'Invalid', field: 'spec.replicas' });
 add({ name: 'PATCH as text/plain', method: 'PATCH', path: V1RC, body: '{}', headers: { 'Content-Type': 'text/plain' }, code: 415, reason: 'UnsupportedMediaType' });
+// dryRun and fieldValidation parameters.
+add({ name: 'dryRun=Some', method: 'DELETE', path: `${V1RC}?dryRun=Some`, code: 400, reason: 'BadRequest', field: 'dryRun' });
+add({ name: 'dry-run create of an invalid pod', method: 'POST', path: `${P}/pods?dryRun=All`, body: pod((p) => (container(p).image = '')), code: 422, reason: 'Invalid', field: 'desiredState.manifest.containers[0].image' });
+add({ name: 'dry-run create of an existing pod', method: 'POST', path: `${P}/pods?dryRun=All`, body: seed('redis-master.json'), code: 409, reason: 'AlreadyExists' });
+add({ name: 'fieldValidation=Loud', method: 'PATCH', path: `${V1RC}?fieldValidation=Loud`, body: {}, headers: SMP, code: 400, reason: 'BadRequest', field: 'fieldValidation' });
+add({ name: 'strict patch adding an unknown field', method: 'PATCH', path: `${V1RC}?fieldValidation=Strict`, body: { spec: { replicaz: 3 } }, headers: SMP, code: 422, reason: 'Invalid', field: 'spec.replicaz' });
 // The scale subresource (v1 replication controllers only).
 const MERGE_V1 = { 'Content-Type': 'application/merge-patch+json' };
 add({ name: 'scale PUT replicas -1', method: 'PUT', path: `${V1RC}/scale`, body: { kind: 'Scale', apiVersion: 'autoscaling/v1', spec: { replicas: -1 } }, code: 422, reason: 'Invalid', field: 'spec.replicas' });
