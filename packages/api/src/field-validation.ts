@@ -11,7 +11,10 @@ import { badRequest } from './status';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 const MODES: readonly FieldValidation[] = ['Strict', 'Warn', 'Ignore'];
+// The message objects' schema validation (validation/ajv-causes.ts) gives an additional property.
 const UNKNOWN = 'unknown field';
+
+export const isUnknownField = (c: FieldCause): boolean => c.message === UNKNOWN;
 
 export function fieldValidationOf(query: URLSearchParams, version: string): FieldValidation {
   const value = query.get('fieldValidation');
@@ -28,8 +31,8 @@ export function fieldValidationOf(query: URLSearchParams, version: string): Fiel
  */
 export function applyFieldValidation(mode: FieldValidation, body: Record<string, unknown>, causes: FieldCause[]): { failures: FieldCause[]; warnings: string[] } {
   if (mode === 'Strict') return { failures: causes, warnings: [] };
-  const unknown = causes.filter((c) => c.message === UNKNOWN);
-  const failures = causes.filter((c) => c.message !== UNKNOWN);
+  const unknown = causes.filter(isUnknownField);
+  const failures = causes.filter((c) => !isUnknownField(c));
   for (const c of unknown) removeAt(body, c.field);
   return { failures, warnings: mode === 'Warn' ? unknown.map((c) => `unknown field "${c.field}"`).sort() : [] };
 }

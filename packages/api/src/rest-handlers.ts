@@ -9,7 +9,7 @@ import type { EncodingCache } from './encoding-cache';
 import { sendJson, sendJsonText, streamList } from './http-response';
 import { listEnvelope } from './list-envelope';
 import { applyMergePatch, type Json } from './merge-patch';
-import { applyFieldValidation, sendWarnings } from './field-validation';
+import { applyFieldValidation, isUnknownField, sendWarnings } from './field-validation';
 import { applyJsonPatch, parseJsonPatch } from './json-patch';
 import { parseJson, parseJsonObject, readBody } from './request-body';
 import { checkResourceVersion, listOptions, objectNamespace, RequestScope } from './request-scope';
@@ -60,7 +60,7 @@ function decodeWire(scope: RequestScope, body: Record<string, unknown>): Decoded
     });
   }
   const { failures, warnings } = applyFieldValidation(scope.fieldValidation ?? 'Strict', body, codec.validate(info.resource, body));
-  if (failures.length > 0) throw invalid(info.kind, safeName(codec, body), failures.map((c) => ({ ...c, reason: c.message === 'unknown field' ? 'FieldValueNotFound' : 'FieldValueInvalid' })));
+  if (failures.length > 0) throw invalid(info.kind, safeName(codec, body), failures.map((c) => ({ ...c, reason: isUnknownField(c) ? 'FieldValueNotFound' : 'FieldValueInvalid' })));
   const obj = codec.decode(info.resource, body);
   obj.metadata ??= { name: '' };
   return { body, obj, warnings };
