@@ -143,7 +143,7 @@ for (const [method, path] of [
   ['POST', `${P}/pods/redis-master-2/status`],
   ['GET', `${P}/pods/redis-master-2/status`],
   ['PUT', `${P}/pods/redis-master-2/log`],
-  ['PATCH', `${P}/pods/redis-master-2/status`],
+  ['PATCH', `${P}/pods/redis-master-2/log`],
   ['DELETE', `${P}/namespaces/default/pods`],
 ]) {
   add({ name: `${method} ${path}`, method, path, body: method === 'GET' || method === 'DELETE' ? undefined : pod(), code: 405, reason: 'MethodNotAllowed' });
@@ -162,6 +162,40 @@ add({ name: 'PATCH renaming', method: 'PATCH', path: RM, body: { id: 'other' }, 
 add({ name: 'PATCH with a stale resourceVersion', method: 'PATCH', path: RM, body: { resourceVersion: 1, labels: { a: 'b' } }, headers: MERGE, code: 409, reason: 'Conflict' });
 add({ name: 'PATCH replicas a string', method: 'PATCH', path: `${P}/replicationControllers/redisSlaveController`, body: { desiredState: { replicas: 'three' } }, headers: MERGE, code: 422, reason: 'Invalid', field: 'desiredState.replicas' });
 add({ name: 'PATCH a missing pod', method: 'PATCH', path: `${P}/pods/nobody`, body: { labels: { a: 'b' } }, headers: MERGE, code: 404, reason: 'NotFound' });
+// Strategic merge (v1 only) and JSON patch (RFC 6902): bodies that are not patches are 400, patches
+// that cannot apply are 422 naming the field.
+const V1RC = '/api/v1/namespaces/default/replicationControllers/redisSlaveController';
+const SMP = { 'Content-Type': 'application/strategic-merge-patch+json' };
+const JSONP = { 'Content-Type': 'application/json-patch+json' };
+add({ name: 'strategic patch a list', method: 'PATCH', path: V1RC, body: [{ spec: {} }], headers: SMP, code: 400, reason: 'BadRequest', message: 'must be a JSON object' });
+add({ name: 'strategic patch: container without its merge key', method: 'PATCH', path: V1RC, body: { spec: { template: { spec: { containers: [{ image: 'x' }] } } } }, headers: SMP, code: 422, reason: 'Invalid', field: 'spec.template.spec.containers[0]', message: '"name"' });
+add({ name: 'strategic patch: unknown $patch directive', method: 'PATCH', path: V1RC, body: { metadata: { labels: { $patch: 'explode' } } }, headers: SMP, code: 422, reason: 'Invalid', field: 'metadata.labels.$patch' });
+add({ name: 'strategic patch: replicas a string', method: 'PATCH', path: V1RC, body: { spec: { replicas: 'three' } }, headers: SMP, code: 422, reason: 'Invalid', field: 'spec.replicas' });
+add({ name: 'JSON patch an object', method: 'PATCH', path: V1RC, body: { op: 'add' }, headers: JSONP, code: 400, reason: 'BadRequest', message: 'list of operations' });
+add({ name: 'JSON patch unknown op', method: 'PATCH', path: V1RC, body: [{ op: 'explode', path: '/spec' }], headers: JSONP, code: 400, reason: 'BadRequest', message: 'op must be one of' });
+add({ name: 'JSON patch op without path', method: 'PATCH', path: V1RC, body: [{ op: 'remove' }], headers: JSONP, code: 400, reason: 'BadRequest', message: 'path must be a string' });
+add({ name: 'JSON patch replace a missing path', method: 'PATCH', path: V1RC, body: [{ op: 'replace', path: '/spec/nothing/here', value: 1 }], headers: JSONP, code: 422, reason: 'Invalid', field: '/spec/nothing/here', message: 'does not exist' });
+add({ name: 'JSON patch remove a missing path', method: 'PATCH', path: V1RC, body: [{ op: 'remove', path: '/metadata/labels/none' }], headers: JSONP, code: 422, reason: 'Invalid', field: '/metadata/labels/none' });
+add({ name: 'JSON patch failing test, then a change', method: 'PATCH', path: V1RC, body: [{ op: 'test', path: '/spec/replicas', value: 99 }, { op: 'replace', path: '/spec/replicas', value: 1 }], headers: JSONP, code: 422, reason: 'Invalid', field: '/spec/replicas' });
+add({ name: 'JSON patch to an invalid result', method: 'PATCH', path: V1RC, body: [{ op: 'replace', path: '/spec/replicas', value: -1 }], headers: JSONP, code: 422, reason: 'Invalid', field: 'spec.replicas' });
+add({ name: 'PATCH as text/plain', method: 'PATCH', path: V1RC, body: '{}', headers: { 'Content-Type': 'text/plain' }, code: 415, reason: 'UnsupportedMediaType' });
+// dryRun and fieldValidation parameters.
+add({ name: 'dryRun=Some', method: 'DELETE', path: `${V1RC}?dryRun=Some`, code: 400, reason: 'BadRequest', field: 'dryRun' });
+add({ name: 'dry-run create of an invalid pod', method: 'POST', path: `${P}/pods?dryRun=All`, body: pod((p) => (container(p).image = '')), code: 422, reason: 'Invalid', field: 'desiredState.manifest.containers[0].image' });
+add({ name: 'dry-run create of an existing pod', method: 'POST', path: `${P}/pods?dryRun=All`, body: seed('redis-master.json'), code: 409, reason: 'AlreadyExists' });
+add({ name: 'fieldValidation=Loud', method: 'PATCH', path: `${V1RC}?fieldValidation=Loud`, body: {}, headers: SMP, code: 400, reason: 'BadRequest', field: 'fieldValidation' });
+add({ name: 'strict patch adding an unknown field', method: 'PATCH', path: `${V1RC}?fieldValidation=Strict`, body: { spec: { replicaz: 3 } }, headers: SMP, code: 422, reason: 'Invalid', field: 'spec.replicaz' });
+// The scale subresource (v1 replication controllers only).
+const MERGE_V1 = { 'Content-Type': 'application/merge-patch+json' };
+add({ name: 'scale PUT replicas -1', method: 'PUT', path: `${V1RC}/scale`, body: { kind: 'Scale', apiVersion: 'autoscaling/v1', spec: { replicas: -1 } }, code: 422, reason: 'Invalid', field: 'spec.replicas' });
+add({ name: 'scale PUT without replicas', method: 'PUT', path: `${V1RC}/scale`, body: { kind: 'Scale', spec: {} }, code: 422, reason: 'Invalid', field: 'spec.replicas' });
+add({ name: 'scale PUT a pod body', method: 'PUT', path: `${V1RC}/scale`, body: { kind: 'Pod', spec: { replicas: 1 } }, code: 400, reason: 'BadRequest', field: 'kind' });
+add({ name: 'scale PATCH replicas a string', method: 'PATCH', path: `${V1RC}/scale`, body: { spec: { replicas: 'many' } }, headers: MERGE_V1, code: 422, reason: 'Invalid', field: 'spec.replicas' });
+add({ name: 'scale PUT stale resourceVersion', method: 'PUT', path: `${V1RC}/scale`, body: { kind: 'Scale', metadata: { resourceVersion: '1' }, spec: { replicas: 1 } }, code: 409, reason: 'Conflict' });
+add({ name: 'scale of a pod', method: 'GET', path: '/api/v1/namespaces/default/pods/redis-master-2/scale', code: 404, reason: 'NotFound' });
+add({ name: 'scale in v1beta1', method: 'GET', path: `${P}/replicationControllers/redisSlaveController/scale`, code: 404, reason: 'NotFound' });
+add({ name: 'scale of a missing rc', method: 'PUT', path: '/api/v1/namespaces/default/replicationControllers/nope/scale', body: { kind: 'Scale', spec: { replicas: 1 } }, code: 404, reason: 'NotFound' });
+add({ name: 'status PATCH to an invalid phase', method: 'PATCH', path: '/api/v1/namespaces/default/pods/redis-master-2/status', body: { status: { phase: 42 } }, headers: MERGE_V1, code: 422, reason: 'Invalid', field: 'status.phase' });
 
 // ---- oversized bodies -> 413 ----------------------------------------------------------------------------
 const huge = (base: any) => ({ ...base, annotations: { filler: 'x'.repeat(3 * 1024 * 1024) } });

@@ -49,16 +49,20 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-/** Parses a JSON body that must be an object. */
-export function parseJsonObject(buf: Buffer): Record<string, unknown> {
+/** Parses a JSON body of any shape (`expected` names it in the empty-body message). */
+export function parseJson(buf: Buffer, expected = 'a JSON object'): unknown {
   const text = buf.toString('utf8');
-  if (text.trim() === '') throw badRequest('request body is empty; expected a JSON object');
-  let value: unknown;
+  if (text.trim() === '') throw badRequest(`request body is empty; expected ${expected}`);
   try {
-    value = JSON.parse(text);
+    return JSON.parse(text);
   } catch (e) {
     throw badRequest(`malformed JSON in request body: ${(e as Error).message}`);
   }
+}
+
+/** Parses a JSON body that must be an object. */
+export function parseJsonObject(buf: Buffer): Record<string, unknown> {
+  const value = parseJson(buf);
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw badRequest(`request body must be a JSON object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`);
   }

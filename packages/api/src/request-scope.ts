@@ -1,5 +1,6 @@
 // What a REST request is about: the wire version (its codec), the resource, the namespace, and
 // the selectors, all checked before any handler runs.
+import { fieldValidationOf, type FieldValidation } from './field-validation';
 import { DEFAULT_NAMESPACE, RESOURCES, groupVersion, parseFieldSelector, parseSelector, servedIn } from '@coxswain/objects';
 import type { ListOptions, ResourceInfo } from '@coxswain/objects';
 import type { Codec } from './codecs/codec';
@@ -11,6 +12,10 @@ export interface RequestScope {
   info: ResourceInfo;
   /** The namespace the request named (path or ?namespace=), if it named one. */
   explicitNamespace?: string;
+  /** ?dryRun=All: the write runs every check and answers as it would, and stores nothing. */
+  dryRun?: boolean;
+  /** What a write does with unknown fields (field-validation.ts). */
+  fieldValidation?: FieldValidation;
 }
 
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -41,7 +46,15 @@ export function resolveScope(codecs: ReadonlyMap<string, Codec>, params: Params,
       causes: [{ field: 'namespace', message: 'invalid namespace', reason: 'FieldValueInvalid' }],
     });
   }
-  return { codec, info, explicitNamespace };
+  return { codec, info, explicitNamespace, dryRun: dryRunOf(query), fieldValidation: fieldValidationOf(query, version) };
+}
+
+/** Kubernetes' dryRun parameter: absent, or All (the only stage there is); anything else 400. */
+function dryRunOf(query: URLSearchParams): boolean {
+  const values = query.getAll('dryRun');
+  if (values.length === 0) return false;
+  if (values.every((v) => v === 'All')) return true;
+  throw badRequest(`invalid dryRun ${JSON.stringify(values.join(','))}: the only value is All`, { causes: [{ field: 'dryRun', message: 'must be All', reason: 'FieldValueNotSupported' }] });
 }
 
 /** The namespace one object lives in (an empty ?namespace= is only meaningful for lists). */

@@ -1,5 +1,5 @@
 // The REST verbs on one resource: list, get, create, update (conditional or unconditional), status
-// update, merge patch, delete. Every body goes codec.validate -> codec.decode -> the registry, which
+// update, patch (merge, strategic merge, JSON), delete. Every body goes codec.validate -> codec.decode -> the registry, which
 // applies the kind's rules and validates; its errors come back through toStatus with the codec's paths.
 import { createLogger } from '@coxswain/process';
 import type { KubeObject, ObjectStore } from '@coxswain/objects';
@@ -9,9 +9,12 @@ import type { EncodingCache } from './encoding-cache';
 import { sendJson, sendJsonText, streamList } from './http-response';
 import { listEnvelope } from './list-envelope';
 import { applyMergePatch, type Json } from './merge-patch';
-import { parseJsonObject, readBody } from './request-body';
+import { applyFieldValidation, isUnknownField, sendWarnings } from './field-validation';
+import { applyJsonPatch, parseJsonPatch } from './json-patch';
+import { parseJson, parseJsonObject, readBody } from './request-body';
 import { checkResourceVersion, listOptions, objectNamespace, RequestScope } from './request-scope';
 import { badRequest, HttpError, invalid, successStatus } from './status';
+import { applyStrategicMergePatch, PatchError } from './strategic-merge-patch';
 
 const log = createLogger('apiserver');
 
@@ -21,13 +24,28 @@ export interface RestDeps {
   encodings: EncodingCache;
 }
 
+/**
+ * A write's answer. A dry run's object carries the stored resourceVersion with other contents, so it
+ * bypasses the encoding cache (whose key is that version) and is encoded on its own.
+ */
+function sendWritten(deps: RestDeps, res: ServerResponse, code: number, scope: RequestScope, obj: KubeObject): void {
+  sendJsonText(res, code, scope.dryRun ? JSON.stringify(scope.codec.encode(obj)) : deps.encodings.encode(scope.codec, scope.info.resource, obj));
+}
+
+/** A decoded body, and the warnings (unknown fields dropped under fieldValidation=Warn) its answer carries. */
+interface Decoded {
+  body: Record<string, unknown>;
+  obj: KubeObject;
+  warnings: string[];
+}
+
 /** Reads, validates (in the wire version's terms) and decodes a request body. */
-async function decodeBody(deps: RestDeps, req: IncomingMessage, scope: RequestScope): Promise<{ body: Record<string, unknown>; obj: KubeObject }> {
+async function decodeBody(deps: RestDeps, req: IncomingMessage, scope: RequestScope): Promise<Decoded> {
   return decodeWire(scope, parseJsonObject(await readBody(req, deps.maxBodyBytes)));
 }
 
 /** Validates (in the wire version's terms) and decodes an object in the URL's version. */
-function decodeWire(scope: RequestScope, body: Record<string, unknown>): { body: Record<string, unknown>; obj: KubeObject } {
+function decodeWire(scope: RequestScope, body: Record<string, unknown>): Decoded {
   const { codec, info } = scope;
   if (body.kind !== undefined && body.kind !== info.kind) {
     throw badRequest(`body kind "${String(body.kind)}" does not match the resource ${info.resource} (kind ${info.kind})`, {
@@ -41,11 +59,11 @@ function decodeWire(scope: RequestScope, body: Record<string, unknown>): { body:
       causes: [{ field: 'apiVersion', message: `must be ${codec.version}`, reason: 'FieldValueInvalid' }],
     });
   }
-  const causes = codec.validate(info.resource, body);
-  if (causes.length > 0) throw invalid(info.kind, safeName(codec, body), causes.map((c) => ({ ...c, reason: 'FieldValueInvalid' })));
+  const { failures, warnings } = applyFieldValidation(scope.fieldValidation ?? 'Strict', body, codec.validate(info.resource, body));
+  if (failures.length > 0) throw invalid(info.kind, safeName(codec, body), failures.map((c) => ({ ...c, reason: isUnknownField(c) ? 'FieldValueNotFound' : 'FieldValueInvalid' })));
   const obj = codec.decode(info.resource, body);
   obj.metadata ??= { name: '' };
-  return { body, obj };
+  return { body, obj, warnings };
 }
 
 function safeName(codec: Codec, body: unknown): string | undefined {
@@ -102,12 +120,14 @@ export async function getObject(deps: RestDeps, res: ServerResponse, scope: Requ
 }
 
 export async function createObject(deps: RestDeps, req: IncomingMessage, res: ServerResponse, scope: RequestScope): Promise<void> {
-  const { obj } = await decodeBody(deps, req, scope);
+  const { obj, warnings } = await decodeBody(deps, req, scope);
+  sendWarnings(res, warnings);
   const namespace = writeNamespace(scope, obj);
   if (scope.info.namespaced) obj.metadata.namespace = namespace;
-  const created = await deps.store.create(obj);
-  log.info({ resource: scope.info.resource, namespace: created.metadata.namespace, name: created.metadata.name, rv: created.metadata.resourceVersion }, 'created');
-  sendJsonText(res, 201, deps.encodings.encode(scope.codec, scope.info.resource, created));
+  const created = await deps.store.create(obj, { dryRun: scope.dryRun });
+  if (scope.dryRun) created.metadata.resourceVersion = undefined;
+  log.info({ resource: scope.info.resource, namespace: created.metadata.namespace, name: created.metadata.name, rv: created.metadata.resourceVersion, dryRun: scope.dryRun }, 'created');
+  sendWritten(deps, res, 201, scope, created);
 }
 
 /**
@@ -123,7 +143,8 @@ export async function updateObject(
   name: string,
   subresource?: 'status',
 ): Promise<void> {
-  const { obj } = await decodeBody(deps, req, scope);
+  const { obj, warnings } = await decodeBody(deps, req, scope);
+  sendWarnings(res, warnings);
   const { info, codec } = scope;
   checkUrlName(scope, obj, name);
   if (info.namespaced) obj.metadata.namespace = writeNamespace(scope, obj);
@@ -131,41 +152,89 @@ export async function updateObject(
   const rv = checkResourceVersion(sentRv === undefined || sentRv === null ? undefined : String(sentRv), codec.fieldPath(info.resource, 'metadata.resourceVersion'));
   if (rv === undefined) delete obj.metadata.resourceVersion;
   else obj.metadata.resourceVersion = rv;
-  const updated = subresource === 'status' ? await deps.store.updateStatus(obj) : await deps.store.update(obj);
+  const opts = { dryRun: scope.dryRun };
+  const updated = subresource === 'status' ? await deps.store.updateStatus(obj, opts) : await deps.store.update(obj, opts);
   log.info({ resource: info.resource, namespace: updated.metadata.namespace, name, rv: updated.metadata.resourceVersion, subresource }, 'updated');
-  sendJsonText(res, 200, deps.encodings.encode(codec, info.resource, updated));
+  sendWritten(deps, res, 200, scope, updated);
 }
 
-/** The one patch format served: JSON merge patch (RFC 7386), as `kubectl patch --type merge` sends. */
 export const MERGE_PATCH = 'application/merge-patch+json';
+export const STRATEGIC_MERGE_PATCH = 'application/strategic-merge-patch+json';
+export const JSON_PATCH = 'application/json-patch+json';
+const PATCH_TYPES = [MERGE_PATCH, STRATEGIC_MERGE_PATCH, JSON_PATCH];
+
+/** How a patch body changes the current object (in the URL's version's wire form). */
+type PatchFn = (current: Record<string, unknown>) => Record<string, unknown>;
+
+/** The patch type a PATCH request names in its Content-Type (415 for anything else). */
+export function patchType(req: IncomingMessage): string {
+  const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (!PATCH_TYPES.includes(type)) {
+    throw new HttpError(415, 'UnsupportedMediaType', `PATCH takes Content-Type ${PATCH_TYPES.join(', ')}, not "${type || 'none'}"`);
+  }
+  return type;
+}
 
 /**
- * PATCH: the merge patch applies to the current object in the URL's version, and the result goes
- * through the same validation, strategy and compare-and-swap as a PUT; a lost race re-reads and
- * re-applies the patch. A resourceVersion in the patch is a precondition (409 when stale).
+ * The patch's function for an object of `kind` (its merge keys) named `name`: a body that is not a
+ * patch of its type is a 400 here; a patch that cannot apply is a 422 naming its field when run.
  */
-export async function patchObject(deps: RestDeps, req: IncomingMessage, res: ServerResponse, scope: RequestScope, name: string): Promise<void> {
-  const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-  if (type !== MERGE_PATCH) {
-    throw new HttpError(415, 'UnsupportedMediaType', `PATCH takes Content-Type ${MERGE_PATCH} (a JSON merge patch, RFC 7386), not "${type || 'none'}"; strategic merge and JSON patch are not supported`);
+export function patchFunction(scope: RequestScope, kind: string, name: string, type: string, body: Buffer): PatchFn {
+  const apply = rawPatchFunction(scope, kind, type, body);
+  return (current) => {
+    try {
+      return apply(current);
+    } catch (e) {
+      if (e instanceof PatchError) throw invalid(kind, name, [{ field: e.field, message: e.reason, reason: 'FieldValueInvalid' }]);
+      throw e;
+    }
+  };
+}
+
+function rawPatchFunction(scope: RequestScope, kind: string, type: string, body: Buffer): PatchFn {
+  if (type === JSON_PATCH) {
+    const ops = parseJsonPatch(parseJson(body, 'a list of JSON patch operations'));
+    return (current) => applyJsonPatch(current, ops);
   }
-  const patch = parseJsonObject(await readBody(req, deps.maxBodyBytes));
+  const patch = parseJsonObject(body) as { [key: string]: Json };
+  if (type === STRATEGIC_MERGE_PATCH) {
+    // The merge-key table is written in v1's terms; the seed's v1beta1 shapes have no keyed lists.
+    if (scope.codec.version !== 'v1') {
+      throw new HttpError(415, 'UnsupportedMediaType', `a strategic merge patch is served in v1; in ${scope.codec.version} PATCH takes ${MERGE_PATCH} or ${JSON_PATCH}`);
+    }
+    return (current) => applyStrategicMergePatch(kind, current as { [key: string]: Json }, patch);
+  }
+  return (current) => applyMergePatch(current as Json, patch) as Record<string, unknown>;
+}
+
+/**
+ * PATCH: a merge patch (RFC 7386), a strategic merge patch (v1) or a JSON patch (RFC 6902) applies
+ * to the current object in the URL's version, and the result goes through the same validation,
+ * strategy and compare-and-swap as a PUT (or, on /status, a status update: the registry keeps the
+ * spec); a lost race re-reads and re-applies the patch, as Kubernetes does. A resourceVersion in the
+ * patched result is a precondition (409 when stale). A patch that cannot apply is a 422 naming its
+ * field; nothing is written.
+ */
+export async function patchObject(deps: RestDeps, req: IncomingMessage, res: ServerResponse, scope: RequestScope, name: string, subresource?: 'status'): Promise<void> {
+  const type = patchType(req);
   const { info, codec } = scope;
-  const updated = await deps.store.guaranteedUpdate(info.resource, objectNamespace(scope), name, (current) => {
-    const merged = applyMergePatch(codec.encode(current) as Json, patch as Json) as Record<string, unknown>;
-    const { obj } = decodeWire(scope, merged);
+  const apply = patchFunction(scope, info.kind, name, type, await readBody(req, deps.maxBodyBytes));
+  const write = async (current: KubeObject) => {
+    const { obj, warnings } = decodeWire(scope, apply(codec.encode(current) as Record<string, unknown>));
+    sendWarnings(res, warnings);
     checkUrlName(scope, obj, name);
     if (info.namespaced) writeNamespace(scope, obj);
     if (obj.metadata.resourceVersion !== undefined) obj.metadata.resourceVersion = String(obj.metadata.resourceVersion);
     return obj;
-  });
-  log.info({ resource: info.resource, namespace: updated.metadata.namespace, name, rv: updated.metadata.resourceVersion }, 'patched');
-  sendJsonText(res, 200, deps.encodings.encode(codec, info.resource, updated));
+  };
+  const updated = await deps.store.guaranteedUpdate(info.resource, objectNamespace(scope), name, write, { subresource, dryRun: scope.dryRun });
+  log.info({ resource: info.resource, namespace: updated.metadata.namespace, name, rv: updated.metadata.resourceVersion, type, subresource }, 'patched');
+  sendWritten(deps, res, 200, scope, updated);
 }
 
 export async function deleteObject(deps: RestDeps, res: ServerResponse, scope: RequestScope, name: string, query: URLSearchParams): Promise<void> {
   const rv = checkResourceVersion(query.get('resourceVersion'));
-  const deleted = await deps.store.delete(scope.info.resource, objectNamespace(scope), name, rv ? { preconditions: { resourceVersion: rv } } : undefined);
+  const deleted = await deps.store.delete(scope.info.resource, objectNamespace(scope), name, { preconditions: rv ? { resourceVersion: rv } : undefined, dryRun: scope.dryRun });
   log.info({ resource: scope.info.resource, namespace: deleted.metadata.namespace, name }, 'deleted');
   sendJson(res, 200, successStatus(scope.codec.version, { name, kind: scope.info.kind }));
 }

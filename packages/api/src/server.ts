@@ -17,6 +17,7 @@ import { EncodingCache } from './encoding-cache';
 import { DEFAULT_MAX_BODY_BYTES, parseJsonObject, readBody } from './request-body';
 import { objectNamespace, RequestScope, resolveScope, routeGroupVersion } from './request-scope';
 import { createObject, deleteObject, getObject, listObjects, patchObject, RestDeps, updateObject } from './rest-handlers';
+import { getScale, patchScale, putScale } from './scale';
 import { Params, Router } from './router';
 import { HttpError, notFound, successStatus, toStatus } from './status';
 import { checkWatchQuery, serveHttpWatch, serveWebSocketWatch, WatchDeps } from './watch-transport';
@@ -119,12 +120,18 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     router.on('DELETE', `${base}/:resource/:name`, async (_req, res, params, query) =>
       deleteObject(rest, res, scopeOf(params, query), params.name!, query),
     );
-    router.on(['GET', 'PUT'], `${base}/:resource/:name/:subresource`, async (req, res, params, query) => {
+    router.on(['GET', 'PUT', 'PATCH'], `${base}/:resource/:name/:subresource`, async (req, res, params, query) => {
       const scope = scopeOf(params, query);
       const sub = params.subresource;
       if (sub === 'status' && scope.info.hasStatus) {
-        if (req.method !== 'PUT') throw methodNotAllowed(req.method!, 'PUT');
+        if (req.method === 'PATCH') return patchObject(rest, req, res, scope, params.name!, 'status');
+        if (req.method !== 'PUT') throw methodNotAllowed(req.method!, 'PUT, PATCH');
         return updateObject(rest, req, res, scope, params.name!, 'status');
+      }
+      if (sub === 'scale') {
+        if (req.method === 'GET') return getScale(rest, res, scope, params.name!);
+        if (req.method === 'PUT') return putScale(rest, req, res, scope, params.name!);
+        return patchScale(rest, req, res, scope, params.name!);
       }
       if (sub === 'log' && scope.info.resource === 'pods') {
         if (req.method !== 'GET') throw methodNotAllowed(req.method!, 'GET');

@@ -13,3 +13,4 @@ export * from './status';
 export * from './types';
 export * from './validation';
 export * from './storage';
+export * from './patch-merge-keys';

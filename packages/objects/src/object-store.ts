@@ -23,6 +23,8 @@ export interface ListOptions {
 }
 
 export interface UpdateOptions {
+  /** dryRun=All: the registry's whole path (strategy, validation, preconditions), nothing written. */
+  dryRun?: boolean;
   /**
    * The stored object at the update's resourceVersion (an informer's copy): write without reading
    * first, one round trip instead of two. Wrong use cannot lose an update (the compare-and-swap
@@ -72,10 +74,14 @@ export interface Watch<T extends KubeObject = KubeObject> extends AsyncIterable<
 }
 
 export interface DeleteOptions {
+  /** dryRun=All: the registry's whole path (strategy, validation, preconditions), nothing written. */
+  dryRun?: boolean;
   preconditions?: { resourceVersion?: string; uid?: string };
 }
 
 export interface CreateOptions {
+  /** dryRun=All: the registry's whole path (strategy, validation, preconditions), nothing written. */
+  dryRun?: boolean;
   /** Attach the key to an etcd lease of this many seconds (events expire this way). */
   ttlSeconds?: number;
 }
@@ -123,7 +129,7 @@ export interface ObjectStore {
     namespace: string | undefined,
     name: string,
     fn: (current: T) => T | Promise<T>,
-    opts?: { subresource?: 'status' },
+    opts?: { subresource?: 'status'; dryRun?: boolean },
   ): Promise<T>;
   delete<T extends KubeObject>(resource: ResourceName, namespace: string | undefined, name: string, opts?: DeleteOptions): Promise<T>;
   watch<T extends KubeObject>(resource: ResourceName, opts?: WatchOptions): Watch<T>;

@@ -32,6 +32,7 @@ import {
   type WatchOptions,
 } from '@coxswain/objects';
 import type { Storage } from '@coxswain/objects';
+import { DryRunStorage } from './dry-run-storage';
 import { boundPod, checkBindable, POD_MIRRORS } from './binding';
 import { listFilter } from './list-filter';
 import type { PortalAllocator } from './portal-allocator';
@@ -70,9 +71,18 @@ export class Registry implements ObjectStore {
     this.portals = opts.portals;
   }
 
+  private dryRunRegistry?: Registry;
+
+  /** The same registry over storage that writes nothing (dryRun=All). */
+  private dryRun(): Registry {
+    this.dryRunRegistry ??= new Registry(new DryRunStorage(this.storage), { clock: this.clock, uid: this.uid, random: this.random });
+    return this.dryRunRegistry;
+  }
+
   // ---- create / read -------------------------------------------------------------------------------
 
   async create<T extends KubeObject>(obj: T, opts: CreateOptions = {}): Promise<T> {
+    if (opts.dryRun) return this.dryRun().create(obj, { ...opts, dryRun: false });
     const strategy = strategyOf(obj);
     for (let attempt = 1; ; attempt++) {
       const { key, prepared } = this.prepareCreate(strategy, obj);
@@ -170,11 +180,13 @@ export class Registry implements ObjectStore {
   // ---- update ----------------------------------------------------------------------------------------
 
   async update<T extends KubeObject>(obj: T, opts: UpdateOptions = {}): Promise<T> {
+    if (opts.dryRun) return this.dryRun().update(obj, { ...opts, dryRun: false });
     const strategy = strategyOf(obj);
     return this.write(strategy, obj, opts, (current) => strategy.prepareForUpdate(obj, current));
   }
 
   async updateStatus<T extends KubeObject>(obj: T, opts: UpdateStatusOptions = {}): Promise<T> {
+    if (opts.dryRun) return this.dryRun().updateStatus(obj, { ...opts, dryRun: false });
     const strategy = strategyOf(obj);
     if (!strategy.info.hasStatus) throw new BadRequestError(`${strategy.info.resource} have no status`);
     return this.write(strategy, obj, opts, (current) => strategy.prepareForStatusUpdate(obj, current));
@@ -193,8 +205,9 @@ export class Registry implements ObjectStore {
     namespace: string | undefined,
     name: string,
     fn: (current: T) => T | Promise<T>,
-    opts: { subresource?: 'status' } = {},
+    opts: { subresource?: 'status'; dryRun?: boolean } = {},
   ): Promise<T> {
+    if (opts.dryRun) return this.dryRun().guaranteedUpdate(resource, namespace, name, fn, { ...opts, dryRun: false });
     const strategy = strategyFor(resource);
     return this.storage.guaranteedUpdate<T>(objectKey(resource, namespace, name), async (current) => {
       // fn gets its own copy: the strategy needs the stored object as it was.
@@ -218,6 +231,7 @@ export class Registry implements ObjectStore {
   // ---- delete ----------------------------------------------------------------------------------------
 
   async delete<T extends KubeObject>(resource: ResourceName, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<T> {
+    if (opts.dryRun) return this.dryRun().delete(resource, namespace, name, { ...opts, dryRun: false });
     if (!resourceInfo(resource)) throw new BadRequestError(`unknown resource "${resource}"`);
     const deleted = await this.storage.delete<T>(objectKey(resource, namespace, name), { preconditions: opts.preconditions });
     // A crash before this release leaves a marked address with no service: PortalRepair gives it back.

@@ -1,0 +1,76 @@
+// The scale subresource (autoscaling/v1 Scale) and status PATCH on a real API server and etcd: what
+// `kubectl scale rc` (a merge PATCH of /scale) and status writers do. Stored objects read from etcd.
+import { objectKey } from '@coxswain/objects';
+import { ApiFixture, startApiFixture } from './testing/api-fixture';
+import { call } from './testing/wire';
+
+const V1 = '/api/v1/namespaces/default';
+const RC = `${V1}/replicationControllers/web`;
+const MERGE = { 'Content-Type': 'application/merge-patch+json' };
+
+let f: ApiFixture;
+beforeAll(async () => {
+  f = await startApiFixture();
+  const rc = {
+    apiVersion: 'v1',
+    kind: 'ReplicationController',
+    metadata: { name: 'web' },
+    spec: { replicas: 2, selector: { tier: 'front', app: 'web' }, template: { metadata: { labels: { app: 'web', tier: 'front' } }, spec: { containers: [{ name: 'app', image: 'app:1' }] } } },
+  };
+  expect((await call(f.url, 'POST', `${V1}/replicationControllers`, rc)).status).toBe(201);
+  const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'app', image: 'app:1' }] } };
+  expect((await call(f.url, 'POST', `${V1}/pods`, pod)).status).toBe(201);
+}, 60_000);
+afterAll(() => f?.stop(), 30_000);
+
+async function stored(resource: 'replicationControllers' | 'pods', name: string): Promise<any> {
+  return JSON.parse((await f.etcdClient.get(objectKey(resource, 'default', name)).string())!);
+}
+
+it('GET /scale answers an autoscaling/v1 Scale with the selector as a string', async () => {
+  const r = await call(f.url, 'GET', `${RC}/scale`);
+  expect(r.status).toBe(200);
+  expect(r.json).toMatchObject({ apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name: 'web', namespace: 'default' }, spec: { replicas: 2 }, status: { replicas: 0, selector: 'app=web,tier=front' } });
+  expect(r.json.metadata.resourceVersion).toBe((await call(f.url, 'GET', RC)).json.metadata.resourceVersion);
+});
+
+it('PUT /scale writes spec.replicas only; a stale resourceVersion is 409 and changes nothing', async () => {
+  const before = await stored('replicationControllers', 'web');
+  const current = (await call(f.url, 'GET', `${RC}/scale`)).json;
+  const r = await call(f.url, 'PUT', `${RC}/scale`, { ...current, spec: { replicas: 5 } });
+  expect(r.status).toBe(200);
+  expect(r.json.spec.replicas).toBe(5);
+  const after = await stored('replicationControllers', 'web');
+  expect(after.spec).toEqual({ ...before.spec, replicas: 5 });
+  const stale = await call(f.url, 'PUT', `${RC}/scale`, { ...current, spec: { replicas: 7 } });
+  expect(stale.status).toBe(409);
+  expect((await stored('replicationControllers', 'web')).spec.replicas).toBe(5);
+});
+
+it("PATCH /scale with kubectl scale's merge patch, and with a JSON patch", async () => {
+  const merge = await call(f.url, 'PATCH', `${RC}/scale`, { spec: { replicas: 3 } }, MERGE);
+  expect(merge.status).toBe(200);
+  expect((await stored('replicationControllers', 'web')).spec.replicas).toBe(3);
+  const json = await call(f.url, 'PATCH', `${RC}/scale`, [{ op: 'replace', path: '/spec/replicas', value: 1 }], { 'Content-Type': 'application/json-patch+json' });
+  expect(json.status).toBe(200);
+  expect(json.json.spec.replicas).toBe(1);
+  expect((await stored('replicationControllers', 'web')).spec.replicas).toBe(1);
+});
+
+it('PATCH /status changes the status and leaves spec and labels as they are (the registry rule)', async () => {
+  const r = await call(f.url, 'PATCH', `${V1}/pods/p/status`, { metadata: { labels: { sneaky: 'yes' } }, spec: { containers: [{ name: 'x', image: 'x' }] }, status: { phase: 'Running', podIP: '10.1.2.3' } }, MERGE);
+  expect(r.status).toBe(200);
+  const s = await stored('pods', 'p');
+  expect(s.status).toMatchObject({ phase: 'Running', podIP: '10.1.2.3' });
+  expect(s.spec.containers.map((c: any) => c.name)).toEqual(['app']);
+  expect(s.metadata.labels?.sneaky).toBeUndefined();
+});
+
+it('PATCH on an rc /status writes the status only', async () => {
+  const r = await call(f.url, 'PATCH', `${RC}/status`, { spec: { replicas: 99 }, status: { replicas: 2 } }, MERGE);
+  expect(r.status).toBe(200);
+  const s = await stored('replicationControllers', 'web');
+  expect(s.status.replicas).toBe(2);
+  expect(s.spec.replicas).toBe(1);
+  expect((await call(f.url, 'GET', `${RC}/scale`)).json.status.replicas).toBe(2);
+});
