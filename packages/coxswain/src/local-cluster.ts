@@ -163,6 +163,8 @@ export class LocalCluster {
           ...(this.opts.podEvictionTimeout ? ['--eviction-timeout', this.opts.podEvictionTimeout] : []),
         ],
       ],
+      // Last, so the others keep their healthz ports.
+      ['deployments', []],
     ];
     const started = reconcilers.map(([name, extra], i) => {
       const port = (this.opts.healthzPortBase ?? 10251) + i;

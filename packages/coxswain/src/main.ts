@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import yargs, { Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { runApiServer } from '@coxswain/api';
-import { runEndpointsController, runMinionController, runReplicationManager, runScheduler } from '@coxswain/reconcilers';
+import { runDeploymentController, runEndpointsController, runMinionController, runReplicationManager, runScheduler } from '@coxswain/reconcilers';
 import type { ReconcilerHandle } from '@coxswain/reconcilers';
 import { runKubelet } from '@coxswain/kubelet';
 import { runProxy } from '@coxswain/proxy';
@@ -86,6 +86,9 @@ export function buildCli(argv: string[]) {
     )
     .command('endpoints', 'the endpoints controller', reconcilerOptions, (a) =>
       runReconciler(runEndpointsController({ etcdServers: a.etcdServers, leaderElect: a.leaderElect, healthzPort: a.healthzPort })),
+    )
+    .command('deployments', 'the deployment controller (rollouts of Deployments through replication controllers)', reconcilerOptions, (a) =>
+      runReconciler(runDeploymentController({ etcdServers: a.etcdServers, leaderElect: a.leaderElect, healthzPort: a.healthzPort })),
     )
     .command(
       'minion-controller',

@@ -64,6 +64,7 @@ const RULES: Record<ResourceName, KindRules> = {
     },
   },
   replicationControllers: { initialStatus: () => ({ replicas: 0 }) },
+  deployments: { initialStatus: () => ({}) },
   services: {},
   minions: {},
   endpoints: {},
