@@ -1,7 +1,7 @@
 // `npm run bench -- rollout [--quick]`: a Deployment of 1,000 replicas (200 with --quick) on hollow
 // minions rolled to a new template with maxUnavailable 10% and maxSurge 0. The rollout's time is held
-// against its lower bound measured in the same run: batches (replicas / maxUnavailable) × the median
-// pod startup (created -> Ready) of the rollout's own pods. A watch samples the Ready pods at every
+// against its lower bound measured in the same run: batches (replicas / maxUnavailable) × the fastest
+// pod startup (created -> Ready) among the rollout's own pods. A watch samples the Ready pods at every
 // event; the fewest seen must stay at replicas - maxUnavailable.
 import { etcdRegistry, startEtcd } from '@coxswain/testing';
 import type { Deployment, Pod } from '@coxswain/objects';
@@ -61,12 +61,16 @@ export async function rolloutBench(argv: string[] = []): Promise<RolloutBenchRes
     const startups = pods
       .map((p) => Date.parse(p.status!.conditions!.find((c) => c.type === 'Ready')!.lastTransitionTime!) - Date.parse(p.metadata.creationTimestamp!))
       .sort((a, b) => a - b);
+    // No batch can finish before its fastest pod is Ready: the fastest startup is the floor per batch.
+    // (The p50 is not: under load it includes queueing that the pipelined rollout overlaps.)
+    const podStartupMinMs = startups[0];
     const podStartupP50Ms = startups[Math.floor(startups.length / 2)];
     const batches = Math.ceil(replicas / Math.floor(replicas / 10));
-    const lowerBoundSeconds = (batches * podStartupP50Ms) / 1000;
-    out(`rollout: ${replicas} pods replaced in ${rolloutSeconds.toFixed(1)} s; lower bound ${batches} batches x ${podStartupP50Ms} ms startup p50 = ${lowerBoundSeconds.toFixed(1)} s; fewest Ready ${sampler.minReady} (floor ${replicas - replicas / 10}) over ${sampler.events} watch events`);
+    const lowerBoundSeconds = (batches * podStartupMinMs) / 1000;
+    out(`rollout: ${replicas} pods replaced in ${rolloutSeconds.toFixed(1)} s; lower bound ${batches} batches x ${podStartupMinMs} ms fastest startup = ${lowerBoundSeconds.toFixed(1)} s (startup p50 ${podStartupP50Ms} ms); fewest Ready ${sampler.minReady} (floor ${replicas - replicas / 10}) over ${sampler.events} watch events`);
     const figures = new FigureTable();
-    figures.add({ section: 'rollout', name: `${replicas} replicas, maxUnavailable 10%: rollout time`, value: rolloutSeconds, unit: 's', against: 'batches x pod startup p50', againstValue: lowerBoundSeconds });
+    figures.add({ section: 'rollout', name: `${replicas} replicas, maxUnavailable 10%: rollout time`, value: rolloutSeconds, unit: 's', against: 'batches x fastest pod startup', againstValue: lowerBoundSeconds });
+    figures.add({ section: 'rollout', name: 'pod startup (created -> Ready) p50 during the rollout', value: podStartupP50Ms, unit: 'ms', against: 'container start latency', againstValue: startLatencyMs });
     figures.atLeast('rollout', 'fewest Ready pods during the rollout', sampler.minReady, 'pods', replicas - replicas / 10);
     const markdown = figures.markdown();
     out('');
