@@ -171,7 +171,7 @@ export function buildCli(argv: string[]) {
           .option('data-dir', { type: 'string', default: defaultDataDir(), describe: 'etcd data and logs (default $COXSWAIN_DATA_DIR or ~/.coxswain/cluster)' })
           .option('etcd-servers', { type: 'string', describe: 'use this etcd cluster instead of starting one', coerce: parseEtcdServers })
           .option('etcd-port', { type: 'number', default: 2379, describe: 'client port of the etcd it starts; peers on the next one' })
-          .option('healthz-port', { type: 'number', default: 10251, describe: 'the reconcilers serve /healthz on this port and the next three' })
+          .option('healthz-port', { type: 'number', default: 10251, describe: 'the reconcilers serve /healthz on this port and the next four' })
           .option('runtime', { choices: ['docker', 'memory'] as const, default: 'docker' as const })
           .option('images', { type: 'boolean', default: true, describe: "build the guestbook's local images under the slides' names (--no-images skips)" })
           .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'also print every JSON log line here' })
