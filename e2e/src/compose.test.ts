@@ -32,6 +32,7 @@ const COMPONENTS: Record<string, string> = {
   scheduler: 'scheduler',
   replication: 'replication',
   endpoints: 'endpoints',
+  deployments: 'deployments',
   'minion-controller': 'minion-controller',
   kubelet: 'kubelet',
   proxy: 'proxy',

@@ -194,7 +194,7 @@ describe('the README on a fresh ./scripts/up.sh', () => {
 
   it('up prints a line per component, the summary and the README\'s Try block, and no JSON', () => {
     const out = upOutput.split('\n');
-    for (const c of ['images', 'etcd', 'apiserver', 'scheduler', 'replication', 'endpoints', 'minion-controller', ...MINIONS]) {
+    for (const c of ['images', 'etcd', 'apiserver', 'scheduler', 'replication', 'endpoints', 'minion-controller', 'deployments', ...MINIONS]) {
       expect(out.some((l) => new RegExp(`^  ✓ ${c}\\s`).test(l))).toBe(true);
     }
     expect(upOutput).toMatch(/dockerfile\/redis, brendanburns\/redis-slave, brendanburns\/php-redis|brendanburns\/php-redis.*dockerfile\/redis/);

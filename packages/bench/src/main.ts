@@ -13,6 +13,10 @@ const scenarios: Record<string, { about: string; load: () => Promise<Scenario> }
     about: 'bulk MB/s and p99 round-trip latency through the service proxy vs direct, same run (goals: >= 0.7, < +1 ms)',
     load: async () => (await import('./proxy-bench')).proxyBench,
   },
+  rollout: {
+    about: 'a Deployment of 1,000 replicas on hollow minions rolled with maxUnavailable 10%: time vs batches x pod startup, fewest Ready pods',
+    load: async () => (await import('./rollout-bench')).rolloutBench,
+  },
   scale: {
     about: 'etcd/Docker limits, scheduler alone, 1,000 hollow minions x 20 pods, API latency under churn, real Docker, cost per process',
     load: async () => (await import('./scale-bench')).scaleBench,

@@ -4,7 +4,8 @@
 import YAML from 'yaml';
 import type { ResourceInfo } from '@coxswain/objects';
 import type { CommandContext } from './command-context';
-import { arr, field, formatLabels, isObject, JsonObject, str } from './object-fields';
+import { revisionsOf } from './deployment-rollout';
+import { arr, field, formatLabels, imagesOf, isObject, JsonObject, str } from './object-fields';
 import { formatAge, podStatusReason } from './object-printer';
 import { formatTable, KUBECTL_TABLE } from './tab-writer';
 import { LAST_APPLIED_ANNOTATION } from './three-way-merge';
@@ -77,8 +78,21 @@ export function describeObject(info: ResourceInfo, obj: JsonObject, events: Json
     const summary = [...counts.entries()].map(([k, v]) => `${v} ${k}`).join(' / ') || '0 pods';
     out += `Pods Status:\t${summary}\n`;
   }
+  if (info.resource === 'deployments') out += describeRevisions(related);
   out += formatEvents(events, now);
   return out;
+}
+
+/** A deployment's replication controllers, one per revision, newest first. */
+function describeRevisions(rcs: JsonObject[]): string {
+  if (rcs.length === 0) return 'Replication Controllers:\t<none>\n';
+  const rows = [...rcs].reverse().map((rc) => [
+    str(rc, 'metadata.name'),
+    String((field(rc, 'metadata.annotations') as Record<string, string> | undefined)?.['deployment.kubernetes.io/revision'] ?? ''),
+    `${str(rc, 'status.readyReplicas') || '0'}/${str(rc, 'spec.replicas') || '0'}`,
+    imagesOf(arr(rc, 'spec.template.spec.containers')),
+  ]);
+  return `Replication Controllers:\n${indent(formatTable([['Name', 'Revision', 'Ready', 'Images'], ...rows], KUBECTL_TABLE))}\n`;
 }
 
 function stripMeta(obj: JsonObject): JsonObject {
@@ -95,7 +109,9 @@ export async function describe(ctx: CommandContext, info: ResourceInfo, name: st
     ctx.client.list('v1', 'events').then((l) => eventsFor(l.items, info.kind, name)),
     info.resource === 'replicationControllers'
       ? ctx.client.list('v1', 'pods', { labelSelector: formatLabels(field(obj, 'spec.selector')) }).then((l) => l.items)
-      : Promise.resolve([] as JsonObject[]),
+      : info.resource === 'deployments'
+        ? revisionsOf(ctx, obj)
+        : Promise.resolve([] as JsonObject[]),
   ]);
   return describeObject(info, obj, events, related, ctx.clock.now());
 }

@@ -110,6 +110,21 @@ const COLUMNS: Record<ResourceName, Columns> = {
       return [containers.map((c) => str(c, 'name')).join(','), imagesOf(containers), formatLabels(field(rc, 'spec.selector'))];
     },
   },
+  deployments: {
+    header: ['NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'AGE'],
+    wide: ['CONTAINERS', 'IMAGES', 'SELECTOR'],
+    row: (d, now) => [
+      name(d),
+      `${num(d, 'status.readyReplicas') ?? 0}/${num(d, 'spec.replicas') ?? 0}`,
+      String(num(d, 'status.updatedReplicas') ?? 0),
+      String(num(d, 'status.availableReplicas') ?? 0),
+      age(d, now),
+    ],
+    wideRow: (d) => {
+      const containers = arr(d, 'spec.template.spec.containers');
+      return [containers.map((c) => str(c, 'name')).join(','), imagesOf(containers), formatLabels(field(d, 'spec.selector.matchLabels'))];
+    },
+  },
   services: {
     header: ['NAME', 'PORT(S)', 'SELECTOR', 'AGE'],
     wide: ['CLUSTER-IP', 'LABELS'],

@@ -12,6 +12,7 @@ import { resolveClusterConfig } from './cluster-config';
 import { Clock, parseDuration, realClock } from '@coxswain/objects';
 import { CommandContext, inNamespace, print } from './command-context';
 import { describe } from './describer';
+import { rolloutHistory, rolloutUndo, setPaused, waitForDeployment } from './deployment-rollout';
 import { editObject } from './editor-session';
 import { contextForObject } from './manifest-namespace';
 import { reportError } from './error-report';
@@ -168,6 +169,7 @@ function buildParser(io: CliIo, setAction: (fn: (ctx: () => CommandContext) => P
             for (const r of results) {
               const rc = inNamespace(c, r.namespace);
               if (r.info.resource === 'replicationControllers') await waitForController(rc, r.name, { timeoutMs });
+              else if (r.info.resource === 'deployments') await waitForDeployment(rc, r.name, { timeoutMs });
               else if (r.info.resource === 'pods') await waitForPod(rc, r.name, { timeoutMs });
             }
           }
@@ -223,15 +225,27 @@ function buildParser(io: CliIo, setAction: (fn: (ctx: () => CommandContext) => P
     )
     .command(
       'rollout <action> <kind> [name]',
-      'rollout status rc NAME: wait until every replica is Running and Ready',
-      (y) => y.option('timeout', { type: 'string', default: DEFAULT_TIMEOUT, describe: 'give up after this long' }),
+      'rollout status|history|undo|pause|resume deployment/NAME (the cluster rolls it out); rollout status rc NAME',
+      (y) =>
+        y
+          .option('timeout', { type: 'string', default: DEFAULT_TIMEOUT, describe: 'status: give up after this long' })
+          .option('to-revision', { type: 'number', describe: 'undo: the revision to return to (default: the previous one)' }),
       (a) =>
         setAction(async (ctx) => {
-          if (a.action !== 'status') throw new CliError(`error: unknown rollout action "${String(a.action)}"; use: rollout status rc NAME`);
           const split = splitKindName(String(a.kind));
           const name = split.name ?? s(a.name);
-          if (split.info.resource !== 'replicationControllers' || !name) throw new CliError('error: usage: kubecfg rollout status rc NAME');
-          await waitForController(ctx(), name, { timeoutMs: parseDuration(String(a.timeout), '--timeout') });
+          if (!name) throw new CliError(`error: usage: kubecfg rollout ${String(a.action)} deployment/NAME`);
+          const timeoutMs = () => parseDuration(String(a.timeout), '--timeout');
+          if (split.info.resource === 'replicationControllers' && a.action === 'status') return waitForController(ctx(), name, { timeoutMs: timeoutMs() });
+          if (split.info.resource !== 'deployments') throw new CliError(`error: rollout ${String(a.action)} works on deployments (and rollout status on rc)`);
+          switch (a.action) {
+            case 'status': return waitForDeployment(ctx(), name, { timeoutMs: timeoutMs() });
+            case 'history': return rolloutHistory(ctx(), name);
+            case 'undo': return rolloutUndo(ctx(), name, typeof a['to-revision'] === 'number' ? a['to-revision'] : undefined);
+            case 'pause': return setPaused(ctx(), name, true);
+            case 'resume': return setPaused(ctx(), name, false);
+            default: throw new CliError(`error: unknown rollout action "${String(a.action)}"; use status, history, undo, pause or resume`);
+          }
         }),
     )
     .command('version', 'print the client and server versions', {}, () => setAction((ctx) => printVersion(ctx())))

@@ -27,7 +27,7 @@ export interface LocalClusterOptions {
   cliConfigPath?: string;
   /** Extra environment for every component. */
   env?: NodeJS.ProcessEnv;
-  /** The reconcilers serve /healthz on this port and the next three; default 10251. */
+  /** The reconcilers serve /healthz on this port and the next four; default 10251. */
   healthzPortBase?: number;
   /** Build the seed guestbook's stand-in images first (e2e/images/build.sh); `coxswain up` does with Docker. */
   images?: boolean;
@@ -163,6 +163,8 @@ export class LocalCluster {
           ...(this.opts.podEvictionTimeout ? ['--eviction-timeout', this.opts.podEvictionTimeout] : []),
         ],
       ],
+      // Last, so the others keep their healthz ports.
+      ['deployments', []],
     ];
     const started = reconcilers.map(([name, extra], i) => {
       const port = (this.opts.healthzPortBase ?? 10251) + i;

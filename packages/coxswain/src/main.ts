@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import yargs, { Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { DEFAULT_PORTAL_NET, runApiServer } from '@coxswain/api';
-import { runEndpointsController, runMinionController, runReplicationManager, runScheduler } from '@coxswain/reconcilers';
+import { runDeploymentController, runEndpointsController, runMinionController, runReplicationManager, runScheduler } from '@coxswain/reconcilers';
 import type { ReconcilerHandle } from '@coxswain/reconcilers';
 import { runKubelet } from '@coxswain/kubelet';
 import { runProxy } from '@coxswain/proxy';
@@ -87,6 +87,9 @@ export function buildCli(argv: string[]) {
     )
     .command('endpoints', 'the endpoints controller', reconcilerOptions, (a) =>
       runReconciler(runEndpointsController({ etcdServers: a.etcdServers, leaderElect: a.leaderElect, healthzPort: a.healthzPort })),
+    )
+    .command('deployments', 'the deployment controller (rollouts of Deployments through replication controllers)', reconcilerOptions, (a) =>
+      runReconciler(runDeploymentController({ etcdServers: a.etcdServers, leaderElect: a.leaderElect, healthzPort: a.healthzPort })),
     )
     .command(
       'minion-controller',
@@ -173,7 +176,7 @@ export function buildCli(argv: string[]) {
           .option('data-dir', { type: 'string', default: defaultDataDir(), describe: 'etcd data and logs (default $COXSWAIN_DATA_DIR or ~/.coxswain/cluster)' })
           .option('etcd-servers', { type: 'string', describe: 'use this etcd cluster instead of starting one', coerce: parseEtcdServers })
           .option('etcd-port', { type: 'number', default: 2379, describe: 'client port of the etcd it starts; peers on the next one' })
-          .option('healthz-port', { type: 'number', default: 10251, describe: 'the reconcilers serve /healthz on this port and the next three' })
+          .option('healthz-port', { type: 'number', default: 10251, describe: 'the reconcilers serve /healthz on this port and the next four' })
           .option('runtime', { choices: ['docker', 'memory'] as const, default: 'docker' as const })
           .option('images', { type: 'boolean', default: true, describe: "build the guestbook's local images under the slides' names (--no-images skips)" })
           .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'also print every JSON log line here' })

@@ -118,6 +118,8 @@ export interface Condition {
   message?: string;
   lastTransitionTime?: string;
   lastHeartbeatTime?: string;
+  /** A Deployment's Progressing condition: when the rollout last moved (its deadline counts from here). */
+  lastUpdateTime?: string;
 }
 
 export interface ContainerStateWaiting { reason?: string; message?: string }
@@ -187,6 +189,43 @@ export interface ReplicationControllerStatus {
 export interface ReplicationController extends KubeObject<ReplicationControllerSpec, ReplicationControllerStatus> {
   kind: 'ReplicationController';
   spec: ReplicationControllerSpec;
+}
+
+// ---- Deployment (apps/v1) -------------------------------------------------------------------------
+
+/** A count of pods, or a percentage of spec.replicas ("25%"). */
+export type IntOrPercent = number | string;
+
+export interface DeploymentStrategy {
+  type: 'RollingUpdate' | 'Recreate';
+  rollingUpdate?: { maxUnavailable?: IntOrPercent; maxSurge?: IntOrPercent };
+}
+
+export interface DeploymentSpec {
+  replicas: number;
+  /** matchLabels only: the replica primitive (the RC) selects by equality, so a Deployment does too. */
+  selector: { matchLabels: Record<string, string> };
+  template: PodTemplateSpec;
+  strategy?: DeploymentStrategy;
+  minReadySeconds?: number;
+  revisionHistoryLimit?: number;
+  progressDeadlineSeconds?: number;
+  paused?: boolean;
+}
+
+export interface DeploymentStatus {
+  observedGeneration?: number;
+  replicas?: number;
+  updatedReplicas?: number;
+  readyReplicas?: number;
+  availableReplicas?: number;
+  unavailableReplicas?: number;
+  conditions?: Condition[];
+}
+
+export interface Deployment extends KubeObject<DeploymentSpec, DeploymentStatus> {
+  kind: 'Deployment';
+  spec: DeploymentSpec;
 }
 
 // ---- Service ---------------------------------------------------------------------------------------
@@ -281,4 +320,4 @@ export interface Event extends KubeObject<never, never> {
   lastTimestamp: string;
 }
 
-export type AnyObject = Pod | ReplicationController | Service | Minion | Endpoints | Event;
+export type AnyObject = Pod | ReplicationController | Deployment | Service | Minion | Endpoints | Event;

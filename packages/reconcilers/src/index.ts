@@ -1,10 +1,11 @@
-export { runScheduler, runReplicationManager, runEndpointsController, runMinionController } from './reconcilers';
+export { runScheduler, runReplicationManager, runEndpointsController, runDeploymentController, runMinionController } from './reconcilers';
 export type { SchedulerProcessOptions, ReplicationProcessOptions, MinionControllerProcessOptions } from './reconcilers';
 export { runReconcilerProcess, type ReconcilerHandle, type ReconcilerProcessOptions, type EndReason } from './reconciler-process';
 
 export { Scheduler } from './scheduler';
 export { ReplicationManager } from './replication-manager';
 export { EndpointsController } from './endpoints-controller';
+export { DeploymentController } from './deployment-controller';
 export { MinionLifecycleController } from './minion-lifecycle-controller';
 export type { PackingPolicy } from './priorities';
 export { PortalRepair, type PortalRepairOptions, type RepairPass } from './portal-repair';

@@ -1,8 +1,9 @@
-// The four reconciler processes, as functions the `coxswain` binary calls with parsed flags:
-//   coxswain scheduler | replication | endpoints | minion-controller
+// The five reconciler processes, as functions the `coxswain` binary calls with parsed flags:
+//   coxswain scheduler | replication | endpoints | deployments | minion-controller
 //     --etcd-servers URL[,URL] [--leader-elect=true] [--healthz-port P] (+ each one's own flags)
 // Each returns a handle with `running`, `done` and `stop()`.
-import { metaNamespaceKey, type Endpoints, type Minion, type Pod, type ReplicationController, type Service } from '@coxswain/objects';
+import { metaNamespaceKey, type Deployment, type Endpoints, type Minion, type Pod, type ReplicationController, type Service } from '@coxswain/objects';
+import { DeploymentController } from './deployment-controller';
 import { EndpointsController } from './endpoints-controller';
 import { PortalRepair } from './portal-repair';
 import { MinionLifecycleController } from './minion-lifecycle-controller';
@@ -99,6 +100,27 @@ export function runEndpointsController(opts: EndpointsProcessOptions): Promise<R
         return ec.stop();
       },
       health: () => ({ queue: ec.controller.queue.len() }),
+    };
+  });
+}
+
+export function runDeploymentController(opts: ReconcilerProcessOptions & { workers?: number }): Promise<ReconcilerHandle> {
+  return runReconcilerProcess('deployment-controller', opts, (ctx) => {
+    const deployments = ctx.informer<Deployment>('deployments');
+    const controllers = ctx.informer<ReplicationController>('replicationControllers');
+    const pods = ctx.informer<Pod>('pods');
+    const dc = new DeploymentController({ store: ctx.store, deployments, controllers, pods, recorder: ctx.recorder, workers: opts.workers, logger: ctx.logger });
+    deployments.addEventHandler(dc.deploymentHandlers);
+    controllers.addEventHandler(dc.controllerHandlers);
+    pods.addEventHandler(dc.podHandlers);
+    return {
+      start: () => {
+        dc.start();
+        // After a (re)start, look at every deployment once: the rollout carries on from what is there.
+        for (const d of deployments.list()) dc.controller.enqueue(metaNamespaceKey(d));
+      },
+      stop: () => dc.stop(),
+      health: () => ({ queue: dc.controller.queue.len() }),
     };
   });
 }

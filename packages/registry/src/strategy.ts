@@ -65,6 +65,7 @@ const RULES: Record<ResourceName, KindRules> = {
     },
   },
   replicationControllers: { initialStatus: () => ({ replicas: 0 }) },
+  deployments: { initialStatus: () => ({}) },
   services: {
     // The portal IP belongs to the allocator: an update may leave it out (it is kept) or repeat it.
     updateProblems: (obj, current) => {

@@ -123,7 +123,7 @@ describe('validateInternal: good objects', () => {
 describe('validateInternal: bad objects', () => {
   it.each([
     ['missing kind', (o: Pod) => { delete (o as Partial<Pod>).kind; }, ['kind: required']],
-    ['unknown kind', (o: Pod) => { (o as { kind: string }).kind = 'Deployment'; }, ['kind: unknown kind "Deployment"']],
+    ['unknown kind', (o: Pod) => { (o as { kind: string }).kind = 'DaemonSet'; }, ['kind: unknown kind "DaemonSet"']],
     ['empty name', (o: Pod) => { o.metadata.name = ''; }, ['metadata.name: must not be empty']],
     ['a slash in the name', (o: Pod) => { o.metadata.name = 'a/b'; }, ['metadata.name: must consist of letters, digits, "-" and ".", and start and end with a letter or digit']],
     ['a space in the name', (o: Pod) => { o.metadata.name = 'redis master'; }, ['metadata.name: must consist of letters, digits, "-" and ".", and start and end with a letter or digit']],

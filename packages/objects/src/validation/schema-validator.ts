@@ -13,6 +13,7 @@ export type SchemaVersion = 'internal' | 'v1beta1' | 'v1';
 const SCHEMA_FILE: Record<ResourceName, string> = {
   pods: 'pod',
   replicationControllers: 'replicationController',
+  deployments: 'deployment',
   services: 'service',
   minions: 'minion',
   endpoints: 'endpoints',

@@ -3,7 +3,7 @@
 import type { FieldCause } from '../errors';
 import { isCpuQuantity, isMemoryQuantity } from '../quantity';
 import type {
-  Container, Endpoints, Event, Handler, KubeObject, Minion, ObjectMeta, Pod, PodSpec, Probe,
+  Container, Deployment, Endpoints, Event, IntOrPercent, Handler, KubeObject, Minion, ObjectMeta, Pod, PodSpec, PodTemplateSpec, Probe,
   ReplicationController, ResourceList, Service,
 } from '../types';
 import { joinPath } from './field-path';
@@ -134,10 +134,14 @@ function checkPod(out: Causes, pod: Pod): void {
 }
 
 function checkReplicationController(out: Causes, rc: ReplicationController): void {
-  const { selector, template } = rc.spec;
+  checkSelectedTemplate(out, 'spec.selector', rc.spec.selector, rc.spec.template);
+}
+
+/** A selector and the pod template it must select (RCs and Deployments alike). */
+function checkSelectedTemplate(out: Causes, selectorPath: string, selector: Record<string, string>, template: PodTemplateSpec): void {
   const entries = Object.entries(selector);
-  if (entries.length === 0) out.push({ field: 'spec.selector', message: 'must not be empty' });
-  checkLabels(out, 'spec.selector', selector);
+  if (entries.length === 0) out.push({ field: selectorPath, message: 'must not be empty' });
+  checkLabels(out, selectorPath, selector);
   const labels = template.metadata?.labels ?? {};
   checkLabels(out, 'spec.template.metadata.labels', labels);
   checkAnnotations(out, 'spec.template.metadata.annotations', template.metadata?.annotations);
@@ -149,6 +153,25 @@ function checkReplicationController(out: Causes, rc: ReplicationController): voi
     });
   }
   checkPodSpec(out, 'spec.template.spec', template.spec);
+}
+
+function checkDeployment(out: Causes, d: Deployment): void {
+  checkSelectedTemplate(out, 'spec.selector.matchLabels', d.spec.selector.matchLabels, d.spec.template);
+  const rolling = d.spec.strategy?.rollingUpdate;
+  if (!rolling) return;
+  if (d.spec.strategy?.type === 'Recreate') {
+    out.push({ field: 'spec.strategy.rollingUpdate', message: 'may not be set when strategy.type is Recreate' });
+    return;
+  }
+  const at = 'spec.strategy.rollingUpdate';
+  for (const f of ['maxUnavailable', 'maxSurge'] as const) {
+    const v = rolling[f];
+    if (typeof v === 'string' && parseInt(v, 10) > 100 && f === 'maxUnavailable') out.push({ field: `${at}.${f}`, message: 'must not be above 100%' });
+  }
+  const zero = (v: IntOrPercent | undefined) => v === 0 || (typeof v === 'string' && parseInt(v, 10) === 0);
+  if (zero(rolling.maxUnavailable) && zero(rolling.maxSurge)) {
+    out.push({ field: `${at}.maxUnavailable`, message: 'may not be 0 when maxSurge is 0 (the rollout could never move)' });
+  }
 }
 
 function checkService(out: Causes, svc: Service): void {
@@ -207,6 +230,7 @@ export function semanticCauses(obj: KubeObject): FieldCause[] {
   switch (obj.kind) {
     case 'Pod': checkPod(out, obj as Pod); break;
     case 'ReplicationController': checkReplicationController(out, obj as ReplicationController); break;
+    case 'Deployment': checkDeployment(out, obj as Deployment); break;
     case 'Service': checkService(out, obj as Service); break;
     case 'Minion': checkMinion(out, obj as Minion); break;
     case 'Endpoints': checkEndpoints(out, obj as Endpoints); break;
