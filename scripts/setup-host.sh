@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Prepares this machine for Coxswain: etcd, a Docker engine, and the host binaries that the local
+# Prepares this machine for Coxswain: etcd, a Docker engine, Chromium (the console's browser tests), and the host binaries that the local
 # image recipes copy (busybox, redis). Idempotent: installs only what is missing, starts dockerd
 # only when no engine answers. Needs root for the installs; without root it only says what is missing.
 set -euo pipefail
@@ -9,6 +9,8 @@ command -v etcd >/dev/null 2>&1 || need_pkgs+=(etcd-server)
 command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
 [ -x /bin/busybox ] || [ -x /usr/bin/busybox ] || need_pkgs+=(busybox-static)
 command -v redis-server >/dev/null 2>&1 || need_pkgs+=(redis-server)
+# The console's browser tests drive Debian's Chromium headless (playwright-core, no bundled browser).
+[ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
