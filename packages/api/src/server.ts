@@ -99,6 +99,15 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     }
   });
   router.on('GET', '/api', async (_req, res) => sendJson(res, 200, { kind: 'APIVersions', versions: [...codecs.keys()].filter((v) => !v.includes('/')) }));
+  // The named groups served (e.g. apps/v1 once Deployments land): the web console watches a group's kinds only when listed here.
+  router.on('GET', '/apis', async (_req, res) => {
+    const versions = [...codecs.keys()].filter((v) => v.includes('/'));
+    const groups = [...new Set(versions.map((v) => v.split('/')[0]!))].map((name) => ({
+      name,
+      versions: versions.filter((v) => v.startsWith(name + '/')).map((groupVersion) => ({ groupVersion, version: groupVersion.split('/')[1] })),
+    }));
+    sendJson(res, 200, { kind: 'APIGroupList', apiVersion: 'v1', groups });
+  });
   router.on('GET', '/version', async (_req, res) => sendJson(res, 200, { major: '0', minor: '1', gitVersion: 'v0.1.0-coxswain' }));
 
   for (const base of RESOURCE_BASES) {

@@ -17,7 +17,7 @@ const KINDS = [
   { name: 'services', path: (f) => scoped('/api/v1', 'services', f), selects: true },
   { name: 'endpoints', path: (f) => scoped('/api/v1', 'endpoints', f) },
   { name: 'controllers', path: (f) => scoped('/api/v1', 'replicationControllers', f), selects: true },
-  { name: 'deployments', path: (f) => scoped('/apis/apps/v1', 'deployments', f), selects: true },
+  { name: 'deployments', path: (f) => scoped('/apis/apps/v1', 'deployments', f), selects: true, group: 'apps/v1' },
   { name: 'events', path: (f) => scoped('/api/v1', 'events', f) },
 ];
 
@@ -43,6 +43,7 @@ function App() {
   const [live, setLive] = useState({});
   const [selected, setSelected] = useState(undefined);
   const [ready, setReady] = useState(false);
+  const [groups, setGroups] = useState(undefined);
 
   // Ask the API once whether the page may read: a 401 asks for a token.
   useEffect(() => {
@@ -52,9 +53,18 @@ function App() {
     );
   }, []);
 
+  // Kinds of a named group (Deployments in apps/v1) are watched only when the server lists the group.
   useEffect(() => {
-    if (!ready) return undefined;
-    const watches = KINDS.map((kind) => {
+    if (!ready) return;
+    apiFetch('/apis').then(
+      (list) => setGroups(new Set((list.groups ?? []).flatMap((g) => (g.versions ?? []).map((v) => v.groupVersion)))),
+      () => setGroups(new Set()),
+    );
+  }, [ready]);
+
+  useEffect(() => {
+    if (!ready || !groups) return undefined;
+    const watches = KINDS.filter((kind) => !kind.group || groups.has(kind.group)).map((kind) => {
       const w = new KindWatch(
         withSelector(kind.path(filter), kind, filter),
         (items) => setData((d) => ({ ...d, [kind.name]: [...items.values()] })),
@@ -64,7 +74,7 @@ function App() {
       return w;
     });
     return () => watches.forEach((w) => w.stop());
-  }, [ready, filter]);
+  }, [ready, filter, groups]);
 
   if (needToken) {
     const submit = (e) => {
