@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { CODECS, createApiServer, type ApiServer } from '@coxswain/api';
-import type { Minion, Pod } from '@coxswain/objects';
+import type { Minion, Pod, ReplicationController } from '@coxswain/objects';
 import type { Registry } from '@coxswain/registry';
 import { eventually, memoryRegistry } from '@coxswain/testing';
 import { CONSOLE_ASSETS_DIR } from './index';
@@ -118,6 +118,45 @@ describe('the console at /ui', () => {
     await eventually(async () => (await podsOnPage(browser)).join() === 'db-0', 5000, 'db-0 alone');
     expect(new URL(browser.page.url()).search).toBe('?selector=app%3Ddb');
     expect(browser.errors.filter((e) => !/status of 400/.test(e))).toEqual([]);
+  });
+
+  it('scales a controller and deletes a pod through the API, each after a confirmation; a refusal shows the API\'s message', async () => {
+    await registry.create(minion('127.0.1.1'));
+    await runningPod(registry, 'web-0', '127.0.1.1');
+    await registry.create<ReplicationController>({
+      apiVersion: 'v1',
+      kind: 'ReplicationController',
+      metadata: { name: 'web', namespace: 'default' },
+      spec: { replicas: 3, selector: { app: 'web' }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'main', image: 'busybox' }] } } },
+    });
+    await startServer();
+    await browser.page.goto(`${server.url}/ui`);
+    await browser.page.waitForSelector('[data-controller=web]');
+
+    const dialogs: string[] = [];
+    let answer = '5';
+    browser.page.on('dialog', (d) => {
+      dialogs.push(`${d.type()}: ${d.message()}`);
+      void (d.type() === 'prompt' ? d.accept(answer) : d.type() === 'confirm' ? d.accept() : d.dismiss());
+    });
+    await browser.page.click('[data-controller=web] button');
+    await eventually(async () => (await registry.get<ReplicationController>('replicationControllers', 'default', 'web')).spec.replicas === 5, 5000, 'replicas 5');
+    await eventually(async () => (await browser.page.textContent('[data-controller=web] [data-testid=replicas]'))?.startsWith('5 desired'), 5000, '5 desired on the page');
+    expect(dialogs).toEqual(['prompt: Scale default/web to how many replicas?', 'confirm: Scale web from 3 to 5?']);
+
+    // The page leaves the rule to the API: a negative count is refused there, and the person reads why.
+    answer = '-1';
+    dialogs.length = 0;
+    await browser.page.click('[data-controller=web] button');
+    const refusal = await eventually(() => dialogs.find((d) => d.startsWith('alert: The API refused:')), 5000, 'the refusal');
+    expect(refusal).toMatch(/replicas/);
+    expect((await registry.get<ReplicationController>('replicationControllers', 'default', 'web')).spec.replicas).toBe(5);
+
+    dialogs.length = 0;
+    await browser.page.click('.minion [data-pod=web-0]');
+    await browser.page.click('.pod-panel button.danger');
+    await eventually(async () => (await podsOnPage(browser)).length === 0, 5000, 'web-0 gone');
+    expect(dialogs).toEqual(['confirm: Delete pod default/web-0?']);
   });
 
   it('with a token file: the page asks for a token, the API refuses a watch without one, and the token opens the map', async () => {

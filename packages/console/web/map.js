@@ -63,8 +63,8 @@ function Controllers({ controllers, deployments }) {
   const scale = async (rc) => {
     const answer = prompt(`Scale ${rc.metadata.namespace}/${rc.metadata.name} to how many replicas?`, String(rc.spec?.replicas ?? 0));
     if (answer === null) return;
-    const replicas = Number(answer);
-    if (!Number.isInteger(replicas) || replicas < 0) return alert(`replicas must be a whole number ≥ 0, not "${answer}"`);
+    // The API is the one rule on what a replica count may be: the page sends what was typed.
+    const replicas = /^\s*-?\d+\s*$/.test(answer) ? Number(answer) : answer;
     if (!confirm(`Scale ${rc.metadata.name} from ${rc.spec?.replicas} to ${replicas}?`)) return;
     await act(() =>
       apiFetch(`/api/v1/namespaces/${rc.metadata.namespace}/replicationControllers/${rc.metadata.name}`, {
