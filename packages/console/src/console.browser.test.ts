@@ -7,9 +7,9 @@ import WebSocket from 'ws';
 import { CODECS, createApiServer, type ApiServer } from '@coxswain/api';
 import type { Minion, Pod, ReplicationController } from '@coxswain/objects';
 import type { Registry } from '@coxswain/registry';
-import { eventually, memoryRegistry } from '@coxswain/testing';
+import { ARTIFACTS_DIR, eventually, memoryRegistry, openBrowser, type Browser } from '@coxswain/testing';
 import { CONSOLE_ASSETS_DIR } from './index';
-import { ARTIFACTS_DIR, openBrowser, type Browser } from './testing/browser';
+
 
 jest.setTimeout(60_000);
 

@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.COXSWAIN_CHROMIUM ?? '/usr/bin/chromium';
 const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -18,6 +18,8 @@ export interface Browser {
 
 export async function openBrowser(): Promise<Browser> {
   const profile = mkdtempSync(join(tmpdir(), 'coxswain-chromium-'));
+  // Loaded here, not at the top: every test imports @coxswain/testing, few open a browser.
+  const { chromium } = await import('playwright-core');
   const context: BrowserContext = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS });
   const page = context.pages()[0] ?? (await context.newPage());
   const errors: string[] = [];
@@ -35,5 +37,5 @@ export async function openBrowser(): Promise<Browser> {
   };
 }
 
-/** Where tests leave screenshots (gitignored). */
-export const ARTIFACTS_DIR = join(__dirname, '..', '..', '..', '..', 'test-artifacts');
+/** Where tests and benchmarks leave screenshots (test-artifacts/ at the repository's root, gitignored). */
+export const ARTIFACTS_DIR = join(__dirname, '..', '..', '..', 'test-artifacts');
