@@ -1,7 +1,7 @@
 // The console: one KindWatch per kind, the cluster map drawn from what they hold, a filter kept in
 // the URL (namespace and label selector; the server checks the selector) and two actions.
 import { h, render } from 'preact';
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import htm from 'htm';
 import { ApiError, apiFetch, getToken, setToken } from './api.js';
 import { KindWatch } from './watch.js';
@@ -29,6 +29,16 @@ function withSelector(path, kind, filter) {
   return kind.selects && filter.selector ? `${path}?labelSelector=${encodeURIComponent(filter.selector)}` : path;
 }
 
+/** Starts a KindWatch per kind; returns what stops them all. */
+function watchKinds(kinds, filter, onItems, onState) {
+  const watches = kinds.map((kind) => {
+    const w = new KindWatch(withSelector(kind.path(filter), kind, filter), onItems(kind), onState(kind));
+    w.start();
+    return w;
+  });
+  return () => watches.forEach((w) => w.stop());
+}
+
 function filterOfUrl() {
   const q = new URLSearchParams(location.search);
   return { ns: q.get('namespace') ?? '', selector: q.get('selector') ?? '' };
@@ -44,6 +54,8 @@ function App() {
   const [selected, setSelected] = useState(undefined);
   const [ready, setReady] = useState(false);
   const [groups, setGroups] = useState(undefined);
+  // One function for the page's life, so that memoised minion boxes are not redrawn for a new one.
+  const selectPod = useCallback((p) => setSelected({ ns: p.metadata.namespace, name: p.metadata.name }), []);
 
   // Ask the API once whether the page may read: a 401 asks for a token.
   useEffect(() => {
@@ -62,19 +74,11 @@ function App() {
     );
   }, [ready]);
 
-  useEffect(() => {
-    if (!ready || !groups) return undefined;
-    const watches = KINDS.filter((kind) => !kind.group || groups.has(kind.group)).map((kind) => {
-      const w = new KindWatch(
-        withSelector(kind.path(filter), kind, filter),
-        (items) => setData((d) => ({ ...d, [kind.name]: [...items.values()] })),
-        (state) => setLive((l) => ({ ...l, [kind.name]: state })),
-      );
-      w.start();
-      return w;
-    });
-    return () => watches.forEach((w) => w.stop());
-  }, [ready, filter, groups]);
+  // The core kinds start at once; a named group's kinds once /apis has answered (no wait for the rest).
+  const onItems = (kind) => (items) => setData((d) => ({ ...d, [kind.name]: [...items.values()] }));
+  const onState = (kind) => (state) => setLive((l) => ({ ...l, [kind.name]: state }));
+  useEffect(() => (ready ? watchKinds(KINDS.filter((k) => !k.group), filter, onItems, onState) : undefined), [ready, filter]);
+  useEffect(() => (ready && groups ? watchKinds(KINDS.filter((k) => k.group && groups.has(k.group)), filter, onItems, onState) : undefined), [ready, filter, groups]);
 
   if (needToken) {
     const submit = (e) => {
@@ -128,7 +132,7 @@ function App() {
       The view may be stale: ${stale.map(([k, s]) => `${k} (${s.error ?? 'connecting'})`).join(', ')}
     </div>`}
     <main>
-      <${ClusterMap} data=${data} onSelectPod=${(p) => setSelected({ ns: p.metadata.namespace, name: p.metadata.name })} />
+      <${ClusterMap} data=${data} onSelectPod=${selectPod} />
       ${selectedPod && html`<${PodPanel} pod=${selectedPod} onClose=${() => setSelected(undefined)} />`}
     </main>
   `;

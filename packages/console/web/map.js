@@ -3,6 +3,8 @@
 // desired/current/ready, and the events. Boxes off screen are skipped by the browser
 // (content-visibility), which keeps 20,000 pods cheap to draw and scroll.
 import { h } from 'preact';
+import { memo } from 'preact/compat';
+import { useMemo } from 'preact/hooks';
 import htm from 'htm';
 import { apiFetch } from './api.js';
 import { endpointTargets, formatQuantity, isReadyMinion, podClass, podRestarts, podsByMinion, quantity, requested, unschedulableReason } from './model.js';
@@ -11,7 +13,8 @@ const html = htm.bind(h);
 
 export function ClusterMap({ data, onSelectPod }) {
   const pods = data.pods ?? [];
-  const byMinion = podsByMinion(pods);
+  // Grouped once per change of the pods: a change of another kind leaves every minion box as it was.
+  const byMinion = useMemo(() => podsByMinion(pods), [pods]);
   const minions = [...(data.minions ?? [])].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
   const pending = byMinion.get('') ?? [];
   return html`<div class="map">
@@ -35,16 +38,22 @@ export function ClusterMap({ data, onSelectPod }) {
   </div>`;
 }
 
-function MinionBox({ minion, pods, onSelectPod }) {
+/** One box; redrawn only when its minion or its pods change. One click handler for all its pods. */
+const MinionBox = memo(function MinionBox({ minion, pods, onSelectPod }) {
   const ready = isReadyMinion(minion);
   const cap = minion.status?.capacity ?? {};
   const usage = (r) => `${formatQuantity(requested(pods, r), r)} / ${formatQuantity(quantity(cap[r]), r)}`;
+  const click = (e) => {
+    const name = e.target.closest('[data-pod]')?.getAttribute('data-pod');
+    const pod = name && pods.find((p) => p.metadata.name === name);
+    if (pod) onSelectPod(pod);
+  };
   return html`<div class=${`minion ${ready ? 'ready' : 'notready'}`} data-minion=${minion.metadata.name}>
     <div class="minion-head">
       <b>${minion.metadata.name}</b> <span class="state">${ready ? 'Ready' : 'NotReady'}</span>
       <span class="res">cpu ${usage('cpu')} · mem ${usage('memory')} · ${pods.length}${cap.pods ? ` / ${cap.pods}` : ''} pods</span>
     </div>
-    <div class="pods">
+    <div class="pods" onClick=${click}>
       ${pods.map((p) => {
         const restarts = podRestarts(p);
         return html`<div
@@ -52,12 +61,11 @@ function MinionBox({ minion, pods, onSelectPod }) {
           class=${podClass(p)}
           data-pod=${p.metadata.name}
           title=${`${p.metadata.namespace}/${p.metadata.name} ${p.status?.phase ?? ''}${restarts ? `, ${restarts} restarts` : ''}`}
-          onClick=${() => onSelectPod(p)}
         >${restarts > 0 ? html`<i class="restarts">${restarts}</i>` : ''}</div>`;
       })}
     </div>
   </div>`;
-}
+});
 
 function Controllers({ controllers, deployments }) {
   const scale = async (rc) => {
