@@ -8,6 +8,7 @@ import { ARTIFACTS_DIR, eventually, openBrowser, type Browser } from '@coxswain/
 import { buildCoxswain, COXSWAIN_MAIN, ROOT } from './support/coxswain-binary';
 import { kubecfgFor, mustSucceed, type Kubecfg } from './support/kubecfg';
 import { lockLocalMinions } from './support/local-minions-lock';
+import { processesNaming } from './support/process-leftovers';
 
 jest.setTimeout(240_000);
 
@@ -37,7 +38,7 @@ beforeAll(async () => {
   await buildCoxswain();
   unlock = await lockLocalMinions();
   tmp = mkdtempSync(path.join(os.tmpdir(), 'coxswain-console-e2e-'));
-  const env = { ...process.env, COXSWAIN_CONFIG: path.join(tmp, 'config.json') };
+  const env: NodeJS.ProcessEnv = { ...process.env, COXSWAIN_CONFIG: path.join(tmp, 'config.json') };
   delete env.JEST_WORKER_ID;
   const args = ['up', '--minions', '2', '--runtime', 'memory', '--port', String(API_PORT), '--etcd-port', String(ETCD_PORT), '--healthz-port', String(HEALTHZ_PORT), '--data-dir', path.join(tmp, 'data')];
   up = spawn(process.execPath, [COXSWAIN_MAIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -71,7 +72,7 @@ const podsOnPage = () => browser.page.$$eval('.minion [data-pod]', (els) => els.
 const apiPods = async () =>
   ((await (await fetch(`http://127.0.0.1:${API_PORT}/api/v1/pods`)).json()) as { items: Array<{ metadata: { name: string } }> }).items.map((p) => p.metadata.name).sort();
 
-it('shows the minions and the pods, follows kubecfg resize 3 -> 5 and a deleted pod, with no error in the console', async () => {
+it('shows the minions and the pods, follows kubecfg resize 3 -> 5, a deleted pod and an API server restart, with no error in the console', async () => {
   await mustSucceed(kubecfg, '-c', 'web.json', 'create', 'replicationControllers');
   await browser.page.goto(`http://127.0.0.1:${API_PORT}/ui`);
   await eventually(async () => (await browser.page.$$('.minion.ready')).length === 2, 30_000, 'two Ready minions');
@@ -87,6 +88,18 @@ it('shows the minions and the pods, follows kubecfg resize 3 -> 5 and a deleted 
   await eventually(async () => !(await podsOnPage()).includes(victim), 10_000, `${victim} gone`);
   await eventually(async () => (await podsOnPage()).join() === (await apiPods()).join(), 10_000, 'the page equal to the API');
   expect(browser.errors).toEqual([]);
+
+  // The API server killed: the page says it is stale; up's supervisor restarts it; a resize made once
+  // it answers again reaches the page, which ends equal to the API's state.
+  const apiserver = processesNaming([`--port ${API_PORT}`]).find((line) => line.includes('apiserver'));
+  expect(apiserver).toBeDefined();
+  process.kill(Number(apiserver!.split(':')[0]), 'SIGKILL');
+  await eventually(async () => (await browser.page.$('[data-testid=stale]')) !== null, 10_000, 'the stale banner');
+  await eventually(async () => (await kubecfg('resize', 'web', '4')).code === 0, 60_000, 'the API server back and the resize to 4 done');
+  await eventually(async () => (await browser.page.$('[data-testid=stale]')) === null, 30_000, 'the banner gone');
+  await eventually(async () => (await apiPods()).length === 4 && (await podsOnPage()).join() === (await apiPods()).join(), 30_000, 'the page equal to the API');
+  // While the server was down the browser reported the refused connections; nothing else.
+  expect(browser.errors.filter((e) => !/ERR_CONNECTION_REFUSED|WebSocket connection to .* failed/.test(e))).toEqual([]);
   mkdirSync(ARTIFACTS_DIR, { recursive: true });
   await browser.page.screenshot({ path: path.join(ARTIFACTS_DIR, 'console-e2e.png'), fullPage: true });
 });
