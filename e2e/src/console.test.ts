@@ -82,6 +82,10 @@ it('shows the minions and the pods, follows kubecfg resize 3 -> 5, a deleted pod
   await mustSucceed(kubecfg, 'resize', 'web', '5');
   await eventually(async () => (await podsOnPage()).length === 5, 10_000, 'five pods');
   console.log(`console e2e: 5 pods on the page ${Date.now() - resized} ms after kubecfg resize returned`);
+  // The controller's bar (ready / desired; RC progress until Deployments land) moves to done.
+  const bar = () => browser.page.$eval('[data-controller=web] [data-testid=progress]', (e) => (e as unknown as { style: { width: string } }).style.width);
+  await eventually(async () => (await browser.page.textContent('[data-controller=web] [data-testid=replicas]')) === '5 desired · 5 current · 5 ready', 10_000, '5 ready');
+  await eventually(async () => (await bar()) === '100%', 5000, 'the bar at 100%');
 
   const victim = (await podsOnPage())[0]!;
   await mustSucceed(kubecfg, 'delete', `pods/${victim}`);

@@ -93,7 +93,7 @@ function Controllers({ controllers, deployments }) {
       return html`<div class="controller" key=${c.metadata.uid} data-controller=${c.metadata.name}>
         <b>${c.kind === 'Deployment' ? 'deploy/' : ''}${c.metadata.name}</b>
         <span class="replicas" data-testid="replicas">${desired} desired · ${current} current · ${ready} ready</span>
-        <div class="bar"><div style=${`width:${Math.round(done * 100)}%`}></div></div>
+        <div class="bar"><div data-testid="progress" style=${`width:${Math.round(done * 100)}%`}></div></div>
         ${c.kind !== 'Deployment' && html`<button onClick=${() => scale(c)}>Scale</button>`}
       </div>`;
     })}
