@@ -58,7 +58,14 @@ const LAYERS = {
     may: ['objects', 'process', 'store', 'registry'],
     why: 'testing (dev-only) holds what the tests of every layer share: an etcd harness, a fake clock, a registry on a test\'s etcd client. It must not pull clients or components into their tests.',
   },
-  api: { may: COMPONENT_MAY, why: COMPONENT_WHY },
+  console: {
+    may: [],
+    why: 'console is the web page the API server serves at /ui: its server side names the folder of built files and nothing else; the page speaks to the API over HTTP and WebSocket only.',
+  },
+  api: {
+    may: [...COMPONENT_MAY, 'console'],
+    why: COMPONENT_WHY + ' api also serves the console\'s built page (it imports only the folder\'s path).',
+  },
   reconcilers: { may: COMPONENT_MAY, why: COMPONENT_WHY },
   kubelet: { may: COMPONENT_MAY, why: COMPONENT_WHY },
   proxy: { may: COMPONENT_MAY, why: COMPONENT_WHY },
@@ -67,11 +74,11 @@ const LAYERS = {
     why: 'kubecfg talks to the API server over HTTP only; it must not load etcd3, gRPC or pino (store, registry, process) nor a component.',
   },
   coxswain: {
-    may: ['objects', 'store', 'registry', 'process', 'client', 'api', 'reconcilers', 'kubelet', 'proxy', 'cli'],
+    may: ['objects', 'store', 'registry', 'process', 'client', 'console', 'api', 'reconcilers', 'kubelet', 'proxy', 'cli'],
     why: 'coxswain is the binary that wires the components together; nothing but e2e imports it, and it does not import bench.',
   },
   bench: {
-    may: ['objects', 'store', 'registry', 'process', 'client', 'testing', 'api', 'reconcilers', 'kubelet', 'proxy', 'cli', 'coxswain'],
+    may: ['objects', 'store', 'registry', 'process', 'client', 'testing', 'console', 'api', 'reconcilers', 'kubelet', 'proxy', 'cli', 'coxswain'],
     why: 'bench drives the whole system; nothing imports it.',
   },
 };

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Prepares this machine for Coxswain: etcd, a Docker engine, and the host binaries that the local
-# image recipes copy (busybox, redis), iptables for the proxy's portal rules. Idempotent: installs only what is missing, starts dockerd
+# Prepares this machine for Coxswain: etcd, a Docker engine, Chromium (the console's browser tests), iptables for the proxy's portal rules,
+# and the host binaries that the local image recipes copy (busybox, redis). Idempotent: installs only what is missing, starts dockerd
 # only when no engine answers. Needs root for the installs; without root it only says what is missing.
 set -euo pipefail
 
@@ -12,6 +12,8 @@ command -v redis-server >/dev/null 2>&1 || need_pkgs+=(redis-server)
 # The proxy's portal IP rules (iptables, iptables-restore, iptables-save) and the portal route (ip).
 [ -x /usr/sbin/iptables ] || need_pkgs+=(iptables)
 command -v ip >/dev/null 2>&1 || need_pkgs+=(iproute2)
+# The console's browser tests drive Debian's Chromium headless (playwright-core, no bundled browser).
+[ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then

@@ -1,6 +1,7 @@
 // `coxswain apiserver`: a registry on etcd and the API server on it. The binary parses the flags
 // and registers close() with the process's one shutdown path (onShutdown in @coxswain/process), so
 // this module installs no signal handlers of its own.
+import { CONSOLE_ASSETS_DIR } from '@coxswain/console';
 import { parseEtcdServers } from '@coxswain/process';
 import { DEFAULT_PORTAL_NET, openRegistry } from '@coxswain/registry';
 import type { ObjectStore } from '@coxswain/objects';
@@ -43,6 +44,7 @@ export async function runApiServer(flags: ApiServerFlags): Promise<ApiServerHand
       tokenFile: flags.tokenFile,
       maxBodyBytes: flags.maxBodyBytes,
       heartbeatMs: flags.heartbeatMs,
+      consoleDir: CONSOLE_ASSETS_DIR,
     });
     await server.listen();
   } catch (e) {

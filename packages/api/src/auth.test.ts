@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isLoopbackAddress, parseTokenFile, TokenAuthenticator } from './auth';
+import { isLoopbackAddress, isTokenProtocol, parseTokenFile, TokenAuthenticator } from './auth';
 import { HttpError } from './status';
 
 describe('token file', () => {
@@ -38,6 +38,15 @@ describe('TokenAuthenticator', () => {
       expect((e as HttpError).code).toBe(401);
       expect((e as HttpError).headers?.['WWW-Authenticate']).toMatch(/Bearer/);
     }
+  });
+
+  it("takes a browser WebSocket's token from its subprotocol, and refuses a wrong one", () => {
+    const offered = (token: string) => ({ headers: { 'sec-websocket-protocol': `coxswain.watch, base64url.bearer.authorization.coxswain.${Buffer.from(token).toString('base64url')}` } });
+    expect(auth.authenticate(offered('s3cret'))).toEqual({ name: 'alice' });
+    expect(() => auth.authenticate(offered('wrong'))).toThrow('invalid bearer token');
+    expect(() => auth.authenticate({ headers: { 'sec-websocket-protocol': 'coxswain.watch' } })).toThrow('missing bearer token');
+    expect(isTokenProtocol('base64url.bearer.authorization.coxswain.czNjcmV0')).toBe(true);
+    expect(isTokenProtocol('coxswain.watch')).toBe(false);
   });
 });
 

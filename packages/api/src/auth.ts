@@ -47,16 +47,34 @@ export class TokenAuthenticator {
     return this.byHash.size;
   }
 
-  /** Returns the user, or throws 401. */
+  /** Returns the user, or throws 401. The token: an `Authorization: Bearer` header, or a WebSocket's token subprotocol. */
   authenticate(req: Pick<IncomingMessage, 'headers'>): User {
     const header = req.headers.authorization;
     const m = typeof header === 'string' ? header.match(/^Bearer\s+(\S+)\s*$/i) : null;
-    if (!m) throw unauthorized('missing bearer token (Authorization: Bearer <token>)');
-    const entry = this.byHash.get(hash(m[1]));
-    const given = Buffer.from(m[1]);
+    const token = m?.[1] ?? tokenOfProtocols(req.headers['sec-websocket-protocol']);
+    if (!token) throw unauthorized('missing bearer token (Authorization: Bearer <token>)');
+    const entry = this.byHash.get(hash(token));
+    const given = Buffer.from(token);
     if (!entry || entry.token.length !== given.length || !timingSafeEqual(entry.token, given)) throw unauthorized('invalid bearer token');
     return entry.user;
   }
+}
+
+/**
+ * A browser's WebSocket cannot send an Authorization header, so the web console offers its token as
+ * a subprotocol `base64url.bearer.authorization.coxswain.<token in base64url>` (Kubernetes' scheme
+ * under our name) beside the protocol it wants answered.
+ */
+const TOKEN_PROTOCOL_PREFIX = 'base64url.bearer.authorization.coxswain.';
+
+export function isTokenProtocol(protocol: string): boolean {
+  return protocol.startsWith(TOKEN_PROTOCOL_PREFIX);
+}
+
+function tokenOfProtocols(header: string | string[] | undefined): string | undefined {
+  if (typeof header !== 'string') return undefined;
+  const p = header.split(',').map((s) => s.trim()).find(isTokenProtocol);
+  return p ? Buffer.from(p.slice(TOKEN_PROTOCOL_PREFIX.length), 'base64url').toString('utf8') : undefined;
 }
 
 function hash(token: string): string {

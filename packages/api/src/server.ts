@@ -8,7 +8,8 @@ import { createLogger } from '@coxswain/process';
 import { DEFAULT_NAMESPACE, Status, withTimeout } from '@coxswain/objects';
 import type { ObjectStore } from '@coxswain/objects';
 import type { Codec } from './codecs/codec';
-import { isLoopbackAddress, TokenAuthenticator } from './auth';
+import { isLoopbackAddress, isTokenProtocol, TokenAuthenticator } from './auth';
+import { ConsoleAssets, isConsolePath } from './console-assets';
 import { bindPod } from '@coxswain/registry';
 import { parseBinding } from './binding';
 import { sendJson, sendStatus } from './http-response';
@@ -43,6 +44,8 @@ export interface ApiServerOptions {
   encodingCacheBytes?: number;
   /** How long close() waits for in-flight requests before cutting connections. Default 10 s. */
   drainTimeoutMs?: number;
+  /** The web console's built files, served at /ui (none: no console). */
+  consoleDir?: string;
 }
 
 export interface ApiServer {
@@ -79,6 +82,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   const encodings = new EncodingCache(opts.encodingCacheBytes);
   const rest: RestDeps = { store, maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, encodings };
   const openWatches = new Set<WatchStream>();
+  const consoleAssets = opts.consoleDir ? new ConsoleAssets(opts.consoleDir) : undefined;
   const watchDeps: WatchDeps = { store, heartbeatMs: opts.heartbeatMs ?? 10_000, open: openWatches, encodings };
   let shuttingDown = false;
 
@@ -96,6 +100,15 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     }
   });
   router.on('GET', '/api', async (_req, res) => sendJson(res, 200, { kind: 'APIVersions', versions: [...codecs.keys()].filter((v) => !v.includes('/')) }));
+  // The named groups served (e.g. apps/v1 once Deployments land): the web console watches a group's kinds only when listed here.
+  router.on('GET', '/apis', async (_req, res) => {
+    const versions = [...codecs.keys()].filter((v) => v.includes('/'));
+    const groups = [...new Set(versions.map((v) => v.split('/')[0]!))].map((name) => ({
+      name,
+      versions: versions.filter((v) => v.startsWith(name + '/')).map((groupVersion) => ({ groupVersion, version: groupVersion.split('/')[1] })),
+    }));
+    sendJson(res, 200, { kind: 'APIGroupList', apiVersion: 'v1', groups });
+  });
   router.on('GET', '/version', async (_req, res) => sendJson(res, 200, { major: '0', minor: '1', gitVersion: 'v0.1.0-coxswain' }));
 
   for (const base of RESOURCE_BASES) {
@@ -182,8 +195,11 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     const started = Date.now();
     try {
       if (shuttingDown) res.setHeader('Connection', 'close');
+      const path = (req.url ?? '/').split('?')[0]!;
+      // The console's files are public: the page must load before it can ask for a token.
+      if (consoleAssets && req.method === 'GET' && isConsolePath(path)) return consoleAssets.serve(path, res);
       // Authenticate before routing, so that a stranger learns nothing about the routes.
-      if (auth && (req.url ?? '/').split('?')[0] !== '/healthz') auth.authenticate(req);
+      if (auth && path !== '/healthz') auth.authenticate(req);
       const match = router.match(req.method ?? 'GET', req.url ?? '/');
       await match.handler(req, res, match.params, match.query);
     } catch (err) {
@@ -197,7 +213,9 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   }
 
   // ---- WebSocket watches ---------------------------------------------------------------------------
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  // A browser cannot set headers on a WebSocket: its token comes as a subprotocol (see auth.ts), and
+  // the server answers with the first protocol offered, never the one carrying the token.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, handleProtocols: (offered) => [...offered].find((p) => !isTokenProtocol(p)) ?? false });
   const wsRouter = new Router();
   const wsWatch = async () => undefined;
   for (const base of RESOURCE_BASES) {

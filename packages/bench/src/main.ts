@@ -21,6 +21,10 @@ const scenarios: Record<string, { about: string; load: () => Promise<Scenario> }
     about: 'etcd/Docker limits, scheduler alone, 1,000 hollow minions x 20 pods, API latency under churn, real Docker, cost per process',
     load: async () => (await import('./scale-bench')).scaleBench,
   },
+  console: {
+    about: 'the web console at 20,000 pods (in-memory registry, headless Chromium): first render, JS heap, slowest scroll frame',
+    load: async () => (await import('./console-bench')).consoleBench,
+  },
 };
 
 function usage(): string {

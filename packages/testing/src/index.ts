@@ -5,3 +5,4 @@ export * from './recording-logger';
 export * from './source-loader';
 export * from './etcd-registry';
 export * from './memory-registry';
+export { ARTIFACTS_DIR, CHROMIUM, openBrowser, type Browser } from './browser';
