@@ -12,10 +12,10 @@ import { LocalCluster, minionLayout } from '@coxswain/coxswain';
 import { eventually } from '@coxswain/testing';
 import type { Minion, Pod } from '@coxswain/objects';
 import { buildCoxswain, ROOT } from './support/coxswain-binary';
-import { existingNetworks, minionContainers } from './support/docker-cli';
 import { ensureImages } from './support/images';
 import { Kubecfg, kubecfgFor, mustSucceed } from './support/kubecfg';
 import { lockLocalMinions } from './support/local-minions-lock';
+import { listMinionLeftovers, stopClusterAndListLeftovers } from './support/cluster-teardown';
 
 jest.setTimeout(240_000);
 
@@ -32,7 +32,8 @@ beforeAll(async () => {
   unlock = await lockLocalMinions();
   await Promise.all([ensureImages(), buildCoxswain()]);
   const names = MINIONS.map((m) => m.name);
-  const left = [...(await Promise.all(names.map(minionContainers))).flat(), ...(await existingNetworks(names.map((n) => `coxswain-${n}`)))];
+  const { containers, networks } = await listMinionLeftovers(names);
+  const left = [...containers, ...networks];
   if (left.length) throw new Error(`containers or networks of minion-1..2 exist (${left.join(', ')}); stop the local cluster (npx coxswain down)`);
   tmp = mkdtempSync(path.join(os.tmpdir(), 'coxswain-deploy-'));
   const config = path.join(tmp, 'config.json');
@@ -53,15 +54,9 @@ beforeAll(async () => {
 }, 11 * 60_000);
 
 afterAll(async () => {
-  try {
-    await cluster?.stop();
-  } finally {
-    unlock?.();
-  }
-  if (!cluster) return;
-  const names = MINIONS.map((m) => m.name);
-  const left = (await Promise.all(names.map(minionContainers))).flat();
-  const networks = await existingNetworks(names.map((n) => `coxswain-${n}`));
+  const leftovers = await stopClusterAndListLeftovers(cluster, unlock, MINIONS.map((m) => m.name));
+  if (!leftovers) return;
+  const { containers: left, networks } = leftovers;
   if (!left.length && !networks.length && !process.env.COXSWAIN_E2E_KEEP) rmSync(tmp, { recursive: true, force: true });
   else console.log(`deployment e2e: logs kept in ${path.join(tmp, 'data', 'logs')}`);
   expect({ containers: left, networks }).toEqual({ containers: [], networks: [] });

@@ -15,11 +15,11 @@ import { LocalCluster, minionLayout } from '@coxswain/coxswain';
 import { eventually } from '@coxswain/testing';
 import { type Endpoints, type Pod, type ReplicationController, type Service } from '@coxswain/objects';
 import { buildCoxswain, ROOT } from './support/coxswain-binary';
-import { existingNetworks, minionContainers } from './support/docker-cli';
 import { GuestbookClient } from './support/guestbook-client';
 import { ensureImages } from './support/images';
 import { Kubecfg, kubecfgFor, mustSucceed } from './support/kubecfg';
 import { lockLocalMinions } from './support/local-minions-lock';
+import { listMinionLeftovers, stopClusterAndListLeftovers } from './support/cluster-teardown';
 import { GUESTBOOK_V2, seedGuestbookFiles } from './support/seed-manifests';
 
 jest.setTimeout(120_000);
@@ -57,7 +57,8 @@ beforeAll(async () => {
   unlock = await lockLocalMinions();
   await Promise.all([ensureImages(), buildCoxswain()]);
   const names = MINIONS.map((m) => m.name);
-  const left = [...(await Promise.all(names.map(minionContainers))).flat(), ...(await existingNetworks(names.map((n) => `coxswain-${n}`)))];
+  const { containers, networks } = await listMinionLeftovers(names);
+  const left = [...containers, ...networks];
   if (left.length) {
     // Not removed here: they may belong to a developer's running `coxswain up`.
     throw new Error(`containers or networks of minion-1..3 exist (${left.join(', ')}); stop the local cluster (npx coxswain down) or remove them`);
@@ -85,15 +86,9 @@ beforeAll(async () => {
 }, 11 * 60_000);
 
 afterAll(async () => {
-  try {
-    await cluster?.stop();
-  } finally {
-    unlock?.();
-  }
-  if (!cluster) return;
-  const names = MINIONS.map((m) => m.name);
-  const left = (await Promise.all(names.map(minionContainers))).flat();
-  const networks = await existingNetworks(names.map((n) => `coxswain-${n}`));
+  const leftovers = await stopClusterAndListLeftovers(cluster, unlock, MINIONS.map((m) => m.name));
+  if (!leftovers) return;
+  const { containers: left, networks } = leftovers;
   const allPassed = stepsPassed === stepsDeclared && !left.length && !networks.length;
   if (allPassed && !process.env.COXSWAIN_E2E_KEEP) rmSync(tmp, { recursive: true, force: true });
   else console.log(`guestbook e2e: component logs kept in ${logs()}`);

@@ -13,10 +13,10 @@ import { eventually } from '@coxswain/testing';
 import type { Endpoints, Pod, Service } from '@coxswain/objects';
 import { PORTAL_INTERFACE, removePortalRoute, routeDevice } from '@coxswain/proxy';
 import { buildCoxswain } from './support/coxswain-binary';
-import { existingNetworks, minionContainers } from './support/docker-cli';
 import { httpGet } from './support/http-get';
 import { ensureImages, IMAGES } from './support/images';
 import { lockLocalMinions } from './support/local-minions-lock';
+import { listMinionLeftovers, stopClusterAndListLeftovers } from './support/cluster-teardown';
 
 jest.setTimeout(180_000);
 
@@ -43,7 +43,8 @@ beforeAll(async () => {
   unlock = await lockLocalMinions();
   await Promise.all([ensureImages(), buildCoxswain()]);
   const names = MINIONS.map((m) => m.name);
-  const left = [...(await Promise.all(names.map(minionContainers))).flat(), ...(await existingNetworks(names.map((n) => `coxswain-${n}`)))];
+  const { containers, networks } = await listMinionLeftovers(names);
+  const left = [...containers, ...networks];
   if (left.length) throw new Error(`containers or networks of minion-1..3 exist (${left.join(', ')}); stop the local cluster (npx coxswain down) first`);
   bridgeBefore = await run('ip', ['-o', 'link', 'show', 'dev', PORTAL_INTERFACE]).then(() => true, () => false);
   tmp = mkdtempSync(path.join(os.tmpdir(), 'coxswain-portals-'));
@@ -63,15 +64,11 @@ beforeAll(async () => {
 }, 11 * 60_000);
 
 afterAll(async () => {
-  try {
-    await cluster?.stop();
-  } finally {
-    unlock?.();
-  }
-  if (!cluster) return;
+  const leftovers = await stopClusterAndListLeftovers(cluster, unlock, MINIONS.map((m) => m.name));
+  if (!leftovers) return;
   // The proxies leave the portal route for the next cluster; the test removes what it caused.
   if (!bridgeBefore) await removePortalRoute();
-  const left = (await Promise.all(MINIONS.map((m) => minionContainers(m.name)))).flat();
+  const left = leftovers.containers;
   // `coxswain down` stops the proxies: none of their rules may stay behind.
   const rules = await natLines();
   if (!left.length && !rules.length) rmSync(tmp, { recursive: true, force: true });
