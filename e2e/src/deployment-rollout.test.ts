@@ -1,7 +1,7 @@
 // A Deployment on the real Docker engine: `coxswain up --minions 2` (the LocalCluster launcher, every
 // component a child process of the built binary, the deployment controller among them), the guestbook
 // frontend as a Deployment behind a service, rolled from v1 to v2 with `kubecfg apply` while a bounded
-// load loop on the host sends requests through the service (the minion's proxy): not one fails. The
+// load loop on the host sends requests through the service (its portal IP, caught by the proxies): not one fails. The
 // rollout is readiness-gated (an httpGet readiness probe; maxUnavailable 0) and each old pod drains
 // before it stops (a preStop sleep while the endpoints controller and the proxies drop it).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { ApiClient } from '@coxswain/client';
 import { LocalCluster, minionLayout } from '@coxswain/coxswain';
 import { eventually } from '@coxswain/testing';
-import type { Minion, Pod } from '@coxswain/objects';
+import type { Pod, Service } from '@coxswain/objects';
 import { buildCoxswain, ROOT } from './support/coxswain-binary';
 import { ensureImages } from './support/images';
 import { Kubecfg, kubecfgFor, mustSucceed } from './support/kubecfg';
@@ -99,7 +99,7 @@ const service = JSON.stringify({
   spec: { selector: { name: 'frontend' }, ports: [{ port: SERVICE_PORT, targetPort: 80 }] },
 });
 
-/** One request through the service on a minion's proxy: the version it answered with, or the error. */
+/** One request through the service at an address of it: the version it answered with, or the error. */
 async function hit(address: string): Promise<string> {
   const res = await fetch(`http://${address}:${SERVICE_PORT}/index.html`, { signal: AbortSignal.timeout(3000) });
   const body = await res.text();
@@ -117,12 +117,14 @@ it('rolls the guestbook frontend from v1 to v2 through the service with zero fai
   await must('apply', '-f', file('service.json', service));
   const v1 = await must('apply', '-f', file('v1.yaml', deployment('coxswain/guestbook:v1')), '--wait', '--timeout', '120s');
   expect(v1).toContain('deployment "frontend" successfully rolled out');
-  const minions = (await api.list<Minion>('minions')).items;
-  const addresses = minions.map((m) => m.status?.serviceAddress ?? m.status?.addresses?.[0]?.address ?? '');
-  // Every proxy serves v1 before the rollout starts.
-  await eventually(async () => (await Promise.all(addresses.map(hit))).every((v) => v === 'v1'), 30_000, 'v1 through every proxy', 250);
+  // The host reaches the service at its portal IP (the proxies' OUTPUT rules catch it).
+  const portalIP = (await api.get<Service>('services', 'frontend')).spec.clusterIP;
+  expect(portalIP).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+  const addresses = [portalIP!];
+  // The service serves v1 before the rollout starts.
+  await eventually(async () => (await Promise.all(addresses.map(hit))).every((v) => v === 'v1'), 30_000, 'v1 through the portal IP', 250);
 
-  // A bounded load loop: sequential requests through each minion's proxy until the rollout is done
+  // A bounded load loop: sequential requests through the service's portal IP until the rollout is done
   // (at most 3 minutes, at most 20,000 requests).
   let stop = false;
   const seen = { v1: 0, v2: 0 };

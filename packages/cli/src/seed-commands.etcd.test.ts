@@ -40,7 +40,8 @@ describe('the seed guestbook session (examples/seed-guestbook/README.md)', () =>
     // Step 2: kubecfg -c redis-master-service.json create services (no labels: an empty cell)
     r = await h.kubecfg(['-c', 'redis-master-service.json', 'create', 'services']);
     expect(r.code).toBe(0);
-    expect(tableCells(r.stdout)).toEqual([['ID', 'Labels', 'Selector', 'Port'], SEP.slice(0, 4), ['redismaster', '', 'name=redis-master', '10000']]);
+    // 2014's columns once services had portal IPs: the IP is the service's own, from the portal network.
+    expect(tableCells(r.stdout)).toEqual([['ID', 'Labels', 'Selector', 'IP', 'Port'], SEP.slice(0, 5), ['redismaster', '', 'name=redis-master', expect.stringMatching(/^172\.30\.0\.\d+$/), '10000']]);
 
     // Step 3: kubecfg -c redis-slave-controller.json create replicationControllers
     r = await h.kubecfg(['-c', 'redis-slave-controller.json', 'create', 'replicationControllers']);
@@ -55,7 +56,7 @@ describe('the seed guestbook session (examples/seed-guestbook/README.md)', () =>
     expect(tableCells(r.stdout).map((row) => row[0])).toContain('redis-master-2');
 
     r = await h.kubecfg(['-c', 'redis-slave-service.json', 'create', 'services']);
-    expect(tableCells(r.stdout)[2]).toEqual(['redisslave', 'name=redisslave', 'name=redisslave', '10001']);
+    expect(tableCells(r.stdout)[2]).toEqual(['redisslave', 'name=redisslave', 'name=redisslave', expect.stringMatching(/^172\.30\.0\.\d+$/), '10001']);
 
     // Step 4: kubecfg -c frontend-controller.json create replicationControllers
     r = await h.kubecfg(['-c', 'frontend-controller.json', 'create', 'replicationControllers']);

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { CODECS, createApiServer } from '@coxswain/api';
 import type { ApiServer } from '@coxswain/api';
-import { openRegistry } from '@coxswain/registry';
+import { DEFAULT_PORTAL_NET, openRegistry } from '@coxswain/registry';
 import { startEtcd } from '@coxswain/testing';
 import type { EtcdHarness } from '@coxswain/testing';
 import type { ObjectStore } from '@coxswain/objects';
@@ -65,7 +65,8 @@ export function captureIo(opts: RunOptions, defaults: { env: Record<string, stri
 
 export async function startClusterHarness(): Promise<ClusterHarness> {
   const etcd = await startEtcd();
-  const store = openRegistry(etcd.endpoints);
+  // As the API server runs it: services take portal IPs, which kubecfg prints.
+  const store = openRegistry(etcd.endpoints, { portalNet: DEFAULT_PORTAL_NET });
   let server: ApiServer;
   try {
     server = createApiServer({ store, codecs: CODECS, address: '127.0.0.1', port: 0, heartbeatMs: 1000, drainTimeoutMs: 2000 });
