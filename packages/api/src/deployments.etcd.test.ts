@@ -84,4 +84,14 @@ describe('Deployments in the API', () => {
     expect(st.json.status.replicas).toBe(3);
     expect(st.json.metadata.generation).toBe(2);
   });
+
+  it('a strategic merge patch (what kubectl apply and kubectl set image send) changes one container by name', async () => {
+    const cur = (await call(f.url, 'GET', `${P}/web`)).json;
+    cur.spec.template.spec.containers.push({ name: 'side', image: 'side:v1' });
+    expect((await call(f.url, 'PUT', `${P}/web`, cur)).status).toBe(200);
+    const patch = { spec: { template: { spec: { containers: [{ name: 'side', image: 'side:v2' }] } } } };
+    const res = await call(f.url, 'PATCH', `${P}/web`, patch, { 'Content-Type': 'application/strategic-merge-patch+json' });
+    expect(res.status).toBe(200);
+    expect(res.json.spec.template.spec.containers.map((c: any) => `${c.name}=${c.image}`)).toEqual(['web=web:v2', 'side=side:v2']);
+  });
 });

@@ -198,9 +198,9 @@ function rawPatchFunction(scope: RequestScope, kind: string, type: string, body:
   }
   const patch = parseJsonObject(body) as { [key: string]: Json };
   if (type === STRATEGIC_MERGE_PATCH) {
-    // The merge-key table is written in v1's terms; the seed's v1beta1 shapes have no keyed lists.
-    if (scope.codec.version !== 'v1') {
-      throw new HttpError(415, 'UnsupportedMediaType', `a strategic merge patch is served in v1; in ${scope.codec.version} PATCH takes ${MERGE_PATCH} or ${JSON_PATCH}`);
+    // The merge-key table is written in the internal form's terms; the seed's v1beta1 shapes have no keyed lists.
+    if (!scope.codec.internalForm) {
+      throw new HttpError(415, 'UnsupportedMediaType', `a strategic merge patch is served in v1 and the named groups; in ${scope.codec.version} PATCH takes ${MERGE_PATCH} or ${JSON_PATCH}`);
     }
     return (current) => applyStrategicMergePatch(kind, current as { [key: string]: Json }, patch);
   }

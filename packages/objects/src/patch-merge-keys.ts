@@ -29,6 +29,7 @@ const META = { 'metadata.ownerReferences': 'uid' };
 export const PATCH_MERGE_KEYS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   Pod: { ...META, ...under('spec', POD_SPEC), 'status.conditions': 'type' },
   ReplicationController: { ...META, ...under('spec.template.spec', POD_SPEC), 'status.conditions': 'type' },
+  Deployment: { ...META, ...under('spec.template.spec', POD_SPEC), 'status.conditions': 'type' },
   Service: { ...META, 'spec.ports': 'port' },
   Minion: { ...META, 'status.conditions': 'type', 'status.addresses': 'type' },
   Endpoints: { ...META },

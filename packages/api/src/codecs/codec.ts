@@ -5,6 +5,11 @@ import type { FieldCause, KubeObject, ResourceName } from '@coxswain/objects';
 export interface Codec {
   /** The group version it serves, as apiVersion says it: `v1beta1`, `v1` (under /api/), `apps/v1` (under /apis/). */
   readonly version: string;
+  /**
+   * Whether the wire form is the internal (Kubernetes-v1-shaped) form: then the tables written in its
+   * terms (patch merge keys) apply to a wire object as they stand.
+   */
+  readonly internalForm: boolean;
   /** Validates a request body against this version's schema for the resource; [] when valid. Paths are in this version's terms. */
   validate(resource: ResourceName, body: unknown): FieldCause[];
   /** Converts a (validated) wire object into the internal form. */

@@ -17,6 +17,7 @@ export function createV1Codec(apiVersion: string): Codec {
   }
   return {
     version: apiVersion,
+    internalForm: true,
     validate: (resource, body) => {
       const causes = validateSchema('v1', resource, withTypeFields(resource, body));
       // The store keeps 2014's free-text label values for v1beta1 clients; v1 holds to its own rule.

@@ -65,6 +65,7 @@ export function createV1beta1Codec(opts: V1beta1CodecOptions = {}): Codec {
   const now = opts.now ?? (() => new Date());
   return {
     version: WIRE_VERSION,
+    internalForm: false,
     validate: (resource, body) => {
       const causes = validateSchema('v1beta1', resource, body);
       return causes.length > 0 ? causes : wireCauses(resource, body);
