@@ -15,7 +15,7 @@ import { buildCoxswain, ROOT } from './support/coxswain-binary';
 import { ensureImages } from './support/images';
 import { Kubecfg, kubecfgFor, mustSucceed } from './support/kubecfg';
 import { lockLocalMinions } from './support/local-minions-lock';
-import { listMinionLeftovers, stopClusterAndListLeftovers } from './support/cluster-teardown';
+import { refuseMinionLeftovers, stopClusterAndListLeftovers } from './support/cluster-teardown';
 
 jest.setTimeout(240_000);
 
@@ -31,10 +31,7 @@ let unlock: (() => void) | undefined;
 beforeAll(async () => {
   unlock = await lockLocalMinions();
   await Promise.all([ensureImages(), buildCoxswain()]);
-  const names = MINIONS.map((m) => m.name);
-  const { containers, networks } = await listMinionLeftovers(names);
-  const left = [...containers, ...networks];
-  if (left.length) throw new Error(`containers or networks of minion-1..2 exist (${left.join(', ')}); stop the local cluster (npx coxswain down)`);
+  await refuseMinionLeftovers(MINIONS.map((m) => m.name));
   tmp = mkdtempSync(path.join(os.tmpdir(), 'coxswain-deploy-'));
   const config = path.join(tmp, 'config.json');
   cluster = new LocalCluster({

@@ -19,7 +19,7 @@ import { GuestbookClient } from './support/guestbook-client';
 import { ensureImages } from './support/images';
 import { Kubecfg, kubecfgFor, mustSucceed } from './support/kubecfg';
 import { lockLocalMinions } from './support/local-minions-lock';
-import { listMinionLeftovers, stopClusterAndListLeftovers } from './support/cluster-teardown';
+import { refuseMinionLeftovers, stopClusterAndListLeftovers } from './support/cluster-teardown';
 import { GUESTBOOK_V2, seedGuestbookFiles } from './support/seed-manifests';
 
 jest.setTimeout(120_000);
@@ -56,13 +56,7 @@ const logs = () => path.join(tmp, 'data', 'logs');
 beforeAll(async () => {
   unlock = await lockLocalMinions();
   await Promise.all([ensureImages(), buildCoxswain()]);
-  const names = MINIONS.map((m) => m.name);
-  const { containers, networks } = await listMinionLeftovers(names);
-  const left = [...containers, ...networks];
-  if (left.length) {
-    // Not removed here: they may belong to a developer's running `coxswain up`.
-    throw new Error(`containers or networks of minion-1..3 exist (${left.join(', ')}); stop the local cluster (npx coxswain down) or remove them`);
-  }
+  await refuseMinionLeftovers(MINIONS.map((m) => m.name));
   tmp = mkdtempSync(path.join(os.tmpdir(), 'coxswain-guestbook-'));
   files = seedGuestbookFiles();
   const config = path.join(tmp, 'config.json');

@@ -16,7 +16,7 @@ import { buildCoxswain } from './support/coxswain-binary';
 import { httpGet } from './support/http-get';
 import { ensureImages, IMAGES } from './support/images';
 import { lockLocalMinions } from './support/local-minions-lock';
-import { listMinionLeftovers, stopClusterAndListLeftovers } from './support/cluster-teardown';
+import { refuseMinionLeftovers, stopClusterAndListLeftovers } from './support/cluster-teardown';
 
 jest.setTimeout(180_000);
 
@@ -42,10 +42,7 @@ const natLines = async () => (await run('/usr/sbin/iptables-save', ['-t', 'nat']
 beforeAll(async () => {
   unlock = await lockLocalMinions();
   await Promise.all([ensureImages(), buildCoxswain()]);
-  const names = MINIONS.map((m) => m.name);
-  const { containers, networks } = await listMinionLeftovers(names);
-  const left = [...containers, ...networks];
-  if (left.length) throw new Error(`containers or networks of minion-1..3 exist (${left.join(', ')}); stop the local cluster (npx coxswain down) first`);
+  await refuseMinionLeftovers(MINIONS.map((m) => m.name));
   bridgeBefore = await run('ip', ['-o', 'link', 'show', 'dev', PORTAL_INTERFACE]).then(() => true, () => false);
   tmp = mkdtempSync(path.join(os.tmpdir(), 'coxswain-portals-'));
   cluster = new LocalCluster({

@@ -19,7 +19,7 @@ import { eventually } from '@coxswain/testing';
 import type { Event, Pod } from '@coxswain/objects';
 import { ROOT } from './support/coxswain-binary';
 import { processesNaming } from './support/process-leftovers';
-import { existingNetworks, minionContainers } from './support/docker-cli';
+import { listMinionLeftovers, refuseMinionLeftovers } from './support/cluster-teardown';
 import { GuestbookClient } from './support/guestbook-client';
 import { lockLocalMinions } from './support/local-minions-lock';
 
@@ -136,10 +136,7 @@ function leftoverProcesses(): string[] {
 
 beforeAll(async () => {
   unlock = await lockLocalMinions();
-  const left = [...(await Promise.all(MINIONS.map(minionContainers))).flat(), ...(await existingNetworks(MINIONS.map((n) => `coxswain-${n}`)))];
-  if (left.length) {
-    throw new Error(`containers or networks of minion-1..3 exist (${left.join(', ')}); stop the local cluster (npx coxswain down) or remove them`);
-  }
+  await refuseMinionLeftovers(MINIONS);
   tmp = mkdtempSync(path.join(os.tmpdir(), 'coxswain-readme-'));
   env = { ...process.env, COXSWAIN_CONFIG: path.join(tmp, 'config.json'), COXSWAIN_DATA_DIR: path.join(tmp, 'data'), COXSWAIN_LOG_LEVEL: 'info' };
   // The components log to their files; under jest the logger would be silent.
@@ -237,7 +234,6 @@ describe('the README on a fresh ./scripts/up.sh', () => {
     expect(await upExit).toBe(0);
     expect(upOutput).toMatch(/Coxswain is down/);
     expect(leftoverProcesses()).toEqual([]);
-    expect((await Promise.all(MINIONS.map(minionContainers))).flat()).toEqual([]);
-    expect(await existingNetworks(MINIONS.map((n) => `coxswain-${n}`))).toEqual([]);
+    expect(await listMinionLeftovers(MINIONS)).toEqual({ containers: [], networks: [] });
   });
 });

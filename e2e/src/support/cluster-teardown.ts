@@ -1,5 +1,6 @@
-// The end of every e2e suite that runs a LocalCluster on Docker: stop it, let the next suite take the
-// local minions, and report what its minions left in the engine (the suite asserts there is none).
+// The two ends of every e2e suite that runs local minions on Docker: before, refuse to start over
+// another cluster's minions; after, stop the cluster, let the next suite take the local minions, and
+// report what its minions left in the engine (the suite asserts there is none).
 import type { LocalCluster } from '@coxswain/coxswain';
 import { existingNetworks, minionContainers } from './docker-cli';
 
@@ -28,4 +29,16 @@ export async function listMinionLeftovers(minions: readonly string[]): Promise<M
   const containers = (await Promise.all(minions.map(minionContainers))).flat();
   const networks = await existingNetworks(minions.map((n) => `coxswain-${n}`));
   return { containers, networks };
+}
+
+/**
+ * Throws when these minions already have containers or pod networks: they may belong to a developer's
+ * running `coxswain up`, so they are named, never removed.
+ */
+export async function refuseMinionLeftovers(minions: readonly string[]): Promise<void> {
+  const { containers, networks } = await listMinionLeftovers(minions);
+  const left = [...containers, ...networks];
+  if (left.length) {
+    throw new Error(`containers or networks of ${minions.join(', ')} exist (${left.join(', ')}); stop the local cluster (npx coxswain down) or remove them`);
+  }
 }
