@@ -5,8 +5,9 @@
 import { runDeploymentController, runReplicationManager } from '@coxswain/reconcilers';
 import type { ReconcilerHandle } from '@coxswain/reconcilers';
 import { eventually } from '@coxswain/testing';
-import type { Deployment, Pod } from '@coxswain/objects';
+import type { Deployment, Pod, PodStatus } from '@coxswain/objects';
 import { ClusterHarness, startClusterHarness, tableCells } from './testing/cluster-harness';
+import { playKubelets } from './testing/pod-player';
 
 jest.setTimeout(60_000);
 
@@ -14,39 +15,21 @@ let h: ClusterHarness;
 let reconcilers: ReconcilerHandle[] = [];
 let kubelets: { stop(): Promise<void> };
 
-async function playKubelets(): Promise<{ stop(): Promise<void> }> {
-  const watch = h.store.watch<Pod>('pods', { namespace: 'default', resourceVersion: await h.store.currentRevision() });
-  const done = (async () => {
-    for await (const { type, object: p } of watch) {
-      if (type !== 'ADDED') continue;
-      const image = p.spec.containers[0].image;
-      const broken = image.includes('missing');
-      try {
-        await h.store.updateStatus<Pod>({
-          ...p,
-          status: broken
-            ? {
-                phase: 'Pending',
-                conditions: [{ type: 'Ready', status: 'False' }],
-                containerStatuses: [{ name: 'web', image, ready: false, restartCount: 0, state: { waiting: { reason: 'ErrImagePull', message: `image "${image}" not found` } } }],
-              }
-            : {
-                phase: 'Running',
-                hostIP: '127.0.1.1',
-                conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: new Date().toISOString() }],
-                containerStatuses: [{ name: 'web', image, ready: true, restartCount: 0, state: { running: {} } }],
-              },
-        });
-      } catch {
-        // Deleted under us: nothing to play.
-      }
-    }
-  })();
+/** What a kubelet reports: Running and Ready, or for an image named `*missing*` Pending with ErrImagePull. */
+function kubeletStatus(p: Pod): PodStatus {
+  const image = p.spec.containers[0].image;
+  if (image.includes('missing')) {
+    return {
+      phase: 'Pending',
+      conditions: [{ type: 'Ready', status: 'False' }],
+      containerStatuses: [{ name: 'web', image, ready: false, restartCount: 0, state: { waiting: { reason: 'ErrImagePull', message: `image "${image}" not found` } } }],
+    };
+  }
   return {
-    async stop() {
-      watch.close();
-      await done;
-    },
+    phase: 'Running',
+    hostIP: '127.0.1.1',
+    conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: new Date().toISOString() }],
+    containerStatuses: [{ name: 'web', image, ready: true, restartCount: 0, state: { running: {} } }],
   };
 }
 
@@ -55,7 +38,7 @@ beforeAll(async () => {
   const opts = { etcdServers: h.etcd.endpoints, leaderElect: false };
   reconcilers = [await runReplicationManager(opts), await runDeploymentController(opts)];
   await Promise.all(reconcilers.map((r) => r.running));
-  kubelets = await playKubelets();
+  kubelets = await playKubelets(h.store, { statusOf: kubeletStatus });
 }, 60_000);
 afterAll(async () => {
   await kubelets?.stop();

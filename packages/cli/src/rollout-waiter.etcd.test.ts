@@ -4,9 +4,10 @@
 import { runReplicationManager } from '@coxswain/reconcilers';
 import type { ReconcilerHandle } from '@coxswain/reconcilers';
 import { eventually } from '@coxswain/testing';
-import { type Event, type Pod, type ReplicationController } from '@coxswain/objects';
+import { type Event, type Pod, type PodStatus, type ReplicationController } from '@coxswain/objects';
 import { isPodReady, rolloutState } from './rollout-waiter';
 import { ClusterHarness, startClusterHarness } from './testing/cluster-harness';
+import { playKubelets } from './testing/pod-player';
 
 let h: ClusterHarness;
 let rm: ReconcilerHandle;
@@ -14,36 +15,13 @@ let kubelets: { stop(): Promise<void> };
 /** When each pod was made ready. */
 const readyAt = new Map<string, number>();
 
-/**
- * Plays the kubelets: watches the pods labelled ready-gate=open and makes each Running and Ready as
- * soon as it appears, as a kubelet would once its containers start.
- */
-async function playKubelets(): Promise<{ stop(): Promise<void> }> {
-  const watch = h.store.watch<Pod>('pods', { namespace: 'default', labelSelector: 'ready-gate=open', resourceVersion: await h.store.currentRevision() });
-  const done = (async () => {
-    for await (const { type, object: p } of watch) {
-      if (type === 'DELETED' || isPodReady(p)) continue;
-      try {
-        await h.store.updateStatus<Pod>({
-          ...p,
-          status: {
-            phase: 'Running',
-            hostIP: '127.0.1.1',
-            conditions: [{ type: 'Ready', status: 'True' }],
-            containerStatuses: p.spec.containers.map((c) => ({ name: c.name, image: c.image, ready: true, restartCount: 0, state: { running: {} } })),
-          },
-        });
-        readyAt.set(p.metadata.name, Date.now());
-      } catch {
-        // Deleted under us, or changed since this event (a conflict): a later event has the pod as it is now.
-      }
-    }
-  })();
+/** What a kubelet reports once a pod's containers have started: Running and Ready. */
+function runningAndReady(p: Pod): PodStatus {
   return {
-    async stop() {
-      watch.close();
-      await done;
-    },
+    phase: 'Running',
+    hostIP: '127.0.1.1',
+    conditions: [{ type: 'Ready', status: 'True' }],
+    containerStatuses: p.spec.containers.map((c) => ({ name: c.name, image: c.image, ready: true, restartCount: 0, state: { running: {} } })),
   };
 }
 
@@ -51,7 +29,8 @@ beforeAll(async () => {
   h = await startClusterHarness();
   rm = await runReplicationManager({ etcdServers: h.etcd.endpoints, leaderElect: false });
   await rm.running;
-  kubelets = await playKubelets();
+  // The kubelets' part, for the pods labelled ready-gate=open only.
+  kubelets = await playKubelets(h.store, { labelSelector: 'ready-gate=open', statusOf: runningAndReady, played: (p) => readyAt.set(p.metadata.name, Date.now()) });
 }, 60_000);
 afterAll(async () => {
   await kubelets?.stop();
