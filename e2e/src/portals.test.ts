@@ -4,15 +4,17 @@
 // minion and the host itself send hundreds of requests through the portal IPs: not one may reach
 // another service's pod. After the cluster stops, none of the proxies' nat rules is left.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ApiClient } from '@coxswain/client';
 import { LocalCluster, minionLayout } from '@coxswain/coxswain';
 import { eventually } from '@coxswain/testing';
 import type { Endpoints, Pod, Service } from '@coxswain/objects';
-import { PORTAL_INTERFACE, removePortalRoute, routeDevice } from '@coxswain/proxy';
-import { buildCoxswain } from './support/coxswain-binary';
+import { hasPortalInterface, PORTAL_INTERFACE, routeDevice } from '@coxswain/proxy';
+import { buildCoxswain, ROOT } from './support/coxswain-binary';
+import { GuestbookClient } from './support/guestbook-client';
 import { httpGet } from './support/http-get';
 import { ensureImages, IMAGES } from './support/images';
 import { lockLocalMinions } from './support/local-minions-lock';
@@ -29,7 +31,7 @@ let cluster: LocalCluster | undefined;
 let api: ApiClient;
 let unlock: (() => void) | undefined;
 const portalIPs = new Map<string, string>();
-/** Whether the portal bridge was there before (a developer's cluster): only a bridge this test caused is removed. */
+/** Whether the portal bridge was there before (a developer's cluster): `down` removes only a bridge its cluster made. */
 let bridgeBefore = true;
 
 function run(file: string, args: string[], timeoutMs = 60_000): Promise<string> {
@@ -43,7 +45,7 @@ beforeAll(async () => {
   unlock = await lockLocalMinions();
   await Promise.all([ensureImages(), buildCoxswain()]);
   await refuseMinionLeftovers(MINIONS.map((m) => m.name));
-  bridgeBefore = await run('ip', ['-o', 'link', 'show', 'dev', PORTAL_INTERFACE]).then(() => true, () => false);
+  bridgeBefore = await hasPortalInterface();
   tmp = mkdtempSync(path.join(os.tmpdir(), 'coxswain-portals-'));
   cluster = new LocalCluster({
     minions: 3,
@@ -63,14 +65,13 @@ beforeAll(async () => {
 afterAll(async () => {
   const leftovers = await stopClusterAndListLeftovers(cluster, unlock, MINIONS.map((m) => m.name));
   if (!leftovers) return;
-  // The proxies leave the portal route for the next cluster; the test removes what it caused.
-  if (!bridgeBefore) await removePortalRoute();
   const left = leftovers.containers;
-  // `coxswain down` stops the proxies: none of their rules may stay behind.
+  // `coxswain down` stops the proxies: none of their rules may stay behind, nor the bridge it made.
   const rules = await natLines();
-  if (!left.length && !rules.length) rmSync(tmp, { recursive: true, force: true });
+  const bridgeLeft = !bridgeBefore && (await hasPortalInterface());
+  if (!left.length && !rules.length && !bridgeLeft) rmSync(tmp, { recursive: true, force: true });
   else console.log(`portals e2e: logs kept in ${path.join(tmp, 'data', 'logs')}`);
-  expect({ containers: left, rules }).toEqual({ containers: [], rules: [] });
+  expect({ containers: left, rules, bridgeLeft }).toEqual({ containers: [], rules: [], bridgeLeft: false });
 });
 
 it('gives 12 services on port 6379 12 different portal IPs, routed to the portal bridge', async () => {
@@ -176,4 +177,97 @@ it('a proxy killed with SIGKILL and restarted by the launcher rewrites its rules
   const answers = (await run('docker', ['exec', id, 'sh', '-c', once])).split('\n').filter(Boolean);
   expect(answers.filter((l) => l.split('=')[0] !== l.split('=')[1])).toEqual([]);
   expect(answers).toHaveLength(12);
+});
+
+// ---- the 2014 guestbook, verbatim --------------------------------------------------------------------
+
+const GUESTBOOK_2014 = path.join(ROOT, 'examples', 'guestbook-2014');
+const V1BETA1_PATHS: Record<string, string> = { Pod: 'pods', Service: 'services', ReplicationController: 'replicationControllers' };
+const ROLE_ROUNDS = 50; // per service and client
+
+/** One new connection to a Redis service: `INFO replication`, answered with the server's role line. */
+function redisRole(host: string, port: number, timeoutMs = 3000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let answer = '';
+    const socket = net.connect({ host, port, timeout: timeoutMs }, () => socket.write('INFO replication\r\n'));
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      answer += chunk;
+      const role = /^role:(\w+)/m.exec(answer);
+      if (role) {
+        socket.destroy();
+        resolve(role[1]);
+      }
+    });
+    socket.on('timeout', () => socket.destroy(new Error(`${host}:${port}: no INFO answer in ${timeoutMs} ms`)));
+    socket.on('error', reject);
+    socket.on('close', () => reject(new Error(`${host}:${port} closed before a role line: ${JSON.stringify(answer)}`)));
+  });
+}
+
+describe('the 2014 guestbook as written (examples/guestbook-2014): redis-master and redisslave both on port 6379', () => {
+  const frontendAt = (minion: string) => new GuestbookClient(`${MINIONS.find((m) => m.name === minion)!.address}:8000`);
+  let frontends: Pod[] = [];
+
+  it('runs verbatim: the master, 2 slaves and 3 frontends Running, each service on 6379 with a portal IP of its own', async () => {
+    const v1beta1 = new ApiClient({ server: cluster!.apiUrl, version: 'v1beta1', timeoutMs: 10_000 });
+    for (const file of readdirSync(GUESTBOOK_2014).filter((f) => f.endsWith('.json')).sort()) {
+      const manifest = JSON.parse(readFileSync(path.join(GUESTBOOK_2014, file), 'utf8')) as { kind: string };
+      await v1beta1.create(V1BETA1_PATHS[manifest.kind], manifest);
+    }
+    const running = (selector: string, count: number) =>
+      eventually(
+        async () => {
+          const ps = (await api.list<Pod>('pods', { labelSelector: selector })).items;
+          return ps.length === count && ps.every((p) => p.status?.phase === 'Running') && ps;
+        },
+        150_000,
+        `${count} pods ${selector} Running`,
+        500,
+      );
+    await running('name=redis-master', 1);
+    await running('name=redisslave', 2);
+    frontends = await running('name=frontend', 3);
+    expect(new Set(frontends.map((p) => p.spec.nodeName)).size).toBe(3);
+    // The label value with a comma, as the template wrote it.
+    expect(frontends[0].metadata.labels).toMatchObject({ name: 'frontend', uses: 'redisslave,redis-master' });
+
+    const master = await api.get<Service>('services', 'redis-master');
+    const slave = await api.get<Service>('services', 'redisslave');
+    expect([master.spec.ports![0].port, slave.spec.ports![0].port]).toEqual([6379, 6379]);
+    expect(master.spec.clusterIP).not.toBe(slave.spec.clusterIP);
+    expect([...portalIPs.values()]).not.toContain(master.spec.clusterIP);
+    expect([...portalIPs.values()]).not.toContain(slave.spec.clusterIP);
+  });
+
+  it('a message posted through the frontend on minion-1 (written to the master service) is read back on every minion (read from the slave service)', async () => {
+    const message = 'hello from autumn 2014';
+    await eventually(async () => (await frontendAt('minion-1').post(message).then(() => true)), 60_000, 'the frontend on minion-1 takes a message', 500);
+    for (const m of MINIONS) {
+      await eventually(
+        async () => JSON.stringify((await frontendAt(m.name).read()).messages) === JSON.stringify([message]),
+        60_000,
+        `the frontend on ${m.name} reads the message back through the slaves`,
+        500,
+      );
+    }
+  });
+
+  it(`each Redis service reaches only its own pods: ${ROLE_ROUNDS} connections each from the host and from the frontend on every minion, zero misroutes`, async () => {
+    const master = (await api.get<Service>('services', 'redis-master')).spec.clusterIP!;
+    const slave = (await api.get<Service>('services', 'redisslave')).spec.clusterIP!;
+    const fromHost: string[] = [];
+    for (let i = 0; i < ROLE_ROUNDS; i++) fromHost.push(`master=${await redisRole(master, 6379)}`, `slave=${await redisRole(slave, 6379)}`);
+    const wrong = (lines: string[]) => lines.filter((l) => l !== 'master=master' && l !== 'slave=slave');
+    expect({ answered: fromHost.length, misroutes: wrong(fromHost) }).toEqual({ answered: 2 * ROLE_ROUNDS, misroutes: [] });
+
+    // The frontends find both services through the 2014 variables, as guestbook.php does.
+    const role = (service: string) => `$(redis-cli -h $${service}_SERVICE_HOST -p $${service}_SERVICE_PORT info replication | sed -n 's/^role:\\([a-z]*\\).*/\\1/p')`;
+    const loop = `for i in $(seq ${ROLE_ROUNDS}); do echo master=${role('REDIS_MASTER')}; echo slave=${role('REDISSLAVE')}; done`;
+    for (const pod of frontends) {
+      const [id] = (await run('docker', ['ps', '-q', '--filter', `label=coxswain.pod.name=${pod.metadata.name}`, '--filter', 'label=coxswain.container.name=php-redis'])).split('\n').filter(Boolean);
+      const lines = (await run('docker', ['exec', id, 'sh', '-c', loop], 120_000)).split('\n').filter(Boolean);
+      expect({ minion: pod.spec.nodeName, answered: lines.length, misroutes: wrong(lines) }).toEqual({ minion: pod.spec.nodeName, answered: 2 * ROLE_ROUNDS, misroutes: [] });
+    }
+  });
 });

@@ -4,7 +4,7 @@
 # redisslave service (REDISMASTER_SERVICE_HOST/PORT, REDISSLAVE_SERVICE_HOST/PORT). Port 80.
 # coxswain/guestbook:v2 (guestbook-v2.sh) is the same app marked v2, for rolling updates.
 IMAGE=coxswain/guestbook:v1
-ALIASES=(brendanburns/php-redis)
+ALIASES=(brendanburns/php-redis kubernetes/example-guestbook-php-redis)
 CHANGES=('ENV PATH=/usr/local/bin:/usr/bin:/bin' 'ENTRYPOINT ["/usr/local/bin/guestbook-entrypoint"]' 'EXPOSE 80')
 assemble() {
   assemble_guestbook "$1" v1

@@ -1,7 +1,7 @@
 // `npm run bench -- proxy [--pod | --loopback]`: what the service proxy costs. The proxy (a
 // ServiceListener) runs in a process of its own; this process is the client. The same client measures
 // the backend directly and through the proxy, alternating, in one run:
-//  - throughput: MB/s of a bulk transfer (median of the runs); goal >= 0.7 of direct;
+//  - throughput: MB/s of a bulk transfer (median of the runs); goal >= 0.8 of direct (issue 17's, through the portal IP);
 //  - latency: p99 of small request/response round trips on one connection; goal < 1 ms added.
 // Backends: pods, as the issue asks ("next to a direct connection to the pod") whenever a Docker
 // engine answers: two containers on a Docker bridge network of the bench's own, busybox httpd serving
@@ -41,7 +41,7 @@ export interface ProxyBenchResult {
   latencyGoalMet: boolean;
 }
 
-export const THROUGHPUT_GOAL = 0.7;
+export const THROUGHPUT_GOAL = 0.8;
 export const ADDED_P99_GOAL_MS = 1;
 
 interface Addr {

@@ -12,6 +12,7 @@ import { ComponentSpec, lastLines, SupervisedProcess } from './supervisor';
 import { dataDirProblem, dockerProblem, etcdProblem, portProblem, PreflightError, runningUpPid } from './preflight';
 import { buildLocalImages } from './local-images';
 import { DockerRuntime, LABELS } from '@coxswain/kubelet';
+import { hasPortalInterface, removePortalRoute } from '@coxswain/proxy';
 
 export interface LocalClusterOptions {
   minions: number;
@@ -86,6 +87,8 @@ export class LocalCluster {
   readonly etcdServers: string[];
   readonly logDir: string;
   private readonly log: Logger;
+  /** The proxies route the portal network to a bridge; `down` removes it when this cluster made it. */
+  private madePortalBridge = false;
 
   constructor(readonly opts: LocalClusterOptions) {
     this.apiUrl = `http://127.0.0.1:${opts.port}`;
@@ -177,6 +180,7 @@ export class LocalCluster {
     }
 
     const minions = [];
+    if (this.opts.minions > 0) this.madePortalBridge = !(await hasPortalInterface());
     for (let i = 1; i <= this.opts.minions; i++) {
       const m = minionLayout(i);
       const kubelet = this.launch(
@@ -256,6 +260,7 @@ export class LocalCluster {
       await Promise.all(this.components.filter((c) => order(c.spec.name) === rank).map((c) => c.stop()));
     }
     if (this.opts.runtime === 'docker' && this.components.length) await this.removeMinionContainers();
+    if (this.madePortalBridge) await removePortalRoute();
     this.removeOwnPidFile();
   }
 

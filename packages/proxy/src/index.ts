@@ -5,4 +5,4 @@ export { ServiceProxy } from './proxy';
 export { ServiceListener } from './service-listener';
 export { LoadBalancer, type Endpoint } from './load-balancer';
 export { PortalRules, portalChainName, DEFAULT_IPTABLES, type PortalRule } from './portal-rules';
-export { ensurePortalRoute, removePortalRoute, routeDevice, PORTAL_INTERFACE } from './portal-network';
+export { ensurePortalRoute, hasPortalInterface, removePortalRoute, routeDevice, PORTAL_INTERFACE } from './portal-network';

@@ -9,13 +9,17 @@ import { execFile } from 'node:child_process';
 export const PORTAL_INTERFACE = 'coxswain-portal';
 
 export async function ensurePortalRoute(portalNet: string, iface = PORTAL_INTERFACE): Promise<void> {
-  const links = await ip(['-o', 'link', 'show', 'dev', iface]).catch(() => '');
-  if (!links) await ip(['link', 'add', iface, 'type', 'bridge']).catch(async (e: Error) => {
+  if (!(await hasPortalInterface(iface))) await ip(['link', 'add', iface, 'type', 'bridge']).catch(async (e: Error) => {
     // Another minion's proxy on this host may have added it meanwhile.
-    if (!(await ip(['-o', 'link', 'show', 'dev', iface]).catch(() => ''))) throw e;
+    if (!(await hasPortalInterface(iface))) throw e;
   });
   await ip(['link', 'set', iface, 'up']);
   await ip(['route', 'replace', portalNet, 'dev', iface]);
+}
+
+/** Whether the portal bridge is on this host (a cluster removes it on stop only if it made it). */
+export async function hasPortalInterface(iface = PORTAL_INTERFACE): Promise<boolean> {
+  return (await ip(['-o', 'link', 'show', 'dev', iface]).catch(() => '')) !== '';
 }
 
 /** Removes the interface (and with it the route). */
