@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { CODECS, createApiServer, type ApiServer } from '@coxswain/api';
-import type { Minion, Pod, ReplicationController } from '@coxswain/objects';
+import type { Endpoints, Minion, Pod, ReplicationController, Service } from '@coxswain/objects';
 import type { Registry } from '@coxswain/registry';
 import { ARTIFACTS_DIR, eventually, memoryRegistry, openBrowser, type Browser } from '@coxswain/testing';
 import { CONSOLE_ASSETS_DIR } from './index';
@@ -157,6 +157,47 @@ describe('the console at /ui', () => {
     await browser.page.click('.pod-panel button.danger');
     await eventually(async () => (await podsOnPage(browser)).length === 0, 5000, 'web-0 gone');
     expect(dialogs).toEqual(['confirm: Delete pod default/web-0?']);
+  });
+
+  it('a service picked in the list: a line from it to each of its pods on the map, and none to other pods', async () => {
+    await registry.create(minion('127.0.1.1'));
+    await registry.create(minion('127.0.1.2'));
+    for (const [i, m] of ['127.0.1.1', '127.0.1.2'].entries()) await runningPod(registry, `web-${i}`, m);
+    await runningPod(registry, 'db-0', '127.0.1.2', { app: 'db' });
+    await registry.create<Service>({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'default' }, spec: { selector: { app: 'web' }, ports: [{ port: 80 }] } } as Service);
+    await registry.create<Endpoints>({
+      apiVersion: 'v1',
+      kind: 'Endpoints',
+      metadata: { name: 'web', namespace: 'default' },
+      subsets: [{ addresses: ['web-0', 'web-1'].map((name, i) => ({ ip: `172.30.${i + 1}.2`, targetRef: { kind: 'Pod', name, namespace: 'default' } })), ports: [{ port: 80 }] }],
+    } as Endpoints);
+    await startServer();
+    await browser.page.goto(`${server.url}/ui`);
+    await eventually(async () => (await browser.page.$$('[data-service=web] li')).length === 2, 10_000, 'two endpoints listed');
+    await eventually(async () => (await podsOnPage(browser)).length === 3, 10_000, 'three pods');
+
+    await browser.page.click('[data-service=web]');
+    const lines = () =>
+      browser.page.$$eval('[data-testid=service-lines] line', (ls) =>
+        ls.map((l) => ({ to: l.getAttribute('data-line-to')!, x: Number(l.getAttribute('x2')), y: Number(l.getAttribute('y2')), length: l.getBoundingClientRect().width + l.getBoundingClientRect().height })),
+      );
+    const drawn = await eventually(async () => {
+      const ls = await lines();
+      return ls.length === 2 && ls;
+    }, 5000, 'two lines');
+    // Each line is drawn and ends inside its own pod's square, where the page shows it now.
+    const squares = await browser.page.$$eval('.minion [data-pod]', (els) => els.map((e) => ({ pod: e.getAttribute('data-pod')!, r: e.getBoundingClientRect().toJSON() as { left: number; right: number; top: number; bottom: number } })));
+    const endsOn = (l: { to: string; x: number; y: number }) => squares.find((sq) => l.x >= sq.r.left && l.x <= sq.r.right && l.y >= sq.r.top && l.y <= sq.r.bottom)?.pod;
+    expect(drawn.map((l) => ({ to: l.to, endsOn: endsOn(l), visible: l.length > 0 })).sort((a, b) => a.to.localeCompare(b.to))).toEqual([
+      { to: 'web-0', endsOn: 'web-0', visible: true },
+      { to: 'web-1', endsOn: 'web-1', visible: true },
+    ]);
+    mkdirSync(ARTIFACTS_DIR, { recursive: true });
+    await browser.page.screenshot({ path: join(ARTIFACTS_DIR, 'console-service-lines.png') });
+    // Picked again: the lines go.
+    await browser.page.click('[data-service=web]');
+    await eventually(async () => (await browser.page.$('[data-testid=service-lines]')) === null, 5000, 'no lines');
+    expect(browser.errors).toEqual([]);
   });
 
   it('with a token file: the page asks for a token, the API refuses a watch without one, and the token opens the map', async () => {
