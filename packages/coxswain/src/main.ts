@@ -122,7 +122,8 @@ export function buildCli(argv: string[]) {
           .option('port', { type: 'number', default: 10250 })
           .option('cpu', { type: 'string', describe: 'capacity, e.g. 2 or 1500m (default: the host)' })
           .option('memory', { type: 'string', describe: 'capacity, e.g. 4Gi (default: the host)' })
-          .option('labels', { type: 'array', string: true, describe: 'key=value ...' }),
+          .option('labels', { type: 'array', string: true, describe: 'key=value ...' })
+          .option('housekeeping-interval', durationOption('housekeeping-interval', '10s', "between two readings of the pods' CPU and memory (/stats/summary)")),
       async (a) => {
         const kubelet = await runKubelet({
           minion: a.minion,
@@ -134,6 +135,7 @@ export function buildCli(argv: string[]) {
           port: a.port,
           labels: labelsFrom(a.labels),
           capacity: a.cpu || a.memory ? { cpu: a.cpu, memory: a.memory } : undefined,
+          housekeepingMs: a.housekeepingInterval,
         });
         onShutdown(() => kubelet.stop());
       },

@@ -10,6 +10,7 @@ import {
   ContainerNotFoundError,
   ContainerRuntime,
   ContainerStateName,
+  ContainerUsage,
   ExecResult,
   ImagePullError,
   LogOptions,
@@ -290,6 +291,34 @@ export class DockerRuntime implements ContainerRuntime {
       throw wrap(e, `logs of ${id}`);
     }
     return out;
+  }
+
+  /**
+   * From the engine's one-shot stats (it reads the cgroup for us, v1 or v2 alike, without the
+   * one-second wait of a streamed sample): cumulative CPU and current memory.
+   */
+  async usage(id: string): Promise<ContainerUsage | undefined> {
+    let s: Docker.ContainerStats;
+    try {
+      s = await this.docker.getContainer(id).stats({ stream: false, 'one-shot': true });
+    } catch (e) {
+      if (statusOf(e) === 404) throw new ContainerNotFoundError(id);
+      throw wrap(e, `stats of ${id}`);
+    }
+    // A stopped container answers with zeroed figures and no read time.
+    if (!s.read || s.read.startsWith('0001-') || !s.cpu_stats?.cpu_usage) return undefined;
+    const mem = s.memory_stats ?? {};
+    const detail = (mem.stats ?? {}) as Record<string, number | undefined>;
+    const usage = mem.usage ?? 0;
+    // cgroup v1 names them total_*; v2 has no total_ prefix and calls anonymous memory `anon`.
+    const inactiveFile = detail.total_inactive_file ?? detail.inactive_file ?? 0;
+    return {
+      timestampMs: Date.parse(s.read),
+      cpuUsageNanoSeconds: s.cpu_stats.cpu_usage.total_usage,
+      memoryUsageBytes: usage,
+      memoryWorkingSetBytes: Math.max(0, usage - inactiveFile),
+      memoryRssBytes: detail.total_rss ?? detail.rss ?? detail.anon ?? 0,
+    };
   }
 
   async hasImage(image: string): Promise<boolean> {

@@ -1,4 +1,5 @@
-// The kubelet's HTTP endpoint on the minion's address: `/healthz`, and a container's logs at
+// The kubelet's HTTP endpoint on the minion's address: `/healthz`, `/stats/summary` (the pods' and
+// the minion's resource use, stats-collector.ts), and a container's logs at
 // `/containerLogs/{namespace}/{pod}/{container}?follow=true|false&tail=N&previous=true|false`
 // (what the API server proxies for `GET /api/v1beta1/pods/{id}/log`). Containers are found by
 // their labels, so logs survive a kubelet restart; `previous` serves the last dead instance.
@@ -7,6 +8,7 @@ import type { AddressInfo } from 'net';
 import { createLogger, Logger } from '@coxswain/process';
 import { restartCountOf } from './pod-status';
 import { ContainerRuntime, LABELS } from './runtime';
+import type { Summary } from './stats-collector';
 
 export interface LogServerOptions {
   minion: string;
@@ -16,6 +18,8 @@ export interface LogServerOptions {
   port: number;
   /** Health of the kubelet for /healthz. */
   healthy?: () => { ok: boolean; detail?: unknown };
+  /** The resource use served at /stats/summary (404 without). */
+  summary?: () => Summary;
   logger?: Logger;
 }
 
@@ -68,6 +72,11 @@ async function handle(opts: LogServerOptions, req: http.IncomingMessage, res: ht
     const h = opts.healthy?.() ?? { ok: true };
     res.writeHead(h.ok ? 200 : 503, { 'Content-Type': 'application/json' });
     res.end(JSON.stringify({ ok: h.ok, minion: opts.minion, ...(h.detail !== undefined ? { detail: h.detail } : {}) }) + '\n');
+    return;
+  }
+  if (url.pathname === '/stats/summary' && opts.summary) {
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify(opts.summary()));
     return;
   }
   const m = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)\/?$/.exec(url.pathname);

@@ -7,6 +7,7 @@ import {
   ContainerConfig,
   ContainerNotFoundError,
   ContainerRuntime,
+  ContainerUsage,
   ExecResult,
   ImagePullError,
   LogOptions,
@@ -43,9 +44,21 @@ export interface MemoryRuntimeOptions {
   startFails?: (config: ContainerConfig) => string | undefined;
   /** Scripts what a container does once started. */
   behavior?: (config: ContainerConfig) => ContainerBehavior | undefined;
+  /**
+   * What a running container uses (default SYNTHETIC_USAGE): a steady CPU rate and memory, so a
+   * hollow minion's stats cost what a real one's would and `top` has figures to show.
+   */
+  usage?: (config: ContainerConfig) => SyntheticUsage | undefined;
   /** Answers exec calls (default: exit 0, no output). */
   exec?: (container: MemoryContainer, command: string[]) => ExecResult | Promise<ExecResult>;
 }
+
+export interface SyntheticUsage {
+  cpuMillicores: number;
+  memoryBytes: number;
+}
+
+export const SYNTHETIC_USAGE: SyntheticUsage = { cpuMillicores: 5, memoryBytes: 8 * 2 ** 20 };
 
 export interface MemoryContainer extends RuntimeContainer {
   config?: ContainerConfig;
@@ -183,6 +196,22 @@ export class MemoryRuntime implements ContainerRuntime {
     const c = this.get(id);
     if (c.state !== 'running') throw new Error(`container ${id} is not running`);
     return this.opts.exec ? this.opts.exec(c, command) : { exitCode: 0, output: '' };
+  }
+
+  /** The synthetic use since the container started: CPU accrues at the configured rate on the runtime's clock. */
+  async usage(id: string): Promise<ContainerUsage | undefined> {
+    const c = this.get(id);
+    if (c.state !== 'running' || !c.startedAt) return undefined;
+    const use = (c.config && this.opts.usage?.(c.config)) ?? SYNTHETIC_USAGE;
+    const now = this.clock.now();
+    const ranMs = Math.max(0, now - Date.parse(c.startedAt));
+    return {
+      timestampMs: now,
+      cpuUsageNanoSeconds: Math.round(use.cpuMillicores * 1e3 * ranMs),
+      memoryUsageBytes: use.memoryBytes,
+      memoryWorkingSetBytes: use.memoryBytes,
+      memoryRssBytes: use.memoryBytes,
+    };
   }
 
   async logs(id: string, opts: LogOptions = {}): Promise<NodeJS.ReadableStream> {

@@ -7,6 +7,7 @@ import { DockerRuntime } from './docker-runtime';
 import { Kubelet } from './kubelet';
 import { LogServer, startLogServer } from './log-server';
 import { MemoryRuntime } from './memory-runtime';
+import { StatsCollector } from './stats-collector';
 import type { ContainerRuntime } from './runtime';
 
 export interface RunKubeletOptions {
@@ -25,6 +26,8 @@ export interface RunKubeletOptions {
   capacity?: { cpu?: string; memory?: string; pods?: string };
   resyncMs?: number;
   heartbeatMs?: number;
+  /** Between two readings of the containers' resource use (default 10 s). */
+  housekeepingMs?: number;
 }
 
 export interface RunningKubelet {
@@ -66,12 +69,14 @@ export async function runKubelet(opts: RunKubeletOptions): Promise<RunningKubele
     logger: log,
   });
   const heartbeatMs = opts.heartbeatMs ?? 10_000;
+  const stats = new StatsCollector({ runtime, minion: opts.minion, intervalMs: opts.housekeepingMs, log });
   const logServer = await startLogServer({
     minion: opts.minion,
     runtime,
     host: opts.address,
     port,
     logger: log,
+    summary: () => stats.summary(),
     healthy: () => {
       const last = kubelet.heartbeat.lastBeatAt;
       const ok = last !== undefined && Date.now() - last < 3 * heartbeatMs;
@@ -85,6 +90,7 @@ export async function runKubelet(opts: RunKubeletOptions): Promise<RunningKubele
     await store.close();
     throw e;
   }
+  stats.start();
   log.info({ address: opts.address, port, podCIDR, runtime: runtime.kind }, 'kubelet serving');
   let stopped: Promise<void> | undefined;
   return {
@@ -94,6 +100,7 @@ export async function runKubelet(opts: RunKubeletOptions): Promise<RunningKubele
     stop: () =>
       (stopped ??= (async () => {
         await kubelet.stop();
+        await stats.stop();
         await logServer.close();
         await recorder.flush();
         await runtime.close();

@@ -99,6 +99,23 @@ export interface LogOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * A running container's resource use as its cgroup counts it, read at one instant. CPU is cumulative
+ * (a rate needs two readings); memory is the current figure.
+ */
+export interface ContainerUsage {
+  /** When it was read, ms since the epoch (the runtime's clock). */
+  timestampMs: number;
+  /** CPU time used since the container started, in nanoseconds. */
+  cpuUsageNanoSeconds: number;
+  /** All memory charged to the cgroup, page cache included. */
+  memoryUsageBytes: number;
+  /** usage minus inactive file pages: what the kernel cannot reclaim easily, the figure OOM kills go by (kubectl top's). */
+  memoryWorkingSetBytes: number;
+  /** Anonymous memory (RSS). */
+  memoryRssBytes: number;
+}
+
 export type RuntimeEventType = 'start' | 'die' | 'destroy';
 
 export interface RuntimeEvent {
@@ -127,6 +144,8 @@ export interface ContainerRuntime {
   exec(id: string, command: string[], timeoutMs: number): Promise<ExecResult>;
   /** The container's output (stdout and stderr interleaved). */
   logs(id: string, opts?: LogOptions): Promise<NodeJS.ReadableStream>;
+  /** A running container's resource use; ContainerNotFoundError if gone, undefined if not running. */
+  usage(id: string): Promise<ContainerUsage | undefined>;
   hasImage(image: string): Promise<boolean>;
   /** ImagePullError when the image cannot be pulled. */
   pullImage(image: string): Promise<void>;
