@@ -8,6 +8,7 @@ import type { ObjectStore } from '@coxswain/objects';
 import type { Codec } from './codecs/codec';
 import { CODECS } from './codecs';
 import { createApiServer, ApiServer } from './server';
+import { DEFAULT_METRICS_RESOLUTION_MS, MetricsScraper } from './metrics-scraper';
 
 export interface ApiServerFlags {
   /** etcd client URLs: a list, or `--etcd-servers`' comma-separated text. */
@@ -20,6 +21,8 @@ export interface ApiServerFlags {
   codecs?: readonly Codec[];
   /** --portal-net: where services' portal IPs come from (default DEFAULT_PORTAL_NET). */
   portalNet?: string;
+  /** --metric-resolution: how often the kubelets' figures are scraped (default 15 s; 0 turns metrics.k8s.io off). */
+  metricsResolutionMs?: number;
 }
 
 export interface ApiServerHandle {
@@ -34,6 +37,8 @@ export async function runApiServer(flags: ApiServerFlags): Promise<ApiServerHand
   const endpoints = parseEtcdServers(flags.etcdServers);
   // Validate the server's own options (non-loopback without tokens, token file) before touching etcd.
   const store = openRegistry(endpoints, { portalNet: flags.portalNet ?? DEFAULT_PORTAL_NET });
+  const resolution = flags.metricsResolutionMs ?? DEFAULT_METRICS_RESOLUTION_MS;
+  const metrics = resolution > 0 ? new MetricsScraper({ store, intervalMs: resolution }) : undefined;
   let server: ApiServer;
   try {
     server = createApiServer({
@@ -45,8 +50,10 @@ export async function runApiServer(flags: ApiServerFlags): Promise<ApiServerHand
       maxBodyBytes: flags.maxBodyBytes,
       heartbeatMs: flags.heartbeatMs,
       consoleDir: CONSOLE_ASSETS_DIR,
+      metrics,
     });
     await server.listen();
+    metrics?.start();
   } catch (e) {
     await store.close();
     throw e;
@@ -54,6 +61,7 @@ export async function runApiServer(flags: ApiServerFlags): Promise<ApiServerHand
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      await metrics?.stop();
       await server.close();
       await store.close();
     })());

@@ -23,6 +23,8 @@ import { Params, Router } from './router';
 import { HttpError, notFound, successStatus, toStatus } from './status';
 import { checkWatchQuery, serveHttpWatch, serveWebSocketWatch, WatchDeps } from './watch-transport';
 import type { WatchStream } from './watch-stream';
+import { METRICS_GROUP_VERSION, metricsRoutes } from './metrics-api';
+import type { MetricsSource } from './metrics-scraper';
 
 const log = createLogger('apiserver');
 
@@ -46,6 +48,8 @@ export interface ApiServerOptions {
   drainTimeoutMs?: number;
   /** The web console's built files, served at /ui (none: no console). */
   consoleDir?: string;
+  /** The metrics pipeline's figures, served as metrics.k8s.io/v1beta1 (none: that group is not served). */
+  metrics?: MetricsSource;
 }
 
 export interface ApiServer {
@@ -103,6 +107,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   // The named groups served (e.g. apps/v1 once Deployments land): the web console watches a group's kinds only when listed here.
   router.on('GET', '/apis', async (_req, res) => {
     const versions = [...codecs.keys()].filter((v) => v.includes('/'));
+    if (opts.metrics) versions.push(METRICS_GROUP_VERSION);
     const groups = [...new Set(versions.map((v) => v.split('/')[0]!))].map((name) => ({
       name,
       versions: versions.filter((v) => v.startsWith(name + '/')).map((groupVersion) => ({ groupVersion, version: groupVersion.split('/')[1] })),
@@ -110,6 +115,9 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     sendJson(res, 200, { kind: 'APIGroupList', apiVersion: 'v1', groups });
   });
   router.on('GET', '/version', async (_req, res) => sendJson(res, 200, { major: '0', minor: '1', gitVersion: 'v0.1.0-coxswain' }));
+
+  // Static paths: find-my-way prefers them to the parametric /apis/:group/:version routes below.
+  for (const r of opts.metrics ? metricsRoutes(opts.metrics, store) : []) router.on('GET', r.path, r.handler);
 
   for (const base of RESOURCE_BASES) {
     router.on('GET', `${base}/:resource`, async (req, res, params, query) => {

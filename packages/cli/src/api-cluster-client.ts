@@ -95,6 +95,20 @@ export class ApiClusterClient implements ClusterClient {
     });
   }
 
+  metrics(kind: 'pods' | 'nodes', query: ListQuery = {}): Promise<JsonObject[] | undefined> {
+    return this.call(async () => {
+      const ns = kind === 'pods' ? this.listNamespace(query) : '';
+      const path = `/apis/metrics.k8s.io/v1beta1${ns ? `/namespaces/${encodeURIComponent(ns)}` : ''}/${kind}`;
+      const res = await this.clients.v1.request('GET', path, { allowErrors: true, query: { labelSelector: query.labelSelector } });
+      if (res.status === 404) return undefined;
+      if (res.status !== 200) {
+        const body = (res.body ?? {}) as { reason?: string; message?: string };
+        throw new ServerError(res.status, body.reason ?? 'Unknown', body.message ?? `HTTP ${res.status}`);
+      }
+      return ((res.body as { items?: JsonObject[] }).items ?? []) as JsonObject[];
+    });
+  }
+
   logs(pod: string, query: LogQuery): Promise<AsyncIterable<Buffer | string>> {
     return this.call(async () => {
       const stream = await this.clients.v1beta1.logs(pod, { namespace: this.namespace, container: query.container, follow: query.follow, tail: query.tail });

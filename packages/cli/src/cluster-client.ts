@@ -67,6 +67,8 @@ export interface ClusterClient {
   logs(pod: string, query: LogQuery): Promise<AsyncIterable<Buffer | string>>;
   /** The server's /version document, if it has one. */
   serverVersion(): Promise<JsonObject | undefined>;
+  /** metrics.k8s.io/v1beta1 PodMetrics (this namespace, or every one) or NodeMetrics; undefined when the server has no Metrics API. */
+  metrics(kind: 'pods' | 'nodes', query?: ListQuery): Promise<JsonObject[] | undefined>;
 }
 
 /** An API Status error: printed as `Error from server (Reason): message`. */

@@ -22,6 +22,7 @@ import { OutputFormat, parseOutputFormat } from './object-printer';
 import { resolveKind, splitKindName } from './resource-kind';
 import { rollingUpdate } from './rolling-updater';
 import { waitForController, waitForPod } from './rollout-waiter';
+import { topMinions, topPods } from './top';
 import { seedCreate, seedDelete, seedGet, seedList, seedResize, seedRm, seedRun, seedUpdate } from './seed-commands';
 
 export interface RunCliDeps {
@@ -246,6 +247,18 @@ function buildParser(io: CliIo, setAction: (fn: (ctx: () => CommandContext) => P
             case 'resume': return setPaused(ctx(), name, false);
             default: throw new CliError(`error: unknown rollout action "${String(a.action)}"; use status, history, undo, pause or resume`);
           }
+        }),
+    )
+    .command(
+      'top <kind>',
+      'CPU and memory in use (the Metrics API) beside requests and limits: top pods | top minions',
+      (y) => y.option('all-namespaces', ALL_NAMESPACES),
+      (a) =>
+        setAction((ctx) => {
+          const kind = String(a.kind);
+          if (['pods', 'pod', 'po'].includes(kind)) return topPods(ctx(), { labelSelector: s(a.selector), allNamespaces: a['all-namespaces'] === true });
+          if (['minions', 'minion', 'nodes', 'node', 'no'].includes(kind)) return topMinions(ctx(), { labelSelector: s(a.selector) });
+          throw new CliError(`error: top works on pods and minions, not "${kind}"`);
         }),
     )
     .command('version', 'print the client and server versions', {}, () => setAction((ctx) => printVersion(ctx())))

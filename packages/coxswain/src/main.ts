@@ -70,9 +70,10 @@ export function buildCli(argv: string[]) {
           .option('address', { type: 'string', default: '127.0.0.1' })
           .option('port', { type: 'number', default: 8080 })
           .option('token-file', { type: 'string', describe: 'bearer tokens, one per line; required on a non-loopback address' })
-          .option('portal-net', { type: 'string', default: DEFAULT_PORTAL_NET, describe: 'the block services take their portal IP from' }),
+          .option('portal-net', { type: 'string', default: DEFAULT_PORTAL_NET, describe: 'the block services take their portal IP from' })
+          .option('metric-resolution', durationOption('metric-resolution', '15s', "how often the kubelets' /stats/summary is scraped for metrics.k8s.io (0 turns it off)")),
       async (a) => {
-        const api = await runApiServer({ etcdServers: a.etcdServers, address: a.address, port: a.port, tokenFile: a.tokenFile, portalNet: a.portalNet });
+        const api = await runApiServer({ etcdServers: a.etcdServers, address: a.address, port: a.port, tokenFile: a.tokenFile, portalNet: a.portalNet, metricsResolutionMs: a.metricResolution });
         onShutdown(() => api.close());
       },
     )
@@ -123,7 +124,7 @@ export function buildCli(argv: string[]) {
           .option('cpu', { type: 'string', describe: 'capacity, e.g. 2 or 1500m (default: the host)' })
           .option('memory', { type: 'string', describe: 'capacity, e.g. 4Gi (default: the host)' })
           .option('labels', { type: 'array', string: true, describe: 'key=value ...' })
-          .option('housekeeping-interval', durationOption('housekeeping-interval', '10s', "between two readings of the pods' CPU and memory (/stats/summary)")),
+          .option('housekeeping-interval', durationOption('housekeeping-interval', '5s', "between two readings of the pods' CPU and memory (/stats/summary)")),
       async (a) => {
         const kubelet = await runKubelet({
           minion: a.minion,

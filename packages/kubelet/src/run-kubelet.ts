@@ -26,7 +26,7 @@ export interface RunKubeletOptions {
   capacity?: { cpu?: string; memory?: string; pods?: string };
   resyncMs?: number;
   heartbeatMs?: number;
-  /** Between two readings of the containers' resource use (default 10 s). */
+  /** Between two readings of the containers' resource use (default 5 s). */
   housekeepingMs?: number;
 }
 

@@ -8,13 +8,15 @@ import type { Logger } from '@coxswain/process';
 import { ContainerNotFoundError, type ContainerRuntime, type ContainerUsage, LABELS, SANDBOX_NAME } from './runtime';
 import { readNodeUsage, type NodeUsage } from './node-usage';
 
-export const DEFAULT_HOUSEKEEPING_MS = 10_000;
+export const DEFAULT_HOUSEKEEPING_MS = 5_000;
+/** Readings closer together than this make no rate (a container's start reading right before a pass). */
+const MIN_WINDOW_MS = 1_000;
 
 export interface StatsCollectorOptions {
   runtime: ContainerRuntime;
   minion: string;
   clock?: Clock;
-  /** Between two readings (default 10 s, as cAdvisor's housekeeping). */
+  /** Between two readings (default 5 s; cAdvisor's housekeeping runs every 1-15 s). */
   intervalMs?: number;
   /** The minion's own use (default: /proc/stat and /proc/meminfo). */
   nodeUsage?: () => Promise<NodeUsage>;
@@ -70,6 +72,7 @@ export class StatsCollector {
   private stopping?: AbortController;
   private loop?: Promise<void>;
   private pass?: Promise<void>;
+  private unsubscribe?: () => void;
 
   constructor(private readonly opts: StatsCollectorOptions) {
     this.clock = opts.clock ?? realClock;
@@ -77,6 +80,10 @@ export class StatsCollector {
   }
 
   start(): void {
+    // A container that starts is read at once, so its rate exists one interval later, not two.
+    this.unsubscribe = this.opts.runtime.subscribe({ [LABELS.minion]: this.opts.minion }, (e) => {
+      if (e.type === 'start') void this.sample();
+    });
     const stopping = (this.stopping = new AbortController());
     this.loop = (async () => {
       while (!stopping.signal.aborted) {
@@ -87,6 +94,7 @@ export class StatsCollector {
   }
 
   async stop(): Promise<void> {
+    this.unsubscribe?.();
     this.stopping?.abort();
     await this.loop;
   }
@@ -111,6 +119,7 @@ export class StatsCollector {
           });
           if (!usage) return;
           const before = this.containers.get(c.id);
+          if (before && usage.timestampMs - before.latest.timestampMs < MIN_WINDOW_MS) return void next.set(c.id, before);
           next.set(c.id, { labels: c.labels, startTime: c.startedAt ?? before?.startTime, previous: before?.latest, latest: usage });
         }),
       );

@@ -1,0 +1,90 @@
+// metrics.k8s.io on a real API server and etcd: the pipeline scrapes two kubelets' /stats/summary
+// (small HTTP servers answering in the summary API's shape, as the kubelet does) and serves
+// NodeMetrics and PodMetrics as metrics-server does; a kubelet that stops answering loses its figures.
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Minion, Pod } from '@coxswain/objects';
+import { MetricsScraper, type MetricsSource } from './metrics-scraper';
+import { ApiFixture, startApiFixture } from './testing/api-fixture';
+import { call } from './testing/wire';
+
+const MiB = 2 ** 20;
+const summaryOf = (minion: string, pods: Array<{ name: string; cpu?: number; mem: number }>) => ({
+  node: { nodeName: minion, cpu: { time: '2026-12-05T10:00:00Z', usageNanoCores: 1.5e9, usageCoreNanoSeconds: 1e12 }, memory: { time: '2026-12-05T10:00:00Z', workingSetBytes: 1024 * MiB } },
+  pods: pods.map((p) => ({
+    podRef: { name: p.name, namespace: 'default', uid: `uid-${p.name}` },
+    containers: [{ name: 'main', cpu: { time: '2026-12-05T10:00:00Z', usageNanoCores: p.cpu, usageCoreNanoSeconds: 1e9 }, memory: { time: '2026-12-05T10:00:00Z', workingSetBytes: p.mem, usageBytes: p.mem, rssBytes: p.mem } }],
+  })),
+});
+
+async function kubelet(summary: unknown): Promise<{ url: string; close(): Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    if (req.url !== '/stats/summary') return void res.writeHead(404).end();
+    res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(summary));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+let fx: ApiFixture;
+let scraper: MetricsScraper;
+const kubelets: Array<{ url: string; close(): Promise<void> }> = [];
+
+beforeAll(async () => {
+  const source: MetricsSource = { get window() { return scraper.window; }, nodes: () => scraper.nodes(), pods: () => scraper.pods() };
+  fx = await startApiFixture({ metrics: source });
+  scraper = new MetricsScraper({ store: fx.store, intervalMs: 15_000, timeoutMs: 1000 });
+  kubelets.push(await kubelet(summaryOf('m1', [{ name: 'web-1', cpu: 997e6, mem: 48 * MiB }, { name: 'starting', mem: MiB }])));
+  kubelets.push(await kubelet(summaryOf('m2', [{ name: 'db-1', cpu: 1e6, mem: 200 * MiB }])));
+  for (const [i, k] of kubelets.entries()) {
+    const m = await fx.store.create<Minion>({ apiVersion: 'v1', kind: 'Minion', metadata: { name: `m${i + 1}`, labels: { zone: i === 0 ? 'a' : 'b' } } } as Minion);
+    await fx.store.updateStatus<Minion>({ ...m, status: { kubeletEndpoint: k.url } } as Minion);
+  }
+  for (const [name, app] of [['web-1', 'web'], ['db-1', 'db'], ['starting', 'web']]) {
+    await fx.store.create<Pod>({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default', labels: { app } }, spec: { containers: [{ name: 'main', image: 'busybox' }] } } as Pod);
+  }
+  await scraper.scrape();
+});
+
+afterAll(async () => {
+  await Promise.all(kubelets.map((k) => k.close().catch(() => undefined)));
+  await fx?.stop();
+});
+
+const M = '/apis/metrics.k8s.io/v1beta1';
+
+it('is listed at /apis and describes its two resources', async () => {
+  expect((await call(fx.url, 'GET', '/apis')).json.groups).toContainEqual({ name: 'metrics.k8s.io', versions: [{ groupVersion: 'metrics.k8s.io/v1beta1', version: 'v1beta1' }] });
+  expect((await call(fx.url, 'GET', M)).json.resources.map((r: { name: string; kind: string }) => `${r.name}/${r.kind}`)).toEqual(['nodes/NodeMetrics', 'pods/PodMetrics']);
+});
+
+it('serves PodMetrics with the kubelets\' figures (nanocores, KiB); a pod without a CPU rate yet is left out', async () => {
+  const list = (await call(fx.url, 'GET', `${M}/namespaces/default/pods`)).json;
+  expect(list.kind).toBe('PodMetricsList');
+  expect(list.items.map((p: { metadata: { name: string }; containers: unknown; window: string }) => ({ name: p.metadata.name, containers: p.containers, window: p.window }))).toEqual([
+    { name: 'web-1', containers: [{ name: 'main', usage: { cpu: '997000000n', memory: `${48 * 1024}Ki` } }], window: '15s' },
+    { name: 'db-1', containers: [{ name: 'main', usage: { cpu: '1000000n', memory: `${200 * 1024}Ki` } }], window: '15s' },
+  ]);
+  const one = await call(fx.url, 'GET', `${M}/namespaces/default/pods/web-1`);
+  expect(one.json).toMatchObject({ kind: 'PodMetrics', apiVersion: 'metrics.k8s.io/v1beta1', metadata: { name: 'web-1', namespace: 'default' }, timestamp: '2026-12-05T10:00:00Z' });
+  expect((await call(fx.url, 'GET', `${M}/namespaces/default/pods/starting`)).status).toBe(404);
+  expect((await call(fx.url, 'GET', `${M}/namespaces/other/pods`)).json.items).toEqual([]);
+});
+
+it('selects by label against the objects in the store; a bad selector is a 400 naming it', async () => {
+  const web = (await call(fx.url, 'GET', `${M}/namespaces/default/pods?labelSelector=app%3Dweb`)).json;
+  expect(web.items.map((p: { metadata: { name: string } }) => p.metadata.name)).toEqual(['web-1']);
+  const zoneB = (await call(fx.url, 'GET', `${M}/nodes?labelSelector=zone%3Db`)).json;
+  expect(zoneB.items.map((n: { metadata: { name: string }; usage: unknown }) => [n.metadata.name, n.usage])).toEqual([['m2', { cpu: '1500000000n', memory: `${1024 * 1024}Ki` }]]);
+  const bad = await call(fx.url, 'GET', `${M}/namespaces/default/pods?labelSelector=app%20in%20(web`);
+  expect(bad.status).toBe(400);
+  expect(bad.json.message).toMatch(/labelSelector/);
+});
+
+it('a kubelet that stops answering: its node and pods are gone at the next scrape, not shown with old figures', async () => {
+  await kubelets[1].close();
+  await scraper.scrape();
+  expect((await call(fx.url, 'GET', `${M}/nodes`)).json.items.map((n: { metadata: { name: string } }) => n.metadata.name)).toEqual(['m1']);
+  expect((await call(fx.url, 'GET', `${M}/namespaces/default/pods/db-1`)).status).toBe(404);
+  expect((await call(fx.url, 'GET', `${M}/nodes/m2`)).status).toBe(404);
+});

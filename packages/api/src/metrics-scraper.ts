@@ -1,0 +1,150 @@
+// The metrics pipeline (metrics-server's part): every resolution interval it fetches each minion's
+// kubelet /stats/summary, keeps only the latest figures in memory (no etcd write per sample), and
+// answers what metrics-api.ts serves. A kubelet that does not answer loses its figures at once: its
+// pods read as unknown, never as the last figures seen.
+import type { Minion, ObjectStore } from '@coxswain/objects';
+import { realClock, type Clock } from '@coxswain/objects';
+import type { Logger } from '@coxswain/process';
+
+export const DEFAULT_METRICS_RESOLUTION_MS = 15_000;
+
+/** What one kubelet's /stats/summary carries that the pipeline reads (Kubernetes' summary API). */
+interface KubeletSummary {
+  node?: { cpu?: { time?: string; usageNanoCores?: number }; memory?: { time?: string; workingSetBytes?: number } };
+  pods?: Array<{
+    podRef: { name: string; namespace: string };
+    containers?: Array<{ name: string; cpu?: { time?: string; usageNanoCores?: number }; memory?: { time?: string; workingSetBytes?: number } }>;
+  }>;
+}
+
+export interface Usage {
+  cpuNanoCores: number;
+  memoryBytes: number;
+}
+
+export interface NodeSample {
+  minion: string;
+  timestamp: string;
+  usage: Usage;
+}
+
+export interface PodSample {
+  namespace: string;
+  name: string;
+  timestamp: string;
+  containers: Array<{ name: string; usage: Usage }>;
+}
+
+/** What the Metrics API reads. */
+export interface MetricsSource {
+  /** The window the figures are averaged over, e.g. "15s". */
+  readonly window: string;
+  nodes(): NodeSample[];
+  pods(): PodSample[];
+}
+
+export interface MetricsScraperOptions {
+  store: ObjectStore;
+  intervalMs?: number;
+  /** One kubelet's answer within this long, or its figures are dropped (default 5 s). */
+  timeoutMs?: number;
+  clock?: Clock;
+  log?: Logger;
+}
+
+interface Scraped {
+  node?: NodeSample;
+  pods: PodSample[];
+}
+
+export class MetricsScraper implements MetricsSource {
+  readonly window: string;
+  private readonly intervalMs: number;
+  private readonly clock: Clock;
+  private byMinion = new Map<string, Scraped>();
+  private stopping?: AbortController;
+  private loop?: Promise<void>;
+  private pass?: Promise<void>;
+
+  constructor(private readonly opts: MetricsScraperOptions) {
+    this.intervalMs = opts.intervalMs ?? DEFAULT_METRICS_RESOLUTION_MS;
+    this.window = `${Math.round(this.intervalMs / 1000)}s`;
+    this.clock = opts.clock ?? realClock;
+  }
+
+  start(): void {
+    const stopping = (this.stopping = new AbortController());
+    this.loop = (async () => {
+      while (!stopping.signal.aborted) {
+        await this.scrape();
+        await this.clock.sleep(this.intervalMs, stopping.signal);
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping?.abort();
+    await this.loop;
+  }
+
+  /** One pass over every minion (a pass still running is not doubled). */
+  scrape(): Promise<void> {
+    this.pass ??= this.scrapeAll().finally(() => (this.pass = undefined));
+    return this.pass;
+  }
+
+  nodes(): NodeSample[] {
+    return [...this.byMinion.values()].flatMap((s) => (s.node ? [s.node] : []));
+  }
+
+  pods(): PodSample[] {
+    return [...this.byMinion.values()].flatMap((s) => s.pods);
+  }
+
+  private async scrapeAll(): Promise<void> {
+    let minions: Minion[];
+    try {
+      minions = (await this.opts.store.list<Minion>('minions')).items;
+    } catch (e) {
+      this.opts.log?.warn({ err: (e as Error).message }, 'metrics: cannot list minions');
+      return;
+    }
+    const next = new Map<string, Scraped>();
+    await Promise.all(
+      minions.map(async (m) => {
+        const endpoint = m.status?.kubeletEndpoint;
+        if (!endpoint) return;
+        try {
+          next.set(m.metadata.name, toSamples(m.metadata.name, await this.fetchSummary(endpoint)));
+        } catch (e) {
+          this.opts.log?.info({ minion: m.metadata.name, err: (e as Error).message }, 'metrics: kubelet did not answer; its figures are dropped');
+        }
+      }),
+    );
+    this.byMinion = next;
+  }
+
+  private async fetchSummary(endpoint: string): Promise<KubeletSummary> {
+    const res = await fetch(`${endpoint}/stats/summary`, { signal: AbortSignal.timeout(this.opts.timeoutMs ?? 5000) });
+    if (!res.ok) throw new Error(`${endpoint}/stats/summary: HTTP ${res.status}`);
+    return (await res.json()) as KubeletSummary;
+  }
+}
+
+/** A pod or node without a CPU rate yet (one reading so far) is left out, as metrics-server does. */
+function toSamples(minion: string, s: KubeletSummary): Scraped {
+  const nodeCpu = s.node?.cpu?.usageNanoCores;
+  const node = nodeCpu === undefined ? undefined : { minion, timestamp: s.node!.cpu!.time ?? new Date().toISOString(), usage: { cpuNanoCores: nodeCpu, memoryBytes: s.node?.memory?.workingSetBytes ?? 0 } };
+  const pods: PodSample[] = [];
+  for (const p of s.pods ?? []) {
+    const containers = (p.containers ?? []).map((c) => ({ name: c.name, cpu: c.cpu?.usageNanoCores, memory: c.memory?.workingSetBytes ?? 0, time: c.cpu?.time }));
+    if (!containers.length || containers.some((c) => c.cpu === undefined)) continue;
+    pods.push({
+      namespace: p.podRef.namespace,
+      name: p.podRef.name,
+      timestamp: containers[0].time ?? new Date().toISOString(),
+      containers: containers.map((c) => ({ name: c.name, usage: { cpuNanoCores: c.cpu!, memoryBytes: c.memory } })),
+    });
+  }
+  return { node, pods };
+}
