@@ -1,7 +1,10 @@
 // `kubecfg top` on a real cluster: `coxswain up --minions 1` on the Docker engine (every component a
 // child process), a pod burning a core and an idle one. The kubelet reads them every 5 s, the API
 // server's metrics pipeline scrapes it every 15 s (both defaults), and `kubecfg top pods` shows the
-// busy pod near one core and the idle one under 20m, within 30 s of the pods running.
+// busy pod near one core and the idle one under 20m, within 30 s of the pods running. Limits: a
+// 200m CPU limit holds a busy loop near 200m (CFS quota), a 16Mi memory limit OOM-kills a shell
+// that takes 64 MiB, and the pod says so.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -103,4 +106,45 @@ it('kubecfg top minions: the minion\'s use and its share of capacity', async () 
   // At least the busy loop, at most both cores.
   expect(Number(cpu)).toBeGreaterThan(300);
   expect(Number(cpu)).toBeLessThanOrEqual(os.cpus().length * 1050);
+});
+
+/** The app container of a pod, as the engine has it now. */
+function inspect(podName: string): { HostConfig: { Memory: number; NanoCpus: number }; State: { OOMKilled: boolean } } | undefined {
+  const id = execFileSync('docker', ['ps', '-aq', '--filter', `label=coxswain.pod.name=${podName}`, '--filter', 'label=coxswain.container.name=main']).toString().split('\n').filter(Boolean)[0];
+  return id ? JSON.parse(execFileSync('docker', ['inspect', id]).toString())[0] : undefined;
+}
+
+it('a 200m CPU limit holds a busy loop to about 200m (CFS quota, in docker inspect)', async () => {
+  await api.create('pods', pod('capped', 'while :; do :; done', { limits: { cpu: '200m', memory: '64Mi' } }));
+  // Two figures a scrape apart: the first may straddle the container's start.
+  const stamp = async () => {
+    const r = await api.request('GET', '/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/capped', { allowErrors: true });
+    return r.status === 200 ? (r.body as { timestamp: string }).timestamp : undefined;
+  };
+  const first = await eventually(stamp, 60_000, 'figures for the capped pod', 500);
+  await eventually(async () => ((await stamp()) ?? first) !== first, 30_000, 'a newer figure', 500);
+  const cpu = Number((await topRows()).get('capped')![0].replace(/m$/, ''));
+  console.log(`top: capped pod at ${cpu}m under a 200m limit`);
+  // The quota caps it; below the cap only when other work takes the CPU it would get.
+  expect(cpu).toBeLessThanOrEqual(220);
+  expect(cpu).toBeGreaterThanOrEqual(os.loadavg()[0] < 1.5 ? 180 : 100);
+  expect(inspect('capped')!.HostConfig).toMatchObject({ NanoCpus: 200_000_000, Memory: 64 * 2 ** 20 });
+});
+
+it('a 16Mi memory limit and a shell taking 64 MiB: OOMKilled on the pod, restarted, an event naming the limit', async () => {
+  await api.create('pods', pod('hungry', 'x=$(head -c 67108864 /dev/zero | tr "\\0" a); sleep 3600', { limits: { memory: '16Mi' } }));
+  const killed = await eventually(async () => {
+    const p = await api.get<Pod>('pods', 'hungry');
+    const c = p.status?.containerStatuses?.[0];
+    const terminated = c?.lastState?.terminated ?? c?.state?.terminated;
+    return terminated?.reason === 'OOMKilled' && (c?.restartCount ?? 0) >= 1 && c;
+  }, 60_000, 'hungry OOMKilled and restarted', 500);
+  expect(killed.restartCount).toBeGreaterThanOrEqual(1);
+  const events = await api.list<{ reason: string; message: string; involvedObject: { name: string } }>('events');
+  const oom = events.items.filter((e) => e.involvedObject.name === 'hungry' && e.reason === 'OOMKilled');
+  expect(oom.length).toBeGreaterThanOrEqual(1);
+  expect(oom[0].message).toBe('Container main was killed: out of memory (memory limit 16Mi)');
+  expect(inspect('hungry')!.HostConfig.Memory).toBe(16 * 2 ** 20);
+  const described = await mustSucceed(kubecfg, 'describe', 'pods', 'hungry');
+  expect(described).toMatch(/OOMKilled/);
 });

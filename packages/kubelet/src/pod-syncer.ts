@@ -87,6 +87,8 @@ export class PodSyncer {
   /** Last failure to create a pod's sandbox (a host port in use, ...), and the host ports it wanted. */
   private readonly sandboxFailures = new Map<string, { at: number; message: string; portConflict?: string[] }>();
   private readonly keepDead: number;
+  /** Containers whose OOM kill has had its event (a dead container is seen at every sync until removed). */
+  private readonly oomReported = new Set<string>();
 
   constructor(private readonly o: PodSyncerOptions) {
     this.keepDead = o.keepDead ?? 2;
@@ -291,6 +293,11 @@ export class PodSyncer {
       return view();
     }
     if (current && current.state !== 'running') {
+      if (current.reason === 'OOMKilled' && !this.oomReported.has(current.id)) {
+        this.oomReported.add(current.id);
+        const limit = spec.resources?.limits?.memory;
+        o.recorder.warning(pod, 'OOMKilled', `Container ${spec.name} was killed: out of memory${limit ? ` (memory limit ${limit})` : ''}`);
+      }
       const policy = pod.spec.restartPolicy ?? 'Always';
       const restart = freshSandbox || policy === 'Always' || (policy === 'OnFailure' && current.exitCode !== 0);
       if (!restart) return view();
@@ -502,6 +509,7 @@ export class PodSyncer {
     const room = Math.max(0, this.keepDead - keep.size);
     for (const c of dead.slice(room)) {
       await this.o.runtime.removeContainer(c.id).catch((e) => this.o.logger.warn({ err: errText(e), id: c.id }, 'could not remove dead container'));
+      this.oomReported.delete(c.id);
     }
   }
 
@@ -522,6 +530,7 @@ export class PodSyncer {
       const left = Math.max(0, graceSeconds - (o.clock.now() - started) / 1000);
       if (c.state === 'running') await o.runtime.stopContainer(c.id, left);
       if (remove) await o.runtime.removeContainer(c.id);
+      if (remove) this.oomReported.delete(c.id);
     };
     const settle = async (group: RuntimeContainer[]) => {
       const results = await Promise.allSettled(group.map(stopOne));
