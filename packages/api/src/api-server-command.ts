@@ -8,7 +8,7 @@ import type { ObjectStore } from '@coxswain/objects';
 import type { Codec } from './codecs/codec';
 import { CODECS } from './codecs';
 import { createApiServer, ApiServer } from './server';
-import { DEFAULT_METRICS_RESOLUTION_MS, MetricsScraper } from './metrics-scraper';
+import { DEFAULT_METRICS_RESOLUTION_MS, MetricsScraper } from '@coxswain/client';
 
 export interface ApiServerFlags {
   /** etcd client URLs: a list, or `--etcd-servers`' comma-separated text. */

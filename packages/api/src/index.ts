@@ -3,4 +3,3 @@ export { runApiServer, type ApiServerFlags, type ApiServerHandle } from './api-s
 export { DEFAULT_PORTAL_NET } from '@coxswain/registry';
 export { createApiServer, type ApiServer, type ApiServerOptions } from './server';
 export { CODECS } from './codecs';
-export { MetricsScraper, DEFAULT_METRICS_RESOLUTION_MS, type MetricsSource, type MetricsScraperOptions } from './metrics-scraper';

@@ -4,7 +4,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Minion, Pod } from '@coxswain/objects';
-import { MetricsScraper, type MetricsSource } from './metrics-scraper';
+import { MetricsScraper, type MetricsSource } from '@coxswain/client';
 import { ApiFixture, startApiFixture } from './testing/api-fixture';
 import { call } from './testing/wire';
 

@@ -6,7 +6,7 @@ import { parseSelector } from '@coxswain/objects';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError } from './status';
 import { sendJson } from './http-response';
-import type { MetricsSource, Usage } from './metrics-scraper';
+import type { MetricsSource, Usage } from '@coxswain/client';
 
 export const METRICS_GROUP_VERSION = 'metrics.k8s.io/v1beta1';
 const PREFIX = `/apis/${METRICS_GROUP_VERSION}`;

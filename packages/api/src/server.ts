@@ -24,7 +24,7 @@ import { HttpError, notFound, successStatus, toStatus } from './status';
 import { checkWatchQuery, serveHttpWatch, serveWebSocketWatch, WatchDeps } from './watch-transport';
 import type { WatchStream } from './watch-stream';
 import { METRICS_GROUP_VERSION, metricsRoutes } from './metrics-api';
-import type { MetricsSource } from './metrics-scraper';
+import type { MetricsSource } from '@coxswain/client';
 
 const log = createLogger('apiserver');
 

@@ -125,6 +125,24 @@ const COLUMNS: Record<ResourceName, Columns> = {
       return [containers.map((c) => str(c, 'name')).join(','), imagesOf(containers), formatLabels(field(d, 'spec.selector.matchLabels'))];
     },
   },
+  horizontalpodautoscalers: {
+    // kubectl's columns for autoscaling/v1.
+    header: ['NAME', 'REFERENCE', 'TARGETS', 'MINPODS', 'MAXPODS', 'REPLICAS', 'AGE'],
+    wide: [],
+    row: (h, now) => {
+      const current = num(h, 'status.currentCPUUtilizationPercentage');
+      return [
+        name(h),
+        `${str(h, 'spec.scaleTargetRef.kind')}/${str(h, 'spec.scaleTargetRef.name')}`,
+        `${current === undefined ? '<unknown>' : `${current}%`}/${num(h, 'spec.targetCPUUtilizationPercentage') ?? 80}%`,
+        String(num(h, 'spec.minReplicas') ?? 1),
+        String(num(h, 'spec.maxReplicas') ?? 0),
+        String(num(h, 'status.currentReplicas') ?? 0),
+        age(h, now),
+      ];
+    },
+    wideRow: () => [],
+  },
   services: {
     header: ['NAME', 'PORT(S)', 'SELECTOR', 'AGE'],
     wide: ['CLUSTER-IP', 'LABELS'],

@@ -23,6 +23,7 @@ import { resolveKind, splitKindName } from './resource-kind';
 import { rollingUpdate } from './rolling-updater';
 import { waitForController, waitForPod } from './rollout-waiter';
 import { topMinions, topPods } from './top';
+import { autoscale } from './autoscale';
 import { seedCreate, seedDelete, seedGet, seedList, seedResize, seedRm, seedRun, seedUpdate } from './seed-commands';
 
 export interface RunCliDeps {
@@ -248,6 +249,16 @@ function buildParser(io: CliIo, setAction: (fn: (ctx: () => CommandContext) => P
             default: throw new CliError(`error: unknown rollout action "${String(a.action)}"; use status, history, undo, pause or resume`);
           }
         }),
+    )
+    .command(
+      'autoscale <kind> [name]',
+      'a HorizontalPodAutoscaler for rc NAME (or deployment/NAME): --max N [--min N] [--cpu-percent P]',
+      (y) =>
+        y
+          .option('min', { type: 'number', describe: 'fewest replicas (default 1)' })
+          .option('max', { type: 'number', describe: 'most replicas (required)' })
+          .option('cpu-percent', { type: 'number', describe: 'target average CPU use, percent of the request (default 80)' }),
+      (a) => setAction((ctx) => autoscale(ctx(), String(a.kind), s(a.name), { min: a.min, max: a.max, cpuPercent: a['cpu-percent'] })),
     )
     .command(
       'top <kind>',

@@ -24,6 +24,8 @@ export interface LocalClusterOptions {
   /** Eviction and grace settings for the minion lifecycle controller (tests shorten them). */
   minionGracePeriod?: string;
   podEvictionTimeout?: string;
+  /** How long an autoscaler's scale-down waits (the replication process's --hpa-downscale-stabilization; tests shorten it). */
+  hpaDownscaleStabilization?: string;
   /** Where the CLI's config is written; default ~/.coxswain/config.json. */
   cliConfigPath?: string;
   /** Extra environment for every component. */
@@ -157,7 +159,7 @@ export class LocalCluster {
 
     const reconcilers: Array<[string, string[]]> = [
       ['scheduler', []],
-      ['replication', []],
+      ['replication', this.opts.hpaDownscaleStabilization ? ['--hpa-downscale-stabilization', this.opts.hpaDownscaleStabilization] : []],
       ['endpoints', []],
       [
         'minion-controller',

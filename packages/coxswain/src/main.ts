@@ -83,8 +83,25 @@ export function buildCli(argv: string[]) {
       (y) => reconcilerOptions(y).option('packing', { choices: ['spread', 'binpack'] as const, default: 'spread' as const }),
       (a) => runReconciler(runScheduler({ etcdServers: a.etcdServers, leaderElect: a.leaderElect, healthzPort: a.healthzPort, packing: a.packing })),
     )
-    .command('replication', 'the replication manager', reconcilerOptions, (a) =>
-      runReconciler(runReplicationManager({ etcdServers: a.etcdServers, leaderElect: a.leaderElect, healthzPort: a.healthzPort })),
+    .command(
+      'replication',
+      'the replication manager, and the horizontal pod autoscaler beside it',
+      (y) =>
+        reconcilerOptions(y)
+          .option('hpa-sync-period', durationOption('hpa-sync-period', '15s', 'how often each HorizontalPodAutoscaler is looked at'))
+          .option('hpa-downscale-stabilization', durationOption('hpa-downscale-stabilization', '5m', 'a scale-down waits until higher recommendations are this old'))
+          .option('metric-resolution', durationOption('metric-resolution', '15s', "how often the autoscaler scrapes the kubelets' /stats/summary")),
+      (a) =>
+        runReconciler(
+          runReplicationManager({
+            etcdServers: a.etcdServers,
+            leaderElect: a.leaderElect,
+            healthzPort: a.healthzPort,
+            hpaSyncMs: a.hpaSyncPeriod,
+            hpaDownscaleStabilizationMs: a.hpaDownscaleStabilization,
+            metricResolutionMs: a.metricResolution,
+          }),
+        ),
     )
     .command('endpoints', 'the endpoints controller', reconcilerOptions, (a) =>
       runReconciler(runEndpointsController({ etcdServers: a.etcdServers, leaderElect: a.leaderElect, healthzPort: a.healthzPort })),
@@ -184,7 +201,8 @@ export function buildCli(argv: string[]) {
           .option('images', { type: 'boolean', default: true, describe: "build the guestbook's local images under the slides' names (--no-images skips)" })
           .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'also print every JSON log line here' })
           .option('minion-grace-period', { type: 'string' })
-          .option('pod-eviction-timeout', { type: 'string' }),
+          .option('pod-eviction-timeout', { type: 'string' })
+          .option('hpa-downscale-stabilization', { type: 'string', describe: 'how long an autoscaler waits before scaling down (default 5m)' }),
       (a) => runUp(a),
     )
     .command(
@@ -245,6 +263,7 @@ interface UpArgs {
   verbose: boolean;
   minionGracePeriod?: string;
   podEvictionTimeout?: string;
+  hpaDownscaleStabilization?: string;
 }
 
 function checkUpArgs(a: UpArgs): void {
@@ -257,6 +276,7 @@ function checkUpArgs(a: UpArgs): void {
   int(a.healthzPort, 'healthz-port', 1, 65532);
   if (a.minionGracePeriod) parseDuration(a.minionGracePeriod, '--minion-grace-period');
   if (a.podEvictionTimeout) parseDuration(a.podEvictionTimeout, '--pod-eviction-timeout');
+  if (a.hpaDownscaleStabilization) parseDuration(a.hpaDownscaleStabilization, '--hpa-downscale-stabilization');
 }
 
 /**
@@ -280,6 +300,7 @@ async function runUp(a: UpArgs): Promise<void> {
     images: a.images,
     minionGracePeriod: a.minionGracePeriod,
     podEvictionTimeout: a.podEvictionTimeout,
+    hpaDownscaleStabilization: a.hpaDownscaleStabilization,
     echo: a.verbose ? process.stdout : undefined,
   };
   const problems = await new LocalCluster(options).preflight();

@@ -1,7 +1,7 @@
 // The kinds the store knows: their REST resource name, whether they live in a namespace, and where
 // they sit in etcd. One table, so that the API, the CLI and the store agree on names.
 
-export type ResourceName = 'pods' | 'replicationControllers' | 'deployments' | 'services' | 'minions' | 'endpoints' | 'events';
+export type ResourceName = 'pods' | 'replicationControllers' | 'deployments' | 'horizontalpodautoscalers' | 'services' | 'minions' | 'endpoints' | 'events';
 
 export interface ResourceInfo {
   kind: string;
@@ -33,6 +33,16 @@ export const RESOURCES: readonly ResourceInfo[] = [
   },
   // apps/v1 only: the seed's v1beta1 never had it.
   { kind: 'Deployment', resource: 'deployments', namespaced: true, hasStatus: true, aliases: ['deployment', 'deploy'], group: 'apps', versions: ['v1'] },
+  // autoscaling/v1, as Kubernetes serves it: scales a kind with a scale subresource on CPU use.
+  {
+    kind: 'HorizontalPodAutoscaler',
+    resource: 'horizontalpodautoscalers',
+    namespaced: true,
+    hasStatus: true,
+    aliases: ['horizontalpodautoscaler', 'hpa'],
+    group: 'autoscaling',
+    versions: ['v1'],
+  },
   { kind: 'Service', resource: 'services', namespaced: true, hasStatus: false, aliases: ['service', 'svc'], ...core },
   { kind: 'Minion', resource: 'minions', namespaced: false, hasStatus: true, aliases: ['minion', 'node', 'nodes', 'no'], ...core },
   { kind: 'Endpoints', resource: 'endpoints', namespaced: true, hasStatus: false, aliases: ['ep'], ...core },

@@ -228,6 +228,31 @@ export interface Deployment extends KubeObject<DeploymentSpec, DeploymentStatus>
   spec: DeploymentSpec;
 }
 
+// ---- HorizontalPodAutoscaler (autoscaling/v1) --------------------------------------------------------
+
+export interface HorizontalPodAutoscalerSpec {
+  /** What is scaled, through its replica count (a kind with a scale subresource). */
+  scaleTargetRef: { kind: 'ReplicationController' | 'Deployment'; name: string; apiVersion?: string };
+  /** Default 1. */
+  minReplicas?: number;
+  maxReplicas: number;
+  /** Average CPU use of the pods as a percentage of what they request (default 80). */
+  targetCPUUtilizationPercentage?: number;
+}
+
+export interface HorizontalPodAutoscalerStatus {
+  observedGeneration?: number;
+  lastScaleTime?: string;
+  currentReplicas?: number;
+  desiredReplicas?: number;
+  currentCPUUtilizationPercentage?: number;
+}
+
+export interface HorizontalPodAutoscaler extends KubeObject<HorizontalPodAutoscalerSpec, HorizontalPodAutoscalerStatus> {
+  kind: 'HorizontalPodAutoscaler';
+  spec: HorizontalPodAutoscalerSpec;
+}
+
 // ---- Service ---------------------------------------------------------------------------------------
 
 export interface ServicePort {

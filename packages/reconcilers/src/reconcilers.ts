@@ -2,7 +2,9 @@
 //   coxswain scheduler | replication | endpoints | deployments | minion-controller
 //     --etcd-servers URL[,URL] [--leader-elect=true] [--healthz-port P] (+ each one's own flags)
 // Each returns a handle with `running`, `done` and `stop()`.
-import { metaNamespaceKey, type Deployment, type Endpoints, type Minion, type Pod, type ReplicationController, type Service } from '@coxswain/objects';
+import { metaNamespaceKey, type Deployment, type Endpoints, type HorizontalPodAutoscaler, type Minion, type Pod, type ReplicationController, type Service } from '@coxswain/objects';
+import { MetricsScraper } from '@coxswain/client';
+import { HorizontalAutoscaler } from './horizontal-autoscaler';
 import { DeploymentController } from './deployment-controller';
 import { EndpointsController } from './endpoints-controller';
 import { PortalRepair } from './portal-repair';
@@ -41,6 +43,12 @@ export function runScheduler(opts: SchedulerProcessOptions): Promise<ReconcilerH
 export interface ReplicationProcessOptions extends ReconcilerProcessOptions {
   workers?: number;
   expectationTimeoutMs?: number;
+  /** The HorizontalPodAutoscaler controller's pass over each HPA (default 15 s). */
+  hpaSyncMs?: number;
+  /** How long a scale-down waits for the highest recommendation to age out (default 5 min). */
+  hpaDownscaleStabilizationMs?: number;
+  /** How often the autoscaler's metrics pipeline scrapes the kubelets (default 15 s). */
+  metricResolutionMs?: number;
 }
 
 export function runReplicationManager(opts: ReplicationProcessOptions): Promise<ReconcilerHandle> {
@@ -58,14 +66,38 @@ export function runReplicationManager(opts: ReplicationProcessOptions): Promise<
     });
     controllers.addEventHandler(rm.controllerHandlers);
     pods.addEventHandler(rm.podHandlers);
+    // The autoscaler lives beside the replication manager (as in Kubernetes' controller-manager): it
+    // changes replica counts, which the manager carries out. It reads CPU use from its own scrape of
+    // the kubelets (the API server's figures live in that process's memory).
+    const metrics = new MetricsScraper({ store: ctx.store, intervalMs: opts.metricResolutionMs, log: ctx.logger });
+    const hpas = ctx.informer<HorizontalPodAutoscaler>('horizontalpodautoscalers');
+    const autoscaler = new HorizontalAutoscaler({
+      store: ctx.store,
+      hpas,
+      pods,
+      controllers,
+      deployments: ctx.informer<Deployment>('deployments'),
+      metrics,
+      recorder: ctx.recorder,
+      syncPeriodMs: opts.hpaSyncMs,
+      downscaleStabilizationMs: opts.hpaDownscaleStabilizationMs,
+      logger: ctx.logger,
+    });
+    hpas.addEventHandler(autoscaler.hpaHandlers);
     return {
       start: () => {
         rm.start();
         // After a (re)start, look at every controller once, including those whose pods are gone.
         for (const rc of controllers.list()) rm.controller.enqueue(metaNamespaceKey(rc));
+        metrics.start();
+        autoscaler.start();
       },
-      stop: () => rm.stop(),
-      health: () => ({ ...rm.stats, queue: rm.controller.queue.len() }),
+      stop: async () => {
+        await autoscaler.stop();
+        await metrics.stop();
+        await rm.stop();
+      },
+      health: () => ({ ...rm.stats, queue: rm.controller.queue.len(), autoscalers: hpas.list().length }),
     };
   });
 }

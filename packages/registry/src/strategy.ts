@@ -66,6 +66,7 @@ const RULES: Record<ResourceName, KindRules> = {
   },
   replicationControllers: { initialStatus: () => ({ replicas: 0 }) },
   deployments: { initialStatus: () => ({}) },
+  horizontalpodautoscalers: { initialStatus: () => ({ currentReplicas: 0, desiredReplicas: 0 }) },
   services: {
     // The portal IP belongs to the allocator: an update may leave it out (it is kept) or repeat it.
     updateProblems: (obj, current) => {

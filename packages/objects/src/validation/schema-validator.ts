@@ -14,6 +14,7 @@ const SCHEMA_FILE: Record<ResourceName, string> = {
   pods: 'pod',
   replicationControllers: 'replicationController',
   deployments: 'deployment',
+  horizontalpodautoscalers: 'horizontalPodAutoscaler',
   services: 'service',
   minions: 'minion',
   endpoints: 'endpoints',

@@ -3,7 +3,7 @@
 import type { FieldCause } from '../errors';
 import { isCpuQuantity, isMemoryQuantity } from '../quantity';
 import type {
-  Container, Deployment, Endpoints, Event, IntOrPercent, Handler, KubeObject, Minion, ObjectMeta, Pod, PodSpec, PodTemplateSpec, Probe,
+  Container, Deployment, Endpoints, Event, HorizontalPodAutoscaler, IntOrPercent, Handler, KubeObject, Minion, ObjectMeta, Pod, PodSpec, PodTemplateSpec, Probe,
   ReplicationController, ResourceList, Service,
 } from '../types';
 import { joinPath } from './field-path';
@@ -223,6 +223,11 @@ function checkEvent(out: Causes, ev: Event): void {
   }
 }
 
+function checkHorizontalPodAutoscaler(out: Causes, hpa: HorizontalPodAutoscaler): void {
+  const min = hpa.spec.minReplicas ?? 1;
+  if (min > hpa.spec.maxReplicas) out.push({ field: 'spec.minReplicas', message: `must be less than or equal to maxReplicas (${hpa.spec.maxReplicas})` });
+}
+
 /** Semantic checks for an object the internal schema has accepted. */
 export function semanticCauses(obj: KubeObject): FieldCause[] {
   const out: Causes = [];
@@ -231,6 +236,7 @@ export function semanticCauses(obj: KubeObject): FieldCause[] {
     case 'Pod': checkPod(out, obj as Pod); break;
     case 'ReplicationController': checkReplicationController(out, obj as ReplicationController); break;
     case 'Deployment': checkDeployment(out, obj as Deployment); break;
+    case 'HorizontalPodAutoscaler': checkHorizontalPodAutoscaler(out, obj as HorizontalPodAutoscaler); break;
     case 'Service': checkService(out, obj as Service); break;
     case 'Minion': checkMinion(out, obj as Minion); break;
     case 'Endpoints': checkEndpoints(out, obj as Endpoints); break;

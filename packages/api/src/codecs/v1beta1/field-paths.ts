@@ -121,8 +121,9 @@ function eventPath(path: string): string | undefined {
 const BY_RESOURCE: Record<ResourceName, (path: string) => string | undefined> = {
   pods: podPath,
   replicationControllers: replicationControllerPath,
-  // Not served in v1beta1 (apps/v1 only): its paths are never rendered there.
+  // Not served in v1beta1 (apps/v1, autoscaling/v1 only): their paths are never rendered there.
   deployments: (path) => path,
+  horizontalpodautoscalers: (path) => path,
   services: servicePath,
   minions: minionPath,
   endpoints: endpointsPath,

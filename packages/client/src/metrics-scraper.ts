@@ -1,7 +1,7 @@
 // The metrics pipeline (metrics-server's part): every resolution interval it fetches each minion's
 // kubelet /stats/summary, keeps only the latest figures in memory (no etcd write per sample), and
-// answers what metrics-api.ts serves. A kubelet that does not answer loses its figures at once: its
-// pods read as unknown, never as the last figures seen.
+// answers what the API server's metrics.k8s.io serves and what the autoscaler reads. A kubelet that
+// does not answer loses its figures at once: its pods read as unknown, never as the last figures seen.
 import type { Minion, ObjectStore } from '@coxswain/objects';
 import { realClock, type Clock } from '@coxswain/objects';
 import type { Logger } from '@coxswain/process';

@@ -1,16 +1,18 @@
-// `kubecfg top` on a real cluster: `coxswain up --minions 1` on the Docker engine (every component a
-// child process), a pod burning a core and an idle one. The kubelet reads them every 5 s, the API
+// Resource accounting and active scaling on a real cluster: `coxswain up --minions 1` on the Docker
+// engine (every component a child process). `kubecfg top` with a pod burning a core and an idle one. The kubelet reads them every 5 s, the API
 // server's metrics pipeline scrapes it every 15 s (both defaults), and `kubecfg top pods` shows the
 // busy pod near one core and the idle one under 20m, within 30 s of the pods running. Limits: a
 // 200m CPU limit holds a busy loop near 200m (CFS quota), a 16Mi memory limit OOM-kills a shell
-// that takes 64 MiB, and the pod says so.
+// that takes 64 MiB, and the pod says so. Last, a HorizontalPodAutoscaler grows a controller under a
+// bounded load loop through its service and shrinks it back once the load stops.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ApiClient } from '@coxswain/client';
 import { LocalCluster, minionLayout } from '@coxswain/coxswain';
-import type { Pod } from '@coxswain/objects';
+import type { HorizontalPodAutoscaler, Pod, ReplicationController, Service } from '@coxswain/objects';
 import { eventually } from '@coxswain/testing';
 import { buildCoxswain, ROOT } from './support/coxswain-binary';
 import { ensureImages, IMAGES } from './support/images';
@@ -41,6 +43,7 @@ beforeAll(async () => {
     runtime: 'docker',
     cliConfigPath: config,
     healthzPortBase: 18451,
+    hpaDownscaleStabilization: '20s',
     env: { JEST_WORKER_ID: '', COXSWAIN_LOG_LEVEL: 'info' },
   });
   await cluster.start();
@@ -147,4 +150,100 @@ it('a 16Mi memory limit and a shell taking 64 MiB: OOMKilled on the pod, restart
   expect(inspect('hungry')!.HostConfig.Memory).toBe(16 * 2 ** 20);
   const described = await mustSucceed(kubecfg, 'describe', 'pods', 'hungry');
   expect(described).toMatch(/OOMKilled/);
+});
+
+// ---- the autoscaler ---------------------------------------------------------------------------------
+
+/** Each request to /cgi-bin/burn spends CPU in the pod (a shell loop), then answers "ok". */
+const BURN_SERVER = String.raw`mkdir -p /www/cgi-bin
+cat > /www/cgi-bin/burn <<'SCRIPT'
+#!/bin/sh
+i=0; while [ $i -lt 30000 ]; do i=$((i+1)); done
+printf 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n'
+SCRIPT
+chmod +x /www/cgi-bin/burn
+exec httpd -f -p 80 -h /www`;
+
+/** GETs `url` from `clients` loops until `stop()` or `maxMs`; counts answers and failures. */
+function loadLoop(url: string, clients: number, maxMs: number) {
+  const stats = { ok: 0, failed: 0 };
+  let stopped = false;
+  const deadline = Date.now() + maxMs;
+  const one = () =>
+    new Promise<void>((resolve) => {
+      const req = http.get(url, { agent: false, timeout: 10_000 }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          if (res.statusCode === 200) stats.ok++;
+          else stats.failed++;
+          resolve();
+        });
+      });
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', () => {
+        stats.failed++;
+        resolve();
+      });
+    });
+  const loops = Array.from({ length: clients }, async () => {
+    while (!stopped && Date.now() < deadline) await one();
+  });
+  return { stats, stop: async () => { stopped = true; await Promise.all(loops); } };
+}
+
+it('kubecfg autoscale: grows an RC 1 -> N under load through its service within 2 minutes, back to 1 after the load stops; every change an event with its figures', async () => {
+  await api.create<ReplicationController>('replicationControllers', {
+    apiVersion: 'v1',
+    kind: 'ReplicationController',
+    metadata: { name: 'burner', namespace: 'default' },
+    spec: {
+      replicas: 1,
+      selector: { app: 'burner' },
+      template: {
+        metadata: { labels: { app: 'burner' } },
+        spec: { containers: [{ name: 'main', image: IMAGES.busybox, command: ['sh', '-c', BURN_SERVER], ports: [{ containerPort: 80 }], resources: { requests: { cpu: '100m' }, limits: { cpu: '500m' } } }] },
+      },
+    },
+  } as ReplicationController);
+  const svc = await api.create<Service>('services', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'burner', namespace: 'default' }, spec: { selector: { app: 'burner' }, ports: [{ port: 80 }] } } as Service);
+  const url = `http://${svc.spec.clusterIP}:80/cgi-bin/burn`;
+  await eventually(async () => {
+    const r = await new Promise<number>((resolve) => http.get(url, { agent: false, timeout: 3000 }, (res) => { res.resume(); resolve(res.statusCode ?? 0); }).on('error', () => resolve(0)));
+    if (r !== 200) throw new Error(`HTTP ${r}`);
+    return true;
+  }, 60_000, 'the burner answering through its portal IP', 500);
+
+  expect(await mustSucceed(kubecfg, 'autoscale', 'rc', 'burner', '--min', '1', '--max', '4', '--cpu-percent', '50')).toBe('horizontalpodautoscaler/burner autoscaled\n');
+  const replicas = async () => (await api.get<ReplicationController>('replicationControllers', 'burner')).spec.replicas;
+
+  const load = loadLoop(url, 4, 150_000);
+  const started = Date.now();
+  let grown: number;
+  try {
+    grown = await eventually(async () => {
+      const n = await replicas();
+      return n > 1 && n;
+    }, 120_000, 'the autoscaler to grow burner', 1000);
+  } finally {
+    await load.stop();
+  }
+  const upSeconds = ((Date.now() - started) / 1000).toFixed(1);
+  const stopped = Date.now();
+  await eventually(async () => (await replicas()) === 1, 120_000, 'burner back to 1 after the load', 1000);
+  const downSeconds = ((Date.now() - stopped) / 1000).toFixed(1);
+
+  const hpa = await api.get<HorizontalPodAutoscaler>('horizontalpodautoscalers', 'burner');
+  const events = (await api.list<{ reason: string; message: string; involvedObject: { kind: string; name: string } }>('events')).items.filter(
+    (e) => e.involvedObject.kind === 'HorizontalPodAutoscaler' && e.reason === 'SuccessfulRescale',
+  );
+  console.log(`autoscaler: 1 -> ${grown} ${upSeconds} s after the load began (${load.stats.ok} answers, ${load.stats.failed} failed); back to 1 ${downSeconds} s after it stopped; events: ${events.map((e) => e.message).join(' | ')}`);
+  expect(grown).toBeGreaterThan(1);
+  expect(grown).toBeLessThanOrEqual(4);
+  expect(events.length).toBeGreaterThanOrEqual(2);
+  expect(events.some((e) => /^New size: [2-4]; reason: cpu resource utilization \(percentage of request\) above target: \d+% of 50% \(1 pod measured, was 1\)$/.test(e.message))).toBe(true);
+  expect(events.some((e) => /^New size: 1; reason: cpu resource utilization \(percentage of request\) below target/.test(e.message))).toBe(true);
+  expect(hpa.status).toMatchObject({ currentReplicas: expect.any(Number), desiredReplicas: 1 });
+  expect(hpa.status?.lastScaleTime).toBeDefined();
+  const table = await mustSucceed(kubecfg, 'get', 'hpa');
+  expect(table).toMatch(/burner\s+ReplicationController\/burner\s+\S+\/50%\s+1\s+4\s+\d+/);
 });
