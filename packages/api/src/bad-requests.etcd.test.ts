@@ -99,6 +99,10 @@ const podViolations: [string, (p: any) => void, string | string[]][] = [
   ['container is a string', (p) => (p.desiredState.manifest.containers = ['redis']), `desiredState.manifest.containers[0]`],
   ['no containers key', (p) => delete p.desiredState.manifest.containers, ['desiredState.manifest.containers', 'desiredState.manifest']],
   ['labels an array', (p) => (p.labels = ['a']), 'labels'],
+  // Bounds (issue #18): a memory limit Docker refuses, and one past int64 (the probe's 1e30).
+  ['memory 1 byte', (p) => (container(p).memory = 1), `${C0}.memory`],
+  ['memory 1e30', (p) => (container(p).memory = 1e30), `${C0}.memory`],
+  ['hostPort 2^31', (p) => (container(p).ports[0].hostPort = 2 ** 31), `${C0}.ports[0].hostPort`],
 ];
 for (const [name, mutate, field] of podViolations) add({ name: `pod: ${name}`, method: 'POST', path: `${P}/pods`, body: pod(mutate), code: 422, reason: 'Invalid', field });
 add({ name: 'pod update: no image', method: 'PUT', path: `${P}/pods/redis-master-2`, body: (() => { const p = seed('redis-master.json'); delete container(p).image; return p; })(), code: 422, reason: 'Invalid', field: `${C0}.image` });
@@ -111,6 +115,10 @@ const rcViolations: [string, (r: any) => void, string | string[]][] = [
   ['no podTemplate', (r) => delete r.desiredState.podTemplate, 'desiredState.podTemplate'],
   ['template container without image', (r) => delete r.desiredState.podTemplate.desiredState.manifest.containers[0].image, `${T0}.image`],
   ['id with a slash', (r) => (r.id = 'bad/rc'), 'id'],
+  // Bounds (issue #18): replicas is an int32, as in Kubernetes; 1e9 fits one and is bounded by a ResourceQuota.
+  ['replicas 2^31', (r) => (r.desiredState.replicas = 2 ** 31), 'desiredState.replicas'],
+  ['replicas 2^53+1', (r) => (r.desiredState.replicas = 2 ** 53 + 1), 'desiredState.replicas'],
+  ['template memory 1e30', (r) => (r.desiredState.podTemplate.desiredState.manifest.containers[0].memory = 1e30), `${T0}.memory`],
   ['template hostPort 0x10000', (r) => (r.desiredState.podTemplate.desiredState.manifest.containers[0].ports[0].hostPort = 65536), `${T0}.ports[0].hostPort`],
 ];
 for (const [name, mutate, field] of rcViolations) add({ name: `rc: ${name}`, method: 'POST', path: `${P}/replicationControllers`, body: rc(mutate), code: 422, reason: 'Invalid', field });
@@ -196,6 +204,15 @@ add({ name: 'scale of a pod', method: 'GET', path: '/api/v1/namespaces/default/p
 add({ name: 'scale in v1beta1', method: 'GET', path: `${P}/replicationControllers/redisSlaveController/scale`, code: 404, reason: 'NotFound' });
 add({ name: 'scale of a missing rc', method: 'PUT', path: '/api/v1/namespaces/default/replicationControllers/nope/scale', body: { kind: 'Scale', spec: { replicas: 1 } }, code: 404, reason: 'NotFound' });
 add({ name: 'status PATCH to an invalid phase', method: 'PATCH', path: '/api/v1/namespaces/default/pods/redis-master-2/status', body: { status: { phase: 42 } }, headers: MERGE_V1, code: 422, reason: 'Invalid', field: 'status.phase' });
+
+// Bounds in v1's own field names (issue #18).
+const V1P = '/api/v1/namespaces/default/pods';
+const v1pod = (container: Record<string, unknown>) => ({ kind: 'Pod', apiVersion: 'v1', metadata: { name: 'bad-v1' }, spec: { containers: [{ name: 'c', image: 'busybox', ...container }] } });
+add({ name: 'v1 pod memory limit "1e30"', method: 'POST', path: V1P, body: v1pod({ resources: { limits: { memory: '1e30' } } }), code: 422, reason: 'Invalid', field: 'spec.containers[0].resources.limits.memory', message: '2^63-1' });
+add({ name: 'v1 pod memory limit "1"', method: 'POST', path: V1P, body: v1pod({ resources: { limits: { memory: '1' } } }), code: 422, reason: 'Invalid', field: 'spec.containers[0].resources.limits.memory', message: '6Mi' });
+add({ name: 'v1 pod cpu 1e30 as a number', method: 'POST', path: V1P, body: v1pod({ resources: { limits: { cpu: 1e30 } } }), code: 422, reason: 'Invalid', field: 'spec.containers[0].resources.limits.cpu' });
+add({ name: 'v1 rc replicas 2^31', method: 'PUT', path: V1RC, body: { kind: 'ReplicationController', apiVersion: 'v1', metadata: { name: 'redisSlaveController' }, spec: { replicas: 2 ** 31, selector: { name: 'redisslave' }, template: { metadata: { labels: { name: 'redisslave' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } } }, code: 422, reason: 'Invalid', field: 'spec.replicas', message: '2147483647' });
+add({ name: 'scale PUT replicas 2^31', method: 'PUT', path: `${V1RC}/scale`, body: { kind: 'Scale', apiVersion: 'autoscaling/v1', spec: { replicas: 2 ** 31 } }, code: 422, reason: 'Invalid', field: 'spec.replicas' });
 
 // ---- oversized bodies -> 413 ----------------------------------------------------------------------------
 const huge = (base: any) => ({ ...base, annotations: { filler: 'x'.repeat(3 * 1024 * 1024) } });
@@ -302,6 +319,7 @@ describe(`a corpus of ${cases.length} bad requests`, () => {
     expect(r.json).toMatchObject({ kind: 'Status', status: 'Failure', code: c.code });
     expect(typeof r.json.message).toBe('string');
     if (c.reason) expect(r.json.reason).toBe(c.reason);
+    if (c.message) expect({ summary, says: r.text.includes(c.message) }).toEqual({ summary, says: true });
     if (c.field) {
       const wanted = Array.isArray(c.field) ? c.field : [c.field];
       const fields: string[] = (r.json.details?.causes ?? []).map((x: any) => x.field);

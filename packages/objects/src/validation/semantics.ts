@@ -1,7 +1,7 @@
 // Semantic checks that JSON Schema cannot express, run after the schema accepted the object (so
 // the shapes below can be trusted). Paths are in internal terms.
 import type { FieldCause } from '../errors';
-import { isCpuQuantity, isMemoryQuantity } from '../quantity';
+import { cpuQuantityProblem, formatMemory, memoryQuantityProblem, parseMemory } from '../quantity';
 import type {
   Container, Deployment, Endpoints, Event, IntOrPercent, Handler, KubeObject, Minion, ObjectMeta, Pod, PodSpec, PodTemplateSpec, Probe,
   ReplicationController, ResourceList, Service,
@@ -65,10 +65,24 @@ function checkMeta(out: Causes, meta: ObjectMeta): void {
   checkAnnotations(out, 'metadata.annotations', meta.annotations);
 }
 
-/** The schema checked the quantity syntax; this checks the unit fits the resource (no "64Mi" cpu). */
+/** The schema checked the quantity syntax; this checks the unit fits the resource (no "64Mi" cpu) and the value fits an int64. */
 function checkResourceList(out: Causes, field: string, list: ResourceList | undefined): void {
-  if (list?.cpu !== undefined && !isCpuQuantity(list.cpu)) out.push({ field: `${field}.cpu`, message: 'must be a cpu quantity like 250m, 0.5 or 2' });
-  if (list?.memory !== undefined && !isMemoryQuantity(list.memory)) out.push({ field: `${field}.memory`, message: 'must be a memory quantity like 64Mi, 1G or 1000000' });
+  if (list?.cpu !== undefined) add(out, `${field}.cpu`, cpuQuantityProblem(list.cpu));
+  if (list?.memory !== undefined) add(out, `${field}.memory`, memoryQuantityProblem(list.memory));
+}
+
+/**
+ * The smallest memory limit a container runtime takes: Docker refuses one below 6 MiB ("Minimum
+ * memory limit allowed is 6MB") at create time, so it is refused here, at the door. 0 means no limit.
+ */
+export const MIN_MEMORY_LIMIT_BYTES = 6 * 2 ** 20;
+
+function checkMemoryLimit(out: Causes, field: string, memory: string | undefined): void {
+  if (memory === undefined || memoryQuantityProblem(memory)) return;
+  const bytes = parseMemory(memory);
+  if (bytes > 0 && bytes < MIN_MEMORY_LIMIT_BYTES) {
+    out.push({ field, message: `must be 0 (no limit) or at least ${formatMemory(MIN_MEMORY_LIMIT_BYTES)}: Docker refuses a memory limit below 6 MiB` });
+  }
 }
 
 const ACTIONS = ['exec', 'httpGet', 'tcpSocket'] as const;
@@ -103,7 +117,8 @@ export function checkPodSpec(out: Causes, at: string, spec: PodSpec): void {
     (c.ports ?? []).forEach((p, j) => {
       const pf = joinPath(`${cf}.ports`, j);
       add(out, `${pf}.containerPort`, portNumberProblem(p.containerPort));
-      if (p.hostPort !== undefined) {
+      // hostPort 0 means none, as in Kubernetes (and 2014's v1beta1).
+      if (p.hostPort !== undefined && p.hostPort !== 0) {
         add(out, `${pf}.hostPort`, portNumberProblem(p.hostPort));
         const key = `${p.hostPort}/${p.protocol ?? 'TCP'}`;
         if (hostPorts.has(key)) out.push({ field: `${pf}.hostPort`, message: `duplicate host port ${key} in the pod` });
@@ -116,6 +131,7 @@ export function checkPodSpec(out: Causes, at: string, spec: PodSpec): void {
       }
     });
     checkResourceList(out, `${cf}.resources.limits`, c.resources?.limits);
+    checkMemoryLimit(out, `${cf}.resources.limits.memory`, c.resources?.limits?.memory);
     checkResourceList(out, `${cf}.resources.requests`, c.resources?.requests);
     (c.env ?? []).forEach((e, j) => add(out, `${joinPath(`${cf}.env`, j)}.name`, envNameProblem(e.name)));
     if (c.livenessProbe) checkHandler(out, `${cf}.livenessProbe`, c.livenessProbe, c);
