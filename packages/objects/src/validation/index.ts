@@ -11,6 +11,7 @@ export {
   objectNameProblem, namespaceProblem, labelKeyProblem, labelValueProblem, portNameProblem, portNumberProblem,
 } from './identifiers';
 export { v1LabelValueCauses } from './semantics';
+export { imageReferenceProblem } from './image-reference';
 
 /** Validates an internal object (JSON Schema, then semantic checks). Returns [] when valid. */
 export function validateInternal(obj: KubeObject): FieldCause[] {

@@ -7,6 +7,7 @@ import type {
   ReplicationController, ResourceList, Service,
 } from '../types';
 import { joinPath } from './field-path';
+import { imageReferenceProblem } from './image-reference';
 import {
   cidrProblem, containerNameProblem, envNameProblem, generateNameProblem, intOrNamedPortProblem, ipProblem,
   labelKeyProblem, labelValueProblem, legacyLabelValueProblem, namespaceProblem, objectNameProblem, portNameProblem, portNumberProblem,
@@ -114,6 +115,7 @@ export function checkPodSpec(out: Causes, at: string, spec: PodSpec): void {
     add(out, `${cf}.name`, containerNameProblem(c.name));
     if (names.has(c.name)) out.push({ field: `${cf}.name`, message: `duplicate container name ${JSON.stringify(c.name)}` });
     names.add(c.name);
+    add(out, `${cf}.image`, imageReferenceProblem(c.image));
     (c.ports ?? []).forEach((p, j) => {
       const pf = joinPath(`${cf}.ports`, j);
       add(out, `${pf}.containerPort`, portNumberProblem(p.containerPort));
