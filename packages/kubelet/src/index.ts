@@ -2,6 +2,6 @@
 // (Docker, or in memory for hollow minions) and heartbeats.
 export { runKubelet, defaultPodCIDR, type RunKubeletOptions, type RunningKubelet } from './run-kubelet';
 export { Kubelet, type KubeletOptions } from './kubelet';
-export { LABELS, type ContainerRuntime, type RuntimeContainer, type RuntimeEvent } from './runtime';
+export { InvalidImageNameError, LABELS, type ContainerRuntime, type RuntimeContainer, type RuntimeEvent } from './runtime';
 export { DockerRuntime, type DockerRuntimeOptions } from './docker-runtime';
 export { MemoryRuntime, type MemoryRuntimeOptions } from './memory-runtime';

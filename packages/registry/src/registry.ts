@@ -194,7 +194,7 @@ export class Registry implements ObjectStore {
 
   /** An update or status update of `obj`: a compare-and-swap on its resourceVersion if it has one. */
   private write<T extends KubeObject>(strategy: Strategy, obj: T, opts: UpdateOptions, prepare: (current: T) => KubeObject): Promise<T> {
-    return this.storage.guaranteedUpdate<T>(this.keyOf(strategy, obj), (current) => this.prepared(strategy, prepare(current)) as T, {
+    return this.storage.guaranteedUpdate<T>(this.keyOf(strategy, obj), (current) => this.prepared(strategy, prepare(current), current) as T, {
       expectedVersion: versionOrUndefined(obj.metadata.resourceVersion),
       cached: opts.cached as T | undefined,
     });
@@ -216,15 +216,15 @@ export class Registry implements ObjectStore {
       const sent = desired.metadata?.resourceVersion;
       if (sent !== undefined && sent !== current.metadata.resourceVersion) throw staleVersionError(resource, name, sent, current.metadata.resourceVersion!);
       const next = opts.subresource === 'status' ? strategy.prepareForStatusUpdate(desired, current) : strategy.prepareForUpdate(desired, current);
-      return this.prepared(strategy, next) as T;
+      return this.prepared(strategy, next, current) as T;
     });
   }
 
-  /** A prepared update, validated: the resourceVersion the storage guards on is its business. */
-  private prepared(strategy: Strategy, next: KubeObject): KubeObject {
+  /** A prepared update of `current`, validated: the resourceVersion the storage guards on is its business. */
+  private prepared(strategy: Strategy, next: KubeObject, current: KubeObject): KubeObject {
     const { resourceVersion: _rv, ...metadata } = next.metadata;
     const out = { ...next, metadata };
-    strategy.validate(out);
+    strategy.validateUpdate(out, current);
     return out;
   }
 
@@ -249,7 +249,7 @@ export class Registry implements ObjectStore {
       objectKey('pods', namespace, podName),
       (pod) => {
         checkBindable(pod);
-        return this.prepared(strategyFor('pods'), boundPod(pod, minion)) as Pod;
+        return this.prepared(strategyFor('pods'), boundPod(pod, minion), pod) as Pod;
       },
       { expectedVersion: expectedResourceVersion, cached: usable ? cached : undefined },
     );
@@ -266,7 +266,7 @@ export class Registry implements ObjectStore {
           throw new BadRequestError(`bindMany: the pod given for ${b.namespace}/${b.podName} is not that pod at a revision`);
         }
         checkBindable(b.pod);
-        const next = this.prepared(strategyFor('pods'), boundPod(b.pod, b.minion)) as Pod;
+        const next = this.prepared(strategyFor('pods'), boundPod(b.pod, b.minion), b.pod) as Pod;
         writes.push({ key: objectKey('pods', b.namespace, b.podName), current: b.pod, next });
         index.push(i);
       } catch (err) {

@@ -8,8 +8,10 @@ import {
   InvalidError,
   resourceForKind,
   resourceInfo,
+  deepEqual,
   sameFields,
   validateInternal,
+  valueAtPath,
   type FieldCause,
   type KubeObject,
   type Pod,
@@ -36,6 +38,14 @@ export interface Strategy {
   prepareForStatusUpdate(obj: KubeObject, current: KubeObject): KubeObject;
   /** Throws InvalidError naming each bad field. */
   validate(obj: KubeObject): void;
+  /**
+   * An update's validation: as `validate`, except that a problem `current` already has is not
+   * refused. A rule added later (an image grammar, a bound) then holds for every update that brings
+   * a new problem in, while an object stored before the rule can still get its status written, be
+   * bound, or be labelled — as Kubernetes ratchets validation. Throws InvalidError naming each bad
+   * field the update brings in.
+   */
+  validateUpdate(obj: KubeObject, current: KubeObject): void;
 }
 
 interface KindRules {
@@ -131,7 +141,19 @@ function makeStrategy(resource: ResourceName): Strategy {
       const causes = validateInternal(obj);
       if (causes.length > 0) throw new InvalidError(obj.kind, obj.metadata?.name ?? '', causes);
     },
+    validateUpdate(obj, current) {
+      const causes = validateInternal(obj);
+      if (causes.length === 0) return;
+      // Pardoned: the same problem, on the same field, with the same value there as before.
+      const had = new Set(validateInternal(current).map(causeKey));
+      const brought = causes.filter((c) => !had.has(causeKey(c)) || !deepEqual(valueAtPath(obj, c.field), valueAtPath(current, c.field)));
+      if (brought.length > 0) throw new InvalidError(obj.kind, obj.metadata?.name ?? '', brought);
+    },
   };
+}
+
+function causeKey(c: FieldCause): string {
+  return `${c.field}\u0000${c.message}`;
 }
 
 /** Metadata of an update: the writer's labels and annotations, the stored object's identity; generation +1 on a spec change. */
