@@ -1,7 +1,7 @@
 // The kinds the store knows: their REST resource name, whether they live in a namespace, and where
 // they sit in etcd. One table, so that the API, the CLI and the store agree on names.
 
-export type ResourceName = 'pods' | 'replicationControllers' | 'deployments' | 'services' | 'minions' | 'endpoints' | 'events';
+export type ResourceName = 'pods' | 'replicationControllers' | 'deployments' | 'services' | 'minions' | 'endpoints' | 'events' | 'resourcequotas' | 'limitranges';
 
 export interface ResourceInfo {
   kind: string;
@@ -37,6 +37,9 @@ export const RESOURCES: readonly ResourceInfo[] = [
   { kind: 'Minion', resource: 'minions', namespaced: false, hasStatus: true, aliases: ['minion', 'node', 'nodes', 'no'], ...core },
   { kind: 'Endpoints', resource: 'endpoints', namespaced: true, hasStatus: false, aliases: ['ep'], ...core },
   { kind: 'Event', resource: 'events', namespaced: true, hasStatus: false, aliases: ['event', 'ev'], ...core },
+  // Core kinds new since 2014 (issue #18): v1 only, under /api/v1.
+  { kind: 'ResourceQuota', resource: 'resourcequotas', namespaced: true, hasStatus: true, aliases: ['resourcequota', 'quota'], group: '', versions: ['v1'] },
+  { kind: 'LimitRange', resource: 'limitranges', namespaced: true, hasStatus: false, aliases: ['limitrange', 'limits'], group: '', versions: ['v1'] },
 ];
 
 export const DEFAULT_NAMESPACE = 'default';

@@ -6,6 +6,7 @@ import { randomUUID } from 'crypto';
 import {
   AlreadyExistsError,
   BadRequestError,
+  DEFAULT_NAMESPACE,
   boundPodsPrefix,
   effectiveNamespace,
   InvalidError,
@@ -32,10 +33,12 @@ import {
   type WatchOptions,
 } from '@coxswain/objects';
 import type { Storage } from '@coxswain/objects';
+import { admitCreate, needsAdmission } from './admission';
 import { DryRunStorage } from './dry-run-storage';
 import { boundPod, checkBindable, POD_MIRRORS } from './binding';
 import { listFilter } from './list-filter';
 import type { PortalAllocator } from './portal-allocator';
+import { creditQuotas, usageOf } from './quota';
 import { strategyFor, strategyOf, type Strategy } from './strategy';
 
 export interface RegistryOptions {
@@ -86,13 +89,17 @@ export class Registry implements ObjectStore {
     const strategy = strategyOf(obj);
     for (let attempt = 1; ; attempt++) {
       const { key, prepared } = this.prepareCreate(strategy, obj);
-      // The allocator write comes first: a crash before the service write leaves a marked address
-      // that PortalRepair gives back, never a service whose address another one could get.
-      const portal = await this.allocatePortal(prepared);
+      // Quota charges and the allocator write come first: a failed write gives them back, so two
+      // creates can never both pass a limit or get one address. (A crash in between leaves a charge
+      // or a marked address too many; PortalRepair gives the address back.)
+      const undo = await admitCreate(this.storage, strategy, prepared);
+      let portal: string | undefined;
       try {
+        portal = await this.allocatePortal(prepared);
         return await this.storage.create(key, prepared as T, { ttlSeconds: opts.ttlSeconds ?? strategy.ttlSeconds });
       } catch (err) {
         if (portal) await this.portals!.release(portal);
+        if (undo) await undo();
         // A generated name that is taken: draw another.
         if (err instanceof AlreadyExistsError && !obj.metadata.name && attempt < MAX_GENERATE_NAME_TRIES) continue;
         throw err;
@@ -116,7 +123,11 @@ export class Registry implements ObjectStore {
     const entries: { key: string; obj: T }[] = [];
     const index: number[] = [];
     let ttlSeconds = opts.ttlSeconds;
+    // A create a namespace's quota or limit range applies to is admitted on its own, through create().
+    const admitted = await this.alone(objs);
+    await Promise.all([...admitted].map(async (i) => (results[i] = await this.create(objs[i], opts).catch((e: Error) => e))));
     objs.forEach((obj, i) => {
+      if (admitted.has(i)) return;
       try {
         const strategy = strategyOf(obj);
         ttlSeconds ??= strategy.ttlSeconds;
@@ -136,6 +147,21 @@ export class Registry implements ObjectStore {
       }),
     );
     return results;
+  }
+
+  /** The indexes of `objs` that have admission policies to meet (one look per namespace). */
+  private async alone(objs: readonly KubeObject[]): Promise<Set<number>> {
+    const byNamespace = new Map<string, Promise<boolean>>();
+    const out = new Set<number>();
+    await Promise.all(
+      objs.map(async (obj, i) => {
+        const ns = obj?.metadata?.namespace ?? DEFAULT_NAMESPACE;
+        const kindKey = `${obj?.kind}/${ns}`;
+        if (!byNamespace.has(kindKey)) byNamespace.set(kindKey, needsAdmission(this.storage, { ...obj, metadata: { ...obj.metadata, namespace: ns } }));
+        if (await byNamespace.get(kindKey)) out.add(i);
+      }),
+    );
+    return out;
   }
 
   /** What create() stores: the strategy's new object with a name, uid, timestamp and generation 1, validated. */
@@ -234,6 +260,9 @@ export class Registry implements ObjectStore {
     if (opts.dryRun) return this.dryRun().delete(resource, namespace, name, { ...opts, dryRun: false });
     if (!resourceInfo(resource)) throw new BadRequestError(`unknown resource "${resource}"`);
     const deleted = await this.storage.delete<T>(objectKey(resource, namespace, name), { preconditions: opts.preconditions });
+    // Its quota charge goes back. (A crash before this leaves the charge; nothing recounts it yet.)
+    const usage = usageOf(deleted);
+    if (usage && deleted.metadata.namespace) await creditQuotas(this.storage, deleted.metadata.namespace, usage);
     // A crash before this release leaves a marked address with no service: PortalRepair gives it back.
     const portal = resource === 'services' ? (deleted as unknown as Service).spec?.clusterIP : undefined;
     if (this.portals && portal) await this.portals.release(portal);

@@ -16,6 +16,7 @@ import {
   type KubeObject,
   type Pod,
   type ResourceInfo,
+  type ResourceQuota,
   type ResourceName,
   type Service,
 } from '@coxswain/objects';
@@ -56,6 +57,8 @@ interface KindRules {
   /** Fields an update carries over from the stored object when the writer left them out. */
   carryOver?: (obj: KubeObject, current: KubeObject) => void;
   ttlSeconds?: number;
+  /** Fixes up the status a spec update carries over, from the new spec (a quota's status.hard). */
+  statusFromSpec?: (obj: KubeObject) => void;
 }
 
 const RULES: Record<ResourceName, KindRules> = {
@@ -94,6 +97,15 @@ const RULES: Record<ResourceName, KindRules> = {
   endpoints: {},
   // Events are records, not desired state: they expire like 2014's event TTL.
   events: { ttlSeconds: 3600 },
+  // status.used is the registry's (admission.ts measures it at create, quota.ts keeps it); status.hard follows spec.hard.
+  resourcequotas: {
+    initialStatus: () => ({}),
+    statusFromSpec: (obj) => {
+      const q = obj as ResourceQuota;
+      q.status = { ...q.status, hard: q.spec.hard };
+    },
+  },
+  limitranges: {},
 };
 
 /** Fields that are not the "spec" of an object: changes to anything else bump metadata.generation. */
@@ -126,6 +138,7 @@ function makeStrategy(resource: ResourceName): Strategy {
       if (info.hasStatus) {
         if (current.status === undefined) delete next.status;
         else next.status = current.status;
+        rules.statusFromSpec?.(next);
       }
       next.metadata = identityOf(next.metadata, current, !sameFields(current as never, next as never, NOT_SPEC));
       return next;

@@ -1,9 +1,9 @@
 // Semantic checks that JSON Schema cannot express, run after the schema accepted the object (so
 // the shapes below can be trusted). Paths are in internal terms.
 import type { FieldCause } from '../errors';
-import { cpuQuantityProblem, formatMemory, memoryQuantityProblem, parseMemory } from '../quantity';
+import { cpuQuantityProblem, formatMemory, memoryQuantityProblem, parseCpu, parseMemory } from '../quantity';
 import type {
-  Container, Deployment, Endpoints, Event, IntOrPercent, Handler, KubeObject, Minion, ObjectMeta, Pod, PodSpec, PodTemplateSpec, Probe,
+  Container, Deployment, LimitRange, ResourceQuota, Endpoints, Event, IntOrPercent, Handler, KubeObject, Minion, ObjectMeta, Pod, PodSpec, PodTemplateSpec, Probe,
   ReplicationController, ResourceList, Service,
 } from '../types';
 import { joinPath } from './field-path';
@@ -241,6 +241,42 @@ function checkEvent(out: Causes, ev: Event): void {
   }
 }
 
+/** A quota's figures: counts are whole numbers, the rest cpu or memory quantities. */
+function checkQuotaList(out: Causes, at: string, list: Record<string, string> | undefined): void {
+  for (const [resource, q] of Object.entries(list ?? {})) {
+    const field = joinPath(at, resource);
+    if (resource.endsWith('.cpu')) add(out, field, cpuQuantityProblem(q));
+    else if (resource.endsWith('.memory')) add(out, field, memoryQuantityProblem(q));
+    else if (!/^[0-9]+$/.test(q) || Number(q) > 2 ** 31 - 1) out.push({ field, message: 'must be a whole number of objects, at most 2147483647' });
+  }
+}
+
+function checkResourceQuota(out: Causes, q: ResourceQuota): void {
+  checkQuotaList(out, 'spec.hard', q.spec.hard);
+  checkQuotaList(out, 'status.hard', q.status?.hard);
+  checkQuotaList(out, 'status.used', q.status?.used);
+}
+
+/** Each bound a valid quantity, and min <= defaultRequest <= default <= max where both are set. */
+function checkLimitRange(out: Causes, lr: LimitRange): void {
+  lr.spec.limits.forEach((item, i) => {
+    const at = `spec.limits[${i}]`;
+    for (const k of ['default', 'defaultRequest', 'min', 'max'] as const) checkResourceList(out, `${at}.${k}`, item[k]);
+    for (const r of ['cpu', 'memory'] as const) {
+      const parse = r === 'cpu' ? parseCpu : parseMemory;
+      const value = (k: 'default' | 'defaultRequest' | 'min' | 'max') => {
+        const q = item[k]?.[r];
+        return q === undefined || (r === 'cpu' ? cpuQuantityProblem(q) : memoryQuantityProblem(q)) ? undefined : parse(q);
+      };
+      const order = [['min', 'defaultRequest'], ['defaultRequest', 'default'], ['default', 'max'], ['min', 'max']] as const;
+      for (const [lo, hi] of order) {
+        const [a, b] = [value(lo), value(hi)];
+        if (a !== undefined && b !== undefined && a > b) out.push({ field: `${at}.${hi}.${r}`, message: `must not be less than ${lo}.${r} (${item[lo]![r]})` });
+      }
+    }
+  });
+}
+
 /** Semantic checks for an object the internal schema has accepted. */
 export function semanticCauses(obj: KubeObject): FieldCause[] {
   const out: Causes = [];
@@ -253,6 +289,8 @@ export function semanticCauses(obj: KubeObject): FieldCause[] {
     case 'Minion': checkMinion(out, obj as Minion); break;
     case 'Endpoints': checkEndpoints(out, obj as Endpoints); break;
     case 'Event': checkEvent(out, obj as Event); break;
+    case 'ResourceQuota': checkResourceQuota(out, obj as ResourceQuota); break;
+    case 'LimitRange': checkLimitRange(out, obj as LimitRange); break;
   }
   return out;
 }
