@@ -244,6 +244,15 @@ add({ name: 'v1beta1 PUT changing the namespace', method: 'PUT', path: `${P}/pod
 add({ name: 'v1 PUT changing the namespace', method: 'PUT', path: V1POD, body: { kind: 'Pod', apiVersion: 'v1', metadata: { name: 'redis-master-2', namespace: 'other' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } }, code: 400, reason: 'BadRequest', field: 'metadata.namespace', message: 'does not match the namespace sent on the request' });
 add({ name: 'PATCH changing the namespace', method: 'PATCH', path: V1POD, body: { metadata: { namespace: 'other' } }, headers: MERGE_V1, code: 400, reason: 'BadRequest', field: 'metadata.namespace' });
 
+// ---- quotas and limit ranges (issue #18): refused before anything is written ----------------------------
+const QNS = '/api/v1/namespaces/quota-ns';
+add({ name: 'pod past a quota of 0 pods', method: 'POST', path: `${QNS}/pods`, body: v1pod({ resources: { limits: { cpu: '500m' } } }), code: 403, reason: 'Forbidden', message: 'exceeded quota: tight, requested: pods=1, used: pods=0, limited: pods=0' });
+add({ name: 'pod above a LimitRange max', method: 'POST', path: `${QNS}/pods`, body: v1pod({ resources: { limits: { cpu: '2' } } }), code: 403, reason: 'Forbidden', message: 'maximum cpu usage per Container is 1, but limit is 2' });
+add({ name: 'quota on an unknown resource', method: 'POST', path: `${QNS}/resourcequotas`, body: { kind: 'ResourceQuota', metadata: { name: 'q' }, spec: { hard: { gpus: '1' } } }, code: 422, reason: 'Invalid', field: 'spec.hard.gpus' });
+add({ name: 'quota of many pods', method: 'POST', path: `${QNS}/resourcequotas`, body: { kind: 'ResourceQuota', metadata: { name: 'q' }, spec: { hard: { pods: 'many' } } }, code: 422, reason: 'Invalid', field: 'spec.hard.pods' });
+add({ name: 'limit range default above max', method: 'POST', path: `${QNS}/limitranges`, body: { kind: 'LimitRange', metadata: { name: 'l' }, spec: { limits: [{ type: 'Container', default: { cpu: '2' }, max: { cpu: '1' } }] } }, code: 422, reason: 'Invalid', field: 'spec.limits[0].max.cpu' });
+add({ name: 'quota in v1beta1', method: 'POST', path: `${P}/resourcequotas`, body: { kind: 'ResourceQuota', id: 'q' }, code: 404, reason: 'NotFound' });
+
 // ---- oversized bodies -> 413 ----------------------------------------------------------------------------
 const huge = (base: any) => ({ ...base, annotations: { filler: 'x'.repeat(3 * 1024 * 1024) } });
 add({ name: 'oversized pod create', method: 'POST', path: `${P}/pods`, body: huge(pod()), code: 413, reason: 'RequestEntityTooLarge' });
@@ -334,6 +343,13 @@ beforeAll(async () => {
   ]) {
     const r = await call(f.url, 'POST', `${P}/${resource}`, seed(file));
     if (r.status !== 201) throw new Error(`seeding ${file}: ${r.status} ${r.text}`);
+  }
+  for (const [resource, body] of [
+    ['resourcequotas', { kind: 'ResourceQuota', metadata: { name: 'tight' }, spec: { hard: { pods: '0' } } }],
+    ['limitranges', { kind: 'LimitRange', metadata: { name: 'cpu' }, spec: { limits: [{ type: 'Container', max: { cpu: '1' } }] } }],
+  ] as const) {
+    const r = await call(f.url, 'POST', `/api/v1/namespaces/quota-ns/${resource}`, body);
+    if (r.status !== 201) throw new Error(`seeding ${resource}: ${r.status} ${r.text}`);
   }
   before = await f.dump();
 }, 30_000);

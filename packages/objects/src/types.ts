@@ -198,6 +198,9 @@ export interface ReplicationController extends KubeObject<ReplicationControllerS
  * registry): `pods`, `replicationcontrollers`, `services` (counts), `requests.cpu`, `requests.memory`,
  * `limits.cpu`, `limits.memory` (quantities).
  */
+export const QUOTA_RESOURCES = ['pods', 'replicationcontrollers', 'services', 'requests.cpu', 'requests.memory', 'limits.cpu', 'limits.memory'] as const;
+export type QuotaResource = (typeof QUOTA_RESOURCES)[number];
+
 export interface ResourceQuotaSpec {
   hard: Record<string, string>;
 }

@@ -19,12 +19,10 @@ import {
   resourcePrefix,
   type KubeObject,
   type Pod,
+  type QuotaResource,
   type ResourceQuota,
   type Storage,
 } from '@coxswain/objects';
-
-export const QUOTA_RESOURCES = ['pods', 'replicationcontrollers', 'services', 'requests.cpu', 'requests.memory', 'limits.cpu', 'limits.memory'] as const;
-export type QuotaResource = (typeof QUOTA_RESOURCES)[number];
 
 /** What an object counts against quotas: amounts (millicores, bytes, objects), and what a container left unset. */
 export interface Usage {

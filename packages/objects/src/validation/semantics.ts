@@ -6,6 +6,7 @@ import type {
   Container, Deployment, LimitRange, ResourceQuota, Endpoints, Event, IntOrPercent, Handler, KubeObject, Minion, ObjectMeta, Pod, PodSpec, PodTemplateSpec, Probe,
   ReplicationController, ResourceList, Service,
 } from '../types';
+import { QUOTA_RESOURCES } from '../types';
 import { joinPath } from './field-path';
 import { imageReferenceProblem } from './image-reference';
 import {
@@ -245,7 +246,8 @@ function checkEvent(out: Causes, ev: Event): void {
 function checkQuotaList(out: Causes, at: string, list: Record<string, string> | undefined): void {
   for (const [resource, q] of Object.entries(list ?? {})) {
     const field = joinPath(at, resource);
-    if (resource.endsWith('.cpu')) add(out, field, cpuQuantityProblem(q));
+    if (!(QUOTA_RESOURCES as readonly string[]).includes(resource)) out.push({ field, message: `unknown resource: a quota limits ${[...QUOTA_RESOURCES].join(', ')}` });
+    else if (resource.endsWith('.cpu')) add(out, field, cpuQuantityProblem(q));
     else if (resource.endsWith('.memory')) add(out, field, memoryQuantityProblem(q));
     else if (!/^[0-9]+$/.test(q) || Number(q) > 2 ** 31 - 1) out.push({ field, message: 'must be a whole number of objects, at most 2147483647' });
   }
