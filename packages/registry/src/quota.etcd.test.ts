@@ -3,23 +3,20 @@
 // write and a delete give the charge back; LimitRange defaults are what the quota counts.
 import { ForbiddenError, InvalidError, type LimitRange, type Pod, type ResourceQuota, type Service } from '@coxswain/objects';
 import type { Registry } from './registry';
-import { EtcdHarness, etcdRegistry, startEtcd } from '@coxswain/testing';
+import { startEtcdRegistry } from '@coxswain/testing';
 
 jest.setTimeout(60_000);
 
-let etcd: EtcdHarness;
+let harness: Awaited<ReturnType<typeof startEtcdRegistry>> | undefined;
 let store: Registry;
 let n = 0;
 let ns: string;
 
 beforeAll(async () => {
-  etcd = await startEtcd();
-  store = etcdRegistry(etcd.client(), { watchProgressIntervalMs: 0 });
+  harness = await startEtcdRegistry({ watchProgressIntervalMs: 0 });
+  store = harness.store;
 });
-afterAll(async () => {
-  await store?.close();
-  await etcd?.stop();
-});
+afterAll(() => harness?.stop());
 beforeEach(() => {
   ns = `q${++n}`;
 });
