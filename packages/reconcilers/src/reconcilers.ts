@@ -5,7 +5,9 @@
 import { metaNamespaceKey, type Deployment, type Endpoints, type Minion, type Pod, type ReplicationController, type Service } from '@coxswain/objects';
 import { DeploymentController } from './deployment-controller';
 import { EndpointsController } from './endpoints-controller';
+import { periodicPass } from './periodic-pass';
 import { PortalRepair } from './portal-repair';
+import { QuotaRepair } from './quota-repair';
 import { MinionLifecycleController } from './minion-lifecycle-controller';
 import { listLiveMinionLeases } from '@coxswain/registry';
 import type { PackingPolicy } from './priorities';
@@ -41,6 +43,8 @@ export function runScheduler(opts: SchedulerProcessOptions): Promise<ReconcilerH
 export interface ReplicationProcessOptions extends ReconcilerProcessOptions {
   workers?: number;
   expectationTimeoutMs?: number;
+  /** How often the leader checks each ResourceQuota's usage against its namespace (default 60 s). */
+  quotaRepairIntervalMs?: number;
 }
 
 export function runReplicationManager(opts: ReplicationProcessOptions): Promise<ReconcilerHandle> {
@@ -58,13 +62,20 @@ export function runReplicationManager(opts: ReplicationProcessOptions): Promise<
     });
     controllers.addEventHandler(rm.controllerHandlers);
     pods.addEventHandler(rm.podHandlers);
+    // Beside it (one leader: both follow what a namespace creates), the quota usage repair.
+    const repair = new QuotaRepair({ store: ctx.store, storage: ctx.storage, logger: ctx.logger });
+    const repairs = periodicPass('quota repair', () => repair.runOnce(), opts.quotaRepairIntervalMs ?? 60_000, ctx.logger);
     return {
       start: () => {
         rm.start();
         // After a (re)start, look at every controller once, including those whose pods are gone.
         for (const rc of controllers.list()) rm.controller.enqueue(metaNamespaceKey(rc));
+        repairs.start();
       },
-      stop: () => rm.stop(),
+      stop: () => {
+        repairs.stop();
+        return rm.stop();
+      },
       health: () => ({ ...rm.stats, queue: rm.controller.queue.len() }),
     };
   });
@@ -87,16 +98,14 @@ export function runEndpointsController(opts: EndpointsProcessOptions): Promise<R
     pods.addEventHandler(ec.podHandlers);
     endpoints.addEventHandler(ec.endpointsHandlers);
     const repair = new PortalRepair({ store: ctx.store, storage: ctx.storage, logger: ctx.logger });
-    let timer: NodeJS.Timeout | undefined;
-    const repairPass = () => repair.runOnce().catch((err: Error) => ctx.logger.warn({ err: err.message }, 'portal repair pass failed'));
+    const repairs = periodicPass('portal repair', () => repair.runOnce(), opts.portalRepairIntervalMs ?? 60_000, ctx.logger);
     return {
       start: () => {
         ec.start();
-        void repairPass();
-        timer = setInterval(repairPass, opts.portalRepairIntervalMs ?? 60_000);
+        repairs.start();
       },
       stop: () => {
-        clearInterval(timer);
+        repairs.stop();
         return ec.stop();
       },
       health: () => ({ queue: ec.controller.queue.len() }),

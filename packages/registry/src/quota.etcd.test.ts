@@ -3,20 +3,15 @@
 // write and a delete give the charge back; LimitRange defaults are what the quota counts.
 import { ForbiddenError, InvalidError, type LimitRange, type Pod, type ResourceQuota, type Service } from '@coxswain/objects';
 import type { Registry } from './registry';
-import { startEtcdRegistry } from '@coxswain/testing';
+import { etcdRegistryForSuite } from '@coxswain/testing';
 
 jest.setTimeout(60_000);
 
-let harness: Awaited<ReturnType<typeof startEtcdRegistry>> | undefined;
+const suite = etcdRegistryForSuite({ watchProgressIntervalMs: 0 });
 let store: Registry;
+beforeAll(() => (store = suite.store));
 let n = 0;
 let ns: string;
-
-beforeAll(async () => {
-  harness = await startEtcdRegistry({ watchProgressIntervalMs: 0 });
-  store = harness.store;
-});
-afterAll(() => harness?.stop());
 beforeEach(() => {
   ns = `q${++n}`;
 });

@@ -60,7 +60,8 @@ function podUsage(pod: Pod): Usage {
   return { amounts, unspecified: [...unspecified] };
 }
 
-function parseAmount(resource: string, q: string): number {
+/** A quota figure as a number: millicores, bytes or objects. */
+export function quotaAmount(resource: string, q: string): number {
   if (resource.endsWith('.cpu')) return parseCpu(q);
   if (resource.endsWith('.memory')) return parseMemory(q);
   return Number(q);
@@ -87,8 +88,8 @@ function charged(q: ResourceQuota, usage: Usage, obj: KubeObject): ResourceQuota
   if (unspecified.length > 0) {
     throw new ForbiddenError(`${subject(obj)} is forbidden: failed quota: ${q.metadata.name}: must specify ${unspecified.join(',')}`);
   }
-  const usedNow = (r: string) => parseAmount(r, q.status?.used?.[r] ?? '0');
-  const exceeded = tracked.filter((r) => usedNow(r) + usage.amounts[r as QuotaResource]! > parseAmount(r, hard[r]!));
+  const usedNow = (r: string) => quotaAmount(r, q.status?.used?.[r] ?? '0');
+  const exceeded = tracked.filter((r) => usedNow(r) + usage.amounts[r as QuotaResource]! > quotaAmount(r, hard[r]!));
   if (exceeded.length > 0) {
     throw new ForbiddenError(
       `${subject(obj)} is forbidden: exceeded quota: ${q.metadata.name}, requested: ${figures(exceeded, (r) => formatAmount(r, usage.amounts[r as QuotaResource]!))}, ` +
@@ -142,7 +143,7 @@ export async function creditQuotas(storage: Storage, namespace: string, usage: U
     try {
       await storage.guaranteedUpdate<ResourceQuota>(objectKey('resourcequotas', namespace, name), (cur) => {
         const tracked = Object.keys(cur.spec.hard).filter((r) => usage.amounts[r as QuotaResource] !== undefined);
-        return withUsed(cur, tracked, (r) => parseAmount(r, cur.status?.used?.[r] ?? '0') - usage.amounts[r as QuotaResource]!);
+        return withUsed(cur, tracked, (r) => quotaAmount(r, cur.status?.used?.[r] ?? '0') - usage.amounts[r as QuotaResource]!);
       });
     } catch (err) {
       if (!(err instanceof NotFoundError)) throw err;

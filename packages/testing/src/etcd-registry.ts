@@ -10,7 +10,7 @@ export function etcdRegistry(client: ConstructorParameters<typeof EtcdStorage>[0
 }
 
 /** An etcd of the test's own and a registry on it; `stop` closes both. */
-export async function startEtcdRegistry(opts: EtcdRegistryOptions = {}): Promise<{ etcd: EtcdHarness; store: Registry; stop: () => Promise<void> }> {
+async function startEtcdRegistry(opts: EtcdRegistryOptions = {}): Promise<{ etcd: EtcdHarness; store: Registry; stop: () => Promise<void> }> {
   const etcd = await startEtcd();
   const store = etcdRegistry(etcd.client(), opts);
   return {
@@ -19,6 +19,24 @@ export async function startEtcdRegistry(opts: EtcdRegistryOptions = {}): Promise
     stop: async () => {
       await store.close();
       await etcd.stop();
+    },
+  };
+}
+
+/**
+ * An etcd and a registry for one test file: started in its beforeAll, stopped in its afterAll.
+ * Read `.store` inside hooks and tests (it exists once the beforeAll ran).
+ */
+export function etcdRegistryForSuite(opts: EtcdRegistryOptions = {}): { readonly store: Registry } {
+  let harness: Awaited<ReturnType<typeof startEtcdRegistry>> | undefined;
+  beforeAll(async () => {
+    harness = await startEtcdRegistry(opts);
+  });
+  afterAll(() => harness?.stop());
+  return {
+    get store(): Registry {
+      if (!harness) throw new Error('etcdRegistryForSuite: the store exists once beforeAll has run');
+      return harness.store;
     },
   };
 }
