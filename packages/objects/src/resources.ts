@@ -86,10 +86,11 @@ export function preferredVersion(info: ResourceInfo): string {
 
 /**
  * The URL prefix a client uses for a resource: a core kind under the client's version
- * (`/api/v1beta1`), a named group's kind under its group's preferred version (`/apis/apps/v1`).
+ * (`/api/v1beta1`) when that version serves it, else (a core kind new since 2014, a named group's
+ * kind) under its preferred version (`/api/v1`, `/apis/apps/v1`).
  */
 export function resourcePathPrefix(resource: string, coreVersion: string): string {
   const info = resourceInfo(resource) ?? resolveResource(resource);
-  if (!info || !info.group) return apiPathPrefix('', coreVersion);
+  if (!info || (!info.group && info.versions.includes(coreVersion))) return apiPathPrefix('', coreVersion);
   return apiPathPrefix(info.group, preferredVersion(info));
 }
