@@ -1,22 +1,37 @@
 // Admission of a create: the namespace's policies, in Kubernetes' order — LimitRange defaults and
 // bounds (a pod), then ResourceQuota charges (a pod, replication controller or service) — after the
 // strategy prepared and validated the object and before it is written.
-import { resourcePrefix, type KubeObject, type Pod, type ResourceQuota, type Storage } from '@coxswain/objects';
-import { applyLimitRanges } from './limit-ranges';
-import { chargeQuotas, measuredStatus, usageOf } from './quota';
+import { resourcePrefix, type KubeObject, type LimitRange, type Pod, type ResourceQuota, type Storage } from '@coxswain/objects';
+import { applyLimitRanges, limitRangesOf } from './limit-ranges';
+import { chargeQuotas, measuredStatus, usageOf, type Charges } from './quota';
 import type { Strategy } from './strategy';
 
-/** Gives back what admission charged, for a write that then failed. */
-export type Undo = () => Promise<void>;
-
-/** Applies the namespace's policies to `prepared` (in place; revalidated if defaulted). Returns the undo of its charges. */
-export async function admitCreate(storage: Storage, strategy: Strategy, prepared: KubeObject): Promise<Undo | undefined> {
-  if (prepared.kind === 'ResourceQuota') {
-    prepared.status = await measuredStatus(storage, prepared as ResourceQuota);
-    return undefined;
+/**
+ * Applies the namespace's policies to each prepared object (in place; revalidated if defaulted):
+ * each one's refusal (or undefined), and the undo of each one's charges.
+ */
+export async function admitCreates(storage: Storage, strategies: readonly Strategy[], prepared: readonly KubeObject[]): Promise<Charges> {
+  const refusals: (Error | undefined)[] = prepared.map(() => undefined);
+  const charge: KubeObject[] = [];
+  const at: number[] = [];
+  const ranges = new Map<string, Promise<LimitRange[]>>();
+  const rangesOf = (ns: string) => {
+    if (!ranges.has(ns)) ranges.set(ns, limitRangesOf(storage, ns));
+    return ranges.get(ns)!;
+  };
+  for (const [i, obj] of prepared.entries()) {
+    try {
+      if (obj.kind === 'ResourceQuota') obj.status = await measuredStatus(storage, obj as ResourceQuota);
+      else if (obj.kind === 'Pod' && obj.metadata.namespace && applyLimitRanges(await rangesOf(obj.metadata.namespace), obj as Pod)) strategies[i]!.validate(obj);
+      charge.push(obj);
+      at.push(i);
+    } catch (err) {
+      refusals[i] = err as Error;
+    }
   }
-  if (prepared.kind === 'Pod' && (await applyLimitRanges(storage, prepared as Pod))) strategy.validate(prepared);
-  return chargeQuotas(storage, prepared);
+  const charges = await chargeQuotas(storage, charge);
+  charges.refusals.forEach((err, j) => (refusals[at[j]!] = err));
+  return { refusals, giveBack: (i) => (at.includes(i) ? charges.giveBack(at.indexOf(i)) : Promise.resolve()) };
 }
 
 /** Whether a create of `obj` has policies to meet: a kind they apply to, in a namespace that has some. */

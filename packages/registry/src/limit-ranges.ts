@@ -18,11 +18,13 @@ const RESOURCES = ['cpu', 'memory'] as const;
 
 const amount = (r: 'cpu' | 'memory', q: string) => (r === 'cpu' ? parseCpu(q) : parseMemory(q));
 
-/** Applies the LimitRanges of the pod's namespace to it (in place). Returns whether anything was defaulted. */
-export async function applyLimitRanges(storage: Storage, pod: Pod): Promise<boolean> {
-  const namespace = pod.metadata.namespace;
-  if (!namespace) return false;
-  const ranges = (await storage.list<LimitRange>(resourcePrefix('limitranges', namespace))).items;
+/** The LimitRanges of a namespace. */
+export async function limitRangesOf(storage: Storage, namespace: string): Promise<LimitRange[]> {
+  return (await storage.list<LimitRange>(resourcePrefix('limitranges', namespace))).items;
+}
+
+/** Applies a namespace's LimitRanges to one of its pods (in place). Returns whether anything was defaulted. */
+export function applyLimitRanges(ranges: readonly LimitRange[], pod: Pod): boolean {
   let changed = false;
   for (const range of ranges) {
     for (const item of range.spec.limits) {

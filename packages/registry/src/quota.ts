@@ -109,31 +109,68 @@ async function quotasOf(storage: Storage, namespace: string): Promise<ResourceQu
   return (await storage.list<ResourceQuota>(resourcePrefix('resourcequotas', namespace))).items;
 }
 
+/** What a batch charge answers: each object's refusal (or undefined), and how to give one's charge back. */
+export interface Charges {
+  refusals: (Error | undefined)[];
+  /** Gives object i's charge back (its write failed). */
+  giveBack(i: number): Promise<void>;
+}
+
 /**
- * Charges a new object to the quotas of its namespace (each a CAS on the quota). Returns what gives
- * the charge back, for a write that then fails; undefined when nothing was charged.
+ * Charges new objects (of any namespaces) to the quotas of their namespaces: one CAS per quota for
+ * the whole batch, taking the objects in order while they fit (a lost race re-reads the quota and
+ * takes them again). An object refused by one quota is given back to the quotas that took it.
  */
-export async function chargeQuotas(storage: Storage, obj: KubeObject): Promise<(() => Promise<void>) | undefined> {
-  const usage = usageOf(obj);
-  const namespace = obj.metadata.namespace;
-  if (!usage || !namespace) return undefined;
-  const done: string[] = [];
-  const giveBack = () => creditQuotas(storage, namespace, usage, done);
-  try {
+export async function chargeQuotas(storage: Storage, objs: readonly KubeObject[]): Promise<Charges> {
+  const refusals: (Error | undefined)[] = objs.map(() => undefined);
+  /** Object index -> the quotas (namespace, name) that charged it. */
+  const chargedBy = new Map<number, string[]>();
+  const usages = objs.map((o) => usageOf(o));
+  const byNamespace = new Map<string, number[]>();
+  usages.forEach((u, i) => {
+    const ns = objs[i]!.metadata.namespace;
+    if (u && ns) byNamespace.set(ns, [...(byNamespace.get(ns) ?? []), i]);
+  });
+  const giveBack = async (i: number) => {
+    const names = chargedBy.get(i);
+    chargedBy.delete(i);
+    if (names?.length) await creditQuotas(storage, objs[i]!.metadata.namespace!, usages[i]!, names);
+  };
+  for (const [namespace, members] of byNamespace) {
     for (const q of await quotasOf(storage, namespace)) {
-      if (!Object.keys(q.spec.hard).some((r) => usage.amounts[r as QuotaResource] !== undefined)) continue;
+      const tracks = (i: number) => Object.keys(q.spec.hard).some((r) => usages[i]!.amounts[r as QuotaResource] !== undefined);
+      let took: number[] = [];
+      let refused = new Map<number, Error>();
       try {
-        await storage.guaranteedUpdate<ResourceQuota>(objectKey('resourcequotas', namespace, q.metadata.name), (cur) => charged(cur, usage, obj));
-        done.push(q.metadata.name);
+        await storage.guaranteedUpdate<ResourceQuota>(objectKey('resourcequotas', namespace, q.metadata.name), (cur) => {
+          took = [];
+          refused = new Map();
+          let next = cur;
+          for (const i of members) {
+            if (refusals[i] || !tracks(i)) continue;
+            try {
+              next = charged(next, usages[i]!, objs[i]!);
+              took.push(i);
+            } catch (err) {
+              if (!(err instanceof ForbiddenError)) throw err;
+              refused.set(i, err);
+            }
+          }
+          return next;
+        });
       } catch (err) {
-        if (!(err instanceof NotFoundError)) throw err; // a quota deleted meanwhile limits nothing
+        if (err instanceof NotFoundError) continue; // a quota deleted meanwhile limits nothing
+        for (const i of members) await giveBack(i);
+        throw err;
+      }
+      for (const i of took) chargedBy.set(i, [...(chargedBy.get(i) ?? []), q.metadata.name]);
+      for (const [i, err] of refused) {
+        refusals[i] = err;
+        await giveBack(i);
       }
     }
-  } catch (err) {
-    await giveBack();
-    throw err;
   }
-  return done.length > 0 ? giveBack : undefined;
+  return { refusals, giveBack };
 }
 
 /** Gives a deleted object's usage back to the quotas of its namespace (all of them, or those named). */

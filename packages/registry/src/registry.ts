@@ -6,7 +6,6 @@ import { randomUUID } from 'crypto';
 import {
   AlreadyExistsError,
   BadRequestError,
-  DEFAULT_NAMESPACE,
   boundPodsPrefix,
   effectiveNamespace,
   InvalidError,
@@ -33,7 +32,7 @@ import {
   type WatchOptions,
 } from '@coxswain/objects';
 import type { Storage } from '@coxswain/objects';
-import { admitCreate, needsAdmission } from './admission';
+import { admitCreates, needsAdmission } from './admission';
 import { DryRunStorage } from './dry-run-storage';
 import { boundPod, checkBindable, POD_MIRRORS } from './binding';
 import { listFilter } from './list-filter';
@@ -92,14 +91,15 @@ export class Registry implements ObjectStore {
       // Quota charges and the allocator write come first: a failed write gives them back, so two
       // creates can never both pass a limit or get one address. (A crash in between leaves a charge
       // or a marked address too many; PortalRepair gives the address back.)
-      const undo = await admitCreate(this.storage, strategy, prepared);
+      const admission = await admitCreates(this.storage, [strategy], [prepared]);
+      if (admission.refusals[0]) throw admission.refusals[0];
       let portal: string | undefined;
       try {
         portal = await this.allocatePortal(prepared);
         return await this.storage.create(key, prepared as T, { ttlSeconds: opts.ttlSeconds ?? strategy.ttlSeconds });
       } catch (err) {
         if (portal) await this.portals!.release(portal);
-        if (undo) await undo();
+        await admission.giveBack(0);
         // A generated name that is taken: draw another.
         if (err instanceof AlreadyExistsError && !obj.metadata.name && attempt < MAX_GENERATE_NAME_TRIES) continue;
         throw err;
@@ -122,26 +122,37 @@ export class Registry implements ObjectStore {
     const results: (T | Error)[] = new Array(objs.length);
     const entries: { key: string; obj: T }[] = [];
     const index: number[] = [];
+    const strategies: Strategy[] = [];
     let ttlSeconds = opts.ttlSeconds;
-    // A create a namespace's quota or limit range applies to is admitted on its own, through create().
-    const admitted = await this.alone(objs);
-    await Promise.all([...admitted].map(async (i) => (results[i] = await this.create(objs[i], opts).catch((e: Error) => e))));
     objs.forEach((obj, i) => {
-      if (admitted.has(i)) return;
       try {
         const strategy = strategyOf(obj);
         ttlSeconds ??= strategy.ttlSeconds;
         const { key, prepared } = this.prepareCreate(strategy, obj);
         entries.push({ key, obj: prepared as T });
         index.push(i);
+        strategies.push(strategy);
       } catch (err) {
         results[i] = err as Error;
       }
     });
-    const created = entries.length > 0 ? await this.storage.createMany(entries, { ttlSeconds }) : [];
+    // The namespaces' quotas and limit ranges, for the objects of namespaces that have some: one
+    // charge of each quota for the whole batch.
+    const policed = await this.withPolicies(entries.map((e) => e.obj));
+    const admission = await admitCreates(this.storage, policed.map((j) => strategies[j]!), policed.map((j) => entries[j]!.obj));
+    const refused = new Set<number>();
+    admission.refusals.forEach((err, k) => {
+      if (!err) return;
+      results[index[policed[k]!]!] = err;
+      refused.add(policed[k]!);
+    });
+    const writes = entries.map((e, j) => ({ e, j })).filter(({ j }) => !refused.has(j));
+    const created = writes.length > 0 ? await this.storage.createMany(writes.map(({ e }) => e), { ttlSeconds }) : [];
     await Promise.all(
-      created.map(async (r, j) => {
-        const i = index[j];
+      created.map(async (r, w) => {
+        const j = writes[w]!.j;
+        const i = index[j]!;
+        if (r instanceof Error && policed.includes(j)) await admission.giveBack(policed.indexOf(j));
         // A generated name that collided: create() draws others.
         results[i] = r instanceof AlreadyExistsError && !objs[i].metadata.name ? await this.create(objs[i], opts).catch((e: Error) => e) : r;
       }),
@@ -149,19 +160,17 @@ export class Registry implements ObjectStore {
     return results;
   }
 
-  /** The indexes of `objs` that have admission policies to meet (one look per namespace). */
-  private async alone(objs: readonly KubeObject[]): Promise<Set<number>> {
-    const byNamespace = new Map<string, Promise<boolean>>();
-    const out = new Set<number>();
-    await Promise.all(
-      objs.map(async (obj, i) => {
-        const ns = obj?.metadata?.namespace ?? DEFAULT_NAMESPACE;
-        const kindKey = `${obj?.kind}/${ns}`;
-        if (!byNamespace.has(kindKey)) byNamespace.set(kindKey, needsAdmission(this.storage, { ...obj, metadata: { ...obj.metadata, namespace: ns } }));
-        if (await byNamespace.get(kindKey)) out.add(i);
+  /** The indexes of `objs` whose namespace has admission policies for their kind (one look per namespace and kind). */
+  private async withPolicies(objs: readonly KubeObject[]): Promise<number[]> {
+    const looks = new Map<string, Promise<boolean>>();
+    const answers = await Promise.all(
+      objs.map((obj) => {
+        const key = `${obj.kind}/${obj.metadata.namespace ?? ''}`;
+        if (!looks.has(key)) looks.set(key, needsAdmission(this.storage, obj));
+        return looks.get(key)!;
       }),
     );
-    return out;
+    return answers.flatMap((yes, i) => (yes ? [i] : []));
   }
 
   /** What create() stores: the strategy's new object with a name, uid, timestamp and generation 1, validated. */
