@@ -3,7 +3,7 @@
 // strategy prepared and validated the object and before it is written.
 import { resourcePrefix, type KubeObject, type LimitRange, type Pod, type ResourceQuota, type Storage } from '@coxswain/objects';
 import { applyLimitRanges, limitRangesOf } from './limit-ranges';
-import { chargeQuotas, measuredStatus, usageOf, type Charges } from './quota';
+import { chargeQuotas, measuredStatus, quotasOf, usageOf, type Charges } from './quota';
 import type { Strategy } from './strategy';
 
 /**
@@ -14,11 +14,25 @@ export async function admitCreates(storage: Storage, strategies: readonly Strate
   const refusals: (Error | undefined)[] = prepared.map(() => undefined);
   const charge: KubeObject[] = [];
   const at: number[] = [];
+  // A namespace's quotas and (for pods) limit ranges are read at once, each once per call: a create
+  // in a namespace with no policy pays one round trip.
   const ranges = new Map<string, Promise<LimitRange[]>>();
-  const rangesOf = (ns: string) => {
-    if (!ranges.has(ns)) ranges.set(ns, limitRangesOf(storage, ns));
-    return ranges.get(ns)!;
+  const quotas = new Map<string, Promise<ResourceQuota[]>>();
+  const once = <T>(m: Map<string, Promise<T>>, ns: string, read: () => Promise<T>) => {
+    if (!m.has(ns)) {
+      const p = read();
+      p.catch(() => undefined); // awaited below, or the call failed before: never an unhandled rejection
+      m.set(ns, p);
+    }
+    return m.get(ns)!;
   };
+  const rangesOf = (ns: string) => once(ranges, ns, () => limitRangesOf(storage, ns));
+  const quotasIn = (ns: string) => once(quotas, ns, () => quotasOf(storage, ns));
+  for (const obj of prepared) {
+    const ns = obj.metadata.namespace;
+    if (ns && usageOf(obj)) quotasIn(ns);
+    if (ns && obj.kind === 'Pod') rangesOf(ns);
+  }
   for (const [i, obj] of prepared.entries()) {
     try {
       if (obj.kind === 'ResourceQuota') obj.status = await measuredStatus(storage, obj as ResourceQuota);
@@ -29,7 +43,7 @@ export async function admitCreates(storage: Storage, strategies: readonly Strate
       refusals[i] = err as Error;
     }
   }
-  const charges = await chargeQuotas(storage, charge);
+  const charges = await chargeQuotas(storage, charge, quotasIn);
   charges.refusals.forEach((err, j) => (refusals[at[j]!] = err));
   return { refusals, giveBack: (i) => (at.includes(i) ? charges.giveBack(at.indexOf(i)) : Promise.resolve()) };
 }
@@ -39,8 +53,6 @@ export async function needsAdmission(storage: Storage, obj: KubeObject): Promise
   const namespace = obj.metadata.namespace;
   if (!namespace || (!usageOf(obj) && obj.kind !== 'ResourceQuota')) return false;
   if (obj.kind === 'ResourceQuota') return true;
-  for (const resource of ['resourcequotas', 'limitranges'] as const) {
-    if ((await storage.list(resourcePrefix(resource, namespace))).items.length > 0) return true;
-  }
-  return false;
+  const [quotas, ranges] = await Promise.all(['resourcequotas', 'limitranges'].map((r) => storage.list(resourcePrefix(r as 'resourcequotas', namespace))));
+  return quotas!.items.length > 0 || ranges!.items.length > 0;
 }

@@ -105,7 +105,7 @@ function withUsed(q: ResourceQuota, resources: string[], value: (r: string) => n
   return { ...q, status: { hard: q.spec.hard, used } };
 }
 
-async function quotasOf(storage: Storage, namespace: string): Promise<ResourceQuota[]> {
+export async function quotasOf(storage: Storage, namespace: string): Promise<ResourceQuota[]> {
   return (await storage.list<ResourceQuota>(resourcePrefix('resourcequotas', namespace))).items;
 }
 
@@ -121,7 +121,11 @@ export interface Charges {
  * the whole batch, taking the objects in order while they fit (a lost race re-reads the quota and
  * takes them again). An object refused by one quota is given back to the quotas that took it.
  */
-export async function chargeQuotas(storage: Storage, objs: readonly KubeObject[]): Promise<Charges> {
+export async function chargeQuotas(
+  storage: Storage,
+  objs: readonly KubeObject[],
+  quotasIn: (namespace: string) => Promise<ResourceQuota[]> = (ns) => quotasOf(storage, ns),
+): Promise<Charges> {
   const refusals: (Error | undefined)[] = objs.map(() => undefined);
   /** Object index -> the quotas (namespace, name) that charged it. */
   const chargedBy = new Map<number, string[]>();
@@ -137,7 +141,7 @@ export async function chargeQuotas(storage: Storage, objs: readonly KubeObject[]
     if (names?.length) await creditQuotas(storage, objs[i]!.metadata.namespace!, usages[i]!, names);
   };
   for (const [namespace, members] of byNamespace) {
-    for (const q of await quotasOf(storage, namespace)) {
+    for (const q of await quotasIn(namespace)) {
       const tracks = (i: number) => Object.keys(q.spec.hard).some((r) => usages[i]!.amounts[r as QuotaResource] !== undefined);
       let took: number[] = [];
       let refused = new Map<number, Error>();
