@@ -1,6 +1,6 @@
 // The Docker runtime on the real engine: network, sandbox with a host port, an app container in the
 // sandbox's namespace, exec, logs, events, stop and remove. Minion address 127.0.1.19, 172.30.19.0/24.
-import { DockerRuntime, LABELS, RuntimeEvent } from '@coxswain/kubelet';
+import { DockerRuntime, InvalidImageNameError, LABELS, RuntimeEvent } from '@coxswain/kubelet';
 import { eventually } from '@coxswain/testing';
 import { httpGet } from './support/http-get';
 import { ensureImages, IMAGES } from './support/images';
@@ -122,5 +122,13 @@ describe('DockerRuntime', () => {
     await expect(runtime.pullImage('127.0.0.1:9/coxswain/none:missing')).rejects.toThrow(/failed to pull image/);
     expect(await runtime.hasImage('127.0.0.1:9/coxswain/none:missing')).toBe(false);
     expect(await runtime.hasImage(IMAGES.busybox)).toBe(true);
+  });
+
+  it('refuses an image reference the engine cannot parse as InvalidImageNameError, not a retryable failure', async () => {
+    // A space never reaches the engine (node refuses it in the request path); upper case does, and the engine refuses it.
+    for (const image of ['busybox latest', 'Busybox:1']) {
+      await expect(runtime.hasImage(image)).rejects.toBeInstanceOf(InvalidImageNameError);
+      await expect(runtime.pullImage(image)).rejects.toBeInstanceOf(InvalidImageNameError);
+    }
   });
 });

@@ -4,11 +4,13 @@
 // Pods are bound by writing through store.bind() (the scheduler is not part of this test).
 import { EtcdHarness, eventually, startEtcd, etcdRegistry } from '@coxswain/testing';
 import type { Registry } from '@coxswain/registry';
-import { Event, Pod } from '@coxswain/objects';
+import { Event, objectKey, Pod } from '@coxswain/objects';
+import { CODECS, createApiServer } from '@coxswain/api';
 import { DockerRuntime, LABELS, runKubelet, RunningKubelet } from '@coxswain/kubelet';
 import { httpGet } from './support/http-get';
 import { ensureImages, IMAGES } from './support/images';
 import { KubeletProcess, startKubeletProcess } from './support/kubelet-process';
+import { kubecfgFor } from './support/kubecfg';
 import { removeMinionLeftovers } from './support/minion-leftovers';
 
 jest.setTimeout(120_000);
@@ -200,6 +202,49 @@ describe('kubelet on Docker', () => {
     await eventually(async () => (await eventsFor('missing')).some((e) => e.type === 'Warning' && /Failed to pull image/.test(e.message)), 30_000, 'pull failure event', 200);
     expect((await getPod('web')).status?.phase).toBe('Running');
     expect((await httpGet(`http://${A.address}:18080/index.html`)).status).toBe(200);
+  });
+
+  // Issue #18: what Docker refuses shows on the pod and in `kubecfg describe`, with an event, within
+  // one sync of minion B (resync 2 s): never a silent Pending.
+  it('shows a container Docker refuses to create (a relative workingDir) as CreateContainerError with Docker\'s message in describe', async () => {
+    const bound = Date.now();
+    await bindPod('refused', B.minion, { containers: [{ name: 'app', image: IMAGES.busybox, command: ['sleep', '60'], workingDir: 'relative/dir' }] });
+    const waiting = await eventually(async () => {
+      const w = (await getPod('refused')).status?.containerStatuses?.[0]?.state.waiting;
+      return w?.reason === 'CreateContainerError' && w;
+    }, 5000, 'Waiting/CreateContainerError', 100);
+    console.log(`CreateContainerError on the pod ${Date.now() - bound} ms after binding: ${waiting.message}`);
+    expect(waiting.message).toContain("the working directory 'relative/dir' is invalid, it needs to be an absolute path");
+    const event = await eventually(async () => (await eventsFor('refused')).find((e) => e.type === 'Warning' && e.reason === 'Failed'), 5000, 'Failed event', 100);
+    expect(event.message).toContain('failed to create container app');
+
+    const api = createApiServer({ store, codecs: CODECS, address: '127.0.0.1', port: 0 });
+    await api.listen();
+    try {
+      const kubecfg = kubecfgFor('/nonexistent/config.json', process.cwd());
+      const r = await kubecfg('-s', api.url, 'describe', 'pods', 'refused', '-n', NS);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^Status:\s+CreateContainerError$/m);
+      expect(r.stdout).toContain("it needs to be an absolute path");
+      expect(r.stdout).toMatch(/Warning\s+Failed\s+.*failed to create container app/);
+    } finally {
+      await api.close();
+    }
+    await store.delete('pods', NS, 'refused');
+  });
+
+  it('shows an image stored before the reference grammar as InvalidImageName with an event, and never asks Docker for it', async () => {
+    const p = await store.create<Pod>({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'spaced', namespace: NS }, spec: { containers: [{ name: 'app', image: IMAGES.busybox }] } });
+    await store.bind(NS, 'spaced', B.minion, p.metadata.resourceVersion!);
+    // Not through the API (which refuses it now): as an object written before the rule.
+    await store.storage.guaranteedUpdate<Pod>(objectKey('pods', NS, 'spaced'), (cur) => ({ ...cur, spec: { ...cur.spec, containers: [{ ...cur.spec.containers[0], image: 'busybox latest;$(id)' }] } }));
+    const waiting = await eventually(async () => {
+      const w = (await getPod('spaced')).status?.containerStatuses?.[0]?.state.waiting;
+      return w?.reason === 'InvalidImageName' && w;
+    }, 5000, 'Waiting/InvalidImageName', 100);
+    expect(waiting.message).toContain('couldn\'t parse image reference "busybox latest;$(id)"');
+    await eventually(async () => (await eventsFor('spaced')).some((e) => e.type === 'Warning' && e.reason === 'InspectFailed'), 5000, 'InspectFailed event', 100);
+    await store.delete('pods', NS, 'spaced');
   });
 
   it('runs pods with the same host port on two minions side by side, each kubelet touching only its own', async () => {

@@ -99,6 +99,17 @@ const podViolations: [string, (p: any) => void, string | string[]][] = [
   ['container is a string', (p) => (p.desiredState.manifest.containers = ['redis']), `desiredState.manifest.containers[0]`],
   ['no containers key', (p) => delete p.desiredState.manifest.containers, ['desiredState.manifest.containers', 'desiredState.manifest']],
   ['labels an array', (p) => (p.labels = ['a']), 'labels'],
+  // Bounds (issue #18): a memory limit Docker refuses, and one past int64 (the probe's 1e30).
+  ['memory 1 byte', (p) => (container(p).memory = 1), `${C0}.memory`],
+  ['memory 1e30', (p) => (container(p).memory = 1e30), `${C0}.memory`],
+  ['hostPort 2^31', (p) => (container(p).ports[0].hostPort = 2 ** 31), `${C0}.ports[0].hostPort`],
+  // Docker's image reference grammar (issue #18): what the probe sent, refused at the door.
+  ['image with a space', (p) => (container(p).image = 'dockerfile/redis latest'), `${C0}.image`],
+  ['image with ";"', (p) => (container(p).image = 'redis;rm'), `${C0}.image`],
+  ['image with $(...)', (p) => (container(p).image = '$(touch /tmp/pwned)'), `${C0}.image`],
+  ['image with backquotes', (p) => (container(p).image = '`id`'), `${C0}.image`],
+  ['image upper case', (p) => (container(p).image = 'Dockerfile/Redis'), `${C0}.image`],
+  ['image bad tag', (p) => (container(p).image = 'redis:-1'), `${C0}.image`],
 ];
 for (const [name, mutate, field] of podViolations) add({ name: `pod: ${name}`, method: 'POST', path: `${P}/pods`, body: pod(mutate), code: 422, reason: 'Invalid', field });
 add({ name: 'pod update: no image', method: 'PUT', path: `${P}/pods/redis-master-2`, body: (() => { const p = seed('redis-master.json'); delete container(p).image; return p; })(), code: 422, reason: 'Invalid', field: `${C0}.image` });
@@ -111,6 +122,11 @@ const rcViolations: [string, (r: any) => void, string | string[]][] = [
   ['no podTemplate', (r) => delete r.desiredState.podTemplate, 'desiredState.podTemplate'],
   ['template container without image', (r) => delete r.desiredState.podTemplate.desiredState.manifest.containers[0].image, `${T0}.image`],
   ['id with a slash', (r) => (r.id = 'bad/rc'), 'id'],
+  // Bounds (issue #18): replicas is an int32, as in Kubernetes; 1e9 fits one and is bounded by a ResourceQuota.
+  ['replicas 2^31', (r) => (r.desiredState.replicas = 2 ** 31), 'desiredState.replicas'],
+  ['replicas 2^53+1', (r) => (r.desiredState.replicas = 2 ** 53 + 1), 'desiredState.replicas'],
+  ['template memory 1e30', (r) => (r.desiredState.podTemplate.desiredState.manifest.containers[0].memory = 1e30), `${T0}.memory`],
+  ['template image with a space', (r) => (r.desiredState.podTemplate.desiredState.manifest.containers[0].image = 'a b'), `${T0}.image`],
   ['template hostPort 0x10000', (r) => (r.desiredState.podTemplate.desiredState.manifest.containers[0].ports[0].hostPort = 65536), `${T0}.ports[0].hostPort`],
 ];
 for (const [name, mutate, field] of rcViolations) add({ name: `rc: ${name}`, method: 'POST', path: `${P}/replicationControllers`, body: rc(mutate), code: 422, reason: 'Invalid', field });
@@ -196,6 +212,46 @@ add({ name: 'scale of a pod', method: 'GET', path: '/api/v1/namespaces/default/p
 add({ name: 'scale in v1beta1', method: 'GET', path: `${P}/replicationControllers/redisSlaveController/scale`, code: 404, reason: 'NotFound' });
 add({ name: 'scale of a missing rc', method: 'PUT', path: '/api/v1/namespaces/default/replicationControllers/nope/scale', body: { kind: 'Scale', spec: { replicas: 1 } }, code: 404, reason: 'NotFound' });
 add({ name: 'status PATCH to an invalid phase', method: 'PATCH', path: '/api/v1/namespaces/default/pods/redis-master-2/status', body: { status: { phase: 42 } }, headers: MERGE_V1, code: 422, reason: 'Invalid', field: 'status.phase' });
+
+// Bounds in v1's own field names (issue #18).
+const V1P = '/api/v1/namespaces/default/pods';
+const v1pod = (container: Record<string, unknown>) => ({ kind: 'Pod', apiVersion: 'v1', metadata: { name: 'bad-v1' }, spec: { containers: [{ name: 'c', image: 'busybox', ...container }] } });
+add({ name: 'v1 pod memory limit "1e30"', method: 'POST', path: V1P, body: v1pod({ resources: { limits: { memory: '1e30' } } }), code: 422, reason: 'Invalid', field: 'spec.containers[0].resources.limits.memory', message: '2^63-1' });
+add({ name: 'v1 pod memory limit "1"', method: 'POST', path: V1P, body: v1pod({ resources: { limits: { memory: '1' } } }), code: 422, reason: 'Invalid', field: 'spec.containers[0].resources.limits.memory', message: '6Mi' });
+add({ name: 'v1 pod cpu 1e30 as a number', method: 'POST', path: V1P, body: v1pod({ resources: { limits: { cpu: 1e30 } } }), code: 422, reason: 'Invalid', field: 'spec.containers[0].resources.limits.cpu' });
+add({ name: 'v1 rc replicas 2^31', method: 'PUT', path: V1RC, body: { kind: 'ReplicationController', apiVersion: 'v1', metadata: { name: 'redisSlaveController' }, spec: { replicas: 2 ** 31, selector: { name: 'redisslave' }, template: { metadata: { labels: { name: 'redisslave' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } } }, code: 422, reason: 'Invalid', field: 'spec.replicas', message: '2147483647' });
+add({ name: 'scale PUT replicas 2^31', method: 'PUT', path: `${V1RC}/scale`, body: { kind: 'Scale', apiVersion: 'autoscaling/v1', spec: { replicas: 2 ** 31 } }, code: 422, reason: 'Invalid', field: 'spec.replicas' });
+
+add({ name: 'v1 pod image "busybox;id"', method: 'POST', path: V1P, body: v1pod({ image: 'busybox;id' }), code: 422, reason: 'Invalid', field: 'spec.containers[0].image', message: 'must not contain ";"' });
+
+// ---- media types (issue #18): JSON or YAML on POST/PUT, the three patch types on PATCH; else 415 ------------
+add({ name: 'POST as text/plain', method: 'POST', path: `${P}/pods`, body: pod(), headers: { 'Content-Type': 'text/plain' }, code: 415, reason: 'UnsupportedMediaType', message: 'application/json, application/yaml' });
+add({ name: 'PUT as text/plain', method: 'PUT', path: `${P}/pods/redis-master-2`, body: { ...seed('redis-master.json'), labels: { changed: 'yes' } }, headers: { 'Content-Type': 'text/plain' }, code: 415, reason: 'UnsupportedMediaType' });
+add({ name: 'POST as application/x-www-form-urlencoded', method: 'POST', path: V1P, body: 'a=b', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, code: 415, reason: 'UnsupportedMediaType' });
+add({ name: 'POST a binding as text/plain', method: 'POST', path: `${P}/bindings`, body: { podID: 'redis-master-2', host: 'm1' }, headers: { 'Content-Type': 'text/plain' }, code: 415, reason: 'UnsupportedMediaType' });
+add({ name: 'scale PUT as text/plain', method: 'PUT', path: `${V1RC}/scale`, body: { kind: 'Scale', spec: { replicas: 1 } }, headers: { 'Content-Type': 'text/plain' }, code: 415, reason: 'UnsupportedMediaType' });
+add({ name: 'PATCH with no Content-Type', method: 'PATCH', path: V1RC, body: { spec: { replicas: 1 } }, headers: { 'Content-Type': '' }, code: 415, reason: 'UnsupportedMediaType', message: '"none"' });
+add({ name: 'PATCH as application/yaml', method: 'PATCH', path: V1RC, body: 'spec: {replicas: 1}', headers: { 'Content-Type': 'application/yaml' }, code: 415, reason: 'UnsupportedMediaType' });
+add({ name: 'POST YAML malformed', method: 'POST', path: V1P, body: 'kind: Pod\nmetadata: [', headers: { 'Content-Type': 'application/yaml' }, code: 400, reason: 'BadRequest', message: 'malformed YAML' });
+add({ name: 'POST YAML of two documents', method: 'POST', path: V1P, body: 'kind: Pod\n---\nkind: Pod\n', headers: { 'Content-Type': 'application/yaml' }, code: 400, reason: 'BadRequest' });
+add({ name: 'POST YAML a list', method: 'POST', path: V1P, body: '- kind: Pod\n', headers: { 'Content-Type': 'application/yaml' }, code: 400, reason: 'BadRequest', message: 'must be a YAML mapping' });
+add({ name: 'POST YAML with an invalid image', method: 'POST', path: V1P, body: 'kind: Pod\nmetadata: {name: y}\nspec:\n  containers:\n  - {name: c, image: "a b"}\n', headers: { 'Content-Type': 'application/yaml' }, code: 422, reason: 'Invalid', field: 'spec.containers[0].image' });
+add({ name: 'POST YAML with replicas 2^31', method: 'POST', path: '/api/v1/namespaces/default/replicationControllers', body: 'kind: ReplicationController\nmetadata: {name: big}\nspec:\n  replicas: 2147483648\n  selector: {a: b}\n  template:\n    metadata: {labels: {a: b}}\n    spec: {containers: [{name: c, image: busybox}]}\n', headers: { 'Content-Type': 'application/yaml' }, code: 422, reason: 'Invalid', field: 'spec.replicas' });
+
+// ---- a PUT or PATCH never moves an object: its namespace is the request's (issue #18) ---------------------
+const V1POD = '/api/v1/namespaces/default/pods/redis-master-2';
+add({ name: 'v1beta1 PUT changing the namespace', method: 'PUT', path: `${P}/pods/redis-master-2`, body: { ...seed('redis-master.json'), namespace: 'other' }, code: 400, reason: 'BadRequest', field: 'namespace', message: 'does not match the namespace sent on the request' });
+add({ name: 'v1 PUT changing the namespace', method: 'PUT', path: V1POD, body: { kind: 'Pod', apiVersion: 'v1', metadata: { name: 'redis-master-2', namespace: 'other' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } }, code: 400, reason: 'BadRequest', field: 'metadata.namespace', message: 'does not match the namespace sent on the request' });
+add({ name: 'PATCH changing the namespace', method: 'PATCH', path: V1POD, body: { metadata: { namespace: 'other' } }, headers: MERGE_V1, code: 400, reason: 'BadRequest', field: 'metadata.namespace' });
+
+// ---- quotas and limit ranges (issue #18): refused before anything is written ----------------------------
+const QNS = '/api/v1/namespaces/quota-ns';
+add({ name: 'pod past a quota of 0 pods', method: 'POST', path: `${QNS}/pods`, body: v1pod({ resources: { limits: { cpu: '500m' } } }), code: 403, reason: 'Forbidden', message: 'exceeded quota: tight, requested: pods=1, used: pods=0, limited: pods=0' });
+add({ name: 'pod above a LimitRange max', method: 'POST', path: `${QNS}/pods`, body: v1pod({ resources: { limits: { cpu: '2' } } }), code: 403, reason: 'Forbidden', message: 'maximum cpu usage per Container is 1, but limit is 2' });
+add({ name: 'quota on an unknown resource', method: 'POST', path: `${QNS}/resourcequotas`, body: { kind: 'ResourceQuota', metadata: { name: 'q' }, spec: { hard: { gpus: '1' } } }, code: 422, reason: 'Invalid', field: 'spec.hard.gpus' });
+add({ name: 'quota of many pods', method: 'POST', path: `${QNS}/resourcequotas`, body: { kind: 'ResourceQuota', metadata: { name: 'q' }, spec: { hard: { pods: 'many' } } }, code: 422, reason: 'Invalid', field: 'spec.hard.pods' });
+add({ name: 'limit range default above max', method: 'POST', path: `${QNS}/limitranges`, body: { kind: 'LimitRange', metadata: { name: 'l' }, spec: { limits: [{ type: 'Container', default: { cpu: '2' }, max: { cpu: '1' } }] } }, code: 422, reason: 'Invalid', field: 'spec.limits[0].max.cpu' });
+add({ name: 'quota in v1beta1', method: 'POST', path: `${P}/resourcequotas`, body: { kind: 'ResourceQuota', id: 'q' }, code: 404, reason: 'NotFound' });
 
 // ---- oversized bodies -> 413 ----------------------------------------------------------------------------
 const huge = (base: any) => ({ ...base, annotations: { filler: 'x'.repeat(3 * 1024 * 1024) } });
@@ -288,6 +344,13 @@ beforeAll(async () => {
     const r = await call(f.url, 'POST', `${P}/${resource}`, seed(file));
     if (r.status !== 201) throw new Error(`seeding ${file}: ${r.status} ${r.text}`);
   }
+  for (const [resource, body] of [
+    ['resourcequotas', { kind: 'ResourceQuota', metadata: { name: 'tight' }, spec: { hard: { pods: '0' } } }],
+    ['limitranges', { kind: 'LimitRange', metadata: { name: 'cpu' }, spec: { limits: [{ type: 'Container', max: { cpu: '1' } }] } }],
+  ] as const) {
+    const r = await call(f.url, 'POST', `/api/v1/namespaces/quota-ns/${resource}`, body);
+    if (r.status !== 201) throw new Error(`seeding ${resource}: ${r.status} ${r.text}`);
+  }
   before = await f.dump();
 }, 30_000);
 afterAll(() => f?.stop(), 30_000);
@@ -302,6 +365,10 @@ describe(`a corpus of ${cases.length} bad requests`, () => {
     expect(r.json).toMatchObject({ kind: 'Status', status: 'Failure', code: c.code });
     expect(typeof r.json.message).toBe('string');
     if (c.reason) expect(r.json.reason).toBe(c.reason);
+    if (c.message) {
+      const said = [r.json.message, ...(r.json.details?.causes ?? []).map((x: any) => x.message)].join('\n');
+      expect({ summary, says: said.includes(c.message) }).toEqual({ summary, says: true });
+    }
     if (c.field) {
       const wanted = Array.isArray(c.field) ? c.field : [c.field];
       const fields: string[] = (r.json.details?.causes ?? []).map((x: any) => x.field);

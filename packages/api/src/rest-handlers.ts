@@ -11,7 +11,7 @@ import { listEnvelope } from './list-envelope';
 import { applyMergePatch, type Json } from './merge-patch';
 import { applyFieldValidation, isUnknownField, sendWarnings } from './field-validation';
 import { applyJsonPatch, parseJsonPatch } from './json-patch';
-import { parseJson, parseJsonObject, readBody } from './request-body';
+import { mediaTypeOf, parseJson, parseJsonObject, readBody, readObjectBody, unsupportedMediaType } from './request-body';
 import { checkResourceVersion, listOptions, objectNamespace, RequestScope } from './request-scope';
 import { badRequest, HttpError, invalid, successStatus } from './status';
 import { applyStrategicMergePatch, PatchError } from './strategic-merge-patch';
@@ -41,7 +41,7 @@ interface Decoded {
 
 /** Reads, validates (in the wire version's terms) and decodes a request body. */
 async function decodeBody(deps: RestDeps, req: IncomingMessage, scope: RequestScope): Promise<Decoded> {
-  return decodeWire(scope, parseJsonObject(await readBody(req, deps.maxBodyBytes)));
+  return decodeWire(scope, await readObjectBody(req, deps.maxBodyBytes));
 }
 
 /** Validates (in the wire version's terms) and decodes an object in the URL's version. */
@@ -85,6 +85,21 @@ function writeNamespace(scope: RequestScope, obj: KubeObject): string {
     });
   }
   return fromRequest ?? fromBody ?? objectNamespace(scope) ?? '';
+}
+
+/**
+ * The namespace an update (PUT, PATCH) goes to is the request's: its URL's, or `default` when the URL
+ * names none. A body naming another is a 400, as in Kubernetes — an update never moves an object.
+ */
+function updateNamespace(scope: RequestScope, obj: KubeObject): string | undefined {
+  const fromRequest = objectNamespace(scope);
+  const fromBody = obj.metadata.namespace;
+  if (fromRequest !== undefined && fromBody && fromBody !== fromRequest) {
+    throw badRequest(`the namespace of the provided object ("${fromBody}") does not match the namespace sent on the request ("${fromRequest}")`, {
+      causes: [{ field: scope.codec.fieldPath(scope.info.resource, 'metadata.namespace'), message: 'does not match the request', reason: 'FieldValueInvalid' }],
+    });
+  }
+  return fromRequest;
 }
 
 function checkUrlName(scope: RequestScope, obj: KubeObject, urlName: string): void {
@@ -147,7 +162,7 @@ export async function updateObject(
   sendWarnings(res, warnings);
   const { info, codec } = scope;
   checkUrlName(scope, obj, name);
-  if (info.namespaced) obj.metadata.namespace = writeNamespace(scope, obj);
+  if (info.namespaced) obj.metadata.namespace = updateNamespace(scope, obj);
   const sentRv = obj.metadata.resourceVersion as unknown;
   const rv = checkResourceVersion(sentRv === undefined || sentRv === null ? undefined : String(sentRv), codec.fieldPath(info.resource, 'metadata.resourceVersion'));
   if (rv === undefined) delete obj.metadata.resourceVersion;
@@ -168,10 +183,8 @@ type PatchFn = (current: Record<string, unknown>) => Record<string, unknown>;
 
 /** The patch type a PATCH request names in its Content-Type (415 for anything else). */
 export function patchType(req: IncomingMessage): string {
-  const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-  if (!PATCH_TYPES.includes(type)) {
-    throw new HttpError(415, 'UnsupportedMediaType', `PATCH takes Content-Type ${PATCH_TYPES.join(', ')}, not "${type || 'none'}"`);
-  }
+  const type = mediaTypeOf(req);
+  if (!PATCH_TYPES.includes(type)) throw unsupportedMediaType(type, PATCH_TYPES);
   return type;
 }
 
@@ -223,7 +236,7 @@ export async function patchObject(deps: RestDeps, req: IncomingMessage, res: Ser
     const { obj, warnings } = decodeWire(scope, apply(codec.encode(current) as Record<string, unknown>));
     sendWarnings(res, warnings);
     checkUrlName(scope, obj, name);
-    if (info.namespaced) writeNamespace(scope, obj);
+    if (info.namespaced) obj.metadata.namespace = updateNamespace(scope, obj);
     if (obj.metadata.resourceVersion !== undefined) obj.metadata.resourceVersion = String(obj.metadata.resourceVersion);
     return obj;
   };

@@ -6,7 +6,7 @@ import { ConflictError, formatSelector, type ReplicationController } from '@coxs
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendJson } from './http-response';
 import { checkResourceVersion, objectNamespace, RequestScope } from './request-scope';
-import { parseJsonObject, readBody } from './request-body';
+import { readBody, readObjectBody } from './request-body';
 import { patchFunction, patchType, RestDeps } from './rest-handlers';
 import { badRequest, invalid, notFound } from './status';
 
@@ -68,7 +68,7 @@ export async function getScale(deps: RestDeps, res: ServerResponse, scope: Reque
 
 export async function putScale(deps: RestDeps, req: IncomingMessage, res: ServerResponse, scope: RequestScope, name: string): Promise<void> {
   checkScalable(scope);
-  const body = parseJsonObject(await readBody(req, deps.maxBodyBytes));
+  const body = await readObjectBody(req, deps.maxBodyBytes);
   await writeScale(deps, res, scope, name, () => body);
 }
 

@@ -15,7 +15,7 @@ import { parseBinding } from './binding';
 import { sendJson, sendStatus } from './http-response';
 import { proxyPodLog } from './pod-log-proxy';
 import { EncodingCache } from './encoding-cache';
-import { DEFAULT_MAX_BODY_BYTES, parseJsonObject, readBody } from './request-body';
+import { DEFAULT_MAX_BODY_BYTES, readObjectBody } from './request-body';
 import { objectNamespace, RequestScope, resolveScope, routeGroupVersion } from './request-scope';
 import { createObject, deleteObject, getObject, listObjects, patchObject, RestDeps, updateObject } from './rest-handlers';
 import { getScale, patchScale, putScale } from './scale';
@@ -168,7 +168,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   async function bindings(req: IncomingMessage, res: ServerResponse, params: Params, query: URLSearchParams): Promise<void> {
     const version = routeGroupVersion(params);
     if (!codecs.has(version) || params.group) throw notFound(`unknown API version "${version}" for bindings`);
-    const binding = parseBinding(parseJsonObject(await readBody(req, rest.maxBodyBytes)));
+    const binding = parseBinding(await readObjectBody(req, rest.maxBodyBytes));
     const namespace = params.namespace ?? (query.get('namespace') || binding.namespace || DEFAULT_NAMESPACE);
     await bindPod(store, namespace, binding);
     log.info({ namespace, pod: binding.pod, minion: binding.minion }, 'bound');

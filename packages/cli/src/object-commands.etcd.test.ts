@@ -150,6 +150,23 @@ describe('describe', () => {
   });
 });
 
+describe('quotas (v1 only)', () => {
+  it('creates a quota from a YAML file, and get, list and describe show its usage', async () => {
+    const file = path.join(scratch, 'quota.yaml');
+    fs.writeFileSync(file, YAML.stringify({ apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'budget', namespace: 'quota-cli' }, spec: { hard: { pods: '5', services: '2' } } }));
+    let r = await h.kubecfg(['apply', '-f', file]);
+    expect({ code: r.code, err: r.stderr }).toEqual({ code: 0, err: '' });
+    await h.store.create<Pod>({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'quota-cli' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } });
+    r = await h.kubecfg(['get', 'quota', '-n', 'quota-cli']);
+    expect(tableCells(r.stdout)[1]).toEqual(['budget', expect.any(String), 'pods: 1/5, services: 0/2']);
+    for (const args of [['list', 'resourcequotas', '-n', 'quota-cli'], ['describe', 'quota', 'budget', '-n', 'quota-cli']]) {
+      r = await h.kubecfg(args);
+      expect({ args, code: r.code, err: r.stderr }).toEqual({ args, code: 0, err: '' });
+      expect(r.stdout).toContain('budget');
+    }
+  });
+});
+
 describe('scale, resize and edit', () => {
   it('scale rc NAME --replicas N and resize change spec.replicas', async () => {
     let r = await h.kubecfg(['scale', 'rc', 'frontendController', '--replicas', '5']);

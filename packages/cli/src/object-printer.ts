@@ -176,6 +176,23 @@ const COLUMNS: Record<ResourceName, Columns> = {
     ],
     wideRow: (e) => [str(e, 'source.component'), str(e, 'count')],
   },
+  // kubectl's columns: what the namespace uses against each limit.
+  resourcequotas: {
+    header: ['NAME', 'AGE', 'REQUEST'],
+    wide: [],
+    row: (q, now) => {
+      const used = (field(q, 'status.used') ?? {}) as Record<string, string>;
+      const hard = (field(q, 'spec.hard') ?? {}) as Record<string, string>;
+      return [name(q), age(q, now), Object.keys(hard).sort().map((k) => `${k}: ${used[k] ?? '0'}/${hard[k]}`).join(', ')];
+    },
+    wideRow: () => [],
+  },
+  limitranges: {
+    header: ['NAME', 'CREATED AT'],
+    wide: [],
+    row: (l) => [name(l), str(l, 'metadata.creationTimestamp')],
+    wideRow: () => [],
+  },
 };
 
 /** withNamespace (`get -A`): kubectl's NAMESPACE column first. */

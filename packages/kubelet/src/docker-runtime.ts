@@ -13,6 +13,7 @@ import {
   ContainerUsage,
   ExecResult,
   ImagePullError,
+  InvalidImageNameError,
   LogOptions,
   NetworkSpec,
   RuntimeContainer,
@@ -327,6 +328,7 @@ export class DockerRuntime implements ContainerRuntime {
       return true;
     } catch (e) {
       if (statusOf(e) === 404) return false;
+      if (refusesReference(e)) throw new InvalidImageNameError(image, messageOf(e));
       throw wrap(e, `inspect image ${image}`);
     }
   }
@@ -351,6 +353,7 @@ export class DockerRuntime implements ContainerRuntime {
         );
       });
     } catch (e) {
+      if (refusesReference(e)) throw new InvalidImageNameError(image, messageOf(e));
       throw new ImagePullError(image, messageOf(e));
     }
   }
@@ -480,6 +483,14 @@ function messageOf(e: unknown): string {
   const json = (e as { json?: { message?: string } })?.json;
   if (json?.message) return json.message;
   return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * An image reference the engine will never take: node refuses to put it in a request path (a space:
+ * ERR_UNESCAPED_CHARACTERS), or the engine answers "invalid reference format".
+ */
+function refusesReference(e: unknown): boolean {
+  return (e as { code?: string })?.code === 'ERR_UNESCAPED_CHARACTERS' || /invalid reference format/i.test(messageOf(e));
 }
 
 function wrap(e: unknown, what: string): Error {

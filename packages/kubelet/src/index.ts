@@ -2,7 +2,7 @@
 // (Docker, or in memory for hollow minions) and heartbeats.
 export { runKubelet, defaultPodCIDR, type RunKubeletOptions, type RunningKubelet } from './run-kubelet';
 export { Kubelet, type KubeletOptions } from './kubelet';
-export { LABELS, type ContainerRuntime, type RuntimeContainer, type RuntimeEvent } from './runtime';
+export { InvalidImageNameError, LABELS, type ContainerRuntime, type RuntimeContainer, type RuntimeEvent } from './runtime';
 export { DockerRuntime, type DockerRuntimeOptions } from './docker-runtime';
 export { MemoryRuntime, type MemoryRuntimeOptions, SYNTHETIC_USAGE, type SyntheticUsage } from './memory-runtime';
 export { StatsCollector, type Summary, type PodSummary, type ContainerSummary, type CpuStats, type MemoryStats } from './stats-collector';

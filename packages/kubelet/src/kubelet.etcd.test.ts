@@ -4,11 +4,11 @@
 import type { Etcd3 } from 'etcd3';
 import { EtcdHarness, eventually, startEtcd, etcdRegistry } from '@coxswain/testing';
 import type { Registry } from '@coxswain/registry';
-import { Event, Minion, minionLeaseKey, Pod } from '@coxswain/objects';
+import { Event, Minion, minionLeaseKey, objectKey, Pod } from '@coxswain/objects';
 import { EventRecorder } from '@coxswain/client';
 import { Kubelet, KubeletOptions } from './kubelet';
 import { MemoryRuntime } from './memory-runtime';
-import { LABELS } from './runtime';
+import { InvalidImageNameError, LABELS } from './runtime';
 
 jest.setTimeout(30_000);
 
@@ -61,6 +61,24 @@ async function bindPod(spec: Partial<Pod['spec']> & { containers: Pod['spec']['c
 }
 
 const getPod = (name = 'web') => store.get<Pod>('pods', ns, name);
+
+/**
+ * A bound pod the API would refuse today, as one stored before its rule: created valid and bound,
+ * then changed in storage past the registry's validation (before any kubelet has seen it).
+ */
+async function bindPodPastTheDoor(name: string, container: Partial<Pod['spec']['containers'][number]>): Promise<void> {
+  const p = await store.create<Pod>({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: ns }, spec: { containers: [{ name: 'app', image: 'img' }] } });
+  await store.bind(ns, name, `m-${ns}`, p.metadata.resourceVersion!);
+  await store.storage.guaranteedUpdate<Pod>(objectKey('pods', ns, name), (cur) => ({ ...cur, spec: { ...cur.spec, containers: [{ ...cur.spec.containers[0], ...container }] } }));
+}
+
+/** The pod's first container's waiting state once it has one with `reason`. */
+async function waitingWith(name: string, reason: string) {
+  return eventually(async () => {
+    const w = (await getPod(name)).status?.containerStatuses?.[0]?.state.waiting;
+    return w?.reason === reason && w;
+  }, 10_000, `${name} Waiting/${reason}`);
+}
 
 async function events(): Promise<Event[]> {
   return (await store.list<Event>('events', { namespace: ns })).items;
@@ -198,6 +216,48 @@ describe('Kubelet (memory runtime, real etcd)', () => {
     const pulls = runtime.stats.pulls;
     await moreSyncs(syncsOfBroken, 2, 'the broken pod');
     expect(runtime.stats.pulls).toBe(pulls);
+  });
+
+  // Issue #18: what the runtime refuses shows on the pod, with an event, never a silent Pending.
+  // resyncMs is a minute: what shows comes from the sync the binding started, not from a later one.
+  it('shows an image reference the runtime cannot parse as InvalidImageName with an event, and asks no pull', async () => {
+    const runtime = new MemoryRuntime();
+    const pulls = jest.spyOn(runtime, 'pullImage');
+    const k = startKubelet(runtime, { resyncMs: 60_000 });
+    await bindPodPastTheDoor('spaced', { image: 'my image;$(id)' });
+    await k.start();
+    const waiting = await waitingWith('spaced', 'InvalidImageName');
+    expect(waiting.message).toBe(`couldn't parse image reference "my image;$(id)": must not contain whitespace (a Docker image reference is [registry[:port]/]name[:tag][@digest])`);
+    expect((await getPod('spaced')).status?.phase).toBe('Pending');
+    const event = await eventually(async () => (await events()).find((e) => e.reason === 'InspectFailed'), 10_000, 'InspectFailed event');
+    expect(event).toMatchObject({ type: 'Warning', involvedObject: { name: 'spaced' }, message: expect.stringContaining('my image;$(id)') });
+    expect(pulls.mock.calls.map(([image]) => image)).not.toContain('my image;$(id)');
+    expect(runtime.stats.creates).toBe(1); // the sandbox only
+  });
+
+  it('shows a reference the runtime itself refuses as InvalidImageName with the runtime\'s message', async () => {
+    class Picky extends MemoryRuntime {
+      override async hasImage(image: string): Promise<boolean> {
+        if (image.startsWith('picky/')) throw new InvalidImageNameError(image, 'invalid reference format: repository name must be canonical');
+        return super.hasImage(image);
+      }
+    }
+    const k = startKubelet(new Picky(), { resyncMs: 60_000 });
+    await k.start();
+    await bindPod({ containers: [{ name: 'app', image: 'picky/app' }] }, 'picky');
+    const waiting = await waitingWith('picky', 'InvalidImageName');
+    expect(waiting.message).toContain('repository name must be canonical');
+    await eventually(async () => (await events()).some((e) => e.reason === 'InspectFailed' && e.involvedObject.name === 'picky'), 10_000, 'event');
+  });
+
+  it('shows a container the runtime refuses to create (a 1-byte memory limit) as CreateContainerError with Docker\'s message', async () => {
+    const k = startKubelet(new MemoryRuntime(), { resyncMs: 60_000 });
+    await bindPodPastTheDoor('tiny', { resources: { limits: { memory: '1' } } });
+    await k.start();
+    const waiting = await waitingWith('tiny', 'CreateContainerError');
+    expect(waiting.message).toContain('Minimum memory limit allowed is 6MB');
+    const event = await eventually(async () => (await events()).find((e) => e.reason === 'Failed' && e.involvedObject.name === 'tiny'), 10_000, 'Failed event');
+    expect(event.message).toContain('Minimum memory limit allowed is 6MB');
   });
 
   it('adopts running containers after a restart and recreates only a container whose spec changed', async () => {

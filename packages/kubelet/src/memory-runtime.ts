@@ -2,7 +2,7 @@
 // configurable start latency and injected failures, for unit tests and hollow minions. Cheap by
 // design: no timers unless a container is scripted to exit or a start latency is set.
 import { PassThrough } from 'stream';
-import { Clock, realClock } from '@coxswain/objects';
+import { Clock, imageReferenceProblem, MIN_MEMORY_LIMIT_BYTES, realClock } from '@coxswain/objects';
 import {
   ContainerConfig,
   ContainerNotFoundError,
@@ -10,6 +10,7 @@ import {
   ContainerUsage,
   ExecResult,
   ImagePullError,
+  InvalidImageNameError,
   LogOptions,
   NetworkSpec,
   RuntimeContainer,
@@ -40,6 +41,8 @@ export interface MemoryRuntimeOptions {
   images?: string[];
   /** Makes a pull fail with this message. */
   pullFails?: (image: string) => string | undefined;
+  /** Makes a create fail with this message (besides the refusals Docker makes, which this runtime makes too). */
+  createFails?: (config: ContainerConfig) => string | undefined;
   /** Makes a start fail with this message (the container ends exited with code 128). */
   startFails?: (config: ContainerConfig) => string | undefined;
   /** Scripts what a container does once started. */
@@ -139,6 +142,8 @@ export class MemoryRuntime implements ContainerRuntime {
   async createContainer(config: ContainerConfig): Promise<string> {
     this.get(config.sandboxId);
     this.checkImage(config.image);
+    const refused = this.opts.createFails?.(config) ?? dockerCreateRefusal(config);
+    if (refused) throw new Error(refused);
     const c = this.add(config.name, config.image, config.labels);
     c.config = config;
     return c.id;
@@ -238,10 +243,12 @@ export class MemoryRuntime implements ContainerRuntime {
   }
 
   async hasImage(image: string): Promise<boolean> {
+    checkReference(image);
     return this.images.has(image);
   }
 
   async pullImage(image: string): Promise<void> {
+    checkReference(image);
     this.stats.pulls++;
     const failure = this.opts.pullFails?.(image);
     if (failure) throw new ImagePullError(image, failure);
@@ -352,4 +359,19 @@ function snapshot(c: MemoryContainer): RuntimeContainer {
     message: c.message,
     ip: c.ip,
   };
+}
+
+/** Docker refuses a reference outside its grammar before looking for the image; so does this runtime. */
+function checkReference(image: string): void {
+  if (imageReferenceProblem(image)) throw new InvalidImageNameError(image, 'invalid reference format');
+}
+
+/** What Docker refuses at container create that the kubelet may still ask for, in Docker's words. */
+function dockerCreateRefusal(config: ContainerConfig): string | undefined {
+  const memory = config.memoryBytes ?? 0;
+  if (memory > 0 && memory < MIN_MEMORY_LIMIT_BYTES) return 'Error response from daemon: Minimum memory limit allowed is 6MB';
+  if (config.workingDir && !config.workingDir.startsWith('/')) {
+    return `Error response from daemon: the working directory '${config.workingDir}' is invalid, it needs to be an absolute path`;
+  }
+  return undefined;
 }

@@ -5,10 +5,12 @@
 //     ports changed, the whole pod is recreated around a new one;
 //   - an app container that runs with the spec's hash is kept; a changed hash recreates just it; a
 //     dead one restarts per restart policy, with back-off (CrashLoopBackOff);
-//   - images are pulled when missing; a failed pull waits (ErrImagePull / ImagePullBackOff);
+//   - images are pulled when missing; a failed pull waits (ErrImagePull / ImagePullBackOff); a
+//     reference the runtime cannot parse waits for a spec change (InvalidImageName);
+//   - a container the runtime refuses to create waits with its message (CreateContainerError);
 //   - dead containers beyond the newest few per name are removed.
 import type { Container, Handler, Pod, PodStatus, Service } from '@coxswain/objects';
-import { Clock, metaNamespaceKey, parseCpu, parseMemory } from '@coxswain/objects';
+import { Clock, imageReferenceProblem, metaNamespaceKey, parseCpu, parseMemory } from '@coxswain/objects';
 import { Logger } from '@coxswain/process';
 import { hashContainer, hashSandbox } from './container-hash';
 import type { PortHolder } from './host-port-holders';
@@ -17,7 +19,9 @@ import { computePodStatus, ContainerView, restartCountOf } from './pod-status';
 import type { Prober } from './prober';
 import type { ProbeManager } from './probe-manager';
 import { RestartBackoff } from './restart-backoff';
-import { ContainerNotFoundError, ContainerRuntime, envList, ImagePullError, LABELS, PortMapping, RuntimeContainer, SANDBOX_NAME } from './runtime';
+import {
+  ContainerNotFoundError, ContainerRuntime, envList, ImagePullError, InvalidImageNameError, LABELS, PortMapping, RuntimeContainer, SANDBOX_NAME,
+} from './runtime';
 import { serviceEnv } from './service-env';
 
 /** What the syncer needs to report events (the store's EventRecorder fits). */
@@ -397,7 +401,17 @@ export class PodSyncer {
   private async ensureImage(pod: Pod, spec: Container, key: string, retryIn: (ms: number) => void): Promise<ContainerView['waiting'] | undefined> {
     const o = this.o;
     const policy = spec.imagePullPolicy ?? 'IfNotPresent';
-    const present = policy === 'Always' ? false : await o.runtime.hasImage(spec.image);
+    // The API refuses such a reference; one stored before that rule (or written past the API) is
+    // caught here, before the runtime is asked, as Kubernetes' kubelet parses the reference first.
+    const problem = imageReferenceProblem(spec.image);
+    if (problem) return this.invalidImage(pod, new InvalidImageNameError(spec.image, problem));
+    let present: boolean;
+    try {
+      present = policy === 'Always' ? false : await o.runtime.hasImage(spec.image);
+    } catch (e) {
+      if (e instanceof InvalidImageNameError) return this.invalidImage(pod, e);
+      throw e;
+    }
     if (present) return undefined;
     if (policy === 'Never') {
       o.recorder.warning(pod, 'ErrImageNeverPull', `Container image "${spec.image}" is not present with pull policy of Never`);
@@ -418,6 +432,7 @@ export class PodSyncer {
       o.recorder.normal(pod, 'Pulled', `Successfully pulled image "${spec.image}"`);
       return undefined;
     } catch (e) {
+      if (e instanceof InvalidImageNameError) return this.invalidImage(pod, e);
       const message = e instanceof ImagePullError ? e.message : `failed to pull image "${spec.image}": ${errText(e)}`;
       o.pullBackoff.next(key);
       this.pullFailures.set(key, { at: o.clock.now(), message });
@@ -425,6 +440,12 @@ export class PodSyncer {
       o.recorder.warning(pod, 'Failed', `Failed to pull image "${spec.image}": ${message}`);
       return { reason: 'ErrImagePull', message };
     }
+  }
+
+  /** Kubernetes' answer to a reference nothing can pull: an event, and Waiting until the spec changes. */
+  private invalidImage(pod: Pod, e: InvalidImageNameError): ContainerView['waiting'] {
+    this.o.recorder.warning(pod, 'InspectFailed', `Failed to apply default image tag "${e.image}": ${e.message}`);
+    return { reason: 'InvalidImageName', message: e.message };
   }
 
   private async createSandbox(

@@ -169,6 +169,16 @@ export class ImagePullError extends Error {
   }
 }
 
+/**
+ * The runtime refuses the image reference itself (Docker: "invalid reference format"): no pull or
+ * retry can help, so the kubelet shows the container Waiting / InvalidImageName.
+ */
+export class InvalidImageNameError extends Error {
+  constructor(readonly image: string, readonly reason: string) {
+    super(`couldn't parse image reference "${image}": ${reason}`);
+  }
+}
+
 /** A runtime call that failed in a way worth retrying (engine down, timeout). */
 export class RuntimeError extends Error {}
 

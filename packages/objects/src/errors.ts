@@ -69,6 +69,12 @@ export class BadRequestError extends StoreError {
   readonly reason = 'BadRequest';
 }
 
+/** An admission policy of the namespace refuses the write (a ResourceQuota exceeded, a LimitRange bound). */
+export class ForbiddenError extends StoreError {
+  readonly code = 403;
+  readonly reason = 'Forbidden';
+}
+
 export function isStoreError(e: unknown): e is StoreError {
   return e instanceof StoreError;
 }

@@ -39,3 +39,19 @@ describe('quantities', () => {
     for (const m of [1, 250, 999, 1000, 1500]) expect(parseCpu(formatCpu(m))).toBe(m);
   });
 });
+
+describe('quantity bounds and exponents', () => {
+  it('takes the decimal exponent form', () => {
+    expect(parseMemory('1e3')).toBe(1000);
+    expect(parseCpu('5e-1')).toBe(500);
+    expect(parseMemory('1E')).toBe(1e18);
+  });
+
+  it('refuses a quantity past int64', () => {
+    expect(() => parseMemory('1e30')).toThrow('memory quantity "1e30" is more than the largest quantity, 2^63-1 bytes');
+    expect(() => parseMemory(1e30)).toThrow(BadRequestError);
+    expect(() => parseMemory('7Ei')).not.toThrow();
+    expect(() => parseMemory('8Ei')).toThrow(BadRequestError); // 2^63 exactly
+    expect(() => parseCpu('1e17')).toThrow('cpu quantity "1e17" is more than the largest quantity, 2^63-1 millicores');
+  });
+});

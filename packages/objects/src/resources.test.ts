@@ -37,4 +37,10 @@ describe('group versions', () => {
     expect(resourcePathPrefix('replicationControllers', 'v1')).toBe('/api/v1');
     expect(resolveResource('rc')!.group).toBe('');
   });
+
+  it('sends a v1beta1 client to /api/v1 for a core kind v1beta1 never had', () => {
+    expect(resourcePathPrefix('resourcequotas', 'v1beta1')).toBe('/api/v1');
+    expect(resourcePathPrefix('quota', 'v1beta1')).toBe('/api/v1');
+    expect(resourcePathPrefix('limitranges', 'v1')).toBe('/api/v1');
+  });
 });

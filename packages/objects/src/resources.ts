@@ -1,8 +1,7 @@
 // The kinds the store knows: their REST resource name, whether they live in a namespace, and where
 // they sit in etcd. One table, so that the API, the CLI and the store agree on names.
 
-export type ResourceName = 'pods' | 'replicationControllers' | 'deployments' | 'horizontalpodautoscalers' | 'services' | 'minions' | 'endpoints' | 'events';
-
+export type ResourceName = 'pods' | 'replicationControllers' | 'deployments' | 'horizontalpodautoscalers' | 'services' | 'minions' | 'endpoints' | 'events' | 'resourcequotas' | 'limitranges';
 export interface ResourceInfo {
   kind: string;
   resource: ResourceName;
@@ -47,6 +46,9 @@ export const RESOURCES: readonly ResourceInfo[] = [
   { kind: 'Minion', resource: 'minions', namespaced: false, hasStatus: true, aliases: ['minion', 'node', 'nodes', 'no'], ...core },
   { kind: 'Endpoints', resource: 'endpoints', namespaced: true, hasStatus: false, aliases: ['ep'], ...core },
   { kind: 'Event', resource: 'events', namespaced: true, hasStatus: false, aliases: ['event', 'ev'], ...core },
+  // Core kinds new since 2014 (issue #18): v1 only, under /api/v1.
+  { kind: 'ResourceQuota', resource: 'resourcequotas', namespaced: true, hasStatus: true, aliases: ['resourcequota', 'quota'], group: '', versions: ['v1'] },
+  { kind: 'LimitRange', resource: 'limitranges', namespaced: true, hasStatus: false, aliases: ['limitrange', 'limits'], group: '', versions: ['v1'] },
 ];
 
 export const DEFAULT_NAMESPACE = 'default';
@@ -93,10 +95,11 @@ export function preferredVersion(info: ResourceInfo): string {
 
 /**
  * The URL prefix a client uses for a resource: a core kind under the client's version
- * (`/api/v1beta1`), a named group's kind under its group's preferred version (`/apis/apps/v1`).
+ * (`/api/v1beta1`) when that version serves it, else (a core kind new since 2014, a named group's
+ * kind) under its preferred version (`/api/v1`, `/apis/apps/v1`).
  */
 export function resourcePathPrefix(resource: string, coreVersion: string): string {
   const info = resourceInfo(resource) ?? resolveResource(resource);
-  if (!info || !info.group) return apiPathPrefix('', coreVersion);
+  if (!info || (!info.group && info.versions.includes(coreVersion))) return apiPathPrefix('', coreVersion);
   return apiPathPrefix(info.group, preferredVersion(info));
 }

@@ -191,6 +191,48 @@ export interface ReplicationController extends KubeObject<ReplicationControllerS
   spec: ReplicationControllerSpec;
 }
 
+// ---- ResourceQuota and LimitRange (v1 only) --------------------------------------------------------
+
+/**
+ * Hard limits on what one namespace may hold, enforced when an object is created (quota.ts in the
+ * registry): `pods`, `replicationcontrollers`, `services` (counts), `requests.cpu`, `requests.memory`,
+ * `limits.cpu`, `limits.memory` (quantities).
+ */
+export const QUOTA_RESOURCES = ['pods', 'replicationcontrollers', 'services', 'requests.cpu', 'requests.memory', 'limits.cpu', 'limits.memory'] as const;
+export type QuotaResource = (typeof QUOTA_RESOURCES)[number];
+
+export interface ResourceQuotaSpec {
+  hard: Record<string, string>;
+}
+
+export interface ResourceQuotaStatus {
+  /** The limits being enforced (spec.hard). */
+  hard?: Record<string, string>;
+  /** What the namespace holds against them, charged at admission and given back on delete. */
+  used?: Record<string, string>;
+}
+
+export interface ResourceQuota extends KubeObject<ResourceQuotaSpec, ResourceQuotaStatus> {
+  kind: 'ResourceQuota';
+  spec: ResourceQuotaSpec;
+}
+
+/** Per-container defaults and bounds, applied to a pod when it is created. */
+export interface LimitRangeItem {
+  type: 'Container';
+  /** Limits of a container that sets none. */
+  default?: ResourceList;
+  /** Requests of a container that sets none (else its limits, else `default`). */
+  defaultRequest?: ResourceList;
+  min?: ResourceList;
+  max?: ResourceList;
+}
+
+export interface LimitRange extends KubeObject<{ limits: LimitRangeItem[] }> {
+  kind: 'LimitRange';
+  spec: { limits: LimitRangeItem[] };
+}
+
 // ---- Deployment (apps/v1) -------------------------------------------------------------------------
 
 /** A count of pods, or a percentage of spec.replicas ("25%"). */

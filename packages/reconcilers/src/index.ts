@@ -9,3 +9,4 @@ export { DeploymentController } from './deployment-controller';
 export { MinionLifecycleController } from './minion-lifecycle-controller';
 export type { PackingPolicy } from './priorities';
 export { PortalRepair, type PortalRepairOptions, type RepairPass } from './portal-repair';
+export { QuotaRepair, type QuotaRepairOptions } from './quota-repair';

@@ -7,7 +7,9 @@ import { MetricsScraper } from '@coxswain/client';
 import { HorizontalAutoscaler } from './horizontal-autoscaler';
 import { DeploymentController } from './deployment-controller';
 import { EndpointsController } from './endpoints-controller';
+import { periodicPass } from './periodic-pass';
 import { PortalRepair } from './portal-repair';
+import { QuotaRepair } from './quota-repair';
 import { MinionLifecycleController } from './minion-lifecycle-controller';
 import { listLiveMinionLeases } from '@coxswain/registry';
 import type { PackingPolicy } from './priorities';
@@ -49,6 +51,8 @@ export interface ReplicationProcessOptions extends ReconcilerProcessOptions {
   hpaDownscaleStabilizationMs?: number;
   /** How often the autoscaler's metrics pipeline scrapes the kubelets (default 15 s). */
   metricResolutionMs?: number;
+  /** How often the leader checks each ResourceQuota's usage against its namespace (default 60 s). */
+  quotaRepairIntervalMs?: number;
 }
 
 export function runReplicationManager(opts: ReplicationProcessOptions): Promise<ReconcilerHandle> {
@@ -84,6 +88,9 @@ export function runReplicationManager(opts: ReplicationProcessOptions): Promise<
       logger: ctx.logger,
     });
     hpas.addEventHandler(autoscaler.hpaHandlers);
+    // And the quota usage repair (one leader: it follows what a namespace creates).
+    const repair = new QuotaRepair({ store: ctx.store, storage: ctx.storage, logger: ctx.logger });
+    const repairs = periodicPass('quota repair', () => repair.runOnce(), opts.quotaRepairIntervalMs ?? 60_000, ctx.logger);
     return {
       start: () => {
         rm.start();
@@ -91,8 +98,10 @@ export function runReplicationManager(opts: ReplicationProcessOptions): Promise<
         for (const rc of controllers.list()) rm.controller.enqueue(metaNamespaceKey(rc));
         metrics.start();
         autoscaler.start();
+        repairs.start();
       },
       stop: async () => {
+        repairs.stop();
         await autoscaler.stop();
         await metrics.stop();
         await rm.stop();
@@ -119,16 +128,14 @@ export function runEndpointsController(opts: EndpointsProcessOptions): Promise<R
     pods.addEventHandler(ec.podHandlers);
     endpoints.addEventHandler(ec.endpointsHandlers);
     const repair = new PortalRepair({ store: ctx.store, storage: ctx.storage, logger: ctx.logger });
-    let timer: NodeJS.Timeout | undefined;
-    const repairPass = () => repair.runOnce().catch((err: Error) => ctx.logger.warn({ err: err.message }, 'portal repair pass failed'));
+    const repairs = periodicPass('portal repair', () => repair.runOnce(), opts.portalRepairIntervalMs ?? 60_000, ctx.logger);
     return {
       start: () => {
         ec.start();
-        void repairPass();
-        timer = setInterval(repairPass, opts.portalRepairIntervalMs ?? 60_000);
+        repairs.start();
       },
       stop: () => {
-        clearInterval(timer);
+        repairs.stop();
         return ec.stop();
       },
       health: () => ({ queue: ec.controller.queue.len() }),

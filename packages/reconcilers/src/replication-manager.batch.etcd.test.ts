@@ -2,7 +2,7 @@
 // etcd: many pods per transaction, controllers sharing transactions, and a failing create still
 // tried once per slow-start round, not once per missing pod.
 import type { Registry } from '@coxswain/registry';
-import { etcdRegistry, startEtcd, type EtcdHarness } from '@coxswain/testing';
+import { etcdRegistryForSuite } from '@coxswain/testing';
 import { EventRecorder } from '@coxswain/client';
 import { InvalidError, Pod, ReplicationController } from '@coxswain/objects';
 import { MapCache } from './object-cache';
@@ -11,17 +11,9 @@ import { rc } from './testing/fixtures';
 
 jest.setTimeout(60_000);
 
-let etcd: EtcdHarness;
+const suite = etcdRegistryForSuite({ watchProgressIntervalMs: 0 });
 let store: Registry;
-
-beforeAll(async () => {
-  etcd = await startEtcd();
-  store = etcdRegistry(etcd.client(), { watchProgressIntervalMs: 0 });
-});
-afterAll(async () => {
-  await store?.close();
-  await etcd?.stop();
-});
+beforeAll(() => (store = suite.store));
 
 function setup() {
   const pods = new MapCache<Pod>();

@@ -18,7 +18,7 @@
 // manager does nothing more for that controller until its informer has seen them (or they expire).
 // Deleting a controller deletes its pods; so does finding pods owned by a controller uid that no
 // longer exists (checked against etcd itself, never against a cache that may simply be behind).
-import { Clock, ConflictError, metaNamespaceKey, NotFoundError, ObjectStore, OwnerReference, Pod, realClock, ReplicationController, splitMetaNamespaceKey } from '@coxswain/objects';
+import { Clock, ConflictError, ForbiddenError, metaNamespaceKey, NotFoundError, ObjectStore, OwnerReference, Pod, realClock, ReplicationController, splitMetaNamespaceKey } from '@coxswain/objects';
 import { createLogger, Logger } from '@coxswain/process';
 import { EventRecorder, Controller, GroupCommit } from '@coxswain/client';
 import { Expectations } from './expectations';
@@ -26,6 +26,9 @@ import { selectorMatches } from './labels';
 import { CacheReader, Handlers, INDEX, labelPairKey } from './object-cache';
 import { rcOwner } from './owner-refs';
 import { planReplication, podFromTemplate } from './replication-plan';
+
+/** How soon a controller refused by a quota tries again without a pod event to prompt it. */
+const QUOTA_RETRY_MS = 10_000;
 
 export interface ReplicationManagerOptions {
   store: ObjectStore;
@@ -141,9 +144,13 @@ export class ReplicationManager {
       return { requeueAfterMs: 30_000 };
     }
     if (plan.adopt.length > 0) await this.adopt(rc, plan.adopt);
-    if (plan.create > 0) await this.createPods(rc, key, plan.create);
+    let refused = false;
+    if (plan.create > 0) refused = await this.createPods(rc, key, plan.create);
     else if (plan.delete.length > 0) await this.deletePods(rc, key, plan.delete);
     await this.writeStatus(rc, plan.status);
+    // A quota is not a fault to retry at once: a pod deleted in the namespace (an event of one of
+    // ours) or this timer tries again.
+    if (refused) return { requeueAfterMs: QUOTA_RETRY_MS };
   }
 
   /** Of the pods owned (by name) by this key, those whose controller uid is not the current one: their controller is gone. */
@@ -207,8 +214,10 @@ export class ReplicationManager {
   /**
    * Creates in growing rounds (1, 2, 4, ...) so that a failing create is tried a few times, not 500.
    * Each round's pods go to the shared GroupCommit, so they share transactions with other controllers'.
+   * Stops at the first refusal; returns true when it was a namespace's quota or limit range (403),
+   * recorded as a FailedCreate event whose message names the quota and its figures.
    */
-  private async createPods(rc: ReplicationController, key: string, n: number): Promise<void> {
+  private async createPods(rc: ReplicationController, key: string, n: number): Promise<boolean> {
     this.expectations.expectCreations(key, n);
     const template = podFromTemplate(rc);
     let remaining = n;
@@ -236,7 +245,9 @@ export class ReplicationManager {
     }
     // The ones never attempted will never be observed either.
     for (let i = 0; i < remaining; i++) this.expectations.creationObserved(key);
+    if (firstError instanceof ForbiddenError) return true;
     if (firstError !== undefined) throw firstError;
+    return false;
   }
 
   private async deletePods(rc: ReplicationController, key: string, pods: Pod[]): Promise<void> {

@@ -5,3 +5,4 @@ export { bindPod } from './bind-pod';
 export { MinionLease, listLiveMinionLeases, type LiveLease } from './minion-lease';
 export { PortalAllocator, PORTAL_ALLOCATION_KEY, PORTAL_FIELD } from './portal-allocator';
 export { PortalRange } from './portal-range';
+export { measuredStatus, quotaAmount } from './quota';

@@ -32,10 +32,12 @@ import {
   type WatchOptions,
 } from '@coxswain/objects';
 import type { Storage } from '@coxswain/objects';
+import { admitCreates, needsAdmission } from './admission';
 import { DryRunStorage } from './dry-run-storage';
 import { boundPod, checkBindable, POD_MIRRORS } from './binding';
 import { listFilter } from './list-filter';
 import type { PortalAllocator } from './portal-allocator';
+import { creditQuotas, usageOf } from './quota';
 import { strategyFor, strategyOf, type Strategy } from './strategy';
 
 export interface RegistryOptions {
@@ -86,13 +88,18 @@ export class Registry implements ObjectStore {
     const strategy = strategyOf(obj);
     for (let attempt = 1; ; attempt++) {
       const { key, prepared } = this.prepareCreate(strategy, obj);
-      // The allocator write comes first: a crash before the service write leaves a marked address
-      // that PortalRepair gives back, never a service whose address another one could get.
-      const portal = await this.allocatePortal(prepared);
+      // Quota charges and the allocator write come first: a failed write gives them back, so two
+      // creates can never both pass a limit or get one address. (A crash in between leaves a charge
+      // or a marked address too many; PortalRepair gives the address back.)
+      const admission = await admitCreates(this.storage, [strategy], [prepared]);
+      if (admission.refusals[0]) throw admission.refusals[0];
+      let portal: string | undefined;
       try {
+        portal = await this.allocatePortal(prepared);
         return await this.storage.create(key, prepared as T, { ttlSeconds: opts.ttlSeconds ?? strategy.ttlSeconds });
       } catch (err) {
         if (portal) await this.portals!.release(portal);
+        await admission.giveBack(0);
         // A generated name that is taken: draw another.
         if (err instanceof AlreadyExistsError && !obj.metadata.name && attempt < MAX_GENERATE_NAME_TRIES) continue;
         throw err;
@@ -115,6 +122,7 @@ export class Registry implements ObjectStore {
     const results: (T | Error)[] = new Array(objs.length);
     const entries: { key: string; obj: T }[] = [];
     const index: number[] = [];
+    const strategies: Strategy[] = [];
     let ttlSeconds = opts.ttlSeconds;
     objs.forEach((obj, i) => {
       try {
@@ -123,19 +131,46 @@ export class Registry implements ObjectStore {
         const { key, prepared } = this.prepareCreate(strategy, obj);
         entries.push({ key, obj: prepared as T });
         index.push(i);
+        strategies.push(strategy);
       } catch (err) {
         results[i] = err as Error;
       }
     });
-    const created = entries.length > 0 ? await this.storage.createMany(entries, { ttlSeconds }) : [];
+    // The namespaces' quotas and limit ranges, for the objects of namespaces that have some: one
+    // charge of each quota for the whole batch.
+    const policed = await this.withPolicies(entries.map((e) => e.obj));
+    const admission = await admitCreates(this.storage, policed.map((j) => strategies[j]!), policed.map((j) => entries[j]!.obj));
+    const refused = new Set<number>();
+    admission.refusals.forEach((err, k) => {
+      if (!err) return;
+      results[index[policed[k]!]!] = err;
+      refused.add(policed[k]!);
+    });
+    const writes = entries.map((e, j) => ({ e, j })).filter(({ j }) => !refused.has(j));
+    const created = writes.length > 0 ? await this.storage.createMany(writes.map(({ e }) => e), { ttlSeconds }) : [];
     await Promise.all(
-      created.map(async (r, j) => {
-        const i = index[j];
+      created.map(async (r, w) => {
+        const j = writes[w]!.j;
+        const i = index[j]!;
+        if (r instanceof Error && policed.includes(j)) await admission.giveBack(policed.indexOf(j));
         // A generated name that collided: create() draws others.
         results[i] = r instanceof AlreadyExistsError && !objs[i].metadata.name ? await this.create(objs[i], opts).catch((e: Error) => e) : r;
       }),
     );
     return results;
+  }
+
+  /** The indexes of `objs` whose namespace has admission policies for their kind (one look per namespace and kind). */
+  private async withPolicies(objs: readonly KubeObject[]): Promise<number[]> {
+    const looks = new Map<string, Promise<boolean>>();
+    const answers = await Promise.all(
+      objs.map((obj) => {
+        const key = `${obj.kind}/${obj.metadata.namespace ?? ''}`;
+        if (!looks.has(key)) looks.set(key, needsAdmission(this.storage, obj));
+        return looks.get(key)!;
+      }),
+    );
+    return answers.flatMap((yes, i) => (yes ? [i] : []));
   }
 
   /** What create() stores: the strategy's new object with a name, uid, timestamp and generation 1, validated. */
@@ -194,7 +229,7 @@ export class Registry implements ObjectStore {
 
   /** An update or status update of `obj`: a compare-and-swap on its resourceVersion if it has one. */
   private write<T extends KubeObject>(strategy: Strategy, obj: T, opts: UpdateOptions, prepare: (current: T) => KubeObject): Promise<T> {
-    return this.storage.guaranteedUpdate<T>(this.keyOf(strategy, obj), (current) => this.prepared(strategy, prepare(current)) as T, {
+    return this.storage.guaranteedUpdate<T>(this.keyOf(strategy, obj), (current) => this.prepared(strategy, prepare(current), current) as T, {
       expectedVersion: versionOrUndefined(obj.metadata.resourceVersion),
       cached: opts.cached as T | undefined,
     });
@@ -216,15 +251,15 @@ export class Registry implements ObjectStore {
       const sent = desired.metadata?.resourceVersion;
       if (sent !== undefined && sent !== current.metadata.resourceVersion) throw staleVersionError(resource, name, sent, current.metadata.resourceVersion!);
       const next = opts.subresource === 'status' ? strategy.prepareForStatusUpdate(desired, current) : strategy.prepareForUpdate(desired, current);
-      return this.prepared(strategy, next) as T;
+      return this.prepared(strategy, next, current) as T;
     });
   }
 
-  /** A prepared update, validated: the resourceVersion the storage guards on is its business. */
-  private prepared(strategy: Strategy, next: KubeObject): KubeObject {
+  /** A prepared update of `current`, validated: the resourceVersion the storage guards on is its business. */
+  private prepared(strategy: Strategy, next: KubeObject, current: KubeObject): KubeObject {
     const { resourceVersion: _rv, ...metadata } = next.metadata;
     const out = { ...next, metadata };
-    strategy.validate(out);
+    strategy.validateUpdate(out, current);
     return out;
   }
 
@@ -234,6 +269,9 @@ export class Registry implements ObjectStore {
     if (opts.dryRun) return this.dryRun().delete(resource, namespace, name, { ...opts, dryRun: false });
     if (!resourceInfo(resource)) throw new BadRequestError(`unknown resource "${resource}"`);
     const deleted = await this.storage.delete<T>(objectKey(resource, namespace, name), { preconditions: opts.preconditions });
+    // Its quota charge goes back. (A crash before this leaves the charge; nothing recounts it yet.)
+    const usage = usageOf(deleted);
+    if (usage && deleted.metadata.namespace) await creditQuotas(this.storage, deleted.metadata.namespace, usage);
     // A crash before this release leaves a marked address with no service: PortalRepair gives it back.
     const portal = resource === 'services' ? (deleted as unknown as Service).spec?.clusterIP : undefined;
     if (this.portals && portal) await this.portals.release(portal);
@@ -249,7 +287,7 @@ export class Registry implements ObjectStore {
       objectKey('pods', namespace, podName),
       (pod) => {
         checkBindable(pod);
-        return this.prepared(strategyFor('pods'), boundPod(pod, minion)) as Pod;
+        return this.prepared(strategyFor('pods'), boundPod(pod, minion), pod) as Pod;
       },
       { expectedVersion: expectedResourceVersion, cached: usable ? cached : undefined },
     );
@@ -266,7 +304,7 @@ export class Registry implements ObjectStore {
           throw new BadRequestError(`bindMany: the pod given for ${b.namespace}/${b.podName} is not that pod at a revision`);
         }
         checkBindable(b.pod);
-        const next = this.prepared(strategyFor('pods'), boundPod(b.pod, b.minion)) as Pod;
+        const next = this.prepared(strategyFor('pods'), boundPod(b.pod, b.minion), b.pod) as Pod;
         writes.push({ key: objectKey('pods', b.namespace, b.podName), current: b.pod, next });
         index.push(i);
       } catch (err) {

@@ -66,3 +66,34 @@ describe('other kinds', () => {
     expect(strategyFor('services').ttlSeconds).toBeUndefined();
   });
 });
+
+describe('validation of an update (ratcheting)', () => {
+  const s = strategyFor('pods');
+  // Stored before the image grammar: the API refuses it today.
+  const old = (): Pod => ({ ...pod(), spec: { containers: [{ name: 'c', image: 'my image' }] } });
+
+  it('lets an object stored before a rule get its status and labels written', () => {
+    const withStatus = s.prepareForStatusUpdate({ ...old(), status: { phase: 'Pending' } }, old());
+    expect(() => s.validateUpdate(withStatus, old())).not.toThrow();
+    expect(() => s.validate(withStatus)).toThrow('must not contain whitespace');
+    const labelled = { ...old(), metadata: { ...old().metadata, labels: { a: 'b' } } };
+    expect(() => s.validateUpdate(labelled, old())).not.toThrow();
+  });
+
+  it('refuses a problem the update brings in, even beside an old one', () => {
+    const worse = old();
+    worse.spec.containers.push({ name: 'd', image: 'x;y' });
+    expect(() => s.validateUpdate(worse, old())).toThrow('spec.containers[1].image: must not contain ";"');
+    const changed = { ...old(), spec: { containers: [{ name: 'c', image: 'Other Image' }] } };
+    expect(() => s.validateUpdate(changed, old())).toThrow('spec.containers[0].image');
+  });
+
+  it('refuses a cross-field problem an update makes with an unchanged field (an RC selector that no longer selects its template)', () => {
+    const rcs = strategyFor('replicationControllers');
+    const rc = { apiVersion: 'v1', kind: 'ReplicationController', metadata: { name: 'r', namespace: 'default' },
+      spec: { replicas: 1, selector: { app: 'a' }, template: { metadata: { labels: { app: 'a' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } } } as KubeObject;
+    const moved = JSON.parse(JSON.stringify(rc));
+    moved.spec.selector = { app: 'b' };
+    expect(() => rcs.validateUpdate(moved, rc)).toThrow('must match the selector');
+  });
+});

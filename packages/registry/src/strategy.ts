@@ -8,12 +8,15 @@ import {
   InvalidError,
   resourceForKind,
   resourceInfo,
+  deepEqual,
   sameFields,
   validateInternal,
+  valueAtPath,
   type FieldCause,
   type KubeObject,
   type Pod,
   type ResourceInfo,
+  type ResourceQuota,
   type ResourceName,
   type Service,
 } from '@coxswain/objects';
@@ -36,6 +39,14 @@ export interface Strategy {
   prepareForStatusUpdate(obj: KubeObject, current: KubeObject): KubeObject;
   /** Throws InvalidError naming each bad field. */
   validate(obj: KubeObject): void;
+  /**
+   * An update's validation: as `validate`, except that a problem `current` already has is not
+   * refused. A rule added later (an image grammar, a bound) then holds for every update that brings
+   * a new problem in, while an object stored before the rule can still get its status written, be
+   * bound, or be labelled — as Kubernetes ratchets validation. Throws InvalidError naming each bad
+   * field the update brings in.
+   */
+  validateUpdate(obj: KubeObject, current: KubeObject): void;
 }
 
 interface KindRules {
@@ -46,6 +57,8 @@ interface KindRules {
   /** Fields an update carries over from the stored object when the writer left them out. */
   carryOver?: (obj: KubeObject, current: KubeObject) => void;
   ttlSeconds?: number;
+  /** Fixes up the status a spec update carries over, from the new spec (a quota's status.hard). */
+  statusFromSpec?: (obj: KubeObject) => void;
 }
 
 const RULES: Record<ResourceName, KindRules> = {
@@ -85,6 +98,15 @@ const RULES: Record<ResourceName, KindRules> = {
   endpoints: {},
   // Events are records, not desired state: they expire like 2014's event TTL.
   events: { ttlSeconds: 3600 },
+  // status.used is the registry's (admission.ts measures it at create, quota.ts keeps it); status.hard follows spec.hard.
+  resourcequotas: {
+    initialStatus: () => ({}),
+    statusFromSpec: (obj) => {
+      const q = obj as ResourceQuota;
+      q.status = { ...q.status, hard: q.spec.hard };
+    },
+  },
+  limitranges: {},
 };
 
 /** Fields that are not the "spec" of an object: changes to anything else bump metadata.generation. */
@@ -117,6 +139,7 @@ function makeStrategy(resource: ResourceName): Strategy {
       if (info.hasStatus) {
         if (current.status === undefined) delete next.status;
         else next.status = current.status;
+        rules.statusFromSpec?.(next);
       }
       next.metadata = identityOf(next.metadata, current, !sameFields(current as never, next as never, NOT_SPEC));
       return next;
@@ -132,7 +155,19 @@ function makeStrategy(resource: ResourceName): Strategy {
       const causes = validateInternal(obj);
       if (causes.length > 0) throw new InvalidError(obj.kind, obj.metadata?.name ?? '', causes);
     },
+    validateUpdate(obj, current) {
+      const causes = validateInternal(obj);
+      if (causes.length === 0) return;
+      // Pardoned: the same problem, on the same field, with the same value there as before.
+      const had = new Set(validateInternal(current).map(causeKey));
+      const brought = causes.filter((c) => !had.has(causeKey(c)) || !deepEqual(valueAtPath(obj, c.field), valueAtPath(current, c.field)));
+      if (brought.length > 0) throw new InvalidError(obj.kind, obj.metadata?.name ?? '', brought);
+    },
   };
+}
+
+function causeKey(c: FieldCause): string {
+  return `${c.field}\u0000${c.message}`;
 }
 
 /** Metadata of an update: the writer's labels and annotations, the stored object's identity; generation +1 on a spec change. */

@@ -337,8 +337,8 @@ describe('v1beta1 codec: 2014 variants on the way in', () => {
 });
 
 describe('codecFor', () => {
-  it('serves v1beta1 first (the default), v1 and apps/v1 (Deployments)', () => {
-    expect(CODECS.map((c) => c.version)).toEqual(['v1beta1', 'v1', 'apps/v1']);
+  it('serves v1beta1 first (the default), v1, apps/v1 (Deployments) and autoscaling/v1 (HorizontalPodAutoscalers)', () => {
+    expect(CODECS.map((c) => c.version)).toEqual(['v1beta1', 'v1', 'apps/v1', 'autoscaling/v1']);
     expect(codecFor('v1beta1')).toBe(v1beta1Codec);
     expect(codecFor('v1')?.version).toBe('v1');
     expect(codecFor('v1beta3')).toBeUndefined();

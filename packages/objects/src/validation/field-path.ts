@@ -21,3 +21,19 @@ export function pointerToPath(pointer: string): string {
   }
   return out;
 }
+
+const SEGMENT = /^(?:\.?([A-Za-z_$][A-Za-z0-9_$-]*)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\])/;
+
+/** The value a field path (as joinPath writes it) points at in `obj`; undefined when absent or unreadable. */
+export function valueAtPath(obj: unknown, path: string): unknown {
+  let rest = path;
+  let at: unknown = obj;
+  while (rest !== '') {
+    const m = SEGMENT.exec(rest);
+    if (!m || at === null || typeof at !== 'object') return undefined;
+    const key = m[1] ?? (m[2] !== undefined ? Number(m[2]) : (JSON.parse(m[3]!) as string));
+    at = (at as Record<string | number, unknown>)[key];
+    rest = rest.slice(m[0].length);
+  }
+  return at;
+}

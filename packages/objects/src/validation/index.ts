@@ -6,11 +6,12 @@ import { validateSchema } from './schema-validator';
 import { semanticCauses } from './semantics';
 
 export { validateSchema, schemasDir, type SchemaVersion } from './schema-validator';
-export { joinPath, pointerToPath } from './field-path';
+export { joinPath, pointerToPath, valueAtPath } from './field-path';
 export {
   objectNameProblem, namespaceProblem, labelKeyProblem, labelValueProblem, portNameProblem, portNumberProblem,
 } from './identifiers';
-export { v1LabelValueCauses } from './semantics';
+export { v1LabelValueCauses, MIN_MEMORY_LIMIT_BYTES } from './semantics';
+export { imageReferenceProblem } from './image-reference';
 
 /** Validates an internal object (JSON Schema, then semantic checks). Returns [] when valid. */
 export function validateInternal(obj: KubeObject): FieldCause[] {

@@ -19,6 +19,8 @@ const SCHEMA_FILE: Record<ResourceName, string> = {
   minions: 'minion',
   endpoints: 'endpoints',
   events: 'event',
+  resourcequotas: 'resourceQuota',
+  limitranges: 'limitRange',
 };
 
 const BASE_ID = 'https://coxswain.local/schemas';

@@ -1,12 +1,13 @@
 // Semantic checks that JSON Schema cannot express, run after the schema accepted the object (so
 // the shapes below can be trusted). Paths are in internal terms.
 import type { FieldCause } from '../errors';
-import { isCpuQuantity, isMemoryQuantity } from '../quantity';
+import { cpuQuantityProblem, formatMemory, memoryQuantityProblem, parseCpu, parseMemory } from '../quantity';
 import type {
-  Container, Deployment, Endpoints, Event, HorizontalPodAutoscaler, IntOrPercent, Handler, KubeObject, Minion, ObjectMeta, Pod, PodSpec, PodTemplateSpec, Probe,
-  ReplicationController, ResourceList, Service,
+  Container, Deployment, HorizontalPodAutoscaler, LimitRange, ResourceQuota, Endpoints, Event, IntOrPercent, Handler, KubeObject, Minion, ObjectMeta, Pod, PodSpec, PodTemplateSpec, Probe,  ReplicationController, ResourceList, Service,
 } from '../types';
+import { QUOTA_RESOURCES } from '../types';
 import { joinPath } from './field-path';
+import { imageReferenceProblem } from './image-reference';
 import {
   cidrProblem, containerNameProblem, envNameProblem, generateNameProblem, intOrNamedPortProblem, ipProblem,
   labelKeyProblem, labelValueProblem, legacyLabelValueProblem, namespaceProblem, objectNameProblem, portNameProblem, portNumberProblem,
@@ -65,10 +66,24 @@ function checkMeta(out: Causes, meta: ObjectMeta): void {
   checkAnnotations(out, 'metadata.annotations', meta.annotations);
 }
 
-/** The schema checked the quantity syntax; this checks the unit fits the resource (no "64Mi" cpu). */
+/** The schema checked the quantity syntax; this checks the unit fits the resource (no "64Mi" cpu) and the value fits an int64. */
 function checkResourceList(out: Causes, field: string, list: ResourceList | undefined): void {
-  if (list?.cpu !== undefined && !isCpuQuantity(list.cpu)) out.push({ field: `${field}.cpu`, message: 'must be a cpu quantity like 250m, 0.5 or 2' });
-  if (list?.memory !== undefined && !isMemoryQuantity(list.memory)) out.push({ field: `${field}.memory`, message: 'must be a memory quantity like 64Mi, 1G or 1000000' });
+  if (list?.cpu !== undefined) add(out, `${field}.cpu`, cpuQuantityProblem(list.cpu));
+  if (list?.memory !== undefined) add(out, `${field}.memory`, memoryQuantityProblem(list.memory));
+}
+
+/**
+ * The smallest memory limit a container runtime takes: Docker refuses one below 6 MiB ("Minimum
+ * memory limit allowed is 6MB") at create time, so it is refused here, at the door. 0 means no limit.
+ */
+export const MIN_MEMORY_LIMIT_BYTES = 6 * 2 ** 20;
+
+function checkMemoryLimit(out: Causes, field: string, memory: string | undefined): void {
+  if (memory === undefined || memoryQuantityProblem(memory)) return;
+  const bytes = parseMemory(memory);
+  if (bytes > 0 && bytes < MIN_MEMORY_LIMIT_BYTES) {
+    out.push({ field, message: `must be 0 (no limit) or at least ${formatMemory(MIN_MEMORY_LIMIT_BYTES)}: Docker refuses a memory limit below 6 MiB` });
+  }
 }
 
 const ACTIONS = ['exec', 'httpGet', 'tcpSocket'] as const;
@@ -100,10 +115,12 @@ export function checkPodSpec(out: Causes, at: string, spec: PodSpec): void {
     add(out, `${cf}.name`, containerNameProblem(c.name));
     if (names.has(c.name)) out.push({ field: `${cf}.name`, message: `duplicate container name ${JSON.stringify(c.name)}` });
     names.add(c.name);
+    add(out, `${cf}.image`, imageReferenceProblem(c.image));
     (c.ports ?? []).forEach((p, j) => {
       const pf = joinPath(`${cf}.ports`, j);
       add(out, `${pf}.containerPort`, portNumberProblem(p.containerPort));
-      if (p.hostPort !== undefined) {
+      // hostPort 0 means none, as in Kubernetes (and 2014's v1beta1).
+      if (p.hostPort !== undefined && p.hostPort !== 0) {
         add(out, `${pf}.hostPort`, portNumberProblem(p.hostPort));
         const key = `${p.hostPort}/${p.protocol ?? 'TCP'}`;
         if (hostPorts.has(key)) out.push({ field: `${pf}.hostPort`, message: `duplicate host port ${key} in the pod` });
@@ -116,6 +133,7 @@ export function checkPodSpec(out: Causes, at: string, spec: PodSpec): void {
       }
     });
     checkResourceList(out, `${cf}.resources.limits`, c.resources?.limits);
+    checkMemoryLimit(out, `${cf}.resources.limits.memory`, c.resources?.limits?.memory);
     checkResourceList(out, `${cf}.resources.requests`, c.resources?.requests);
     (c.env ?? []).forEach((e, j) => add(out, `${joinPath(`${cf}.env`, j)}.name`, envNameProblem(e.name)));
     if (c.livenessProbe) checkHandler(out, `${cf}.livenessProbe`, c.livenessProbe, c);
@@ -228,6 +246,43 @@ function checkHorizontalPodAutoscaler(out: Causes, hpa: HorizontalPodAutoscaler)
   if (min > hpa.spec.maxReplicas) out.push({ field: 'spec.minReplicas', message: `must be less than or equal to maxReplicas (${hpa.spec.maxReplicas})` });
 }
 
+/** A quota's figures: counts are whole numbers, the rest cpu or memory quantities. */
+function checkQuotaList(out: Causes, at: string, list: Record<string, string> | undefined): void {
+  for (const [resource, q] of Object.entries(list ?? {})) {
+    const field = joinPath(at, resource);
+    if (!(QUOTA_RESOURCES as readonly string[]).includes(resource)) out.push({ field, message: `unknown resource: a quota limits ${[...QUOTA_RESOURCES].join(', ')}` });
+    else if (resource.endsWith('.cpu')) add(out, field, cpuQuantityProblem(q));
+    else if (resource.endsWith('.memory')) add(out, field, memoryQuantityProblem(q));
+    else if (!/^[0-9]+$/.test(q) || Number(q) > 2 ** 31 - 1) out.push({ field, message: 'must be a whole number of objects, at most 2147483647' });
+  }
+}
+
+function checkResourceQuota(out: Causes, q: ResourceQuota): void {
+  checkQuotaList(out, 'spec.hard', q.spec.hard);
+  checkQuotaList(out, 'status.hard', q.status?.hard);
+  checkQuotaList(out, 'status.used', q.status?.used);
+}
+
+/** Each bound a valid quantity, and min <= defaultRequest <= default <= max where both are set. */
+function checkLimitRange(out: Causes, lr: LimitRange): void {
+  lr.spec.limits.forEach((item, i) => {
+    const at = `spec.limits[${i}]`;
+    for (const k of ['default', 'defaultRequest', 'min', 'max'] as const) checkResourceList(out, `${at}.${k}`, item[k]);
+    for (const r of ['cpu', 'memory'] as const) {
+      const parse = r === 'cpu' ? parseCpu : parseMemory;
+      const value = (k: 'default' | 'defaultRequest' | 'min' | 'max') => {
+        const q = item[k]?.[r];
+        return q === undefined || (r === 'cpu' ? cpuQuantityProblem(q) : memoryQuantityProblem(q)) ? undefined : parse(q);
+      };
+      const order = [['min', 'defaultRequest'], ['defaultRequest', 'default'], ['default', 'max'], ['min', 'max']] as const;
+      for (const [lo, hi] of order) {
+        const [a, b] = [value(lo), value(hi)];
+        if (a !== undefined && b !== undefined && a > b) out.push({ field: `${at}.${hi}.${r}`, message: `must not be less than ${lo}.${r} (${item[lo]![r]})` });
+      }
+    }
+  });
+}
+
 /** Semantic checks for an object the internal schema has accepted. */
 export function semanticCauses(obj: KubeObject): FieldCause[] {
   const out: Causes = [];
@@ -241,6 +296,8 @@ export function semanticCauses(obj: KubeObject): FieldCause[] {
     case 'Minion': checkMinion(out, obj as Minion); break;
     case 'Endpoints': checkEndpoints(out, obj as Endpoints); break;
     case 'Event': checkEvent(out, obj as Event); break;
+    case 'ResourceQuota': checkResourceQuota(out, obj as ResourceQuota); break;
+    case 'LimitRange': checkLimitRange(out, obj as LimitRange); break;
   }
   return out;
 }

@@ -128,6 +128,9 @@ const BY_RESOURCE: Record<ResourceName, (path: string) => string | undefined> = 
   minions: minionPath,
   endpoints: endpointsPath,
   events: eventPath,
+  // v1 only: never rendered in v1beta1.
+  resourcequotas: (path) => path,
+  limitranges: (path) => path,
 };
 
 export function v1beta1FieldPath(resource: ResourceName, internalPath: string): string {

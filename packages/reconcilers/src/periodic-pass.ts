@@ -1,0 +1,20 @@
+// A repair pass run by a leader: once when it starts leading, then every `intervalMs` until it
+// stops. A failed pass is logged and tried again at the next tick.
+import type { Logger } from '@coxswain/process';
+
+export interface PeriodicPass {
+  start(): void;
+  stop(): void;
+}
+
+export function periodicPass(what: string, pass: () => Promise<unknown>, intervalMs: number, logger: Logger): PeriodicPass {
+  let timer: NodeJS.Timeout | undefined;
+  const run = () => pass().catch((err: Error) => logger.warn({ err: err.message }, `${what} pass failed`));
+  return {
+    start: () => {
+      void run();
+      timer = setInterval(run, intervalMs);
+    },
+    stop: () => clearInterval(timer),
+  };
+}
