@@ -154,10 +154,11 @@ it('shows a Deployment\'s rollout bar move to done, a service\'s lines to its po
     new MutationObserver(() => window.barWidths.push(el.style.width)).observe(el, { attributes: true });
   })()`);
   const started = Date.now();
-  await api('/apis/apps/v1/namespaces/default/deployments/front', { method: 'PATCH', headers: { 'Content-Type': 'application/merge-patch+json' }, body: JSON.stringify({ spec: { template: { spec: { containers: [{ name: 'front', image: IMAGES.busybox, command: HELLO, env: [{ name: 'VERSION', value: 'v2' }] }] } } } }) });
+  const patched = await api<{ metadata: { generation: number } }>('/apis/apps/v1/namespaces/default/deployments/front', { method: 'PATCH', headers: { 'Content-Type': 'application/merge-patch+json' }, body: JSON.stringify({ spec: { template: { spec: { containers: [{ name: 'front', image: IMAGES.busybox, command: HELLO, env: [{ name: 'VERSION', value: 'v2' }] }] } } } }) });
   await eventually(async () => {
-    const d = await api<{ status?: { updatedReplicas?: number; readyReplicas?: number; replicas?: number } }>('/apis/apps/v1/namespaces/default/deployments/front');
-    return d.status?.updatedReplicas === 2 && d.status.readyReplicas === 2 && d.status.replicas === 2;
+    const d = await api<{ status?: { observedGeneration?: number; updatedReplicas?: number; readyReplicas?: number; replicas?: number } }>('/apis/apps/v1/namespaces/default/deployments/front');
+    // The status of the new template, not the old one's (done before the controller saw the change).
+    return (d.status?.observedGeneration ?? 0) >= patched.metadata.generation && d.status?.updatedReplicas === 2 && d.status.readyReplicas === 2 && d.status.replicas === 2;
   }, 60_000, 'the rollout done in the API');
   await eventually(async () => (await browser.page.$eval(bar, (e) => (e as unknown as { style: { width: string } }).style.width)) === '100%', 5000, 'the bar at 100%');
   const widths = (await browser.page.evaluate('window.barWidths')) as string[];

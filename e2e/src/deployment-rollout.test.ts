@@ -4,59 +4,30 @@
 // load loop on the host sends requests through the service (its portal IP, caught by the proxies): not one fails. The
 // rollout is readiness-gated (an httpGet readiness probe; maxUnavailable 0) and each old pod drains
 // before it stops (a preStop sleep while the endpoints controller and the proxies drop it).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { ApiClient } from '@coxswain/client';
-import { LocalCluster, minionLayout } from '@coxswain/coxswain';
+import type { ApiClient } from '@coxswain/client';
 import { eventually } from '@coxswain/testing';
 import type { Pod, Service } from '@coxswain/objects';
-import { buildCoxswain, ROOT } from './support/coxswain-binary';
-import { ensureImages } from './support/images';
-import { Kubecfg, kubecfgFor, mustSucceed } from './support/kubecfg';
-import { lockLocalMinions } from './support/local-minions-lock';
-import { refuseMinionLeftovers, stopClusterAndListLeftovers } from './support/cluster-teardown';
+import { startDockerCluster, type DockerCluster } from './support/docker-cluster';
+import { Kubecfg, mustSucceed } from './support/kubecfg';
 
 jest.setTimeout(240_000);
 
-const MINIONS = [1, 2].map(minionLayout);
 const SERVICE_PORT = 18090;
 
+let env: DockerCluster | undefined;
 let tmp: string;
-let cluster: LocalCluster | undefined;
 let api: ApiClient;
 let k: Kubecfg;
-let unlock: (() => void) | undefined;
 
 beforeAll(async () => {
-  unlock = await lockLocalMinions();
-  await Promise.all([ensureImages(), buildCoxswain()]);
-  await refuseMinionLeftovers(MINIONS.map((m) => m.name));
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'coxswain-deploy-'));
-  const config = path.join(tmp, 'config.json');
-  cluster = new LocalCluster({
-    minions: 2,
-    port: 18480,
-    dataDir: path.join(tmp, 'data'),
-    etcdPort: 12679,
-    runtime: 'docker',
-    cliConfigPath: config,
-    healthzPortBase: 18451,
-    env: { JEST_WORKER_ID: '', COXSWAIN_LOG_LEVEL: 'info' },
-  });
-  await cluster.start();
-  api = new ApiClient({ server: cluster.apiUrl, version: 'v1', timeoutMs: 10_000 });
-  k = kubecfgFor(config, ROOT);
-  await eventually(async () => (await api.list('minions')).items.length === 2, 30_000, '2 minions registered', 250);
+  env = await startDockerCluster({ name: 'deploy', minions: 2, port: 18480, etcdPort: 12679, healthzPortBase: 18451 });
+  ({ api, kubecfg: k, tmp } = env);
 }, 11 * 60_000);
 
 afterAll(async () => {
-  const leftovers = await stopClusterAndListLeftovers(cluster, unlock, MINIONS.map((m) => m.name));
-  if (!leftovers) return;
-  const { containers: left, networks } = leftovers;
-  if (!left.length && !networks.length && !process.env.COXSWAIN_E2E_KEEP) rmSync(tmp, { recursive: true, force: true });
-  else console.log(`deployment e2e: logs kept in ${path.join(tmp, 'data', 'logs')}`);
-  expect({ containers: left, networks }).toEqual({ containers: [], networks: [] });
+  if (env) expect(await env.stop()).toEqual({ containers: [], networks: [] });
 });
 
 const deployment = (image: string) => `

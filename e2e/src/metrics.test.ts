@@ -6,55 +6,28 @@
 // that takes 64 MiB, and the pod says so. Last, a HorizontalPodAutoscaler grows a controller under a
 // bounded load loop through its service and shrinks it back once the load stops.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
-import * as path from 'node:path';
-import { ApiClient } from '@coxswain/client';
-import { LocalCluster, minionLayout } from '@coxswain/coxswain';
+import type { ApiClient } from '@coxswain/client';
 import type { HorizontalPodAutoscaler, Pod, ReplicationController, Service } from '@coxswain/objects';
 import { eventually } from '@coxswain/testing';
-import { buildCoxswain, ROOT } from './support/coxswain-binary';
-import { ensureImages, IMAGES } from './support/images';
-import { kubecfgFor, mustSucceed, type Kubecfg } from './support/kubecfg';
-import { lockLocalMinions } from './support/local-minions-lock';
-import { refuseMinionLeftovers, stopClusterAndListLeftovers } from './support/cluster-teardown';
+import { startDockerCluster, type DockerCluster } from './support/docker-cluster';
+import { IMAGES } from './support/images';
+import { mustSucceed, type Kubecfg } from './support/kubecfg';
 
 jest.setTimeout(120_000);
 
-const MINIONS = [minionLayout(1).name];
-let tmp: string;
-let cluster: LocalCluster | undefined;
-let unlock: (() => void) | undefined;
+let env: DockerCluster | undefined;
 let api: ApiClient;
 let kubecfg: Kubecfg;
 
 beforeAll(async () => {
-  unlock = await lockLocalMinions();
-  await Promise.all([ensureImages(), buildCoxswain()]);
-  await refuseMinionLeftovers(MINIONS);
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'coxswain-top-'));
-  const config = path.join(tmp, 'config.json');
-  cluster = new LocalCluster({
-    minions: 1,
-    port: 18480,
-    dataDir: path.join(tmp, 'data'),
-    etcdPort: 12679,
-    runtime: 'docker',
-    cliConfigPath: config,
-    healthzPortBase: 18451,
-    hpaDownscaleStabilization: '20s',
-    env: { JEST_WORKER_ID: '', COXSWAIN_LOG_LEVEL: 'info' },
-  });
-  await cluster.start();
-  api = new ApiClient({ server: cluster.apiUrl, version: 'v1', timeoutMs: 10_000 });
-  kubecfg = kubecfgFor(config, ROOT);
+  env = await startDockerCluster({ name: 'metrics', minions: 1, port: 18480, etcdPort: 12679, healthzPortBase: 18451, options: { hpaDownscaleStabilization: '20s' } });
+  ({ api, kubecfg } = env);
 }, 5 * 60_000);
 
 afterAll(async () => {
-  const leftovers = await stopClusterAndListLeftovers(cluster, unlock, MINIONS);
-  if (leftovers && !leftovers.containers.length && !leftovers.networks.length) rmSync(tmp, { recursive: true, force: true });
-  expect(leftovers).toEqual({ containers: [], networks: [] });
+  if (env) expect(await env.stop()).toEqual({ containers: [], networks: [] });
 });
 
 const pod = (name: string, script: string, resources?: object): Pod =>
