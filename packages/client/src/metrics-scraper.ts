@@ -4,6 +4,7 @@
 // does not answer loses its figures at once: its pods read as unknown, never as the last figures seen.
 import type { Minion, ObjectStore } from '@coxswain/objects';
 import { realClock, type Clock } from '@coxswain/objects';
+import { PeriodicTask } from './periodic-task';
 import type { Logger } from '@coxswain/process';
 
 export const DEFAULT_METRICS_RESOLUTION_MS = 15_000;
@@ -60,37 +61,26 @@ interface Scraped {
 export class MetricsScraper implements MetricsSource {
   readonly window: string;
   private readonly intervalMs: number;
-  private readonly clock: Clock;
   private byMinion = new Map<string, Scraped>();
-  private stopping?: AbortController;
-  private loop?: Promise<void>;
-  private pass?: Promise<void>;
+  private readonly task: PeriodicTask;
 
   constructor(private readonly opts: MetricsScraperOptions) {
     this.intervalMs = opts.intervalMs ?? DEFAULT_METRICS_RESOLUTION_MS;
     this.window = `${Math.round(this.intervalMs / 1000)}s`;
-    this.clock = opts.clock ?? realClock;
+    this.task = new PeriodicTask(() => this.scrapeAll(), this.intervalMs, opts.clock ?? realClock);
   }
 
   start(): void {
-    const stopping = (this.stopping = new AbortController());
-    this.loop = (async () => {
-      while (!stopping.signal.aborted) {
-        await this.scrape();
-        await this.clock.sleep(this.intervalMs, stopping.signal);
-      }
-    })();
+    this.task.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopping?.abort();
-    await this.loop;
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   /** One pass over every minion (a pass still running is not doubled). */
   scrape(): Promise<void> {
-    this.pass ??= this.scrapeAll().finally(() => (this.pass = undefined));
-    return this.pass;
+    return this.task.runNow();
   }
 
   nodes(): NodeSample[] {

@@ -4,6 +4,7 @@
 // in the kernel, so a rate (usageNanoCores) exists once two readings do; memory is the latest reading.
 // Nothing is written to etcd: the metrics pipeline scrapes this.
 import { Clock, realClock } from '@coxswain/objects';
+import { PeriodicTask } from '@coxswain/client';
 import type { Logger } from '@coxswain/process';
 import { ContainerNotFoundError, type ContainerRuntime, type ContainerUsage, LABELS, SANDBOX_NAME } from './runtime';
 import { readNodeUsage, type NodeUsage } from './node-usage';
@@ -65,18 +66,13 @@ interface Tracked {
 }
 
 export class StatsCollector {
-  private readonly clock: Clock;
-  private readonly intervalMs: number;
+  private readonly task: PeriodicTask;
   private containers = new Map<string, Tracked>();
   private node?: { previous?: NodeUsage; latest: NodeUsage };
-  private stopping?: AbortController;
-  private loop?: Promise<void>;
-  private pass?: Promise<void>;
   private unsubscribe?: () => void;
 
   constructor(private readonly opts: StatsCollectorOptions) {
-    this.clock = opts.clock ?? realClock;
-    this.intervalMs = opts.intervalMs ?? DEFAULT_HOUSEKEEPING_MS;
+    this.task = new PeriodicTask(() => this.readAll(), opts.intervalMs ?? DEFAULT_HOUSEKEEPING_MS, opts.clock ?? realClock);
   }
 
   start(): void {
@@ -84,25 +80,17 @@ export class StatsCollector {
     this.unsubscribe = this.opts.runtime.subscribe({ [LABELS.minion]: this.opts.minion }, (e) => {
       if (e.type === 'start') void this.sample();
     });
-    const stopping = (this.stopping = new AbortController());
-    this.loop = (async () => {
-      while (!stopping.signal.aborted) {
-        await this.sample();
-        await this.clock.sleep(this.intervalMs, stopping.signal);
-      }
-    })();
+    this.task.start();
   }
 
   async stop(): Promise<void> {
     this.unsubscribe?.();
-    this.stopping?.abort();
-    await this.loop;
+    await this.task.stop();
   }
 
   /** One housekeeping pass (a pass still running is not doubled). */
   sample(): Promise<void> {
-    this.pass ??= this.readAll().finally(() => (this.pass = undefined));
-    return this.pass;
+    return this.task.runNow();
   }
 
   private async readAll(): Promise<void> {
