@@ -235,16 +235,21 @@ describe('kubelet on Docker', () => {
 
   it('shows an image stored before the reference grammar as InvalidImageName with an event, and never asks Docker for it', async () => {
     const p = await store.create<Pod>({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'spaced', namespace: NS }, spec: { containers: [{ name: 'app', image: IMAGES.busybox }] } });
-    await store.bind(NS, 'spaced', B.minion, p.metadata.resourceVersion!);
-    // Not through the API (which refuses it now): as an object written before the rule.
-    await store.storage.guaranteedUpdate<Pod>(objectKey('pods', NS, 'spaced'), (cur) => ({ ...cur, spec: { ...cur.spec, containers: [{ ...cur.spec.containers[0], image: 'busybox latest;$(id)' }] } }));
-    const waiting = await eventually(async () => {
-      const w = (await getPod('spaced')).status?.containerStatuses?.[0]?.state.waiting;
-      return w?.reason === 'InvalidImageName' && w;
-    }, 5000, 'Waiting/InvalidImageName', 100);
-    expect(waiting.message).toContain('couldn\'t parse image reference "busybox latest;$(id)"');
-    await eventually(async () => (await eventsFor('spaced')).some((e) => e.type === 'Warning' && e.reason === 'InspectFailed'), 5000, 'InspectFailed event', 100);
-    await store.delete('pods', NS, 'spaced');
+    try {
+      // Not through the API (which refuses it now): as an object written before the rule, and before
+      // it is bound, so the kubelet never starts the good image first.
+      const stored = await store.storage.guaranteedUpdate<Pod>(objectKey('pods', NS, 'spaced'), (cur) => ({ ...cur, spec: { ...cur.spec, containers: [{ ...cur.spec.containers[0], image: 'busybox latest;$(id)' }] } }));
+      expect(stored.metadata.uid).toBe(p.metadata.uid);
+      await store.bind(NS, 'spaced', B.minion, stored.metadata.resourceVersion!);
+      const waiting = await eventually(async () => {
+        const w = (await getPod('spaced')).status?.containerStatuses?.[0]?.state.waiting;
+        return w?.reason === 'InvalidImageName' && w;
+      }, 30_000, 'Waiting/InvalidImageName', 100);
+      expect(waiting.message).toContain('couldn\'t parse image reference "busybox latest;$(id)"');
+      await eventually(async () => (await eventsFor('spaced')).some((e) => e.type === 'Warning' && e.reason === 'InspectFailed'), 30_000, 'InspectFailed event', 100);
+    } finally {
+      await store.delete('pods', NS, 'spaced');
+    }
   });
 
   it('runs pods with the same host port on two minions side by side, each kubelet touching only its own', async () => {
