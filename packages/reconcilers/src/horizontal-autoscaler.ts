@@ -8,7 +8,6 @@ import { Controller, type EventRecorder, type MetricsSource } from '@coxswain/cl
 import {
   metaNamespaceKey,
   NotFoundError,
-  parseCpu,
   realClock,
   selectorFromMap,
   splitMetaNamespaceKey,
@@ -22,6 +21,7 @@ import {
 import type { Logger } from '@coxswain/process';
 import { DEFAULT_TARGET_CPU_PERCENT, planAutoscale, type PodFigures } from './autoscale-plan';
 import { INDEX, type CacheReader, type Handlers } from './object-cache';
+import { podResources } from './pod-resources';
 import { isPodReady } from './replication-plan';
 
 export const DEFAULT_HPA_SYNC_MS = 15_000;
@@ -98,7 +98,7 @@ export class HorizontalAutoscaler {
       if (!selector.matches(pod.metadata.labels ?? {}) || !isPodReady(pod)) continue;
       const m = metrics.get(pod.metadata.name);
       if (!m) continue; // no figure yet (just started, or its kubelet is not answering): not counted
-      figures.push({ usageMilli: m.containers.reduce((a, c) => a + c.usage.cpuNanoCores / 1e6, 0), requestMilli: cpuRequest(pod) });
+      figures.push({ usageMilli: m.containers.reduce((a, c) => a + c.usage.cpuNanoCores / 1e6, 0), requestMilli: podResources(pod).milliCpu });
     }
     const { plan, history } = planAutoscale({
       pods: figures,
@@ -164,13 +164,3 @@ export class HorizontalAutoscaler {
 }
 
 const podsMeasured = (n: number) => `${n} pod${n === 1 ? '' : 's'} measured`;
-
-/** What a pod's containers request in CPU, millicores (limits stand in for a missing request, as in the scheduler). */
-function cpuRequest(pod: Pod): number {
-  let sum = 0;
-  for (const c of pod.spec.containers ?? []) {
-    const q = c.resources?.requests?.cpu ?? c.resources?.limits?.cpu;
-    if (q) sum += parseCpu(q);
-  }
-  return sum;
-}
