@@ -6,6 +6,7 @@ import { call } from './testing/wire';
 
 const V1 = '/api/v1/namespaces/default';
 const RC = `${V1}/replicationControllers/web`;
+const DEP = '/apis/apps/v1/namespaces/default/deployments/front';
 const MERGE = { 'Content-Type': 'application/merge-patch+json' };
 
 let f: ApiFixture;
@@ -20,18 +21,28 @@ beforeAll(async () => {
   expect((await call(f.url, 'POST', `${V1}/replicationControllers`, rc)).status).toBe(201);
   const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'app', image: 'app:1' }] } };
   expect((await call(f.url, 'POST', `${V1}/pods`, pod)).status).toBe(201);
+  const d = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'front' },
+    spec: { replicas: 4, selector: { matchLabels: { app: 'front', tier: 'web' } }, template: { metadata: { labels: { app: 'front', tier: 'web' } }, spec: { containers: [{ name: 'app', image: 'app:1' }] } } },
+  };
+  expect((await call(f.url, 'POST', '/apis/apps/v1/namespaces/default/deployments', d)).status).toBe(201);
 }, 60_000);
 afterAll(() => f?.stop(), 30_000);
 
-async function stored(resource: 'replicationControllers' | 'pods', name: string): Promise<any> {
+async function stored(resource: 'replicationControllers' | 'pods' | 'deployments', name: string): Promise<any> {
   return JSON.parse((await f.etcdClient.get(objectKey(resource, 'default', name)).string())!);
 }
 
-it('GET /scale answers an autoscaling/v1 Scale with the selector as a string', async () => {
-  const r = await call(f.url, 'GET', `${RC}/scale`);
+it.each([
+  ['an rc', RC, 'web', 2, 'app=web,tier=front'],
+  ["a deployment (its matchLabels)", DEP, 'front', 4, 'app=front,tier=web'],
+])('GET /scale of %s answers an autoscaling/v1 Scale with the selector as a string', async (_what, path, name, replicas, selector) => {
+  const r = await call(f.url, 'GET', `${path}/scale`);
   expect(r.status).toBe(200);
-  expect(r.json).toMatchObject({ apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name: 'web', namespace: 'default' }, spec: { replicas: 2 }, status: { replicas: 0, selector: 'app=web,tier=front' } });
-  expect(r.json.metadata.resourceVersion).toBe((await call(f.url, 'GET', RC)).json.metadata.resourceVersion);
+  expect(r.json).toMatchObject({ apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name, namespace: 'default' }, spec: { replicas }, status: { replicas: 0, selector } });
+  expect(r.json.metadata.resourceVersion).toBe((await call(f.url, 'GET', path)).json.metadata.resourceVersion);
 });
 
 it('PUT /scale writes spec.replicas only; a stale resourceVersion is 409 and changes nothing', async () => {
@@ -76,24 +87,7 @@ it('PATCH on an rc /status writes the status only', async () => {
 });
 
 describe('the scale subresource of a Deployment (apps/v1)', () => {
-  const DEP = '/apis/apps/v1/namespaces/default/deployments/front';
-  const storedDeployment = async (): Promise<any> => JSON.parse((await f.etcdClient.get(objectKey('deployments', 'default', 'front')).string())!);
-  beforeAll(async () => {
-    const d = {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: 'front' },
-      spec: { replicas: 4, selector: { matchLabels: { app: 'front', tier: 'web' } }, template: { metadata: { labels: { app: 'front', tier: 'web' } }, spec: { containers: [{ name: 'app', image: 'app:1' }] } } },
-    };
-    expect((await call(f.url, 'POST', '/apis/apps/v1/namespaces/default/deployments', d)).status).toBe(201);
-  });
-
-  it('GET answers a Scale with the matchLabels as a selector string', async () => {
-    const r = await call(f.url, 'GET', `${DEP}/scale`);
-    expect(r.status).toBe(200);
-    expect(r.json).toMatchObject({ apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name: 'front', namespace: 'default' }, spec: { replicas: 4 }, status: { replicas: 0, selector: 'app=front,tier=web' } });
-    expect(r.json.metadata.resourceVersion).toBe((await call(f.url, 'GET', DEP)).json.metadata.resourceVersion);
-  });
+  const storedDeployment = (): Promise<any> => stored('deployments', 'front');
 
   it('PUT writes spec.replicas only (a new generation for the controller to observe); a stale resourceVersion is 409 and changes nothing', async () => {
     const before = await storedDeployment();
