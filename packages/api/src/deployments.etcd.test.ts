@@ -94,4 +94,15 @@ describe('Deployments in the API', () => {
     expect(res.status).toBe(200);
     expect(res.json.spec.template.spec.containers.map((c: any) => `${c.name}=${c.image}`)).toEqual(['web=web:v2', 'side=side:v2']);
   });
+
+  // The same rules on the way in through an update: a PUT of the stored deployment with the bad change.
+  it.each(bad)('an update to %s: 422 naming the field, nothing written', async (_name, mutate, field) => {
+    const before = await f.dump();
+    const cur = (await call(f.url, 'GET', `${P}/web`)).json;
+    mutate(cur);
+    const res = await call(f.url, 'PUT', `${P}/web`, cur);
+    expect(res.status).toBe(422);
+    expect(res.json.details.causes.map((c: { field: string }) => c.field)).toContain(field);
+    expect(await f.dump()).toEqual(before);
+  });
 });

@@ -1,8 +1,9 @@
-// The scale subresource of replication controllers (`/api/v1/.../replicationcontrollers/NAME/scale`),
-// as autoscaling/v1 Scale: spec.replicas is the controller's, status.replicas what it last counted,
-// status.selector its selector as a string. `kubectl scale rc` PATCHes it (1.32), HPA-style clients
-// GET and PUT it. Only spec.replicas is written; the controller's other fields and status stay.
-import { ConflictError, formatSelector, type ReplicationController } from '@coxswain/objects';
+// The scale subresource of replication controllers (`/api/v1/.../replicationcontrollers/NAME/scale`)
+// and deployments (`/apis/apps/v1/.../deployments/NAME/scale`), as autoscaling/v1 Scale: spec.replicas
+// is the object's, status.replicas what its controller last counted, status.selector its selector as a
+// string. `kubectl scale rc|deployment` PATCHes it (1.32), HPA-style clients GET and PUT it. Only
+// spec.replicas is written; the object's other fields and status stay.
+import { ConflictError, formatSelector, type Deployment, type ReplicationController } from '@coxswain/objects';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendJson } from './http-response';
 import { checkResourceVersion, objectNamespace, RequestScope } from './request-scope';
@@ -18,21 +19,29 @@ export interface Scale {
   status: { replicas: number; selector: string };
 }
 
-/** Scale is served for replication controllers in v1 (the seed's v1beta1 has no subresources but status). */
+/** What has a scale subresource, in which version, and its selector as the Scale's status.selector. */
+const SCALABLE: Record<string, { version: string; selector: (obj: Scalable) => string }> = {
+  replicationControllers: { version: 'v1', selector: (rc) => formatSelector((rc as ReplicationController).spec.selector) },
+  deployments: { version: 'apps/v1', selector: (d) => formatSelector((d as Deployment).spec.selector.matchLabels) },
+};
+
+type Scalable = ReplicationController | Deployment;
+
+/** Scale is served for replication controllers in v1 (the seed's v1beta1 has no subresources but status) and deployments in apps/v1. */
 function checkScalable(scope: RequestScope): void {
-  if (scope.info.resource !== 'replicationControllers' || scope.codec.version !== 'v1') {
+  if (SCALABLE[scope.info.resource]?.version !== scope.codec.version) {
     throw notFound(`${scope.info.resource} in ${scope.codec.version} have no subresource "scale"`);
   }
 }
 
-export function scaleOf(rc: ReplicationController): Scale {
-  const { name, namespace, uid, resourceVersion, creationTimestamp } = rc.metadata;
+function scaleOf(resource: string, obj: Scalable): Scale {
+  const { name, namespace, uid, resourceVersion, creationTimestamp } = obj.metadata;
   return {
     apiVersion: 'autoscaling/v1',
     kind: 'Scale',
     metadata: { name, namespace, uid, resourceVersion, creationTimestamp },
-    spec: { replicas: rc.spec.replicas },
-    status: { replicas: rc.status?.replicas ?? 0, selector: formatSelector(rc.spec.selector) },
+    spec: { replicas: obj.spec.replicas },
+    status: { replicas: obj.status?.replicas ?? 0, selector: SCALABLE[resource].selector(obj) },
   };
 }
 
@@ -46,24 +55,25 @@ function wantedReplicas(name: string, body: Record<string, unknown>): number {
   return replicas;
 }
 
-/** Writes spec.replicas from the Scale that `toScale` makes of the current controller (retried on a lost race). */
+/** Writes spec.replicas from the Scale that `toScale` makes of the current object (retried on a lost race). */
 async function writeScale(deps: RestDeps, res: ServerResponse, scope: RequestScope, name: string, toScale: (current: Scale) => Record<string, unknown>): Promise<void> {
-  const updated = await deps.store.guaranteedUpdate<ReplicationController>(scope.info.resource, objectNamespace(scope), name, (current) => {
-    const scale = toScale(scaleOf(current));
+  const resource = scope.info.resource;
+  const updated = await deps.store.guaranteedUpdate<Scalable>(resource, objectNamespace(scope), name, (current) => {
+    const scale = toScale(scaleOf(resource, current));
     const rv = (scale.metadata as { resourceVersion?: unknown } | undefined)?.resourceVersion;
     const precondition = checkResourceVersion(rv === undefined || rv === null ? undefined : String(rv), 'metadata.resourceVersion');
     if (precondition !== undefined && precondition !== current.metadata.resourceVersion) {
-      throw new ConflictError(scope.info.resource, name, 'the object has been modified; please apply your changes to the latest version and try again');
+      throw new ConflictError(resource, name, 'the object has been modified; please apply your changes to the latest version and try again');
     }
-    return { ...current, spec: { ...current.spec, replicas: wantedReplicas(name, scale) } };
+    return { ...current, spec: { ...current.spec, replicas: wantedReplicas(name, scale) } } as Scalable;
   }, { dryRun: scope.dryRun });
-  sendJson(res, 200, scaleOf(updated));
+  sendJson(res, 200, scaleOf(resource, updated));
 }
 
 export async function getScale(deps: RestDeps, res: ServerResponse, scope: RequestScope, name: string): Promise<void> {
   checkScalable(scope);
-  const rc = await deps.store.get<ReplicationController>(scope.info.resource, objectNamespace(scope), name);
-  sendJson(res, 200, scaleOf(rc));
+  const obj = await deps.store.get<Scalable>(scope.info.resource, objectNamespace(scope), name);
+  sendJson(res, 200, scaleOf(scope.info.resource, obj));
 }
 
 export async function putScale(deps: RestDeps, req: IncomingMessage, res: ServerResponse, scope: RequestScope, name: string): Promise<void> {

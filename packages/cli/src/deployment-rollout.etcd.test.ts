@@ -143,4 +143,13 @@ describe('kubecfg rollout (deployments)', () => {
     expect((await h.kubecfg(['rollout', 'status', 'deployment/web', '--timeout', '30s'])).code).toBe(0);
     await eventually(async () => (await podImages()).join() === 'web:v3', 10_000, 'only v3 pods');
   });
+
+  it('scale deployment/NAME --replicas N sets the deployment\'s replicas; the controller brings the pods along', async () => {
+    const r = await h.kubecfg(['scale', 'deployment/web', '--replicas', '6']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('deployment/web scaled\n'); // as delete and patch name it (objectRef)
+    expect((await h.store.get<Deployment>('deployments', 'default', 'web')).spec.replicas).toBe(6);
+    expect((await h.kubecfg(['rollout', 'status', 'deployment/web', '--timeout', '30s'])).code).toBe(0);
+    await eventually(async () => (await h.store.list<Pod>('pods', { namespace: 'default' })).items.length === 6, 10_000, '6 pods');
+  });
 });

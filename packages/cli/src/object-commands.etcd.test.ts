@@ -177,7 +177,7 @@ describe('scale, resize and edit', () => {
     expect(await replicasOf('frontendController')).toBe(1);
     r = await h.kubecfg(['scale', 'svc', 'redismaster', '--replicas', '2']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('only replicationControllers (rc) scale');
+    expect(r.stderr).toContain('only replicationControllers (rc) and deployments scale');
   });
 
   it('patch applies a merge patch (JSON or YAML) in v1 terms, and refuses what it cannot send', async () => {

@@ -71,25 +71,28 @@ export async function deleteObjects(ctx: CommandContext, opts: DeleteOptions): P
   }
 }
 
-/** `scale rc NAME --replicas N`: read-modify-write of spec.replicas, retried on a concurrent change. */
+/** `scale rc|deployment NAME --replicas N`: read-modify-write of spec.replicas, retried on a concurrent change. */
 export async function scaleController(ctx: CommandContext, kind: string, name: string | undefined, replicas: unknown): Promise<void> {
   const split = splitKindName(kind);
   const target = split.name ?? name;
-  if (split.info.resource !== 'replicationControllers') throw new CliError(`error: cannot scale ${split.info.resource}; only replicationControllers (rc) scale`);
-  if (!target) throw new CliError('error: scale needs a controller: kubecfg scale rc NAME --replicas N');
+  const { resource } = split.info;
+  if (resource !== 'replicationControllers' && resource !== 'deployments') {
+    throw new CliError(`error: cannot scale ${resource}; only replicationControllers (rc) and deployments scale`);
+  }
+  if (!target) throw new CliError(`error: scale needs a name: kubecfg scale ${kind} NAME --replicas N`);
   const n = Number(replicas);
   if (replicas === undefined || !Number.isInteger(n) || n < 0) throw new CliError('error: --replicas N is required and must be a whole number >= 0');
   for (let attempt = 0; ; attempt++) {
-    const rc = await ctx.client.get('v1', 'replicationControllers', target);
-    (rc.spec as JsonObject).replicas = n;
+    const obj = await ctx.client.get('v1', resource, target);
+    (obj.spec as JsonObject).replicas = n;
     try {
-      await ctx.client.update('v1', 'replicationControllers', target, rc);
+      await ctx.client.update('v1', resource, target, obj);
       break;
     } catch (e) {
       if (!isConflict(e) || attempt >= 4) throw e;
     }
   }
-  print(ctx, `${objectRef('ReplicationController', target)} scaled`);
+  print(ctx, `${objectRef(split.info.kind, target)} scaled`);
 }
 
 /**

@@ -187,7 +187,7 @@ function buildParser(io: CliIo, setAction: (fn: (ctx: () => CommandContext) => P
     )
     .command(
       'scale <kind> [name]',
-      'scale rc NAME --replicas N',
+      'scale rc|deployment NAME --replicas N',
       (y) => y.option('replicas', { type: 'number', describe: 'the new replica count' }),
       (a) => setAction((ctx) => scaleController(ctx(), String(a.kind), s(a.name), a.replicas)),
     )

@@ -1,10 +1,9 @@
 // Integration: two schedulers and two replication managers at once, in their own processes.
 import type { Etcd3 } from 'etcd3';
 import { runReplicationManager, runScheduler } from './reconcilers';
-import { eventually } from '@coxswain/testing';
+import { eventually, spawnReconciler, SpawnedReconciler } from '@coxswain/testing';
 import { TestCluster } from './testing/cluster';
 import { rc } from './testing/fixtures';
-import { spawnReconciler, SpawnedReconciler } from './testing/spawn-reconciler';
 
 jest.setTimeout(120_000);
 

@@ -1,7 +1,9 @@
 // Runs one reconciler in a child node process (TypeScript transpiled on load, @coxswain/* mapped to
 // the packages' sources), so a test can SIGKILL it: no resign, no revoke, as a crash would be.
+// Here rather than in reconcilers' src/testing so bench's rollout test can use it too; the child
+// requires @coxswain/reconcilers by name at run time, so this package does not import it.
 import { ChildProcess, spawn } from 'child_process';
-import { sourceScript } from '@coxswain/testing';
+import { sourceScript } from './source-loader';
 
 export interface SpawnedReconciler {
   child: ChildProcess;
@@ -11,7 +13,7 @@ export interface SpawnedReconciler {
   exited: Promise<number | null>;
 }
 
-export function spawnReconciler(fn: 'runScheduler' | 'runReplicationManager' | 'runEndpointsController' | 'runMinionController', opts: Record<string, unknown>): SpawnedReconciler {
+export function spawnReconciler(fn: 'runScheduler' | 'runReplicationManager' | 'runEndpointsController' | 'runMinionController' | 'runDeploymentController', opts: Record<string, unknown>): SpawnedReconciler {
   const script = sourceScript(`
     const r = require('@coxswain/reconcilers');
     r.${fn}(${JSON.stringify(opts)}).then((h) => {
