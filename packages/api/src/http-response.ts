@@ -61,6 +61,8 @@ export async function streamList<T>(
   pages: AsyncIterable<{ items: readonly T[]; resourceVersion: string }>,
   /** Returns the item's JSON text. */
   encode: (item: T) => string,
+  /** The array the items go in: `items` of a list, `rows` of a Table. */
+  arrayField = 'items',
 ): Promise<void> {
   let buf: string | undefined;
   let first = true;
@@ -69,7 +71,7 @@ export async function streamList<T>(
       if (buf === undefined) {
         res.writeHead(200, { 'Content-Type': 'application/json' });
         const head = JSON.stringify(envelope(page.resourceVersion));
-        buf = `${head.slice(0, -1)}${head.length > 2 ? ',' : ''}"items":[`;
+        buf = `${head.slice(0, -1)}${head.length > 2 ? ',' : ''}"${arrayField}":[`;
       }
       for (const item of page.items) {
         buf += (first ? '' : ',') + encode(item);

@@ -54,7 +54,11 @@ afterAll(async () => {
 const M = '/apis/metrics.k8s.io/v1beta1';
 
 it('is listed at /apis and describes its two resources', async () => {
-  expect((await call(fx.url, 'GET', '/apis')).json.groups).toContainEqual({ name: 'metrics.k8s.io', versions: [{ groupVersion: 'metrics.k8s.io/v1beta1', version: 'v1beta1' }] });
+  expect((await call(fx.url, 'GET', '/apis')).json.groups).toContainEqual({
+    name: 'metrics.k8s.io',
+    versions: [{ groupVersion: 'metrics.k8s.io/v1beta1', version: 'v1beta1' }],
+    preferredVersion: { groupVersion: 'metrics.k8s.io/v1beta1', version: 'v1beta1' },
+  });
   expect((await call(fx.url, 'GET', M)).json.resources.map((r: { name: string; kind: string }) => `${r.name}/${r.kind}`)).toEqual(['nodes/NodeMetrics', 'pods/PodMetrics']);
 });
 

@@ -3,11 +3,13 @@
 import type { IncomingMessage } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import { HttpError, badRequest } from './status';
+import { decodeProtobufObject, ProtobufError } from './protobuf/decode-protobuf';
 
 export const JSON_MEDIA_TYPE = 'application/json';
 export const YAML_MEDIA_TYPE = 'application/yaml';
-/** What a create or an update takes, as the Kubernetes API server does (less its protobuf). */
-const OBJECT_MEDIA_TYPES = [JSON_MEDIA_TYPE, YAML_MEDIA_TYPE];
+export const PROTOBUF_MEDIA_TYPE = 'application/vnd.kubernetes.protobuf';
+/** What a create or an update takes, as the Kubernetes API server does (protobuf for the kinds kubectl's `create` subcommands send). */
+const OBJECT_MEDIA_TYPES = [JSON_MEDIA_TYPE, YAML_MEDIA_TYPE, PROTOBUF_MEDIA_TYPE];
 
 export const DEFAULT_MAX_BODY_BYTES = 3 * 1024 * 1024;
 
@@ -73,7 +75,19 @@ export async function readObjectBody(req: IncomingMessage, limit: number): Promi
   const type = mediaTypeOf(req) || JSON_MEDIA_TYPE;
   if (!OBJECT_MEDIA_TYPES.includes(type)) throw unsupportedMediaType(type, OBJECT_MEDIA_TYPES);
   const buf = await readBody(req, limit);
+  if (type === PROTOBUF_MEDIA_TYPE) return parseProtobufObject(buf);
   return type === YAML_MEDIA_TYPE ? parseYamlObject(buf) : parseJsonObject(buf);
+}
+
+/** A protobuf body as its JSON object: 415 for a kind not decoded here (send JSON), 400 for a malformed one. */
+function parseProtobufObject(buf: Buffer): Record<string, unknown> {
+  try {
+    return decodeProtobufObject(buf);
+  } catch (e) {
+    if (!(e instanceof ProtobufError)) throw e;
+    if (e.message.startsWith('protobuf bodies are decoded for')) throw new HttpError(415, 'UnsupportedMediaType', e.message);
+    throw badRequest(`malformed protobuf body: ${e.message}`);
+  }
 }
 
 /** Parses a YAML body that must be one mapping (one document; aliases capped, so no "billion laughs"). */

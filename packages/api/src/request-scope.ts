@@ -1,9 +1,10 @@
 // What a REST request is about: the wire version (its codec), the resource, the namespace, and
 // the selectors, all checked before any handler runs.
 import { fieldValidationOf, type FieldValidation } from './field-validation';
-import { DEFAULT_NAMESPACE, RESOURCES, groupVersion, parseFieldSelector, parseSelector, servedIn } from '@coxswain/objects';
+import { DEFAULT_NAMESPACE, RESOURCES, groupVersion, parseFieldSelector, parseSelector, servedIn, wireNames } from '@coxswain/objects';
 import type { ListOptions, ResourceInfo } from '@coxswain/objects';
 import type { Codec } from './codecs/codec';
+import type { TableOptions } from './table';
 import type { Params } from './router';
 import { badRequest, notFound } from './status';
 
@@ -16,12 +17,15 @@ export interface RequestScope {
   dryRun?: boolean;
   /** What a write does with unknown fields (field-validation.ts). */
   fieldValidation?: FieldValidation;
+  /** Reads answered as a meta.k8s.io Table (table.ts), as kubectl asks. */
+  table?: TableOptions;
 }
 
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-export function findResource(name: string): ResourceInfo | undefined {
-  return RESOURCES.find((r) => r.resource === name || r.resource.toLowerCase() === name);
+/** The resource a URL names in a group version: its wire name there (`nodes` in v1), or the store's (`minions`, `replicationControllers`, lowercase too). */
+export function findResource(name: string, version = ''): ResourceInfo | undefined {
+  return RESOURCES.find((r) => r.resource === name || r.resource.toLowerCase() === name || (version !== '' && wireNames(r, version).resource === name));
 }
 
 /** The group version a route names: `v1` from /api/v1/..., `apps/v1` from /apis/apps/v1/... */
@@ -34,9 +38,9 @@ export function resolveScope(codecs: ReadonlyMap<string, Codec>, params: Params,
   const codec = codecs.get(version);
   if (!codec) throw notFound(`unknown API version "${version}"; this server speaks ${[...codecs.keys()].join(', ')}`);
   const resource = params.resource ?? '';
-  const info = findResource(resource);
+  const info = findResource(resource, version);
   if (!info || !servedIn(info, version)) {
-    const known = RESOURCES.filter((r) => servedIn(r, version)).map((r) => r.resource);
+    const known = RESOURCES.filter((r) => servedIn(r, version)).map((r) => wireNames(r, version).resource);
     throw notFound(`the server could not find the requested resource "${resource}" in ${version} (known: ${known.join(', ')})`);
   }
   let explicitNamespace = params.namespace ?? (query.has('namespace') ? query.get('namespace')! : undefined);

@@ -2,12 +2,14 @@
 // update, patch (merge, strategic merge, JSON), delete. Every body goes codec.validate -> codec.decode -> the registry, which
 // applies the kind's rules and validates; its errors come back through toStatus with the codec's paths.
 import { createLogger } from '@coxswain/process';
+import { wireNames } from '@coxswain/objects';
 import type { KubeObject, ObjectStore } from '@coxswain/objects';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Codec } from './codecs/codec';
 import type { EncodingCache } from './encoding-cache';
 import { sendJson, sendJsonText, streamList } from './http-response';
 import { listEnvelope } from './list-envelope';
+import { tableDocument, tableEnvelope, tableRow } from './table';
 import { applyMergePatch, type Json } from './merge-patch';
 import { applyFieldValidation, isUnknownField, sendWarnings } from './field-validation';
 import { applyJsonPatch, parseJsonPatch } from './json-patch';
@@ -47,10 +49,12 @@ async function decodeBody(deps: RestDeps, req: IncomingMessage, scope: RequestSc
 /** Validates (in the wire version's terms) and decodes an object in the URL's version. */
 function decodeWire(scope: RequestScope, body: Record<string, unknown>): Decoded {
   const { codec, info } = scope;
-  if (body.kind !== undefined && body.kind !== info.kind) {
-    throw badRequest(`body kind "${String(body.kind)}" does not match the resource ${info.resource} (kind ${info.kind})`, {
-      kind: info.kind,
-      causes: [{ field: 'kind', message: `must be ${info.kind}`, reason: 'FieldValueInvalid' }],
+  // The version's name for the kind (v1's Node), or the store's (Minion), which older v1 clients of ours send.
+  const wireKind = wireNames(info, codec.version).kind;
+  if (body.kind !== undefined && body.kind !== wireKind && body.kind !== info.kind) {
+    throw badRequest(`body kind "${String(body.kind)}" does not match the resource ${wireNames(info, codec.version).resource} (kind ${wireKind})`, {
+      kind: wireKind,
+      causes: [{ field: 'kind', message: `must be ${wireKind}`, reason: 'FieldValueInvalid' }],
     });
   }
   if (body.apiVersion !== undefined && body.apiVersion !== codec.version) {
@@ -121,17 +125,21 @@ export async function listObjects(deps: RestDeps, res: ServerResponse, scope: Re
   const opts = listOptions(scope, query);
   const { codec } = scope;
   const resource = scope.info.resource;
-  await streamList(
-    res,
-    (rv) => listEnvelope(codec, scope.info.kind, rv),
-    deps.store.listPages<KubeObject>(resource, opts),
-    (item) => deps.encodings.encodeListed(codec, resource, item),
-  );
+  const pages = deps.store.listPages<KubeObject>(resource, opts);
+  const { table } = scope;
+  if (table) {
+    const now = Date.now();
+    await streamList(res, (rv) => tableEnvelope(table, resource, rv), pages, (item) => tableRow(table, codec, resource, item.object(), now, () => deps.encodings.encodeListed(codec, resource, item)), 'rows');
+    return;
+  }
+  await streamList(res, (rv) => listEnvelope(codec, wireNames(scope.info, codec.version).kind, rv), pages, (item) => deps.encodings.encodeListed(codec, resource, item));
 }
 
 export async function getObject(deps: RestDeps, res: ServerResponse, scope: RequestScope, name: string): Promise<void> {
-  const obj = await deps.store.get(scope.info.resource, objectNamespace(scope), name);
-  sendJsonText(res, 200, deps.encodings.encode(scope.codec, scope.info.resource, obj));
+  const { codec, info, table } = scope;
+  const obj = await deps.store.get(info.resource, objectNamespace(scope), name);
+  if (table) sendJsonText(res, 200, tableDocument(table, codec, info.resource, [obj], obj.metadata.resourceVersion, Date.now()));
+  else sendJsonText(res, 200, deps.encodings.encode(codec, info.resource, obj));
 }
 
 export async function createObject(deps: RestDeps, req: IncomingMessage, res: ServerResponse, scope: RequestScope): Promise<void> {

@@ -27,9 +27,14 @@ const SCALABLE: Record<string, { version: string; selector: (obj: Scalable) => s
 
 type Scalable = ReplicationController | Deployment;
 
+/** Whether a resource has a scale subresource in a group version (what discovery lists). */
+export function hasScale(resource: string, groupVersion: string): boolean {
+  return SCALABLE[resource]?.version === groupVersion;
+}
+
 /** Scale is served for replication controllers in v1 (the seed's v1beta1 has no subresources but status) and deployments in apps/v1. */
 function checkScalable(scope: RequestScope): void {
-  if (SCALABLE[scope.info.resource]?.version !== scope.codec.version) {
+  if (!hasScale(scope.info.resource, scope.codec.version)) {
     throw notFound(`${scope.info.resource} in ${scope.codec.version} have no subresource "scale"`);
   }
 }

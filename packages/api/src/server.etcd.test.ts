@@ -201,12 +201,17 @@ describe('watch', () => {
     expect(c.messages.map((m) => m.type)).toEqual(['ADDED', 'MODIFIED', 'DELETED']);
   });
 
-  it('works as a chunked HTTP stream with ?watch=true, with BOOKMARK heartbeats', async () => {
-    const lines = await readLines(`${f.url}/api/v1beta1/pods?watch=true&resourceVersion=${from}&labels=app%3Dwatched`, (ls) => ls.some((l) => l.type === 'BOOKMARK'), 5000);
+  it('works as a chunked HTTP stream with ?watch=true, with BOOKMARK heartbeats (kind and apiVersion) when allowed', async () => {
+    const url = `${f.url}/api/v1beta1/pods?watch=true&resourceVersion=${from}&labels=app%3Dwatched`;
+    const lines = await readLines(`${url}&allowWatchBookmarks=true`, (ls) => ls.some((l) => l.type === 'BOOKMARK'), 5000);
     const events = lines.filter((l) => l.type !== 'BOOKMARK');
     expect(events.map((l) => l.type)).toEqual(['ADDED', 'MODIFIED', 'DELETED']);
     const bookmark = lines.find((l) => l.type === 'BOOKMARK');
+    expect(bookmark.object).toMatchObject({ kind: 'Pod', apiVersion: 'v1beta1' });
     expect(BigInt(bookmark.object.metadata.resourceVersion)).toBeGreaterThanOrEqual(BigInt(events[2].object.resourceVersion));
+    // Unasked, none: client-go fails on a bookmark it did not ask for. 2.5 heartbeat intervals (1 s here).
+    const plain = await readLines(url, () => false, 2500);
+    expect(plain.map((l) => l.type)).toEqual(['ADDED', 'MODIFIED', 'DELETED']);
   });
 
   it('a compacted resourceVersion is answered with an ERROR 410 Expired message (WebSocket and HTTP)', async () => {

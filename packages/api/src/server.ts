@@ -24,6 +24,8 @@ import { HttpError, notFound, successStatus, toStatus } from './status';
 import { checkWatchQuery, serveHttpWatch, serveWebSocketWatch, WatchDeps } from './watch-transport';
 import type { WatchStream } from './watch-stream';
 import { METRICS_GROUP_VERSION, metricsRoutes } from './metrics-api';
+import { tableOptions } from './table';
+import { apiGroups, apiResourceList, coreVersions } from './discovery';
 import type { MetricsSource } from '@coxswain/client';
 
 const log = createLogger('apiserver');
@@ -63,6 +65,23 @@ export interface ApiServer {
 
 const STATUS_VERSION_FALLBACK = 'v1';
 
+/**
+ * What /version says: the Kubernetes API level served (1.32's v1, apps/v1, autoscaling/v1), with
+ * Coxswain's own version as build metadata. kubectl's dispatcher picks its client by major.minor and
+ * warns beyond a skew of one, so the level is what it must read.
+ */
+const SERVER_VERSION = {
+  major: '1',
+  minor: '32',
+  gitVersion: 'v1.32.0+coxswain.0.1.0',
+  gitCommit: '',
+  gitTreeState: 'clean',
+  buildDate: '1970-01-01T00:00:00Z',
+  goVersion: '',
+  compiler: 'node',
+  platform: `${process.platform}/${process.arch}`,
+};
+
 /** Where resources live: the core group under /api/<version>, a named group under /apis/<group>/<version>. */
 const RESOURCE_BASES = ['/api/:version', '/api/:version/namespaces/:namespace', '/apis/:group/:version', '/apis/:group/:version/namespaces/:namespace'];
 /** The group version of a URL: `v1` of /api/v1/..., `apps/v1` of /apis/apps/v1/... */
@@ -90,7 +109,11 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   const watchDeps: WatchDeps = { store, heartbeatMs: opts.heartbeatMs ?? 10_000, open: openWatches, encodings };
   let shuttingDown = false;
 
-  const scopeOf = (params: Params, query: URLSearchParams): RequestScope => resolveScope(codecs, params, query);
+  const scopeOf = (params: Params, query: URLSearchParams, req?: IncomingMessage): RequestScope => {
+    const scope = resolveScope(codecs, params, query);
+    const table = req && tableOptions(req, query);
+    return table ? { ...scope, table } : scope;
+  };
 
   // ---- routes ------------------------------------------------------------------------------------
   const router = new Router();
@@ -103,25 +126,37 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       throw new HttpError(503, 'ServiceUnavailable', `etcd is unavailable: ${(e as Error).message}`);
     }
   });
-  router.on('GET', '/api', async (_req, res) => sendJson(res, 200, { kind: 'APIVersions', versions: [...codecs.keys()].filter((v) => !v.includes('/')) }));
-  // The named groups served (e.g. apps/v1 once Deployments land): the web console watches a group's kinds only when listed here.
-  router.on('GET', '/apis', async (_req, res) => {
-    const versions = [...codecs.keys()].filter((v) => v.includes('/'));
-    if (opts.metrics) versions.push(METRICS_GROUP_VERSION);
-    const groups = [...new Set(versions.map((v) => v.split('/')[0]!))].map((name) => ({
-      name,
-      versions: versions.filter((v) => v.startsWith(name + '/')).map((groupVersion) => ({ groupVersion, version: groupVersion.split('/')[1] })),
-    }));
-    sendJson(res, 200, { kind: 'APIGroupList', apiVersion: 'v1', groups });
+  // Discovery (discovery.ts): what kubectl reads before anything else.
+  const servedVersions = () => [...codecs.keys(), ...(opts.metrics ? [METRICS_GROUP_VERSION] : [])];
+  router.on('GET', '/api', async (req, res) =>
+    sendJson(res, 200, {
+      kind: 'APIVersions',
+      versions: coreVersions([...codecs.keys()]),
+      serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: req.headers.host ?? `${address}:${port}` }],
+    }),
+  );
+  router.on('GET', '/apis', async (_req, res) => sendJson(res, 200, { kind: 'APIGroupList', apiVersion: 'v1', groups: apiGroups(servedVersions()) }));
+  router.on('GET', '/apis/:group', async (_req, res, params) => {
+    const group = apiGroups(servedVersions()).find((g) => g.name === params.group);
+    if (!group) throw notFound(`the server could not find the requested resource: API group "${params.group}"`);
+    sendJson(res, 200, { kind: 'APIGroup', apiVersion: 'v1', ...group });
   });
-  router.on('GET', '/version', async (_req, res) => sendJson(res, 200, { major: '0', minor: '1', gitVersion: 'v0.1.0-coxswain' }));
+  for (const path of ['/api/:version', '/apis/:group/:version']) {
+    router.on('GET', path, async (_req, res, params) => {
+      const gv = routeGroupVersion(params);
+      const list = codecs.has(gv) ? apiResourceList(gv) : undefined;
+      if (!list) throw notFound(`the server could not find the requested resource: API version "${gv}"`);
+      sendJson(res, 200, list);
+    });
+  }
+  router.on('GET', '/version', async (_req, res) => sendJson(res, 200, SERVER_VERSION));
 
   // Static paths: find-my-way prefers them to the parametric /apis/:group/:version routes below.
   for (const r of opts.metrics ? metricsRoutes(opts.metrics, store) : []) router.on('GET', r.path, r.handler);
 
   for (const base of RESOURCE_BASES) {
     router.on('GET', `${base}/:resource`, async (req, res, params, query) => {
-      const scope = scopeOf(params, query);
+      const scope = scopeOf(params, query, req);
       const watch = query.get('watch');
       if (watch === 'true' || watch === '1') {
         serveHttpWatch(watchDeps, res, scope, query);
@@ -133,7 +168,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       if (params.resource === 'bindings') return bindings(req, res, params, query);
       await createObject(rest, req, res, scopeOf(params, query));
     });
-    router.on('GET', `${base}/:resource/:name`, async (_req, res, params, query) => getObject(rest, res, scopeOf(params, query), params.name!));
+    router.on('GET', `${base}/:resource/:name`, async (req, res, params, query) => getObject(rest, res, scopeOf(params, query, req), params.name!));
     router.on('PUT', `${base}/:resource/:name`, async (req, res, params, query) =>
       updateObject(rest, req, res, scopeOf(params, query), params.name!),
     );
@@ -160,8 +195,8 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       }
       throw notFound(`${scope.info.resource} have no subresource "${sub}"`);
     });
-    router.on('GET', `${base}/watch/:resource`, async (_req, res, params, query) => {
-      serveHttpWatch(watchDeps, res, scopeOf(params, query), query);
+    router.on('GET', `${base}/watch/:resource`, async (req, res, params, query) => {
+      serveHttpWatch(watchDeps, res, scopeOf(params, query, req), query);
     });
   }
 

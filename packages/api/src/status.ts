@@ -49,9 +49,14 @@ function storeLike(e: unknown): e is { code: number; reason: string; message: st
   );
 }
 
+/** Status is a core kind: `v1` (or the seed's v1beta1) even for a named group's request, as client-go decodes it. */
+function statusApiVersion(version: string): string {
+  return version.includes('/') ? 'v1' : version;
+}
+
 /** Translates any thrown value into the Status the client sees. */
 export function toStatus(err: unknown, ctx: StatusContext): Status {
-  const base = { kind: 'Status' as const, apiVersion: ctx.version, status: 'Failure' as const };
+  const base = { kind: 'Status' as const, apiVersion: statusApiVersion(ctx.version), status: 'Failure' as const };
   if (err instanceof HttpError) {
     return { ...base, code: err.code, reason: err.reason, message: err.message, ...(err.details ? { details: err.details } : {}) };
   }
@@ -88,5 +93,5 @@ function safeFieldPath(codec: Codec, resource: ResourceName, path: string): stri
 }
 
 export function successStatus(version: string, details?: StatusDetails): Status {
-  return { kind: 'Status', apiVersion: version, status: 'Success', code: 200, ...(details ? { details } : {}) };
+  return { kind: 'Status', apiVersion: statusApiVersion(version), status: 'Success', code: 200, ...(details ? { details } : {}) };
 }

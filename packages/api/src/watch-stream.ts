@@ -7,6 +7,7 @@ import type { KubeObject, ListOptions, ObjectStore, ResourceName, Watch } from '
 import type { Codec } from './codecs/codec';
 import type { EncodingCache } from './encoding-cache';
 import { toStatus } from './status';
+import { tableDocument, tableEnvelope, type TableOptions } from './table';
 
 const log = createLogger('apiserver');
 
@@ -14,8 +15,11 @@ const log = createLogger('apiserver');
 export interface WatchSink {
   /** Writes one JSON message; the promise settles when the transport can take more. */
   write(message: string): void | Promise<void>;
-  /** Called every heartbeat interval with the newest revision the client has seen everything up to. */
-  heartbeat(revision: string): void;
+  /**
+   * Called every heartbeat interval with a BOOKMARK message naming the newest revision the client has
+   * seen everything up to; the sink sends it only when the client allowed bookmarks.
+   */
+  heartbeat(bookmark: string): void;
   /** Ends the transport (idempotent). */
   end(): void;
 }
@@ -31,6 +35,8 @@ export interface WatchStreamOptions extends ListOptions {
   heartbeatMs: number;
   /** Shared encodings: many watchers of one change encode it once. */
   encodings?: EncodingCache;
+  /** Events as meta.k8s.io Tables of one row (kubectl's `get -w`): the column definitions on the first. */
+  table?: TableOptions;
 }
 
 export class WatchStream {
@@ -38,6 +44,7 @@ export class WatchStream {
   private timer?: NodeJS.Timeout;
   private closed = false;
   private lastRevision = '0';
+  private tableHeadersSent = false;
   readonly done: Promise<void>;
 
   constructor(private readonly opts: WatchStreamOptions) {
@@ -49,9 +56,22 @@ export class WatchStream {
   }
 
   private encodeObjectEvent(type: string, obj: KubeObject): string {
-    const { codec, resource, encodings } = this.opts;
-    const json = encodings ? encodings.encode(codec, resource, obj) : JSON.stringify(codec.encode(obj));
+    const { codec, resource, encodings, table } = this.opts;
+    let json: string;
+    if (table) {
+      json = tableDocument(table, codec, resource, [obj], obj.metadata.resourceVersion, Date.now(), !this.tableHeadersSent);
+      this.tableHeadersSent = true;
+    } else {
+      json = encodings ? encodings.encode(codec, resource, obj) : JSON.stringify(codec.encode(obj));
+    }
     return `{"type":${JSON.stringify(type)},"object":${json}}`;
+  }
+
+  /** A bookmark names a revision the client has seen everything up to, so it can resume from there; it carries kind and apiVersion, as client-go's decoder needs. */
+  private bookmarkMessage(revision: string): string {
+    const { table, codec, kind } = this.opts;
+    const object = table ? { ...tableEnvelope(table, this.opts.resource, revision, false), rows: [] } : { kind, apiVersion: codec.version, metadata: { resourceVersion: revision } };
+    return JSON.stringify({ type: 'BOOKMARK', object });
   }
 
   private advance(revision: string | undefined): void {
@@ -76,7 +96,7 @@ export class WatchStream {
       this.watch = store.watch(resource, { ...filter, resourceVersion: from, onProgress: (rev) => this.advance(rev) });
       this.timer = setInterval(() => {
         try {
-          sink.heartbeat(this.lastRevision);
+          sink.heartbeat(this.bookmarkMessage(this.lastRevision));
         } catch (e) {
           log.warn({ err: e }, 'watch heartbeat failed');
         }
@@ -114,9 +134,4 @@ export class WatchStream {
     }
     this.opts.sink.end();
   }
-}
-
-/** A bookmark names a revision the client has seen everything up to, so it can resume from there. */
-export function bookmarkMessage(revision: string): string {
-  return JSON.stringify({ type: 'BOOKMARK', object: { metadata: { resourceVersion: revision } } });
 }

@@ -1,5 +1,5 @@
 // The two ways a client holds a watch open: a chunked HTTP response (one JSON line per event,
-// BOOKMARK lines as heartbeats) and a WebSocket (one text message per event; ping/pong heartbeats,
+// BOOKMARK lines as heartbeats when the client allows them) and a WebSocket (one text message per event; ping/pong heartbeats,
 // and a client that misses a pong is cut off). Both feed a WatchStream.
 import type { ServerResponse } from 'node:http';
 import type WebSocket from 'ws';
@@ -7,7 +7,8 @@ import type { ObjectStore } from '@coxswain/objects';
 import type { EncodingCache } from './encoding-cache';
 import { drained } from './http-response';
 import { checkResourceVersion, listOptions, RequestScope } from './request-scope';
-import { bookmarkMessage, WatchSink, WatchStream } from './watch-stream';
+import { WatchSink, WatchStream } from './watch-stream';
+import { wireNames } from '@coxswain/objects';
 
 /** A WebSocket whose buffer grows past this is a client that cannot keep up: it is cut off and must resume. */
 const MAX_WS_BUFFERED = 16 * 1024 * 1024;
@@ -26,7 +27,8 @@ function startStream(deps: WatchDeps, scope: RequestScope, query: URLSearchParam
     store: deps.store,
     resource: scope.info.resource,
     codec: scope.codec,
-    kind: scope.info.kind,
+    kind: wireNames(scope.info, scope.codec.version).kind,
+    table: scope.table,
     resourceVersion: checkResourceVersion(query.get('resourceVersion')),
     sink,
     heartbeatMs: deps.heartbeatMs,
@@ -47,14 +49,16 @@ export function serveHttpWatch(deps: WatchDeps, res: ServerResponse, scope: Requ
   checkWatchQuery(scope, query);
   res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff' });
   res.flushHeaders();
+  // Bookmarks only when asked for (client-go fails on an unasked one): an HTTP watch has no other heartbeat.
+  const bookmarks = query.get('allowWatchBookmarks') === 'true';
   let ended = false;
   const sink: WatchSink = {
     async write(message) {
       if (ended) return;
       if (!res.write(message + '\n')) await drained(res);
     },
-    heartbeat(revision) {
-      if (!ended) res.write(bookmarkMessage(revision) + '\n');
+    heartbeat(bookmark) {
+      if (!ended && bookmarks) res.write(bookmark + '\n');
     },
     end() {
       if (ended) return;
@@ -82,7 +86,7 @@ export function serveWebSocketWatch(deps: WatchDeps, ws: WebSocket, scope: Reque
       }
       ws.send(message);
     },
-    heartbeat(revision) {
+    heartbeat(bookmark) {
       if (ws.readyState !== ws.OPEN) return;
       if (!alive) {
         // No pong since the last ping: the peer or the path to it is dead.
@@ -92,7 +96,7 @@ export function serveWebSocketWatch(deps: WatchDeps, ws: WebSocket, scope: Reque
       }
       alive = false;
       ws.ping();
-      if (bookmarks) ws.send(bookmarkMessage(revision));
+      if (bookmarks) ws.send(bookmark);
     },
     end() {
       if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(1000, 'watch ended');

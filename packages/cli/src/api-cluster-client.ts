@@ -5,7 +5,7 @@ import { DEFAULT_NAMESPACE } from '@coxswain/objects';
 import { ApiClient, ApiError, ApiUnreachableError } from '@coxswain/client';
 import type { ResourceName } from '@coxswain/objects';
 import { ClusterClient, ListQuery, ListResponse, LogQuery, ServerError, UnreachableError, WatchHandle, WatchOptions, WireVersion } from './cluster-client';
-import type { JsonObject } from './object-fields';
+import type { JsonObject } from '@coxswain/objects';
 
 export interface ApiClusterClientOptions {
   server: string;

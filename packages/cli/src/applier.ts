@@ -8,7 +8,7 @@ import type { CommandContext } from './command-context';
 import { contextForObject } from './manifest-namespace';
 import { isConflict, isNotFound } from './error-report';
 import type { Manifest } from './manifest-reader';
-import { isObject, JsonObject } from './object-fields';
+import { isObject, JsonObject } from '@coxswain/objects';
 import { objectRef } from './object-printer';
 import { LAST_APPLIED_ANNOTATION, threeWayMerge } from './three-way-merge';
 import { annotationsOf, nameOf, setAnnotation, versionOf, withoutAnnotation } from './wire-object';

@@ -1,7 +1,7 @@
 // What the CLI needs from the API server, in one interface: the verbs are written against this, so
 // the transport (the API package's typed client, or plain fetch/WebSocket) can be swapped.
 import type { ResourceName } from '@coxswain/objects';
-import type { JsonObject } from './object-fields';
+import type { JsonObject } from '@coxswain/objects';
 
 /** v1beta1 is the seed's wire format; v1 is the internal (metadata/spec/status) form. */
 export type WireVersion = 'v1beta1' | 'v1';

@@ -4,7 +4,7 @@
 // spec (undo copies an old revision's template back, as kubectl does; pause/resume set spec.paused).
 import { CliError } from './cli-error';
 import { CommandContext, print } from './command-context';
-import { arr, field, formatLabels, JsonObject, num, str } from './object-fields';
+import { arr, field, formatLabels, JsonObject, num, str } from '@coxswain/objects';
 import { formatTable, KUBECTL_TABLE } from './tab-writer';
 
 const REVISION = 'deployment.kubernetes.io/revision';

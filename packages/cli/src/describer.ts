@@ -5,8 +5,7 @@ import YAML from 'yaml';
 import type { ResourceInfo } from '@coxswain/objects';
 import type { CommandContext } from './command-context';
 import { revisionsOf } from './deployment-rollout';
-import { arr, field, formatLabels, imagesOf, isObject, JsonObject, str } from './object-fields';
-import { formatAge, podStatusReason } from './object-printer';
+import { arr, field, formatAge, formatLabels, imagesOf, isObject, JsonObject, podStatusReason, str } from '@coxswain/objects';
 import { formatTable, KUBECTL_TABLE } from './tab-writer';
 import { LAST_APPLIED_ANNOTATION } from './three-way-merge';
 

@@ -13,7 +13,7 @@ import { isConflict } from './error-report';
 import { parseManifests } from './manifest-reader';
 import { objectRef } from './object-printer';
 import { nameOf, resourceVersionOf, setResourceVersion } from './wire-object';
-import { isObject, JsonObject } from './object-fields';
+import { isObject, JsonObject } from '@coxswain/objects';
 import { ServerError } from './cluster-client';
 
 const BANNER =

@@ -4,7 +4,7 @@
 import type { ResourceInfo } from '@coxswain/objects';
 import { CliError } from './cli-error';
 import { CommandContext, inNamespace } from './command-context';
-import { JsonObject, str } from './object-fields';
+import { JsonObject, str } from '@coxswain/objects';
 
 /** The namespace an object names for itself, if any. */
 export function namespaceOf(obj: JsonObject): string | undefined {

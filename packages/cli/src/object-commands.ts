@@ -6,7 +6,7 @@ import { CommandContext, print } from './command-context';
 import { contextForObject } from './manifest-namespace';
 import { isConflict } from './error-report';
 import { readManifests } from './manifest-reader';
-import { JsonObject, str } from './object-fields';
+import { JsonObject, str } from '@coxswain/objects';
 import { objectRef, OutputFormat, printObjects } from './object-printer';
 import { manifestTarget } from './applier';
 import { watchAndPrint } from './resource-watcher';

@@ -1,5 +1,6 @@
 import YAML from 'yaml';
-import { formatAge, objectRef, parseOutputFormat, podStatusReason, printObjects } from './object-printer';
+import { formatAge, podStatusReason } from '@coxswain/objects';
+import { objectRef, parseOutputFormat, printObjects } from './object-printer';
 
 const NOW = Date.parse('2024-05-01T12:00:00Z');
 const pod = (name: string, extra: Record<string, unknown> = {}) => ({
@@ -23,7 +24,7 @@ describe('printObjects', () => {
       ['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE'],
       ['a', '1/1', 'Running', '2', '45s'],
     ]);
-    expect(cells(printObjects('pods', 'Pod', [pod('a')], 'wide', NOW))[1]).toEqual(['a', '1/1', 'Running', '2', '45s', '172.30.1.5', 'minion-1']);
+    expect(cells(printObjects('pods', 'Pod', [pod('a')], 'wide', NOW))[1]).toEqual(['a', '1/1', 'Running', '2', '45s', '172.30.1.5', 'minion-1', '<none>', '<none>']);
   });
 
   it('shows a waiting reason instead of the phase', () => {
@@ -45,9 +46,9 @@ describe('printObjects', () => {
       'web', '3', '2', '1', '3h', 'c', 'nginx', 'app=web',
     ]);
     const svc = { metadata: { name: 's' }, spec: { ports: [{ port: 10000 }], selector: { name: 'redis-master' } } };
-    expect(cells(printObjects('services', 'Service', [svc], 'table', NOW))[1]).toEqual(['s', '10000/TCP', 'name=redis-master', '<unknown>']);
+    expect(cells(printObjects('services', 'Service', [svc], 'table', NOW))[1]).toEqual(['s', 'ClusterIP', '<none>', '<none>', '10000/TCP', '<unknown>']);
     const withIP = { ...svc, spec: { ...svc.spec, clusterIP: '172.30.0.7' } };
-    expect(cells(printObjects('services', 'Service', [withIP], 'wide', NOW))[1]).toEqual(['s', '10000/TCP', 'name=redis-master', '<unknown>', '172.30.0.7', '<none>']);
+    expect(cells(printObjects('services', 'Service', [withIP], 'wide', NOW))[1]).toEqual(['s', 'ClusterIP', '172.30.0.7', '<none>', '10000/TCP', '<unknown>', 'name=redis-master']);
     const ev = {
       metadata: { name: 'e1' },
       type: 'Warning',

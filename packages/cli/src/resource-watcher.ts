@@ -3,7 +3,7 @@
 // after an expired one (410). Ends when the IO's signal aborts, or after maxEvents changes.
 import type { ResourceInfo } from '@coxswain/objects';
 import { CommandContext, print, warn } from './command-context';
-import type { JsonObject } from './object-fields';
+import type { JsonObject } from '@coxswain/objects';
 import { OutputFormat, printObjects, tableHeader, tableRows } from './object-printer';
 import { formatTable, KUBECTL_TABLE } from './tab-writer';
 

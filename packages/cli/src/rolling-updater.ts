@@ -5,7 +5,7 @@
 import { CliError } from './cli-error';
 import { CommandContext, print } from './command-context';
 import { isConflict } from './error-report';
-import { arr, field, formatLabels, JsonObject, num, str } from './object-fields';
+import { arr, field, formatLabels, JsonObject, num, str } from '@coxswain/objects';
 import { isPodReady, stuckReasons } from './rollout-waiter';
 
 export interface RollingUpdateOptions {

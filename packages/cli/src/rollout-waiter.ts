@@ -5,8 +5,9 @@
 import { SingleBar } from 'cli-progress';
 import { CliError } from './cli-error';
 import { CommandContext, print } from './command-context';
-import { arr, field, formatLabels, JsonObject, num, str } from './object-fields';
-import { objectRef, podStatusReason } from './object-printer';
+import { arr, field, formatLabels, JsonObject, num, str } from '@coxswain/objects';
+import { podStatusReason } from '@coxswain/objects';
+import { objectRef } from './object-printer';
 
 export interface RolloutState {
   desired: number;

@@ -7,7 +7,7 @@ import { CommandContext, print } from './command-context';
 import { isConflict } from './error-report';
 import { contextForObject } from './manifest-namespace';
 import { readManifests } from './manifest-reader';
-import { num, JsonObject } from './object-fields';
+import { num, JsonObject } from '@coxswain/objects';
 import { resolveKind, splitKindName } from './resource-kind';
 import { seedTable } from './seed-printer';
 import { nameOf, resourceVersionOf, setResourceVersion, versionOf } from './wire-object';

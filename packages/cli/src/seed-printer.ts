@@ -1,6 +1,6 @@
 // The seed kubecfg's human-readable tables for v1beta1 objects, columns exactly as on the talk's slides.
 import type { ResourceName } from '@coxswain/objects';
-import { arr, field, formatLabels, imagesOf, isObject, str } from './object-fields';
+import { arr, field, formatLabels, imagesOf, isObject, str } from '@coxswain/objects';
 import { formatTable, SEED_TABLE } from './tab-writer';
 
 const SEPARATOR = '----------';

@@ -4,7 +4,7 @@
 // additions) are kept. Lists of named objects (containers, ports, env) merge element by element, so
 // server-defaulted fields inside them survive and an unchanged file is a no-op.
 import { deepEqual } from '@coxswain/objects';
-import { isObject, JsonObject } from './object-fields';
+import { isObject, JsonObject } from '@coxswain/objects';
 
 export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
 

@@ -6,7 +6,7 @@ import { formatCpu, formatMemory, parseCpu, parseMemory } from '@coxswain/object
 import { CliError } from './cli-error';
 import type { CommandContext } from './command-context';
 import { print } from './command-context';
-import type { JsonObject } from './object-fields';
+import type { JsonObject } from '@coxswain/objects';
 import { formatTable, KUBECTL_TABLE } from './tab-writer';
 
 const UNKNOWN = '<unknown>';

@@ -1,6 +1,6 @@
 // Reading and writing the few fields the CLI needs on an object of either wire version: v1beta1 keeps
 // `id`, `resourceVersion` and `annotations` at the top level, v1 keeps them in `metadata`.
-import { isObject, JsonObject, str } from './object-fields';
+import { isObject, JsonObject, str } from '@coxswain/objects';
 import type { WireVersion } from './cluster-client';
 
 /** The version a manifest is written in: its apiVersion, else its shape (`id` means the seed's v1beta1). */

@@ -14,3 +14,5 @@ export * from './types';
 export * from './validation';
 export * from './storage';
 export * from './patch-merge-keys';
+export * from './object-fields';
+export * from './table-columns';

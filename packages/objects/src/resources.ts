@@ -1,7 +1,18 @@
 // The kinds the store knows: their REST resource name, whether they live in a namespace, and where
 // they sit in etcd. One table, so that the API, the CLI and the store agree on names.
 
-export type ResourceName = 'pods' | 'replicationControllers' | 'deployments' | 'horizontalpodautoscalers' | 'services' | 'minions' | 'endpoints' | 'events' | 'resourcequotas' | 'limitranges';
+export type ResourceName =
+  | 'pods'
+  | 'replicationControllers'
+  | 'deployments'
+  | 'horizontalpodautoscalers'
+  | 'services'
+  | 'minions'
+  | 'endpoints'
+  | 'events'
+  | 'resourcequotas'
+  | 'limitranges'
+  | 'namespaces';
 export interface ResourceInfo {
   kind: string;
   resource: ResourceName;
@@ -14,6 +25,12 @@ export interface ResourceInfo {
   group: string;
   /** The versions of its group that serve it, oldest first (the seed's kinds: v1beta1 and v1). */
   versions: readonly string[];
+  /** Discovery's shortNames (what kubectl accepts for the resource: `po`, `rc`, `svc`). */
+  shortNames: string[];
+  /** Discovery's categories: `all` for what `kubectl get all` lists. */
+  categories?: string[];
+  /** Kubernetes' v1 names where they differ from the seed's: Minion became Node (`nodes`). */
+  v1Names?: { resource: string; kind: string };
 }
 
 /** The core group's versions: the seed's wire format and the Kubernetes-v1-shaped one. */
@@ -21,17 +38,19 @@ export const CORE_VERSIONS: readonly string[] = ['v1beta1', 'v1'];
 const core = { group: '', versions: CORE_VERSIONS };
 
 export const RESOURCES: readonly ResourceInfo[] = [
-  { kind: 'Pod', resource: 'pods', namespaced: true, hasStatus: true, aliases: ['pod', 'po'], ...core },
+  { kind: 'Pod', resource: 'pods', namespaced: true, hasStatus: true, aliases: ['pod', 'po'], shortNames: ['po'], categories: ['all'], ...core },
   {
     kind: 'ReplicationController',
     resource: 'replicationControllers',
     namespaced: true,
     hasStatus: true,
     aliases: ['replicationcontroller', 'replicationcontrollers', 'rc', 'controller', 'controllers'],
+    shortNames: ['rc'],
+    categories: ['all'],
     ...core,
   },
   // apps/v1 only: the seed's v1beta1 never had it.
-  { kind: 'Deployment', resource: 'deployments', namespaced: true, hasStatus: true, aliases: ['deployment', 'deploy'], group: 'apps', versions: ['v1'] },
+  { kind: 'Deployment', resource: 'deployments', namespaced: true, hasStatus: true, aliases: ['deployment', 'deploy'], shortNames: ['deploy'], categories: ['all'], group: 'apps', versions: ['v1'] },
   // autoscaling/v1, as Kubernetes serves it: scales a kind with a scale subresource on CPU use.
   {
     kind: 'HorizontalPodAutoscaler',
@@ -39,16 +58,29 @@ export const RESOURCES: readonly ResourceInfo[] = [
     namespaced: true,
     hasStatus: true,
     aliases: ['horizontalpodautoscaler', 'hpa'],
+    shortNames: ['hpa'],
+    categories: ['all'],
     group: 'autoscaling',
     versions: ['v1'],
   },
-  { kind: 'Service', resource: 'services', namespaced: true, hasStatus: false, aliases: ['service', 'svc'], ...core },
-  { kind: 'Minion', resource: 'minions', namespaced: false, hasStatus: true, aliases: ['minion', 'node', 'nodes', 'no'], ...core },
-  { kind: 'Endpoints', resource: 'endpoints', namespaced: true, hasStatus: false, aliases: ['ep'], ...core },
-  { kind: 'Event', resource: 'events', namespaced: true, hasStatus: false, aliases: ['event', 'ev'], ...core },
+  { kind: 'Service', resource: 'services', namespaced: true, hasStatus: false, aliases: ['service', 'svc'], shortNames: ['svc'], categories: ['all'], ...core },
+  {
+    kind: 'Minion',
+    resource: 'minions',
+    namespaced: false,
+    hasStatus: true,
+    aliases: ['minion', 'node', 'nodes', 'no'],
+    shortNames: ['no'],
+    v1Names: { resource: 'nodes', kind: 'Node' },
+    ...core,
+  },
+  { kind: 'Endpoints', resource: 'endpoints', namespaced: true, hasStatus: false, aliases: ['ep'], shortNames: ['ep'], ...core },
+  { kind: 'Event', resource: 'events', namespaced: true, hasStatus: false, aliases: ['event', 'ev'], shortNames: ['ev'], ...core },
   // Core kinds new since 2014 (issue #18): v1 only, under /api/v1.
-  { kind: 'ResourceQuota', resource: 'resourcequotas', namespaced: true, hasStatus: true, aliases: ['resourcequota', 'quota'], group: '', versions: ['v1'] },
-  { kind: 'LimitRange', resource: 'limitranges', namespaced: true, hasStatus: false, aliases: ['limitrange', 'limits'], group: '', versions: ['v1'] },
+  { kind: 'ResourceQuota', resource: 'resourcequotas', namespaced: true, hasStatus: true, aliases: ['resourcequota', 'quota'], shortNames: ['quota'], group: '', versions: ['v1'] },
+  { kind: 'LimitRange', resource: 'limitranges', namespaced: true, hasStatus: false, aliases: ['limitrange', 'limits'], shortNames: ['limits'], group: '', versions: ['v1'] },
+  // Namespaces as objects (issue #19): created, listed, and deleted with everything in them.
+  { kind: 'Namespace', resource: 'namespaces', namespaced: false, hasStatus: true, aliases: ['namespace', 'ns'], shortNames: ['ns'], group: '', versions: ['v1'] },
 ];
 
 export const DEFAULT_NAMESPACE = 'default';
@@ -66,6 +98,17 @@ export function resourceInfo(resource: string): ResourceInfo | undefined {
 
 export function resourceForKind(kind: string): ResourceInfo | undefined {
   return byKind.get(kind);
+}
+
+/**
+ * The resource and kind names a group version uses on the wire: the seed's in v1beta1
+ * (`replicationControllers`, Minion), Kubernetes' lowercase ones elsewhere (`replicationcontrollers`,
+ * and `nodes`/Node for minions in v1).
+ */
+export function wireNames(info: ResourceInfo, groupVersionName: string): { resource: string; kind: string } {
+  if (groupVersionName === 'v1beta1') return { resource: info.resource, kind: info.kind };
+  if (groupVersionName === 'v1' && info.v1Names) return info.v1Names;
+  return { resource: info.resource.toLowerCase(), kind: info.kind };
 }
 
 /** Resolves what a user typed (`pods`, `po`, `rc`, `replicationControllers`, `Minion`) to a resource. */

@@ -311,9 +311,11 @@ export interface ServiceSpec {
   clusterIP?: string;
   selector?: Record<string, string>;
   sessionAffinity?: 'None' | 'ClientIP';
+  /** Defaulted to ClusterIP, the only type Coxswain serves. */
+  type?: 'ClusterIP';
 }
 
-export interface Service extends KubeObject<ServiceSpec, Record<string, never>> {
+export interface Service extends KubeObject<ServiceSpec, { loadBalancer?: Record<string, never> }> {
   kind: 'Service';
   spec: ServiceSpec;
 }

@@ -2,6 +2,7 @@
 // set, what an update carries over from the stored object, when generation moves, which fields
 // may not change, and validation. The registry applies them to every writer alike — the API
 // server for its clients, and the reconcilers and kubelets — so all get the same answers.
+import { withDefaults } from './defaults';
 import {
   BadRequestError,
   DEFAULT_NAMESPACE,
@@ -107,6 +108,8 @@ const RULES: Record<ResourceName, KindRules> = {
     },
   },
   limitranges: {},
+  // Deleting one is two steps (registry.ts): Terminating first, gone once empty.
+  namespaces: { initialStatus: () => ({ phase: 'Active' }) },
 };
 
 /** Fields that are not the "spec" of an object: changes to anything else bump metadata.generation. */
@@ -126,7 +129,7 @@ function makeStrategy(resource: ResourceName): Strategy {
       delete meta.generation;
       if (info.namespaced) meta.namespace = meta.namespace || DEFAULT_NAMESPACE;
       else delete meta.namespace;
-      const next: KubeObject = { ...obj, apiVersion: 'v1', metadata: canonical(meta) };
+      const next: KubeObject = { ...withDefaults(resource, obj), apiVersion: 'v1', metadata: canonical(meta) };
       if (info.hasStatus && rules.initialStatus) next.status = rules.initialStatus();
       return next;
     },
@@ -134,7 +137,7 @@ function makeStrategy(resource: ResourceName): Strategy {
       if (obj.kind !== info.kind) throw new BadRequestError(`kind "${obj.kind}" does not match resource "${info.resource}" (kind ${info.kind})`);
       const problems = rules.updateProblems?.(obj, current) ?? [];
       if (problems.length > 0) throw new InvalidError(info.kind, current.metadata.name, problems);
-      const next: KubeObject = { ...obj, apiVersion: 'v1', metadata: { ...obj.metadata } };
+      const next: KubeObject = { ...withDefaults(resource, obj), apiVersion: 'v1', metadata: { ...obj.metadata } };
       rules.carryOver?.(next, current);
       if (info.hasStatus) {
         if (current.status === undefined) delete next.status;

@@ -91,6 +91,14 @@ export function portNameProblem(name: string): string | undefined {
   return undefined;
 }
 
+/** A service's (and so an endpoints') port name is a DNS label, as in Kubernetes: `80-8080` is one (kubectl create service names ports so). */
+export function servicePortNameProblem(name: string): string | undefined {
+  if (name === '') return 'must not be empty';
+  if (name.length > 63) return 'must be at most 63 characters';
+  if (!DNS_LABEL.test(name)) return 'must be lowercase letters, digits and "-", starting and ending with a letter or digit';
+  return undefined;
+}
+
 export function portNumberProblem(port: number): string | undefined {
   if (!Number.isInteger(port) || port < 1 || port > 65535) return 'must be between 1 and 65535';
   return undefined;

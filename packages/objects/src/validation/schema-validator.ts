@@ -21,6 +21,7 @@ const SCHEMA_FILE: Record<ResourceName, string> = {
   events: 'event',
   resourcequotas: 'resourceQuota',
   limitranges: 'limitRange',
+  namespaces: 'namespace',
 };
 
 const BASE_ID = 'https://coxswain.local/schemas';

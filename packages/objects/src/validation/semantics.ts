@@ -10,7 +10,7 @@ import { joinPath } from './field-path';
 import { imageReferenceProblem } from './image-reference';
 import {
   cidrProblem, containerNameProblem, envNameProblem, generateNameProblem, intOrNamedPortProblem, ipProblem,
-  labelKeyProblem, labelValueProblem, legacyLabelValueProblem, namespaceProblem, objectNameProblem, portNameProblem, portNumberProblem,
+  labelKeyProblem, labelValueProblem, legacyLabelValueProblem, namespaceProblem, objectNameProblem, portNameProblem, portNumberProblem, servicePortNameProblem,
 } from './identifiers';
 
 type Causes = FieldCause[];
@@ -204,7 +204,7 @@ function checkService(out: Causes, svc: Service): void {
     if (seen.has(key)) out.push({ field: `${pf}.port`, message: `duplicate port ${key}` });
     seen.add(key);
     if (p.name !== undefined) {
-      add(out, `${pf}.name`, portNameProblem(p.name));
+      add(out, `${pf}.name`, servicePortNameProblem(p.name));
       if (names.has(p.name)) out.push({ field: `${pf}.name`, message: `duplicate port name ${JSON.stringify(p.name)}` });
       names.add(p.name);
     } else if (ports.length > 1) {
@@ -230,7 +230,7 @@ function checkEndpoints(out: Causes, ep: Endpoints): void {
     }
     (s.ports ?? []).forEach((p, j) => {
       add(out, `${sf}.ports[${j}].port`, portNumberProblem(p.port));
-      if (p.name !== undefined) add(out, `${sf}.ports[${j}].name`, portNameProblem(p.name));
+      if (p.name !== undefined) add(out, `${sf}.ports[${j}].name`, servicePortNameProblem(p.name));
     });
   });
 }
