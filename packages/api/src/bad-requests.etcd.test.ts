@@ -344,6 +344,7 @@ beforeAll(async () => {
     const r = await call(f.url, 'POST', `${P}/${resource}`, seed(file));
     if (r.status !== 201) throw new Error(`seeding ${file}: ${r.status} ${r.text}`);
   }
+  expect((await call(f.url, 'POST', '/api/v1/namespaces', { metadata: { name: 'quota-ns' } })).status).toBe(201);
   for (const [resource, body] of [
     ['resourcequotas', { kind: 'ResourceQuota', metadata: { name: 'tight' }, spec: { hard: { pods: '0' } } }],
     ['limitranges', { kind: 'LimitRange', metadata: { name: 'cpu' }, spec: { limits: [{ type: 'Container', max: { cpu: '1' } }] } }],

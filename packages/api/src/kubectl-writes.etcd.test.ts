@@ -1,34 +1,20 @@
 // The real kubectl (1.32, on the PATH) against the API server on a real etcd, for the write verbs:
-// scale (PATCH /scale), patch (strategic, json, merge), label, annotate, --dry-run=server. Until
-// discovery lands (issue #19's other part), a stub in front answers /api, /api/v1 and /apis for the
-// kinds used here and forwards everything else; delete the stub then and point kubectl at the server.
+// scale (PATCH /scale), patch (strategic, json, merge), label, annotate, --dry-run=server. The
+// server's discovery is what kubectl reads; a recording proxy in front keeps the patch bodies it
+// sends, so the test can check their content types.
 import http from 'node:http';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-const run = promisify(execFile);
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ApiFixture, startApiFixture } from './testing/api-fixture';
+import { kubeconfigFor, kubectlRunner } from './testing/kubectl';
 import { call } from './testing/wire';
 
 let f: ApiFixture;
-let shim: http.Server;
-let kubeconfig: string;
+let recorder: http.Server;
+let kubectl: (...args: string[]) => Promise<string>;
 const patches: string[] = [];
-const res = (name: string, kind: string, extra: any = {}) => ({ name, singularName: '', namespaced: true, kind, verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], ...extra });
 beforeAll(async () => {
   f = await startApiFixture();
   const target = new URL(f.url);
-  shim = http.createServer((req, out) => {
-    const path = (req.url ?? '').split('?')[0];
-    if (path === '/api/v1') {
-      out.writeHead(200, { 'Content-Type': 'application/json' });
-      out.end(JSON.stringify({ kind: 'APIResourceList', groupVersion: 'v1', resources: [res('pods', 'Pod'), res('pods/status', 'Pod'), res('replicationcontrollers', 'ReplicationController', { shortNames: ['rc'] }), { name: 'replicationcontrollers/scale', namespaced: true, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] }] }));
-      return;
-    }
-    if (path === '/apis') { out.writeHead(200, { 'Content-Type': 'application/json' }); out.end(JSON.stringify({ kind: 'APIGroupList', apiVersion: 'v1', groups: [] })); return; }
-    if (path === '/api') { out.writeHead(200, { 'Content-Type': 'application/json' }); out.end(JSON.stringify({ kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] })); return; }
+  recorder = http.createServer((req, out) => {
     const chunks: Buffer[] = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
@@ -38,19 +24,13 @@ beforeAll(async () => {
       p.end(body);
     });
   });
-  await new Promise<void>((r) => shim.listen(0, '127.0.0.1', () => r()));
-  const port = (shim.address() as any).port;
-  const dir = mkdtempSync(join(tmpdir(), 'kc-'));
-  kubeconfig = join(dir, 'config');
-  writeFileSync(kubeconfig, `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "http://127.0.0.1:${port}"}}]\ncontexts: [{name: c, context: {cluster: c, user: u, namespace: default}}]\nusers: [{name: u, user: {}}]\ncurrent-context: c\n`);
+  await new Promise<void>((r) => recorder.listen(0, '127.0.0.1', () => r()));
+  kubectl = kubectlRunner(kubeconfigFor(`http://127.0.0.1:${(recorder.address() as any).port}`));
   const rc = { apiVersion: 'v1', kind: 'ReplicationController', metadata: { name: 'web' }, spec: { replicas: 2, selector: { app: 'web' }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'app', image: 'app:1' }, { name: 'side', image: 'side:1' }] } } } };
   expect((await call(f.url, 'POST', '/api/v1/namespaces/default/replicationControllers', rc)).status).toBe(201);
 }, 60_000);
-afterAll(async () => { shim?.close(); await f?.stop(); }, 30_000);
+afterAll(async () => { recorder?.close(); await f?.stop(); }, 30_000);
 
-const kubectl = async (...args: string[]) => {
-  return (await run('kubectl', ['--kubeconfig', kubeconfig, '--request-timeout=10s', ...args], { encoding: 'utf8', timeout: 20000 })).stdout.trim();
-};
 const RC = '/api/v1/namespaces/default/replicationControllers/web';
 
 it('scale, the three patch types, label, annotate and a server dry run change the rc as asked', async () => {

@@ -9,6 +9,7 @@ import type { Codec } from './codecs/codec';
 import type { EncodingCache } from './encoding-cache';
 import { sendJson, sendJsonText, streamList } from './http-response';
 import { listEnvelope } from './list-envelope';
+import type { NamespaceAdmission } from './namespace-admission';
 import { tableDocument, tableEnvelope, tableRow } from './table';
 import { applyMergePatch, type Json } from './merge-patch';
 import { applyFieldValidation, isUnknownField, sendWarnings } from './field-validation';
@@ -24,6 +25,8 @@ export interface RestDeps {
   store: ObjectStore;
   maxBodyBytes: number;
   encodings: EncodingCache;
+  /** NamespaceLifecycle for creates (none: any namespace is taken, as in tests of one kind). */
+  namespaces?: NamespaceAdmission;
 }
 
 /**
@@ -146,7 +149,10 @@ export async function createObject(deps: RestDeps, req: IncomingMessage, res: Se
   const { obj, warnings } = await decodeBody(deps, req, scope);
   sendWarnings(res, warnings);
   const namespace = writeNamespace(scope, obj);
-  if (scope.info.namespaced) obj.metadata.namespace = namespace;
+  if (scope.info.namespaced) {
+    obj.metadata.namespace = namespace;
+    await deps.namespaces?.checkCreate(namespace, scope.info.kind, obj.metadata.name || undefined);
+  }
   const created = await deps.store.create(obj, { dryRun: scope.dryRun });
   if (scope.dryRun) created.metadata.resourceVersion = undefined;
   log.info({ resource: scope.info.resource, namespace: created.metadata.namespace, name: created.metadata.name, rv: created.metadata.resourceVersion, dryRun: scope.dryRun }, 'created');

@@ -25,6 +25,7 @@ import { checkWatchQuery, serveHttpWatch, serveWebSocketWatch, WatchDeps } from 
 import type { WatchStream } from './watch-stream';
 import { METRICS_GROUP_VERSION, metricsRoutes } from './metrics-api';
 import { tableOptions } from './table';
+import { NamespaceAdmission } from './namespace-admission';
 import { apiGroups, apiResourceList, coreVersions } from './discovery';
 import type { MetricsSource } from '@coxswain/client';
 
@@ -52,6 +53,8 @@ export interface ApiServerOptions {
   consoleDir?: string;
   /** The metrics pipeline's figures, served as metrics.k8s.io/v1beta1 (none: that group is not served). */
   metrics?: MetricsSource;
+  /** NamespaceLifecycle admission (namespace-admission.ts): default on; off only for benches of one namespace-less path. */
+  namespaceLifecycle?: boolean;
 }
 
 export interface ApiServer {
@@ -103,7 +106,8 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   const defaultVersion = opts.codecs[0]?.version ?? STATUS_VERSION_FALLBACK;
   const store = opts.store;
   const encodings = new EncodingCache(opts.encodingCacheBytes);
-  const rest: RestDeps = { store, maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, encodings };
+  const namespaces = opts.namespaceLifecycle === false ? undefined : new NamespaceAdmission(store);
+  const rest: RestDeps = { store, maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, encodings, namespaces };
   const openWatches = new Set<WatchStream>();
   const consoleAssets = opts.consoleDir ? new ConsoleAssets(opts.consoleDir) : undefined;
   const watchDeps: WatchDeps = { store, heartbeatMs: opts.heartbeatMs ?? 10_000, open: openWatches, encodings };
@@ -312,7 +316,8 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
           server.off('error', reject);
           port = (server.address() as AddressInfo).port;
           log.info({ url: api.url, auth: auth ? `${auth.size} tokens` : 'none (loopback only)', versions: [...codecs.keys()] }, 'API server listening');
-          resolve(api.url);
+          // The system namespaces exist before listen() resolves (one try; more in the background if etcd is away).
+          void (namespaces?.start() ?? Promise.resolve()).then(() => resolve(api.url));
         });
       });
     },
@@ -333,6 +338,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
         await closed;
       }
       wss.close();
+      await namespaces?.stop();
       log.info('API server stopped');
     },
   };

@@ -14,6 +14,8 @@ let h: ClusterHarness;
 let scratch: string;
 beforeAll(async () => {
   h = await startClusterHarness();
+  // Objects go only into namespaces that exist (NamespaceLifecycle).
+  for (const name of ['team-a', 'team-b', 'team-c', 'team-cfg', 'team-own', 'team-l', 'team-w', 'team-x', 'y']) await h.store.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
   scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'kubecfg-ns-'));
 }, 60_000);
 afterAll(async () => {

@@ -153,6 +153,7 @@ describe('describe', () => {
 describe('quotas (v1 only)', () => {
   it('creates a quota from a YAML file, and get, list and describe show its usage', async () => {
     const file = path.join(scratch, 'quota.yaml');
+    await h.store.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'quota-cli' } });
     fs.writeFileSync(file, YAML.stringify({ apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'budget', namespace: 'quota-cli' }, spec: { hard: { pods: '5', services: '2' } } }));
     let r = await h.kubecfg(['apply', '-f', file]);
     expect({ code: r.code, err: r.stderr }).toEqual({ code: 0, err: '' });

@@ -7,6 +7,7 @@ const deploymentLike: ResourceInfo = {
   namespaced: true,
   hasStatus: true,
   aliases: [],
+  shortNames: [],
   group: 'apps',
   versions: ['v1'],
 };

@@ -25,6 +25,8 @@ export interface ObjectMeta {
   ownerReferences?: OwnerReference[];
   /** Prefix for a server-generated name (the replication manager's pods). */
   generateName?: string;
+  /** RFC 3339: when a delete that takes time (a namespace's) began. Set by the registry only. */
+  deletionTimestamp?: string;
 }
 
 export interface KubeObject<Spec = unknown, Status = unknown> {

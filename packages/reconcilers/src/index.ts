@@ -10,3 +10,4 @@ export { MinionLifecycleController } from './minion-lifecycle-controller';
 export type { PackingPolicy } from './priorities';
 export { PortalRepair, type PortalRepairOptions, type RepairPass } from './portal-repair';
 export { QuotaRepair, type QuotaRepairOptions } from './quota-repair';
+export { NamespaceController, type NamespaceControllerOptions } from './namespace-controller';

@@ -2,9 +2,10 @@
 //   coxswain scheduler | replication | endpoints | deployments | minion-controller
 //     --etcd-servers URL[,URL] [--leader-elect=true] [--healthz-port P] (+ each one's own flags)
 // Each returns a handle with `running`, `done` and `stop()`.
-import { metaNamespaceKey, type Deployment, type Endpoints, type HorizontalPodAutoscaler, type Minion, type Pod, type ReplicationController, type Service } from '@coxswain/objects';
+import { metaNamespaceKey, type Deployment, type KubeObject, type Endpoints, type HorizontalPodAutoscaler, type Minion, type Pod, type ReplicationController, type Service } from '@coxswain/objects';
 import { MetricsScraper } from '@coxswain/client';
 import { HorizontalAutoscaler } from './horizontal-autoscaler';
+import { NamespaceController } from './namespace-controller';
 import { DeploymentController } from './deployment-controller';
 import { EndpointsController } from './endpoints-controller';
 import { periodicPass } from './periodic-pass';
@@ -90,6 +91,10 @@ export function runReplicationManager(opts: ReplicationProcessOptions): Promise<
     hpas.addEventHandler(autoscaler.hpaHandlers);
     // And the quota usage repair (one leader: it follows what a namespace creates).
     const repair = new QuotaRepair({ store: ctx.store, storage: ctx.storage, logger: ctx.logger });
+    // And the namespace controller, which empties and removes a namespace being deleted.
+    const namespaces = ctx.informer<KubeObject>('namespaces');
+    const namespaceController = new NamespaceController({ store: ctx.store, namespaces, logger: ctx.logger });
+    namespaces.addEventHandler(namespaceController.controller.enqueueHandlers());
     const repairs = periodicPass('quota repair', () => repair.runOnce(), opts.quotaRepairIntervalMs ?? 60_000, ctx.logger);
     return {
       start: () => {
@@ -99,9 +104,11 @@ export function runReplicationManager(opts: ReplicationProcessOptions): Promise<
         metrics.start();
         autoscaler.start();
         repairs.start();
+        namespaceController.start();
       },
       stop: async () => {
         repairs.stop();
+        await namespaceController.stop();
         await autoscaler.stop();
         await metrics.stop();
         await rm.stop();

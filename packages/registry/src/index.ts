@@ -6,3 +6,4 @@ export { MinionLease, listLiveMinionLeases, type LiveLease } from './minion-leas
 export { PortalAllocator, PORTAL_ALLOCATION_KEY, PORTAL_FIELD } from './portal-allocator';
 export { PortalRange } from './portal-range';
 export { measuredStatus, quotaAmount } from './quota';
+export { deleteNamespace, isTerminating, namespaceIsEmpty, SYSTEM_NAMESPACES, type Namespace } from './namespace-lifecycle';

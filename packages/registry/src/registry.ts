@@ -33,6 +33,7 @@ import {
 } from '@coxswain/objects';
 import type { Storage } from '@coxswain/objects';
 import { admitCreates, needsAdmission } from './admission';
+import { deleteNamespace } from './namespace-lifecycle';
 import { DryRunStorage } from './dry-run-storage';
 import { boundPod, checkBindable, POD_MIRRORS } from './binding';
 import { listFilter } from './list-filter';
@@ -268,6 +269,7 @@ export class Registry implements ObjectStore {
   async delete<T extends KubeObject>(resource: ResourceName, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<T> {
     if (opts.dryRun) return this.dryRun().delete(resource, namespace, name, { ...opts, dryRun: false });
     if (!resourceInfo(resource)) throw new BadRequestError(`unknown resource "${resource}"`);
+    if (resource === 'namespaces') return (await deleteNamespace(this.storage, name, () => new Date())) as unknown as T;
     const deleted = await this.storage.delete<T>(objectKey(resource, namespace, name), { preconditions: opts.preconditions });
     // Its quota charge goes back. (A crash before this leaves the charge; nothing recounts it yet.)
     const usage = usageOf(deleted);

@@ -126,6 +126,7 @@ function makeStrategy(resource: ResourceName): Strategy {
       delete meta.uid;
       delete meta.resourceVersion;
       delete meta.creationTimestamp;
+      delete meta.deletionTimestamp;
       delete meta.generation;
       if (info.namespaced) meta.namespace = meta.namespace || DEFAULT_NAMESPACE;
       else delete meta.namespace;
@@ -183,6 +184,7 @@ function identityOf(meta: KubeObject['metadata'], current: KubeObject, specChang
   setOrDelete(out, 'uid', current.metadata.uid);
   setOrDelete(out, 'creationTimestamp', current.metadata.creationTimestamp);
   setOrDelete(out, 'generateName', current.metadata.generateName);
+  setOrDelete(out, 'deletionTimestamp', current.metadata.deletionTimestamp);
   out.generation = (current.metadata.generation ?? 1) + (specChanged ? 1 : 0);
   return canonical(out);
 }
