@@ -57,6 +57,8 @@ it('refuses an RC of 2^31 replicas with a 422 naming spec.replicas, and writes n
 });
 
 it('holds an RC of 50 to a quota of 20 pods: exactly 20, the rest refused with events naming the quota, the API answering meanwhile', async () => {
+  // Objects go only into namespaces that exist (NamespaceLifecycle).
+  for (const name of [NS, 'other']) expect((await call('POST', '/api/v1/namespaces', { metadata: { name } })).status).toBe(201);
   const q = await call('POST', `/api/v1/namespaces/${NS}/resourcequotas`, { kind: 'ResourceQuota', apiVersion: 'v1', metadata: { name: 'pod-budget' }, spec: { hard: { pods: '20' } } });
   expect(q.status).toBe(201);
   expect(q.json.status).toEqual({ hard: { pods: '20' }, used: { pods: '0' } });

@@ -2,10 +2,9 @@
 // before and while it works: discovery, Tables, watch events, namespaces, and the objects its
 // generators (`create <kind>`, `run`, `expose`) send — protobuf for some of them.
 import { spawn } from 'node:child_process';
-import { eventually } from '@coxswain/testing';
+import { eventually, kubeconfigFor, kubectlRunner } from '@coxswain/testing';
 import type { Minion, Pod } from '@coxswain/objects';
 import { ApiFixture, startApiFixture } from './testing/api-fixture';
-import { kubeconfigFor, kubectlRunner } from './testing/kubectl';
 import { call } from './testing/wire';
 
 let f: ApiFixture;

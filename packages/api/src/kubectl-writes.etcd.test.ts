@@ -4,7 +4,7 @@
 // sends, so the test can check their content types.
 import http from 'node:http';
 import { ApiFixture, startApiFixture } from './testing/api-fixture';
-import { kubeconfigFor, kubectlRunner } from './testing/kubectl';
+import { kubeconfigFor, kubectlRunner } from '@coxswain/testing';
 import { call } from './testing/wire';
 
 let f: ApiFixture;

@@ -86,12 +86,14 @@ function joinSelectors(a: string | null, b: string | null): string | undefined {
 
 /**
  * List/watch filters: `labels` (the 2014 name) and `labelSelector` are combined, as are `fields` and
- * `fieldSelector`. Namespace: absent means "default"; an explicit empty `?namespace=` means all.
+ * `fieldSelector`. Namespace: an explicit empty `?namespace=` means all; absent means all in v1 and
+ * the named groups (`/api/v1/pods` is every namespace's pods, as kubectl's `-A` reads it) and
+ * "default" in the seed's v1beta1.
  */
 export function listOptions(scope: RequestScope, query: URLSearchParams): ListOptions {
   const opts: ListOptions = {};
   if (scope.info.namespaced) {
-    const ns = scope.explicitNamespace ?? DEFAULT_NAMESPACE;
+    const ns = scope.explicitNamespace ?? (scope.codec.version === 'v1beta1' ? DEFAULT_NAMESPACE : '');
     if (ns !== '') opts.namespace = ns;
   }
   for (const param of ['labels', 'labelSelector', 'fields', 'fieldSelector']) {

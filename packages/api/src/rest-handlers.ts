@@ -263,5 +263,8 @@ export async function deleteObject(deps: RestDeps, res: ServerResponse, scope: R
   const rv = checkResourceVersion(query.get('resourceVersion'));
   const deleted = await deps.store.delete(scope.info.resource, objectNamespace(scope), name, { preconditions: rv ? { resourceVersion: rv } : undefined, dryRun: scope.dryRun });
   log.info({ resource: scope.info.resource, namespace: deleted.metadata.namespace, name }, 'deleted');
-  sendJson(res, 200, successStatus(scope.codec.version, { name, kind: scope.info.kind }));
+  // A delete that takes time (a namespace's) answers the object as it now stands, as Kubernetes does:
+  // kubectl's wait reads its uid from the answer and waits for that object to be gone.
+  if (deleted.metadata.deletionTimestamp) sendWritten(deps, res, 200, scope, deleted);
+  else sendJson(res, 200, successStatus(scope.codec.version, { name, kind: scope.info.kind }));
 }

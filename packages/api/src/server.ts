@@ -25,6 +25,8 @@ import { checkWatchQuery, serveHttpWatch, serveWebSocketWatch, WatchDeps } from 
 import type { WatchStream } from './watch-stream';
 import { METRICS_GROUP_VERSION, metricsRoutes } from './metrics-api';
 import { tableOptions } from './table';
+import { OpenApiV3 } from './openapi';
+import { ENDPOINT_SLICES_GROUP_VERSION, endpointSliceRoutes } from './endpoint-slices';
 import { NamespaceAdmission } from './namespace-admission';
 import { apiGroups, apiResourceList, coreVersions } from './discovery';
 import type { MetricsSource } from '@coxswain/client';
@@ -60,6 +62,8 @@ export interface ApiServerOptions {
 export interface ApiServer {
   /** Starts listening; resolves with the URL. */
   listen(): Promise<string>;
+  /** Resolves once the system namespaces exist after listen() (or their first try failed: etcd away; they are retried). */
+  ready(): Promise<void>;
   /** Stops accepting, ends every watch, drains in-flight requests. Does not close the store. */
   close(): Promise<void>;
   /** `http://address:port` (the real port once listening). */
@@ -103,7 +107,8 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   }
   const auth = opts.tokenFile ? TokenAuthenticator.fromFile(opts.tokenFile) : undefined;
   const codecs = new Map(opts.codecs.map((c) => [c.version, c]));
-  const defaultVersion = opts.codecs[0]?.version ?? STATUS_VERSION_FALLBACK;
+  // A Status for a URL outside every version (/openapi/v3, /apis/unknown) is v1's, as client-go expects.
+  const defaultVersion = codecs.has(STATUS_VERSION_FALLBACK) ? STATUS_VERSION_FALLBACK : (opts.codecs[0]?.version ?? STATUS_VERSION_FALLBACK);
   const store = opts.store;
   const encodings = new EncodingCache(opts.encodingCacheBytes);
   const namespaces = opts.namespaceLifecycle === false ? undefined : new NamespaceAdmission(store);
@@ -131,7 +136,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     }
   });
   // Discovery (discovery.ts): what kubectl reads before anything else.
-  const servedVersions = () => [...codecs.keys(), ...(opts.metrics ? [METRICS_GROUP_VERSION] : [])];
+  const servedVersions = () => [...codecs.keys(), ENDPOINT_SLICES_GROUP_VERSION, ...(opts.metrics ? [METRICS_GROUP_VERSION] : [])];
   router.on('GET', '/api', async (req, res) =>
     sendJson(res, 200, {
       kind: 'APIVersions',
@@ -155,8 +160,26 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   }
   router.on('GET', '/version', async (_req, res) => sendJson(res, 200, SERVER_VERSION));
 
+  // OpenAPI v3 (openapi.ts): what kubectl validates, explains and computes patches with.
+  const openapi = new OpenApiV3([...codecs.keys()]);
+  router.on('GET', '/openapi/v3', async (_req, res) => sendJson(res, 200, openapi.index()));
+  for (const path of ['/openapi/v3/api/:version', '/openapi/v3/apis/:group/:version']) {
+    router.on('GET', path, async (req, res, params) => {
+      const doc = openapi.document(routeGroupVersion(params));
+      if (!doc) throw notFound(`no OpenAPI document for ${routeGroupVersion(params)}`);
+      if (req.headers['if-none-match'] === doc.etag) {
+        res.writeHead(304, { ETag: doc.etag });
+        res.end();
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': 'application/json', ETag: doc.etag, 'Content-Length': Buffer.byteLength(doc.text) });
+      res.end(doc.text);
+    });
+  }
+
   // Static paths: find-my-way prefers them to the parametric /apis/:group/:version routes below.
   for (const r of opts.metrics ? metricsRoutes(opts.metrics, store) : []) router.on('GET', r.path, r.handler);
+  for (const r of endpointSliceRoutes(store)) router.on('GET', r.path, r.handler);
 
   for (const base of RESOURCE_BASES) {
     router.on('GET', `${base}/:resource`, async (req, res, params, query) => {
@@ -305,7 +328,9 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     s.on('close', () => sockets.delete(s));
   });
 
+  let bootstrapped: Promise<void> = Promise.resolve();
   const api: ApiServer = {
+    ready: () => bootstrapped,
     get url() {
       return `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
     },
@@ -316,8 +341,8 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
           server.off('error', reject);
           port = (server.address() as AddressInfo).port;
           log.info({ url: api.url, auth: auth ? `${auth.size} tokens` : 'none (loopback only)', versions: [...codecs.keys()] }, 'API server listening');
-          // The system namespaces exist before listen() resolves (one try; more in the background if etcd is away).
-          void (namespaces?.start() ?? Promise.resolve()).then(() => resolve(api.url));
+          bootstrapped = namespaces?.start() ?? Promise.resolve();
+          resolve(api.url);
         });
       });
     },

@@ -1,7 +1,7 @@
 // Errors become Status objects here and nowhere else: the server's own HTTP errors (bad JSON, 405,
 // 413, ...) and the store's typed errors (NotFound, Conflict, Invalid, Expired, Unavailable).
 // Field paths from store validation are internal; the codec maps them into the wire version's terms.
-import { isStoreError, InvalidError } from '@coxswain/objects';
+import { isStoreError, InvalidError, resourceInfo, wireNames } from '@coxswain/objects';
 import { createLogger } from '@coxswain/process';
 import type { ResourceName, Status, StatusCause, StatusDetails } from '@coxswain/objects';
 export type { Status, StatusCause, StatusDetails } from '@coxswain/objects';
@@ -76,6 +76,12 @@ export function toStatus(err: unknown, ctx: StatusContext): Status {
       details.causes = causes;
       if (e.kind) details.kind = ctx.kind ?? (e.kind as string);
       message = `${details.kind ?? 'object'}${name ? ` "${name}"` : ''} is invalid: ${causes.map((c) => `${c.field}: ${c.message}`).join('; ')}`;
+    }
+    // The store names the resource as it keeps it (`replicationControllers`, `minions`); the client reads the version's name.
+    if (ctx.resource && !(err instanceof InvalidError)) {
+      const info = resourceInfo(ctx.resource);
+      const wire = info ? wireNames(info, ctx.version).resource : ctx.resource;
+      if (wire !== ctx.resource && message.startsWith(`${ctx.resource} `)) message = wire + message.slice(ctx.resource.length);
     }
     const code = err.code;
     return { ...base, code, reason: err.reason, message, ...(Object.keys(details).length ? { details } : {}) };

@@ -21,6 +21,10 @@ const scenarios: Record<string, { about: string; load: () => Promise<Scenario> }
     about: 'etcd/Docker limits, scheduler alone, 1,000 hollow minions x 20 pods, API latency under churn, real Docker, cost per process',
     load: async () => (await import('./scale-bench')).scaleBench,
   },
+  kubectl: {
+    about: 'kubectl get pods -A (the server\'s Table) of 20,000 pods vs the plain LIST through kubectl, same run (goal: <= 1.5x)',
+    load: async () => (await import('./kubectl-bench')).kubectlBench,
+  },
   console: {
     about: 'the web console at 20,000 pods (in-memory registry, headless Chromium): first render, JS heap, slowest scroll frame',
     load: async () => (await import('./console-bench')).consoleBench,

@@ -7,3 +7,4 @@ export * from './spawn-reconciler';
 export * from './etcd-registry';
 export * from './memory-registry';
 export { ARTIFACTS_DIR, CHROMIUM, openBrowser, type Browser } from './browser';
+export { kubeconfigFor, kubectlRunner } from './kubectl';

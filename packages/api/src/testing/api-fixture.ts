@@ -30,6 +30,7 @@ export async function startApiFixture(opts: Partial<Omit<ApiServerOptions, 'stor
   try {
     server = createApiServer({ store, codecs: CODECS, address: '127.0.0.1', port: 0, heartbeatMs: 1000, drainTimeoutMs: 2000, ...serverOpts });
     await server.listen();
+    await server.ready(); // the system namespaces are written before a test takes a dump
   } catch (e) {
     await store.close();
     await etcd.stop();

@@ -5,7 +5,7 @@ import type { KubeObject } from '../types';
 import { validateSchema } from './schema-validator';
 import { semanticCauses } from './semantics';
 
-export { validateSchema, schemasDir, type SchemaVersion } from './schema-validator';
+export { validateSchema, schemasDir, v1SchemaSources, type SchemaVersion } from './schema-validator';
 export { joinPath, pointerToPath, valueAtPath } from './field-path';
 export {
   objectNameProblem, namespaceProblem, labelKeyProblem, labelValueProblem, portNameProblem, portNumberProblem,

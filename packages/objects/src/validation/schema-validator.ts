@@ -94,3 +94,14 @@ export function validateSchema(version: SchemaVersion, resource: ResourceName, b
   if (fn(body)) return [];
   return causesFromAjv(fn.errors ?? []);
 }
+
+/**
+ * The v1 (internal) schemas as written: each kind's schema and the shared definitions of defs.json,
+ * for documents generated from them (the API's OpenAPI). `$ref`s point into `defs.json#/definitions/`.
+ */
+export function v1SchemaSources(): { kinds: Record<ResourceName, Record<string, unknown>>; definitions: Record<string, Record<string, unknown>> } {
+  const dir = path.join(schemasDir(), 'internal');
+  const read = (file: string) => JSON.parse(fs.readFileSync(path.join(dir, `${file}.json`), 'utf8')) as Record<string, unknown>;
+  const kinds = Object.fromEntries(Object.entries(SCHEMA_FILE).map(([resource, file]) => [resource, read(file)])) as Record<ResourceName, Record<string, unknown>>;
+  return { kinds, definitions: read('defs').definitions as Record<string, Record<string, unknown>> };
+}

@@ -1,0 +1,92 @@
+// `npm run bench -- kubectl [--pods N]`: what kubectl's `get pods` costs over a plain LIST, at 20,000
+// Running pods in the API server's in-memory registry (the figure is the API's and kubectl's, not
+// etcd's). In one run, alternating, the median of 5 each: `kubectl get pods -A` (the server's
+// meta.k8s.io Table, printed) against `kubectl get --raw /api/v1/pods` (the plain LIST, same client,
+// same process start). Goal: the Table within 1.5x the plain LIST. The server-side halves (one HTTP
+// GET each) are printed beside, to show where the time goes.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { CODECS, createApiServer } from '@coxswain/api';
+import type { Pod } from '@coxswain/objects';
+import { memoryRegistry } from '@coxswain/testing';
+import { FigureTable } from './figure-table';
+
+const run = promisify(execFile);
+const TABLE_RATIO_GOAL = 1.5;
+const TABLE_ACCEPT = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json';
+
+function flag(argv: string[], name: string, dflt: number): number {
+  const i = argv.indexOf(name);
+  if (i < 0) return dflt;
+  const n = Number(argv[i + 1]);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive whole number, not "${argv[i + 1]}"`);
+  return n;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  await fn();
+  return performance.now() - t0;
+}
+
+export async function kubectlBench(argv: string[]): Promise<void> {
+  const pods = flag(argv, '--pods', argv.includes('--quick') ? 2000 : 20_000);
+  const rounds = 5;
+  const registry = memoryRegistry();
+  for (let start = 0; start < pods; start += 1000) {
+    const batch = Array.from({ length: Math.min(1000, pods - start) }, (_, j): Pod => {
+      const i = start + j;
+      return {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: `hollow-${i}`, namespace: `ns-${i % 20}`, labels: { app: `app-${i % 50}` } },
+        spec: { nodeName: `minion-${i % 200}`, containers: [{ name: 'main', image: 'busybox' }] },
+        status: { phase: 'Running', podIP: `172.30.${i % 200}.${2 + (i % 250)}`, containerStatuses: [{ name: 'main', ready: true, restartCount: 0, image: 'busybox', state: { running: {} } }] },
+      } as Pod;
+    });
+    await registry.createMany(batch);
+  }
+  const server = createApiServer({ store: registry, codecs: CODECS, port: 0 });
+  await server.listen();
+  const dir = mkdtempSync(join(tmpdir(), 'kubectl-bench-'));
+  const kubeconfig = join(dir, 'config');
+  writeFileSync(kubeconfig, `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "${server.url}"}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\nusers: [{name: u, user: {}}]\ncurrent-context: c\n`);
+  const kubectl = (...args: string[]) => run('kubectl', ['--kubeconfig', kubeconfig, ...args], { maxBuffer: 1 << 30, encoding: 'utf8' });
+  try {
+    // Warm-up: discovery cached, the server's code paths compiled.
+    const first = await kubectl('get', 'pods', '-A');
+    const lines = first.stdout.split('\n').filter(Boolean).length;
+    if (lines !== pods + 1) throw new Error(`kubectl get pods -A printed ${lines} lines for ${pods} pods: ${first.stderr.slice(0, 500)}`);
+    await kubectl('get', '--raw', '/api/v1/pods');
+    const table: number[] = [];
+    const plain: number[] = [];
+    const httpTable: number[] = [];
+    const httpPlain: number[] = [];
+    for (let i = 0; i < rounds; i++) {
+      table.push(await timed(() => kubectl('get', 'pods', '-A')));
+      plain.push(await timed(() => kubectl('get', '--raw', '/api/v1/pods')));
+      httpTable.push(await timed(async () => (await fetch(`${server.url}/api/v1/pods`, { headers: { Accept: TABLE_ACCEPT } })).text()));
+      httpPlain.push(await timed(async () => (await fetch(`${server.url}/api/v1/pods`)).text()));
+    }
+    const f = new FigureTable();
+    f.atMost('kubectl', `kubectl get pods -A (Table, ${pods} pods) median`, median(table), 'ms', TABLE_RATIO_GOAL * median(plain), {
+      label: `${TABLE_RATIO_GOAL} x kubectl get --raw /api/v1/pods (plain LIST) ${median(plain).toFixed(0)} ms`,
+      value: TABLE_RATIO_GOAL * median(plain),
+    });
+    f.add({ section: 'kubectl', name: 'server side: GET as Table median', value: median(httpTable), unit: 'ms', against: 'plain LIST GET', againstValue: median(httpPlain) });
+    console.log(f.markdown());
+    console.log(
+      `kubectl: get pods -A (Table) ${median(table).toFixed(0)} ms vs plain LIST ${median(plain).toFixed(0)} ms: ratio ${(median(table) / median(plain)).toFixed(2)} (goal <= ${TABLE_RATIO_GOAL}); ` +
+        `server side ${median(httpTable).toFixed(0)} vs ${median(httpPlain).toFixed(0)} ms`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await server.close();
+    await registry.close();
+  }
+}
