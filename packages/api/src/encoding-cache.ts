@@ -24,8 +24,16 @@ export class EncodingCache {
   }
 
   private lookup(codec: Codec, resource: ResourceName, namespace: string | undefined, name: string, rv: string | undefined, obj: () => KubeObject): string {
-    if (!rv || this.maxBytes <= 0) return JSON.stringify(codec.encode(obj()));
-    const key = `${codec.version}\u0000${resource}\u0000${namespace ?? ''}\u0000${name}\u0000${rv}`;
+    return this.text(codec.version, resource, namespace, name, rv, () => JSON.stringify(codec.encode(obj())));
+  }
+
+  /**
+   * Any text derived from one version of an object alone (`form` names the derivation: a wire
+   * version, or a Table row's form), computed once and kept.
+   */
+  text(form: string, resource: ResourceName, namespace: string | undefined, name: string, rv: string | undefined, compute: () => string): string {
+    if (!rv || this.maxBytes <= 0) return compute();
+    const key = `${form}\u0000${resource}\u0000${namespace ?? ''}\u0000${name}\u0000${rv}`;
     const hit = this.entries.get(key);
     if (hit !== undefined) {
       this.hits++;
@@ -35,7 +43,7 @@ export class EncodingCache {
       return hit;
     }
     this.misses++;
-    const json = JSON.stringify(codec.encode(obj()));
+    const json = compute();
     this.entries.set(key, json);
     this.bytes += json.length + key.length;
     if (this.bytes > this.maxBytes) this.evict();

@@ -10,7 +10,7 @@ import type { EncodingCache } from './encoding-cache';
 import { sendJson, sendJsonText, streamList } from './http-response';
 import { listEnvelope } from './list-envelope';
 import type { NamespaceAdmission } from './namespace-admission';
-import { tableDocument, tableEnvelope, tableRow } from './table';
+import { ageCounter, tableDocument, tableEnvelope, tableRow } from './table';
 import { applyMergePatch, type Json } from './merge-patch';
 import { applyFieldValidation, isUnknownField, sendWarnings } from './field-validation';
 import { applyJsonPatch, parseJsonPatch } from './json-patch';
@@ -131,8 +131,8 @@ export async function listObjects(deps: RestDeps, res: ServerResponse, scope: Re
   const pages = deps.store.listPages<KubeObject>(resource, opts);
   const { table } = scope;
   if (table) {
-    const now = Date.now();
-    await streamList(res, (rv) => tableEnvelope(table, resource, rv), pages, (item) => tableRow(table, codec, resource, item.object(), now, () => deps.encodings.encodeListed(codec, resource, item)), 'rows');
+    const age = ageCounter(Date.now());
+    await streamList(res, (rv) => tableEnvelope(table, resource, rv), pages, (item) => tableRow(table, codec, resource, item, age, deps.encodings), 'rows');
     return;
   }
   await streamList(res, (rv) => listEnvelope(codec, wireNames(scope.info, codec.version).kind, rv), pages, (item) => deps.encodings.encodeListed(codec, resource, item));
@@ -141,7 +141,7 @@ export async function listObjects(deps: RestDeps, res: ServerResponse, scope: Re
 export async function getObject(deps: RestDeps, res: ServerResponse, scope: RequestScope, name: string): Promise<void> {
   const { codec, info, table } = scope;
   const obj = await deps.store.get(info.resource, objectNamespace(scope), name);
-  if (table) sendJsonText(res, 200, tableDocument(table, codec, info.resource, [obj], obj.metadata.resourceVersion, Date.now()));
+  if (table) sendJsonText(res, 200, tableDocument(table, codec, info.resource, [obj], obj.metadata.resourceVersion, Date.now(), true, deps.encodings));
   else sendJsonText(res, 200, deps.encodings.encode(codec, info.resource, obj));
 }
 

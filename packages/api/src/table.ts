@@ -3,9 +3,10 @@
 // knowing the kind; the columns are the ones kubecfg prints (objects/table-columns.ts). Lists, single
 // objects and watch events (one row each, the headers on the first) are served as Tables.
 import type { IncomingMessage } from 'node:http';
-import { tableCells, tableColumns } from '@coxswain/objects';
+import { formatAge, tableCellTemplates, tableColumns } from '@coxswain/objects';
 import type { KubeObject, ResourceName } from '@coxswain/objects';
 import type { Codec } from './codecs/codec';
+import type { EncodingCache } from './encoding-cache';
 import { badRequest } from './status';
 
 /** What a row carries besides its cells (`?includeObject=`): nothing, the object's metadata (the default), or the object. */
@@ -56,21 +57,66 @@ export function tableEnvelope(opts: TableOptions, resource: ResourceName, resour
   };
 }
 
-/** One row as JSON text: the cells and, per includeObject, the object's metadata or the object in the codec's version. */
-export function tableRow(opts: TableOptions, codec: Codec, resource: ResourceName, obj: KubeObject, now: number, encoded?: () => string): string {
-  const cells = JSON.stringify(tableCells(resource, obj, now));
-  switch (opts.includeObject) {
-    case 'None':
-      return `{"cells":${cells}}`;
-    case 'Object':
-      return `{"cells":${cells},"object":${encoded ? encoded() : JSON.stringify(codec.encode(obj))}}`;
-    default:
-      return `{"cells":${cells},"object":${JSON.stringify({ kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata })}}`;
-  }
+/** What a row is built from: an object, and where its keys are for the encoding cache. */
+export interface RowSource {
+  namespace?: string;
+  name: string;
+  resourceVersion?: string;
+  object(): KubeObject;
+}
+
+const AGE_TEMPLATE = /\{"since":"([^"\\]*)"\}/g;
+/** Where a row's cells end: `],"object":` cannot occur unescaped inside a JSON string. */
+const CELLS_END = '],"object":';
+
+/**
+ * One row as JSON text: the cells and, per includeObject, the object's metadata or the object in the
+ * codec's version. The row apart from its ages is kept in the encoding cache per object version, so a
+ * repeated `kubectl get` costs what a repeated plain LIST does, plus counting the ages.
+ */
+export function tableRow(opts: TableOptions, codec: Codec, resource: ResourceName, src: RowSource, age: AgeCounter, encodings?: EncodingCache): string {
+  const build = () => {
+    const obj = src.object();
+    const cells = JSON.stringify(tableCellTemplates(resource, obj));
+    switch (opts.includeObject) {
+      case 'None':
+        return `{"cells":${cells}}`;
+      case 'Object':
+        return `{"cells":${cells},"object":${encodings ? encodings.encode(codec, resource, obj) : JSON.stringify(codec.encode(obj))}}`;
+      default:
+        return `{"cells":${cells},"object":${JSON.stringify({ kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata })}}`;
+    }
+  };
+  const template = encodings ? encodings.text(`table/${opts.includeObject}/${codec.version}`, resource, src.namespace, src.name, src.resourceVersion, build) : build();
+  const end = template.indexOf(CELLS_END);
+  const cells = end < 0 ? template : template.slice(0, end);
+  const filled = cells.replace(AGE_TEMPLATE, (_m, since: string) => age(since));
+  return end < 0 ? filled : filled + template.slice(end);
+}
+
+/** Ages counted to one instant, as JSON strings; objects of one list share their creation seconds, so each is counted once. */
+export type AgeCounter = (since: string) => string;
+
+export function ageCounter(now: number): AgeCounter {
+  const memo = new Map<string, string>();
+  return (since) => {
+    let age = memo.get(since);
+    if (age === undefined) {
+      age = JSON.stringify(formatAge(since, now));
+      memo.set(since, age);
+    }
+    return age;
+  };
+}
+
+/** An object as a RowSource. */
+export function rowSource(obj: KubeObject): RowSource {
+  return { namespace: obj.metadata.namespace, name: obj.metadata.name, resourceVersion: obj.metadata.resourceVersion, object: () => obj };
 }
 
 /** A whole Table of the given objects, as JSON text. */
-export function tableDocument(opts: TableOptions, codec: Codec, resource: ResourceName, objects: readonly KubeObject[], resourceVersion: string | undefined, now: number, withColumns = true): string {
+export function tableDocument(opts: TableOptions, codec: Codec, resource: ResourceName, objects: readonly KubeObject[], resourceVersion: string | undefined, now: number, withColumns = true, encodings?: EncodingCache): string {
   const head = JSON.stringify(tableEnvelope(opts, resource, resourceVersion, withColumns));
-  return `${head.slice(0, -1)},"rows":[${objects.map((o) => tableRow(opts, codec, resource, o, now)).join(',')}]}`;
+  const age = ageCounter(now);
+  return `${head.slice(0, -1)},"rows":[${objects.map((o) => tableRow(opts, codec, resource, rowSource(o), age, encodings)).join(',')}]}`;
 }

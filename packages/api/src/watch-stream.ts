@@ -59,7 +59,7 @@ export class WatchStream {
     const { codec, resource, encodings, table } = this.opts;
     let json: string;
     if (table) {
-      json = tableDocument(table, codec, resource, [obj], obj.metadata.resourceVersion, Date.now(), !this.tableHeadersSent);
+      json = tableDocument(table, codec, resource, [obj], obj.metadata.resourceVersion, Date.now(), !this.tableHeadersSent, encodings);
       this.tableHeadersSent = true;
     } else {
       json = encodings ? encodings.encode(codec, resource, obj) : JSON.stringify(codec.encode(obj));

@@ -17,7 +17,12 @@ export interface TableColumn {
 
 interface ColumnDef extends TableColumn {
   cell(obj: unknown, now: number): string | number;
+  /** For a cell that is a time since (AGE): the timestamp it counts from. */
+  since?(obj: unknown): string;
 }
+
+/** A cell as it stands apart from the clock: its value, or the timestamp an age is counted from. */
+export type CellTemplate = string | number | { since: string };
 
 /** How long ago, as kubectl says it: 45s, 12m, 5h, 3d. */
 export function formatAge(timestamp: string, now: number): string {
@@ -111,7 +116,12 @@ const col = (name: string, description: string, cell: ColumnDef['cell'], priorit
   cell,
 });
 const NAME: ColumnDef = { ...col('Name', 'The object\'s name.', (o) => str(o, 'metadata.name')), format: 'name' };
-const AGE = col('Age', 'Time since the object was created.', (o, now) => formatAge(str(o, 'metadata.creationTimestamp'), now));
+/** A column of the time since a timestamp: its cells change with the clock, not with the object. */
+const sinceCol = (name: string, description: string, since: (o: unknown) => string, priority: 0 | 1 = 0): ColumnDef => ({
+  ...col(name, description, (o, now) => formatAge(since(o), now), priority),
+  since,
+});
+const AGE = sinceCol('Age', 'Time since the object was created.', (o) => str(o, 'metadata.creationTimestamp'));
 const containerNames = (path: string) => col('Containers', 'Names of the containers.', (o) => arr(o, path).map((c) => str(c, 'name')).join(','), 1);
 const images = (path: string) => col('Images', 'Images of the containers.', (o) => imagesOf(arr(o, path)), 1);
 const selector = (path: string) => col('Selector', 'The label selector.', (o) => orNone(formatLabels(field(o, path))), 1);
@@ -183,7 +193,7 @@ const COLUMNS: Partial<Record<ResourceName, ColumnDef[]>> = {
   ],
   endpoints: [NAME, col('Endpoints', 'Addresses of the ready pods.', endpointsList), AGE],
   events: [
-    col('Last Seen', 'Time since the event last happened.', (e, now) => formatAge(str(e, 'lastTimestamp') || str(e, 'metadata.creationTimestamp'), now)),
+    sinceCol('Last Seen', 'Time since the event last happened.', (e) => str(e, 'lastTimestamp') || str(e, 'metadata.creationTimestamp')),
     col('Type', 'Normal or Warning.', (e) => str(e, 'type')),
     col('Reason', 'Why it happened.', (e) => str(e, 'reason')),
     col('Object', 'What it is about.', (e) => `${str(e, 'involvedObject.kind').toLowerCase()}/${str(e, 'involvedObject.name')}`),
@@ -216,6 +226,19 @@ function defs(resource: string): ColumnDef[] {
 /** The columns of a kind, `-o wide` ones (priority 1) included. */
 export function tableColumns(resource: string): TableColumn[] {
   return defs(resource).map(({ cell: _cell, ...c }) => c);
+}
+
+/**
+ * One object's cells without the clock: an age is `{since: timestamp}`, so the rest can be computed
+ * once per object version and kept (the API server's Tables); `cellsAt` fills the ages in.
+ */
+export function tableCellTemplates(resource: string, obj: unknown): CellTemplate[] {
+  return defs(resource).map((c) => (c.since ? { since: c.since(obj) } : c.cell(obj, 0)));
+}
+
+/** The cells of tableCellTemplates with each age counted to `now`. */
+export function cellsAt(templates: readonly CellTemplate[], now: number): (string | number)[] {
+  return templates.map((t) => (typeof t === 'object' ? formatAge(t.since, now) : t));
 }
 
 /** One object's cells, one per column of tableColumns(resource). */
