@@ -168,6 +168,18 @@ it('run and expose; --dry-run=server changes nothing', async () => {
   await expect(kubectl('get', 'pod', 'ghost')).rejects.toThrow(/NotFound/);
 });
 
+it('a Deployment: create, rollout status, set env (a new rollout), rollout status again', async () => {
+  expect(await kubectl('create', 'deployment', 'roll', `--image=${IMAGES.busybox}`, '--replicas=2', '--', 'sh', '-c', "trap 'exit 0' TERM; while :; do sleep 1; done")).toBe('deployment.apps/roll created');
+  expect(await kubectl('rollout', 'status', 'deployment/roll', '--timeout=90s')).toMatch(/deployment "roll" successfully rolled out$/);
+  expect(await kubectl('set', 'env', 'deployment/roll', 'REVISION=2')).toBe('deployment.apps/roll env updated');
+  expect(await kubectl('rollout', 'status', 'deployment/roll', '--timeout=90s')).toMatch(/deployment "roll" successfully rolled out$/);
+  const pods = (await api.list<Pod>('pods', { namespace: 'default', labelSelector: 'app=roll' })).items.filter((p) => p.status?.phase === 'Running');
+  expect(pods).toHaveLength(2);
+  for (const p of pods) expect(p.spec.containers[0]!.env).toEqual([{ name: 'REVISION', value: '2' }]);
+  expect(rows(await kubectl('get', 'deployment', 'roll'))[1]!.slice(0, 4)).toEqual(['roll', '2/2', '2', '2']);
+  expect(await kubectl('delete', 'deployment', 'roll', '--timeout=60s')).toBe('deployment.apps "roll" deleted');
+});
+
 it('create namespace, apply -n into it, delete namespace removes its objects and their containers', async () => {
   expect(await kubectl('create', 'namespace', 'team')).toBe('namespace/team created');
   writeManifests(2);

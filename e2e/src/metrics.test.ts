@@ -10,7 +10,7 @@ import * as http from 'node:http';
 import * as os from 'node:os';
 import type { ApiClient } from '@coxswain/client';
 import type { HorizontalPodAutoscaler, Pod, ReplicationController, Service } from '@coxswain/objects';
-import { eventually } from '@coxswain/testing';
+import { eventually, kubeconfigFor, kubectlRunner } from '@coxswain/testing';
 import { startDockerCluster, type DockerCluster } from './support/docker-cluster';
 import { IMAGES } from './support/images';
 import { mustSucceed, type Kubecfg } from './support/kubecfg';
@@ -71,6 +71,21 @@ it('kubecfg top pods: a pod burning a core near 1000m, an idle one under 20m, wi
   expect([busy[1], busy[2], busy[4], busy[5]]).toEqual(['500m', '2', '32Mi', '256Mi']);
   expect(idle.slice(1, 3)).toEqual(['-', '-']);
   expect(busy[3]).toMatch(/^\d+Mi$/);
+});
+
+it('stock kubectl top pods and top nodes read the same Metrics API', async () => {
+  const kubectl = kubectlRunner(kubeconfigFor(env!.cluster.apiUrl));
+  let last = '';
+  const pods = await eventually(async () => {
+    last = await kubectl('top', 'pods', '-l', 'app=top').catch((e: Error) => e.message);
+    return /^busy\s+\d+m\s+\d+Mi\s*$/m.test(last) && last;
+  }, 30_000, 'kubectl top pods figures', 500).catch((e: Error) => {
+    throw new Error(`${e.message}; kubectl printed: ${last}`);
+  });
+  expect(pods.split('\n')[0]).toMatch(/^NAME\s+CPU\(cores\)\s+MEMORY\(bytes\)\s*$/);
+  expect(Number(/^busy\s+(\d+)m/m.exec(pods)![1])).toBeGreaterThan(300);
+  expect(Number(/^idle\s+(\d+)m/m.exec(pods)![1])).toBeLessThan(20);
+  expect(await kubectl('top', 'nodes')).toMatch(/^minion-1\s+\d+m\s+\d+%\s+\d+Mi\s+\d+%/m);
 });
 
 it('kubecfg top minions: the minion\'s use and its share of capacity', async () => {

@@ -253,6 +253,13 @@ export class LocalCluster {
     const path = this.opts.cliConfigPath ?? defaultCliConfigPath();
     mkdirSync(join(path, '..'), { recursive: true });
     writeFileSync(path, JSON.stringify({ server: this.apiUrl }, null, 2) + '\n');
+    // And one for stock kubectl: `KUBECONFIG=<data dir>/kubeconfig kubectl get nodes`.
+    writeFileSync(this.kubeconfigPath, kubeconfigText(this.apiUrl));
+  }
+
+  /** The kubeconfig `up` writes for kubectl, in the data dir. */
+  get kubeconfigPath(): string {
+    return join(this.opts.dataDir, 'kubeconfig');
   }
 
   /** Stops the minions first (so no pod is rescheduled while we go), then the control plane, then etcd. */
@@ -337,4 +344,17 @@ export async function waitForHttp(url: string, timeoutMs: number, what: string):
     if (Date.now() > deadline) throw new Error(`${what} did not become healthy at ${url} within ${timeoutMs / 1000}s`);
     await realClock.sleep(200);
   }
+}
+
+/** A kubeconfig for kubectl: the cluster's API server, no credentials (it listens on loopback). */
+function kubeconfigText(server: string): string {
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    `clusters: [{name: coxswain, cluster: {server: "${server}"}}]`,
+    'contexts: [{name: coxswain, context: {cluster: coxswain, user: coxswain, namespace: default}}]',
+    'users: [{name: coxswain, user: {}}]',
+    'current-context: coxswain',
+    '',
+  ].join('\n');
 }

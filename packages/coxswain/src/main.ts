@@ -341,7 +341,7 @@ async function runUp(a: UpArgs): Promise<void> {
   }
   const down = options.dataDir === path.resolve(defaultDataDir()) ? 'npx coxswain down' : `npx coxswain down --data-dir ${options.dataDir}`;
   process.stdout.write(
-    summaryText({ seconds: (Date.now() - began) / 1000, apiUrl: cluster.apiUrl, minions: a.minions, runtime: a.runtime, etcd: cluster.etcdServers.join(','), logDir, down }),
+    summaryText({ seconds: (Date.now() - began) / 1000, apiUrl: cluster.apiUrl, minions: a.minions, runtime: a.runtime, etcd: cluster.etcdServers.join(','), logDir, down, kubeconfig: cluster.kubeconfigPath }),
   );
 }
 

@@ -79,6 +79,8 @@ export interface Summary {
   logDir: string;
   /** The `down` command that stops this cluster (with --data-dir when not the default). */
   down: string;
+  /** The kubeconfig written for stock kubectl. */
+  kubeconfig?: string;
 }
 
 export function summaryText(s: Summary): string {
@@ -87,6 +89,7 @@ export function summaryText(s: Summary): string {
     `Logs: ${s.logDir} (JSON, a file per component; -v prints them here too).\n` +
     `Try:\n` +
     TRY_COMMANDS.map((c) => `    ${c}\n`).join('') +
+    (s.kubeconfig ? `kubectl works too: KUBECONFIG=${s.kubeconfig} kubectl get nodes\n` : '') +
     `The whole guestbook session is in README.md. Stop with Ctrl-C or \`${s.down}\`.\n`
   );
 }

@@ -18,6 +18,8 @@ export interface MinionInfo {
   serviceAddress: string;
   labels?: Record<string, string>;
   capacity: { cpu?: string; memory?: string; pods?: string };
+  /** The host and runtime, as `kubectl get nodes -o wide` shows them. */
+  nodeInfo?: NonNullable<Minion['status']>['nodeInfo'];
 }
 
 export interface HeartbeatOptions {
@@ -53,6 +55,8 @@ export function desiredMinion(current: Minion | undefined, info: MinionInfo, now
       { type: 'Hostname', address: info.name },
     ],
     capacity: info.capacity,
+    allocatable: info.capacity,
+    ...(info.nodeInfo ? { nodeInfo: info.nodeInfo } : {}),
     kubeletEndpoint: info.kubeletEndpoint,
     serviceAddress: info.serviceAddress,
     conditions: [ready, ...conditions],

@@ -20,6 +20,7 @@ import { NetworkProber, Prober } from './prober';
 import { ProbeManager } from './probe-manager';
 import { RestartBackoff } from './restart-backoff';
 import { ContainerRuntime, LABELS, RuntimeContainer } from './runtime';
+import { nodeInfo } from './node-info';
 
 export interface KubeletOptions {
   minion: string;
@@ -103,6 +104,7 @@ export class Kubelet {
         memory: opts.capacity?.memory ?? String(os.totalmem()),
         pods: opts.capacity?.pods ?? '110',
       },
+      nodeInfo: nodeInfo(opts.runtime.kind),
     };
     this.heartbeat = new Heartbeat({
       store: opts.store,

@@ -335,6 +335,10 @@ export interface MinionSpec {
 export interface MinionStatus {
   addresses?: MinionAddress[];
   capacity?: ResourceList & { pods?: string };
+  /** What pods may use: the capacity (no reservations for the system), as kubectl top reads it. */
+  allocatable?: ResourceList & { pods?: string };
+  /** What `kubectl get nodes -o wide` shows of the host. */
+  nodeInfo?: { kubeletVersion?: string; osImage?: string; kernelVersion?: string; operatingSystem?: string; architecture?: string; containerRuntimeVersion?: string };
   conditions?: Condition[];
   /** Where the minion's kubelet serves logs, e.g. http://127.0.1.1:10250. */
   kubeletEndpoint?: string;
