@@ -214,6 +214,16 @@ describe('watch', () => {
     expect(plain.map((l) => l.type)).toEqual(['ADDED', 'MODIFIED', 'DELETED']);
   });
 
+  it('ends an HTTP watch after ?timeoutSeconds, cleanly; a malformed one is a 400', async () => {
+    // text() resolves only once the server ends the stream (the signal is a safety net, not the test).
+    const res = await fetch(`${f.url}/api/v1/namespaces/default/pods?watch=true&labelSelector=matches%3Dnothing&timeoutSeconds=1`, { signal: AbortSignal.timeout(10_000) });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('');
+    const bad = await call(f.url, 'GET', '/api/v1/namespaces/default/pods?watch=true&timeoutSeconds=soon');
+    expect(bad.status).toBe(400);
+    expect(bad.json.details.causes[0].field).toBe('timeoutSeconds');
+  });
+
   it('a compacted resourceVersion is answered with an ERROR 410 Expired message (WebSocket and HTTP)', async () => {
     await f.etcd.compact();
     const c = collectWs(ws(`/api/v1beta1/watch/pods?resourceVersion=${from}`));

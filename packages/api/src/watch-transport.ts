@@ -9,6 +9,7 @@ import { drained } from './http-response';
 import { checkResourceVersion, listOptions, RequestScope } from './request-scope';
 import { WatchSink, WatchStream } from './watch-stream';
 import { wireNames } from '@coxswain/objects';
+import { badRequest } from './status';
 
 /** A WebSocket whose buffer grows past this is a client that cannot keep up: it is cut off and must resume. */
 const MAX_WS_BUFFERED = 16 * 1024 * 1024;
@@ -35,14 +36,32 @@ function startStream(deps: WatchDeps, scope: RequestScope, query: URLSearchParam
     encodings: deps.encodings,
   });
   deps.open.add(stream);
-  void stream.done.finally(() => deps.open.delete(stream));
+  // ?timeoutSeconds=: the watch ends cleanly then, as Kubernetes' does; clients (client-go's
+  // reflector) ask for a few minutes and watch again from their last resourceVersion.
+  const timeout = timeoutSecondsOf(query);
+  const timer = timeout === undefined ? undefined : setTimeout(() => stream.close(), timeout * 1000);
+  timer?.unref();
+  void stream.done.finally(() => {
+    if (timer) clearTimeout(timer);
+    deps.open.delete(stream);
+  });
   return stream;
+}
+
+function timeoutSecondsOf(query: URLSearchParams): number | undefined {
+  const value = query.get('timeoutSeconds');
+  if (value === null || value === '') return undefined;
+  if (!/^\d{1,9}$/.test(value)) {
+    throw badRequest(`invalid timeoutSeconds "${value}": a whole number of seconds`, { causes: [{ field: 'timeoutSeconds', message: 'must be a whole number of seconds', reason: 'FieldValueInvalid' }] });
+  }
+  return Number(value) > 0 ? Number(value) : undefined;
 }
 
 /** Validates the watch's query (throws a 400 before anything is sent). */
 export function checkWatchQuery(scope: RequestScope, query: URLSearchParams): void {
   listOptions(scope, query);
   checkResourceVersion(query.get('resourceVersion'));
+  timeoutSecondsOf(query);
 }
 
 export function serveHttpWatch(deps: WatchDeps, res: ServerResponse, scope: RequestScope, query: URLSearchParams): WatchStream {
