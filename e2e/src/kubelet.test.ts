@@ -7,6 +7,7 @@ import type { Registry } from '@coxswain/registry';
 import { Event, objectKey, Pod } from '@coxswain/objects';
 import { CODECS, createApiServer } from '@coxswain/api';
 import { DockerRuntime, LABELS, runKubelet, RunningKubelet } from '@coxswain/kubelet';
+import { execFileSync } from 'node:child_process';
 import { httpGet } from './support/http-get';
 import { ensureImages, IMAGES } from './support/images';
 import { KubeletProcess, startKubeletProcess } from './support/kubelet-process';
@@ -249,6 +250,34 @@ describe('kubelet on Docker', () => {
       await eventually(async () => (await eventsFor('spaced')).some((e) => e.type === 'Warning' && e.reason === 'InspectFailed'), 30_000, 'InspectFailed event', 100);
     } finally {
       await store.delete('pods', NS, 'spaced');
+    }
+  });
+
+  it('runs a container as securityContext.runAsUser under the default pids limit; runAsNonRoot keeps a root image from starting, saying why', async () => {
+    const forever = "trap 'exit 0' TERM; while :; do sleep 1; done";
+    const app = await bindPod('runas', B.minion, {
+      securityContext: { runAsNonRoot: true },
+      containers: [{ name: 'app', image: IMAGES.busybox, command: ['sh', '-c', `id -u > /tmp/uid; ${forever}`], securityContext: { runAsUser: 1000, runAsGroup: 1000 } }],
+    });
+    const rooted = await bindPod('rooted', B.minion, { securityContext: { runAsNonRoot: true }, containers: [{ name: 'app', image: IMAGES.busybox, command: ['sh', '-c', forever] }] });
+    try {
+      await eventually(async () => (await getPod('runas')).status?.phase === 'Running', 30_000, 'runas Running', 200);
+      const id = (await podContainers(app)).find((c) => c.labels[LABELS.container] === 'app' && c.state === 'running')!.id;
+      const inspected = JSON.parse(execFileSync('docker', ['inspect', id], { encoding: 'utf8' }))[0];
+      expect([inspected.Config.User, inspected.HostConfig.PidsLimit]).toEqual(['1000:1000', 4096]);
+      expect(execFileSync('docker', ['exec', id, 'cat', '/tmp/uid'], { encoding: 'utf8' }).trim()).toBe('1000');
+      const waiting = await eventually(async () => {
+        const w = (await getPod('rooted')).status?.containerStatuses?.[0]?.state.waiting;
+        return w?.reason === 'CreateContainerConfigError' && w;
+      }, 30_000, 'Waiting/CreateContainerConfigError', 200);
+      expect(waiting.message).toBe(`container has runAsNonRoot and image will run as root (pod: "${NS}/rooted", container: app)`);
+      await eventually(async () => (await eventsFor('rooted')).some((e) => e.type === 'Warning' && e.message?.includes('image will run as root')), 30_000, 'a Warning event', 200);
+      expect((await podContainers(rooted)).filter((c) => c.labels[LABELS.container] === 'app')).toEqual([]);
+    } finally {
+      await store.delete('pods', NS, 'runas');
+      await store.delete('pods', NS, 'rooted');
+      // Minion B holds only the next test's pod then.
+      await eventually(async () => (await podContainers(app)).length + (await podContainers(rooted)).length === 0, 10_000, 'runas and rooted torn down', 200);
     }
   });
 

@@ -91,3 +91,8 @@ export function apiGroups(served: readonly string[]): APIGroup[] {
     return { name, versions, preferredVersion: versions[0]! };
   });
 }
+
+/** The APIResourceList of a group version served outside the resource table (metrics, endpoint slices). */
+export function staticResourceList(groupVersion: string, resources: APIResource[]): { kind: 'APIResourceList'; apiVersion: 'v1'; groupVersion: string; resources: APIResource[] } {
+  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion, resources };
+}

@@ -5,6 +5,7 @@ import type { ServerResponse } from 'node:http';
 import { parseSelector } from '@coxswain/objects';
 import type { EndpointAddress, Endpoints, ObjectStore } from '@coxswain/objects';
 import { sendJson } from './http-response';
+import { staticResourceList } from './discovery';
 import { badRequest, notFound } from './status';
 
 export const ENDPOINT_SLICES_GROUP_VERSION = 'discovery.k8s.io/v1';
@@ -58,12 +59,7 @@ export function endpointSliceRoutes(store: ObjectStore): Array<{ path: string; h
     {
       path: PREFIX,
       handler: async (_req, res) =>
-        sendJson(res, 200, {
-          kind: 'APIResourceList',
-          apiVersion: 'v1',
-          groupVersion: ENDPOINT_SLICES_GROUP_VERSION,
-          resources: [{ name: 'endpointslices', singularName: 'endpointslice', namespaced: true, kind: 'EndpointSlice', verbs: ['get', 'list'] }],
-        }),
+        sendJson(res, 200, staticResourceList(ENDPOINT_SLICES_GROUP_VERSION, [{ name: 'endpointslices', singularName: 'endpointslice', namespaced: true, kind: 'EndpointSlice', verbs: ['get', 'list'] }])),
     },
     { path: `${PREFIX}/endpointslices`, handler: list },
     { path: `${PREFIX}/namespaces/:namespace/endpointslices`, handler: list },

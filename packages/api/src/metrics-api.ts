@@ -6,6 +6,7 @@ import { parseSelector } from '@coxswain/objects';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError } from './status';
 import { sendJson } from './http-response';
+import { staticResourceList } from './discovery';
 import type { MetricsSource, Usage } from '@coxswain/client';
 
 export const METRICS_GROUP_VERSION = 'metrics.k8s.io/v1beta1';
@@ -59,15 +60,14 @@ export function metricsRoutes(source: MetricsSource, store: ObjectStore): Array<
     {
       path: PREFIX,
       handler: async (_req, res) =>
-        sendJson(res, 200, {
-          kind: 'APIResourceList',
-          apiVersion: 'v1',
-          groupVersion: METRICS_GROUP_VERSION,
-          resources: [
+        sendJson(
+          res,
+          200,
+          staticResourceList(METRICS_GROUP_VERSION, [
             { name: 'nodes', singularName: '', namespaced: false, kind: 'NodeMetrics', verbs: ['get', 'list'] },
             { name: 'pods', singularName: '', namespaced: true, kind: 'PodMetrics', verbs: ['get', 'list'] },
-          ],
-        }),
+          ]),
+        ),
     },
     { path: `${PREFIX}/nodes`, handler: async (_req, res, _p, q) => list(res, 'NodeMetrics', undefined, q) },
     { path: `${PREFIX}/nodes/:name`, handler: async (_req, res, p) => one(res, 'NodeMetrics', undefined, p.name!) },

@@ -9,14 +9,8 @@ import { CODECS, createApiServer } from '@coxswain/api';
 import { CONSOLE_ASSETS_DIR } from '@coxswain/console';
 import type { Minion, Pod } from '@coxswain/objects';
 import { memoryRegistry, openBrowser } from '@coxswain/testing';
-
-function flag(argv: string[], name: string, dflt: number): number {
-  const i = argv.indexOf(name);
-  if (i < 0) return dflt;
-  const n = Number(argv[i + 1]);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive whole number, not "${argv[i + 1]}"`);
-  return n;
-}
+import { countFlag } from './count-flag';
+import { createInBatches } from './create-in-batches';
 
 /** In the page: every minion box in the viewport has drawn each of its pods. */
 const viewDrawn = `() => {
@@ -25,26 +19,25 @@ const viewDrawn = `() => {
 }`;
 
 export async function consoleBench(argv: string[]): Promise<void> {
-  const pods = flag(argv, '--pods', argv.includes('--quick') ? 2000 : 20_000);
-  const minions = flag(argv, '--minions', 200);
+  const pods = countFlag(argv, '--pods', argv.includes('--quick') ? 2000 : 20_000);
+  const minions = countFlag(argv, '--minions', 200);
   const registry = memoryRegistry();
   const minionNames = Array.from({ length: minions }, (_, i) => `127.0.${1 + Math.floor(i / 250)}.${1 + (i % 250)}`);
   await registry.createMany<Minion>(
     minionNames.map((name) => ({ apiVersion: 'v1', kind: 'Minion', metadata: { name, labels: { hollow: 'true' } }, status: { capacity: { cpu: '8', memory: '32Gi', pods: '200' }, conditions: [{ type: 'Ready', status: 'True' }] } }) as Minion),
   );
-  for (let start = 0; start < pods; start += 1000) {
-    const batch = Array.from({ length: Math.min(1000, pods - start) }, (_, j): Pod => {
-      const i = start + j;
-      return {
+  await createInBatches(
+    registry,
+    pods,
+    (i): Pod =>
+      ({
         apiVersion: 'v1',
         kind: 'Pod',
         metadata: { name: `hollow-${i}`, namespace: 'default', labels: { app: `app-${i % 50}` } },
         spec: { nodeName: minionNames[i % minions]!, containers: [{ name: 'main', image: 'busybox', resources: { requests: { cpu: '10m', memory: '16Mi' } } }] },
         status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] },
-      } as Pod;
-    });
-    await registry.createMany(batch);
-  }
+      }) as Pod,
+  );
   const server = createApiServer({ store: registry, codecs: CODECS, port: 0, consoleDir: CONSOLE_ASSETS_DIR });
   await server.listen();
   // A cluster's API server has served lists before anyone opens the page: one LIST first, so the

@@ -14,18 +14,12 @@ import { CODECS, createApiServer } from '@coxswain/api';
 import type { Pod } from '@coxswain/objects';
 import { memoryRegistry } from '@coxswain/testing';
 import { FigureTable } from './figure-table';
+import { countFlag } from './count-flag';
+import { createInBatches } from './create-in-batches';
 
 const run = promisify(execFile);
 const TABLE_RATIO_GOAL = 1.5;
 const TABLE_ACCEPT = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json';
-
-function flag(argv: string[], name: string, dflt: number): number {
-  const i = argv.indexOf(name);
-  if (i < 0) return dflt;
-  const n = Number(argv[i + 1]);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive whole number, not "${argv[i + 1]}"`);
-  return n;
-}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -36,22 +30,21 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
 }
 
 export async function kubectlBench(argv: string[]): Promise<void> {
-  const pods = flag(argv, '--pods', argv.includes('--quick') ? 2000 : 20_000);
+  const pods = countFlag(argv, '--pods', argv.includes('--quick') ? 2000 : 20_000);
   const rounds = 5;
   const registry = memoryRegistry();
-  for (let start = 0; start < pods; start += 1000) {
-    const batch = Array.from({ length: Math.min(1000, pods - start) }, (_, j): Pod => {
-      const i = start + j;
-      return {
+  await createInBatches(
+    registry,
+    pods,
+    (i): Pod =>
+      ({
         apiVersion: 'v1',
         kind: 'Pod',
         metadata: { name: `hollow-${i}`, namespace: `ns-${i % 20}`, labels: { app: `app-${i % 50}` } },
         spec: { nodeName: `minion-${i % 200}`, containers: [{ name: 'main', image: 'busybox' }] },
         status: { phase: 'Running', podIP: `172.30.${i % 200}.${2 + (i % 250)}`, containerStatuses: [{ name: 'main', ready: true, restartCount: 0, image: 'busybox', state: { running: {} } }] },
-      } as Pod;
-    });
-    await registry.createMany(batch);
-  }
+      }) as Pod,
+  );
   const server = createApiServer({ store: registry, codecs: CODECS, port: 0 });
   await server.listen();
   const dir = mkdtempSync(join(tmpdir(), 'kubectl-bench-'));

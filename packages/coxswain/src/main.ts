@@ -141,8 +141,10 @@ export function buildCli(argv: string[]) {
           .option('cpu', { type: 'string', describe: 'capacity, e.g. 2 or 1500m (default: the host)' })
           .option('memory', { type: 'string', describe: 'capacity, e.g. 4Gi (default: the host)' })
           .option('labels', { type: 'array', string: true, describe: 'key=value ...' })
-          .option('housekeeping-interval', durationOption('housekeeping-interval', '5s', "between two readings of the pods' CPU and memory (/stats/summary)")),
+          .option('housekeeping-interval', durationOption('housekeeping-interval', '5s', "between two readings of the pods' CPU and memory (/stats/summary)"))
+          .option('pod-pids-limit', { type: 'number', default: 4096, describe: 'most processes one container may have (0: no limit)' }),
       async (a) => {
+        if (!Number.isInteger(a.podPidsLimit) || a.podPidsLimit < 0) throw new Error(`--pod-pids-limit must be a whole number >= 0, not ${a.podPidsLimit}`);
         const kubelet = await runKubelet({
           minion: a.minion,
           address: a.address,
@@ -154,6 +156,7 @@ export function buildCli(argv: string[]) {
           labels: labelsFrom(a.labels),
           capacity: a.cpu || a.memory ? { cpu: a.cpu, memory: a.memory } : undefined,
           housekeepingMs: a.housekeepingInterval,
+          podPidsLimit: a.podPidsLimit,
         });
         onShutdown(() => kubelet.stop());
       },

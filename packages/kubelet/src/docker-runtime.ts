@@ -187,10 +187,12 @@ export class DockerRuntime implements ContainerRuntime {
         Env: config.env,
         WorkingDir: config.workingDir,
         Labels: config.labels,
+        User: config.user,
         HostConfig: {
           NetworkMode: `container:${config.sandboxId}`,
           NanoCpus: config.nanoCpus,
           Memory: config.memoryBytes,
+          PidsLimit: config.pidsLimit,
           Init: this.init,
           RestartPolicy: { Name: 'no' },
         },
@@ -320,6 +322,14 @@ export class DockerRuntime implements ContainerRuntime {
       memoryWorkingSetBytes: Math.max(0, usage - inactiveFile),
       memoryRssBytes: detail.total_rss ?? detail.rss ?? detail.anon ?? 0,
     };
+  }
+
+  async imageUser(image: string): Promise<string> {
+    try {
+      return (await this.docker.getImage(image).inspect()).Config?.User ?? '';
+    } catch (e) {
+      throw wrap(e, `inspect image ${image}`);
+    }
   }
 
   async hasImage(image: string): Promise<boolean> {

@@ -49,6 +49,8 @@ export interface KubeletOptions {
   pullBackoff?: { initialMs?: number; maxMs?: number };
   /** Pods synced at once. Default 4. */
   workers?: number;
+  /** Most processes one container may have (0: no limit). Default 4096. */
+  podPidsLimit?: number;
   logger?: Logger;
 }
 
@@ -143,6 +145,7 @@ export class Kubelet {
       network: this.network,
       serviceHost: this.serviceAddress,
       podInfraImage: opts.podInfraImage ?? 'coxswain/pause',
+      pidsLimit: opts.podPidsLimit,
       runtime: opts.runtime,
       recorder: this.recorder,
       probes: this.probes,

@@ -85,6 +85,7 @@ export class MemoryRuntime implements ContainerRuntime {
   readonly containers = new Map<string, MemoryContainer>();
   readonly networks = new Map<string, NetworkSpec & { nextHost: number }>();
   readonly images: Set<string>;
+  private readonly imageUsers = new Map<string, string>();
   /** Counters a test can assert on. */
   readonly stats = { creates: 0, starts: 0, stops: 0, removes: 0, pulls: 0 };
   private readonly subs = new Set<Subscription>();
@@ -240,6 +241,15 @@ export class MemoryRuntime implements ContainerRuntime {
       out.on('close', () => c.followers.delete(out));
     } else out.end();
     return out;
+  }
+
+  /** Images here run as the user `setImageUser` gave them, else as root. */
+  async imageUser(image: string): Promise<string> {
+    return this.imageUsers.get(image) ?? '';
+  }
+
+  setImageUser(image: string, user: string): void {
+    this.imageUsers.set(image, user);
   }
 
   async hasImage(image: string): Promise<boolean> {

@@ -23,6 +23,10 @@ import {
   ContainerNotFoundError, ContainerRuntime, envList, ImagePullError, InvalidImageNameError, LABELS, PortMapping, RuntimeContainer, SANDBOX_NAME,
 } from './runtime';
 import { serviceEnv } from './service-env';
+import { runAsFor } from './run-as';
+
+/** Processes per container unless --pod-pids-limit says otherwise: room for any server, not for a fork bomb. */
+export const DEFAULT_PIDS_LIMIT = 4096;
 
 /** What the syncer needs to report events (the store's EventRecorder fits). */
 export interface Recorder {
@@ -49,6 +53,8 @@ export interface PodSyncerOptions {
   logger: Logger;
   /** Dead containers kept per pod container (for logs and lastState). Default 2. */
   keepDead?: number;
+  /** Most processes one container may have (--pod-pids-limit). Default DEFAULT_PIDS_LIMIT; 0: no limit. */
+  pidsLimit?: number;
   /**
    * The terminating pods on this minion that still hold some of these host ports (`8000/TCP`). A
    * pod whose ports are held waits for their teardown instead of failing its sandbox against them.
@@ -347,6 +353,13 @@ export class PodSyncer {
     const pulled = await this.ensureImage(pod, spec, key, retryIn);
     if (pulled) return shown(pulled);
 
+    const runAs = await runAsFor(pod, spec, () => o.runtime.imageUser(spec.image));
+    if ('refused' in runAs) {
+      o.recorder.warning(pod, 'Failed', `Error: ${runAs.refused}`);
+      o.restartBackoff.next(key);
+      retryIn(o.restartBackoff.current(key));
+      return shown({ reason: 'CreateContainerConfigError', message: runAs.refused });
+    }
     const attempt = history.length ? restartCountOf(history[0]) + 1 : 0;
     const labels = this.labelsFor(pod, spec.name, hash, attempt);
     const limits = spec.resources?.limits;
@@ -363,6 +376,8 @@ export class PodSyncer {
         sandboxId,
         nanoCpus: limits?.cpu ? Math.round(parseCpu(limits.cpu) * 1e6) : undefined,
         memoryBytes: limits?.memory ? parseMemory(limits.memory) : undefined,
+        user: runAs.user,
+        pidsLimit: o.pidsLimit === 0 ? undefined : (o.pidsLimit ?? DEFAULT_PIDS_LIMIT),
       });
     } catch (e) {
       o.recorder.warning(pod, 'Failed', `Error: failed to create container ${spec.name}: ${errText(e)}`);

@@ -28,6 +28,8 @@ export interface RunKubeletOptions {
   heartbeatMs?: number;
   /** Between two readings of the containers' resource use (default 5 s). */
   housekeepingMs?: number;
+  /** Most processes one container may have (0: no limit; default 4096). */
+  podPidsLimit?: number;
 }
 
 export interface RunningKubelet {
@@ -57,6 +59,7 @@ export async function runKubelet(opts: RunKubeletOptions): Promise<RunningKubele
     address: opts.address,
     port,
     podCIDR,
+    podPidsLimit: opts.podPidsLimit,
     store,
     leaseStorage: store.storage,
     runtime,

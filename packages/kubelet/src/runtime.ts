@@ -83,6 +83,10 @@ export interface ContainerConfig {
   sandboxId: string;
   nanoCpus?: number;
   memoryBytes?: number;
+  /** `uid` or `uid:gid` (securityContext.runAsUser/runAsGroup); absent: the image's user. */
+  user?: string;
+  /** Most processes the container may have (a fork bomb stops there). */
+  pidsLimit?: number;
 }
 
 export interface ExecResult {
@@ -147,6 +151,8 @@ export interface ContainerRuntime {
   /** A running container's resource use; ContainerNotFoundError if gone, undefined if not running. */
   usage(id: string): Promise<ContainerUsage | undefined>;
   hasImage(image: string): Promise<boolean>;
+  /** The user an image runs as when none is given (`Config.User`; '' is root). */
+  imageUser(image: string): Promise<string>;
   /** ImagePullError when the image cannot be pulled. */
   pullImage(image: string): Promise<void>;
   /**

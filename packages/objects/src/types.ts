@@ -98,6 +98,16 @@ export interface Container {
   readinessProbe?: Probe;
   lifecycle?: Lifecycle;
   imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  /** Overrides the pod's for this container. */
+  securityContext?: SecurityContext;
+}
+
+/** The users a container runs as: what the kubelet honours of Kubernetes' securityContext. */
+export interface SecurityContext {
+  runAsUser?: number;
+  runAsGroup?: number;
+  /** Refuse to start a container that would run as root (uid 0). */
+  runAsNonRoot?: boolean;
 }
 
 export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
@@ -109,6 +119,7 @@ export interface PodSpec {
   nodeName?: string;
   nodeSelector?: Record<string, string>;
   terminationGracePeriodSeconds?: number;
+  securityContext?: SecurityContext;
 }
 
 export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
