@@ -3,13 +3,14 @@
 // applies the kind's rules and validates; its errors come back through toStatus with the codec's paths.
 import { createLogger } from '@coxswain/process';
 import { wireNames } from '@coxswain/objects';
-import type { KubeObject, ObjectStore } from '@coxswain/objects';
+import type { KubeObject, LazyItem, ListOptions, ObjectStore } from '@coxswain/objects';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Codec } from './codecs/codec';
 import type { EncodingCache } from './encoding-cache';
 import { sendJson, sendJsonText, streamList } from './http-response';
 import { listEnvelope } from './list-envelope';
 import type { NamespaceAdmission } from './namespace-admission';
+import { continueFrom, continueToken, limitOf, type ContinueFrom } from './list-continue';
 import { ageCounter, tableDocument, tableEnvelope, tableRow } from './table';
 import { applyMergePatch, type Json } from './merge-patch';
 import { applyFieldValidation, isUnknownField, sendWarnings } from './field-validation';
@@ -128,6 +129,9 @@ export async function listObjects(deps: RestDeps, res: ServerResponse, scope: Re
   const opts = listOptions(scope, query);
   const { codec } = scope;
   const resource = scope.info.resource;
+  const limit = codec.version === 'v1beta1' ? undefined : limitOf(query);
+  const from = codec.version === 'v1beta1' ? undefined : continueFrom(query, resource, opts.namespace);
+  if (limit !== undefined || from !== undefined) return listLimited(deps, res, scope, opts, limit, from);
   const pages = deps.store.listPages<KubeObject>(resource, opts);
   const { table } = scope;
   if (table) {
@@ -136,6 +140,36 @@ export async function listObjects(deps: RestDeps, res: ServerResponse, scope: Re
     return;
   }
   await streamList(res, (rv) => listEnvelope(codec, wireNames(scope.info, codec.version).kind, rv), pages, (item) => deps.encodings.encodeListed(codec, resource, item));
+}
+
+/** A list of at most `limit` objects (read on from a continue token), with a token when more remain. Small by its nature: built in memory. */
+async function listLimited(deps: RestDeps, res: ServerResponse, scope: RequestScope, opts: ListOptions, limit: number | undefined, from: ContinueFrom | undefined): Promise<void> {
+  const { codec, table } = scope;
+  const resource = scope.info.resource;
+  const items: LazyItem<KubeObject>[] = [];
+  let revision = from?.revision;
+  let more = false;
+  reading: for await (const page of deps.store.listPages<KubeObject>(resource, { ...opts, startAfter: from?.start, revision: from?.revision })) {
+    revision ??= page.resourceVersion;
+    for (const item of page.items) {
+      if (limit !== undefined && items.length === limit) {
+        more = true;
+        break reading;
+      }
+      items.push(item);
+    }
+  }
+  const last = items[items.length - 1];
+  const next = more && last ? continueToken(resource, last.namespace, last.name, revision!) : undefined;
+  const metadata = { resourceVersion: revision, ...(next ? { continue: next } : {}) };
+  if (table) {
+    const age = ageCounter(Date.now());
+    const head = JSON.stringify({ ...tableEnvelope(table, resource, revision), metadata });
+    sendJsonText(res, 200, `${head.slice(0, -1)},"rows":[${items.map((i) => tableRow(table, codec, resource, i, age, deps.encodings)).join(',')}]}`);
+    return;
+  }
+  const head = JSON.stringify({ ...listEnvelope(codec, wireNames(scope.info, codec.version).kind, revision ?? ''), metadata });
+  sendJsonText(res, 200, `${head.slice(0, -1)},"items":[${items.map((i) => deps.encodings.encodeListed(codec, resource, i)).join(',')}]}`);
 }
 
 export async function getObject(deps: RestDeps, res: ServerResponse, scope: RequestScope, name: string): Promise<void> {

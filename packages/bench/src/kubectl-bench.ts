@@ -5,6 +5,9 @@
 //  - kubectl: `kubectl get pods -A` (the Table, printed) against `kubectl get pods -A -o json` (the
 //    plain LIST, decoded and printed by the same client). `kubectl get --raw` is printed beside: it
 //    only copies bytes, so it shows what kubectl's own decoding and printing cost.
+// kubectl reads a list in chunks of 500 (limit/continue) by default, and its client-side rate limit
+// (5 requests/s after a burst of 10) then sets the pace of 40 chunks; the bench asks for the whole
+// list at once (--chunk-size=0) so that the figures are the server's and the printing's.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -53,7 +56,7 @@ export async function kubectlBench(argv: string[]): Promise<void> {
   const kubectl = (...args: string[]) => run('kubectl', ['--kubeconfig', kubeconfig, ...args], { maxBuffer: 1 << 30, encoding: 'utf8' });
   try {
     // Warm-up: discovery cached, the server's code paths compiled.
-    const first = await kubectl('get', 'pods', '-A');
+    const first = await kubectl('get', 'pods', '-A', '--chunk-size=0');
     const lines = first.stdout.split('\n').filter(Boolean).length;
     if (lines !== pods + 1) throw new Error(`kubectl get pods -A printed ${lines} lines for ${pods} pods: ${first.stderr.slice(0, 500)}`);
     await kubectl('get', '--raw', '/api/v1/pods');
@@ -63,8 +66,8 @@ export async function kubectlBench(argv: string[]): Promise<void> {
     const httpTable: number[] = [];
     const httpPlain: number[] = [];
     for (let i = 0; i < rounds; i++) {
-      table.push(await timed(() => kubectl('get', 'pods', '-A')));
-      plain.push(await timed(() => kubectl('get', 'pods', '-A', '-o', 'json')));
+      table.push(await timed(() => kubectl('get', 'pods', '-A', '--chunk-size=0')));
+      plain.push(await timed(() => kubectl('get', 'pods', '-A', '--chunk-size=0', '-o', 'json')));
       raw.push(await timed(() => kubectl('get', '--raw', '/api/v1/pods')));
       httpTable.push(await timed(async () => (await fetch(`${server.url}/api/v1/pods`, { headers: { Accept: TABLE_ACCEPT } })).text()));
       httpPlain.push(await timed(async () => (await fetch(`${server.url}/api/v1/pods`)).text()));
@@ -74,8 +77,8 @@ export async function kubectlBench(argv: string[]): Promise<void> {
       label: `${TABLE_RATIO_GOAL} x the plain LIST GET ${median(httpPlain).toFixed(0)} ms`,
       value: TABLE_RATIO_GOAL * median(httpPlain),
     });
-    f.atMost('kubectl', `kubectl get pods -A (Table, ${pods} pods) median`, median(table), 'ms', TABLE_RATIO_GOAL * median(plain), {
-      label: `${TABLE_RATIO_GOAL} x kubectl get pods -A -o json (plain LIST) ${median(plain).toFixed(0)} ms`,
+    f.atMost('kubectl', `kubectl get pods -A --chunk-size=0 (Table, ${pods} pods) median`, median(table), 'ms', TABLE_RATIO_GOAL * median(plain), {
+      label: `${TABLE_RATIO_GOAL} x the same with -o json (plain LIST) ${median(plain).toFixed(0)} ms`,
       value: TABLE_RATIO_GOAL * median(plain),
     });
     f.add({ section: 'kubectl', name: 'kubectl get --raw /api/v1/pods (bytes copied, no decoding) median', value: median(raw), unit: 'ms' });

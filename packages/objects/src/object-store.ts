@@ -110,7 +110,7 @@ export interface ObjectStore {
   get<T extends KubeObject>(resource: ResourceName, namespace: string | undefined, name: string): Promise<T>;
   list<T extends KubeObject>(resource: ResourceName, opts?: ListOptions): Promise<ListResult<T>>;
   /** The same objects as list(), in pages read at one revision, decoded lazily (for streaming big lists). */
-  listPages<T extends KubeObject>(resource: ResourceName, opts?: ListOptions & { pageSize?: number }): AsyncGenerator<ListPage<T>>;
+  listPages<T extends KubeObject>(resource: ResourceName, opts?: ListOptions & { pageSize?: number; startAfter?: string; revision?: string }): AsyncGenerator<ListPage<T>>;
   /**
    * Spec and metadata update; keeps the stored status and what may not change (identity, a pod's
    * nodeName: InvalidError). With obj.metadata.resourceVersion, a compare-and-swap (ConflictError

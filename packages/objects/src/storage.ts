@@ -52,6 +52,15 @@ export interface StorageCreateOptions {
   lease?: string;
 }
 
+export interface ListPagesOptions {
+  filter?: ObjectFilter;
+  pageSize?: number;
+  /** Resume after this key (a list continued from where a limited one stopped). */
+  startAfter?: string;
+  /** Read at this revision, not the newest (the continued list's); compacted: ExpiredError. */
+  revision?: string;
+}
+
 export interface Preconditions {
   resourceVersion?: string;
   uid?: string;
@@ -97,7 +106,7 @@ export interface Storage {
   /** Every object under `prefix`, in key order, at one revision. */
   list<T extends KubeObject>(prefix: string, opts?: { filter?: ObjectFilter }): Promise<ListResult<T>>;
   /** What list() returns, in pages read at one revision and decoded lazily (for streaming big lists). */
-  listPages<T extends KubeObject>(prefix: string, opts?: { filter?: ObjectFilter; pageSize?: number }): AsyncGenerator<ListPage<T>>;
+  listPages<T extends KubeObject>(prefix: string, opts?: ListPagesOptions): AsyncGenerator<ListPage<T>>;
   /**
    * Read-modify-write: `tryUpdate` gets a private copy of the stored object and returns the object
    * to store (it may throw to abort). On a lost race it runs again on the newer object, unless

@@ -37,6 +37,7 @@ import type {
   GuaranteedUpdateOptions,
   Mirror,
   ObjectFilter,
+  ListPagesOptions,
   Preconditions,
   Storage,
   StorageCreateOptions,
@@ -166,12 +167,12 @@ export class EtcdStorage implements Storage {
    * resourceVersion (the API server) need not decode at all; a filter decodes only the objects whose
    * bytes may match. A revision compacted between two pages raises ExpiredError.
    */
-  async *listPages<T extends KubeObject>(prefix: string, opts: { filter?: ObjectFilter; pageSize?: number } = {}): AsyncGenerator<ListPage<T>> {
+  async *listPages<T extends KubeObject>(prefix: string, opts: ListPagesOptions = {}): AsyncGenerator<ListPage<T>> {
     const filter = opts.filter;
-    const start = Buffer.from(prefix);
-    const rangeEnd = prefixRangeEnd(start);
+    const rangeEnd = prefixRangeEnd(Buffer.from(prefix));
+    const start = opts.startAfter ? Buffer.concat([Buffer.from(opts.startAfter), Buffer.from([0])]) : Buffer.from(prefix);
     let limit = opts.pageSize ?? LIST_PAGE_SIZE;
-    let revision: string | undefined;
+    let revision: string | undefined = opts.revision;
     const fetch = (from: Buffer): Promise<IRangeResponse> =>
       this.call('list', () =>
         this.client.kv.range({ key: from, range_end: rangeEnd, limit, ...(revision ? { revision } : {}) }, this.callOptions()),

@@ -22,6 +22,7 @@ import {
   type ListResult,
   type Mirror,
   type ObjectFilter,
+  type ListPagesOptions,
   type Preconditions,
   type Storage,
   type StorageCreateOptions,
@@ -82,6 +83,8 @@ export class MemoryStorage implements Storage {
   private readonly historyWindow: number;
   private readonly pageSize: number;
   private readonly entries = new Map<string, Entry>();
+  /** Every key in order, kept until the next write: paged lists of a big store (a continued list, a bench's) do not sort it each time. */
+  private sortedKeys?: string[];
   private readonly history: Change[] = [];
   private readonly watches = new Set<MemoryWatch<any>>();
   private readonly leaseStates = new Map<string, LeaseState>();
@@ -154,11 +157,17 @@ export class MemoryStorage implements Storage {
     return { items, resourceVersion };
   }
 
-  /** A snapshot taken at the call (values are immutable buffers), handed out in pages. */
-  async *listPages<T extends KubeObject>(prefix: string, opts: { filter?: ObjectFilter; pageSize?: number } = {}): AsyncGenerator<ListPage<T>> {
+  /**
+   * A snapshot taken at the call (values are immutable buffers), handed out in pages. As etcd's,
+   * except that a continued list (`revision`) reads the current state: no old versions are kept.
+   */
+  async *listPages<T extends KubeObject>(prefix: string, opts: ListPagesOptions = {}): AsyncGenerator<ListPage<T>> {
     this.check();
     const at = String(this.revision);
-    const snapshot = [...this.entries].filter(([key]) => key.startsWith(prefix)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const keys = (this.sortedKeys ??= [...this.entries.keys()].sort());
+    const from = opts.startAfter !== undefined && opts.startAfter >= prefix ? opts.startAfter + '\u0000' : prefix;
+    const snapshot: [string, Entry][] = [];
+    for (let k = lowerBound(keys, from); k < keys.length && keys[k]!.startsWith(prefix); k++) snapshot.push([keys[k]!, this.entries.get(keys[k]!)!]);
     const size = opts.pageSize ?? this.pageSize;
     const filter = opts.filter;
     let i = 0;
@@ -361,6 +370,7 @@ export class MemoryStorage implements Storage {
       if (op.value === undefined) {
         if (!prev) continue;
         this.entries.delete(op.key);
+        this.sortedKeys = undefined;
         if (prev.lease) this.leaseStates.get(prev.lease)?.keys.delete(op.key);
         changes.push({ revision, key: op.key, prev: prev.value, created: false });
         continue;
@@ -368,6 +378,7 @@ export class MemoryStorage implements Storage {
       const lease = op.lease ?? prev?.lease;
       if (prev?.lease && prev.lease !== lease) this.leaseStates.get(prev.lease)?.keys.delete(op.key);
       if (lease) this.leaseStates.get(lease)?.keys.add(op.key);
+      if (!prev) this.sortedKeys = undefined;
       this.entries.set(op.key, { value: op.value, createRevision: prev ? prev.createRevision : revision, modRevision: revision, lease });
       changes.push({ revision, key: op.key, value: op.value, prev: prev?.value, created: !prev });
     }
@@ -465,3 +476,15 @@ function lazyItem<T extends KubeObject>(key: string, e: Entry): LazyItem<T> {
   return { namespace, name, resourceVersion, object: () => (decoded ??= decodeObject<T>(e.value, resourceVersion)) };
 }
 
+
+/** The first index of `sorted` whose key is >= `key`. */
+function lowerBound(sorted: readonly string[], key: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
