@@ -15,8 +15,8 @@ export const MUTATING_P99_GOAL_MS = 100;
 export const LIST_RATIO_GOAL = 2;
 export const WATCH_P99_GOAL_MS = 50;
 
-const CHURN_NS = 'churn';
-const API_NS = 'api-bench';
+export const CHURN_NS = 'churn';
+export const API_NS = 'api-bench';
 
 function smallPod(name: string, labels: Record<string, string> = {}) {
   return {

@@ -10,7 +10,8 @@ import { removeByLabel, removeNetwork } from './docker-engine';
 import { PodTracker } from './pod-tracker';
 
 export const DOCKER_ADDED_GOAL_MS = 500;
-const NS = 'bench-docker';
+export const DOCKER_NS = 'bench-docker';
+const NS = DOCKER_NS;
 
 export async function dockerPhase(ctx: BenchContext, api: ApiClient, bareP50: number): Promise<void> {
   const { config, out } = ctx;

@@ -18,15 +18,15 @@ import { startEtcd } from '@coxswain/testing';
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { apiLatencyPhase } from './api-latency-phase';
+import { API_NS, apiLatencyPhase, CHURN_NS } from './api-latency-phase';
 import { BenchContext, countKeys, FULL, inParallel, keyWritesOf, QUICK, revisionOf, ScaleConfig } from './bench-context';
 import { spawnBenchChild, type BenchChild } from './bench-child';
 import { dockerAvailable, imagePresent, timeCreateStart } from './docker-engine';
-import { dockerPhase } from './docker-phase';
+import { DOCKER_NS, dockerPhase } from './docker-phase';
 import { measureCas } from './etcd-limit';
 import { FigureTable, fmt } from './figure-table';
 import { LatencySamples } from './latency-samples';
-import { latencyPodsPhase } from './latency-pods-phase';
+import { LATENCY_NS, latencyPodsPhase } from './latency-pods-phase';
 import { PodTracker } from './pod-tracker';
 import { coresUsed, findPid, ProcessMeter } from './process-meter';
 import { renderChart } from './running-chart';
@@ -290,6 +290,8 @@ export async function runScaleBench(argv: string[] = [], out: (line: string) => 
     children.push(apiserver);
     meter.add('apiserver', apiserver.pid);
     const api = new ApiClient({ server: String(apiserver.info.url), version: 'v1', timeoutMs: 60_000 });
+    // The API takes objects only into namespaces that exist (NamespaceLifecycle).
+    for (const name of [CHURN_NS, API_NS, LATENCY_NS, DOCKER_NS]) await ctx.store.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
     const has = (phase: string) => config.phases.includes(phase);
     if (has('scheduler')) children.push(await schedulerPhase(ctx));
     else {
