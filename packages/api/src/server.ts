@@ -127,6 +127,9 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   // ---- routes ------------------------------------------------------------------------------------
   const router = new Router();
   router.on('GET', '/healthz', async (_req, res) => {
+    // Healthy only once the system namespaces have been written (or etcd refused them): a cluster
+    // that waits for this sees no write of the server's own after it.
+    await bootstrapped;
     try {
       const revision = await withTimeout(store.currentRevision(), 3000, 'etcd did not answer within 3 s');
       res.writeHead(200, { 'Content-Type': 'text/plain' });

@@ -291,7 +291,8 @@ export async function runScaleBench(argv: string[] = [], out: (line: string) => 
     meter.add('apiserver', apiserver.pid);
     const api = new ApiClient({ server: String(apiserver.info.url), version: 'v1', timeoutMs: 60_000 });
     // The API takes objects only into namespaces that exist (NamespaceLifecycle).
-    for (const name of [CHURN_NS, API_NS, LATENCY_NS, DOCKER_NS]) await ctx.store.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+    const densityNamespaces = new Set(Array.from({ length: Math.max(1, config.namespaces) }, (_, i) => densityNamespace(i, config)));
+    for (const name of [CHURN_NS, API_NS, LATENCY_NS, DOCKER_NS, ...densityNamespaces]) await ctx.store.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
     const has = (phase: string) => config.phases.includes(phase);
     if (has('scheduler')) children.push(await schedulerPhase(ctx));
     else {
