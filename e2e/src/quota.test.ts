@@ -24,6 +24,7 @@ beforeAll(async () => {
   store = openRegistry(etcd.endpoints);
   api = createApiServer({ store, codecs: CODECS, address: '127.0.0.1', port: 0 });
   await api.listen();
+  await api.ready();
   rm = await runReplicationManager({ etcdServers: etcd.endpoints, leaderElect: false });
   await rm.running;
 });
