@@ -4,7 +4,8 @@ import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
-import { createLogger } from '@coxswain/process';
+import { createLogger, metricsExposition, METRICS_CONTENT_TYPE } from '@coxswain/process';
+import { countWatches, recordRequest, verbOf } from './api-metrics';
 import { DEFAULT_NAMESPACE, Status, withTimeout } from '@coxswain/objects';
 import type { ObjectStore } from '@coxswain/objects';
 import type { Codec } from './codecs/codec';
@@ -116,6 +117,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   const openWatches = new Set<WatchStream>();
   const consoleAssets = opts.consoleDir ? new ConsoleAssets(opts.consoleDir) : undefined;
   const watchDeps: WatchDeps = { store, heartbeatMs: opts.heartbeatMs ?? 10_000, open: openWatches, encodings };
+  const uncountWatches = countWatches(openWatches);
   let shuttingDown = false;
 
   const scopeOf = (params: Params, query: URLSearchParams, req?: IncomingMessage): RequestScope => {
@@ -162,6 +164,12 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     });
   }
   router.on('GET', '/version', async (_req, res) => sendJson(res, 200, SERVER_VERSION));
+  // Prometheus: the process's families (prom-client's defaults) and the API server's (api-metrics.ts).
+  router.on('GET', '/metrics', async (_req, res) => {
+    const text = await metricsExposition();
+    res.writeHead(200, { 'Content-Type': METRICS_CONTENT_TYPE, 'Content-Length': Buffer.byteLength(text) });
+    res.end(text);
+  });
 
   // OpenAPI v3 (openapi.ts): what kubectl validates, explains and computes patches with.
   const openapi = new OpenApiV3([...codecs.keys()]);
@@ -266,6 +274,12 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = Date.now();
+    res.once('finish', () => {
+      const m = RESOURCE_OF_URL.exec(req.url ?? '');
+      if (!m) return; // discovery, /healthz, /metrics: not a resource request
+      const hasName = /^\/[^/?]+/.test((req.url ?? '').split('?')[0]!.slice(m[0].length)); // a name after the resource
+      recordRequest(verbOf(req.method ?? 'GET', req.url ?? '', hasName), m[1]!, res.statusCode, (Date.now() - started) / 1000);
+    });
     try {
       if (shuttingDown) res.setHeader('Connection', 'close');
       const path = (req.url ?? '/').split('?')[0]!;
@@ -367,6 +381,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       }
       wss.close();
       await namespaces?.stop();
+      uncountWatches();
       log.info('API server stopped');
     },
   };

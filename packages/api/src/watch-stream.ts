@@ -47,6 +47,11 @@ export class WatchStream {
   private tableHeadersSent = false;
   readonly done: Promise<void>;
 
+  /** The resource watched (metrics count open watches by it). */
+  get resource(): string {
+    return this.opts.resource;
+  }
+
   constructor(private readonly opts: WatchStreamOptions) {
     this.done = this.run();
   }

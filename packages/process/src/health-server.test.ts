@@ -53,17 +53,19 @@ describe('serveHealth', () => {
     expect(hung.body).toMatch(/timed out/);
   });
 
-  it('serves /metrics text from the hook, 404 without one, and rejects other methods and paths', async () => {
+  it('serves /metrics: the process\'s own families (prom-client defaults) and the hook\'s after them; rejects other methods and paths', async () => {
     const s = await start({ port: 0, metrics: () => 'coxswain_up 1' });
     const m = await get(`${s.url}/metrics`);
     expect(m.status).toBe(200);
     expect(m.type).toMatch(/^text\/plain/);
-    expect(m.body).toBe('coxswain_up 1\n');
+    expect(m.body).toMatch(/^# TYPE process_cpu_seconds_total counter$/m);
+    expect(m.body).toMatch(/^process_resident_memory_bytes \d+$/m);
+    expect(m.body.trimEnd().endsWith('\ncoxswain_up 1')).toBe(true);
     expect((await get(`${s.url}/healthz`)).status).toBe(200); // no checks = healthy
     expect((await get(`${s.url}/nope`)).status).toBe(404);
     expect((await get(`${s.url}/healthz`, 'POST')).status).toBe(405);
     const plain = await start({ port: 0 });
-    expect((await get(`${plain.url}/metrics`)).status).toBe(404);
+    expect((await get(`${plain.url}/metrics`)).body).toMatch(/^nodejs_eventloop_lag_seconds /m);
   });
 
   it('fails to start on a port that is taken', async () => {

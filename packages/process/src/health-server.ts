@@ -1,9 +1,11 @@
 // Every Coxswain process answers `GET /healthz` (200 when its checks pass, 503 with the reason when
-// not) and, if it has any, `GET /metrics` in Prometheus text format. Kept tiny and dependency-free.
+// not) and `GET /metrics` in Prometheus text format: the process's registry (process-metrics.ts) and
+// any families the caller counts itself.
 import http from 'http';
 import type { AddressInfo } from 'net';
 import { withTimeout } from '@coxswain/objects';
 import { createLogger, Logger } from './logger';
+import { METRICS_CONTENT_TYPE, metricsExposition } from './process-metrics';
 
 export interface HealthStatus {
   ok: boolean;
@@ -18,7 +20,7 @@ export interface HealthServerOptions {
   port: number;
   /** The process's health. A check that throws or takes longer than checkTimeoutMs counts as unhealthy. */
   checks?: () => Promise<HealthStatus> | HealthStatus;
-  /** Prometheus text exposition for /metrics; without it /metrics is 404. */
+  /** More Prometheus text for /metrics, after the process registry's families. */
   metrics?: () => Promise<string> | string;
   /** Default 5000 ms. */
   checkTimeoutMs?: number;
@@ -66,12 +68,13 @@ export async function serveHealth(opts: HealthServerOptions): Promise<HealthServ
         });
       return;
     }
-    if (path === '/metrics' && opts.metrics) {
-      const metrics = opts.metrics;
+    if (path === '/metrics') {
+      const extra = opts.metrics ?? (() => '');
       Promise.resolve()
-        .then(metrics)
+        .then(extra)
+        .then(metricsExposition)
         .then(
-          (text) => send(res, 200, 'text/plain; version=0.0.4; charset=utf-8', text.endsWith('\n') ? text : text + '\n'),
+          (text) => send(res, 200, METRICS_CONTENT_TYPE, text.endsWith('\n') ? text : text + '\n'),
           (err) => send(res, 500, 'text/plain', `metrics failed: ${(err as Error)?.message ?? String(err)}\n`),
         );
       return;

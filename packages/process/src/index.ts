@@ -4,3 +4,4 @@ export { createLogger, type Logger } from './logger';
 export { serveHealth, type HealthServer, type HealthServerOptions } from './health-server';
 export { onShutdown, shutdown, setShutdownGrace, createShutdownCoordinator } from './process-signals';
 export { parseEtcdServers } from './flags';
+export { metricsExposition, METRICS_CONTENT_TYPE, processMetrics } from './process-metrics';
