@@ -11,6 +11,7 @@ import { Clock, KubeObject, realClock, metaNamespaceKey } from '@coxswain/object
 import { createLogger, Logger } from '@coxswain/process';
 import type { EventHandler } from './informer';
 import { WorkQueue } from './work-queue';
+import { observeReconcile, watchQueue } from './controller-metrics';
 
 export interface ReconcileResult {
   /** Run this key again after this long even if nothing changes (deadlines, expiring expectations). */
@@ -49,7 +50,10 @@ export class Controller {
     this.workers = Math.max(1, opts.workers ?? 1);
     this.queue = opts.queue ?? new WorkQueue<string>({ clock: opts.clock ?? realClock });
     this.log = opts.logger ?? createLogger(opts.name);
+    this.unwatchQueue = watchQueue(this.name, this.queue);
   }
+
+  private readonly unwatchQueue: () => void;
 
   /** Marks a key for reconciliation (handlers call this; nothing else). */
   enqueue(key: string): void {
@@ -87,6 +91,7 @@ export class Controller {
   async stop(): Promise<void> {
     await this.queue.shutDownWithDrain();
     await this.running;
+    this.unwatchQueue();
     this.notifyIfIdle();
   }
 
@@ -111,6 +116,7 @@ export class Controller {
   /** One run of one key; never throws (a worker loop must not die). */
   private async processOne(key: string): Promise<void> {
     this.stats.reconciles++;
+    const started = performance.now();
     try {
       const res = await this.reconcileFn(key);
       this.queue.forget(key);
@@ -128,6 +134,7 @@ export class Controller {
         this.queue.addRateLimited(key);
       }
     } finally {
+      observeReconcile(this.name, (performance.now() - started) / 1000);
       this.queue.done(key);
       this.notifyIfIdle();
     }

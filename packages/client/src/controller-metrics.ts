@@ -1,0 +1,69 @@
+// Work queue metrics of every controller in the process, as Kubernetes names them (workqueue_*,
+// labelled by the controller's name), read from the queues' own counters at each scrape; and the
+// time each reconcile takes.
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { processMetrics } from '@coxswain/process';
+import type { WorkQueue } from './work-queue';
+
+/** Controller name -> its queues (a process may run two of one name: tests, a handover). */
+const queues = new Map<string, Set<WorkQueue<string>>>();
+
+function eachQueue(fn: (name: string, q: WorkQueue<string>) => void): void {
+  for (const [name, set] of queues) for (const q of set) fn(name, q);
+}
+
+new Gauge({
+  name: 'workqueue_depth',
+  help: 'Keys waiting to be reconciled.',
+  labelNames: ['name'] as const,
+  registers: [processMetrics],
+  collect() {
+    this.reset();
+    eachQueue((name, q) => this.inc({ name }, q.stats().depth));
+  },
+});
+
+new Counter({
+  name: 'workqueue_adds_total',
+  help: 'Keys queued for a reconcile.',
+  labelNames: ['name'] as const,
+  registers: [processMetrics],
+  collect() {
+    this.reset();
+    eachQueue((name, q) => this.inc({ name }, q.stats().adds));
+  },
+});
+
+new Counter({
+  name: 'workqueue_retries_total',
+  help: 'Keys queued again after a failed reconcile.',
+  labelNames: ['name'] as const,
+  registers: [processMetrics],
+  collect() {
+    this.reset();
+    eachQueue((name, q) => this.inc({ name }, q.stats().retries));
+  },
+});
+
+const work = new Histogram({
+  name: 'workqueue_work_duration_seconds',
+  help: 'Time one reconcile of one key took.',
+  labelNames: ['name'] as const,
+  buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10],
+  registers: [processMetrics],
+});
+
+/** Counts a controller's queue until the returned function is called. */
+export function watchQueue(name: string, queue: WorkQueue<string>): () => void {
+  let set = queues.get(name);
+  if (!set) queues.set(name, (set = new Set()));
+  set.add(queue);
+  return () => {
+    set!.delete(queue);
+    if (set!.size === 0) queues.delete(name);
+  };
+}
+
+export function observeReconcile(name: string, seconds: number): void {
+  work.observe({ name }, seconds);
+}
