@@ -33,6 +33,7 @@ describe('log server', () => {
     const server = await startLogServer({ minion: 'm1', runtime, host: '127.0.0.1', port: 0 });
     try {
       expect(await get(`${server.url}/healthz`)).toEqual({ status: 200, body: '{"ok":true,"minion":"m1"}\n' });
+      expect((await get(`${server.url}/metrics`)).body).toMatch(/^process_cpu_seconds_total \S+$/m);
       expect(await get(`${server.url}/containerLogs/default/p/c?tail=2`)).toEqual({ status: 200, body: 'two\nthree\n' });
       expect((await get(`${server.url}/containerLogs/default/p/c?previous=true`)).body).toBe('old run\n');
       expect((await get(`${server.url}/containerLogs/default/p/nope`)).status).toBe(404);

@@ -1,4 +1,4 @@
-// The kubelet's HTTP endpoint on the minion's address: `/healthz`, `/stats/summary` (the pods' and
+// The kubelet's HTTP endpoint on the minion's address: `/healthz`, `/metrics` (Prometheus), `/stats/summary` (the pods' and
 // the minion's resource use, stats-collector.ts), and a container's logs at
 // `/containerLogs/{namespace}/{pod}/{container}?follow=true|false&tail=N&previous=true|false`
 // (what the API server proxies for `GET /api/v1beta1/pods/{id}/log`). Containers are found by
@@ -9,6 +9,7 @@ import { createLogger, Logger } from '@coxswain/process';
 import { restartCountOf } from './pod-status';
 import { ContainerRuntime, LABELS } from './runtime';
 import type { Summary } from './stats-collector';
+import { metricsExposition, METRICS_CONTENT_TYPE } from '@coxswain/process';
 
 export interface LogServerOptions {
   minion: string;
@@ -72,6 +73,12 @@ async function handle(opts: LogServerOptions, req: http.IncomingMessage, res: ht
     const h = opts.healthy?.() ?? { ok: true };
     res.writeHead(h.ok ? 200 : 503, { 'Content-Type': 'application/json' });
     res.end(JSON.stringify({ ok: h.ok, minion: opts.minion, ...(h.detail !== undefined ? { detail: h.detail } : {}) }) + '\n');
+    return;
+  }
+  if (url.pathname === '/metrics') {
+    const text = await metricsExposition();
+    res.writeHead(200, { 'Content-Type': METRICS_CONTENT_TYPE });
+    res.end(text);
     return;
   }
   if (url.pathname === '/stats/summary' && opts.summary) {
