@@ -43,6 +43,7 @@ import type {
   StorageCreateOptions,
   StorageWatchOptions,
 } from '@coxswain/objects';
+import { timedEtcdCall } from './etcd-metrics';
 
 export interface EtcdStorageOptions {
   /** Deadline for each etcd call. Default 5000 ms. */
@@ -449,7 +450,7 @@ export class EtcdStorage implements Storage {
   private async call<R>(what: string, fn: () => Promise<R>): Promise<R> {
     if (this.closed) throw new UnavailableError('the store is closed');
     try {
-      return await fn();
+      return await timedEtcdCall(what.replace(/ /g, '_'), fn);
     } catch (err) {
       throw translateError(err, what);
     }
