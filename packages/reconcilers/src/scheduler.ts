@@ -23,6 +23,7 @@ import { isTerminal } from './pod-resources';
 import type { PackingPolicy } from './priorities';
 import { schedulePod } from './scheduling-algorithm';
 import { SchedulingCache } from './scheduling-cache';
+import { countAttempt, observeAlgorithm } from './scheduler-metrics';
 
 export interface SchedulerOptions {
   store: ObjectStore;
@@ -142,12 +143,15 @@ export class Scheduler {
     }
     // Assumed: our bind of it is in flight or succeeded and the informer has not caught up.
     if (this.cache.isPlaced(key)) return;
+    const started = performance.now();
     const result = schedulePod(pod, this.cache, {
       policy: this.opts.policy,
       random: this.opts.random,
       percentageOfMinionsToScore: this.opts.percentageOfMinionsToScore,
     });
+    observeAlgorithm((performance.now() - started) / 1000);
     if (result.minion === undefined) {
+      countAttempt('unschedulable');
       this.stats.unschedulable++;
       this.unschedulable.add(key);
       this.log.debug({ pod: key, why: result.message }, 'pod does not fit');
@@ -173,12 +177,14 @@ export class Scheduler {
       this.cache.forget(pod);
       if (err instanceof NotFoundError) return; // deleted meanwhile: nothing to do
       if (err instanceof ConflictError) this.stats.conflicts++;
+      countAttempt('error');
       // Conflict: the pod changed or someone else bound it; retry from the (newer) cache.
       this.log.debug({ pod: key, err: err instanceof Error ? err.message : String(err) }, 'binding failed; will retry');
       this.controller.enqueueRateLimited(key);
       return;
     }
     this.stats.bound++;
+    countAttempt('scheduled');
     this.unschedulable.delete(key);
     this.opts.recorder.normal(pod, 'Scheduled', `Successfully assigned ${key} to ${minion}`);
   }

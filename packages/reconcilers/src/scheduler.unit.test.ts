@@ -2,6 +2,7 @@
 // covered by scheduler.test.ts): parking, debounced retries, and a lost bind race.
 import { ConflictError, ObjectStore, Pod, type Binding } from '@coxswain/objects';
 import { EventRecorder } from '@coxswain/client';
+import { processMetrics } from '@coxswain/process';
 import { FakeClock, settle } from '@coxswain/testing';
 import { MapCache } from './object-cache';
 import { Scheduler } from './scheduler';
@@ -72,6 +73,11 @@ describe('Scheduler', () => {
     expect(binds).toEqual(['b->m2']);
     expect(s.unschedulableCount()).toBe(0);
     await s.stop();
+    // The attempts, as /metrics counts them: one parked, one bound (this file's registry is its own).
+    const text = await processMetrics.metrics();
+    expect(text).toMatch(/^scheduler_schedule_attempts_total\{result="unschedulable"\} 1$/m);
+    expect(text).toMatch(/^scheduler_schedule_attempts_total\{result="scheduled"\} 1$/m);
+    expect(text).toMatch(/^scheduler_scheduling_algorithm_duration_seconds_count 2$/m);
   });
 
   it('forgets the assumption when the bind loses a race, and retries from the cache', async () => {
