@@ -4,7 +4,7 @@ import * as net from 'net';
 import type { Endpoints, Service, ServicePort } from '@coxswain/objects';
 import { ServiceProxy, endpointsFor, type ServiceProxyOptions } from './proxy';
 import { serveHealth } from '@coxswain/process';
-import { metricsText } from './metrics-text';
+import { exposeProxyMetrics } from './proxy-metrics';
 import { fetchText, freePort, startNamedBackend, type NamedBackend } from './testing/fixtures';
 import { eventually } from '@coxswain/testing';
 
@@ -204,7 +204,9 @@ describe('ServiceProxy', () => {
     const [a] = await backends('pod-a');
     const port = await freePort(HOST);
     const { proxy, apply } = newProxy();
-    const health = await serveHealth({ port: 0, metrics: () => metricsText(proxy.status()) });
+    const health = await serveHealth({ port: 0 });
+    const unexpose = exposeProxyMetrics(() => proxy.status());
+    cleanups.push(unexpose);
     cleanups.push(() => health.close());
 
     await apply(service('counted', [{ name: 'http', port }]), endpoints('counted', [a], 'http'));
@@ -253,7 +255,9 @@ describe('ServiceProxy with UDP ports', () => {
     const dns = await udpEcho('pod-a-dns');
     const port = await freePort(HOST);
     const { proxy, apply } = newProxy();
-    const health = await serveHealth({ port: 0, metrics: () => metricsText(proxy.status()) });
+    const health = await serveHealth({ port: 0 });
+    const unexpose = exposeProxyMetrics(() => proxy.status());
+    cleanups.push(unexpose);
     cleanups.push(() => health.close());
     await apply(service('dns', [{ name: 'dns', port, protocol: 'UDP' }, { name: 'dns-tcp', port }]), {
       apiVersion: 'v1',

@@ -6,7 +6,7 @@ import { Backoff, EventRecorder, Informer } from '@coxswain/client';
 import { openRegistry, type Registry } from '@coxswain/registry';
 import { NotFoundError, realClock, type Endpoints, type Minion, type ObjectStore, type Service } from '@coxswain/objects';
 import { createLogger, parseEtcdServers, serveHealth, type HealthServer, type Logger } from '@coxswain/process';
-import { metricsText } from './metrics-text';
+import { exposeProxyMetrics } from './proxy-metrics';
 import { ServiceProxy, type ServiceProxyOptions } from './proxy';
 import { PortalRules } from './portal-rules';
 import { ensurePortalRoute } from './portal-network';
@@ -97,8 +97,8 @@ export async function runProxy(opts: RunProxyOptions): Promise<RunningProxy> {
           },
         };
       },
-      metrics: () => metricsText(proxy.status()),
     });
+    const unexpose = exposeProxyMetrics(() => proxy.status());
     log.info({ bindAddress, healthz: health.url }, 'proxy serving');
 
     let stopped: Promise<void> | undefined;
@@ -114,6 +114,7 @@ export async function runProxy(opts: RunProxyOptions): Promise<RunningProxy> {
           // The rules go with the proxy: nothing of this minion's is left in the nat table.
           await proxy.portalRulesSynced();
           await portals?.remove();
+          unexpose();
           await health.close();
           await recorder.flush();
           await ownedStore?.close();

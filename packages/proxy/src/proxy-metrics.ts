@@ -1,5 +1,7 @@
-// The proxy's counters in the Prometheus text exposition format (version 0.0.4): a few lines, so no
-// client library is needed.
+// The proxy's per-service-port counters in the process's Prometheus registry (prom-client), read
+// from the proxies' own counts at each scrape.
+import { Counter, Gauge } from 'prom-client';
+import { processMetrics } from '@coxswain/process';
 import type { PortStatus } from './proxy';
 import type { StatsSnapshot } from './service-stats';
 
@@ -39,20 +41,33 @@ const FAMILIES: Family[] = [
   { name: 'coxswain_proxy_listener_up', type: 'gauge', help: '1 when the service port is bound.', value: (p) => (p.listening ? 1 : 0) },
 ];
 
-export function metricsText(ports: readonly PortStatus[]): string {
-  const lines: string[] = [];
-  for (const f of FAMILIES) {
-    const some = f.only ? ports.filter((p) => p.protocol === f.only) : ports;
-    if (f.only && !some.length) continue;
-    lines.push(`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`);
-    for (const p of some) {
-      const labels = `namespace="${esc(p.namespace)}",service="${esc(p.service)}",port="${esc(p.port)}",protocol="${p.protocol}"`;
-      lines.push(`${f.name}{${labels}} ${f.value(p)}`);
-    }
-  }
-  return lines.join('\n') + '\n';
+/** The proxies of this process whose ports are counted (a test runs several). */
+const sources = new Set<() => readonly PortStatus[]>();
+
+const LABELS = ['namespace', 'service', 'port', 'protocol'] as const;
+
+for (const f of FAMILIES) {
+  const config = {
+    name: f.name,
+    help: f.help,
+    labelNames: LABELS,
+    registers: [processMetrics],
+    collect(this: Counter<(typeof LABELS)[number]> | Gauge<(typeof LABELS)[number]>) {
+      this.reset();
+      for (const source of sources) {
+        for (const p of source()) {
+          if (f.only && p.protocol !== f.only) continue;
+          this.inc({ namespace: p.namespace, service: p.service, port: p.port, protocol: p.protocol }, f.value(p));
+        }
+      }
+    },
+  };
+  if (f.type === 'counter') new Counter(config);
+  else new Gauge(config);
 }
 
-function esc(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+/** Counts a proxy's service ports in /metrics until the returned function is called. */
+export function exposeProxyMetrics(status: () => readonly PortStatus[]): () => void {
+  sources.add(status);
+  return () => sources.delete(status);
 }
