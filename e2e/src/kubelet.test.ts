@@ -218,6 +218,9 @@ describe('kubelet on Docker', () => {
     expect(waiting.message).toContain("the working directory 'relative/dir' is invalid, it needs to be an absolute path");
     const event = await eventually(async () => (await eventsFor('refused')).find((e) => e.type === 'Warning' && e.reason === 'Failed'), 5000, 'Failed event', 100);
     expect(event.message).toContain('failed to create container app');
+    // The kubelet's /metrics counts the runtime's refusal.
+    const metrics = (await httpGet(`http://${B.address}:10250/metrics`)).body;
+    expect(Number(/^kubelet_runtime_operations_errors_total\{operation_type="create"\} (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
 
     const api = createApiServer({ store, codecs: CODECS, address: '127.0.0.1', port: 0 });
     await api.listen();

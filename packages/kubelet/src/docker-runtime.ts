@@ -21,6 +21,7 @@ import {
   RuntimeEvent,
   SandboxConfig,
 } from './runtime';
+import { countRuntimeError } from './kubelet-metrics';
 
 export interface DockerRuntimeOptions {
   /** Path of the engine's socket (default /var/run/docker.sock, or DOCKER_HOST's unix path). */
@@ -505,6 +506,7 @@ function refusesReference(e: unknown): boolean {
 
 function wrap(e: unknown, what: string): Error {
   if (e instanceof ContainerNotFoundError || e instanceof RuntimeError) return e;
+  if (statusOf(e) !== 404) countRuntimeError(what);
   if (statusOf(e) === 404 && what.startsWith('start')) return new ContainerNotFoundError(what.split(' ').pop() ?? '');
   return new RuntimeError(`${what}: ${messageOf(e)}`, { cause: e });
 }

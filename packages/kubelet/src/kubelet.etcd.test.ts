@@ -6,6 +6,7 @@ import { EtcdHarness, eventually, startEtcd, etcdRegistry } from '@coxswain/test
 import type { Registry } from '@coxswain/registry';
 import { Event, Minion, minionLeaseKey, objectKey, Pod } from '@coxswain/objects';
 import { EventRecorder } from '@coxswain/client';
+import { processMetrics } from '@coxswain/process';
 import { Kubelet, KubeletOptions } from './kubelet';
 import { MemoryRuntime } from './memory-runtime';
 import { InvalidImageNameError, LABELS } from './runtime';
@@ -111,6 +112,8 @@ describe('Kubelet (memory runtime, real etcd)', () => {
     expect(pod.status?.hostIP).toBe('127.0.1.11');
     expect(pod.status?.podIP).toMatch(/^172\.30\.11\.\d+$/);
     expect(pod.status?.containerStatuses?.[0]).toMatchObject({ name: 'app', restartCount: 0, ready: true, state: { running: {} } });
+    // /metrics: its start timed once (this file's registry is its own; this is its first pod).
+    expect(await processMetrics.metrics()).toMatch(/^kubelet_pod_start_duration_seconds_count 1$/m);
 
     const [app] = runtime.byName('web', 'app');
     expect(app.config?.env).toEqual(

@@ -21,6 +21,7 @@ import { ProbeManager } from './probe-manager';
 import { RestartBackoff } from './restart-backoff';
 import { ContainerRuntime, LABELS, RuntimeContainer } from './runtime';
 import { nodeInfo } from './node-info';
+import { observePodStart } from './kubelet-metrics';
 
 export interface KubeletOptions {
   minion: string;
@@ -218,6 +219,9 @@ export class Kubelet {
   }
 
   /** Makes the pod's containers match its spec and writes its status; a throw is retried with backoff. */
+  /** When this kubelet first saw each pod not yet Running: the start of its kubelet_pod_start_duration_seconds. */
+  private readonly firstSeen = new Map<string, number>();
+
   private async syncKey(key: string): Promise<ReconcileResult | void> {
     if (this.abort.signal.aborted) return;
     const cached = this.informer.get(key);
@@ -231,9 +235,11 @@ export class Kubelet {
       }
       this.lastSeen.delete(key);
       this.written.delete(key);
+      this.firstSeen.delete(key);
       return;
     }
     this.lastSeen.set(key, cached);
+    if (cached.status?.phase !== 'Running' && !this.firstSeen.has(key)) this.firstSeen.set(key, this.clock.now());
     const pod = this.withFreshestStatus(key, cached);
     const result = await this.syncer.syncPod(pod, containers);
     if (!this.abort.signal.aborted) await this.writeStatus(key, pod, result.status);
@@ -267,6 +273,11 @@ export class Kubelet {
       try {
         const saved = await this.store.updateStatus<Pod>({ ...base, status }, { cached });
         this.statusWrites++;
+        const seen = this.firstSeen.get(key);
+        if (status.phase === 'Running' && seen !== undefined) {
+          observePodStart((this.clock.now() - seen) / 1000);
+          this.firstSeen.delete(key);
+        }
         this.written.set(key, { uid: pod.metadata.uid ?? '', status, revision: BigInt(saved.metadata.resourceVersion ?? '0') });
         return;
       } catch (e) {
