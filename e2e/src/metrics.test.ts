@@ -10,7 +10,7 @@ import * as http from 'node:http';
 import * as os from 'node:os';
 import type { ApiClient } from '@coxswain/client';
 import type { HorizontalPodAutoscaler, Pod, ReplicationController, Service } from '@coxswain/objects';
-import { eventually, kubeconfigFor, kubectlRunner } from '@coxswain/testing';
+import { eventually, familySum, kubeconfigFor, kubectlRunner, parsePrometheusText } from '@coxswain/testing';
 import { startDockerCluster, type DockerCluster } from './support/docker-cluster';
 import { IMAGES } from './support/images';
 import { mustSucceed, type Kubecfg } from './support/kubecfg';
@@ -235,3 +235,41 @@ it('kubecfg autoscale: grows an RC 1 -> N under load through its service within 
   const table = await mustSucceed(kubecfg, 'get', 'hpa');
   expect(table).toMatch(/burner\s+ReplicationController\/burner\s+\S+\/50%\s+1\s+4\s+\d+/);
 });
+
+it('/metrics of every process, parsed as Prometheus text: each has its families, and they move as work is done', async () => {
+  // Where `coxswain up` puts them: the API server on its port, the reconcilers on the healthz ports
+  // from 18451 in launch order, minion-1's kubelet and proxy on 127.0.1.1:10250 and :10249.
+  const targets: Record<string, string> = {
+    apiserver: `${env!.cluster.apiUrl}/metrics`,
+    scheduler: 'http://127.0.0.1:18451/metrics',
+    replication: 'http://127.0.0.1:18452/metrics',
+    endpoints: 'http://127.0.0.1:18453/metrics',
+    'minion-controller': 'http://127.0.0.1:18454/metrics',
+    deployments: 'http://127.0.0.1:18455/metrics',
+    kubelet: 'http://127.0.1.1:10250/metrics',
+    proxy: 'http://127.0.1.1:10249/metrics',
+  };
+  const scrapeAll = async () =>
+    Object.fromEntries(await Promise.all(Object.entries(targets).map(async ([name, url]) => [name, parsePrometheusText(await (await fetch(url)).text())] as const)));
+  const before = await scrapeAll();
+  for (const [name, m] of Object.entries(before)) {
+    expect([name, m.types.get('process_cpu_seconds_total')]).toEqual([name, 'counter']);
+    expect([name, m.types.get('etcd_request_duration_seconds') ?? m.types.get('apiserver_request_total')]).toEqual([name, expect.any(String)]);
+  }
+  // Work: a pod through the whole path (API -> scheduler -> kubelet), and a service hit through the proxy.
+  await api.create('pods', pod('scraped', 'trap "exit 0" TERM; while :; do sleep 1; done'));
+  await eventually(async () => (await api.get<Pod>('pods', 'scraped')).status?.phase === 'Running', 60_000, 'scraped Running', 250);
+  const after = await scrapeAll();
+  const sum = familySum;
+  const grew = (name: string, family: string) => sum(after[name]!, family) - sum(before[name]!, family);
+  expect(grew('apiserver', 'apiserver_request_total')).toBeGreaterThan(0);
+  expect(grew('scheduler', 'scheduler_schedule_attempts_total')).toBeGreaterThanOrEqual(1);
+  expect(grew('scheduler', 'workqueue_adds_total')).toBeGreaterThanOrEqual(1);
+  expect(grew('kubelet', 'kubelet_pod_start_duration_seconds_count')).toBe(1);
+  expect(grew('kubelet', 'etcd_request_duration_seconds_count')).toBeGreaterThan(0);
+  expect(sum(after.replication!, 'workqueue_adds_total')).toBeGreaterThan(0);
+  expect(sum(after.endpoints!, 'workqueue_adds_total')).toBeGreaterThan(0);
+  expect(sum(after.proxy!, 'coxswain_proxy_connections_total')).toBeGreaterThan(0); // the autoscale test's load went through it
+  await api.delete('pods', 'scraped');
+});
+

@@ -1,7 +1,7 @@
 // GET /metrics of the API server, parsed as Prometheus text: prom-client's process families, and the
 // API's own moving as requests are made.
 import WebSocket from 'ws';
-import { eventually } from '@coxswain/testing';
+import { eventually, parsePrometheusText } from '@coxswain/testing';
 import { ApiFixture, startApiFixture } from './testing/api-fixture';
 import { call } from './testing/wire';
 
@@ -11,20 +11,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => f?.stop(), 30_000);
 
-/** Prometheus text exposition -> `name{labels}` -> value, and each family's TYPE. */
-function parse(text: string): { samples: Map<string, number>; types: Map<string, string> } {
-  const samples = new Map<string, number>();
-  const types = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    const type = /^# TYPE (\S+) (\S+)$/.exec(line);
-    if (type) types.set(type[1]!, type[2]!);
-    const sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{[^}]*\})?) (\S+)$/.exec(line);
-    if (sample && !line.startsWith('#')) samples.set(sample[1]!, Number(sample[2]));
-  }
-  return { samples, types };
-}
-
-const scrape = async () => parse((await call(f.url, 'GET', '/metrics')).text);
+const scrape = async () => parsePrometheusText((await call(f.url, 'GET', '/metrics')).text);
 
 it('serves the process families and counts requests by verb, resource and code, and open watches', async () => {
   const before = await scrape();

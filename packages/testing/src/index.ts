@@ -8,3 +8,4 @@ export * from './etcd-registry';
 export * from './memory-registry';
 export { ARTIFACTS_DIR, CHROMIUM, openBrowser, type Browser } from './browser';
 export { kubeconfigFor, kubectlRunner } from './kubectl';
+export { familySum, parsePrometheusText, type PrometheusText } from './prometheus-text';
