@@ -3,7 +3,7 @@
 // time each reconcile takes.
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { processMetrics } from '@coxswain/process';
-import type { WorkQueue } from './work-queue';
+import type { WorkQueue, WorkQueueStats } from './work-queue';
 
 /** Controller name -> its queues (a process may run two of one name: tests, a handover). */
 const queues = new Map<string, Set<WorkQueue<string>>>();
@@ -12,38 +12,23 @@ function eachQueue(fn: (name: string, q: WorkQueue<string>) => void): void {
   for (const [name, set] of queues) for (const q of set) fn(name, q);
 }
 
-new Gauge({
-  name: 'workqueue_depth',
-  help: 'Keys waiting to be reconciled.',
-  labelNames: ['name'] as const,
-  registers: [processMetrics],
-  collect() {
-    this.reset();
-    eachQueue((name, q) => this.inc({ name }, q.stats().depth));
-  },
-});
+/** A family read from every queue's stats() at each scrape, summed per controller name. */
+function queueFamily(Kind: typeof Gauge | typeof Counter, name: string, help: string, read: (s: WorkQueueStats) => number): void {
+  new Kind({
+    name,
+    help,
+    labelNames: ['name'] as const,
+    registers: [processMetrics],
+    collect(this: Gauge<'name'> | Counter<'name'>) {
+      this.reset();
+      eachQueue((controller, q) => this.inc({ name: controller }, read(q.stats())));
+    },
+  });
+}
 
-new Counter({
-  name: 'workqueue_adds_total',
-  help: 'Keys queued for a reconcile.',
-  labelNames: ['name'] as const,
-  registers: [processMetrics],
-  collect() {
-    this.reset();
-    eachQueue((name, q) => this.inc({ name }, q.stats().adds));
-  },
-});
-
-new Counter({
-  name: 'workqueue_retries_total',
-  help: 'Keys queued again after a failed reconcile.',
-  labelNames: ['name'] as const,
-  registers: [processMetrics],
-  collect() {
-    this.reset();
-    eachQueue((name, q) => this.inc({ name }, q.stats().retries));
-  },
-});
+queueFamily(Gauge, 'workqueue_depth', 'Keys waiting to be reconciled.', (s) => s.depth);
+queueFamily(Counter, 'workqueue_adds_total', 'Keys queued for a reconcile.', (s) => s.adds);
+queueFamily(Counter, 'workqueue_retries_total', 'Keys queued again after a failed reconcile.', (s) => s.retries);
 
 const work = new Histogram({
   name: 'workqueue_work_duration_seconds',
