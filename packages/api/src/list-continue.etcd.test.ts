@@ -50,3 +50,17 @@ it('a token once its revision is compacted: 410 Expired; a bad or foreign one an
   expect(expired.status).toBe(410);
   expect(expired.json.reason).toBe('Expired');
 });
+
+it('resourceVersionMatch=Exact reads the list as it was at that revision; NotOlderThan the newest; bad values 400', async () => {
+  const then = (await call(f.url, 'GET', PODS)).json.metadata.resourceVersion;
+  await f.store.delete('pods', 'default', 'p0');
+  const exact = (await call(f.url, 'GET', `${PODS}?resourceVersion=${then}&resourceVersionMatch=Exact`)).json;
+  expect(exact.metadata.resourceVersion).toBe(then);
+  expect(names(exact)).toContain('p0');
+  const limited = names((await call(f.url, 'GET', `${PODS}?resourceVersion=${then}&resourceVersionMatch=Exact&limit=2`)).json);
+  expect(limited).toEqual(names(exact).slice(0, 2));
+  expect(limited).toContain('p0');
+  expect(names((await call(f.url, 'GET', `${PODS}?resourceVersion=${then}&resourceVersionMatch=NotOlderThan`)).json)).not.toContain('p0');
+  expect((await call(f.url, 'GET', `${PODS}?resourceVersionMatch=Sometime&resourceVersion=1`)).json).toMatchObject({ code: 400, details: { causes: [{ field: 'resourceVersionMatch' }] } });
+  expect((await call(f.url, 'GET', `${PODS}?resourceVersionMatch=Exact`)).json).toMatchObject({ code: 400, details: { causes: [{ field: 'resourceVersionMatch' }] } });
+});

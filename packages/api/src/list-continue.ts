@@ -43,3 +43,19 @@ export function continueFrom(query: URLSearchParams, resource: ResourceName, nam
   if (!start.startsWith(resourcePrefix(resource, namespace))) throw invalid('invalid continue token: it continues a list of another resource or namespace');
   return { start, revision: rv };
 }
+
+/**
+ * The revision a list must be read at: `resourceVersionMatch=Exact` with a resourceVersion reads at
+ * that revision (410 once compacted); NotOlderThan, or a resourceVersion alone, is met by the newest
+ * (this server has no cache to serve an older one from); anything else is a 400.
+ */
+export function exactRevisionOf(query: URLSearchParams): string | undefined {
+  const match = query.get('resourceVersionMatch');
+  const rv = query.get('resourceVersion');
+  if (match === null || match === '') return undefined;
+  if (match !== 'Exact' && match !== 'NotOlderThan') throw invalid(`invalid resourceVersionMatch "${match}": Exact or NotOlderThan`, 'resourceVersionMatch');
+  if (!rv) throw invalid('resourceVersionMatch needs a resourceVersion', 'resourceVersionMatch');
+  if (!/^\d{1,19}$/.test(rv)) throw invalid(`invalid resourceVersion "${rv}": a decimal revision`, 'resourceVersion');
+  if (match === 'Exact' && rv === '0') throw invalid('resourceVersionMatch=Exact needs a resourceVersion other than 0', 'resourceVersionMatch');
+  return match === 'Exact' ? rv : undefined;
+}
