@@ -193,7 +193,24 @@ const COLUMNS: Record<ResourceName, Columns> = {
     row: (l) => [name(l), str(l, 'metadata.creationTimestamp')],
     wideRow: () => [],
   },
+  // kubectl's columns: the count of keys, never a value.
+  configmaps: {
+    header: ['NAME', 'DATA', 'AGE'],
+    wide: [],
+    row: (c, now) => [name(c), String(keyCount(c, 'data') + keyCount(c, 'binaryData')), age(c, now)],
+    wideRow: () => [],
+  },
+  secrets: {
+    header: ['NAME', 'TYPE', 'DATA', 'AGE'],
+    wide: [],
+    row: (s, now) => [name(s), str(s, 'type') || 'Opaque', String(keyCount(s, 'data')), age(s, now)],
+    wideRow: () => [],
+  },
 };
+
+function keyCount(obj: unknown, path: string): number {
+  return Object.keys((field(obj, path) ?? {}) as object).length;
+}
 
 /** withNamespace (`get -A`): kubectl's NAMESPACE column first. */
 export function tableRows(resource: ResourceName, objects: readonly unknown[], wide: boolean, now: number, withNamespace = false): string[][] {

@@ -1,7 +1,7 @@
 // The kinds the store knows: their REST resource name, whether they live in a namespace, and where
 // they sit in etcd. One table, so that the API, the CLI and the store agree on names.
 
-export type ResourceName = 'pods' | 'replicationControllers' | 'deployments' | 'horizontalpodautoscalers' | 'services' | 'minions' | 'endpoints' | 'events' | 'resourcequotas' | 'limitranges';
+export type ResourceName = 'pods' | 'replicationControllers' | 'deployments' | 'horizontalpodautoscalers' | 'services' | 'minions' | 'endpoints' | 'events' | 'resourcequotas' | 'limitranges' | 'configmaps' | 'secrets';
 export interface ResourceInfo {
   kind: string;
   resource: ResourceName;
@@ -49,6 +49,9 @@ export const RESOURCES: readonly ResourceInfo[] = [
   // Core kinds new since 2014 (issue #18): v1 only, under /api/v1.
   { kind: 'ResourceQuota', resource: 'resourcequotas', namespaced: true, hasStatus: true, aliases: ['resourcequota', 'quota'], group: '', versions: ['v1'] },
   { kind: 'LimitRange', resource: 'limitranges', namespaced: true, hasStatus: false, aliases: ['limitrange', 'limits'], group: '', versions: ['v1'] },
+  // Issue #22: configuration and secrets a pod mounts or reads into its environment.
+  { kind: 'ConfigMap', resource: 'configmaps', namespaced: true, hasStatus: false, aliases: ['configmap', 'cm'], group: '', versions: ['v1'] },
+  { kind: 'Secret', resource: 'secrets', namespaced: true, hasStatus: false, aliases: ['secret'], group: '', versions: ['v1'] },
 ];
 
 export const DEFAULT_NAMESPACE = 'default';

@@ -233,6 +233,28 @@ export interface LimitRange extends KubeObject<{ limits: LimitRangeItem[] }> {
   spec: { limits: LimitRangeItem[] };
 }
 
+// ---- ConfigMap and Secret (v1 only, issue #22) -----------------------------------------------------
+
+/** Configuration a pod reads as files or environment variables: `data` (text) and `binaryData` (base64). */
+export interface ConfigMap extends KubeObject<never> {
+  kind: 'ConfigMap';
+  data?: Record<string, string>;
+  binaryData?: Record<string, string>;
+  immutable?: boolean;
+}
+
+/**
+ * Like a ConfigMap, for values that must not be shown: `data` holds base64. `stringData` is write
+ * only: the registry merges it into `data` (encoded) on every write and never stores it.
+ */
+export interface Secret extends KubeObject<never> {
+  kind: 'Secret';
+  type?: string;
+  data?: Record<string, string>;
+  stringData?: Record<string, string>;
+  immutable?: boolean;
+}
+
 // ---- Deployment (apps/v1) -------------------------------------------------------------------------
 
 /** A count of pods, or a percentage of spec.replicas ("25%"). */

@@ -21,6 +21,8 @@ const SCHEMA_FILE: Record<ResourceName, string> = {
   events: 'event',
   resourcequotas: 'resourceQuota',
   limitranges: 'limitRange',
+  configmaps: 'configMap',
+  secrets: 'secret',
 };
 
 const BASE_ID = 'https://coxswain.local/schemas';

@@ -3,9 +3,10 @@
 import type { FieldCause } from '../errors';
 import { cpuQuantityProblem, formatMemory, memoryQuantityProblem, parseCpu, parseMemory } from '../quantity';
 import type {
-  Container, Deployment, HorizontalPodAutoscaler, LimitRange, ResourceQuota, Endpoints, Event, IntOrPercent, Handler, KubeObject, Minion, ObjectMeta, Pod, PodSpec, PodTemplateSpec, Probe,  ReplicationController, ResourceList, Service,
+  ConfigMap, Container, Deployment, HorizontalPodAutoscaler, LimitRange, ResourceQuota, Endpoints, Event, IntOrPercent, Handler, KubeObject, Minion, ObjectMeta, Pod, PodSpec, PodTemplateSpec, Probe,  ReplicationController, ResourceList, Secret, Service,
 } from '../types';
 import { QUOTA_RESOURCES } from '../types';
+import { checkConfigMap, checkSecret } from './config-data';
 import { joinPath } from './field-path';
 import { imageReferenceProblem } from './image-reference';
 import {
@@ -298,6 +299,8 @@ export function semanticCauses(obj: KubeObject): FieldCause[] {
     case 'Event': checkEvent(out, obj as Event); break;
     case 'ResourceQuota': checkResourceQuota(out, obj as ResourceQuota); break;
     case 'LimitRange': checkLimitRange(out, obj as LimitRange); break;
+    case 'ConfigMap': checkConfigMap(out, obj as ConfigMap); break;
+    case 'Secret': checkSecret(out, obj as Secret); break;
   }
   return out;
 }

@@ -131,6 +131,8 @@ const BY_RESOURCE: Record<ResourceName, (path: string) => string | undefined> = 
   // v1 only: never rendered in v1beta1.
   resourcequotas: (path) => path,
   limitranges: (path) => path,
+  configmaps: (path) => path,
+  secrets: (path) => path,
 };
 
 export function v1beta1FieldPath(resource: ResourceName, internalPath: string): string {
