@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { ConfigMap, Secret } from '@coxswain/objects';
 import { ClusterHarness, startClusterHarness, tableCells } from './testing/cluster-harness';
 
 let h: ClusterHarness;
@@ -17,8 +18,6 @@ afterAll(async () => {
   fs.rmSync(scratch, { recursive: true, force: true });
 }, 30_000);
 
-interface Keyed { data?: Record<string, string>; binaryData?: Record<string, string>; type?: string }
-
 it('creates a ConfigMap from literals, a file under a key and a directory', async () => {
   fs.writeFileSync(path.join(scratch, 'nginx.conf'), 'worker_processes 1;\n');
   fs.mkdirSync(path.join(scratch, 'dir'));
@@ -26,7 +25,7 @@ it('creates a ConfigMap from literals, a file under a key and a directory', asyn
   fs.writeFileSync(path.join(scratch, 'dir', 'logo.bin'), Buffer.from([0xff, 0xfe, 0x00]));
   const r = await h.kubecfg(['create', 'configmap', 'web', '--from-literal', 'mode=fast', '--from-literal=greeting=a=b', `--from-file=site.conf=${path.join(scratch, 'nginx.conf')}`, '--from-file', path.join(scratch, 'dir')]);
   expect(r).toMatchObject({ code: 0, stdout: 'configmap/web created\n' });
-  const cm = await h.store.get<Keyed & { kind: string; metadata: { name: string } }>('configmaps', 'default', 'web');
+  const cm = await h.store.get<ConfigMap>('configmaps', 'default', 'web');
   expect(cm.data).toEqual({ mode: 'fast', greeting: 'a=b', 'site.conf': 'worker_processes 1;\n', 'a.txt': 'A' });
   expect(cm.binaryData).toEqual({ 'logo.bin': Buffer.from([0xff, 0xfe, 0x00]).toString('base64') });
   const get = await h.kubecfg(['get', 'cm']);
@@ -37,7 +36,7 @@ it('creates a ConfigMap from literals, a file under a key and a directory', asyn
 it('creates a Secret (kubectl\'s "generic" word too); describe shows sizes, not the value', async () => {
   const r = await h.kubecfg(['create', 'secret', 'generic', 'db', '--from-literal', 'password=hunter2-s3cr3t', '--from-literal', 'user=admin']);
   expect(r).toMatchObject({ code: 0, stdout: 'secret/db created\n' });
-  const secret = await h.store.get<Keyed & { kind: string; metadata: { name: string } }>('secrets', 'default', 'db');
+  const secret = await h.store.get<Secret>('secrets', 'default', 'db');
   expect(secret.type).toBe('Opaque');
   expect(Buffer.from(secret.data!.password!, 'base64').toString()).toBe('hunter2-s3cr3t');
   const get = await h.kubecfg(['get', 'secrets']);
