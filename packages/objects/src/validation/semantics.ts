@@ -8,6 +8,7 @@ import type {
 import { QUOTA_RESOURCES } from '../types';
 import { checkConfigMap, checkSecret } from './config-data';
 import { joinPath } from './field-path';
+import { checkPodVolumes } from './pod-volumes';
 import { imageReferenceProblem } from './image-reference';
 import {
   cidrProblem, containerNameProblem, envNameProblem, generateNameProblem, intOrNamedPortProblem, ipProblem,
@@ -142,6 +143,7 @@ export function checkPodSpec(out: Causes, at: string, spec: PodSpec): void {
     if (c.lifecycle?.postStart) checkHandler(out, `${cf}.lifecycle.postStart`, c.lifecycle.postStart, c);
     if (c.lifecycle?.preStop) checkHandler(out, `${cf}.lifecycle.preStop`, c.lifecycle.preStop, c);
   });
+  checkPodVolumes(out, at, spec);
   if (spec.nodeName !== undefined && spec.nodeName !== '') add(out, `${at}.nodeName`, objectNameProblem(spec.nodeName));
   checkLabels(out, `${at}.nodeSelector`, spec.nodeSelector);
 }
