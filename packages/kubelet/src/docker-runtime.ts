@@ -189,6 +189,7 @@ export class DockerRuntime implements ContainerRuntime {
         Labels: config.labels,
         HostConfig: {
           NetworkMode: `container:${config.sandboxId}`,
+          Binds: config.mounts?.map((m) => `${m.hostPath}:${m.containerPath}${m.readOnly ? ':ro' : ''}`),
           NanoCpus: config.nanoCpus,
           Memory: config.memoryBytes,
           Init: this.init,

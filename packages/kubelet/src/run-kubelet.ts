@@ -28,6 +28,10 @@ export interface RunKubeletOptions {
   heartbeatMs?: number;
   /** Between two readings of the containers' resource use (default 5 s). */
   housekeepingMs?: number;
+  /** Pod directories: <rootDir>/pods/<uid>. */
+  rootDir?: string;
+  /** Host directories hostPath volumes may use (default none). */
+  allowedHostPaths?: readonly string[];
 }
 
 export interface RunningKubelet {
@@ -66,6 +70,8 @@ export async function runKubelet(opts: RunKubeletOptions): Promise<RunningKubele
     capacity: opts.capacity,
     resyncMs: opts.resyncMs,
     heartbeatMs: opts.heartbeatMs,
+    rootDir: opts.rootDir,
+    allowedHostPaths: opts.allowedHostPaths,
     logger: log,
   });
   const heartbeatMs = opts.heartbeatMs ?? 10_000;
