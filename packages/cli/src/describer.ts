@@ -60,7 +60,9 @@ export function describeObject(info: ResourceInfo, obj: JsonObject, events: Json
     head.push(['IP:', str(obj, 'status.podIP') || '<none>']);
   }
   if (info.resource === 'services') head.push(['IP:', str(obj, 'spec.clusterIP') || '<none>']);
+  if (info.resource === 'secrets') head.push(['Type:', str(obj, 'type') || 'Opaque']);
   let out = formatTable(head, { minWidth: 0, padding: 1 });
+  if (info.resource === 'configmaps' || info.resource === 'secrets') return out + describeKeys(info, obj) + formatEvents(events, now);
   const spec = info.resource === 'events' || info.resource === 'endpoints' ? stripMeta(obj) : field(obj, 'spec');
   out += section(info.resource === 'events' || info.resource === 'endpoints' ? 'Data' : 'Spec', spec);
   const status = isObject(obj.status) ? { ...obj.status } : undefined;
@@ -80,6 +82,13 @@ export function describeObject(info: ResourceInfo, obj: JsonObject, events: Json
   if (info.resource === 'deployments') out += describeRevisions(related);
   out += formatEvents(events, now);
   return out;
+}
+
+/** A ConfigMap's keys with their text (binary ones by size); a Secret's keys by size only, as kubectl: its values are never printed. */
+function describeKeys(info: ResourceInfo, obj: JsonObject): string {
+  const sizes = (map: unknown) => Object.fromEntries(Object.entries(isObject(map) ? map : {}).map(([k, v]) => [k, `${Buffer.from(String(v), 'base64').length} bytes`]));
+  if (info.resource === 'secrets') return section('Data', sizes(obj.data));
+  return section('Data', obj.data) + (isObject(obj.binaryData) ? section('BinaryData', sizes(obj.binaryData)) : '');
 }
 
 /** A deployment's replication controllers, one per revision, newest first. */

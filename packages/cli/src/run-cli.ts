@@ -24,6 +24,7 @@ import { rollingUpdate } from './rolling-updater';
 import { waitForController, waitForPod } from './rollout-waiter';
 import { topMinions, topPods } from './top';
 import { autoscale } from './autoscale';
+import { configDataResource, createConfigMap, createSecret } from './create-config-data';
 import { seedCreate, seedDelete, seedGet, seedList, seedResize, seedRm, seedRun, seedUpdate } from './seed-commands';
 
 export interface RunCliDeps {
@@ -68,8 +69,26 @@ function buildParser(io: CliIo, setAction: (fn: (ctx: () => CommandContext) => P
     .option('json', { type: 'boolean', describe: 'print JSON (the seed\'s -json)' })
     .option('yaml', { type: 'boolean', describe: 'print YAML (the seed\'s -yaml)' })
     .option('output', { alias: 'o', type: 'string', describe: 'wide | json | yaml | name' })
-    .command('create <kind>', 'create the object in -c FILE (pods, services, replicationControllers, minions)', {}, (a) =>
-      setAction((ctx) => seedCreate(ctx(), String(a.kind), s(a.c), seedOut(a))),
+    .command(
+      'create <kind> [names..]',
+      'create the object in -c FILE (pods, services, replicationControllers, minions), or configmap NAME / secret [generic] NAME --from-literal K=V --from-file [K=]PATH',
+      (y) =>
+        y
+          // Repeated --from-literal/--from-file add up, as kubectl's do (the parser's default keeps the last).
+          .parserConfiguration({ 'duplicate-arguments-array': true })
+          .option('from-literal', { type: 'string', array: true, describe: 'configmap/secret: a key and its value, KEY=VALUE (repeatable)' })
+          .option('from-file', { type: 'string', array: true, describe: 'configmap/secret: a file as a key ([KEY=]PATH), or a directory as one key per file (repeatable)' })
+          .option('type', { type: 'string', describe: 'secret: its type (default Opaque)' }),
+      (a) =>
+        setAction((ctx) => {
+          const names = ((a.names as string[] | undefined) ?? []).map(String);
+          const resource = a.c === undefined ? configDataResource(String(a.kind)) : undefined;
+          if (!resource) return seedCreate(ctx(), String(a.kind), s(a.c), seedOut(a));
+          if (resource === 'secrets' && names[0] === 'generic') names.shift();
+          if (names.length !== 1) throw new CliError(`error: create ${a.kind} needs exactly one NAME`);
+          const opts = { fromLiteral: (a['from-literal'] as string[] | undefined) ?? [], fromFile: (a['from-file'] as string[] | undefined) ?? [], type: s(a.type) };
+          return resource === 'configmaps' ? createConfigMap(ctx(), names[0]!, opts) : createSecret(ctx(), names[0]!, opts);
+        }),
     )
     .command('list <kind>', 'list objects as the seed\'s table (-l SELECTOR, -A every namespace)', (y) => y.option('all-namespaces', ALL_NAMESPACES), (a) =>
       setAction((ctx) => seedList(ctx(), String(a.kind), s(a.selector), seedOut(a), Boolean(a['all-namespaces']))),

@@ -30,6 +30,8 @@ export interface LocalClusterOptions {
   cliConfigPath?: string;
   /** Extra environment for every component. */
   env?: NodeJS.ProcessEnv;
+  /** Host directories the kubelets let hostPath volumes use (--allowed-host-paths); default none. */
+  allowedHostPaths?: string[];
   /** The reconcilers serve /healthz on this port and the next four; default 10251. */
   healthzPortBase?: number;
   /** Build the seed guestbook's stand-in images first (e2e/images/build.sh); `coxswain up` does with Docker. */
@@ -189,6 +191,9 @@ export class LocalCluster {
         this.nodeSpec(`kubelet-${i}`, [
           'kubelet', '--minion', m.name, '--address', m.address, '--pod-cidr', m.podCIDR,
           '--etcd-servers', etcd, '--runtime', this.opts.runtime,
+          // Pod directories (volumes) in the data dir, one root per minion.
+          '--root-dir', join(this.opts.dataDir, 'kubelet', m.name),
+          ...(this.opts.allowedHostPaths?.length ? ['--allowed-host-paths', this.opts.allowedHostPaths.join(',')] : []),
         ]),
       );
       const proxy = this.launch(this.nodeSpec(`proxy-${i}`, ['proxy', '--minion', m.name, '--etcd-servers', etcd]));

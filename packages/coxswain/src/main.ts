@@ -141,6 +141,8 @@ export function buildCli(argv: string[]) {
           .option('cpu', { type: 'string', describe: 'capacity, e.g. 2 or 1500m (default: the host)' })
           .option('memory', { type: 'string', describe: 'capacity, e.g. 4Gi (default: the host)' })
           .option('labels', { type: 'array', string: true, describe: 'key=value ...' })
+          .option('root-dir', { type: 'string', describe: 'where pod directories (volumes) live: <root-dir>/pods/<uid> (default <tmpdir>/coxswain-kubelet/<minion>)' })
+          .option('allowed-host-paths', { type: 'string', describe: 'comma-separated host directories hostPath volumes may use (default none)' })
           .option('housekeeping-interval', durationOption('housekeeping-interval', '5s', "between two readings of the pods' CPU and memory (/stats/summary)"))
           .option('pod-pids-limit', { type: 'number', default: 4096, describe: 'most processes one container may have (0: no limit)' }),
       async (a) => {
@@ -157,6 +159,8 @@ export function buildCli(argv: string[]) {
           capacity: a.cpu || a.memory ? { cpu: a.cpu, memory: a.memory } : undefined,
           housekeepingMs: a.housekeepingInterval,
           podPidsLimit: a.podPidsLimit,
+          rootDir: a.rootDir,
+          allowedHostPaths: a.allowedHostPaths ? a.allowedHostPaths.split(',').map((p) => p.trim()).filter(Boolean) : undefined,
         });
         onShutdown(() => kubelet.stop());
       },

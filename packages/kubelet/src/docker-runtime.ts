@@ -191,6 +191,7 @@ export class DockerRuntime implements ContainerRuntime {
         User: config.user,
         HostConfig: {
           NetworkMode: `container:${config.sandboxId}`,
+          Binds: config.mounts?.map((m) => `${m.hostPath}:${m.containerPath}${m.readOnly ? ':ro' : ''}`),
           NanoCpus: config.nanoCpus,
           Memory: config.memoryBytes,
           PidsLimit: config.pidsLimit,

@@ -8,6 +8,7 @@ import type { Storage } from '@coxswain/objects';
 import { MinionLease } from '@coxswain/registry';
 import * as os from 'os';
 import { Backoff, Controller, Informer, ListWatch, ReconcileResult } from '@coxswain/client';
+import type { ConfigMap, KubeObject, ResourceName, Secret } from '@coxswain/objects';
 import { Clock, ConflictError, metaNamespaceKey, NotFoundError, ObjectStore, Pod, PodStatus, realClock, Service, splitMetaNamespaceKey } from '@coxswain/objects';
 import { createLogger, Logger } from '@coxswain/process';
 import { gatewayOf } from './cidr';
@@ -22,6 +23,9 @@ import { RestartBackoff } from './restart-backoff';
 import { ContainerRuntime, LABELS, RuntimeContainer } from './runtime';
 import { nodeInfo } from './node-info';
 import { observePodStart } from './kubelet-metrics';
+import type { ConfigSources } from './config-sources';
+import { PodVolumes } from './pod-volumes';
+import * as path from 'path';
 
 export interface KubeletOptions {
   minion: string;
@@ -52,6 +56,10 @@ export interface KubeletOptions {
   workers?: number;
   /** Most processes one container may have (0: no limit). Default 4096. */
   podPidsLimit?: number;
+  /** Where pod directories (volumes) live: <rootDir>/pods/<uid>. Default <tmpdir>/coxswain-kubelet/<minion>. */
+  rootDir?: string;
+  /** Host directories hostPath volumes may be at or under. Default none: every hostPath is refused. */
+  allowedHostPaths?: readonly string[];
   logger?: Logger;
 }
 
@@ -65,6 +73,7 @@ export class Kubelet {
   readonly informer: Informer<Pod>;
   readonly probes: ProbeManager;
   private readonly syncer: PodSyncer;
+  readonly volumes: PodVolumes;
   /** Terminating pods still holding host ports, and the pods waiting for them. */
   private readonly portHolders: HostPortHolders;
   /** Syncs pod keys: `stats.syncs` and `stats.syncErrors` are its counters. */
@@ -140,7 +149,23 @@ export class Kubelet {
         return seen && seen.metadata.uid === uid ? hostPortsOf(seen) : undefined;
       },
     });
+    const getOrUndefined = <T extends KubeObject>(resource: ResourceName, namespace: string, name: string) =>
+      opts.store.get<T>(resource, namespace, name).catch((e) => {
+        if (e instanceof NotFoundError) return undefined;
+        throw e;
+      });
+    const configSources: ConfigSources = {
+      configMap: (ns, name) => getOrUndefined<ConfigMap>('configmaps', ns, name),
+      secret: (ns, name) => getOrUndefined<Secret>('secrets', ns, name),
+    };
+    this.volumes = new PodVolumes({
+      rootDir: opts.rootDir ?? path.join(os.tmpdir(), 'coxswain-kubelet', opts.minion),
+      allowedHostPaths: opts.allowedHostPaths ?? [],
+      sources: configSources,
+    });
     this.syncer = new PodSyncer({
+      volumes: this.volumes,
+      configSources,
       minion: opts.minion,
       hostIP: opts.address,
       network: this.network,
@@ -233,6 +258,9 @@ export class Kubelet {
         this.log.info({ pod: key, containers: containers.length }, 'removing containers of a pod no longer bound here');
         await this.syncer.killPod(this.lastSeen.get(key), containers, key);
       }
+      // A pod that never got a container (its volumes refused) still has a directory.
+      const uid = this.lastSeen.get(key)?.metadata.uid;
+      if (uid) this.volumes.tearDown(uid);
       this.lastSeen.delete(key);
       this.written.delete(key);
       this.firstSeen.delete(key);
@@ -309,13 +337,23 @@ export class Kubelet {
     }
   }
 
-  /** Queues every pod that has containers here but is not bound here (orphans after a restart). */
+  /**
+   * Queues every pod that has containers here but is not bound here (orphans after a restart), and
+   * removes the directories of pods that are neither bound here nor have a container left.
+   */
   private async housekeeping(): Promise<void> {
     const all: RuntimeContainer[] = await this.runtime.listContainers({ [LABELS.minion]: this.minion });
     const known = new Set(this.informer.keys());
     for (const c of all) {
       const key = metaNamespaceKey(c.labels[LABELS.namespace], c.labels[LABELS.podName]);
       if (!known.has(key)) this.controller.enqueue(key);
+    }
+    const live = new Set([...all.map((c) => c.labels[LABELS.podUid]), ...this.informer.list().map((p) => p.metadata.uid)]);
+    for (const uid of this.volumes.podUids()) {
+      if (!live.has(uid)) {
+        this.log.info({ uid }, 'removing the directory of a pod no longer here');
+        this.volumes.tearDown(uid);
+      }
     }
   }
 

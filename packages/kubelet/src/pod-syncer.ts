@@ -27,6 +27,11 @@ import { runAsFor } from './run-as';
 
 /** Processes per container unless --pod-pids-limit says otherwise: room for any server, not for a fork bomb. */
 export const DEFAULT_PIDS_LIMIT = 4096;
+import type { ConfigSources } from './config-sources';
+import { MissingConfigError } from './config-sources';
+import { containerEnv } from './container-env';
+import { VolumeSetupError, type PodVolumes } from './pod-volumes';
+import type { VolumeMountConfig } from './runtime';
 
 /** What the syncer needs to report events (the store's EventRecorder fits). */
 export interface Recorder {
@@ -62,7 +67,14 @@ export interface PodSyncerOptions {
   hostPortHolders?: (pod: Pod, wanted: string[]) => Promise<PortHolder[]>;
   /** A pod's sandbox stopped, so its host ports (undefined: not known) are free again. */
   onHostPortsReleased?: (key: string, ports: string[] | undefined) => void;
+  /** The pods' volume directories on this minion. */
+  volumes: PodVolumes;
+  /** Where env valueFrom/envFrom read ConfigMaps and Secrets. */
+  configSources: ConfigSources;
 }
+
+/** How soon a pod waiting for a missing ConfigMap or Secret looks again (it starts once the object exists). */
+const CONFIG_RETRY_MS = 2_000;
 
 export interface SyncResult {
   status: PodStatus;
@@ -99,6 +111,8 @@ export class PodSyncer {
   private readonly keepDead: number;
   /** Containers whose OOM kill has had its event (a dead container is seen at every sync until removed). */
   private readonly oomReported = new Set<string>();
+  /** Each container's volume mounts, per pod key, from the pod's last volume set-up. */
+  private readonly mounts = new Map<string, Map<string, VolumeMountConfig[]>>();
 
   constructor(private readonly o: PodSyncerOptions) {
     this.keepDead = o.keepDead ?? 2;
@@ -141,6 +155,22 @@ export class PodSyncer {
       o.probes.stopPod(key);
       const status = computePodStatus({ pod, views: finished, hostIP: o.hostIP, podIP: pod.status?.podIP, now: o.clock.now() });
       return { status };
+    }
+    // ---- volumes: set up (or refreshed: a changed ConfigMap) before anything starts ----
+    try {
+      this.mounts.set(key, await o.volumes.setUp(pod));
+    } catch (e) {
+      if (!(e instanceof VolumeSetupError)) throw e;
+      o.recorder.warning(pod, 'FailedMount', e.message);
+      // A hostPath outside the allow-list stays refused until the kubelet's flags change: no retry.
+      if (e.reason === 'FailedMount') retryIn(CONFIG_RETRY_MS);
+      const views = pod.spec.containers.map((spec) => {
+        const history = newestFirst(apps.filter((c) => c.labels[LABELS.container] === spec.name));
+        return { spec, current: history[0], ready: false, waiting: { reason: 'CreateContainerConfigError', message: e.message } };
+      });
+      const running = apps.filter((c) => c.state === 'running');
+      if (running.length === 0) return { status: computePodStatus({ pod, views, hostIP: o.hostIP, podIP: pod.status?.podIP, now: o.clock.now() }), retryAfterMs };
+      // Containers already running keep their mounts (a ConfigMap deleted later does not stop them).
     }
     const wantSandboxHash = hashSandbox(pod);
     let sandbox = sandboxes[0] && sandboxes[0].state === 'running' ? await this.inspectOrUndefined(sandboxes[0].id) : undefined;
@@ -217,6 +247,9 @@ export class PodSyncer {
   async killPod(pod: Pod | undefined, containers: RuntimeContainer[], key: string): Promise<void> {
     this.o.probes.stopPod(key);
     await this.killContainers(containers, pod, gracePeriodOf(pod, containers), true);
+    // Its containers are gone: so go its volumes (emptyDir data, configMap and secret files).
+    this.mounts.delete(key);
+    for (const uid of new Set([pod?.metadata.uid, ...containers.map((c) => c.labels[LABELS.podUid])])) if (uid) this.o.volumes.tearDown(uid);
     this.sandboxesGone(key, containers, pod);
     this.o.restartBackoff.forgetPrefix(`${key}/`);
     this.o.pullBackoff.forgetPrefix(`${key}/`);
@@ -360,6 +393,16 @@ export class PodSyncer {
       retryIn(o.restartBackoff.current(key));
       return shown({ reason: 'CreateContainerConfigError', message: runAs.refused });
     }
+    let specEnv: Record<string, string>;
+    try {
+      specEnv = await containerEnv(pod, spec, o.configSources, podIP);
+    } catch (e) {
+      if (!(e instanceof MissingConfigError)) throw e;
+      o.recorder.warning(pod, 'Failed', `Error: ${e.message}`);
+      retryIn(CONFIG_RETRY_MS);
+      return shown({ reason: 'CreateContainerConfigError', message: e.message });
+    }
+
     const attempt = history.length ? restartCountOf(history[0]) + 1 : 0;
     const labels = this.labelsFor(pod, spec.name, hash, attempt);
     const limits = spec.resources?.limits;
@@ -370,7 +413,7 @@ export class PodSyncer {
         image: spec.image,
         command: spec.command,
         args: spec.args,
-        env: envList({ ...(await env()), ...Object.fromEntries((spec.env ?? []).map((e) => [e.name, e.value ?? ''])) }),
+        env: envList({ ...(await env()), ...specEnv }),
         workingDir: spec.workingDir,
         labels,
         sandboxId,
@@ -378,6 +421,7 @@ export class PodSyncer {
         memoryBytes: limits?.memory ? parseMemory(limits.memory) : undefined,
         user: runAs.user,
         pidsLimit: o.pidsLimit === 0 ? undefined : (o.pidsLimit ?? DEFAULT_PIDS_LIMIT),
+        mounts: this.mounts.get(pkey)?.get(spec.name),
       });
     } catch (e) {
       o.recorder.warning(pod, 'Failed', `Error: failed to create container ${spec.name}: ${errText(e)}`);

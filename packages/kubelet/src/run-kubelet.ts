@@ -30,6 +30,10 @@ export interface RunKubeletOptions {
   housekeepingMs?: number;
   /** Most processes one container may have (0: no limit; default 4096). */
   podPidsLimit?: number;
+  /** Pod directories: <rootDir>/pods/<uid>. */
+  rootDir?: string;
+  /** Host directories hostPath volumes may use (default none). */
+  allowedHostPaths?: readonly string[];
 }
 
 export interface RunningKubelet {
@@ -69,6 +73,8 @@ export async function runKubelet(opts: RunKubeletOptions): Promise<RunningKubele
     capacity: opts.capacity,
     resyncMs: opts.resyncMs,
     heartbeatMs: opts.heartbeatMs,
+    rootDir: opts.rootDir,
+    allowedHostPaths: opts.allowedHostPaths,
     logger: log,
   });
   const heartbeatMs = opts.heartbeatMs ?? 10_000;

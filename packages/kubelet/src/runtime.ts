@@ -68,6 +68,13 @@ export interface SandboxConfig {
   ports: PortMapping[];
 }
 
+/** A directory or file of the minion bind-mounted into a container (a pod volume). */
+export interface VolumeMountConfig {
+  hostPath: string;
+  containerPath: string;
+  readOnly: boolean;
+}
+
 export interface ContainerConfig {
   name: string;
   image: string;
@@ -87,6 +94,8 @@ export interface ContainerConfig {
   user?: string;
   /** Most processes the container may have (a fork bomb stops there). */
   pidsLimit?: number;
+  /** The pod's volumes this container mounts (the memory runtime records them only). */
+  mounts?: VolumeMountConfig[];
 }
 
 export interface ExecResult {

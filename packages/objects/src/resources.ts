@@ -12,7 +12,9 @@ export type ResourceName =
   | 'events'
   | 'resourcequotas'
   | 'limitranges'
-  | 'namespaces';
+  | 'namespaces'
+  | 'configmaps'
+  | 'secrets';
 export interface ResourceInfo {
   kind: string;
   resource: ResourceName;
@@ -81,6 +83,9 @@ export const RESOURCES: readonly ResourceInfo[] = [
   { kind: 'LimitRange', resource: 'limitranges', namespaced: true, hasStatus: false, aliases: ['limitrange', 'limits'], shortNames: ['limits'], group: '', versions: ['v1'] },
   // Namespaces as objects (issue #19): created, listed, and deleted with everything in them.
   { kind: 'Namespace', resource: 'namespaces', namespaced: false, hasStatus: true, aliases: ['namespace', 'ns'], shortNames: ['ns'], group: '', versions: ['v1'] },
+  // Issue #22: configuration and secrets a pod mounts or reads into its environment.
+  { kind: 'ConfigMap', resource: 'configmaps', namespaced: true, hasStatus: false, aliases: ['configmap', 'cm'], shortNames: ['cm'], group: '', versions: ['v1'] },
+  { kind: 'Secret', resource: 'secrets', namespaced: true, hasStatus: false, aliases: ['secret'], shortNames: [], group: '', versions: ['v1'] },
 ];
 
 export const DEFAULT_NAMESPACE = 'default';

@@ -105,6 +105,7 @@ function endpointsList(ep: unknown): string {
 }
 
 const orNone = (s: string) => s || '<none>';
+const keyCount = (obj: unknown, path: string) => Object.keys((field(obj, path) ?? {}) as object).length;
 
 // Column builders: a name, what it says, and how a cell is read.
 const col = (name: string, description: string, cell: ColumnDef['cell'], priority: 0 | 1 = 0, type: TableColumn['type'] = 'string'): ColumnDef => ({
@@ -212,6 +213,9 @@ const COLUMNS: Partial<Record<ResourceName, ColumnDef[]>> = {
       return Object.keys(hard).sort().map((k) => `${k}: ${used[k] ?? '0'}/${hard[k]}`).join(', ');
     }),
   ],
+  // kubectl's columns: the count of keys, never a value.
+  configmaps: [NAME, col('Data', 'Keys held.', (c) => keyCount(c, 'data') + keyCount(c, 'binaryData'), 0, 'integer'), AGE],
+  secrets: [NAME, col('Type', 'The kind of secret.', (s) => str(s, 'type') || 'Opaque'), col('Data', 'Keys held.', (s) => keyCount(s, 'data'), 0, 'integer'), AGE],
   namespaces: [NAME, col('Status', 'Active or Terminating.', (n) => str(n, 'status.phase') || 'Active'), AGE],
   limitranges: [NAME, col('Created At', 'When it was created.', (l) => str(l, 'metadata.creationTimestamp'))],
 };

@@ -46,9 +46,80 @@ export interface ContainerPort {
   protocol?: 'TCP' | 'UDP';
 }
 
+/** A key of a ConfigMap or Secret (or, when optional, nothing if it is missing). */
+export interface KeySelector {
+  name: string;
+  key: string;
+  optional?: boolean;
+}
+
+export interface EnvVarSource {
+  configMapKeyRef?: KeySelector;
+  secretKeyRef?: KeySelector;
+  /** metadata.name, metadata.namespace, status.podIP (what the kubelet knows when it starts the container). */
+  fieldRef?: { fieldPath: string; apiVersion?: string };
+}
+
 export interface EnvVar {
   name: string;
   value?: string;
+  valueFrom?: EnvVarSource;
+}
+
+/** Every key of a ConfigMap or Secret as a variable (prefixed). */
+export interface EnvFromSource {
+  prefix?: string;
+  configMapRef?: { name: string; optional?: boolean };
+  secretRef?: { name: string; optional?: boolean };
+}
+
+// ---- volumes (issue #22) --------------------------------------------------------------------------
+
+/** A key written as the file `path` (relative to the volume), with its own mode. */
+export interface KeyToPath {
+  key: string;
+  path: string;
+  mode?: number;
+}
+
+export interface ConfigMapVolumeSource {
+  name: string;
+  items?: KeyToPath[];
+  defaultMode?: number;
+  optional?: boolean;
+}
+
+export interface SecretVolumeSource {
+  secretName: string;
+  items?: KeyToPath[];
+  defaultMode?: number;
+  optional?: boolean;
+}
+
+/** A directory of the pod's; `medium: Memory` makes it a tmpfs of at most sizeLimit. */
+export interface EmptyDirVolumeSource {
+  medium?: '' | 'Memory';
+  sizeLimit?: string;
+}
+
+/** A volume of a pod: its name and exactly one source. */
+export interface Volume {
+  name: string;
+  emptyDir?: EmptyDirVolumeSource;
+  /** A directory of the minion (v1beta1's hostDir), allowed only under the kubelet's --allowed-host-paths. */
+  hostPath?: { path: string; type?: string };
+  configMap?: ConfigMapVolumeSource;
+  secret?: SecretVolumeSource;
+}
+
+export const VOLUME_SOURCES = ['emptyDir', 'hostPath', 'configMap', 'secret'] as const;
+
+export interface VolumeMount {
+  name: string;
+  mountPath: string;
+  readOnly?: boolean;
+  /** A path inside the volume mounted instead of its root. */
+  subPath?: string;
 }
 
 export interface ExecAction { command: string[] }
@@ -92,12 +163,14 @@ export interface Container {
   args?: string[];
   workingDir?: string;
   env?: EnvVar[];
+  envFrom?: EnvFromSource[];
   ports?: ContainerPort[];
   resources?: ResourceRequirements;
   livenessProbe?: Probe;
   readinessProbe?: Probe;
   lifecycle?: Lifecycle;
   imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  volumeMounts?: VolumeMount[];
   /** Overrides the pod's for this container. */
   securityContext?: SecurityContext;
 }
@@ -114,6 +187,7 @@ export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
 
 export interface PodSpec {
   containers: Container[];
+  volumes?: Volume[];
   restartPolicy?: RestartPolicy;
   /** The minion the pod is bound to; set only by binding. */
   nodeName?: string;
@@ -244,6 +318,28 @@ export interface LimitRangeItem {
 export interface LimitRange extends KubeObject<{ limits: LimitRangeItem[] }> {
   kind: 'LimitRange';
   spec: { limits: LimitRangeItem[] };
+}
+
+// ---- ConfigMap and Secret (v1 only, issue #22) -----------------------------------------------------
+
+/** Configuration a pod reads as files or environment variables: `data` (text) and `binaryData` (base64). */
+export interface ConfigMap extends KubeObject<never> {
+  kind: 'ConfigMap';
+  data?: Record<string, string>;
+  binaryData?: Record<string, string>;
+  immutable?: boolean;
+}
+
+/**
+ * Like a ConfigMap, for values that must not be shown: `data` holds base64. `stringData` is write
+ * only: the registry merges it into `data` (encoded) on every write and never stores it.
+ */
+export interface Secret extends KubeObject<never> {
+  kind: 'Secret';
+  type?: string;
+  data?: Record<string, string>;
+  stringData?: Record<string, string>;
+  immutable?: boolean;
 }
 
 // ---- Deployment (apps/v1) -------------------------------------------------------------------------

@@ -13,11 +13,13 @@ import {
   sameFields,
   validateInternal,
   valueAtPath,
+  mergeStringData,
   type FieldCause,
   type KubeObject,
   type Pod,
   type ResourceInfo,
   type ResourceQuota,
+  type Secret,
   type ResourceName,
   type Service,
 } from '@coxswain/objects';
@@ -58,6 +60,8 @@ interface KindRules {
   /** Fields an update carries over from the stored object when the writer left them out. */
   carryOver?: (obj: KubeObject, current: KubeObject) => void;
   ttlSeconds?: number;
+  /** Rewrites what a writer sent into its stored form, on create and update (a Secret's stringData into data). In place. */
+  normalize?: (obj: KubeObject) => void;
   /** Fixes up the status a spec update carries over, from the new spec (a quota's status.hard). */
   statusFromSpec?: (obj: KubeObject) => void;
 }
@@ -110,6 +114,13 @@ const RULES: Record<ResourceName, KindRules> = {
   limitranges: {},
   // Deleting one is two steps (registry.ts): Terminating first, gone once empty.
   namespaces: { initialStatus: () => ({ phase: 'Active' }) },
+  configmaps: {},
+  secrets: {
+    normalize: (obj) => {
+      mergeStringData(obj as Secret);
+      if ((obj as Secret).type === undefined) (obj as Secret).type = 'Opaque';
+    },
+  },
 };
 
 /** Fields that are not the "spec" of an object: changes to anything else bump metadata.generation. */
@@ -132,6 +143,7 @@ function makeStrategy(resource: ResourceName): Strategy {
       else delete meta.namespace;
       const next: KubeObject = { ...withDefaults(resource, obj), apiVersion: 'v1', metadata: canonical(meta) };
       if (info.hasStatus && rules.initialStatus) next.status = rules.initialStatus();
+      rules.normalize?.(next);
       return next;
     },
     prepareForUpdate(obj, current) {
@@ -139,6 +151,7 @@ function makeStrategy(resource: ResourceName): Strategy {
       const problems = rules.updateProblems?.(obj, current) ?? [];
       if (problems.length > 0) throw new InvalidError(info.kind, current.metadata.name, problems);
       const next: KubeObject = { ...withDefaults(resource, obj), apiVersion: 'v1', metadata: { ...obj.metadata } };
+      rules.normalize?.(next);
       rules.carryOver?.(next, current);
       if (info.hasStatus) {
         if (current.status === undefined) delete next.status;

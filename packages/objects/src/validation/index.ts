@@ -12,6 +12,7 @@ export {
 } from './identifiers';
 export { v1LabelValueCauses, MIN_MEMORY_LIMIT_BYTES } from './semantics';
 export { imageReferenceProblem } from './image-reference';
+export { configKeyProblem, mergeStringData, MAX_CONFIG_BYTES } from './config-data';
 
 /** Validates an internal object (JSON Schema, then semantic checks). Returns [] when valid. */
 export function validateInternal(obj: KubeObject): FieldCause[] {

@@ -74,7 +74,7 @@ describe('validateSchema', () => {
     ['a wrong apiVersion', (b: any) => { b.apiVersion = 'v1'; }, 'apiVersion: must be "v1beta1"'],
     ['a cpu given as a string', (b: any) => { b.desiredState.manifest.containers[0].cpu = '250m'; }, 'desiredState.manifest.containers[0].cpu: must be an integer'],
     ['a typo inside the manifest', (b: any) => { b.desiredState.manifest.containers[0].imagee = 'x'; }, 'desiredState.manifest.containers[0].imagee: unknown field'],
-    ['volumes', (b: any) => { b.desiredState.manifest.volumes = [{ name: 'data' }]; }, 'desiredState.manifest.volumes: is not supported by Coxswain (must be empty)'],
+    ['a volume source 2014 never had', (b: any) => { b.desiredState.manifest.volumes = [{ name: 'data', source: { gitRepo: {} } }]; }, 'desiredState.manifest.volumes[0].source.gitRepo: unknown field'],
     ['a privileged container', (b: any) => { b.desiredState.manifest.containers[0].privileged = true; }, 'desiredState.manifest.containers[0].privileged: privileged containers are not supported'],
     ['no manifest', (b: any) => { delete b.desiredState.manifest; }, 'desiredState.manifest: required'],
     ['no desiredState', (b: any) => { delete b.desiredState; }, 'desiredState: required'],

@@ -22,6 +22,8 @@ const SCHEMA_FILE: Record<ResourceName, string> = {
   resourcequotas: 'resourceQuota',
   limitranges: 'limitRange',
   namespaces: 'namespace',
+  configmaps: 'configMap',
+  secrets: 'secret',
 };
 
 const BASE_ID = 'https://coxswain.local/schemas';
@@ -80,6 +82,8 @@ function validatorFor(version: SchemaVersion, resource: ResourceName): ValidateF
   const id = `${BASE_ID}/${dirName}/${file}.json`;
   let fn = compiled.get(id);
   if (!fn) {
+    // v1beta1's defs borrow the newer shapes (volume sources, env sources) from the internal ones.
+    loadVersion('internal');
     loadVersion(dirName);
     fn = instance().getSchema(id);
     if (!fn) throw new Error(`schema ${id} not found`);

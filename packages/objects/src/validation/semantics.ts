@@ -3,10 +3,12 @@
 import type { FieldCause } from '../errors';
 import { cpuQuantityProblem, formatMemory, memoryQuantityProblem, parseCpu, parseMemory } from '../quantity';
 import type {
-  Container, Deployment, HorizontalPodAutoscaler, LimitRange, ResourceQuota, Endpoints, Event, IntOrPercent, Handler, KubeObject, Minion, ObjectMeta, Pod, PodSpec, PodTemplateSpec, Probe,  ReplicationController, ResourceList, Service,
+  ConfigMap, Container, Deployment, HorizontalPodAutoscaler, LimitRange, ResourceQuota, Endpoints, Event, IntOrPercent, Handler, KubeObject, Minion, ObjectMeta, Pod, PodSpec, PodTemplateSpec, Probe,  ReplicationController, ResourceList, Secret, Service,
 } from '../types';
 import { QUOTA_RESOURCES } from '../types';
+import { checkConfigMap, checkSecret } from './config-data';
 import { joinPath } from './field-path';
+import { checkPodVolumes } from './pod-volumes';
 import { imageReferenceProblem } from './image-reference';
 import {
   cidrProblem, containerNameProblem, envNameProblem, generateNameProblem, intOrNamedPortProblem, ipProblem,
@@ -141,6 +143,7 @@ export function checkPodSpec(out: Causes, at: string, spec: PodSpec): void {
     if (c.lifecycle?.postStart) checkHandler(out, `${cf}.lifecycle.postStart`, c.lifecycle.postStart, c);
     if (c.lifecycle?.preStop) checkHandler(out, `${cf}.lifecycle.preStop`, c.lifecycle.preStop, c);
   });
+  checkPodVolumes(out, at, spec);
   if (spec.nodeName !== undefined && spec.nodeName !== '') add(out, `${at}.nodeName`, objectNameProblem(spec.nodeName));
   checkLabels(out, `${at}.nodeSelector`, spec.nodeSelector);
 }
@@ -298,6 +301,8 @@ export function semanticCauses(obj: KubeObject): FieldCause[] {
     case 'Event': checkEvent(out, obj as Event); break;
     case 'ResourceQuota': checkResourceQuota(out, obj as ResourceQuota); break;
     case 'LimitRange': checkLimitRange(out, obj as LimitRange); break;
+    case 'ConfigMap': checkConfigMap(out, obj as ConfigMap); break;
+    case 'Secret': checkSecret(out, obj as Secret); break;
   }
   return out;
 }

@@ -45,7 +45,10 @@ function podSpecPath(rest: string, state: string, nodeSelector: string): string 
   const c = /^\.containers\[(\d+)\](.*)$/.exec(rest);
   if (c) return `${state}.manifest.containers[${c[1]}]${containerSubPath(c[2])}`;
   if (rest === '') return `${state}.manifest`;
+  const v = /^\.volumes\[(\d+)\]\.(emptyDir|hostPath|configMap|secret)(.*)$/.exec(rest);
+  if (v) return `${state}.manifest.volumes[${v[1]}].source.${v[2] === 'hostPath' ? 'hostDir' : v[2]}${v[3]}`;
   return rename(rest, [
+    ['.volumes', `${state}.manifest.volumes`],
     ['.containers', `${state}.manifest.containers`],
     ['.restartPolicy', `${state}.manifest.restartPolicy`],
     ['.nodeName', `${state}.host`],
@@ -132,6 +135,8 @@ const BY_RESOURCE: Record<ResourceName, (path: string) => string | undefined> = 
   resourcequotas: (path) => path,
   limitranges: (path) => path,
   namespaces: (path) => path,
+  configmaps: (path) => path,
+  secrets: (path) => path,
 };
 
 export function v1beta1FieldPath(resource: ResourceName, internalPath: string): string {

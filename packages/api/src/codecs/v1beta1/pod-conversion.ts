@@ -4,6 +4,7 @@ import { formatCpu, formatMemory, parseCpu, parseMemory } from '@coxswain/object
 import type { Container, ContainerState, ContainerStatus, Pod, PodPhase, PodSpec, PodStatus, Probe, RestartPolicy } from '@coxswain/objects';
 import { metaFromInternal, metaToInternal, INTERNAL_VERSION } from './meta';
 import { compact, copy, nonEmpty } from './object-utils';
+import { volumeFromInternal, volumeMountFromInternal, volumeMountToInternal, volumeToInternal } from './volume-conversion';
 import type {
   WireContainer, WireContainerState, WireContainerStatus, WireManifest, WirePod, WirePodState, WirePodStatus, WireProbe,
   WirePullPolicy, WireRestartPolicy,
@@ -33,7 +34,8 @@ export function containerToInternal(c: WireContainer): Container {
     command: copy(c.entrypoint),
     args: copy(c.command),
     workingDir: c.workingDir,
-    env: c.env?.map((e) => compact({ name: e.name, value: e.value })),
+    env: c.env?.map((e) => compact({ name: e.name, value: e.value, valueFrom: copy(e.valueFrom) })),
+    envFrom: copy(c.envFrom),
     ports: c.ports?.map((p) => compact({
       name: p.name,
       containerPort: p.containerPort,
@@ -45,6 +47,7 @@ export function containerToInternal(c: WireContainer): Container {
     readinessProbe: probeToInternal(c.readinessProbe),
     lifecycle: copy(c.lifecycle),
     imagePullPolicy: c.imagePullPolicy ? PULL_TO_INTERNAL[c.imagePullPolicy] : undefined,
+    volumeMounts: c.volumeMounts?.length ? c.volumeMounts.map(volumeMountToInternal) : undefined,
   });
 }
 
@@ -57,13 +60,15 @@ export function containerFromInternal(c: Container): WireContainer {
     command: copy(c.args),
     workingDir: c.workingDir,
     ports: c.ports?.map((p) => compact({ name: p.name, containerPort: p.containerPort, hostPort: p.hostPort, protocol: p.protocol })),
-    env: c.env?.map((e) => compact({ name: e.name, value: e.value })),
+    env: c.env?.map((e) => compact({ name: e.name, value: e.value, valueFrom: copy(e.valueFrom) })),
+    envFrom: copy(c.envFrom),
     cpu: limits?.cpu !== undefined ? parseCpu(limits.cpu) : undefined,
     memory: limits?.memory !== undefined ? parseMemory(limits.memory) : undefined,
     livenessProbe: copy(c.livenessProbe),
     readinessProbe: copy(c.readinessProbe),
     lifecycle: copy(c.lifecycle),
     imagePullPolicy: c.imagePullPolicy ? PULL_TO_WIRE[c.imagePullPolicy] : undefined,
+    volumeMounts: c.volumeMounts?.map(volumeMountFromInternal),
   });
 }
 
@@ -91,6 +96,7 @@ export function restartPolicyFromInternal(p: RestartPolicy | undefined): WireRes
 export function podSpecToInternal(state: WirePodState & { manifest: WireManifest }, nodeSelector?: Record<string, string>): PodSpec {
   return compact({
     containers: state.manifest.containers.map(containerToInternal),
+    volumes: state.manifest.volumes?.length ? state.manifest.volumes.map(volumeToInternal) : undefined,
     restartPolicy: restartPolicyToInternal(state.manifest.restartPolicy),
     nodeName: state.host ? state.host : undefined,
     nodeSelector: copy(nodeSelector),
@@ -103,6 +109,7 @@ export function podSpecFromInternal(spec: PodSpec, manifestId: string): WirePodS
     manifest: compact({
       version: 'v1beta1',
       id: manifestId,
+      volumes: spec.volumes?.map(volumeFromInternal),
       containers: spec.containers.map(containerFromInternal),
       restartPolicy: restartPolicyFromInternal(spec.restartPolicy),
     }),

@@ -1,7 +1,7 @@
 // The v1beta1 wire shapes (2014 Kubernetes, as on the seed's slides), plus the few Coxswain extras
 // documented in docs/api-versions.md. Only what the conversions read and write is typed here; the
 // JSON Schemas in schemas/v1beta1 are the full contract.
-import type { OwnerReference } from '@coxswain/objects';
+import type { ConfigMapVolumeSource, EmptyDirVolumeSource, EnvFromSource, EnvVarSource, OwnerReference, SecretVolumeSource } from '@coxswain/objects';
 
 export interface TypeMeta {
   id?: string;
@@ -21,7 +21,14 @@ export interface TypeMeta {
 }
 
 export interface WirePort { name?: string; containerPort: number; hostPort?: number; protocol?: 'TCP' | 'UDP'; hostIP?: string }
-export interface WireEnvVar { name: string; key?: string; value?: string }
+export interface WireEnvVar { name: string; key?: string; value?: string; valueFrom?: EnvVarSource }
+/** 2014's volume: `source: {emptyDir | hostDir}` (configMap and secret sources as in v1). */
+export interface WireVolume {
+  name: string;
+  source?: { emptyDir?: EmptyDirVolumeSource; hostDir?: { path: string }; configMap?: ConfigMapVolumeSource; secret?: SecretVolumeSource } | null;
+}
+/** `path` is 2014's older name for mountPath. */
+export interface WireVolumeMount { name: string; mountPath?: string; path?: string; readOnly?: boolean; subPath?: string }
 export interface WireAction { command: string[] }
 export interface WireHttpGet { path?: string; port: number | string; host?: string }
 export interface WireTcpSocket { port: number | string }
@@ -55,7 +62,8 @@ export interface WireContainer {
   readinessProbe?: WireProbe;
   lifecycle?: { postStart?: WireHandler; preStop?: WireHandler };
   imagePullPolicy?: WirePullPolicy;
-  volumeMounts?: unknown[] | null;
+  envFrom?: EnvFromSource[];
+  volumeMounts?: WireVolumeMount[] | null;
   privileged?: boolean;
 }
 
@@ -65,7 +73,7 @@ export interface WireManifest {
   version?: string;
   id?: string;
   uuid?: string;
-  volumes?: unknown[] | null;
+  volumes?: WireVolume[] | null;
   containers: WireContainer[];
   restartPolicy?: WireRestartPolicy;
   dnsPolicy?: string;
