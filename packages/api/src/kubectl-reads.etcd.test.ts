@@ -75,6 +75,13 @@ it('create namespace|deployment|service (protobuf bodies), run and expose make t
     ['web', 'ClusterIP', true, '<none>', '80/TCP'],
   ]);
   await expect(kubectl('-n', 'nowhere', 'run', 'x', '--image=nginx')).rejects.toThrow(/namespaces "nowhere" not found/);
+  // ConfigMaps and Secrets, protobuf bodies too; get shows counts, never values.
+  expect(await kubectl('-n', 'team', 'create', 'configmap', 'cfg', '--from-literal=mode=fast', '--from-literal=level=3')).toBe('configmap/cfg created');
+  expect(await kubectl('-n', 'team', 'create', 'secret', 'generic', 'pw', '--from-literal=password=s3cret')).toBe('secret/pw created');
+  expect((await call(f.url, 'GET', '/api/v1/namespaces/team/configmaps/cfg')).json.data).toEqual({ mode: 'fast', level: '3' });
+  expect((await call(f.url, 'GET', '/api/v1/namespaces/team/secrets/pw')).json).toMatchObject({ type: 'Opaque', data: { password: Buffer.from('s3cret').toString('base64') } });
+  expect(rows(await kubectl('-n', 'team', 'get', 'secret', 'pw'))[1]!.slice(0, 3)).toEqual(['pw', 'Opaque', '1']);
+  expect(await kubectl('-n', 'team', 'get', 'cm', 'cfg')).not.toMatch(/fast/);
 }, 60_000);
 
 it('get -w follows changes for as long as it runs, with no decode error', async () => {
