@@ -24,6 +24,7 @@ import { HttpError, notFound, successStatus, toStatus } from './status';
 import { checkWatchQuery, serveHttpWatch, serveWebSocketWatch, WatchDeps } from './watch-transport';
 import type { WatchStream } from './watch-stream';
 import { METRICS_GROUP_VERSION, metricsRoutes } from './metrics-api';
+import { openApiRoutes } from './openapi/openapi-routes';
 import type { MetricsSource } from '@coxswain/client';
 
 const log = createLogger('apiserver');
@@ -118,6 +119,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
 
   // Static paths: find-my-way prefers them to the parametric /apis/:group/:version routes below.
   for (const r of opts.metrics ? metricsRoutes(opts.metrics, store) : []) router.on('GET', r.path, r.handler);
+  for (const r of openApiRoutes()) router.on('GET', r.path, r.handler);
 
   for (const base of RESOURCE_BASES) {
     router.on('GET', `${base}/:resource`, async (req, res, params, query) => {
