@@ -25,6 +25,8 @@ export interface ObjectMeta {
   ownerReferences?: OwnerReference[];
   /** Prefix for a server-generated name (the replication manager's pods). */
   generateName?: string;
+  /** Who set which fields (server-side apply): entries of { manager, operation, time, fieldsType, fieldsV1 }. */
+  managedFields?: Array<Record<string, unknown>>;
 }
 
 export interface KubeObject<Spec = unknown, Status = unknown> {

@@ -22,7 +22,8 @@ describe('server-side apply', () => {
 
   it('applying the same config twice changes nothing', () => {
     const once = apply(undefined, pod([{ name: 'web', image: 'nginx:1' }]));
-    expect(apply(once, pod([{ name: 'web', image: 'nginx:1' }]))).toEqual(once);
+    const later = serverSideApply(once, { kind: 'Pod', manager: 'alice', force: false, config: pod([{ name: 'web', image: 'nginx:1' }]), now: '2026-01-02T00:00:00Z' });
+    expect(later).toEqual(once);
   });
 
   it('merges keyed lists by their keys: a second manager adds a container and both keep theirs', () => {

@@ -74,7 +74,10 @@ export function serverSideApply(current: Obj | undefined, request: ApplyRequest)
   }
   const removed = [...difference(previouslyApplied, applied)].filter((p) => !ownedByOthers.has(p));
   result = removePaths(result, removed);
-  const entry: ManagedFieldsEntry = { manager, operation: 'Apply', apiVersion: String(config.apiVersion ?? ''), time: now, fieldsType: 'FieldsV1', fieldsV1: toFieldsV1(applied) };
+  const fieldsV1 = toFieldsV1(applied);
+  // The time moves only when the applier's fields do, so an unchanged apply leaves the object unchanged.
+  const time = mine && JSON.stringify(mine.fieldsV1) === JSON.stringify(fieldsV1) ? mine.time : now;
+  const entry: ManagedFieldsEntry = { manager, operation: 'Apply', apiVersion: String(config.apiVersion ?? ''), time, fieldsType: 'FieldsV1', fieldsV1 };
   const ordered = mine ? entries.map((e) => (e === mine ? entry : kept.find((k) => k.manager === e.manager && k.operation === e.operation))).filter((e): e is ManagedFieldsEntry => e !== undefined) : [...kept, entry];
   setManagedFields(result, ordered);
   return result;
