@@ -5,8 +5,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiFixture, startApiFixture } from './testing/api-fixture';
-import { KubectlStub, startKubectlStub, stubResource } from './testing/kubectl-stub';
+import type { ApiFixture } from './testing/api-fixture';
+import { KubectlStub, startKubectlSession, stubResource } from './testing/kubectl-stub';
 import { call } from './testing/wire';
 
 let f: ApiFixture;
@@ -18,14 +18,12 @@ const podFile = (name: string, container: Record<string, unknown>) => {
   return file;
 };
 
+let session: Awaited<ReturnType<typeof startKubectlSession>>;
 beforeAll(async () => {
-  f = await startApiFixture();
-  k = await startKubectlStub(f.url, [stubResource('pods', 'Pod', { shortNames: ['po'] }), stubResource('replicationcontrollers', 'ReplicationController', { shortNames: ['rc'] })]);
+  session = await startKubectlSession([stubResource('pods', 'Pod', { shortNames: ['po'] }), stubResource('replicationcontrollers', 'ReplicationController', { shortNames: ['rc'] })]);
+  ({ f, k } = session);
 }, 60_000);
-afterAll(async () => {
-  k?.close();
-  await f?.stop();
-}, 30_000);
+afterAll(() => session?.stop(), 30_000);
 
 it('explain pod.spec.containers prints the container fields from the generated schema', async () => {
   const out = await k.kubectl('explain', 'pod.spec.containers');

@@ -4,8 +4,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiFixture, startApiFixture } from './testing/api-fixture';
-import { KubectlStub, startKubectlStub, stubResource } from './testing/kubectl-stub';
+import type { ApiFixture } from './testing/api-fixture';
+import { KubectlStub, startKubectlSession, stubResource } from './testing/kubectl-stub';
 import { call } from './testing/wire';
 
 let f: ApiFixture;
@@ -19,14 +19,12 @@ const rcFile = (name: string, replicas: number, containers: Array<Record<string,
   return file;
 };
 
+let session: Awaited<ReturnType<typeof startKubectlSession>>;
 beforeAll(async () => {
-  f = await startApiFixture();
-  k = await startKubectlStub(f.url, [stubResource('replicationcontrollers', 'ReplicationController', { shortNames: ['rc'] })]);
+  session = await startKubectlSession([stubResource('replicationcontrollers', 'ReplicationController', { shortNames: ['rc'] })]);
+  ({ f, k } = session);
 }, 60_000);
-afterAll(async () => {
-  k?.close();
-  await f?.stop();
-}, 30_000);
+afterAll(() => session?.stop(), 30_000);
 
 it('apply --server-side creates, is unchanged the second time, conflicts with another manager, and --force-conflicts takes the field', async () => {
   const first = rcFile('a1', 2, [{ name: 'app', image: 'app:1' }, { name: 'side', image: 'side:1' }], { app: 'web', tier: 'front' });

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ApiFixture, startApiFixture } from './api-fixture';
 
 const run = promisify(execFile);
 
@@ -63,4 +64,11 @@ export async function startKubectlStub(apiUrl: string, coreResources: unknown[])
     close: () => shim.close(),
     kubectl: async (...args: string[]) => (await run('kubectl', ['--kubeconfig', kubeconfig, '--request-timeout=10s', ...args], { encoding: 'utf8', timeout: 20000 })).stdout.trim(),
   };
+}
+
+/** An API fixture on etcd with kubectl (through the stub) pointed at it. */
+export async function startKubectlSession(coreResources: unknown[]): Promise<{ f: ApiFixture; k: KubectlStub; stop(): Promise<void> }> {
+  const f = await startApiFixture();
+  const k = await startKubectlStub(f.url, coreResources);
+  return { f, k, stop: async () => { k.close(); await f.stop(); } };
 }
