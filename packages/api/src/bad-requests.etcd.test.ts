@@ -212,6 +212,16 @@ add({ name: 'scale of a pod', method: 'GET', path: '/api/v1/namespaces/default/p
 add({ name: 'scale in v1beta1', method: 'GET', path: `${P}/replicationControllers/redisSlaveController/scale`, code: 404, reason: 'NotFound' });
 add({ name: 'scale of a missing rc', method: 'PUT', path: '/api/v1/namespaces/default/replicationControllers/nope/scale', body: { kind: 'Scale', spec: { replicas: 1 } }, code: 404, reason: 'NotFound' });
 add({ name: 'status PATCH to an invalid phase', method: 'PATCH', path: '/api/v1/namespaces/default/pods/redis-master-2/status', body: { status: { phase: 42 } }, headers: MERGE_V1, code: 422, reason: 'Invalid', field: 'status.phase' });
+// Server-side apply (PATCH application/apply-patch+yaml).
+const APPLY = { 'Content-Type': 'application/apply-patch+yaml' };
+const applied = (extra: Record<string, unknown> = {}) => ({ apiVersion: 'v1', kind: 'ReplicationController', metadata: { name: 'redisSlaveController' }, ...extra });
+add({ name: 'apply without fieldManager', method: 'PATCH', path: V1RC, body: applied(), headers: APPLY, code: 400, reason: 'BadRequest', field: 'fieldManager' });
+add({ name: 'apply malformed YAML', method: 'PATCH', path: `${V1RC}?fieldManager=t`, body: 'spec: {replicas: [', headers: APPLY, code: 400, reason: 'BadRequest', message: 'malformed YAML' });
+add({ name: 'apply a Pod to an rc', method: 'PATCH', path: `${V1RC}?fieldManager=t`, body: applied({ kind: 'Pod' }), headers: APPLY, code: 400, reason: 'BadRequest', field: 'kind' });
+add({ name: 'apply force=maybe', method: 'PATCH', path: `${V1RC}?fieldManager=t&force=maybe`, body: applied(), headers: APPLY, code: 400, reason: 'BadRequest', field: 'force' });
+add({ name: 'apply an unknown field, strict', method: 'PATCH', path: `${V1RC}?fieldManager=t&fieldValidation=Strict`, body: applied({ spec: { replicaz: 1 } }), headers: APPLY, code: 422, reason: 'Invalid', field: 'spec.replicaz' });
+add({ name: 'apply replicas a string', method: 'PATCH', path: `${V1RC}?fieldManager=t`, body: applied({ spec: { replicas: 'two' } }), headers: APPLY, code: 422, reason: 'Invalid', field: 'spec.replicas' });
+add({ name: 'apply in v1beta1', method: 'PATCH', path: `${P}/replicationControllers/redisSlaveController?fieldManager=t`, body: applied(), headers: APPLY, code: 415, reason: 'UnsupportedMediaType' });
 
 // Bounds in v1's own field names (issue #18).
 const V1P = '/api/v1/namespaces/default/pods';

@@ -19,6 +19,10 @@ export interface RequestScope {
   fieldValidation?: FieldValidation;
   /** Reads answered as a meta.k8s.io Table (table.ts), as kubectl asks. */
   table?: TableOptions;
+  /** ?fieldManager=: who makes the change (server-side apply requires it). */
+  fieldManager?: string;
+  /** ?force=true: a server-side apply takes the fields it conflicts on. */
+  force?: boolean;
 }
 
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -50,7 +54,14 @@ export function resolveScope(codecs: ReadonlyMap<string, Codec>, params: Params,
       causes: [{ field: 'namespace', message: 'invalid namespace', reason: 'FieldValueInvalid' }],
     });
   }
-  return { codec, info, explicitNamespace, dryRun: dryRunOf(query), fieldValidation: fieldValidationOf(query, version) };
+  return { codec, info, explicitNamespace, dryRun: dryRunOf(query), fieldValidation: fieldValidationOf(query, version), fieldManager: query.get('fieldManager') ?? undefined, force: forceOf(query) };
+}
+
+function forceOf(query: URLSearchParams): boolean | undefined {
+  const value = query.get('force');
+  if (value === null) return undefined;
+  if (value !== 'true' && value !== 'false') throw badRequest(`invalid force ${JSON.stringify(value)}: must be true or false`, { causes: [{ field: 'force', message: 'must be true or false', reason: 'FieldValueInvalid' }] });
+  return value === 'true';
 }
 
 /** Kubernetes' dryRun parameter: absent, or All (the only stage there is); anything else 400. */

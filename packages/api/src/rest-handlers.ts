@@ -2,7 +2,7 @@
 // update, patch (merge, strategic merge, JSON), delete. Every body goes codec.validate -> codec.decode -> the registry, which
 // applies the kind's rules and validates; its errors come back through toStatus with the codec's paths.
 import { createLogger } from '@coxswain/process';
-import { wireNames } from '@coxswain/objects';
+import { NotFoundError, wireNames } from '@coxswain/objects';
 import type { KubeObject, LazyItem, ListOptions, ObjectStore } from '@coxswain/objects';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Codec } from './codecs/codec';
@@ -15,7 +15,8 @@ import { ageCounter, tableDocument, tableEnvelope, tableRow } from './table';
 import { applyMergePatch, type Json } from './merge-patch';
 import { applyFieldValidation, isUnknownField, sendWarnings } from './field-validation';
 import { applyJsonPatch, parseJsonPatch } from './json-patch';
-import { mediaTypeOf, parseJson, parseJsonObject, readBody, readObjectBody, unsupportedMediaType } from './request-body';
+import { mediaTypeOf, parseJson, parseJsonObject, parseYamlObject, readBody, readObjectBody, unsupportedMediaType } from './request-body';
+import { ApplyConflictError, serverSideApply } from './apply/server-side-apply';
 import { checkResourceVersion, listOptions, objectNamespace, RequestScope } from './request-scope';
 import { badRequest, HttpError, invalid, successStatus } from './status';
 import { applyStrategicMergePatch, PatchError } from './strategic-merge-patch';
@@ -225,7 +226,8 @@ export async function updateObject(
 export const MERGE_PATCH = 'application/merge-patch+json';
 export const STRATEGIC_MERGE_PATCH = 'application/strategic-merge-patch+json';
 export const JSON_PATCH = 'application/json-patch+json';
-const PATCH_TYPES = [MERGE_PATCH, STRATEGIC_MERGE_PATCH, JSON_PATCH];
+export const APPLY_PATCH = 'application/apply-patch+yaml';
+const PATCH_TYPES = [MERGE_PATCH, STRATEGIC_MERGE_PATCH, JSON_PATCH, APPLY_PATCH];
 
 /** How a patch body changes the current object (in the URL's version's wire form). */
 type PatchFn = (current: Record<string, unknown>) => Record<string, unknown>;
@@ -279,6 +281,7 @@ function rawPatchFunction(scope: RequestScope, kind: string, type: string, body:
  */
 export async function patchObject(deps: RestDeps, req: IncomingMessage, res: ServerResponse, scope: RequestScope, name: string, subresource?: 'status'): Promise<void> {
   const type = patchType(req);
+  if (type === APPLY_PATCH) return applyObject(deps, req, res, scope, name, subresource);
   const { info, codec } = scope;
   const apply = patchFunction(scope, info.kind, name, type, await readBody(req, deps.maxBodyBytes));
   const write = async (current: KubeObject) => {
@@ -292,6 +295,63 @@ export async function patchObject(deps: RestDeps, req: IncomingMessage, res: Ser
   const updated = await deps.store.guaranteedUpdate(info.resource, objectNamespace(scope), name, write, { subresource, dryRun: scope.dryRun });
   log.info({ resource: info.resource, namespace: updated.metadata.namespace, name, rv: updated.metadata.resourceVersion, type, subresource }, 'patched');
   sendWritten(deps, res, 200, scope, updated);
+}
+
+/**
+ * PATCH application/apply-patch+yaml: server-side apply (apply/server-side-apply.ts) of the body (YAML
+ * or JSON, the applier's whole configuration) under ?fieldManager, inside the same retry-on-conflict
+ * loop as the other patch types; a missing object is created from the configuration. A conflict with
+ * another manager is a 409 whose causes name each field and its manager.
+ */
+async function applyObject(deps: RestDeps, req: IncomingMessage, res: ServerResponse, scope: RequestScope, name: string, subresource?: 'status'): Promise<void> {
+  const { info, codec } = scope;
+  if (subresource) throw new HttpError(415, 'UnsupportedMediaType', `server-side apply is served on the object, not on /${subresource}`);
+  if (!codec.internalForm) throw new HttpError(415, 'UnsupportedMediaType', `server-side apply is served in v1 and the named groups, not in ${codec.version}`);
+  const manager = scope.fieldManager;
+  if (!manager) throw badRequest('fieldManager is required for apply requests', { kind: info.kind, name, causes: [{ field: 'fieldManager', message: 'Required value: is required for apply patch', reason: 'FieldValueRequired' }] });
+  const config = parseYamlObject(await readBody(req, deps.maxBodyBytes));
+  const request = { kind: info.kind, manager, force: scope.force ?? false, config, now: new Date().toISOString() };
+  // The configuration must itself be a valid object of the kind: wrong kind, apiVersion or fields answer here, before any read.
+  decodeWire(scope, config);
+  const decodeApplied = (wire: Record<string, unknown>) => {
+    const { obj, warnings } = decodeWire(scope, wire);
+    sendWarnings(res, warnings);
+    checkUrlName(scope, obj, name);
+    return obj;
+  };
+  const run = (current: Record<string, unknown> | undefined) => {
+    try {
+      return serverSideApply(current, request);
+    } catch (e) {
+      if (e instanceof ApplyConflictError) {
+        throw new HttpError(409, 'Conflict', e.message, { kind: info.kind, name, causes: e.conflicts.map((c) => ({ field: c.field, message: `conflict with "${c.manager}"`, reason: 'FieldManagerConflict' })) });
+      }
+      if (e instanceof PatchError) throw invalid(info.kind, name, [{ field: e.field, message: e.reason, reason: 'FieldValueInvalid' }]);
+      throw e;
+    }
+  };
+  const write = async (current: KubeObject) => {
+    const obj = decodeApplied(run(codec.encode(current) as Record<string, unknown>));
+    if (info.namespaced) obj.metadata.namespace = updateNamespace(scope, obj);
+    delete obj.metadata.resourceVersion; // an applied configuration is not a precondition
+    return obj;
+  };
+  let written: KubeObject;
+  let code = 200;
+  try {
+    written = await deps.store.guaranteedUpdate(info.resource, objectNamespace(scope), name, write, { dryRun: scope.dryRun });
+  } catch (e) {
+    if (!(e instanceof NotFoundError)) throw e;
+    const obj = decodeApplied(run(undefined));
+    if (info.namespaced) {
+      obj.metadata.namespace = writeNamespace(scope, obj);
+      await deps.namespaces?.checkCreate(obj.metadata.namespace, info.kind, name);
+    }
+    written = await deps.store.create(obj, { dryRun: scope.dryRun });
+    code = 201;
+  }
+  log.info({ resource: info.resource, namespace: written.metadata.namespace, name, rv: written.metadata.resourceVersion, manager, created: code === 201 }, 'applied');
+  sendWritten(deps, res, code, scope, written);
 }
 
 export async function deleteObject(deps: RestDeps, res: ServerResponse, scope: RequestScope, name: string, query: URLSearchParams): Promise<void> {

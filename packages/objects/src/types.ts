@@ -27,6 +27,8 @@ export interface ObjectMeta {
   generateName?: string;
   /** RFC 3339: when a delete that takes time (a namespace's) began. Set by the registry only. */
   deletionTimestamp?: string;
+  /** Who set which fields (server-side apply): entries of { manager, operation, time, fieldsType, fieldsV1 }. */
+  managedFields?: Array<Record<string, unknown>>;
 }
 
 export interface KubeObject<Spec = unknown, Status = unknown> {
