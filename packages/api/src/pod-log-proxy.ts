@@ -5,6 +5,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Minion, ObjectStore, Pod } from '@coxswain/objects';
+import { kubeletAuthHeaders } from '@coxswain/client';
 import { badRequest, HttpError } from './status';
 
 export async function proxyPodLog(
@@ -14,6 +15,7 @@ export async function proxyPodLog(
   namespace: string,
   podName: string,
   query: URLSearchParams,
+  kubeletCredential?: string,
 ): Promise<void> {
   const pod = await store.get<Pod>('pods', namespace, podName);
   const containers = pod.spec?.containers ?? [];
@@ -47,7 +49,7 @@ export async function proxyPodLog(
   const client = target.protocol === 'https:' ? https : http;
 
   await new Promise<void>((resolve, reject) => {
-    const upstream = client.get(target, (up) => {
+    const upstream = client.get(target, { headers: kubeletAuthHeaders(kubeletCredential) }, (up) => {
       res.writeHead(up.statusCode ?? 502, { 'Content-Type': up.headers['content-type'] ?? 'text/plain; charset=utf-8', 'Cache-Control': 'no-cache' });
       res.flushHeaders();
       up.pipe(res);

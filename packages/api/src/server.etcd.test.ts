@@ -233,9 +233,11 @@ describe('watch', () => {
 describe('binding and pod logs', () => {
   let kubelet: http.Server;
   const seen: string[] = [];
+  const seenAuth: Array<string | undefined> = [];
   beforeAll(async () => {
     kubelet = http.createServer((req, res) => {
       seen.push(req.url!);
+      seenAuth.push(req.headers.authorization);
       res.writeHead(200, { 'Content-Type': 'text/plain' });
       res.end('line one\nline two\n');
     });
@@ -261,6 +263,19 @@ describe('binding and pod logs', () => {
     expect(log.text).toBe('line one\nline two\n');
     expect(seen.at(-1)).toBe('/containerLogs/default/logger/master?tail=2');
     expect((await api('GET', '/api/v1beta1/pods/logger/log?container=nope')).status).toBe(400);
+  });
+
+  it('sends the kubelet credential it was given, and none when it has none', async () => {
+    expect(seenAuth.at(-1)).toBeUndefined();
+    const withCredential = createApiServer({ store: f.store, codecs: CODECS, port: 0, kubeletCredential: 'kubelet-secret-0123456789' });
+    const url = await withCredential.listen();
+    try {
+      const log = await call(url, 'GET', '/api/v1beta1/pods/logger/log');
+      expect(log.status).toBe(200);
+      expect(seenAuth.at(-1)).toBe('Bearer kubelet-secret-0123456789');
+    } finally {
+      await withCredential.close();
+    }
   });
 });
 

@@ -50,6 +50,8 @@ export interface ApiServerOptions {
   consoleDir?: string;
   /** The metrics pipeline's figures, served as metrics.k8s.io/v1beta1 (none: that group is not served). */
   metrics?: MetricsSource;
+  /** The bearer secret the kubelets demand (docs/kubelet.md); sent on every proxied kubelet request. */
+  kubeletCredential?: string;
 }
 
 export interface ApiServer {
@@ -156,7 +158,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       }
       if (sub === 'log' && scope.info.resource === 'pods') {
         if (req.method !== 'GET') throw methodNotAllowed(req.method!, 'GET');
-        return proxyPodLog(store, req, res, objectNamespace(scope)!, params.name!, query);
+        return proxyPodLog(store, req, res, objectNamespace(scope)!, params.name!, query, opts.kubeletCredential);
       }
       throw notFound(`${scope.info.resource} have no subresource "${sub}"`);
     });

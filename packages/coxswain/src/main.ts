@@ -58,6 +58,9 @@ function labelsFrom(list: string[] | undefined): Record<string, string> | undefi
   );
 }
 
+/** One secret file shared by the API server, the metrics scrapers and the kubelets (docs/kubelet.md). */
+const KUBELET_CREDENTIAL_OPTION = { type: 'string', describe: "the bearer secret a kubelet demands and the control plane sends; none: the kubelet's port is open" } as const;
+
 export function buildCli(argv: string[]) {
   return yargs(argv)
     .scriptName('coxswain')
@@ -71,9 +74,10 @@ export function buildCli(argv: string[]) {
           .option('port', { type: 'number', default: 8080 })
           .option('token-file', { type: 'string', describe: 'bearer tokens, one per line; required on a non-loopback address' })
           .option('portal-net', { type: 'string', default: DEFAULT_PORTAL_NET, describe: 'the block services take their portal IP from' })
-          .option('metric-resolution', durationOption('metric-resolution', '15s', "how often the kubelets' /stats/summary is scraped for metrics.k8s.io (0 turns it off)")),
+          .option('metric-resolution', durationOption('metric-resolution', '15s', "how often the kubelets' /stats/summary is scraped for metrics.k8s.io (0 turns it off)"))
+          .option('kubelet-credential-file', KUBELET_CREDENTIAL_OPTION),
       async (a) => {
-        const api = await runApiServer({ etcdServers: a.etcdServers, address: a.address, port: a.port, tokenFile: a.tokenFile, portalNet: a.portalNet, metricsResolutionMs: a.metricResolution });
+        const api = await runApiServer({ etcdServers: a.etcdServers, address: a.address, port: a.port, tokenFile: a.tokenFile, portalNet: a.portalNet, metricsResolutionMs: a.metricResolution, kubeletCredentialFile: a.kubeletCredentialFile });
         onShutdown(() => api.close());
       },
     )
@@ -90,7 +94,8 @@ export function buildCli(argv: string[]) {
         reconcilerOptions(y)
           .option('hpa-sync-period', durationOption('hpa-sync-period', '15s', 'how often each HorizontalPodAutoscaler is looked at'))
           .option('hpa-downscale-stabilization', durationOption('hpa-downscale-stabilization', '5m', 'a scale-down waits until higher recommendations are this old'))
-          .option('metric-resolution', durationOption('metric-resolution', '15s', "how often the autoscaler scrapes the kubelets' /stats/summary")),
+          .option('metric-resolution', durationOption('metric-resolution', '15s', "how often the autoscaler scrapes the kubelets' /stats/summary"))
+          .option('kubelet-credential-file', KUBELET_CREDENTIAL_OPTION),
       (a) =>
         runReconciler(
           runReplicationManager({
@@ -100,6 +105,7 @@ export function buildCli(argv: string[]) {
             hpaSyncMs: a.hpaSyncPeriod,
             hpaDownscaleStabilizationMs: a.hpaDownscaleStabilization,
             metricResolutionMs: a.metricResolution,
+            kubeletCredentialFile: a.kubeletCredentialFile,
           }),
         ),
     )
@@ -141,7 +147,8 @@ export function buildCli(argv: string[]) {
           .option('cpu', { type: 'string', describe: 'capacity, e.g. 2 or 1500m (default: the host)' })
           .option('memory', { type: 'string', describe: 'capacity, e.g. 4Gi (default: the host)' })
           .option('labels', { type: 'array', string: true, describe: 'key=value ...' })
-          .option('housekeeping-interval', durationOption('housekeeping-interval', '5s', "between two readings of the pods' CPU and memory (/stats/summary)")),
+          .option('housekeeping-interval', durationOption('housekeeping-interval', '5s', "between two readings of the pods' CPU and memory (/stats/summary)"))
+          .option('kubelet-credential-file', KUBELET_CREDENTIAL_OPTION),
       async (a) => {
         const kubelet = await runKubelet({
           minion: a.minion,
@@ -154,6 +161,7 @@ export function buildCli(argv: string[]) {
           labels: labelsFrom(a.labels),
           capacity: a.cpu || a.memory ? { cpu: a.cpu, memory: a.memory } : undefined,
           housekeepingMs: a.housekeepingInterval,
+          credentialFile: a.kubeletCredentialFile,
         });
         onShutdown(() => kubelet.stop());
       },

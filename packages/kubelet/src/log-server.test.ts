@@ -3,14 +3,14 @@ import { startLogServer } from './log-server';
 import { MemoryRuntime } from './memory-runtime';
 import { LABELS } from './runtime';
 
-function get(url: string): Promise<{ status: number; body: string }> {
-  return follow(url).then((r) => r.done);
+function get(url: string, headers: http.OutgoingHttpHeaders = {}): Promise<{ status: number; body: string }> {
+  return follow(url, headers).then((r) => r.done);
 }
 
 /** Resolves once the response has begun (the server follows the log by then), with the whole response to come. */
-function follow(url: string): Promise<{ done: Promise<{ status: number; body: string }> }> {
+function follow(url: string, headers: http.OutgoingHttpHeaders = {}): Promise<{ done: Promise<{ status: number; body: string }> }> {
   return new Promise((resolve, reject) => {
-    http.get(url, (res) => {
+    http.get(url, { headers }, (res) => {
       let body = '';
       res.on('data', (c) => (body += c));
       resolve({ done: new Promise((r) => res.on('end', () => r({ status: res.statusCode ?? 0, body }))) });
@@ -43,6 +43,31 @@ describe('log server', () => {
       runtime.appendLog(cur, 'later\n');
       runtime.crash(cur);
       expect(await followed.done).toEqual({ status: 200, body: 'later\n' });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('with a credential, answers 401 to anonymous or wrong bearers and serves the right one', async () => {
+    const runtime = new MemoryRuntime({ images: ['pause', 'img'] });
+    await runtime.ensureNetwork({ name: 'n', subnet: '10.9.0.0/24', gateway: '10.9.0.1' });
+    const sandbox = await runtime.runSandbox({ name: 's', image: 'pause', labels: {}, network: 'n', ports: [] });
+    const labels = { [LABELS.minion]: 'm1', [LABELS.namespace]: 'default', [LABELS.podName]: 'p', [LABELS.container]: 'c', [LABELS.attempt]: '0' };
+    const c = await runtime.createContainer({ name: 'c0', image: 'img', env: [], labels, sandboxId: sandbox });
+    await runtime.startContainer(c);
+    runtime.appendLog(c, 'secret line\n');
+    const summary = () => ({ node: { nodeName: 'm1' }, pods: [] }) as unknown as import('./stats-collector').Summary;
+    const server = await startLogServer({ minion: 'm1', runtime, host: '127.0.0.1', port: 0, summary, credential: 's3cret-credential' });
+    try {
+      expect((await get(`${server.url}/healthz`)).status).toBe(200);
+      for (const path of ['/containerLogs/default/p/c', '/stats/summary', '/exec/default/p/c', '/attach/default/p/c', '/portForward/default/p']) {
+        expect((await get(`${server.url}${path}`)).status).toBe(401);
+        expect((await get(`${server.url}${path}`, { authorization: 'Bearer wrong' })).status).toBe(401);
+        expect((await get(`${server.url}${path}`, { authorization: 'Basic czNjcmV0LWNyZWRlbnRpYWw=' })).status).toBe(401);
+      }
+      const good = { authorization: 'Bearer s3cret-credential' };
+      expect(await get(`${server.url}/containerLogs/default/p/c`, good)).toEqual({ status: 200, body: 'secret line\n' });
+      expect((await get(`${server.url}/stats/summary`, good)).status).toBe(200);
     } finally {
       await server.close();
     }

@@ -5,6 +5,7 @@
 // their labels, so logs survive a kubelet restart; `previous` serves the last dead instance.
 import * as http from 'http';
 import type { AddressInfo } from 'net';
+import { timingSafeEqual } from 'crypto';
 import { createLogger, Logger } from '@coxswain/process';
 import { restartCountOf } from './pod-status';
 import { ContainerRuntime, LABELS } from './runtime';
@@ -20,6 +21,12 @@ export interface LogServerOptions {
   healthy?: () => { ok: boolean; detail?: unknown };
   /** The resource use served at /stats/summary (404 without). */
   summary?: () => Summary;
+  /**
+   * The bearer secret only the API server (and the metrics scraper) holds. When set, everything
+   * but /healthz answers 401 without `Authorization: Bearer <credential>`: the logs (and later
+   * exec/attach/port-forward) are reachable only through the API server, which authorizes the user.
+   */
+  credential?: string;
   logger?: Logger;
 }
 
@@ -74,6 +81,11 @@ async function handle(opts: LogServerOptions, req: http.IncomingMessage, res: ht
     res.end(JSON.stringify({ ok: h.ok, minion: opts.minion, ...(h.detail !== undefined ? { detail: h.detail } : {}) }) + '\n');
     return;
   }
+  if (opts.credential !== undefined && !presentsCredential(req, opts.credential)) {
+    res.writeHead(401, { 'Content-Type': 'text/plain; charset=utf-8', 'WWW-Authenticate': 'Bearer realm="kubelet"' });
+    res.end('unauthorized: the kubelet answers only the API server\n');
+    return;
+  }
   if (url.pathname === '/stats/summary' && opts.summary) {
     res.writeHead(200, { 'Content-Type': 'application/json' });
     res.end(JSON.stringify(opts.summary()));
@@ -103,4 +115,13 @@ async function handle(opts: LogServerOptions, req: http.IncomingMessage, res: ht
   res.flushHeaders();
   res.on('close', () => abort.abort());
   stream.pipe(res);
+}
+
+/** Constant-time comparison, so the secret cannot be guessed byte by byte from response times. */
+function presentsCredential(req: http.IncomingMessage, credential: string): boolean {
+  const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
+  if (!m) return false;
+  const given = Buffer.from(m[1]);
+  const want = Buffer.from(credential);
+  return given.length === want.length && timingSafeEqual(given, want);
 }
