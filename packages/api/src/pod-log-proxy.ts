@@ -1,11 +1,12 @@
 // GET /api/<v>/pods/<name>/log: finds the pod's minion, asks that minion's kubelet for the
 // container's log (`<kubeletEndpoint>/containerLogs/<ns>/<pod>/<container>`) and streams it through,
-// following it for as long as the client stays (follow=true).
+// following it for as long as the client stays (follow=true). The options (tailLines, sinceSeconds,
+// timestamps, previous, limitBytes...) are checked here and forwarded: pod-log-options.ts.
 import http from 'node:http';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Minion, ObjectStore, Pod } from '@coxswain/objects';
-import { kubeletAuthHeaders } from '@coxswain/client';
+import { kubeletAuthHeaders, parsePodLogOptions, podLogQuery, PodLogOptionError, type PodLogOptions } from '@coxswain/client';
 import { badRequest, HttpError } from './status';
 
 export async function proxyPodLog(
@@ -32,10 +33,13 @@ export async function proxyPodLog(
       causes: [{ field: 'container', message: 'no such container in the pod' }],
     });
   }
-  const tail = query.get('tail');
-  if (tail !== null && !/^\d+$/.test(tail)) throw badRequest(`invalid tail "${tail}": expected a number of lines`, { causes: [{ field: 'tail', message: 'must be a non-negative integer' }] });
-  const follow = query.get('follow');
-  if (follow !== null && follow !== 'true' && follow !== 'false') throw badRequest(`invalid follow "${follow}": expected true or false`, { causes: [{ field: 'follow', message: 'must be true or false' }] });
+  let options: PodLogOptions;
+  try {
+    options = parsePodLogOptions(query, Date.now());
+  } catch (e) {
+    if (e instanceof PodLogOptionError) throw badRequest(e.message, { causes: [{ field: e.field, message: e.reason }] });
+    throw e;
+  }
 
   const nodeName = pod.spec?.nodeName;
   if (!nodeName) throw badRequest(`pod "${podName}" is not bound to a minion yet; it has no logs`);
@@ -44,8 +48,7 @@ export async function proxyPodLog(
   if (!endpoint) throw new HttpError(503, 'ServiceUnavailable', `minion "${nodeName}" has not reported a kubelet endpoint`);
 
   const target = new URL(`/containerLogs/${encodeURIComponent(namespace)}/${encodeURIComponent(podName)}/${encodeURIComponent(container)}`, endpoint);
-  if (follow) target.searchParams.set('follow', follow);
-  if (tail) target.searchParams.set('tail', tail);
+  target.search = podLogQuery(options).toString();
   const client = target.protocol === 'https:' ? https : http;
 
   await new Promise<void>((resolve, reject) => {

@@ -261,7 +261,13 @@ describe('binding and pod logs', () => {
     const log = await api('GET', '/api/v1beta1/pods/logger/log?tail=2');
     expect(log.status).toBe(200);
     expect(log.text).toBe('line one\nline two\n');
-    expect(seen.at(-1)).toBe('/containerLogs/default/logger/master?tail=2');
+    expect(seen.at(-1)).toBe('/containerLogs/default/logger/master?tailLines=2');
+    const opts = await api('GET', '/api/v1beta1/pods/logger/log?follow=true&timestamps=true&previous=true&sinceSeconds=60&limitBytes=5');
+    expect(opts.status).toBe(200);
+    expect(seen.at(-1)).toMatch(/^\/containerLogs\/default\/logger\/master\?follow=true&previous=true&timestamps=true&sinceTime=\d{4}-[^&]+Z&limitBytes=5$/);
+    const bad = await api('GET', '/api/v1beta1/pods/logger/log?sinceSeconds=soon');
+    expect(bad.status).toBe(400);
+    expect(bad.json).toMatchObject({ message: 'invalid sinceSeconds "soon": must be a positive integer', details: { causes: [{ field: 'sinceSeconds' }] } });
     expect((await api('GET', '/api/v1beta1/pods/logger/log?container=nope')).status).toBe(400);
   });
 

@@ -12,3 +12,4 @@ export { WatchClient, type ClientWatchEvent, type WatchClientOptions, type Watch
 export { MetricsScraper, DEFAULT_METRICS_RESOLUTION_MS, type MetricsSource, type MetricsScraperOptions, type NodeSample, type PodSample, type Usage } from './metrics-scraper';
 export { PeriodicTask } from './periodic-task';
 export { readKubeletCredential, writeKubeletCredential, kubeletAuthHeaders } from './kubelet-credential';
+export { parsePodLogOptions, podLogQuery, PodLogOptionError, type PodLogOptions } from './pod-log-options';

@@ -267,7 +267,14 @@ export class DockerRuntime implements ContainerRuntime {
   async logs(id: string, opts: LogOptions = {}): Promise<NodeJS.ReadableStream> {
     const container = this.docker.getContainer(id);
     const out = new PassThrough();
-    const base = { stdout: true, stderr: true, tail: opts.tail ?? ('all' as unknown as number) };
+    const base = {
+      stdout: true,
+      stderr: true,
+      tail: opts.tail ?? ('all' as unknown as number),
+      timestamps: opts.timestamps ?? false,
+      // The engine takes fractional Unix seconds.
+      ...(opts.since !== undefined ? { since: opts.since / 1000 } : {}),
+    };
     try {
       if (opts.follow) {
         const stream = (await container.logs({ ...base, follow: true })) as NodeJS.ReadableStream & { destroy(): void };

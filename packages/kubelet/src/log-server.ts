@@ -1,6 +1,6 @@
 // The kubelet's HTTP endpoint on the minion's address: `/healthz`, `/stats/summary` (the pods' and
 // the minion's resource use, stats-collector.ts), and a container's logs at
-// `/containerLogs/{namespace}/{pod}/{container}?follow=true|false&tail=N&previous=true|false`
+// `/containerLogs/{namespace}/{pod}/{container}?follow&tailLines&sinceSeconds|sinceTime&timestamps&previous&limitBytes`
 // (what the API server proxies for `GET /api/v1beta1/pods/{id}/log`). Containers are found by
 // their labels, so logs survive a kubelet restart; `previous` serves the last dead instance.
 import * as http from 'http';
@@ -10,6 +10,7 @@ import { createLogger, Logger } from '@coxswain/process';
 import { restartCountOf } from './pod-status';
 import { ContainerRuntime, LABELS } from './runtime';
 import type { Summary } from './stats-collector';
+import { parsePodLogOptions, PodLogOptionError, type PodLogOptions } from '@coxswain/client';
 
 export interface LogServerOptions {
   minion: string;
@@ -94,10 +95,14 @@ async function handle(opts: LogServerOptions, req: http.IncomingMessage, res: ht
   const m = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)\/?$/.exec(url.pathname);
   if (!m) return send(res, 404, 'not found\n');
   const [namespace, pod, container] = m.slice(1).map(decodeURIComponent);
-  const tailText = url.searchParams.get('tail');
-  if (tailText !== null && !/^\d+$/.test(tailText)) return send(res, 400, `invalid tail "${tailText}"\n`);
-  const follow = url.searchParams.get('follow') === 'true';
-  const previous = url.searchParams.get('previous') === 'true';
+  let options: PodLogOptions;
+  try {
+    options = parsePodLogOptions(url.searchParams, Date.now());
+  } catch (e) {
+    if (e instanceof PodLogOptionError) return send(res, 400, `${e.message}\n`);
+    throw e;
+  }
+  const { follow, previous } = options;
 
   const found = await opts.runtime.listContainers({
     [LABELS.minion]: opts.minion,
@@ -110,11 +115,24 @@ async function handle(opts: LogServerOptions, req: http.IncomingMessage, res: ht
   if (!target) return send(res, 404, `no ${previous ? 'previous ' : ''}container "${container}" of pod ${namespace}/${pod} on minion ${opts.minion}\n`);
 
   const abort = new AbortController();
-  const stream = await opts.runtime.logs(target.id, { follow, tail: tailText === null ? undefined : Number(tailText), signal: abort.signal });
+  const stream = await opts.runtime.logs(target.id, { follow, tail: options.tailLines, since: options.sinceTime, timestamps: options.timestamps, signal: abort.signal });
   res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-cache' });
   res.flushHeaders();
   res.on('close', () => abort.abort());
-  stream.pipe(res);
+  if (options.limitBytes === undefined) return void stream.pipe(res);
+  // limitBytes: the first N bytes, then the response ends (and a followed log stops being read).
+  let left = options.limitBytes;
+  stream.on('data', (chunk: Buffer | string) => {
+    if (left <= 0) return;
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+    res.write(buf.subarray(0, left));
+    left -= buf.length;
+    if (left <= 0) {
+      res.end();
+      abort.abort();
+    }
+  });
+  stream.on('end', () => res.end());
 }
 
 /** Constant-time comparison, so the secret cannot be guessed byte by byte from response times. */

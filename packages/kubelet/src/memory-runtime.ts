@@ -67,7 +67,8 @@ export interface MemoryContainer extends RuntimeContainer {
   config?: ContainerConfig;
   sandbox?: SandboxConfig;
   network?: string;
-  log: string;
+  /** Each line with the runtime clock's time when it was written (for since and timestamps). */
+  log: Array<{ at: number; line: string }>;
   /** Bumped on every state change, so a scripted exit of an earlier run does nothing. */
   generation: number;
   followers: Set<PassThrough>;
@@ -222,14 +223,11 @@ export class MemoryRuntime implements ContainerRuntime {
   async logs(id: string, opts: LogOptions = {}): Promise<NodeJS.ReadableStream> {
     const c = this.get(id);
     const out = new PassThrough();
-    let text = c.log;
-    if (opts.tail !== undefined) {
-      const lines = text.split('\n');
-      if (lines[lines.length - 1] === '') lines.pop();
-      text = lines.slice(Math.max(0, lines.length - opts.tail)).map((l) => l + '\n').join('');
-      if (opts.tail === 0) text = '';
-    }
-    out.write(text);
+    const since = opts.since;
+    let entries = since === undefined ? c.log : c.log.filter((e) => e.at >= since);
+    if (opts.tail !== undefined) entries = opts.tail === 0 ? [] : entries.slice(-opts.tail);
+    if (opts.timestamps) STAMPED.add(out);
+    out.write(entries.map((e) => stamp(e, out)).join(''));
     if (opts.follow && c.state === 'running') {
       c.followers.add(out);
       const end = () => {
@@ -275,8 +273,10 @@ export class MemoryRuntime implements ContainerRuntime {
 
   appendLog(id: string, text: string): void {
     const c = this.get(id);
-    c.log += text;
-    for (const f of c.followers) f.write(text);
+    const at = this.clock.now();
+    const lines = text.split(/(?<=\n)/).filter((l) => l !== '');
+    for (const line of lines) c.log.push({ at, line });
+    for (const f of c.followers) f.write(lines.map((line) => stamp({ at, line }, f)).join(''));
   }
 
   /** Containers (running or not) of one pod container name, newest first. */
@@ -301,7 +301,7 @@ export class MemoryRuntime implements ContainerRuntime {
       labels: { ...labels },
       state: 'created',
       createdAt: new Date(this.clock.now()).toISOString(),
-      log: '',
+      log: [],
       generation: 0,
       followers: new Set(),
     };
@@ -374,4 +374,11 @@ function dockerCreateRefusal(config: ContainerConfig): string | undefined {
     return `Error response from daemon: the working directory '${config.workingDir}' is invalid, it needs to be an absolute path`;
   }
   return undefined;
+}
+
+/** Streams asked for timestamps (a follower gets new lines in the form it asked for). */
+const STAMPED = new WeakSet<PassThrough>();
+
+function stamp(e: { at: number; line: string }, out: PassThrough): string {
+  return STAMPED.has(out) ? `${new Date(e.at).toISOString()} ${e.line}` : e.line;
 }

@@ -95,6 +95,10 @@ export interface LogOptions {
   follow?: boolean;
   /** Only the last N lines. */
   tail?: number;
+  /** Epoch milliseconds: only lines written at or after it. */
+  since?: number;
+  /** Each line prefixed with the time it was written (RFC 3339) and a space, as Docker and Kubernetes do. */
+  timestamps?: boolean;
   /** Ends a following stream. */
   signal?: AbortSignal;
 }
