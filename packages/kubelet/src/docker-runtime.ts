@@ -5,6 +5,7 @@ import Docker from 'dockerode';
 import { PassThrough } from 'stream';
 import { Backoff } from '@coxswain/client';
 import { createLogger, Logger } from '@coxswain/process';
+import { dockerAttach, dockerExecStream } from './docker-streams';
 import {
   ContainerConfig,
   ContainerNotFoundError,
@@ -15,6 +16,8 @@ import {
   ImagePullError,
   InvalidImageNameError,
   LogOptions,
+  StreamOptions,
+  StreamSession,
   NetworkSpec,
   RuntimeContainer,
   RuntimeError,
@@ -262,6 +265,14 @@ export class DockerRuntime implements ContainerRuntime {
     }
     const info = await exec.inspect();
     return { exitCode: info.ExitCode ?? -1, output };
+  }
+
+  execStream(id: string, command: string[], opts: StreamOptions): Promise<StreamSession> {
+    return dockerExecStream(this.docker, id, command, opts);
+  }
+
+  attach(id: string, opts: StreamOptions): Promise<StreamSession> {
+    return dockerAttach(this.docker, id, opts);
   }
 
   async logs(id: string, opts: LogOptions = {}): Promise<NodeJS.ReadableStream> {

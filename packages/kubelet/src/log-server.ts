@@ -5,10 +5,11 @@
 // their labels, so logs survive a kubelet restart; `previous` serves the last dead instance.
 import * as http from 'http';
 import type { AddressInfo } from 'net';
-import { timingSafeEqual } from 'crypto';
 import { createLogger, Logger } from '@coxswain/process';
-import { restartCountOf } from './pod-status';
-import { ContainerRuntime, LABELS } from './runtime';
+import { attemptsOf } from './container-lookup';
+import { presentsCredential } from './kubelet-auth';
+import { ContainerRuntime } from './runtime';
+import { serveStreams } from './stream-server';
 import type { Summary } from './stats-collector';
 import { parsePodLogOptions, PodLogOptionError, type PodLogOptions } from '@coxswain/client';
 
@@ -47,6 +48,7 @@ export async function startLogServer(opts: LogServerOptions): Promise<LogServer>
       else res.destroy();
     });
   });
+  serveStreams(server, { minion: opts.minion, runtime: opts.runtime, credential: opts.credential, logger: log });
   server.on('connection', (s) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
@@ -104,13 +106,7 @@ async function handle(opts: LogServerOptions, req: http.IncomingMessage, res: ht
   }
   const { follow, previous } = options;
 
-  const found = await opts.runtime.listContainers({
-    [LABELS.minion]: opts.minion,
-    [LABELS.namespace]: namespace,
-    [LABELS.podName]: pod,
-    [LABELS.container]: container,
-  });
-  const ordered = found.sort((a, b) => restartCountOf(b) - restartCountOf(a) || b.createdAt.localeCompare(a.createdAt));
+  const ordered = await attemptsOf(opts.runtime, opts.minion, namespace, pod, container);
   const target = previous ? ordered[1] : ordered[0];
   if (!target) return send(res, 404, `no ${previous ? 'previous ' : ''}container "${container}" of pod ${namespace}/${pod} on minion ${opts.minion}\n`);
 
@@ -135,11 +131,3 @@ async function handle(opts: LogServerOptions, req: http.IncomingMessage, res: ht
   stream.on('end', () => res.end());
 }
 
-/** Constant-time comparison, so the secret cannot be guessed byte by byte from response times. */
-function presentsCredential(req: http.IncomingMessage, credential: string): boolean {
-  const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
-  if (!m) return false;
-  const given = Buffer.from(m[1]);
-  const want = Buffer.from(credential);
-  return given.length === want.length && timingSafeEqual(given, want);
-}

@@ -12,6 +12,8 @@ import {
   ImagePullError,
   InvalidImageNameError,
   LogOptions,
+  StreamOptions,
+  StreamSession,
   NetworkSpec,
   RuntimeContainer,
   RuntimeEvent,
@@ -204,6 +206,22 @@ export class MemoryRuntime implements ContainerRuntime {
     return this.opts.exec ? this.opts.exec(c, command) : { exitCode: 0, output: '' };
   }
 
+  /**
+   * The scripted exec (options.exec) as a stream: its output on stdout, then its exit code; stdin is
+   * read and dropped. Enough for the stream servers' protocol tests; real streams need Docker.
+   */
+  async execStream(id: string, command: string[], opts: StreamOptions): Promise<StreamSession> {
+    const result = await this.exec(id, command, 0);
+    return scriptedSession(opts, result.output, result.exitCode);
+  }
+
+  /** The container's log so far as stdout; no exit code (attach has none). */
+  async attach(id: string, opts: StreamOptions): Promise<StreamSession> {
+    const c = this.get(id);
+    if (c.state !== 'running') throw new Error(`container ${id} is not running`);
+    return scriptedSession(opts, c.log.map((e) => e.line).join(''), undefined);
+  }
+
   /** The synthetic use since the container started: CPU accrues at the configured rate on the runtime's clock. */
   async usage(id: string): Promise<ContainerUsage | undefined> {
     const c = this.get(id);
@@ -381,4 +399,14 @@ const STAMPED = new WeakSet<PassThrough>();
 
 function stamp(e: { at: number; line: string }, out: PassThrough): string {
   return STAMPED.has(out) ? `${new Date(e.at).toISOString()} ${e.line}` : e.line;
+}
+
+function scriptedSession(opts: StreamOptions, output: string, exitCode: number | undefined): StreamSession {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const stdin = opts.stdin ? new PassThrough() : undefined;
+  stdin?.resume();
+  stdout.end(output);
+  stderr.end();
+  return { stdin, stdout, stderr, resize: async () => undefined, finished: Promise.resolve(exitCode), close: () => undefined };
 }
