@@ -5,7 +5,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Minion, ObjectStore, Pod } from '@coxswain/objects';
+import type { ObjectStore, Pod } from '@coxswain/objects';
+import { containerOf, kubeletEndpointOf } from './pod-kubelet';
 import { kubeletAuthHeaders, parsePodLogOptions, podLogQuery, PodLogOptionError, type PodLogOptions } from '@coxswain/client';
 import { badRequest, HttpError } from './status';
 
@@ -19,20 +20,7 @@ export async function proxyPodLog(
   kubeletCredential?: string,
 ): Promise<void> {
   const pod = await store.get<Pod>('pods', namespace, podName);
-  const containers = pod.spec?.containers ?? [];
-  let container = query.get('container') ?? undefined;
-  if (!container) {
-    if (containers.length !== 1) {
-      throw badRequest(`a container name must be given for pod "${podName}": one of [${containers.map((c) => c.name).join(', ')}]`, {
-        causes: [{ field: 'container', message: 'required when the pod has more than one container' }],
-      });
-    }
-    container = containers[0].name;
-  } else if (!containers.some((c) => c.name === container)) {
-    throw badRequest(`container "${container}" is not in pod "${podName}": one of [${containers.map((c) => c.name).join(', ')}]`, {
-      causes: [{ field: 'container', message: 'no such container in the pod' }],
-    });
-  }
+  const container = containerOf(pod, query);
   let options: PodLogOptions;
   try {
     options = parsePodLogOptions(query, Date.now());
@@ -41,11 +29,7 @@ export async function proxyPodLog(
     throw e;
   }
 
-  const nodeName = pod.spec?.nodeName;
-  if (!nodeName) throw badRequest(`pod "${podName}" is not bound to a minion yet; it has no logs`);
-  const minion = await store.get<Minion>('minions', undefined, nodeName);
-  const endpoint = minion.status?.kubeletEndpoint;
-  if (!endpoint) throw new HttpError(503, 'ServiceUnavailable', `minion "${nodeName}" has not reported a kubelet endpoint`);
+  const { nodeName, endpoint } = await kubeletEndpointOf(store, pod, 'logs');
 
   const target = new URL(`/containerLogs/${encodeURIComponent(namespace)}/${encodeURIComponent(podName)}/${encodeURIComponent(container)}`, endpoint);
   target.search = podLogQuery(options).toString();
