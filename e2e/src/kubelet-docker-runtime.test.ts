@@ -73,6 +73,10 @@ describe('DockerRuntime', () => {
     expect(exec).toEqual({ exitCode: 3, output: 'hi\n' });
 
     expect(await readAll(await runtime.logs(appId, { tail: 10 }))).toBe('started\n');
+    // Timestamps as the engine writes them (RFC 3339 with nanoseconds), and since: nothing after now.
+    expect(await readAll(await runtime.logs(appId, { timestamps: true }))).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z started\n$/);
+    expect(await readAll(await runtime.logs(appId, { since: Date.now() + 60_000 }))).toBe('');
+    expect(await readAll(await runtime.logs(appId, { since: Date.now() - 600_000 }))).toBe('started\n');
 
     await runtime.stopContainer(appId, 5);
     const stopped = await runtime.inspect(appId);

@@ -8,7 +8,7 @@ import type { ObjectStore } from '@coxswain/objects';
 import type { Codec } from './codecs/codec';
 import { CODECS } from './codecs';
 import { createApiServer, ApiServer } from './server';
-import { DEFAULT_METRICS_RESOLUTION_MS, MetricsScraper } from '@coxswain/client';
+import { DEFAULT_METRICS_RESOLUTION_MS, MetricsScraper, readKubeletCredential } from '@coxswain/client';
 
 export interface ApiServerFlags {
   /** etcd client URLs: a list, or `--etcd-servers`' comma-separated text. */
@@ -23,6 +23,8 @@ export interface ApiServerFlags {
   portalNet?: string;
   /** --metric-resolution: how often the kubelets' figures are scraped (default 15 s; 0 turns metrics.k8s.io off). */
   metricsResolutionMs?: number;
+  /** --kubelet-credential-file: the bearer secret the kubelets demand (docs/kubelet.md). */
+  kubeletCredentialFile?: string;
 }
 
 export interface ApiServerHandle {
@@ -38,7 +40,14 @@ export async function runApiServer(flags: ApiServerFlags): Promise<ApiServerHand
   // Validate the server's own options (non-loopback without tokens, token file) before touching etcd.
   const store = openRegistry(endpoints, { portalNet: flags.portalNet ?? DEFAULT_PORTAL_NET });
   const resolution = flags.metricsResolutionMs ?? DEFAULT_METRICS_RESOLUTION_MS;
-  const metrics = resolution > 0 ? new MetricsScraper({ store, intervalMs: resolution }) : undefined;
+  let kubeletCredential: string | undefined;
+  try {
+    kubeletCredential = flags.kubeletCredentialFile === undefined ? undefined : readKubeletCredential(flags.kubeletCredentialFile);
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  const metrics = resolution > 0 ? new MetricsScraper({ store, intervalMs: resolution, kubeletCredential }) : undefined;
   let server: ApiServer;
   try {
     server = createApiServer({
@@ -51,6 +60,7 @@ export async function runApiServer(flags: ApiServerFlags): Promise<ApiServerHand
       heartbeatMs: flags.heartbeatMs,
       consoleDir: CONSOLE_ASSETS_DIR,
       metrics,
+      kubeletCredential,
     });
     await server.listen();
     metrics?.start();

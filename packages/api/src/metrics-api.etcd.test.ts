@@ -17,8 +17,12 @@ const summaryOf = (minion: string, pods: Array<{ name: string; cpu?: number; mem
   })),
 });
 
+/** The kubelets answer only the control plane's bearer secret (docs/kubelet.md). */
+const KUBELET_CREDENTIAL = 'kubelet-secret-for-metrics-test';
+
 async function kubelet(summary: unknown): Promise<{ url: string; close(): Promise<void> }> {
   const server = http.createServer((req, res) => {
+    if (req.headers.authorization !== `Bearer ${KUBELET_CREDENTIAL}`) return void res.writeHead(401).end();
     if (req.url !== '/stats/summary') return void res.writeHead(404).end();
     res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(summary));
   });
@@ -33,7 +37,7 @@ const kubelets: Array<{ url: string; close(): Promise<void> }> = [];
 beforeAll(async () => {
   const source: MetricsSource = { get window() { return scraper.window; }, nodes: () => scraper.nodes(), pods: () => scraper.pods() };
   fx = await startApiFixture({ metrics: source });
-  scraper = new MetricsScraper({ store: fx.store, intervalMs: 15_000, timeoutMs: 1000 });
+  scraper = new MetricsScraper({ store: fx.store, intervalMs: 15_000, timeoutMs: 1000, kubeletCredential: KUBELET_CREDENTIAL });
   kubelets.push(await kubelet(summaryOf('m1', [{ name: 'web-1', cpu: 997e6, mem: 48 * MiB }, { name: 'starting', mem: MiB }])));
   kubelets.push(await kubelet(summaryOf('m2', [{ name: 'db-1', cpu: 1e6, mem: 200 * MiB }])));
   for (const [i, k] of kubelets.entries()) {

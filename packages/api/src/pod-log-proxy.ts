@@ -1,10 +1,13 @@
 // GET /api/<v>/pods/<name>/log: finds the pod's minion, asks that minion's kubelet for the
 // container's log (`<kubeletEndpoint>/containerLogs/<ns>/<pod>/<container>`) and streams it through,
-// following it for as long as the client stays (follow=true).
+// following it for as long as the client stays (follow=true). The options (tailLines, sinceSeconds,
+// timestamps, previous, limitBytes...) are checked here and forwarded: pod-log-options.ts.
 import http from 'node:http';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Minion, ObjectStore, Pod } from '@coxswain/objects';
+import type { ObjectStore, Pod } from '@coxswain/objects';
+import { containerOf, kubeletEndpointOf } from './pod-kubelet';
+import { kubeletAuthHeaders, parsePodLogOptions, podLogQuery, PodLogOptionError, type PodLogOptions } from '@coxswain/client';
 import { badRequest, HttpError } from './status';
 
 export async function proxyPodLog(
@@ -14,40 +17,26 @@ export async function proxyPodLog(
   namespace: string,
   podName: string,
   query: URLSearchParams,
+  kubeletCredential?: string,
 ): Promise<void> {
   const pod = await store.get<Pod>('pods', namespace, podName);
-  const containers = pod.spec?.containers ?? [];
-  let container = query.get('container') ?? undefined;
-  if (!container) {
-    if (containers.length !== 1) {
-      throw badRequest(`a container name must be given for pod "${podName}": one of [${containers.map((c) => c.name).join(', ')}]`, {
-        causes: [{ field: 'container', message: 'required when the pod has more than one container' }],
-      });
-    }
-    container = containers[0].name;
-  } else if (!containers.some((c) => c.name === container)) {
-    throw badRequest(`container "${container}" is not in pod "${podName}": one of [${containers.map((c) => c.name).join(', ')}]`, {
-      causes: [{ field: 'container', message: 'no such container in the pod' }],
-    });
+  const container = containerOf(pod, query);
+  let options: PodLogOptions;
+  try {
+    options = parsePodLogOptions(query, Date.now());
+  } catch (e) {
+    if (e instanceof PodLogOptionError) throw badRequest(e.message, { causes: [{ field: e.field, message: e.reason }] });
+    throw e;
   }
-  const tail = query.get('tail');
-  if (tail !== null && !/^\d+$/.test(tail)) throw badRequest(`invalid tail "${tail}": expected a number of lines`, { causes: [{ field: 'tail', message: 'must be a non-negative integer' }] });
-  const follow = query.get('follow');
-  if (follow !== null && follow !== 'true' && follow !== 'false') throw badRequest(`invalid follow "${follow}": expected true or false`, { causes: [{ field: 'follow', message: 'must be true or false' }] });
 
-  const nodeName = pod.spec?.nodeName;
-  if (!nodeName) throw badRequest(`pod "${podName}" is not bound to a minion yet; it has no logs`);
-  const minion = await store.get<Minion>('minions', undefined, nodeName);
-  const endpoint = minion.status?.kubeletEndpoint;
-  if (!endpoint) throw new HttpError(503, 'ServiceUnavailable', `minion "${nodeName}" has not reported a kubelet endpoint`);
+  const { nodeName, endpoint } = await kubeletEndpointOf(store, pod, 'logs');
 
   const target = new URL(`/containerLogs/${encodeURIComponent(namespace)}/${encodeURIComponent(podName)}/${encodeURIComponent(container)}`, endpoint);
-  if (follow) target.searchParams.set('follow', follow);
-  if (tail) target.searchParams.set('tail', tail);
+  target.search = podLogQuery(options).toString();
   const client = target.protocol === 'https:' ? https : http;
 
   await new Promise<void>((resolve, reject) => {
-    const upstream = client.get(target, (up) => {
+    const upstream = client.get(target, { headers: kubeletAuthHeaders(kubeletCredential) }, (up) => {
       res.writeHead(up.statusCode ?? 502, { 'Content-Type': up.headers['content-type'] ?? 'text/plain; charset=utf-8', 'Cache-Control': 'no-cache' });
       res.flushHeaders();
       up.pipe(res);

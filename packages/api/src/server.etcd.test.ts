@@ -248,9 +248,11 @@ describe('watch', () => {
 describe('binding and pod logs', () => {
   let kubelet: http.Server;
   const seen: string[] = [];
+  const seenAuth: Array<string | undefined> = [];
   beforeAll(async () => {
     kubelet = http.createServer((req, res) => {
       seen.push(req.url!);
+      seenAuth.push(req.headers.authorization);
       res.writeHead(200, { 'Content-Type': 'text/plain' });
       res.end('line one\nline two\n');
     });
@@ -274,8 +276,27 @@ describe('binding and pod logs', () => {
     const log = await api('GET', '/api/v1beta1/pods/logger/log?tail=2');
     expect(log.status).toBe(200);
     expect(log.text).toBe('line one\nline two\n');
-    expect(seen.at(-1)).toBe('/containerLogs/default/logger/master?tail=2');
+    expect(seen.at(-1)).toBe('/containerLogs/default/logger/master?tailLines=2');
+    const opts = await api('GET', '/api/v1beta1/pods/logger/log?follow=true&timestamps=true&previous=true&sinceSeconds=60&limitBytes=5');
+    expect(opts.status).toBe(200);
+    expect(seen.at(-1)).toMatch(/^\/containerLogs\/default\/logger\/master\?follow=true&previous=true&timestamps=true&sinceTime=\d{4}-[^&]+Z&limitBytes=5$/);
+    const bad = await api('GET', '/api/v1beta1/pods/logger/log?sinceSeconds=soon');
+    expect(bad.status).toBe(400);
+    expect(bad.json).toMatchObject({ message: 'invalid sinceSeconds "soon": must be a positive integer', details: { causes: [{ field: 'sinceSeconds' }] } });
     expect((await api('GET', '/api/v1beta1/pods/logger/log?container=nope')).status).toBe(400);
+  });
+
+  it('sends the kubelet credential it was given, and none when it has none', async () => {
+    expect(seenAuth.at(-1)).toBeUndefined();
+    const withCredential = createApiServer({ store: f.store, codecs: CODECS, port: 0, kubeletCredential: 'kubelet-secret-0123456789' });
+    const url = await withCredential.listen();
+    try {
+      const log = await call(url, 'GET', '/api/v1beta1/pods/logger/log');
+      expect(log.status).toBe(200);
+      expect(seenAuth.at(-1)).toBe('Bearer kubelet-secret-0123456789');
+    } finally {
+      await withCredential.close();
+    }
   });
 });
 

@@ -15,6 +15,7 @@ import { bindPod } from '@coxswain/registry';
 import { parseBinding } from './binding';
 import { sendJson, sendStatus } from './http-response';
 import { proxyPodLog } from './pod-log-proxy';
+import { POD_STREAM_PATH, proxyPodStream, type PodStreamVerb } from './pod-stream-proxy';
 import { EncodingCache } from './encoding-cache';
 import { DEFAULT_MAX_BODY_BYTES, readObjectBody } from './request-body';
 import { objectNamespace, RequestScope, resolveScope, routeGroupVersion } from './request-scope';
@@ -58,6 +59,8 @@ export interface ApiServerOptions {
   metrics?: MetricsSource;
   /** NamespaceLifecycle admission (namespace-admission.ts): default on; off only for benches of one namespace-less path. */
   namespaceLifecycle?: boolean;
+  /** The bearer secret the kubelets demand (docs/kubelet.md); sent on every proxied kubelet request. */
+  kubeletCredential?: string;
 }
 
 export interface ApiServer {
@@ -229,7 +232,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       }
       if (sub === 'log' && scope.info.resource === 'pods') {
         if (req.method !== 'GET') throw methodNotAllowed(req.method!, 'GET');
-        return proxyPodLog(store, req, res, objectNamespace(scope)!, params.name!, query);
+        return proxyPodLog(store, req, res, objectNamespace(scope)!, params.name!, query, opts.kubeletCredential);
       }
       throw notFound(`${scope.info.resource} have no subresource "${sub}"`);
     });
@@ -315,22 +318,33 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     try {
       if (shuttingDown) throw new HttpError(503, 'ServiceUnavailable', 'the server is shutting down');
       if (auth) auth.authenticate(req);
+      const [path, search] = (req.url ?? '/').split('?') as [string, string | undefined];
+      const stream = POD_STREAM_PATH.exec(path);
+      if (stream) {
+        const [namespace, pod, verb] = stream.slice(1).map(decodeURIComponent) as [string, string, PodStreamVerb];
+        proxyPodStream(store, req, socket, head, { namespace, pod, verb }, new URLSearchParams(search ?? ''), opts.kubeletCredential).catch((err) => refuseUpgrade(req, socket, err));
+        return;
+      }
       const match = wsRouter.match('GET', req.url ?? '/');
       const scope = scopeOf(match.params, match.query);
       checkWatchQuery(scope, match.query);
       wss.handleUpgrade(req, socket, head, (ws) => serveWebSocketWatch(watchDeps, ws, scope, match.query));
     } catch (err) {
-      const { status, headers } = statusFor(err, req.url);
-      const body = JSON.stringify(status);
-      const head = [
-        `HTTP/1.1 ${status.code} ${http.STATUS_CODES[status.code] ?? 'Error'}`,
-        'Content-Type: application/json',
-        `Content-Length: ${Buffer.byteLength(body)}`,
-        'Connection: close',
-        ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
-      ];
-      socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
+      refuseUpgrade(req, socket, err);
     }
+  }
+
+  function refuseUpgrade(req: IncomingMessage, socket: Socket, err: unknown): void {
+    const { status, headers } = statusFor(err, req.url);
+    const body = JSON.stringify(status);
+    const head = [
+      `HTTP/1.1 ${status.code} ${http.STATUS_CODES[status.code] ?? 'Error'}`,
+      'Content-Type: application/json',
+      `Content-Length: ${Buffer.byteLength(body)}`,
+      'Connection: close',
+      ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+    ];
+    if (socket.writable) socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
   }
 
   // ---- lifecycle -----------------------------------------------------------------------------------

@@ -11,3 +11,5 @@ export { ApiError, ApiUnreachableError, describeApiError } from './api-error';
 export { WatchClient, type ClientWatchEvent, type WatchClientOptions, type WatchEventType, type WatchTarget } from './watch-client';
 export { MetricsScraper, DEFAULT_METRICS_RESOLUTION_MS, type MetricsSource, type MetricsScraperOptions, type NodeSample, type PodSample, type Usage } from './metrics-scraper';
 export { PeriodicTask } from './periodic-task';
+export { readKubeletCredential, writeKubeletCredential, kubeletAuthHeaders } from './kubelet-credential';
+export { parsePodLogOptions, podLogQuery, PodLogOptionError, type PodLogOptions } from './pod-log-options';

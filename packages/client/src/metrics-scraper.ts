@@ -2,6 +2,7 @@
 // kubelet /stats/summary, keeps only the latest figures in memory (no etcd write per sample), and
 // answers what the API server's metrics.k8s.io serves and what the autoscaler reads. A kubelet that
 // does not answer loses its figures at once: its pods read as unknown, never as the last figures seen.
+import { kubeletAuthHeaders } from './kubelet-credential';
 import type { Minion, ObjectStore } from '@coxswain/objects';
 import { realClock, type Clock } from '@coxswain/objects';
 import { PeriodicTask } from './periodic-task';
@@ -51,6 +52,8 @@ export interface MetricsScraperOptions {
   timeoutMs?: number;
   clock?: Clock;
   log?: Logger;
+  /** The kubelets' bearer secret (kubelet-credential.ts); without it a kubelet that demands one answers 401. */
+  kubeletCredential?: string;
 }
 
 interface Scraped {
@@ -115,7 +118,7 @@ export class MetricsScraper implements MetricsSource {
   }
 
   private async fetchSummary(endpoint: string): Promise<KubeletSummary> {
-    const res = await fetch(`${endpoint}/stats/summary`, { signal: AbortSignal.timeout(this.opts.timeoutMs ?? 5000) });
+    const res = await fetch(`${endpoint}/stats/summary`, { headers: kubeletAuthHeaders(this.opts.kubeletCredential), signal: AbortSignal.timeout(this.opts.timeoutMs ?? 5000) });
     if (!res.ok) throw new Error(`${endpoint}/stats/summary: HTTP ${res.status}`);
     return (await res.json()) as KubeletSummary;
   }

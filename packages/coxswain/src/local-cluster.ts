@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { get } from 'node:http';
 import { realClock } from '@coxswain/objects';
 import { createLogger, type Logger } from '@coxswain/process';
+import { writeKubeletCredential } from '@coxswain/client';
 import { ComponentSpec, lastLines, SupervisedProcess } from './supervisor';
 import { dataDirProblem, dockerProblem, etcdProblem, portProblem, PreflightError, runningUpPid } from './preflight';
 import { buildLocalImages } from './local-images';
@@ -154,14 +155,18 @@ export class LocalCluster {
       report.done('etcd', this.etcdServers[0]);
     }
     const etcd = this.etcdServers.join(',');
-    const api = this.launch(this.nodeSpec('apiserver', ['apiserver', '--etcd-servers', etcd, '--address', '127.0.0.1', '--port', String(this.opts.port)]));
+    // A fresh secret per `up`, given to the API server, the replication manager's scraper and the kubelets only.
+    const credentialFile = join(this.opts.dataDir, 'kubelet-credential');
+    writeKubeletCredential(credentialFile);
+    const credential = ['--kubelet-credential-file', credentialFile];
+    const api = this.launch(this.nodeSpec('apiserver', ['apiserver', '--etcd-servers', etcd, '--address', '127.0.0.1', '--port', String(this.opts.port), ...credential]));
     report.begin('apiserver');
     await this.waitHealthy(api, `${this.apiUrl}/healthz`);
     report.done('apiserver', this.apiUrl);
 
     const reconcilers: Array<[string, string[]]> = [
       ['scheduler', []],
-      ['replication', this.opts.hpaDownscaleStabilization ? ['--hpa-downscale-stabilization', this.opts.hpaDownscaleStabilization] : []],
+      ['replication', [...credential, ...(this.opts.hpaDownscaleStabilization ? ['--hpa-downscale-stabilization', this.opts.hpaDownscaleStabilization] : [])]],
       ['endpoints', []],
       [
         'minion-controller',
@@ -190,7 +195,7 @@ export class LocalCluster {
       const kubelet = this.launch(
         this.nodeSpec(`kubelet-${i}`, [
           'kubelet', '--minion', m.name, '--address', m.address, '--pod-cidr', m.podCIDR,
-          '--etcd-servers', etcd, '--runtime', this.opts.runtime,
+          '--etcd-servers', etcd, '--runtime', this.opts.runtime, ...credential,
           // Pod directories (volumes) in the data dir, one root per minion.
           '--root-dir', join(this.opts.dataDir, 'kubelet', m.name),
           ...(this.opts.allowedHostPaths?.length ? ['--allowed-host-paths', this.opts.allowedHostPaths.join(',')] : []),

@@ -58,6 +58,9 @@ function labelsFrom(list: string[] | undefined): Record<string, string> | undefi
   );
 }
 
+/** One secret file shared by the API server, the metrics scrapers and the kubelets (docs/kubelet.md). */
+const KUBELET_CREDENTIAL_OPTION = { type: 'string', describe: "the bearer secret a kubelet demands and the control plane sends; none: the kubelet's port is open" } as const;
+
 export function buildCli(argv: string[]) {
   return yargs(argv)
     .scriptName('coxswain')
@@ -71,9 +74,10 @@ export function buildCli(argv: string[]) {
           .option('port', { type: 'number', default: 8080 })
           .option('token-file', { type: 'string', describe: 'bearer tokens, one per line; required on a non-loopback address' })
           .option('portal-net', { type: 'string', default: DEFAULT_PORTAL_NET, describe: 'the block services take their portal IP from' })
-          .option('metric-resolution', durationOption('metric-resolution', '15s', "how often the kubelets' /stats/summary is scraped for metrics.k8s.io (0 turns it off)")),
+          .option('metric-resolution', durationOption('metric-resolution', '15s', "how often the kubelets' /stats/summary is scraped for metrics.k8s.io (0 turns it off)"))
+          .option('kubelet-credential-file', KUBELET_CREDENTIAL_OPTION),
       async (a) => {
-        const api = await runApiServer({ etcdServers: a.etcdServers, address: a.address, port: a.port, tokenFile: a.tokenFile, portalNet: a.portalNet, metricsResolutionMs: a.metricResolution });
+        const api = await runApiServer({ etcdServers: a.etcdServers, address: a.address, port: a.port, tokenFile: a.tokenFile, portalNet: a.portalNet, metricsResolutionMs: a.metricResolution, kubeletCredentialFile: a.kubeletCredentialFile });
         onShutdown(() => api.close());
       },
     )
@@ -90,7 +94,8 @@ export function buildCli(argv: string[]) {
         reconcilerOptions(y)
           .option('hpa-sync-period', durationOption('hpa-sync-period', '15s', 'how often each HorizontalPodAutoscaler is looked at'))
           .option('hpa-downscale-stabilization', durationOption('hpa-downscale-stabilization', '5m', 'a scale-down waits until higher recommendations are this old'))
-          .option('metric-resolution', durationOption('metric-resolution', '15s', "how often the autoscaler scrapes the kubelets' /stats/summary")),
+          .option('metric-resolution', durationOption('metric-resolution', '15s', "how often the autoscaler scrapes the kubelets' /stats/summary"))
+          .option('kubelet-credential-file', KUBELET_CREDENTIAL_OPTION),
       (a) =>
         runReconciler(
           runReplicationManager({
@@ -100,6 +105,7 @@ export function buildCli(argv: string[]) {
             hpaSyncMs: a.hpaSyncPeriod,
             hpaDownscaleStabilizationMs: a.hpaDownscaleStabilization,
             metricResolutionMs: a.metricResolution,
+            kubeletCredentialFile: a.kubeletCredentialFile,
           }),
         ),
     )
@@ -144,7 +150,8 @@ export function buildCli(argv: string[]) {
           .option('root-dir', { type: 'string', describe: 'where pod directories (volumes) live: <root-dir>/pods/<uid> (default <tmpdir>/coxswain-kubelet/<minion>)' })
           .option('allowed-host-paths', { type: 'string', describe: 'comma-separated host directories hostPath volumes may use (default none)' })
           .option('housekeeping-interval', durationOption('housekeeping-interval', '5s', "between two readings of the pods' CPU and memory (/stats/summary)"))
-          .option('pod-pids-limit', { type: 'number', default: 4096, describe: 'most processes one container may have (0: no limit)' }),
+          .option('pod-pids-limit', { type: 'number', default: 4096, describe: 'most processes one container may have (0: no limit)' })
+          .option('kubelet-credential-file', KUBELET_CREDENTIAL_OPTION),
       async (a) => {
         if (!Number.isInteger(a.podPidsLimit) || a.podPidsLimit < 0) throw new Error(`--pod-pids-limit must be a whole number >= 0, not ${a.podPidsLimit}`);
         const kubelet = await runKubelet({
@@ -161,6 +168,7 @@ export function buildCli(argv: string[]) {
           podPidsLimit: a.podPidsLimit,
           rootDir: a.rootDir,
           allowedHostPaths: a.allowedHostPaths ? a.allowedHostPaths.split(',').map((p) => p.trim()).filter(Boolean) : undefined,
+          credentialFile: a.kubeletCredentialFile,
         });
         onShutdown(() => kubelet.stop());
       },

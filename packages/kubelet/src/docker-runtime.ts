@@ -5,6 +5,7 @@ import Docker from 'dockerode';
 import { PassThrough } from 'stream';
 import { Backoff } from '@coxswain/client';
 import { createLogger, Logger } from '@coxswain/process';
+import { dockerAttach, dockerExecStream } from './docker-streams';
 import {
   ContainerConfig,
   ContainerNotFoundError,
@@ -15,6 +16,8 @@ import {
   ImagePullError,
   InvalidImageNameError,
   LogOptions,
+  StreamOptions,
+  StreamSession,
   NetworkSpec,
   RuntimeContainer,
   RuntimeError,
@@ -268,10 +271,25 @@ export class DockerRuntime implements ContainerRuntime {
     return { exitCode: info.ExitCode ?? -1, output };
   }
 
+  execStream(id: string, command: string[], opts: StreamOptions): Promise<StreamSession> {
+    return dockerExecStream(this.docker, id, command, opts);
+  }
+
+  attach(id: string, opts: StreamOptions): Promise<StreamSession> {
+    return dockerAttach(this.docker, id, opts);
+  }
+
   async logs(id: string, opts: LogOptions = {}): Promise<NodeJS.ReadableStream> {
     const container = this.docker.getContainer(id);
     const out = new PassThrough();
-    const base = { stdout: true, stderr: true, tail: opts.tail ?? ('all' as unknown as number) };
+    const base = {
+      stdout: true,
+      stderr: true,
+      tail: opts.tail ?? ('all' as unknown as number),
+      timestamps: opts.timestamps ?? false,
+      // The engine takes fractional Unix seconds.
+      ...(opts.since !== undefined ? { since: opts.since / 1000 } : {}),
+    };
     try {
       if (opts.follow) {
         const stream = (await container.logs({ ...base, follow: true })) as NodeJS.ReadableStream & { destroy(): void };

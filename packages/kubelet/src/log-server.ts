@@ -1,15 +1,18 @@
 // The kubelet's HTTP endpoint on the minion's address: `/healthz`, `/metrics` (Prometheus), `/stats/summary` (the pods' and
 // the minion's resource use, stats-collector.ts), and a container's logs at
-// `/containerLogs/{namespace}/{pod}/{container}?follow=true|false&tail=N&previous=true|false`
+// `/containerLogs/{namespace}/{pod}/{container}?follow&tailLines&sinceSeconds|sinceTime&timestamps&previous&limitBytes`
 // (what the API server proxies for `GET /api/v1beta1/pods/{id}/log`). Containers are found by
 // their labels, so logs survive a kubelet restart; `previous` serves the last dead instance.
 import * as http from 'http';
 import type { AddressInfo } from 'net';
 import { createLogger, Logger } from '@coxswain/process';
-import { restartCountOf } from './pod-status';
-import { ContainerRuntime, LABELS } from './runtime';
+import { attemptsOf } from './container-lookup';
+import { presentsCredential } from './kubelet-auth';
+import { ContainerRuntime } from './runtime';
+import { serveStreams } from './stream-server';
 import type { Summary } from './stats-collector';
 import { metricsExposition, METRICS_CONTENT_TYPE } from '@coxswain/process';
+import { parsePodLogOptions, PodLogOptionError, type PodLogOptions } from '@coxswain/client';
 
 export interface LogServerOptions {
   minion: string;
@@ -21,6 +24,12 @@ export interface LogServerOptions {
   healthy?: () => { ok: boolean; detail?: unknown };
   /** The resource use served at /stats/summary (404 without). */
   summary?: () => Summary;
+  /**
+   * The bearer secret only the API server (and the metrics scraper) holds. When set, everything
+   * but /healthz answers 401 without `Authorization: Bearer <credential>`: the logs (and later
+   * exec/attach/port-forward) are reachable only through the API server, which authorizes the user.
+   */
+  credential?: string;
   logger?: Logger;
 }
 
@@ -40,6 +49,7 @@ export async function startLogServer(opts: LogServerOptions): Promise<LogServer>
       else res.destroy();
     });
   });
+  serveStreams(server, { minion: opts.minion, runtime: opts.runtime, credential: opts.credential, logger: log });
   server.on('connection', (s) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
@@ -81,6 +91,11 @@ async function handle(opts: LogServerOptions, req: http.IncomingMessage, res: ht
     res.end(text);
     return;
   }
+  if (opts.credential !== undefined && !presentsCredential(req, opts.credential)) {
+    res.writeHead(401, { 'Content-Type': 'text/plain; charset=utf-8', 'WWW-Authenticate': 'Bearer realm="kubelet"' });
+    res.end('unauthorized: the kubelet answers only the API server\n');
+    return;
+  }
   if (url.pathname === '/stats/summary' && opts.summary) {
     res.writeHead(200, { 'Content-Type': 'application/json' });
     res.end(JSON.stringify(opts.summary()));
@@ -89,25 +104,37 @@ async function handle(opts: LogServerOptions, req: http.IncomingMessage, res: ht
   const m = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)\/?$/.exec(url.pathname);
   if (!m) return send(res, 404, 'not found\n');
   const [namespace, pod, container] = m.slice(1).map(decodeURIComponent);
-  const tailText = url.searchParams.get('tail');
-  if (tailText !== null && !/^\d+$/.test(tailText)) return send(res, 400, `invalid tail "${tailText}"\n`);
-  const follow = url.searchParams.get('follow') === 'true';
-  const previous = url.searchParams.get('previous') === 'true';
+  let options: PodLogOptions;
+  try {
+    options = parsePodLogOptions(url.searchParams, Date.now());
+  } catch (e) {
+    if (e instanceof PodLogOptionError) return send(res, 400, `${e.message}\n`);
+    throw e;
+  }
+  const { follow, previous } = options;
 
-  const found = await opts.runtime.listContainers({
-    [LABELS.minion]: opts.minion,
-    [LABELS.namespace]: namespace,
-    [LABELS.podName]: pod,
-    [LABELS.container]: container,
-  });
-  const ordered = found.sort((a, b) => restartCountOf(b) - restartCountOf(a) || b.createdAt.localeCompare(a.createdAt));
+  const ordered = await attemptsOf(opts.runtime, opts.minion, namespace, pod, container);
   const target = previous ? ordered[1] : ordered[0];
   if (!target) return send(res, 404, `no ${previous ? 'previous ' : ''}container "${container}" of pod ${namespace}/${pod} on minion ${opts.minion}\n`);
 
   const abort = new AbortController();
-  const stream = await opts.runtime.logs(target.id, { follow, tail: tailText === null ? undefined : Number(tailText), signal: abort.signal });
+  const stream = await opts.runtime.logs(target.id, { follow, tail: options.tailLines, since: options.sinceTime, timestamps: options.timestamps, signal: abort.signal });
   res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-cache' });
   res.flushHeaders();
   res.on('close', () => abort.abort());
-  stream.pipe(res);
+  if (options.limitBytes === undefined) return void stream.pipe(res);
+  // limitBytes: the first N bytes, then the response ends (and a followed log stops being read).
+  let left = options.limitBytes;
+  stream.on('data', (chunk: Buffer | string) => {
+    if (left <= 0) return;
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+    res.write(buf.subarray(0, left));
+    left -= buf.length;
+    if (left <= 0) {
+      res.end();
+      abort.abort();
+    }
+  });
+  stream.on('end', () => res.end());
 }
+

@@ -12,6 +12,8 @@ import {
   ImagePullError,
   InvalidImageNameError,
   LogOptions,
+  StreamOptions,
+  StreamSession,
   NetworkSpec,
   RuntimeContainer,
   RuntimeEvent,
@@ -67,7 +69,8 @@ export interface MemoryContainer extends RuntimeContainer {
   config?: ContainerConfig;
   sandbox?: SandboxConfig;
   network?: string;
-  log: string;
+  /** Each line with the runtime clock's time when it was written (for since and timestamps). */
+  log: Array<{ at: number; line: string }>;
   /** Bumped on every state change, so a scripted exit of an earlier run does nothing. */
   generation: number;
   followers: Set<PassThrough>;
@@ -204,6 +207,22 @@ export class MemoryRuntime implements ContainerRuntime {
     return this.opts.exec ? this.opts.exec(c, command) : { exitCode: 0, output: '' };
   }
 
+  /**
+   * The scripted exec (options.exec) as a stream: its output on stdout, then its exit code; stdin is
+   * read and dropped. Enough for the stream servers' protocol tests; real streams need Docker.
+   */
+  async execStream(id: string, command: string[], opts: StreamOptions): Promise<StreamSession> {
+    const result = await this.exec(id, command, 0);
+    return scriptedSession(opts, result.output, result.exitCode);
+  }
+
+  /** The container's log so far as stdout; no exit code (attach has none). */
+  async attach(id: string, opts: StreamOptions): Promise<StreamSession> {
+    const c = this.get(id);
+    if (c.state !== 'running') throw new Error(`container ${id} is not running`);
+    return scriptedSession(opts, c.log.map((e) => e.line).join(''), undefined);
+  }
+
   /** The synthetic use since the container started: CPU accrues at the configured rate on the runtime's clock. */
   async usage(id: string): Promise<ContainerUsage | undefined> {
     const c = this.get(id);
@@ -223,14 +242,11 @@ export class MemoryRuntime implements ContainerRuntime {
   async logs(id: string, opts: LogOptions = {}): Promise<NodeJS.ReadableStream> {
     const c = this.get(id);
     const out = new PassThrough();
-    let text = c.log;
-    if (opts.tail !== undefined) {
-      const lines = text.split('\n');
-      if (lines[lines.length - 1] === '') lines.pop();
-      text = lines.slice(Math.max(0, lines.length - opts.tail)).map((l) => l + '\n').join('');
-      if (opts.tail === 0) text = '';
-    }
-    out.write(text);
+    const since = opts.since;
+    let entries = since === undefined ? c.log : c.log.filter((e) => e.at >= since);
+    if (opts.tail !== undefined) entries = opts.tail === 0 ? [] : entries.slice(-opts.tail);
+    if (opts.timestamps) STAMPED.add(out);
+    out.write(entries.map((e) => stamp(e, out)).join(''));
     if (opts.follow && c.state === 'running') {
       c.followers.add(out);
       const end = () => {
@@ -285,8 +301,10 @@ export class MemoryRuntime implements ContainerRuntime {
 
   appendLog(id: string, text: string): void {
     const c = this.get(id);
-    c.log += text;
-    for (const f of c.followers) f.write(text);
+    const at = this.clock.now();
+    const lines = text.split(/(?<=\n)/).filter((l) => l !== '');
+    for (const line of lines) c.log.push({ at, line });
+    for (const f of c.followers) f.write(lines.map((line) => stamp({ at, line }, f)).join(''));
   }
 
   /** Containers (running or not) of one pod container name, newest first. */
@@ -311,7 +329,7 @@ export class MemoryRuntime implements ContainerRuntime {
       labels: { ...labels },
       state: 'created',
       createdAt: new Date(this.clock.now()).toISOString(),
-      log: '',
+      log: [],
       generation: 0,
       followers: new Set(),
     };
@@ -384,4 +402,21 @@ function dockerCreateRefusal(config: ContainerConfig): string | undefined {
     return `Error response from daemon: the working directory '${config.workingDir}' is invalid, it needs to be an absolute path`;
   }
   return undefined;
+}
+
+/** Streams asked for timestamps (a follower gets new lines in the form it asked for). */
+const STAMPED = new WeakSet<PassThrough>();
+
+function stamp(e: { at: number; line: string }, out: PassThrough): string {
+  return STAMPED.has(out) ? `${new Date(e.at).toISOString()} ${e.line}` : e.line;
+}
+
+function scriptedSession(opts: StreamOptions, output: string, exitCode: number | undefined): StreamSession {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const stdin = opts.stdin ? new PassThrough() : undefined;
+  stdin?.resume();
+  stdout.end(output);
+  stderr.end();
+  return { stdin, stdout, stderr, resize: async () => undefined, finished: Promise.resolve(exitCode), close: () => undefined };
 }

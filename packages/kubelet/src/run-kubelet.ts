@@ -2,7 +2,7 @@
 // etcd, the runtime (Docker or in memory), the event recorder, the kubelet, and its HTTP endpoint.
 import { openRegistry } from '@coxswain/registry';
 import { createLogger, parseEtcdServers } from '@coxswain/process';
-import { EventRecorder } from '@coxswain/client';
+import { EventRecorder, readKubeletCredential } from '@coxswain/client';
 import { DockerRuntime } from './docker-runtime';
 import { Kubelet } from './kubelet';
 import { LogServer, startLogServer } from './log-server';
@@ -34,6 +34,8 @@ export interface RunKubeletOptions {
   rootDir?: string;
   /** Host directories hostPath volumes may use (default none). */
   allowedHostPaths?: readonly string[];
+  /** The bearer secret the server demands on all but /healthz (docs/kubelet.md); none: open, as before. */
+  credentialFile?: string;
 }
 
 export interface RunningKubelet {
@@ -86,6 +88,7 @@ export async function runKubelet(opts: RunKubeletOptions): Promise<RunningKubele
     port,
     logger: log,
     summary: () => stats.summary(),
+    credential: opts.credentialFile === undefined ? undefined : readKubeletCredential(opts.credentialFile),
     healthy: () => {
       const last = kubelet.heartbeat.lastBeatAt;
       const ok = last !== undefined && Date.now() - last < 3 * heartbeatMs;

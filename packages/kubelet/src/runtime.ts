@@ -104,10 +104,33 @@ export interface ExecResult {
   timedOut?: boolean;
 }
 
+/** An interactive process in a container (exec) or the container's own streams (attach). */
+export interface StreamOptions {
+  stdin: boolean;
+  tty: boolean;
+}
+
+export interface StreamSession {
+  /** Present when stdin was asked for; end() closes the process's stdin. */
+  stdin?: NodeJS.WritableStream;
+  stdout: NodeJS.ReadableStream;
+  /** Empty with a tty (the terminal merges the two). */
+  stderr: NodeJS.ReadableStream;
+  resize(size: { width: number; height: number }): Promise<void>;
+  /** Resolves once both output streams have ended: the exit code of an exec, undefined for attach. */
+  finished: Promise<number | undefined>;
+  /** Cuts the streams (the client went away). */
+  close(): void;
+}
+
 export interface LogOptions {
   follow?: boolean;
   /** Only the last N lines. */
   tail?: number;
+  /** Epoch milliseconds: only lines written at or after it. */
+  since?: number;
+  /** Each line prefixed with the time it was written (RFC 3339) and a space, as Docker and Kubernetes do. */
+  timestamps?: boolean;
   /** Ends a following stream. */
   signal?: AbortSignal;
 }
@@ -155,6 +178,10 @@ export interface ContainerRuntime {
   /** Removes a container (force); a missing one is fine. */
   removeContainer(id: string): Promise<void>;
   exec(id: string, command: string[], timeoutMs: number): Promise<ExecResult>;
+  /** Starts `command` in the running container with streams (kubectl exec). */
+  execStream(id: string, command: string[], opts: StreamOptions): Promise<StreamSession>;
+  /** The running container's own streams (kubectl attach). */
+  attach(id: string, opts: StreamOptions): Promise<StreamSession>;
   /** The container's output (stdout and stderr interleaved). */
   logs(id: string, opts?: LogOptions): Promise<NodeJS.ReadableStream>;
   /** A running container's resource use; ContainerNotFoundError if gone, undefined if not running. */

@@ -3,7 +3,7 @@
 //     --etcd-servers URL[,URL] [--leader-elect=true] [--healthz-port P] (+ each one's own flags)
 // Each returns a handle with `running`, `done` and `stop()`.
 import { metaNamespaceKey, type Deployment, type KubeObject, type Endpoints, type HorizontalPodAutoscaler, type Minion, type Pod, type ReplicationController, type Service } from '@coxswain/objects';
-import { MetricsScraper } from '@coxswain/client';
+import { MetricsScraper, readKubeletCredential } from '@coxswain/client';
 import { HorizontalAutoscaler } from './horizontal-autoscaler';
 import { NamespaceController } from './namespace-controller';
 import { DeploymentController } from './deployment-controller';
@@ -52,6 +52,8 @@ export interface ReplicationProcessOptions extends ReconcilerProcessOptions {
   hpaDownscaleStabilizationMs?: number;
   /** How often the autoscaler's metrics pipeline scrapes the kubelets (default 15 s). */
   metricResolutionMs?: number;
+  /** The kubelets' bearer secret, sent when scraping /stats/summary (docs/kubelet.md). */
+  kubeletCredentialFile?: string;
   /** How often the leader checks each ResourceQuota's usage against its namespace (default 60 s). */
   quotaRepairIntervalMs?: number;
 }
@@ -74,7 +76,12 @@ export function runReplicationManager(opts: ReplicationProcessOptions): Promise<
     // The autoscaler lives beside the replication manager (as in Kubernetes' controller-manager): it
     // changes replica counts, which the manager carries out. It reads CPU use from its own scrape of
     // the kubelets (the API server's figures live in that process's memory).
-    const metrics = new MetricsScraper({ store: ctx.store, intervalMs: opts.metricResolutionMs, log: ctx.logger });
+    const metrics = new MetricsScraper({
+      store: ctx.store,
+      intervalMs: opts.metricResolutionMs,
+      log: ctx.logger,
+      kubeletCredential: opts.kubeletCredentialFile === undefined ? undefined : readKubeletCredential(opts.kubeletCredentialFile),
+    });
     const hpas = ctx.informer<HorizontalPodAutoscaler>('horizontalpodautoscalers');
     const autoscaler = new HorizontalAutoscaler({
       store: ctx.store,
