@@ -1,6 +1,10 @@
-// The real kubectl (1.32) doing server-side apply against the API server on a real etcd: create by
-// apply, an unchanged second apply, a conflict with another field manager (409 naming the field and
-// the manager), --force-conflicts taking the field, and a field dropped from the config removed.
+// The real kubectl (1.32) applying manifests against the API server on a real etcd.
+// - OpenAPI v3: explain, and validation on create/apply. kubectl reads the PATCH operation's
+//   parameters in the v3 document: as the server takes fieldValidation, kubectl sends
+//   fieldValidation=Strict and prints the server's 422, instead of validating against OpenAPI v2.
+// - Server-side apply: create by apply, an unchanged second apply, a conflict with another field
+//   manager (409 naming the field and the manager), --force-conflicts taking the field, and a field
+//   dropped from the config removed.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +20,12 @@ const rcFile = (name: string, replicas: number, containers: Array<Record<string,
   const file = join(dir, `${name}.yaml`);
   const template = { metadata: { labels: { app: 'web' } }, spec: { containers } };
   writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'ReplicationController', metadata: { name: 'web', labels }, spec: { replicas, selector: { app: 'web' }, template } }));
+  return file;
+};
+
+const podFile = (name: string, container: Record<string, unknown>) => {
+  const file = join(dir, `${name}.json`);
+  writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { containers: [{ name: 'app', ...container }] } }));
   return file;
 };
 
@@ -51,3 +61,18 @@ it('apply --server-side creates, is unchanged the second time, conflicts with an
   expect(after.metadata.labels).toEqual({ app: 'web' });
   expect(after.spec.replicas).toBe(4);
 }, 120_000);
+
+it('explain pod.spec.containers prints the container fields from the generated schema', async () => {
+  const out = await kubectl('explain', 'pod.spec.containers');
+  expect(out).toMatch(/KIND:\s+Pod/);
+  expect(out).toMatch(/VERSION:\s+v1/);
+  for (const field of ['image', 'name', 'ports', 'env']) expect(out).toMatch(new RegExp(`^\\s+${field}\\s`, 'm'));
+}, 60_000);
+
+it('create and apply with --validate=strict accept a good pod and kubectl reports a misspelled field, creating nothing', async () => {
+  expect(await kubectl('create', '--validate=strict', '-f', podFile('good', { image: 'nginx' }))).toBe('pod/good created');
+  expect(await kubectl('apply', '--validate=strict', '-f', podFile('applied', { image: 'nginx' }))).toBe('pod/applied created');
+  expect((await call(f.url, 'GET', '/api/v1/namespaces/default/pods/applied')).status).toBe(200);
+  await expect(kubectl('create', '--validate=strict', '-f', podFile('typo', { imagee: 'nginx' }))).rejects.toThrow(/spec\.containers\[0\]\.imagee: unknown field/);
+  expect((await call(f.url, 'GET', '/api/v1/namespaces/default/pods/typo')).status).toBe(404);
+}, 60_000);
