@@ -321,7 +321,8 @@ describe('logs', () => {
       const r = await h.kubecfg(['logs', 'logger', '--tail', '2']);
       expect(r.stderr).toBe('');
       expect(r.stdout).toBe('line 1\nline 2\n');
-      expect(requests[0]).toMatch(/^\/containerLogs\/default\/logger\/main\?.*tail=2/);
+      // The API server forwards the kubelet the parameter by its v1 name (tailLines; kubecfg says --tail).
+      expect(requests[0]).toMatch(/^\/containerLogs\/default\/logger\/main\?.*tailLines=2/);
       // -f keeps printing as the log grows, until interrupted.
       const abort = new AbortController();
       let followed = '';
