@@ -247,5 +247,6 @@ export function cellsAt(templates: readonly CellTemplate[], now: number): (strin
 
 /** One object's cells, one per column of tableColumns(resource). */
 export function tableCells(resource: string, obj: unknown, now: number): (string | number)[] {
-  return defs(resource).map((c) => c.cell(obj, now));
+  // The same cells the API server's Tables give (templates, then ages counted to now): one path for both.
+  return cellsAt(tableCellTemplates(resource, obj), now);
 }
