@@ -3,7 +3,7 @@
 // this module installs no signal handlers of its own.
 import { CONSOLE_ASSETS_DIR } from '@coxswain/console';
 import { parseEtcdServers } from '@coxswain/process';
-import { DEFAULT_PORTAL_NET, openRegistry } from '@coxswain/registry';
+import { DEFAULT_CLUSTER_CIDR, DEFAULT_PORTAL_NET, openRegistry } from '@coxswain/registry';
 import type { ObjectStore } from '@coxswain/objects';
 import type { Codec } from './codecs/codec';
 import { CODECS } from './codecs';
@@ -21,6 +21,10 @@ export interface ApiServerFlags {
   codecs?: readonly Codec[];
   /** --portal-net: where services' portal IPs come from (default DEFAULT_PORTAL_NET). */
   portalNet?: string;
+  /** --cluster-cidr: where minions' pod subnets come from (default DEFAULT_CLUSTER_CIDR). */
+  clusterCidr?: string;
+  /** --node-cidr-mask-size: each minion's pod subnet (default 24). */
+  nodeCidrMaskSize?: number;
   /** --metric-resolution: how often the kubelets' figures are scraped (default 15 s; 0 turns metrics.k8s.io off). */
   metricsResolutionMs?: number;
   /** --kubelet-credential-file: the bearer secret the kubelets demand (docs/kubelet.md). */
@@ -38,7 +42,11 @@ export interface ApiServerHandle {
 export async function runApiServer(flags: ApiServerFlags): Promise<ApiServerHandle> {
   const endpoints = parseEtcdServers(flags.etcdServers);
   // Validate the server's own options (non-loopback without tokens, token file) before touching etcd.
-  const store = openRegistry(endpoints, { portalNet: flags.portalNet ?? DEFAULT_PORTAL_NET });
+  const store = openRegistry(endpoints, {
+    portalNet: flags.portalNet ?? DEFAULT_PORTAL_NET,
+    clusterCidr: flags.clusterCidr ?? DEFAULT_CLUSTER_CIDR,
+    nodeCidrMaskSize: flags.nodeCidrMaskSize,
+  });
   const resolution = flags.metricsResolutionMs ?? DEFAULT_METRICS_RESOLUTION_MS;
   let kubeletCredential: string | undefined;
   try {
@@ -61,6 +69,7 @@ export async function runApiServer(flags: ApiServerFlags): Promise<ApiServerHand
       consoleDir: CONSOLE_ASSETS_DIR,
       metrics,
       kubeletCredential,
+      bootstrap: () => store.ensureRanges(),
     });
     await server.listen();
     metrics?.start();

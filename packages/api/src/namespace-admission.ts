@@ -18,7 +18,11 @@ export class NamespaceAdmission {
   private bootstrapTimer?: NodeJS.Timeout;
   private stopped = false;
 
-  constructor(private readonly store: ObjectStore) {
+  /** `alsoAtStart`: more start-up state the server writes with the system namespaces. */
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly alsoAtStart?: () => Promise<void>,
+  ) {
     this.cache = new Informer<KubeObject>({ store, resource: 'namespaces' });
   }
 
@@ -40,6 +44,7 @@ export class NamespaceAdmission {
 
   private async bootstrap(): Promise<void> {
     try {
+      await this.alsoAtStart?.();
       for (const name of SYSTEM_NAMESPACES) {
         try {
           await this.store.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });

@@ -61,6 +61,8 @@ export interface ApiServerOptions {
   namespaceLifecycle?: boolean;
   /** The bearer secret the kubelets demand (docs/kubelet.md); sent on every proxied kubelet request. */
   kubeletCredential?: string;
+  /** Start-up state besides the system namespaces (the allocators' ranges), written with them and retried the same way. */
+  bootstrap?: () => Promise<void>;
 }
 
 export interface ApiServer {
@@ -115,7 +117,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   const defaultVersion = codecs.has(STATUS_VERSION_FALLBACK) ? STATUS_VERSION_FALLBACK : (opts.codecs[0]?.version ?? STATUS_VERSION_FALLBACK);
   const store = opts.store;
   const encodings = new EncodingCache(opts.encodingCacheBytes);
-  const namespaces = opts.namespaceLifecycle === false ? undefined : new NamespaceAdmission(store);
+  const namespaces = opts.namespaceLifecycle === false ? undefined : new NamespaceAdmission(store, opts.bootstrap);
   const rest: RestDeps = { store, maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, encodings, namespaces };
   const openWatches = new Set<WatchStream>();
   const consoleAssets = opts.consoleDir ? new ConsoleAssets(opts.consoleDir) : undefined;

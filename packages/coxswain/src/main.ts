@@ -7,7 +7,7 @@
 import * as path from 'node:path';
 import yargs, { Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { DEFAULT_PORTAL_NET, runApiServer } from '@coxswain/api';
+import { DEFAULT_CLUSTER_CIDR, DEFAULT_PORTAL_NET, runApiServer } from '@coxswain/api';
 import { runDeploymentController, runEndpointsController, runMinionController, runReplicationManager, runScheduler } from '@coxswain/reconcilers';
 import type { ReconcilerHandle } from '@coxswain/reconcilers';
 import { runKubelet } from '@coxswain/kubelet';
@@ -74,10 +74,12 @@ export function buildCli(argv: string[]) {
           .option('port', { type: 'number', default: 8080 })
           .option('token-file', { type: 'string', describe: 'bearer tokens, one per line; required on a non-loopback address' })
           .option('portal-net', { type: 'string', default: DEFAULT_PORTAL_NET, describe: 'the block services take their portal IP from' })
+          .option('cluster-cidr', { type: 'string', default: DEFAULT_CLUSTER_CIDR, describe: "the block minions' pod subnets come from" })
+          .option('node-cidr-mask-size', { type: 'number', default: 24, describe: "the prefix length of each minion's pod subnet" })
           .option('metric-resolution', durationOption('metric-resolution', '15s', "how often the kubelets' /stats/summary is scraped for metrics.k8s.io (0 turns it off)"))
           .option('kubelet-credential-file', KUBELET_CREDENTIAL_OPTION),
       async (a) => {
-        const api = await runApiServer({ etcdServers: a.etcdServers, address: a.address, port: a.port, tokenFile: a.tokenFile, portalNet: a.portalNet, metricsResolutionMs: a.metricResolution, kubeletCredentialFile: a.kubeletCredentialFile });
+        const api = await runApiServer({ etcdServers: a.etcdServers, address: a.address, port: a.port, tokenFile: a.tokenFile, portalNet: a.portalNet, clusterCidr: a.clusterCidr, nodeCidrMaskSize: a.nodeCidrMaskSize, metricsResolutionMs: a.metricResolution, kubeletCredentialFile: a.kubeletCredentialFile });
         onShutdown(() => api.close());
       },
     )

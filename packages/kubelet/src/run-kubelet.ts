@@ -7,6 +7,7 @@ import { DockerRuntime } from './docker-runtime';
 import { Kubelet } from './kubelet';
 import { LogServer, startLogServer } from './log-server';
 import { MemoryRuntime } from './memory-runtime';
+import { claimPodCidr } from './pod-cidr-claim';
 import { StatsCollector } from './stats-collector';
 import type { ContainerRuntime } from './runtime';
 
@@ -16,7 +17,10 @@ export interface RunKubeletOptions {
   address: string;
   /** etcd client URLs: a list, or `--etcd-servers`' comma-separated text. */
   etcdServers: string | readonly string[];
-  /** Default for 127.0.1.N: 172.30.N.0/24. */
+  /**
+   * The pod subnet asked for; default: the one the Minion already holds, else the next free one
+   * of the API server's --cluster-cidr (with no API server ever started: 172.30.N.0/24 for 127.0.1.N).
+   */
   podCIDR?: string;
   runtime?: 'docker' | 'memory';
   podInfraImage?: string;
@@ -53,10 +57,15 @@ export function defaultPodCIDR(address: string): string | undefined {
 
 export async function runKubelet(opts: RunKubeletOptions): Promise<RunningKubelet> {
   const log = createLogger('kubelet', { minion: opts.minion });
-  const podCIDR = opts.podCIDR ?? defaultPodCIDR(opts.address);
-  if (!podCIDR) throw new Error(`--pod-cidr is required when --address is not 127.0.1.N (got ${opts.address})`);
   const endpoints = parseEtcdServers(opts.etcdServers);
   const store = openRegistry(endpoints);
+  let podCIDR: string;
+  try {
+    podCIDR = await claimPodCidr({ store, storage: store.storage, minion: opts.minion, address: opts.address, requested: opts.podCIDR, fallback: defaultPodCIDR(opts.address), logger: log });
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
   const runtime: ContainerRuntime = opts.runtime === 'memory' ? new MemoryRuntime() : new DockerRuntime({ logger: log });
   const recorder = new EventRecorder({ store, component: 'kubelet', host: opts.minion, logger: log });
   const port = opts.port ?? 10250;

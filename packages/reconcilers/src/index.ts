@@ -8,6 +8,6 @@ export { EndpointsController } from './endpoints-controller';
 export { DeploymentController } from './deployment-controller';
 export { MinionLifecycleController } from './minion-lifecycle-controller';
 export type { PackingPolicy } from './priorities';
-export { PortalRepair, type PortalRepairOptions, type RepairPass } from './portal-repair';
+export { PortalRepair, PodCidrRepair, type RangeRepairOptions, type RepairPass } from './range-repair';
 export { QuotaRepair, type QuotaRepairOptions } from './quota-repair';
 export { NamespaceController, type NamespaceControllerOptions } from './namespace-controller';

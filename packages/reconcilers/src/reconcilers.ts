@@ -9,7 +9,7 @@ import { NamespaceController } from './namespace-controller';
 import { DeploymentController } from './deployment-controller';
 import { EndpointsController } from './endpoints-controller';
 import { periodicPass } from './periodic-pass';
-import { PortalRepair } from './portal-repair';
+import { PodCidrRepair, PortalRepair } from './range-repair';
 import { QuotaRepair } from './quota-repair';
 import { MinionLifecycleController } from './minion-lifecycle-controller';
 import { listLiveMinionLeases } from '@coxswain/registry';
@@ -184,8 +184,11 @@ export interface MinionControllerProcessOptions extends ReconcilerProcessOptions
   /** --pod-eviction-timeout (default 5 min). */
   evictionTimeoutMs?: number;
   leasePollMs?: number;
+  /** How often the leader checks the pod CIDR allocator against the minions (default 60 s). */
+  podCidrRepairIntervalMs?: number;
 }
 
+/** The minion lifecycle controller, and beside it (both follow minions) the pod CIDR repair loop. */
 export function runMinionController(opts: MinionControllerProcessOptions): Promise<ReconcilerHandle> {
   return runReconcilerProcess('minion-controller', opts, (ctx) => {
     const minions = ctx.informer<Minion>('minions');
@@ -202,6 +205,18 @@ export function runMinionController(opts: MinionControllerProcessOptions): Promi
       listLiveLeases: () => listLiveMinionLeases(ctx.storage),
     });
     minions.addEventHandler(mc.minionHandlers);
-    return { start: () => mc.start(), stop: () => mc.stop(), health: () => mc.health() };
+    const repair = new PodCidrRepair({ store: ctx.store, storage: ctx.storage, logger: ctx.logger });
+    const repairs = periodicPass('pod CIDR repair', () => repair.runOnce(), opts.podCidrRepairIntervalMs ?? 60_000, ctx.logger);
+    return {
+      start: () => {
+        mc.start();
+        repairs.start();
+      },
+      stop: () => {
+        repairs.stop();
+        return mc.stop();
+      },
+      health: () => mc.health(),
+    };
   });
 }

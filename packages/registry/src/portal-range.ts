@@ -1,24 +1,27 @@
 // A portal network (`--portal-net`, e.g. 172.30.0.0/24): the IPv4 block service portal IPs come
-// from. Offsets count from the network address; the network and broadcast addresses are never handed out.
+// from, one address a slot. Offsets count from the network address; the network and broadcast
+// addresses are never handed out.
+import { ipToNumber, numberToIp, parseBlock } from './ipv4';
+import type { SlotRange } from './range-allocator';
 
-export class PortalRange {
+export class PortalRange implements SlotRange {
   readonly base: number;
   readonly size: number;
 
-  private constructor(readonly cidr: string, base: number, bits: number) {
+  private constructor(
+    readonly cidr: string,
+    base: number,
+    bits: number,
+  ) {
     this.base = base;
     this.size = 2 ** (32 - bits);
   }
 
   /** Throws a plain Error naming what is wrong (a flag value, checked at start-up). */
   static parse(cidr: string): PortalRange {
-    const m = /^(\d+\.\d+\.\d+\.\d+)\/(\d+)$/.exec(cidr);
-    const ip = m ? ipToNumber(m[1]) : undefined;
-    const bits = m ? Number(m[2]) : NaN;
-    if (ip === undefined || !(bits >= 8 && bits <= 30)) throw new Error(`portal network "${cidr}": want an IPv4 CIDR from /8 to /30, e.g. 172.30.0.0/24`);
-    const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
-    if ((ip & mask) >>> 0 !== ip) throw new Error(`portal network "${cidr}": host bits are set (the network is ${numberToIp((ip & mask) >>> 0)}/${bits})`);
-    return new PortalRange(cidr, ip, bits);
+    const block = parseBlock(cidr, 8, 30);
+    if (typeof block === 'string') throw new Error(`portal network "${cidr}": ${block}, e.g. 172.30.0.0/24`);
+    return new PortalRange(cidr, block.base, block.bits);
   }
 
   /** The offset of `ip` if it may be handed out (inside, neither network nor broadcast), else undefined. */
@@ -26,11 +29,15 @@ export class PortalRange {
     const n = ipToNumber(ip);
     if (n === undefined) return undefined;
     const off = n - this.base;
-    return off >= 1 && off <= this.size - 2 ? off : undefined;
+    return this.usable(off) ? off : undefined;
   }
 
-  ipAt(offset: number): string {
+  valueAt(offset: number): string {
     return numberToIp(this.base + offset);
+  }
+
+  usable(offset: number): boolean {
+    return offset >= 1 && offset <= this.size - 2;
   }
 
   /** Whether `ip` is not a dotted-quad IPv4 address at all. */
@@ -42,15 +49,4 @@ export class PortalRange {
   get capacity(): number {
     return this.size - 2;
   }
-}
-
-/** Dotted quad -> number, or undefined when `ip` is not one (leading zeros refused: they read as octal elsewhere). */
-export function ipToNumber(ip: string): number | undefined {
-  const parts = ip.split('.');
-  if (parts.length !== 4 || !parts.every((p) => /^(0|[1-9]\d{0,2})$/.test(p) && Number(p) <= 255)) return undefined;
-  return parts.reduce((n, p) => n * 256 + Number(p), 0);
-}
-
-function numberToIp(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
 }

@@ -23,6 +23,7 @@ import {
   type ListPage,
   type ListResult,
   type ObjectStore,
+  type Minion,
   type Pod,
   type ResourceName,
   type Service,
@@ -37,6 +38,7 @@ import { deleteNamespace } from './namespace-lifecycle';
 import { DryRunStorage } from './dry-run-storage';
 import { boundPod, checkBindable, POD_MIRRORS } from './binding';
 import { listFilter } from './list-filter';
+import type { PodCidrAllocator } from './pod-cidr-allocator';
 import type { PortalAllocator } from './portal-allocator';
 import { creditQuotas, usageOf } from './quota';
 import { strategyFor, strategyOf, type Strategy } from './strategy';
@@ -49,6 +51,8 @@ export interface RegistryOptions {
   random?: () => number;
   /** Hands every new service a portal IP (the API server's --portal-net); without it a given one is stored as sent. */
   portals?: PortalAllocator;
+  /** Hands every new Minion a pod subnet (or claims the one it asks for): the cluster CIDR's allocator. */
+  podCidrs?: PodCidrAllocator;
 }
 
 const NAME_CHARS = 'abcdefghijklmnopqrstuvwxyz0123456789';
@@ -62,6 +66,7 @@ export class Registry implements ObjectStore {
   private readonly uid: () => string;
   private readonly random: () => number;
   private readonly portals?: PortalAllocator;
+  private readonly podCidrs?: PodCidrAllocator;
 
   /** `storage` must keep REGISTRY_MIRRORS (see openRegistry). */
   constructor(
@@ -72,6 +77,12 @@ export class Registry implements ObjectStore {
     this.uid = opts.uid ?? randomUUID;
     this.random = opts.random ?? Math.random;
     this.portals = opts.portals;
+    this.podCidrs = opts.podCidrs;
+  }
+
+  /** Writes the allocators' ranges (the API server at start), so kubelets find the cluster CIDR before registering. */
+  async ensureRanges(): Promise<void> {
+    await this.podCidrs?.ensureStored();
   }
 
   private dryRunRegistry?: Registry;
@@ -94,12 +105,12 @@ export class Registry implements ObjectStore {
       // or a marked address too many; PortalRepair gives the address back.)
       const admission = await admitCreates(this.storage, [strategy], [prepared]);
       if (admission.refusals[0]) throw admission.refusals[0];
-      let portal: string | undefined;
+      let giveBack: (() => Promise<void>) | undefined;
       try {
-        portal = await this.allocatePortal(prepared);
+        giveBack = await this.allocateFor(prepared);
         return await this.storage.create(key, prepared as T, { ttlSeconds: opts.ttlSeconds ?? strategy.ttlSeconds });
       } catch (err) {
-        if (portal) await this.portals!.release(portal);
+        await giveBack?.();
         await admission.giveBack(0);
         // A generated name that is taken: draw another.
         if (err instanceof AlreadyExistsError && !obj.metadata.name && attempt < MAX_GENERATE_NAME_TRIES) continue;
@@ -108,18 +119,32 @@ export class Registry implements ObjectStore {
     }
   }
 
-  /** A new service's portal IP, set on `prepared`: the one it asks for if free and in range, else the next free. */
-  private async allocatePortal(prepared: KubeObject): Promise<string | undefined> {
-    if (!this.portals || prepared.kind !== 'Service') return undefined;
-    const spec = (prepared as Service).spec;
-    const ip = await this.portals.allocate(prepared.metadata.name, spec.clusterIP || undefined);
-    spec.clusterIP = ip;
-    return ip;
+  /**
+   * A new service's portal IP or a new minion's pod subnet, set on `prepared`: the one it asks for
+   * if free and in range, else the next free. Returns how to give it back when the write fails.
+   */
+  private async allocateFor(prepared: KubeObject): Promise<(() => Promise<void>) | undefined> {
+    if (this.portals && prepared.kind === 'Service') {
+      const spec = (prepared as Service).spec;
+      const ip = await this.portals.allocate(prepared.metadata.name, spec.clusterIP || undefined);
+      spec.clusterIP = ip;
+      return () => this.portals!.release(ip);
+    }
+    if (this.podCidrs && prepared.kind === 'Minion') {
+      const minion = prepared as Minion;
+      const requested = minion.spec?.podCIDR || undefined;
+      const cidr = await this.podCidrs.allocate(minion.metadata.name, requested);
+      if (!cidr) return undefined;
+      minion.spec = { ...(minion.spec ?? {}), podCIDR: cidr };
+      // A pass-through (no range configured) claimed nothing: nothing to give back.
+      return () => this.podCidrs!.release(cidr);
+    }
+    return undefined;
   }
 
   async createMany<T extends KubeObject>(objs: readonly T[], opts: CreateOptions = {}): Promise<(T | Error)[]> {
-    // Services take an allocator write each: one at a time through create().
-    if (this.portals && objs.some((o) => o.kind === 'Service')) return Promise.all(objs.map((o) => this.create(o, opts).catch((e: Error) => e)));
+    // Services and minions take an allocator write each: one at a time through create().
+    if ((this.portals && objs.some((o) => o.kind === 'Service')) || (this.podCidrs && objs.some((o) => o.kind === 'Minion'))) return Promise.all(objs.map((o) => this.create(o, opts).catch((e: Error) => e)));
     const results: (T | Error)[] = new Array(objs.length);
     const entries: { key: string; obj: T }[] = [];
     const index: number[] = [];
@@ -278,6 +303,8 @@ export class Registry implements ObjectStore {
     // A crash before this release leaves a marked address with no service: PortalRepair gives it back.
     const portal = resource === 'services' ? (deleted as unknown as Service).spec?.clusterIP : undefined;
     if (this.portals && portal) await this.portals.release(portal);
+    const podCIDR = resource === 'minions' ? (deleted as unknown as Minion).spec?.podCIDR : undefined;
+    if (this.podCidrs && podCIDR) await this.podCidrs.release(podCIDR);
     return deleted;
   }
 

@@ -66,6 +66,28 @@ interface KindRules {
   statusFromSpec?: (obj: KubeObject) => void;
 }
 
+/**
+ * A `spec` field an allocator sets at create (a portal IP, a pod subnet): an update may leave it
+ * out (it is kept) or repeat it, never change it.
+ */
+function allocatorOwned(field: `spec.${string}`, when: string): KindRules {
+  const key = field.slice('spec.'.length);
+  const held = (o: KubeObject) => (o as { spec?: Record<string, unknown> }).spec?.[key] as string | undefined;
+  return {
+    updateProblems: (obj, current) => {
+      const was = held(current);
+      const wanted = held(obj);
+      if (wanted === undefined || wanted === '' || wanted === was) return [];
+      return [{ field, message: was ? `may not be changed (allocated ${was})` : `is set when ${when}, not by an update` }];
+    },
+    carryOver: (obj, current) => {
+      const was = held(current);
+      const spec = (obj as { spec?: Record<string, unknown> }).spec;
+      if (was !== undefined && !held(obj)) (obj as { spec?: Record<string, unknown> }).spec = { ...spec, [key]: was };
+    },
+  };
+}
+
 const RULES: Record<ResourceName, KindRules> = {
   pods: {
     initialStatus: () => ({ phase: 'Pending' }),
@@ -85,21 +107,9 @@ const RULES: Record<ResourceName, KindRules> = {
   replicationControllers: { initialStatus: () => ({ replicas: 0 }) },
   deployments: { initialStatus: () => ({}) },
   horizontalpodautoscalers: { initialStatus: () => ({ currentReplicas: 0, desiredReplicas: 0 }) },
-  services: {
-    // The portal IP belongs to the allocator: an update may leave it out (it is kept) or repeat it.
-    updateProblems: (obj, current) => {
-      const held = (current as Service).spec?.clusterIP;
-      const wanted = (obj as Service).spec?.clusterIP;
-      if (wanted === undefined || wanted === '' || wanted === held) return [];
-      return [{ field: 'spec.clusterIP', message: held ? `may not be changed (allocated ${held})` : 'is set when the service is created, not by an update' }];
-    },
-    carryOver: (obj, current) => {
-      const held = (current as Service).spec?.clusterIP;
-      const spec = (obj as Service).spec;
-      if (held !== undefined && spec && !spec.clusterIP) (obj as Service).spec = { ...spec, clusterIP: held };
-    },
-  },
-  minions: {},
+  // The portal IP and the pod subnet belong to their allocators.
+  services: allocatorOwned('spec.clusterIP', 'the service is created'),
+  minions: allocatorOwned('spec.podCIDR', 'the minion registers'),
   endpoints: {},
   // Events are records, not desired state: they expire like 2014's event TTL.
   events: { ttlSeconds: 3600 },

@@ -1,13 +1,14 @@
 // The repair loop on a real etcd: a process killed with SIGKILL after the allocator write and
 // before the service write leaves an address marked with no service; repair passes give it back
 // (after it has looked leaked for leakPasses passes, so a create in flight keeps its address), and
-// the whole range can then be filled with no duplicate.
+// the whole range can then be filled with no duplicate. The same repair keeps the pod CIDR
+// allocator true to the minions.
 import { spawn } from 'node:child_process';
 import type { Etcd3 } from 'etcd3';
-import type { Service } from '@coxswain/objects';
-import { openRegistry, PortalAllocator, type Registry } from '@coxswain/registry';
+import type { Minion, Service } from '@coxswain/objects';
+import { openRegistry, PodCidrAllocator, PortalAllocator, type Registry } from '@coxswain/registry';
 import { EtcdHarness, startEtcd } from '@coxswain/testing';
-import { PortalRepair } from './portal-repair';
+import { PodCidrRepair, PortalRepair } from './range-repair';
 
 const NET = '172.30.0.0/28'; // 14 addresses
 let etcd: EtcdHarness;
@@ -84,4 +85,27 @@ it('marks again an address a service holds that the allocator lost', async () =>
   expect(pass.restored).toEqual([svc.spec.clusterIP]);
   expect((await PortalAllocator.snapshot(registry.storage))!.allocated.has(svc.spec.clusterIP!)).toBe(true);
   await expect(registry.create(service('over'))).rejects.toThrow(/no free portal IP/);
+}, 60_000);
+
+it('pod subnets: marks a minion registered before any range was stored, and gives back one whose minion is gone', async () => {
+  // A kubelet registered on a bare etcd keeps the subnet it sent (no range stored yet).
+  const early = await registry.create<Minion>({ apiVersion: 'v1', kind: 'Minion', metadata: { name: 'early' }, spec: { podCIDR: '10.66.4.0/24' } });
+  expect(early.spec?.podCIDR).toBe('10.66.4.0/24');
+  // Then the API server starts with --cluster-cidr 10.66.0.0/16.
+  const api = openRegistry(etcd.endpoints, { clusterCidr: '10.66.0.0/16' });
+  try {
+    await api.ensureRanges();
+    const repair = new PodCidrRepair({ store: api, storage: api.storage, leakPasses: 2 });
+    expect((await repair.runOnce()).restored).toEqual(['10.66.4.0/24']);
+    await expect(api.create<Minion>({ apiVersion: 'v1', kind: 'Minion', metadata: { name: 'late' }, spec: { podCIDR: '10.66.4.0/24' } })).rejects.toThrow(
+      'is already allocated to another minion',
+    );
+    // A minion removed behind the registry's back (its allocator write never undone) leaks its subnet until repaired.
+    await api.storage.delete('/registry/minions/early');
+    expect((await repair.runOnce()).released).toEqual([]);
+    expect((await repair.runOnce()).released).toEqual(['10.66.4.0/24']);
+    expect((await PodCidrAllocator.snapshot(api.storage))!.allocated.size).toBe(0);
+  } finally {
+    await api.close();
+  }
 }, 60_000);
