@@ -187,7 +187,9 @@ export function buildCli(argv: string[]) {
           .option('udp-session-timeout', durationOption('udp-session-timeout', '30s', 'a UDP client session idle this long ends'))
           .option('udp-max-sessions', { type: 'number', default: 4096, describe: 'the most UDP client sessions per service port' })
           .option('portal-net', { type: 'string', default: DEFAULT_PORTAL_NET, describe: "the API server's --portal-net; '' serves services on their own port of the bind address instead" })
-          .option('iptables', { type: 'string', default: '/usr/sbin/iptables', describe: 'the iptables binary portal rules are written with' }),
+          .option('iptables', { type: 'string', default: '/usr/sbin/iptables', describe: 'the iptables binary portal rules are written with' })
+          .option('pod-routes', { type: 'boolean', default: false, describe: "keep this host's routes to every other minion's pods (host-gw) and the pod network's NAT rules; one proxy per host" })
+          .option('cluster-cidr', { type: 'string', describe: "the pod network's block, for --pod-routes (default: the API server's, read from etcd)" }),
       async (a) => {
         if (!Number.isInteger(a.udpMaxSessions) || a.udpMaxSessions < 1) throw new Error(`--udp-max-sessions: must be a positive integer, got ${a.udpMaxSessions}`);
         const proxy = await runProxy({
@@ -199,6 +201,8 @@ export function buildCli(argv: string[]) {
           proxy: { udpSessionTimeoutMs: a.udpSessionTimeout, udpMaxSessions: a.udpMaxSessions },
           portalNet: a.portalNet || undefined,
           iptables: a.iptables,
+          podRoutes: a.podRoutes,
+          clusterCidr: a.clusterCidr,
         });
         onShutdown(() => proxy.stop());
       },

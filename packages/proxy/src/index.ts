@@ -6,3 +6,4 @@ export { ServiceListener } from './service-listener';
 export { LoadBalancer, type Endpoint } from './load-balancer';
 export { PortalRules, portalChainName, DEFAULT_IPTABLES, type PortalRule } from './portal-rules';
 export { ensurePortalRoute, hasPortalInterface, removePortalRoute, routeDevice, PORTAL_INTERFACE } from './portal-network';
+export { PodRoutes, wantedRoutes, NAT_CHAIN, FORWARD_CHAIN, ROUTE_PROTO, type RoutesPass } from './pod-routes';

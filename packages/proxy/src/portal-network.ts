@@ -4,7 +4,7 @@
 // after they are removed, or to a port no service has — goes nowhere instead of out of the default
 // route. A route to a device, not an `unreachable` one: a host process's packet must pass the
 // routing lookup before the nat OUTPUT chain can redirect it. Idempotent; `ip route get` shows it.
-import { execFile } from 'node:child_process';
+import { hostExec } from './host-exec';
 
 export const PORTAL_INTERFACE = 'coxswain-portal';
 
@@ -34,7 +34,5 @@ export async function routeDevice(address: string): Promise<string | undefined> 
 }
 
 function ip(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) =>
-    execFile('ip', args, { timeout: 10_000 }, (err, stdout, stderr) => (err ? reject(new Error(`ip ${args.join(' ')}: ${stderr || err.message}`)) : resolve(stdout))),
-  );
+  return hostExec('ip', args);
 }

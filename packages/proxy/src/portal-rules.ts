@@ -5,9 +5,9 @@
 // pods) and OUTPUT for processes on the host. The chain is rewritten whole with iptables-restore
 // --noflush (one atomic step; declaring the chain flushes it), so a restarted proxy converges on
 // the services it watches with nothing stale or doubled. Docker's chains are never touched.
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { hostCheck, hostExec } from './host-exec';
 
 export const DEFAULT_IPTABLES = '/usr/sbin/iptables';
 
@@ -53,7 +53,7 @@ export class PortalRules {
   /** Throws a clear error when iptables cannot be run (not installed, not root). */
   async check(): Promise<void> {
     if (!existsSync(this.iptables)) throw new Error(`portal IPs need iptables: ${this.iptables} not found (apt-get install iptables)`);
-    await this.run(this.iptables, ['-w', '-t', 'nat', '-S', 'OUTPUT']).catch((e: Error) => {
+    await hostExec(this.iptables, ['-w', '-t', 'nat', '-S', 'OUTPUT']).catch((e: Error) => {
       throw new Error(`portal IPs need iptables in the nat table: ${e.message.trim()}`);
     });
   }
@@ -68,13 +68,10 @@ export class PortalRules {
       );
     }
     lines.push('COMMIT', '');
-    await this.run(this.restore, ['-w', '--noflush'], lines.join('\n'));
+    await hostExec(this.restore, ['-w', '--noflush'], lines.join('\n'));
     for (const hook of this.hooks) {
-      const present = await this.run(this.iptables, ['-w', '-t', 'nat', '-C', ...hook]).then(
-        () => true,
-        () => false,
-      );
-      if (!present) await this.run(this.iptables, ['-w', '-t', 'nat', '-I', ...hook]);
+      const present = await hostCheck(this.iptables, ['-w', '-t', 'nat', '-C', ...hook]);
+      if (!present) await hostExec(this.iptables, ['-w', '-t', 'nat', '-I', ...hook]);
     }
   }
 
@@ -82,25 +79,11 @@ export class PortalRules {
   async remove(): Promise<void> {
     for (const hook of this.hooks) {
       for (let i = 0; i < 16; i++) {
-        const gone = await this.run(this.iptables, ['-w', '-t', 'nat', '-D', ...hook]).then(
-          () => false,
-          () => true,
-        );
-        if (gone) break;
+        if (!(await hostCheck(this.iptables, ['-w', '-t', 'nat', '-D', ...hook]))) break;
       }
     }
-    await this.run(this.iptables, ['-w', '-t', 'nat', '-F', this.chain]).catch(() => undefined);
-    await this.run(this.iptables, ['-w', '-t', 'nat', '-X', this.chain]).catch(() => undefined);
-  }
-
-  private run(file: string, args: string[], input?: string): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const child = execFile(file, args, { timeout: 10_000 }, (err, stdout, stderr) => {
-        if (err) reject(new Error(`${file} ${args.join(' ')}: ${stderr || err.message}`));
-        else resolve(stdout);
-      });
-      if (input !== undefined) child.stdin!.end(input);
-    });
+    await hostExec(this.iptables, ['-w', '-t', 'nat', '-F', this.chain]).catch(() => undefined);
+    await hostExec(this.iptables, ['-w', '-t', 'nat', '-X', this.chain]).catch(() => undefined);
   }
 }
 

@@ -3,13 +3,14 @@
 // controller over their caches, started once both have synced), an event recorder for ports that
 // cannot be bound, and the /healthz + /metrics server.
 import { Backoff, EventRecorder, Informer } from '@coxswain/client';
-import { openRegistry, type Registry } from '@coxswain/registry';
+import { openRegistry, PodCidrAllocator, type Registry } from '@coxswain/registry';
 import { NotFoundError, realClock, type Endpoints, type Minion, type ObjectStore, type Service } from '@coxswain/objects';
 import { createLogger, parseEtcdServers, serveHealth, type HealthServer, type Logger } from '@coxswain/process';
 import { exposeProxyMetrics } from './proxy-metrics';
 import { ServiceProxy, type ServiceProxyOptions } from './proxy';
 import { PortalRules } from './portal-rules';
 import { ensurePortalRoute } from './portal-network';
+import { PodRoutes } from './pod-routes';
 
 export const DEFAULT_HEALTHZ_PORT = 10249;
 
@@ -34,6 +35,14 @@ export interface RunProxyOptions {
   portalNet?: string;
   /** Default /usr/sbin/iptables. */
   iptables?: string;
+  /**
+   * Keep this host's routes to every other minion's pods and the pod network's NAT and forward
+   * rules (pod-routes.ts; `--pod-routes`). One proxy per host: a joined host's, never each of the
+   * local cluster's minions sharing one host.
+   */
+  podRoutes?: boolean;
+  /** The cluster CIDR the pod routes serve; default the one the API server stored (its --cluster-cidr). */
+  clusterCidr?: string;
   /** Aborts the wait for the Minion object (shutdown before the kubelet registered it). */
   signal?: AbortSignal;
   logger?: Logger;
@@ -67,6 +76,7 @@ export async function runProxy(opts: RunProxyOptions): Promise<RunningProxy> {
     const portals = opts.portalNet ? await portalRulesFor(opts, minion!) : undefined;
 
     const recorder = new EventRecorder({ store, component: 'proxy', host: opts.minion, logger: log });
+    const routes = opts.podRoutes ? await podRoutesFor(opts, store, ownedStore, recorder, log) : undefined;
     const services = new Informer<Service>({ store, resource: 'services', logger: log.child({ informer: 'services' }) });
     const endpoints = new Informer<Endpoints>({ store, resource: 'endpoints', logger: log.child({ informer: 'endpoints' }) });
     const proxy = new ServiceProxy({ ...opts.proxy, bindAddress, services, endpoints, events: recorder, logger: log, portals });
@@ -110,6 +120,8 @@ export async function runProxy(opts: RunProxyOptions): Promise<RunningProxy> {
       stop: () =>
         (stopped ??= (async () => {
           await Promise.all([services.stop(), endpoints.stop()]);
+          // The routes and rules go with the agent: nothing of it is left on the host.
+          await routes?.stop();
           await proxy.stop();
           // The rules go with the proxy: nothing of this minion's is left in the nat table.
           await proxy.portalRulesSynced();
@@ -134,6 +146,23 @@ async function portalRulesFor(opts: RunProxyOptions, minion: Minion): Promise<Po
   await rules.check();
   await ensurePortalRoute(opts.portalNet!);
   return rules;
+}
+
+/** The pod routes agent over a minion cache of its own, started once the cache has synced. */
+async function podRoutesFor(opts: RunProxyOptions, store: ObjectStore, owned: Registry | undefined, recorder: EventRecorder, log: Logger): Promise<{ stop(): Promise<void> }> {
+  const stored = owned && (await PodCidrAllocator.snapshot(owned.storage));
+  const clusterCidr = opts.clusterCidr ?? (stored ? (stored.allocator.range as { cluster?: string }).cluster : undefined);
+  if (!clusterCidr) throw new Error('--pod-routes needs the cluster CIDR: none is stored yet (start the API server first) and --cluster-cidr was not given');
+  const minions = new Informer<Minion>({ store, resource: 'minions', logger: log.child({ informer: 'minions' }) });
+  const routes = new PodRoutes({ minion: opts.minion, clusterCidr, minions, store, recorder, iptables: opts.iptables, logger: log.child({ part: 'pod-routes' }) });
+  minions.start();
+  void minions.waitForSync().then((ok) => ok && routes.start());
+  return {
+    stop: async () => {
+      await minions.stop();
+      await routes.stop();
+    },
+  };
 }
 
 /** The Minion object, waiting (with backoff) for the kubelet to register it. */
