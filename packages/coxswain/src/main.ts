@@ -142,8 +142,12 @@ export function buildCli(argv: string[]) {
         etcdOption(y)
           .option('minion', { type: 'string', demandOption: true })
           .option('address', { type: 'string', demandOption: true, describe: 'e.g. 127.0.1.1' })
-          .option('pod-cidr', { type: 'string', describe: 'default 172.30.N.0/24 for 127.0.1.N' })
+          .option('pod-cidr', { type: 'string', describe: "the pod subnet to claim (default: the one the minion holds, else the next free one of the API server's --cluster-cidr)" })
           .option('runtime', { choices: ['docker', 'memory'] as const, default: 'docker' as const })
+          .option('docker-endpoint', { type: 'string', describe: 'the Docker engine: unix:///path/docker.sock or tcp://host:port (default the local socket)' })
+          .option('docker-tls-ca', { type: 'string', describe: "a tcp engine's CA file" })
+          .option('docker-tls-cert', { type: 'string', describe: 'the client certificate for a tcp engine' })
+          .option('docker-tls-key', { type: 'string', describe: "the client certificate's key" })
           .option('pod-infra-image', { type: 'string', default: 'coxswain/pause' })
           .option('port', { type: 'number', default: 10250 })
           .option('cpu', { type: 'string', describe: 'capacity, e.g. 2 or 1500m (default: the host)' })
@@ -162,6 +166,8 @@ export function buildCli(argv: string[]) {
           etcdServers: a.etcdServers,
           podCIDR: a.podCidr,
           runtime: a.runtime,
+          dockerEndpoint: a.dockerEndpoint,
+          dockerTls: { ca: a.dockerTlsCa, cert: a.dockerTlsCert, key: a.dockerTlsKey },
           podInfraImage: a.podInfraImage,
           port: a.port,
           labels: labelsFrom(a.labels),

@@ -29,6 +29,8 @@ import { countRuntimeError } from './kubelet-metrics';
 export interface DockerRuntimeOptions {
   /** Path of the engine's socket (default /var/run/docker.sock, or DOCKER_HOST's unix path). */
   socketPath?: string;
+  /** The engine's connection (docker-endpoint.ts), instead of socketPath. */
+  connection?: Docker.DockerOptions;
   /**
    * Run app containers under Docker's init (default true), so programs that do not handle
    * signals as PID 1 (busybox httpd, sleep) still stop on SIGTERM within the grace period.
@@ -53,7 +55,7 @@ export class DockerRuntime implements ContainerRuntime {
 
   constructor(opts: DockerRuntimeOptions = {}) {
     const fromEnv = process.env.DOCKER_HOST?.startsWith('unix://') ? process.env.DOCKER_HOST.slice(7) : undefined;
-    this.docker = new Docker({ socketPath: opts.socketPath ?? fromEnv ?? '/var/run/docker.sock' });
+    this.docker = new Docker(opts.connection ?? { socketPath: opts.socketPath ?? fromEnv ?? '/var/run/docker.sock' });
     this.init = opts.init ?? true;
     this.pullTimeoutMs = opts.pullTimeoutMs ?? 5 * 60_000;
     this.log = opts.logger ?? createLogger('docker-runtime');

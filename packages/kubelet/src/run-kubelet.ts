@@ -4,6 +4,7 @@ import { openRegistry } from '@coxswain/registry';
 import { createLogger, parseEtcdServers } from '@coxswain/process';
 import { EventRecorder, readKubeletCredential } from '@coxswain/client';
 import { DockerRuntime } from './docker-runtime';
+import { dockerConnection, type DockerTlsFiles } from './docker-endpoint';
 import { Kubelet } from './kubelet';
 import { LogServer, startLogServer } from './log-server';
 import { MemoryRuntime } from './memory-runtime';
@@ -23,6 +24,10 @@ export interface RunKubeletOptions {
    */
   podCIDR?: string;
   runtime?: 'docker' | 'memory';
+  /** The Docker engine (--docker-endpoint: unix socket or tcp://host:port); default the local socket. */
+  dockerEndpoint?: string;
+  /** Client TLS files for a tcp engine (--docker-tls-ca/-cert/-key). */
+  dockerTls?: DockerTlsFiles;
   podInfraImage?: string;
   /** Default 10250. */
   port?: number;
@@ -58,6 +63,8 @@ export function defaultPodCIDR(address: string): string | undefined {
 export async function runKubelet(opts: RunKubeletOptions): Promise<RunningKubelet> {
   const log = createLogger('kubelet', { minion: opts.minion });
   const endpoints = parseEtcdServers(opts.etcdServers);
+  // A bad endpoint or TLS file is a start-up error, before anything is opened.
+  const connection = opts.dockerEndpoint === undefined ? undefined : dockerConnection(opts.dockerEndpoint, opts.dockerTls);
   const store = openRegistry(endpoints);
   let podCIDR: string;
   try {
@@ -66,7 +73,7 @@ export async function runKubelet(opts: RunKubeletOptions): Promise<RunningKubele
     await store.close();
     throw e;
   }
-  const runtime: ContainerRuntime = opts.runtime === 'memory' ? new MemoryRuntime() : new DockerRuntime({ logger: log });
+  const runtime: ContainerRuntime = opts.runtime === 'memory' ? new MemoryRuntime() : new DockerRuntime({ logger: log, connection });
   const recorder = new EventRecorder({ store, component: 'kubelet', host: opts.minion, logger: log });
   const port = opts.port ?? 10250;
   const kubelet = new Kubelet({
