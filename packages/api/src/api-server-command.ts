@@ -70,6 +70,13 @@ export async function runApiServer(flags: ApiServerFlags): Promise<ApiServerHand
       metrics,
       kubeletCredential,
       bootstrap: () => store.ensureRanges(),
+      // Told to `coxswain join` (a bootstrap token's only use): what a joining host's kubelet and proxy need.
+      joinInfo: async () => ({
+        etcdServers: endpoints,
+        clusterCidr: flags.clusterCidr ?? DEFAULT_CLUSTER_CIDR,
+        portalNet: flags.portalNet ?? DEFAULT_PORTAL_NET,
+        kubeletCredential,
+      }),
     });
     await server.listen();
     metrics?.start();

@@ -3,3 +3,4 @@ export { runApiServer, type ApiServerFlags, type ApiServerHandle } from './api-s
 export { DEFAULT_CLUSTER_CIDR, DEFAULT_PORTAL_NET } from '@coxswain/registry';
 export { createApiServer, type ApiServer, type ApiServerOptions } from './server';
 export { CODECS } from './codecs';
+export { JOIN_PATH, type JoinInfo } from './join-info';

@@ -10,6 +10,7 @@ import { DEFAULT_NAMESPACE, Status, withTimeout } from '@coxswain/objects';
 import type { ObjectStore } from '@coxswain/objects';
 import type { Codec } from './codecs/codec';
 import { isLoopbackAddress, isTokenProtocol, TokenAuthenticator } from './auth';
+import { authorizeJoin, JOIN_PATH, type JoinInfo } from './join-info';
 import { ConsoleAssets, isConsolePath } from './console-assets';
 import { bindPod } from '@coxswain/registry';
 import { parseBinding } from './binding';
@@ -61,6 +62,8 @@ export interface ApiServerOptions {
   namespaceLifecycle?: boolean;
   /** The bearer secret the kubelets demand (docs/kubelet.md); sent on every proxied kubelet request. */
   kubeletCredential?: string;
+  /** What `coxswain join` is told (join-info.ts); none: JOIN_PATH is not served. */
+  joinInfo?: () => Promise<JoinInfo>;
   /** Start-up state besides the system namespaces (the allocators' ranges), written with them and retried the same way. */
   bootstrap?: () => Promise<void>;
 }
@@ -169,6 +172,10 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     });
   }
   router.on('GET', '/version', async (_req, res) => sendJson(res, 200, SERVER_VERSION));
+  router.on('GET', JOIN_PATH, async (_req, res) => {
+    if (!opts.joinInfo) throw new HttpError(404, 'NotFound', 'this API server has no join tokens (coxswain up --advertise-address makes them)');
+    sendJson(res, 200, await opts.joinInfo());
+  });
   // Prometheus: the process's families (prom-client's defaults) and the API server's (api-metrics.ts).
   router.on('GET', '/metrics', async (_req, res) => {
     const text = await metricsExposition();
@@ -291,7 +298,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       // The console's files are public: the page must load before it can ask for a token.
       if (consoleAssets && req.method === 'GET' && isConsolePath(path)) return consoleAssets.serve(path, res);
       // Authenticate before routing, so that a stranger learns nothing about the routes.
-      if (auth && path !== '/healthz') auth.authenticate(req);
+      if (auth && path !== '/healthz') authorizeJoin(auth.authenticate(req), path);
       const match = router.match(req.method ?? 'GET', req.url ?? '/');
       await match.handler(req, res, match.params, match.query);
     } catch (err) {
@@ -319,8 +326,8 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   function onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
     try {
       if (shuttingDown) throw new HttpError(503, 'ServiceUnavailable', 'the server is shutting down');
-      if (auth) auth.authenticate(req);
       const [path, search] = (req.url ?? '/').split('?') as [string, string | undefined];
+      if (auth) authorizeJoin(auth.authenticate(req), path);
       const stream = POD_STREAM_PATH.exec(path);
       if (stream) {
         const [namespace, pod, verb] = stream.slice(1).map(decodeURIComponent) as [string, string, PodStreamVerb];

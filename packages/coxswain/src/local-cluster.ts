@@ -2,17 +2,17 @@
 // server, every reconciler, and N minions (a kubelet and a proxy each) — as supervised processes.
 // start() reports each component as it becomes healthy; a component that exits or stays unhealthy
 // during start-up fails it with the last lines of that component's log.
-import { mkdirSync, writeFileSync, rmSync, readFileSync, existsSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync, rmSync, readFileSync } from 'node:fs';
+import { homedir, hostname } from 'node:os';
+import { DockerRuntime, dockerConnection } from '@coxswain/kubelet';
 import { join } from 'node:path';
-import { get } from 'node:http';
-import { realClock } from '@coxswain/objects';
 import { createLogger, type Logger } from '@coxswain/process';
 import { writeKubeletCredential } from '@coxswain/client';
-import { ComponentSpec, lastLines, SupervisedProcess } from './supervisor';
+import { ComponentSpec, lastLines } from './supervisor';
+import { ComponentStartError, LOG_TAIL_LINES, ProcessGroup, stopRunningGroup } from './process-group';
 import { dataDirProblem, dockerProblem, etcdProblem, portProblem, PreflightError, runningUpPid } from './preflight';
 import { buildLocalImages } from './local-images';
-import { DockerRuntime, LABELS } from '@coxswain/kubelet';
 import { hasPortalInterface, removePortalRoute } from '@coxswain/proxy';
 
 export interface LocalClusterOptions {
@@ -39,6 +39,17 @@ export interface LocalClusterOptions {
   images?: boolean;
   /** How long one component may take to become healthy; default 60 s. */
   componentTimeoutMs?: number;
+  /**
+   * The first host of a cluster of many (`--advertise-address`): etcd and the API server listen on
+   * this address (the API with tokens: an admin token for kubectl and kubecfg, a join token for
+   * `coxswain join`), and one minion runs at it, its pod subnet allocated, its proxy keeping routes
+   * to the other hosts' pods. Without it: N minions on 127.0.1.N, all on this host.
+   */
+  advertiseAddress?: string;
+  /** The advertised host's minion name (default: the host name). */
+  minionName?: string;
+  /** The Docker engine the kubelets use (--docker-endpoint); default the local socket. */
+  dockerEndpoint?: string;
   /** The launcher's own events (default: JSON on stdout). */
   logger?: Logger;
   /** Also copy every component's output here (`coxswain up -v`). */
@@ -52,21 +63,6 @@ export interface StartupReporter {
 }
 
 const QUIET: StartupReporter = { begin: () => undefined, done: () => undefined };
-
-/** A component that did not come up: its name, why, and the end of its log. */
-export class ComponentStartError extends Error {
-  constructor(
-    readonly component: string,
-    readonly reason: string,
-    readonly logFile: string,
-    readonly logTail: string[],
-  ) {
-    super(`${component} ${reason} (log: ${logFile})`);
-  }
-}
-
-/** Lines a user sees for a failed component's log: the last 10. */
-export const LOG_TAIL_LINES = 10;
 
 /** `--data-dir`'s default for up and down: $COXSWAIN_DATA_DIR, else ~/.coxswain/cluster. */
 export function defaultDataDir(): string {
@@ -82,28 +78,17 @@ export function minionLayout(i: number): { name: string; address: string; podCID
   return { name: `minion-${i}`, address: `127.0.1.${i}`, podCIDR: `172.30.${i}.0/24` };
 }
 
-// The built binary beside this file; when this file runs from its TypeScript source (jest), the
-// package's dist build of it.
-const MAIN = existsSync(join(__dirname, 'main.js')) ? join(__dirname, 'main.js') : join(__dirname, '..', 'dist', 'main.js');
-
-export class LocalCluster {
-  readonly components: SupervisedProcess[] = [];
+export class LocalCluster extends ProcessGroup {
   readonly apiUrl: string;
   readonly etcdServers: string[];
-  readonly logDir: string;
-  private readonly log: Logger;
   /** The proxies route the portal network to a bridge; `down` removes it when this cluster made it. */
   private madePortalBridge = false;
 
   constructor(readonly opts: LocalClusterOptions) {
-    this.apiUrl = `http://127.0.0.1:${opts.port}`;
-    this.etcdServers = opts.etcdServers ?? [`http://127.0.0.1:${opts.etcdPort}`];
-    this.logDir = join(opts.dataDir, 'logs');
-    this.log = opts.logger ?? createLogger('up');
-  }
-
-  component(name: string): SupervisedProcess | undefined {
-    return this.components.find((c) => c.spec.name === name);
+    super(join(opts.dataDir, 'logs'), opts, opts.logger ?? createLogger('up'));
+    const host = opts.advertiseAddress ?? '127.0.0.1';
+    this.apiUrl = `http://${host}:${opts.port}`;
+    this.etcdServers = opts.etcdServers ?? [`http://${host}:${opts.etcdPort}`];
   }
 
   /**
@@ -159,7 +144,10 @@ export class LocalCluster {
     const credentialFile = join(this.opts.dataDir, 'kubelet-credential');
     writeKubeletCredential(credentialFile);
     const credential = ['--kubelet-credential-file', credentialFile];
-    const api = this.launch(this.nodeSpec('apiserver', ['apiserver', '--etcd-servers', etcd, '--address', '127.0.0.1', '--port', String(this.opts.port), ...credential]));
+    const tokens = this.opts.advertiseAddress ? ['--token-file', this.writeTokens()] : [];
+    const api = this.launch(
+      this.nodeSpec('apiserver', ['apiserver', '--etcd-servers', etcd, '--address', this.opts.advertiseAddress ?? '127.0.0.1', '--port', String(this.opts.port), ...credential, ...tokens]),
+    );
     report.begin('apiserver');
     await this.waitHealthy(api, `${this.apiUrl}/healthz`);
     report.done('apiserver', this.apiUrl);
@@ -190,18 +178,20 @@ export class LocalCluster {
 
     const minions = [];
     if (this.opts.minions > 0) this.madePortalBridge = !(await hasPortalInterface());
-    for (let i = 1; i <= this.opts.minions; i++) {
-      const m = minionLayout(i);
+    const many = this.opts.advertiseAddress !== undefined;
+    for (const [n, m] of this.minionList().entries()) {
+      const i = n + 1;
       const kubelet = this.launch(
         this.nodeSpec(`kubelet-${i}`, [
-          'kubelet', '--minion', m.name, '--address', m.address, '--pod-cidr', m.podCIDR,
+          'kubelet', '--minion', m.name, '--address', m.address, ...(m.podCIDR ? ['--pod-cidr', m.podCIDR] : []),
           '--etcd-servers', etcd, '--runtime', this.opts.runtime, ...credential,
+          ...(this.opts.dockerEndpoint ? ['--docker-endpoint', this.opts.dockerEndpoint] : []),
           // Pod directories (volumes) in the data dir, one root per minion.
           '--root-dir', join(this.opts.dataDir, 'kubelet', m.name),
           ...(this.opts.allowedHostPaths?.length ? ['--allowed-host-paths', this.opts.allowedHostPaths.join(',')] : []),
         ]),
       );
-      const proxy = this.launch(this.nodeSpec(`proxy-${i}`, ['proxy', '--minion', m.name, '--etcd-servers', etcd]));
+      const proxy = this.launch(this.nodeSpec(`proxy-${i}`, ['proxy', '--minion', m.name, '--etcd-servers', etcd, ...(many ? ['--pod-routes'] : [])]));
       minions.push({ m, kubelet, proxy });
     }
     for (const { m, kubelet, proxy } of minions) {
@@ -210,25 +200,9 @@ export class LocalCluster {
       // healthy once the kubelet has registered the minion and it has listed services and endpoints.
       await this.waitHealthy(kubelet, `http://${m.address}:10250/healthz`);
       await this.waitHealthy(proxy, `http://${m.address}:10249/healthz`);
-      report.done(m.name, `kubelet + proxy on ${m.address}, pods on ${m.podCIDR}`);
+      report.done(m.name, `kubelet + proxy on ${m.address}, pods on ${m.podCIDR ?? 'an allocated subnet'}`);
     }
     this.writeCliConfig();
-  }
-
-  /** Waits until `url` answers 200; fails at once when the component exits, else after the timeout. */
-  private async waitHealthy(proc: SupervisedProcess, url: string): Promise<void> {
-    const timeoutMs = this.opts.componentTimeoutMs ?? 60_000;
-    const deadline = Date.now() + timeoutMs;
-    const fail = (reason: string) => new ComponentStartError(proc.spec.name, reason, proc.spec.logFile, lastLines(proc.spec.logFile, LOG_TAIL_LINES));
-    for (;;) {
-      const exit = proc.lastExit;
-      if (exit) {
-        throw fail(exit.error ? `could not be started: ${exit.error}` : `exited during start-up (${exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`})`);
-      }
-      if (await httpOk(url)) return;
-      if (Date.now() > deadline) throw fail(`did not become healthy at ${url} within ${Math.round(timeoutMs / 1000)} s`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
   }
 
   private etcdSpec(): ComponentSpec {
@@ -247,24 +221,42 @@ export class LocalCluster {
     };
   }
 
-  private nodeSpec(name: string, args: string[]): ComponentSpec {
-    return { name, command: process.execPath, args: [MAIN, ...args], logFile: join(this.logDir, `${name}.log`), env: this.opts.env };
+  /** The minions this cluster runs here: 127.0.1.N, or the one at the advertised address. */
+  minionList(): { name: string; address: string; podCIDR?: string }[] {
+    if (this.opts.advertiseAddress) return [{ name: this.opts.minionName ?? hostname(), address: this.opts.advertiseAddress }];
+    return Array.from({ length: this.opts.minions }, (_, i) => minionLayout(i + 1));
   }
 
-  private launch(spec: ComponentSpec): SupervisedProcess {
-    const proc = new SupervisedProcess(spec, { logger: this.log, echo: this.opts.echo });
-    this.components.push(proc);
-    proc.start();
-    this.log.info({ name: spec.name, pid: proc.pid }, 'started');
-    return proc;
+  /** The admin and join tokens (made once, kept in the data dir), as the API server's token file. */
+  private writeTokens(): string {
+    const file = join(this.opts.dataDir, 'tokens.csv');
+    if (!existsSync(file)) {
+      const token = () => randomBytes(16).toString('hex');
+      writeFileSync(file, `${token()},admin\n${token()},system:bootstrap:join\n`, { mode: 0o600 });
+    }
+    return file;
+  }
+
+  /** The token of `user` in the token file `up --advertise-address` made (undefined on a loopback cluster). */
+  tokenOf(user: string): string | undefined {
+    const file = join(this.opts.dataDir, 'tokens.csv');
+    if (!this.opts.advertiseAddress || !existsSync(file)) return undefined;
+    return readFileSync(file, 'utf8').split('\n').map((l) => l.split(',')).find(([, u]) => u === user)?.[0];
+  }
+
+  /** What another host runs to join this cluster (with --advertise-address), else undefined. */
+  joinCommand(): string | undefined {
+    const token = this.tokenOf('system:bootstrap:join');
+    return token && `coxswain join --server ${this.apiUrl} --token ${token} --address <this host's address>`;
   }
 
   private writeCliConfig(): void {
     const path = this.opts.cliConfigPath ?? defaultCliConfigPath();
+    const token = this.tokenOf('admin');
     mkdirSync(join(path, '..'), { recursive: true });
-    writeFileSync(path, JSON.stringify({ server: this.apiUrl }, null, 2) + '\n');
+    writeFileSync(path, JSON.stringify({ server: this.apiUrl, ...(token ? { token } : {}) }, null, 2) + '\n', { mode: 0o600 });
     // And one for stock kubectl: `KUBECONFIG=<data dir>/kubeconfig kubectl get nodes`.
-    writeFileSync(this.kubeconfigPath, kubeconfigText(this.apiUrl));
+    writeFileSync(this.kubeconfigPath, kubeconfigText(this.apiUrl, token), { mode: 0o600 });
   }
 
   /** The kubeconfig `up` writes for kubectl, in the data dir. */
@@ -278,7 +270,13 @@ export class LocalCluster {
     for (const rank of [0, 1, 2]) {
       await Promise.all(this.components.filter((c) => order(c.spec.name) === rank).map((c) => c.stop()));
     }
-    if (this.opts.runtime === 'docker' && this.components.length) await this.removeMinionContainers();
+    if (this.opts.runtime === 'docker' && this.components.length) {
+      const connection = this.opts.dockerEndpoint ? dockerConnection(this.opts.dockerEndpoint) : undefined;
+      await this.removeMinionContainers(
+        this.minionList().map((m) => m.name),
+        new DockerRuntime({ logger: this.log, connection }),
+      );
+    }
     if (this.madePortalBridge) await removePortalRoute();
     this.removeOwnPidFile();
   }
@@ -293,77 +291,21 @@ export class LocalCluster {
     }
   }
 
-  /** Kubelets leave pods running when they stop (a restart adopts them); a cluster going down does not. */
-  private async removeMinionContainers(): Promise<void> {
-    const docker = new DockerRuntime({ logger: this.log });
-    try {
-      for (let i = 1; i <= this.opts.minions; i++) {
-        const { name } = minionLayout(i);
-        const containers = await docker.listContainers({ [LABELS.minion]: name });
-        await Promise.all(containers.map((c) => docker.removeContainer(c.id)));
-        await docker.removeNetwork(`coxswain-${name}`);
-        this.log.info({ minion: name, containers: containers.length }, 'removed minion containers and network');
-      }
-    } catch (err) {
-      this.log.error({ err: (err as Error).message }, 'could not remove minion containers');
-    } finally {
-      await docker.close();
-    }
-  }
 }
 
 /** `coxswain down`: asks a running `coxswain up` (found through its pid file) to stop, and waits. */
-export async function stopRunningCluster(dataDir: string, timeoutMs = 60_000): Promise<boolean> {
-  const pidFile = join(dataDir, 'up.pid');
-  if (!existsSync(pidFile)) return false;
-  const pid = Number(readFileSync(pidFile, 'utf8'));
-  try {
-    process.kill(pid, 'SIGTERM');
-  } catch {
-    rmSync(pidFile, { force: true });
-    return false;
-  }
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return true;
-    }
-    await realClock.sleep(200);
-  }
-  throw new Error(`coxswain up (pid ${pid}) did not stop within ${timeoutMs / 1000}s`);
+export function stopRunningCluster(dataDir: string, timeoutMs = 60_000): Promise<boolean> {
+  return stopRunningGroup(dataDir, 'up.pid', 'coxswain up', timeoutMs);
 }
 
-/** True when a GET of `url` answers 200 within 2 s. */
-function httpOk(url: string): Promise<boolean> {
-  return new Promise<boolean>((resolve) => {
-    const req = get(url, { timeout: 2000, agent: false }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(false));
-  });
-}
-
-export async function waitForHttp(url: string, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await httpOk(url)) return;
-    if (Date.now() > deadline) throw new Error(`${what} did not become healthy at ${url} within ${timeoutMs / 1000}s`);
-    await realClock.sleep(200);
-  }
-}
-
-/** A kubeconfig for kubectl: the cluster's API server, no credentials (it listens on loopback). */
-function kubeconfigText(server: string): string {
+/** A kubeconfig for kubectl: the cluster's API server, and the admin token when it listens beyond loopback. */
+function kubeconfigText(server: string, token?: string): string {
   return [
     'apiVersion: v1',
     'kind: Config',
     `clusters: [{name: coxswain, cluster: {server: "${server}"}}]`,
     'contexts: [{name: coxswain, context: {cluster: coxswain, user: coxswain, namespace: default}}]',
-    'users: [{name: coxswain, user: {}}]',
+    `users: [{name: coxswain, user: {${token ? `token: "${token}"` : ''}}}]`,
     'current-context: coxswain',
     '',
   ].join('\n');

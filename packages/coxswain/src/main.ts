@@ -5,6 +5,7 @@
 // with the process's one shutdown path (SIGTERM/SIGINT, with a grace timer). Health is served by the
 // component on the port its flags name.
 import * as path from 'node:path';
+import { homedir, hostname } from 'node:os';
 import yargs, { Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { DEFAULT_CLUSTER_CIDR, DEFAULT_PORTAL_NET, runApiServer } from '@coxswain/api';
@@ -14,7 +15,9 @@ import { runKubelet } from '@coxswain/kubelet';
 import { runProxy } from '@coxswain/proxy';
 import { parseDuration } from '@coxswain/objects';
 import { createLogger, createShutdownCoordinator, onShutdown, parseEtcdServers, shutdown } from '@coxswain/process';
-import { ComponentStartError, defaultDataDir, LocalCluster, stopRunningCluster } from './local-cluster';
+import { defaultDataDir, LocalCluster, stopRunningCluster } from './local-cluster';
+import { ComponentStartError } from './process-group';
+import { JoinedHost, leave } from './join';
 import { StartupView, summaryText } from './startup-view';
 import { createUpLogger } from './up-logger';
 import { PreflightError } from './preflight';
@@ -229,8 +232,36 @@ export function buildCli(argv: string[]) {
           .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'also print every JSON log line here' })
           .option('minion-grace-period', { type: 'string' })
           .option('pod-eviction-timeout', { type: 'string' })
-          .option('hpa-downscale-stabilization', { type: 'string', describe: 'how long an autoscaler waits before scaling down (default 5m)' }),
+          .option('hpa-downscale-stabilization', { type: 'string', describe: 'how long an autoscaler waits before scaling down (default 5m)' })
+          .option('advertise-address', { type: 'string', describe: "the first host of many: etcd and the API server (with tokens) listen on this address, one minion runs at it, and a join command is printed" })
+          .option('minion-name', { type: 'string', describe: "with --advertise-address: this host's minion (default: the host name)" })
+          .option('docker-endpoint', { type: 'string', describe: "the kubelets' Docker engine (default the local socket)" }),
       (a) => runUp(a),
+    )
+    .command(
+      'join',
+      "this host becomes a minion of the cluster at --server: a kubelet and a proxy (with routes to every other minion's pods), supervised",
+      (y) =>
+        y
+          .option('server', { type: 'string', demandOption: true, describe: "the API server's URL, as `coxswain up --advertise-address` printed it" })
+          .option('token', { type: 'string', demandOption: true, describe: 'the join token `coxswain up` printed' })
+          .option('address', { type: 'string', demandOption: true, describe: "this host's address on the link the other hosts share" })
+          .option('minion', { type: 'string', default: hostname(), describe: "this host's minion name (default: the host name)" })
+          .option('data-dir', { type: 'string', default: path.join(homedir(), '.coxswain', 'join'), describe: 'logs, pod directories and what `leave` needs' })
+          .option('runtime', { choices: ['docker', 'memory'] as const, default: 'docker' as const })
+          .option('docker-endpoint', { type: 'string', describe: 'the Docker engine (default the local socket)' })
+          .option('pod-cidr', { type: 'string', describe: 'claim this pod subnet instead of the next free one' })
+          .option('verbose', { alias: 'v', type: 'boolean', default: false }),
+      (a) => runJoin(a),
+    )
+    .command(
+      'leave',
+      'drains the minion `coxswain join` made here (its pods move to other minions), stops it and removes it from the cluster',
+      (y) => y.option('data-dir', { type: 'string', default: path.join(homedir(), '.coxswain', 'join') }),
+      async (a) => {
+        const report = await leave(path.resolve(a.dataDir));
+        process.stdout.write(`Minion ${report.minion} left the cluster (${report.drained} pod(s) moved away).\n`);
+      },
     )
     .command(
       'down',
@@ -241,7 +272,7 @@ export function buildCli(argv: string[]) {
         process.stdout.write(stopped ? 'Coxswain is down.\n' : `No running cluster found in ${a.dataDir}.\n`);
       },
     )
-    .demandCommand(1, 'name a component: apiserver, scheduler, replication, endpoints, minion-controller, kubelet, proxy, up, down')
+    .demandCommand(1, 'name a component: apiserver, scheduler, replication, endpoints, minion-controller, kubelet, proxy, up, down, join, leave')
     .strict()
     .fail((msg, err) => {
       const message = err instanceof PreflightError ? err.message : (err?.message ?? msg);
@@ -291,6 +322,9 @@ interface UpArgs {
   minionGracePeriod?: string;
   podEvictionTimeout?: string;
   hpaDownscaleStabilization?: string;
+  advertiseAddress?: string;
+  minionName?: string;
+  dockerEndpoint?: string;
 }
 
 function checkUpArgs(a: UpArgs): void {
@@ -328,6 +362,9 @@ async function runUp(a: UpArgs): Promise<void> {
     minionGracePeriod: a.minionGracePeriod,
     podEvictionTimeout: a.podEvictionTimeout,
     hpaDownscaleStabilization: a.hpaDownscaleStabilization,
+    advertiseAddress: a.advertiseAddress,
+    minionName: a.minionName,
+    dockerEndpoint: a.dockerEndpoint,
     echo: a.verbose ? process.stdout : undefined,
   };
   const problems = await new LocalCluster(options).preflight();
@@ -368,8 +405,45 @@ async function runUp(a: UpArgs): Promise<void> {
   }
   const down = options.dataDir === path.resolve(defaultDataDir()) ? 'npx coxswain down' : `npx coxswain down --data-dir ${options.dataDir}`;
   process.stdout.write(
-    summaryText({ seconds: (Date.now() - began) / 1000, apiUrl: cluster.apiUrl, minions: a.minions, runtime: a.runtime, etcd: cluster.etcdServers.join(','), logDir, down, kubeconfig: cluster.kubeconfigPath }),
+    summaryText({ seconds: (Date.now() - began) / 1000, apiUrl: cluster.apiUrl, minions: cluster.minionList().length, runtime: a.runtime, etcd: cluster.etcdServers.join(','), logDir, down, kubeconfig: cluster.kubeconfigPath }),
   );
+  const joinCommand = cluster.joinCommand();
+  if (joinCommand) process.stdout.write(`\nTo add a host, run there:\n  ${joinCommand}\n`);
+}
+
+interface JoinArgs {
+  server: string;
+  token: string;
+  address: string;
+  minion: string;
+  dataDir: string;
+  runtime: 'docker' | 'memory';
+  dockerEndpoint?: string;
+  podCidr?: string;
+  verbose: boolean;
+}
+
+/** `coxswain join`: runs until stopped (Ctrl-C, or `coxswain leave`); a refused token or a component that fails ends it with exit 1. */
+async function runJoin(a: JoinArgs): Promise<void> {
+  const dataDir = path.resolve(a.dataDir);
+  const logger = createUpLogger(path.join(dataDir, 'logs', 'join.log'), a.verbose);
+  const host = new JoinedHost({ ...a, dataDir, logger, echo: a.verbose ? process.stdout : undefined });
+  let stopping = false;
+  createShutdownCoordinator({ graceMs: 60_000, logger }).onShutdown(async () => {
+    stopping = true;
+    await host.stop();
+    process.stdout.write(`Minion ${a.minion} stopped.\n`);
+  });
+  try {
+    const podCIDR = await host.start();
+    process.stdout.write(`Joined ${a.server} as minion ${a.minion} at ${a.address}, pods on ${podCIDR}. Logs: ${path.join(dataDir, 'logs')}\n`);
+  } catch (err) {
+    if (stopping) return;
+    await host.stop();
+    const tail = err instanceof ComponentStartError ? `\n${err.logTail.map((l) => `    ${l}`).join('\n')}` : '';
+    process.stderr.write(`coxswain join: ${(err as Error).message}${tail}\n`);
+    process.exit(1);
+  }
 }
 
 export function main(argv: string[] = hideBin(process.argv)): void {

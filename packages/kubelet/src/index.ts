@@ -4,5 +4,6 @@ export { runKubelet, defaultPodCIDR, type RunKubeletOptions, type RunningKubelet
 export { Kubelet, type KubeletOptions } from './kubelet';
 export { InvalidImageNameError, LABELS, type ContainerRuntime, type RuntimeContainer, type RuntimeEvent } from './runtime';
 export { DockerRuntime, type DockerRuntimeOptions } from './docker-runtime';
+export { dockerConnection, DEFAULT_DOCKER_ENDPOINT, type DockerTlsFiles } from './docker-endpoint';
 export { MemoryRuntime, type MemoryRuntimeOptions, SYNTHETIC_USAGE, type SyntheticUsage } from './memory-runtime';
 export { StatsCollector, type Summary, type PodSummary, type ContainerSummary, type CpuStats, type MemoryStats } from './stats-collector';

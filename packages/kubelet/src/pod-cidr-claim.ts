@@ -6,7 +6,7 @@
 // registry's 422, which ends the start with that message and nothing registered. etcd being away
 // only delays it.
 import { Backoff } from '@coxswain/client';
-import { InvalidError, NotFoundError, type Clock, type Minion, type ObjectStore, realClock } from '@coxswain/objects';
+import { InvalidError, MINION_REGISTERING_REASON, NotFoundError, type Clock, type Minion, type ObjectStore, realClock } from '@coxswain/objects';
 import { PodCidrAllocator } from '@coxswain/registry';
 import type { Logger } from '@coxswain/process';
 import type { Storage } from '@coxswain/objects';
@@ -81,7 +81,7 @@ function registering(name: string, address: string, podCIDR: string | undefined)
     spec: podCIDR ? { podCIDR } : {},
     status: {
       addresses: [{ type: 'InternalIP', address }],
-      conditions: [{ type: 'Ready', status: 'Unknown', reason: 'KubeletRegistering', message: 'kubelet is registering' }],
+      conditions: [{ type: 'Ready', status: 'Unknown', reason: MINION_REGISTERING_REASON, message: 'kubelet is registering' }],
     },
   };
 }

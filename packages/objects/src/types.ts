@@ -455,6 +455,17 @@ export interface MinionStatus {
   serviceAddress?: string;
 }
 
+/**
+ * The Ready reason of a Minion its kubelet has registered (claiming its pod subnet) but not yet
+ * described: addresses only, no serviceAddress or capacity until its first heartbeat.
+ */
+export const MINION_REGISTERING_REASON = 'KubeletRegistering';
+
+/** Whether the kubelet has written the Minion's full status (at least one heartbeat). */
+export function minionDescribed(m: Minion): boolean {
+  return m.status?.conditions?.find((c) => c.type === 'Ready')?.reason !== MINION_REGISTERING_REASON;
+}
+
 export interface Minion extends KubeObject<MinionSpec, MinionStatus> {
   kind: 'Minion';
 }

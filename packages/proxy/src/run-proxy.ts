@@ -4,7 +4,7 @@
 // cannot be bound, and the /healthz + /metrics server.
 import { Backoff, EventRecorder, Informer } from '@coxswain/client';
 import { openRegistry, PodCidrAllocator, type Registry } from '@coxswain/registry';
-import { NotFoundError, realClock, type Endpoints, type Minion, type ObjectStore, type Service } from '@coxswain/objects';
+import { minionDescribed, NotFoundError, realClock, type Endpoints, type Minion, type ObjectStore, type Service } from '@coxswain/objects';
 import { createLogger, parseEtcdServers, serveHealth, type HealthServer, type Logger } from '@coxswain/process';
 import { exposeProxyMetrics } from './proxy-metrics';
 import { ServiceProxy, type ServiceProxyOptions } from './proxy';
@@ -165,13 +165,16 @@ async function podRoutesFor(opts: RunProxyOptions, store: ObjectStore, owned: Re
   };
 }
 
-/** The Minion object, waiting (with backoff) for the kubelet to register it. */
+/** The Minion object, waiting (with backoff) for the kubelet to register and describe it (its service address comes with its first heartbeat). */
 async function waitForMinion(store: ObjectStore, name: string, log: Logger, signal?: AbortSignal): Promise<Minion> {
   const backoff = new Backoff({ initialMs: 200, maxMs: 5000 });
   for (;;) {
     if (signal?.aborted) throw new Error(`stopped while waiting for minion ${name}`);
     try {
-      return await store.get<Minion>('minions', undefined, name);
+      const minion = await store.get<Minion>('minions', undefined, name);
+      if (minionDescribed(minion)) return minion;
+      log.info('minion registered, not yet described by its kubelet; waiting');
+      await realClock.sleep(backoff.nextDelay(), signal);
     } catch (e) {
       const delay = backoff.nextDelay();
       if (e instanceof NotFoundError) log.info({ retryInMs: Math.round(delay) }, 'minion not registered yet; waiting');

@@ -1,0 +1,32 @@
+// What a host needs to join the cluster (`coxswain join --server URL --token T`, kubeadm's
+// bootstrap-token discovery in miniature): the etcd endpoints its kubelet and proxy use, the
+// cluster's pod network, and the secret the control plane sends the kubelets. Served at JOIN_PATH
+// to a bearer token of a bootstrap user (`system:bootstrap:<id>` in the token file), and such a
+// token opens nothing else: a leaked join token cannot read or write objects through the API.
+import { HttpError } from './status';
+import type { User } from './auth';
+
+export const JOIN_PATH = '/coxswain/v1/join';
+const BOOTSTRAP_PREFIX = 'system:bootstrap:';
+
+export interface JoinInfo {
+  etcdServers: string[];
+  clusterCidr?: string;
+  portalNet?: string;
+  /** The kubelets' bearer secret (docs/kubelet.md), if the control plane uses one. */
+  kubeletCredential?: string;
+}
+
+/** Whether `user` holds a join token. */
+export function isBootstrapUser(user: User | undefined): boolean {
+  return user?.name.startsWith(BOOTSTRAP_PREFIX) ?? false;
+}
+
+/** A bootstrap user may read the join info and nothing else; without authentication (loopback) nothing is served. */
+export function authorizeJoin(user: User | undefined, path: string): void {
+  if (path === JOIN_PATH) {
+    if (!isBootstrapUser(user)) throw new HttpError(403, 'Forbidden', `${JOIN_PATH} is for join tokens (users ${BOOTSTRAP_PREFIX}<id> in the token file)`);
+    return;
+  }
+  if (isBootstrapUser(user)) throw new HttpError(403, 'Forbidden', `user "${user!.name}" holds a join token: it may only GET ${JOIN_PATH}`);
+}

@@ -1,0 +1,167 @@
+// `coxswain join --server URL --token T --address HOST_IP`: this host becomes a minion of a cluster
+// whose control plane runs elsewhere (kubeadm join / k3s agent in miniature). The join token buys
+// the join info from the API server (api/join-info.ts: etcd endpoints, pod and portal networks,
+// the kubelets' secret) and nothing else; then a kubelet and a proxy run here, supervised as
+// `coxswain up` supervises its components. The proxy keeps this host's routes to every other
+// minion's pods (--pod-routes). `coxswain leave` drains the minion and removes it.
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createLogger, type Logger } from '@coxswain/process';
+import { realClock, type Minion, type ObjectStore, type Pod } from '@coxswain/objects';
+import { openRegistry } from '@coxswain/registry';
+import { DockerRuntime, dockerConnection } from '@coxswain/kubelet';
+import type { JoinInfo } from '@coxswain/api';
+import { JOIN_PATH } from '@coxswain/api';
+import { hasPortalInterface, removePortalRoute } from '@coxswain/proxy';
+import { ProcessGroup, stopRunningGroup, type ProcessGroupOptions } from './process-group';
+
+export interface JoinOptions extends ProcessGroupOptions {
+  server: string;
+  token: string;
+  /** This host's address, on the link the other minions share. */
+  address: string;
+  minion: string;
+  dataDir: string;
+  runtime: 'docker' | 'memory';
+  dockerEndpoint?: string;
+  /** A pod subnet to claim instead of the next free one. */
+  podCidr?: string;
+  logger?: Logger;
+}
+
+/** What `leave` needs of a joined host, kept in its data dir. */
+interface JoinRecord {
+  server: string;
+  minion: string;
+  address: string;
+  etcdServers: string[];
+  dockerEndpoint?: string;
+}
+
+const RECORD = 'join.json';
+const PID_FILE = 'join.pid';
+
+/** The join info, or an Error a user can act on (a refused token says so). */
+export async function fetchJoinInfo(server: string, token: string): Promise<JoinInfo> {
+  let res: Response;
+  try {
+    res = await fetch(new URL(JOIN_PATH, server), { headers: { Authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
+  } catch (e) {
+    throw new Error(`cannot reach the API server at ${server}: ${(e as Error).cause ?? (e as Error).message}`);
+  }
+  const body = (await res.json().catch(() => ({}))) as JoinInfo & { message?: string };
+  if (res.status === 401 || res.status === 403) throw new Error(`the API server at ${server} refused the join token (${res.status}): ${body.message ?? res.statusText}`);
+  if (!res.ok) throw new Error(`the API server at ${server} answered ${res.status} for ${JOIN_PATH}: ${body.message ?? res.statusText}`);
+  if (!Array.isArray(body.etcdServers) || body.etcdServers.length === 0) throw new Error(`the API server at ${server} sent join info without etcd servers`);
+  return body;
+}
+
+export class JoinedHost extends ProcessGroup {
+  private madePortalBridge = false;
+
+  constructor(readonly opts: JoinOptions) {
+    super(join(opts.dataDir, 'logs'), opts, opts.logger ?? createLogger('join'));
+  }
+
+  /** Asks for the join info, then starts the kubelet and the proxy and waits until both are healthy. Returns the minion's pod subnet. */
+  async start(): Promise<string> {
+    const o = this.opts;
+    if (o.dockerEndpoint) dockerConnection(o.dockerEndpoint); // a bad flag fails here, before anything starts
+    const info = await fetchJoinInfo(o.server, o.token);
+    mkdirSync(this.logDir, { recursive: true, mode: 0o700 });
+    writeFileSync(join(o.dataDir, PID_FILE), String(process.pid));
+    const record: JoinRecord = { server: o.server, minion: o.minion, address: o.address, etcdServers: info.etcdServers, dockerEndpoint: o.dockerEndpoint };
+    writeFileSync(join(o.dataDir, RECORD), JSON.stringify(record, null, 2) + '\n', { mode: 0o600 });
+    const etcd = info.etcdServers.join(',');
+    const credential: string[] = [];
+    if (info.kubeletCredential) {
+      const file = join(o.dataDir, 'kubelet-credential');
+      writeFileSync(file, info.kubeletCredential + '\n', { mode: 0o600 });
+      credential.push('--kubelet-credential-file', file);
+    }
+    const kubelet = this.launch(
+      this.nodeSpec('kubelet', [
+        'kubelet', '--minion', o.minion, '--address', o.address, '--etcd-servers', etcd, '--runtime', o.runtime,
+        '--root-dir', join(o.dataDir, 'kubelet'), ...credential,
+        ...(o.podCidr ? ['--pod-cidr', o.podCidr] : []),
+        ...(o.dockerEndpoint ? ['--docker-endpoint', o.dockerEndpoint] : []),
+      ]),
+    );
+    this.madePortalBridge = info.portalNet !== undefined && !(await hasPortalInterface());
+    const proxy = this.launch(
+      this.nodeSpec('proxy', [
+        'proxy', '--minion', o.minion, '--etcd-servers', etcd, '--pod-routes',
+        ...(info.clusterCidr ? ['--cluster-cidr', info.clusterCidr] : []),
+        '--portal-net', info.portalNet ?? '',
+      ]),
+    );
+    await this.waitHealthy(kubelet, `http://${o.address}:10250/healthz`);
+    await this.waitHealthy(proxy, `http://${o.address}:10249/healthz`);
+    const store = openRegistry(info.etcdServers);
+    try {
+      return (await store.get<Minion>('minions', undefined, o.minion)).spec?.podCIDR ?? '';
+    } finally {
+      await store.close();
+    }
+  }
+
+  /** Stops the proxy (its routes and rules go with it) and the kubelet, and removes this minion's containers. */
+  async stop(): Promise<void> {
+    await Promise.all(this.components.map((c) => c.stop()));
+    if (this.opts.runtime === 'docker' && this.components.length) {
+      const connection = this.opts.dockerEndpoint ? dockerConnection(this.opts.dockerEndpoint) : undefined;
+      await this.removeMinionContainers([this.opts.minion], new DockerRuntime({ logger: this.log, connection }));
+    }
+    if (this.madePortalBridge) await removePortalRoute();
+    rmSync(join(this.opts.dataDir, PID_FILE), { force: true });
+  }
+}
+
+export interface LeaveReport {
+  minion: string;
+  /** Pods that were bound to the minion, deleted so their controllers place them elsewhere. */
+  drained: number;
+}
+
+/**
+ * `coxswain leave`: cordons the joined minion, deletes its pods (their controllers recreate them on
+ * other minions), stops `coxswain join` here, and removes the Minion — which frees its pod subnet,
+ * and every other host's proxy drops its route to it.
+ */
+export async function leave(dataDir: string, log: Logger = createLogger('leave')): Promise<LeaveReport> {
+  let record: JoinRecord;
+  try {
+    record = JSON.parse(readFileSync(join(dataDir, RECORD), 'utf8')) as JoinRecord;
+  } catch (e) {
+    throw new Error(`this host has not joined a cluster from ${dataDir} (no ${RECORD}: ${(e as Error).message})`);
+  }
+  const store = openRegistry(record.etcdServers);
+  try {
+    await store.guaranteedUpdate<Minion>('minions', undefined, record.minion, (m) => ({ ...m, spec: { ...m.spec, unschedulable: true } })).catch((e: Error) => {
+      if ((e as { code?: number }).code !== 404) throw e;
+    });
+    const drained = await drain(store, record.minion);
+    log.info({ minion: record.minion, pods: drained }, 'drained');
+    await stopRunningGroup(dataDir, PID_FILE, 'coxswain join');
+    await store.delete('minions', undefined, record.minion).catch((e: Error) => {
+      if ((e as { code?: number }).code !== 404) throw e;
+    });
+    rmSync(join(dataDir, RECORD), { force: true });
+    return { minion: record.minion, drained };
+  } finally {
+    await store.close();
+  }
+}
+
+/** Deletes every pod bound to `minion` and waits until none is left; returns how many there were. */
+async function drain(store: ObjectStore, minion: string): Promise<number> {
+  const bound = async () => (await store.list<Pod>('pods', { fieldSelector: `spec.nodeName=${minion}` })).items;
+  const pods = await bound();
+  await Promise.all(pods.map((p) => store.delete('pods', p.metadata.namespace, p.metadata.name).catch(() => undefined)));
+  const deadline = Date.now() + 60_000;
+  while ((await bound()).length > 0) {
+    if (Date.now() > deadline) throw new Error(`the pods of ${minion} were not all deleted within 60 s`);
+    await realClock.sleep(200);
+  }
+  return pods.length;
+}
