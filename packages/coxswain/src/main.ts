@@ -5,6 +5,7 @@
 // with the process's one shutdown path (SIGTERM/SIGINT, with a grace timer). Health is served by the
 // component on the port its flags name.
 import * as path from 'node:path';
+import { mkdirSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import yargs, { Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -426,6 +427,7 @@ interface JoinArgs {
 /** `coxswain join`: runs until stopped (Ctrl-C, or `coxswain leave`); a refused token or a component that fails ends it with exit 1. */
 async function runJoin(a: JoinArgs): Promise<void> {
   const dataDir = path.resolve(a.dataDir);
+  mkdirSync(path.join(dataDir, 'logs'), { recursive: true, mode: 0o700 });
   const logger = createUpLogger(path.join(dataDir, 'logs', 'join.log'), a.verbose);
   const host = new JoinedHost({ ...a, dataDir, logger, echo: a.verbose ? process.stdout : undefined });
   let stopping = false;

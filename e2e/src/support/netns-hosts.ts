@@ -1,0 +1,195 @@
+// Simulated hosts for the many-machines e2e: each a network namespace of its own (cxh-N, address
+// 10.213.0.(10+N) on eth0), joined by a bridge in the root namespace (cxhbr0, 10.213.0.1/24), each
+// running its own Docker engine (own data-root, exec-root and socket /run/cxh-N/docker.sock), with
+// the test's images loaded into it (docker save | docker load). Processes run inside a host with
+// nsenter --net: `ip netns exec` would remount /sys, and dockerd then fails with "Devices cgroup
+// isn't mounted". The root namespace's iptables sees bridged frames (br_netfilter), and the main
+// Docker engine's FORWARD policy drops them: one ACCEPT rule for the bridge lets the hosts talk.
+// stop() removes everything (processes, containers, engines, their mounts, namespaces, links, the
+// rule); start sweeps what a crashed earlier run left.
+import { ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import * as path from 'node:path';
+import { eventually } from '@coxswain/testing';
+
+export const BRIDGE = 'cxhbr0';
+const BRIDGE_ADDRESS = '10.213.0.1';
+const FORWARD_RULE = ['FORWARD', '-i', BRIDGE, '-o', BRIDGE, '-m', 'comment', '--comment', 'coxswain e2e simulated hosts', '-j', 'ACCEPT'];
+const RUN = '/run';
+const STATE = '/var/lib/coxswain-e2e-hosts';
+
+export interface SimHost {
+  index: number;
+  ns: string;
+  address: string;
+  dockerEndpoint: string;
+  /** Where this host's processes log, and a scratch dir of its own. */
+  dir: string;
+}
+
+function run(file: string, args: string[], timeoutMs = 60_000): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile(file, args, { timeout: timeoutMs, maxBuffer: 64 << 20 }, (err, stdout, stderr) => (err ? reject(new Error(`${file} ${args.join(' ')}: ${stderr || err.message}`)) : resolve(stdout))),
+  );
+}
+const quiet = (file: string, args: string[]) => run(file, args).catch(() => '');
+
+export class SimHosts {
+  private readonly procs: ChildProcess[] = [];
+  private constructor(readonly hosts: SimHost[]) {}
+
+  /** `count` hosts, their engines up and `images` loaded into each. */
+  static async start(count: number, images: readonly string[]): Promise<SimHosts> {
+    await sweep();
+    await run('ip', ['link', 'add', BRIDGE, 'type', 'bridge']);
+    await run('ip', ['addr', 'add', `${BRIDGE_ADDRESS}/24`, 'dev', BRIDGE]);
+    await run('ip', ['link', 'set', BRIDGE, 'up']);
+    await run('iptables', ['-w', '-I', ...FORWARD_RULE.slice(0, 1), '1', ...FORWARD_RULE.slice(1)]);
+    const hosts = Array.from({ length: count }, (_, i): SimHost => {
+      const index = i + 1;
+      return { index, ns: `cxh-${index}`, address: `10.213.0.${10 + index}`, dockerEndpoint: `unix://${RUN}/cxh-${index}/docker.sock`, dir: path.join(STATE, `cxh-${index}`) };
+    });
+    const sim = new SimHosts(hosts);
+    try {
+      for (const h of hosts) await sim.plumb(h);
+      await Promise.all(hosts.map((h) => sim.startEngine(h)));
+      const archive = path.join(STATE, 'images.tar');
+      await run('docker', ['save', '-o', archive, ...images], 5 * 60_000);
+      await Promise.all(hosts.map((h) => run('docker', ['-H', h.dockerEndpoint, 'load', '-i', archive], 5 * 60_000)));
+      rmSync(archive, { force: true });
+    } catch (e) {
+      await sim.stop();
+      throw e;
+    }
+    return sim;
+  }
+
+  /** Runs `argv` inside host `h`'s namespace and returns its stdout. */
+  exec(h: SimHost, argv: string[], timeoutMs = 60_000): Promise<string> {
+    return run('nsenter', [`--net=${netnsPath(h.ns)}`, ...argv], timeoutMs);
+  }
+
+  /** Starts a long-running process inside host `h` (output to <dir>/<name>.log); stop() kills it. */
+  spawn(h: SimHost, name: string, argv: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+    const out = createWriteStream(path.join(h.dir, `${name}.log`), { flags: 'a' });
+    const child = spawn('nsenter', [`--net=${netnsPath(h.ns)}`, ...argv], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    child.stdout!.pipe(out);
+    child.stderr!.pipe(out);
+    this.procs.push(child);
+    return child;
+  }
+
+  /** The host's link to the bridge down (a machine falling off the network) or up again. */
+  async link(h: SimHost, up: boolean): Promise<void> {
+    await run('ip', ['link', 'set', vethOf(h.index), up ? 'up' : 'down']);
+  }
+
+  async stop(): Promise<void> {
+    for (const p of this.procs) if (p.exitCode === null && p.signalCode === null) killGroup(p.pid!, 'SIGTERM');
+    await Promise.all(this.procs.map((p) => exited(p, 20_000).then((done) => done || (killGroup(p.pid!, 'SIGKILL'), exited(p, 5_000)))));
+    await sweep();
+  }
+
+  private async plumb(h: SimHost): Promise<void> {
+    mkdirSync(h.dir, { recursive: true });
+    mkdirSync(path.join(RUN, h.ns), { recursive: true });
+    await run('ip', ['netns', 'add', h.ns]);
+    await run('ip', ['link', 'add', vethOf(h.index), 'type', 'veth', 'peer', 'name', 'eth0', 'netns', h.ns]);
+    await run('ip', ['link', 'set', vethOf(h.index), 'master', BRIDGE, 'up']);
+    await this.exec(h, ['ip', 'addr', 'add', `${h.address}/24`, 'dev', 'eth0']);
+    await this.exec(h, ['ip', 'link', 'set', 'eth0', 'up']);
+    await this.exec(h, ['ip', 'link', 'set', 'lo', 'up']);
+  }
+
+  private async startEngine(h: SimHost): Promise<void> {
+    const root = path.join(RUN, h.ns);
+    this.spawn(h, 'dockerd', [
+      'dockerd', '--data-root', path.join(h.dir, 'docker'), '--exec-root', path.join(root, 'exec'),
+      '-H', h.dockerEndpoint, '--pidfile', path.join(root, 'docker.pid'),
+      // No docker0: the kubelet makes its own pod network per minion.
+      '--bridge', 'none', '--storage-driver', 'overlay2',
+    ]);
+    await eventually(() => run('docker', ['-H', h.dockerEndpoint, 'info', '--format', '{{.ID}}']).then(Boolean, () => false), 60_000, `dockerd of ${h.ns}`, 250);
+  }
+}
+
+const netnsPath = (ns: string) => `/run/netns/${ns}`;
+const vethOf = (i: number) => `cxhv${i}`;
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // gone
+  }
+}
+
+function exited(p: ChildProcess, ms: number): Promise<boolean> {
+  if (p.exitCode !== null || p.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve(false), ms);
+    p.once('exit', () => {
+      clearTimeout(t);
+      resolve(true);
+    });
+  });
+}
+
+/** Removes whatever simulated hosts exist (this run's or a crashed one's): engines, mounts, namespaces, links, the rule. */
+async function sweep(): Promise<void> {
+  const namespaces = (await quiet('ip', ['netns', 'list'])).split('\n').map((l) => l.split(' ')[0]).filter((n) => /^cxh-\d+$/.test(n));
+  for (const ns of namespaces) {
+    const sock = `unix://${RUN}/${ns}/docker.sock`;
+    const ids = (await quiet('docker', ['-H', sock, 'ps', '-aq'])).split('\n').filter(Boolean);
+    if (ids.length) await quiet('docker', ['-H', sock, 'rm', '-f', ...ids]);
+    const pidFile = path.join(RUN, ns, 'docker.pid');
+    if (existsSync(pidFile)) {
+      const pid = Number(readFileSync(pidFile, 'utf8'));
+      try {
+        process.kill(pid, 'SIGTERM');
+        await eventually(() => !existsSync(`/proc/${pid}`), 30_000, `dockerd of ${ns} to exit`, 200);
+      } catch {
+        // not running
+      }
+    }
+    // Processes still inside the namespace (a crashed run's kubelet or proxy).
+    for (const pid of (await quiet('ip', ['netns', 'pids', ns])).split('\n').filter(Boolean)) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+    await quiet('ip', ['netns', 'del', ns]);
+  }
+  for (const dir of [STATE, ...readdirSafe(RUN).filter((d) => /^cxh-\d+$/.test(d)).map((d) => path.join(RUN, d))]) {
+    const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1]).filter((m) => m && m.startsWith(dir + '/'));
+    for (const m of mounts.sort().reverse()) await quiet('umount', ['-l', m]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  for (const link of (await quiet('ip', ['-o', 'link', 'show'])).split('\n').map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1]).filter((l): l is string => !!l && /^cxhv\d+$/.test(l))) {
+    await quiet('ip', ['link', 'del', link]);
+  }
+  await quiet('ip', ['link', 'del', BRIDGE]);
+  while (await run('iptables', ['-w', '-C', ...FORWARD_RULE]).then(() => true, () => false)) await quiet('iptables', ['-w', '-D', ...FORWARD_RULE]);
+}
+
+function readdirSafe(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** What a test asserts is gone after stop(): namespaces, links, mounts. */
+export function simHostLeftovers(): string[] {
+  const out: string[] = [];
+  const ns = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').filter((l) => /^cxh-\d+/.test(l));
+  out.push(...ns.map((n) => `netns ${n}`));
+  const links = execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(BRIDGE) || /\bcxhv\d+/.test(l));
+  out.push(...links.map((l) => `link ${l.split(':')[1]?.trim()}`));
+  const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => l.includes('/cxh-') || l.includes(STATE));
+  out.push(...mounts.map((m) => `mount ${m.split(' ')[1]}`));
+  return out;
+}
