@@ -5,7 +5,8 @@
 // seed's guestbook (both Redis services on port 6379, behind portal IPs) spread over the hosts
 // answers through every host's frontend, a message written on one read back on the others; a pod
 // reaches a pod on another host by its IP and is seen with its own source IP; `coxswain leave`
-// drains a host and every other host drops its route to it within 10 s.
+// drains a host and every other host drops its route to it within 10 s. A host that dies has its
+// pods recreated elsewhere after the eviction timeout, and comes back with its pod subnet.
 import { mkdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ApiClient } from '@coxswain/client';
@@ -41,7 +42,7 @@ beforeAll(async () => {
   hosts = sim.hosts;
   const [h1] = hosts;
   const upDir = path.join(h1.dir, 'up');
-  sim.spawn(h1, 'up', coxswain('up', '--advertise-address', h1.address, '--minion-name', 'host-1', '--data-dir', upDir, '--docker-endpoint', h1.dockerEndpoint, '--no-images'), {
+  sim.spawn(h1, 'up', coxswain('up', '--advertise-address', h1.address, '--minion-name', 'host-1', '--data-dir', upDir, '--docker-endpoint', h1.dockerEndpoint, '--no-images', '--minion-grace-period', '10s', '--pod-eviction-timeout', '10s'), {
     COXSWAIN_CONFIG: path.join(h1.dir, 'config.json'),
   });
   server = `http://${h1.address}:8080`;
@@ -83,10 +84,6 @@ it('joins two hosts; each host routes exactly the other minions\' pod subnets', 
 
 it('runs the guestbook over three hosts: a message written through one frontend is read through the others', async () => {
   const v1beta1 = new ApiClient({ server, version: 'v1beta1', token: adminToken, timeoutMs: 10_000 });
-  await v1beta1.create('pods', {
-    id: 'redis-master', kind: 'Pod', apiVersion: 'v1beta1', labels: { name: 'redis-master' },
-    desiredState: { manifest: { version: 'v1beta1', id: 'redis-master', containers: [{ name: 'master', image: 'dockerfile/redis', ports: [{ containerPort: 6379 }] }] } },
-  } as never);
   for (const [id, selector] of [['redismaster', 'redis-master'], ['redisslave', 'redisslave']]) {
     await v1beta1.create('services', { id, kind: 'Service', apiVersion: 'v1beta1', port: 6379, containerPort: 6379, selector: { name: selector } } as never);
   }
@@ -94,6 +91,8 @@ it('runs the guestbook over three hosts: a message written through one frontend 
     id, kind: 'ReplicationController', apiVersion: 'v1beta1', labels: { name: id },
     desiredState: { replicas, replicaSelector: { name: id }, podTemplate: { labels: { name: id }, desiredState: { manifest: { version: 'v1beta1', id, containers: [{ name: id, image, ports: [port] }] } } } },
   });
+  // The master as a controller of one (the seed's is a bare pod): it must come back if its host dies.
+  await v1beta1.create('replicationControllers', rc('redis-master', 1, 'dockerfile/redis', { containerPort: 6379 }) as never);
   await v1beta1.create('replicationControllers', rc('redisslave', 2, 'brendanburns/redis-slave', { containerPort: 6379 }) as never);
   await v1beta1.create('replicationControllers', rc('frontend', 3, 'brendanburns/php-redis', { containerPort: 80, hostPort: 8000 }) as never);
   const running = async () => (await api.list<Pod>('pods', { namespace: 'default' })).items.filter((p) => p.status?.phase === 'Running');
@@ -131,16 +130,56 @@ it('a pod reaches a pod on another host by its pod IP and sees its real source I
   expect(seen.trim().split('\n').pop()).toBe(`[::ffff:${caller}]`);
 });
 
-it('coxswain leave drains host 3: its pods move away and every other host drops its route to it within 10 s', async () => {
-  const cidr3 = (await api.get<Minion>('minions', 'host-3')).spec!.podCIDR!;
-  const out = await sim!.exec(hosts[2], coxswain('leave', '--data-dir', path.join(hosts[2].dir, 'join')), 120_000);
-  expect(out).toMatch(/^Minion host-3 left the cluster \(\d+ pod\(s\) moved away\)/);
-  for (const h of hosts.slice(0, 2)) {
-    await eventually(async () => !(await routesOn(h)).some((r) => r.startsWith(cidr3)), 10_000, `host ${h.index}'s route to ${cidr3} gone`, 100);
+/** The host (2 or 3) that dies in the next test, and the one that leaves after it. */
+let victim: SimHost;
+let leaver: SimHost;
+
+it('a host that dies: its pods come back on the others after the eviction timeout; back, it rejoins with its pod subnet', async () => {
+  // The dying host is one that holds a Redis pod (never host 1: it runs the control plane).
+  const pods = (await api.list<Pod>('pods', { namespace: 'default' })).items;
+  const redisOn = (h: SimHost) => pods.filter((p) => p.spec.nodeName === `host-${h.index}` && String(p.metadata.labels?.name).startsWith('redis'));
+  victim = redisOn(hosts[2]).length > redisOn(hosts[1]).length ? hosts[2] : hosts[1];
+  leaver = victim === hosts[1] ? hosts[2] : hosts[1];
+  const name = `host-${victim.index}`;
+  const cidr = (await api.get<Minion>('minions', name)).spec!.podCIDR!;
+  const lost = redisOn(victim).map((p) => p.metadata.name);
+  expect(lost.length).toBeGreaterThan(0);
+  // The machine falls off the network and its processes die (its containers stay, as on a hung host).
+  await sim!.link(victim, false);
+  await sim!.killCoxswain(victim);
+  const gone = Date.now();
+  await eventually(
+    async () => {
+      const live = (await api.list<Pod>('pods', { namespace: 'default' })).items.filter((p) => p.status?.phase === 'Running');
+      const count = (label: string) => live.filter((p) => p.metadata.labels?.name === label).length;
+      return live.every((p) => p.spec.nodeName !== name) && count('redisslave') === 2 && count('redis-master') === 1;
+    },
+    180_000,
+    `${name}'s pods running elsewhere`,
+    1000,
+  );
+  console.log(`many-hosts: ${name}'s Redis pods (${lost.join(', ')}) Running on the other hosts ${((Date.now() - gone) / 1000).toFixed(1)} s after it died (grace 10 s + eviction 10 s)`);
+  await eventually(async () => (await new GuestbookClient(`${hosts[0].address}:8000`).read()).messages.includes('written on host 1'), 60_000, 'the guestbook on host 1', 500);
+  // Back: the same join command brings it back with the subnet its Minion holds.
+  await sim!.link(victim, true);
+  join(victim, joinToken);
+  await eventually(async () => (await api.get<Minion>('minions', name)).status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'), 120_000, `${name} Ready again`, 500);
+  expect((await api.get<Minion>('minions', name)).spec!.podCIDR).toBe(cidr);
+  await eventually(async () => (await routesOn(victim)).length === 2, 30_000, `${name} routing to the other two`, 250);
+});
+
+it('coxswain leave drains a host: its pods move away and every other host drops its route to it within 10 s', async () => {
+  const name = `host-${leaver.index}`;
+  const cidr = (await api.get<Minion>('minions', name)).spec!.podCIDR!;
+  const out = await sim!.exec(leaver, coxswain('leave', '--data-dir', path.join(leaver.dir, 'join')), 120_000);
+  expect(out).toMatch(new RegExp(`^Minion ${name} left the cluster \\(\\d+ pod\\(s\\) moved away\\)`));
+  const stayed = hosts.filter((h) => h !== leaver);
+  for (const h of stayed) {
+    await eventually(async () => !(await routesOn(h)).some((r) => r.startsWith(cidr)), 10_000, `host ${h.index}'s route to ${cidr} gone`, 100);
   }
-  expect(await routesOn(hosts[2])).toEqual([]);
-  expect((await api.list<Minion>('minions')).items.map((m) => m.metadata.name).sort()).toEqual(['host-1', 'host-2']);
-  expect((await api.list<Pod>('pods', { namespace: 'default' })).items.filter((p) => p.spec.nodeName === 'host-3')).toEqual([]);
+  expect(await routesOn(leaver)).toEqual([]);
+  expect((await api.list<Minion>('minions')).items.map((m) => m.metadata.name).sort()).toEqual(stayed.map((h) => `host-${h.index}`));
+  expect((await api.list<Pod>('pods', { namespace: 'default' })).items.filter((p) => p.spec.nodeName === name)).toEqual([]);
   // The guestbook still answers on the hosts that stay.
-  await eventually(async () => (await new GuestbookClient(`${hosts[1].address}:8000`).read()).messages.includes('written on host 1'), 60_000, 'the guestbook on host 2', 500);
+  await eventually(async () => (await new GuestbookClient(`${stayed[1].address}:8000`).read()).messages.includes('written on host 1'), 60_000, `the guestbook on host ${stayed[1].index}`, 500);
 });

@@ -79,6 +79,24 @@ export class SimHosts {
     return child;
   }
 
+  /** SIGKILLs every coxswain process inside host `h` (its engine and containers stay). */
+  async killCoxswain(h: SimHost): Promise<void> {
+    for (const pid of (await this.exec(h, ['ip', 'netns', 'pids', h.ns]).catch(() => '')).split('\n').filter(Boolean)) {
+      let cmd: string;
+      try {
+        cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      } catch {
+        continue; // gone
+      }
+      if (!cmd.includes('coxswain/dist/main.js')) continue;
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+  }
+
   /** The host's link to the bridge down (a machine falling off the network) or up again. */
   async link(h: SimHost, up: boolean): Promise<void> {
     await run('ip', ['link', 'set', vethOf(h.index), up ? 'up' : 'down']);
