@@ -11,11 +11,10 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ApiClient } from '@coxswain/client';
 import type { Minion, Pod } from '@coxswain/objects';
-import { eventually } from '@coxswain/testing';
+import { eventually, SimHosts, simHostLeftovers, type SimHost } from '@coxswain/testing';
 import { buildCoxswain, COXSWAIN_MAIN } from './support/coxswain-binary';
 import { GuestbookClient } from './support/guestbook-client';
 import { ensureImages, IMAGES } from './support/images';
-import { SimHosts, simHostLeftovers, type SimHost } from './support/netns-hosts';
 import { GUESTBOOK_IMAGES } from './support/seed-manifests';
 
 jest.setTimeout(10 * 60_000);
@@ -158,7 +157,7 @@ it('a host that dies: its pods come back on the others after the eviction timeou
     `${name}'s pods running elsewhere`,
     1000,
   );
-  console.log(`many-hosts: ${name}'s Redis pods (${lost.join(', ')}) Running on the other hosts ${((Date.now() - gone) / 1000).toFixed(1)} s after it died (grace 10 s + eviction 10 s)`);
+  console.log(`many-hosts: ${name}'s Redis pods (${lost.join(', ')}) Running on the other hosts ${((Date.now() - gone) / 1000).toFixed(1)} s after it died (NotReady 10 s after its last heartbeat, evicted 10 s later)`);
   await eventually(async () => (await new GuestbookClient(`${hosts[0].address}:8000`).read()).messages.includes('written on host 1'), 60_000, 'the guestbook on host 1', 500);
   // Back: the same join command brings it back with the subnet its Minion holds.
   await sim!.link(victim, true);

@@ -25,6 +25,10 @@ const scenarios: Record<string, { about: string; load: () => Promise<Scenario> }
     about: 'kubectl get pods -A (the server\'s Table) of 20,000 pods vs the plain LIST through kubectl, same run (goal: <= 1.5x)',
     load: async () => (await import('./kubectl-bench')).kubectlBench,
   },
+  hosts: {
+    about: 'pod-to-pod MB/s across two simulated hosts (netns + dockerd each, the pod routes agent) vs on one host, same run (goal: >= 0.9x)',
+    load: async () => (await import('./hosts-bench')).hostsBench,
+  },
   console: {
     about: 'the web console at 20,000 pods (in-memory registry, headless Chromium): first render, JS heap, slowest scroll frame',
     load: async () => (await import('./console-bench')).consoleBench,

@@ -10,7 +10,7 @@
 import { ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
-import { eventually } from '@coxswain/testing';
+import { eventually } from './eventually';
 
 export const BRIDGE = 'cxhbr0';
 const BRIDGE_ADDRESS = '10.213.0.1';
@@ -27,10 +27,13 @@ export interface SimHost {
   dir: string;
 }
 
-function run(file: string, args: string[], timeoutMs = 60_000): Promise<string> {
-  return new Promise((resolve, reject) =>
-    execFile(file, args, { timeout: timeoutMs, maxBuffer: 64 << 20 }, (err, stdout, stderr) => (err ? reject(new Error(`${file} ${args.join(' ')}: ${stderr || err.message}`)) : resolve(stdout))),
-  );
+function run(file: string, args: readonly string[], timeoutMs = 60_000, input?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(file, [...args], { timeout: timeoutMs, maxBuffer: 64 << 20 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${file} ${args.join(' ')}: ${stderr || err.message}`)) : resolve(stdout),
+    );
+    if (input !== undefined) child.stdin!.end(input);
+  });
 }
 const quiet = (file: string, args: string[]) => run(file, args).catch(() => '');
 
@@ -64,9 +67,9 @@ export class SimHosts {
     return sim;
   }
 
-  /** Runs `argv` inside host `h`'s namespace and returns its stdout. */
-  exec(h: SimHost, argv: string[], timeoutMs = 60_000): Promise<string> {
-    return run('nsenter', [`--net=${netnsPath(h.ns)}`, ...argv], timeoutMs);
+  /** Runs `argv` inside host `h`'s namespace (stdin: `input`) and returns its stdout. */
+  exec(h: SimHost, argv: readonly string[], timeoutMs = 60_000, input?: string): Promise<string> {
+    return run('nsenter', [`--net=${netnsPath(h.ns)}`, ...argv], timeoutMs, input);
   }
 
   /** Starts a long-running process inside host `h` (output to <dir>/<name>.log); stop() kills it. */
