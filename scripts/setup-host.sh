@@ -12,6 +12,11 @@ command -v redis-server >/dev/null 2>&1 || need_pkgs+=(redis-server)
 # The proxy's portal IP rules (iptables, iptables-restore, iptables-save) and the portal route (ip).
 [ -x /usr/sbin/iptables ] || need_pkgs+=(iptables)
 command -v ip >/dev/null 2>&1 || need_pkgs+=(iproute2)
+# The cluster registry `coxswain up --advertise-address` runs (the distribution registry), and nsenter for the simulated hosts.
+command -v docker-registry >/dev/null 2>&1 || need_pkgs+=(docker-registry)
+command -v nsenter >/dev/null 2>&1 || need_pkgs+=(util-linux)
+# The pod routes agent turns on forwarding with sysctl.
+command -v sysctl >/dev/null 2>&1 || need_pkgs+=(procps)
 # The console's browser tests drive Debian's Chromium headless (playwright-core, no bundled browser).
 [ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
 
@@ -30,6 +35,10 @@ fi
 # The Debian etcd-server package may start its own etcd on the default ports; Coxswain starts its own.
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet etcd 2>/dev/null; then
   systemctl stop etcd || true
+fi
+# Likewise the docker-registry package's own registry on :5000: `coxswain up` runs the cluster's.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet docker-registry 2>/dev/null; then
+  systemctl stop docker-registry || true
 fi
 
 if ! docker info >/dev/null 2>&1; then

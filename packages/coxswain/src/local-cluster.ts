@@ -11,7 +11,7 @@ import { createLogger, type Logger } from '@coxswain/process';
 import { writeKubeletCredential } from '@coxswain/client';
 import { ComponentSpec, lastLines } from './supervisor';
 import { ComponentStartError, LOG_TAIL_LINES, ProcessGroup, stopRunningGroup } from './process-group';
-import { dataDirProblem, dockerProblem, etcdProblem, portProblem, PreflightError, runningUpPid } from './preflight';
+import { dataDirProblem, dockerProblem, etcdProblem, portProblem, PreflightError, registryProblem, runningUpPid } from './preflight';
 import { buildLocalImages } from './local-images';
 import { hasPortalInterface, removePortalRoute } from '@coxswain/proxy';
 
@@ -50,6 +50,12 @@ export interface LocalClusterOptions {
   minionName?: string;
   /** The Docker engine the kubelets use (--docker-endpoint); default the local socket. */
   dockerEndpoint?: string;
+  /**
+   * With advertiseAddress: run the cluster registry (Debian's docker-registry, the distribution
+   * registry) on this port of the advertised address, so an image pushed once runs on every host.
+   * 0: none. Default 5000.
+   */
+  registryPort?: number;
   /** The launcher's own events (default: JSON on stdout). */
   logger?: Logger;
   /** Also copy every component's output here (`coxswain up -v`). */
@@ -101,6 +107,7 @@ export class LocalCluster extends ProcessGroup {
     const problems: Array<string | undefined> = [];
     if (!o.etcdServers) problems.push(etcdProblem());
     if (o.runtime === 'docker') problems.push(await dockerProblem());
+    if (this.registryAddress) problems.push(registryProblem());
     const dirProblem = dataDirProblem(o.dataDir);
     problems.push(dirProblem);
     const running = dirProblem ? undefined : runningUpPid(o.dataDir);
@@ -151,6 +158,13 @@ export class LocalCluster extends ProcessGroup {
     report.begin('apiserver');
     await this.waitHealthy(api, `${this.apiUrl}/healthz`);
     report.done('apiserver', this.apiUrl);
+    const registry = this.registryAddress;
+    if (registry) {
+      const proc = this.launch(this.registrySpec(registry));
+      report.begin('registry');
+      await this.waitHealthy(proc, `http://${registry}/v2/`);
+      report.done('registry', `${registry} (push here; every host's engine lists it in insecure-registries)`);
+    }
 
     const reconcilers: Array<[string, string[]]> = [
       ['scheduler', []],
@@ -221,6 +235,28 @@ export class LocalCluster extends ProcessGroup {
     };
   }
 
+  /** host:port of the cluster registry, when this cluster runs one (up --advertise-address). */
+  get registryAddress(): string | undefined {
+    const port = this.opts.registryPort ?? 5000;
+    return this.opts.advertiseAddress && port > 0 ? `${this.opts.advertiseAddress}:${port}` : undefined;
+  }
+
+  /** The distribution registry, its blobs in the data dir, serving plain HTTP on the cluster's link (no auth: see docs/networking.md). */
+  private registrySpec(address: string): ComponentSpec {
+    const config = join(this.opts.dataDir, 'registry.yml');
+    writeFileSync(
+      config,
+      [
+        'version: 0.1',
+        'log: {level: warn}',
+        `storage: {filesystem: {rootdirectory: ${JSON.stringify(join(this.opts.dataDir, 'registry'))}}, delete: {enabled: true}}`,
+        `http: {addr: ${JSON.stringify(address)}}`,
+        '',
+      ].join('\n'),
+    );
+    return { name: 'registry', command: 'docker-registry', args: ['serve', config], logFile: join(this.logDir, 'registry.log'), env: this.opts.env };
+  }
+
   /** The minions this cluster runs here: 127.0.1.N, or the one at the advertised address. */
   minionList(): { name: string; address: string; podCIDR?: string }[] {
     if (this.opts.advertiseAddress) return [{ name: this.opts.minionName ?? hostname(), address: this.opts.advertiseAddress }];
@@ -266,7 +302,7 @@ export class LocalCluster extends ProcessGroup {
 
   /** Stops the minions first (so no pod is rescheduled while we go), then the control plane, then etcd. */
   async stop(): Promise<void> {
-    const order = (name: string) => (name.startsWith('kubelet') || name.startsWith('proxy') ? 0 : name === 'etcd' ? 2 : 1);
+    const order = (name: string) => (name.startsWith('kubelet') || name.startsWith('proxy') ? 0 : name === 'etcd' || name === 'registry' ? 2 : 1);
     for (const rank of [0, 1, 2]) {
       await Promise.all(this.components.filter((c) => order(c.spec.name) === rank).map((c) => c.stop()));
     }

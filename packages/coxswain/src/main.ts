@@ -236,7 +236,8 @@ export function buildCli(argv: string[]) {
           .option('hpa-downscale-stabilization', { type: 'string', describe: 'how long an autoscaler waits before scaling down (default 5m)' })
           .option('advertise-address', { type: 'string', describe: "the first host of many: etcd and the API server (with tokens) listen on this address, one minion runs at it, and a join command is printed" })
           .option('minion-name', { type: 'string', describe: "with --advertise-address: this host's minion (default: the host name)" })
-          .option('docker-endpoint', { type: 'string', describe: "the kubelets' Docker engine (default the local socket)" }),
+          .option('docker-endpoint', { type: 'string', describe: "the kubelets' Docker engine (default the local socket)" })
+          .option('registry-port', { type: 'number', default: 5000, describe: 'with --advertise-address: the cluster registry (docker-registry) on this port of it; 0: none' }),
       (a) => runUp(a),
     )
     .command(
@@ -326,6 +327,7 @@ interface UpArgs {
   advertiseAddress?: string;
   minionName?: string;
   dockerEndpoint?: string;
+  registryPort: number;
 }
 
 function checkUpArgs(a: UpArgs): void {
@@ -336,6 +338,7 @@ function checkUpArgs(a: UpArgs): void {
   int(a.port, 'port', 1, 65535);
   int(a.etcdPort, 'etcd-port', 1, 65534);
   int(a.healthzPort, 'healthz-port', 1, 65532);
+  int(a.registryPort, 'registry-port', 0, 65535);
   if (a.minionGracePeriod) parseDuration(a.minionGracePeriod, '--minion-grace-period');
   if (a.podEvictionTimeout) parseDuration(a.podEvictionTimeout, '--pod-eviction-timeout');
   if (a.hpaDownscaleStabilization) parseDuration(a.hpaDownscaleStabilization, '--hpa-downscale-stabilization');
@@ -366,6 +369,7 @@ async function runUp(a: UpArgs): Promise<void> {
     advertiseAddress: a.advertiseAddress,
     minionName: a.minionName,
     dockerEndpoint: a.dockerEndpoint,
+    registryPort: a.registryPort,
     echo: a.verbose ? process.stdout : undefined,
   };
   const problems = await new LocalCluster(options).preflight();
@@ -409,6 +413,7 @@ async function runUp(a: UpArgs): Promise<void> {
     summaryText({ seconds: (Date.now() - began) / 1000, apiUrl: cluster.apiUrl, minions: cluster.minionList().length, runtime: a.runtime, etcd: cluster.etcdServers.join(','), logDir, down, kubeconfig: cluster.kubeconfigPath }),
   );
   const joinCommand = cluster.joinCommand();
+  if (cluster.registryAddress) process.stdout.write(`\nCluster registry: docker push ${cluster.registryAddress}/NAME:TAG, then run it on any minion (each host's engine lists ${cluster.registryAddress} in insecure-registries).\n`);
   if (joinCommand) process.stdout.write(`\nTo add a host, run there:\n  ${joinCommand}\n`);
 }
 

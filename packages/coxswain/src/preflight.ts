@@ -28,6 +28,12 @@ export function etcdProblem(): string | undefined {
   return 'etcd was not found on PATH: install it with `sudo apt-get install -y etcd-server`, or use a running etcd with --etcd-servers http://HOST:2379';
 }
 
+/** The cluster registry of `up --advertise-address` is Debian's docker-registry. */
+export function registryProblem(): string | undefined {
+  if (findOnPath('docker-registry')) return undefined;
+  return 'the cluster registry needs docker-registry on PATH: install it with `sudo apt-get install -y docker-registry`, or pass --registry-port 0';
+}
+
 export function requireEtcd(): void {
   const problem = etcdProblem();
   if (problem) throw new PreflightError(problem);
