@@ -9,4 +9,5 @@ export * from './memory-registry';
 export { ARTIFACTS_DIR, CHROMIUM, openBrowser, type Browser } from './browser';
 export { kubeconfigFor, kubectlRunner } from './kubectl';
 export { familySum, parsePrometheusText, type PrometheusText } from './prometheus-text';
+export { lockMachineWide } from './dir-lock';
 export { SimHosts, simHostLeftovers, type SimHost } from './netns-hosts';

@@ -3,15 +3,15 @@
 // running its own Docker engine (own data-root, exec-root and socket /run/cxh-N/docker.sock), with
 // the test's images loaded into it (docker save | docker load). Processes run inside a host with
 // nsenter --net: `ip netns exec` would remount /sys, and dockerd then fails with "Devices cgroup
-// isn't mounted". The root namespace's iptables would see the bridge's frames (br_netfilter), and
-// the main Docker engine's FORWARD policy drops them: the bridge is told not to call iptables (as a
-// real link between machines would not), or, on a kernel without that bridge option, one ACCEPT
-// rule for it lets the hosts talk.
+// isn't mounted". The root namespace's iptables sees the bridge's frames (br_netfilter; the
+// bridge's own nf_call_iptables=0 does not override the global sysctl), and the main Docker
+// engine's FORWARD policy drops them: one ACCEPT rule for the bridge lets the hosts talk.
 // stop() removes everything (processes, containers, engines, their mounts, namespaces, links, the
 // rule); start sweeps what a crashed earlier run left.
 import { ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
+import { lockMachineWide } from './dir-lock';
 import { eventually } from './eventually';
 
 export const BRIDGE = 'cxhbr0';
@@ -41,20 +41,32 @@ const quiet = (file: string, args: string[]) => run(file, args).catch(() => '');
 
 export class SimHosts {
   private readonly procs: ChildProcess[] = [];
-  private constructor(readonly hosts: SimHost[]) {}
+  private constructor(
+    readonly hosts: SimHost[],
+    private readonly unlock: () => void,
+  ) {}
 
   /** `count` hosts, their engines up and `images` loaded into each. */
   static async start(count: number, images: readonly string[]): Promise<SimHosts> {
+    // One set of simulated hosts per machine at a time: the sweep would tear down another run's.
+    const unlock = await lockMachineWide('coxswain-sim-hosts.lock', 'the simulated hosts');
+    return SimHosts.startLocked(count, images, unlock).catch((e: unknown) => {
+      unlock();
+      throw e;
+    });
+  }
+
+  private static async startLocked(count: number, images: readonly string[], unlock: () => void): Promise<SimHosts> {
     await sweep();
     await run('ip', ['link', 'add', BRIDGE, 'type', 'bridge']);
     await run('ip', ['addr', 'add', `${BRIDGE_ADDRESS}/24`, 'dev', BRIDGE]);
     await run('ip', ['link', 'set', BRIDGE, 'up']);
-    await run('ip', ['link', 'set', BRIDGE, 'type', 'bridge', 'nf_call_iptables', '0']).catch(() => run('iptables', ['-w', '-I', FORWARD_RULE[0], '1', ...FORWARD_RULE.slice(1)]));
+    await run('iptables', ['-w', '-I', FORWARD_RULE[0], '1', ...FORWARD_RULE.slice(1)]);
     const hosts = Array.from({ length: count }, (_, i): SimHost => {
       const index = i + 1;
       return { index, ns: `cxh-${index}`, address: `10.213.0.${10 + index}`, dockerEndpoint: `unix://${RUN}/cxh-${index}/docker.sock`, dir: path.join(STATE, `cxh-${index}`) };
     });
-    const sim = new SimHosts(hosts);
+    const sim = new SimHosts(hosts, unlock);
     try {
       for (const h of hosts) await sim.plumb(h);
       await Promise.all(hosts.map((h) => sim.startEngine(h)));
@@ -111,6 +123,7 @@ export class SimHosts {
     for (const p of this.procs) if (p.exitCode === null && p.signalCode === null) killGroup(p.pid!, 'SIGTERM');
     await Promise.all(this.procs.map((p) => exited(p, 20_000).then((done) => done || (killGroup(p.pid!, 'SIGKILL'), exited(p, 5_000)))));
     await sweep();
+    this.unlock();
   }
 
   private async plumb(h: SimHost): Promise<void> {
@@ -187,6 +200,7 @@ async function sweep(): Promise<void> {
     }
     await quiet('ip', ['netns', 'del', ns]);
   }
+  killOrphanedContainers();
   for (const dir of [STATE, ...readdirSafe(RUN).filter((d) => /^cxh-\d+$/.test(d)).map((d) => path.join(RUN, d))]) {
     const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1]).filter((m) => m && m.startsWith(dir + '/'));
     for (const m of mounts.sort().reverse()) await quiet('umount', ['-l', m]);
@@ -197,6 +211,34 @@ async function sweep(): Promise<void> {
   }
   await quiet('ip', ['link', 'del', BRIDGE]);
   while (await run('iptables', ['-w', '-C', ...FORWARD_RULE]).then(() => true, () => false)) await quiet('iptables', ['-w', '-D', ...FORWARD_RULE]);
+}
+
+/**
+ * Kills the processes of any simulated host's containers. An engine that died (SIGKILL, OOM) leaves
+ * them running: each lives in namespaces of its own, out of reach of `ip netns pids`, in cgroup
+ * /docker/<id> (or docker-<id>.scope under systemd), <id> one of that engine's containers.
+ */
+function killOrphanedContainers(): void {
+  const ids = new Set(readdirSafe(STATE).flatMap((host) => readdirSafe(path.join(STATE, host, 'docker', 'containers'))));
+  if (ids.size === 0) return;
+  for (const pid of readdirSafe('/proc').filter((p) => /^\d+$/.test(p))) {
+    let cgroups: string;
+    try {
+      cgroups = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+    } catch {
+      continue; // gone
+    }
+    const id = /docker[-/]([0-9a-f]{64})(\.scope)?$/m.exec(cgroups)?.[1];
+    if (id && ids.has(id)) killHard(Number(pid));
+  }
+}
+
+function killHard(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // gone
+  }
 }
 
 function readdirSafe(dir: string): string[] {
