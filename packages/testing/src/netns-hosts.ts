@@ -41,6 +41,8 @@ const quiet = (file: string, args: string[]) => run(file, args).catch(() => '');
 
 export class SimHosts {
   private readonly procs: ChildProcess[] = [];
+  /** The dockerds among procs: the sweep stops them after removing their containers. */
+  private readonly engines = new Set<ChildProcess>();
   private constructor(
     readonly hosts: SimHost[],
     private readonly unlock: () => void,
@@ -120,8 +122,10 @@ export class SimHosts {
   }
 
   async stop(): Promise<void> {
-    for (const p of this.procs) if (p.exitCode === null && p.signalCode === null) killGroup(p.pid!, 'SIGTERM');
-    await Promise.all(this.procs.map((p) => exited(p, 20_000).then((done) => done || (killGroup(p.pid!, 'SIGKILL'), exited(p, 5_000)))));
+    // An engine told to stop first would give each container 10 s to end on SIGTERM (a pid 1 ignores it).
+    const procs = this.procs.filter((p) => !this.engines.has(p));
+    for (const p of procs) if (p.exitCode === null && p.signalCode === null) killGroup(p.pid!, 'SIGTERM');
+    await Promise.all(procs.map((p) => exited(p, 20_000).then((done) => done || (killGroup(p.pid!, 'SIGKILL'), exited(p, 5_000)))));
     await sweep();
     this.unlock();
   }
@@ -139,7 +143,7 @@ export class SimHosts {
 
   private async startEngine(h: SimHost): Promise<void> {
     const root = path.join(RUN, h.ns);
-    this.spawn(h, 'dockerd', [
+    const engine = this.spawn(h, 'dockerd', [
       'dockerd', '--data-root', path.join(h.dir, 'docker'), '--exec-root', path.join(root, 'exec'),
       '-H', h.dockerEndpoint, '--pidfile', path.join(root, 'docker.pid'),
       // No docker0: the kubelet makes its own pod network per minion.
@@ -147,6 +151,7 @@ export class SimHosts {
       // The cluster registry on host 1 serves plain HTTP on the hosts' link, as an operator configures in daemon.json.
       '--insecure-registry', '10.213.0.0/24',
     ]);
+    this.engines.add(engine);
     await eventually(() => run('docker', ['-H', h.dockerEndpoint, 'info', '--format', '{{.ID}}']).then(Boolean, () => false), 60_000, `dockerd of ${h.ns}`, 250);
   }
 }
