@@ -18,7 +18,7 @@ import { parseDuration } from '@coxswain/objects';
 import { createLogger, createShutdownCoordinator, onShutdown, parseEtcdServers, shutdown } from '@coxswain/process';
 import { defaultDataDir, LocalCluster, stopRunningCluster } from './local-cluster';
 import { ComponentStartError } from './process-group';
-import { JoinedHost, leave } from './join';
+import { JoinedHost, leave, type JoinOptions } from './join';
 import { StartupView, summaryText } from './startup-view';
 import { createUpLogger } from './up-logger';
 import { PreflightError } from './preflight';
@@ -417,17 +417,7 @@ async function runUp(a: UpArgs): Promise<void> {
   if (joinCommand) process.stdout.write(`\nTo add a host, run there:\n  ${joinCommand}\n`);
 }
 
-interface JoinArgs {
-  server: string;
-  token: string;
-  address: string;
-  minion: string;
-  dataDir: string;
-  runtime: 'docker' | 'memory';
-  dockerEndpoint?: string;
-  podCidr?: string;
-  verbose: boolean;
-}
+type JoinArgs = Omit<JoinOptions, 'logger' | 'env' | 'componentTimeoutMs' | 'echo'> & { verbose: boolean };
 
 /** `coxswain join`: runs until stopped (Ctrl-C, or `coxswain leave`); a refused token or a component that fails ends it with exit 1. */
 async function runJoin(a: JoinArgs): Promise<void> {

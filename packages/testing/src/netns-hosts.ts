@@ -3,10 +3,9 @@
 // running its own Docker engine (own data-root, exec-root and socket /run/cxh-N/docker.sock), with
 // the test's images loaded into it (docker save | docker load). Processes run inside a host with
 // nsenter --net: `ip netns exec` would remount /sys, and dockerd then fails with "Devices cgroup
-// isn't mounted". The root namespace's iptables would see the bridge's frames (br_netfilter), and
-// the main Docker engine's FORWARD policy drops them: the bridge is told not to call iptables (as a
-// real link between machines would not), or, on a kernel without that bridge option, one ACCEPT
-// rule for it lets the hosts talk.
+// isn't mounted". The root namespace's iptables sees the bridge's frames (br_netfilter; the
+// bridge's own nf_call_iptables=0 does not override the global sysctl), and the main Docker
+// engine's FORWARD policy drops them: one ACCEPT rule for the bridge lets the hosts talk.
 // stop() removes everything (processes, containers, engines, their mounts, namespaces, links, the
 // rule); start sweeps what a crashed earlier run left.
 import { ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
@@ -49,7 +48,7 @@ export class SimHosts {
     await run('ip', ['link', 'add', BRIDGE, 'type', 'bridge']);
     await run('ip', ['addr', 'add', `${BRIDGE_ADDRESS}/24`, 'dev', BRIDGE]);
     await run('ip', ['link', 'set', BRIDGE, 'up']);
-    await run('ip', ['link', 'set', BRIDGE, 'type', 'bridge', 'nf_call_iptables', '0']).catch(() => run('iptables', ['-w', '-I', FORWARD_RULE[0], '1', ...FORWARD_RULE.slice(1)]));
+    await run('iptables', ['-w', '-I', FORWARD_RULE[0], '1', ...FORWARD_RULE.slice(1)]);
     const hosts = Array.from({ length: count }, (_, i): SimHost => {
       const index = i + 1;
       return { index, ns: `cxh-${index}`, address: `10.213.0.${10 + index}`, dockerEndpoint: `unix://${RUN}/cxh-${index}/docker.sock`, dir: path.join(STATE, `cxh-${index}`) };
