@@ -135,7 +135,7 @@ it("the kubelet's port answers 401 without the cluster's credential, and serves 
   expect((await upgrade(`${ws}/exec/default/counter/main?command=ls&stdout=true`, auth)).status).toBe(101);
 });
 
-it('exec that cannot run is a 4xx naming why: a missing container, a pod not running, no command', async () => {
+it('exec and port-forward that cannot run are a 4xx naming why: a missing container, a pod not running, no command', async () => {
   const base = env!.cluster.apiUrl.replace(/^http/, 'ws') + '/api/v1/namespaces/default/pods';
   const missing = await upgrade(`${base}/counter/exec?container=nope&command=ls&stdout=true`);
   expect(missing.status).toBe(400);
@@ -146,6 +146,9 @@ it('exec that cannot run is a 4xx naming why: a missing container, a pod not run
   const noCommand = await upgrade(`${base}/counter/exec?stdout=true`);
   expect(JSON.parse(noCommand.body)).toMatchObject({ code: 400, details: { causes: [{ field: 'command' }] } });
   expect((await upgrade(`${base}/ghost/exec?command=ls&stdout=true`)).status).toBe(404);
+  const forwardDone = await upgrade(`${base}/done/portforward?ports=80`);
+  expect(forwardDone.status).toBe(400);
+  expect(JSON.parse(forwardDone.body).message).toBe('cannot port-forward to pod "done": it is not running (phase Succeeded)');
 });
 
 /** A running `kubectl port-forward`: its local ports (in the order asked) and what it has printed. */
@@ -158,9 +161,12 @@ interface Forward {
   exited: Promise<number | null>;
 }
 
-/** `transport`: kubectl 1.32 tunnels SPDY in a WebSocket unless told to use its older plain SPDY upgrade. */
+/**
+ * `transport`: kubectl 1.32 tunnels SPDY in a WebSocket unless told to use its older plain SPDY
+ * upgrade. At -v=4 it says which it used.
+ */
 async function portForward(target: string, remotePorts: number[], transport: 'websocket' | 'spdy' = 'websocket'): Promise<Forward> {
-  const child = spawn('kubectl', ['--kubeconfig', kubeconfig, 'port-forward', '--address', '127.0.0.1', target, ...remotePorts.map((p) => `:${p}`)], {
+  const child = spawn('kubectl', ['--kubeconfig', kubeconfig, '-v=4', 'port-forward', '--address', '127.0.0.1', target, ...remotePorts.map((p) => `:${p}`)], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, KUBECTL_PORT_FORWARD_WEBSOCKETS: String(transport === 'websocket') },
   });
@@ -210,6 +216,9 @@ it.each(['websocket', 'spdy'] as const)('kubectl port-forward pod/NAME over %s: 
     b.destroy();
     expect(await (await fetch(`http://127.0.0.1:${web}/index.html`)).text()).toBe('coxswain busybox\n');
     expect(fwd.output()).toContain(`Handling connection for ${echo}`);
+    // -v=4 shows the dialer: client-go's tunnelling dialer logs the protocol it negotiated.
+    if (transport === 'websocket') expect(fwd.output()).toContain('negotiated protocol: portforward.k8s.io');
+    else expect(fwd.output()).not.toContain('WebSocket');
   } finally {
     fwd.child.kill('SIGINT');
   }

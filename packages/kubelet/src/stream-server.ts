@@ -23,6 +23,11 @@ import { SpdySession } from './spdy-session';
 
 /** The WebSocket subprotocol that carries SPDY for port-forward (client-go's tunnelling prefix). */
 const TUNNELED_PORT_FORWARD = `SPDY/3.1+${PORT_FORWARD_PROTOCOL}`;
+/**
+ * `ws` accepts only RFC 6455 tokens as offered subprotocols, and `/` is not one, so the offer is
+ * swapped for this token before the handshake; the answer still names the real protocol.
+ */
+const TUNNEL_TOKEN = 'coxswain-spdy-tunnel';
 
 export interface StreamServerOptions {
   minion: string;
@@ -39,7 +44,7 @@ class Refusal extends Error {
 
 export function serveStreams(server: http.Server, opts: StreamServerOptions): void {
   const wss = new WebSocketServer({ noServer: true, handleProtocols: (offered) => pickRemoteCommandProtocol(offered) });
-  const tunnels = new WebSocketServer({ noServer: true, handleProtocols: (offered) => (offered.has(TUNNELED_PORT_FORWARD) ? TUNNELED_PORT_FORWARD : false) });
+  const tunnels = new WebSocketServer({ noServer: true, handleProtocols: (offered) => (offered.has(TUNNEL_TOKEN) ? TUNNELED_PORT_FORWARD : false) });
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     const done = /^\/portForward\//.test(req.url ?? '') ? portForward(opts, tunnels, req, socket, head) : upgrade(opts, wss, req, socket, head);
     done.catch((e: Error) => {
@@ -94,6 +99,7 @@ async function portForward(opts: StreamServerOptions, tunnels: WebSocketServer, 
   if (!ip) throw new Refusal(404, `pod ${namespace}/${pod} has no running network sandbox on minion ${opts.minion}`);
   const target = { pod: `${namespace}/${pod}`, dial: (port: number) => dialPod(ip, port) };
   if (websocket) {
+    req.headers['sec-websocket-protocol'] = TUNNEL_TOKEN;
     tunnels.handleUpgrade(req, socket, head, (ws) => servePortForward(new SpdySession(createWebSocketStream(ws)), target, opts.logger));
     return;
   }
