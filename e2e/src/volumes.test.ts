@@ -94,6 +94,48 @@ it('two containers share an emptyDir; it survives a docker kill of the writer; i
   await eventually(() => !existsSync(dir), 5_000, 'the pod directory removed within 5 s', 100);
 });
 
+it('a memory emptyDir is a tmpfs shared by the pod\'s containers; writing past its sizeLimit fails with ENOSPC; it is unmounted with the pod', async () => {
+  await api.create('pods', {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'ram' },
+    spec: {
+      volumes: [{ name: 'mem', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } }],
+      containers: [
+        busybox('writer', 'trap "exit 0" TERM; while :; do sleep 1; done', { volumeMounts: [{ name: 'mem', mountPath: '/mem' }] }),
+        busybox('reader', 'trap "exit 0" TERM; while :; do sleep 1; done', { volumeMounts: [{ name: 'mem', mountPath: '/mem', readOnly: true }] }),
+      ],
+    },
+  });
+  try {
+    const pod = await running('ram');
+    const mounted = dockerExec('ram', 'writer', 'sh', '-c', 'mount | grep " /mem "').trim();
+    expect(mounted).toMatch(/^tmpfs on \/mem type tmpfs \(.*size=1024k/);
+    dockerExec('ram', 'writer', 'dd', 'if=/dev/zero', 'of=/mem/half', 'bs=1024', 'count=512');
+    // 2 MiB more into a 1 MiB tmpfs: the write fails with ENOSPC, and only what fits is there.
+    let failure = '';
+    try {
+      dockerExec('ram', 'writer', 'dd', 'if=/dev/zero', 'of=/mem/big', 'bs=1024', 'count=2048');
+    } catch (e) {
+      failure = String((e as { stderr?: string }).stderr);
+    }
+    expect(failure).toMatch(/error writing '\/mem\/big': No space left on device/);
+    // The reader sees the writer's files: one tmpfs, mounted read-only in it.
+    const sizes = dockerExec('ram', 'reader', 'sh', '-c', 'wc -c < /mem/half; wc -c < /mem/big').trim().split('\n').map(Number);
+    expect(sizes[0]).toBe(512 * 1024);
+    expect(sizes[1]).toBeGreaterThan(0);
+    expect(sizes[0]! + sizes[1]!).toBeLessThanOrEqual(1024 * 1024);
+    expect(dockerExec('ram', 'reader', 'sh', '-c', 'mount | grep " /mem "')).toMatch(/^tmpfs on \/mem type tmpfs \(ro,/);
+
+    const dir = path.join(podDir(pod.metadata.uid!), 'volumes', 'empty-dir', 'mem');
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).toContain(` ${dir} `);
+    await deleted('ram');
+    await eventually(() => !existsSync(podDir(pod.metadata.uid!)), 5_000, 'the pod directory removed', 100);
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(dir);
+  } finally {
+    // The kubelet unmounts the tmpfs with the pod; a failed check must not leave it mounted.
+    await api.delete('pods', 'ram').catch(() => undefined);
+  }
+});
+
 it('Redis on an allowed hostPath keeps its keys across pod deletion and re-creation; a hostPath outside the allow-list is refused with the reason', async () => {
   const redis = {
     apiVersion: 'v1', kind: 'Pod', metadata: { name: 'redis' },
