@@ -3,11 +3,14 @@
 // writer and goes with the pod; Redis keeping its keys on an allowed hostPath across pod deletion and
 // re-creation; a hostPath outside the allow-list refused with the reason; a mounted ConfigMap file
 // changing in the running container; env from ConfigMap and Secret keys; a pod waiting for a missing
-// Secret; and the Secret's value in no describe output, event or component log.
+// Secret; and the Secret's value in no describe output, event or component log, nor in etcd (where
+// `coxswain up` keeps Secrets encrypted with the key it made in its data dir). A memory emptyDir is a
+// tmpfs both containers share, with its size limit.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Etcd3 } from 'etcd3';
 import type { ApiClient } from '@coxswain/client';
 import type { ConfigMap, Event, Pod } from '@coxswain/objects';
 import { eventually } from '@coxswain/testing';
@@ -224,5 +227,16 @@ it('a mounted ConfigMap file changes in the running container within 60 s, witho
   expect(JSON.stringify(events)).not.toContain(SECRET_VALUE);
   const logs = path.join(env!.tmp, 'data', 'logs');
   for (const f of readdirSync(logs)) expect(readFileSync(path.join(logs, f), 'utf8')).not.toContain(SECRET_VALUE);
+  // Nor in etcd: encrypted with the key `coxswain up` made (0600) in its data dir.
+  const etcd = new Etcd3({ hosts: 'http://127.0.0.1:12679' });
+  try {
+    const stored = await etcd.get('/registry/secrets/default/db').buffer();
+    expect(stored?.toString('latin1')).toMatch(/^k8s:enc:aesgcm:v1:key-\d{4}-\d\d-\d\d:/);
+    expect(stored!.includes(Buffer.from(SECRET_VALUE))).toBe(false);
+    expect(stored!.includes(Buffer.from(Buffer.from(SECRET_VALUE).toString('base64')))).toBe(false);
+  } finally {
+    etcd.close();
+  }
+  expect(statSync(path.join(env!.tmp, 'data', 'encryption-config.yaml')).mode & 0o777).toBe(0o600);
   await deleted('web');
 });

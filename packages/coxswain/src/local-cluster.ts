@@ -9,6 +9,7 @@ import { get } from 'node:http';
 import { realClock } from '@coxswain/objects';
 import { createLogger, type Logger } from '@coxswain/process';
 import { writeKubeletCredential } from '@coxswain/client';
+import { newEncryptionConfig } from '@coxswain/store';
 import { ComponentSpec, lastLines, SupervisedProcess } from './supervisor';
 import { dataDirProblem, dockerProblem, etcdProblem, portProblem, PreflightError, runningUpPid } from './preflight';
 import { buildLocalImages } from './local-images';
@@ -67,6 +68,17 @@ export class ComponentStartError extends Error {
 
 /** Lines a user sees for a failed component's log: the last 10. */
 export const LOG_TAIL_LINES = 10;
+
+/**
+ * `<data-dir>/encryption-config.yaml`, made on the first `up` (mode 0600) with a fresh AES-GCM key
+ * for Secrets and kept: the next `up` on the same etcd data must read them with the same key.
+ * Rotate by editing it as for kube-apiserver (docs/store.md).
+ */
+export function ensureEncryptionConfig(dataDir: string): string {
+  const file = join(dataDir, 'encryption-config.yaml');
+  if (!existsSync(file)) writeFileSync(file, newEncryptionConfig(), { mode: 0o600 });
+  return file;
+}
 
 /** `--data-dir`'s default for up and down: $COXSWAIN_DATA_DIR, else ~/.coxswain/cluster. */
 export function defaultDataDir(): string {
@@ -159,14 +171,16 @@ export class LocalCluster {
     const credentialFile = join(this.opts.dataDir, 'kubelet-credential');
     writeKubeletCredential(credentialFile);
     const credential = ['--kubelet-credential-file', credentialFile];
-    const api = this.launch(this.nodeSpec('apiserver', ['apiserver', '--etcd-servers', etcd, '--address', '127.0.0.1', '--port', String(this.opts.port), ...credential]));
+    // Secrets encrypted at rest; every process that reads them from etcd gets the file.
+    const encryption = ['--encryption-provider-config', ensureEncryptionConfig(this.opts.dataDir)];
+    const api = this.launch(this.nodeSpec('apiserver', ['apiserver', '--etcd-servers', etcd, '--address', '127.0.0.1', '--port', String(this.opts.port), ...credential, ...encryption]));
     report.begin('apiserver');
     await this.waitHealthy(api, `${this.apiUrl}/healthz`);
     report.done('apiserver', this.apiUrl);
 
     const reconcilers: Array<[string, string[]]> = [
       ['scheduler', []],
-      ['replication', [...credential, ...(this.opts.hpaDownscaleStabilization ? ['--hpa-downscale-stabilization', this.opts.hpaDownscaleStabilization] : [])]],
+      ['replication', [...credential, ...encryption, ...(this.opts.hpaDownscaleStabilization ? ['--hpa-downscale-stabilization', this.opts.hpaDownscaleStabilization] : [])]],
       ['endpoints', []],
       [
         'minion-controller',
@@ -195,7 +209,7 @@ export class LocalCluster {
       const kubelet = this.launch(
         this.nodeSpec(`kubelet-${i}`, [
           'kubelet', '--minion', m.name, '--address', m.address, '--pod-cidr', m.podCIDR,
-          '--etcd-servers', etcd, '--runtime', this.opts.runtime, ...credential,
+          '--etcd-servers', etcd, '--runtime', this.opts.runtime, ...credential, ...encryption,
           // Pod directories (volumes) in the data dir, one root per minion.
           '--root-dir', join(this.opts.dataDir, 'kubelet', m.name),
           ...(this.opts.allowedHostPaths?.length ? ['--allowed-host-paths', this.opts.allowedHostPaths.join(',')] : []),

@@ -36,6 +36,8 @@ export interface RunKubeletOptions {
   allowedHostPaths?: readonly string[];
   /** The bearer secret the server demands on all but /healthz (docs/kubelet.md); none: open, as before. */
   credentialFile?: string;
+  /** The API server's --encryption-provider-config: the kubelet reads its pods' Secrets from etcd. */
+  encryptionProviderConfig?: string;
 }
 
 export interface RunningKubelet {
@@ -56,7 +58,7 @@ export async function runKubelet(opts: RunKubeletOptions): Promise<RunningKubele
   const podCIDR = opts.podCIDR ?? defaultPodCIDR(opts.address);
   if (!podCIDR) throw new Error(`--pod-cidr is required when --address is not 127.0.1.N (got ${opts.address})`);
   const endpoints = parseEtcdServers(opts.etcdServers);
-  const store = openRegistry(endpoints);
+  const store = openRegistry(endpoints, { encryptionProviderConfig: opts.encryptionProviderConfig });
   const runtime: ContainerRuntime = opts.runtime === 'memory' ? new MemoryRuntime() : new DockerRuntime({ logger: log });
   const recorder = new EventRecorder({ store, component: 'kubelet', host: opts.minion, logger: log });
   const port = opts.port ?? 10250;
