@@ -97,7 +97,7 @@ it('two containers share an emptyDir; it survives a docker kill of the writer; i
   await eventually(() => !existsSync(dir), 5_000, 'the pod directory removed within 5 s', 100);
 });
 
-it('a memory emptyDir is a tmpfs shared by the pod\'s containers; writing past its sizeLimit fails with ENOSPC; it is unmounted with the pod', async () => {
+it('a memory emptyDir is a tmpfs shared by the pod\'s containers, counted as the writer\'s memory; writing past its sizeLimit fails with ENOSPC; it is unmounted with the pod', async () => {
   await api.create('pods', {
     apiVersion: 'v1', kind: 'Pod', metadata: { name: 'ram' },
     spec: {
@@ -112,7 +112,11 @@ it('a memory emptyDir is a tmpfs shared by the pod\'s containers; writing past i
     const pod = await running('ram');
     const mounted = dockerExec('ram', 'writer', 'sh', '-c', 'mount | grep " /mem "').trim();
     expect(mounted).toMatch(/^tmpfs on \/mem type tmpfs \(.*size=1024k/);
+    // Its pages count as the writing container's memory (its cgroup's shmem), as in Kubernetes.
+    const shmem = () => Number(/^shmem (\d+)$/m.exec(dockerExec('ram', 'writer', 'sh', '-c', 'cat /sys/fs/cgroup/memory/memory.stat 2>/dev/null || cat /sys/fs/cgroup/memory.stat'))?.[1]);
+    const shmemBefore = shmem();
     dockerExec('ram', 'writer', 'dd', 'if=/dev/zero', 'of=/mem/half', 'bs=1024', 'count=512');
+    expect(shmem() - shmemBefore).toBeGreaterThanOrEqual(512 * 1024);
     // 2 MiB more into a 1 MiB tmpfs: the write fails with ENOSPC, and only what fits is there.
     let failure = '';
     try {

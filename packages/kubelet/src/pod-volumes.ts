@@ -94,7 +94,13 @@ export class PodVolumes {
         fs.mkdirSync(d, { recursive: true });
         fs.chmodSync(d, 0o777); // any container user may write, as Kubernetes' emptyDir
       }
-      if (v.emptyDir.medium === 'Memory') await this.o.tmpfs.mount(d, memoryVolumeSize(pod, v.emptyDir.sizeLimit));
+      if (v.emptyDir.medium === 'Memory') {
+        try {
+          await this.o.tmpfs.mount(d, memoryVolumeSize(pod, v.emptyDir.sizeLimit));
+        } catch (e) {
+          throw new VolumeSetupError('FailedMount', `MountVolume.SetUp failed for volume "${v.name}": tmpfs: ${(e as Error).message.trim()}`);
+        }
+      }
       return d;
     }
     const namespace = pod.metadata.namespace ?? 'default';
