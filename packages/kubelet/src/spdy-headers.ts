@@ -3,6 +3,7 @@
 // zlib primed with the spec's dictionary. Each direction of a connection is ONE zlib stream: every
 // block continues the previous one and ends with a sync flush. So a session keeps one compressor and
 // one decompressor, and their calls must run in frame order (the callers serialise them).
+import type { Transform } from 'stream';
 import * as zlib from 'zlib';
 
 export type SpdyHeaders = Record<string, string[]>;
@@ -62,7 +63,7 @@ export function decodeHeaderBlock(block: Buffer): SpdyHeaders {
 }
 
 /** Runs `input` through a long-lived zlib stream with a sync flush and returns what came out. */
-function throughSyncFlush(z: zlib.Deflate | zlib.Inflate, input: Buffer): Promise<Buffer> {
+function throughSyncFlush(z: Transform & zlib.Zlib, input: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const onError = (e: Error) => reject(new Error(`SPDY header compression: ${e.message}`));
     z.once('error', onError);
