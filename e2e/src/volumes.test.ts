@@ -244,3 +244,10 @@ it('a mounted ConfigMap file changes in the running container within 60 s, witho
   expect(statSync(path.join(env!.tmp, 'data', 'encryption-config.yaml')).mode & 0o777).toBe(0o600);
   await deleted('web');
 });
+
+it('a namespace holding an encrypted Secret is emptied and removed: the namespace controller reads Secrets with the key `coxswain up` gave it', async () => {
+  await api.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'vault' } });
+  await api.create('secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'token', namespace: 'vault' }, stringData: { token: SECRET_VALUE } }, { namespace: 'vault' });
+  await api.delete('namespaces', 'vault');
+  await eventually(async () => !(await api.list<{ metadata: { name: string } }>('namespaces')).items.some((n) => n.metadata.name === 'vault'), 60_000, 'namespace vault removed', 250);
+});
