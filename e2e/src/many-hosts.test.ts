@@ -27,6 +27,23 @@ let server: string;
 let joinToken: string;
 let adminToken: string;
 
+/** Rethrows `e` with what the cluster looked like: endpoints, pods, and each host's proxy log tail. */
+async function withDiagnostics(e: Error): Promise<never> {
+  const eps = await api.list<{ metadata: { name: string }; subsets?: unknown }>('endpoints', { namespace: 'default' });
+  const where = (await api.list<Pod>('pods', { namespace: 'default' })).items.map((p) => `${p.metadata.name}@${p.spec.nodeName}:${p.status?.phase}:${p.status?.podIP}`);
+  const logs = hosts.map((h) => {
+    const dir = h.index === 1 ? path.join(h.dir, 'up', 'logs', 'proxy-1.log') : path.join(h.dir, 'join', 'logs', 'proxy.log');
+    return `host ${h.index} proxy: ${(() => {
+      try {
+        return readFileSync(dir, 'utf8').split('\n').slice(-8).join('\n');
+      } catch {
+        return '(no log)';
+      }
+    })()}`;
+  });
+  throw new Error(`${e.message}\nendpoints: ${JSON.stringify(eps.items.map((x) => [x.metadata.name, x.subsets]))}\npods: ${where.join(' ')}\n${logs.join('\n')}`);
+}
+
 const coxswain = (...args: string[]) => [process.execPath, COXSWAIN_MAIN, ...args];
 const routesOn = async (h: SimHost) => (await sim!.exec(h, ['ip', '-o', 'route', 'show', 'proto', '99'])).split('\n').filter(Boolean).map((l) => l.split(' ').slice(0, 3).join(' '));
 
@@ -42,7 +59,7 @@ beforeAll(async () => {
   hosts = sim.hosts;
   const [h1] = hosts;
   const upDir = path.join(h1.dir, 'up');
-  sim.spawn(h1, 'up', coxswain('up', '--advertise-address', h1.address, '--minion-name', 'host-1', '--data-dir', upDir, '--docker-endpoint', h1.dockerEndpoint, '--no-images', '--minion-grace-period', '10s', '--pod-eviction-timeout', '10s'), {
+  sim.spawn(h1, 'up', coxswain('up', '--advertise-address', h1.address, '--minion-name', 'host-1', '--data-dir', upDir, '--docker-endpoint', h1.dockerEndpoint, '--no-images', '--minion-grace-period', '20s', '--pod-eviction-timeout', '10s'), {
     COXSWAIN_CONFIG: path.join(h1.dir, 'config.json'),
   });
   server = `http://${h1.address}:8080`;
@@ -176,7 +193,7 @@ it('a host that dies: its pods come back on the others after the eviction timeou
     `${name}'s pods running elsewhere`,
     1000,
   );
-  console.log(`many-hosts: ${name}'s Redis pods (${lost.join(', ')}) Running on the other hosts ${((Date.now() - gone) / 1000).toFixed(1)} s after it died (NotReady 10 s after its last heartbeat, evicted 10 s later)`);
+  console.log(`many-hosts: ${name}'s Redis pods (${lost.join(', ')}) Running on the other hosts ${((Date.now() - gone) / 1000).toFixed(1)} s after it died (NotReady 20 s after its last heartbeat, evicted 10 s later)`);
   // The guestbook answers again (its Redis keeps no data across a lost master: a new message).
   const gb = new GuestbookClient(`${hosts[0].address}:8000`);
   await eventually(
@@ -187,11 +204,7 @@ it('a host that dies: its pods come back on the others after the eviction timeou
     120_000,
     'the guestbook on host 1 storing and reading a message',
     1000,
-  ).catch(async (e: Error) => {
-    const eps = await api.list<{ metadata: { name: string }; subsets?: unknown }>('endpoints', { namespace: 'default' });
-    const where = (await api.list<Pod>('pods', { namespace: 'default' })).items.map((p) => `${p.metadata.name}@${p.spec.nodeName}:${p.status?.phase}:${p.status?.podIP}`);
-    throw new Error(`${e.message}\nendpoints: ${JSON.stringify(eps.items.map((x) => [x.metadata.name, x.subsets]))}\npods: ${where.join(' ')}`);
-  });
+  ).catch(withDiagnostics);
   // Back: the same join command brings it back with the subnet its Minion holds.
   await sim!.link(victim, true);
   join(victim, joinToken);
@@ -213,5 +226,5 @@ it('coxswain leave drains a host: its pods move away and every other host drops 
   expect((await api.list<Minion>('minions')).items.map((m) => m.metadata.name).sort()).toEqual(stayed.map((h) => `host-${h.index}`));
   expect((await api.list<Pod>('pods', { namespace: 'default' })).items.filter((p) => p.spec.nodeName === name)).toEqual([]);
   // The guestbook still answers on the hosts that stay.
-  await eventually(async () => (await new GuestbookClient(`${stayed[1].address}:8000`).read()).messages.includes('written after a host died'), 60_000, `the guestbook on host ${stayed[1].index}`, 500);
+  await eventually(async () => (await new GuestbookClient(`${stayed[1].address}:8000`).read()).messages.includes('written after a host died'), 60_000, `the guestbook on host ${stayed[1].index}`, 500).catch(withDiagnostics);
 });

@@ -3,11 +3,14 @@
 // writer and goes with the pod; Redis keeping its keys on an allowed hostPath across pod deletion and
 // re-creation; a hostPath outside the allow-list refused with the reason; a mounted ConfigMap file
 // changing in the running container; env from ConfigMap and Secret keys; a pod waiting for a missing
-// Secret; and the Secret's value in no describe output, event or component log.
+// Secret; and the Secret's value in no describe output, event or component log, nor in etcd (where
+// `coxswain up` keeps Secrets encrypted with the key it made in its data dir). A memory emptyDir is a
+// tmpfs both containers share, with its size limit.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Etcd3 } from 'etcd3';
 import type { ApiClient } from '@coxswain/client';
 import type { ConfigMap, Event, Pod } from '@coxswain/objects';
 import { eventually } from '@coxswain/testing';
@@ -92,6 +95,52 @@ it('two containers share an emptyDir; it survives a docker kill of the writer; i
   // The delete takes the containers' grace period first; from the pod object's disappearance, 5 s.
   await eventually(async () => !(await api.list<Pod>('pods')).items.some((p) => p.metadata.name === 'shared') && containerId('shared', 'writer') === '', 60_000, 'shared gone', 100);
   await eventually(() => !existsSync(dir), 5_000, 'the pod directory removed within 5 s', 100);
+});
+
+it('a memory emptyDir is a tmpfs shared by the pod\'s containers, counted as the writer\'s memory; writing past its sizeLimit fails with ENOSPC; it is unmounted with the pod', async () => {
+  await api.create('pods', {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'ram' },
+    spec: {
+      volumes: [{ name: 'mem', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } }],
+      containers: [
+        busybox('writer', 'trap "exit 0" TERM; while :; do sleep 1; done', { volumeMounts: [{ name: 'mem', mountPath: '/mem' }] }),
+        busybox('reader', 'trap "exit 0" TERM; while :; do sleep 1; done', { volumeMounts: [{ name: 'mem', mountPath: '/mem', readOnly: true }] }),
+      ],
+    },
+  });
+  try {
+    const pod = await running('ram');
+    const mounted = dockerExec('ram', 'writer', 'sh', '-c', 'mount | grep " /mem "').trim();
+    expect(mounted).toMatch(/^tmpfs on \/mem type tmpfs \(.*size=1024k/);
+    // Its pages count as the writing container's memory (its cgroup's shmem), as in Kubernetes.
+    const shmem = () => Number(/^shmem (\d+)$/m.exec(dockerExec('ram', 'writer', 'sh', '-c', 'cat /sys/fs/cgroup/memory/memory.stat 2>/dev/null || cat /sys/fs/cgroup/memory.stat'))?.[1]);
+    const shmemBefore = shmem();
+    dockerExec('ram', 'writer', 'dd', 'if=/dev/zero', 'of=/mem/half', 'bs=1024', 'count=512');
+    expect(shmem() - shmemBefore).toBeGreaterThanOrEqual(512 * 1024);
+    // 2 MiB more into a 1 MiB tmpfs: the write fails with ENOSPC, and only what fits is there.
+    let failure = '';
+    try {
+      dockerExec('ram', 'writer', 'dd', 'if=/dev/zero', 'of=/mem/big', 'bs=1024', 'count=2048');
+    } catch (e) {
+      failure = String((e as { stderr?: string }).stderr);
+    }
+    expect(failure).toMatch(/error writing '\/mem\/big': No space left on device/);
+    // The reader sees the writer's files: one tmpfs, mounted read-only in it.
+    const sizes = dockerExec('ram', 'reader', 'sh', '-c', 'wc -c < /mem/half; wc -c < /mem/big').trim().split('\n').map(Number);
+    expect(sizes[0]).toBe(512 * 1024);
+    expect(sizes[1]).toBeGreaterThan(0);
+    expect(sizes[0]! + sizes[1]!).toBeLessThanOrEqual(1024 * 1024);
+    expect(dockerExec('ram', 'reader', 'sh', '-c', 'mount | grep " /mem "')).toMatch(/^tmpfs on \/mem type tmpfs \(ro,/);
+
+    const dir = path.join(podDir(pod.metadata.uid!), 'volumes', 'empty-dir', 'mem');
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).toContain(` ${dir} `);
+    await deleted('ram');
+    await eventually(() => !existsSync(podDir(pod.metadata.uid!)), 5_000, 'the pod directory removed', 100);
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(dir);
+  } finally {
+    // The kubelet unmounts the tmpfs with the pod; a failed check must not leave it mounted.
+    await api.delete('pods', 'ram').catch(() => undefined);
+  }
 });
 
 it('Redis on an allowed hostPath keeps its keys across pod deletion and re-creation; a hostPath outside the allow-list is refused with the reason', async () => {
@@ -182,5 +231,23 @@ it('a mounted ConfigMap file changes in the running container within 60 s, witho
   expect(JSON.stringify(events)).not.toContain(SECRET_VALUE);
   const logs = path.join(env!.tmp, 'data', 'logs');
   for (const f of readdirSync(logs)) expect(readFileSync(path.join(logs, f), 'utf8')).not.toContain(SECRET_VALUE);
+  // Nor in etcd: encrypted with the key `coxswain up` made (0600) in its data dir.
+  const etcd = new Etcd3({ hosts: 'http://127.0.0.1:12679' });
+  try {
+    const stored = await etcd.get('/registry/secrets/default/db').buffer();
+    expect(stored?.toString('latin1')).toMatch(/^k8s:enc:aesgcm:v1:key-\d{4}-\d\d-\d\d:/);
+    expect(stored!.includes(Buffer.from(SECRET_VALUE))).toBe(false);
+    expect(stored!.includes(Buffer.from(Buffer.from(SECRET_VALUE).toString('base64')))).toBe(false);
+  } finally {
+    etcd.close();
+  }
+  expect(statSync(path.join(env!.tmp, 'data', 'encryption-config.yaml')).mode & 0o777).toBe(0o600);
   await deleted('web');
+});
+
+it('a namespace holding an encrypted Secret is emptied and removed: the namespace controller reads Secrets with the key `coxswain up` gave it', async () => {
+  await api.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'vault' } });
+  await api.create('secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'token', namespace: 'vault' }, stringData: { token: SECRET_VALUE } }, { namespace: 'vault' });
+  await api.delete('namespaces', 'vault');
+  await eventually(async () => !(await api.list<{ metadata: { name: string } }>('namespaces')).items.some((n) => n.metadata.name === 'vault'), 60_000, 'namespace vault removed', 250);
 });

@@ -1,6 +1,7 @@
 // `coxswain apiserver`: a registry on etcd and the API server on it. The binary parses the flags
 // and registers close() with the process's one shutdown path (onShutdown in @coxswain/process), so
 // this module installs no signal handlers of its own.
+import { readFileSync } from 'node:fs';
 import { CONSOLE_ASSETS_DIR } from '@coxswain/console';
 import { parseEtcdServers } from '@coxswain/process';
 import { DEFAULT_CLUSTER_CIDR, DEFAULT_PORTAL_NET, openRegistry } from '@coxswain/registry';
@@ -29,6 +30,8 @@ export interface ApiServerFlags {
   metricsResolutionMs?: number;
   /** --kubelet-credential-file: the bearer secret the kubelets demand (docs/kubelet.md). */
   kubeletCredentialFile?: string;
+  /** --encryption-provider-config: how Secrets are encrypted at rest in etcd (docs/store.md). */
+  encryptionProviderConfig?: string;
 }
 
 export interface ApiServerHandle {
@@ -46,6 +49,7 @@ export async function runApiServer(flags: ApiServerFlags): Promise<ApiServerHand
     portalNet: flags.portalNet ?? DEFAULT_PORTAL_NET,
     clusterCidr: flags.clusterCidr ?? DEFAULT_CLUSTER_CIDR,
     nodeCidrMaskSize: flags.nodeCidrMaskSize,
+    encryptionProviderConfig: flags.encryptionProviderConfig,
   });
   const resolution = flags.metricsResolutionMs ?? DEFAULT_METRICS_RESOLUTION_MS;
   let kubeletCredential: string | undefined;
@@ -76,6 +80,7 @@ export async function runApiServer(flags: ApiServerFlags): Promise<ApiServerHand
         clusterCidr: flags.clusterCidr ?? DEFAULT_CLUSTER_CIDR,
         portalNet: flags.portalNet ?? DEFAULT_PORTAL_NET,
         kubeletCredential,
+        encryptionConfig: flags.encryptionProviderConfig === undefined ? undefined : readFileSync(flags.encryptionProviderConfig, 'utf8'),
       }),
     });
     await server.listen();

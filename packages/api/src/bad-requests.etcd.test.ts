@@ -221,6 +221,9 @@ add({ name: 'apply a Pod to an rc', method: 'PATCH', path: `${V1RC}?fieldManager
 add({ name: 'apply force=maybe', method: 'PATCH', path: `${V1RC}?fieldManager=t&force=maybe`, body: applied(), headers: APPLY, code: 400, reason: 'BadRequest', field: 'force' });
 add({ name: 'apply an unknown field, strict', method: 'PATCH', path: `${V1RC}?fieldManager=t&fieldValidation=Strict`, body: applied({ spec: { replicaz: 1 } }), headers: APPLY, code: 422, reason: 'Invalid', field: 'spec.replicaz' });
 add({ name: 'apply replicas a string', method: 'PATCH', path: `${V1RC}?fieldManager=t`, body: applied({ spec: { replicas: 'two' } }), headers: APPLY, code: 422, reason: 'Invalid', field: 'spec.replicas' });
+// The writer's name for managedFields (?fieldManager), on every write.
+add({ name: 'patch with a 129-character fieldManager', method: 'PATCH', path: `${V1RC}?fieldManager=${'m'.repeat(129)}`, body: { metadata: { labels: { x: 'y' } } }, headers: MERGE_V1, code: 400, reason: 'BadRequest', field: 'fieldManager' });
+add({ name: 'create with an empty fieldManager', method: 'POST', path: '/api/v1/namespaces/default/pods?fieldManager=', body: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'fm' }, spec: { containers: [{ name: 'c', image: 'i' }] } }, code: 400, reason: 'BadRequest', field: 'fieldManager' });
 add({ name: 'apply in v1beta1', method: 'PATCH', path: `${P}/replicationControllers/redisSlaveController?fieldManager=t`, body: applied(), headers: APPLY, code: 415, reason: 'UnsupportedMediaType' });
 
 // Bounds in v1's own field names (issue #18).

@@ -33,9 +33,9 @@ export interface APIGroup {
 
 const OBJECT_VERBS = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
 
-/** Subresources a resource has beyond status and scale: the pod's log (exec and port-forward join it here). */
+/** Subresources a resource has beyond status and scale: the pod's log and its streams, as Kubernetes lists them. */
 const EXTRA_SUBRESOURCES: Record<string, Array<{ name: string; verbs: string[] }>> = {
-  pods: [{ name: 'log', verbs: ['get'] }],
+  pods: [{ name: 'log', verbs: ['get'] }, ...['attach', 'exec', 'portforward'].map((name) => ({ name, verbs: ['create', 'get'] }))],
 };
 
 function resourcesOf(info: ResourceInfo, gv: string): APIResource[] {

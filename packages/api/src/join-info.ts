@@ -15,6 +15,8 @@ export interface JoinInfo {
   portalNet?: string;
   /** The kubelets' bearer secret (docs/kubelet.md), if the control plane uses one. */
   kubeletCredential?: string;
+  /** The text of the encryption config Secrets are stored under (a kubelet reads Secrets from etcd). */
+  encryptionConfig?: string;
 }
 
 /** Whether `user` holds a join token. */

@@ -5,6 +5,8 @@
 // - Server-side apply: create by apply, an unchanged second apply, a conflict with another field
 //   manager (409 naming the field and the manager), --force-conflicts taking the field, and a field
 //   dropped from the config removed.
+// - managedFields Update entries for the other writes (create, label, patch, replace: POST, PATCH,
+//   PUT), named by ?fieldManager or the User-Agent, which a later apply then conflicts with.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,3 +78,45 @@ it('create and apply with --validate=strict accept a good pod and kubectl report
   await expect(kubectl('create', '--validate=strict', '-f', podFile('typo', { imagee: 'nginx' }))).rejects.toThrow(/spec\.containers\[0\]\.imagee: unknown field/);
   expect((await call(f.url, 'GET', '/api/v1/namespaces/default/pods/typo')).status).toBe(404);
 }, 60_000);
+
+it('create, label, patch and replace record Update managers (get --show-managed-fields), and an apply conflicts with the last writer', async () => {
+  const POD = '/api/v1/namespaces/default/pods/owned';
+  expect(await kubectl('create', '-f', podFile('owned', { image: 'app:1' }))).toBe('pod/owned created');
+  expect(await kubectl('label', 'pod', 'owned', 'tier=db')).toBe('pod/owned labeled');
+  expect(await kubectl('patch', 'pod', 'owned', '-p', '{"spec":{"containers":[{"name":"app","image":"app:2"}]}}')).toBe('pod/owned patched');
+  const yaml = await kubectl('get', 'pod', 'owned', '-o', 'yaml', '--show-managed-fields');
+  for (const manager of ['kubectl-create', 'kubectl-label', 'kubectl-patch']) expect(yaml).toMatch(new RegExp(`manager: ${manager}\\n\\s+operation: Update\\n`));
+  expect(await kubectl('get', 'pod', 'owned', '-o', 'yaml')).not.toContain('managedFields');
+  const owners = async () =>
+    Object.fromEntries(
+      ((await call(f.url, 'GET', POD)).json.metadata.managedFields as Array<{ manager: string; operation: string; fieldsV1: unknown }>).map((e) => [`${e.manager} ${e.operation}`, JSON.stringify(e.fieldsV1)]),
+    );
+  let fields = await owners();
+  // The image moved from its creator to the patcher; the creator keeps the name; the label is the labeller's.
+  expect(fields['kubectl-patch Update']).toBe('{"f:spec":{"f:containers":{"k:{\\"name\\":\\"app\\"}":{"f:image":{}}}}}');
+  expect(fields['kubectl-create Update']).toContain('"f:name":{}');
+  expect(fields['kubectl-create Update']).not.toContain('f:image');
+  expect(fields['kubectl-label Update']).toBe('{"f:metadata":{"f:labels":{"f:tier":{}}}}');
+
+  // replace (PUT) takes the image; a PUT that changes nothing writes nothing.
+  const live = (await call(f.url, 'GET', POD)).json;
+  live.spec.containers[0].image = 'app:3';
+  delete live.metadata.managedFields;
+  writeFileSync(join(dir, 'owned-3.json'), JSON.stringify(live));
+  expect(await kubectl('replace', '-f', join(dir, 'owned-3.json'))).toBe('pod/owned replaced');
+  fields = await owners();
+  expect(Object.keys(fields).sort()).toEqual(['kubectl-create Update', 'kubectl-label Update', 'kubectl-replace Update']);
+  const replaced = (await call(f.url, 'GET', POD)).json;
+  const again = await call(f.url, 'PUT', POD, { ...replaced, metadata: { ...replaced.metadata, managedFields: undefined } }, { 'user-agent': 'my-tool/1.0 (linux)' });
+  expect(again.status).toBe(200);
+  expect(again.json.metadata.resourceVersion).toBe(replaced.metadata.resourceVersion);
+  // Without ?fieldManager the manager is the User-Agent up to its first "/".
+  const annotated = await call(f.url, 'PATCH', POD, { metadata: { annotations: { note: 'x' } } }, { 'Content-Type': 'application/merge-patch+json', 'user-agent': 'my-tool/1.0 (linux)' });
+  expect(annotated.json.metadata.managedFields.find((e: any) => e.manager === 'my-tool')).toMatchObject({ operation: 'Update', apiVersion: 'v1', fieldsV1: { 'f:metadata': { 'f:annotations': { 'f:note': {} } } } });
+
+  await expect(kubectl('apply', '--server-side', '-f', podFile('owned', { image: 'app:4' }))).rejects.toThrow(/conflict with "kubectl-replace".*\.spec\.containers\[name="app"\]\.image/s);
+  const tooLong = await call(f.url, 'PATCH', `${POD}?fieldManager=${'m'.repeat(129)}`, { metadata: { labels: { x: 'y' } } }, { 'Content-Type': 'application/merge-patch+json' });
+  expect(tooLong.status).toBe(400);
+  expect(tooLong.json.details.causes).toEqual([expect.objectContaining({ field: 'fieldManager' })]);
+  expect((await call(f.url, 'GET', POD)).json.metadata.labels).toEqual({ tier: 'db' });
+}, 120_000);

@@ -1,8 +1,9 @@
-// pods/exec and pods/attach: after the user is authenticated (server.ts), checks that the pod and
+// pods/exec, pods/attach and pods/portforward: after the user is authenticated (server.ts), checks that the pod and
 // container can take the stream, then hands kubectl's upgrade request to the pod's kubelet — with
 // the kubelet credential instead of the user's token — and splices the two connections together.
 // The bytes are not interpreted here, so whatever the kubelet speaks (the v5/v4 channel protocols,
-// kubelet/src/remote-command.ts) reaches kubectl unchanged, as Kubernetes' upgrade-aware proxy does.
+// kubelet/src/remote-command.ts; SPDY for port-forward, tunnelled in a WebSocket or after a SPDY
+// upgrade, kubelet/src/port-forward.ts) reaches kubectl unchanged, as Kubernetes' upgrade-aware proxy does.
 import http from 'node:http';
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
@@ -12,10 +13,10 @@ import { kubeletAuthHeaders } from '@coxswain/client';
 import { containerOf, kubeletEndpointOf } from './pod-kubelet';
 import { badRequest, HttpError } from './status';
 
-export type PodStreamVerb = 'exec' | 'attach';
+export type PodStreamVerb = 'exec' | 'attach' | 'portforward';
 
-/** `/api/<v>/namespaces/<ns>/pods/<name>/exec|attach`: the namespace, pod and verb. */
-export const POD_STREAM_PATH = /^\/api\/[^/]+\/namespaces\/([^/]+)\/pods\/([^/]+)\/(exec|attach)\/?$/;
+/** `/api/<v>/namespaces/<ns>/pods/<name>/exec|attach|portforward`: the namespace, pod and verb. */
+export const POD_STREAM_PATH = /^\/api\/[^/]+\/namespaces\/([^/]+)\/pods\/([^/]+)\/(exec|attach|portforward)\/?$/;
 
 export async function proxyPodStream(
   store: ObjectStore,
@@ -28,11 +29,18 @@ export async function proxyPodStream(
 ): Promise<void> {
   const { verb } = target;
   const pod = await store.get<Pod>('pods', target.namespace, target.pod);
+  const phase = pod.status?.phase ?? 'Pending';
+  if (verb === 'portforward') {
+    if (phase !== 'Running') throw badRequest(`cannot port-forward to pod "${target.pod}": it is not running (phase ${phase})`);
+    const { nodeName, endpoint } = await kubeletEndpointOf(store, pod, 'port-forward');
+    const url = new URL(`/portForward/${encodeURIComponent(target.namespace)}/${encodeURIComponent(target.pod)}`, endpoint);
+    url.search = query.toString();
+    return spliceUpgrade(req, socket, head, url, kubeletCredential, nodeName);
+  }
   const container = containerOf(pod, query);
   if (verb === 'exec' && query.getAll('command').length === 0) {
     throw badRequest('exec needs a command: at least one "command" parameter', { causes: [{ field: 'command', message: 'required' }] });
   }
-  const phase = pod.status?.phase ?? 'Pending';
   if (phase !== 'Running') throw badRequest(`cannot ${verb} into pod "${target.pod}": it is not running (phase ${phase})`);
   const status = pod.status?.containerStatuses?.find((c) => c.name === container);
   if (!status?.state?.running) {
@@ -42,12 +50,19 @@ export async function proxyPodStream(
 
   const url = new URL(`/${verb}/${encodeURIComponent(target.namespace)}/${encodeURIComponent(target.pod)}/${encodeURIComponent(container)}`, endpoint);
   url.search = query.toString();
+  return spliceUpgrade(req, socket, head, url, kubeletCredential, nodeName);
+}
+
+/** Sends kubectl's upgrade request on to the kubelet at `url` and joins the two connections. */
+function spliceUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL, kubeletCredential: string | undefined, nodeName: string): Promise<void> {
+  const endpoint = url.origin;
   const headers: http.OutgoingHttpHeaders = { ...req.headers, host: url.host, ...kubeletAuthHeaders(kubeletCredential) };
   if (kubeletCredential === undefined) delete headers.authorization;
   const client = url.protocol === 'https:' ? https : http;
 
-  await new Promise<void>((resolve, reject) => {
-    const upstream = client.request(url, { method: 'GET', headers });
+  return new Promise<void>((resolve, reject) => {
+    // kubectl's SPDY upgrade is a POST, its WebSocket a GET: the method goes on as it came.
+    const upstream = client.request(url, { method: req.method ?? 'GET', headers });
     upstream.setTimeout(10_000, () => upstream.destroy(new Error('timed out')));
     upstream.on('upgrade', (res, kubelet, kubeletHead) => {
       upstream.setTimeout(0);

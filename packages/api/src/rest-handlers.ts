@@ -17,6 +17,7 @@ import { applyFieldValidation, isUnknownField, sendWarnings } from './field-vali
 import { applyJsonPatch, parseJsonPatch } from './json-patch';
 import { mediaTypeOf, parseJson, parseJsonObject, parseYamlObject, readBody, readObjectBody, unsupportedMediaType } from './request-body';
 import { ApplyConflictError, serverSideApply } from './apply/server-side-apply';
+import { managerOf, withUpdateManager } from './apply/field-manager';
 import { checkResourceVersion, listOptions, objectNamespace, RequestScope } from './request-scope';
 import { badRequest, HttpError, invalid, successStatus } from './status';
 import { applyStrategicMergePatch, PatchError } from './strategic-merge-patch';
@@ -181,8 +182,20 @@ export async function getObject(deps: RestDeps, res: ServerResponse, scope: Requ
   else sendJsonText(res, 200, deps.encodings.encode(codec, info.resource, obj));
 }
 
+/**
+ * The writer's Update entry in managedFields (apply/field-manager.ts), for writes in the versions
+ * that carry managedFields (v1 and the named groups) and not on /status; otherwise `after` as it is.
+ */
+function recordWriter<T extends KubeObject>(scope: RequestScope, req: IncomingMessage, before: T | undefined, after: T, subresource?: 'status'): T {
+  const manager = managerOf(scope.fieldManager, req.headers['user-agent']);
+  if (!scope.codec.internalForm || subresource) return after;
+  return withUpdateManager(scope.info.kind, before, after, manager, scope.codec.version);
+}
+
 export async function createObject(deps: RestDeps, req: IncomingMessage, res: ServerResponse, scope: RequestScope): Promise<void> {
-  const { obj, warnings } = await decodeBody(deps, req, scope);
+  const decoded = await decodeBody(deps, req, scope);
+  const { warnings } = decoded;
+  const obj = recordWriter(scope, req, undefined, decoded.obj);
   sendWarnings(res, warnings);
   const namespace = writeNamespace(scope, obj);
   if (scope.info.namespaced) {
@@ -218,7 +231,12 @@ export async function updateObject(
   if (rv === undefined) delete obj.metadata.resourceVersion;
   else obj.metadata.resourceVersion = rv;
   const opts = { dryRun: scope.dryRun };
-  const updated = subresource === 'status' ? await deps.store.updateStatus(obj, opts) : await deps.store.update(obj, opts);
+  managerOf(scope.fieldManager, req.headers['user-agent']); // a bad fieldManager answers before anything is read
+  let updated: KubeObject;
+  if (subresource === 'status') updated = await deps.store.updateStatus(obj, opts);
+  else if (!codec.internalForm) updated = await deps.store.update(obj, opts);
+  // The writer's managed fields are counted against the object it replaces; the body's resourceVersion stays the precondition.
+  else updated = await deps.store.guaranteedUpdate(info.resource, obj.metadata.namespace, name, (current) => recordWriter(scope, req, current, obj), opts);
   log.info({ resource: info.resource, namespace: updated.metadata.namespace, name, rv: updated.metadata.resourceVersion, subresource }, 'updated');
   sendWritten(deps, res, 200, scope, updated);
 }
@@ -284,13 +302,14 @@ export async function patchObject(deps: RestDeps, req: IncomingMessage, res: Ser
   if (type === APPLY_PATCH) return applyObject(deps, req, res, scope, name, subresource);
   const { info, codec } = scope;
   const apply = patchFunction(scope, info.kind, name, type, await readBody(req, deps.maxBodyBytes));
+  managerOf(scope.fieldManager, req.headers['user-agent']); // a bad fieldManager answers before anything is read
   const write = async (current: KubeObject) => {
     const { obj, warnings } = decodeWire(scope, apply(codec.encode(current) as Record<string, unknown>));
     sendWarnings(res, warnings);
     checkUrlName(scope, obj, name);
     if (info.namespaced) obj.metadata.namespace = updateNamespace(scope, obj);
     if (obj.metadata.resourceVersion !== undefined) obj.metadata.resourceVersion = String(obj.metadata.resourceVersion);
-    return obj;
+    return recordWriter(scope, req, current, obj, subresource);
   };
   const updated = await deps.store.guaranteedUpdate(info.resource, objectNamespace(scope), name, write, { subresource, dryRun: scope.dryRun });
   log.info({ resource: info.resource, namespace: updated.metadata.namespace, name, rv: updated.metadata.resourceVersion, type, subresource }, 'patched');

@@ -79,6 +79,11 @@ export class JoinedHost extends ProcessGroup {
       writeFileSync(file, info.kubeletCredential + '\n', { mode: 0o600 });
       credential.push('--kubelet-credential-file', file);
     }
+    if (info.encryptionConfig) {
+      const file = join(o.dataDir, 'encryption-config.yaml');
+      writeFileSync(file, info.encryptionConfig, { mode: 0o600 });
+      credential.push('--encryption-provider-config', file);
+    }
     const kubelet = this.launch(
       this.nodeSpec('kubelet', [
         'kubelet', '--minion', o.minion, '--address', o.address, '--etcd-servers', etcd, '--runtime', o.runtime,

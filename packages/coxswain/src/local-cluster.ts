@@ -12,6 +12,7 @@ import { writeKubeletCredential } from '@coxswain/client';
 import { ComponentSpec, lastLines } from './supervisor';
 import { ComponentStartError, LOG_TAIL_LINES, ProcessGroup, stopRunningGroup } from './process-group';
 import { dataDirProblem, dockerProblem, etcdProblem, portProblem, PreflightError, registryProblem, runningUpPid } from './preflight';
+import { newEncryptionConfig } from '@coxswain/store';
 import { buildLocalImages } from './local-images';
 import { hasPortalInterface, removePortalRoute } from '@coxswain/proxy';
 
@@ -69,6 +70,17 @@ export interface StartupReporter {
 }
 
 const QUIET: StartupReporter = { begin: () => undefined, done: () => undefined };
+
+/**
+ * `<data-dir>/encryption-config.yaml`, made on the first `up` (mode 0600) with a fresh AES-GCM key
+ * for Secrets and kept: the next `up` on the same etcd data must read them with the same key.
+ * Rotate by editing it as for kube-apiserver (docs/store.md).
+ */
+export function ensureEncryptionConfig(dataDir: string): string {
+  const file = join(dataDir, 'encryption-config.yaml');
+  if (!existsSync(file)) writeFileSync(file, newEncryptionConfig(), { mode: 0o600 });
+  return file;
+}
 
 /** `--data-dir`'s default for up and down: $COXSWAIN_DATA_DIR, else ~/.coxswain/cluster. */
 export function defaultDataDir(): string {
@@ -152,8 +164,10 @@ export class LocalCluster extends ProcessGroup {
     writeKubeletCredential(credentialFile);
     const credential = ['--kubelet-credential-file', credentialFile];
     const tokens = this.opts.advertiseAddress ? ['--token-file', this.writeTokens()] : [];
+    // Secrets encrypted at rest; every process that reads them from etcd gets the file.
+    const encryption = ['--encryption-provider-config', ensureEncryptionConfig(this.opts.dataDir)];
     const api = this.launch(
-      this.nodeSpec('apiserver', ['apiserver', '--etcd-servers', etcd, '--address', this.opts.advertiseAddress ?? '127.0.0.1', '--port', String(this.opts.port), ...credential, ...tokens]),
+      this.nodeSpec('apiserver', ['apiserver', '--etcd-servers', etcd, '--address', this.opts.advertiseAddress ?? '127.0.0.1', '--port', String(this.opts.port), ...credential, ...tokens, ...encryption]),
     );
     report.begin('apiserver');
     await this.waitHealthy(api, `${this.apiUrl}/healthz`);
@@ -168,7 +182,7 @@ export class LocalCluster extends ProcessGroup {
 
     const reconcilers: Array<[string, string[]]> = [
       ['scheduler', []],
-      ['replication', [...credential, ...(this.opts.hpaDownscaleStabilization ? ['--hpa-downscale-stabilization', this.opts.hpaDownscaleStabilization] : [])]],
+      ['replication', [...credential, ...encryption, ...(this.opts.hpaDownscaleStabilization ? ['--hpa-downscale-stabilization', this.opts.hpaDownscaleStabilization] : [])]],
       ['endpoints', []],
       [
         'minion-controller',
@@ -198,7 +212,7 @@ export class LocalCluster extends ProcessGroup {
       const kubelet = this.launch(
         this.nodeSpec(`kubelet-${i}`, [
           'kubelet', '--minion', m.name, '--address', m.address, ...(m.podCIDR ? ['--pod-cidr', m.podCIDR] : []),
-          '--etcd-servers', etcd, '--runtime', this.opts.runtime, ...credential,
+          '--etcd-servers', etcd, '--runtime', this.opts.runtime, ...credential, ...encryption,
           ...(this.opts.dockerEndpoint ? ['--docker-endpoint', this.opts.dockerEndpoint] : []),
           // Pod directories (volumes) in the data dir, one root per minion.
           '--root-dir', join(this.opts.dataDir, 'kubelet', m.name),

@@ -18,7 +18,7 @@ import { parseDuration } from '@coxswain/objects';
 import { createLogger, createShutdownCoordinator, onShutdown, parseEtcdServers, shutdown } from '@coxswain/process';
 import { defaultDataDir, LocalCluster, stopRunningCluster } from './local-cluster';
 import { ComponentStartError } from './process-group';
-import { JoinedHost, leave } from './join';
+import { JoinedHost, leave, type JoinOptions } from './join';
 import { StartupView, summaryText } from './startup-view';
 import { createUpLogger } from './up-logger';
 import { PreflightError } from './preflight';
@@ -27,6 +27,10 @@ const log = createLogger('coxswain');
 
 const etcdOption = (y: Argv) =>
   y.option('etcd-servers', { type: 'string', demandOption: true, describe: 'etcd client URLs, comma-separated', coerce: parseEtcdServers });
+
+/** Every process that reads Secrets from etcd needs the API server's file (docs/store.md). */
+const encryptionOption = <T>(y: Argv<T>) =>
+  y.option('encryption-provider-config', { type: 'string', describe: "an EncryptionConfiguration (kube-apiserver's format): how Secrets are encrypted at rest" });
 
 /** A duration flag, read into milliseconds: `1m30s`, `40s`, `500ms`, `2h`, or plain seconds. */
 const durationOption = (flag: string, defaultValue: string, describe?: string) =>
@@ -73,7 +77,7 @@ export function buildCli(argv: string[]) {
       'apiserver',
       'the API server (REST + WebSocket watch)',
       (y) =>
-        etcdOption(y)
+        encryptionOption(etcdOption(y))
           .option('address', { type: 'string', default: '127.0.0.1' })
           .option('port', { type: 'number', default: 8080 })
           .option('token-file', { type: 'string', describe: 'bearer tokens, one per line; required on a non-loopback address' })
@@ -83,7 +87,7 @@ export function buildCli(argv: string[]) {
           .option('metric-resolution', durationOption('metric-resolution', '15s', "how often the kubelets' /stats/summary is scraped for metrics.k8s.io (0 turns it off)"))
           .option('kubelet-credential-file', KUBELET_CREDENTIAL_OPTION),
       async (a) => {
-        const api = await runApiServer({ etcdServers: a.etcdServers, address: a.address, port: a.port, tokenFile: a.tokenFile, portalNet: a.portalNet, clusterCidr: a.clusterCidr, nodeCidrMaskSize: a.nodeCidrMaskSize, metricsResolutionMs: a.metricResolution, kubeletCredentialFile: a.kubeletCredentialFile });
+        const api = await runApiServer({ etcdServers: a.etcdServers, address: a.address, port: a.port, tokenFile: a.tokenFile, portalNet: a.portalNet, clusterCidr: a.clusterCidr, nodeCidrMaskSize: a.nodeCidrMaskSize, metricsResolutionMs: a.metricResolution, kubeletCredentialFile: a.kubeletCredentialFile, encryptionProviderConfig: a.encryptionProviderConfig });
         onShutdown(() => api.close());
       },
     )
@@ -97,7 +101,7 @@ export function buildCli(argv: string[]) {
       'replication',
       'the replication manager, and the horizontal pod autoscaler beside it',
       (y) =>
-        reconcilerOptions(y)
+        encryptionOption(reconcilerOptions(y))
           .option('hpa-sync-period', durationOption('hpa-sync-period', '15s', 'how often each HorizontalPodAutoscaler is looked at'))
           .option('hpa-downscale-stabilization', durationOption('hpa-downscale-stabilization', '5m', 'a scale-down waits until higher recommendations are this old'))
           .option('metric-resolution', durationOption('metric-resolution', '15s', "how often the autoscaler scrapes the kubelets' /stats/summary"))
@@ -112,6 +116,7 @@ export function buildCli(argv: string[]) {
             hpaDownscaleStabilizationMs: a.hpaDownscaleStabilization,
             metricResolutionMs: a.metricResolution,
             kubeletCredentialFile: a.kubeletCredentialFile,
+            encryptionProviderConfig: a.encryptionProviderConfig,
           }),
         ),
     )
@@ -143,7 +148,7 @@ export function buildCli(argv: string[]) {
       'kubelet',
       'the minion agent: runs its bound pods',
       (y) =>
-        etcdOption(y)
+        encryptionOption(etcdOption(y))
           .option('minion', { type: 'string', demandOption: true })
           .option('address', { type: 'string', demandOption: true, describe: 'e.g. 127.0.1.1' })
           .option('pod-cidr', { type: 'string', describe: "the pod subnet to claim (default: the one the minion holds, else the next free one of the API server's --cluster-cidr)" })
@@ -181,6 +186,7 @@ export function buildCli(argv: string[]) {
           rootDir: a.rootDir,
           allowedHostPaths: a.allowedHostPaths ? a.allowedHostPaths.split(',').map((p) => p.trim()).filter(Boolean) : undefined,
           credentialFile: a.kubeletCredentialFile,
+          encryptionProviderConfig: a.encryptionProviderConfig,
         });
         onShutdown(() => kubelet.stop());
       },
@@ -417,17 +423,7 @@ async function runUp(a: UpArgs): Promise<void> {
   if (joinCommand) process.stdout.write(`\nTo add a host, run there:\n  ${joinCommand}\n`);
 }
 
-interface JoinArgs {
-  server: string;
-  token: string;
-  address: string;
-  minion: string;
-  dataDir: string;
-  runtime: 'docker' | 'memory';
-  dockerEndpoint?: string;
-  podCidr?: string;
-  verbose: boolean;
-}
+type JoinArgs = Omit<JoinOptions, 'logger' | 'env' | 'componentTimeoutMs' | 'echo'> & { verbose: boolean };
 
 /** `coxswain join`: runs until stopped (Ctrl-C, or `coxswain leave`); a refused token or a component that fails ends it with exit 1. */
 async function runJoin(a: JoinArgs): Promise<void> {

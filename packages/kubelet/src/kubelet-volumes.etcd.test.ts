@@ -11,6 +11,7 @@ import type { ConfigMap, Event, Pod, Secret } from '@coxswain/objects';
 import { EventRecorder } from '@coxswain/client';
 import { Kubelet } from './kubelet';
 import { MemoryRuntime } from './memory-runtime';
+import { RecordedTmpfs } from './tmpfs';
 
 jest.setTimeout(30_000);
 
@@ -41,21 +42,21 @@ afterEach(async () => {
   running = [];
 });
 
-async function kubelet(runtime: MemoryRuntime): Promise<Kubelet> {
+async function kubelet(runtime: MemoryRuntime, tmpfs?: RecordedTmpfs, kubeletStore: Registry = store): Promise<Kubelet> {
   const minion = `m-${ns}`;
   const k = new Kubelet({
-    minion, address: '127.0.1.12', podCIDR: '172.30.12.0/24', store, runtime,
+    minion, address: '127.0.1.12', podCIDR: '172.30.12.0/24', store: kubeletStore, runtime,
     recorder: new EventRecorder({ store, component: 'kubelet', host: minion }),
-    resyncMs: 500, heartbeatMs: 500, rootDir: path.join(root, 'kubelet'), allowedHostPaths: [allowed],
+    resyncMs: 500, heartbeatMs: 500, rootDir: path.join(root, 'kubelet'), allowedHostPaths: [allowed], tmpfs,
   });
   running.push(k);
   await k.start();
   return k;
 }
 
-async function runPod(spec: Pod['spec']): Promise<Pod> {
-  const p = await store.create<Pod>({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: ns }, spec });
-  await store.bind(ns, 'web', `m-${ns}`, p.metadata.resourceVersion!);
+async function runPod(spec: Pod['spec'], name = 'web'): Promise<Pod> {
+  const p = await store.create<Pod>({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: ns }, spec });
+  await store.bind(ns, name, `m-${ns}`, p.metadata.resourceVersion!);
   return p;
 }
 
@@ -163,4 +164,71 @@ it('a restarted kubelet adopts the running pod and keeps its emptyDir data', asy
   await second.idle();
   expect(runtime.byName('web', 'app').map((c) => c.id)).toEqual([id]);
   expect(fs.readFileSync(file, 'utf8')).toBe('kept');
+});
+
+it('mounts a tmpfs for a memory emptyDir, sized by its sizeLimit or else the pod\'s memory limit, and unmounts it before the directory goes', async () => {
+  const runtime = new MemoryRuntime();
+  const tmpfs = new RecordedTmpfs();
+  await kubelet(runtime, tmpfs);
+  const created = await runPod({
+    volumes: [{ name: 'small', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } }, { name: 'podsized', emptyDir: { medium: 'Memory' } }, { name: 'disk', emptyDir: {} }],
+    containers: [
+      { name: 'a', image: 'img', resources: { limits: { memory: '64Mi' } }, volumeMounts: [{ name: 'small', mountPath: '/s' }, { name: 'podsized', mountPath: '/p' }] },
+      { name: 'b', image: 'img', resources: { limits: { memory: '32Mi' } }, volumeMounts: [{ name: 'small', mountPath: '/s' }, { name: 'disk', mountPath: '/d' }] },
+    ],
+  });
+  await eventually(async () => (await pod()).status?.phase === 'Running', 10_000, 'pod Running');
+  const volumes = path.join(root, 'kubelet', 'pods', created.metadata.uid!, 'volumes', 'empty-dir');
+  expect(Object.fromEntries(tmpfs.mounts)).toEqual({ [path.join(volumes, 'small')]: 1024 * 1024, [path.join(volumes, 'podsized')]: 96 * 1024 * 1024 });
+  // Both containers mount the one directory (the one tmpfs).
+  expect(runtime.byName('web', 'b')[0]!.config!.mounts?.[0]).toEqual({ hostPath: path.join(volumes, 'small'), containerPath: '/s', readOnly: false });
+
+  await store.delete('pods', ns, 'web');
+  await eventually(() => !fs.existsSync(path.join(root, 'kubelet', 'pods', created.metadata.uid!)), 10_000, 'the pod directory removed');
+  expect(tmpfs.mounts.size).toBe(0);
+});
+
+it('watches the ConfigMaps and Secrets of its pods, one watch per kind and namespace shared by the pods, instead of reading them at every sync; drops a watch no pod needs', async () => {
+  await store.create(configMap({ 'app.conf': 'v1\n' }));
+  await store.create(secret('s3cr3t'));
+  // The kubelet's store, counting the ConfigMap and Secret reads that go past the watches.
+  let reads = 0;
+  const counting = new Proxy(store, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (prop === 'get' && typeof value === 'function') {
+        return (resource: string, ...rest: unknown[]) => {
+          if (resource === 'configmaps' || resource === 'secrets') reads++;
+          return (value as (...a: unknown[]) => unknown).call(target, resource, ...rest);
+        };
+      }
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  const runtime = new MemoryRuntime();
+  const k = await kubelet(runtime, undefined, counting);
+  const spec = (): Pod['spec'] => ({
+    volumes: [{ name: 'conf', configMap: { name: 'web' } }],
+    containers: [{ name: 'app', image: 'img', volumeMounts: [{ name: 'conf', mountPath: '/etc/app' }], env: [{ name: 'P', valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } }] }],
+  });
+  const a = await runPod(spec(), 'a');
+  const b = await runPod(spec(), 'b');
+  const phase = async (name: string) => (await store.get<Pod>('pods', ns, name)).status?.phase;
+  await eventually(async () => (await phase('a')) === 'Running' && (await phase('b')) === 'Running', 10_000, 'both pods Running');
+  expect(k.configWatchKeys()).toEqual([`configmaps/${ns}`, `secrets/${ns}`]);
+  const syncs = k.stats.syncs;
+  await eventually(() => k.stats.syncs >= syncs + 4, 10_000, 'more periodic syncs'); // resyncMs 500
+  expect(reads).toBe(0);
+
+  // A change reaches both pods' files through the watch.
+  await store.update({ ...(await store.get<ConfigMap>('configmaps', ns, 'web')), data: { 'app.conf': 'v2\n' } });
+  const file = (p: Pod) => path.join(root, 'kubelet', 'pods', p.metadata.uid!, 'volumes/configmap/conf/app.conf');
+  await eventually(() => fs.readFileSync(file(a), 'utf8') === 'v2\n' && fs.readFileSync(file(b), 'utf8') === 'v2\n', 10_000, 'both files updated');
+
+  await store.delete('pods', ns, 'a');
+  await eventually(() => !fs.existsSync(file(a)), 10_000, 'a gone');
+  expect(k.configWatchKeys()).toEqual([`configmaps/${ns}`, `secrets/${ns}`]); // b still needs them
+  await store.delete('pods', ns, 'b');
+  await eventually(() => k.configWatchKeys().length === 0, 10_000, 'the watches dropped with the last pod');
+  expect(reads).toBe(0);
 });

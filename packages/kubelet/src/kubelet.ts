@@ -8,7 +8,6 @@ import type { Storage } from '@coxswain/objects';
 import { MinionLease } from '@coxswain/registry';
 import * as os from 'os';
 import { Backoff, Controller, Informer, ListWatch, ReconcileResult } from '@coxswain/client';
-import type { ConfigMap, KubeObject, ResourceName, Secret } from '@coxswain/objects';
 import { Clock, ConflictError, metaNamespaceKey, NotFoundError, ObjectStore, Pod, PodStatus, realClock, Service, splitMetaNamespaceKey } from '@coxswain/objects';
 import { createLogger, Logger } from '@coxswain/process';
 import { gatewayOf } from './cidr';
@@ -23,8 +22,9 @@ import { RestartBackoff } from './restart-backoff';
 import { ContainerRuntime, LABELS, RuntimeContainer } from './runtime';
 import { nodeInfo } from './node-info';
 import { observePodStart } from './kubelet-metrics';
-import type { ConfigSources } from './config-sources';
+import { ConfigWatches } from './config-watches';
 import { PodVolumes } from './pod-volumes';
+import { HostTmpfs, RecordedTmpfs, type Tmpfs } from './tmpfs';
 import * as path from 'path';
 
 export interface KubeletOptions {
@@ -60,6 +60,8 @@ export interface KubeletOptions {
   rootDir?: string;
   /** Host directories hostPath volumes may be at or under. Default none: every hostPath is refused. */
   allowedHostPaths?: readonly string[];
+  /** Mounts memory emptyDirs; default: real tmpfs on Docker, recorded on the memory runtime. */
+  tmpfs?: Tmpfs;
   logger?: Logger;
 }
 
@@ -73,6 +75,8 @@ export class Kubelet {
   readonly informer: Informer<Pod>;
   readonly probes: ProbeManager;
   private readonly syncer: PodSyncer;
+  /** The ConfigMaps and Secrets the pods here reference, watched. */
+  private readonly configWatches: ConfigWatches;
   readonly volumes: PodVolumes;
   /** Terminating pods still holding host ports, and the pods waiting for them. */
   private readonly portHolders: HostPortHolders;
@@ -149,19 +153,17 @@ export class Kubelet {
         return seen && seen.metadata.uid === uid ? hostPortsOf(seen) : undefined;
       },
     });
-    const getOrUndefined = <T extends KubeObject>(resource: ResourceName, namespace: string, name: string) =>
-      opts.store.get<T>(resource, namespace, name).catch((e) => {
-        if (e instanceof NotFoundError) return undefined;
-        throw e;
-      });
-    const configSources: ConfigSources = {
-      configMap: (ns, name) => getOrUndefined<ConfigMap>('configmaps', ns, name),
-      secret: (ns, name) => getOrUndefined<Secret>('secrets', ns, name),
-    };
+    const configSources = (this.configWatches = new ConfigWatches({
+      store: opts.store,
+      clock: this.clock,
+      logger: this.log,
+      onChange: (podKey) => this.controller.enqueue(podKey),
+    }));
     this.volumes = new PodVolumes({
       rootDir: opts.rootDir ?? path.join(os.tmpdir(), 'coxswain-kubelet', opts.minion),
       allowedHostPaths: opts.allowedHostPaths ?? [],
       sources: configSources,
+      tmpfs: opts.tmpfs ?? (opts.runtime.kind === 'docker' ? new HostTmpfs() : new RecordedTmpfs()),
     });
     this.syncer = new PodSyncer({
       volumes: this.volumes,
@@ -226,11 +228,17 @@ export class Kubelet {
     this.unsubscribe?.();
     this.probes.stopAll();
     await Promise.allSettled([this.controller.stop(), this.informer.stop(), this.heartbeat.stop(), this.resync]);
+    await this.configWatches.stop();
   }
 
   /** Counters for tests and /healthz: pod syncs, failed syncs, status writes. */
   get stats(): { syncs: number; syncErrors: number; statusWrites: number } {
     return { syncs: this.controller.stats.reconciles, syncErrors: this.controller.stats.errors, statusWrites: this.statusWrites };
+  }
+
+  /** The ConfigMap and Secret watches running now, `<resource>/<namespace>`. */
+  configWatchKeys(): string[] {
+    return this.configWatches.watches();
   }
 
   /** Pod keys (namespace/name) this kubelet is responsible for now. */
@@ -260,13 +268,15 @@ export class Kubelet {
       }
       // A pod that never got a container (its volumes refused) still has a directory.
       const uid = this.lastSeen.get(key)?.metadata.uid;
-      if (uid) this.volumes.tearDown(uid);
+      if (uid) await this.volumes.tearDown(uid);
       this.lastSeen.delete(key);
       this.written.delete(key);
       this.firstSeen.delete(key);
+      await this.configWatches.track(key, undefined);
       return;
     }
     this.lastSeen.set(key, cached);
+    await this.configWatches.track(key, cached);
     if (cached.status?.phase !== 'Running' && !this.firstSeen.has(key)) this.firstSeen.set(key, this.clock.now());
     const pod = this.withFreshestStatus(key, cached);
     const result = await this.syncer.syncPod(pod, containers);
@@ -352,7 +362,7 @@ export class Kubelet {
     for (const uid of this.volumes.podUids()) {
       if (!live.has(uid)) {
         this.log.info({ uid }, 'removing the directory of a pod no longer here');
-        this.volumes.tearDown(uid);
+        await this.volumes.tearDown(uid);
       }
     }
   }

@@ -249,7 +249,7 @@ export class PodSyncer {
     await this.killContainers(containers, pod, gracePeriodOf(pod, containers), true);
     // Its containers are gone: so go its volumes (emptyDir data, configMap and secret files).
     this.mounts.delete(key);
-    for (const uid of new Set([pod?.metadata.uid, ...containers.map((c) => c.labels[LABELS.podUid])])) if (uid) this.o.volumes.tearDown(uid);
+    for (const uid of new Set([pod?.metadata.uid, ...containers.map((c) => c.labels[LABELS.podUid])])) if (uid) await this.o.volumes.tearDown(uid);
     this.sandboxesGone(key, containers, pod);
     this.o.restartBackoff.forgetPrefix(`${key}/`);
     this.o.pullBackoff.forgetPrefix(`${key}/`);

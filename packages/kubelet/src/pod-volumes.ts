@@ -1,22 +1,26 @@
 // A pod's volumes on the minion, under the kubelet's root directory:
 //   <root>/pods/<uid>/volumes/empty-dir/<volume>   shared by the pod's containers, kept across their
-//                                                  restarts, removed with the pod
+//                                                  restarts, removed with the pod; a tmpfs for
+//                                                  `medium: Memory` (tmpfs.ts)
 //   <root>/pods/<uid>/volumes/configmap/<volume>   the keys as files, swapped atomically (atomic-dir.ts)
 //   <root>/pods/<uid>/volumes/secret/<volume>      and rewritten when the object changes
 // hostPath volumes are bind mounts of the minion's own directories, allowed only under the kubelet's
 // --allowed-host-paths (none by default): any other pod could otherwise read or replace the host's files.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { KeyToPath, Pod, Volume } from '@coxswain/objects';
+import { parseMemory, type KeyToPath, type Pod, type Volume } from '@coxswain/objects';
 import { writeAtomically, type PayloadFile } from './atomic-dir';
 import { configKeys, MissingConfigError, type ConfigSources } from './config-sources';
 import type { VolumeMountConfig } from './runtime';
+import type { Tmpfs } from './tmpfs';
 
 export interface PodVolumesOptions {
   rootDir: string;
   /** Host directories a hostPath volume may be at or under (absolute). */
   allowedHostPaths: readonly string[];
   sources: ConfigSources;
+  /** Mounts the tmpfs of `medium: Memory` emptyDirs. */
+  tmpfs: Tmpfs;
 }
 
 /** Why a pod's volumes cannot be set up; the pod waits with this reason. */
@@ -64,9 +68,10 @@ export class PodVolumes {
     return mounts;
   }
 
-  /** Removes every directory of the pod (its containers are gone). */
-  tearDown(uid: string): void {
+  /** Removes every directory of the pod, unmounting its tmpfs first (its containers are gone). */
+  async tearDown(uid: string): Promise<void> {
     if (!uid || uid.includes('/') || uid.startsWith('.')) return;
+    await this.o.tmpfs.unmountUnder(this.podDir(uid));
     fs.rmSync(this.podDir(uid), { recursive: true, force: true });
   }
 
@@ -88,6 +93,13 @@ export class PodVolumes {
       if (!fs.existsSync(d)) {
         fs.mkdirSync(d, { recursive: true });
         fs.chmodSync(d, 0o777); // any container user may write, as Kubernetes' emptyDir
+      }
+      if (v.emptyDir.medium === 'Memory') {
+        try {
+          await this.o.tmpfs.mount(d, memoryVolumeSize(pod, v.emptyDir.sizeLimit));
+        } catch (e) {
+          throw new VolumeSetupError('FailedMount', `MountVolume.SetUp failed for volume "${v.name}": tmpfs: ${(e as Error).message.trim()}`);
+        }
       }
       return d;
     }
@@ -122,6 +134,17 @@ export class PodVolumes {
     }
     return resolved;
   }
+}
+
+/**
+ * A memory emptyDir's size, as Kubernetes sizes it: its sizeLimit, else the pod's memory limit (the
+ * sum of its containers' when each has one), else none (the kernel's default).
+ */
+export function memoryVolumeSize(pod: Pod, sizeLimit: string | undefined): number | undefined {
+  if (sizeLimit !== undefined) return parseMemory(sizeLimit);
+  const limits = pod.spec.containers.map((c) => c.resources?.limits?.memory);
+  if (limits.length === 0 || limits.some((l) => l === undefined)) return undefined;
+  return limits.reduce((sum, l) => sum + parseMemory(l!), 0);
 }
 
 /** The files of a configMap or secret volume: every key, or only `items` (each under its path). */

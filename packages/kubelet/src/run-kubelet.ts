@@ -45,6 +45,8 @@ export interface RunKubeletOptions {
   allowedHostPaths?: readonly string[];
   /** The bearer secret the server demands on all but /healthz (docs/kubelet.md); none: open, as before. */
   credentialFile?: string;
+  /** The API server's --encryption-provider-config: the kubelet reads its pods' Secrets from etcd. */
+  encryptionProviderConfig?: string;
 }
 
 export interface RunningKubelet {
@@ -65,7 +67,7 @@ export async function runKubelet(opts: RunKubeletOptions): Promise<RunningKubele
   const endpoints = parseEtcdServers(opts.etcdServers);
   // A bad endpoint or TLS file is a start-up error, before anything is opened.
   const connection = opts.dockerEndpoint === undefined ? undefined : dockerConnection(opts.dockerEndpoint, opts.dockerTls);
-  const store = openRegistry(endpoints);
+  const store = openRegistry(endpoints, { encryptionProviderConfig: opts.encryptionProviderConfig });
   let podCIDR: string;
   try {
     podCIDR = await claimPodCidr({ store, storage: store.storage, minion: opts.minion, address: opts.address, requested: opts.podCIDR, fallback: defaultPodCIDR(opts.address), logger: log });

@@ -102,5 +102,5 @@ describe('shutdown coordinator', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(out).toContain('CLEANED');
-  });
+  }, 30_000); // the child compiles its TypeScript source first: seconds on a busy machine
 });

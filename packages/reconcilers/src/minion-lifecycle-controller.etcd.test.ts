@@ -88,4 +88,21 @@ describe('minion lifecycle controller (real etcd)', () => {
     }, 5000, 'victim Ready again');
     await eventually(async () => (await cluster.events('MinionReady')).some((e) => e.involvedObject.name === victim), 3000, 'MinionReady event');
   });
+
+  it('a minion silent past the grace period but back before eviction gets its pods Ready again', async () => {
+    // The controller of the first test runs on (grace 1.5 s, eviction 2 s); a longer eviction here.
+    await Promise.all(handles.splice(0).map((h) => h.stop()));
+    const ends = cluster.endpoints;
+    handles.push(await runMinionController({ etcdServers: ends, leaderElect: false, gracePeriodMs: 1500, evictionTimeoutMs: 60_000, leasePollMs: 200 }));
+    await Promise.all(handles.map((h) => h.running));
+    const web = (await cluster.pods('app=web')).filter((p) => p.status?.phase === 'Running');
+    const minion = web[0].spec.nodeName!;
+    const mine = web.filter((p) => p.spec.nodeName === minion).map((p) => p.metadata.name);
+    const readyOf = async () => (await cluster.pods('app=web')).filter((p) => mine.includes(p.metadata.name)).map((p) => p.status?.conditions?.find((c) => c.type === 'Ready'));
+
+    silence(minion);
+    await eventually(async () => (await readyOf()).every((c) => c?.status === 'False' && c.reason === 'MinionNotReady'), 15_000, 'its pods marked not ready');
+    await heartbeat(minion);
+    await eventually(async () => (await readyOf()).every((c) => c?.status === 'True'), 10_000, 'its pods Ready again');
+  });
 });

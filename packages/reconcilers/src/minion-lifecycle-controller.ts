@@ -20,6 +20,9 @@ import { CacheReader, Handlers, INDEX } from './object-cache';
 /** The reason we write on a Ready condition we turned Unknown (so we know to turn it back). */
 export const STATUS_UNKNOWN_REASON = 'MinionStatusUnknown';
 
+/** The reason on a pod's Ready condition this controller set False because its minion went silent (so we know to turn it back). */
+const POD_MINION_NOT_READY = 'MinionNotReady';
+
 export interface MinionLifecycleControllerOptions {
   store: ObjectStore;
   minions: CacheReader<Minion>;
@@ -119,6 +122,9 @@ export class MinionLifecycleController {
       if (ready?.status !== 'True' && ready?.reason === STATUS_UNKNOWN_REASON) {
         await this.setReady(minion, { type: 'Ready', status: 'True', reason: 'MinionReady', message: 'heartbeat resumed' });
       }
+      // Pods this controller marked not ready while the minion was silent are ready again: their
+      // kubelet never saw the mark (it writes a status only when its own view changes).
+      await this.restorePodsReady(this.opts.pods.byIndex(INDEX.nodeName, name));
       if (this.notReady.delete(name)) this.opts.recorder.normal(minion, 'MinionReady', `Minion ${name} is ready again`);
       return { requeueAfterMs: nextCheckInMs };
     }
@@ -165,13 +171,27 @@ export class MinionLifecycleController {
     });
   }
 
+  /** Undoes markPodsNotReady for pods whose Ready condition is still our mark (a kubelet write since replaced it). */
+  private async restorePodsReady(pods: Pod[]): Promise<void> {
+    const results = await Promise.allSettled(
+      pods
+        .filter((p) => p.status?.conditions?.find((c) => c.type === 'Ready')?.reason === POD_MINION_NOT_READY)
+        .map((p) => {
+          const conditions = (p.status?.conditions ?? []).map((c) => (c.type === 'Ready' ? { type: 'Ready', status: 'True' as const, lastTransitionTime: new Date(this.clock.now()).toISOString() } : c));
+          return this.opts.store.updateStatus<Pod>({ ...p, status: { ...p.status, conditions } });
+        }),
+    );
+    const failed = results.find((r) => r.status === 'rejected' && !(r.reason instanceof NotFoundError)) as PromiseRejectedResult | undefined;
+    if (failed) throw failed.reason;
+  }
+
   private async markPodsNotReady(pods: Pod[]): Promise<void> {
     const results = await Promise.allSettled(
       pods
         .filter((p) => p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True')
         .map((p) => {
           const conditions = (p.status?.conditions ?? []).map((c) =>
-            c.type === 'Ready' ? { ...c, status: 'False' as const, reason: 'MinionNotReady', message: `minion ${p.spec.nodeName} is not ready` } : c,
+            c.type === 'Ready' ? { ...c, status: 'False' as const, reason: POD_MINION_NOT_READY, message: `minion ${p.spec.nodeName} is not ready` } : c,
           );
           return this.opts.store.updateStatus<Pod>({ ...p, status: { ...p.status, conditions } });
         }),

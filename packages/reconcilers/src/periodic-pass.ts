@@ -18,3 +18,18 @@ export function periodicPass(what: string, pass: () => Promise<unknown>, interva
     stop: () => clearInterval(timer),
   };
 }
+
+/** `parts` with `pass` beside it: the pass starts after the parts and stops before them. */
+export function withPass<P extends { start(): void; stop(): Promise<void> | void }>(parts: P, pass: PeriodicPass): P {
+  return {
+    ...parts,
+    start: () => {
+      parts.start();
+      pass.start();
+    },
+    stop: () => {
+      pass.stop();
+      return parts.stop();
+    },
+  };
+}

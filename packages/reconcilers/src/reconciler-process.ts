@@ -17,6 +17,8 @@ import { indexers } from './object-cache';
 export interface ReconcilerProcessOptions {
   /** etcd endpoints, e.g. `http://127.0.0.1:2379` (a comma-separated string is split). */
   etcdServers: string | readonly string[];
+  /** The API server's --encryption-provider-config, for a process that reads Secrets (the namespace controller empties namespaces). */
+  encryptionProviderConfig?: string;
   /** Campaign before doing anything (default true). With false, several copies would fight. */
   leaderElect?: boolean;
   /** Leader lease TTL in seconds (default 15): a dead leader is replaced within about this long. */
@@ -73,7 +75,7 @@ export async function runReconcilerProcess(
 ): Promise<ReconcilerHandle> {
   const log = opts.logger ?? createLogger(name);
   const endpoints = parseEtcdServers(opts.etcdServers);
-  const store = openRegistry(endpoints);
+  const store = openRegistry(endpoints, { encryptionProviderConfig: opts.encryptionProviderConfig });
   const recorder = new EventRecorder({ store, component: name, host: os.hostname(), ttlSeconds: opts.eventTtlSeconds });
   const informers: Informer<KubeObject>[] = [];
   const ctx: ReconcilerContext = {

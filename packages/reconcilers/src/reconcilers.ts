@@ -8,7 +8,7 @@ import { HorizontalAutoscaler } from './horizontal-autoscaler';
 import { NamespaceController } from './namespace-controller';
 import { DeploymentController } from './deployment-controller';
 import { EndpointsController } from './endpoints-controller';
-import { periodicPass } from './periodic-pass';
+import { periodicPass, withPass } from './periodic-pass';
 import { PodCidrRepair, PortalRepair } from './range-repair';
 import { QuotaRepair } from './quota-repair';
 import { MinionLifecycleController } from './minion-lifecycle-controller';
@@ -143,17 +143,7 @@ export function runEndpointsController(opts: EndpointsProcessOptions): Promise<R
     endpoints.addEventHandler(ec.endpointsHandlers);
     const repair = new PortalRepair({ store: ctx.store, storage: ctx.storage, logger: ctx.logger });
     const repairs = periodicPass('portal repair', () => repair.runOnce(), opts.portalRepairIntervalMs ?? 60_000, ctx.logger);
-    return {
-      start: () => {
-        ec.start();
-        repairs.start();
-      },
-      stop: () => {
-        repairs.stop();
-        return ec.stop();
-      },
-      health: () => ({ queue: ec.controller.queue.len() }),
-    };
+    return withPass({ start: () => ec.start(), stop: () => ec.stop(), health: () => ({ queue: ec.controller.queue.len() }) }, repairs);
   });
 }
 
@@ -207,16 +197,6 @@ export function runMinionController(opts: MinionControllerProcessOptions): Promi
     minions.addEventHandler(mc.minionHandlers);
     const repair = new PodCidrRepair({ store: ctx.store, storage: ctx.storage, logger: ctx.logger });
     const repairs = periodicPass('pod CIDR repair', () => repair.runOnce(), opts.podCidrRepairIntervalMs ?? 60_000, ctx.logger);
-    return {
-      start: () => {
-        mc.start();
-        repairs.start();
-      },
-      stop: () => {
-        repairs.stop();
-        return mc.stop();
-      },
-      health: () => mc.health(),
-    };
+    return withPass({ start: () => mc.start(), stop: () => mc.stop(), health: () => mc.health() }, repairs);
   });
 }

@@ -13,8 +13,6 @@ import {
   AlreadyExistsError,
   BadRequestError,
   ConflictError,
-  decodeObject,
-  encodeObject,
   NotFoundError,
   staleVersionError,
   UnavailableError,
@@ -44,6 +42,7 @@ import type {
   StorageWatchOptions,
 } from '@coxswain/objects';
 import { timedEtcdCall } from './etcd-metrics';
+import { StorageCodec, type PrefixTransformer } from './storage-codec';
 
 export interface EtcdStorageOptions {
   /** Deadline for each etcd call. Default 5000 ms. */
@@ -52,6 +51,8 @@ export interface EtcdStorageOptions {
   watchProgressIntervalMs?: number;
   /** Keys kept in step with objects (see Mirror). */
   mirrors?: readonly Mirror[];
+  /** Values under these key prefixes go through their transformer (encryption at rest); see storage-codec.ts. */
+  transformers?: readonly PrefixTransformer[];
   /** Close the etcd client in close() (createEtcdStorage does). */
   ownsClient?: boolean;
   logger?: Logger;
@@ -76,6 +77,7 @@ export class EtcdStorage implements Storage {
   private readonly progressMs: number;
   private readonly mirrors: readonly Mirror[];
   private readonly log: Logger;
+  private readonly codec: StorageCodec;
   private readonly watches = new Set<EtcdWatch<any>>();
   /** Shared TTL leases (see ttlLease). */
   private readonly ttlLeases = new Map<number, { id: string; reuseUntil: number }>();
@@ -88,6 +90,7 @@ export class EtcdStorage implements Storage {
     this.timeoutMs = opts.callTimeoutMs ?? 5000;
     this.progressMs = opts.watchProgressIntervalMs ?? 5000;
     this.mirrors = opts.mirrors ?? [];
+    this.codec = new StorageCodec(opts.transformers);
     this.log = opts.logger ?? createLogger('store');
     this.leases = new EtcdLeases(client, (what, fn) => this.call(what, fn), () => this.callOptions());
   }
@@ -146,7 +149,7 @@ export class EtcdStorage implements Storage {
   async get<T extends KubeObject>(key: string): Promise<T> {
     const kv = await this.readKv(key);
     if (!kv) throw new NotFoundError(...keyLabel(key));
-    return decodeObject<T>(kv.value, kv.mod_revision);
+    return this.codec.decode<T>(key, kv.value, kv.mod_revision);
   }
 
   async list<T extends KubeObject>(prefix: string, opts: { filter?: ObjectFilter } = {}): Promise<ListResult<T>> {
@@ -191,9 +194,9 @@ export class EtcdStorage implements Storage {
       next?.catch(() => undefined);
       const items: LazyItem<T>[] = [];
       for (const kv of res.kvs) {
-        const item = lazyItem<T>(kv);
+        const item = lazyItem<T>(kv, this.codec);
         if (filter) {
-          if (filter.mayMatchJson && !filter.mayMatchJson(kv.value)) continue;
+          if (filter.mayMatchJson && !filter.mayMatchJson(this.codec.plain(kv.key, kv.value))) continue;
           if (!filter.matches(item.object())) continue;
         }
         items.push(item);
@@ -222,11 +225,12 @@ export class EtcdStorage implements Storage {
     for (;;) {
       if (!kv) throw new NotFoundError(...keyLabel(key));
       if (expected !== undefined && kv.mod_revision !== expected) throw staleConflict(key, expected, kv.mod_revision);
-      const current = decodeObject<T>(kv.value, kv.mod_revision);
+      const current = this.codec.decode<T>(key, kv.value, kv.mod_revision);
       // tryUpdate gets its own copy: the caller may mutate it freely.
-      const next = await tryUpdate(decodeObject<T>(kv.value, kv.mod_revision));
-      if (sameStored(current, next)) return current;
-      const value = encodeObject(next);
+      const next = await tryUpdate(this.codec.decode<T>(key, kv.value, kv.mod_revision));
+      // A value under an old encryption key is rewritten even unchanged: that is how keys rotate.
+      if (sameStored(current, next) && !this.codec.stale(key, kv.value)) return current;
+      const value = this.codec.encode(key, next);
       const res = await this.txn({
         compare: [atRevision(key, kv.mod_revision)],
         success: [{ request_put: { key: Buffer.from(key), value, ignore_lease: true } }, ...this.mirrorOps(key, current, next)],
@@ -252,7 +256,7 @@ export class EtcdStorage implements Storage {
     if (sameStored(cached, next)) return cached;
     const res = await this.txn({
       compare: [atRevision(key, expected)],
-      success: [{ request_put: { key: Buffer.from(key), value: encodeObject(next), ignore_lease: true } }, ...this.mirrorOps(key, cached, next)],
+      success: [{ request_put: { key: Buffer.from(key), value: this.codec.encode(key, next), ignore_lease: true } }, ...this.mirrorOps(key, cached, next)],
       failure: [{ request_range: { key: Buffer.from(key), keys_only: true } }],
     });
     if (res.succeeded) return stored(next, res.header.revision);
@@ -265,7 +269,7 @@ export class EtcdStorage implements Storage {
     const results: (T | Error)[] = new Array(writes.length);
     const ops: IRequestOp[][] = writes.map((w) => {
       if (!w.current.metadata?.resourceVersion) return [];
-      return [{ request_put: { key: Buffer.from(w.key), value: encodeObject(w.next), ignore_lease: true } }, ...this.mirrorOps(w.key, w.current, w.next)];
+      return [{ request_put: { key: Buffer.from(w.key), value: this.codec.encode(w.key, w.next), ignore_lease: true } }, ...this.mirrorOps(w.key, w.current, w.next)];
     });
     await this.batched(
       writes.map((w) => w.key),
@@ -361,12 +365,12 @@ export class EtcdStorage implements Storage {
       // Nothing to check and nothing else to delete: one round trip.
       const res = await this.call('delete', () => this.client.kv.deleteRange({ key: Buffer.from(key), prev_kv: true }, this.callOptions()));
       if (res.deleted === '0' || res.prev_kvs.length === 0) throw new NotFoundError(...keyLabel(key));
-      return decodeObject<T>(res.prev_kvs[0].value, res.header.revision);
+      return this.codec.decode<T>(key, res.prev_kvs[0].value, res.header.revision);
     }
     let kv = await this.readKv(key);
     for (;;) {
       if (!kv) throw new NotFoundError(...keyLabel(key));
-      const current = decodeObject<T>(kv.value, kv.mod_revision);
+      const current = this.codec.decode<T>(key, kv.value, kv.mod_revision);
       checkPreconditions(key, current, kv.mod_revision, pre);
       const res = await this.txn({
         compare: [atRevision(key, kv.mod_revision)],
@@ -387,7 +391,7 @@ export class EtcdStorage implements Storage {
     const filter = opts.filter ? (obj: KubeObject) => opts.filter!.matches(obj) : undefined;
     const w = new EtcdWatch<T>(
       this.client,
-      { prefix, afterRevision: after === '0' ? undefined : after, filter, onProgress: opts.onProgress, progressIntervalMs: this.progressMs, logger: this.log },
+      { prefix, afterRevision: after === '0' ? undefined : after, filter, onProgress: opts.onProgress, progressIntervalMs: this.progressMs, logger: this.log, codec: this.codec },
       (done) => this.watches.delete(done),
     );
     this.watches.add(w);
@@ -404,11 +408,11 @@ export class EtcdStorage implements Storage {
 
   /** The txn ops that create `obj` at `key`: the object and its mirror key, if it has one. */
   private createOps(key: string, obj: KubeObject, lease: string | undefined): IRequestOp[] {
-    return [{ request_put: { key: Buffer.from(key), value: encodeObject(obj), lease } }, ...this.mirrorOps(key, undefined, obj)];
+    return [{ request_put: { key: Buffer.from(key), value: this.codec.encode(key, obj), lease } }, ...this.mirrorOps(key, undefined, obj)];
   }
 
   private mirrorOps(key: string, before: KubeObject | undefined, after: KubeObject | undefined): IRequestOp[] {
-    return mirrorWrites(this.mirrors, key, before, after).map(toOp);
+    return mirrorWrites(this.mirrors, key, before, after).map((w) => toOp(w, this.codec));
   }
 
   /** The lease a create attaches its key to: the caller's, or a shared one for its TTL. */
@@ -466,10 +470,10 @@ const atRevision = (key: string, revision: string) => ({
   mod_revision: revision,
 });
 
-function toOp(w: MirrorWrite): IRequestOp {
+function toOp(w: MirrorWrite, codec: StorageCodec): IRequestOp {
   return w.value === undefined
     ? { request_delete_range: { key: Buffer.from(w.key) } }
-    : { request_put: { key: Buffer.from(w.key), value: encodeObject(w.value) } };
+    : { request_put: { key: Buffer.from(w.key), value: codec.encode(w.key, w.value) } };
 }
 
 function staleConflict(key: string, expected: string, actual: string): ConflictError {
@@ -486,14 +490,14 @@ function nextPageSize(kvs: readonly IKeyValue[]): number {
 }
 
 /** One listed object: its identity from its key, its body decoded on first use. */
-function lazyItem<T extends KubeObject>(kv: IKeyValue): LazyItem<T> {
+function lazyItem<T extends KubeObject>(kv: IKeyValue, codec: StorageCodec): LazyItem<T> {
   const { namespace, name } = keyIdentity(kv.key.toString('utf8'));
   let decoded: T | undefined;
   return {
     namespace,
     name,
     resourceVersion: kv.mod_revision,
-    object: () => (decoded ??= decodeObject<T>(kv.value, kv.mod_revision)),
+    object: () => (decoded ??= codec.decode<T>(kv.key, kv.value, kv.mod_revision)),
   };
 }
 

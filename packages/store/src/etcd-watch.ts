@@ -15,7 +15,8 @@
 // until the first event, then the events actually taken from this watch. Progress still proves the
 // stream is alive; it just never lets anyone resume past an undelivered event.
 import type { Etcd3, IDuplexStream, IEvent, IKeyValue, IWatchRequest, IWatchResponse } from 'etcd3';
-import { decodeObject, ExpiredError, isStoreError, UnavailableError } from '@coxswain/objects';
+import { ExpiredError, isStoreError, UnavailableError } from '@coxswain/objects';
+import { StorageCodec } from './storage-codec';
 import { prefixRangeEnd } from './key-range';
 import type { Logger } from '@coxswain/process';
 import type { Watch, WatchEvent, KubeObject } from '@coxswain/objects';
@@ -30,7 +31,11 @@ export interface EtcdWatchOptions {
   /** How often to ask etcd for progress; the stream fails after 3 intervals of silence. 0 disables. */
   progressIntervalMs: number;
   logger: Logger;
+  /** How values turn into objects (decryption included); default plain JSON. */
+  codec?: StorageCodec;
 }
+
+const PLAIN = new StorageCodec();
 
 // Past this many undelivered events the stream is paused (gRPC flow control pushes back on etcd).
 const HIGH_WATER = 10_000;
@@ -174,6 +179,10 @@ export class EtcdWatch<T extends KubeObject = KubeObject> implements Watch<T> {
     this.advanceSafe(nextRev > rev ? rev : rev - 1n);
   }
 
+  private decode(kv: IKeyValue, revision: string): T {
+    return (this.opts.codec ?? PLAIN).decode<T>(kv.key, kv.value, revision);
+  }
+
   private convert(ev: IEvent): WatchEvent<T> | undefined {
     const kv = ev.kv;
     const revision = kv.mod_revision;
@@ -183,13 +192,13 @@ export class EtcdWatch<T extends KubeObject = KubeObject> implements Watch<T> {
         this.opts.logger.warn({ key: kv.key.toString(), revision }, 'delete event without the previous value; skipped');
         return undefined;
       }
-      const prev = decode<T>(ev.prev_kv, revision);
+      const prev = this.decode(ev.prev_kv, revision);
       return !filter || filter(prev) ? { type: 'DELETED', object: prev, revision } : undefined;
     }
-    const cur = decode<T>(kv, revision);
+    const cur = this.decode(kv, revision);
     if (!filter) return { type: kv.create_revision === kv.mod_revision ? 'ADDED' : 'MODIFIED', object: cur, revision };
     const curMatches = filter(cur);
-    const prev = ev.prev_kv && kv.create_revision !== kv.mod_revision ? decode<T>(ev.prev_kv, revision) : undefined;
+    const prev = ev.prev_kv && kv.create_revision !== kv.mod_revision ? this.decode(ev.prev_kv, revision) : undefined;
     const prevMatches = prev !== undefined && filter(prev);
     if (curMatches) return { type: prevMatches ? 'MODIFIED' : 'ADDED', object: cur, revision };
     // Stopped matching: to this watcher the object is gone (as the Kubernetes watch cache reports it).
@@ -279,6 +288,3 @@ export class EtcdWatch<T extends KubeObject = KubeObject> implements Watch<T> {
   }
 }
 
-function decode<T extends KubeObject>(kv: IKeyValue, revision: string): T {
-  return decodeObject<T>(kv.value, revision);
-}

@@ -4,4 +4,7 @@
 export { EtcdStorage, createEtcdStorage, type EtcdStorageOptions } from './etcd-storage';
 export { createEtcdClient, type EtcdClientOptions } from './etcd-client';
 export { prefixRangeEnd } from './key-range';
+export { readEncryptionConfig, parseEncryptionConfig, newEncryptionConfig, EncryptionConfigError, type EncryptionConfig } from './encryption-config';
+export type { ValueTransformer } from './value-transformers';
+export type { PrefixTransformer } from './storage-codec';
 export { MemoryStorage, type MemoryStorageOptions } from './memory-storage';

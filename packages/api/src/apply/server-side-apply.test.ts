@@ -74,4 +74,16 @@ describe('server-side apply', () => {
     expect(JSON.stringify(entries[0].fieldsV1)).not.toContain('f:image');
     expect(() => apply(recorded, pod([{ name: 'web', image: 'nginx:1' }]))).toThrow(/conflict with "kubectl-edit": \.spec\.containers\[name="web"\]\.image/);
   });
+
+  it('an Update owns a list element only when it adds it, and a write that changes nothing keeps its entry as it was', () => {
+    const a = apply(undefined, pod([{ name: 'web', image: 'nginx:1' }]));
+    const edited = structuredClone(a) as any;
+    edited.spec.containers[0].image = 'nginx:2';
+    edited.spec.containers.push({ name: 'side', image: 'side:1' });
+    const recorded = recordUpdate('Pod', a, edited, 'bob', 'v1', NOW);
+    expect(managedFieldsOf(recorded)[1].fieldsV1).toEqual({
+      'f:spec': { 'f:containers': { 'k:{"name":"web"}': { 'f:image': {} }, 'k:{"name":"side"}': { '.': {}, 'f:name': {}, 'f:image': {} } } },
+    });
+    expect(recordUpdate('Pod', recorded, structuredClone(recorded), 'bob', 'v1', '2026-02-01T00:00:00Z')).toEqual(recorded);
+  });
 });

@@ -90,14 +90,17 @@ export function serverSideApply(current: Obj | undefined, request: ApplyRequest)
 export function recordUpdate(kind: string, before: Obj | undefined, after: Obj, manager: string, apiVersion: string, now: string): Obj {
   const entries = managedFieldsOf(before);
   const afterSet = fieldSetOf(kind, after);
-  const changed = new Set([...afterSet].filter((p) => !sameValue(valueAt(before, p), valueAt(after, p))));
+  // A keyed-list element's presence changes only when the element is new; its fields count on their own.
+  const isChanged = (p: string) => (decode(p).at(-1) === '.' ? valueAt(before, p) === MISSING : !sameValue(valueAt(before, p), valueAt(after, p)));
+  const changed = new Set([...afterSet].filter(isChanged));
   const next: ManagedFieldsEntry[] = [];
   let updated = false;
   for (const e of entries) {
     const own = intersection(fromFieldsV1(e.fieldsV1), afterSet);
     if (e.manager === manager && e.operation === 'Update') {
       updated = true;
-      next.push({ ...e, time: now, fieldsV1: toFieldsV1(new Set([...own, ...changed])) });
+      // A write that changed nothing leaves the entry (and so the object) as it was.
+      next.push(changed.size === 0 ? e : { ...e, time: now, fieldsV1: toFieldsV1(new Set([...own, ...changed])) });
       continue;
     }
     const remaining = difference(own, changed);
