@@ -14,9 +14,8 @@
 // - busybox nc quits when its stdin ends (a container's stdin is /dev/null), so the request is piped in.
 import { execFileSync, spawn } from 'node:child_process';
 import * as path from 'node:path';
-import { eventually, SimHosts, simHostLeftovers, type SimHost } from '@coxswain/testing';
+import { eventually, processesNaming, SimHosts, simHostLeftovers, type SimHost } from '@coxswain/testing';
 import { ensureImages, IMAGES } from './support/images';
-import { processesNaming } from './support/process-leftovers';
 
 jest.setTimeout(5 * 60_000);
 
@@ -95,12 +94,13 @@ it('a host whose link is down is cut off, and reachable again when it comes back
 });
 
 it('stop() leaves no namespace, link, mount, process, route or rule', async () => {
+  // While they run, the leftovers check sees every kind of thing they hold.
+  const kinds = new Set(simHostLeftovers().map((l) => l.split(' ')[0]));
+  expect([...kinds].sort()).toEqual(['iptables', 'link', 'mount', 'netns', 'process']);
   await sim!.stop();
   sim = undefined;
   expect(simHostLeftovers()).toEqual([]);
-  expect(processesNaming(['/run/cxh-', '/var/lib/coxswain-e2e-hosts'])).toEqual([]);
   expect(execFileSync('ip', ['route'], { encoding: 'utf8' })).not.toContain('10.213.0.');
-  expect(execFileSync('iptables', ['-w', '-S', 'FORWARD'], { encoding: 'utf8' })).not.toContain('simulated hosts');
 });
 
 it("a crashed run (its test process and engine killed, a container still running) leaves nothing to the next run's start and stop", async () => {
@@ -128,5 +128,4 @@ it("a crashed run (its test process and engine killed, a container still running
   await sim.stop();
   sim = undefined;
   expect(simHostLeftovers()).toEqual([]);
-  expect(processesNaming(['/run/cxh-', '/var/lib/coxswain-e2e-hosts'])).toEqual([]);
 });
