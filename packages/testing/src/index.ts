@@ -10,4 +10,5 @@ export { ARTIFACTS_DIR, CHROMIUM, openBrowser, type Browser } from './browser';
 export { kubeconfigFor, kubectlRunner } from './kubectl';
 export { familySum, parsePrometheusText, type PrometheusText } from './prometheus-text';
 export { lockMachineWide } from './dir-lock';
+export { processesNaming } from './process-leftovers';
 export { SimHosts, simHostLeftovers, type SimHost } from './netns-hosts';

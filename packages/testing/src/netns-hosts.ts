@@ -13,6 +13,7 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, rm
 import * as path from 'node:path';
 import { lockMachineWide } from './dir-lock';
 import { eventually } from './eventually';
+import { processesNaming } from './process-leftovers';
 
 export const BRIDGE = 'cxhbr0';
 const BRIDGE_ADDRESS = '10.213.0.1';
@@ -254,7 +255,7 @@ function readdirSafe(dir: string): string[] {
   }
 }
 
-/** What a test asserts is gone after stop(): namespaces, links, mounts. */
+/** What a test asserts is gone after stop(): namespaces, links, mounts, processes, the bridge's rule. */
 export function simHostLeftovers(): string[] {
   const out: string[] = [];
   const ns = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').filter((l) => /^cxh-\d+/.test(l));
@@ -263,5 +264,8 @@ export function simHostLeftovers(): string[] {
   out.push(...links.map((l) => `link ${l.split(':')[1]?.trim()}`));
   const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => l.includes('/cxh-') || l.includes(STATE));
   out.push(...mounts.map((m) => `mount ${m.split(' ')[1]}`));
+  out.push(...processesNaming([`${RUN}/cxh-`, STATE]).map((p) => `process ${p}`));
+  const comment = FORWARD_RULE[FORWARD_RULE.indexOf('--comment') + 1]!;
+  if (execFileSync('iptables', ['-w', '-S', 'FORWARD'], { encoding: 'utf8' }).includes(comment)) out.push(`iptables FORWARD rule "${comment}"`);
   return out;
 }
