@@ -4,3 +4,4 @@ export { DEFAULT_CLUSTER_CIDR, DEFAULT_PORTAL_NET } from '@coxswain/registry';
 export { createApiServer, type ApiServer, type ApiServerOptions } from './server';
 export { CODECS } from './codecs';
 export { JOIN_PATH, type JoinInfo } from './join-info';
+export { parseTokenFile } from './auth';

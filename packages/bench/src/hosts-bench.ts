@@ -12,7 +12,7 @@ import { EventRecorder, Informer } from '@coxswain/client';
 import type { Minion } from '@coxswain/objects';
 import { createLogger } from '@coxswain/process';
 import { PodRoutes } from '@coxswain/proxy';
-import { memoryRegistry, SimHosts, type SimHost } from '@coxswain/testing';
+import { eventually, memoryRegistry, SimHosts, type SimHost } from '@coxswain/testing';
 import { countFlag } from './count-flag';
 import { FigureTable } from './figure-table';
 
@@ -20,6 +20,7 @@ const run = promisify(execFile);
 const IMAGE = 'coxswain/busybox';
 const GOAL = 0.9;
 const ROUNDS = 3;
+const TRANSFER_TIMEOUT_MS = 120_000;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const subnetOf = (h: SimHost) => `10.216.${h.index}.0/24`;
@@ -58,11 +59,15 @@ export async function hostsBench(argv: string[]): Promise<void> {
       await docker(h1, 'exec', '-d', 'server', 'sh', '-c', 'rm -f /tmp/n; sleep 599 | nc -l -p 9000 | wc -c > /tmp/n');
       // Until the server listens, the client's connection is refused at once: try again.
       let t0 = performance.now();
-      await waitFor(() => {
-        t0 = performance.now();
-        return docker(h, 'exec', client, 'sh', '-c', `dd if=/dev/zero bs=64k count=${mb * 16} 2>/dev/null | nc ${serverIP} 9000`).then(() => true, () => false);
-      });
-      await waitFor(() => docker(h1, 'exec', 'server', 'cat', '/tmp/n').then((n) => Number(n) === mb * 1024 * 1024, () => false));
+      await eventually(
+        () => {
+          t0 = performance.now();
+          return docker(h, 'exec', client, 'sh', '-c', `dd if=/dev/zero bs=64k count=${mb * 16} 2>/dev/null | nc ${serverIP} 9000`).then(() => true, () => false);
+        },
+        TRANSFER_TIMEOUT_MS,
+        `the server listening for ${client}`,
+      );
+      await eventually(() => docker(h1, 'exec', 'server', 'cat', '/tmp/n').then((n) => Number(n) === mb * 1024 * 1024, () => false), TRANSFER_TIMEOUT_MS, `the server counting ${mb} MB`);
       const seconds = (performance.now() - t0) / 1000;
       await docker(h1, 'exec', 'server', 'pkill', '-f', 'sleep 599').catch(() => undefined);
       return mb / seconds;
@@ -88,10 +93,3 @@ export async function hostsBench(argv: string[]): Promise<void> {
   }
 }
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('hosts bench: timed out waiting for a transfer');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -5,14 +5,14 @@
 // `coxswain up` supervises its components. The proxy keeps this host's routes to every other
 // minion's pods (--pod-routes). `coxswain leave` drains the minion and removes it.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, type Logger } from '@coxswain/process';
-import { realClock, type Minion, type ObjectStore, type Pod } from '@coxswain/objects';
+import { NotFoundError, realClock, type Minion, type ObjectStore, type Pod } from '@coxswain/objects';
 import { openRegistry } from '@coxswain/registry';
-import { DockerRuntime, dockerConnection } from '@coxswain/kubelet';
+import { dockerConnection } from '@coxswain/kubelet';
 import type { JoinInfo } from '@coxswain/api';
 import { JOIN_PATH } from '@coxswain/api';
-import { hasPortalInterface, removePortalRoute } from '@coxswain/proxy';
 import { ProcessGroup, stopRunningGroup, type ProcessGroupOptions } from './process-group';
 
 export interface JoinOptions extends ProcessGroupOptions {
@@ -39,6 +39,11 @@ interface JoinRecord {
 }
 
 const RECORD = 'join.json';
+
+/** `--data-dir`'s default for join and leave: ~/.coxswain/join. */
+export function defaultJoinDataDir(): string {
+  return join(homedir(), '.coxswain', 'join');
+}
 const PID_FILE = 'join.pid';
 
 /** The join info, or an Error a user can act on (a refused token says so). */
@@ -57,8 +62,6 @@ export async function fetchJoinInfo(server: string, token: string): Promise<Join
 }
 
 export class JoinedHost extends ProcessGroup {
-  private madePortalBridge = false;
-
   constructor(readonly opts: JoinOptions) {
     super(join(opts.dataDir, 'logs'), opts, opts.logger ?? createLogger('join'));
   }
@@ -92,7 +95,7 @@ export class JoinedHost extends ProcessGroup {
         ...(o.dockerEndpoint ? ['--docker-endpoint', o.dockerEndpoint] : []),
       ]),
     );
-    this.madePortalBridge = info.portalNet !== undefined && !(await hasPortalInterface());
+    if (info.portalNet !== undefined) await this.notePortalBridge();
     const proxy = this.launch(
       this.nodeSpec('proxy', [
         'proxy', '--minion', o.minion, '--etcd-servers', etcd, '--pod-routes',
@@ -113,11 +116,8 @@ export class JoinedHost extends ProcessGroup {
   /** Stops the proxy (its routes and rules go with it) and the kubelet, and removes this minion's containers. */
   async stop(): Promise<void> {
     await Promise.all(this.components.map((c) => c.stop()));
-    if (this.opts.runtime === 'docker' && this.components.length) {
-      const connection = this.opts.dockerEndpoint ? dockerConnection(this.opts.dockerEndpoint) : undefined;
-      await this.removeMinionContainers([this.opts.minion], new DockerRuntime({ logger: this.log, connection }));
-    }
-    if (this.madePortalBridge) await removePortalRoute();
+    if (this.opts.runtime === 'docker' && this.components.length) await this.removeMinionContainers([this.opts.minion], this.opts.dockerEndpoint);
+    await this.removePortalBridgeIfMade();
     rmSync(join(this.opts.dataDir, PID_FILE), { force: true });
   }
 }
@@ -142,20 +142,21 @@ export async function leave(dataDir: string, log: Logger = createLogger('leave')
   }
   const store = openRegistry(record.etcdServers);
   try {
-    await store.guaranteedUpdate<Minion>('minions', undefined, record.minion, (m) => ({ ...m, spec: { ...m.spec, unschedulable: true } })).catch((e: Error) => {
-      if ((e as { code?: number }).code !== 404) throw e;
-    });
+    // A minion already gone (removed by hand, or a leave cut short) is drained and removed anyway.
+    await store.guaranteedUpdate<Minion>('minions', undefined, record.minion, (m) => ({ ...m, spec: { ...m.spec, unschedulable: true } })).catch(unlessNotFound);
     const drained = await drain(store, record.minion);
     log.info({ minion: record.minion, pods: drained }, 'drained');
     await stopRunningGroup(dataDir, PID_FILE, 'coxswain join');
-    await store.delete('minions', undefined, record.minion).catch((e: Error) => {
-      if ((e as { code?: number }).code !== 404) throw e;
-    });
+    await store.delete('minions', undefined, record.minion).catch(unlessNotFound);
     rmSync(join(dataDir, RECORD), { force: true });
     return { minion: record.minion, drained };
   } finally {
     await store.close();
   }
+}
+
+function unlessNotFound(e: unknown): void {
+  if (!(e instanceof NotFoundError)) throw e;
 }
 
 /** Deletes every pod bound to `minion` and waits until none is left; returns how many there were. */

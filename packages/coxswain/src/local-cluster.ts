@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync, rmSync, readFileSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
-import { DockerRuntime, dockerConnection } from '@coxswain/kubelet';
+import { parseTokenFile } from '@coxswain/api';
 import { join } from 'node:path';
 import { createLogger, type Logger } from '@coxswain/process';
 import { writeKubeletCredential } from '@coxswain/client';
@@ -14,7 +14,6 @@ import { ComponentStartError, LOG_TAIL_LINES, ProcessGroup, stopRunningGroup } f
 import { dataDirProblem, dockerProblem, etcdProblem, portProblem, PreflightError, registryProblem, runningUpPid } from './preflight';
 import { newEncryptionConfig } from '@coxswain/store';
 import { buildLocalImages } from './local-images';
-import { hasPortalInterface, removePortalRoute } from '@coxswain/proxy';
 
 export interface LocalClusterOptions {
   minions: number;
@@ -96,11 +95,13 @@ export function minionLayout(i: number): { name: string; address: string; podCID
   return { name: `minion-${i}`, address: `127.0.1.${i}`, podCIDR: `172.30.${i}.0/24` };
 }
 
+/** The users of the token file `up --advertise-address` makes: kubectl's and kubecfg's, and `coxswain join`'s (a bootstrap user: join info only). */
+const ADMIN_USER = 'admin';
+const JOIN_USER = 'system:bootstrap:join';
+
 export class LocalCluster extends ProcessGroup {
   readonly apiUrl: string;
   readonly etcdServers: string[];
-  /** The proxies route the portal network to a bridge; `down` removes it when this cluster made it. */
-  private madePortalBridge = false;
 
   constructor(readonly opts: LocalClusterOptions) {
     super(join(opts.dataDir, 'logs'), opts, opts.logger ?? createLogger('up'));
@@ -205,7 +206,7 @@ export class LocalCluster extends ProcessGroup {
     }
 
     const minions = [];
-    if (this.opts.minions > 0) this.madePortalBridge = !(await hasPortalInterface());
+    if (this.minionList().length > 0) await this.notePortalBridge();
     const many = this.opts.advertiseAddress !== undefined;
     for (const [n, m] of this.minionList().entries()) {
       const i = n + 1;
@@ -282,7 +283,7 @@ export class LocalCluster extends ProcessGroup {
     const file = join(this.opts.dataDir, 'tokens.csv');
     if (!existsSync(file)) {
       const token = () => randomBytes(16).toString('hex');
-      writeFileSync(file, `${token()},admin\n${token()},system:bootstrap:join\n`, { mode: 0o600 });
+      writeFileSync(file, `${token()},${ADMIN_USER}\n${token()},${JOIN_USER}\n`, { mode: 0o600 });
     }
     return file;
   }
@@ -291,18 +292,18 @@ export class LocalCluster extends ProcessGroup {
   tokenOf(user: string): string | undefined {
     const file = join(this.opts.dataDir, 'tokens.csv');
     if (!this.opts.advertiseAddress || !existsSync(file)) return undefined;
-    return readFileSync(file, 'utf8').split('\n').map((l) => l.split(',')).find(([, u]) => u === user)?.[0];
+    return [...parseTokenFile(readFileSync(file, 'utf8'))].find(([, u]) => u.name === user)?.[0];
   }
 
   /** What another host runs to join this cluster (with --advertise-address), else undefined. */
   joinCommand(): string | undefined {
-    const token = this.tokenOf('system:bootstrap:join');
+    const token = this.tokenOf(JOIN_USER);
     return token && `coxswain join --server ${this.apiUrl} --token ${token} --address <this host's address>`;
   }
 
   private writeCliConfig(): void {
     const path = this.opts.cliConfigPath ?? defaultCliConfigPath();
-    const token = this.tokenOf('admin');
+    const token = this.tokenOf(ADMIN_USER);
     mkdirSync(join(path, '..'), { recursive: true });
     writeFileSync(path, JSON.stringify({ server: this.apiUrl, ...(token ? { token } : {}) }, null, 2) + '\n', { mode: 0o600 });
     // And one for stock kubectl: `KUBECONFIG=<data dir>/kubeconfig kubectl get nodes`.
@@ -320,14 +321,8 @@ export class LocalCluster extends ProcessGroup {
     for (const rank of [0, 1, 2]) {
       await Promise.all(this.components.filter((c) => order(c.spec.name) === rank).map((c) => c.stop()));
     }
-    if (this.opts.runtime === 'docker' && this.components.length) {
-      const connection = this.opts.dockerEndpoint ? dockerConnection(this.opts.dockerEndpoint) : undefined;
-      await this.removeMinionContainers(
-        this.minionList().map((m) => m.name),
-        new DockerRuntime({ logger: this.log, connection }),
-      );
-    }
-    if (this.madePortalBridge) await removePortalRoute();
+    if (this.opts.runtime === 'docker' && this.components.length) await this.removeMinionContainers(this.minionList().map((m) => m.name), this.opts.dockerEndpoint);
+    await this.removePortalBridgeIfMade();
     this.removeOwnPidFile();
   }
 

@@ -6,7 +6,7 @@
 // component on the port its flags name.
 import * as path from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { homedir, hostname } from 'node:os';
+import { hostname } from 'node:os';
 import yargs, { Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { DEFAULT_CLUSTER_CIDR, DEFAULT_PORTAL_NET, runApiServer } from '@coxswain/api';
@@ -18,7 +18,7 @@ import { parseDuration } from '@coxswain/objects';
 import { createLogger, createShutdownCoordinator, onShutdown, parseEtcdServers, shutdown } from '@coxswain/process';
 import { defaultDataDir, LocalCluster, stopRunningCluster } from './local-cluster';
 import { ComponentStartError } from './process-group';
-import { JoinedHost, leave, type JoinOptions } from './join';
+import { defaultJoinDataDir, JoinedHost, leave, type JoinOptions } from './join';
 import { StartupView, summaryText } from './startup-view';
 import { createUpLogger } from './up-logger';
 import { PreflightError } from './preflight';
@@ -255,7 +255,7 @@ export function buildCli(argv: string[]) {
           .option('token', { type: 'string', demandOption: true, describe: 'the join token `coxswain up` printed' })
           .option('address', { type: 'string', demandOption: true, describe: "this host's address on the link the other hosts share" })
           .option('minion', { type: 'string', default: hostname(), describe: "this host's minion name (default: the host name)" })
-          .option('data-dir', { type: 'string', default: path.join(homedir(), '.coxswain', 'join'), describe: 'logs, pod directories and what `leave` needs' })
+          .option('data-dir', { type: 'string', default: defaultJoinDataDir(), describe: 'logs, pod directories and what `leave` needs' })
           .option('runtime', { choices: ['docker', 'memory'] as const, default: 'docker' as const })
           .option('docker-endpoint', { type: 'string', describe: 'the Docker engine (default the local socket)' })
           .option('pod-cidr', { type: 'string', describe: 'claim this pod subnet instead of the next free one' })
@@ -265,7 +265,7 @@ export function buildCli(argv: string[]) {
     .command(
       'leave',
       'drains the minion `coxswain join` made here (its pods move to other minions), stops it and removes it from the cluster',
-      (y) => y.option('data-dir', { type: 'string', default: path.join(homedir(), '.coxswain', 'join') }),
+      (y) => y.option('data-dir', { type: 'string', default: defaultJoinDataDir() }),
       async (a) => {
         const report = await leave(path.resolve(a.dataDir));
         process.stdout.write(`Minion ${report.minion} left the cluster (${report.drained} pod(s) moved away).\n`);

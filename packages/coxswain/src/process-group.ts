@@ -7,7 +7,8 @@ import { get } from 'node:http';
 import { join } from 'node:path';
 import { realClock } from '@coxswain/objects';
 import type { Logger } from '@coxswain/process';
-import { DockerRuntime, LABELS } from '@coxswain/kubelet';
+import { DockerRuntime, dockerConnection, LABELS } from '@coxswain/kubelet';
+import { hasPortalInterface, removePortalRoute } from '@coxswain/proxy';
 import { ComponentSpec, lastLines, SupervisedProcess } from './supervisor';
 
 /** A component that did not come up: its name, why, and the end of its log. */
@@ -40,6 +41,8 @@ export interface ProcessGroupOptions {
 
 export class ProcessGroup {
   readonly components: SupervisedProcess[] = [];
+  /** The proxies route the portal network to a bridge; the group removes it on stop when its proxies made it. */
+  private madePortalBridge = false;
 
   constructor(
     readonly logDir: string,
@@ -80,8 +83,23 @@ export class ProcessGroup {
     }
   }
 
-  /** Kubelets leave pods running when they stop (a restart adopts them); a minion going away does not. */
-  protected async removeMinionContainers(minions: readonly string[], docker = new DockerRuntime({ logger: this.log })): Promise<void> {
+  /** Call before starting proxies that serve portal IPs: notes whether the portal bridge will be theirs. */
+  protected async notePortalBridge(): Promise<void> {
+    this.madePortalBridge = !(await hasPortalInterface());
+  }
+
+  /** After the group's proxies stopped: the portal bridge, if they made it. */
+  protected async removePortalBridgeIfMade(): Promise<void> {
+    if (this.madePortalBridge) await removePortalRoute();
+  }
+
+  /**
+   * After the group's kubelets stopped: their minions' containers and pod networks on the engine at
+   * `dockerEndpoint` (kubelets leave pods running when they stop, for a restart to adopt; a minion
+   * going away does not).
+   */
+  protected async removeMinionContainers(minions: readonly string[], dockerEndpoint?: string): Promise<void> {
+    const docker = new DockerRuntime({ logger: this.log, connection: dockerEndpoint === undefined ? undefined : dockerConnection(dockerEndpoint) });
     try {
       for (const name of minions) {
         const containers = await docker.listContainers({ [LABELS.minion]: name });

@@ -27,7 +27,8 @@ export interface PodCidrClaim {
 
 export async function claimPodCidr(c: PodCidrClaim): Promise<string> {
   const backoff = new Backoff({ initialMs: 500, maxMs: 5_000, clock: c.clock ?? realClock });
-  for (let waitedForRange = false; ; ) {
+  let waitedForRange = false;
+  for (;;) {
     try {
       const held = await heldBy(c.store, c.minion);
       if (held) {
@@ -37,7 +38,7 @@ export async function claimPodCidr(c: PodCidrClaim): Promise<string> {
         return held;
       }
       let requested = c.requested;
-      if (!requested && !(await PodCidrAllocator.snapshot(c.storage))) {
+      if (!requested && !(await PodCidrAllocator.storedRange(c.storage))) {
         if (c.fallback) requested = c.fallback;
         else {
           if (!waitedForRange) c.logger.warn('no cluster CIDR stored yet (the API server writes it at start): waiting; or pass --pod-cidr');

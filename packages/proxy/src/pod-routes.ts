@@ -17,13 +17,20 @@
 import type { EventRecorder, Informer } from '@coxswain/client';
 import { type Condition, type Minion, type ObjectStore } from '@coxswain/objects';
 import type { Logger } from '@coxswain/process';
-import { hostCheck, hostExec } from './host-exec';
+import { hostExec, type HostExec } from './host-exec';
+import { ensureHook, removeHooksAndChain } from './iptables-hooks';
 import { DEFAULT_IPTABLES } from './portal-rules';
 
 /** The routing protocol number tagging this agent's routes (iproute2 leaves 99 unnamed). */
 export const ROUTE_PROTO = '99';
 export const NAT_CHAIN = 'COXSWAIN-POD-NAT';
 export const FORWARD_CHAIN = 'COXSWAIN-POD-FORWARD';
+
+/** Where each chain is hooked in: [table, hook, chain]. */
+const HOOKS: readonly [string, readonly string[], string][] = [
+  ['nat', ['POSTROUTING', '-j', NAT_CHAIN], NAT_CHAIN],
+  ['filter', ['FORWARD', '-j', FORWARD_CHAIN], FORWARD_CHAIN],
+];
 
 export interface PodRoute {
   cidr: string;
@@ -68,7 +75,7 @@ export interface PodRoutesOptions {
   recorder?: EventRecorder;
   iptables?: string;
   /** Runs a host tool (tests enter a network namespace here). */
-  exec?: (file: string, args: readonly string[], input?: string) => Promise<string>;
+  exec?: HostExec;
   /** A full pass this often even without minion events (default 30 s): repairs routes removed by hand. */
   resyncMs?: number;
   logger: Logger;
@@ -82,7 +89,7 @@ export interface RoutesPass {
 }
 
 export class PodRoutes {
-  private readonly exec: (file: string, args: readonly string[], input?: string) => Promise<string>;
+  private readonly exec: HostExec;
   private readonly iptables: string;
   private timer?: NodeJS.Timeout;
   private running?: Promise<unknown>;
@@ -145,12 +152,7 @@ export class PodRoutes {
     for (const cidr of parseRoutes(await this.exec('ip', ['-o', 'route', 'show', 'proto', ROUTE_PROTO]).catch(() => '')).keys()) {
       await this.exec('ip', ['route', 'del', cidr, 'proto', ROUTE_PROTO]).catch(() => undefined);
     }
-    for (const [table, hook] of this.hooks()) {
-      for (let i = 0; i < 16 && (await this.check(['-w', '-t', table, '-D', ...hook])); i++);
-      const chain = hook[hook.length - 1];
-      await this.exec(this.iptables, ['-w', '-t', table, '-F', chain]).catch(() => undefined);
-      await this.exec(this.iptables, ['-w', '-t', table, '-X', chain]).catch(() => undefined);
-    }
+    for (const [table, hook, chain] of HOOKS) await removeHooksAndChain(this.iptables, table, [hook], chain, this.exec);
   }
 
   private kick(): void {
@@ -168,13 +170,6 @@ export class PodRoutes {
           this.kick();
         }
       });
-  }
-
-  private hooks(): [string, string[]][] {
-    return [
-      ['nat', ['POSTROUTING', '-j', NAT_CHAIN]],
-      ['filter', ['FORWARD', '-j', FORWARD_CHAIN]],
-    ];
   }
 
   /** Forwarding on, both chains rewritten whole (iptables-restore --noflush: one atomic step each), hooks first in place. */
@@ -199,17 +194,7 @@ export class PodRoutes {
         '',
       ].join('\n'),
     );
-    for (const [table, hook] of this.hooks()) {
-      if (!(await this.check(['-w', '-t', table, '-C', ...hook]))) await this.exec(this.iptables, ['-w', '-t', table, '-I', hook[0], '1', ...hook.slice(1)]);
-    }
-  }
-
-  private check(args: string[]): Promise<boolean> {
-    if (!this.opts.exec) return hostCheck(this.iptables, args);
-    return this.exec(this.iptables, args).then(
-      () => true,
-      () => false,
-    );
+    for (const [table, hook] of HOOKS) await ensureHook(this.iptables, table, hook, this.exec);
   }
 
   /** This host's Minion condition NetworkUnavailable, written when it changes; an event per newly unreachable minion. */

@@ -7,7 +7,8 @@
 // the services it watches with nothing stale or doubled. Docker's chains are never touched.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { hostCheck, hostExec } from './host-exec';
+import { hostExec } from './host-exec';
+import { ensureHook, removeHooksAndChain } from './iptables-hooks';
 
 export const DEFAULT_IPTABLES = '/usr/sbin/iptables';
 
@@ -69,21 +70,12 @@ export class PortalRules {
     }
     lines.push('COMMIT', '');
     await hostExec(this.restore, ['-w', '--noflush'], lines.join('\n'));
-    for (const hook of this.hooks) {
-      const present = await hostCheck(this.iptables, ['-w', '-t', 'nat', '-C', ...hook]);
-      if (!present) await hostExec(this.iptables, ['-w', '-t', 'nat', '-I', ...hook]);
-    }
+    for (const hook of this.hooks) await ensureHook(this.iptables, 'nat', hook);
   }
 
   /** Removes the hooks (every copy) and the chain; a chain that is not there is fine. */
   async remove(): Promise<void> {
-    for (const hook of this.hooks) {
-      for (let i = 0; i < 16; i++) {
-        if (!(await hostCheck(this.iptables, ['-w', '-t', 'nat', '-D', ...hook]))) break;
-      }
-    }
-    await hostExec(this.iptables, ['-w', '-t', 'nat', '-F', this.chain]).catch(() => undefined);
-    await hostExec(this.iptables, ['-w', '-t', 'nat', '-X', this.chain]).catch(() => undefined);
+    await removeHooksAndChain(this.iptables, 'nat', this.hooks, this.chain);
   }
 }
 

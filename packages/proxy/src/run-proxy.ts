@@ -150,8 +150,7 @@ async function portalRulesFor(opts: RunProxyOptions, minion: Minion): Promise<Po
 
 /** The pod routes agent over a minion cache of its own, started once the cache has synced. */
 async function podRoutesFor(opts: RunProxyOptions, store: ObjectStore, owned: Registry | undefined, recorder: EventRecorder, log: Logger): Promise<{ stop(): Promise<void> }> {
-  const stored = owned && (await PodCidrAllocator.snapshot(owned.storage));
-  const clusterCidr = opts.clusterCidr ?? (stored ? (stored.allocator.range as { cluster?: string }).cluster : undefined);
+  const clusterCidr = opts.clusterCidr ?? (owned && (await PodCidrAllocator.storedRange(owned.storage)))?.cluster;
   if (!clusterCidr) throw new Error('--pod-routes needs the cluster CIDR: none is stored yet (start the API server first) and --cluster-cidr was not given');
   const minions = new Informer<Minion>({ store, resource: 'minions', logger: log.child({ informer: 'minions' }) });
   const routes = new PodRoutes({ minion: opts.minion, clusterCidr, minions, store, recorder, iptables: opts.iptables, logger: log.child({ part: 'pod-routes' }) });

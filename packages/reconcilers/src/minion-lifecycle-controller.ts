@@ -172,27 +172,26 @@ export class MinionLifecycleController {
   }
 
   /** Undoes markPodsNotReady for pods whose Ready condition is still our mark (a kubelet write since replaced it). */
-  private async restorePodsReady(pods: Pod[]): Promise<void> {
-    const results = await Promise.allSettled(
-      pods
-        .filter((p) => p.status?.conditions?.find((c) => c.type === 'Ready')?.reason === POD_MINION_NOT_READY)
-        .map((p) => {
-          const conditions = (p.status?.conditions ?? []).map((c) => (c.type === 'Ready' ? { type: 'Ready', status: 'True' as const, lastTransitionTime: new Date(this.clock.now()).toISOString() } : c));
-          return this.opts.store.updateStatus<Pod>({ ...p, status: { ...p.status, conditions } });
-        }),
-    );
-    const failed = results.find((r) => r.status === 'rejected' && !(r.reason instanceof NotFoundError)) as PromiseRejectedResult | undefined;
-    if (failed) throw failed.reason;
+  private restorePodsReady(pods: Pod[]): Promise<void> {
+    const at = new Date(this.clock.now()).toISOString();
+    return this.rewriteReady(pods, (ready) => ready?.reason === POD_MINION_NOT_READY, () => ({ type: 'Ready', status: 'True', lastTransitionTime: at }));
   }
 
-  private async markPodsNotReady(pods: Pod[]): Promise<void> {
+  private markPodsNotReady(pods: Pod[]): Promise<void> {
+    return this.rewriteReady(
+      pods,
+      (ready) => ready?.status === 'True',
+      (ready, p) => ({ ...ready, status: 'False', reason: POD_MINION_NOT_READY, message: `minion ${p.spec.nodeName} is not ready` }),
+    );
+  }
+
+  /** Writes `next` of the Ready condition of each pod whose Ready condition passes `when`; a pod deleted meanwhile is skipped. */
+  private async rewriteReady(pods: Pod[], when: (ready: Condition | undefined) => boolean, next: (ready: Condition, pod: Pod) => Condition): Promise<void> {
     const results = await Promise.allSettled(
       pods
-        .filter((p) => p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True')
+        .filter((p) => when(p.status?.conditions?.find((c) => c.type === 'Ready')))
         .map((p) => {
-          const conditions = (p.status?.conditions ?? []).map((c) =>
-            c.type === 'Ready' ? { ...c, status: 'False' as const, reason: POD_MINION_NOT_READY, message: `minion ${p.spec.nodeName} is not ready` } : c,
-          );
+          const conditions = (p.status?.conditions ?? []).map((c) => (c.type === 'Ready' ? next(c, p) : c));
           return this.opts.store.updateStatus<Pod>({ ...p, status: { ...p.status, conditions } });
         }),
     );

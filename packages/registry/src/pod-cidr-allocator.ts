@@ -56,6 +56,11 @@ export class PodCidrAllocator {
     return RangeAllocator.snapshot(storage, POD_CIDR_ALLOCATION_KEY, PodCidrRange.parse);
   }
 
+  /** The range the API server stored (its --cluster-cidr and --node-cidr-mask-size), or undefined before it did. */
+  static async storedRange(storage: Storage): Promise<PodCidrRange | undefined> {
+    return (await PodCidrAllocator.snapshot(storage))?.allocator.range as PodCidrRange | undefined;
+  }
+
   private async resolve(): Promise<RangeAllocator | undefined> {
     if (this.slots) return this.slots;
     const snap = await PodCidrAllocator.snapshot(this.storage);

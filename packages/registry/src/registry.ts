@@ -134,9 +134,9 @@ export class Registry implements ObjectStore {
       const minion = prepared as Minion;
       const requested = minion.spec?.podCIDR || undefined;
       const cidr = await this.podCidrs.allocate(minion.metadata.name, requested);
-      if (!cidr) return undefined;
+      if (!cidr) return undefined; // no range anywhere, none asked for
       minion.spec = { ...(minion.spec ?? {}), podCIDR: cidr };
-      // A pass-through (no range configured) claimed nothing: nothing to give back.
+      // With no range configured the subnet was kept as sent, not claimed: its release is a no-op.
       return () => this.podCidrs!.release(cidr);
     }
     return undefined;
