@@ -25,6 +25,8 @@ export interface ApiServerFlags {
   metricsResolutionMs?: number;
   /** --kubelet-credential-file: the bearer secret the kubelets demand (docs/kubelet.md). */
   kubeletCredentialFile?: string;
+  /** --watch-cache-window: changes the watch cache keeps for watches resuming from the past (default 20,000). */
+  watchCacheWindow?: number;
 }
 
 export interface ApiServerHandle {
@@ -38,7 +40,7 @@ export interface ApiServerHandle {
 export async function runApiServer(flags: ApiServerFlags): Promise<ApiServerHandle> {
   const endpoints = parseEtcdServers(flags.etcdServers);
   // Validate the server's own options (non-loopback without tokens, token file) before touching etcd.
-  const store = openRegistry(endpoints, { portalNet: flags.portalNet ?? DEFAULT_PORTAL_NET });
+  const store = openRegistry(endpoints, { portalNet: flags.portalNet ?? DEFAULT_PORTAL_NET, watchCache: { windowSize: flags.watchCacheWindow } });
   const resolution = flags.metricsResolutionMs ?? DEFAULT_METRICS_RESOLUTION_MS;
   let kubeletCredential: string | undefined;
   try {

@@ -59,6 +59,11 @@ export interface ListPagesOptions {
   startAfter?: string;
   /** Read at this revision, not the newest (the continued list's); compacted: ExpiredError. */
   revision?: string;
+  /**
+   * Any state at or after this revision will do (resourceVersion=0 or NotOlderThan): a watch cache
+   * may answer from memory without asking the backend how new it is. Backends without one read the newest.
+   */
+  minRevision?: string;
 }
 
 export interface Preconditions {

@@ -487,9 +487,11 @@ function nextPageSize(kvs: readonly IKeyValue[]): number {
 
 /** One listed object: its identity from its key, its body decoded on first use. */
 function lazyItem<T extends KubeObject>(kv: IKeyValue): LazyItem<T> {
-  const { namespace, name } = keyIdentity(kv.key.toString('utf8'));
+  const key = kv.key.toString('utf8');
+  const { namespace, name } = keyIdentity(key);
   let decoded: T | undefined;
   return {
+    key,
     namespace,
     name,
     resourceVersion: kv.mod_revision,

@@ -175,6 +175,12 @@ export class EtcdWatch<T extends KubeObject = KubeObject> implements Watch<T> {
   }
 
   private convert(ev: IEvent): WatchEvent<T> | undefined {
+    const out = this.eventOf(ev);
+    if (out) out.key = ev.kv.key.toString();
+    return out;
+  }
+
+  private eventOf(ev: IEvent): WatchEvent<T> | undefined {
     const kv = ev.kv;
     const revision = kv.mod_revision;
     const filter = this.opts.filter;

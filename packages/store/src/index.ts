@@ -5,3 +5,4 @@ export { EtcdStorage, createEtcdStorage, type EtcdStorageOptions } from './etcd-
 export { createEtcdClient, type EtcdClientOptions } from './etcd-client';
 export { prefixRangeEnd } from './key-range';
 export { MemoryStorage, type MemoryStorageOptions } from './memory-storage';
+export { CachedStorage, type WatchCacheOptions } from './cached-storage';
