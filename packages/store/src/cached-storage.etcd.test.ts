@@ -5,6 +5,8 @@ import { ExpiredError, type KubeObject, type ListPagesOptions, type ObjectFilter
 import { eventually, startEtcd, type EtcdHarness } from '@coxswain/testing';
 import { CachedStorage } from './cached-storage';
 import { createEtcdStorage, EtcdStorage } from './etcd-storage';
+import { prefixRangeEnd } from './key-range';
+import { describeStorageContract, MIRROR } from './testing/storage-contract';
 
 jest.setTimeout(60_000);
 
@@ -49,19 +51,32 @@ async function firstError(w: Watch): Promise<unknown> {
 
 const summary = (evs: WatchEvent[]) => evs.map((e) => `${e.type} ${e.object.metadata.name} @${e.revision} rv=${e.object.metadata.resourceVersion}`);
 
+let etcd: EtcdHarness;
+beforeAll(async () => {
+  etcd = await startEtcd();
+});
+afterAll(async () => {
+  await etcd?.stop();
+});
+
+describeStorageContract('CachedStorage on EtcdStorage', async () => {
+  // Each case starts from an empty /c/ prefix (the contract's keys, cached here).
+  await etcd.client().kv.deleteRange({ key: Buffer.from('/c/'), range_end: prefixRangeEnd('/c/') });
+  const storage = new CachedStorage(new EtcdStorage(etcd.client(), { mirrors: [MIRROR], watchProgressIntervalMs: 1000 }), { root: '/c/' });
+  await storage.ready;
+  return { storage, compact: async (rev) => void (await etcd.compact(rev)), teardown: () => storage.close() };
+});
+
 describe('CachedStorage on etcd', () => {
-  let etcd: EtcdHarness;
   let direct: EtcdStorage; // another writer (another API server) and the reference watches
   let counting: CountingStorage;
   let cache: CachedStorage;
 
   beforeAll(async () => {
-    etcd = await startEtcd();
     direct = createEtcdStorage(etcd.endpoints);
   });
   afterAll(async () => {
     await direct.close();
-    await etcd.stop();
   });
   beforeEach(async () => {
     counting = new CountingStorage();

@@ -12,7 +12,7 @@
 //   read from the backend instead. Lists at an exact revision or continued from a token go to the backend.
 // The feed re-watches from its revision when the backend's stream breaks (an etcd restart) and
 // re-lists when its revision was compacted meanwhile; a re-list ends every watcher with ExpiredError.
-import { ExpiredError, UnavailableError } from '@coxswain/objects';
+import { BadRequestError, ExpiredError, UnavailableError } from '@coxswain/objects';
 import { keyIdentity } from './key-range';
 import type {
   GuaranteedUpdateOptions,
@@ -243,6 +243,8 @@ export class CachedStorage implements Storage {
 
   watch<T extends KubeObject>(prefix: string, opts: StorageWatchOptions = {}): Watch<T> {
     if (this.closed || !prefix.startsWith(this.root)) return this.backend.watch<T>(prefix, opts);
+    const after = opts.afterRevision;
+    if (after !== undefined && !/^[0-9]+$/.test(after)) throw new BadRequestError(`invalid resourceVersion "${after}"`);
     const pending = new PendingWatch<T>();
     void this.startWatcher<T>(prefix, opts).then(
       (watcher) => pending.attach(watcher),
@@ -251,13 +253,14 @@ export class CachedStorage implements Storage {
     return pending;
   }
 
-  private async startWatcher<T extends KubeObject>(prefix: string, opts: StorageWatchOptions): Promise<CacheWatcher<T>> {
+  /** The watcher, or undefined when the cache closed first (the watch then just ends). */
+  private async startWatcher<T extends KubeObject>(prefix: string, opts: StorageWatchOptions): Promise<CacheWatcher<T> | undefined> {
     const from = opts.afterRevision !== undefined && opts.afterRevision !== '0' ? BigInt(opts.afterRevision) : undefined;
+    await this.ready;
     // A past revision must not be served from memory once the backend has compacted it: the answer
     // would differ from a watch on the backend (410). One read of at most one key at that revision tells.
-    await this.ready;
-    if (from !== undefined && from < this.state.revision) await this.checkNotCompacted(from);
-    if (this.closed) throw new UnavailableError('the watch cache is closed');
+    if (from !== undefined && !this.closed) await this.checkNotCompacted(from);
+    if (this.closed) return undefined;
     const after = from ?? this.state.revision;
     if (after < this.state.windowStart) throw new ExpiredError(after.toString(), this.state.windowStart.toString());
     const watcher = new CacheWatcher<T>({
@@ -339,6 +342,7 @@ class PendingWatch<T extends KubeObject> implements Watch<T> {
   private settled!: () => void;
   private readonly ready = new Promise<void>((resolve) => (this.settled = resolve));
 
+  /** The watcher it becomes; neither a watcher nor an error: the watch ends (the cache closed). */
   attach(inner: CacheWatcher<T> | undefined, error?: Error): void {
     if (this.closed) {
       inner?.close();
@@ -359,7 +363,7 @@ class PendingWatch<T extends KubeObject> implements Watch<T> {
     await this.ready;
     if (this.closed) return;
     if (this.error) throw this.error;
-    yield* this.inner!;
+    if (this.inner) yield* this.inner;
   }
 }
 

@@ -159,10 +159,12 @@ export class MemoryStorage implements Storage {
 
   /**
    * A snapshot taken at the call (values are immutable buffers), handed out in pages. As etcd's,
-   * except that a continued list (`revision`) reads the current state: no old versions are kept.
+   * except that a continued list (`revision`) reads the current state: no old versions are kept
+   * (a compacted revision is still ExpiredError, as etcd's).
    */
   async *listPages<T extends KubeObject>(prefix: string, opts: ListPagesOptions = {}): AsyncGenerator<ListPage<T>> {
     this.check();
+    if (opts.revision !== undefined && Number(opts.revision) < this.compacted) throw new ExpiredError(opts.revision, String(this.compacted));
     const at = String(this.revision);
     const keys = (this.sortedKeys ??= [...this.entries.keys()].sort());
     const from = opts.startAfter !== undefined && opts.startAfter >= prefix ? opts.startAfter + '\u0000' : prefix;
