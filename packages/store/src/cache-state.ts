@@ -99,6 +99,11 @@ export class CacheState {
     return change;
   }
 
+  /** A change outside the cached root: only the revision moves on. */
+  advance(revision: bigint): void {
+    if (revision > this.revision) this.revision = revision;
+  }
+
   /** The window's changes after `after`, oldest first. */
   changesAfter(after: bigint): CachedChange[] {
     const out: CachedChange[] = [];

@@ -1,14 +1,14 @@
 // The API server's watch cache (Kubernetes' cacher is the model; docs/watch-cache.md): a Storage that
-// keeps every object under a root (`/registry/`) in memory, fed by ONE watch of the backend over that
-// root, with a bounded window of recent changes. Writes and gets go straight to the backend; lists
+// keeps every object under a root (`/registry/`) in memory, fed by ONE watch of the backend over all
+// of '/' (keys elsewhere only move its revision on), with a bounded window of recent changes. Writes and gets go straight to the backend; lists
 // and watches are served from memory:
 // - a watch from a revision inside the window replays the window, then follows live changes; from an
 //   older revision it fails with ExpiredError (410), as a watch from a compacted revision does;
 // - a list with `minRevision` (resourceVersion=0 / NotOlderThan) is answered once the cache is at
 //   least there; a consistent list (neither) first asks the backend for its current revision (a
 //   count-only range: no keys move) and waits until the cache has applied every change up to it.
-//   That is sound because the one watch covers every key the project writes: each revision of the
-//   backend is a change the cache will see. If the cache does not get there in time, the list is
+//   That is sound because the one watch covers every key the project writes (all start with '/'):
+//   each revision of the backend is a change the cache will see. If the cache does not get there in time, the list is
 //   read from the backend instead. Lists at an exact revision or continued from a token go to the backend.
 // The feed re-watches from its revision when the backend's stream breaks (an etcd restart) and
 // re-lists when its revision was compacted meanwhile; a re-list ends every watcher with ExpiredError.
@@ -141,7 +141,9 @@ export class CachedStorage implements Storage {
   }
 
   private async follow(): Promise<void> {
-    const feed = this.backend.watch<KubeObject>(this.root, { afterRevision: this.revision });
+    // The feed covers every key of the project ('/'), not only the root: a write elsewhere (a leader
+    // election's key) takes a revision too, and a consistent list waits for the cache to pass it.
+    const feed = this.backend.watch<KubeObject>('/', { afterRevision: this.revision });
     this.feed = feed;
     // The changes of one revision (one transaction) are applied together, once the revision is
     // complete: when a newer one arrives, or when the feed has nothing more queued (etcd sends a
@@ -175,6 +177,10 @@ export class CachedStorage implements Storage {
     if (batch.length === 0) return;
     this.pending = [];
     for (const { key, revision, next } of batch) {
+      if (!key.startsWith(this.root)) {
+        this.state.advance(revision);
+        continue;
+      }
       const change = this.state.apply(key, revision, next);
       for (const w of this.watchers) if (!w.offer(change)) this.watchers.delete(w);
     }
@@ -277,7 +283,10 @@ export class CachedStorage implements Storage {
   }
 
   private async checkNotCompacted(after: bigint): Promise<void> {
-    const pages = this.backend.listPages(this.root, { revision: (after + 1n).toString(), pageSize: 1 });
+    // Read at `after` itself (never past the cache's revision, so never a future one etcd refuses):
+    // one revision stricter than etcd's watch, which starts at after + 1.
+    const at = after < this.state.revision ? after : this.state.revision;
+    const pages = this.backend.listPages(this.root, { revision: at.toString(), pageSize: 1 });
     try {
       await pages.next();
     } catch (err) {
@@ -315,6 +324,10 @@ export class CachedStorage implements Storage {
   }
   currentRevision(): Promise<string> {
     return this.backend.currentRevision();
+  }
+  async compact(revision: string): Promise<void> {
+    if (!this.backend.compact) throw new BadRequestError('this storage cannot compact');
+    await this.backend.compact(revision);
   }
   get leases(): Leases {
     return this.backend.leases;

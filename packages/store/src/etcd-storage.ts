@@ -202,6 +202,11 @@ export class EtcdStorage implements Storage {
     }
   }
 
+  /** etcd's compaction (not physical: etcd frees the space in the background; defragment to return it to the disk). */
+  async compact(revision: string): Promise<void> {
+    await this.call('compact', () => this.client.kv.compact({ revision, physical: false }, this.callOptions()));
+  }
+
   async currentRevision(): Promise<string> {
     const res = await this.call('revision', () => this.client.kv.range({ key: Buffer.from([0]), count_only: true }, this.callOptions()));
     return res.header.revision;
