@@ -264,7 +264,7 @@ export class CachedStorage implements Storage {
     const from = opts.afterRevision !== undefined && opts.afterRevision !== '0' ? BigInt(opts.afterRevision) : undefined;
     await this.ready;
     // A past revision must not be served from memory once the backend has compacted it: the answer
-    // would differ from a watch on the backend (410). One read of at most one key at that revision tells.
+    // would differ from a watch on the backend (410). One read of an empty range at that revision tells.
     if (from !== undefined && !this.closed) await this.checkNotCompacted(from);
     if (this.closed) return undefined;
     const after = from ?? this.state.revision;
@@ -286,7 +286,8 @@ export class CachedStorage implements Storage {
     // Read at `after` itself (never past the cache's revision, so never a future one etcd refuses):
     // one revision stricter than etcd's watch, which starts at after + 1.
     const at = after < this.state.revision ? after : this.state.revision;
-    const pages = this.backend.listPages(this.root, { revision: at.toString(), pageSize: 1 });
+    // An empty range (no key holds a NUL): etcd checks the revision first, and walks no index.
+    const pages = this.backend.listPages(`${this.root}\0`, { revision: at.toString(), pageSize: 1 });
     try {
       await pages.next();
     } catch (err) {
