@@ -3,13 +3,14 @@
 //    value, and (b) from the watch cache: a consistent list (etcd's revision asked for, the cache
 //    caught up) handing out every object. Alternating rounds, medians. Goal: cache <= 0.5 x raw.
 //  - Watches: an API server in its own process; K HTTP watches opened on it, a few events sent to
-//    all of them, then all closed. Its RSS before, at peak, and after (goal: after within 20% of before).
+//    all of them, then all closed, three times. Its RSS before, at peak, and after each round, read
+//    after a full GC in the server (goal: after within 20% of before), and the V8 heap in use.
 import * as http from 'node:http';
 import { decodeObject, type KubeObject, type Pod } from '@coxswain/objects';
 import { CachedStorage, createEtcdStorage, prefixRangeEnd } from '@coxswain/store';
 import { etcdRegistry, parsePrometheusText, startEtcd, type EtcdHarness } from '@coxswain/testing';
 import { createInBatches } from './create-in-batches';
-import { spawnBenchChild } from './bench-child';
+import { spawnBenchChild, type BenchChild } from './bench-child';
 import { FigureTable, fmt } from './figure-table';
 import { readProcess } from './process-meter';
 
@@ -18,7 +19,7 @@ export const RSS_AFTER_GOAL = 1.2;
 
 export interface WatchCacheBenchResult {
   list: { pods: number; rawMs: number; cacheMs: number; ratio: number };
-  watches: { count: number; rssBeforeMiB: number; rssPeakMiB: number; rssAfterMiB: number; afterRatio: number }[];
+  watches: { count: number; rssBeforeMiB: number; rssPeakMiB: number; rssAfterMiB: number; afterRatio: number; heapBeforeMiB: number; heapAfterMiB: number[] }[];
   figures: FigureTable;
 }
 
@@ -115,12 +116,12 @@ function histogram(values: readonly number[]): string {
 }
 
 /** Opens `count` chunked HTTP watches on the bench namespace; each counts the event lines it receives. */
-async function openWatches(url: string, count: number): Promise<{ received: number[]; firstLines: string[]; close(): void }> {
+async function openWatches(url: string, count: number, namespace: string): Promise<{ received: number[]; firstLines: string[]; close(): void }> {
   const received = new Array<number>(count).fill(0);
   const firstLines: string[] = [];
   const requests: http.ClientRequest[] = [];
   for (let i = 0; i < count; i++) {
-    const req = http.get(`${url}/api/v1/namespaces/watchers/pods?watch=true&resourceVersion=0`, { agent: false }, (res) => {
+    const req = http.get(`${url}/api/v1/namespaces/${namespace}/pods?watch=true&resourceVersion=0`, { agent: false }, (res) => {
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
         firstLines[i] ??= chunk.slice(0, 300);
@@ -135,44 +136,69 @@ async function openWatches(url: string, count: number): Promise<{ received: numb
   return { received, firstLines, close: () => requests.forEach((r) => r.destroy()) };
 }
 
-async function watchBench(etcd: EtcdHarness, counts: number[], settleMs: number, out: (l: string) => void): Promise<WatchCacheBenchResult['watches']> {
+/** One round: `count` watches opened, 5 events at every one, all closed. Returns the RSS at the peak. */
+async function watchRound(etcd: EtcdHarness, url: string, pid: number, count: number, round: number): Promise<number> {
+  const watches = await openWatches(url, count, `watchers-${round}`);
+  await until(`${count} watches registered`, async () => (await scrapeWatchers(url)) === count, 120_000, () => `events received so far: ${histogram(watches.received)}`);
+  const events = 5;
+  await writePods(etcd, `watchers-${round}`, events);
+  await until(`${events} events at every watcher`, () => watches.received.every((n) => n >= events), 120_000, () => `events received: ${histogram(watches.received)}; the first line of the one with fewest: ${watches.firstLines[watches.received.indexOf(Math.min(...watches.received))]}`);
+  const peak = readProcess(pid)!;
+  watches.close();
+  await until('every watch closed', async () => (await scrapeWatchers(url)) === 0);
+  return Math.max(peak.rssBytes, peak.peakRssBytes);
+}
+
+/** After a full collection in the server (its role exposes gc): RSS and the V8 heap in use. */
+async function afterGc(api: BenchChild): Promise<{ rss: number; heapUsed: number }> {
+  const report = (await api.stats())?.report as NodeJS.MemoryUsage | undefined;
+  if (!report) throw new Error('watch bench: the API server did not report its memory');
+  return { rss: readProcess(api.pid)!.rssBytes, heapUsed: report.heapUsed };
+}
+
+async function watchBench(etcd: EtcdHarness, counts: number[], rounds: number, out: (l: string) => void): Promise<WatchCacheBenchResult['watches']> {
   const results: WatchCacheBenchResult['watches'] = [];
   for (const count of counts) {
     // A fresh API server per size: its before/peak/after are its own.
-    const api = await spawnBenchChild('apiserver', { etcd: etcd.endpoints.join(',') });
+    const api = await spawnBenchChild('apiserver', { etcd: etcd.endpoints.join(',') }, { nodeArgs: ['--expose-gc'] });
     const url = String(api.info.url);
     const client = etcd.client();
     try {
-      await until('the API server idle', async () => (await scrapeWatchers(url)) === 0);
-      const before = readProcess(api.pid)!;
-      const watches = await openWatches(url, count);
-      await until(`${count} watches registered`, async () => (await scrapeWatchers(url)) === count, 120_000, () => `events received so far: ${histogram(watches.received)}`);
-      // Every watcher gets the same 5 events (pods created in the namespace they watch).
-      const events = 5;
-      await writePods(etcd, 'watchers', events);
-      await until(`${events} events at every watcher`, () => watches.received.every((n) => n >= events), 120_000, () => `events received: ${histogram(watches.received)}; the first line of the one with fewest: ${watches.firstLines[watches.received.indexOf(Math.min(...watches.received))]}`);
-      const peak = readProcess(api.pid)!;
-      watches.close();
-      await until('every watch closed', async () => (await scrapeWatchers(url)) === 0);
-      // Let the server settle (timers, sockets, GC) before reading what it kept.
-      await new Promise((r) => setTimeout(r, settleMs));
-      const after = readProcess(api.pid)!;
-      const row = {
-        count,
-        rssBeforeMiB: mib(before.rssBytes),
-        rssPeakMiB: mib(Math.max(peak.peakRssBytes, peak.rssBytes)),
-        rssAfterMiB: mib(after.rssBytes),
-        afterRatio: after.rssBytes / before.rssBytes,
-      };
+      // "Before" is a server whose cache holds every pod (a consistent list waits for it) and that has
+      // served one round of watches (sockets, JIT, the encodings): what a running server looks like.
+      await httpGet(`${url}/api/v1/pods?limit=1`);
+      await watchRound(etcd, url, api.pid, Math.min(count, 50), 0);
+      const before = await afterGc(api);
+      let peak = 0;
+      const afters: { rss: number; heapUsed: number }[] = [];
+      for (let r = 1; r <= rounds; r++) {
+        peak = Math.max(peak, await watchRound(etcd, url, api.pid, count, r));
+        afters.push(await afterGc(api));
+      }
+      const after = afters[afters.length - 1]!;
+      const row = { count, rssBeforeMiB: mib(before.rss), rssPeakMiB: mib(peak), rssAfterMiB: mib(after.rss), afterRatio: after.rss / before.rss, heapBeforeMiB: mib(before.heapUsed), heapAfterMiB: afters.map((a) => mib(a.heapUsed)) };
       results.push(row);
-      out(`  ${count} watches: API server RSS before ${fmt(row.rssBeforeMiB)} MiB, peak ${fmt(row.rssPeakMiB)} MiB, after closing ${fmt(row.rssAfterMiB)} MiB (after/before ${row.afterRatio.toFixed(2)}, goal <= ${RSS_AFTER_GOAL}) ${row.afterRatio <= RSS_AFTER_GOAL ? 'MET' : 'NOT MET'}`);
-      await client.kv.deleteRange({ key: Buffer.from('/registry/pods/watchers/'), range_end: prefixRangeEnd('/registry/pods/watchers/') });
+      out(
+        `  ${count} watches x ${rounds} rounds: API server RSS before ${fmt(row.rssBeforeMiB)} MiB, peak ${fmt(row.rssPeakMiB)} MiB, after each round ${afters.map((a) => fmt(mib(a.rss))).join(' / ')} MiB (after/before ${row.afterRatio.toFixed(2)}, goal <= ${RSS_AFTER_GOAL}) ${row.afterRatio <= RSS_AFTER_GOAL ? 'MET' : 'NOT MET'}; V8 heap in use ${fmt(row.heapBeforeMiB)} MiB before, ${row.heapAfterMiB.map(fmt).join(' / ')} MiB after each round (full GC before each reading)`,
+      );
+      await client.kv.deleteRange({ key: Buffer.from('/registry/pods/watchers'), range_end: prefixRangeEnd('/registry/pods/watchers') });
     } finally {
       client.close();
       await api.stop();
     }
   }
   return results;
+}
+
+function httpGet(url: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { agent: false }, (res) => {
+        res.resume();
+        res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`GET ${url}: ${res.statusCode}`))));
+      })
+      .on('error', reject);
+  });
 }
 
 export async function runWatchCacheBench(opts: { quick?: boolean; watches?: number[]; out?: (line: string) => void } = {}): Promise<WatchCacheBenchResult> {
@@ -183,7 +209,7 @@ export async function runWatchCacheBench(opts: { quick?: boolean; watches?: numb
   try {
     out(`watch-cache bench: etcd on loopback; LIST of ${pods} pods; ${counts.join(' and ')} watches on an API server process`);
     const list = await listBench(etcd, pods, opts.quick ? 3 : 5, out);
-    const watches = await watchBench(etcd, counts, opts.quick ? 500 : 3000, out);
+    const watches = await watchBench(etcd, counts, opts.quick ? 1 : 3, out);
     const figures = new FigureTable();
     figures.atMost('watch cache', `LIST ${pods} pods from the cache`, list.cacheMs, 'ms', LIST_RATIO_GOAL * list.rawMs, { label: 'raw etcd range + decode x 0.5', value: LIST_RATIO_GOAL * list.rawMs });
     for (const w of watches) {

@@ -5,6 +5,7 @@
 import { UnavailableError } from '@coxswain/objects';
 import type { KubeObject, ObjectFilter, Watch, WatchEvent } from '@coxswain/objects';
 import type { CachedChange } from './cache-state';
+import { EventQueue, watchIterator } from './event-queue';
 
 export interface CacheWatcherOptions {
   prefix: string;
@@ -17,8 +18,7 @@ export interface CacheWatcherOptions {
 }
 
 export class CacheWatcher<T extends KubeObject = KubeObject> implements Watch<T> {
-  private queue: WatchEvent<T>[] = [];
-  private head = 0;
+  private readonly queue = new EventQueue<WatchEvent<T>>();
   private error?: Error;
   private done = false;
   private wake?: () => void;
@@ -35,13 +35,13 @@ export class CacheWatcher<T extends KubeObject = KubeObject> implements Watch<T>
     if (change.revision <= this.opts.after || !change.key.startsWith(this.opts.prefix)) return true;
     const ev = toEvent<T>(change, this.opts.filter);
     if (ev) {
-      if (this.queue.length - this.head >= this.opts.queueLimit) {
+      if (this.queue.length >= this.opts.queueLimit) {
         this.fail(new UnavailableError(`watcher too slow: ${this.opts.queueLimit} events undelivered; resume from your last resourceVersion`));
         return false;
       }
       this.queue.push(ev);
       this.notify();
-    } else if (this.head === this.queue.length && change.revision > this.delivered) {
+    } else if (this.queue.length === 0 && change.revision > this.delivered) {
       this.delivered = change.revision;
     }
     return true;
@@ -49,7 +49,7 @@ export class CacheWatcher<T extends KubeObject = KubeObject> implements Watch<T>
 
   /** The cache is at `revision`: a watcher with nothing pending has delivered everything up to it. */
   progress(revision: bigint): void {
-    if (this.done || this.error || this.head !== this.queue.length) return;
+    if (this.done || this.error || this.queue.length !== 0) return;
     if (revision > this.delivered) this.delivered = revision;
     this.opts.onProgress?.(this.delivered.toString());
   }
@@ -64,8 +64,7 @@ export class CacheWatcher<T extends KubeObject = KubeObject> implements Watch<T>
   close(): void {
     if (this.done) return;
     this.done = true;
-    this.queue = [];
-    this.head = 0;
+    this.queue.clear();
     this.opts.onEnd(this);
     this.notify();
   }
@@ -79,18 +78,11 @@ export class CacheWatcher<T extends KubeObject = KubeObject> implements Watch<T>
   private async next(): Promise<IteratorResult<WatchEvent<T>>> {
     for (;;) {
       if (this.done) return { done: true, value: undefined };
-      if (this.head < this.queue.length) {
-        const value = this.queue[this.head++]!;
-        if (this.head === this.queue.length) {
-          this.queue = [];
-          this.head = 0;
-        } else if (this.head > 4096 && this.head * 2 > this.queue.length) {
-          this.queue = this.queue.slice(this.head);
-          this.head = 0;
-        }
+      const value = this.queue.shift();
+      if (value) {
         // A revision counts as delivered once no event of it is left in the queue.
         const rev = BigInt(value.revision);
-        const nextEv = this.queue[this.head];
+        const nextEv = this.queue.peek();
         if (!nextEv || BigInt(nextEv.revision) > rev) this.delivered = rev;
         return { done: false, value };
       }
@@ -103,13 +95,7 @@ export class CacheWatcher<T extends KubeObject = KubeObject> implements Watch<T>
   }
 
   [Symbol.asyncIterator](): AsyncIterator<WatchEvent<T>> {
-    return {
-      next: () => this.next(),
-      return: async () => {
-        this.close();
-        return { done: true, value: undefined };
-      },
-    };
+    return watchIterator(() => this.next(), () => this.close());
   }
 }
 

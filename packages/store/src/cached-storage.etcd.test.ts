@@ -6,7 +6,7 @@ import { eventually, startEtcd, type EtcdHarness } from '@coxswain/testing';
 import { CachedStorage } from './cached-storage';
 import { createEtcdStorage, EtcdStorage } from './etcd-storage';
 import { prefixRangeEnd } from './key-range';
-import { describeStorageContract, MIRROR } from './testing/storage-contract';
+import { describeStorageContract, MIRROR, watchError } from './testing/storage-contract';
 
 jest.setTimeout(60_000);
 
@@ -40,14 +40,6 @@ async function take(w: Watch, count: number): Promise<WatchEvent[]> {
   return out;
 }
 
-async function firstError(w: Watch): Promise<unknown> {
-  try {
-    for await (const ev of w) void ev;
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-}
 
 const summary = (evs: WatchEvent[]) => evs.map((e) => `${e.type} ${e.object.metadata.name} @${e.revision} rv=${e.object.metadata.resourceVersion}`);
 
@@ -127,7 +119,7 @@ describe('CachedStorage on etcd', () => {
   it('a watch from before the window, or from a revision etcd has compacted, fails with 410 like etcd', async () => {
     const before = await direct.currentRevision();
     for (let i = 0; i < 60; i++) await direct.create(key(`w-${i}`), pod(`w-${i}`)); // more than the window of 50
-    const tooOld = await firstError(cache.watch(PODS, { afterRevision: before }));
+    const tooOld = await watchError(cache.watch(PODS, { afterRevision: before }));
     expect(tooOld).toBeInstanceOf(ExpiredError);
     expect((tooOld as ExpiredError).code).toBe(410);
     // Inside the window: served. Then etcd compacts it away, and the cache answers as etcd does.
@@ -136,8 +128,8 @@ describe('CachedStorage on etcd', () => {
     expect((await take(served, 1))[0]!.revision).toBe(String(BigInt(inWindow) + 1n));
     served.close();
     await etcd.compact();
-    const fromEtcd = await firstError(direct.watch(PODS, { afterRevision: inWindow }));
-    const fromCache = await firstError(cache.watch(PODS, { afterRevision: inWindow }));
+    const fromEtcd = await watchError(direct.watch(PODS, { afterRevision: inWindow }));
+    const fromCache = await watchError(cache.watch(PODS, { afterRevision: inWindow }));
     expect(fromEtcd).toBeInstanceOf(ExpiredError);
     expect(fromCache).toBeInstanceOf(ExpiredError);
     // The compaction does not disturb the cache: lists and new watches go on.

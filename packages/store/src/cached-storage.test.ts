@@ -4,7 +4,7 @@ import { ExpiredError, UnavailableError, type KubeObject, type StorageWatchOptio
 import { eventually } from '@coxswain/testing';
 import { CachedStorage } from './cached-storage';
 import { MemoryStorage } from './memory-storage';
-import { describeStorageContract, MIRROR } from './testing/storage-contract';
+import { describeStorageContract, MIRROR, watchError } from './testing/storage-contract';
 
 describeStorageContract('CachedStorage on MemoryStorage', async () => {
   const backend = new MemoryStorage({ mirrors: [MIRROR] });
@@ -42,14 +42,6 @@ function breakableBackend(): { backend: MemoryStorage; down(): void; up(): void 
   };
 }
 
-async function errorOf(w: Watch): Promise<unknown> {
-  try {
-    for await (const ev of w) void ev;
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-}
 
 describe('CachedStorage', () => {
   it('re-lists when its feed comes back behind a compaction: watchers get 410, lists the new state', async () => {
@@ -65,7 +57,7 @@ describe('CachedStorage', () => {
       await backend.delete(key('gone'));
       backend.compact(await backend.currentRevision());
       up();
-      expect(await errorOf(watcher)).toBeInstanceOf(ExpiredError);
+      expect(await watchError(watcher)).toBeInstanceOf(ExpiredError);
       expect((await cache.list('/registry/pods/')).items.map((p) => p.metadata.name)).toEqual(['new']);
       expect(cache.relists).toBe(2);
     } finally {

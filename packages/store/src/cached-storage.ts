@@ -32,7 +32,7 @@ import type {
   WatchEvent,
 } from '@coxswain/objects';
 import { createLogger, type Logger } from '@coxswain/process';
-import { CacheState, type CachedEntry } from './cache-state';
+import { bucketOf, CacheState, type CachedEntry } from './cache-state';
 import { CacheWatcher } from './cache-watcher';
 
 export interface WatchCacheOptions {
@@ -216,7 +216,8 @@ export class CachedStorage implements Storage {
 
   /** Whether a list can be answered from memory: within the root, and the cache fresh enough. */
   private async servable(prefix: string, opts: ListPagesOptions): Promise<boolean> {
-    if (this.closed || !prefix.startsWith(this.root) || prefix === this.root) return false;
+    // Served from memory: a prefix inside one resource's keys (`/registry/pods/`, `/registry/pods/ns/`).
+    if (this.closed || !prefix.startsWith(this.root) || bucketOf(prefix) === undefined) return false;
     if (opts.revision !== undefined || opts.startAfter !== undefined) return false;
     const wanted = opts.minRevision !== undefined ? BigInt(opts.minRevision) : BigInt(await this.backend.currentRevision());
     return this.caughtUp(wanted);
