@@ -115,23 +115,31 @@ function histogram(values: readonly number[]): string {
   return [...byValue].sort((a, b) => a[0] - b[0]).map(([v, n]) => `${n} x ${v}`).join(', ');
 }
 
-/** Opens `count` chunked HTTP watches on the bench namespace; each counts the event lines it receives. */
+/**
+ * Opens `count` chunked HTTP watches on `namespace`, 250 connections at a time (each batch answered
+ * before the next, so the server's accept backlog never overflows); each counts the lines it receives.
+ */
 async function openWatches(url: string, count: number, namespace: string): Promise<{ received: number[]; firstLines: string[]; close(): void }> {
   const received = new Array<number>(count).fill(0);
   const firstLines: string[] = [];
   const requests: http.ClientRequest[] = [];
-  for (let i = 0; i < count; i++) {
-    const req = http.get(`${url}/api/v1/namespaces/${namespace}/pods?watch=true&resourceVersion=0`, { agent: false }, (res) => {
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        firstLines[i] ??= chunk.slice(0, 300);
-        for (let j = chunk.indexOf('\n'); j >= 0; j = chunk.indexOf('\n', j + 1)) received[i]!++;
+  const open = (i: number) =>
+    new Promise<void>((resolve, reject) => {
+      const req = http.get(`${url}/api/v1/namespaces/${namespace}/pods?watch=true&resourceVersion=0`, { agent: false }, (res) => {
+        if (res.statusCode !== 200) return reject(new Error(`watch ${i}: HTTP ${res.statusCode}`));
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          firstLines[i] ??= chunk.slice(0, 300);
+          for (let j = chunk.indexOf('\n'); j >= 0; j = chunk.indexOf('\n', j + 1)) received[i]!++;
+        });
+        res.on('error', () => undefined);
+        resolve();
       });
-      res.on('error', () => undefined);
+      req.on('error', reject);
+      requests[i] = req;
     });
-    req.on('error', () => undefined);
-    requests.push(req);
-    if (i % 200 === 199) await new Promise((r) => setImmediate(r));
+  for (let start = 0; start < count; start += 250) {
+    await Promise.all(Array.from({ length: Math.min(250, count - start) }, (_, j) => open(start + j)));
   }
   return { received, firstLines, close: () => requests.forEach((r) => r.destroy()) };
 }
@@ -150,10 +158,10 @@ async function watchRound(etcd: EtcdHarness, url: string, pid: number, count: nu
 }
 
 /** After a full collection in the server (its role exposes gc): RSS and the V8 heap in use. */
-async function afterGc(api: BenchChild): Promise<{ rss: number; heapUsed: number }> {
+async function afterGc(api: BenchChild): Promise<{ rss: number; heapUsed: number; heapTotal: number }> {
   const report = (await api.stats())?.report as NodeJS.MemoryUsage | undefined;
   if (!report) throw new Error('watch bench: the API server did not report its memory');
-  return { rss: readProcess(api.pid)!.rssBytes, heapUsed: report.heapUsed };
+  return { rss: readProcess(api.pid)!.rssBytes, heapUsed: report.heapUsed, heapTotal: report.heapTotal };
 }
 
 async function watchBench(etcd: EtcdHarness, counts: number[], rounds: number, out: (l: string) => void): Promise<WatchCacheBenchResult['watches']> {
@@ -170,7 +178,7 @@ async function watchBench(etcd: EtcdHarness, counts: number[], rounds: number, o
       await watchRound(etcd, url, api.pid, Math.min(count, 50), 0);
       const before = await afterGc(api);
       let peak = 0;
-      const afters: { rss: number; heapUsed: number }[] = [];
+      const afters: Awaited<ReturnType<typeof afterGc>>[] = [];
       for (let r = 1; r <= rounds; r++) {
         peak = Math.max(peak, await watchRound(etcd, url, api.pid, count, r));
         afters.push(await afterGc(api));
@@ -179,7 +187,7 @@ async function watchBench(etcd: EtcdHarness, counts: number[], rounds: number, o
       const row = { count, rssBeforeMiB: mib(before.rss), rssPeakMiB: mib(peak), rssAfterMiB: mib(after.rss), afterRatio: after.rss / before.rss, heapBeforeMiB: mib(before.heapUsed), heapAfterMiB: afters.map((a) => mib(a.heapUsed)) };
       results.push(row);
       out(
-        `  ${count} watches x ${rounds} rounds: API server RSS before ${fmt(row.rssBeforeMiB)} MiB, peak ${fmt(row.rssPeakMiB)} MiB, after each round ${afters.map((a) => fmt(mib(a.rss))).join(' / ')} MiB (after/before ${row.afterRatio.toFixed(2)}, goal <= ${RSS_AFTER_GOAL}) ${row.afterRatio <= RSS_AFTER_GOAL ? 'MET' : 'NOT MET'}; V8 heap in use ${fmt(row.heapBeforeMiB)} MiB before, ${row.heapAfterMiB.map(fmt).join(' / ')} MiB after each round (full GC before each reading)`,
+        `  ${count} watches x ${rounds} rounds: API server RSS before ${fmt(row.rssBeforeMiB)} MiB, peak ${fmt(row.rssPeakMiB)} MiB, after each round ${afters.map((a) => fmt(mib(a.rss))).join(' / ')} MiB (after/before ${row.afterRatio.toFixed(2)}, goal <= ${RSS_AFTER_GOAL}) ${row.afterRatio <= RSS_AFTER_GOAL ? 'MET' : 'NOT MET'}; V8 heap in use ${fmt(row.heapBeforeMiB)} MiB before, ${row.heapAfterMiB.map(fmt).join(' / ')} MiB after each round (full GC before each reading; V8 heap reserved ${fmt(mib(before.heapTotal))} MiB before, ${fmt(mib(after.heapTotal))} after)`,
       );
       await client.kv.deleteRange({ key: Buffer.from('/registry/pods/watchers'), range_end: prefixRangeEnd('/registry/pods/watchers') });
     } finally {
