@@ -1,12 +1,12 @@
 // The watch cache on a real etcd: lists from memory that see every write, watches that replay
 // exactly what etcd would, 410 where etcd (or the window) has nothing left, and a cache that comes
-// back after etcd restarts and after compactions.
+// back after etcd restarts and after compactions. (It keeps the Storage contract on etcd too:
+// etcd-storage-contract.etcd.test.ts.)
 import { ExpiredError, type KubeObject, type ListPagesOptions, type ObjectFilter, type Storage, type Watch, type WatchEvent } from '@coxswain/objects';
 import { eventually, startEtcd, type EtcdHarness } from '@coxswain/testing';
 import { CachedStorage } from './cached-storage';
 import { createEtcdStorage, EtcdStorage } from './etcd-storage';
-import { prefixRangeEnd } from './key-range';
-import { describeStorageContract, MIRROR, watchError } from './testing/storage-contract';
+import { watchError } from './testing/storage-contract';
 
 jest.setTimeout(60_000);
 
@@ -43,32 +43,19 @@ async function take(w: Watch, count: number): Promise<WatchEvent[]> {
 
 const summary = (evs: WatchEvent[]) => evs.map((e) => `${e.type} ${e.object.metadata.name} @${e.revision} rv=${e.object.metadata.resourceVersion}`);
 
-let etcd: EtcdHarness;
-beforeAll(async () => {
-  etcd = await startEtcd();
-});
-afterAll(async () => {
-  await etcd?.stop();
-});
-
-describeStorageContract('CachedStorage on EtcdStorage', async () => {
-  // Each case starts from an empty /c/ prefix (the contract's keys, cached here).
-  await etcd.client().kv.deleteRange({ key: Buffer.from('/c/'), range_end: prefixRangeEnd('/c/') });
-  const storage = new CachedStorage(new EtcdStorage(etcd.client(), { mirrors: [MIRROR], watchProgressIntervalMs: 1000 }), { root: '/c/' });
-  await storage.ready;
-  return { storage, compact: async (rev) => void (await etcd.compact(rev)), teardown: () => storage.close() };
-});
-
 describe('CachedStorage on etcd', () => {
+  let etcd: EtcdHarness;
   let direct: EtcdStorage; // another writer (another API server) and the reference watches
   let counting: CountingStorage;
   let cache: CachedStorage;
 
   beforeAll(async () => {
+    etcd = await startEtcd();
     direct = createEtcdStorage(etcd.endpoints);
   });
   afterAll(async () => {
-    await direct.close();
+    await direct?.close();
+    await etcd?.stop();
   });
   beforeEach(async () => {
     counting = new CountingStorage();
