@@ -34,6 +34,17 @@ new Gauge({
   },
 });
 
+const cutOff = new Counter({
+  name: 'apiserver_watchers_cut_off_total',
+  help: 'Watchers cut off because they held more unsent bytes than the cap (--watch-buffer-bytes), by transport.',
+  labelNames: ['transport'] as const,
+  registers: [processMetrics],
+});
+
+export function countCutOff(transport: 'http' | 'websocket'): void {
+  cutOff.inc({ transport });
+}
+
 export function countWatches(open: ReadonlySet<WatchStream>): () => void {
   watchSets.add(open);
   return () => watchSets.delete(open);

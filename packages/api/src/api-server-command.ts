@@ -9,6 +9,7 @@ import type { ObjectStore } from '@coxswain/objects';
 import type { Codec } from './codecs/codec';
 import { CODECS } from './codecs';
 import { createApiServer, ApiServer } from './server';
+import { EtcdCompactor } from './etcd-compactor';
 import { DEFAULT_METRICS_RESOLUTION_MS, MetricsScraper, readKubeletCredential } from '@coxswain/client';
 
 export interface ApiServerFlags {
@@ -32,29 +33,50 @@ export interface ApiServerFlags {
   kubeletCredentialFile?: string;
   /** --encryption-provider-config: how Secrets are encrypted at rest in etcd (docs/store.md). */
   encryptionProviderConfig?: string;
+  /** --watch-cache-window: changes the watch cache keeps for watches resuming from the past (default 20,000). */
+  watchCacheWindow?: number;
+  /** --watch-buffer-bytes: unsent bytes one watch connection may hold before it is cut off (default 8 MiB). */
+  watchBufferBytes?: number;
+  /** --etcd-compaction-interval: how often the leader among API servers compacts etcd (default 5 min; 0 never). */
+  etcdCompactionIntervalMs?: number;
+  /** --etcd-compaction-window: revisions kept by each compaction (default 50,000). */
+  etcdCompactionWindow?: number;
 }
+
+export const DEFAULT_COMPACTION_INTERVAL_MS = 5 * 60_000;
+export const DEFAULT_COMPACTION_WINDOW = 50_000;
 
 export interface ApiServerHandle {
   url: string;
   server: ApiServer;
   store: ObjectStore;
+  /** The etcd compactor (undefined when the interval is 0). */
+  compactor?: EtcdCompactor;
   /** Stops the server (watches closed, requests drained) and the store. Idempotent. */
   close(): Promise<void>;
 }
 
 export async function runApiServer(flags: ApiServerFlags): Promise<ApiServerHandle> {
   const endpoints = parseEtcdServers(flags.etcdServers);
+  atLeastOne('watch-cache-window', flags.watchCacheWindow);
+  atLeastOne('watch-buffer-bytes', flags.watchBufferBytes);
+  atLeastOne('etcd-compaction-window', flags.etcdCompactionWindow);
   // Validate the server's own options (non-loopback without tokens, token file) before touching etcd.
   const store = openRegistry(endpoints, {
     portalNet: flags.portalNet ?? DEFAULT_PORTAL_NET,
     clusterCidr: flags.clusterCidr ?? DEFAULT_CLUSTER_CIDR,
     nodeCidrMaskSize: flags.nodeCidrMaskSize,
     encryptionProviderConfig: flags.encryptionProviderConfig,
+    watchCache: { windowSize: flags.watchCacheWindow },
   });
   const resolution = flags.metricsResolutionMs ?? DEFAULT_METRICS_RESOLUTION_MS;
   let kubeletCredential: string | undefined;
+  let compactor: EtcdCompactor | undefined;
   try {
     kubeletCredential = flags.kubeletCredentialFile === undefined ? undefined : readKubeletCredential(flags.kubeletCredentialFile);
+    const compactionMs = flags.etcdCompactionIntervalMs ?? DEFAULT_COMPACTION_INTERVAL_MS;
+    const windowRevisions = flags.etcdCompactionWindow ?? DEFAULT_COMPACTION_WINDOW;
+    compactor = compactionMs > 0 ? new EtcdCompactor({ storage: store.storage, intervalMs: compactionMs, windowRevisions }) : undefined;
   } catch (e) {
     await store.close();
     throw e;
@@ -82,9 +104,11 @@ export async function runApiServer(flags: ApiServerFlags): Promise<ApiServerHand
         kubeletCredential,
         encryptionConfig: flags.encryptionProviderConfig === undefined ? undefined : readFileSync(flags.encryptionProviderConfig, 'utf8'),
       }),
+      watchBufferBytes: flags.watchBufferBytes,
     });
     await server.listen();
     metrics?.start();
+    compactor?.start();
   } catch (e) {
     await store.close();
     throw e;
@@ -93,8 +117,13 @@ export async function runApiServer(flags: ApiServerFlags): Promise<ApiServerHand
   const close = () =>
     (closing ??= (async () => {
       await metrics?.stop();
+      await compactor?.stop();
       await server.close();
       await store.close();
     })());
-  return { url: server.url, server, store, close };
+  return { url: server.url, server, store, compactor, close };
+}
+
+function atLeastOne(flag: string, value: number | undefined): void {
+  if (value !== undefined && !(Number.isInteger(value) && value >= 1)) throw new RangeError(`--${flag}: a whole number of at least 1, not ${value}`);
 }

@@ -46,8 +46,8 @@ export function continueFrom(query: URLSearchParams, resource: ResourceName, nam
 
 /**
  * The revision a list must be read at: `resourceVersionMatch=Exact` with a resourceVersion reads at
- * that revision (410 once compacted); NotOlderThan, or a resourceVersion alone, is met by the newest
- * (this server has no cache to serve an older one from); anything else is a 400.
+ * that revision (410 once compacted); NotOlderThan, or a resourceVersion alone, is `minRevisionOf`'s
+ * (served from the watch cache); anything else is a 400.
  */
 export function exactRevisionOf(query: URLSearchParams): string | undefined {
   const match = query.get('resourceVersionMatch');
@@ -58,4 +58,17 @@ export function exactRevisionOf(query: URLSearchParams): string | undefined {
   if (!/^\d{1,19}$/.test(rv)) throw invalid(`invalid resourceVersion "${rv}": a decimal revision`, 'resourceVersion');
   if (match === 'Exact' && rv === '0') throw invalid('resourceVersionMatch=Exact needs a resourceVersion other than 0', 'resourceVersionMatch');
   return match === 'Exact' ? rv : undefined;
+}
+
+/**
+ * How old a list may be: resourceVersion=0 (anything the watch cache has) or a resourceVersion with
+ * NotOlderThan or no match (at least that revision), as Kubernetes reads them. Undefined: the newest
+ * state (a consistent read). Call after exactRevisionOf, which checks the pair.
+ */
+export function minRevisionOf(query: URLSearchParams): string | undefined {
+  const match = query.get('resourceVersionMatch');
+  const rv = query.get('resourceVersion');
+  if (!rv || match === 'Exact') return undefined;
+  if (!/^\d{1,19}$/.test(rv)) throw invalid(`invalid resourceVersion "${rv}": a decimal revision`, 'resourceVersion');
+  return rv;
 }

@@ -10,7 +10,7 @@ import type { EncodingCache } from './encoding-cache';
 import { sendJson, sendJsonText, streamList } from './http-response';
 import { listEnvelope } from './list-envelope';
 import type { NamespaceAdmission } from './namespace-admission';
-import { continueFrom, continueToken, exactRevisionOf, limitOf, type ContinueFrom } from './list-continue';
+import { continueFrom, continueToken, exactRevisionOf, limitOf, minRevisionOf, type ContinueFrom } from './list-continue';
 import { ageCounter, tableDocument, tableEnvelope, tableRow } from './table';
 import { applyMergePatch, type Json } from './merge-patch';
 import { applyFieldValidation, isUnknownField, sendWarnings } from './field-validation';
@@ -134,8 +134,9 @@ export async function listObjects(deps: RestDeps, res: ServerResponse, scope: Re
   const limit = codec.version === 'v1beta1' ? undefined : limitOf(query);
   const from = codec.version === 'v1beta1' ? undefined : continueFrom(query, resource, opts.namespace);
   const exact = codec.version === 'v1beta1' ? undefined : exactRevisionOf(query);
-  if (limit !== undefined || from !== undefined) return listLimited(deps, res, scope, opts, limit, from ?? (exact ? { revision: exact } : undefined));
-  const pages = deps.store.listPages<KubeObject>(resource, { ...opts, revision: exact });
+  const minRevision = codec.version === 'v1beta1' || from !== undefined ? undefined : minRevisionOf(query);
+  if (limit !== undefined || from !== undefined) return listLimited(deps, res, scope, { ...opts, minRevision }, limit, from ?? (exact ? { revision: exact } : undefined));
+  const pages = deps.store.listPages<KubeObject>(resource, { ...opts, revision: exact, minRevision });
   const { table } = scope;
   if (table) {
     const age = ageCounter(Date.now());
@@ -146,7 +147,7 @@ export async function listObjects(deps: RestDeps, res: ServerResponse, scope: Re
 }
 
 /** A list of at most `limit` objects (read on from a continue token), with a token when more remain. Small by its nature: built in memory. */
-async function listLimited(deps: RestDeps, res: ServerResponse, scope: RequestScope, opts: ListOptions, limit: number | undefined, from: Partial<ContinueFrom> | undefined): Promise<void> {
+async function listLimited(deps: RestDeps, res: ServerResponse, scope: RequestScope, opts: ListOptions & { minRevision?: string }, limit: number | undefined, from: Partial<ContinueFrom> | undefined): Promise<void> {
   const { codec, table } = scope;
   const resource = scope.info.resource;
   const items: LazyItem<KubeObject>[] = [];

@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { createLogger, metricsExposition, METRICS_CONTENT_TYPE } from '@coxswain/process';
-import { countWatches, recordRequest, verbOf } from './api-metrics';
+import { countCutOff, countWatches, recordRequest, verbOf } from './api-metrics';
 import { DEFAULT_NAMESPACE, Status, withTimeout } from '@coxswain/objects';
 import type { ObjectStore } from '@coxswain/objects';
 import type { Codec } from './codecs/codec';
@@ -52,6 +52,8 @@ export interface ApiServerOptions {
   heartbeatMs?: number;
   /** Bytes of encoded objects kept for repeated lists and watch fan-out. Default 64 MiB; 0 disables. */
   encodingCacheBytes?: number;
+  /** Bytes one watch connection may hold unsent before the client is cut off as too slow (default 8 MiB). */
+  watchBufferBytes?: number;
   /** How long close() waits for in-flight requests before cutting connections. Default 10 s. */
   drainTimeoutMs?: number;
   /** The web console's built files, served at /ui (none: no console). */
@@ -124,7 +126,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   const rest: RestDeps = { store, maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, encodings, namespaces };
   const openWatches = new Set<WatchStream>();
   const consoleAssets = opts.consoleDir ? new ConsoleAssets(opts.consoleDir) : undefined;
-  const watchDeps: WatchDeps = { store, heartbeatMs: opts.heartbeatMs ?? 10_000, open: openWatches, encodings };
+  const watchDeps: WatchDeps = { store, heartbeatMs: opts.heartbeatMs ?? 10_000, open: openWatches, encodings, bufferBytes: opts.watchBufferBytes, onCutOff: countCutOff };
   const uncountWatches = countWatches(openWatches);
   let shuttingDown = false;
 

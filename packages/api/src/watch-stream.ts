@@ -13,7 +13,11 @@ const log = createLogger('apiserver');
 
 /** Where a watch writes: an HTTP chunked response or a WebSocket. */
 export interface WatchSink {
-  /** Writes one JSON message; the promise settles when the transport can take more. */
+  /**
+   * Writes one JSON message. Returns a promise (settling when the transport can take more) once the
+   * transport holds more than it sends at once. A sink caps what it holds for a client: past its cap
+   * it cuts the client off (a close reason it can read) and ends the stream.
+   */
   write(message: string): void | Promise<void>;
   /**
    * Called every heartbeat interval with a BOOKMARK message naming the newest revision the client has
@@ -38,6 +42,8 @@ export interface WatchStreamOptions extends ListOptions {
   /** Events as meta.k8s.io Tables of one row (kubectl's `get -w`): the column definitions on the first. */
   table?: TableOptions;
 }
+
+const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export class WatchStream {
   private watch?: Watch;
@@ -110,7 +116,10 @@ export class WatchStream {
       for await (const ev of this.watch) {
         if (this.closed) break;
         this.advance(ev.revision);
-        await sink.write(this.encodeObjectEvent(ev.type, ev.object));
+        // Live events do not wait for a slow client (the store's watch must keep being read, and the
+        // sink's byte cap cuts off a client that never reads); a backed-up transport only makes us
+        // yield to I/O, so a client that reads gets the chance to drain.
+        if (sink.write(this.encodeObjectEvent(ev.type, ev.object))) await yieldToIo();
       }
     } catch (err) {
       if (!this.closed) {

@@ -9,10 +9,19 @@ import { drained } from './http-response';
 import { checkResourceVersion, listOptions, RequestScope } from './request-scope';
 import { WatchSink, WatchStream } from './watch-stream';
 import { wireNames } from '@coxswain/objects';
-import { badRequest } from './status';
+import { badRequest, toStatus } from './status';
+import { UnavailableError } from '@coxswain/objects';
 
-/** A WebSocket whose buffer grows past this is a client that cannot keep up: it is cut off and must resume. */
-const MAX_WS_BUFFERED = 16 * 1024 * 1024;
+/** Default cap on the bytes one watch connection may hold unsent (ApiServerOptions.watchBufferBytes). */
+export const DEFAULT_WATCH_BUFFER_BYTES = 8 * 1024 * 1024;
+/** Past this many unsent bytes a transport asks the stream to let it drain (backpressure, not a cut-off). */
+const BACKED_UP_BYTES = 64 * 1024;
+/** A cut-off client that still does not read is dropped after this long (its unsent bytes are freed). */
+const CUT_OFF_LINGER_MS = 30_000;
+
+function tooSlow(cap: number): string {
+  return `watcher too slow: more than ${cap} bytes unsent; watch again from your last resourceVersion`;
+}
 
 export interface WatchDeps {
   store: ObjectStore;
@@ -20,6 +29,10 @@ export interface WatchDeps {
   /** The server's set of open watches, closed on shutdown. */
   open: Set<WatchStream>;
   encodings?: EncodingCache;
+  /** Bytes one watch connection may hold unsent before it is cut off. */
+  bufferBytes?: number;
+  /** Called once for each watcher cut off as too slow (metrics, logs). */
+  onCutOff?: (transport: 'http' | 'websocket') => void;
 }
 
 function startStream(deps: WatchDeps, scope: RequestScope, query: URLSearchParams, sink: WatchSink): WatchStream {
@@ -70,11 +83,27 @@ export function serveHttpWatch(deps: WatchDeps, res: ServerResponse, scope: Requ
   res.flushHeaders();
   // Bookmarks only when asked for (client-go fails on an unasked one): an HTTP watch has no other heartbeat.
   const bookmarks = query.get('allowWatchBookmarks') === 'true';
+  const cap = deps.bufferBytes ?? DEFAULT_WATCH_BUFFER_BYTES;
   let ended = false;
+  let stream: WatchStream | undefined = undefined;
   const sink: WatchSink = {
-    async write(message) {
+    write(message) {
       if (ended) return;
-      if (!res.write(message + '\n')) await drained(res);
+      if (res.writableLength + message.length > cap) {
+        // The last line it will get names the reason; the stream then ends, and a client that still
+        // does not read is dropped with what it left unsent.
+        ended = true;
+        deps.onCutOff?.('http');
+        res.write(JSON.stringify({ type: 'ERROR', object: toStatus(new UnavailableError(tooSlow(cap)), { version: scope.codec.version }) }) + '\n');
+        // Once flushed, the connection closes too (no keep-alive for a client we just dropped).
+        const socket = res.socket; // detached from res once the response has finished
+        res.end(() => socket?.end());
+        socket?.setTimeout(CUT_OFF_LINGER_MS, () => socket.destroy());
+        stream?.close();
+        return;
+      }
+      res.write(message + '\n');
+      if (res.writableLength > BACKED_UP_BYTES) return drained(res);
     },
     heartbeat(bookmark) {
       if (!ended && bookmarks) res.write(bookmark + '\n');
@@ -85,12 +114,13 @@ export function serveHttpWatch(deps: WatchDeps, res: ServerResponse, scope: Requ
       res.end();
     },
   };
-  const stream = startStream(deps, scope, query, sink);
-  res.on('close', () => stream.close());
+  stream = startStream(deps, scope, query, sink);
+  res.on('close', () => stream?.close());
   return stream;
 }
 
 export function serveWebSocketWatch(deps: WatchDeps, ws: WebSocket, scope: RequestScope, query: URLSearchParams): WatchStream {
+  const cap = deps.bufferBytes ?? DEFAULT_WATCH_BUFFER_BYTES;
   const bookmarks = query.get('allowWatchBookmarks') === 'true';
   let alive = true;
   ws.on('pong', () => (alive = true));
@@ -98,12 +128,20 @@ export function serveWebSocketWatch(deps: WatchDeps, ws: WebSocket, scope: Reque
   const sink: WatchSink = {
     write(message) {
       if (ws.readyState !== ws.OPEN) return;
-      if (ws.bufferedAmount > MAX_WS_BUFFERED) {
-        ws.close(1008, 'watcher too slow; resume from your last resourceVersion');
+      if (ws.bufferedAmount + message.length > cap) {
+        // The close frame queues behind what is unsent; ws drops the socket if the client does not
+        // answer it within its close timeout (30 s), freeing the buffer.
+        deps.onCutOff?.('websocket');
+        ws.close(1008, tooSlow(cap).slice(0, 120)); // a close reason is at most 123 bytes
         stream?.close();
         return;
       }
-      ws.send(message);
+      if (ws.bufferedAmount <= BACKED_UP_BYTES) {
+        ws.send(message);
+        return;
+      }
+      // Backed up: settle once this message is written out (or the socket failed).
+      return new Promise<void>((resolve) => ws.send(message, () => resolve()));
     },
     heartbeat(bookmark) {
       if (ws.readyState !== ws.OPEN) return;
@@ -126,3 +164,4 @@ export function serveWebSocketWatch(deps: WatchDeps, ws: WebSocket, scope: Reque
   ws.on('error', () => stream?.close());
   return stream;
 }
+

@@ -112,7 +112,9 @@ export async function startRole(role: BenchRole, opts: Record<string, unknown>):
   switch (role) {
     case 'apiserver': {
       const h = await runApiServer({ etcdServers: etcd, address: '127.0.0.1', port: 0 });
-      return { info: { url: h.url }, stop: () => h.close() };
+      // With --expose-gc (the watch-cache bench): memory after a full collection, what the server really keeps.
+      const gc = (globalThis as { gc?: () => void }).gc;
+      return { info: { url: h.url }, stop: () => h.close(), report: gc && (() => (gc(), process.memoryUsage())) };
     }
     case 'scheduler':
       return startReconciler(await runScheduler({ etcdServers: etcd, leaderElect: false, workers: Number(opts.workers ?? 32) }));

@@ -29,6 +29,10 @@ const scenarios: Record<string, { about: string; load: () => Promise<Scenario> }
     about: 'pod-to-pod MB/s across two simulated hosts (netns + dockerd each, the pod routes agent) vs on one host, same run (goal: >= 0.9x)',
     load: async () => (await import('./hosts-bench')).hostsBench,
   },
+  'watch-cache': {
+    about: "LIST from the API server's watch cache vs a raw etcd range + decode (goal: <= 0.5x); API server RSS before/peak/after 500 and 5,000 watches (goal: after <= 1.2x before)",
+    load: async () => (await import('./watch-cache-bench')).watchCacheBench,
+  },
   console: {
     about: 'the web console at 20,000 pods (in-memory registry, headless Chromium): first render, JS heap, slowest scroll frame',
     load: async () => (await import('./console-bench')).consoleBench,

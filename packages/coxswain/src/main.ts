@@ -85,9 +85,28 @@ export function buildCli(argv: string[]) {
           .option('cluster-cidr', { type: 'string', default: DEFAULT_CLUSTER_CIDR, describe: "the block minions' pod subnets come from" })
           .option('node-cidr-mask-size', { type: 'number', default: 24, describe: "the prefix length of each minion's pod subnet" })
           .option('metric-resolution', durationOption('metric-resolution', '15s', "how often the kubelets' /stats/summary is scraped for metrics.k8s.io (0 turns it off)"))
-          .option('kubelet-credential-file', KUBELET_CREDENTIAL_OPTION),
+          .option('kubelet-credential-file', KUBELET_CREDENTIAL_OPTION)
+          .option('watch-cache-window', { type: 'number', default: 20_000, describe: 'changes the watch cache keeps for watches that resume from the past' })
+          .option('watch-buffer-bytes', { type: 'number', default: 8 * 1024 * 1024, describe: 'unsent bytes one watch connection may hold before the client is cut off as too slow' })
+          .option('etcd-compaction-interval', durationOption('etcd-compaction-interval', '5m', 'how often the leading API server compacts etcd (0 never)'))
+          .option('etcd-compaction-window', { type: 'number', default: 50_000, describe: 'revisions each compaction keeps' }),
       async (a) => {
-        const api = await runApiServer({ etcdServers: a.etcdServers, address: a.address, port: a.port, tokenFile: a.tokenFile, portalNet: a.portalNet, clusterCidr: a.clusterCidr, nodeCidrMaskSize: a.nodeCidrMaskSize, metricsResolutionMs: a.metricResolution, kubeletCredentialFile: a.kubeletCredentialFile, encryptionProviderConfig: a.encryptionProviderConfig });
+        const api = await runApiServer({
+          etcdServers: a.etcdServers,
+          address: a.address,
+          port: a.port,
+          tokenFile: a.tokenFile,
+          portalNet: a.portalNet,
+          clusterCidr: a.clusterCidr,
+          nodeCidrMaskSize: a.nodeCidrMaskSize,
+          metricsResolutionMs: a.metricResolution,
+          kubeletCredentialFile: a.kubeletCredentialFile,
+          encryptionProviderConfig: a.encryptionProviderConfig,
+          watchCacheWindow: a.watchCacheWindow,
+          watchBufferBytes: a.watchBufferBytes,
+          etcdCompactionIntervalMs: a.etcdCompactionInterval,
+          etcdCompactionWindow: a.etcdCompactionWindow,
+        });
         onShutdown(() => api.close());
       },
     )

@@ -11,6 +11,8 @@ export interface WatchEvent<T extends KubeObject = KubeObject> {
   object: T;
   /** The etcd revision of this change, as a decimal string. */
   revision: string;
+  /** The storage key changed (set by the Storage implementations; the watch cache files changes by it). */
+  key?: string;
 }
 
 export interface ListOptions {
@@ -43,6 +45,8 @@ export interface ListResult<T> {
 
 /** An object of a paged list: identity known up front, body decoded on first `object()`. */
 export interface LazyItem<T> {
+  /** The storage key (set by the Storage implementations; the watch cache files objects by it). */
+  key?: string;
   namespace: string | undefined;
   name: string;
   resourceVersion: string;
@@ -110,7 +114,7 @@ export interface ObjectStore {
   get<T extends KubeObject>(resource: ResourceName, namespace: string | undefined, name: string): Promise<T>;
   list<T extends KubeObject>(resource: ResourceName, opts?: ListOptions): Promise<ListResult<T>>;
   /** The same objects as list(), in pages read at one revision, decoded lazily (for streaming big lists). */
-  listPages<T extends KubeObject>(resource: ResourceName, opts?: ListOptions & { pageSize?: number; startAfter?: string; revision?: string }): AsyncGenerator<ListPage<T>>;
+  listPages<T extends KubeObject>(resource: ResourceName, opts?: ListOptions & { pageSize?: number; startAfter?: string; revision?: string; minRevision?: string }): AsyncGenerator<ListPage<T>>;
   /**
    * Spec and metadata update; keeps the stored status and what may not change (identity, a pod's
    * nodeName: InvalidError). With obj.metadata.resourceVersion, a compare-and-swap (ConflictError

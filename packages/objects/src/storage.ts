@@ -59,6 +59,11 @@ export interface ListPagesOptions {
   startAfter?: string;
   /** Read at this revision, not the newest (the continued list's); compacted: ExpiredError. */
   revision?: string;
+  /**
+   * Any state at or after this revision will do (resourceVersion=0 or NotOlderThan): a watch cache
+   * may answer from memory without asking the backend how new it is. Backends without one read the newest.
+   */
+  minRevision?: string;
 }
 
 export interface Preconditions {
@@ -125,6 +130,11 @@ export interface Storage {
   watch<T extends KubeObject>(prefix: string, opts?: StorageWatchOptions): Watch<T>;
   /** The store's current revision. */
   currentRevision(): Promise<string>;
+  /**
+   * Drops the history at and below `revision` (etcd's compaction): a watch or a list at an older
+   * revision then fails with ExpiredError. Optional: the API server's compactor uses it when present.
+   */
+  compact?(revision: string): Promise<void> | void;
   readonly leases: Leases;
   /** Ends every watch; further calls fail with UnavailableError. */
   close(): Promise<void>;

@@ -3,7 +3,7 @@
 import { PodCidrAllocator } from './pod-cidr-allocator';
 import { PodCidrRange } from './pod-cidr-range';
 import { resourcePrefix, type ResourceName } from '@coxswain/objects';
-import { createEtcdStorage, EncryptionConfigError, readEncryptionConfig, type EtcdStorageOptions, type PrefixTransformer } from '@coxswain/store';
+import { CachedStorage, createEtcdStorage, EncryptionConfigError, readEncryptionConfig, type EtcdStorageOptions, type PrefixTransformer, type WatchCacheOptions } from '@coxswain/store';
 import { PortalAllocator } from './portal-allocator';
 import { PortalRange } from './portal-range';
 import { Registry, REGISTRY_MIRRORS, type RegistryOptions } from './registry';
@@ -24,6 +24,8 @@ export type OpenRegistryOptions = Omit<EtcdStorageOptions, 'mirrors' | 'ownsClie
      * that reads Secrets from etcd (API server, kubelets, replication manager) needs the same file.
      */
     encryptionProviderConfig?: string;
+    /** Serve lists and watches from a watch cache (the API server's; docs/watch-cache.md). */
+    watchCache?: WatchCacheOptions;
   };
 
 /** The API server's default --portal-net: slot 0 of the cluster CIDR, beside the minions' 172.30.N.0/24 pod networks (N >= 1). */
@@ -40,7 +42,8 @@ export function openRegistry(endpoints: string[], opts: OpenRegistryOptions = {}
   const portalRange = opts.portalNet !== undefined ? PortalRange.parse(opts.portalNet) : undefined;
   const podRange = opts.clusterCidr !== undefined ? PodCidrRange.of(opts.clusterCidr, opts.nodeCidrMaskSize, opts.portalNet ? [opts.portalNet] : []) : undefined;
   const transformers = opts.encryptionProviderConfig === undefined ? undefined : encryptionTransformers(opts.encryptionProviderConfig);
-  const storage = createEtcdStorage(endpoints, { ...opts, mirrors: REGISTRY_MIRRORS, transformers });
+  const etcd = createEtcdStorage(endpoints, { ...opts, mirrors: REGISTRY_MIRRORS, transformers });
+  const storage = opts.watchCache ? new CachedStorage(etcd, opts.watchCache) : etcd;
   return new Registry(storage, {
     ...opts,
     portals: portalRange && new PortalAllocator(storage, portalRange),

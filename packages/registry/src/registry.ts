@@ -222,9 +222,9 @@ export class Registry implements ObjectStore {
     return this.storage.list<T>(resourcePrefix(resource, opts.namespace), { filter: listFilter(opts) });
   }
 
-  async *listPages<T extends KubeObject>(resource: ResourceName, opts: ListOptions & { pageSize?: number; startAfter?: string; revision?: string } = {}): AsyncGenerator<ListPage<T>> {
-    const { pageSize, startAfter, revision } = opts;
-    yield* this.storage.listPages<T>(resourcePrefix(resource, opts.namespace), { filter: listFilter(opts), pageSize, startAfter, revision });
+  async *listPages<T extends KubeObject>(resource: ResourceName, opts: ListOptions & { pageSize?: number; startAfter?: string; revision?: string; minRevision?: string } = {}): AsyncGenerator<ListPage<T>> {
+    const { pageSize, startAfter, revision, minRevision } = opts;
+    yield* this.storage.listPages<T>(resourcePrefix(resource, opts.namespace), { filter: listFilter(opts), pageSize, startAfter, revision, minRevision });
   }
 
   watch<T extends KubeObject>(resource: ResourceName, opts: WatchOptions = {}): Watch<T> {

@@ -1,7 +1,9 @@
-// EtcdStorage keeps the Storage contract on a real etcd: the same suite MemoryStorage passes.
+// EtcdStorage keeps the Storage contract on a real etcd: the same suite MemoryStorage passes; so
+// does the watch cache over it.
 import { EtcdHarness, eventually, startEtcd } from '@coxswain/testing';
 import { prefixRangeEnd } from './key-range';
 import { EtcdStorage } from './etcd-storage';
+import { CachedStorage } from './cached-storage';
 import { describeStorageContract, MIRROR } from './testing/storage-contract';
 
 jest.setTimeout(30_000);
@@ -24,6 +26,14 @@ describeStorageContract('EtcdStorage', async () => {
     compact: async (rev) => void (await etcd.compact(rev)),
     teardown: () => storage.close(),
   };
+});
+
+describeStorageContract('CachedStorage (the watch cache) over EtcdStorage', async () => {
+  // The contract's keys live under /c/: cached here as the API server caches /registry/.
+  await etcd.client().kv.deleteRange({ key: Buffer.from('/c/'), range_end: prefixRangeEnd('/c/') });
+  const storage = new CachedStorage(new EtcdStorage(etcd.client(), { mirrors: [MIRROR], watchProgressIntervalMs: 1000 }), { root: '/c/' });
+  await storage.ready;
+  return { storage, compact: async (rev) => void (await etcd.compact(rev)), teardown: () => storage.close() };
 });
 
 describe('EtcdStorage watch progress', () => {

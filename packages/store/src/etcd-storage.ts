@@ -205,6 +205,11 @@ export class EtcdStorage implements Storage {
     }
   }
 
+  /** etcd's compaction (not physical: etcd frees the space in the background; defragment to return it to the disk). */
+  async compact(revision: string): Promise<void> {
+    await this.call('compact', () => this.client.kv.compact({ revision, physical: false }, this.callOptions()));
+  }
+
   async currentRevision(): Promise<string> {
     const res = await this.call('revision', () => this.client.kv.range({ key: Buffer.from([0]), count_only: true }, this.callOptions()));
     return res.header.revision;
@@ -491,9 +496,11 @@ function nextPageSize(kvs: readonly IKeyValue[]): number {
 
 /** One listed object: its identity from its key, its body decoded on first use. */
 function lazyItem<T extends KubeObject>(kv: IKeyValue, codec: StorageCodec): LazyItem<T> {
-  const { namespace, name } = keyIdentity(kv.key.toString('utf8'));
+  const key = kv.key.toString('utf8');
+  const { namespace, name } = keyIdentity(key);
   let decoded: T | undefined;
   return {
+    key,
     namespace,
     name,
     resourceVersion: kv.mod_revision,

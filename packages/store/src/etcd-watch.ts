@@ -18,6 +18,7 @@ import type { Etcd3, IDuplexStream, IEvent, IKeyValue, IWatchRequest, IWatchResp
 import { ExpiredError, isStoreError, UnavailableError } from '@coxswain/objects';
 import { StorageCodec } from './storage-codec';
 import { prefixRangeEnd } from './key-range';
+import { EventQueue, watchIterator } from './event-queue';
 import type { Logger } from '@coxswain/process';
 import type { Watch, WatchEvent, KubeObject } from '@coxswain/objects';
 
@@ -42,8 +43,7 @@ const HIGH_WATER = 10_000;
 const LOW_WATER = 1_000;
 
 export class EtcdWatch<T extends KubeObject = KubeObject> implements Watch<T> {
-  private queue: (WatchEvent<T> | undefined)[] = [];
-  private head = 0;
+  private readonly queue = new EventQueue<WatchEvent<T>>();
   private error?: Error;
   private done = false;
   private wake?: () => void;
@@ -155,8 +155,8 @@ export class EtcdWatch<T extends KubeObject = KubeObject> implements Watch<T> {
       if (out) this.queue.push(out);
     }
     // Nothing undelivered (every event was filtered out): all that was received is accounted for.
-    if (this.head === this.queue.length) this.advanceSafe(this.receivedRevision);
-    if (!this.paused && this.queue.length - this.head > HIGH_WATER) {
+    if (this.queue.length === 0) this.advanceSafe(this.receivedRevision);
+    if (!this.paused && this.queue.length > HIGH_WATER) {
       this.paused = true;
       (this.stream as unknown as NodeJS.ReadableStream).pause();
     }
@@ -169,13 +169,13 @@ export class EtcdWatch<T extends KubeObject = KubeObject> implements Watch<T> {
 
   /** After handing out `taken`: how far every event is now delivered. */
   private noteDelivered(taken: WatchEvent<T>): void {
-    if (this.head === this.queue.length) {
+    if (this.queue.length === 0) {
       this.advanceSafe(this.receivedRevision);
       return;
     }
     const rev = BigInt(taken.revision);
     // Events of one transaction share a revision: a revision counts once its last event is out.
-    const nextRev = BigInt(this.queue[this.head]!.revision);
+    const nextRev = BigInt(this.queue.peek()!.revision);
     this.advanceSafe(nextRev > rev ? rev : rev - 1n);
   }
 
@@ -184,6 +184,12 @@ export class EtcdWatch<T extends KubeObject = KubeObject> implements Watch<T> {
   }
 
   private convert(ev: IEvent): WatchEvent<T> | undefined {
+    const out = this.eventOf(ev);
+    if (out) out.key = ev.kv.key.toString();
+    return out;
+  }
+
+  private eventOf(ev: IEvent): WatchEvent<T> | undefined {
     const kv = ev.kv;
     const revision = kv.mod_revision;
     const filter = this.opts.filter;
@@ -242,8 +248,7 @@ export class EtcdWatch<T extends KubeObject = KubeObject> implements Watch<T> {
     if (this.done) return;
     const hadError = this.error !== undefined;
     this.done = true;
-    this.queue = [];
-    this.head = 0;
+    this.queue.clear();
     if (!hadError) this.teardown();
     this.notify();
   }
@@ -251,18 +256,10 @@ export class EtcdWatch<T extends KubeObject = KubeObject> implements Watch<T> {
   private async next(): Promise<IteratorResult<WatchEvent<T>>> {
     for (;;) {
       if (this.done) return { done: true, value: undefined };
-      if (this.head < this.queue.length) {
-        const value = this.queue[this.head]!;
-        this.queue[this.head++] = undefined;
+      const value = this.queue.shift();
+      if (value) {
         this.noteDelivered(value);
-        if (this.head === this.queue.length) {
-          this.queue = [];
-          this.head = 0;
-        } else if (this.head > 4096 && this.head * 2 > this.queue.length) {
-          this.queue = this.queue.slice(this.head);
-          this.head = 0;
-        }
-        if (this.paused && this.queue.length - this.head < LOW_WATER && this.stream) {
+        if (this.paused && this.queue.length < LOW_WATER && this.stream) {
           this.paused = false;
           (this.stream as unknown as NodeJS.ReadableStream).resume();
         }
@@ -278,13 +275,7 @@ export class EtcdWatch<T extends KubeObject = KubeObject> implements Watch<T> {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<WatchEvent<T>> {
-    return {
-      next: () => this.next(),
-      return: async () => {
-        this.close();
-        return { done: true, value: undefined };
-      },
-    };
+    return watchIterator(() => this.next(), () => this.close());
   }
 }
 

@@ -8,3 +8,4 @@ export { readEncryptionConfig, parseEncryptionConfig, newEncryptionConfig, Encry
 export type { ValueTransformer } from './value-transformers';
 export type { PrefixTransformer } from './storage-codec';
 export { MemoryStorage, type MemoryStorageOptions } from './memory-storage';
+export { CachedStorage, type WatchCacheOptions } from './cached-storage';

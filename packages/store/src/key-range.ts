@@ -27,3 +27,15 @@ export function prefixRangeEnd(prefix: string | Buffer): Buffer {
   }
   return Buffer.from([0]); // all 0xff: to the end of the keyspace
 }
+
+/** The first index of `sorted` whose key is >= `key`. */
+export function lowerBound(sorted: readonly string[], key: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

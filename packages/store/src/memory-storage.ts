@@ -30,7 +30,7 @@ import {
   type Watch,
   type WatchEvent,
 } from '@coxswain/objects';
-import { keyIdentity } from './key-range';
+import { keyIdentity, lowerBound } from './key-range';
 import { mirrorWrites } from './mirrors';
 import { checkLeasable, checkPreconditions, keyLabel, sameStored, stored } from './storage-rules';
 
@@ -159,10 +159,12 @@ export class MemoryStorage implements Storage {
 
   /**
    * A snapshot taken at the call (values are immutable buffers), handed out in pages. As etcd's,
-   * except that a continued list (`revision`) reads the current state: no old versions are kept.
+   * except that a continued list (`revision`) reads the current state: no old versions are kept
+   * (a compacted revision is still ExpiredError, as etcd's).
    */
   async *listPages<T extends KubeObject>(prefix: string, opts: ListPagesOptions = {}): AsyncGenerator<ListPage<T>> {
     this.check();
+    if (opts.revision !== undefined && Number(opts.revision) < this.compacted) throw new ExpiredError(opts.revision, String(this.compacted));
     const at = String(this.revision);
     const keys = (this.sortedKeys ??= [...this.entries.keys()].sort());
     const from = opts.startAfter !== undefined && opts.startAfter >= prefix ? opts.startAfter + '\u0000' : prefix;
@@ -458,14 +460,14 @@ function toEvent<T extends KubeObject>(c: Change, filter: ObjectFilter | undefin
   const revision = String(c.revision);
   const prev = c.prev && decodeObject<T>(c.prev, revision);
   if (c.value === undefined) {
-    return prev && (!filter || filter.matches(prev)) ? { type: 'DELETED', object: prev, revision } : undefined;
+    return prev && (!filter || filter.matches(prev)) ? { type: 'DELETED', object: prev, revision, key: c.key } : undefined;
   }
   const cur = decodeObject<T>(c.value, revision);
-  if (!filter) return { type: c.created ? 'ADDED' : 'MODIFIED', object: cur, revision };
+  if (!filter) return { type: c.created ? 'ADDED' : 'MODIFIED', object: cur, revision, key: c.key };
   const curMatches = filter.matches(cur);
   const prevMatches = !c.created && prev !== undefined && filter.matches(prev);
-  if (curMatches) return { type: prevMatches ? 'MODIFIED' : 'ADDED', object: cur, revision };
-  return prevMatches ? { type: 'DELETED', object: prev!, revision } : undefined;
+  if (curMatches) return { type: prevMatches ? 'MODIFIED' : 'ADDED', object: cur, revision, key: c.key };
+  return prevMatches ? { type: 'DELETED', object: prev!, revision, key: c.key } : undefined;
 }
 
 
@@ -473,18 +475,7 @@ function lazyItem<T extends KubeObject>(key: string, e: Entry): LazyItem<T> {
   const { namespace, name } = keyIdentity(key);
   let decoded: T | undefined;
   const resourceVersion = String(e.modRevision);
-  return { namespace, name, resourceVersion, object: () => (decoded ??= decodeObject<T>(e.value, resourceVersion)) };
+  return { key, namespace, name, resourceVersion, object: () => (decoded ??= decodeObject<T>(e.value, resourceVersion)) };
 }
 
 
-/** The first index of `sorted` whose key is >= `key`. */
-function lowerBound(sorted: readonly string[], key: string): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid]! < key) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}

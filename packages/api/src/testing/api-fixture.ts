@@ -25,7 +25,7 @@ export interface ApiFixture {
 export async function startApiFixture(opts: Partial<Omit<ApiServerOptions, 'store'>> & { portalNet?: string } = {}): Promise<ApiFixture> {
   const etcd = await startEtcd();
   const { portalNet, ...serverOpts } = opts;
-  const store = openRegistry(etcd.endpoints, { portalNet });
+  const store = openRegistry(etcd.endpoints, { portalNet, watchCache: {} });
   let server: ApiServer;
   try {
     server = createApiServer({ store, codecs: CODECS, address: '127.0.0.1', port: 0, heartbeatMs: 1000, drainTimeoutMs: 2000, ...serverOpts });

@@ -48,6 +48,16 @@ const thing = (name: string, spec: Thing['spec'] = {}, labels?: Record<string, s
 });
 const key = (name: string) => `/c/things/ns/${name}`;
 
+/** What a watch fails with once its events run out (undefined if it just ends). */
+export async function watchError(w: Watch): Promise<unknown> {
+  try {
+    for await (const ev of w) void ev;
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
+
 /** The next `n` events of a watch, or a failure naming how many came within `ms`. */
 export async function nextEvents<T extends KubeObject>(w: Watch<T>, n: number, ms = 5000): Promise<WatchEvent<T>[]> {
   const out: WatchEvent<T>[] = [];

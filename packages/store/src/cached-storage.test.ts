@@ -1,0 +1,109 @@
+// The watch cache keeps the Storage contract (the suite every backend passes), re-lists when its
+// feed comes back behind a compaction, and cuts off a watcher that lets its queue fill.
+import { ExpiredError, UnavailableError, type KubeObject, type StorageWatchOptions, type Watch } from '@coxswain/objects';
+import { eventually } from '@coxswain/testing';
+import { CachedStorage } from './cached-storage';
+import { MemoryStorage } from './memory-storage';
+import { describeStorageContract, MIRROR, watchError } from './testing/storage-contract';
+
+describeStorageContract('CachedStorage on MemoryStorage', async () => {
+  const backend = new MemoryStorage({ mirrors: [MIRROR] });
+  const storage = new CachedStorage(backend, { root: '/c/' }); // the contract's keys
+  await storage.ready;
+  return { storage, compact: async (rev) => backend.compact(rev), teardown: () => storage.close() };
+});
+
+const pod = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' } });
+const key = (name: string) => `/registry/pods/default/${name}`;
+
+/** A backend whose watches can be ended and refused, as while etcd is down. */
+function breakableBackend(): { backend: MemoryStorage; down(): void; up(): void } {
+  const backend = new MemoryStorage();
+  const open: Watch[] = [];
+  let isDown = false;
+  const watch = backend.watch.bind(backend);
+  backend.watch = <T extends KubeObject>(prefix: string, opts?: StorageWatchOptions): Watch<T> => {
+    if (isDown) {
+      return { close: () => undefined, [Symbol.asyncIterator]: async function* () { throw new UnavailableError('backend down'); } } as Watch<T>;
+    }
+    const w = watch<T>(prefix, opts);
+    open.push(w);
+    return w;
+  };
+  return {
+    backend,
+    down() {
+      isDown = true;
+      for (const w of open.splice(0)) w.close();
+    },
+    up() {
+      isDown = false;
+    },
+  };
+}
+
+
+describe('CachedStorage', () => {
+  it('re-lists when its feed comes back behind a compaction: watchers get 410, lists the new state', async () => {
+    const { backend, down, up } = breakableBackend();
+    const cache = new CachedStorage(backend);
+    try {
+      await cache.ready;
+      await cache.create(key('gone'), pod('gone'));
+      await eventually(async () => (await cache.list('/registry/pods/')).items.length === 1);
+      const watcher = cache.watch('/registry/pods/', { afterRevision: await cache.currentRevision() });
+      down();
+      await backend.create(key('new'), pod('new'));
+      await backend.delete(key('gone'));
+      backend.compact(await backend.currentRevision());
+      up();
+      expect(await watchError(watcher)).toBeInstanceOf(ExpiredError);
+      expect((await cache.list('/registry/pods/')).items.map((p) => p.metadata.name)).toEqual(['new']);
+      expect(cache.relists).toBe(2);
+    } finally {
+      await cache.close();
+    }
+  });
+
+  it('resumes its feed without a re-list when nothing it missed was compacted', async () => {
+    const { backend, down, up } = breakableBackend();
+    const cache = new CachedStorage(backend);
+    try {
+      await cache.ready;
+      const from = await cache.currentRevision();
+      down();
+      await backend.create(key('while-down'), pod('while-down'));
+      up();
+      const w = cache.watch('/registry/pods/', { afterRevision: from });
+      for await (const ev of w) {
+        expect(ev).toMatchObject({ type: 'ADDED', object: { metadata: { name: 'while-down' } } });
+        break;
+      }
+      expect(cache.relists).toBe(1);
+    } finally {
+      await cache.close();
+    }
+  });
+
+  it('cuts off a watcher that lets more than its queue limit of events wait', async () => {
+    const cache = new CachedStorage(new MemoryStorage(), { watcherQueueLimit: 5 });
+    try {
+      await cache.ready;
+      const slow = cache.watch('/registry/pods/', { afterRevision: await cache.currentRevision() });
+      for (let i = 0; i < 10; i++) await cache.create(key(`p${i}`), pod(`p${i}`));
+      await eventually(() => cache.watcherCount === 0, 5000, 'the slow watcher dropped');
+      let taken = 0;
+      let error: unknown;
+      try {
+        for await (const ev of slow) if (ev) taken++;
+      } catch (e) {
+        error = e;
+      }
+      expect(taken).toBe(5); // what it had queued, then the reason
+      expect(error).toBeInstanceOf(UnavailableError);
+      expect((error as Error).message).toContain('watcher too slow');
+    } finally {
+      await cache.close();
+    }
+  });
+});
