@@ -31,6 +31,8 @@ export interface ApiServerHandle {
   url: string;
   server: ApiServer;
   store: ObjectStore;
+  /** The metrics pipeline behind metrics.k8s.io (absent with --metric-resolution 0): the cost bench turns it off and on. */
+  metrics?: MetricsScraper;
   /** Stops the server (watches closed, requests drained) and the store. Idempotent. */
   close(): Promise<void>;
 }
@@ -75,5 +77,5 @@ export async function runApiServer(flags: ApiServerFlags): Promise<ApiServerHand
       await server.close();
       await store.close();
     })());
-  return { url: server.url, server, store, close };
+  return { url: server.url, server, store, metrics, close };
 }

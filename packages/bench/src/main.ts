@@ -21,6 +21,13 @@ const scenarios: Record<string, { about: string; load: () => Promise<Scenario> }
     about: 'etcd/Docker limits, scheduler alone, 1,000 hollow minions x 20 pods, API latency under churn, real Docker, cost per process',
     load: async () => (await import('./scale-bench')).scaleBench,
   },
+  metrics: {
+    about: 'the scale bench\'s density cluster (1,000 hollow minions x 20 pods), CPU of every process with the metrics pipeline off and on, same run (goal: < 5% added)',
+    load: async () => {
+      const { scaleBench } = await import('./scale-bench');
+      return (argv: string[]) => scaleBench(['--phases', 'density,metrics', '--no-docker', ...argv]);
+    },
+  },
   kubectl: {
     about: 'kubectl get pods -A (the server\'s Table) of 20,000 pods vs the plain LIST through kubectl, same run (goal: <= 1.5x)',
     load: async () => (await import('./kubectl-bench')).kubectlBench,

@@ -5,4 +5,5 @@ export { Kubelet, type KubeletOptions } from './kubelet';
 export { InvalidImageNameError, LABELS, type ContainerRuntime, type RuntimeContainer, type RuntimeEvent } from './runtime';
 export { DockerRuntime, type DockerRuntimeOptions } from './docker-runtime';
 export { MemoryRuntime, type MemoryRuntimeOptions, SYNTHETIC_USAGE, type SyntheticUsage } from './memory-runtime';
+export { startLogServer, type LogServer } from './log-server';
 export { StatsCollector, type Summary, type PodSummary, type ContainerSummary, type CpuStats, type MemoryStats } from './stats-collector';
