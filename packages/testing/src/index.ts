@@ -9,3 +9,4 @@ export * from './memory-registry';
 export { ARTIFACTS_DIR, CHROMIUM, openBrowser, type Browser } from './browser';
 export { kubeconfigFor, kubectlRunner } from './kubectl';
 export { familySum, parsePrometheusText, type PrometheusText } from './prometheus-text';
+export { startFakeKubelet, summaryOf, type FakeKubelet } from './fake-kubelet';
