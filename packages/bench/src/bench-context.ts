@@ -47,9 +47,11 @@ export interface ScaleConfig {
   metricsResolutionMs: number;
   /** Prometheus' scrape interval (kube-prometheus scrapes the kubelets and the API server every 30 s). */
   prometheusIntervalMs: number;
+  /** Prometheus scrapes every hollow kubelet's port, not one per hollow process (their kubelets share a registry). */
+  prometheusEveryKubelet: boolean;
   /** Each hollow minion's kubelet port on its own 127.2.x.y address. */
   hollowKubeletPort: number;
-  /** Which phases run: limit, scheduler, docker, density, api, metrics (density is needed by api and metrics; metrics is its own scenario, main.ts). */
+  /** Which phases run: limit, scheduler, docker, density, api, metrics (density is needed by api and metrics; --quick leaves metrics out, `npm run bench -- metrics --quick` runs it). */
   phases: string[];
   /** Node flags for the children, e.g. --cpu-prof. */
   childNodeArgs: string[];
@@ -83,8 +85,9 @@ export const FULL: ScaleConfig = {
   metricsSettleMs: 25_000,
   metricsResolutionMs: 15_000,
   prometheusIntervalMs: 30_000,
+  prometheusEveryKubelet: false,
   hollowKubeletPort: 10250,
-  phases: ['limit', 'scheduler', 'docker', 'density', 'api'],
+  phases: ['limit', 'scheduler', 'docker', 'density', 'api', 'metrics'],
   childNodeArgs: [],
 };
 
@@ -115,6 +118,7 @@ export const QUICK: ScaleConfig = {
   metricsSettleMs: 12_000,
   metricsResolutionMs: 5_000,
   prometheusIntervalMs: 10_000,
+  prometheusEveryKubelet: false,
   hollowKubeletPort: 10250,
   phases: ['limit', 'scheduler', 'docker', 'density', 'api'],
   childNodeArgs: [],

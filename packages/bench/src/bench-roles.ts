@@ -121,7 +121,7 @@ async function startHollow(o: HollowOptions): Promise<Role> {
     for (const c of collectors) c.start();
   };
   return {
-    info: { minions: kubelets.length, connections: clients.length },
+    info: { minions: kubelets.length, first: o.first ?? 0, connections: clients.length },
     control,
     stop: async () => {
       await stopStats();

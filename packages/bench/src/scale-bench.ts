@@ -65,6 +65,7 @@ function parseArgs(argv: string[]): { config: ScaleConfig; outDir: string; docke
   config.schedulerPods = num('--scheduler-pods') ?? config.schedulerPods;
   config.metricsWindowMs = (num('--metrics-window-s') ?? config.metricsWindowMs / 1000) * 1000;
   config.metricsRounds = num('--metrics-rounds') ?? config.metricsRounds;
+  config.prometheusEveryKubelet = argv.includes('--prometheus-every-kubelet');
   const phasesIdx = argv.indexOf('--phases');
   if (phasesIdx >= 0) config.phases = argv[phasesIdx + 1].split(',').filter(Boolean);
   const outIdx = argv.indexOf('--out');
