@@ -2,7 +2,7 @@
 // (stand-ins answering /stats/summary); once minion m2's stops answering, the next scrape drops its
 // figures, and top shows m2 and its pod as <unknown> — never the figures last seen — while m1's stay.
 // Stock kubectl top says the same in its words.
-import { MetricsScraper, type MetricsSource } from '@coxswain/client';
+import { MetricsScraper } from '@coxswain/client';
 import type { Minion, Pod } from '@coxswain/objects';
 import { kubeconfigFor, kubectlRunner, startFakeKubelet, summaryOf, type FakeKubelet } from '@coxswain/testing';
 import { ClusterHarness, startClusterHarness, tableCells } from './testing/cluster-harness';
@@ -13,11 +13,11 @@ let scraper: MetricsScraper;
 const kubelets: FakeKubelet[] = [];
 
 beforeAll(async () => {
-  const source: MetricsSource = { get window() { return scraper.window; }, nodes: () => scraper.nodes(), pods: () => scraper.pods() };
-  h = await startClusterHarness({ metrics: source });
-  scraper = new MetricsScraper({ store: h.store, intervalMs: 15_000, timeoutMs: 1000 });
   kubelets.push(await startFakeKubelet(summaryOf('m1', [{ name: 'web-1', cpu: 997e6, mem: 48 * MiB }])));
   kubelets.push(await startFakeKubelet(summaryOf('m2', [{ name: 'db-1', cpu: 3e6, mem: 200 * MiB }])));
+  // The API server serves what the scraper (made once the store exists) last read.
+  h = await startClusterHarness({ metrics: { get window() { return scraper.window; }, nodes: () => scraper.nodes(), pods: () => scraper.pods() } });
+  scraper = new MetricsScraper({ store: h.store, timeoutMs: 1000 });
   for (const [i, k] of kubelets.entries()) {
     const m = await h.store.create<Minion>({ apiVersion: 'v1', kind: 'Minion', metadata: { name: `m${i + 1}` } } as Minion);
     await h.store.updateStatus<Minion>({ ...m, status: { kubeletEndpoint: k.url, capacity: { cpu: '2', memory: '4Gi' } } } as Minion);
