@@ -3,13 +3,14 @@
 // server's metrics pipeline scrapes it every 15 s (both defaults), and `kubecfg top pods` shows the
 // busy pod near one core and the idle one under 20m, within 30 s of the pods running. Limits: a
 // 200m CPU limit holds a busy loop near 200m (CFS quota), a 16Mi memory limit OOM-kills a shell
-// that takes 64 MiB, and the pod says so. Last, a HorizontalPodAutoscaler grows a controller under a
-// bounded load loop through its service and shrinks it back once the load stops.
+// that takes 64 MiB, and the pod says so. Last, a HorizontalPodAutoscaler grows an RC (kubecfg
+// autoscale rc) and a Deployment (stock kubectl autoscale deployment) under a bounded load loop
+// through its service and shrinks it back once the load stops (stabilization window 20 s, a flag).
 import { execFileSync } from 'node:child_process';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import type { ApiClient } from '@coxswain/client';
-import type { HorizontalPodAutoscaler, Pod, ReplicationController, Service } from '@coxswain/objects';
+import type { Deployment, HorizontalPodAutoscaler, Pod, ReplicationController, Service } from '@coxswain/objects';
 import { eventually, familySum, kubeconfigFor, kubectlRunner, parsePrometheusText } from '@coxswain/testing';
 import { startDockerCluster, type DockerCluster } from './support/docker-cluster';
 import { IMAGES } from './support/images';
@@ -179,30 +180,24 @@ function loadLoop(url: string, clients: number, maxMs: number) {
   return { stats, stop: async () => { stopped = true; await Promise.all(loops); } };
 }
 
-it('kubecfg autoscale: grows an RC 1 -> N under load through its service within 2 minutes, back to 1 after the load stops; every change an event with its figures', async () => {
-  await api.create<ReplicationController>('replicationControllers', {
-    apiVersion: 'v1',
-    kind: 'ReplicationController',
-    metadata: { name: 'burner', namespace: 'default' },
-    spec: {
-      replicas: 1,
-      selector: { app: 'burner' },
-      template: {
-        metadata: { labels: { app: 'burner' } },
-        spec: { containers: [{ name: 'main', image: IMAGES.busybox, command: ['sh', '-c', BURN_SERVER], ports: [{ containerPort: 80 }], resources: { requests: { cpu: '100m' }, limits: { cpu: '500m' } } }] },
-      },
-    },
-  } as ReplicationController);
-  const svc = await api.create<Service>('services', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'burner', namespace: 'default' }, spec: { selector: { app: 'burner' }, ports: [{ port: 80 }] } } as Service);
+const BURNER_CONTAINER = { name: 'main', image: IMAGES.busybox, command: ['sh', '-c', BURN_SERVER], ports: [{ containerPort: 80 }], resources: { requests: { cpu: '100m' }, limits: { cpu: '500m' } } };
+
+type SuccessfulRescale = { reason: string; message: string; involvedObject: { kind: string; name: string } };
+
+/**
+ * `name`'s service answering, then `autoscale()` (a command that makes an HPA of 1..4 at 50% on it),
+ * a bounded load loop through the service's portal IP until the target grows, and a wait for it to
+ * come back to 1 once the load stops. The figures and the HPA's SuccessfulRescale events.
+ */
+async function growAndShrink(name: string, autoscale: () => Promise<void>, replicas: () => Promise<number>) {
+  const svc = await api.create<Service>('services', { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' }, spec: { selector: { app: name }, ports: [{ port: 80 }] } } as Service);
   const url = `http://${svc.spec.clusterIP}:80/cgi-bin/burn`;
   await eventually(async () => {
     const r = await new Promise<number>((resolve) => http.get(url, { agent: false, timeout: 3000 }, (res) => { res.resume(); resolve(res.statusCode ?? 0); }).on('error', () => resolve(0)));
     if (r !== 200) throw new Error(`HTTP ${r}`);
     return true;
-  }, 60_000, 'the burner answering through its portal IP', 500);
-
-  expect(await mustSucceed(kubecfg, 'autoscale', 'rc', 'burner', '--min', '1', '--max', '4', '--cpu-percent', '50')).toBe('horizontalpodautoscaler/burner autoscaled\n');
-  const replicas = async () => (await api.get<ReplicationController>('replicationControllers', 'burner')).spec.replicas;
+  }, 60_000, `${name} answering through its portal IP`, 500);
+  await autoscale();
 
   const load = loadLoop(url, 4, 150_000);
   const started = Date.now();
@@ -211,30 +206,70 @@ it('kubecfg autoscale: grows an RC 1 -> N under load through its service within 
     grown = await eventually(async () => {
       const n = await replicas();
       return n > 1 && n;
-    }, 120_000, 'the autoscaler to grow burner', 1000);
+    }, 120_000, `the autoscaler to grow ${name}`, 1000);
   } finally {
     await load.stop();
   }
-  const upSeconds = ((Date.now() - started) / 1000).toFixed(1);
+  const upSeconds = (Date.now() - started) / 1000;
   const stopped = Date.now();
-  await eventually(async () => (await replicas()) === 1, 120_000, 'burner back to 1 after the load', 1000);
-  const downSeconds = ((Date.now() - stopped) / 1000).toFixed(1);
-
-  const hpa = await api.get<HorizontalPodAutoscaler>('horizontalpodautoscalers', 'burner');
-  const events = (await api.list<{ reason: string; message: string; involvedObject: { kind: string; name: string } }>('events')).items.filter(
-    (e) => e.involvedObject.kind === 'HorizontalPodAutoscaler' && e.reason === 'SuccessfulRescale',
+  await eventually(async () => (await replicas()) === 1, 120_000, `${name} back to 1 after the load`, 1000);
+  const downSeconds = (Date.now() - stopped) / 1000;
+  const events = (await api.list<SuccessfulRescale>('events')).items.filter(
+    (e) => e.involvedObject.kind === 'HorizontalPodAutoscaler' && e.involvedObject.name === name && e.reason === 'SuccessfulRescale',
   );
-  console.log(`autoscaler: 1 -> ${grown} ${upSeconds} s after the load began (${load.stats.ok} answers, ${load.stats.failed} failed); back to 1 ${downSeconds} s after it stopped; events: ${events.map((e) => e.message).join(' | ')}`);
-  expect(grown).toBeGreaterThan(1);
-  expect(grown).toBeLessThanOrEqual(4);
-  expect(events.length).toBeGreaterThanOrEqual(2);
-  expect(events.some((e) => /^New size: [2-4]; reason: cpu resource utilization \(percentage of request\) above target: \d+% of 50% \(1 pod measured, was 1\)$/.test(e.message))).toBe(true);
-  expect(events.some((e) => /^New size: 1; reason: cpu resource utilization \(percentage of request\) below target/.test(e.message))).toBe(true);
+  console.log(`autoscaler: ${name} 1 -> ${grown} ${upSeconds.toFixed(1)} s after the load began (${load.stats.ok} answers, ${load.stats.failed} failed); back to 1 ${downSeconds.toFixed(1)} s after it stopped; events: ${events.map((e) => e.message).join(' | ')}`);
+  return { grown, upSeconds, events };
+}
+
+/** What every grow-and-shrink must show: 1 -> N (N <= 4) within 2 minutes, both changes as events with their figures, the HPA's status. */
+async function expectGrewAndShrank(name: string, r: Awaited<ReturnType<typeof growAndShrink>>) {
+  expect(r.grown).toBeGreaterThan(1);
+  expect(r.grown).toBeLessThanOrEqual(4);
+  expect(r.upSeconds).toBeLessThan(120);
+  expect(r.events.length).toBeGreaterThanOrEqual(2);
+  expect(r.events.some((e) => /^New size: [2-4]; reason: cpu resource utilization \(percentage of request\) above target: \d+% of 50% \(1 pod measured, was 1\)$/.test(e.message))).toBe(true);
+  expect(r.events.some((e) => /^New size: 1; reason: cpu resource utilization \(percentage of request\) below target/.test(e.message))).toBe(true);
+  const hpa = await api.get<HorizontalPodAutoscaler>('horizontalpodautoscalers', name);
   expect(hpa.status).toMatchObject({ currentReplicas: expect.any(Number), desiredReplicas: 1 });
   expect(hpa.status?.lastScaleTime).toBeDefined();
+}
+
+it('kubecfg autoscale: grows an RC 1 -> N under load through its service within 2 minutes, back to 1 after the load stops; every change an event with its figures', async () => {
+  await api.create<ReplicationController>('replicationControllers', {
+    apiVersion: 'v1',
+    kind: 'ReplicationController',
+    metadata: { name: 'burner', namespace: 'default' },
+    spec: { replicas: 1, selector: { app: 'burner' }, template: { metadata: { labels: { app: 'burner' } }, spec: { containers: [BURNER_CONTAINER] } } },
+  } as ReplicationController);
+  const r = await growAndShrink(
+    'burner',
+    async () => expect(await mustSucceed(kubecfg, 'autoscale', 'rc', 'burner', '--min', '1', '--max', '4', '--cpu-percent', '50')).toBe('horizontalpodautoscaler/burner autoscaled\n'),
+    async () => (await api.get<ReplicationController>('replicationControllers', 'burner')).spec.replicas,
+  );
+  await expectGrewAndShrank('burner', r);
   const table = await mustSucceed(kubecfg, 'get', 'hpa');
   expect(table).toMatch(/burner\s+ReplicationController\/burner\s+\S+\/50%\s+1\s+4\s+\d+/);
-});
+}, 300_000);
+
+it('stock kubectl autoscale deployment: grows a Deployment 1 -> N under load within 2 minutes and back to 1; every change an event with its figures', async () => {
+  await api.create<Deployment>('deployments', {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'burner-deploy', namespace: 'default' },
+    spec: { replicas: 1, selector: { matchLabels: { app: 'burner-deploy' } }, template: { metadata: { labels: { app: 'burner-deploy' } }, spec: { containers: [BURNER_CONTAINER] } } },
+  } as Deployment);
+  const kubectl = kubectlRunner(kubeconfigFor(env!.cluster.apiUrl));
+  const pods = async () => (await api.list<Pod>('pods', { labelSelector: 'app=burner-deploy' })).items.filter((p) => p.status?.phase === 'Running' && !p.metadata.deletionTimestamp).length;
+  const r = await growAndShrink(
+    'burner-deploy',
+    async () => expect(await kubectl('autoscale', 'deployment', 'burner-deploy', '--min=1', '--max=4', '--cpu-percent=50')).toBe('horizontalpodautoscaler.autoscaling/burner-deploy autoscaled'),
+    async () => (await api.get<Deployment>('deployments', 'burner-deploy')).spec.replicas ?? 0,
+  );
+  await expectGrewAndShrank('burner-deploy', r);
+  // The Deployment carried both changes out: its pods followed the replica count down to one.
+  await eventually(async () => (await pods()) === 1, 60_000, 'one burner-deploy pod left', 1000);
+  expect(await kubectl('get', 'hpa', 'burner-deploy')).toMatch(/^burner-deploy\s+Deployment\/burner-deploy\s+\S+\/50%\s+1\s+4\s+\d+/m);
+}, 300_000);
 
 it('/metrics of every process, parsed as Prometheus text: each has its families, and they move as work is done', async () => {
   // Where `coxswain up` puts them: the API server on its port, the reconcilers on the healthz ports

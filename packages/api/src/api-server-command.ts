@@ -52,6 +52,8 @@ export interface ApiServerHandle {
   store: ObjectStore;
   /** The etcd compactor (undefined when the interval is 0). */
   compactor?: EtcdCompactor;
+  /** The metrics pipeline behind metrics.k8s.io (absent with --metric-resolution 0): the cost bench turns it off and on. */
+  metrics?: MetricsScraper;
   /** Stops the server (watches closed, requests drained) and the store. Idempotent. */
   close(): Promise<void>;
 }
@@ -121,7 +123,7 @@ export async function runApiServer(flags: ApiServerFlags): Promise<ApiServerHand
       await server.close();
       await store.close();
     })());
-  return { url: server.url, server, store, compactor, close };
+  return { url: server.url, server, store, compactor, metrics, close };
 }
 
 function atLeastOne(flag: string, value: number | undefined): void {

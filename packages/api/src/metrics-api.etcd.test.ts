@@ -1,38 +1,21 @@
 // metrics.k8s.io on a real API server and etcd: the pipeline scrapes two kubelets' /stats/summary
 // (small HTTP servers answering in the summary API's shape, as the kubelet does) and serves
 // NodeMetrics and PodMetrics as metrics-server does; a kubelet that stops answering loses its figures.
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Minion, Pod } from '@coxswain/objects';
 import { MetricsScraper, type MetricsSource } from '@coxswain/client';
 import { ApiFixture, startApiFixture } from './testing/api-fixture';
 import { call } from './testing/wire';
+import { startFakeKubelet, summaryOf, type FakeKubelet } from '@coxswain/testing';
 
 const MiB = 2 ** 20;
-const summaryOf = (minion: string, pods: Array<{ name: string; cpu?: number; mem: number }>) => ({
-  node: { nodeName: minion, cpu: { time: '2026-12-05T10:00:00Z', usageNanoCores: 1.5e9, usageCoreNanoSeconds: 1e12 }, memory: { time: '2026-12-05T10:00:00Z', workingSetBytes: 1024 * MiB } },
-  pods: pods.map((p) => ({
-    podRef: { name: p.name, namespace: 'default', uid: `uid-${p.name}` },
-    containers: [{ name: 'main', cpu: { time: '2026-12-05T10:00:00Z', usageNanoCores: p.cpu, usageCoreNanoSeconds: 1e9 }, memory: { time: '2026-12-05T10:00:00Z', workingSetBytes: p.mem, usageBytes: p.mem, rssBytes: p.mem } }],
-  })),
-});
 
 /** The kubelets answer only the control plane's bearer secret (docs/kubelet.md). */
 const KUBELET_CREDENTIAL = 'kubelet-secret-for-metrics-test';
-
-async function kubelet(summary: unknown): Promise<{ url: string; close(): Promise<void> }> {
-  const server = http.createServer((req, res) => {
-    if (req.headers.authorization !== `Bearer ${KUBELET_CREDENTIAL}`) return void res.writeHead(401).end();
-    if (req.url !== '/stats/summary') return void res.writeHead(404).end();
-    res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(summary));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((r) => server.close(() => r())) };
-}
+const kubelet = (summary: unknown) => startFakeKubelet(summary, KUBELET_CREDENTIAL);
 
 let fx: ApiFixture;
 let scraper: MetricsScraper;
-const kubelets: Array<{ url: string; close(): Promise<void> }> = [];
+const kubelets: FakeKubelet[] = [];
 
 beforeAll(async () => {
   const source: MetricsSource = { get window() { return scraper.window; }, nodes: () => scraper.nodes(), pods: () => scraper.pods() };

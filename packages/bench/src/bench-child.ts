@@ -15,6 +15,8 @@ export interface BenchChild {
   stop(graceMs?: number): Promise<void>;
   /** The child's event-loop delay since the last call, and its role's report if it has one (undefined if it does not answer in 5 s). */
   stats(): Promise<ChildStats | undefined>;
+  /** Sends the role a control message (bench-roles.ts: e.g. a pipeline on or off) and waits until it is done. */
+  control(body: unknown, timeoutMs?: number): Promise<void>;
 }
 
 export interface ChildStats {
@@ -62,7 +64,7 @@ export function spawnBenchChild(role: BenchRole, opts: Record<string, unknown>, 
     child.on('message', (m: { type?: string; info?: Record<string, unknown>; error?: string }) => {
       if (m?.type === 'ready') {
         clearTimeout(timer);
-        resolve({ role, child, pid: child.pid!, info: m.info ?? {}, stop, stats: () => askStats(child) });
+        resolve({ role, child, pid: child.pid!, info: m.info ?? {}, stop, stats: () => askStats(child), control: (body, timeoutMs) => askControl(child, role, body, timeoutMs) });
       } else if (m?.type === 'failed') {
         clearTimeout(timer);
         reject(new Error(`bench ${role} failed to start: ${m.error}`));
@@ -85,5 +87,23 @@ function askStats(child: ChildProcess): Promise<ChildStats | undefined> {
     };
     child.on('message', onMessage);
     child.send({ type: 'stats' });
+  });
+}
+
+function askControl(child: ChildProcess, role: BenchRole, body: unknown, timeoutMs = 120_000): Promise<void> {
+  if (!child.connected) return Promise.reject(new Error(`bench ${role} is gone`));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => done(new Error(`bench ${role} did not carry out ${JSON.stringify(body)} within ${timeoutMs} ms`)), timeoutMs);
+    const onMessage = (m: { type?: string; error?: string }) => {
+      if (m?.type === 'control-done') done(m.error ? new Error(`bench ${role}: ${m.error}`) : undefined);
+    };
+    const done = (err?: Error) => {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      if (err) reject(err);
+      else resolve();
+    };
+    child.on('message', onMessage);
+    child.send({ type: 'control', body });
   });
 }

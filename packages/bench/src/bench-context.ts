@@ -38,7 +38,20 @@ export interface ScaleConfig {
    * connections drop, which measures the overload, not the kubelet (docs/benchmarks.md).
    */
   hollowProcesses: number;
-  /** Which phases run: limit, scheduler, docker, density, api (density is needed by api). */
+  /** The metrics phase (metrics-phase.ts): windows with the pipeline off and on, each this long, this many times. */
+  metricsWindowMs: number;
+  metricsRounds: number;
+  /** After turning the pipeline on or off, before measuring: two housekeeping readings and a scrape must exist. */
+  metricsSettleMs: number;
+  /** The API server's --metric-resolution while on (metrics-server's and our default: 15 s). */
+  metricsResolutionMs: number;
+  /** Prometheus' scrape interval (kube-prometheus scrapes the kubelets and the API server every 30 s). */
+  prometheusIntervalMs: number;
+  /** Prometheus scrapes every hollow kubelet's port, not one per hollow process (their kubelets share a registry). */
+  prometheusEveryKubelet: boolean;
+  /** Each hollow minion's kubelet port on its own 127.2.x.y address. */
+  hollowKubeletPort: number;
+  /** Which phases run: limit, scheduler, docker, density, api, metrics (density is needed by api and metrics; --quick leaves metrics out, `npm run bench -- metrics --quick` runs it). */
   phases: string[];
   /** Node flags for the children, e.g. --cpu-prof. */
   childNodeArgs: string[];
@@ -67,7 +80,14 @@ export const FULL: ScaleConfig = {
   dockerMinions: 3,
   namespaces: 1,
   hollowProcesses: 2,
-  phases: ['limit', 'scheduler', 'docker', 'density', 'api'],
+  metricsWindowMs: 60_000,
+  metricsRounds: 2,
+  metricsSettleMs: 25_000,
+  metricsResolutionMs: 15_000,
+  prometheusIntervalMs: 30_000,
+  prometheusEveryKubelet: false,
+  hollowKubeletPort: 10250,
+  phases: ['limit', 'scheduler', 'docker', 'density', 'api', 'metrics'],
   childNodeArgs: [],
 };
 
@@ -93,6 +113,13 @@ export const QUICK: ScaleConfig = {
   dockerMinions: 1,
   namespaces: 1,
   hollowProcesses: 1,
+  metricsWindowMs: 20_000,
+  metricsRounds: 1,
+  metricsSettleMs: 12_000,
+  metricsResolutionMs: 5_000,
+  prometheusIntervalMs: 10_000,
+  prometheusEveryKubelet: false,
+  hollowKubeletPort: 10250,
   phases: ['limit', 'scheduler', 'docker', 'density', 'api'],
   childNodeArgs: [],
 };

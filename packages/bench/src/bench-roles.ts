@@ -3,7 +3,7 @@
 // code over MemoryRuntime, many in one process, like kubemark), and a few real Docker kubelets.
 // A child says `{type:'ready', ...}` on its IPC channel once it serves, and stops on `{type:'stop'}`.
 import { runApiServer } from '@coxswain/api';
-import { Kubelet, MemoryRuntime, runKubelet, type RunningKubelet } from '@coxswain/kubelet';
+import { Kubelet, MemoryRuntime, runKubelet, startLogServer, StatsCollector, type LogServer, type RunningKubelet } from '@coxswain/kubelet';
 import { runReplicationManager, runScheduler, type ReconcilerHandle } from '@coxswain/reconcilers';
 import { createEtcdClient, EtcdStorage } from '@coxswain/store';
 import { Registry, REGISTRY_MIRRORS } from '@coxswain/registry';
@@ -12,8 +12,9 @@ import { createLogger } from '@coxswain/process';
 import type { Etcd3 } from 'etcd3';
 import { monitorEventLoopDelay } from 'perf_hooks';
 import { startWatchProbe, type WatchProbeOptions } from './watch-probe';
+import { startPrometheus } from './prometheus-role';
 
-export type BenchRole = 'apiserver' | 'scheduler' | 'replication' | 'hollow' | 'docker-kubelets' | 'watch-probe';
+export type BenchRole = 'apiserver' | 'scheduler' | 'replication' | 'hollow' | 'docker-kubelets' | 'watch-probe' | 'prometheus';
 
 export interface HollowOptions {
   etcd: string;
@@ -26,6 +27,13 @@ export interface HollowOptions {
   perConnection?: number;
   resyncMs?: number;
   heartbeatMs?: number;
+  /** The port of each minion's kubelet endpoint on its own 127.2.x.y address (default 10250); served only while stats are on. */
+  kubeletPort?: number;
+}
+
+/** What the bench asks of the hollow minions: their stats pipeline (housekeeping + /stats/summary + /metrics) on or off. */
+export interface HollowControl {
+  stats: boolean;
 }
 
 export interface DockerKubeletsOptions {
@@ -40,7 +48,12 @@ interface Role {
   stop: Stopper;
   info: unknown;
   report?: () => unknown;
+  /** Answers the bench's `control` messages (e.g. turning a pipeline on or off). */
+  control?: (body: never) => Promise<unknown>;
 }
+
+/** A hollow minion's memory (its capacity, and the total its stats report). */
+const HOLLOW_MEMORY_BYTES = 64 * 2 ** 30;
 
 async function startHollow(o: HollowOptions): Promise<Role> {
   const log = createLogger('hollow');
@@ -49,6 +62,7 @@ async function startHollow(o: HollowOptions): Promise<Role> {
   const stores: Registry[] = [];
   const kubelets: Kubelet[] = [];
   const recorders: EventRecorder[] = [];
+  const runtimes: MemoryRuntime[] = [];
   for (let j = 0; j < o.count; j++) {
     const i = (o.first ?? 0) + j;
     if (j % perConn === 0) {
@@ -60,17 +74,19 @@ async function startHollow(o: HollowOptions): Promise<Role> {
     const name = `${o.prefix}${i}`;
     const recorder = new EventRecorder({ store, component: 'kubelet', host: name, logger: log });
     recorders.push(recorder);
+    runtimes.push(new MemoryRuntime());
     kubelets.push(
       new Kubelet({
         minion: name,
-        // Never dialled: hollow minions have no log server and their containers live in memory.
-        address: `127.2.${i >> 8}.${i & 255}`,
+        // Dialled only while the stats pipeline is on (the bench's metrics phase); containers live in memory.
+        address: hollowAddress(i),
+        port: o.kubeletPort ?? 10250,
         podCIDR: `172.${16 + (i >> 8)}.${i & 255}.0/24`,
         store,
         leaseStorage: store.storage,
-        runtime: new MemoryRuntime(),
+        runtime: runtimes[j],
         recorder,
-        capacity: { cpu: '32', memory: '64Gi', pods: '110' },
+        capacity: { cpu: '32', memory: `${HOLLOW_MEMORY_BYTES / 2 ** 30}Gi`, pods: '110' },
         labels: { hollow: 'true' },
         resyncMs: o.resyncMs,
         heartbeatMs: o.heartbeatMs,
@@ -81,15 +97,45 @@ async function startHollow(o: HollowOptions): Promise<Role> {
   // Start in waves: 1,000 registrations at once would only queue up in etcd.
   const wave = 50;
   for (let i = 0; i < kubelets.length; i += wave) await Promise.all(kubelets.slice(i, i + wave).map((k) => k.start()));
+  // The stats pipeline as a real kubelet runs it (run-kubelet.ts): housekeeping reads every container
+  // (the memory runtime's synthetic use) and the minion, and the kubelet's port serves the summary.
+  let pipeline: { collectors: StatsCollector[]; servers: LogServer[] } | undefined;
+  const stopStats = async () => {
+    const p = pipeline;
+    pipeline = undefined;
+    await Promise.all((p?.collectors ?? []).map((c) => c.stop()));
+    await Promise.all((p?.servers ?? []).map((s) => s.close()));
+  };
+  const control = async (c: HollowControl) => {
+    if (!c.stats) return stopStats();
+    if (pipeline) return;
+    const collectors = kubelets.map(
+      (_, j) => new StatsCollector({ runtime: runtimes[j], minion: `${o.prefix}${(o.first ?? 0) + j}`, nodeUsage: () => runtimes[j].nodeUsage(HOLLOW_MEMORY_BYTES) }),
+    );
+    const servers: LogServer[] = [];
+    pipeline = { collectors, servers };
+    for (let j = 0; j < kubelets.length; j++) {
+      const i = (o.first ?? 0) + j;
+      servers.push(await startLogServer({ minion: `${o.prefix}${i}`, runtime: runtimes[j], host: hollowAddress(i), port: o.kubeletPort ?? 10250, summary: () => collectors[j].summary(), logger: log }));
+    }
+    for (const c of collectors) c.start();
+  };
   return {
-    info: { minions: kubelets.length, connections: clients.length },
+    info: { minions: kubelets.length, first: o.first ?? 0, connections: clients.length },
+    control,
     stop: async () => {
+      await stopStats();
       await Promise.all(kubelets.map((k) => k.stop()));
       await Promise.all(recorders.map((r) => r.flush()));
       await Promise.all(stores.map((s) => s.close()));
       for (const c of clients) c.close();
     },
   };
+}
+
+/** Minion i's address: its own loopback address, as each simulated minion has (127.2.0.0/16: 65,536 of them). */
+export function hollowAddress(i: number): string {
+  return `127.2.${i >> 8}.${i & 255}`;
 }
 
 async function startDockerKubelets(o: DockerKubeletsOptions): Promise<Role> {
@@ -102,24 +148,32 @@ async function startDockerKubelets(o: DockerKubeletsOptions): Promise<Role> {
   return { info: { minions: running.length }, stop: () => Promise.all(running.map((r) => r.stop())) };
 }
 
+/** Reconcilers serve /healthz and /metrics on a free loopback port (what Prometheus scrapes). */
+const HEALTH_ON_LOOPBACK = { healthzPort: 0, healthzAddress: '127.0.0.1' };
+
 async function startReconciler(h: ReconcilerHandle): Promise<Role> {
   await h.running;
-  return { info: { name: h.name }, stop: () => h.stop() };
+  return { info: { name: h.name, metricsUrl: h.healthzUrl && `${h.healthzUrl}/metrics` }, stop: () => h.stop() };
 }
 
 export async function startRole(role: BenchRole, opts: Record<string, unknown>): Promise<Role> {
   const etcd = String(opts.etcd);
   switch (role) {
     case 'apiserver': {
-      const h = await runApiServer({ etcdServers: etcd, address: '127.0.0.1', port: 0 });
+      const h = await runApiServer({ etcdServers: etcd, address: '127.0.0.1', port: 0, metricsResolutionMs: Number(opts.metricsResolutionMs ?? 15_000) });
+      // The metrics pipeline is off until the bench turns it on (its cost is measured on its own).
+      await h.metrics?.stop();
+      const control = async (c: { metrics: boolean }) => (c.metrics ? h.metrics?.start() : h.metrics?.stop());
       // With --expose-gc (the watch-cache bench): memory after a full collection, what the server really keeps.
       const gc = (globalThis as { gc?: () => void }).gc;
-      return { info: { url: h.url }, stop: () => h.close(), report: gc && (() => (gc(), process.memoryUsage())) };
+      return { info: { url: h.url }, control, stop: () => h.close(), report: gc && (() => (gc(), process.memoryUsage())) };
     }
     case 'scheduler':
-      return startReconciler(await runScheduler({ etcdServers: etcd, leaderElect: false, workers: Number(opts.workers ?? 32) }));
+      return startReconciler(await runScheduler({ etcdServers: etcd, leaderElect: false, workers: Number(opts.workers ?? 32), ...HEALTH_ON_LOOPBACK }));
     case 'replication':
-      return startReconciler(await runReplicationManager({ etcdServers: etcd, leaderElect: false, workers: Number(opts.workers ?? 16) }));
+      return startReconciler(await runReplicationManager({ etcdServers: etcd, leaderElect: false, workers: Number(opts.workers ?? 16), ...HEALTH_ON_LOOPBACK }));
+    case 'prometheus':
+      return startPrometheus(Number(opts.intervalMs ?? 30_000));
     case 'hollow':
       return startHollow(opts as unknown as HollowOptions);
     case 'docker-kubelets':
@@ -134,7 +188,7 @@ export function roleMain(argv: string[]): void {
   const [role, json] = argv;
   const send = (m: unknown) => process.send?.(m);
   startRole(role as BenchRole, JSON.parse(json ?? '{}')).then(
-    ({ stop, info, report }) => {
+    ({ stop, info, report, control }) => {
       // How late this process's event loop ran (timers, I/O callbacks): a saturated process shows here.
       const lag = monitorEventLoopDelay({ resolution: 20 });
       lag.enable();
@@ -145,6 +199,14 @@ export function roleMain(argv: string[]): void {
           const ms = (ns: number) => Math.max(0, Math.round((ns / 1e6 - 20) * 100) / 100);
           send({ type: 'stats', eventLoopDelayMs: { p50: ms(lag.percentile(50)), p99: ms(lag.percentile(99)), max: ms(lag.max) }, report: report?.() });
           lag.reset();
+          return;
+        }
+        if (m?.type === 'control') {
+          const body = (m as { body?: unknown }).body as never;
+          Promise.resolve(control ? control(body) : undefined).then(
+            () => send({ type: 'control-done' }),
+            (err) => send({ type: 'control-done', error: String(err instanceof Error ? err.message : err) }),
+          );
           return;
         }
         if (m?.type !== 'stop') return;

@@ -8,7 +8,8 @@
 //                 startup latency split, etcd writes per pod; idle cost before and after; then
 //                 "latency pods" created one at a time on the full cluster for the startup SLO
 //   5. api        latency of GET/LIST/POST/PUT/DELETE and watch delivery under churn, full cluster
-//   6. cost       CPU seconds and peak RSS of every process
+//   6. metrics    CPU seconds of every process with the metrics pipeline off and on (metrics-phase.ts)
+//   7. cost       CPU seconds and peak RSS of every process
 // Output: bench-results/<timestamp>.json, <timestamp>-running.svg, and a markdown table on stdout.
 import { realClock } from '@coxswain/objects';
 import { ApiClient } from '@coxswain/client';
@@ -27,6 +28,7 @@ import { measureCas } from './etcd-limit';
 import { FigureTable, fmt } from './figure-table';
 import { LatencySamples } from './latency-samples';
 import { LATENCY_NS, latencyPodsPhase } from './latency-pods-phase';
+import { metricsPhase } from './metrics-phase';
 import { PodTracker } from './pod-tracker';
 import { coresUsed, findPid, ProcessMeter } from './process-meter';
 import { renderChart } from './running-chart';
@@ -61,6 +63,9 @@ function parseArgs(argv: string[]): { config: ScaleConfig; outDir: string; docke
   config.hollowProcesses = num('--hollow-processes') ?? config.hollowProcesses;
   config.schedulerMinions = num('--scheduler-minions') ?? config.schedulerMinions;
   config.schedulerPods = num('--scheduler-pods') ?? config.schedulerPods;
+  config.metricsWindowMs = (num('--metrics-window-s') ?? config.metricsWindowMs / 1000) * 1000;
+  config.metricsRounds = num('--metrics-rounds') ?? config.metricsRounds;
+  config.prometheusEveryKubelet = argv.includes('--prometheus-every-kubelet');
   const phasesIdx = argv.indexOf('--phases');
   if (phasesIdx >= 0) config.phases = argv[phasesIdx + 1].split(',').filter(Boolean);
   const outIdx = argv.indexOf('--out');
@@ -286,7 +291,7 @@ export async function runScaleBench(argv: string[] = [], out: (line: string) => 
     const docker = wantDocker && (await ensureImages(out));
     const { cas64, bareP50 } = await limitPhase(ctx, docker);
 
-    const apiserver = await spawnBenchChild('apiserver', { etcd: ctx.endpoint }, { nodeArgs: config.childNodeArgs });
+    const apiserver = await spawnBenchChild('apiserver', { etcd: ctx.endpoint, metricsResolutionMs: config.metricsResolutionMs }, { nodeArgs: config.childNodeArgs });
     children.push(apiserver);
     meter.add('apiserver', apiserver.pid);
     const api = new ApiClient({ server: String(apiserver.info.url), version: 'v1', timeoutMs: 60_000 });
@@ -294,15 +299,17 @@ export async function runScaleBench(argv: string[] = [], out: (line: string) => 
     const densityNamespaces = new Set(Array.from({ length: Math.max(1, config.namespaces) }, (_, i) => densityNamespace(i, config)));
     for (const name of [CHURN_NS, API_NS, LATENCY_NS, DOCKER_NS, ...densityNamespaces]) await ctx.store.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
     const has = (phase: string) => config.phases.includes(phase);
-    if (has('scheduler')) children.push(await schedulerPhase(ctx));
+    let scheduler: BenchChild;
+    if (has('scheduler')) children.push((scheduler = await schedulerPhase(ctx)));
     else {
-      const scheduler = await spawnBenchChild('scheduler', { etcd: ctx.endpoint, workers: 32 }, { nodeArgs: config.childNodeArgs });
+      scheduler = await spawnBenchChild('scheduler', { etcd: ctx.endpoint, workers: 32 }, { nodeArgs: config.childNodeArgs });
       children.push(scheduler);
       meter.add('scheduler', scheduler.pid);
     }
+    let replication: BenchChild | undefined;
     const runDocker = docker && bareP50 !== undefined && has('docker');
     if (has('density') || runDocker) {
-      const replication = await spawnBenchChild('replication', { etcd: ctx.endpoint }, { nodeArgs: config.childNodeArgs });
+      replication = await spawnBenchChild('replication', { etcd: ctx.endpoint }, { nodeArgs: config.childNodeArgs });
       children.push(replication);
       meter.add('replication', replication.pid);
     }
@@ -314,7 +321,7 @@ export async function runScaleBench(argv: string[] = [], out: (line: string) => 
       const per = Math.ceil(config.minions / config.hollowProcesses);
       for (let first = 0; first < config.minions; first += per) {
         const count = Math.min(per, config.minions - first);
-        const h = await spawnBenchChild('hollow', { etcd: ctx.endpoint, count, first, prefix: 'hollow-', resyncMs: config.hollowResyncMs }, { nodeArgs: config.childNodeArgs, startTimeoutMs: 300_000 });
+        const h = await spawnBenchChild('hollow', { etcd: ctx.endpoint, count, first, prefix: 'hollow-', resyncMs: config.hollowResyncMs, kubeletPort: config.hollowKubeletPort }, { nodeArgs: config.childNodeArgs, startTimeoutMs: 300_000 });
         children.push(h);
         hollow.push(h);
         meter.add(config.hollowProcesses === 1 ? `hollow x${config.minions}` : `hollow x${count} #${hollow.length}`, h.pid);
@@ -350,6 +357,7 @@ export async function runScaleBench(argv: string[] = [], out: (line: string) => 
       out(`idle: ${config.minions} hollow minions with ${config.podsPerMinion} pods each use ${idleFull.cores.toFixed(3)} cores`);
       results.idleHollowWithPods = idleFull;
       figures.add({ section: 'cost', name: `${config.minions} hollow minions with ${config.podsPerMinion} pods each, idle`, value: idleFull.cores, unit: 'cores', against: 'goal for idle without pods', againstValue: IDLE_CORES_GOAL });
+      if (has('metrics')) await metricsPhase(ctx, { etcdPid: findPid(etcd.dataDir), apiserver, api, scheduler, replication, hollow });
     }
   } finally {
     const cost = meter.summary();

@@ -5,7 +5,7 @@
 import { runDeploymentController, runReplicationManager } from '@coxswain/reconcilers';
 import type { ReconcilerHandle } from '@coxswain/reconcilers';
 import { eventually } from '@coxswain/testing';
-import type { Deployment, Pod, PodStatus } from '@coxswain/objects';
+import type { Deployment, HorizontalPodAutoscaler, Pod, PodStatus } from '@coxswain/objects';
 import { ClusterHarness, startClusterHarness, tableCells } from './testing/cluster-harness';
 import { playKubelets } from './testing/pod-player';
 
@@ -151,5 +151,15 @@ describe('kubecfg rollout (deployments)', () => {
     expect((await h.store.get<Deployment>('deployments', 'default', 'web')).spec.replicas).toBe(6);
     expect((await h.kubecfg(['rollout', 'status', 'deployment/web', '--timeout', '30s'])).code).toBe(0);
     await eventually(async () => (await h.store.list<Pod>('pods', { namespace: 'default' })).items.length === 6, 10_000, '6 pods');
+  });
+
+  it('autoscale deployment NAME: an HPA whose target is the Deployment (apps/v1), shown by get hpa', async () => {
+    const r = await h.kubecfg(['autoscale', 'deployment', 'web', '--min', '2', '--max', '8', '--cpu-percent', '60']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('horizontalpodautoscaler/web autoscaled\n');
+    const hpa = await h.store.get<HorizontalPodAutoscaler>('horizontalpodautoscalers', 'default', 'web');
+    expect(hpa.spec).toEqual({ scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' }, minReplicas: 2, maxReplicas: 8, targetCPUUtilizationPercentage: 60 });
+    expect((await h.kubecfg(['get', 'hpa'])).stdout).toMatch(/^web\s+Deployment\/web\s+\S+\/60%\s+2\s+8\s/m);
+    await h.store.delete('horizontalpodautoscalers', 'default', 'web');
   });
 });

@@ -6,4 +6,5 @@ export { InvalidImageNameError, LABELS, type ContainerRuntime, type RuntimeConta
 export { DockerRuntime, type DockerRuntimeOptions } from './docker-runtime';
 export { dockerConnection, DEFAULT_DOCKER_ENDPOINT, type DockerTlsFiles } from './docker-endpoint';
 export { MemoryRuntime, type MemoryRuntimeOptions, SYNTHETIC_USAGE, type SyntheticUsage } from './memory-runtime';
+export { startLogServer, type LogServer } from './log-server';
 export { StatsCollector, type Summary, type PodSummary, type ContainerSummary, type CpuStats, type MemoryStats } from './stats-collector';

@@ -50,6 +50,9 @@ export async function startLogServer(opts: LogServerOptions): Promise<LogServer>
     });
   });
   serveStreams(server, { minion: opts.minion, runtime: opts.runtime, credential: opts.credential, logger: log });
+  // The metrics pipeline asks every 15 s and Prometheus every 30-60 s: keep their connections between
+  // scrapes (Node's default closes them after 5 s idle, so each scrape would open a new one).
+  server.keepAliveTimeout = 65_000;
   server.on('connection', (s) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));

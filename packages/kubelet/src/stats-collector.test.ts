@@ -71,6 +71,15 @@ describe('StatsCollector', () => {
     }
   });
 
+  it('a hollow minion\'s own use is its running containers\' synthetic use (sandboxes and stopped containers left out)', async () => {
+    // Running now: web's busy (900m, 64 MiB) and side (5m, 8 MiB); db's main was stopped above.
+    const hollow = new StatsCollector({ runtime, minion: 'm1', clock, nodeUsage: () => runtime.nodeUsage(4096 * MiB) });
+    await hollow.sample();
+    await clock.advance(10_000);
+    await hollow.sample();
+    expect(hollow.summary().node).toMatchObject({ cpu: { usageNanoCores: 905e6 }, memory: { workingSetBytes: 72 * MiB, availableBytes: 4024 * MiB } });
+  });
+
   it('reads the minion from /proc/stat and /proc/meminfo', () => {
     const u = parseNodeUsage('cpu  100 5 50 1000 20 1 2 3 0 0\ncpu0 1 2 3\n', 'MemTotal:       2048 kB\nMemFree:         512 kB\nMemAvailable:   1024 kB\n', 42);
     expect(u).toEqual({ timestampMs: 42, cpuBusyNanoSeconds: (100 + 5 + 50 + 1 + 2 + 3) * 1e7, memoryTotalBytes: 2048 * 1024, memoryFreeBytes: 512 * 1024, memoryAvailableBytes: 1024 * 1024 });

@@ -96,6 +96,21 @@ export function runReplicationManager(opts: ReplicationProcessOptions): Promise<
       logger: ctx.logger,
     });
     hpas.addEventHandler(autoscaler.hpaHandlers);
+    // The scrape runs only while an HPA exists: nothing else reads its figures, and a cluster without
+    // autoscalers should not pay for a second scrape of every kubelet (the API server has its own).
+    let leading = false;
+    let scraping = false;
+    const followHpas = () => {
+      const want = leading && hpas.list().length > 0;
+      if (want && !scraping) {
+        metrics.start();
+        scraping = true;
+      } else if (!want && scraping) {
+        scraping = false;
+        void metrics.stop();
+      }
+    };
+    hpas.addEventHandler({ onAdd: followHpas, onDelete: followHpas });
     // And the quota usage repair (one leader: it follows what a namespace creates).
     const repair = new QuotaRepair({ store: ctx.store, storage: ctx.storage, logger: ctx.logger });
     // And the namespace controller, which empties and removes a namespace being deleted.
@@ -108,7 +123,8 @@ export function runReplicationManager(opts: ReplicationProcessOptions): Promise<
         rm.start();
         // After a (re)start, look at every controller once, including those whose pods are gone.
         for (const rc of controllers.list()) rm.controller.enqueue(metaNamespaceKey(rc));
-        metrics.start();
+        leading = true;
+        followHpas();
         autoscaler.start();
         repairs.start();
         namespaceController.start();
@@ -117,7 +133,9 @@ export function runReplicationManager(opts: ReplicationProcessOptions): Promise<
         repairs.stop();
         await namespaceController.stop();
         await autoscaler.stop();
+        leading = false;
         await metrics.stop();
+        scraping = false;
         await rm.stop();
       },
       health: () => ({ ...rm.stats, queue: rm.controller.queue.len(), autoscalers: hpas.list().length }),

@@ -54,5 +54,19 @@ describe('Kubernetes protobuf bodies', () => {
     expect(() => decodeProtobufObject(doc('v1', 'Pod', msg()))).toThrow(/kind "Pod" must be sent as JSON/);
     expect(() => decodeProtobufObject(doc('v1', 'Namespace', Buffer.from([0x0a, 0x05, 0x01])))).toThrow(ProtobufError);
     expect(() => decodeProtobufObject(doc('v1', 'Namespace', Buffer.from([0x0b])))).toThrow(/unsupported wire type 3/);
+    // autoscaling/v2's spec numbers its fields differently: not read as v1.
+    expect(() => decodeProtobufObject(doc('autoscaling/v2', 'HorizontalPodAutoscaler', msg()))).toThrow(/decoded for autoscaling\/v1; autoscaling\/v2 must be sent as JSON/);
+  });
+
+  it('decodes an autoscaling/v1 HorizontalPodAutoscaler as kubectl autoscale sends it, status left out', () => {
+    const ref = msg(bytes(1, 'Deployment'), bytes(2, 'web'), bytes(3, 'apps/v1'));
+    const spec = msg(bytes(1, ref), int(2, 1), int(3, 4), int(4, 50));
+    const hpa = decodeProtobufObject(doc('autoscaling/v1', 'HorizontalPodAutoscaler', msg(bytes(1, bytes(1, 'web')), bytes(2, spec), bytes(3, msg(int(2, 0), int(3, 0))))));
+    expect(hpa).toEqual({
+      apiVersion: 'autoscaling/v1',
+      kind: 'HorizontalPodAutoscaler',
+      metadata: { name: 'web' },
+      spec: { scaleTargetRef: { kind: 'Deployment', name: 'web', apiVersion: 'apps/v1' }, minReplicas: 1, maxReplicas: 4, targetCPUUtilizationPercentage: 50 },
+    });
   });
 });

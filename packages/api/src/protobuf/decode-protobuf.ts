@@ -3,7 +3,7 @@
 // service, configmap, secret, quota) and JSON for everything else; rather than a second object
 // model, the body is turned into the JSON the same command sends with `-o json`, and goes on
 // through the ordinary path (schema, codec, registry).
-import { DECODABLE_KINDS, FieldType, MESSAGES } from './k8s-messages';
+import { DECODABLE_KINDS, DECODABLE_VERSION, FieldType, MESSAGES } from './k8s-messages';
 import { ProtobufError, readFields, type WireField } from './wire-reader';
 
 /** "k8s\0": what every Kubernetes protobuf document starts with, before its runtime.Unknown envelope. */
@@ -113,6 +113,8 @@ export function decodeProtobufObject(body: Buffer): Record<string, unknown> {
   if (!DECODABLE_KINDS.includes(kind)) {
     throw new ProtobufError(`protobuf bodies are decoded for ${DECODABLE_KINDS.join(', ')}; kind "${kind || '(none)'}" must be sent as JSON`);
   }
+  const version = DECODABLE_VERSION[kind];
+  if (version && apiVersion !== version) throw new ProtobufError(`protobuf bodies of kind ${kind} are decoded for ${version}; ${apiVersion || '(no version)'} must be sent as JSON`);
   if (!raw || raw.value.kind !== 'bytes') throw new ProtobufError(`the ${kind} has no body`);
   return { apiVersion, kind, ...decodeMessage(kind, raw.value.value) };
 }

@@ -1,5 +1,6 @@
 // The Kubernetes protobuf messages this server decodes, by field number (from k8s.io/api's
-// generated.proto): what `kubectl create namespace|deployment|service|configmap|secret|quota` sends.
+// generated.proto): what `kubectl create namespace|deployment|service|configmap|secret|quota` and
+// `kubectl autoscale` (an autoscaling/v1 HorizontalPodAutoscaler) send.
 // A field number not listed is skipped (kubectl sets none of them). Types say how a value becomes
 // JSON; `int0`/`bool0` are pointer fields, whose zero is meaningful and kept (replicas: 0).
 export type FieldType =
@@ -96,7 +97,14 @@ export const MESSAGES: Record<string, MessageDef> = {
   Secret: { 1: ['metadata', msg('ObjectMeta')], 2: ['data', { map: 'bytes' }], 3: ['type', 'string'], 4: ['stringData', { map: 'string' }], 5: ['immutable', 'bool0'] },
   ResourceQuota: { 1: ['metadata', msg('ObjectMeta')], 2: ['spec', msg('ResourceQuotaSpec')] },
   ResourceQuotaSpec: { 1: ['hard', { map: 'quantity' }], 2: ['scopes', 'string', REPEATED] },
+  // autoscaling/v1 (kubectl 1.32's `autoscale`); the status kubectl sends is left out, as for every kind.
+  HorizontalPodAutoscaler: { 1: ['metadata', msg('ObjectMeta')], 2: ['spec', msg('HorizontalPodAutoscalerSpec')] },
+  HorizontalPodAutoscalerSpec: { 1: ['scaleTargetRef', msg('CrossVersionObjectReference')], 2: ['minReplicas', 'int0'], 3: ['maxReplicas', 'int0'], 4: ['targetCPUUtilizationPercentage', 'int0'] },
+  CrossVersionObjectReference: { 1: ['kind', 'string'], 2: ['name', 'string'], 3: ['apiVersion', 'string'] },
 };
 
 /** The top-level kinds a protobuf body may carry. */
-export const DECODABLE_KINDS = ['Namespace', 'Service', 'Deployment', 'ConfigMap', 'Secret', 'ResourceQuota'];
+export const DECODABLE_KINDS = ['Namespace', 'Service', 'Deployment', 'ConfigMap', 'Secret', 'ResourceQuota', 'HorizontalPodAutoscaler'];
+
+/** Kinds whose messages differ between versions: the one version decoded (autoscaling/v2's spec has other fields). */
+export const DECODABLE_VERSION: Record<string, string> = { HorizontalPodAutoscaler: 'autoscaling/v1' };

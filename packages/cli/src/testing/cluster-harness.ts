@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { CODECS, createApiServer } from '@coxswain/api';
+import type { MetricsSource } from '@coxswain/client';
 import type { ApiServer } from '@coxswain/api';
 import { DEFAULT_PORTAL_NET, openRegistry } from '@coxswain/registry';
 import { startEtcd } from '@coxswain/testing';
@@ -63,13 +64,14 @@ export function captureIo(opts: RunOptions, defaults: { env: Record<string, stri
   return { io, stdout: () => out.join(''), stderr: () => err.join('') };
 }
 
-export async function startClusterHarness(): Promise<ClusterHarness> {
+/** `metrics`: what the API server serves as metrics.k8s.io (none: that group is not served). */
+export async function startClusterHarness(opts: { metrics?: MetricsSource } = {}): Promise<ClusterHarness> {
   const etcd = await startEtcd();
   // As the API server runs it: services take portal IPs, which kubecfg prints.
   const store = openRegistry(etcd.endpoints, { portalNet: DEFAULT_PORTAL_NET });
   let server: ApiServer;
   try {
-    server = createApiServer({ store, codecs: CODECS, address: '127.0.0.1', port: 0, heartbeatMs: 1000, drainTimeoutMs: 2000 });
+    server = createApiServer({ store, codecs: CODECS, address: '127.0.0.1', port: 0, heartbeatMs: 1000, drainTimeoutMs: 2000, metrics: opts.metrics });
     await server.listen();
   } catch (e) {
     await store.close();
