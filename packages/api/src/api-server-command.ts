@@ -2,7 +2,7 @@
 // and registers close() with the process's one shutdown path (onShutdown in @coxswain/process), so
 // this module installs no signal handlers of its own.
 import { CONSOLE_ASSETS_DIR } from '@coxswain/console';
-import { parseEtcdServers } from '@coxswain/process';
+import { parseEtcdServers, type EtcdTLS } from '@coxswain/process';
 import { DEFAULT_PORTAL_NET, openRegistry } from '@coxswain/registry';
 import type { ObjectStore } from '@coxswain/objects';
 import type { Codec } from './codecs/codec';
@@ -13,6 +13,8 @@ import { DEFAULT_METRICS_RESOLUTION_MS, MetricsScraper, readKubeletCredential } 
 export interface ApiServerFlags {
   /** etcd client URLs: a list, or `--etcd-servers`' comma-separated text. */
   etcdServers: string | readonly string[];
+  /** TLS to etcd (`--etcd-cafile/--etcd-certfile/--etcd-keyfile`); default plain. */
+  etcdTLS?: EtcdTLS;
   address?: string;
   port?: number;
   tokenFile?: string;
@@ -38,7 +40,7 @@ export interface ApiServerHandle {
 export async function runApiServer(flags: ApiServerFlags): Promise<ApiServerHandle> {
   const endpoints = parseEtcdServers(flags.etcdServers);
   // Validate the server's own options (non-loopback without tokens, token file) before touching etcd.
-  const store = openRegistry(endpoints, { portalNet: flags.portalNet ?? DEFAULT_PORTAL_NET });
+  const store = openRegistry(endpoints, { portalNet: flags.portalNet ?? DEFAULT_PORTAL_NET, tls: flags.etcdTLS });
   const resolution = flags.metricsResolutionMs ?? DEFAULT_METRICS_RESOLUTION_MS;
   let kubeletCredential: string | undefined;
   try {

@@ -5,12 +5,14 @@
 import { mkdirSync, writeFileSync, rmSync, readFileSync, existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { get } from 'node:http';
+import { get, type IncomingMessage } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { realClock } from '@coxswain/objects';
-import { createLogger, type Logger } from '@coxswain/process';
+import { createLogger, type EtcdTLS, type Logger } from '@coxswain/process';
+import { EtcdCredentials, type EtcdRole } from './etcd-credentials';
 import { writeKubeletCredential } from '@coxswain/client';
 import { ComponentSpec, lastLines, SupervisedProcess } from './supervisor';
-import { dataDirProblem, dockerProblem, etcdProblem, portProblem, PreflightError, runningUpPid } from './preflight';
+import { dataDirProblem, dockerProblem, etcdProblem, opensslProblem, portProblem, PreflightError, runningUpPid } from './preflight';
 import { buildLocalImages } from './local-images';
 import { DockerRuntime, LABELS } from '@coxswain/kubelet';
 import { hasPortalInterface, removePortalRoute } from '@coxswain/proxy';
@@ -20,6 +22,10 @@ export interface LocalClusterOptions {
   port: number;
   dataDir: string;
   etcdServers?: string[];
+  /** With etcdServers: the TLS files every component presents to that cluster. */
+  etcdTLS?: EtcdTLS;
+  /** The etcd this cluster starts serves TLS to client certificates only (certificates in <dataDir>/pki). Default true. */
+  etcdTls?: boolean;
   etcdPort: number;
   runtime: 'docker' | 'memory';
   /** Eviction and grace settings for the minion lifecycle controller (tests shorten them). */
@@ -91,13 +97,17 @@ export class LocalCluster {
   readonly apiUrl: string;
   readonly etcdServers: string[];
   readonly logDir: string;
+  /** The CA and per-role certificates of the etcd this cluster starts with TLS. */
+  private readonly credentials?: EtcdCredentials;
   private readonly log: Logger;
   /** The proxies route the portal network to a bridge; `down` removes it when this cluster made it. */
   private madePortalBridge = false;
 
   constructor(readonly opts: LocalClusterOptions) {
     this.apiUrl = `http://127.0.0.1:${opts.port}`;
-    this.etcdServers = opts.etcdServers ?? [`http://127.0.0.1:${opts.etcdPort}`];
+    const startsTlsEtcd = !opts.etcdServers && opts.etcdTls !== false;
+    this.etcdServers = opts.etcdServers ?? [`${startsTlsEtcd ? 'https' : 'http'}://127.0.0.1:${opts.etcdPort}`];
+    if (startsTlsEtcd) this.credentials = new EtcdCredentials(join(opts.dataDir, 'pki'));
     this.logDir = join(opts.dataDir, 'logs');
     this.log = opts.logger ?? createLogger('up');
   }
@@ -115,6 +125,7 @@ export class LocalCluster {
     const o = this.opts;
     const problems: Array<string | undefined> = [];
     if (!o.etcdServers) problems.push(etcdProblem());
+    if (this.credentials) problems.push(opensslProblem());
     if (o.runtime === 'docker') problems.push(await dockerProblem());
     const dirProblem = dataDirProblem(o.dataDir);
     problems.push(dirProblem);
@@ -151,15 +162,15 @@ export class LocalCluster {
     if (!this.opts.etcdServers) {
       const etcd = this.launch(this.etcdSpec());
       report.begin('etcd');
-      await this.waitHealthy(etcd, `${this.etcdServers[0]}/health`);
-      report.done('etcd', this.etcdServers[0]);
+      // etcd's /health over TLS wants a client certificate too: the API server's will do.
+      await this.waitHealthy(etcd, `${this.etcdServers[0]}/health`, this.credentials?.client('apiserver'));
+      report.done('etcd', `${this.etcdServers[0]}${this.credentials ? ' (TLS, client certificates)' : ''}`);
     }
-    const etcd = this.etcdServers.join(',');
     // A fresh secret per `up`, given to the API server, the replication manager's scraper and the kubelets only.
     const credentialFile = join(this.opts.dataDir, 'kubelet-credential');
     writeKubeletCredential(credentialFile);
     const credential = ['--kubelet-credential-file', credentialFile];
-    const api = this.launch(this.nodeSpec('apiserver', ['apiserver', '--etcd-servers', etcd, '--address', '127.0.0.1', '--port', String(this.opts.port), ...credential]));
+    const api = this.launch(this.nodeSpec('apiserver', ['apiserver', ...this.etcdFlags('apiserver'), '--address', '127.0.0.1', '--port', String(this.opts.port), ...credential]));
     report.begin('apiserver');
     await this.waitHealthy(api, `${this.apiUrl}/healthz`);
     report.done('apiserver', this.apiUrl);
@@ -180,7 +191,7 @@ export class LocalCluster {
     ];
     const started = reconcilers.map(([name, extra], i) => {
       const port = (this.opts.healthzPortBase ?? 10251) + i;
-      return { name, port, proc: this.launch(this.nodeSpec(name, [name, '--etcd-servers', etcd, '--healthz-port', String(port), ...extra])) };
+      return { name, port, proc: this.launch(this.nodeSpec(name, [name, ...this.etcdFlags(name === 'scheduler' ? 'scheduler' : 'reconcilers'), '--healthz-port', String(port), ...extra])) };
     });
     for (const { name, port, proc } of started) {
       report.begin(name);
@@ -195,13 +206,13 @@ export class LocalCluster {
       const kubelet = this.launch(
         this.nodeSpec(`kubelet-${i}`, [
           'kubelet', '--minion', m.name, '--address', m.address, '--pod-cidr', m.podCIDR,
-          '--etcd-servers', etcd, '--runtime', this.opts.runtime, ...credential,
+          ...this.etcdFlags({ minion: m.name }), '--runtime', this.opts.runtime, ...credential,
           // Pod directories (volumes) in the data dir, one root per minion.
           '--root-dir', join(this.opts.dataDir, 'kubelet', m.name),
           ...(this.opts.allowedHostPaths?.length ? ['--allowed-host-paths', this.opts.allowedHostPaths.join(',')] : []),
         ]),
       );
-      const proxy = this.launch(this.nodeSpec(`proxy-${i}`, ['proxy', '--minion', m.name, '--etcd-servers', etcd]));
+      const proxy = this.launch(this.nodeSpec(`proxy-${i}`, ['proxy', '--minion', m.name, ...this.etcdFlags({ minion: m.name })]));
       minions.push({ m, kubelet, proxy });
     }
     for (const { m, kubelet, proxy } of minions) {
@@ -216,7 +227,7 @@ export class LocalCluster {
   }
 
   /** Waits until `url` answers 200; fails at once when the component exits, else after the timeout. */
-  private async waitHealthy(proc: SupervisedProcess, url: string): Promise<void> {
+  private async waitHealthy(proc: SupervisedProcess, url: string, tls?: EtcdTLS): Promise<void> {
     const timeoutMs = this.opts.componentTimeoutMs ?? 60_000;
     const deadline = Date.now() + timeoutMs;
     const fail = (reason: string) => new ComponentStartError(proc.spec.name, reason, proc.spec.logFile, lastLines(proc.spec.logFile, LOG_TAIL_LINES));
@@ -225,14 +236,25 @@ export class LocalCluster {
       if (exit) {
         throw fail(exit.error ? `could not be started: ${exit.error}` : `exited during start-up (${exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`})`);
       }
-      if (await httpOk(url)) return;
+      if (await httpOk(url, tls)) return;
       if (Date.now() > deadline) throw fail(`did not become healthy at ${url} within ${Math.round(timeoutMs / 1000)} s`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
 
+  /**
+   * `--etcd-servers` and, with TLS, the `--etcd-*` files of one role (a user-run etcd's files are
+   * the same for every role).
+   */
+  private etcdFlags(role: EtcdRole): string[] {
+    const tls = this.credentials?.client(role) ?? this.opts.etcdTLS;
+    const files = tls ? ['--etcd-cafile', tls.caFile, '--etcd-certfile', tls.certFile, '--etcd-keyfile', tls.keyFile] : [];
+    return ['--etcd-servers', this.etcdServers.join(','), ...files];
+  }
+
   private etcdSpec(): ComponentSpec {
     const client = this.etcdServers[0];
+    // Peers stay plain: one member, listening on loopback only.
     const peer = `http://127.0.0.1:${this.opts.etcdPort + 1}`;
     return {
       name: 'etcd',
@@ -242,6 +264,7 @@ export class LocalCluster {
         '--listen-client-urls', client, '--advertise-client-urls', client,
         '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
         '--initial-cluster', `coxswain=${peer}`, '--log-level', 'warn',
+        ...(this.credentials?.etcdServerFlags() ?? []),
       ],
       logFile: join(this.logDir, 'etcd.log'),
     };
@@ -335,13 +358,16 @@ export async function stopRunningCluster(dataDir: string, timeoutMs = 60_000): P
   throw new Error(`coxswain up (pid ${pid}) did not stop within ${timeoutMs / 1000}s`);
 }
 
-/** True when a GET of `url` answers 200 within 2 s. */
-function httpOk(url: string): Promise<boolean> {
+/** True when a GET of `url` answers 200 within 2 s (https: checked against `tls`' CA, presenting its certificate). */
+function httpOk(url: string, tls?: EtcdTLS): Promise<boolean> {
   return new Promise<boolean>((resolve) => {
-    const req = get(url, { timeout: 2000, agent: false }, (res) => {
+    const onResponse = (res: IncomingMessage) => {
       res.resume();
       resolve(res.statusCode === 200);
-    });
+    };
+    const req = tls
+      ? httpsGet(url, { timeout: 2000, agent: false, ca: readFileSync(tls.caFile), cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) }, onResponse)
+      : get(url, { timeout: 2000, agent: false }, onResponse);
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolve(false));
   });

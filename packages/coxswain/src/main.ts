@@ -13,7 +13,7 @@ import type { ReconcilerHandle } from '@coxswain/reconcilers';
 import { runKubelet } from '@coxswain/kubelet';
 import { runProxy } from '@coxswain/proxy';
 import { parseDuration } from '@coxswain/objects';
-import { createLogger, createShutdownCoordinator, onShutdown, parseEtcdServers, shutdown } from '@coxswain/process';
+import { createLogger, createShutdownCoordinator, onShutdown, parseEtcdServers, parseEtcdTLS, shutdown, type EtcdTLS, type EtcdTLSFlags } from '@coxswain/process';
 import { ComponentStartError, defaultDataDir, LocalCluster, stopRunningCluster } from './local-cluster';
 import { StartupView, summaryText } from './startup-view';
 import { createUpLogger } from './up-logger';
@@ -21,8 +21,20 @@ import { PreflightError } from './preflight';
 
 const log = createLogger('coxswain');
 
+/** `--etcd-cafile --etcd-certfile --etcd-keyfile` (kube-apiserver's names): TLS with a client certificate. */
+const etcdTLSOptions = <T>(y: Argv<T>) =>
+  y
+    .option('etcd-cafile', { type: 'string', describe: "the CA that signed etcd's server certificate (TLS: with --etcd-certfile and --etcd-keyfile)" })
+    .option('etcd-certfile', { type: 'string', describe: "this component's client certificate for etcd" })
+    .option('etcd-keyfile', { type: 'string', describe: "the key of --etcd-certfile" });
+
 const etcdOption = (y: Argv) =>
-  y.option('etcd-servers', { type: 'string', demandOption: true, describe: 'etcd client URLs, comma-separated', coerce: parseEtcdServers });
+  etcdTLSOptions(y.option('etcd-servers', { type: 'string', demandOption: true, describe: 'etcd client URLs, comma-separated (https with the --etcd-* TLS files)', coerce: parseEtcdServers }));
+
+/** What every component is given to reach etcd: the URLs and, when the three files are named, TLS. */
+function etcdConnection(a: { etcdServers: string[] } & EtcdTLSFlags): { etcdServers: string[]; etcdTLS?: EtcdTLS } {
+  return { etcdServers: a.etcdServers, etcdTLS: parseEtcdTLS(a, a.etcdServers) };
+}
 
 /** A duration flag, read into milliseconds: `1m30s`, `40s`, `500ms`, `2h`, or plain seconds. */
 const durationOption = (flag: string, defaultValue: string, describe?: string) =>
@@ -65,6 +77,11 @@ export function buildCli(argv: string[]) {
   return yargs(argv)
     .scriptName('coxswain')
     .usage('$0 <component> [flags]  — each component runs as its own process')
+    // The etcd TLS files are checked at parse time, so a bad combination is refused before anything starts.
+    .check((a) => {
+      if (a.etcdServers) parseEtcdTLS(a as EtcdTLSFlags, a.etcdServers as string[]);
+      return true;
+    }, true)
     .command(
       'apiserver',
       'the API server (REST + WebSocket watch)',
@@ -77,7 +94,7 @@ export function buildCli(argv: string[]) {
           .option('metric-resolution', durationOption('metric-resolution', '15s', "how often the kubelets' /stats/summary is scraped for metrics.k8s.io (0 turns it off)"))
           .option('kubelet-credential-file', KUBELET_CREDENTIAL_OPTION),
       async (a) => {
-        const api = await runApiServer({ etcdServers: a.etcdServers, address: a.address, port: a.port, tokenFile: a.tokenFile, portalNet: a.portalNet, metricsResolutionMs: a.metricResolution, kubeletCredentialFile: a.kubeletCredentialFile });
+        const api = await runApiServer({ ...etcdConnection(a), address: a.address, port: a.port, tokenFile: a.tokenFile, portalNet: a.portalNet, metricsResolutionMs: a.metricResolution, kubeletCredentialFile: a.kubeletCredentialFile });
         onShutdown(() => api.close());
       },
     )
@@ -85,7 +102,7 @@ export function buildCli(argv: string[]) {
       'scheduler',
       'binds pods to minions',
       (y) => reconcilerOptions(y).option('packing', { choices: ['spread', 'binpack'] as const, default: 'spread' as const }),
-      (a) => runReconciler(runScheduler({ etcdServers: a.etcdServers, leaderElect: a.leaderElect, healthzPort: a.healthzPort, packing: a.packing })),
+      (a) => runReconciler(runScheduler({ ...etcdConnection(a), leaderElect: a.leaderElect, healthzPort: a.healthzPort, packing: a.packing })),
     )
     .command(
       'replication',
@@ -99,7 +116,7 @@ export function buildCli(argv: string[]) {
       (a) =>
         runReconciler(
           runReplicationManager({
-            etcdServers: a.etcdServers,
+            ...etcdConnection(a),
             leaderElect: a.leaderElect,
             healthzPort: a.healthzPort,
             hpaSyncMs: a.hpaSyncPeriod,
@@ -110,10 +127,10 @@ export function buildCli(argv: string[]) {
         ),
     )
     .command('endpoints', 'the endpoints controller', reconcilerOptions, (a) =>
-      runReconciler(runEndpointsController({ etcdServers: a.etcdServers, leaderElect: a.leaderElect, healthzPort: a.healthzPort })),
+      runReconciler(runEndpointsController({ ...etcdConnection(a), leaderElect: a.leaderElect, healthzPort: a.healthzPort })),
     )
     .command('deployments', 'the deployment controller (rollouts of Deployments through replication controllers)', reconcilerOptions, (a) =>
-      runReconciler(runDeploymentController({ etcdServers: a.etcdServers, leaderElect: a.leaderElect, healthzPort: a.healthzPort })),
+      runReconciler(runDeploymentController({ ...etcdConnection(a), leaderElect: a.leaderElect, healthzPort: a.healthzPort })),
     )
     .command(
       'minion-controller',
@@ -125,7 +142,7 @@ export function buildCli(argv: string[]) {
       (a) =>
         runReconciler(
           runMinionController({
-            etcdServers: a.etcdServers,
+            ...etcdConnection(a),
             leaderElect: a.leaderElect,
             healthzPort: a.healthzPort,
             gracePeriodMs: a.gracePeriod,
@@ -157,7 +174,7 @@ export function buildCli(argv: string[]) {
         const kubelet = await runKubelet({
           minion: a.minion,
           address: a.address,
-          etcdServers: a.etcdServers,
+          ...etcdConnection(a),
           podCIDR: a.podCidr,
           runtime: a.runtime,
           podInfraImage: a.podInfraImage,
@@ -190,7 +207,7 @@ export function buildCli(argv: string[]) {
         if (!Number.isInteger(a.udpMaxSessions) || a.udpMaxSessions < 1) throw new Error(`--udp-max-sessions: must be a positive integer, got ${a.udpMaxSessions}`);
         const proxy = await runProxy({
           minion: a.minion,
-          etcdServers: a.etcdServers,
+          ...etcdConnection(a),
           bindAddress: a.bindAddress,
           healthzAddress: a.healthzAddress,
           healthzPort: a.healthzPort,
@@ -209,7 +226,11 @@ export function buildCli(argv: string[]) {
           .option('minions', { type: 'number', default: 3, describe: 'minion N is 127.0.1.N with pods on 172.30.N.0/24' })
           .option('port', { type: 'number', default: 8080, describe: 'API server port' })
           .option('data-dir', { type: 'string', default: defaultDataDir(), describe: 'etcd data and logs (default $COXSWAIN_DATA_DIR or ~/.coxswain/cluster)' })
-          .option('etcd-servers', { type: 'string', describe: 'use this etcd cluster instead of starting one', coerce: parseEtcdServers })
+          .option('etcd-servers', { type: 'string', describe: 'use this etcd cluster instead of starting one (with its --etcd-* TLS files)', coerce: parseEtcdServers })
+          .option('etcd-cafile', { type: 'string', describe: "with --etcd-servers: the CA of that cluster's server certificates" })
+          .option('etcd-certfile', { type: 'string', describe: 'with --etcd-servers: the client certificate every component presents' })
+          .option('etcd-keyfile', { type: 'string', describe: 'the key of --etcd-certfile' })
+          .option('etcd-tls', { type: 'boolean', default: true, describe: 'the etcd it starts serves TLS to client certificates only (--no-etcd-tls: plain http)' })
           .option('etcd-port', { type: 'number', default: 2379, describe: 'client port of the etcd it starts; peers on the next one' })
           .option('healthz-port', { type: 'number', default: 10251, describe: 'the reconcilers serve /healthz on this port and the next four' })
           .option('runtime', { choices: ['docker', 'memory'] as const, default: 'docker' as const })
@@ -271,6 +292,10 @@ interface UpArgs {
   port: number;
   dataDir: string;
   etcdServers?: string[];
+  etcdCafile?: string;
+  etcdCertfile?: string;
+  etcdKeyfile?: string;
+  etcdTls: boolean;
   etcdPort: number;
   healthzPort: number;
   runtime: 'docker' | 'memory';
@@ -289,6 +314,9 @@ function checkUpArgs(a: UpArgs): void {
   int(a.port, 'port', 1, 65535);
   int(a.etcdPort, 'etcd-port', 1, 65534);
   int(a.healthzPort, 'healthz-port', 1, 65532);
+  if (!a.etcdServers && (a.etcdCafile || a.etcdCertfile || a.etcdKeyfile)) {
+    throw new Error('--etcd-cafile/--etcd-certfile/--etcd-keyfile: only with --etcd-servers (the etcd `up` starts gets certificates in --data-dir/pki)');
+  }
   if (a.minionGracePeriod) parseDuration(a.minionGracePeriod, '--minion-grace-period');
   if (a.podEvictionTimeout) parseDuration(a.podEvictionTimeout, '--pod-eviction-timeout');
   if (a.hpaDownscaleStabilization) parseDuration(a.hpaDownscaleStabilization, '--hpa-downscale-stabilization');
@@ -309,6 +337,8 @@ async function runUp(a: UpArgs): Promise<void> {
     port: a.port,
     dataDir: path.resolve(a.dataDir),
     etcdServers: a.etcdServers,
+    etcdTLS: a.etcdServers ? parseEtcdTLS(a, a.etcdServers) : undefined,
+    etcdTls: a.etcdTls,
     etcdPort: a.etcdPort,
     healthzPortBase: a.healthzPort,
     runtime: a.runtime,

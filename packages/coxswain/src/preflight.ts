@@ -28,6 +28,11 @@ export function etcdProblem(): string | undefined {
   return 'etcd was not found on PATH: install it with `sudo apt-get install -y etcd-server`, or use a running etcd with --etcd-servers http://HOST:2379';
 }
 
+export function opensslProblem(): string | undefined {
+  if (findOnPath('openssl')) return undefined;
+  return "openssl was not found on PATH: install it with `sudo apt-get install -y openssl` (it makes etcd's certificates), or start with --no-etcd-tls";
+}
+
 export function requireEtcd(): void {
   const problem = etcdProblem();
   if (problem) throw new PreflightError(problem);

@@ -1,7 +1,7 @@
 // `coxswain kubelet`: wires a kubelet process from parsed flags — the store and a lease client on
 // etcd, the runtime (Docker or in memory), the event recorder, the kubelet, and its HTTP endpoint.
 import { openRegistry } from '@coxswain/registry';
-import { createLogger, parseEtcdServers } from '@coxswain/process';
+import { createLogger, parseEtcdServers, type EtcdTLS } from '@coxswain/process';
 import { EventRecorder, readKubeletCredential } from '@coxswain/client';
 import { DockerRuntime } from './docker-runtime';
 import { Kubelet } from './kubelet';
@@ -16,6 +16,8 @@ export interface RunKubeletOptions {
   address: string;
   /** etcd client URLs: a list, or `--etcd-servers`' comma-separated text. */
   etcdServers: string | readonly string[];
+  /** TLS to etcd (`--etcd-cafile/--etcd-certfile/--etcd-keyfile`); default plain. */
+  etcdTLS?: EtcdTLS;
   /** Default for 127.0.1.N: 172.30.N.0/24. */
   podCIDR?: string;
   runtime?: 'docker' | 'memory';
@@ -56,7 +58,7 @@ export async function runKubelet(opts: RunKubeletOptions): Promise<RunningKubele
   const podCIDR = opts.podCIDR ?? defaultPodCIDR(opts.address);
   if (!podCIDR) throw new Error(`--pod-cidr is required when --address is not 127.0.1.N (got ${opts.address})`);
   const endpoints = parseEtcdServers(opts.etcdServers);
-  const store = openRegistry(endpoints);
+  const store = openRegistry(endpoints, { tls: opts.etcdTLS });
   const runtime: ContainerRuntime = opts.runtime === 'memory' ? new MemoryRuntime() : new DockerRuntime({ logger: log });
   const recorder = new EventRecorder({ store, component: 'kubelet', host: opts.minion, logger: log });
   const port = opts.port ?? 10250;

@@ -24,7 +24,7 @@ import {
   type ListResult,
   type Watch,
 } from '@coxswain/objects';
-import { createLogger, type Logger } from '@coxswain/process';
+import { createLogger, type EtcdTLS, type Logger } from '@coxswain/process';
 import { createEtcdClient } from './etcd-client';
 import { translateError } from './etcd-errors';
 import { EtcdLeases } from './etcd-leases';
@@ -52,6 +52,8 @@ export interface EtcdStorageOptions {
   watchProgressIntervalMs?: number;
   /** Keys kept in step with objects (see Mirror). */
   mirrors?: readonly Mirror[];
+  /** TLS for the client createEtcdStorage makes. */
+  tls?: EtcdTLS;
   /** Close the etcd client in close() (createEtcdStorage does). */
   ownsClient?: boolean;
   logger?: Logger;
@@ -499,6 +501,6 @@ function lazyItem<T extends KubeObject>(kv: IKeyValue): LazyItem<T> {
 
 /** A storage on its own etcd client (closed with the storage). */
 export function createEtcdStorage(endpoints: string[], opts: EtcdStorageOptions = {}): EtcdStorage {
-  const client = createEtcdClient(endpoints, { callTimeoutMs: opts.callTimeoutMs });
+  const client = createEtcdClient(endpoints, { callTimeoutMs: opts.callTimeoutMs, tls: opts.tls });
   return new EtcdStorage(client, { ...opts, ownsClient: true });
 }
