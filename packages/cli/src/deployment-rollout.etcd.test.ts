@@ -4,7 +4,7 @@
 // ErrImagePull as a kubelet reports it.
 import { runDeploymentController, runReplicationManager } from '@coxswain/reconcilers';
 import type { ReconcilerHandle } from '@coxswain/reconcilers';
-import { eventually } from '@coxswain/testing';
+import { eventually, kubeconfigFor, kubectlRunner } from '@coxswain/testing';
 import type { Deployment, Pod, PodStatus, ReplicationController, ResourceQuota } from '@coxswain/objects';
 import { ClusterHarness, startClusterHarness, tableCells } from './testing/cluster-harness';
 import { playKubelets } from './testing/pod-player';
@@ -185,6 +185,10 @@ describe('kubecfg rollout (deployments)', () => {
       const conditionRow = describe.stdout.split('\n').find((l) => l.trim().startsWith('ReplicaFailure'));
       expect(conditionRow?.trim().split(/\s+/).slice(0, 3)).toEqual(['ReplicaFailure', 'True', 'FailedCreate']);
       expect(conditionRow).toContain(refusal);
+      // Stock kubectl's describe reads the same condition.
+      const kubectl = kubectlRunner(kubeconfigFor(h.url, ns));
+      const kubectlRow = (await kubectl('describe', 'deployment', 'capped')).split('\n').find((l) => l.trim().startsWith('ReplicaFailure'));
+      expect(kubectlRow?.trim().split(/\s+/)).toEqual(['ReplicaFailure', 'True', 'FailedCreate']);
 
       // Room for all four: the replication manager's retry creates the rest and both conditions go.
       await h.store.update<ResourceQuota>({ ...(await h.store.get<ResourceQuota>('resourcequotas', ns, 'two-pods')), spec: { hard: { pods: '4' } } });
