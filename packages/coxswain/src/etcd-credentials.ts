@@ -10,8 +10,8 @@ import { ensureCertificateAuthority, etcdServerTLSFlags, issueEtcdClient, type C
 /** Who holds a client certificate: a control-plane role, or one minion (its kubelet and proxy). */
 export type EtcdRole = 'apiserver' | 'scheduler' | 'reconcilers' | { minion: string };
 
-/** The addresses the local etcd listens on (its server certificate's SANs). */
-const ETCD_HOSTS = ['127.0.0.1', 'localhost'];
+/** The addresses the local etcd listens on by default (its server certificate's SANs). */
+const LOOPBACK = ['127.0.0.1', 'localhost'];
 
 export function etcdRoleCommonName(role: EtcdRole): string {
   return typeof role === 'string' ? `system:coxswain:${role}` : `system:minion:${role.minion}`;
@@ -27,9 +27,12 @@ export class EtcdCredentials {
     return (this.ca ??= ensureCertificateAuthority(this.dir));
   }
 
-  /** etcd's own flags: serve https with its certificate, and accept only clients this CA signed. */
-  etcdServerFlags(): string[] {
-    return etcdServerTLSFlags(this.authority(), this.dir, ETCD_HOSTS);
+  /**
+   * etcd's own flags: serve https with its certificate for `hosts` (the addresses it is reached at;
+   * the certificate is issued again when one is new), and accept only clients this CA signed.
+   */
+  etcdServerFlags(hosts: string[] = LOOPBACK): string[] {
+    return etcdServerTLSFlags(this.authority(), this.dir, hosts);
   }
 
   /** The `--etcd-*` files of one role (issued on first use). */

@@ -50,6 +50,22 @@ describe('etcd certificates (openssl)', () => {
     expect(s.checkIP('127.0.0.1')).toBe('127.0.0.1');
   });
 
+  it('issues a kept certificate again when it no longer fits: a new address for etcd, or another CA', () => {
+    const ca = ensureCertificateAuthority(dir);
+    const serverCert = path.join(dir, 'etcd-server.crt');
+    etcdServerTLSFlags(ca, dir, ['127.0.0.1']);
+    const first = cert(serverCert).fingerprint256;
+    etcdServerTLSFlags(ca, dir, ['127.0.0.1']);
+    expect(cert(serverCert).fingerprint256).toBe(first);
+    etcdServerTLSFlags(ca, dir, ['127.0.0.1', '10.213.0.11']);
+    expect(cert(serverCert).subjectAltName).toBe('IP Address:127.0.0.1, IP Address:10.213.0.11');
+    const other = ensureCertificateAuthority(path.join(dir, 'other'));
+    const client = issueEtcdClient(other, dir, 'apiserver', 'system:coxswain:apiserver');
+    expect(cert(client.certFile).verify(cert(other.certFile).publicKey)).toBe(true);
+    expect(cert(issueEtcdClient(ca, dir, 'apiserver', 'system:coxswain:apiserver').certFile).verify(cert(ca.certFile).publicKey)).toBe(true);
+    expect([mode(serverCert), mode(path.join(dir, 'etcd-server.key')), mode(client.keyFile)]).toEqual([0o600, 0o600, 0o600]);
+  });
+
   it('refuses a file name or CN that would escape its directory or the subject', () => {
     const ca = ensureCertificateAuthority(dir);
     expect(() => issueCertificate(ca, dir, { name: '../x', commonName: 'x', usage: 'client' })).toThrow(`certificate name "../x": letters, digits, '.', '_' and '-' only`);

@@ -7,10 +7,11 @@
 // certificates, and openssl is what an operator inspects or rotates these files with anyway (no
 // npm dependency holds our key material). Keys are ECDSA P-256 (fast to make, accepted by etcd's Go
 // TLS and by gRPC). Every file is 0600 in a 0700 directory; existing files are kept, so a second
-// start reuses the CA and its certificates.
+// start reuses the CA and its certificates — unless a certificate no longer fits (another CA, or a
+// server address its SANs lack), which is issued again.
 import { execFileSync } from 'node:child_process';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type { EtcdTLS } from './flags';
@@ -46,6 +47,7 @@ function privateDir(dir: string): void {
 function writeKey(file: string): void {
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   writeFileSync(file, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
+  chmodSync(file, 0o600); // a file that was there keeps its mode through writeFileSync
 }
 
 function openssl(args: string[]): void {
@@ -80,8 +82,20 @@ function extensions(req: CertificateRequest): string {
   return lines.join('\n') + '\n';
 }
 
+/** True when the certificate in `certFile` was signed by `ca` and names every one of `hosts`. */
+function stillFits(certFile: string, ca: CertificateAuthority, hosts: readonly string[]): boolean {
+  try {
+    const cert = new X509Certificate(readFileSync(certFile));
+    if (!cert.verify(new X509Certificate(readFileSync(ca.certFile)).publicKey)) return false;
+    return hosts.every((h) => (isIP(h) ? cert.checkIP(h) : cert.checkHost(h)) !== undefined);
+  } catch {
+    return false; // unreadable or not a certificate: make a new one
+  }
+}
+
 /**
- * A certificate signed by `ca`, in `dir` as `<name>.crt` / `<name>.key`; kept when both exist.
+ * A certificate signed by `ca`, in `dir` as `<name>.crt` / `<name>.key`; kept when both exist and it
+ * still fits (signed by `ca`, every one of `hosts` in its SANs).
  * `coxswain up` issues one per component; a host joining later gets its own the same way.
  */
 export function issueCertificate(ca: CertificateAuthority, dir: string, req: CertificateRequest): { certFile: string; keyFile: string } {
@@ -89,7 +103,7 @@ export function issueCertificate(ca: CertificateAuthority, dir: string, req: Cer
   if (!req.commonName || /[/\n]/.test(req.commonName)) throw new Error(`certificate commonName "${req.commonName}": give a name without '/' or newlines`);
   privateDir(dir);
   const out = { certFile: join(dir, `${req.name}.crt`), keyFile: join(dir, `${req.name}.key`) };
-  if (existsSync(out.certFile) && existsSync(out.keyFile)) return out;
+  if (existsSync(out.certFile) && existsSync(out.keyFile) && stillFits(out.certFile, ca, req.hosts ?? [])) return out;
   writeKey(out.keyFile);
   const work = mkdtempSync(join(dir, '.issue-'));
   try {
