@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Prepares this machine for Coxswain: etcd, a Docker engine, Chromium (the console's browser tests), iptables for the proxy's portal rules,
+# Prepares this machine for Coxswain: etcd, openssl (etcd's certificates), a Docker engine, Chromium (the console's browser tests), iptables for the proxy's portal rules,
 # and the host binaries that the local image recipes copy (busybox, redis). Idempotent: installs only what is missing, starts dockerd
 # only when no engine answers. Needs root for the installs; without root it only says what is missing.
 set -euo pipefail
@@ -17,6 +17,8 @@ command -v docker-registry >/dev/null 2>&1 || need_pkgs+=(docker-registry)
 command -v nsenter >/dev/null 2>&1 || need_pkgs+=(util-linux)
 # The pod routes agent turns on forwarding with sysctl.
 command -v sysctl >/dev/null 2>&1 || need_pkgs+=(procps)
+# etcd's CA and certificates (coxswain up, the TLS etcd tests) are made with the openssl CLI.
+command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
 # The console's browser tests drive Debian's Chromium headless (playwright-core, no bundled browser).
 [ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
 

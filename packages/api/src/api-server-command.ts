@@ -3,18 +3,21 @@
 // this module installs no signal handlers of its own.
 import { readFileSync } from 'node:fs';
 import { CONSOLE_ASSETS_DIR } from '@coxswain/console';
-import { parseEtcdServers } from '@coxswain/process';
+import { EtcdCredentials, parseEtcdServers, type EtcdTLS } from '@coxswain/process';
 import { DEFAULT_CLUSTER_CIDR, DEFAULT_PORTAL_NET, openRegistry } from '@coxswain/registry';
 import type { ObjectStore } from '@coxswain/objects';
 import type { Codec } from './codecs/codec';
 import { CODECS } from './codecs';
 import { createApiServer, ApiServer } from './server';
 import { EtcdCompactor } from './etcd-compactor';
+import type { JoinInfo } from './join-info';
 import { DEFAULT_METRICS_RESOLUTION_MS, MetricsScraper, readKubeletCredential } from '@coxswain/client';
 
 export interface ApiServerFlags {
   /** etcd client URLs: a list, or `--etcd-servers`' comma-separated text. */
   etcdServers: string | readonly string[];
+  /** TLS to etcd (`--etcd-cafile/--etcd-certfile/--etcd-keyfile`); default plain. */
+  etcdTLS?: EtcdTLS;
   address?: string;
   port?: number;
   tokenFile?: string;
@@ -41,6 +44,11 @@ export interface ApiServerFlags {
   etcdCompactionIntervalMs?: number;
   /** --etcd-compaction-window: revisions kept by each compaction (default 50,000). */
   etcdCompactionWindow?: number;
+  /**
+   * --join-etcd-pki-dir: the certificates directory of the etcd `coxswain up` started (its CA key
+   * included): each joining host is issued its own etcd client certificate from it.
+   */
+  joinEtcdPkiDir?: string;
 }
 
 export const DEFAULT_COMPACTION_INTERVAL_MS = 5 * 60_000;
@@ -69,6 +77,7 @@ export async function runApiServer(flags: ApiServerFlags): Promise<ApiServerHand
     clusterCidr: flags.clusterCidr ?? DEFAULT_CLUSTER_CIDR,
     nodeCidrMaskSize: flags.nodeCidrMaskSize,
     encryptionProviderConfig: flags.encryptionProviderConfig,
+    tls: flags.etcdTLS,
     watchCache: { windowSize: flags.watchCacheWindow },
   });
   const resolution = flags.metricsResolutionMs ?? DEFAULT_METRICS_RESOLUTION_MS;
@@ -99,12 +108,13 @@ export async function runApiServer(flags: ApiServerFlags): Promise<ApiServerHand
       kubeletCredential,
       bootstrap: () => store.ensureRanges(),
       // Told to `coxswain join` (a bootstrap token's only use): what a joining host's kubelet and proxy need.
-      joinInfo: async () => ({
+      joinInfo: async (minion) => ({
         etcdServers: endpoints,
         clusterCidr: flags.clusterCidr ?? DEFAULT_CLUSTER_CIDR,
         portalNet: flags.portalNet ?? DEFAULT_PORTAL_NET,
         kubeletCredential,
         encryptionConfig: flags.encryptionProviderConfig === undefined ? undefined : readFileSync(flags.encryptionProviderConfig, 'utf8'),
+        etcdTLS: flags.joinEtcdPkiDir === undefined ? undefined : minionEtcdTLS(flags.joinEtcdPkiDir, minion),
       }),
       watchBufferBytes: flags.watchBufferBytes,
     });
@@ -124,6 +134,12 @@ export async function runApiServer(flags: ApiServerFlags): Promise<ApiServerHand
       await store.close();
     })());
   return { url: server.url, server, store, compactor, metrics, close };
+}
+
+/** A joining minion's etcd client certificate (issued on first ask, reused after), as PEM texts. */
+function minionEtcdTLS(pkiDir: string, minion: string): JoinInfo['etcdTLS'] {
+  const files = new EtcdCredentials(pkiDir).client({ minion });
+  return { ca: readFileSync(files.caFile, 'utf8'), cert: readFileSync(files.certFile, 'utf8'), key: readFileSync(files.keyFile, 'utf8') };
 }
 
 function atLeastOne(flag: string, value: number | undefined): void {

@@ -1,10 +1,12 @@
 // What a host needs to join the cluster (`coxswain join --server URL --token T`, kubeadm's
-// bootstrap-token discovery in miniature): the etcd endpoints its kubelet and proxy use, the
-// cluster's pod network, and the secret the control plane sends the kubelets. Served at JOIN_PATH
+// bootstrap-token discovery in miniature): the etcd endpoints its kubelet and proxy use (and, with
+// TLS, the minion's own client certificate), the cluster's pod network, and the secret the control
+// plane sends the kubelets. Served at JOIN_PATH
 // to a bearer token of a bootstrap user (`system:bootstrap:<id>` in the token file), and such a
 // token opens nothing else: a leaked join token cannot read or write objects through the API.
 import { HttpError } from './status';
 import type { User } from './auth';
+import { objectNameProblem } from '@coxswain/objects';
 
 export const JOIN_PATH = '/coxswain/v1/join';
 const BOOTSTRAP_PREFIX = 'system:bootstrap:';
@@ -17,6 +19,19 @@ export interface JoinInfo {
   kubeletCredential?: string;
   /** The text of the encryption config Secrets are stored under (a kubelet reads Secrets from etcd). */
   encryptionConfig?: string;
+  /**
+   * When etcd wants client certificates: the joining minion's own (CN `system:minion:<name>`),
+   * issued for this request, and the CA that checks etcd's — PEM texts.
+   */
+  etcdTLS?: { ca: string; cert: string; key: string };
+}
+
+/** The minion a join request is for (`?minion=NAME`): needed to issue its etcd certificate. */
+export function joiningMinion(query: URLSearchParams): string {
+  const minion = query.get('minion') ?? '';
+  const problem = objectNameProblem(minion);
+  if (problem) throw new HttpError(400, 'BadRequest', `minion: "${minion}" ${problem} (GET ${JOIN_PATH}?minion=NAME)`);
+  return minion;
 }
 
 /** Whether `user` holds a join token. */

@@ -4,8 +4,8 @@
 // ErrImagePull as a kubelet reports it.
 import { runDeploymentController, runReplicationManager } from '@coxswain/reconcilers';
 import type { ReconcilerHandle } from '@coxswain/reconcilers';
-import { eventually } from '@coxswain/testing';
-import type { Deployment, HorizontalPodAutoscaler, Pod, PodStatus } from '@coxswain/objects';
+import { eventually, kubeconfigFor, kubectlRunner } from '@coxswain/testing';
+import type { Deployment, HorizontalPodAutoscaler, Pod, PodStatus, ReplicationController, ResourceQuota } from '@coxswain/objects';
 import { ClusterHarness, startClusterHarness, tableCells } from './testing/cluster-harness';
 import { playKubelets } from './testing/pod-player';
 
@@ -162,4 +162,51 @@ describe('kubecfg rollout (deployments)', () => {
     expect((await h.kubecfg(['get', 'hpa'])).stdout).toMatch(/^web\s+Deployment\/web\s+\S+\/60%\s+2\s+8\s/m);
     await h.store.delete('horizontalpodautoscalers', 'default', 'web');
   });
+
+  it('under a quota: ReplicaFailure (FailedCreate, naming the quota) on its RC and on the Deployment, shown by rollout status and describe; cleared once the quota allows', async () => {
+    const ns = 'capped';
+    await h.store.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } } as never);
+    const cappedKubelets = await playKubelets(h.store, { namespace: ns, statusOf: kubeletStatus });
+    try {
+      await h.store.create<ResourceQuota>({ apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'two-pods', namespace: ns }, spec: { hard: { pods: '2' } } } as ResourceQuota);
+      const capped = manifest('web:v1', 'capped').replace('name: web\n', `name: capped\n  namespace: ${ns}\n`).replace('progressDeadlineSeconds: 1', 'progressDeadlineSeconds: 600');
+      expect((await h.kubecfg(['apply', '-f', '-'], { stdin: capped })).code).toBe(0);
+
+      const refusal = 'exceeded quota: two-pods, requested: pods=1, used: pods=2, limited: pods=2';
+      const failureOf = (o: { status?: { conditions?: Array<{ type: string }> } }) => o.status?.conditions?.find((c) => c.type === 'ReplicaFailure');
+      const rcs = async () => (await h.store.list<ReplicationController>('replicationControllers', { namespace: ns })).items;
+      const [rc] = await eventually(async () => {
+        const items = await rcs();
+        return items.length === 1 && failureOf(items[0]) && items;
+      }, 20_000, "the RC's ReplicaFailure");
+      expect(failureOf(rc)).toEqual({ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: expect.stringContaining(refusal), lastTransitionTime: expect.any(String) });
+      const d = await eventually(async () => {
+        const got = await h.store.get<Deployment>('deployments', ns, 'capped');
+        return failureOf(got) && got;
+      }, 10_000, "the Deployment's ReplicaFailure");
+      expect(failureOf(d)).toEqual({ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: expect.stringContaining(refusal), lastTransitionTime: expect.any(String) });
+      expect((await h.store.list<Pod>('pods', { namespace: ns })).items).toHaveLength(2);
+
+      const status = await h.kubecfg(['rollout', 'status', 'deployment/capped', '-n', ns, '--timeout', '1s']);
+      expect(status.code).not.toBe(0);
+      expect(status.stdout + status.stderr).toContain(`(ReplicaFailure FailedCreate: pods "capped-`);
+      expect(status.stdout + status.stderr).toContain(refusal);
+      const describe = await h.kubecfg(['describe', 'deployment/capped', '-n', ns]);
+      const conditionRow = describe.stdout.split('\n').find((l) => l.trim().startsWith('ReplicaFailure'));
+      expect(conditionRow?.trim().split(/\s+/).slice(0, 3)).toEqual(['ReplicaFailure', 'True', 'FailedCreate']);
+      expect(conditionRow).toContain(refusal);
+      // Stock kubectl's describe reads the same condition.
+      const kubectl = kubectlRunner(kubeconfigFor(h.url, ns));
+      const kubectlRow = (await kubectl('describe', 'deployment', 'capped')).split('\n').find((l) => l.trim().startsWith('ReplicaFailure'));
+      expect(kubectlRow?.trim().split(/\s+/)).toEqual(['ReplicaFailure', 'True', 'FailedCreate']);
+
+      // Room for all four: the replication manager's retry creates the rest and both conditions go.
+      await h.store.update<ResourceQuota>({ ...(await h.store.get<ResourceQuota>('resourcequotas', ns, 'two-pods')), spec: { hard: { pods: '4' } } });
+      expect((await h.kubecfg(['rollout', 'status', 'deployment/capped', '-n', ns, '--timeout', '30s'])).code).toBe(0);
+      await eventually(async () => !failureOf((await rcs())[0]) && !failureOf(await h.store.get<Deployment>('deployments', ns, 'capped')), 10_000, 'ReplicaFailure cleared');
+      expect((await h.store.list<Pod>('pods', { namespace: ns })).items).toHaveLength(4);
+    } finally {
+      await cappedKubelets.stop();
+    }
+  }, 60_000);
 });

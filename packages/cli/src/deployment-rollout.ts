@@ -18,7 +18,15 @@ export interface DeploymentRolloutState {
   line: string;
 }
 
+/** Where the rollout stands; while it waits, a ReplicaFailure (e.g. a quota refusing pods) is named on the line. */
 export function deploymentRolloutState(d: JsonObject): DeploymentRolloutState {
+  const state = progressState(d);
+  const failure = arr(d, 'status.conditions').find((c) => str(c, 'type') === 'ReplicaFailure' && str(c, 'status') === 'True');
+  if (!failure || state.done || state.failed !== undefined) return state;
+  return { ...state, line: `${state.line} (ReplicaFailure ${str(failure, 'reason')}: ${str(failure, 'message')})` };
+}
+
+function progressState(d: JsonObject): DeploymentRolloutState {
   const name = str(d, 'metadata.name');
   const want = num(d, 'spec.replicas') ?? 0;
   const updated = num(d, 'status.updatedReplicas') ?? 0;

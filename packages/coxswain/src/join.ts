@@ -1,13 +1,13 @@
 // `coxswain join --server URL --token T --address HOST_IP`: this host becomes a minion of a cluster
 // whose control plane runs elsewhere (kubeadm join / k3s agent in miniature). The join token buys
-// the join info from the API server (api/join-info.ts: etcd endpoints, pod and portal networks,
-// the kubelets' secret) and nothing else; then a kubelet and a proxy run here, supervised as
+// the join info from the API server (api/join-info.ts: etcd endpoints and this minion's etcd client
+// certificate, pod and portal networks, the kubelets' secret) and nothing else; then a kubelet and a proxy run here, supervised as
 // `coxswain up` supervises its components. The proxy keeps this host's routes to every other
 // minion's pods (--pod-routes). `coxswain leave` drains the minion and removes it.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger, type Logger } from '@coxswain/process';
+import { createLogger, type EtcdTLS, type Logger } from '@coxswain/process';
 import { NotFoundError, realClock, type Minion, type ObjectStore, type Pod } from '@coxswain/objects';
 import { openRegistry } from '@coxswain/registry';
 import { dockerConnection } from '@coxswain/kubelet';
@@ -35,6 +35,8 @@ interface JoinRecord {
   minion: string;
   address: string;
   etcdServers: string[];
+  /** This minion's etcd certificate files, when etcd wants client certificates. */
+  etcdTLS?: EtcdTLS;
   dockerEndpoint?: string;
 }
 
@@ -47,10 +49,12 @@ export function defaultJoinDataDir(): string {
 const PID_FILE = 'join.pid';
 
 /** The join info, or an Error a user can act on (a refused token says so). */
-export async function fetchJoinInfo(server: string, token: string): Promise<JoinInfo> {
+export async function fetchJoinInfo(server: string, token: string, minion: string): Promise<JoinInfo> {
+  const url = new URL(JOIN_PATH, server);
+  url.searchParams.set('minion', minion);
   let res: Response;
   try {
-    res = await fetch(new URL(JOIN_PATH, server), { headers: { Authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
+    res = await fetch(url, { headers: { Authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
   } catch (e) {
     throw new Error(`cannot reach the API server at ${server}: ${(e as Error).cause ?? (e as Error).message}`);
   }
@@ -70,12 +74,13 @@ export class JoinedHost extends ProcessGroup {
   async start(): Promise<string> {
     const o = this.opts;
     if (o.dockerEndpoint) dockerConnection(o.dockerEndpoint); // a bad flag fails here, before anything starts
-    const info = await fetchJoinInfo(o.server, o.token);
+    const info = await fetchJoinInfo(o.server, o.token, o.minion);
     mkdirSync(this.logDir, { recursive: true, mode: 0o700 });
     writeFileSync(join(o.dataDir, PID_FILE), String(process.pid));
-    const record: JoinRecord = { server: o.server, minion: o.minion, address: o.address, etcdServers: info.etcdServers, dockerEndpoint: o.dockerEndpoint };
+    const etcdTLS = info.etcdTLS && writeEtcdTLS(join(o.dataDir, 'pki'), info.etcdTLS);
+    const record: JoinRecord = { server: o.server, minion: o.minion, address: o.address, etcdServers: info.etcdServers, etcdTLS, dockerEndpoint: o.dockerEndpoint };
     writeFileSync(join(o.dataDir, RECORD), JSON.stringify(record, null, 2) + '\n', { mode: 0o600 });
-    const etcd = info.etcdServers.join(',');
+    const etcd = ['--etcd-servers', info.etcdServers.join(','), ...(etcdTLS ? ['--etcd-cafile', etcdTLS.caFile, '--etcd-certfile', etcdTLS.certFile, '--etcd-keyfile', etcdTLS.keyFile] : [])];
     const credential: string[] = [];
     if (info.kubeletCredential) {
       const file = join(o.dataDir, 'kubelet-credential');
@@ -89,7 +94,7 @@ export class JoinedHost extends ProcessGroup {
     }
     const kubelet = this.launch(
       this.nodeSpec('kubelet', [
-        'kubelet', '--minion', o.minion, '--address', o.address, '--etcd-servers', etcd, '--runtime', o.runtime,
+        'kubelet', '--minion', o.minion, '--address', o.address, ...etcd, '--runtime', o.runtime,
         '--root-dir', join(o.dataDir, 'kubelet'), ...credential,
         ...(o.podCidr ? ['--pod-cidr', o.podCidr] : []),
         ...(o.dockerEndpoint ? ['--docker-endpoint', o.dockerEndpoint] : []),
@@ -98,14 +103,14 @@ export class JoinedHost extends ProcessGroup {
     if (info.portalNet !== undefined) await this.notePortalBridge();
     const proxy = this.launch(
       this.nodeSpec('proxy', [
-        'proxy', '--minion', o.minion, '--etcd-servers', etcd, '--pod-routes',
+        'proxy', '--minion', o.minion, ...etcd, '--pod-routes',
         ...(info.clusterCidr ? ['--cluster-cidr', info.clusterCidr] : []),
         '--portal-net', info.portalNet ?? '',
       ]),
     );
     await this.waitHealthy(kubelet, `http://${o.address}:10250/healthz`);
     await this.waitHealthy(proxy, `http://${o.address}:10249/healthz`);
-    const store = openRegistry(info.etcdServers);
+    const store = openRegistry(info.etcdServers, { tls: etcdTLS });
     try {
       return (await store.get<Minion>('minions', undefined, o.minion)).spec?.podCIDR ?? '';
     } finally {
@@ -140,7 +145,7 @@ export async function leave(dataDir: string, log: Logger = createLogger('leave')
   } catch (e) {
     throw new Error(`this host has not joined a cluster from ${dataDir} (no ${RECORD}: ${(e as Error).message})`);
   }
-  const store = openRegistry(record.etcdServers);
+  const store = openRegistry(record.etcdServers, { tls: record.etcdTLS });
   try {
     // A minion already gone (removed by hand, or a leave cut short) is drained and removed anyway.
     await store.guaranteedUpdate<Minion>('minions', undefined, record.minion, (m) => ({ ...m, spec: { ...m.spec, unschedulable: true } })).catch(unlessNotFound);
@@ -153,6 +158,16 @@ export async function leave(dataDir: string, log: Logger = createLogger('leave')
   } finally {
     await store.close();
   }
+}
+
+/** The certificate texts of the join info as the three `--etcd-*` files, in `dir` (0700, files 0600). */
+function writeEtcdTLS(dir: string, pem: NonNullable<JoinInfo['etcdTLS']>): EtcdTLS {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = (name: string, text: string) => {
+    writeFileSync(join(dir, name), text, { mode: 0o600 });
+    return join(dir, name);
+  };
+  return { caFile: file('ca.crt', pem.ca), certFile: file('etcd-client.crt', pem.cert), keyFile: file('etcd-client.key', pem.key) };
 }
 
 function unlessNotFound(e: unknown): void {

@@ -7,11 +7,11 @@ import { existsSync, mkdirSync, writeFileSync, rmSync, readFileSync } from 'node
 import { homedir, hostname } from 'node:os';
 import { parseTokenFile } from '@coxswain/api';
 import { join } from 'node:path';
-import { createLogger, type Logger } from '@coxswain/process';
+import { createLogger, EtcdCredentials, LOOPBACK_HOSTS, type EtcdRole, type EtcdTLS, type Logger } from '@coxswain/process';
 import { writeKubeletCredential } from '@coxswain/client';
 import { ComponentSpec, lastLines } from './supervisor';
 import { ComponentStartError, LOG_TAIL_LINES, ProcessGroup, stopRunningGroup } from './process-group';
-import { dataDirProblem, dockerProblem, etcdProblem, portProblem, PreflightError, registryProblem, runningUpPid } from './preflight';
+import { dataDirProblem, dockerProblem, etcdProblem, opensslProblem, portProblem, PreflightError, registryProblem, runningUpPid } from './preflight';
 import { newEncryptionConfig } from '@coxswain/store';
 import { buildLocalImages } from './local-images';
 
@@ -20,6 +20,10 @@ export interface LocalClusterOptions {
   port: number;
   dataDir: string;
   etcdServers?: string[];
+  /** With etcdServers: the TLS files every component presents to that cluster. */
+  etcdTLS?: EtcdTLS;
+  /** The etcd this cluster starts serves TLS to client certificates only (certificates in <dataDir>/pki). Default true. */
+  etcdTls?: boolean;
   etcdPort: number;
   runtime: 'docker' | 'memory';
   /** Eviction and grace settings for the minion lifecycle controller (tests shorten them). */
@@ -102,12 +106,16 @@ const JOIN_USER = 'system:bootstrap:join';
 export class LocalCluster extends ProcessGroup {
   readonly apiUrl: string;
   readonly etcdServers: string[];
+  /** The CA and per-role certificates of the etcd this cluster starts with TLS. */
+  private readonly credentials?: EtcdCredentials;
 
   constructor(readonly opts: LocalClusterOptions) {
     super(join(opts.dataDir, 'logs'), opts, opts.logger ?? createLogger('up'));
     const host = opts.advertiseAddress ?? '127.0.0.1';
     this.apiUrl = `http://${host}:${opts.port}`;
-    this.etcdServers = opts.etcdServers ?? [`http://${host}:${opts.etcdPort}`];
+    const startsTlsEtcd = !opts.etcdServers && opts.etcdTls !== false;
+    this.etcdServers = opts.etcdServers ?? [`${startsTlsEtcd ? 'https' : 'http'}://${host}:${opts.etcdPort}`];
+    if (startsTlsEtcd) this.credentials = new EtcdCredentials(join(opts.dataDir, 'pki'));
   }
 
   /**
@@ -119,6 +127,7 @@ export class LocalCluster extends ProcessGroup {
     const o = this.opts;
     const problems: Array<string | undefined> = [];
     if (!o.etcdServers) problems.push(etcdProblem());
+    if (this.credentials) problems.push(opensslProblem());
     if (o.runtime === 'docker') problems.push(await dockerProblem());
     if (this.registryAddress) problems.push(registryProblem());
     const dirProblem = dataDirProblem(o.dataDir);
@@ -156,19 +165,21 @@ export class LocalCluster extends ProcessGroup {
     if (!this.opts.etcdServers) {
       const etcd = this.launch(this.etcdSpec());
       report.begin('etcd');
-      await this.waitHealthy(etcd, `${this.etcdServers[0]}/health`);
-      report.done('etcd', this.etcdServers[0]);
+      // etcd's /health over TLS wants a client certificate too: the API server's will do.
+      await this.waitHealthy(etcd, `${this.etcdServers[0]}/health`, this.credentials?.client('apiserver'));
+      report.done('etcd', `${this.etcdServers[0]}${this.credentials ? ' (TLS, client certificates)' : ''}`);
     }
-    const etcd = this.etcdServers.join(',');
     // A fresh secret per `up`, given to the API server, the replication manager's scraper and the kubelets only.
     const credentialFile = join(this.opts.dataDir, 'kubelet-credential');
     writeKubeletCredential(credentialFile);
     const credential = ['--kubelet-credential-file', credentialFile];
     const tokens = this.opts.advertiseAddress ? ['--token-file', this.writeTokens()] : [];
+    // Joining hosts get their etcd client certificates from the API server, signed by this CA.
+    const joinPki = this.opts.advertiseAddress && this.credentials ? ['--join-etcd-pki-dir', this.credentials.dir] : [];
     // Secrets encrypted at rest; every process that reads them from etcd gets the file.
     const encryption = ['--encryption-provider-config', ensureEncryptionConfig(this.opts.dataDir)];
     const api = this.launch(
-      this.nodeSpec('apiserver', ['apiserver', '--etcd-servers', etcd, '--address', this.opts.advertiseAddress ?? '127.0.0.1', '--port', String(this.opts.port), ...credential, ...tokens, ...encryption]),
+      this.nodeSpec('apiserver', ['apiserver', ...this.etcdFlags('apiserver'), '--address', this.opts.advertiseAddress ?? '127.0.0.1', '--port', String(this.opts.port), ...credential, ...tokens, ...joinPki, ...encryption]),
     );
     report.begin('apiserver');
     await this.waitHealthy(api, `${this.apiUrl}/healthz`);
@@ -197,7 +208,7 @@ export class LocalCluster extends ProcessGroup {
     ];
     const started = reconcilers.map(([name, extra], i) => {
       const port = (this.opts.healthzPortBase ?? 10251) + i;
-      return { name, port, proc: this.launch(this.nodeSpec(name, [name, '--etcd-servers', etcd, '--healthz-port', String(port), ...extra])) };
+      return { name, port, proc: this.launch(this.nodeSpec(name, [name, ...this.etcdFlags(name === 'scheduler' ? 'scheduler' : 'reconcilers'), '--healthz-port', String(port), ...extra])) };
     });
     for (const { name, port, proc } of started) {
       report.begin(name);
@@ -213,14 +224,14 @@ export class LocalCluster extends ProcessGroup {
       const kubelet = this.launch(
         this.nodeSpec(`kubelet-${i}`, [
           'kubelet', '--minion', m.name, '--address', m.address, ...(m.podCIDR ? ['--pod-cidr', m.podCIDR] : []),
-          '--etcd-servers', etcd, '--runtime', this.opts.runtime, ...credential, ...encryption,
+          ...this.etcdFlags({ minion: m.name }), '--runtime', this.opts.runtime, ...credential, ...encryption,
           ...(this.opts.dockerEndpoint ? ['--docker-endpoint', this.opts.dockerEndpoint] : []),
           // Pod directories (volumes) in the data dir, one root per minion.
           '--root-dir', join(this.opts.dataDir, 'kubelet', m.name),
           ...(this.opts.allowedHostPaths?.length ? ['--allowed-host-paths', this.opts.allowedHostPaths.join(',')] : []),
         ]),
       );
-      const proxy = this.launch(this.nodeSpec(`proxy-${i}`, ['proxy', '--minion', m.name, '--etcd-servers', etcd, ...(many ? ['--pod-routes'] : [])]));
+      const proxy = this.launch(this.nodeSpec(`proxy-${i}`, ['proxy', '--minion', m.name, ...this.etcdFlags({ minion: m.name }), ...(many ? ['--pod-routes'] : [])]));
       minions.push({ m, kubelet, proxy });
     }
     for (const { m, kubelet, proxy } of minions) {
@@ -234,8 +245,19 @@ export class LocalCluster extends ProcessGroup {
     this.writeCliConfig();
   }
 
+  /**
+   * `--etcd-servers` and, with TLS, the `--etcd-*` files of one role (a user-run etcd's files are
+   * the same for every role).
+   */
+  private etcdFlags(role: EtcdRole): string[] {
+    const tls = this.credentials?.client(role) ?? this.opts.etcdTLS;
+    const files = tls ? ['--etcd-cafile', tls.caFile, '--etcd-certfile', tls.certFile, '--etcd-keyfile', tls.keyFile] : [];
+    return ['--etcd-servers', this.etcdServers.join(','), ...files];
+  }
+
   private etcdSpec(): ComponentSpec {
     const client = this.etcdServers[0];
+    // Peers stay plain: one member, listening on loopback only.
     const peer = `http://127.0.0.1:${this.opts.etcdPort + 1}`;
     return {
       name: 'etcd',
@@ -245,6 +267,8 @@ export class LocalCluster extends ProcessGroup {
         '--listen-client-urls', client, '--advertise-client-urls', client,
         '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
         '--initial-cluster', `coxswain=${peer}`, '--log-level', 'warn',
+        // Its certificate names the advertised address too: joined hosts reach etcd there.
+        ...(this.credentials?.etcdServerFlags(this.opts.advertiseAddress ? [this.opts.advertiseAddress, ...LOOPBACK_HOSTS] : undefined) ?? []),
       ],
       logFile: join(this.logDir, 'etcd.log'),
     };

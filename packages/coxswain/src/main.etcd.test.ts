@@ -20,6 +20,8 @@ describe('coxswain flags', () => {
     [['kubelet', '--minion', 'm', '--address', '127.0.1.1', '--etcd-servers', '127.0.0.1:2379'], '--etcd-servers: "127.0.0.1:2379" is not an http(s) URL'],
     [['minion-controller', '--etcd-servers', 'http://e:2379', '--grace-period', 'soon'], '--grace-period: "soon" is not a duration'],
     [['proxy', '--minion', 'm', '--etcd-servers', 'http://e:2379', '--udp-session-timeout', '10x'], '--udp-session-timeout: "10x" is not a duration'],
+    [['scheduler', '--etcd-servers', 'https://e:2379', '--etcd-cafile', __filename], '--etcd-certfile, --etcd-keyfile: give all three of --etcd-cafile, --etcd-certfile and --etcd-keyfile, or none'],
+    [['apiserver', '--etcd-servers', 'http://e:2379', '--etcd-cafile', __filename, '--etcd-certfile', __filename, '--etcd-keyfile', __filename], '--etcd-servers: "http://e:2379" is not https'],
   ])('%j is refused, naming the flag', (args, message) => {
     expect(() => parseCommandLine(args)).toThrow(message);
   });
@@ -83,4 +85,35 @@ describe('coxswain shutdown', () => {
     scheduler.child.kill('SIGTERM');
     expect(await scheduler.exited).toBe(0);
   }, 30_000);
+
+  describe('on an etcd that demands client certificates', () => {
+    let tlsEtcd: EtcdHarness;
+    beforeAll(async () => {
+      tlsEtcd = await startEtcd({ tls: true });
+    }, 30_000);
+    afterAll(() => tlsEtcd?.stop());
+
+    const etcdFlags = (name: string, cn: string) => {
+      const f = tlsEtcd.tls!.issueClient(name, cn);
+      return ['--etcd-servers', tlsEtcd.endpoints.join(','), '--etcd-cafile', f.caFile, '--etcd-certfile', f.certFile, '--etcd-keyfile', f.keyFile];
+    };
+
+    it('an API server and a scheduler given --etcd-cafile/--etcd-certfile/--etcd-keyfile write and lead through TLS', async () => {
+      const api = coxswain(['apiserver', ...etcdFlags('apiserver', 'system:coxswain:apiserver'), '--port', '0']);
+      const url = String((await api.logged('API server listening')).url);
+      const created = await fetch(`${url}/api/v1/namespaces/default/configmaps`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'over-tls' }, data: { a: 'b' } }),
+      });
+      expect(created.status).toBe(201);
+      const keys = await tlsEtcd.client().getAll().prefix('/').keys();
+      expect(keys.some((k) => k.endsWith('/default/over-tls'))).toBe(true);
+
+      const scheduler = coxswain(['scheduler', ...etcdFlags('scheduler', 'system:coxswain:scheduler')]);
+      await scheduler.logged('scheduler running');
+      for (const p of [api, scheduler]) p.child.kill('SIGTERM');
+      expect([await api.exited, await scheduler.exited]).toEqual([0, 0]);
+    }, 30_000);
+  });
 });

@@ -15,7 +15,7 @@ import type { ReconcilerHandle } from '@coxswain/reconcilers';
 import { runKubelet } from '@coxswain/kubelet';
 import { runProxy } from '@coxswain/proxy';
 import { parseDuration } from '@coxswain/objects';
-import { createLogger, createShutdownCoordinator, onShutdown, parseEtcdServers, shutdown } from '@coxswain/process';
+import { createLogger, createShutdownCoordinator, onShutdown, parseEtcdServers, parseEtcdTLS, shutdown, type EtcdTLS, type EtcdTLSFlags } from '@coxswain/process';
 import { defaultDataDir, LocalCluster, stopRunningCluster } from './local-cluster';
 import { ComponentStartError } from './process-group';
 import { defaultJoinDataDir, JoinedHost, leave, type JoinOptions } from './join';
@@ -25,8 +25,20 @@ import { PreflightError } from './preflight';
 
 const log = createLogger('coxswain');
 
+/** `--etcd-cafile --etcd-certfile --etcd-keyfile` (kube-apiserver's names): TLS with a client certificate. */
+const etcdTLSOptions = <T>(y: Argv<T>) =>
+  y
+    .option('etcd-cafile', { type: 'string', describe: "the CA that signed etcd's server certificate (TLS: with --etcd-certfile and --etcd-keyfile)" })
+    .option('etcd-certfile', { type: 'string', describe: "this component's client certificate for etcd" })
+    .option('etcd-keyfile', { type: 'string', describe: "the key of --etcd-certfile" });
+
 const etcdOption = (y: Argv) =>
-  y.option('etcd-servers', { type: 'string', demandOption: true, describe: 'etcd client URLs, comma-separated', coerce: parseEtcdServers });
+  etcdTLSOptions(y.option('etcd-servers', { type: 'string', demandOption: true, describe: 'etcd client URLs, comma-separated (https with the --etcd-* TLS files)', coerce: parseEtcdServers }));
+
+/** What every component is given to reach etcd: the URLs and, when the three files are named, TLS. */
+function etcdConnection(a: { etcdServers: string[] } & EtcdTLSFlags): { etcdServers: string[]; etcdTLS?: EtcdTLS } {
+  return { etcdServers: a.etcdServers, etcdTLS: parseEtcdTLS(a, a.etcdServers) };
+}
 
 /** Every process that reads Secrets from etcd needs the API server's file (docs/store.md). */
 const encryptionOption = <T>(y: Argv<T>) =>
@@ -73,6 +85,11 @@ export function buildCli(argv: string[]) {
   return yargs(argv)
     .scriptName('coxswain')
     .usage('$0 <component> [flags]  — each component runs as its own process')
+    // The etcd TLS files are checked at parse time, so a bad combination is refused before anything starts.
+    .check((a) => {
+      if (a.etcdServers) parseEtcdTLS(a as EtcdTLSFlags, a.etcdServers as string[]);
+      return true;
+    }, true)
     .command(
       'apiserver',
       'the API server (REST + WebSocket watch)',
@@ -89,10 +106,11 @@ export function buildCli(argv: string[]) {
           .option('watch-cache-window', { type: 'number', default: 20_000, describe: 'changes the watch cache keeps for watches that resume from the past' })
           .option('watch-buffer-bytes', { type: 'number', default: 8 * 1024 * 1024, describe: 'unsent bytes one watch connection may hold before the client is cut off as too slow' })
           .option('etcd-compaction-interval', durationOption('etcd-compaction-interval', '5m', 'how often the leading API server compacts etcd (0 never)'))
-          .option('etcd-compaction-window', { type: 'number', default: 50_000, describe: 'revisions each compaction keeps' }),
+          .option('etcd-compaction-window', { type: 'number', default: 50_000, describe: 'revisions each compaction keeps' })
+          .option('join-etcd-pki-dir', { type: 'string', describe: "the etcd CA's directory (coxswain up's <data-dir>/pki): joining hosts are issued their etcd client certificates from it" }),
       async (a) => {
         const api = await runApiServer({
-          etcdServers: a.etcdServers,
+          ...etcdConnection(a),
           address: a.address,
           port: a.port,
           tokenFile: a.tokenFile,
@@ -106,6 +124,7 @@ export function buildCli(argv: string[]) {
           watchBufferBytes: a.watchBufferBytes,
           etcdCompactionIntervalMs: a.etcdCompactionInterval,
           etcdCompactionWindow: a.etcdCompactionWindow,
+          joinEtcdPkiDir: a.joinEtcdPkiDir,
         });
         onShutdown(() => api.close());
       },
@@ -114,7 +133,7 @@ export function buildCli(argv: string[]) {
       'scheduler',
       'binds pods to minions',
       (y) => reconcilerOptions(y).option('packing', { choices: ['spread', 'binpack'] as const, default: 'spread' as const }),
-      (a) => runReconciler(runScheduler({ etcdServers: a.etcdServers, leaderElect: a.leaderElect, healthzPort: a.healthzPort, packing: a.packing })),
+      (a) => runReconciler(runScheduler({ ...etcdConnection(a), leaderElect: a.leaderElect, healthzPort: a.healthzPort, packing: a.packing })),
     )
     .command(
       'replication',
@@ -128,7 +147,7 @@ export function buildCli(argv: string[]) {
       (a) =>
         runReconciler(
           runReplicationManager({
-            etcdServers: a.etcdServers,
+            ...etcdConnection(a),
             leaderElect: a.leaderElect,
             healthzPort: a.healthzPort,
             hpaSyncMs: a.hpaSyncPeriod,
@@ -140,10 +159,10 @@ export function buildCli(argv: string[]) {
         ),
     )
     .command('endpoints', 'the endpoints controller', reconcilerOptions, (a) =>
-      runReconciler(runEndpointsController({ etcdServers: a.etcdServers, leaderElect: a.leaderElect, healthzPort: a.healthzPort })),
+      runReconciler(runEndpointsController({ ...etcdConnection(a), leaderElect: a.leaderElect, healthzPort: a.healthzPort })),
     )
     .command('deployments', 'the deployment controller (rollouts of Deployments through replication controllers)', reconcilerOptions, (a) =>
-      runReconciler(runDeploymentController({ etcdServers: a.etcdServers, leaderElect: a.leaderElect, healthzPort: a.healthzPort })),
+      runReconciler(runDeploymentController({ ...etcdConnection(a), leaderElect: a.leaderElect, healthzPort: a.healthzPort })),
     )
     .command(
       'minion-controller',
@@ -155,7 +174,7 @@ export function buildCli(argv: string[]) {
       (a) =>
         runReconciler(
           runMinionController({
-            etcdServers: a.etcdServers,
+            ...etcdConnection(a),
             leaderElect: a.leaderElect,
             healthzPort: a.healthzPort,
             gracePeriodMs: a.gracePeriod,
@@ -191,7 +210,7 @@ export function buildCli(argv: string[]) {
         const kubelet = await runKubelet({
           minion: a.minion,
           address: a.address,
-          etcdServers: a.etcdServers,
+          ...etcdConnection(a),
           podCIDR: a.podCidr,
           runtime: a.runtime,
           dockerEndpoint: a.dockerEndpoint,
@@ -229,7 +248,7 @@ export function buildCli(argv: string[]) {
         if (!Number.isInteger(a.udpMaxSessions) || a.udpMaxSessions < 1) throw new Error(`--udp-max-sessions: must be a positive integer, got ${a.udpMaxSessions}`);
         const proxy = await runProxy({
           minion: a.minion,
-          etcdServers: a.etcdServers,
+          ...etcdConnection(a),
           bindAddress: a.bindAddress,
           healthzAddress: a.healthzAddress,
           healthzPort: a.healthzPort,
@@ -250,7 +269,11 @@ export function buildCli(argv: string[]) {
           .option('minions', { type: 'number', default: 3, describe: 'minion N is 127.0.1.N with pods on 172.30.N.0/24' })
           .option('port', { type: 'number', default: 8080, describe: 'API server port' })
           .option('data-dir', { type: 'string', default: defaultDataDir(), describe: 'etcd data and logs (default $COXSWAIN_DATA_DIR or ~/.coxswain/cluster)' })
-          .option('etcd-servers', { type: 'string', describe: 'use this etcd cluster instead of starting one', coerce: parseEtcdServers })
+          .option('etcd-servers', { type: 'string', describe: 'use this etcd cluster instead of starting one (with its --etcd-* TLS files)', coerce: parseEtcdServers })
+          .option('etcd-cafile', { type: 'string', describe: "with --etcd-servers: the CA of that cluster's server certificates" })
+          .option('etcd-certfile', { type: 'string', describe: 'with --etcd-servers: the client certificate every component presents' })
+          .option('etcd-keyfile', { type: 'string', describe: 'the key of --etcd-certfile' })
+          .option('etcd-tls', { type: 'boolean', default: true, describe: 'the etcd it starts serves TLS to client certificates only (--no-etcd-tls: plain http)' })
           .option('etcd-port', { type: 'number', default: 2379, describe: 'client port of the etcd it starts; peers on the next one' })
           .option('healthz-port', { type: 'number', default: 10251, describe: 'the reconcilers serve /healthz on this port and the next four' })
           .option('runtime', { choices: ['docker', 'memory'] as const, default: 'docker' as const })
@@ -341,6 +364,10 @@ interface UpArgs {
   port: number;
   dataDir: string;
   etcdServers?: string[];
+  etcdCafile?: string;
+  etcdCertfile?: string;
+  etcdKeyfile?: string;
+  etcdTls: boolean;
   etcdPort: number;
   healthzPort: number;
   runtime: 'docker' | 'memory';
@@ -364,6 +391,9 @@ function checkUpArgs(a: UpArgs): void {
   int(a.etcdPort, 'etcd-port', 1, 65534);
   int(a.healthzPort, 'healthz-port', 1, 65532);
   int(a.registryPort, 'registry-port', 0, 65535);
+  if (!a.etcdServers && (a.etcdCafile || a.etcdCertfile || a.etcdKeyfile)) {
+    throw new Error('--etcd-cafile/--etcd-certfile/--etcd-keyfile: only with --etcd-servers (the etcd `up` starts gets certificates in --data-dir/pki)');
+  }
   if (a.minionGracePeriod) parseDuration(a.minionGracePeriod, '--minion-grace-period');
   if (a.podEvictionTimeout) parseDuration(a.podEvictionTimeout, '--pod-eviction-timeout');
   if (a.hpaDownscaleStabilization) parseDuration(a.hpaDownscaleStabilization, '--hpa-downscale-stabilization');
@@ -384,6 +414,8 @@ async function runUp(a: UpArgs): Promise<void> {
     port: a.port,
     dataDir: path.resolve(a.dataDir),
     etcdServers: a.etcdServers,
+    etcdTLS: a.etcdServers ? parseEtcdTLS(a, a.etcdServers) : undefined,
+    etcdTls: a.etcdTls,
     etcdPort: a.etcdPort,
     healthzPortBase: a.healthzPort,
     runtime: a.runtime,

@@ -34,6 +34,11 @@ export function registryProblem(): string | undefined {
   return 'the cluster registry needs docker-registry on PATH: install it with `sudo apt-get install -y docker-registry`, or pass --registry-port 0';
 }
 
+export function opensslProblem(): string | undefined {
+  if (findOnPath('openssl')) return undefined;
+  return "openssl was not found on PATH: install it with `sudo apt-get install -y openssl` (it makes etcd's certificates), or start with --no-etcd-tls";
+}
+
 export function requireEtcd(): void {
   const problem = etcdProblem();
   if (problem) throw new PreflightError(problem);

@@ -3,10 +3,11 @@
 // (failing at once, with the end of its log, when it exits), stop the group, and find a running
 // group from its pid file (`down`, `leave`).
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { get } from 'node:http';
+import { get, type IncomingMessage } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { join } from 'node:path';
 import { realClock } from '@coxswain/objects';
-import type { Logger } from '@coxswain/process';
+import type { EtcdTLS, Logger } from '@coxswain/process';
 import { DockerRuntime, dockerConnection, LABELS } from '@coxswain/kubelet';
 import { hasPortalInterface, removePortalRoute } from '@coxswain/proxy';
 import { ComponentSpec, lastLines, SupervisedProcess } from './supervisor';
@@ -67,8 +68,8 @@ export class ProcessGroup {
     return proc;
   }
 
-  /** Waits until `url` answers 200; fails at once when the component exits, else after the timeout. */
-  protected async waitHealthy(proc: SupervisedProcess, url: string): Promise<void> {
+  /** Waits until `url` answers 200 (https: with `tls`' client certificate); fails at once when the component exits, else after the timeout. */
+  protected async waitHealthy(proc: SupervisedProcess, url: string, tls?: EtcdTLS): Promise<void> {
     const timeoutMs = this.groupOpts.componentTimeoutMs ?? 60_000;
     const deadline = Date.now() + timeoutMs;
     const fail = (reason: string) => new ComponentStartError(proc.spec.name, reason, proc.spec.logFile, lastLines(proc.spec.logFile, LOG_TAIL_LINES));
@@ -77,7 +78,7 @@ export class ProcessGroup {
       if (exit) {
         throw fail(exit.error ? `could not be started: ${exit.error}` : `exited during start-up (${exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`})`);
       }
-      if (await httpOk(url)) return;
+      if (await httpOk(url, tls)) return;
       if (Date.now() > deadline) throw fail(`did not become healthy at ${url} within ${Math.round(timeoutMs / 1000)} s`);
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -138,13 +139,16 @@ export async function stopRunningGroup(dataDir: string, pidFileName: string, wha
   throw new Error(`${what} (pid ${pid}) did not stop within ${timeoutMs / 1000}s`);
 }
 
-/** True when a GET of `url` answers 200 within 2 s. */
-function httpOk(url: string): Promise<boolean> {
+/** True when a GET of `url` answers 200 within 2 s (https: checked against `tls`' CA, presenting its certificate). */
+function httpOk(url: string, tls?: EtcdTLS): Promise<boolean> {
   return new Promise<boolean>((resolve) => {
-    const req = get(url, { timeout: 2000, agent: false }, (res) => {
+    const onResponse = (res: IncomingMessage) => {
       res.resume();
       resolve(res.statusCode === 200);
-    });
+    };
+    const req = tls
+      ? httpsGet(url, { timeout: 2000, agent: false, ca: readFileSync(tls.caFile), cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) }, onResponse)
+      : get(url, { timeout: 2000, agent: false }, onResponse);
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolve(false));
   });

@@ -1,7 +1,7 @@
 // `coxswain kubelet`: wires a kubelet process from parsed flags — the store and a lease client on
 // etcd, the runtime (Docker or in memory), the event recorder, the kubelet, and its HTTP endpoint.
 import { openRegistry } from '@coxswain/registry';
-import { createLogger, parseEtcdServers } from '@coxswain/process';
+import { createLogger, parseEtcdServers, type EtcdTLS } from '@coxswain/process';
 import { EventRecorder, readKubeletCredential } from '@coxswain/client';
 import { DockerRuntime } from './docker-runtime';
 import { dockerConnection, type DockerTlsFiles } from './docker-endpoint';
@@ -18,6 +18,8 @@ export interface RunKubeletOptions {
   address: string;
   /** etcd client URLs: a list, or `--etcd-servers`' comma-separated text. */
   etcdServers: string | readonly string[];
+  /** TLS to etcd (`--etcd-cafile/--etcd-certfile/--etcd-keyfile`); default plain. */
+  etcdTLS?: EtcdTLS;
   /**
    * The pod subnet asked for; default: the one the Minion already holds, else the next free one
    * of the API server's --cluster-cidr (with no API server ever started: 172.30.N.0/24 for 127.0.1.N).
@@ -67,7 +69,7 @@ export async function runKubelet(opts: RunKubeletOptions): Promise<RunningKubele
   const endpoints = parseEtcdServers(opts.etcdServers);
   // A bad endpoint or TLS file is a start-up error, before anything is opened.
   const connection = opts.dockerEndpoint === undefined ? undefined : dockerConnection(opts.dockerEndpoint, opts.dockerTls);
-  const store = openRegistry(endpoints, { encryptionProviderConfig: opts.encryptionProviderConfig });
+  const store = openRegistry(endpoints, { encryptionProviderConfig: opts.encryptionProviderConfig, tls: opts.etcdTLS });
   let podCIDR: string;
   try {
     podCIDR = await claimPodCidr({ store, storage: store.storage, minion: opts.minion, address: opts.address, requested: opts.podCIDR, fallback: defaultPodCIDR(opts.address), logger: log });

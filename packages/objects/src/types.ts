@@ -273,6 +273,8 @@ export interface ReplicationControllerStatus {
   replicas: number;
   readyReplicas?: number;
   observedGeneration?: number;
+  /** ReplicaFailure (reason FailedCreate) while pods cannot be created, e.g. over a ResourceQuota. */
+  conditions?: Condition[];
 }
 
 export interface ReplicationController extends KubeObject<ReplicationControllerSpec, ReplicationControllerStatus> {

@@ -5,7 +5,7 @@
 import { Backoff, EventRecorder, Informer } from '@coxswain/client';
 import { openRegistry, PodCidrAllocator, type Registry } from '@coxswain/registry';
 import { minionDescribed, NotFoundError, realClock, type Endpoints, type Minion, type ObjectStore, type Service } from '@coxswain/objects';
-import { createLogger, parseEtcdServers, serveHealth, type HealthServer, type Logger } from '@coxswain/process';
+import { createLogger, parseEtcdServers, serveHealth, type EtcdTLS, type HealthServer, type Logger } from '@coxswain/process';
 import { exposeProxyMetrics } from './proxy-metrics';
 import { ServiceProxy, type ServiceProxyOptions } from './proxy';
 import { PortalRules } from './portal-rules';
@@ -18,6 +18,8 @@ export interface RunProxyOptions {
   minion: string;
   /** etcd client URLs: a list, or `--etcd-servers`' comma-separated text. Ignored when `store` is given. */
   etcdServers?: string | readonly string[];
+  /** TLS to etcd (`--etcd-cafile/--etcd-certfile/--etcd-keyfile`); default plain. */
+  etcdTLS?: EtcdTLS;
   /** A store to use instead of connecting (tests); the caller closes it. */
   store?: ObjectStore;
   /** Default: the Minion's status.serviceAddress, else its InternalIP address. */
@@ -62,7 +64,7 @@ export async function runProxy(opts: RunProxyOptions): Promise<RunningProxy> {
   let ownedStore: Registry | undefined;
   if (!opts.store) {
     const endpoints = parseEtcdServers(opts.etcdServers);
-    ownedStore = openRegistry(endpoints);
+    ownedStore = openRegistry(endpoints, { tls: opts.etcdTLS });
   }
   const store: ObjectStore = opts.store ?? ownedStore!;
 

@@ -4,7 +4,7 @@
 // reads the deployment, its RCs and their pods from the caches, makes sure the RC of the current
 // template exists (with the next revision number), applies planScaling() (rolling or Recreate, see
 // rollout-plan.ts), trims the revision history and writes status with the Progressing and Available
-// conditions. Every step is an absolute target computed from what is there, so a restart at any
+// conditions, and ReplicaFailure while one of its RCs cannot create pods (replica-failure.ts). Every step is an absolute target computed from what is there, so a restart at any
 // moment (or a second run of the same step) carries on where the cluster stands.
 import {
   AlreadyExistsError,
@@ -25,6 +25,7 @@ import { createLogger, Logger } from '@coxswain/process';
 import { Controller, EventRecorder } from '@coxswain/client';
 import { CacheReader, Handlers, INDEX } from './object-cache';
 import { rcOwner } from './owner-refs';
+import { deploymentReplicaFailure } from './replica-failure';
 import {
   CHANGE_CAUSE_ANNOTATION,
   countRc,
@@ -154,6 +155,9 @@ export class DeploymentController {
     const status = statusCounts(d, newCounts && after(newCounts), all);
     const complete = !!newCounts && newCounts.available >= d.spec.replicas && newCounts.pods === d.spec.replicas && oldCounts.every((o) => o.pods === 0);
     status.conditions = this.conditions(d, status, complete, newCounts, now);
+    // The RCs as read (newest known status), not this pass's scale writes, whose status may be older.
+    const failure = deploymentReplicaFailure([...(newCounts ? [newCounts.rc] : []), ...oldCounts.map((c) => c.rc)]);
+    if (failure) status.conditions.push(this.keepTransitionTime(d, failure, now));
     await this.writeStatus(d, status);
 
     // Wake up when a pod's minReadySeconds run out or the progress deadline passes.
@@ -261,11 +265,7 @@ export class DeploymentController {
     const nowIso = new Date(now).toISOString();
     const before = d.status?.conditions ?? [];
     const prev = (type: string) => before.find((c) => c.type === type);
-    const set = (c: Condition): Condition => {
-      const p = prev(c.type);
-      const same = p && p.status === c.status;
-      return { ...c, lastTransitionTime: same ? p.lastTransitionTime ?? nowIso : nowIso };
-    };
+    const set = (c: Condition): Condition => this.keepTransitionTime(d, c, now);
     const available = set(
       (status.availableReplicas ?? 0) >= d.spec.replicas - this.maxUnavailableOf(d)
         ? { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.' }
@@ -300,6 +300,12 @@ export class DeploymentController {
       this.opts.recorder.normal(d, 'RolloutComplete', progressing.message!);
     }
     return [available, set(progressing)];
+  }
+
+  /** `c` with the lastTransitionTime of the deployment's condition of its type when its status is unchanged, else now. */
+  private keepTransitionTime(d: Deployment, c: Condition, now: number): Condition {
+    const p = d.status?.conditions?.find((x) => x.type === c.type);
+    return { ...c, lastTransitionTime: p && p.status === c.status && p.lastTransitionTime ? p.lastTransitionTime : new Date(now).toISOString() };
   }
 
   private maxUnavailableOf(d: Deployment): number {

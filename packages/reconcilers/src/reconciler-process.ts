@@ -9,7 +9,7 @@
 import os from 'os';
 import type { Storage } from '@coxswain/objects';
 import { openRegistry } from '@coxswain/registry';
-import { createLogger, Logger, parseEtcdServers, serveHealth, type HealthServer } from '@coxswain/process';
+import { createLogger, Logger, parseEtcdServers, serveHealth, type EtcdTLS, type HealthServer } from '@coxswain/process';
 import { CampaignAbortedError, EventRecorder, Informer, LeaderElector } from '@coxswain/client';
 import { KubeObject, ObjectStore, ResourceName, UnavailableError } from '@coxswain/objects';
 import { indexers } from './object-cache';
@@ -19,6 +19,8 @@ export interface ReconcilerProcessOptions {
   etcdServers: string | readonly string[];
   /** The API server's --encryption-provider-config, for a process that reads Secrets (the namespace controller empties namespaces). */
   encryptionProviderConfig?: string;
+  /** TLS to etcd (`--etcd-cafile/--etcd-certfile/--etcd-keyfile`); default plain. */
+  etcdTLS?: EtcdTLS;
   /** Campaign before doing anything (default true). With false, several copies would fight. */
   leaderElect?: boolean;
   /** Leader lease TTL in seconds (default 15): a dead leader is replaced within about this long. */
@@ -75,7 +77,7 @@ export async function runReconcilerProcess(
 ): Promise<ReconcilerHandle> {
   const log = opts.logger ?? createLogger(name);
   const endpoints = parseEtcdServers(opts.etcdServers);
-  const store = openRegistry(endpoints, { encryptionProviderConfig: opts.encryptionProviderConfig });
+  const store = openRegistry(endpoints, { encryptionProviderConfig: opts.encryptionProviderConfig, tls: opts.etcdTLS });
   const recorder = new EventRecorder({ store, component: name, host: os.hostname(), ttlSeconds: opts.eventTtlSeconds });
   const informers: Informer<KubeObject>[] = [];
   const ctx: ReconcilerContext = {

@@ -4,7 +4,7 @@
 import type { Registry } from '@coxswain/registry';
 import { etcdRegistryForSuite } from '@coxswain/testing';
 import { EventRecorder } from '@coxswain/client';
-import { InvalidError, Pod, ReplicationController } from '@coxswain/objects';
+import { InvalidError, Pod, ReplicationController, ResourceQuota } from '@coxswain/objects';
 import { MapCache } from './object-cache';
 import { ReplicationManager } from './replication-manager';
 import { rc } from './testing/fixtures';
@@ -103,5 +103,41 @@ describe('ReplicationManager creating through store.createMany', () => {
     controllers.set(stored);
     await rm.reconcile('default/stale');
     expect((await store.get<ReplicationController>('replicationControllers', 'default', 'stale')).status).toEqual({ replicas: 0, readyReplicas: 0, observedGeneration: 1 });
+  });
+
+  it("over a quota: the controller's status carries ReplicaFailure (FailedCreate, the quota's refusal) until a sync creates what it needs", async () => {
+    const { rm, controllers, pods } = setup();
+    const ns = 'limited';
+    await store.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } } as never);
+    await store.create<ResourceQuota>({ apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'three', namespace: ns }, spec: { hard: { pods: '3' } } } as ResourceQuota);
+    const { uid: _uid, resourceVersion: _rv, ...metadata } = rc('capped', 5, { app: 'capped' }).metadata;
+    let capped = await store.create<ReplicationController>({ ...rc('capped', 5, { app: 'capped' }), metadata: { ...metadata, namespace: ns }, status: undefined });
+    controllers.set(capped);
+    const stored = () => store.get<ReplicationController>('replicationControllers', ns, 'capped');
+
+    expect(await rm.reconcile(`${ns}/capped`)).toEqual({ requeueAfterMs: 10_000 });
+    expect((await store.list<Pod>('pods', { namespace: ns })).items).toHaveLength(3);
+    capped = await stored();
+    expect(capped.status?.conditions).toEqual([
+      { type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: expect.stringMatching(/^pods "capped-\w+" is forbidden: exceeded quota: three, requested: pods=1, used: pods=3, limited: pods=3$/), lastTransitionTime: expect.any(String) },
+    ]);
+    const since = capped.status!.conditions![0].lastTransitionTime;
+
+    // Refused again once the cache shows the three: the condition stays, its transition time too.
+    for (const p of (await store.list<Pod>('pods', { namespace: ns })).items) {
+      pods.set(p);
+      rm.podHandlers.onAdd!(p);
+    }
+    controllers.set(capped);
+    expect(await rm.reconcile(`${ns}/capped`)).toEqual({ requeueAfterMs: 10_000 });
+    capped = await stored();
+    expect(capped.status?.conditions?.map((c) => [c.type, c.status, c.lastTransitionTime])).toEqual([['ReplicaFailure', 'True', since]]);
+
+    // Room for five: the next sync creates the other two and the condition goes.
+    await store.update<ResourceQuota>({ ...(await store.get<ResourceQuota>('resourcequotas', ns, 'three')), spec: { hard: { pods: '5' } } });
+    controllers.set(capped);
+    expect(await rm.reconcile(`${ns}/capped`)).toBeUndefined();
+    expect((await store.list<Pod>('pods', { namespace: ns })).items).toHaveLength(5);
+    expect((await stored()).status?.conditions).toBeUndefined();
   });
 });

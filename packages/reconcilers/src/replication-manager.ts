@@ -1,7 +1,7 @@
 // The replication manager: keeps each ReplicationController's count of active pods at `replicas`.
 // reconcile(rcKey) reads the controller and its candidate pods from the informer caches and applies
 // planReplication(): adopt orphans, release pods that stopped matching, create or delete, then write
-// status (replicas, readyReplicas, observedGeneration).
+// status (replicas, readyReplicas, observedGeneration, and ReplicaFailure while pods cannot be created).
 //
 // Candidates come from indexes, never from a scan of the namespace (with 1,000 controllers of 20
 // pods in one namespace a scan read 20,000 pods per reconcile): the pods whose controller ref names
@@ -26,6 +26,7 @@ import { selectorMatches } from './labels';
 import { CacheReader, Handlers, INDEX, labelPairKey } from './object-cache';
 import { rcOwner } from './owner-refs';
 import { planReplication, podFromTemplate } from './replication-plan';
+import { replicaFailureConditions, type ReplicaOutcome } from './replica-failure';
 
 /** How soon a controller refused by a quota tries again without a pod event to prompt it. */
 const QUOTA_RETRY_MS = 10_000;
@@ -49,13 +50,14 @@ export class ReplicationManager {
   readonly expectations: Expectations;
   private readonly opts: ReplicationManagerOptions;
   private readonly log: Logger;
+  private readonly clock: Clock;
   readonly stats = { created: 0, deleted: 0 };
   /** Pod creations of every worker, several to an etcd transaction; its stats count the transactions. */
   readonly creates: GroupCommit<Pod, Pod>;
 
   constructor(opts: ReplicationManagerOptions) {
     this.opts = opts;
-    const clock = opts.clock ?? realClock;
+    const clock = (this.clock = opts.clock ?? realClock);
     this.log = opts.logger ?? createLogger('replication-manager');
     // 64 pods: one put each (two if created bound), within etcd's 128 ops per txn.
     this.creates = new GroupCommit<Pod, Pod>({ commit: (pods) => opts.store.createMany(pods), maxBatch: 64, maxInFlight: 2 });
@@ -140,17 +142,18 @@ export class ReplicationManager {
     if (plan.release.length > 0) await this.release(rc, plan.release);
     if (!this.expectations.satisfied(key)) {
       // Our own creations/deletions are still on their way to the cache: counting now would lie.
-      await this.writeStatus(rc, plan.status);
+      await this.writeStatus(rc, plan.status, { skipped: true });
       return { requeueAfterMs: 30_000 };
     }
     if (plan.adopt.length > 0) await this.adopt(rc, plan.adopt);
-    let refused = false;
-    if (plan.create > 0) refused = await this.createPods(rc, key, plan.create);
+    let failed: Error | undefined;
+    if (plan.create > 0) failed = await this.createPods(rc, key, plan.create);
     else if (plan.delete.length > 0) await this.deletePods(rc, key, plan.delete);
-    await this.writeStatus(rc, plan.status);
+    await this.writeStatus(rc, plan.status, failed ? { createFailed: failed } : { ok: true });
     // A quota is not a fault to retry at once: a pod deleted in the namespace (an event of one of
     // ours) or this timer tries again.
-    if (refused) return { requeueAfterMs: QUOTA_RETRY_MS };
+    if (failed instanceof ForbiddenError) return { requeueAfterMs: QUOTA_RETRY_MS };
+    if (failed) throw failed;
   }
 
   /** Of the pods owned (by name) by this key, those whose controller uid is not the current one: their controller is gone. */
@@ -214,15 +217,15 @@ export class ReplicationManager {
   /**
    * Creates in growing rounds (1, 2, 4, ...) so that a failing create is tried a few times, not 500.
    * Each round's pods go to the shared GroupCommit, so they share transactions with other controllers'.
-   * Stops at the first refusal; returns true when it was a namespace's quota or limit range (403),
-   * recorded as a FailedCreate event whose message names the quota and its figures.
+   * Stops at the first refusal and returns it (a namespace's quota or limit range is a 403 whose
+   * message names the quota and its figures), each failure recorded as a FailedCreate event.
    */
-  private async createPods(rc: ReplicationController, key: string, n: number): Promise<boolean> {
+  private async createPods(rc: ReplicationController, key: string, n: number): Promise<Error | undefined> {
     this.expectations.expectCreations(key, n);
     const template = podFromTemplate(rc);
     let remaining = n;
     let batch = 1;
-    let firstError: unknown;
+    let firstError: Error | undefined;
     while (remaining > 0 && firstError === undefined) {
       const size = Math.min(batch, remaining);
       remaining -= size;
@@ -236,7 +239,7 @@ export class ReplicationManager {
             this.opts.recorder.normal(rc, 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`);
           } catch (err) {
             this.expectations.creationObserved(key); // it will never be observed
-            firstError ??= err;
+            firstError ??= err as Error;
             this.opts.recorder.warning(rc, 'FailedCreate', `Error creating pod: ${(err as Error).message}`);
           }
         }),
@@ -245,9 +248,7 @@ export class ReplicationManager {
     }
     // The ones never attempted will never be observed either.
     for (let i = 0; i < remaining; i++) this.expectations.creationObserved(key);
-    if (firstError instanceof ForbiddenError) return true;
-    if (firstError !== undefined) throw firstError;
-    return false;
+    return firstError;
   }
 
   private async deletePods(rc: ReplicationController, key: string, pods: Pod[]): Promise<void> {
@@ -268,9 +269,14 @@ export class ReplicationManager {
     if (firstError !== undefined) throw firstError;
   }
 
-  private async writeStatus(rc: ReplicationController, status: ReplicationController['status'] & object): Promise<void> {
+  private async writeStatus(rc: ReplicationController, counts: ReplicationController['status'] & object, outcome: ReplicaOutcome): Promise<void> {
+    const conditions = replicaFailureConditions(rc.status?.conditions, outcome, new Date(this.clock.now()));
+    const status = conditions ? { ...counts, conditions } : counts;
     const cur = rc.status;
-    if (cur && cur.replicas === status.replicas && cur.readyReplicas === status.readyReplicas && cur.observedGeneration === status.observedGeneration) return;
+    if (
+      cur && cur.replicas === status.replicas && cur.readyReplicas === status.readyReplicas && cur.observedGeneration === status.observedGeneration &&
+      JSON.stringify(cur.conditions) === JSON.stringify(status.conditions)
+    ) return;
     try {
       // `rc` is the informer's copy at its resourceVersion: write without reading first (one round
       // trip; a stale copy is a ConflictError either way).

@@ -5,10 +5,14 @@
 // With several endpoints (an etcd cluster), a member whose connection fails is skipped for a
 // moment: etcd3's pool picks a random member per call and, without this, every third call would
 // fail for as long as one member of three is down. The failing call itself is not retried.
+// With TLS (`--etcd-cafile/--etcd-certfile/--etcd-keyfile`), every connection presents this
+// component's client certificate and checks etcd's against the CA; the files are read once, here.
 // Storage uses only etcd3's plain RPCs and streams it owns (no high-level Watcher or Lease, whose
 // close() would leave reconnect timers and keepalives behind), so close() of the client suffices.
 import { Etcd3, GRPCUnavailableError, IOptions } from 'etcd3';
 import { circuitBreaker, ConsecutiveBreaker, handleWhen, noop } from 'cockatiel';
+import { readFileSync } from 'node:fs';
+import type { EtcdTLS } from '@coxswain/process';
 
 export interface EtcdClientOptions {
   /** Deadline for each unary call (get/put/txn/...). Default 5000 ms. */
@@ -17,6 +21,8 @@ export interface EtcdClientOptions {
   dialTimeoutMs?: number;
   /** With several endpoints: how long a member that refused a connection is skipped. Default 2000 ms. */
   skipUnavailableMemberMs?: number;
+  /** TLS with a client certificate; the endpoints are then https. Default: plain. */
+  tls?: EtcdTLS;
 }
 
 /**
@@ -34,6 +40,11 @@ export function etcdClientOptions(endpoints: string[], opts: EtcdClientOptions =
   const callTimeoutMs = opts.callTimeoutMs ?? 5000;
   return {
     hosts: endpoints,
+    credentials: opts.tls && {
+      rootCertificate: readFileSync(opts.tls.caFile),
+      certChain: readFileSync(opts.tls.certFile),
+      privateKey: readFileSync(opts.tls.keyFile),
+    },
     dialTimeout: opts.dialTimeoutMs ?? 3000,
     defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + callTimeoutMs }),
     faultHandling: { global: noop, host: memberPolicy(endpoints, opts) },

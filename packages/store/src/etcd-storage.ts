@@ -22,7 +22,7 @@ import {
   type ListResult,
   type Watch,
 } from '@coxswain/objects';
-import { createLogger, type Logger } from '@coxswain/process';
+import { createLogger, type EtcdTLS, type Logger } from '@coxswain/process';
 import { createEtcdClient } from './etcd-client';
 import { translateError } from './etcd-errors';
 import { EtcdLeases } from './etcd-leases';
@@ -53,6 +53,8 @@ export interface EtcdStorageOptions {
   mirrors?: readonly Mirror[];
   /** Values under these key prefixes go through their transformer (encryption at rest); see storage-codec.ts. */
   transformers?: readonly PrefixTransformer[];
+  /** TLS for the client createEtcdStorage makes. */
+  tls?: EtcdTLS;
   /** Close the etcd client in close() (createEtcdStorage does). */
   ownsClient?: boolean;
   logger?: Logger;
@@ -510,6 +512,6 @@ function lazyItem<T extends KubeObject>(kv: IKeyValue, codec: StorageCodec): Laz
 
 /** A storage on its own etcd client (closed with the storage). */
 export function createEtcdStorage(endpoints: string[], opts: EtcdStorageOptions = {}): EtcdStorage {
-  const client = createEtcdClient(endpoints, { callTimeoutMs: opts.callTimeoutMs });
+  const client = createEtcdClient(endpoints, { callTimeoutMs: opts.callTimeoutMs, tls: opts.tls });
   return new EtcdStorage(client, { ...opts, ownsClient: true });
 }

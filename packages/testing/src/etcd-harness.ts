@@ -3,11 +3,13 @@
 import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
+import * as https from 'https';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import type { Etcd3 } from 'etcd3';
 import { createEtcdClient, EtcdClientOptions } from '@coxswain/store';
+import { ensureCertificateAuthority, etcdServerTLSFlags, issueEtcdClient, type CertificateAuthority, type EtcdTLS } from '@coxswain/process';
 import { eventually, GiveUp } from './eventually';
 
 export interface EtcdHarnessOptions {
@@ -17,11 +19,24 @@ export interface EtcdHarnessOptions {
   clientOptions?: EtcdClientOptions;
   /** Extra etcd flags, e.g. ['--auto-compaction-retention', '1']. */
   extraArgs?: string[];
+  /** Serve https to client certificates only (a fresh CA); client() then presents one. Default plain http. */
+  tls?: boolean;
+}
+
+/** The CA of a TLS harness, and a way to issue client certificates from it. */
+export interface EtcdHarnessTLS {
+  ca: CertificateAuthority;
+  /** The certificate client() presents (CN system:coxswain:test). */
+  client: EtcdTLS;
+  /** Another client certificate from this CA, e.g. one per component. */
+  issueClient(name: string, commonName: string): EtcdTLS;
 }
 
 export interface EtcdHarness {
   endpoints: string[];
   dataDir: string;
+  /** With `tls: true`: the CA and client certificates (the files live until stop()). */
+  tls?: EtcdHarnessTLS;
   /** A new client on this etcd; closed by stop(). */
   client(): Etcd3;
   /** SIGTERM, wait, close clients, delete the data dir. */
@@ -64,9 +79,9 @@ function freePort(): Promise<number> {
   });
 }
 
-function healthy(clientUrl: string): Promise<boolean> {
+function healthy(clientUrl: string, tls?: EtcdTLS): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = http.get(`${clientUrl}/health`, { timeout: 1000 }, (res) => {
+    const onResponse = (res: http.IncomingMessage) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c) => (body += c));
@@ -77,7 +92,11 @@ function healthy(clientUrl: string): Promise<boolean> {
           resolve(false);
         }
       });
-    });
+    };
+    const url = `${clientUrl}/health`;
+    const req = tls
+      ? https.get(url, { timeout: 1000, ca: fs.readFileSync(tls.caFile), cert: fs.readFileSync(tls.certFile), key: fs.readFileSync(tls.keyFile) }, onResponse)
+      : http.get(url, { timeout: 1000 }, onResponse);
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolve(false));
   });
@@ -91,6 +110,8 @@ process.once('exit', () => {
 
 class Harness implements EtcdHarness {
   readonly endpoints: string[];
+  readonly tls?: EtcdHarnessTLS;
+  private readonly tlsFlags: string[] = [];
   private child?: ChildProcess;
   private exited?: Promise<void>;
   private stderrTail = '';
@@ -103,7 +124,15 @@ class Harness implements EtcdHarness {
     private readonly peerPort: number,
     private readonly opts: EtcdHarnessOptions,
   ) {
-    this.endpoints = [`http://127.0.0.1:${clientPort}`];
+    this.endpoints = [`${opts.tls ? 'https' : 'http'}://127.0.0.1:${clientPort}`];
+    if (opts.tls) {
+      // Beside the data dir, so that a restart keeps them and stop() removes both.
+      const dir = `${dataDir}-pki`;
+      const ca = ensureCertificateAuthority(dir, 'coxswain-test-etcd-ca');
+      this.tlsFlags = etcdServerTLSFlags(ca, dir, ['127.0.0.1', 'localhost']);
+      const issueClient = (name: string, commonName: string) => issueEtcdClient(ca, dir, name, commonName);
+      this.tls = { ca, client: issueClient('test', 'system:coxswain:test'), issueClient };
+    }
   }
 
   async start(): Promise<void> {
@@ -124,6 +153,7 @@ class Harness implements EtcdHarness {
       // Fewer raft entries kept in memory between snapshots; tests and benches write a lot.
       '--snapshot-count', '10000',
       '--quota-backend-bytes', String(4 * 1024 * 1024 * 1024),
+      ...this.tlsFlags,
       ...(this.opts.extraArgs ?? []),
     ];
     this.stderrTail = '';
@@ -153,7 +183,7 @@ class Harness implements EtcdHarness {
       await eventually(
         () => {
           if (exitInfo) throw new GiveUp(`etcd exited during start (${exitInfo}): ${this.stderrTail.trim()}`);
-          return healthy(clientUrl);
+          return healthy(clientUrl, this.tls?.client);
         },
         timeoutMs,
         'etcd to report healthy',
@@ -166,7 +196,7 @@ class Harness implements EtcdHarness {
   }
 
   client(): Etcd3 {
-    const c = createEtcdClient(this.endpoints, this.opts.clientOptions);
+    const c = createEtcdClient(this.endpoints, { tls: this.tls?.client, ...this.opts.clientOptions });
     this.clients.push(c);
     return c;
   }
@@ -184,6 +214,7 @@ class Harness implements EtcdHarness {
     for (const c of this.clients.splice(0)) c.close();
     await this.terminate('SIGTERM');
     fs.rmSync(this.dataDir, { recursive: true, force: true });
+    fs.rmSync(`${this.dataDir}-pki`, { recursive: true, force: true });
   }
 
   async kill(): Promise<void> {
@@ -196,7 +227,7 @@ class Harness implements EtcdHarness {
   }
 
   async compact(revision?: string | number): Promise<string> {
-    const c = createEtcdClient(this.endpoints);
+    const c = createEtcdClient(this.endpoints, { tls: this.tls?.client });
     try {
       let rev = revision === undefined ? undefined : String(revision);
       if (rev === undefined) {
@@ -230,6 +261,7 @@ export async function startEtcd(opts: EtcdHarnessOptions = {}): Promise<EtcdHarn
     } catch (err) {
       lastError = err;
       fs.rmSync(dataDir, { recursive: true, force: true });
+      fs.rmSync(`${dataDir}-pki`, { recursive: true, force: true });
       if (!/address already in use/i.test(String(err))) break;
     }
   }

@@ -4,6 +4,8 @@
 import type { ObjectStore, Pod, PodStatus } from '@coxswain/objects';
 
 export interface PodPlayerOptions {
+  /** Default `default`. */
+  namespace?: string;
   /** Only the pods this selector matches (default: every pod of the namespace). */
   labelSelector?: string;
   /** The status a kubelet would report for the pod. */
@@ -13,12 +15,12 @@ export interface PodPlayerOptions {
 }
 
 /**
- * Plays the kubelets for the default namespace's pods from now on. A pod counts as played once it has
+ * Plays the kubelets for one namespace's pods (default: `default`) from now on. A pod counts as played once it has
  * container statuses (a kubelet always writes them); a write lost to a conflict is made again on the
  * pod's next event.
  */
 export async function playKubelets(store: ObjectStore, opts: PodPlayerOptions): Promise<{ stop(): Promise<void> }> {
-  const watch = store.watch<Pod>('pods', { namespace: 'default', labelSelector: opts.labelSelector, resourceVersion: await store.currentRevision() });
+  const watch = store.watch<Pod>('pods', { namespace: opts.namespace ?? 'default', labelSelector: opts.labelSelector, resourceVersion: await store.currentRevision() });
   const done = (async () => {
     for await (const { type, object: p } of watch) {
       if (type === 'DELETED' || p.status?.containerStatuses?.length) continue;
