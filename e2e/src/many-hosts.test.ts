@@ -8,10 +8,15 @@
 // the cluster registry on host 1 runs on hosts 2 and 3 (no save/load for it); `coxswain leave`
 // drains a host and every other host drops its route to it within 10 s. A host that dies has its
 // pods recreated elsewhere after the eviction timeout, and comes back with its pod subnet.
-import { mkdirSync, readFileSync } from 'node:fs';
+// etcd is a cluster of three, a member on each host (`join --etcd-member`), over TLS with client
+// certificates: the dead host's member is lost and writes go on; back, it has caught up; leaving
+// removes it.
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ApiClient } from '@coxswain/client';
 import type { Minion, Pod } from '@coxswain/objects';
+import { EtcdCredentials, type EtcdTLS } from '@coxswain/process';
+import { createEtcdClient, etcdMembers } from '@coxswain/store';
 import { eventually, SimHosts, simHostLeftovers, type SimHost } from '@coxswain/testing';
 import { buildCoxswain, COXSWAIN_MAIN } from './support/coxswain-binary';
 import { GuestbookClient } from './support/guestbook-client';
@@ -26,6 +31,10 @@ let api: ApiClient;
 let server: string;
 let joinToken: string;
 let adminToken: string;
+/** A client certificate of `up`'s etcd CA, and host 1's member: what the tests read etcd with. */
+let etcdTLS: EtcdTLS;
+let etcd1: string;
+const memberNames = async () => (await etcdMembers([etcd1], etcdTLS)).map((m) => m.name).sort();
 
 /** Rethrows `e` with what the cluster looked like: endpoints, pods, and each host's proxy log tail. */
 async function withDiagnostics(e: Error): Promise<never> {
@@ -50,7 +59,7 @@ const routesOn = async (h: SimHost) => (await sim!.exec(h, ['ip', '-o', 'route',
 function join(h: SimHost, token: string): ReturnType<SimHosts['spawn']> {
   const dir = path.join(h.dir, 'join');
   mkdirSync(dir, { recursive: true });
-  return sim!.spawn(h, 'join', coxswain('join', '--server', server, '--token', token, '--address', h.address, '--minion', `host-${h.index}`, '--docker-endpoint', h.dockerEndpoint, '--data-dir', dir));
+  return sim!.spawn(h, 'join', coxswain('join', '--server', server, '--token', token, '--address', h.address, '--minion', `host-${h.index}`, '--docker-endpoint', h.dockerEndpoint, '--data-dir', dir, '--etcd-member'));
 }
 
 beforeAll(async () => {
@@ -70,6 +79,8 @@ beforeAll(async () => {
   joinToken = tokens().find(([, user]) => user === 'system:bootstrap:join')![0];
   adminToken = tokens().find(([, user]) => user === 'admin')![0];
   api = new ApiClient({ server, version: 'v1', token: adminToken, timeoutMs: 10_000 });
+  etcdTLS = new EtcdCredentials(path.join(upDir, 'pki')).client('apiserver');
+  etcd1 = `https://${h1.address}:2379`;
 }, 12 * 60_000);
 
 afterAll(async () => {
@@ -90,6 +101,8 @@ it('joins two hosts; each host routes exactly the other minions\' pod subnets', 
   join(hosts[1], joinToken);
   join(hosts[2], joinToken);
   await eventually(async () => (await api.list<Minion>('minions')).items.filter((m) => m.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length === 3, 120_000, '3 Ready minions', 500);
+  // Each joined host runs a member of the cluster's etcd.
+  expect(await memberNames()).toEqual(['host-1', 'host-2', 'host-3']);
   const minions = (await api.list<Minion>('minions')).items;
   const cidrOf = new Map(minions.map((m) => [m.metadata.name, m.spec!.podCIDR!]));
   expect(new Set(cidrOf.values()).size).toBe(3);
@@ -179,10 +192,13 @@ it('a host that dies: its pods come back on the others after the eviction timeou
   const cidr = (await api.get<Minion>('minions', name)).spec!.podCIDR!;
   const lost = redisOn(victim).map((p) => p.metadata.name);
   expect(lost.length).toBeGreaterThan(0);
-  // The machine falls off the network and its processes die (its containers stay, as on a hung host).
+  // The machine falls off the network and its processes die, its etcd member too (its containers
+  // stay, as on a hung host).
   await sim!.link(victim, false);
   await sim!.killCoxswain(victim);
   const gone = Date.now();
+  // Two members of three answer: writes go on.
+  await api.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'written-while-a-member-was-down', namespace: 'default' }, data: { host: name } });
   await eventually(
     async () => {
       const live = (await api.list<Pod>('pods', { namespace: 'default' })).items.filter((p) => p.status?.phase === 'Running');
@@ -211,6 +227,16 @@ it('a host that dies: its pods come back on the others after the eviction timeou
   await eventually(async () => (await api.get<Minion>('minions', name)).status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'), 120_000, `${name} Ready again`, 500);
   expect((await api.get<Minion>('minions', name)).spec!.podCIDR).toBe(cidr);
   await eventually(async () => (await routesOn(victim)).length === 2, 30_000, `${name} routing to the other two`, 250);
+  // Its etcd member, restarted from its data, has caught up: it holds what was written without it.
+  const own = createEtcdClient([`https://${victim.address}:2379`], { tls: etcdTLS });
+  try {
+    // A serializable read: answered from that member's own data.
+    const key = '/registry/configmaps/default/written-while-a-member-was-down';
+    const held = async () => JSON.parse((await own.get(key).serializable(true).string()) ?? '{}') as { data?: Record<string, string> };
+    await eventually(async () => (await held()).data?.host === name, 30_000, `${name}'s etcd member holding the ConfigMap`, 250);
+  } finally {
+    own.close();
+  }
 });
 
 it('coxswain leave drains a host: its pods move away and every other host drops its route to it within 10 s', async () => {
@@ -224,6 +250,9 @@ it('coxswain leave drains a host: its pods move away and every other host drops 
   }
   expect(await routesOn(leaver)).toEqual([]);
   expect((await api.list<Minion>('minions')).items.map((m) => m.metadata.name).sort()).toEqual(stayed.map((h) => `host-${h.index}`));
+  // Its etcd member left the cluster, and its data with it.
+  expect(await memberNames()).toEqual(stayed.map((h) => `host-${h.index}`));
+  expect(existsSync(path.join(leaver.dir, 'join', 'etcd'))).toBe(false);
   expect((await api.list<Pod>('pods', { namespace: 'default' })).items.filter((p) => p.spec.nodeName === name)).toEqual([]);
   // The guestbook still answers on the hosts that stay.
   await eventually(async () => (await new GuestbookClient(`${stayed[1].address}:8000`).read()).messages.includes('written after a host died'), 60_000, `the guestbook on host ${stayed[1].index}`, 500).catch(withDiagnostics);

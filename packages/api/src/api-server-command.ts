@@ -10,7 +10,7 @@ import type { Codec } from './codecs/codec';
 import { CODECS } from './codecs';
 import { createApiServer, ApiServer } from './server';
 import { EtcdCompactor } from './etcd-compactor';
-import type { JoinInfo } from './join-info';
+import type { JoinInfo, JoinRequest } from './join-info';
 import { DEFAULT_METRICS_RESOLUTION_MS, MetricsScraper, readKubeletCredential } from '@coxswain/client';
 
 export interface ApiServerFlags {
@@ -108,13 +108,13 @@ export async function runApiServer(flags: ApiServerFlags): Promise<ApiServerHand
       kubeletCredential,
       bootstrap: () => store.ensureRanges(),
       // Told to `coxswain join` (a bootstrap token's only use): what a joining host's kubelet and proxy need.
-      joinInfo: async (minion) => ({
+      joinInfo: async (request) => ({
         etcdServers: endpoints,
         clusterCidr: flags.clusterCidr ?? DEFAULT_CLUSTER_CIDR,
         portalNet: flags.portalNet ?? DEFAULT_PORTAL_NET,
         kubeletCredential,
         encryptionConfig: flags.encryptionProviderConfig === undefined ? undefined : readFileSync(flags.encryptionProviderConfig, 'utf8'),
-        etcdTLS: flags.joinEtcdPkiDir === undefined ? undefined : minionEtcdTLS(flags.joinEtcdPkiDir, minion),
+        ...(flags.joinEtcdPkiDir === undefined ? {} : joiningHostEtcdTLS(new EtcdCredentials(flags.joinEtcdPkiDir), request)),
       }),
       watchBufferBytes: flags.watchBufferBytes,
     });
@@ -136,10 +136,18 @@ export async function runApiServer(flags: ApiServerFlags): Promise<ApiServerHand
   return { url: server.url, server, store, compactor, metrics, close };
 }
 
-/** A joining minion's etcd client certificate (issued on first ask, reused after), as PEM texts. */
-function minionEtcdTLS(pkiDir: string, minion: string): JoinInfo['etcdTLS'] {
-  const files = new EtcdCredentials(pkiDir).client({ minion });
-  return { ca: readFileSync(files.caFile, 'utf8'), cert: readFileSync(files.certFile, 'utf8'), key: readFileSync(files.keyFile, 'utf8') };
+/**
+ * A joining host's etcd certificates as PEM texts (issued on first ask, the same ones after): its
+ * minion's client certificate and, when it will run a member, that member's.
+ */
+function joiningHostEtcdTLS(pki: EtcdCredentials, request: JoinRequest): Pick<JoinInfo, 'etcdTLS' | 'etcdMemberTLS'> {
+  const client = pki.client({ minion: request.minion });
+  const member = request.etcdMember === undefined ? undefined : pki.member(request.minion, [request.etcdMember]);
+  const text = (file: string) => readFileSync(file, 'utf8');
+  return {
+    etcdTLS: { ca: text(client.caFile), cert: text(client.certFile), key: text(client.keyFile) },
+    etcdMemberTLS: member && { cert: text(member.certFile), key: text(member.keyFile) },
+  };
 }
 
 function atLeastOne(flag: string, value: number | undefined): void {

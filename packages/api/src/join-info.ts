@@ -6,6 +6,7 @@
 // token opens nothing else: a leaked join token cannot read or write objects through the API.
 import { HttpError } from './status';
 import type { User } from './auth';
+import { isIP } from 'node:net';
 import { objectNameProblem } from '@coxswain/objects';
 
 export const JOIN_PATH = '/coxswain/v1/join';
@@ -24,14 +25,23 @@ export interface JoinInfo {
    * issued for this request, and the CA that checks etcd's — PEM texts.
    */
   etcdTLS?: { ca: string; cert: string; key: string };
+  /** Asked with `etcdMember`, when etcd uses TLS: the new member's certificate for its address (clients and peers). */
+  etcdMemberTLS?: { cert: string; key: string };
 }
 
-/** The minion a join request is for (`?minion=NAME`): needed to issue its etcd certificate. */
-export function joiningMinion(query: URLSearchParams): string {
+/** Who asks: the joining minion (`?minion=NAME`), and the address it will serve an etcd member at (`&etcdMember=IP`), if it will. */
+export interface JoinRequest {
+  minion: string;
+  etcdMember?: string;
+}
+
+export function joinRequestOf(query: URLSearchParams): JoinRequest {
   const minion = query.get('minion') ?? '';
   const problem = objectNameProblem(minion);
   if (problem) throw new HttpError(400, 'BadRequest', `minion: "${minion}" ${problem} (GET ${JOIN_PATH}?minion=NAME)`);
-  return minion;
+  const etcdMember = query.get('etcdMember') ?? undefined;
+  if (etcdMember !== undefined && !isIP(etcdMember)) throw new HttpError(400, 'BadRequest', `etcdMember: "${etcdMember}" is not an IP address (the address the new member serves at)`);
+  return { minion, etcdMember };
 }
 
 /** Whether `user` holds a join token. */

@@ -10,7 +10,7 @@ import { DEFAULT_NAMESPACE, Status, withTimeout } from '@coxswain/objects';
 import type { ObjectStore } from '@coxswain/objects';
 import type { Codec } from './codecs/codec';
 import { isLoopbackAddress, isTokenProtocol, TokenAuthenticator } from './auth';
-import { authorizeJoin, JOIN_PATH, joiningMinion, type JoinInfo } from './join-info';
+import { authorizeJoin, JOIN_PATH, joinRequestOf, type JoinInfo, type JoinRequest } from './join-info';
 import { ConsoleAssets, isConsolePath } from './console-assets';
 import { bindPod } from '@coxswain/registry';
 import { parseBinding } from './binding';
@@ -65,8 +65,8 @@ export interface ApiServerOptions {
   /** The bearer secret the kubelets demand (docs/kubelet.md); sent on every proxied kubelet request. */
   kubeletCredential?: string;
   /** What `coxswain join` is told (join-info.ts); none: JOIN_PATH is not served. */
-  /** The join info for the minion named in the request. */
-  joinInfo?: (minion: string) => Promise<JoinInfo>;
+  /** The join info for the host that asks. */
+  joinInfo?: (request: JoinRequest) => Promise<JoinInfo>;
   /** Start-up state besides the system namespaces (the allocators' ranges), written with them and retried the same way. */
   bootstrap?: () => Promise<void>;
 }
@@ -177,7 +177,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   router.on('GET', '/version', async (_req, res) => sendJson(res, 200, SERVER_VERSION));
   router.on('GET', JOIN_PATH, async (_req, res, _params, query) => {
     if (!opts.joinInfo) throw new HttpError(404, 'NotFound', 'this API server has no join tokens (coxswain up --advertise-address makes them)');
-    sendJson(res, 200, await opts.joinInfo(joiningMinion(query)));
+    sendJson(res, 200, await opts.joinInfo(joinRequestOf(query)));
   });
   // Prometheus: the process's families (prom-client's defaults) and the API server's (api-metrics.ts).
   router.on('GET', '/metrics', async (_req, res) => {

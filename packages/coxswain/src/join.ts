@@ -4,16 +4,18 @@
 // certificate, pod and portal networks, the kubelets' secret) and nothing else; then a kubelet and a proxy run here, supervised as
 // `coxswain up` supervises its components. The proxy keeps this host's routes to every other
 // minion's pods (--pod-routes). `coxswain leave` drains the minion and removes it.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger, type EtcdTLS, type Logger } from '@coxswain/process';
+import { createLogger, etcdMemberTLSFlags, type EtcdTLS, type Logger } from '@coxswain/process';
+import { addEtcdMember, etcdMembers, removeEtcdMember } from '@coxswain/store';
 import { NotFoundError, realClock, type Minion, type ObjectStore, type Pod } from '@coxswain/objects';
 import { openRegistry } from '@coxswain/registry';
 import { dockerConnection } from '@coxswain/kubelet';
 import type { JoinInfo } from '@coxswain/api';
 import { JOIN_PATH } from '@coxswain/api';
 import { ProcessGroup, stopRunningGroup, type ProcessGroupOptions } from './process-group';
+import { etcdMemberSpec } from './etcd-member';
 
 export interface JoinOptions extends ProcessGroupOptions {
   server: string;
@@ -26,6 +28,10 @@ export interface JoinOptions extends ProcessGroupOptions {
   dockerEndpoint?: string;
   /** A pod subnet to claim instead of the next free one. */
   podCidr?: string;
+  /** Also run a member of the cluster's etcd here (kubeadm's stacked etcd), on etcdPort and the next port. */
+  etcdMember?: boolean;
+  /** Default 2379 (peers on 2380). */
+  etcdPort?: number;
   logger?: Logger;
 }
 
@@ -37,6 +43,8 @@ interface JoinRecord {
   etcdServers: string[];
   /** This minion's etcd certificate files, when etcd wants client certificates. */
   etcdTLS?: EtcdTLS;
+  /** The etcd member this host runs, if it does: `leave` removes it from the cluster. */
+  etcdMember?: { clientURL: string; peerURL: string };
   dockerEndpoint?: string;
 }
 
@@ -49,9 +57,10 @@ export function defaultJoinDataDir(): string {
 const PID_FILE = 'join.pid';
 
 /** The join info, or an Error a user can act on (a refused token says so). */
-export async function fetchJoinInfo(server: string, token: string, minion: string): Promise<JoinInfo> {
+export async function fetchJoinInfo(server: string, token: string, minion: string, etcdMember?: string): Promise<JoinInfo> {
   const url = new URL(JOIN_PATH, server);
   url.searchParams.set('minion', minion);
+  if (etcdMember !== undefined) url.searchParams.set('etcdMember', etcdMember);
   let res: Response;
   try {
     res = await fetch(url, { headers: { Authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
@@ -74,13 +83,17 @@ export class JoinedHost extends ProcessGroup {
   async start(): Promise<string> {
     const o = this.opts;
     if (o.dockerEndpoint) dockerConnection(o.dockerEndpoint); // a bad flag fails here, before anything starts
-    const info = await fetchJoinInfo(o.server, o.token, o.minion);
+    const info = await fetchJoinInfo(o.server, o.token, o.minion, o.etcdMember ? o.address : undefined);
     mkdirSync(this.logDir, { recursive: true, mode: 0o700 });
     writeFileSync(join(o.dataDir, PID_FILE), String(process.pid));
-    const etcdTLS = info.etcdTLS && writeEtcdTLS(join(o.dataDir, 'pki'), info.etcdTLS);
-    const record: JoinRecord = { server: o.server, minion: o.minion, address: o.address, etcdServers: info.etcdServers, etcdTLS, dockerEndpoint: o.dockerEndpoint };
+    const pki = join(o.dataDir, 'pki');
+    const etcdTLS = info.etcdTLS && writeEtcdTLS(pki, info.etcdTLS);
+    const member = o.etcdMember ? await this.startEtcdMember(info, etcdTLS) : undefined;
+    // This host's member first: the others are the way out when it is down.
+    const etcdServers = member ? [member.clientURL, ...(await etcdMembers(info.etcdServers, etcdTLS)).flatMap((m) => m.clientURLs).filter((u) => u !== member.clientURL)] : info.etcdServers;
+    const record: JoinRecord = { server: o.server, minion: o.minion, address: o.address, etcdServers, etcdTLS, etcdMember: member, dockerEndpoint: o.dockerEndpoint };
     writeFileSync(join(o.dataDir, RECORD), JSON.stringify(record, null, 2) + '\n', { mode: 0o600 });
-    const etcd = ['--etcd-servers', info.etcdServers.join(','), ...(etcdTLS ? ['--etcd-cafile', etcdTLS.caFile, '--etcd-certfile', etcdTLS.certFile, '--etcd-keyfile', etcdTLS.keyFile] : [])];
+    const etcd = ['--etcd-servers', etcdServers.join(','), ...(etcdTLS ? ['--etcd-cafile', etcdTLS.caFile, '--etcd-certfile', etcdTLS.certFile, '--etcd-keyfile', etcdTLS.keyFile] : [])];
     const credential: string[] = [];
     if (info.kubeletCredential) {
       const file = join(o.dataDir, 'kubelet-credential');
@@ -110,12 +123,38 @@ export class JoinedHost extends ProcessGroup {
     );
     await this.waitHealthy(kubelet, `http://${o.address}:10250/healthz`);
     await this.waitHealthy(proxy, `http://${o.address}:10249/healthz`);
-    const store = openRegistry(info.etcdServers, { tls: etcdTLS });
+    const store = openRegistry(etcdServers, { tls: etcdTLS });
     try {
       return (await store.get<Minion>('minions', undefined, o.minion)).spec?.podCIDR ?? '';
     } finally {
       await store.close();
     }
+  }
+
+  /**
+   * Adds this host's member to the cluster's etcd (etcd's runtime reconfiguration: added first,
+   * then started with the members it joins) and waits until it serves. A member that ran here
+   * before starts from its data and catches up; the cluster already knows it.
+   */
+  private async startEtcdMember(info: JoinInfo, etcdTLS: EtcdTLS | undefined): Promise<{ clientURL: string; peerURL: string }> {
+    const o = this.opts;
+    const scheme = etcdTLS ? 'https' : 'http';
+    const port = o.etcdPort ?? 2379;
+    const clientURL = `${scheme}://${o.address}:${port}`;
+    const peerURL = `${scheme}://${o.address}:${port + 1}`;
+    const dataDir = join(o.dataDir, 'etcd');
+    let initialCluster = `${o.minion}=${peerURL}`;
+    if (!existsSync(join(dataDir, 'member'))) {
+      const members = await addEtcdMember(info.etcdServers, peerURL, etcdTLS);
+      initialCluster = members.map((m) => `${m.peerURLs.includes(peerURL) ? o.minion : m.name}=${m.peerURLs[0]}`).join(',');
+    }
+    if (etcdTLS && !info.etcdMemberTLS) throw new Error(`the API server at ${o.server} sent no etcd member certificate: its etcd uses TLS, and this host's member needs one`);
+    const cert = info.etcdMemberTLS && writeCertificate(join(o.dataDir, 'pki'), 'etcd-member', info.etcdMemberTLS);
+    const tlsFlags = etcdTLS && cert ? etcdMemberTLSFlags(etcdTLS, cert) : [];
+    const etcd = this.launch(etcdMemberSpec({ name: o.minion, dataDir, clientURL, peerURL, initialCluster, state: 'existing', tlsFlags, logDir: this.logDir }));
+    await this.waitHealthy(etcd, `${clientURL}/health`, etcdTLS);
+    this.log.info({ clientURL, peerURL }, 'etcd member serving');
+    return { clientURL, peerURL };
   }
 
   /** Stops the proxy (its routes and rules go with it) and the kubelet, and removes this minion's containers. */
@@ -145,13 +184,23 @@ export async function leave(dataDir: string, log: Logger = createLogger('leave')
   } catch (e) {
     throw new Error(`this host has not joined a cluster from ${dataDir} (no ${RECORD}: ${(e as Error).message})`);
   }
-  const store = openRegistry(record.etcdServers, { tls: record.etcdTLS });
+  // The other members: this host's own stops with `join`.
+  const member = record.etcdMember;
+  const remote = member ? record.etcdServers.filter((u) => u !== member.clientURL) : record.etcdServers;
+  const store = openRegistry(remote, { tls: record.etcdTLS });
   try {
     // A minion already gone (removed by hand, or a leave cut short) is drained and removed anyway.
     await store.guaranteedUpdate<Minion>('minions', undefined, record.minion, (m) => ({ ...m, spec: { ...m.spec, unschedulable: true } })).catch(unlessNotFound);
     const drained = await drain(store, record.minion);
     log.info({ minion: record.minion, pods: drained }, 'drained');
+    if (member) {
+      // Removed before it stops (etcd's order): the cluster's quorum is then counted without it,
+      // so even a cluster of two keeps one. Removed, the member exits by itself.
+      await removeEtcdMember(remote, member.peerURL, record.etcdTLS);
+      log.info({ member: member.peerURL }, 'etcd member removed');
+    }
     await stopRunningGroup(dataDir, PID_FILE, 'coxswain join');
+    if (member) rmSync(join(dataDir, 'etcd'), { recursive: true, force: true });
     await store.delete('minions', undefined, record.minion).catch(unlessNotFound);
     rmSync(join(dataDir, RECORD), { force: true });
     return { minion: record.minion, drained };
@@ -162,12 +211,18 @@ export async function leave(dataDir: string, log: Logger = createLogger('leave')
 
 /** The certificate texts of the join info as the three `--etcd-*` files, in `dir` (0700, files 0600). */
 function writeEtcdTLS(dir: string, pem: NonNullable<JoinInfo['etcdTLS']>): EtcdTLS {
+  return { caFile: writePrivate(dir, 'ca.crt', pem.ca), ...writeCertificate(dir, 'etcd-client', pem) };
+}
+
+/** `<name>.crt` and `<name>.key` in `dir`. */
+function writeCertificate(dir: string, name: string, pem: { cert: string; key: string }): { certFile: string; keyFile: string } {
+  return { certFile: writePrivate(dir, `${name}.crt`, pem.cert), keyFile: writePrivate(dir, `${name}.key`, pem.key) };
+}
+
+function writePrivate(dir: string, name: string, text: string): string {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const file = (name: string, text: string) => {
-    writeFileSync(join(dir, name), text, { mode: 0o600 });
-    return join(dir, name);
-  };
-  return { caFile: file('ca.crt', pem.ca), certFile: file('etcd-client.crt', pem.cert), keyFile: file('etcd-client.key', pem.key) };
+  writeFileSync(join(dir, name), text, { mode: 0o600 });
+  return join(dir, name);
 }
 
 function unlessNotFound(e: unknown): void {

@@ -7,13 +7,14 @@ import { existsSync, mkdirSync, writeFileSync, rmSync, readFileSync } from 'node
 import { homedir, hostname } from 'node:os';
 import { parseTokenFile } from '@coxswain/api';
 import { join } from 'node:path';
-import { createLogger, EtcdCredentials, LOOPBACK_HOSTS, type EtcdRole, type EtcdTLS, type Logger } from '@coxswain/process';
+import { createLogger, EtcdCredentials, etcdMemberTLSFlags, LOOPBACK_HOSTS, type EtcdRole, type EtcdTLS, type Logger } from '@coxswain/process';
 import { writeKubeletCredential } from '@coxswain/client';
 import { ComponentSpec, lastLines } from './supervisor';
 import { ComponentStartError, LOG_TAIL_LINES, ProcessGroup, stopRunningGroup } from './process-group';
 import { dataDirProblem, dockerProblem, etcdProblem, opensslProblem, portProblem, PreflightError, registryProblem, runningUpPid } from './preflight';
-import { newEncryptionConfig } from '@coxswain/store';
+import { etcdMembers, newEncryptionConfig } from '@coxswain/store';
 import { buildLocalImages } from './local-images';
+import { etcdMemberSpec } from './etcd-member';
 
 export interface LocalClusterOptions {
   minions: number;
@@ -105,7 +106,8 @@ const JOIN_USER = 'system:bootstrap:join';
 
 export class LocalCluster extends ProcessGroup {
   readonly apiUrl: string;
-  readonly etcdServers: string[];
+  /** Its own member first; with hosts that joined as members, theirs after (read at start). */
+  etcdServers: string[];
   /** The CA and per-role certificates of the etcd this cluster starts with TLS. */
   private readonly credentials?: EtcdCredentials;
 
@@ -134,10 +136,11 @@ export class LocalCluster extends ProcessGroup {
     problems.push(dirProblem);
     const running = dirProblem ? undefined : runningUpPid(o.dataDir);
     if (running) problems.push(`a cluster is already running from ${o.dataDir} (coxswain up, pid ${running}): stop it with \`npx coxswain down${o.dataDir === defaultDataDir() ? '' : ` --data-dir ${o.dataDir}`}\``);
-    problems.push(await portProblem('127.0.0.1', o.port, 'API server', '--port'));
+    const host = o.advertiseAddress ?? '127.0.0.1';
+    problems.push(await portProblem(host, o.port, 'API server', '--port'));
     if (!o.etcdServers) {
-      problems.push(await portProblem('127.0.0.1', o.etcdPort, 'etcd clients', '--etcd-port'));
-      problems.push(await portProblem('127.0.0.1', o.etcdPort + 1, 'etcd peers: --etcd-port + 1', '--etcd-port'));
+      problems.push(await portProblem(host, o.etcdPort, 'etcd clients', '--etcd-port'));
+      problems.push(await portProblem(host, o.etcdPort + 1, 'etcd peers: --etcd-port + 1', '--etcd-port'));
     }
     return problems.filter((p): p is string => p !== undefined);
   }
@@ -168,6 +171,11 @@ export class LocalCluster extends ProcessGroup {
       // etcd's /health over TLS wants a client certificate too: the API server's will do.
       await this.waitHealthy(etcd, `${this.etcdServers[0]}/health`, this.credentials?.client('apiserver'));
       report.done('etcd', `${this.etcdServers[0]}${this.credentials ? ' (TLS, client certificates)' : ''}`);
+      if (this.opts.advertiseAddress) {
+        // Restarted after hosts joined with their own members: they are the way out when this one is down.
+        const others = (await etcdMembers(this.etcdServers, this.credentials?.client('apiserver'))).flatMap((m) => m.clientURLs);
+        this.etcdServers = [...new Set([this.etcdServers[0], ...others])];
+      }
     }
     // A fresh secret per `up`, given to the API server, the replication manager's scraper and the kubelets only.
     const credentialFile = join(this.opts.dataDir, 'kubelet-credential');
@@ -255,23 +263,21 @@ export class LocalCluster extends ProcessGroup {
     return ['--etcd-servers', this.etcdServers.join(','), ...files];
   }
 
+  /**
+   * The cluster's first etcd member. On loopback it is the only one: peers plain, on 127.0.0.1. The
+   * first host of many (--advertise-address) serves its peer port there too, with TLS like its
+   * clients, for the members `join --etcd-member` adds; its certificate names the address.
+   */
   private etcdSpec(): ComponentSpec {
-    const client = this.etcdServers[0];
-    // Peers stay plain: one member, listening on loopback only.
-    const peer = `http://127.0.0.1:${this.opts.etcdPort + 1}`;
-    return {
-      name: 'etcd',
-      command: 'etcd',
-      args: [
-        '--name', 'coxswain', '--data-dir', join(this.opts.dataDir, 'etcd'),
-        '--listen-client-urls', client, '--advertise-client-urls', client,
-        '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
-        '--initial-cluster', `coxswain=${peer}`, '--log-level', 'warn',
-        // Its certificate names the advertised address too: joined hosts reach etcd there.
-        ...(this.credentials?.etcdServerFlags(this.opts.advertiseAddress ? [this.opts.advertiseAddress, ...LOOPBACK_HOSTS] : undefined) ?? []),
-      ],
-      logFile: join(this.logDir, 'etcd.log'),
-    };
+    const advertised = this.opts.advertiseAddress;
+    const name = advertised ? this.minionList()[0].name : 'coxswain';
+    const peerURL = advertised ? `${this.credentials ? 'https' : 'http'}://${advertised}:${this.opts.etcdPort + 1}` : `http://127.0.0.1:${this.opts.etcdPort + 1}`;
+    const credentials = this.credentials;
+    const tlsFlags = !credentials ? [] : advertised ? etcdMemberTLSFlags(credentials.authority(), credentials.member(name, [advertised, ...LOOPBACK_HOSTS])) : credentials.etcdServerFlags();
+    return etcdMemberSpec({
+      name, dataDir: join(this.opts.dataDir, 'etcd'), clientURL: this.etcdServers[0], peerURL,
+      initialCluster: `${name}=${peerURL}`, state: 'new', tlsFlags, logDir: this.logDir,
+    });
   }
 
   /** host:port of the cluster registry, when this cluster runs one (up --advertise-address). */

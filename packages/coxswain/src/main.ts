@@ -301,6 +301,8 @@ export function buildCli(argv: string[]) {
           .option('runtime', { choices: ['docker', 'memory'] as const, default: 'docker' as const })
           .option('docker-endpoint', { type: 'string', describe: 'the Docker engine (default the local socket)' })
           .option('pod-cidr', { type: 'string', describe: 'claim this pod subnet instead of the next free one' })
+          .option('etcd-member', { type: 'boolean', default: false, describe: "also run a member of the cluster's etcd here (3 hosts with one each survive losing one)" })
+          .option('etcd-port', { type: 'number', default: 2379, describe: "with --etcd-member: its client port (peers on the next)" })
           .option('verbose', { alias: 'v', type: 'boolean', default: false }),
       (a) => runJoin(a),
     )

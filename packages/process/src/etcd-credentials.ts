@@ -6,7 +6,7 @@
 // host that joins later gets its own with client({ minion }), issued by the API server from this
 // directory (its --join-etcd-pki-dir) when the host asks for the join info.
 import { join } from 'node:path';
-import { ensureCertificateAuthority, etcdServerTLSFlags, issueEtcdClient, type CertificateAuthority } from './etcd-pki';
+import { ensureCertificateAuthority, etcdServerTLSFlags, issueCertificate, issueEtcdClient, type CertificateAuthority } from './etcd-pki';
 import type { EtcdTLS } from './flags';
 
 /** Who holds a client certificate: a control-plane role, or one minion (its kubelet and proxy). */
@@ -35,6 +35,15 @@ export class EtcdCredentials {
    */
   etcdServerFlags(hosts: string[] = LOOPBACK_HOSTS): string[] {
     return etcdServerTLSFlags(this.authority(), this.dir, hosts);
+  }
+
+  /**
+   * The certificate of the etcd member `name`, reached at `hosts` by clients and peers (usage peer;
+   * issued on first use, and again when a host is new): `up --advertise-address`'s first member and
+   * each `join --etcd-member`.
+   */
+  member(name: string, hosts: string[]): { certFile: string; keyFile: string } {
+    return issueCertificate(this.authority(), join(this.dir, 'members'), { name, commonName: `system:etcd-member:${name}`, usage: 'peer', hosts });
   }
 
   /** The `--etcd-*` files of one role (issued on first use). */

@@ -27,8 +27,11 @@ export interface CertificateRequest {
   name: string;
   /** The subject's CN: names the role or minion (`system:coxswain:apiserver`, `system:minion:minion-1`). */
   commonName: string;
-  /** client: a component dialing etcd; server: etcd itself (then `hosts` are its SANs). */
-  usage: 'client' | 'server';
+  /**
+   * client: a component dialing etcd; server: etcd itself (then `hosts` are its SANs); peer: a
+   * member of an etcd cluster, serving its clients and peers and dialing its peers (both uses).
+   */
+  usage: 'client' | 'server' | 'peer';
   /** IP addresses and DNS names the server is reached at. */
   hosts?: string[];
   /** Default 3650. */
@@ -76,7 +79,7 @@ export function ensureCertificateAuthority(dir: string, commonName = 'coxswain-e
 
 function extensions(req: CertificateRequest): string {
   const lines = ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature,keyEncipherment'];
-  lines.push(`extendedKeyUsage=${req.usage === 'server' ? 'serverAuth' : 'clientAuth'}`);
+  lines.push(`extendedKeyUsage=${{ server: 'serverAuth', client: 'clientAuth', peer: 'serverAuth,clientAuth' }[req.usage]}`);
   const hosts = req.hosts ?? [];
   if (hosts.length) lines.push(`subjectAltName=${hosts.map((h) => (isIP(h) ? `IP:${h}` : `DNS:${h}`)).join(',')}`);
   return lines.join('\n') + '\n';
@@ -129,6 +132,17 @@ export function issueCertificate(ca: CertificateAuthority, dir: string, req: Cer
 export function etcdServerTLSFlags(ca: CertificateAuthority, dir: string, hosts: string[]): string[] {
   const server = issueCertificate(ca, dir, { name: 'etcd-server', commonName: 'coxswain-etcd', usage: 'server', hosts });
   return ['--client-cert-auth', '--trusted-ca-file', ca.certFile, '--cert-file', server.certFile, '--key-file', server.keyFile];
+}
+
+/**
+ * The flags of a member of a TLS etcd cluster: clients and peers both present certificates `ca`
+ * signed; the member's own `cert` (usage peer) serves both ports.
+ */
+export function etcdMemberTLSFlags(ca: { certFile: string }, cert: { certFile: string; keyFile: string }): string[] {
+  return [
+    '--client-cert-auth', '--trusted-ca-file', ca.certFile, '--cert-file', cert.certFile, '--key-file', cert.keyFile,
+    '--peer-client-cert-auth', '--peer-trusted-ca-file', ca.certFile, '--peer-cert-file', cert.certFile, '--peer-key-file', cert.keyFile,
+  ];
 }
 
 /** A client certificate for `commonName`, with the CA file a client needs to check etcd: the three `--etcd-*` files. */

@@ -99,7 +99,7 @@ export class SimHosts {
     return child;
   }
 
-  /** SIGKILLs every coxswain process inside host `h` (its engine and containers stay). */
+  /** SIGKILLs every coxswain process inside host `h`, and the etcd member a join runs (its engine and containers stay). */
   async killCoxswain(h: SimHost): Promise<void> {
     for (const pid of (await this.exec(h, ['ip', 'netns', 'pids', h.ns]).catch(() => '')).split('\n').filter(Boolean)) {
       let cmd: string;
@@ -108,7 +108,8 @@ export class SimHosts {
       } catch {
         continue; // gone
       }
-      if (!cmd.includes('coxswain/dist/main.js')) continue;
+      const argv0 = cmd.split('\0')[0];
+      if (!cmd.includes('coxswain/dist/main.js') && !/(^|\/)etcd$/.test(argv0)) continue;
       try {
         process.kill(Number(pid), 'SIGKILL');
       } catch {

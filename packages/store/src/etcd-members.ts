@@ -1,0 +1,55 @@
+// The membership of an etcd cluster, as `coxswain join --etcd-member` and `leave` change it (etcd's
+// runtime reconfiguration: a member is added before it first starts, with the peer URL it will
+// serve, and removed before its data is thrown away). Each call dials the cluster for itself: these
+// are one-off steps of a host joining or leaving, not part of a long-running client.
+import type { Etcd3 } from 'etcd3';
+import type { EtcdTLS } from '@coxswain/process';
+import { createEtcdClient } from './etcd-client';
+
+export interface EtcdMember {
+  id: string;
+  /** Empty until the member has started for the first time. */
+  name: string;
+  peerURLs: string[];
+  /** Empty until the member has started for the first time. */
+  clientURLs: string[];
+}
+
+async function withClient<T>(endpoints: string[], tls: EtcdTLS | undefined, call: (client: Etcd3) => Promise<T>): Promise<T> {
+  const client = createEtcdClient(endpoints, { tls, callTimeoutMs: 10_000 });
+  try {
+    return await call(client);
+  } finally {
+    client.close();
+  }
+}
+
+export function etcdMembers(endpoints: string[], tls?: EtcdTLS): Promise<EtcdMember[]> {
+  return withClient(endpoints, tls, async (client) => (await client.cluster.memberList({})).members.map(memberOf));
+}
+
+/**
+ * Adds a member that will serve `peerURL`, unless one with that peer URL is there already (a join
+ * that stopped before its member first started); returns the members, the new one included.
+ */
+export function addEtcdMember(endpoints: string[], peerURL: string, tls?: EtcdTLS): Promise<EtcdMember[]> {
+  return withClient(endpoints, tls, async (client) => {
+    const members = (await client.cluster.memberList({})).members.map(memberOf);
+    if (members.some((m) => m.peerURLs.includes(peerURL))) return members;
+    return (await client.cluster.memberAdd({ peerURLs: [peerURL] })).members.map(memberOf);
+  });
+}
+
+/** Removes the member serving `peerURL`; false when there is none. */
+export function removeEtcdMember(endpoints: string[], peerURL: string, tls?: EtcdTLS): Promise<boolean> {
+  return withClient(endpoints, tls, async (client) => {
+    const member = (await client.cluster.memberList({})).members.find((m) => m.peerURLs.includes(peerURL));
+    if (!member) return false;
+    await client.cluster.memberRemove({ ID: member.ID });
+    return true;
+  });
+}
+
+function memberOf(m: { ID: string; name: string; peerURLs: string[]; clientURLs: string[] }): EtcdMember {
+  return { id: m.ID, name: m.name, peerURLs: m.peerURLs, clientURLs: m.clientURLs };
+}
