@@ -9,7 +9,7 @@
 // stop() removes everything (processes, containers, engines, their mounts, namespaces, links, the
 // rule); start sweeps what a crashed earlier run left.
 import { ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { lockMachineWide } from './dir-lock';
 import { eventually } from './eventually';
@@ -89,14 +89,20 @@ export class SimHosts {
     return run('nsenter', [`--net=${netnsPath(h.ns)}`, ...argv], timeoutMs, input);
   }
 
-  /** Starts a long-running process inside host `h` (output to <dir>/<name>.log); stop() kills it. */
+  /**
+   * Starts a long-running process inside host `h` (output to <dir>/<name>.log); stop() kills it.
+   * The log file itself is the child's stdout and stderr, not a pipe to this process: a descendant
+   * that outlives it (a container shim of its engine) cannot then hold a pipe of the test runner open.
+   */
   spawn(h: SimHost, name: string, argv: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-    const out = createWriteStream(path.join(h.dir, `${name}.log`), { flags: 'a' });
-    const child = spawn('nsenter', [`--net=${netnsPath(h.ns)}`, ...argv], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    child.stdout!.pipe(out);
-    child.stderr!.pipe(out);
-    this.procs.push(child);
-    return child;
+    const out = openSync(path.join(h.dir, `${name}.log`), 'a');
+    try {
+      const child = spawn('nsenter', [`--net=${netnsPath(h.ns)}`, ...argv], { env: { ...process.env, ...env }, stdio: ['ignore', out, out], detached: true });
+      this.procs.push(child);
+      return child;
+    } finally {
+      closeSync(out);
+    }
   }
 
   /** SIGKILLs every coxswain process inside host `h`, and the etcd member a join runs (its engine and containers stay). */
