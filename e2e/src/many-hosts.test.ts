@@ -36,21 +36,26 @@ let etcdTLS: EtcdTLS;
 let etcd1: string;
 const memberNames = async () => (await etcdMembers([etcd1], etcdTLS)).map((m) => m.name).sort();
 
-/** Rethrows `e` with what the cluster looked like: endpoints, pods, and each host's proxy log tail. */
+/** The last lines of a log under a host's directory, or why there are none. */
+function tail(file: string, lines = 8): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/** Rethrows `e` with what the cluster looked like: endpoints, pods, and each host's proxy and etcd log tails. */
 async function withDiagnostics(e: Error): Promise<never> {
-  const eps = await api.list<{ metadata: { name: string }; subsets?: unknown }>('endpoints', { namespace: 'default' });
-  const where = (await api.list<Pod>('pods', { namespace: 'default' })).items.map((p) => `${p.metadata.name}@${p.spec.nodeName}:${p.status?.phase}:${p.status?.podIP}`);
+  const state = await Promise.all([api.list<{ metadata: { name: string }; subsets?: unknown }>('endpoints', { namespace: 'default' }), api.list<Pod>('pods', { namespace: 'default' })]).then(
+    ([eps, pods]) => `endpoints: ${JSON.stringify(eps.items.map((x) => [x.metadata.name, x.subsets]))}\npods: ${pods.items.map((p) => `${p.metadata.name}@${p.spec.nodeName}:${p.status?.phase}:${p.status?.podIP}`).join(' ')}`,
+    (err: Error) => `(the API could not list: ${err.message})`,
+  );
   const logs = hosts.map((h) => {
-    const dir = h.index === 1 ? path.join(h.dir, 'up', 'logs', 'proxy-1.log') : path.join(h.dir, 'join', 'logs', 'proxy.log');
-    return `host ${h.index} proxy: ${(() => {
-      try {
-        return readFileSync(dir, 'utf8').split('\n').slice(-8).join('\n');
-      } catch {
-        return '(no log)';
-      }
-    })()}`;
+    const dir = h.index === 1 ? path.join(h.dir, 'up', 'logs') : path.join(h.dir, 'join', 'logs');
+    return `host ${h.index} proxy: ${tail(path.join(dir, h.index === 1 ? 'proxy-1.log' : 'proxy.log'))}\nhost ${h.index} etcd: ${tail(path.join(dir, 'etcd.log'))}\nhost ${h.index} join: ${tail(path.join(h.dir, 'join.log'))}`;
   });
-  throw new Error(`${e.message}\nendpoints: ${JSON.stringify(eps.items.map((x) => [x.metadata.name, x.subsets]))}\npods: ${where.join(' ')}\n${logs.join('\n')}`);
+  throw new Error(`${e.message}\n${state}\n${logs.join('\n')}`);
 }
 
 const coxswain = (...args: string[]) => [process.execPath, COXSWAIN_MAIN, ...args];
@@ -100,7 +105,7 @@ it('refuses a join with a wrong token, registering nothing', async () => {
 it('joins two hosts; each host routes exactly the other minions\' pod subnets', async () => {
   join(hosts[1], joinToken);
   join(hosts[2], joinToken);
-  await eventually(async () => (await api.list<Minion>('minions')).items.filter((m) => m.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length === 3, 120_000, '3 Ready minions', 500);
+  await eventually(async () => (await api.list<Minion>('minions')).items.filter((m) => m.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length === 3, 180_000, '3 Ready minions', 500).catch(withDiagnostics);
   // Each joined host runs a member of the cluster's etcd.
   expect(await memberNames()).toEqual(['host-1', 'host-2', 'host-3']);
   const minions = (await api.list<Minion>('minions')).items;

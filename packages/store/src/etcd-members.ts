@@ -4,6 +4,7 @@
 // are one-off steps of a host joining or leaving, not part of a long-running client.
 import type { Etcd3 } from 'etcd3';
 import type { EtcdTLS } from '@coxswain/process';
+import { realClock, type Clock } from '@coxswain/objects';
 import { createEtcdClient } from './etcd-client';
 
 export interface EtcdMember {
@@ -31,12 +32,28 @@ export function etcdMembers(endpoints: string[], tls?: EtcdTLS): Promise<EtcdMem
 /**
  * Adds a member that will serve `peerURL`, unless one with that peer URL is there already (a join
  * that stopped before its member first started); returns the members, the new one included.
+ * One member joins at a time: while another added member has not started, the new member could not
+ * be told its name (its --initial-cluster must list every member by name), and etcd refuses to
+ * add one that would leave too few started members for a quorum ("unhealthy cluster"). Both are
+ * waited out, up to `timeoutMs`.
  */
-export function addEtcdMember(endpoints: string[], peerURL: string, tls?: EtcdTLS): Promise<EtcdMember[]> {
+export function addEtcdMember(endpoints: string[], peerURL: string, tls?: EtcdTLS, clock: Clock = realClock, timeoutMs = 120_000): Promise<EtcdMember[]> {
   return withClient(endpoints, tls, async (client) => {
-    const members = (await client.cluster.memberList({})).members.map(memberOf);
-    if (members.some((m) => m.peerURLs.includes(peerURL))) return members;
-    return (await client.cluster.memberAdd({ peerURLs: [peerURL] })).members.map(memberOf);
+    const deadline = clock.now() + timeoutMs;
+    for (;;) {
+      const members = (await client.cluster.memberList({})).members.map(memberOf);
+      if (members.some((m) => m.peerURLs.includes(peerURL))) return members;
+      const starting = members.find((m) => !m.name);
+      if (!starting) {
+        try {
+          return (await client.cluster.memberAdd({ peerURLs: [peerURL] })).members.map(memberOf);
+        } catch (e) {
+          if (!/unhealthy cluster/.test((e as Error).message)) throw e;
+        }
+      }
+      if (clock.now() > deadline) throw new Error(`etcd: could not add the member ${peerURL} within ${timeoutMs / 1000} s: ${starting ? `the member ${starting.peerURLs[0]} was added but has not started` : 'the cluster was unhealthy'}`);
+      await clock.sleep(1000);
+    }
   });
 }
 
