@@ -150,7 +150,7 @@ export class JoinedHost extends ProcessGroup {
     }
     if (etcdTLS && !info.etcdMemberTLS) throw new Error(`the API server at ${o.server} sent no etcd member certificate: its etcd uses TLS, and this host's member needs one`);
     const cert = info.etcdMemberTLS && writeCertificate(join(o.dataDir, 'pki'), 'etcd-member', info.etcdMemberTLS);
-    const tlsFlags = etcdTLS && cert ? etcdMemberTLSFlags(etcdTLS, cert) : [];
+    const tlsFlags = etcdTLS && cert ? etcdMemberTLSFlags(etcdTLS.caFile, cert) : [];
     const etcd = this.launch(etcdMemberSpec({ name: o.minion, dataDir, clientURL, peerURL, initialCluster, state: 'existing', tlsFlags, logDir: this.logDir }));
     await this.waitHealthy(etcd, `${clientURL}/health`, etcdTLS);
     this.log.info({ clientURL, peerURL }, 'etcd member serving');

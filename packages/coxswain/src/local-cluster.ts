@@ -273,7 +273,7 @@ export class LocalCluster extends ProcessGroup {
     const name = advertised ? this.minionList()[0].name : 'coxswain';
     const peerURL = advertised ? `${this.credentials ? 'https' : 'http'}://${advertised}:${this.opts.etcdPort + 1}` : `http://127.0.0.1:${this.opts.etcdPort + 1}`;
     const credentials = this.credentials;
-    const tlsFlags = !credentials ? [] : advertised ? etcdMemberTLSFlags(credentials.authority(), credentials.member(name, [advertised, ...LOOPBACK_HOSTS])) : credentials.etcdServerFlags();
+    const tlsFlags = !credentials ? [] : advertised ? etcdMemberTLSFlags(credentials.authority().certFile, credentials.member(name, [advertised, ...LOOPBACK_HOSTS])) : credentials.etcdServerFlags();
     return etcdMemberSpec({
       name, dataDir: join(this.opts.dataDir, 'etcd'), clientURL: this.etcdServers[0], peerURL,
       initialCluster: `${name}=${peerURL}`, state: 'new', tlsFlags, logDir: this.logDir,

@@ -135,13 +135,13 @@ export function etcdServerTLSFlags(ca: CertificateAuthority, dir: string, hosts:
 }
 
 /**
- * The flags of a member of a TLS etcd cluster: clients and peers both present certificates `ca`
- * signed; the member's own `cert` (usage peer) serves both ports.
+ * The flags of a member of a TLS etcd cluster: clients and peers both present certificates the CA
+ * in `caFile` signed; the member's own `cert` (usage peer) serves both ports.
  */
-export function etcdMemberTLSFlags(ca: { certFile: string }, cert: { certFile: string; keyFile: string }): string[] {
+export function etcdMemberTLSFlags(caFile: string, cert: { certFile: string; keyFile: string }): string[] {
   return [
-    '--client-cert-auth', '--trusted-ca-file', ca.certFile, '--cert-file', cert.certFile, '--key-file', cert.keyFile,
-    '--peer-client-cert-auth', '--peer-trusted-ca-file', ca.certFile, '--peer-cert-file', cert.certFile, '--peer-key-file', cert.keyFile,
+    '--client-cert-auth', '--trusted-ca-file', caFile, '--cert-file', cert.certFile, '--key-file', cert.keyFile,
+    '--peer-client-cert-auth', '--peer-trusted-ca-file', caFile, '--peer-cert-file', cert.certFile, '--peer-key-file', cert.keyFile,
   ];
 }
 
