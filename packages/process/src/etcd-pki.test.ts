@@ -2,7 +2,8 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ensureCertificateAuthority, etcdServerTLSFlags, issueCertificate, issueEtcdClient } from './etcd-pki';
+import { EtcdCredentials } from './etcd-credentials';
+import { ensureCertificateAuthority, etcdMemberTLSFlags, etcdServerTLSFlags, issueCertificate, issueEtcdClient } from './etcd-pki';
 
 const mode = (file: string) => fs.statSync(file).mode & 0o777;
 const cert = (file: string) => new X509Certificate(fs.readFileSync(file));
@@ -70,5 +71,23 @@ describe('etcd certificates (openssl)', () => {
     const ca = ensureCertificateAuthority(dir);
     expect(() => issueCertificate(ca, dir, { name: '../x', commonName: 'x', usage: 'client' })).toThrow(`certificate name "../x": letters, digits, '.', '_' and '-' only`);
     expect(() => issueCertificate(ca, dir, { name: 'x', commonName: 'a/CN=b', usage: 'client' })).toThrow(`certificate commonName "a/CN=b": give a name without '/' or newlines`);
+  });
+
+  it("issues an etcd member's certificate for both of its ends (serving clients and peers, dialing peers), and the member flags trust the CA", () => {
+    const pki = new EtcdCredentials(dir);
+    const member = pki.member('host-2', ['10.213.0.12']);
+    const c = cert(member.certFile);
+    expect(c.subject).toBe('CN=system:etcd-member:host-2');
+    expect([...c.keyUsage].sort()).toEqual(['1.3.6.1.5.5.7.3.1', '1.3.6.1.5.5.7.3.2']); // serverAuth, clientAuth
+    expect(c.checkIP('10.213.0.12')).toBe('10.213.0.12');
+    expect(c.verify(cert(pki.authority().certFile).publicKey)).toBe(true);
+    const flags = etcdMemberTLSFlags(pki.authority().certFile, member);
+    expect(flags[flags.indexOf('--trusted-ca-file') + 1]).toBe(pki.authority().certFile);
+    expect(flags[flags.indexOf('--peer-trusted-ca-file') + 1]).toBe(pki.authority().certFile);
+    expect(flags[flags.indexOf('--peer-cert-file') + 1]).toBe(member.certFile);
+    expect(flags).toContain('--peer-client-cert-auth');
+    // Asked again for the same address: the same certificate; for a new one: issued again.
+    expect(cert(pki.member('host-2', ['10.213.0.12']).certFile).fingerprint256).toBe(c.fingerprint256);
+    expect(cert(pki.member('host-2', ['10.213.0.22']).certFile).checkIP('10.213.0.22')).toBe('10.213.0.22');
   });
 });
