@@ -24,9 +24,9 @@ import type {
   ListPagesOptions,
   ListResult,
   ObjectFilter,
-  Preconditions,
   Storage,
   StorageCreateOptions,
+  StorageDeleteOptions,
   StorageWatchOptions,
   Watch,
   WatchEvent,
@@ -315,14 +315,31 @@ export class CachedStorage implements Storage {
   get<T extends KubeObject>(key: string): Promise<T> {
     return this.backend.get<T>(key);
   }
-  guaranteedUpdate<T extends KubeObject>(key: string, tryUpdate: (current: T) => T | Promise<T>, opts?: GuaranteedUpdateOptions<T>): Promise<T> {
-    return this.backend.guaranteedUpdate(key, tryUpdate, opts);
+  guaranteedUpdate<T extends KubeObject>(key: string, tryUpdate: (current: T) => T | Promise<T>, opts: GuaranteedUpdateOptions<T> = {}): Promise<T> {
+    return this.backend.guaranteedUpdate(key, tryUpdate, this.withCopy(key, opts));
   }
   updateMany<T extends KubeObject>(writes: readonly GuardedWrite<T>[]): Promise<(T | Error)[]> {
     return this.backend.updateMany(writes);
   }
-  delete<T extends KubeObject>(key: string, opts?: { preconditions?: Preconditions }): Promise<T> {
-    return this.backend.delete<T>(key, opts);
+  delete<T extends KubeObject>(key: string, opts: StorageDeleteOptions<T> = {}): Promise<T> {
+    const copy = opts.hint ?? this.copyOf<T>(key);
+    return this.backend.delete<T>(key, copy ? { ...opts, hint: copy } : opts);
+  }
+
+  /**
+   * Writes start from the cache's copy instead of a read of the backend (Kubernetes' cacher hands its
+   * object to GuaranteedUpdate the same way): a hint the backend checks by its revision, so a copy
+   * behind the backend costs one failed txn and then the read it saved.
+   */
+  private withCopy<T extends KubeObject>(key: string, opts: GuaranteedUpdateOptions<T>): GuaranteedUpdateOptions<T> {
+    if (opts.cached || opts.hint) return opts;
+    const copy = this.copyOf<T>(key);
+    return copy ? { ...opts, hint: copy } : opts;
+  }
+
+  private copyOf<T extends KubeObject>(key: string): T | undefined {
+    if (!this.synced || !key.startsWith(this.root)) return undefined;
+    return this.state.get(key)?.object as T | undefined;
   }
   currentRevision(): Promise<string> {
     return this.backend.currentRevision();
