@@ -1,6 +1,9 @@
 // Encoded objects, kept by (wire version, resource, namespace, name, resourceVersion). A
 // resourceVersion is an etcd revision, so one key always means the same bytes: repeated lists and
 // many watchers of one change pay for conversion and JSON encoding once. Bounded by bytes (LRU).
+// The watch cache's objects (frozen, shared by every list and watcher) keep their encodings with
+// them instead (a WeakMap by object, like Kubernetes' cacher caching serialisations): no key to
+// build and no LRU to reorder per item of a 20,000-pod list, and they go when the object is replaced.
 import type { KubeObject, LazyItem, ResourceName } from '@coxswain/objects';
 import type { Codec } from './codecs/codec';
 
@@ -10,17 +13,34 @@ export class EncodingCache {
   hits = 0;
   misses = 0;
 
+  private readonly shared = new WeakMap<KubeObject, Map<string, string>>();
+
   constructor(private readonly maxBytes = 64 * 1024 * 1024) {}
 
   /** The object as JSON in the codec's version. */
   encode(codec: Codec, resource: ResourceName, obj: KubeObject): string {
+    if (Object.isFrozen(obj)) return this.withObject(codec, obj);
     const m = obj.metadata;
     return this.lookup(codec, resource, m?.namespace, m?.name, m?.resourceVersion, () => obj);
   }
 
   /** The same for an item of a paged list: on a hit its body is never decoded. */
   encodeListed(codec: Codec, resource: ResourceName, item: LazyItem<KubeObject>): string {
+    if (item.shared) return this.withObject(codec, item.shared);
     return this.lookup(codec, resource, item.namespace, item.name, item.resourceVersion, () => item.object());
+  }
+
+  /** A frozen object's encoding, kept with the object (it cannot change, so neither can its JSON). */
+  private withObject(codec: Codec, obj: KubeObject): string {
+    let forms = this.shared.get(obj);
+    if (!forms) this.shared.set(obj, (forms = new Map()));
+    let json = forms.get(codec.version);
+    if (json === undefined) {
+      this.misses++;
+      json = JSON.stringify(codec.encode(obj));
+      forms.set(codec.version, json);
+    } else this.hits++;
+    return json;
   }
 
   private lookup(codec: Codec, resource: ResourceName, namespace: string | undefined, name: string, rv: string | undefined, obj: () => KubeObject): string {

@@ -230,12 +230,25 @@ export class CachedStorage implements Storage {
       yield* this.backend.listPages<T>(prefix, opts);
       return;
     }
-    // A snapshot taken in one go: later changes do not leak into the pages still to come.
+    // A snapshot taken in one go (the entries are immutable): later changes do not leak into the pages
+    // still to come. Filtering and the items are made a page at a time, as the pages are asked for:
+    // for 20,000 pods in one go that held the event loop for tens of ms before the first byte went out.
     const resourceVersion = this.revision;
-    const items = matching<T>(this.state.entriesUnder(prefix), opts.filter);
+    const entries = this.state.entriesUnder(prefix);
     const size = opts.pageSize ?? LIST_PAGE_SIZE;
-    if (items.length === 0) yield { items, resourceVersion };
-    for (let i = 0; i < items.length; i += size) yield { items: items.slice(i, i + size), resourceVersion };
+    let yielded = false;
+    for (let i = 0; i < entries.length; ) {
+      const items: LazyItem<T>[] = [];
+      for (; i < entries.length && items.length < size; i++) {
+        const e = entries[i]!;
+        if (!opts.filter || opts.filter.matches(e.object)) items.push(lazyItem<T>(e));
+      }
+      if (items.length > 0 || (i >= entries.length && !yielded)) {
+        yielded = true;
+        yield { items, resourceVersion };
+      }
+    }
+    if (!yielded) yield { items: [], resourceVersion };
   }
 
   async list<T extends KubeObject>(prefix: string, opts: { filter?: ObjectFilter } = {}): Promise<ListResult<T>> {
@@ -399,15 +412,10 @@ class PendingWatch<T extends KubeObject> implements Watch<T> {
   }
 }
 
-function matching<T extends KubeObject>(entries: readonly CachedEntry[], filter: ObjectFilter | undefined): LazyItem<T>[] {
-  const items: LazyItem<T>[] = [];
-  for (const e of entries) {
-    if (filter && !filter.matches(e.object)) continue;
-    const { namespace, name } = keyIdentity(e.key);
-    const object = e.object as T;
-    items.push({ namespace, name, resourceVersion: object.metadata.resourceVersion!, object: () => object });
-  }
-  return items;
+function lazyItem<T extends KubeObject>(e: CachedEntry): LazyItem<T> {
+  const { namespace, name } = keyIdentity(e.key);
+  const object = e.object as T;
+  return { namespace, name, resourceVersion: object.metadata.resourceVersion!, object: () => object, shared: object };
 }
 
 function keyOfItem(item: { key?: string }): string {
