@@ -61,9 +61,14 @@ export async function streamList<T>(
   pages: AsyncIterable<{ items: readonly T[]; resourceVersion: string }>,
   /** Returns the item's JSON text. */
   encode: (item: T) => string,
-  /** The array the items go in: `items` of a list, `rows` of a Table. */
-  arrayField = 'items',
+  opts: {
+    /** The array the items go in: `items` of a list (default), `rows` of a Table. */
+    arrayField?: string;
+    /** Awaited between two chunks besides the yield: lets writes being served go first (WritePriority). */
+    pause?: () => Promise<void>;
+  } = {},
 ): Promise<void> {
+  const arrayField = opts.arrayField ?? 'items';
   let buf: string | undefined;
   let first = true;
   try {
@@ -83,6 +88,7 @@ export async function streamList<T>(
           // 'drain' can come on process.nextTick (a write the kernel took at once), which never lets
           // the event loop reach I/O: yield explicitly.
           await yieldToEventLoop();
+          await opts.pause?.();
           if (res.destroyed) return;
         }
       }
