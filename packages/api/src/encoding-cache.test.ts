@@ -28,6 +28,11 @@ it("a shared (frozen) object is encoded once per wire version, for lists and wat
   expect(cache.encode(v1Codec, 'pods', shared)).toBe(v1);
   expect(cache.encodeListed(v1Codec, 'pods', item)).toBe(v1);
   expect({ hits: cache.hits, misses: cache.misses }).toEqual({ hits: 2, misses: 1 });
+  // A streamed list gets the kept bytes themselves.
+  const bytes = cache.encodeListedBytes(v1Codec, 'pods', item);
+  expect(bytes.toString()).toBe(v1);
+  expect(cache.encodeListedBytes(v1Codec, 'pods', item)).toBe(bytes);
+  expect(cache.misses).toBe(1);
   const beta = cache.encodeListed(v1beta1Codec, 'pods', item);
   expect(JSON.parse(beta)).toEqual(v1beta1Codec.encode(pod('7')));
   expect(cache.misses).toBe(2);

@@ -148,7 +148,7 @@ export async function listObjects(deps: RestDeps, res: ServerResponse, scope: Re
     await streamList(res, (rv) => tableEnvelope(table, resource, rv), pages, (item) => tableRow(table, codec, resource, item, age, deps.encodings), { arrayField: 'rows', pause });
     return;
   }
-  await streamList(res, (rv) => listEnvelope(codec, wireNames(scope.info, codec.version).kind, rv), pages, (item) => deps.encodings.encodeListed(codec, resource, item), { pause });
+  await streamList(res, (rv) => listEnvelope(codec, wireNames(scope.info, codec.version).kind, rv), pages, (item) => deps.encodings.encodeListedBytes(codec, resource, item), { pause });
 }
 
 /** A list of at most `limit` objects (read on from a continue token), with a token when more remain. Small by its nature: built in memory. */
