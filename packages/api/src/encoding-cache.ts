@@ -46,7 +46,11 @@ export class EncodingCache {
     let bytes = byObject.get(obj);
     if (bytes === undefined) {
       this.misses++;
-      bytes = Buffer.from(JSON.stringify(codec.encode(obj)));
+      // Its own allocation, not a slice of Buffer's shared 8 KiB pool: a kept slice would keep its
+      // whole slab alive, and these live as long as their object does.
+      const json = JSON.stringify(codec.encode(obj));
+      bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(json));
+      bytes.write(json);
       byObject.set(obj, bytes);
     } else this.hits++;
     return bytes;
