@@ -32,7 +32,9 @@ it("a shared (frozen) object is encoded once per wire version, for lists and wat
   const bytes = cache.encodeListedBytes(v1Codec, 'pods', item);
   expect(bytes.toString()).toBe(v1);
   expect(cache.encodeListedBytes(v1Codec, 'pods', item)).toBe(bytes);
-  expect(bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.length).toBe(true); // its own memory, not a pool slice
+  expect(Buffer.isBuffer(bytes)).toBe(true);
+  const own = bytes as Buffer;
+  expect(own.byteOffset === 0 && own.buffer.byteLength === own.length).toBe(true); // its own memory, not a pool slice
   expect(cache.misses).toBe(1);
   const beta = cache.encodeListed(v1beta1Codec, 'pods', item);
   expect(JSON.parse(beta)).toEqual(v1beta1Codec.encode(pod('7')));
