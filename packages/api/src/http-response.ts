@@ -47,50 +47,82 @@ function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
+const COMMA = Buffer.from(',');
+
+/** The bytes of one chunk of a streamed list, gathered from items' encodings and copied out once. */
+class Chunk {
+  private parts: Buffer[] = [];
+  size = 0;
+
+  add(piece: Buffer | string): void {
+    const bytes = typeof piece === 'string' ? Buffer.from(piece) : piece;
+    this.parts.push(bytes);
+    this.size += bytes.length;
+  }
+
+  take(): Buffer {
+    const out = Buffer.concat(this.parts, this.size);
+    this.parts = [];
+    this.size = 0;
+    return out;
+  }
+}
+
 /**
  * Streams `{...envelope(resourceVersion), items: [...]}` as the pages of a list arrive, without
  * building the whole document in memory: items are encoded one at a time and written in ~64 KiB
  * chunks, waiting for the socket to drain. Between chunks it always yields to the event loop, so a
  * list of many thousands of items holds the loop for one chunk's encoding at a time, not the whole
- * list's (other requests and watch events are served in between). Headers go out with the first
- * page, so an error before it still gets a proper Status; one after it can only cut the response.
+ * list's (other requests and watch events are served in between). Items may come as bytes (the
+ * encoding cache keeps the watch cache's objects so): a chunk is then copied, not encoded again.
+ * Headers go out with the first page, so an error before it still gets a proper Status; one after it
+ * can only cut the response.
  */
 export async function streamList<T>(
   res: ServerResponse,
   envelope: (resourceVersion: string) => Record<string, unknown>,
   pages: AsyncIterable<{ items: readonly T[]; resourceVersion: string }>,
-  /** Returns the item's JSON text. */
-  encode: (item: T) => string,
-  /** The array the items go in: `items` of a list, `rows` of a Table. */
-  arrayField = 'items',
+  /** Returns the item's JSON, as text or UTF-8 bytes. */
+  encode: (item: T) => string | Buffer,
+  opts: {
+    /** The array the items go in: `items` of a list (default), `rows` of a Table. */
+    arrayField?: string;
+    /** Awaited between two chunks besides the yield: lets writes being served go first (WritePriority). */
+    pause?: () => Promise<void>;
+  } = {},
 ): Promise<void> {
-  let buf: string | undefined;
+  const arrayField = opts.arrayField ?? 'items';
+  const chunk = new Chunk();
+  let started = false;
   let first = true;
   try {
     for await (const page of pages) {
-      if (buf === undefined) {
+      if (!started) {
         res.writeHead(200, { 'Content-Type': 'application/json' });
+        started = true;
         const head = JSON.stringify(envelope(page.resourceVersion));
-        buf = `${head.slice(0, -1)}${head.length > 2 ? ',' : ''}"${arrayField}":[`;
+        chunk.add(`${head.slice(0, -1)}${head.length > 2 ? ',' : ''}"${arrayField}":[`);
       }
       for (const item of page.items) {
-        buf += (first ? '' : ',') + encode(item);
+        if (!first) chunk.add(COMMA);
+        chunk.add(encode(item));
         first = false;
-        if (buf.length >= FLUSH_BYTES) {
-          const ok = res.write(buf);
-          buf = '';
+        if (chunk.size >= FLUSH_BYTES) {
+          const ok = res.write(chunk.take());
           if (!ok) await drained(res);
           // 'drain' can come on process.nextTick (a write the kernel took at once), which never lets
           // the event loop reach I/O: yield explicitly.
           await yieldToEventLoop();
+          await opts.pause?.();
           if (res.destroyed) return;
         }
       }
     }
   } catch (err) {
-    if (buf === undefined) throw err; // nothing sent yet: the caller answers with a Status
+    if (!started) throw err; // nothing sent yet: the caller answers with a Status
     res.destroy(err instanceof Error ? err : new Error(String(err)));
     return;
   }
-  res.end((buf ?? '') + ']}');
+  chunk.add(']}');
+  res.end(chunk.take());
 }

@@ -9,6 +9,7 @@ import type { Codec } from './codecs/codec';
 import type { EncodingCache } from './encoding-cache';
 import { sendJson, sendJsonText, streamList } from './http-response';
 import { listEnvelope } from './list-envelope';
+import type { WritePriority } from './write-priority';
 import type { NamespaceAdmission } from './namespace-admission';
 import { continueFrom, continueToken, exactRevisionOf, limitOf, minRevisionOf, type ContinueFrom } from './list-continue';
 import { ageCounter, tableDocument, tableEnvelope, tableRow } from './table';
@@ -30,6 +31,8 @@ export interface RestDeps {
   encodings: EncodingCache;
   /** NamespaceLifecycle for creates (none: any namespace is taken, as in tests of one kind). */
   namespaces?: NamespaceAdmission;
+  /** Writes being served, which streamed LISTs let go first. */
+  writes?: WritePriority;
 }
 
 /**
@@ -138,12 +141,14 @@ export async function listObjects(deps: RestDeps, res: ServerResponse, scope: Re
   if (limit !== undefined || from !== undefined) return listLimited(deps, res, scope, { ...opts, minRevision }, limit, from ?? (exact ? { revision: exact } : undefined));
   const pages = deps.store.listPages<KubeObject>(resource, { ...opts, revision: exact, minRevision });
   const { table } = scope;
+  const writes = deps.writes;
+  const pause = writes && (() => writes.pause());
   if (table) {
     const age = ageCounter(Date.now());
-    await streamList(res, (rv) => tableEnvelope(table, resource, rv), pages, (item) => tableRow(table, codec, resource, item, age, deps.encodings), 'rows');
+    await streamList(res, (rv) => tableEnvelope(table, resource, rv), pages, (item) => tableRow(table, codec, resource, item, age, deps.encodings), { arrayField: 'rows', pause });
     return;
   }
-  await streamList(res, (rv) => listEnvelope(codec, wireNames(scope.info, codec.version).kind, rv), pages, (item) => deps.encodings.encodeListed(codec, resource, item));
+  await streamList(res, (rv) => listEnvelope(codec, wireNames(scope.info, codec.version).kind, rv), pages, (item) => deps.encodings.encodeListedBytes(codec, resource, item), { pause });
 }
 
 /** A list of at most `limit` objects (read on from a continue token), with a token when more remain. Small by its nature: built in memory. */

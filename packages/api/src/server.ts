@@ -18,6 +18,7 @@ import { sendJson, sendStatus } from './http-response';
 import { proxyPodLog } from './pod-log-proxy';
 import { POD_STREAM_PATH, proxyPodStream, type PodStreamVerb } from './pod-stream-proxy';
 import { EncodingCache } from './encoding-cache';
+import { WritePriority } from './write-priority';
 import { DEFAULT_MAX_BODY_BYTES, readObjectBody } from './request-body';
 import { objectNamespace, RequestScope, resolveScope, routeGroupVersion } from './request-scope';
 import { createObject, deleteObject, getObject, listObjects, patchObject, RestDeps, updateObject } from './rest-handlers';
@@ -124,7 +125,8 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   const store = opts.store;
   const encodings = new EncodingCache(opts.encodingCacheBytes);
   const namespaces = opts.namespaceLifecycle === false ? undefined : new NamespaceAdmission(store, opts.bootstrap);
-  const rest: RestDeps = { store, maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, encodings, namespaces };
+  const writes = new WritePriority();
+  const rest: RestDeps = { store, maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, encodings, namespaces, writes };
   const openWatches = new Set<WatchStream>();
   const consoleAssets = opts.consoleDir ? new ConsoleAssets(opts.consoleDir) : undefined;
   const watchDeps: WatchDeps = { store, heartbeatMs: opts.heartbeatMs ?? 10_000, open: openWatches, encodings, bufferBytes: opts.watchBufferBytes, onCutOff: countCutOff };
@@ -289,6 +291,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = Date.now();
+    writes.track(req, res);
     res.once('finish', () => {
       const m = RESOURCE_OF_URL.exec(req.url ?? '');
       if (!m) return; // discovery, /healthz, /metrics: not a resource request

@@ -1,7 +1,8 @@
-// Which LISTs the API server answers from its watch cache, seen from outside: the etcd requests the
-// server makes (its process's etcd_request_duration_seconds counts, by operation) around each LIST.
+// Which LISTs the API server answers from its watch cache, and which writes start from its copy instead
+// of a read, seen from outside: the etcd requests the server makes (its process's
+// etcd_request_duration_seconds counts, by operation) around each request.
 import type { Pod } from '@coxswain/objects';
-import { parsePrometheusText } from '@coxswain/testing';
+import { eventually, parsePrometheusText } from '@coxswain/testing';
 import { ApiFixture, startApiFixture } from './testing/api-fixture';
 import { call } from './testing/wire';
 
@@ -13,10 +14,11 @@ afterAll(async () => f?.stop(), 30_000);
 
 const pod = (name: string): Pod => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'nginx' }] } });
 
-async function etcdCalls(): Promise<Record<'list' | 'revision', number>> {
+type Op = 'list' | 'revision' | 'get' | 'txn';
+
+async function etcdCalls<K extends Op = 'list' | 'revision'>(ops: readonly K[] = ['list', 'revision'] as K[]): Promise<Record<K, number>> {
   const { samples } = parsePrometheusText((await call(f.url, 'GET', '/metrics')).text);
-  const count = (op: string) => samples.get(`etcd_request_duration_seconds_count{operation="${op}"}`) ?? 0;
-  return { list: count('list'), revision: count('revision') };
+  return Object.fromEntries(ops.map((op) => [op, samples.get(`etcd_request_duration_seconds_count{operation="${op}"}`) ?? 0])) as Record<K, number>;
 }
 
 /** The names a LIST answers, and the etcd requests made while it was answered. */
@@ -58,4 +60,33 @@ it('an Exact resourceVersion and a continued list read etcd, at that revision', 
   expect(rest.etcd.list).toBe(1);
   // The two pages together are the whole list, each pod once.
   expect([first.json.items[0].metadata.name, ...rest.names]).toEqual((await listed('')).names);
+});
+
+it('a PUT without resourceVersion and a DELETE of a pod start from the cached copy: one etcd txn each, no read first', async () => {
+  const made = await f.store.create(pod('p1'));
+  // The cache has the pod once a LIST at its revision answers with it.
+  expect((await listed(`?resourceVersionMatch=NotOlderThan&resourceVersion=${made.metadata.resourceVersion}`)).names).toContain('p1');
+  const ops = ['get', 'txn', 'list'] as const;
+  let before = await etcdCalls(ops);
+  const put = await call(f.url, 'PUT', '/api/v1/namespaces/default/pods/p1', { ...pod('p1'), metadata: { name: 'p1', namespace: 'default', labels: { touched: 'yes' } } });
+  expect(put.status).toBe(200);
+  let after = await etcdCalls(ops);
+  expect({ get: after.get - before.get, txn: after.txn - before.txn, list: after.list - before.list }).toEqual({ get: 0, txn: 1, list: 0 });
+  expect((await f.store.get<Pod>('pods', 'default', 'p1')).metadata.labels).toEqual({ touched: 'yes' });
+
+  // A write the cache may not have yet: the PUT still lands on the stored pod (a failed txn, then a read).
+  await eventually(async () => (await listed('?resourceVersion=0')).names.includes('p1'), 5000, 'p1 listed');
+  await f.store.guaranteedUpdate<Pod>('pods', 'default', 'p1', (p) => ({ ...p, metadata: { ...p.metadata, annotations: { direct: 'yes' } } }));
+  const again = await call(f.url, 'PUT', '/api/v1/namespaces/default/pods/p1', { ...pod('p1'), metadata: { name: 'p1', namespace: 'default', labels: { touched: 'twice' } } });
+  expect(again.status).toBe(200);
+  expect((await f.store.get<Pod>('pods', 'default', 'p1')).metadata.labels).toEqual({ touched: 'twice' });
+
+  const current = await f.store.get<Pod>('pods', 'default', 'p1');
+  await listed(`?resourceVersionMatch=NotOlderThan&resourceVersion=${current.metadata.resourceVersion}`);
+  before = await etcdCalls(ops);
+  const del = await call(f.url, 'DELETE', '/api/v1/namespaces/default/pods/p1');
+  expect(del.status).toBe(200);
+  after = await etcdCalls(ops);
+  expect({ get: after.get - before.get, txn: after.txn - before.txn }).toEqual({ get: 0, txn: 1 });
+  await expect(f.store.get('pods', 'default', 'p1')).rejects.toThrow(/not found/);
 });

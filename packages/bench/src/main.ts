@@ -42,6 +42,10 @@ const scenarios: Record<string, { about: string; load: () => Promise<Scenario>; 
     about: "LIST from the API server's watch cache vs a raw etcd range + decode (goal: <= 0.5x); API server RSS before/peak/after 500 and 5,000 watches (goal: after <= 1.2x before)",
     load: async () => (await import('./watch-cache-bench')).watchCacheBench,
   },
+  'list-latency': {
+    about: 'PUT and watch delivery p99 on an API server alone with 20,000 pods, quiet vs during a LIST-all loop (goals: <= 100 / 50 ms); --compare <checkout> runs its API server beside',
+    load: async () => (await import('./list-latency-bench')).listLatencyBench,
+  },
   console: {
     about: 'the web console at 20,000 pods (in-memory registry, headless Chromium): first render, JS heap, slowest scroll frame',
     load: async () => (await import('./console-bench')).consoleBench,

@@ -51,6 +51,11 @@ export interface LazyItem<T> {
   name: string;
   resourceVersion: string;
   object(): T;
+  /**
+   * The object itself when the storage keeps it in memory, frozen and shared by every reader (the
+   * watch cache): what is derived from it can be kept with it.
+   */
+  shared?: T;
 }
 
 export interface ListPage<T> {

@@ -79,6 +79,19 @@ export interface GuaranteedUpdateOptions<T> {
    * first, one round trip instead of two. A stale copy gets the same ConflictError as ever.
    */
   cached?: T;
+  /**
+   * A copy that is probably the stored object (the API server's watch cache), for an update without
+   * expectedVersion: the first attempt writes from it guarded by its resourceVersion instead of
+   * reading first (one round trip instead of two); when it was stale, or tryUpdate refuses it, the
+   * stored object is read and the update goes on as without it. Backends may ignore it.
+   */
+  hint?: T;
+}
+
+export interface StorageDeleteOptions<T = KubeObject> {
+  preconditions?: Preconditions;
+  /** As GuaranteedUpdateOptions.hint: a probably-current copy that saves the read before a guarded delete. */
+  hint?: T;
 }
 
 /** One conditional write of updateMany: `current` at its resourceVersion, to become `next`. */
@@ -125,7 +138,7 @@ export interface Storage {
    */
   updateMany<T extends KubeObject>(writes: readonly GuardedWrite<T>[]): Promise<(T | Error)[]>;
   /** Deletes the object (and its mirror). Returns it as it was, resourceVersion = the deletion's revision. */
-  delete<T extends KubeObject>(key: string, opts?: { preconditions?: Preconditions }): Promise<T>;
+  delete<T extends KubeObject>(key: string, opts?: StorageDeleteOptions<T>): Promise<T>;
   /** Changes under `prefix` after a revision. A compacted revision fails the watch with ExpiredError. */
   watch<T extends KubeObject>(prefix: string, opts?: StorageWatchOptions): Watch<T>;
   /** The store's current revision. */

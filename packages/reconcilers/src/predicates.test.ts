@@ -35,6 +35,26 @@ describe('fits', () => {
     expect(fitting).toBeLessThan(checked);
   });
 
+  it('follows the minion through updates: NotReady or cordoned is unfit at once, Ready again fits, a removed one never', () => {
+    const cache = new SchedulingCache();
+    const p = pod('p', {});
+    const candidate = { labels: p.metadata.labels, nodeSelector: p.spec.nodeSelector, resources: podResources(p) };
+    const fitsNow = () => fits(candidate, cache.getMinion('m')!);
+    cache.setMinion(minion('m', {}));
+    expect(fitsNow()).toBe(true);
+    cache.setMinion(minion('m', { ready: false }));
+    expect(fitsNow()).toBe(false);
+    cache.setMinion(minion('m', {}));
+    expect(fitsNow()).toBe(true);
+    cache.setMinion(minion('m', { unschedulable: true }));
+    expect(fitsNow()).toBe(false);
+    cache.setMinion(minion('m', {}));
+    cache.assume(pod('resident', {}), 'm'); // keeps the entry after the removal
+    cache.removeMinion('m');
+    expect(fitsNow()).toBe(false);
+    expect(unfitReasons(candidate, cache.getMinion('m')!)).toEqual(['minion unknown']);
+  });
+
   it('keeps readiness per minion object: a new object is asked afresh', () => {
     const ready = minion('m', {});
     const notReady = minion('m', { ready: false });

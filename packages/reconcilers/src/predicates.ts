@@ -53,9 +53,8 @@ export function minionCapacity(minion: Minion | undefined): MinionCapacity {
  * nothing fits).
  */
 export function fits(pod: Candidate, info: MinionInfo): boolean {
-  const minion = info.minion;
-  if (!minion || minion.spec?.unschedulable || !isMinionReady(minion)) return false;
-  if (!nodeSelectorMatches(pod.nodeSelector, minion.metadata.labels)) return false;
+  if (!info.schedulable) return false;
+  if (!nodeSelectorMatches(pod.nodeSelector, info.minion!.metadata.labels)) return false;
   for (const port of pod.resources.hostPorts) if (info.hostPorts.has(port)) return false;
   const cap = info.capacity;
   if (cap.pods !== undefined && info.podCount + 1 > cap.pods) return false;

@@ -15,6 +15,8 @@ export interface MinionInfo {
   minion?: Minion;
   /** Parsed once per minion update, not once per decision. */
   capacity: MinionCapacity;
+  /** Known, Ready and not cordoned: worked out once per minion update, not once per decision. */
+  schedulable: boolean;
   milliCpu: number;
   memory: number;
   podCount: number;
@@ -62,6 +64,7 @@ export class SchedulingCache {
     if (!info.minion) this.minionList = undefined;
     info.minion = minion;
     info.capacity = minionCapacity(minion);
+    info.schedulable = !minion.spec?.unschedulable && isMinionReady(minion);
     // A heartbeat changes the minion every few seconds; only changes that could let a pod fit
     // count as news for the pods waiting to be retried.
     if (!deepEqual(before, schedulingRelevant(minion))) this.generation++;
@@ -73,6 +76,7 @@ export class SchedulingCache {
     if (info.minion) this.minionList = undefined;
     info.minion = undefined;
     info.capacity = {};
+    info.schedulable = false;
     if (info.podCount === 0) this.minions.delete(name);
     this.generation++;
   }
@@ -203,7 +207,7 @@ export class SchedulingCache {
   private info(name: string): MinionInfo {
     let info = this.minions.get(name);
     if (!info) {
-      info = { name, capacity: {}, milliCpu: 0, memory: 0, podCount: 0, hostPorts: new Map(), controllers: new Map(), services: new Map() };
+      info = { name, capacity: {}, schedulable: false, milliCpu: 0, memory: 0, podCount: 0, hostPorts: new Map(), controllers: new Map(), services: new Map() };
       this.minions.set(name, info);
     }
     return info;

@@ -39,6 +39,7 @@ import type {
   Preconditions,
   Storage,
   StorageCreateOptions,
+  StorageDeleteOptions,
   StorageWatchOptions,
 } from '@coxswain/objects';
 import { timedEtcdCall } from './etcd-metrics';
@@ -228,18 +229,45 @@ export class EtcdStorage implements Storage {
     if (opts.cached && expected !== undefined && opts.cached.metadata?.resourceVersion === expected) {
       return this.updateFromCached(key, opts.cached, tryUpdate, expected);
     }
-    let kv = await this.readKv(key);
+    // A hint (the watch cache's copy) stands in for the first read; when it was stale the txn fails
+    // and its failure branch hands back the stored value, so the loop goes on as after a lost race.
+    const hinted = opts.hint?.metadata?.resourceVersion;
+    let hint = hinted && (expected === undefined || hinted === expected) ? opts.hint : undefined;
+    let kv = hint ? undefined : await this.readKv(key);
     for (;;) {
-      if (!kv) throw new NotFoundError(...keyLabel(key));
-      if (expected !== undefined && kv.mod_revision !== expected) throw staleConflict(key, expected, kv.mod_revision);
-      const current = this.codec.decode<T>(key, kv.value, kv.mod_revision);
-      // tryUpdate gets its own copy: the caller may mutate it freely.
-      const next = await tryUpdate(this.codec.decode<T>(key, kv.value, kv.mod_revision));
-      // A value under an old encryption key is rewritten even unchanged: that is how keys rotate.
-      if (sameStored(current, next) && !this.codec.stale(key, kv.value)) return current;
+      let current: T;
+      let revision: string;
+      let next: T;
+      if (hint) {
+        current = hint;
+        revision = hint.metadata.resourceVersion!;
+        try {
+          next = await tryUpdate(structuredClone(hint));
+        } catch {
+          // Refused on a copy that may be stale (a precondition, a validation): only the stored object can say.
+          hint = undefined;
+          kv = await this.readKv(key);
+          continue;
+        }
+        if (sameStored(current, next)) {
+          // Unchanged against the copy; whether the stored object needs writing only it can say.
+          hint = undefined;
+          kv = await this.readKv(key);
+          continue;
+        }
+      } else {
+        if (!kv) throw new NotFoundError(...keyLabel(key));
+        if (expected !== undefined && kv.mod_revision !== expected) throw staleConflict(key, expected, kv.mod_revision);
+        current = this.codec.decode<T>(key, kv.value, kv.mod_revision);
+        revision = kv.mod_revision;
+        // tryUpdate gets its own copy: the caller may mutate it freely.
+        next = await tryUpdate(this.codec.decode<T>(key, kv.value, kv.mod_revision));
+        // A value under an old encryption key is rewritten even unchanged: that is how keys rotate.
+        if (sameStored(current, next) && !this.codec.stale(key, kv.value)) return current;
+      }
       const value = this.codec.encode(key, next);
       const res = await this.txn({
-        compare: [atRevision(key, kv.mod_revision)],
+        compare: [atRevision(key, revision)],
         success: [{ request_put: { key: Buffer.from(key), value, ignore_lease: true } }, ...this.mirrorOps(key, current, next)],
         failure: [{ request_range: { key: Buffer.from(key) } }],
       });
@@ -249,6 +277,7 @@ export class EtcdStorage implements Storage {
         if (!now) throw new NotFoundError(...keyLabel(key));
         throw staleConflict(key, expected, now.mod_revision);
       }
+      hint = undefined;
       kv = now;
     }
   }
@@ -366,7 +395,7 @@ export class EtcdStorage implements Storage {
 
   // ---- delete ----------------------------------------------------------------------------------------
 
-  async delete<T extends KubeObject>(key: string, opts: { preconditions?: Preconditions } = {}): Promise<T> {
+  async delete<T extends KubeObject>(key: string, opts: StorageDeleteOptions<T> = {}): Promise<T> {
     const pre = opts.preconditions;
     if (!pre?.uid && !pre?.resourceVersion && !isMirrored(this.mirrors, key)) {
       // Nothing to check and nothing else to delete: one round trip.
@@ -374,17 +403,29 @@ export class EtcdStorage implements Storage {
       if (res.deleted === '0' || res.prev_kvs.length === 0) throw new NotFoundError(...keyLabel(key));
       return this.codec.decode<T>(key, res.prev_kvs[0].value, res.header.revision);
     }
-    let kv = await this.readKv(key);
+    // As in guaranteedUpdate: a hint that passes the preconditions stands in for the first read.
+    let hint = opts.hint?.metadata?.resourceVersion && passes(key, opts.hint, pre) ? opts.hint : undefined;
+    let kv = hint ? undefined : await this.readKv(key);
     for (;;) {
-      if (!kv) throw new NotFoundError(...keyLabel(key));
-      const current = this.codec.decode<T>(key, kv.value, kv.mod_revision);
-      checkPreconditions(key, current, kv.mod_revision, pre);
+      let current: T;
+      let revision: string;
+      if (hint) {
+        current = hint;
+        revision = hint.metadata.resourceVersion!;
+      } else {
+        if (!kv) throw new NotFoundError(...keyLabel(key));
+        current = this.codec.decode<T>(key, kv.value, kv.mod_revision);
+        revision = kv.mod_revision;
+        checkPreconditions(key, current, kv.mod_revision, pre);
+      }
       const res = await this.txn({
-        compare: [atRevision(key, kv.mod_revision)],
+        compare: [atRevision(key, revision)],
         success: [{ request_delete_range: { key: Buffer.from(key) } }, ...this.mirrorOps(key, current, undefined)],
         failure: [{ request_range: { key: Buffer.from(key) } }],
       });
-      if (res.succeeded) return stored(current, res.header.revision);
+      // The hint may be shared (the watch cache's frozen copy): the caller gets its own.
+      if (res.succeeded) return stored(hint ? structuredClone(current) : current, res.header.revision);
+      hint = undefined;
       kv = res.responses[0]?.response_range?.kvs[0];
     }
   }
@@ -481,6 +522,16 @@ function toOp(w: MirrorWrite, codec: StorageCodec): IRequestOp {
   return w.value === undefined
     ? { request_delete_range: { key: Buffer.from(w.key) } }
     : { request_put: { key: Buffer.from(w.key), value: codec.encode(w.key, w.value) } };
+}
+
+/** Whether a (hinted) copy passes the delete's preconditions; a copy that fails them is not trusted to say so. */
+function passes(key: string, copy: KubeObject, pre: Preconditions | undefined): boolean {
+  try {
+    checkPreconditions(key, copy, copy.metadata.resourceVersion!, pre);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function staleConflict(key: string, expected: string, actual: string): ConflictError {

@@ -158,6 +158,33 @@ export function describeStorageContract(name: string, setup: () => Promise<Contr
       await expect(st.guaranteedUpdate<Thing>(key('cached'), (c) => ({ ...c, status: { note: 'z' } }), { expectedVersion: b.metadata.resourceVersion, cached: b })).rejects.toThrow(NotFoundError);
     });
 
+    it('a hint (a probably-current copy) never changes the answer: a stale one is applied to the stored object, a refused one re-checked', async () => {
+      const a = await st.create(key('h'), thing('h', { n: 1 }));
+      const b = await st.guaranteedUpdate<Thing>(key('h'), (c) => ({ ...c, spec: { n: 2 } }), { hint: a });
+      expect(b.spec!.n).toBe(2);
+      await st.guaranteedUpdate<Thing>(key('h'), (c) => ({ ...c, status: { note: 'elsewhere' } }));
+      // `b` is stale now: the update still lands on the stored object, keeping the other write.
+      const c = await st.guaranteedUpdate<Thing>(key('h'), (cur) => ({ ...cur, spec: { n: cur.spec!.n! + 1 } }), { hint: b });
+      expect(c).toMatchObject({ spec: { n: 3 }, status: { note: 'elsewhere' } });
+      // Refused on the stale copy only: the stored object is asked again.
+      const d = await st.guaranteedUpdate<Thing>(key('h'), (cur) => {
+        if (cur.spec!.n !== 3) throw new BadRequestError('n must be 3');
+        return { ...cur, spec: { n: 4 } };
+      }, { hint: a });
+      expect(d.spec!.n).toBe(4);
+      // Unchanged against a stale copy, changed against the stored one: written.
+      const e = await st.guaranteedUpdate<Thing>(key('h'), (cur) => ({ ...cur, spec: { n: 1 } }), { hint: a });
+      expect((await st.get<Thing>(key('h'))).spec!.n).toBe(1);
+      // An expectedVersion the hint is not at: the precondition is the stored object's.
+      await expect(st.guaranteedUpdate<Thing>(key('h'), (cur) => cur, { expectedVersion: a.metadata.resourceVersion, hint: e })).rejects.toThrow(ConflictError);
+      // delete: a stale hint answers with the object as it was deleted; preconditions held against the stored one.
+      await expect(st.delete(key('h'), { preconditions: { resourceVersion: a.metadata.resourceVersion }, hint: a })).rejects.toThrow(ConflictError);
+      const gone = await st.delete<Thing>(key('h'), { preconditions: { uid: 'uid-h' }, hint: a });
+      expect(gone).toMatchObject({ spec: { n: 1 }, status: { note: 'elsewhere' } });
+      await expect(st.delete(key('h'), { hint: a })).rejects.toThrow(NotFoundError);
+      await expect(st.guaranteedUpdate<Thing>(key('h'), (cur) => cur, { hint: a })).rejects.toThrow(NotFoundError);
+    });
+
     it('20 concurrent read-modify-writes of one key lose no update', async () => {
       await st.create(key('counter'), thing('counter', { n: 0 }));
       await Promise.all(
