@@ -10,6 +10,7 @@ import type { Codec } from './codecs/codec';
 import { CODECS } from './codecs';
 import { createApiServer, ApiServer } from './server';
 import { EtcdCompactor } from './etcd-compactor';
+import { DEFAULT_ETCD_QUOTA_BYTES, DEFAULT_QUOTA_CHECK_INTERVAL_MS, EtcdQuotaMonitor } from './etcd-quota';
 import { DEFAULT_METRICS_RESOLUTION_MS, MetricsScraper, readKubeletCredential } from '@coxswain/client';
 
 export interface ApiServerFlags {
@@ -41,6 +42,10 @@ export interface ApiServerFlags {
   etcdCompactionIntervalMs?: number;
   /** --etcd-compaction-window: revisions kept by each compaction (default 50,000). */
   etcdCompactionWindow?: number;
+  /** --etcd-quota-bytes: etcd's --quota-backend-bytes, which the database size is reported against (default 2 GiB, etcd's). */
+  etcdQuotaBytes?: number;
+  /** How often the database size is read (default 1 min; 0 never). */
+  etcdQuotaCheckIntervalMs?: number;
 }
 
 export const DEFAULT_COMPACTION_INTERVAL_MS = 5 * 60_000;
@@ -52,6 +57,8 @@ export interface ApiServerHandle {
   store: ObjectStore;
   /** The etcd compactor (undefined when the interval is 0). */
   compactor?: EtcdCompactor;
+  /** etcd's database size against its quota (undefined when the check interval is 0). */
+  quota?: EtcdQuotaMonitor;
   /** Stops the server (watches closed, requests drained) and the store. Idempotent. */
   close(): Promise<void>;
 }
@@ -61,6 +68,7 @@ export async function runApiServer(flags: ApiServerFlags): Promise<ApiServerHand
   atLeastOne('watch-cache-window', flags.watchCacheWindow);
   atLeastOne('watch-buffer-bytes', flags.watchBufferBytes);
   atLeastOne('etcd-compaction-window', flags.etcdCompactionWindow);
+  atLeastOne('etcd-quota-bytes', flags.etcdQuotaBytes);
   // Validate the server's own options (non-loopback without tokens, token file) before touching etcd.
   const store = openRegistry(endpoints, {
     portalNet: flags.portalNet ?? DEFAULT_PORTAL_NET,
@@ -72,11 +80,14 @@ export async function runApiServer(flags: ApiServerFlags): Promise<ApiServerHand
   const resolution = flags.metricsResolutionMs ?? DEFAULT_METRICS_RESOLUTION_MS;
   let kubeletCredential: string | undefined;
   let compactor: EtcdCompactor | undefined;
+  let quota: EtcdQuotaMonitor | undefined;
   try {
     kubeletCredential = flags.kubeletCredentialFile === undefined ? undefined : readKubeletCredential(flags.kubeletCredentialFile);
     const compactionMs = flags.etcdCompactionIntervalMs ?? DEFAULT_COMPACTION_INTERVAL_MS;
     const windowRevisions = flags.etcdCompactionWindow ?? DEFAULT_COMPACTION_WINDOW;
     compactor = compactionMs > 0 ? new EtcdCompactor({ storage: store.storage, intervalMs: compactionMs, windowRevisions }) : undefined;
+    const quotaCheckMs = flags.etcdQuotaCheckIntervalMs ?? DEFAULT_QUOTA_CHECK_INTERVAL_MS;
+    quota = quotaCheckMs > 0 ? new EtcdQuotaMonitor({ storage: store.storage, quotaBytes: flags.etcdQuotaBytes ?? DEFAULT_ETCD_QUOTA_BYTES, intervalMs: quotaCheckMs }) : undefined;
   } catch (e) {
     await store.close();
     throw e;
@@ -109,6 +120,7 @@ export async function runApiServer(flags: ApiServerFlags): Promise<ApiServerHand
     await server.listen();
     metrics?.start();
     compactor?.start();
+    quota?.start();
   } catch (e) {
     await store.close();
     throw e;
@@ -118,10 +130,11 @@ export async function runApiServer(flags: ApiServerFlags): Promise<ApiServerHand
     (closing ??= (async () => {
       await metrics?.stop();
       await compactor?.stop();
+      await quota?.stop();
       await server.close();
       await store.close();
     })());
-  return { url: server.url, server, store, compactor, close };
+  return { url: server.url, server, store, compactor, quota, close };
 }
 
 function atLeastOne(flag: string, value: number | undefined): void {

@@ -89,7 +89,8 @@ export function buildCli(argv: string[]) {
           .option('watch-cache-window', { type: 'number', default: 20_000, describe: 'changes the watch cache keeps for watches that resume from the past' })
           .option('watch-buffer-bytes', { type: 'number', default: 8 * 1024 * 1024, describe: 'unsent bytes one watch connection may hold before the client is cut off as too slow' })
           .option('etcd-compaction-interval', durationOption('etcd-compaction-interval', '5m', 'how often the leading API server compacts etcd (0 never)'))
-          .option('etcd-compaction-window', { type: 'number', default: 50_000, describe: 'revisions each compaction keeps' }),
+          .option('etcd-compaction-window', { type: 'number', default: 50_000, describe: 'revisions each compaction keeps' })
+          .option('etcd-quota-bytes', { type: 'number', default: 2 * 1024 ** 3, describe: "etcd's --quota-backend-bytes: its database size is reported against it, with a warning past 80%" }),
       async (a) => {
         const api = await runApiServer({
           etcdServers: a.etcdServers,
@@ -106,6 +107,7 @@ export function buildCli(argv: string[]) {
           watchBufferBytes: a.watchBufferBytes,
           etcdCompactionIntervalMs: a.etcdCompactionInterval,
           etcdCompactionWindow: a.etcdCompactionWindow,
+          etcdQuotaBytes: a.etcdQuotaBytes,
         });
         onShutdown(() => api.close());
       },
