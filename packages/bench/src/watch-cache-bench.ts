@@ -3,8 +3,10 @@
 //    value, and (b) from the watch cache: a consistent list (etcd's revision asked for, the cache
 //    caught up) handing out every object. Alternating rounds, medians. Goal: cache <= 0.5 x raw.
 //  - Watches: an API server in its own process; K HTTP watches opened on it, a few events sent to
-//    all of them, then all closed, three times. Its RSS before, at peak, and after each round, read
-//    after a full GC in the server (goal: after within 20% of before), and the V8 heap in use.
+//    all of them, then all closed, three times. Its RSS before, at peak, and after each round: right
+//    after the closing, and settled (full collections every 2 s until RSS stops falling: V8 gives
+//    its grown heap back over the seconds after one; goal: settled after within 20% of settled
+//    before), and the V8 heap in use after a full GC.
 import * as http from 'node:http';
 import { decodeObject, type KubeObject, type Pod } from '@coxswain/objects';
 import { CachedStorage, createEtcdStorage, prefixRangeEnd } from '@coxswain/store';
@@ -19,7 +21,20 @@ export const RSS_AFTER_GOAL = 1.2;
 
 export interface WatchCacheBenchResult {
   list: { pods: number; rawMs: number; cacheMs: number; ratio: number };
-  watches: { count: number; rssBeforeMiB: number; rssPeakMiB: number; rssAfterMiB: number; afterRatio: number; heapBeforeMiB: number; heapAfterMiB: number[] }[];
+  watches: {
+    count: number;
+    rssBeforeMiB: number;
+    rssPeakMiB: number;
+    /** Settled (settledAfterGc): what the goal is measured on. */
+    rssAfterMiB: number;
+    afterRatio: number;
+    /** Each round: right after every watch closed (before V8 shrinks its heap). */
+    rssJustClosedMiB: number[];
+    /** Each round: seconds from the closing to the settled reading. */
+    settleSeconds: number[];
+    heapBeforeMiB: number;
+    heapAfterMiB: number[];
+  }[];
   figures: FigureTable;
 }
 
@@ -158,10 +173,35 @@ async function watchRound(etcd: EtcdHarness, url: string, pid: number, count: nu
 }
 
 /** After a full collection in the server (its role exposes gc): RSS and the V8 heap in use. */
-async function afterGc(api: BenchChild): Promise<{ rss: number; heapUsed: number; heapTotal: number }> {
+async function afterGc(api: BenchChild): Promise<{ rss: number; heapUsed: number; heapTotal: number; external: number; arrayBuffers: number }> {
   const report = (await api.stats())?.report as NodeJS.MemoryUsage | undefined;
   if (!report) throw new Error('watch bench: the API server did not report its memory');
-  return { rss: readProcess(api.pid)!.rssBytes, heapUsed: report.heapUsed, heapTotal: report.heapTotal };
+  return { rss: readProcess(api.pid)!.rssBytes, heapUsed: report.heapUsed, heapTotal: report.heapTotal, external: report.external, arrayBuffers: report.arrayBuffers };
+}
+
+type MemoryReading = Awaited<ReturnType<typeof afterGc>>;
+const SETTLE_POLL_MS = 2_000;
+const SETTLE_QUIET_MS = 10_000;
+const SETTLE_MAX_MS = 90_000;
+
+/**
+ * The server's memory once V8 has given back what the load made it grow: its memory reducer returns
+ * the emptied old-space pages and pooled chunks over the seconds after a full collection, not at a
+ * forced GC itself, and an idle server makes no full collection of its own (measured: RSS unchanged
+ * for 10 s). So a full GC is made every 2 s (a server in service gets its own from its work) and RSS
+ * read after each, until it has fallen by less than 1 MiB for 10 s (90 s at most).
+ */
+async function settledAfterGc(api: BenchChild): Promise<MemoryReading & { seconds: number }> {
+  const start = Date.now();
+  let lowest = await afterGc(api);
+  let lowestAt = start;
+  while (Date.now() - lowestAt < SETTLE_QUIET_MS && Date.now() - start < SETTLE_MAX_MS) {
+    await new Promise((r) => setTimeout(r, SETTLE_POLL_MS));
+    const now = await afterGc(api);
+    if (now.rss < lowest.rss - 1024 * 1024) lowestAt = Date.now();
+    if (now.rss < lowest.rss) lowest = now;
+  }
+  return { ...lowest, seconds: (lowestAt - start) / 1000 };
 }
 
 async function watchBench(etcd: EtcdHarness, counts: number[], rounds: number, out: (l: string) => void): Promise<WatchCacheBenchResult['watches']> {
@@ -176,18 +216,33 @@ async function watchBench(etcd: EtcdHarness, counts: number[], rounds: number, o
       // served one round of watches (sockets, JIT, the encodings): what a running server looks like.
       await httpGet(`${url}/api/v1/pods?limit=1`);
       await watchRound(etcd, url, api.pid, Math.min(count, 50), 0);
-      const before = await afterGc(api);
+      const before = await settledAfterGc(api);
       let peak = 0;
-      const afters: Awaited<ReturnType<typeof afterGc>>[] = [];
+      const afters: MemoryReading[] = [];
+      const justClosed: number[] = [];
+      const settleSeconds: number[] = [];
       for (let r = 1; r <= rounds; r++) {
         peak = Math.max(peak, await watchRound(etcd, url, api.pid, count, r));
-        afters.push(await afterGc(api));
+        justClosed.push(readProcess(api.pid)!.rssBytes);
+        const settled = await settledAfterGc(api);
+        afters.push(settled);
+        settleSeconds.push(settled.seconds);
       }
       const after = afters[afters.length - 1]!;
-      const row = { count, rssBeforeMiB: mib(before.rss), rssPeakMiB: mib(peak), rssAfterMiB: mib(after.rss), afterRatio: after.rss / before.rss, heapBeforeMiB: mib(before.heapUsed), heapAfterMiB: afters.map((a) => mib(a.heapUsed)) };
+      const row = {
+        count,
+        rssBeforeMiB: mib(before.rss),
+        rssPeakMiB: mib(peak),
+        rssAfterMiB: mib(after.rss),
+        afterRatio: after.rss / before.rss,
+        rssJustClosedMiB: justClosed.map(mib),
+        settleSeconds,
+        heapBeforeMiB: mib(before.heapUsed),
+        heapAfterMiB: afters.map((a) => mib(a.heapUsed)),
+      };
       results.push(row);
       out(
-        `  ${count} watches x ${rounds} rounds: API server RSS before ${fmt(row.rssBeforeMiB)} MiB, peak ${fmt(row.rssPeakMiB)} MiB, after each round ${afters.map((a) => fmt(mib(a.rss))).join(' / ')} MiB (after/before ${row.afterRatio.toFixed(2)}, goal <= ${RSS_AFTER_GOAL}) ${row.afterRatio <= RSS_AFTER_GOAL ? 'MET' : 'NOT MET'}; V8 heap in use ${fmt(row.heapBeforeMiB)} MiB before, ${row.heapAfterMiB.map(fmt).join(' / ')} MiB after each round (full GC before each reading; V8 heap reserved ${fmt(mib(before.heapTotal))} MiB before, ${fmt(mib(after.heapTotal))} after)`,
+        `  ${count} watches x ${rounds} rounds: API server RSS before ${fmt(row.rssBeforeMiB)} MiB, peak ${fmt(row.rssPeakMiB)} MiB, after each round ${afters.map((a) => fmt(mib(a.rss))).join(' / ')} MiB settled (${settleSeconds.map((x) => fmt(x)).join(' / ')} s after closing; right after closing, no collection, ${row.rssJustClosedMiB.map(fmt).join(' / ')} MiB) (after/before ${row.afterRatio.toFixed(2)}, goal <= ${RSS_AFTER_GOAL}) ${row.afterRatio <= RSS_AFTER_GOAL ? 'MET' : 'NOT MET'}; V8 heap in use ${fmt(row.heapBeforeMiB)} MiB before, ${row.heapAfterMiB.map(fmt).join(' / ')} MiB after each round (full GC before each reading; V8 heap reserved ${fmt(mib(before.heapTotal))} MiB before, ${fmt(mib(after.heapTotal))} after; external ${fmt(mib(before.external))} / ${fmt(mib(after.external))} MiB, of it ArrayBuffers ${fmt(mib(before.arrayBuffers))} / ${fmt(mib(after.arrayBuffers))} MiB)`,
       );
       await client.kv.deleteRange({ key: Buffer.from('/registry/pods/watchers'), range_end: prefixRangeEnd('/registry/pods/watchers') });
     } finally {
