@@ -188,7 +188,7 @@ const SETTLE_MAX_MS = 90_000;
  * The server's memory once V8 has given back what the load made it grow: its memory reducer returns
  * the emptied old-space pages and pooled chunks over the seconds after a full collection, not at a
  * forced GC itself, and an idle server makes no full collection of its own (measured: RSS unchanged
- * for 10 s). So a full GC is made every 2 s (a server in service gets its own from its work) and RSS
+ * for 10 s). So a full GC is made every 2 s (a server in service makes them as its heap fills) and RSS
  * read after each, until it has fallen by less than 1 MiB for 10 s (90 s at most).
  */
 async function settledAfterGc(api: BenchChild): Promise<MemoryReading & { seconds: number }> {
