@@ -111,7 +111,7 @@ export async function startRole(role: BenchRole, opts: Record<string, unknown>):
   const etcd = String(opts.etcd);
   switch (role) {
     case 'apiserver': {
-      const h = await runApiServer({ etcdServers: etcd, address: '127.0.0.1', port: 0 });
+      const h = await runApiServer({ etcdServers: etcd, address: '127.0.0.1', port: 0, watchBufferBytes: opts.watchBufferBytes === undefined ? undefined : Number(opts.watchBufferBytes) });
       // With --expose-gc (the watch-cache bench): memory after a full collection, what the server really keeps.
       const gc = (globalThis as { gc?: () => void }).gc;
       return { info: { url: h.url }, stop: () => h.close(), report: gc && (() => (gc(), process.memoryUsage())) };

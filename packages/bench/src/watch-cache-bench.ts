@@ -8,6 +8,7 @@
 //    its grown heap back over the seconds after one; goal: settled after within 20% of settled
 //    before), and the V8 heap in use after a full GC.
 import * as http from 'node:http';
+import * as net from 'node:net';
 import { decodeObject, type KubeObject, type Pod } from '@coxswain/objects';
 import { CachedStorage, createEtcdStorage, prefixRangeEnd } from '@coxswain/store';
 import { etcdRegistry, parsePrometheusText, startEtcd, type EtcdHarness } from '@coxswain/testing';
@@ -35,7 +36,21 @@ export interface WatchCacheBenchResult {
     heapBeforeMiB: number;
     heapAfterMiB: number[];
   }[];
+  slow: SlowWatchersResult;
   figures: FigureTable;
+}
+
+export interface SlowWatchersResult {
+  watchers: number;
+  /** What each watcher would have been sent: the events written while it did not read. */
+  eventsMiB: number;
+  capMiB: number;
+  cutOff: number;
+  /** The API server's peak RSS growth with the same events and no watcher (the cache's own share). */
+  growthAloneMiB: number;
+  growthMiB: number;
+  /** What the watchers cost: growthMiB - growthAloneMiB. Goal: at most watchers x cap. */
+  costMiB: number;
 }
 
 function benchPod(namespace: string, i: number): Pod {
@@ -99,6 +114,11 @@ async function listBench(etcd: EtcdHarness, pods: number, rounds: number, out: (
 }
 
 function scrapeWatchers(url: string): Promise<number> {
+  return scrapeSum(url, 'apiserver_registered_watchers{');
+}
+
+/** The sum of the server's samples whose name and labels start with `prefix`. */
+function scrapeSum(url: string, prefix: string): Promise<number> {
   return new Promise((resolve, reject) => {
     http
       .get(`${url}/metrics`, { agent: false }, (res) => {
@@ -107,7 +127,7 @@ function scrapeWatchers(url: string): Promise<number> {
         res.on('data', (c) => (body += c));
         res.on('end', () => {
           let n = 0;
-          for (const [k, v] of parsePrometheusText(body).samples) if (k.startsWith('apiserver_registered_watchers{')) n += v;
+          for (const [k, v] of parsePrometheusText(body).samples) if (k.startsWith(prefix)) n += v;
           resolve(n);
         });
       })
@@ -253,6 +273,97 @@ async function watchBench(etcd: EtcdHarness, counts: number[], rounds: number, o
   return results;
 }
 
+/** The server's per-connection cap on unsent bytes in this bench: its default (--watch-buffer-bytes). */
+const SLOW_CAP_BYTES = 8 * 1024 * 1024;
+const FILLER = 'x'.repeat(64 * 1024);
+
+/** A chunked HTTP watch on a raw socket that never reads a byte. */
+function neverReadingWatch(url: string, path: string): Promise<net.Socket> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(port), hostname, () => {
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`);
+      socket.pause();
+      resolve(socket);
+    });
+    socket.once('error', reject);
+  });
+}
+
+/** One fresh API server (its VmHWM is this phase's), `watchers` never-reading watches, `events` events of 64 KiB. */
+async function slowWatcherPhase(etcd: EtcdHarness, namespace: string, watchers: number, events: number): Promise<{ cutOff: number; growthMiB: number; beforeMiB: number; peakMiB: number }> {
+  const api = await spawnBenchChild('apiserver', { etcd: etcd.endpoints.join(','), watchBufferBytes: SLOW_CAP_BYTES }, { nodeArgs: ['--expose-gc'] });
+  const url = String(api.info.url);
+  const sockets: net.Socket[] = [];
+  try {
+    await httpGet(`${url}/api/v1/pods?limit=1`);
+    const before = await afterGc(api);
+    const client = etcd.client();
+    const rv = (await client.kv.range({ key: Buffer.from([0]), count_only: true })).header.revision;
+    client.close();
+    for (let i = 0; i < watchers; i++) sockets.push(await neverReadingWatch(url, `/api/v1/namespaces/${namespace}/pods?watch=true&resourceVersion=${rv}`));
+    await until(`${watchers} slow watches registered`, async () => (await scrapeWatchers(url)) === watchers);
+    const registry = etcdRegistry(etcd.client());
+    try {
+      // One create each, 16 at a time: 64 KiB objects many to a transaction would pass etcd's request limit.
+      for (let start = 0; start < events; start += 16) {
+        await Promise.all(
+          Array.from({ length: Math.min(16, events - start) }, (_, j) => {
+            const pod = benchPod(namespace, start + j);
+            return registry.create<Pod>({ ...pod, metadata: { ...pod.metadata, annotations: { filler: FILLER } } });
+          }),
+        );
+      }
+    } finally {
+      await registry.close();
+    }
+    // Every event reached the cache (a consistent list waits for it), and every slow watcher was cut off.
+    await httpGet(`${url}/api/v1/namespaces/${namespace}/pods?limit=1`);
+    let seen = '';
+    await until(
+      `${watchers} slow watchers cut off`,
+      async () => {
+        const [cut, open] = [await scrapeSum(url, 'apiserver_watchers_cut_off_total{'), await scrapeWatchers(url)];
+        seen = `${cut} cut off, ${open} open`;
+        return cut === watchers && open === 0;
+      },
+      120_000,
+      () => seen,
+    );
+    const peak = readProcess(api.pid)!.peakRssBytes;
+    return { cutOff: await scrapeSum(url, 'apiserver_watchers_cut_off_total{'), growthMiB: mib(peak - before.rss), beforeMiB: mib(before.rss), peakMiB: mib(peak) };
+  } finally {
+    for (const s of sockets) s.destroy();
+    await api.stop();
+  }
+}
+
+/**
+ * Watchers that never read, and events of 64 KiB written until each would have been sent several
+ * times the cap: every one must be cut off, and what they cost the API server — its peak RSS growth
+ * with them, less the growth the same events bring with no watcher (the cache's own copy) — must stay
+ * within the cap per watcher, not grow with what the events would have filled.
+ */
+async function slowWatcherBench(etcd: EtcdHarness, watchers: number, events: number, out: (l: string) => void): Promise<SlowWatchersResult> {
+  const alone = await slowWatcherPhase(etcd, 'slow-none', 0, events);
+  const slow = await slowWatcherPhase(etcd, 'slow', watchers, events);
+  const result: SlowWatchersResult = {
+    watchers,
+    eventsMiB: mib(events * FILLER.length),
+    capMiB: mib(SLOW_CAP_BYTES),
+    cutOff: slow.cutOff,
+    growthAloneMiB: alone.growthMiB,
+    growthMiB: slow.growthMiB,
+    costMiB: slow.growthMiB - alone.growthMiB,
+  };
+  out(
+    `  ${watchers} HTTP watchers that never read, ${events} events of 64 KiB (${fmt(result.eventsMiB)} MiB for each): ${result.cutOff} cut off; API server peak RSS growth ${fmt(slow.growthMiB)} MiB ` +
+      `(${fmt(slow.beforeMiB)} -> ${fmt(slow.peakMiB)}), ${fmt(alone.growthMiB)} MiB with no watcher: they cost ${fmt(result.costMiB)} MiB ` +
+      `(the cap allows ${watchers} x ${fmt(result.capMiB)} = ${fmt(watchers * result.capMiB)} MiB unsent; without it they could hold ${fmt(watchers * result.eventsMiB)} MiB)`,
+  );
+  return result;
+}
+
 function httpGet(url: string): Promise<void> {
   return new Promise((resolve, reject) => {
     http
@@ -273,13 +384,15 @@ export async function runWatchCacheBench(opts: { quick?: boolean; watches?: numb
     out(`watch-cache bench: etcd on loopback; LIST of ${pods} pods; ${counts.join(' and ')} watches on an API server process`);
     const list = await listBench(etcd, pods, opts.quick ? 3 : 5, out);
     const watches = await watchBench(etcd, counts, opts.quick ? 1 : 3, out);
+    const slow = await slowWatcherBench(etcd, opts.quick ? 5 : 20, opts.quick ? 300 : 800, out);
     const figures = new FigureTable();
     figures.atMost('watch cache', `LIST ${pods} pods from the cache`, list.cacheMs, 'ms', LIST_RATIO_GOAL * list.rawMs, { label: 'raw etcd range + decode x 0.5', value: LIST_RATIO_GOAL * list.rawMs });
     for (const w of watches) {
       figures.atMost('watch cache', `API server RSS after ${w.count} watches closed`, w.rssAfterMiB, 'MiB', RSS_AFTER_GOAL * w.rssBeforeMiB, { label: `RSS before x ${RSS_AFTER_GOAL}`, value: RSS_AFTER_GOAL * w.rssBeforeMiB });
     }
+    figures.atMost('watch cache', `API server RSS cost of ${slow.watchers} watchers that never read`, slow.costMiB, 'MiB', slow.watchers * slow.capMiB, { label: `${slow.watchers} x the cap`, value: slow.watchers * slow.capMiB });
     out(figures.markdown());
-    return { list, watches, figures };
+    return { list, watches, slow, figures };
   } finally {
     await etcd.stop();
   }
