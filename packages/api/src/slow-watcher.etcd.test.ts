@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import WebSocket from 'ws';
 import type { Pod } from '@coxswain/objects';
-import { eventually, parsePrometheusText } from '@coxswain/testing';
+import { eventually, parsePrometheusText, unreadHttpGet } from '@coxswain/testing';
 import { ApiFixture, startApiFixture } from './testing/api-fixture';
 import { call } from './testing/wire';
 
@@ -35,17 +35,7 @@ async function writeBigPods(prefix: string): Promise<void> {
 }
 
 /** Opens a chunked HTTP watch on a raw socket that reads nothing until told to. */
-function rawHttpWatch(path: string): Promise<net.Socket> {
-  const { hostname, port } = new URL(f.url);
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(Number(port), hostname, () => {
-      socket.write(`GET ${path} HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`);
-      socket.pause();
-      resolve(socket);
-    });
-    socket.once('error', reject);
-  });
-}
+const rawHttpWatch = (path: string) => unreadHttpGet(f.url, path);
 
 it('cuts off a chunked HTTP watcher that never reads: a last ERROR line names the reason, then the stream ends', async () => {
   const before = await cutOffs('http');

@@ -11,7 +11,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import { decodeObject, type KubeObject, type Pod } from '@coxswain/objects';
 import { CachedStorage, createEtcdStorage, prefixRangeEnd } from '@coxswain/store';
-import { etcdRegistry, parsePrometheusText, startEtcd, type EtcdHarness } from '@coxswain/testing';
+import { etcdRegistry, parsePrometheusText, startEtcd, unreadHttpGet, type EtcdHarness } from '@coxswain/testing';
 import { createInBatches } from './create-in-batches';
 import { spawnBenchChild, type BenchChild } from './bench-child';
 import { FigureTable, fmt } from './figure-table';
@@ -277,18 +277,6 @@ async function watchBench(etcd: EtcdHarness, counts: number[], rounds: number, o
 const SLOW_CAP_BYTES = 8 * 1024 * 1024;
 const FILLER = 'x'.repeat(64 * 1024);
 
-/** A chunked HTTP watch on a raw socket that never reads a byte. */
-function neverReadingWatch(url: string, path: string): Promise<net.Socket> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(Number(port), hostname, () => {
-      socket.write(`GET ${path} HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`);
-      socket.pause();
-      resolve(socket);
-    });
-    socket.once('error', reject);
-  });
-}
 
 /** One fresh API server (its VmHWM is this phase's), `watchers` never-reading watches, `events` events of 64 KiB. */
 async function slowWatcherPhase(etcd: EtcdHarness, namespace: string, watchers: number, events: number): Promise<{ cutOff: number; growthMiB: number; beforeMiB: number; peakMiB: number }> {
@@ -301,7 +289,7 @@ async function slowWatcherPhase(etcd: EtcdHarness, namespace: string, watchers: 
     const client = etcd.client();
     const rv = (await client.kv.range({ key: Buffer.from([0]), count_only: true })).header.revision;
     client.close();
-    for (let i = 0; i < watchers; i++) sockets.push(await neverReadingWatch(url, `/api/v1/namespaces/${namespace}/pods?watch=true&resourceVersion=${rv}`));
+    for (let i = 0; i < watchers; i++) sockets.push(await unreadHttpGet(url, `/api/v1/namespaces/${namespace}/pods?watch=true&resourceVersion=${rv}`));
     await until(`${watchers} slow watches registered`, async () => (await scrapeWatchers(url)) === watchers);
     const registry = etcdRegistry(etcd.client());
     try {

@@ -12,3 +12,4 @@ export { familySum, parsePrometheusText, type PrometheusText } from './prometheu
 export { lockMachineWide } from './dir-lock';
 export { processesNaming } from './process-leftovers';
 export { SimHosts, simHostLeftovers, type SimHost } from './netns-hosts';
+export { unreadHttpGet } from './unread-http-get';
