@@ -60,3 +60,14 @@ export function recordRequest(verb: string, resource: string, code: number, seco
   requests.inc({ verb, resource, code: String(code) });
   latency.observe({ verb, resource }, seconds);
 }
+
+// etcd's database against its quota (etcd-quota.ts). Kubernetes' apiserver_storage_db_total_size_in_bytes, and two beside it.
+const dbTotal = new Gauge({ name: 'apiserver_storage_db_total_size_in_bytes', help: "etcd's database file size (what its quota counts).", registers: [processMetrics] });
+const dbInUse = new Gauge({ name: 'apiserver_storage_db_in_use_bytes', help: "The part of etcd's database file holding data; the rest is free pages a defragment would return.", registers: [processMetrics] });
+const dbQuota = new Gauge({ name: 'apiserver_storage_quota_bytes', help: "etcd's --quota-backend-bytes as this API server was told it (--etcd-quota-bytes).", registers: [processMetrics] });
+
+export function reportEtcdDb(r: { dbSizeBytes: number; dbSizeInUseBytes: number; quotaBytes: number }): void {
+  dbTotal.set(r.dbSizeBytes);
+  dbInUse.set(r.dbSizeInUseBytes);
+  dbQuota.set(r.quotaBytes);
+}

@@ -11,6 +11,7 @@ import { CODECS } from './codecs';
 import { createApiServer, ApiServer } from './server';
 import { EtcdCompactor } from './etcd-compactor';
 import type { JoinInfo, JoinRequest } from './join-info';
+import { DEFAULT_ETCD_QUOTA_BYTES, DEFAULT_QUOTA_CHECK_INTERVAL_MS, EtcdQuotaMonitor } from './etcd-quota';
 import { DEFAULT_METRICS_RESOLUTION_MS, MetricsScraper, readKubeletCredential } from '@coxswain/client';
 
 export interface ApiServerFlags {
@@ -49,6 +50,10 @@ export interface ApiServerFlags {
    * included): each joining host is issued its own etcd client certificate from it.
    */
   joinEtcdPkiDir?: string;
+  /** --etcd-quota-bytes: etcd's --quota-backend-bytes, which the database size is reported against (default 2 GiB, etcd's). */
+  etcdQuotaBytes?: number;
+  /** How often the database size is read (default 1 min; 0 never). */
+  etcdQuotaCheckIntervalMs?: number;
 }
 
 export const DEFAULT_COMPACTION_INTERVAL_MS = 5 * 60_000;
@@ -62,6 +67,8 @@ export interface ApiServerHandle {
   compactor?: EtcdCompactor;
   /** The metrics pipeline behind metrics.k8s.io (absent with --metric-resolution 0): the cost bench turns it off and on. */
   metrics?: MetricsScraper;
+  /** etcd's database size against its quota (undefined when the check interval is 0). */
+  quota?: EtcdQuotaMonitor;
   /** Stops the server (watches closed, requests drained) and the store. Idempotent. */
   close(): Promise<void>;
 }
@@ -71,6 +78,7 @@ export async function runApiServer(flags: ApiServerFlags): Promise<ApiServerHand
   atLeastOne('watch-cache-window', flags.watchCacheWindow);
   atLeastOne('watch-buffer-bytes', flags.watchBufferBytes);
   atLeastOne('etcd-compaction-window', flags.etcdCompactionWindow);
+  atLeastOne('etcd-quota-bytes', flags.etcdQuotaBytes);
   // Validate the server's own options (non-loopback without tokens, token file) before touching etcd.
   const store = openRegistry(endpoints, {
     portalNet: flags.portalNet ?? DEFAULT_PORTAL_NET,
@@ -83,11 +91,14 @@ export async function runApiServer(flags: ApiServerFlags): Promise<ApiServerHand
   const resolution = flags.metricsResolutionMs ?? DEFAULT_METRICS_RESOLUTION_MS;
   let kubeletCredential: string | undefined;
   let compactor: EtcdCompactor | undefined;
+  let quota: EtcdQuotaMonitor | undefined;
   try {
     kubeletCredential = flags.kubeletCredentialFile === undefined ? undefined : readKubeletCredential(flags.kubeletCredentialFile);
     const compactionMs = flags.etcdCompactionIntervalMs ?? DEFAULT_COMPACTION_INTERVAL_MS;
     const windowRevisions = flags.etcdCompactionWindow ?? DEFAULT_COMPACTION_WINDOW;
     compactor = compactionMs > 0 ? new EtcdCompactor({ storage: store.storage, intervalMs: compactionMs, windowRevisions }) : undefined;
+    const quotaCheckMs = flags.etcdQuotaCheckIntervalMs ?? DEFAULT_QUOTA_CHECK_INTERVAL_MS;
+    quota = quotaCheckMs > 0 ? new EtcdQuotaMonitor({ storage: store.storage, quotaBytes: flags.etcdQuotaBytes ?? DEFAULT_ETCD_QUOTA_BYTES, intervalMs: quotaCheckMs }) : undefined;
   } catch (e) {
     await store.close();
     throw e;
@@ -121,6 +132,7 @@ export async function runApiServer(flags: ApiServerFlags): Promise<ApiServerHand
     await server.listen();
     metrics?.start();
     compactor?.start();
+    quota?.start();
   } catch (e) {
     await store.close();
     throw e;
@@ -130,10 +142,11 @@ export async function runApiServer(flags: ApiServerFlags): Promise<ApiServerHand
     (closing ??= (async () => {
       await metrics?.stop();
       await compactor?.stop();
+      await quota?.stop();
       await server.close();
       await store.close();
     })());
-  return { url: server.url, server, store, compactor, metrics, close };
+  return { url: server.url, server, store, compactor, metrics, quota, close };
 }
 
 /**

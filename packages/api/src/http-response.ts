@@ -27,17 +27,30 @@ export function sendStatus(res: ServerResponse, status: Status, headers: Record<
   sendJson(res, status.code, status, headers);
 }
 
-/** Resolves once the response can take more data (or has closed). */
+/** Each response's wait in progress: callers that ask again meanwhile share it. */
+const waits = new WeakMap<ServerResponse, Promise<void>>();
+
+/**
+ * Resolves once the response can take more data (or has closed). One wait per response however many
+ * ask: a watch writes live events without waiting, and a listener per event would pile up on a client
+ * that does not read.
+ */
 export function drained(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
+  let wait = waits.get(res);
+  if (!wait) {
+    wait = new Promise((resolve) => {
+      const done = () => {
+        res.off('drain', done);
+        res.off('close', done);
+        waits.delete(res);
+        resolve();
+      };
+      res.on('drain', done);
+      res.on('close', done);
+    });
+    waits.set(res, wait);
+  }
+  return wait;
 }
 
 const FLUSH_BYTES = 64 * 1024;

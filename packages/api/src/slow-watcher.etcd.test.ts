@@ -2,10 +2,11 @@
 // connection holds more unsent bytes than the cap, it is cut off with a reason it can read (a
 // WebSocket close code and reason; for a chunked HTTP watch a last ERROR line, then the stream ends),
 // while a watcher that reads gets every event.
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import WebSocket from 'ws';
 import type { Pod } from '@coxswain/objects';
-import { eventually, parsePrometheusText } from '@coxswain/testing';
+import { eventually, parsePrometheusText, unreadHttpGet } from '@coxswain/testing';
 import { ApiFixture, startApiFixture } from './testing/api-fixture';
 import { call } from './testing/wire';
 
@@ -34,17 +35,7 @@ async function writeBigPods(prefix: string): Promise<void> {
 }
 
 /** Opens a chunked HTTP watch on a raw socket that reads nothing until told to. */
-function rawHttpWatch(path: string): Promise<net.Socket> {
-  const { hostname, port } = new URL(f.url);
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(Number(port), hostname, () => {
-      socket.write(`GET ${path} HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`);
-      socket.pause();
-      resolve(socket);
-    });
-    socket.once('error', reject);
-  });
-}
+const rawHttpWatch = (path: string) => unreadHttpGet(f.url, path);
 
 it('cuts off a chunked HTTP watcher that never reads: a last ERROR line names the reason, then the stream ends', async () => {
   const before = await cutOffs('http');
@@ -67,6 +58,14 @@ it('cuts off a chunked HTTP watcher that never reads: a last ERROR line names th
   expect(last).toMatchObject({ type: 'ERROR', object: { kind: 'Status', code: 503 } });
   expect(last.object.message).toContain('watcher too slow');
   expect(lines.length - 1).toBeLessThan(PODS); // it was cut off before being sent everything
+  // What the server held for it stayed within the cap: all it ever got is at most the cap, what the
+  // kernel buffers between the two sockets (the sender's buffer at its largest, the receiver's at its
+  // start: a socket that is not read does not grow), and the message that would have passed the cap.
+  const [, rcvStart] = readFileSync('/proc/sys/net/ipv4/tcp_rmem', 'utf8').trim().split(/\s+/).map(Number);
+  const [, , sndMax] = readFileSync('/proc/sys/net/ipv4/tcp_wmem', 'utf8').trim().split(/\s+/).map(Number);
+  const bound = CAP + rcvStart! + sndMax! + BIG.length + 4096;
+  expect(bound).toBeLessThan(PODS * BIG.length); // the figure below means something
+  expect(Buffer.byteLength(text)).toBeLessThan(bound);
   // The reading watcher got every pod.
   await eventually(() => readerEvents === PODS, 10_000, `all ${PODS} events at the reading watcher`);
   reader.close();

@@ -160,7 +160,7 @@ export async function startRole(role: BenchRole, opts: Record<string, unknown>):
   const etcd = String(opts.etcd);
   switch (role) {
     case 'apiserver': {
-      const h = await runApiServer({ etcdServers: etcd, address: '127.0.0.1', port: 0, metricsResolutionMs: Number(opts.metricsResolutionMs ?? 15_000) });
+      const h = await runApiServer({ etcdServers: etcd, address: '127.0.0.1', port: 0, metricsResolutionMs: Number(opts.metricsResolutionMs ?? 15_000), watchBufferBytes: opts.watchBufferBytes === undefined ? undefined : Number(opts.watchBufferBytes) });
       // The metrics pipeline is off until the bench turns it on (its cost is measured on its own).
       await h.metrics?.stop();
       const control = async (c: { metrics: boolean }) => (c.metrics ? h.metrics?.start() : h.metrics?.stop());

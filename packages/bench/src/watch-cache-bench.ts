@@ -3,12 +3,15 @@
 //    value, and (b) from the watch cache: a consistent list (etcd's revision asked for, the cache
 //    caught up) handing out every object. Alternating rounds, medians. Goal: cache <= 0.5 x raw.
 //  - Watches: an API server in its own process; K HTTP watches opened on it, a few events sent to
-//    all of them, then all closed, three times. Its RSS before, at peak, and after each round, read
-//    after a full GC in the server (goal: after within 20% of before), and the V8 heap in use.
+//    all of them, then all closed, three times. Its RSS before, at peak, and after each round: right
+//    after the closing, and settled (full collections every 2 s until RSS stops falling: V8 gives
+//    its grown heap back over the seconds after one; goal: settled after within 20% of settled
+//    before), and the V8 heap in use after a full GC.
 import * as http from 'node:http';
+import * as net from 'node:net';
 import { decodeObject, type KubeObject, type Pod } from '@coxswain/objects';
 import { CachedStorage, createEtcdStorage, prefixRangeEnd } from '@coxswain/store';
-import { etcdRegistry, parsePrometheusText, startEtcd, type EtcdHarness } from '@coxswain/testing';
+import { etcdRegistry, parsePrometheusText, startEtcd, unreadHttpGet, type EtcdHarness } from '@coxswain/testing';
 import { createInBatches } from './create-in-batches';
 import { spawnBenchChild, type BenchChild } from './bench-child';
 import { FigureTable, fmt } from './figure-table';
@@ -19,8 +22,35 @@ export const RSS_AFTER_GOAL = 1.2;
 
 export interface WatchCacheBenchResult {
   list: { pods: number; rawMs: number; cacheMs: number; ratio: number };
-  watches: { count: number; rssBeforeMiB: number; rssPeakMiB: number; rssAfterMiB: number; afterRatio: number; heapBeforeMiB: number; heapAfterMiB: number[] }[];
+  watches: {
+    count: number;
+    rssBeforeMiB: number;
+    rssPeakMiB: number;
+    /** Settled (settledAfterGc): what the goal is measured on. */
+    rssAfterMiB: number;
+    afterRatio: number;
+    /** Each round: right after every watch closed (before V8 shrinks its heap). */
+    rssJustClosedMiB: number[];
+    /** Each round: seconds from the closing to the settled reading. */
+    settleSeconds: number[];
+    heapBeforeMiB: number;
+    heapAfterMiB: number[];
+  }[];
+  slow: SlowWatchersResult;
   figures: FigureTable;
+}
+
+export interface SlowWatchersResult {
+  watchers: number;
+  /** What each watcher would have been sent: the events written while it did not read. */
+  eventsMiB: number;
+  capMiB: number;
+  cutOff: number;
+  /** The API server's peak RSS growth with the same events and no watcher (the cache's own share). */
+  growthAloneMiB: number;
+  growthMiB: number;
+  /** What the watchers cost: growthMiB - growthAloneMiB. Goal: at most watchers x cap. */
+  costMiB: number;
 }
 
 function benchPod(namespace: string, i: number): Pod {
@@ -84,6 +114,11 @@ async function listBench(etcd: EtcdHarness, pods: number, rounds: number, out: (
 }
 
 function scrapeWatchers(url: string): Promise<number> {
+  return scrapeSum(url, 'apiserver_registered_watchers{');
+}
+
+/** The sum of the server's samples whose name and labels start with `prefix`. */
+function scrapeSum(url: string, prefix: string): Promise<number> {
   return new Promise((resolve, reject) => {
     http
       .get(`${url}/metrics`, { agent: false }, (res) => {
@@ -92,7 +127,7 @@ function scrapeWatchers(url: string): Promise<number> {
         res.on('data', (c) => (body += c));
         res.on('end', () => {
           let n = 0;
-          for (const [k, v] of parsePrometheusText(body).samples) if (k.startsWith('apiserver_registered_watchers{')) n += v;
+          for (const [k, v] of parsePrometheusText(body).samples) if (k.startsWith(prefix)) n += v;
           resolve(n);
         });
       })
@@ -158,10 +193,35 @@ async function watchRound(etcd: EtcdHarness, url: string, pid: number, count: nu
 }
 
 /** After a full collection in the server (its role exposes gc): RSS and the V8 heap in use. */
-async function afterGc(api: BenchChild): Promise<{ rss: number; heapUsed: number; heapTotal: number }> {
+async function afterGc(api: BenchChild): Promise<{ rss: number; heapUsed: number; heapTotal: number; external: number; arrayBuffers: number }> {
   const report = (await api.stats())?.report as NodeJS.MemoryUsage | undefined;
   if (!report) throw new Error('watch bench: the API server did not report its memory');
-  return { rss: readProcess(api.pid)!.rssBytes, heapUsed: report.heapUsed, heapTotal: report.heapTotal };
+  return { rss: readProcess(api.pid)!.rssBytes, heapUsed: report.heapUsed, heapTotal: report.heapTotal, external: report.external, arrayBuffers: report.arrayBuffers };
+}
+
+type MemoryReading = Awaited<ReturnType<typeof afterGc>>;
+const SETTLE_POLL_MS = 2_000;
+const SETTLE_QUIET_MS = 10_000;
+const SETTLE_MAX_MS = 90_000;
+
+/**
+ * The server's memory once V8 has given back what the load made it grow: its memory reducer returns
+ * the emptied old-space pages and pooled chunks over the seconds after a full collection, not at a
+ * forced GC itself, and an idle server makes no full collection of its own (measured: RSS unchanged
+ * for 10 s). So a full GC is made every 2 s (a server in service makes them as its heap fills) and RSS
+ * read after each, until it has fallen by less than 1 MiB for 10 s (90 s at most).
+ */
+async function settledAfterGc(api: BenchChild): Promise<MemoryReading & { seconds: number }> {
+  const start = Date.now();
+  let lowest = await afterGc(api);
+  let lowestAt = start;
+  while (Date.now() - lowestAt < SETTLE_QUIET_MS && Date.now() - start < SETTLE_MAX_MS) {
+    await new Promise((r) => setTimeout(r, SETTLE_POLL_MS));
+    const now = await afterGc(api);
+    if (now.rss < lowest.rss - 1024 * 1024) lowestAt = Date.now();
+    if (now.rss < lowest.rss) lowest = now;
+  }
+  return { ...lowest, seconds: (lowestAt - start) / 1000 };
 }
 
 async function watchBench(etcd: EtcdHarness, counts: number[], rounds: number, out: (l: string) => void): Promise<WatchCacheBenchResult['watches']> {
@@ -176,18 +236,33 @@ async function watchBench(etcd: EtcdHarness, counts: number[], rounds: number, o
       // served one round of watches (sockets, JIT, the encodings): what a running server looks like.
       await httpGet(`${url}/api/v1/pods?limit=1`);
       await watchRound(etcd, url, api.pid, Math.min(count, 50), 0);
-      const before = await afterGc(api);
+      const before = await settledAfterGc(api);
       let peak = 0;
-      const afters: Awaited<ReturnType<typeof afterGc>>[] = [];
+      const afters: MemoryReading[] = [];
+      const justClosed: number[] = [];
+      const settleSeconds: number[] = [];
       for (let r = 1; r <= rounds; r++) {
         peak = Math.max(peak, await watchRound(etcd, url, api.pid, count, r));
-        afters.push(await afterGc(api));
+        justClosed.push(readProcess(api.pid)!.rssBytes);
+        const settled = await settledAfterGc(api);
+        afters.push(settled);
+        settleSeconds.push(settled.seconds);
       }
       const after = afters[afters.length - 1]!;
-      const row = { count, rssBeforeMiB: mib(before.rss), rssPeakMiB: mib(peak), rssAfterMiB: mib(after.rss), afterRatio: after.rss / before.rss, heapBeforeMiB: mib(before.heapUsed), heapAfterMiB: afters.map((a) => mib(a.heapUsed)) };
+      const row = {
+        count,
+        rssBeforeMiB: mib(before.rss),
+        rssPeakMiB: mib(peak),
+        rssAfterMiB: mib(after.rss),
+        afterRatio: after.rss / before.rss,
+        rssJustClosedMiB: justClosed.map(mib),
+        settleSeconds,
+        heapBeforeMiB: mib(before.heapUsed),
+        heapAfterMiB: afters.map((a) => mib(a.heapUsed)),
+      };
       results.push(row);
       out(
-        `  ${count} watches x ${rounds} rounds: API server RSS before ${fmt(row.rssBeforeMiB)} MiB, peak ${fmt(row.rssPeakMiB)} MiB, after each round ${afters.map((a) => fmt(mib(a.rss))).join(' / ')} MiB (after/before ${row.afterRatio.toFixed(2)}, goal <= ${RSS_AFTER_GOAL}) ${row.afterRatio <= RSS_AFTER_GOAL ? 'MET' : 'NOT MET'}; V8 heap in use ${fmt(row.heapBeforeMiB)} MiB before, ${row.heapAfterMiB.map(fmt).join(' / ')} MiB after each round (full GC before each reading; V8 heap reserved ${fmt(mib(before.heapTotal))} MiB before, ${fmt(mib(after.heapTotal))} after)`,
+        `  ${count} watches x ${rounds} rounds: API server RSS before ${fmt(row.rssBeforeMiB)} MiB, peak ${fmt(row.rssPeakMiB)} MiB, after each round ${afters.map((a) => fmt(mib(a.rss))).join(' / ')} MiB settled (${settleSeconds.map((x) => fmt(x)).join(' / ')} s after closing; right after closing, no collection, ${row.rssJustClosedMiB.map(fmt).join(' / ')} MiB) (after/before ${row.afterRatio.toFixed(2)}, goal <= ${RSS_AFTER_GOAL}) ${row.afterRatio <= RSS_AFTER_GOAL ? 'MET' : 'NOT MET'}; V8 heap in use ${fmt(row.heapBeforeMiB)} MiB before, ${row.heapAfterMiB.map(fmt).join(' / ')} MiB after each round (full GC before each reading; V8 heap reserved ${fmt(mib(before.heapTotal))} MiB before, ${fmt(mib(after.heapTotal))} after; external ${fmt(mib(before.external))} / ${fmt(mib(after.external))} MiB, of it ArrayBuffers ${fmt(mib(before.arrayBuffers))} / ${fmt(mib(after.arrayBuffers))} MiB)`,
       );
       await client.kv.deleteRange({ key: Buffer.from('/registry/pods/watchers'), range_end: prefixRangeEnd('/registry/pods/watchers') });
     } finally {
@@ -196,6 +271,85 @@ async function watchBench(etcd: EtcdHarness, counts: number[], rounds: number, o
     }
   }
   return results;
+}
+
+/** The server's per-connection cap on unsent bytes in this bench: its default (--watch-buffer-bytes). */
+const SLOW_CAP_BYTES = 8 * 1024 * 1024;
+const FILLER = 'x'.repeat(64 * 1024);
+
+
+/** One fresh API server (its VmHWM is this phase's), `watchers` never-reading watches, `events` events of 64 KiB. */
+async function slowWatcherPhase(etcd: EtcdHarness, namespace: string, watchers: number, events: number): Promise<{ cutOff: number; growthMiB: number; beforeMiB: number; peakMiB: number }> {
+  const api = await spawnBenchChild('apiserver', { etcd: etcd.endpoints.join(','), watchBufferBytes: SLOW_CAP_BYTES }, { nodeArgs: ['--expose-gc'] });
+  const url = String(api.info.url);
+  const sockets: net.Socket[] = [];
+  try {
+    await httpGet(`${url}/api/v1/pods?limit=1`);
+    const before = await afterGc(api);
+    const client = etcd.client();
+    const rv = (await client.kv.range({ key: Buffer.from([0]), count_only: true })).header.revision;
+    client.close();
+    for (let i = 0; i < watchers; i++) sockets.push(await unreadHttpGet(url, `/api/v1/namespaces/${namespace}/pods?watch=true&resourceVersion=${rv}`));
+    await until(`${watchers} slow watches registered`, async () => (await scrapeWatchers(url)) === watchers);
+    const registry = etcdRegistry(etcd.client());
+    try {
+      // One create each, 16 at a time: 64 KiB objects many to a transaction would pass etcd's request limit.
+      for (let start = 0; start < events; start += 16) {
+        await Promise.all(
+          Array.from({ length: Math.min(16, events - start) }, (_, j) => {
+            const pod = benchPod(namespace, start + j);
+            return registry.create<Pod>({ ...pod, metadata: { ...pod.metadata, annotations: { filler: FILLER } } });
+          }),
+        );
+      }
+    } finally {
+      await registry.close();
+    }
+    // Every event reached the cache (a consistent list waits for it), and every slow watcher was cut off.
+    await httpGet(`${url}/api/v1/namespaces/${namespace}/pods?limit=1`);
+    let seen = '';
+    await until(
+      `${watchers} slow watchers cut off`,
+      async () => {
+        const [cut, open] = [await scrapeSum(url, 'apiserver_watchers_cut_off_total{'), await scrapeWatchers(url)];
+        seen = `${cut} cut off, ${open} open`;
+        return cut === watchers && open === 0;
+      },
+      120_000,
+      () => seen,
+    );
+    const peak = readProcess(api.pid)!.peakRssBytes;
+    return { cutOff: await scrapeSum(url, 'apiserver_watchers_cut_off_total{'), growthMiB: mib(peak - before.rss), beforeMiB: mib(before.rss), peakMiB: mib(peak) };
+  } finally {
+    for (const s of sockets) s.destroy();
+    await api.stop();
+  }
+}
+
+/**
+ * Watchers that never read, and events of 64 KiB written until each would have been sent several
+ * times the cap: every one must be cut off, and what they cost the API server — its peak RSS growth
+ * with them, less the growth the same events bring with no watcher (the cache's own copy) — must stay
+ * within the cap per watcher, not grow with what the events would have filled.
+ */
+async function slowWatcherBench(etcd: EtcdHarness, watchers: number, events: number, out: (l: string) => void): Promise<SlowWatchersResult> {
+  const alone = await slowWatcherPhase(etcd, 'slow-none', 0, events);
+  const slow = await slowWatcherPhase(etcd, 'slow', watchers, events);
+  const result: SlowWatchersResult = {
+    watchers,
+    eventsMiB: mib(events * FILLER.length),
+    capMiB: mib(SLOW_CAP_BYTES),
+    cutOff: slow.cutOff,
+    growthAloneMiB: alone.growthMiB,
+    growthMiB: slow.growthMiB,
+    costMiB: slow.growthMiB - alone.growthMiB,
+  };
+  out(
+    `  ${watchers} HTTP watchers that never read, ${events} events of 64 KiB (${fmt(result.eventsMiB)} MiB for each): ${result.cutOff} cut off; API server peak RSS growth ${fmt(slow.growthMiB)} MiB ` +
+      `(${fmt(slow.beforeMiB)} -> ${fmt(slow.peakMiB)}), ${fmt(alone.growthMiB)} MiB with no watcher: they cost ${fmt(result.costMiB)} MiB ` +
+      `(the cap allows ${watchers} x ${fmt(result.capMiB)} = ${fmt(watchers * result.capMiB)} MiB unsent; without it they could hold ${fmt(watchers * result.eventsMiB)} MiB)`,
+  );
+  return result;
 }
 
 function httpGet(url: string): Promise<void> {
@@ -218,13 +372,15 @@ export async function runWatchCacheBench(opts: { quick?: boolean; watches?: numb
     out(`watch-cache bench: etcd on loopback; LIST of ${pods} pods; ${counts.join(' and ')} watches on an API server process`);
     const list = await listBench(etcd, pods, opts.quick ? 3 : 5, out);
     const watches = await watchBench(etcd, counts, opts.quick ? 1 : 3, out);
+    const slow = await slowWatcherBench(etcd, opts.quick ? 5 : 20, opts.quick ? 300 : 800, out);
     const figures = new FigureTable();
     figures.atMost('watch cache', `LIST ${pods} pods from the cache`, list.cacheMs, 'ms', LIST_RATIO_GOAL * list.rawMs, { label: 'raw etcd range + decode x 0.5', value: LIST_RATIO_GOAL * list.rawMs });
     for (const w of watches) {
       figures.atMost('watch cache', `API server RSS after ${w.count} watches closed`, w.rssAfterMiB, 'MiB', RSS_AFTER_GOAL * w.rssBeforeMiB, { label: `RSS before x ${RSS_AFTER_GOAL}`, value: RSS_AFTER_GOAL * w.rssBeforeMiB });
     }
+    figures.atMost('watch cache', `API server RSS cost of ${slow.watchers} watchers that never read`, slow.costMiB, 'MiB', slow.watchers * slow.capMiB, { label: `${slow.watchers} x the cap`, value: slow.watchers * slow.capMiB });
     out(figures.markdown());
-    return { list, watches, figures };
+    return { list, watches, slow, figures };
   } finally {
     await etcd.stop();
   }

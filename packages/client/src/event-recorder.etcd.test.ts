@@ -1,5 +1,5 @@
 import type { Registry } from '@coxswain/registry';
-import { etcdRegistry, startEtcd, EtcdHarness } from '@coxswain/testing';
+import { etcdRegistry, eventually, startEtcd, EtcdHarness, FakeClock } from '@coxswain/testing';
 import { EventRecorder, eventName } from './event-recorder';
 import type { Event, Pod } from '@coxswain/objects';
 
@@ -87,5 +87,53 @@ describe('EventRecorder (real etcd)', () => {
     // One revision per transaction: 100 events in far fewer than 100.
     const txns = BigInt(await store.currentRevision()) - before;
     expect(txns).toBeLessThan(10n);
+  });
+
+  // A namespace per test below: the first test lists every event.
+  const inNamespace = (namespace: string, name = 'flood'): Pod => ({ ...pod, metadata: { ...pod.metadata, namespace, name, uid: `u-${namespace}-${name}` } });
+
+  it('coalesces a burst of 1,000 identical events into one Event with count 1,000, in a handful of writes', async () => {
+    const rec = new EventRecorder({ store, component: 'kubelet', host: 'm1', ttlSeconds: 60 });
+    const crashing = inNamespace('burst');
+    const before = BigInt(await store.currentRevision());
+    for (let i = 0; i < 1000; i++) rec.warning(crashing, 'BackOff', 'Back-off restarting failed container c');
+    await rec.flush();
+    const events = (await store.list<Event>('events', { namespace: 'burst' })).items;
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ reason: 'BackOff', count: 1000, involvedObject: { name: 'flood' } });
+    // One create and one bump carrying the other 999 (the repeats arrived while the create was queued).
+    expect(BigInt(await store.currentRevision()) - before).toBeLessThanOrEqual(3n);
+  });
+
+  it('combines similar events past 10 distinct messages into one, counting every occurrence', async () => {
+    const rec = new EventRecorder({ store, component: 'replication-manager', ttlSeconds: 60 });
+    const rc = { kind: 'ReplicationController', name: 'web', namespace: 'similar', uid: 'rc-web' };
+    for (let i = 0; i < 50; i++) rec.normal(rc, 'SuccessfulCreate', `Created pod: web-${i}`);
+    await rec.flush();
+    const events = (await store.list<Event>('events', { namespace: 'similar' })).items;
+    expect(events).toHaveLength(11);
+    const combined = events.filter((e) => e.message.startsWith('(combined from similar events): '));
+    expect(combined).toHaveLength(1);
+    expect(combined[0]).toMatchObject({ count: 40, message: '(combined from similar events): Created pod: web-49' });
+    expect(events.reduce((n, e) => n + e.count, 0)).toBe(50);
+  });
+
+  it('rate-limits writes about one object (token bucket), keeping the counts for the next write', async () => {
+    const clock = new FakeClock(Date.now());
+    const rec = new EventRecorder({ store, component: 'kubelet', ttlSeconds: 60, burstPerObject: 3, qpsPerObject: 1 / 300, clock });
+    const noisy = inNamespace('limited');
+    const listed = async () => (await store.list<Event>('events', { namespace: 'limited' })).items;
+    for (let r = 0; r < 6; r++) rec.warning(noisy, `Reason${r}`, 'something failed');
+    // Three go at once; the other three wait for tokens (one every 5 min), writing nothing meanwhile.
+    await eventually(async () => (await listed()).length === 3 && clock.pending() === 3, 10_000, '3 written, 3 waiting');
+    for (let i = 0; i < 10; i++) rec.warning(noisy, 'Reason5', 'something failed');
+    await clock.advance(300_000);
+    await eventually(async () => (await listed()).length === 4, 10_000, 'a 4th after 5 min');
+    expect(clock.pending()).toBe(2);
+    // flush() writes what waits, and the waiting repeats went into its count.
+    await rec.flush();
+    const events = await listed();
+    expect(events).toHaveLength(6);
+    expect(events.find((e) => e.reason === 'Reason5')!.count).toBe(11);
   });
 });

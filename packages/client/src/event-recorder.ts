@@ -1,8 +1,16 @@
 // Records Events: what a component did or could not do to an object, and the revision of the change
 // that caused it. Recording never blocks or fails the caller (events are advisory); writes go out in
-// the background, one at a time per event so counting does not fight itself.
+// the background, one at a time per event so counting does not fight itself. What reaches etcd is
+// bounded as Kubernetes' event correlator bounds it:
 //  - The event's name is a hash of (involved object, reason, message, source), so a repeat of the same
 //    event finds the same key and bumps `count` and `lastTimestamp` instead of adding another object.
+//  - Repeats are coalesced in memory: while an event waits for its write, further repeats only add to
+//    the count that write will carry. A burst of 1,000 identical events is a handful of writes.
+//  - Similar events (same object, type and reason; other messages) are combined past 10 distinct
+//    messages (event-aggregator.ts).
+//  - Writes about one involved object from one source are rate limited (a token bucket, Kubernetes'
+//    EventSourceObjectSpamFilter: burst 25, then one per 5 min). A write that must wait keeps
+//    collecting repeats meanwhile, so no count is lost, and `flush()` writes what waits at once.
 //  - Events expire through an etcd lease (CreateOptions.ttlSeconds), default 24 h.
 //  - New events go to etcd many to a transaction: every recorder on one store shares a GroupCommit
 //    over store.createMany (per TTL). At density each pod brings four events (SuccessfulCreate,
@@ -10,6 +18,8 @@
 import { createHash } from 'crypto';
 import { realClock, type Clock, AlreadyExistsError, NotFoundError } from '@coxswain/objects';
 import { GroupCommit } from './group-commit';
+import { EventAggregator, COMBINED_PREFIX } from './event-aggregator';
+import { TokenBucketRateLimiter } from './rate-limiter';
 import { createLogger, type Logger } from '@coxswain/process';
 import type { ObjectStore, Event, KubeObject, ObjectReference } from '@coxswain/objects';
 
@@ -23,6 +33,12 @@ export interface EventRecorderOptions {
   host?: string;
   /** How long events live. Default 24 h. */
   ttlSeconds?: number;
+  /** Writes about one involved object: this many at once (default 25) ... */
+  burstPerObject?: number;
+  /** ... then this many per second (default 1/300, one per 5 min). */
+  qpsPerObject?: number;
+  /** Distinct events waiting for their write, at most (default 10,000); past it new ones are dropped. */
+  maxQueued?: number;
   clock?: Clock;
   logger?: Logger;
 }
@@ -41,16 +57,44 @@ export function referenceTo(obj: Involved): ObjectReference {
   return { ...obj };
 }
 
+/** One event waiting for its write: the occurrences since the last write. */
+interface Queued {
+  namespace: string;
+  name: string;
+  ref: ObjectReference;
+  type: EventType;
+  reason: string;
+  message: string;
+  count: number;
+  firstTimestamp: string;
+  lastTimestamp: string;
+}
+
+/** Involved objects whose write budget is remembered (least recently used dropped first). */
+const MAX_BUCKETS = 4096;
+
 export class EventRecorder {
   private readonly store: ObjectStore;
   private readonly source: { component: string; host?: string };
   private readonly ttlSeconds: number;
   private readonly clock: Clock;
   private readonly log: Logger;
-  /** Per event name, the tail of its chain of writes. */
+  private readonly aggregator: EventAggregator;
+  private readonly burstPerObject: number;
+  private readonly qpsPerObject: number;
+  private readonly maxQueued: number;
+  /** Per event name, the occurrences not yet written. */
+  private readonly queued = new Map<string, Queued>();
+  /** Per event name, its writer: one at a time, taking what `queued` holds each round. */
   private readonly inFlight = new Map<string, Promise<void>>();
+  /** Per involved object, the write budget (Kubernetes' spam filter). */
+  private readonly buckets = new Map<string, TokenBucketRateLimiter>();
   /** Names this recorder has written, so a repeat goes straight to the count bump (bounded). */
   private readonly known = new Set<string>();
+  /** Aborted by flush(): writes waiting for the rate limit go at once. */
+  private hurry = new AbortController();
+  /** Occurrences given up because too many distinct events were waiting. */
+  dropped = 0;
 
   constructor(opts: EventRecorderOptions) {
     this.store = opts.store;
@@ -58,6 +102,10 @@ export class EventRecorder {
     this.ttlSeconds = opts.ttlSeconds ?? 24 * 3600;
     this.clock = opts.clock ?? realClock;
     this.log = opts.logger ?? createLogger('event-recorder', { source: opts.component });
+    this.aggregator = new EventAggregator({ clock: this.clock });
+    this.burstPerObject = opts.burstPerObject ?? 25;
+    this.qpsPerObject = opts.qpsPerObject ?? 1 / 300;
+    this.maxQueued = opts.maxQueued ?? 10_000;
   }
 
   normal(involved: Involved, reason: string, message: string): void {
@@ -69,34 +117,76 @@ export class EventRecorder {
   }
 
   /** Queues the event; never throws. `flush()` waits for the writes. */
-  record(involved: Involved, type: EventType, reason: string, message: string): void {
+  record(involved: Involved, type: EventType, reason: string, original: string): void {
     const ref = referenceTo(involved);
-    const name = eventName(ref, reason, message, this.source.component);
-    const namespace = ref.namespace ?? 'default';
-    const prev = this.inFlight.get(name) ?? Promise.resolve();
-    const next = prev
-      .then(() => this.write(namespace, name, ref, type, reason, message))
-      .catch((err) => this.log.warn({ err, reason, involved: ref }, 'could not record event'))
-      .finally(() => {
-        if (this.inFlight.get(name) === next) this.inFlight.delete(name);
-      });
-    this.inFlight.set(name, next);
-  }
-
-  /** Resolves once every event recorded so far has been written (or given up on). */
-  async flush(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.all([...this.inFlight.values()]);
-  }
-
-  private async write(namespace: string, name: string, ref: ObjectReference, type: EventType, reason: string, message: string): Promise<void> {
+    const object = objectKey(ref);
+    const { message, combined } = this.aggregator.aggregate([object, type, reason].join('\x00'), original);
+    // Every combined event of a group shares one name: the message's hash is left out.
+    const name = eventName(ref, reason, combined ? COMBINED_PREFIX : message, this.source.component);
     const now = new Date(this.clock.now()).toISOString();
+    const waiting = this.queued.get(name);
+    if (waiting) {
+      waiting.count++;
+      waiting.lastTimestamp = now;
+      // The latest cause is the interesting one: keep the newest involved revision and message.
+      waiting.ref = ref;
+      waiting.message = message;
+      return;
+    }
+    if (this.queued.size >= this.maxQueued) {
+      if (this.dropped++ % 1000 === 0) this.log.warn({ reason, involved: ref, dropped: this.dropped }, 'too many events waiting to be written: dropping');
+      return;
+    }
+    this.queued.set(name, { namespace: ref.namespace ?? 'default', name, ref, type, reason, message, count: 1, firstTimestamp: now, lastTimestamp: now });
+    if (this.inFlight.has(name)) return; // its writer takes it after the write under way
+    this.inFlight.set(name, this.drain(name, object));
+  }
+
+  /** Resolves once every event recorded so far has been written (or given up on), rate limit or not. */
+  async flush(): Promise<void> {
+    this.hurry.abort();
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight.values()]);
+    this.hurry = new AbortController();
+  }
+
+  private async drain(name: string, object: string): Promise<void> {
+    try {
+      while (this.queued.has(name)) {
+        const wait = this.bucket(object).when(object);
+        if (wait > 0) await this.clock.sleep(wait, this.hurry.signal);
+        // Taken only now: the occurrences that arrived during the wait go in this write.
+        const q = this.queued.get(name)!;
+        this.queued.delete(name);
+        try {
+          await this.write(q);
+        } catch (err) {
+          this.log.warn({ err, reason: q.reason, involved: q.ref }, 'could not record event');
+        }
+      }
+    } finally {
+      // In the same turn as the last look at `queued`: a later record() starts a new writer.
+      this.inFlight.delete(name);
+    }
+  }
+
+  private bucket(object: string): TokenBucketRateLimiter {
+    let b = this.buckets.get(object);
+    if (b) this.buckets.delete(object);
+    else b = new TokenBucketRateLimiter({ qps: this.qpsPerObject, burst: this.burstPerObject, clock: this.clock });
+    this.buckets.set(object, b);
+    if (this.buckets.size > MAX_BUCKETS) this.buckets.delete(this.buckets.keys().next().value!);
+    return b;
+  }
+
+  private async write(q: Queued): Promise<void> {
+    const { namespace, name, ref, type, reason, message } = q;
     const bump = () =>
       this.store.guaranteedUpdate<Event>('events', namespace, name, (cur) => ({
         ...cur,
-        // The latest cause is the interesting one: keep the newest involved revision.
         involvedObject: ref,
-        count: (cur.count ?? 1) + 1,
-        lastTimestamp: now,
+        message,
+        count: (cur.count ?? 1) + q.count,
+        lastTimestamp: q.lastTimestamp,
       }));
     const ev: Event = {
       apiVersion: 'v1',
@@ -107,9 +197,9 @@ export class EventRecorder {
       message,
       type,
       source: this.source,
-      count: 1,
-      firstTimestamp: now,
-      lastTimestamp: now,
+      count: q.count,
+      firstTimestamp: q.firstTimestamp,
+      lastTimestamp: q.lastTimestamp,
     };
     const create = async () => {
       await eventWriter(this.store, this.ttlSeconds).submit(ev);
@@ -143,6 +233,11 @@ export class EventRecorder {
     if (this.known.size >= 10_000) this.known.clear();
     this.known.add(name);
   }
+}
+
+/** The involved object, as the spam filter and the aggregator key it. */
+function objectKey(ref: ObjectReference): string {
+  return [ref.kind, ref.namespace ?? '', ref.name, ref.uid ?? ''].join('\x00');
 }
 
 /** Event creates through one store, per TTL: shared by every recorder on that store. */

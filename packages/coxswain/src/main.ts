@@ -107,7 +107,8 @@ export function buildCli(argv: string[]) {
           .option('watch-buffer-bytes', { type: 'number', default: 8 * 1024 * 1024, describe: 'unsent bytes one watch connection may hold before the client is cut off as too slow' })
           .option('etcd-compaction-interval', durationOption('etcd-compaction-interval', '5m', 'how often the leading API server compacts etcd (0 never)'))
           .option('etcd-compaction-window', { type: 'number', default: 50_000, describe: 'revisions each compaction keeps' })
-          .option('join-etcd-pki-dir', { type: 'string', describe: "the etcd CA's directory (coxswain up's <data-dir>/pki): joining hosts are issued their etcd client certificates from it" }),
+          .option('join-etcd-pki-dir', { type: 'string', describe: "the etcd CA's directory (coxswain up's <data-dir>/pki): joining hosts are issued their etcd client certificates from it" })
+          .option('etcd-quota-bytes', { type: 'number', default: 2 * 1024 ** 3, describe: "etcd's --quota-backend-bytes: its database size is reported against it, with a warning past 80%" }),
       async (a) => {
         const api = await runApiServer({
           ...etcdConnection(a),
@@ -125,6 +126,7 @@ export function buildCli(argv: string[]) {
           etcdCompactionIntervalMs: a.etcdCompactionInterval,
           etcdCompactionWindow: a.etcdCompactionWindow,
           joinEtcdPkiDir: a.joinEtcdPkiDir,
+          etcdQuotaBytes: a.etcdQuotaBytes,
         });
         onShutdown(() => api.close());
       },

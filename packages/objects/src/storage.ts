@@ -148,6 +148,8 @@ export interface Storage {
    * revision then fails with ExpiredError. Optional: the API server's compactor uses it when present.
    */
   compact?(revision: string): Promise<void> | void;
+  /** The database's size (etcd's Maintenance.Status of the member that answered). Optional: the API server's quota check uses it when present. */
+  dbStatus?(): Promise<StorageDbStatus>;
   readonly leases: Leases;
   /** Ends every watch; further calls fail with UnavailableError. */
   close(): Promise<void>;
@@ -163,4 +165,12 @@ export interface Leases {
   revoke(id: string): Promise<void>;
   /** The lease's granted TTL and the seconds left of it, or undefined when it has expired or been revoked. */
   timeToLive(id: string): Promise<{ grantedSeconds: number; remainingSeconds: number } | undefined>;
+}
+
+/** What the backend's database occupies: etcd's quota (--quota-backend-bytes) counts `dbSizeBytes`. */
+export interface StorageDbStatus {
+  /** The database file's size, free pages included (a defragment returns those to the disk). */
+  dbSizeBytes: number;
+  /** The part holding data; the rest is free pages left by compaction, reused by new writes. */
+  dbSizeInUseBytes: number;
 }

@@ -15,6 +15,7 @@
 import { BadRequestError, ExpiredError, UnavailableError } from '@coxswain/objects';
 import { keyIdentity } from './key-range';
 import type {
+  StorageDbStatus,
   GuaranteedUpdateOptions,
   GuardedWrite,
   KubeObject,
@@ -356,6 +357,10 @@ export class CachedStorage implements Storage {
   }
   currentRevision(): Promise<string> {
     return this.backend.currentRevision();
+  }
+  async dbStatus(): Promise<StorageDbStatus> {
+    if (!this.backend.dbStatus) throw new BadRequestError('this storage has no database status');
+    return this.backend.dbStatus();
   }
   async compact(revision: string): Promise<void> {
     if (!this.backend.compact) throw new BadRequestError('this storage cannot compact');

@@ -20,6 +20,7 @@ import {
   type LazyItem,
   type ListPage,
   type ListResult,
+  type StorageDbStatus,
   type Watch,
 } from '@coxswain/objects';
 import { createLogger, type EtcdTLS, type Logger } from '@coxswain/process';
@@ -211,6 +212,13 @@ export class EtcdStorage implements Storage {
   /** etcd's compaction (not physical: etcd frees the space in the background; defragment to return it to the disk). */
   async compact(revision: string): Promise<void> {
     await this.call('compact', () => this.client.kv.compact({ revision, physical: false }, this.callOptions()));
+  }
+
+  async dbStatus(): Promise<StorageDbStatus> {
+    const res = await this.call('status', () => this.client.maintenance.status(this.callOptions()));
+    // dbSizeInUse is etcd 3.4's; an older member does not send it.
+    const inUse = (res as { dbSizeInUse?: string }).dbSizeInUse;
+    return { dbSizeBytes: Number(res.dbSize), dbSizeInUseBytes: Number(inUse ?? res.dbSize) };
   }
 
   async currentRevision(): Promise<string> {

@@ -13,3 +13,4 @@ export { lockMachineWide } from './dir-lock';
 export { processesNaming } from './process-leftovers';
 export { SimHosts, simHostLeftovers, type SimHost } from './netns-hosts';
 export { startFakeKubelet, summaryOf, type FakeKubelet } from './fake-kubelet';
+export { unreadHttpGet } from './unread-http-get';
