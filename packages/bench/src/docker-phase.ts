@@ -7,9 +7,13 @@ import { realClock, type Pod } from '@coxswain/objects';
 import { BenchContext } from './bench-context';
 import { spawnBenchChild } from './bench-child';
 import { removeByLabel, removeNetwork } from './docker-engine';
+import { breakdown, breakdownTable } from './docker-breakdown';
+import type { DockerCall } from './docker-trace';
+import type { LatencySummary } from './latency-samples';
 import { PodTracker } from './pod-tracker';
 
-export const DOCKER_ADDED_GOAL_MS = 500;
+/** Issue #25: pod startup p50 within 0.25 s of a bare create+start p50 in the same run. */
+export const DOCKER_ADDED_GOAL_MS = 250;
 export const DOCKER_NS = 'bench-docker';
 const NS = DOCKER_NS;
 
@@ -45,10 +49,19 @@ export async function dockerPhase(ctx: BenchContext, api: ApiClient, bareP50: nu
     const ok = await tracker.waitRunning(config.dockerControllers, 60_000);
     await tracker.stop();
     const lat = tracker.latency();
-    out(`docker: ${tracker.counts.running}/${config.dockerControllers} pods Running${ok ? '' : ' (timed out)'}; startup p50 ${lat.total.p50.toFixed(0)} ms, p99 ${lat.total.p99.toFixed(0)} ms; bare create+start p50 ${bareP50.toFixed(0)} ms`);
-    ctx.results.docker = { controllers: config.dockerControllers, minions: config.dockerMinions, running: tracker.counts.running, startup: lat, bareCreateStartP50Ms: bareP50 };
-    ctx.figures.atMost('docker', 'pod startup p50 (create -> Running seen)', lat.total.p50, 'ms', bareP50 + DOCKER_ADDED_GOAL_MS, { label: `bare create+start p50 ${bareP50.toFixed(0)} ms + 500 ms`, value: bareP50 + DOCKER_ADDED_GOAL_MS });
-    ctx.figures.add({ section: 'docker', name: 'pod startup p99', value: lat.total.p99, unit: 'ms', against: 'bare create+start p50', againstValue: bareP50 });
+    const bare = (ctx.results.limit as { dockerCreateStart?: LatencySummary } | undefined)?.dockerCreateStart;
+    const bareP99 = bare?.p99 ?? NaN;
+    out(
+      `docker: ${tracker.counts.running}/${config.dockerControllers} pods Running${ok ? '' : ' (timed out)'}; startup p50 ${lat.total.p50.toFixed(0)} ms, p99 ${lat.total.p99.toFixed(0)} ms; ` +
+        `bare create+start p50 ${bareP50.toFixed(0)} ms, p99 ${bareP99.toFixed(0)} ms; pod p50 - bare p50 = ${(lat.total.p50 - bareP50).toFixed(0)} ms (goal <= ${DOCKER_ADDED_GOAL_MS})`,
+    );
+    // Where each pod's time went: the kubelets' Engine API calls against this watch's times.
+    const calls = ((await kubelets.stats())?.report as { dockerCalls?: DockerCall[] } | undefined)?.dockerCalls ?? [];
+    const steps = breakdown(tracker.watchTimes(), calls);
+    out(`docker: one pod's startup, step by step (create -> scheduled p50 ${lat.createToScheduled.p50.toFixed(0)} ms before these):\n${breakdownTable(steps)}`);
+    ctx.results.docker = { controllers: config.dockerControllers, minions: config.dockerMinions, running: tracker.counts.running, startup: lat, bareCreateStartP50Ms: bareP50, bareCreateStartP99Ms: bareP99, breakdown: steps };
+    ctx.figures.atMost('docker', 'pod startup p50 (create -> Running seen)', lat.total.p50, 'ms', bareP50 + DOCKER_ADDED_GOAL_MS, { label: `bare create+start p50 ${bareP50.toFixed(0)} ms + ${DOCKER_ADDED_GOAL_MS} ms`, value: bareP50 + DOCKER_ADDED_GOAL_MS });
+    ctx.figures.add({ section: 'docker', name: 'pod startup p99', value: lat.total.p99, unit: 'ms', against: 'bare create+start p99', againstValue: bareP99 });
     ctx.figures.add({ section: 'docker', name: 'scheduled -> container started p50', value: lat.scheduledToRunning.p50, unit: 'ms', against: 'bare create+start p50', againstValue: bareP50 });
   } finally {
     await tracker.stop();
