@@ -121,7 +121,7 @@ export class MemoryRuntime implements ContainerRuntime {
     return snapshot(this.get(id));
   }
 
-  async runSandbox(config: SandboxConfig): Promise<string> {
+  async runSandbox(config: SandboxConfig, onCreated?: (id: string) => void): Promise<string> {
     const net = this.networks.get(config.network);
     if (!net) throw new Error(`network ${config.network} not found`);
     this.checkImage(config.image);
@@ -139,6 +139,7 @@ export class MemoryRuntime implements ContainerRuntime {
     c.sandbox = config;
     c.network = config.network;
     c.ip = hostAddress(net.subnet, net.nextHost++);
+    onCreated?.(c.id);
     await this.startContainer(c.id);
     return c.id;
   }
@@ -157,6 +158,9 @@ export class MemoryRuntime implements ContainerRuntime {
     const c = this.get(id);
     if (c.state === 'running') return;
     if (this.opts.startLatencyMs) await this.clock.sleep(this.opts.startLatencyMs);
+    // As Docker: an app container joins its sandbox's network namespace, which must be running.
+    const sandbox = c.config && this.containers.get(c.config.sandboxId);
+    if (c.config && sandbox?.state !== 'running') throw new Error(`cannot join network of a non running container: ${c.config.sandboxId}`);
     const gen = ++c.generation;
     const failure = c.config && this.opts.startFails?.(c.config);
     if (failure) {
