@@ -473,6 +473,9 @@ export class PodSyncer {
         mounts: this.mounts.get(pkey)?.get(spec.name),
       });
     } catch (e) {
+      // A sandbox that failed meanwhile (and was removed) is the reason, not this container.
+      const sandboxFailure = await sandbox.started.then(() => undefined, (f: unknown) => f);
+      if (sandboxFailure instanceof SandboxFailed) return shown({ reason: 'ContainerCreating', message: sandboxFailure.message });
       o.recorder.warning(pod, 'Failed', `Error: failed to create container ${spec.name}: ${errText(e)}`);
       o.restartBackoff.next(key);
       retryIn(o.restartBackoff.current(key));
