@@ -39,6 +39,8 @@ describe('docker startup breakdown', () => {
     expect(byName['status write + watch -> Running seen']).toBe(90);
     // Gaps with no call in flight: 390..400 only.
     expect(byName['kubelet: between Engine calls (sum)']).toBe(10);
+    // 900 ms in all, less infra create 100, infra start 250, app start 300.
+    expect(byName['scheduled -> Running seen, less infra create+start and app start']).toBe(250);
   });
 
   it('leaves out another pod’s calls and pods whose calls are missing', () => {
@@ -55,7 +57,7 @@ describe('docker startup breakdown', () => {
     const start = b.steps.find((s) => s.step === 'infra start (network attach)')!;
     expect(start).toMatchObject({ pods: 2, startP50: 135, durationP50: 250 });
     expect(b.steps[0].step).toBe('watch: scheduled seen -> kubelet lists the pod');
-    expect(b.steps[b.steps.length - 1].step).toBe('status write + watch -> Running seen');
+    expect(b.steps[b.steps.length - 2].step).toBe('status write + watch -> Running seen');
   });
 });
 
