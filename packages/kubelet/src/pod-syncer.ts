@@ -189,10 +189,10 @@ export class PodSyncer {
       // Containers already running keep their mounts (a ConfigMap deleted later does not stop them).
     }
     const wantSandboxHash = hashSandbox(pod);
-    let running = sandboxes[0] && sandboxes[0].state === 'running' ? await this.inspectOrUndefined(sandboxes[0].id) : undefined;
-    if (running && (running.state !== 'running' || running.labels[LABELS.hash] !== wantSandboxHash)) running = undefined;
+    let kept = sandboxes[0] && sandboxes[0].state === 'running' ? await this.inspectOrUndefined(sandboxes[0].id) : undefined;
+    if (kept && (kept.state !== 'running' || kept.labels[LABELS.hash] !== wantSandboxHash)) kept = undefined;
     let sandbox: PodSandbox;
-    if (!running) {
+    if (!kept) {
       const running = apps.filter((c) => c.state === 'running');
       if (running.length) {
         o.recorder.normal(pod, 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
@@ -205,7 +205,7 @@ export class PodSyncer {
       sandbox = made;
     } else {
       for (const s of sandboxes.slice(1)) if (s.state !== 'running') await o.runtime.removeContainer(s.id).catch(() => undefined);
-      sandbox = { id: running.id, fresh: false, started: Promise.resolve(running.ip) };
+      sandbox = { id: kept.id, fresh: false, started: Promise.resolve(kept.ip) };
     }
 
     // ---- app containers ----
