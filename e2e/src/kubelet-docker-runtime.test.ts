@@ -98,6 +98,47 @@ describe('DockerRuntime', () => {
     expect(await runtime.listContainers(podLabels)).toEqual([]);
   });
 
+  it('creates an app container in a sandbox that is created but not yet started; it starts in its network once the sandbox runs', async () => {
+    await runtime.ensureNetwork({ name: NETWORK, subnet: '172.30.19.0/24', gateway: '172.30.19.1', labels });
+    const podLabels = { ...labels, [LABELS.podUid]: 'uid-rt-2' };
+    let appCreate: Promise<string> | undefined;
+    const sandboxId = await runtime.runSandbox(
+      { name: 'coxswain_POD_rt2_default_uidrt2_0', image: IMAGES.pause, labels: { ...podLabels, [LABELS.container]: 'POD' }, network: NETWORK, hostname: 'rt2', ports: [] },
+      (id) => {
+        appCreate = runtime.createContainer({
+          name: 'coxswain_web_rt2_default_uidrt2_0',
+          image: IMAGES.busybox,
+          command: ['sh', '-c', 'echo early > /tmp/index.html; exec httpd -f -p 80 -h /tmp'],
+          env: [],
+          labels: { ...podLabels, [LABELS.container]: 'web' },
+          sandboxId: id,
+        });
+      },
+    );
+    expect(appCreate).toBeDefined();
+    const appId = await appCreate!;
+    await runtime.startContainer(appId);
+    const sandbox = await runtime.inspect(sandboxId);
+    expect(sandbox.ip).toMatch(/^172\.30\.19\.\d+$/);
+    const answer = await eventually(() => httpGet(`http://${sandbox.ip}:80/index.html`), 5000, 'the app answering on the sandbox IP', 100);
+    expect(answer).toMatchObject({ status: 200, body: 'early\n' });
+    for (const id of [appId, sandboxId]) await runtime.removeContainer(id);
+  });
+
+  it('answers a burst of image questions from one engine inspect; a missing image is asked again', async () => {
+    const own = new DockerRuntime();
+    const getImage = jest.spyOn(own.docker, 'getImage');
+    const answers = await Promise.all([own.hasImage(IMAGES.busybox), own.hasImage(IMAGES.busybox), own.imageUser(IMAGES.busybox)]);
+    expect(answers).toEqual([true, true, '']);
+    expect(await own.hasImage(IMAGES.busybox)).toBe(true);
+    expect(getImage.mock.calls.filter(([name]) => name === IMAGES.busybox)).toHaveLength(1);
+    const missing = 'coxswain/not-here-rt:1';
+    expect(await own.hasImage(missing)).toBe(false);
+    expect(await own.hasImage(missing)).toBe(false);
+    expect(getImage.mock.calls.filter(([name]) => name === missing)).toHaveLength(2);
+    await own.close();
+  });
+
   it('an event subscription ended before the engine answered leaves no stream open', async () => {
     // Docker's socket is a unix socket: each open request is one PipeWrap in this process.
     const pipes = () => process.getActiveResourcesInfo().filter((r) => r === 'PipeWrap').length;

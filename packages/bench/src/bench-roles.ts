@@ -11,6 +11,7 @@ import { EventRecorder } from '@coxswain/client';
 import { createLogger } from '@coxswain/process';
 import type { Etcd3 } from 'etcd3';
 import { monitorEventLoopDelay } from 'perf_hooks';
+import { DockerTrace } from './docker-trace';
 import { startWatchProbe, type WatchProbeOptions } from './watch-probe';
 import { startPrometheus } from './prometheus-role';
 
@@ -139,13 +140,15 @@ export function hollowAddress(i: number): string {
 }
 
 async function startDockerKubelets(o: DockerKubeletsOptions): Promise<Role> {
+  // Every Engine API call the kubelets make, for the bench's per-step breakdown of pod startup.
+  const trace = new DockerTrace().start();
   const running: RunningKubelet[] = [];
   for (const m of o.minions) {
     running.push(
       await runKubelet({ minion: m.name, address: m.address, podCIDR: m.podCIDR, etcdServers: o.etcd, runtime: 'docker', labels: o.labels, port: 10250, heartbeatMs: 10_000 }),
     );
   }
-  return { info: { minions: running.length }, stop: () => Promise.all(running.map((r) => r.stop())) };
+  return { info: { minions: running.length }, stop: () => Promise.all(running.map((r) => r.stop())), report: () => ({ dockerCalls: trace.take() }) };
 }
 
 /** Reconcilers serve /healthz and /metrics on a free loopback port (what Prometheus scrapes). */

@@ -97,6 +97,13 @@ export class PodTracker {
     return { ...this.counts, firstCreated, lastCreated, lastScheduled, lastRunning };
   }
 
+  /** Per pod that reached Running: its name and when this process saw it scheduled and Running. */
+  watchTimes(): { name: string; scheduled: number; running: number }[] {
+    const out: { name: string; scheduled: number; running: number }[] = [];
+    for (const [key, t] of this.pods) if (t.scheduled !== undefined && t.running !== undefined) out.push({ name: key.slice(key.indexOf('/') + 1), scheduled: t.scheduled, running: t.running });
+    return out;
+  }
+
   latency(): StartupLatency {
     const total = new LatencySamples();
     const a = new LatencySamples();

@@ -7,6 +7,13 @@ import { configKeys, MissingConfigError, type ConfigSources } from './config-sou
 
 const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 
+const OWN_FIELDS = new Set(['metadata.name', 'metadata.namespace']);
+
+/** True when an env var of the container reads the pod's IP (any field but its name and namespace). */
+export function readsPodIP(spec: Container): boolean {
+  return (spec.env ?? []).some((e) => e.valueFrom?.fieldRef && !OWN_FIELDS.has(e.valueFrom.fieldRef.fieldPath));
+}
+
 /** MissingConfigError when a referenced object or key is missing and not optional. */
 export async function containerEnv(pod: Pod, spec: Container, sources: ConfigSources, podIP: string | undefined): Promise<Record<string, string>> {
   const namespace = pod.metadata.namespace ?? 'default';

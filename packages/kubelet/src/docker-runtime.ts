@@ -42,6 +42,12 @@ export interface DockerRuntimeOptions {
 }
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
+/**
+ * How long an image found present is believed present: every pod start asks about the infra image
+ * and its own, and a burst of pods asks the same few. A removed image is noticed at the latest after
+ * this, or at once when a create is refused for it.
+ */
+const IMAGE_PRESENT_MS = 5_000;
 
 export class DockerRuntime implements ContainerRuntime {
   readonly kind = 'docker' as const;
@@ -52,6 +58,8 @@ export class DockerRuntime implements ContainerRuntime {
   private readonly subscriptions = new Set<AbortController>();
   /** An exited container never changes again: its inspect result is kept until it is removed. */
   private readonly exitedCache = new Map<string, RuntimeContainer>();
+  /** Image inspects found present (or still asking), by reference, for IMAGE_PRESENT_MS. */
+  private readonly images = new Map<string, { at: number; info: Promise<Docker.ImageInspectInfo> }>();
 
   constructor(opts: DockerRuntimeOptions = {}) {
     const fromEnv = process.env.DOCKER_HOST?.startsWith('unix://') ? process.env.DOCKER_HOST.slice(7) : undefined;
@@ -152,7 +160,7 @@ export class DockerRuntime implements ContainerRuntime {
     return result;
   }
 
-  async runSandbox(config: SandboxConfig): Promise<string> {
+  async runSandbox(config: SandboxConfig, onCreated?: (id: string) => void): Promise<string> {
     const exposed: Record<string, object> = {};
     const bindings: Record<string, Array<{ HostIp: string; HostPort: string }>> = {};
     for (const p of config.ports) {
@@ -171,8 +179,10 @@ export class DockerRuntime implements ContainerRuntime {
         HostConfig: { NetworkMode: config.network, PortBindings: bindings, RestartPolicy: { Name: 'no' } },
       });
     } catch (e) {
+      this.forgetImageIfMissing(config.image, e);
       throw wrap(e, `create sandbox ${config.name}`);
     }
+    onCreated?.(container.id);
     try {
       await container.start();
     } catch (e) {
@@ -206,6 +216,7 @@ export class DockerRuntime implements ContainerRuntime {
       });
       return container.id;
     } catch (e) {
+      this.forgetImageIfMissing(config.image, e);
       throw wrap(e, `create container ${config.name}`);
     }
   }
@@ -348,7 +359,7 @@ export class DockerRuntime implements ContainerRuntime {
 
   async imageUser(image: string): Promise<string> {
     try {
-      return (await this.docker.getImage(image).inspect()).Config?.User ?? '';
+      return (await this.inspectImage(image)).Config?.User ?? '';
     } catch (e) {
       throw wrap(e, `inspect image ${image}`);
     }
@@ -356,7 +367,7 @@ export class DockerRuntime implements ContainerRuntime {
 
   async hasImage(image: string): Promise<boolean> {
     try {
-      await this.docker.getImage(image).inspect();
+      await this.inspectImage(image);
       return true;
     } catch (e) {
       if (statusOf(e) === 404) return false;
@@ -368,6 +379,7 @@ export class DockerRuntime implements ContainerRuntime {
   async pullImage(image: string): Promise<void> {
     const ref = /:[^/]+$|@/.test(image) ? image : `${image}:latest`;
     try {
+      this.images.delete(image);
       const stream = await this.docker.pull(ref);
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => {
@@ -464,6 +476,24 @@ export class DockerRuntime implements ContainerRuntime {
       }
       if (!signal.aborted) await backoff.wait(signal);
     }
+  }
+
+  /** The engine's inspect of an image, shared by concurrent askers and kept a while when found. */
+  private inspectImage(image: string): Promise<Docker.ImageInspectInfo> {
+    const known = this.images.get(image);
+    if (known && Date.now() - known.at < IMAGE_PRESENT_MS) return known.info;
+    const info = this.docker.getImage(image).inspect();
+    this.images.set(image, { at: Date.now(), info });
+    // Only a found image is kept: a missing one is asked again (it may be pulled meanwhile).
+    info.catch(() => {
+      if (this.images.get(image)?.info === info) this.images.delete(image);
+    });
+    return info;
+  }
+
+  /** A create refused for a missing image: believe it present no longer. */
+  private forgetImageIfMissing(image: string, e: unknown): void {
+    if (statusOf(e) === 404) this.images.delete(image);
   }
 
   private async findNetwork(name: string): Promise<Docker.NetworkInspectInfo | undefined> {

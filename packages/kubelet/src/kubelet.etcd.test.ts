@@ -359,6 +359,43 @@ describe('Kubelet (memory runtime, real etcd)', () => {
     expect((await events()).filter((e) => e.reason === 'FailedCreatePodSandBox')).toHaveLength(1);
   });
 
+  it('creates the app container while the sandbox starts, and removes it with a sandbox that fails to start', async () => {
+    // The first sandbox's start ends (failing) only once an app container has been created in it.
+    let appCreated!: () => void;
+    const appCreatedInFirst = new Promise<void>((resolve) => (appCreated = resolve));
+    let sandboxStarts = 0;
+    const started: string[] = [];
+    const runtime = new MemoryRuntime({
+      sandboxStartFails: async () => (++sandboxStarts === 1 ? (await appCreatedInFirst, 'failed to set up the network namespace') : undefined),
+      behavior: (config) => {
+        started.push(config.name);
+        return undefined;
+      },
+    });
+    const createContainer = runtime.createContainer.bind(runtime);
+    runtime.createContainer = async (config) => {
+      const id = await createContainer(config);
+      appCreated();
+      return id;
+    };
+    const k = startKubelet(runtime, { restartBackoff: { initialMs: 500 } });
+    await k.start();
+    await bindPod({ containers: [{ name: 'app', image: 'img' }] });
+
+    // The first sandbox fails after the app container was made in it: the pod waits, nothing is left over.
+    const waiting = await waitingWith('web', 'ContainerCreating');
+    expect(waiting.message).toMatch(/Failed to create pod sandbox: .*network namespace/);
+    expect((await events()).some((e) => e.reason === 'FailedCreatePodSandBox')).toBe(true);
+    // Then, after the back-off, a new sandbox and one app container, which started in it.
+    await eventually(async () => (await getPod()).status?.phase === 'Running', 10_000, 'Running');
+    const [sandbox, ...moreSandboxes] = runtime.byName('web', 'POD');
+    const [app, ...moreApps] = runtime.byName('web', 'app');
+    expect({ moreSandboxes, moreApps }).toEqual({ moreSandboxes: [], moreApps: [] });
+    expect(app).toMatchObject({ state: 'running', config: { sandboxId: sandbox.id } });
+    expect(started).toHaveLength(1); // only the second app container ever started
+    expect((await events()).filter((e) => e.reason === 'Created')).toHaveLength(1);
+  });
+
   it('runs postStart hooks after a start and preStop hooks before a stop', async () => {
     const calls: string[] = [];
     const runtime = new MemoryRuntime({ exec: (c, cmd) => (calls.push(`${c.labels[LABELS.container]}:${cmd.join(' ')}`), { exitCode: 0, output: '' }) });

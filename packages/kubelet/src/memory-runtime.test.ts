@@ -68,4 +68,33 @@ describe('MemoryRuntime', () => {
     expect(await rt.inspect(id)).toMatchObject({ state: 'exited', exitCode: 128, reason: 'ContainerCannotRun' });
     await expect(rt.createContainer({ name: 'd', image: 'never-pulled', env: [], labels: {}, sandboxId: sb })).rejects.toThrow(/No such image/);
   });
+
+  it('hands over a sandbox ID before its start, and starts an app container only once its sandbox runs', async () => {
+    const clock = new FakeClock(0);
+    const rt = new MemoryRuntime({ clock, images: ['pause', 'img'], startLatencyMs: 100 });
+    await rt.ensureNetwork({ name: 'net', subnet: '172.30.11.0/24', gateway: '172.30.11.1' });
+    let app: string | undefined;
+    const sandbox = rt.runSandbox({ name: 's', image: 'pause', labels: {}, network: 'net', ports: [] }, (id) => {
+      void rt.createContainer({ name: 'a', image: 'img', env: [], labels: {}, sandboxId: id }).then((a) => (app = a));
+    });
+    await settle();
+    expect(app).toBeDefined();
+    expect((await rt.inspect(app!)).state).toBe('created');
+    await expect(rt.startContainer(app!)).rejects.toThrow(/non running container/);
+    await clock.advance(100);
+    const id = await sandbox;
+    const late = rt.startContainer(app!);
+    await clock.advance(100);
+    await late;
+    expect((await rt.inspect(app!)).state).toBe('running');
+    expect((await rt.inspect(id)).state).toBe('running');
+  });
+
+  it('removes a sandbox whose start fails', async () => {
+    const rt = new MemoryRuntime({ images: ['pause'], sandboxStartFails: () => 'driver failed programming external connectivity' });
+    let created: string | undefined;
+    await rt.ensureNetwork({ name: 'net', subnet: '172.30.11.0/24', gateway: '172.30.11.1' });
+    await expect(rt.runSandbox({ name: 's', image: 'pause', labels: {}, network: 'net', ports: [] }, (id) => (created = id))).rejects.toThrow(/external connectivity/);
+    await expect(rt.inspect(created!)).rejects.toThrow(ContainerNotFoundError);
+  });
 });

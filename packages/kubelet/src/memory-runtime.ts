@@ -48,6 +48,8 @@ export interface MemoryRuntimeOptions {
   createFails?: (config: ContainerConfig) => string | undefined;
   /** Makes a start fail with this message (the container ends exited with code 128). */
   startFails?: (config: ContainerConfig) => string | undefined;
+  /** Makes a sandbox's start fail with this message, after its create and start latency (it is removed, as the Docker runtime does). */
+  sandboxStartFails?: (config: SandboxConfig) => string | undefined | Promise<string | undefined>;
   /** Scripts what a container does once started. */
   behavior?: (config: ContainerConfig) => ContainerBehavior | undefined;
   /**
@@ -122,7 +124,7 @@ export class MemoryRuntime implements ContainerRuntime {
     return snapshot(this.get(id));
   }
 
-  async runSandbox(config: SandboxConfig): Promise<string> {
+  async runSandbox(config: SandboxConfig, onCreated?: (id: string) => void): Promise<string> {
     const net = this.networks.get(config.network);
     if (!net) throw new Error(`network ${config.network} not found`);
     this.checkImage(config.image);
@@ -140,7 +142,13 @@ export class MemoryRuntime implements ContainerRuntime {
     c.sandbox = config;
     c.network = config.network;
     c.ip = hostAddress(net.subnet, net.nextHost++);
-    await this.startContainer(c.id);
+    onCreated?.(c.id);
+    try {
+      await this.startContainer(c.id);
+    } catch (e) {
+      await this.removeContainer(c.id);
+      throw e;
+    }
     return c.id;
   }
 
@@ -157,7 +165,12 @@ export class MemoryRuntime implements ContainerRuntime {
   async startContainer(id: string): Promise<void> {
     const c = this.get(id);
     if (c.state === 'running') return;
+    // As Docker: an app container joins its sandbox's network namespace, which must be running.
+    const sandbox = c.config && this.containers.get(c.config.sandboxId);
+    if (c.config && sandbox?.state !== 'running') throw new Error(`cannot join network of a non running container: ${c.config.sandboxId}`);
     if (this.opts.startLatencyMs) await this.clock.sleep(this.opts.startLatencyMs);
+    const sandboxRefused = c.sandbox && (await this.opts.sandboxStartFails?.(c.sandbox));
+    if (sandboxRefused) throw new Error(sandboxRefused);
     const gen = ++c.generation;
     const failure = c.config && this.opts.startFails?.(c.config);
     if (failure) {

@@ -29,7 +29,7 @@ import { runAsFor } from './run-as';
 export const DEFAULT_PIDS_LIMIT = 4096;
 import type { ConfigSources } from './config-sources';
 import { MissingConfigError } from './config-sources';
-import { containerEnv } from './container-env';
+import { containerEnv, readsPodIP } from './container-env';
 import { VolumeSetupError, type PodVolumes } from './pod-volumes';
 import type { VolumeMountConfig } from './runtime';
 
@@ -95,6 +95,22 @@ export function gracePeriodOf(pod: Pod | undefined, containers: RuntimeContainer
 /** Newest first by attempt, then by creation time. */
 function newestFirst(list: RuntimeContainer[]): RuntimeContainer[] {
   return [...list].sort((a, b) => restartCountOf(b) - restartCountOf(a) || b.createdAt.localeCompare(a.createdAt));
+}
+
+/** The pod's infra container as its app containers see it. */
+interface PodSandbox {
+  id: string;
+  /** Made by this sync: every app container is (re)started in it. */
+  fresh: boolean;
+  /** Its IP once it has started (app containers start only then); rejects with SandboxFailed if it did not. */
+  started: Promise<string | undefined>;
+}
+
+/** The sandbox did not start; the pod waits (ContainerCreating) with this message. */
+class SandboxFailed extends Error {
+  constructor(message: string, readonly retryAfterMs?: number) {
+    super(message);
+  }
 }
 
 function dockerName(part: string): string {
@@ -173,10 +189,10 @@ export class PodSyncer {
       // Containers already running keep their mounts (a ConfigMap deleted later does not stop them).
     }
     const wantSandboxHash = hashSandbox(pod);
-    let sandbox = sandboxes[0] && sandboxes[0].state === 'running' ? await this.inspectOrUndefined(sandboxes[0].id) : undefined;
-    if (sandbox && (sandbox.state !== 'running' || sandbox.labels[LABELS.hash] !== wantSandboxHash)) sandbox = undefined;
-    let freshSandbox = false;
-    if (!sandbox) {
+    let kept = sandboxes[0] && sandboxes[0].state === 'running' ? await this.inspectOrUndefined(sandboxes[0].id) : undefined;
+    if (kept && (kept.state !== 'running' || kept.labels[LABELS.hash] !== wantSandboxHash)) kept = undefined;
+    let sandbox: PodSandbox;
+    if (!kept) {
       const running = apps.filter((c) => c.state === 'running');
       if (running.length) {
         o.recorder.normal(pod, 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
@@ -184,18 +200,13 @@ export class PodSyncer {
       }
       for (const s of sandboxes) await o.runtime.removeContainer(s.id).catch(() => undefined);
       const attempt = sandboxes.length ? restartCountOf(sandboxes[0]) + 1 : 0;
-      const created = await this.createSandbox(pod, attempt, wantSandboxHash, grace);
-      if ('error' in created) {
-        if (created.retryAfterMs !== undefined) retryIn(created.retryAfterMs);
-        const views = pod.spec.containers.map((spec) => ({ spec, ready: false, waiting: { reason: 'ContainerCreating', message: created.error } }));
-        return { status: computePodStatus({ pod, views, hostIP: o.hostIP, now: o.clock.now() }), retryAfterMs };
-      }
-      sandbox = created.sandbox;
-      freshSandbox = true;
+      const made = await this.makeSandbox(pod, attempt, wantSandboxHash, grace);
+      if ('error' in made) return this.sandboxFailed(pod, made.error, made.retryAfterMs, retryAfterMs);
+      sandbox = made;
     } else {
       for (const s of sandboxes.slice(1)) if (s.state !== 'running') await o.runtime.removeContainer(s.id).catch(() => undefined);
+      sandbox = { id: kept.id, fresh: false, started: Promise.resolve(kept.ip) };
     }
-    const podIP = sandbox.ip;
 
     // ---- app containers ----
     let services: Service[] | undefined;
@@ -210,7 +221,7 @@ export class PodSyncer {
     const keepIds = new Set<string>();
     for (const spec of pod.spec.containers) {
       const history = newestFirst(apps.filter((c) => c.labels[LABELS.container] === spec.name));
-      const view = await this.syncContainer(pod, spec, history, sandbox.id, podIP, freshSandbox, env, retryIn);
+      const view = await this.syncContainer(pod, spec, history, sandbox, env, retryIn);
       if (view.current) keepIds.add(view.current.id);
       views.push(view);
       await this.collectGarbage(history, view);
@@ -221,8 +232,43 @@ export class PodSyncer {
     if (dropped.length) await this.killContainers(dropped, undefined, grace, true);
     o.probes.stopPod(key, keepIds);
 
+    let podIP: string | undefined;
+    try {
+      podIP = await sandbox.started;
+    } catch (e) {
+      if (!(e instanceof SandboxFailed)) throw e;
+      return this.sandboxFailed(pod, e.message, e.retryAfterMs, retryAfterMs);
+    }
     const status = computePodStatus({ pod, views, hostIP: o.hostIP, podIP, now: o.clock.now() });
     return { status, retryAfterMs };
+  }
+
+  /** A pod whose sandbox could not be made: every container waits, ContainerCreating, with the reason. */
+  private sandboxFailed(pod: Pod, error: string, retryAfterMs: number | undefined, earlierRetry: number | undefined): SyncResult {
+    const views = pod.spec.containers.map((spec) => ({ spec, ready: false, waiting: { reason: 'ContainerCreating', message: error } }));
+    const retries = [retryAfterMs, earlierRetry].filter((ms): ms is number => ms !== undefined);
+    return { status: computePodStatus({ pod, views, hostIP: this.o.hostIP, now: this.o.clock.now() }), retryAfterMs: retries.length ? Math.min(...retries) : undefined };
+  }
+
+  /**
+   * Creates and starts the pod's sandbox. Its start (the network attach) is the slow part of a pod's
+   * startup, so this resolves as soon as the sandbox is created, and the app containers are created
+   * while it starts (Docker lets a container join a created one; it starts only once that runs).
+   * Not for a pod with host ports: a port in use shows only at the sandbox's start, and a refused
+   * sandbox must leave no app container behind. An error before that is returned as such.
+   */
+  private async makeSandbox(pod: Pod, attempt: number, hash: string, grace: number): Promise<PodSandbox | { error: string; retryAfterMs?: number }> {
+    let created!: (id: string) => void;
+    const early = new Promise<string>((resolve) => (created = resolve));
+    const run = this.createSandbox(pod, attempt, hash, grace, hostPortsOf(pod).length ? undefined : created);
+    const first = await Promise.race([early, run]);
+    if (typeof first !== 'string') return 'error' in first ? first : { id: first.sandbox.id, fresh: true, started: Promise.resolve(first.sandbox.ip) };
+    const started = run.then((r) => {
+      if ('error' in r) throw new SandboxFailed(r.error, r.retryAfterMs);
+      return r.sandbox.ip;
+    });
+    started.catch(() => undefined); // seen by whoever awaits it; not an unhandled rejection meanwhile
+    return { id: first, fresh: true, started };
   }
 
   /** The views of a pod whose containers have all terminated and will not restart; undefined otherwise. */
@@ -287,14 +333,13 @@ export class PodSyncer {
     pod: Pod,
     spec: Container,
     history: RuntimeContainer[],
-    sandboxId: string,
-    podIP: string | undefined,
-    freshSandbox: boolean,
+    sandbox: PodSandbox,
     env: () => Promise<Record<string, string>>,
     retryIn: (ms: number) => void,
   ): Promise<ContainerView> {
     const o = this.o;
     const key = `${metaNamespaceKey(pod)}/${spec.name}`;
+    const freshSandbox = sandbox.fresh;
     const hash = hashContainer(spec);
     let current = history[0] ? await this.inspectOrUndefined(history[0].id) : undefined;
     let previous = history[1] && history[1].state === 'exited' ? await this.inspectOrUndefined(history[1].id) : undefined;
@@ -313,22 +358,25 @@ export class PodSyncer {
         await this.killContainers([current], pod, gracePeriodOf(pod), false);
         current = await this.inspectOrUndefined(current.id);
         // A spec change is not a crash: restart at once.
-        return this.startNew(pod, spec, hash, history, sandboxId, podIP, env, retryIn, current, previous);
+        return this.startNew(pod, spec, hash, history, sandbox, env, retryIn, current, previous);
       }
       if (unhealthy !== undefined) {
         o.recorder.normal(pod, 'Killing', `Container ${spec.name} failed liveness probe, will be restarted`);
         await this.killContainers([current], pod, gracePeriodOf(pod), false);
         current = await this.inspectOrUndefined(current.id);
       } else if (!freshSandbox) {
-        o.probes.ensure(metaNamespaceKey(pod), spec, current.id, podIP);
+        o.probes.ensure(metaNamespaceKey(pod), spec, current.id, await sandbox.started);
         return view();
       }
     }
     if (current?.state === 'created') {
       // Created but never started (the kubelet stopped in between): start it now.
+      let podIP: string | undefined;
       try {
+        podIP = await sandbox.started;
         await o.runtime.startContainer(current.id);
       } catch (e) {
+        if (e instanceof SandboxFailed) return view();
         o.recorder.warning(pod, 'Failed', `Error: failed to start container ${spec.name}: ${errText(e)}`);
       }
       current = await this.inspectOrUndefined(current.id);
@@ -356,7 +404,7 @@ export class PodSyncer {
       o.restartBackoff.next(key);
       previous = current;
     }
-    return this.startNew(pod, spec, hash, history, sandboxId, podIP, env, retryIn, current, previous);
+    return this.startNew(pod, spec, hash, history, sandbox, env, retryIn, current, previous);
   }
 
   private async startNew(
@@ -364,8 +412,7 @@ export class PodSyncer {
     spec: Container,
     hash: string,
     history: RuntimeContainer[],
-    sandboxId: string,
-    podIP: string | undefined,
+    sandbox: PodSandbox,
     env: () => Promise<Record<string, string>>,
     retryIn: (ms: number) => void,
     current: RuntimeContainer | undefined,
@@ -395,8 +442,10 @@ export class PodSyncer {
     }
     let specEnv: Record<string, string>;
     try {
-      specEnv = await containerEnv(pod, spec, o.configSources, podIP);
+      // Only an env var that reads the pod's IP waits for the sandbox to start.
+      specEnv = await containerEnv(pod, spec, o.configSources, readsPodIP(spec) ? await sandbox.started : undefined);
     } catch (e) {
+      if (e instanceof SandboxFailed) return shown({ reason: 'ContainerCreating', message: e.message });
       if (!(e instanceof MissingConfigError)) throw e;
       o.recorder.warning(pod, 'Failed', `Error: ${e.message}`);
       retryIn(CONFIG_RETRY_MS);
@@ -416,7 +465,7 @@ export class PodSyncer {
         env: envList({ ...(await env()), ...specEnv }),
         workingDir: spec.workingDir,
         labels,
-        sandboxId,
+        sandboxId: sandbox.id,
         nanoCpus: limits?.cpu ? Math.round(parseCpu(limits.cpu) * 1e6) : undefined,
         memoryBytes: limits?.memory ? parseMemory(limits.memory) : undefined,
         user: runAs.user,
@@ -424,10 +473,22 @@ export class PodSyncer {
         mounts: this.mounts.get(pkey)?.get(spec.name),
       });
     } catch (e) {
+      // A sandbox that failed meanwhile (and was removed) is the reason, not this container.
+      const sandboxFailure = await sandbox.started.then(() => undefined, (f: unknown) => f);
+      if (sandboxFailure instanceof SandboxFailed) return shown({ reason: 'ContainerCreating', message: sandboxFailure.message });
       o.recorder.warning(pod, 'Failed', `Error: failed to create container ${spec.name}: ${errText(e)}`);
       o.restartBackoff.next(key);
       retryIn(o.restartBackoff.current(key));
       return shown({ reason: 'CreateContainerError', message: errText(e) });
+    }
+    let podIP: string | undefined;
+    try {
+      podIP = await sandbox.started;
+    } catch (e) {
+      // Nothing to join: the container goes with the sandbox that failed (the next sync makes both anew).
+      await o.runtime.removeContainer(id).catch(() => undefined);
+      if (e instanceof SandboxFailed) return shown({ reason: 'ContainerCreating', message: e.message });
+      throw e;
     }
     o.recorder.normal(pod, 'Created', `Created container ${spec.name}`);
     try {
@@ -512,6 +573,7 @@ export class PodSyncer {
     attempt: number,
     hash: string,
     grace: number,
+    onCreated?: (id: string) => void,
   ): Promise<{ sandbox: RuntimeContainer } | { error: string; retryAfterMs?: number }> {
     const o = this.o;
     const key = `${metaNamespaceKey(pod)}/${SANDBOX_NAME}`;
@@ -555,7 +617,7 @@ export class PodSyncer {
         network: o.network,
         hostname: dockerName(pod.metadata.name).slice(0, 63),
         ports,
-      });
+      }, onCreated);
       const sandbox = await o.runtime.inspect(id);
       this.sandboxFailures.delete(key);
       return { sandbox };

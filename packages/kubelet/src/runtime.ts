@@ -169,8 +169,13 @@ export interface ContainerRuntime {
   listContainers(labels: Record<string, string>): Promise<RuntimeContainer[]>;
   /** Full state of one container; ContainerNotFoundError if gone. */
   inspect(id: string): Promise<RuntimeContainer>;
-  /** Creates and starts the infra container on the network; returns its id. */
-  runSandbox(config: SandboxConfig): Promise<string>;
+  /**
+   * Creates and starts the infra container on the network; returns its id. `onCreated` hears the id
+   * once it is created, before its start (the network attach, the slow part), so app containers can
+   * be created meanwhile; they may start only once this resolves. A sandbox that fails to start is
+   * removed.
+   */
+  runSandbox(config: SandboxConfig, onCreated?: (id: string) => void): Promise<string>;
   createContainer(config: ContainerConfig): Promise<string>;
   startContainer(id: string): Promise<void>;
   /** SIGTERM, then SIGKILL after the grace period. A stopped or missing container is fine. */
