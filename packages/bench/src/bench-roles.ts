@@ -116,7 +116,7 @@ async function startHollow(o: HollowOptions): Promise<Role> {
     pipeline = { collectors, servers };
     for (let j = 0; j < kubelets.length; j++) {
       const i = (o.first ?? 0) + j;
-      servers.push(await startLogServer({ minion: `${o.prefix}${i}`, runtime: runtimes[j], host: hollowAddress(i), port: o.kubeletPort ?? 10250, summary: () => collectors[j].summary(), logger: log }));
+      servers.push(await startLogServer({ minion: `${o.prefix}${i}`, runtime: runtimes[j], host: hollowAddress(i), port: o.kubeletPort ?? 10250, summary: (view) => collectors[j].body(view), logger: log }));
     }
     for (const c of collectors) c.start();
   };
