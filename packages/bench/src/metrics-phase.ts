@@ -15,6 +15,7 @@ import { spawnBenchChild, type BenchChild } from './bench-child';
 import { hollowAddress, type HollowControl } from './bench-roles';
 import { fmt } from './figure-table';
 import { readProcess } from './process-meter';
+import { roundOrder, spreadOf } from './paired-rounds';
 
 /** The issue's goal: collection adds less than 5% to the cluster's CPU. */
 export const METRICS_CPU_GOAL_PERCENT = 5;
@@ -88,10 +89,8 @@ export async function metricsPhase(ctx: BenchContext, cluster: MetricsCluster): 
     const running = await waitAllRunning(ctx, config.minions * config.podsPerMinion);
     out(`metrics: ${running} pods Running before the windows`);
 
-    // Windows in pairs, the order swapped every round (off on | on off | off on ...), so that a load
-    // from other work that rises or falls over the run weighs on both states alike; each round's
-    // difference is taken between its two adjacent windows, and the median of those differences is
-    // the figure (one window disturbed by a neighbour's suite moves one round, not the result).
+    // Rounds of two adjacent windows, the order swapped every round (paired-rounds.ts): one window
+    // disturbed by a neighbour's suite moves one round's difference, not the median.
     const off: Cpu = {};
     const on: Cpu = {};
     const rounds: Array<{ off: number; on: number; addedPercent: number }> = [];
@@ -110,7 +109,7 @@ export async function metricsPhase(ctx: BenchContext, cluster: MetricsCluster): 
       return w;
     };
     for (let round = 1; round <= config.metricsRounds; round++) {
-      const order = round % 2 === 1 ? [false, true] : [true, false];
+      const order = roundOrder(round);
       const w: Cpu[] = [];
       for (const want of order) w[Number(want)] = await measure(want);
       const [w0, w1] = [total(w[0]), total(w[1])];
@@ -122,11 +121,10 @@ export async function metricsPhase(ctx: BenchContext, cluster: MetricsCluster): 
 
     const seconds = (config.metricsRounds * config.metricsWindowMs) / 1000;
     const sumPercent = ((total(on) - total(off)) / total(off)) * 100;
-    const diffs = rounds.map((r) => r.addedPercent).sort((a, b) => a - b);
-    const addedPercent = median(diffs);
-    const spread = { min: diffs[0], max: diffs[diffs.length - 1], q1: quantile(diffs, 0.25), q3: quantile(diffs, 0.75) };
+    const spread = spreadOf(rounds.map((r) => r.addedPercent));
+    const addedPercent = spread.median;
     out(`metrics: ${seconds} s each way in ${config.metricsRounds} rounds; cluster ${fmt(total(off))} CPU s without, ${fmt(total(on))} s with (${signed(sumPercent)}% summed)`);
-    out(`metrics: added CPU, median of the rounds' paired differences: ${signed(addedPercent)}% (goal < ${METRICS_CPU_GOAL_PERCENT}%); rounds ${diffs.map((d) => signed(d)).join(', ')}%; quartiles ${signed(spread.q1)}..${signed(spread.q3)}%`);
+    out(`metrics: added CPU, median of the rounds' paired differences: ${signed(addedPercent)}% (goal < ${METRICS_CPU_GOAL_PERCENT}%); rounds ${rounds.map((r) => signed(r.addedPercent)).join(', ')}%; quartiles ${signed(spread.q1)}..${signed(spread.q3)}%`);
     out(`metrics: Prometheus scraped ${promReport?.scrapes ?? '?'} times (${promReport?.failures ?? '?'} failed) every ${config.prometheusIntervalMs / 1000} s over ${targets.length} targets`);
     ctx.results.metrics = {
       windowSeconds: config.metricsWindowMs / 1000,
@@ -155,14 +153,6 @@ export async function metricsPhase(ctx: BenchContext, cluster: MetricsCluster): 
 }
 
 const signed = (x: number) => `${x >= 0 ? '+' : ''}${fmt(x)}`;
-
-/** The value a fraction q of the way through sorted xs (linear between neighbours). */
-function quantile(sorted: number[], q: number): number {
-  const at = (sorted.length - 1) * q;
-  const lo = Math.floor(at);
-  return sorted[lo] + (sorted[Math.min(lo + 1, sorted.length - 1)] - sorted[lo]) * (at - lo);
-}
-const median = (sorted: number[]) => quantile(sorted, 0.5);
 
 /** How many pods and minions the Metrics API has figures for (what `top` would show). */
 async function metricsShown(api: ApiClient): Promise<{ pods: number; nodes: number }> {
