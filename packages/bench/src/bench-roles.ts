@@ -164,7 +164,7 @@ export async function startRole(role: BenchRole, opts: Record<string, unknown>):
       // The metrics pipeline is off until the bench turns it on (its cost is measured on its own).
       await h.metrics?.stop();
       const control = async (c: { metrics: boolean }) => (c.metrics ? h.metrics?.start() : h.metrics?.stop());
-      return { info: { url: h.url }, control, stop: () => h.close() };
+      return { info: { url: h.url }, control, report: () => h.metrics?.lastPass(), stop: () => h.close() };
     }
     case 'scheduler':
       return startReconciler(await runScheduler({ etcdServers: etcd, leaderElect: false, workers: Number(opts.workers ?? 32), ...HEALTH_ON_LOOPBACK }));

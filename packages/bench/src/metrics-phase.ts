@@ -9,7 +9,7 @@
 //     (--prometheus-every-kubelet: each hollow kubelet's port as a target of its own).
 // The replication manager's autoscaler scrape runs only while an HPA exists, and none exists here.
 import { realClock, type Pod } from '@coxswain/objects';
-import type { ApiClient } from '@coxswain/client';
+import type { ApiClient, ScrapePass } from '@coxswain/client';
 import type { BenchContext } from './bench-context';
 import { spawnBenchChild, type BenchChild } from './bench-child';
 import { hollowAddress, type HollowControl } from './bench-roles';
@@ -105,7 +105,14 @@ export async function metricsPhase(ctx: BenchContext, cluster: MetricsCluster): 
       const w = await window(pids, config.metricsWindowMs);
       add(want ? on : off, w);
       // Between windows, so the Metrics API's read is not counted: the cost measured is of a pipeline that works.
-      if (want) shown = await metricsShown(cluster.api);
+      if (want) {
+        shown = await metricsShown(cluster.api);
+        // Why figures would be missing: the scrape's last pass, and how late each process's event loop ran.
+        const api = await cluster.apiserver.stats();
+        const pass = api?.report as ScrapePass | undefined;
+        const lags = await Promise.all([cluster.apiserver, ...cluster.hollow].map(async (c) => (await c.stats())?.eventLoopDelayMs?.p99 ?? NaN));
+        out(`metrics: last scrape: ${pass?.answered ?? '?'} of ${pass?.minions ?? '?'} kubelets answered${pass?.error ? ` (first failure: ${pass.error})` : ''}; event-loop delay p99 ms: apiserver ${fmt(lags[0])}, hollow ${lags.slice(1).map(fmt).join(', ')}`);
+      }
       return w;
     };
     for (let round = 1; round <= config.metricsRounds; round++) {
