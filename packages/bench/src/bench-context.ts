@@ -38,7 +38,7 @@ export interface ScaleConfig {
    * connections drop, which measures the overload, not the kubelet (docs/benchmarks.md).
    */
   hollowProcesses: number;
-  /** The metrics phase (metrics-phase.ts): windows with the pipeline off and on, each this long, this many times. */
+  /** The metrics phase (metrics-phase.ts): rounds of a window with the pipeline off and one with it on (the order swapped every round), each window this long. */
   metricsWindowMs: number;
   metricsRounds: number;
   /** After turning the pipeline on or off, before measuring: two housekeeping readings and a scrape must exist. */
@@ -80,9 +80,9 @@ export const FULL: ScaleConfig = {
   dockerMinions: 3,
   namespaces: 1,
   hollowProcesses: 2,
-  metricsWindowMs: 60_000,
-  metricsRounds: 2,
-  metricsSettleMs: 25_000,
+  metricsWindowMs: 30_000,
+  metricsRounds: 6,
+  metricsSettleMs: 20_000,
   metricsResolutionMs: 15_000,
   prometheusIntervalMs: 30_000,
   prometheusEveryKubelet: false,
@@ -114,7 +114,7 @@ export const QUICK: ScaleConfig = {
   namespaces: 1,
   hollowProcesses: 1,
   metricsWindowMs: 20_000,
-  metricsRounds: 1,
+  metricsRounds: 2,
   metricsSettleMs: 12_000,
   metricsResolutionMs: 5_000,
   prometheusIntervalMs: 10_000,

@@ -7,7 +7,7 @@ import { Kubelet, MemoryRuntime, runKubelet, startLogServer, StatsCollector, typ
 import { runReplicationManager, runScheduler, type ReconcilerHandle } from '@coxswain/reconcilers';
 import { createEtcdClient, EtcdStorage } from '@coxswain/store';
 import { Registry, REGISTRY_MIRRORS } from '@coxswain/registry';
-import { EventRecorder } from '@coxswain/client';
+import { EventRecorder, type ScrapePass } from '@coxswain/client';
 import { createLogger } from '@coxswain/process';
 import type { Etcd3 } from 'etcd3';
 import { monitorEventLoopDelay } from 'perf_hooks';
@@ -51,6 +51,12 @@ interface Role {
   report?: () => unknown;
   /** Answers the bench's `control` messages (e.g. turning a pipeline on or off). */
   control?: (body: never) => Promise<unknown>;
+}
+
+/** What the apiserver role reports with its stats: its memory after a full collection (with --expose-gc), the metrics pipeline's last pass. */
+export interface ApiServerReport {
+  memory?: NodeJS.MemoryUsage;
+  metricsPass?: ScrapePass;
 }
 
 /** A hollow minion's memory (its capacity, and the total its stats report). */
@@ -117,7 +123,7 @@ async function startHollow(o: HollowOptions): Promise<Role> {
     pipeline = { collectors, servers };
     for (let j = 0; j < kubelets.length; j++) {
       const i = (o.first ?? 0) + j;
-      servers.push(await startLogServer({ minion: `${o.prefix}${i}`, runtime: runtimes[j], host: hollowAddress(i), port: o.kubeletPort ?? 10250, summary: () => collectors[j].summary(), logger: log }));
+      servers.push(await startLogServer({ minion: `${o.prefix}${i}`, runtime: runtimes[j], host: hollowAddress(i), port: o.kubeletPort ?? 10250, summary: (view) => collectors[j].body(view), logger: log }));
     }
     for (const c of collectors) c.start();
   };
@@ -167,9 +173,11 @@ export async function startRole(role: BenchRole, opts: Record<string, unknown>):
       // The metrics pipeline is off until the bench turns it on (its cost is measured on its own).
       await h.metrics?.stop();
       const control = async (c: { metrics: boolean }) => (c.metrics ? h.metrics?.start() : h.metrics?.stop());
-      // With --expose-gc (the watch-cache bench): memory after a full collection, what the server really keeps.
+      // With --expose-gc (the watch-cache bench): memory after a full collection, what the server really keeps;
+      // and the metrics pipeline's last pass (the metrics bench).
       const gc = (globalThis as { gc?: () => void }).gc;
-      return { info: { url: h.url }, control, stop: () => h.close(), report: gc && (() => (gc(), process.memoryUsage())) };
+      const report = (): ApiServerReport => ({ memory: gc && (gc(), process.memoryUsage()), metricsPass: h.metrics?.lastPass() });
+      return { info: { url: h.url }, control, stop: () => h.close(), report };
     }
     case 'scheduler':
       return startReconciler(await runScheduler({ etcdServers: etcd, leaderElect: false, workers: Number(opts.workers ?? 32), ...HEALTH_ON_LOOPBACK }));

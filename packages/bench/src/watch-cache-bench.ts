@@ -14,6 +14,7 @@ import { CachedStorage, createEtcdStorage, prefixRangeEnd } from '@coxswain/stor
 import { etcdRegistry, parsePrometheusText, startEtcd, unreadHttpGet, type EtcdHarness } from '@coxswain/testing';
 import { createInBatches } from './create-in-batches';
 import { spawnBenchChild, type BenchChild } from './bench-child';
+import type { ApiServerReport } from './bench-roles';
 import { FigureTable, fmt } from './figure-table';
 import { readProcess } from './process-meter';
 
@@ -194,7 +195,7 @@ async function watchRound(etcd: EtcdHarness, url: string, pid: number, count: nu
 
 /** After a full collection in the server (its role exposes gc): RSS and the V8 heap in use. */
 async function afterGc(api: BenchChild): Promise<{ rss: number; heapUsed: number; heapTotal: number; external: number; arrayBuffers: number }> {
-  const report = (await api.stats())?.report as NodeJS.MemoryUsage | undefined;
+  const report = ((await api.stats())?.report as ApiServerReport | undefined)?.memory;
   if (!report) throw new Error('watch bench: the API server did not report its memory');
   return { rss: readProcess(api.pid)!.rssBytes, heapUsed: report.heapUsed, heapTotal: report.heapTotal, external: report.external, arrayBuffers: report.arrayBuffers };
 }

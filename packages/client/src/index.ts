@@ -9,7 +9,7 @@ export { Backoff, type BackoffOptions } from './backoff';
 export { ApiClient, wireName, wireResourceVersion, type ApiClientOptions, type ListQuery, type LogOptions, type RawResponse, type RequestOptions, type Scope, type WireList, type WireObject } from './api-client';
 export { ApiError, ApiUnreachableError, describeApiError } from './api-error';
 export { WatchClient, type ClientWatchEvent, type WatchClientOptions, type WatchEventType, type WatchTarget } from './watch-client';
-export { MetricsScraper, DEFAULT_METRICS_RESOLUTION_MS, type MetricsSource, type MetricsScraperOptions, type NodeSample, type PodSample, type Usage } from './metrics-scraper';
+export { MetricsScraper, DEFAULT_METRICS_RESOLUTION_MS, type MetricsSource, type MetricsScraperOptions, type ScrapePass, type NodeSample, type PodSample, type Usage } from './metrics-scraper';
 export { PeriodicTask } from './periodic-task';
 export { readKubeletCredential, writeKubeletCredential, kubeletAuthHeaders } from './kubelet-credential';
 export { parsePodLogOptions, podLogQuery, PodLogOptionError, type PodLogOptions } from './pod-log-options';

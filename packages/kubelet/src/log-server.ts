@@ -10,7 +10,7 @@ import { attemptsOf } from './container-lookup';
 import { presentsCredential } from './kubelet-auth';
 import { ContainerRuntime } from './runtime';
 import { serveStreams } from './stream-server';
-import type { Summary } from './stats-collector';
+import type { SummaryView } from './stats-collector';
 import { metricsExposition, METRICS_CONTENT_TYPE } from '@coxswain/process';
 import { parsePodLogOptions, PodLogOptionError, type PodLogOptions } from '@coxswain/client';
 
@@ -22,8 +22,8 @@ export interface LogServerOptions {
   port: number;
   /** Health of the kubelet for /healthz. */
   healthy?: () => { ok: boolean; detail?: unknown };
-  /** The resource use served at /stats/summary (404 without). */
-  summary?: () => Summary;
+  /** The resource use served at /stats/summary, as JSON text (404 without); `?only_usage=true` asks for the usage view. */
+  summary?: (view: SummaryView) => Promise<string>;
   /**
    * The bearer secret only the API server (and the metrics scraper) holds. When set, everything
    * but /healthz answers 401 without `Authorization: Bearer <credential>`: the logs (and later
@@ -100,8 +100,9 @@ async function handle(opts: LogServerOptions, req: http.IncomingMessage, res: ht
     return;
   }
   if (url.pathname === '/stats/summary' && opts.summary) {
+    const body = await opts.summary(url.searchParams.get('only_usage') === 'true' ? 'usage' : 'full');
     res.writeHead(200, { 'Content-Type': 'application/json' });
-    res.end(JSON.stringify(opts.summary()));
+    res.end(body);
     return;
   }
   const m = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)\/?$/.exec(url.pathname);

@@ -77,6 +77,8 @@ export interface MemoryContainer extends RuntimeContainer {
   /** Bumped on every state change, so a scripted exit of an earlier run does nothing. */
   generation: number;
   followers: Set<PassThrough>;
+  /** startedAt as epoch ms: usage reads it for every container on every stats reading. */
+  startedAtMs?: number;
 }
 
 interface Subscription {
@@ -184,7 +186,8 @@ export class MemoryRuntime implements ContainerRuntime {
     }
     this.stats.starts++;
     c.state = 'running';
-    c.startedAt = new Date(this.clock.now()).toISOString();
+    c.startedAtMs = this.clock.now();
+    c.startedAt = new Date(c.startedAtMs).toISOString();
     c.finishedAt = undefined;
     c.exitCode = undefined;
     const behavior = c.config && this.opts.behavior?.(c.config);
@@ -246,9 +249,9 @@ export class MemoryRuntime implements ContainerRuntime {
   }
 
   private syntheticUse(c: MemoryContainer, now: number): { cpuNanoSeconds: number; memoryBytes: number } | undefined {
-    if (c.state !== 'running' || !c.startedAt) return undefined;
+    if (c.state !== 'running' || c.startedAtMs === undefined) return undefined;
     const use = (c.config && this.opts.usage?.(c.config)) ?? SYNTHETIC_USAGE;
-    return { cpuNanoSeconds: Math.round(use.cpuMillicores * 1e3 * Math.max(0, now - Date.parse(c.startedAt))), memoryBytes: use.memoryBytes };
+    return { cpuNanoSeconds: Math.round(use.cpuMillicores * 1e3 * Math.max(0, now - c.startedAtMs)), memoryBytes: use.memoryBytes };
   }
 
   /**

@@ -107,7 +107,7 @@ export async function runKubelet(opts: RunKubeletOptions): Promise<RunningKubele
     host: opts.address,
     port,
     logger: log,
-    summary: () => stats.summary(),
+    summary: (view) => stats.body(view),
     credential: opts.credentialFile === undefined ? undefined : readKubeletCredential(opts.credentialFile),
     healthy: () => {
       const last = kubelet.heartbeat.lastBeatAt;

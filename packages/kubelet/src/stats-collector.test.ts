@@ -6,7 +6,7 @@ import { startLogServer } from './log-server';
 import { MemoryRuntime } from './memory-runtime';
 import { parseNodeUsage, type NodeUsage } from './node-usage';
 import { LABELS, SANDBOX_NAME } from './runtime';
-import { StatsCollector } from './stats-collector';
+import { StatsCollector, type Summary } from './stats-collector';
 
 const MiB = 2 ** 20;
 
@@ -61,7 +61,7 @@ describe('StatsCollector', () => {
     await stats.sample();
     expect(stats.summary().pods.map((p) => p.podRef.name)).toEqual(['web']);
 
-    const server = await startLogServer({ minion: 'm1', runtime, host: '127.0.0.1', port: 0, summary: () => stats.summary() });
+    const server = await startLogServer({ minion: 'm1', runtime, host: '127.0.0.1', port: 0, summary: (view) => stats.body(view) });
     try {
       const res = await fetch(`${server.url}/stats/summary`);
       expect(res.status).toBe(200);
@@ -83,5 +83,54 @@ describe('StatsCollector', () => {
   it('reads the minion from /proc/stat and /proc/meminfo', () => {
     const u = parseNodeUsage('cpu  100 5 50 1000 20 1 2 3 0 0\ncpu0 1 2 3\n', 'MemTotal:       2048 kB\nMemFree:         512 kB\nMemAvailable:   1024 kB\n', 42);
     expect(u).toEqual({ timestampMs: 42, cpuBusyNanoSeconds: (100 + 5 + 50 + 1 + 2 + 3) * 1e7, memoryTotalBytes: 2048 * 1024, memoryFreeBytes: 512 * 1024, memoryAvailableBytes: 1024 * 1024 });
+  });
+  it('?only_usage=true serves the figures the pipeline reads, equal to the full summary\'s, and leaves out a pod without a rate yet', async () => {
+    await podWith(runtime, 'fresh', ['main']);
+    await clock.advance(5_000);
+    const server = await startLogServer({ minion: 'm1', runtime, host: '127.0.0.1', port: 0, summary: (view) => stats.body(view) });
+    try {
+      // The last reading is 5 s old: the first request reads anew; "fresh" has one reading so far.
+      const usage = (await (await fetch(`${server.url}/stats/summary?only_usage=true`)).json()) as Summary;
+      const full = stats.summary();
+      expect(full.pods.map((p) => p.podRef.name)).toEqual(['fresh', 'web']);
+      expect(full.pods[0].cpu.usageNanoCores).toBeUndefined();
+      const web = full.pods[1];
+      expect(usage).toEqual({
+        node: { nodeName: 'm1', cpu: { time: full.node.cpu!.time, usageNanoCores: full.node.cpu!.usageNanoCores }, memory: { time: full.node.memory!.time, workingSetBytes: full.node.memory!.workingSetBytes } },
+        pods: [
+          {
+            podRef: { name: 'web', namespace: 'default' },
+            containers: web.containers.map((c) => ({ name: c.name, cpu: { time: c.cpu.time, usageNanoCores: c.cpu.usageNanoCores }, memory: { time: c.memory.time, workingSetBytes: c.memory.workingSetBytes } })),
+          },
+        ],
+      });
+      expect(usage.pods[0].containers.map((c) => c.cpu.usageNanoCores)).toEqual([900e6, 5e6]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('reads on demand: a body asked for within the interval is the same reading, one asked for later reads anew; a container is read when it starts', async () => {
+    const r = new MemoryRuntime({ clock, images: ['pause', 'img'] });
+    await r.ensureNetwork({ name: 'n', subnet: '10.9.0.0/24', gateway: '10.9.0.1' });
+    const onDemand = new StatsCollector({ runtime: r, minion: 'm1', clock, intervalMs: 5_000, nodeUsage: () => r.nodeUsage(4096 * MiB) });
+    onDemand.start();
+    try {
+      await podWith(r, 'api', ['main']);
+      // The runtime's start events arrive a turn later, as an engine's stream would; the start is read
+      // then, so one more reading (the next body's) makes a rate.
+      await new Promise((resolve) => setImmediate(resolve));
+      await clock.advance(5_000);
+      const first = await onDemand.body('usage');
+      expect(JSON.parse(first).pods).toEqual([expect.objectContaining({ podRef: { name: 'api', namespace: 'default' } })]);
+      await clock.advance(4_000);
+      expect(await onDemand.body('usage')).toBe(first);
+      await clock.advance(1_000);
+      const later = JSON.parse(await onDemand.body('usage')) as Summary;
+      expect(later.pods[0].containers[0].cpu.time).toBe(new Date(clock.now()).toISOString());
+      expect(later.pods[0].containers[0].cpu.usageNanoCores).toBe(5e6);
+    } finally {
+      await onDemand.stop();
+    }
   });
 });

@@ -26,7 +26,8 @@ export interface FakeKubelet {
 export async function startFakeKubelet(summary: unknown, credential?: string): Promise<FakeKubelet> {
   const server = http.createServer((req, res) => {
     if (credential !== undefined && req.headers.authorization !== `Bearer ${credential}`) return void res.writeHead(401).end();
-    if (req.url !== '/stats/summary') return void res.writeHead(404).end();
+    // The whole summary, whatever view is asked for (`?only_usage=true`): as a kubelet that knows no views.
+    if (new URL(req.url ?? '/', 'http://kubelet').pathname !== '/stats/summary') return void res.writeHead(404).end();
     res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(summary));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
