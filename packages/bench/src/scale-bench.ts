@@ -320,19 +320,17 @@ export async function runScaleBench(argv: string[] = [], out: (line: string) => 
     if (has('density')) {
       const t0 = Date.now();
       // The hollow minions: one process (like kubemark's), or a few (--hollow-processes) sharing the numbering.
-      // Started side by side: one after another, 10 processes of 500 took over 5 min each on a busy machine.
+      // One after another: started side by side, 10 processes' registration bursts timed etcd out
+      // (5 s deadlines, "etcdserver: request timed out") on a busy machine and nothing registered.
+      const hollow: BenchChild[] = [];
       const per = Math.ceil(config.minions / config.hollowProcesses);
-      const firsts = Array.from({ length: Math.ceil(config.minions / per) }, (_, k) => k * per);
-      const hollow: BenchChild[] = await Promise.all(
-        firsts.map((first) => {
-          const count = Math.min(per, config.minions - first);
-          return spawnBenchChild('hollow', { etcd: ctx.endpoint, count, first, prefix: 'hollow-', resyncMs: config.hollowResyncMs }, { nodeArgs: config.childNodeArgs, startTimeoutMs: Math.max(300_000, count * 2000) });
-        }),
-      );
-      hollow.forEach((h, k) => {
+      for (let first = 0; first < config.minions; first += per) {
+        const count = Math.min(per, config.minions - first);
+        const h = await spawnBenchChild('hollow', { etcd: ctx.endpoint, count, first, prefix: 'hollow-', resyncMs: config.hollowResyncMs }, { nodeArgs: config.childNodeArgs, startTimeoutMs: Math.max(300_000, count * 2000) });
         children.push(h);
-        meter.add(config.hollowProcesses === 1 ? `hollow x${config.minions}` : `hollow x${Number(h.info.minions)} #${k + 1}`, h.pid);
-      });
+        hollow.push(h);
+        meter.add(config.hollowProcesses === 1 ? `hollow x${config.minions}` : `hollow x${count} #${hollow.length}`, h.pid);
+      }
       // A kubelet's start() does not wait for its first heartbeat: wait for every Minion object.
       let registered = 0;
       for (const deadline = Date.now() + Math.max(120_000, config.minions * 60); Date.now() < deadline; await realClock.sleep(100)) {
