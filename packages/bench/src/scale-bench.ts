@@ -155,7 +155,7 @@ async function densityPhase(ctx: BenchContext, api: ApiClient, hollow: BenchChil
   const names = Array.from({ length: controllers }, (_, i) => `rc-${i}`);
   await inParallel(names, 8, (name, i) => {
     const namespace = densityNamespace(i, config);
-    return api.create('replicationControllers', rc(name, namespace, Math.min(config.replicasPerController, total - i * config.replicasPerController)), { namespace });
+    return createRetrying(() => api.create('replicationControllers', rc(name, namespace, Math.min(config.replicasPerController, total - i * config.replicasPerController)), { namespace }));
   });
   const rcSeconds = (Date.now() - t0) / 1000;
   let lastLog = Date.now();
@@ -235,6 +235,24 @@ function profileGoals(ctx: BenchContext): void {
   }
   const listAll = (results.api as { listAll?: { items: number; p50: number } } | undefined)?.listAll;
   if (config.goals.listAllMs && listAll) figures.atMost(config.profile, `LIST all ${listAll.items} pods p50`, listAll.p50, 'ms', config.goals.listAllMs);
+}
+
+/**
+ * A create retried on the API server's 5xx (etcd past its 5 s deadline: seen on a machine at load
+ * 30+ during the k8s-limits run) and on 409 after such a retry (the first try did land).
+ */
+async function createRetrying(create: () => Promise<unknown>, tries = 5): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await create();
+      return;
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (attempt > 1 && code === 409) return;
+      if (attempt >= tries || typeof code !== 'number' || code < 500) throw err;
+      await realClock.sleep(1000 * attempt);
+    }
+  }
 }
 
 function writeOutputs(outDir: string, results: Record<string, unknown>, figures: FigureTable, tracker: PodTracker | undefined, config: ScaleConfig): { file: string; chart: string } {
