@@ -88,7 +88,10 @@ async function startHollow(o: HollowOptions): Promise<Role> {
         // Dialled only while the stats pipeline is on (the bench's metrics phase); containers live in memory.
         address: hollowAddress(i),
         port: o.kubeletPort ?? 10250,
-        podCIDR: `172.${16 + (i >> 8)}.${i & 255}.0/24`,
+        // Their own scheme, outside the API server's --cluster-cidr (172.30.0.0/16 has 256 /24s, not
+        // 5,000; the Docker kubelets claim theirs there): this Registry has no pod CIDR allocator, so
+        // the subnet is stored as sent.
+        podCIDR: `10.${(i >> 8) & 255}.${i & 255}.0/24`,
         store,
         leaseStorage: store.storage,
         runtime: runtimes[j],

@@ -16,4 +16,11 @@ describe('LatencySamples', () => {
     s.add(7);
     expect(s.summary().p99).toBe(7);
   });
+
+  it('summarises more samples than a call can take arguments (100 watchers x thousands of events)', () => {
+    const s = new LatencySamples();
+    for (let i = 1; i <= 500_000; i++) s.add(i % 1000);
+    s.add(5000);
+    expect(s.summary()).toMatchObject({ count: 500_001, max: 5000 });
+  });
 });

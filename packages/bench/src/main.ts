@@ -19,7 +19,7 @@ const scenarios: Record<string, { about: string; load: () => Promise<Scenario>; 
     load: async () => (await import('./rollout-bench')).rolloutBench,
   },
   scale: {
-    about: 'etcd/Docker limits, scheduler alone, 1,000 hollow minions x 20 pods, API latency under churn, real Docker, cost per process, metrics pipeline cost',
+    about: 'etcd/Docker limits, scheduler alone, 1,000 hollow minions x 20 pods, API latency under churn, real Docker, cost per process, metrics pipeline cost (--profile k8s-limits: 5,000 x 30)',
     load: async () => (await import('./scale-bench')).scaleBench,
   },
   metrics: {

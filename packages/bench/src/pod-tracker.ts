@@ -24,6 +24,7 @@ export class PodTracker {
   private readonly pods = new Map<string, PodTimes>();
   private watch?: Watch<Pod>;
   private loop?: Promise<void>;
+  private stopped = false;
   counts = { created: 0, scheduled: 0, running: 0 };
   /** (ms since start, created, scheduled, running) every time a count moves, thinned to 1 per 100 ms. */
   readonly timeline: [number, number, number, number][] = [];
@@ -37,22 +38,37 @@ export class PodTracker {
   ) {}
 
   start(fromRevision: string): void {
-    const watch = this.store.watch<Pod>('pods', { resourceVersion: fromRevision });
-    this.watch = watch;
-    this.loop = (async () => {
-      for await (const ev of watch) {
-        if (ev.type === 'DELETED' || !this.filter(ev.object)) continue;
-        this.observe(ev.object, Date.now());
-      }
-    })().catch((err) => {
-      console.error(`pod tracker watch ended: ${err instanceof Error ? err.message : err}`);
-    });
+    this.loop = this.follow(fromRevision);
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     this.watch?.close();
     await this.loop;
     this.point(true);
+  }
+
+  /**
+   * Watches from `revision`; a watch that fails (etcd silent for seconds on a busy machine) is
+   * resumed from the last revision seen, so the counts do not freeze for the rest of the run.
+   */
+  private async follow(revision: string): Promise<void> {
+    while (!this.stopped) {
+      const watch = this.store.watch<Pod>('pods', { resourceVersion: revision });
+      this.watch = watch;
+      try {
+        for await (const ev of watch) {
+          revision = ev.object.metadata.resourceVersion ?? revision;
+          if (ev.type === 'DELETED' || !this.filter(ev.object)) continue;
+          this.observe(ev.object, Date.now());
+        }
+        return;
+      } catch (err) {
+        if (this.stopped) return;
+        console.error(`pod tracker watch ended (${err instanceof Error ? err.message : err}); resuming from revision ${revision}`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
   }
 
   private observe(pod: Pod, now: number): void {

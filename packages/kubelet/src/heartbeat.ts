@@ -1,8 +1,13 @@
 // Registration and heartbeat of a minion, one loop: every beat (default 10 s)
 //   1. keeps an etcd lease alive (TTL default 40 s) with the key /registry/leases/minions/<name>
-//      attached, so liveness is visible in etcd without any write to the Minion object, and
-//   2. creates or updates the Minion (addresses, capacity, labels, podCIDR, kubeletEndpoint,
-//      serviceAddress) and stamps its Ready condition's lastHeartbeatTime.
+//      attached, so liveness is visible in etcd without any write (only a keepalive), and
+//   2. writes the Minion (addresses, capacity, labels, podCIDR, kubeletEndpoint, serviceAddress) and
+//      stamps its Ready condition's lastHeartbeatTime — with a lease, only when it is due: on the
+//      first beat, when what the kubelet reports changed, when the lease had to be granted anew
+//      (back from a silence), and otherwise every `statusReportMs` (default 5 min). This is
+//      Kubernetes' node Lease model (kube-node-lease: a cheap renew each period, a full status only on
+//      change or every nodeStatusReportFrequency), and what lets 5,000 idle minions cost no writes.
+//      Without a lease the Ready condition is the only heartbeat and is written every beat.
 // Any failure (etcd gone) is logged and retried with a jittered backoff capped at the beat
 // interval; a lease that expired meanwhile is granted anew, so the heartbeat resumes by itself.
 import { Backoff } from '@coxswain/client';
@@ -28,6 +33,8 @@ export interface HeartbeatOptions {
   lease?: MinionLease;
   minion: MinionInfo;
   intervalMs?: number;
+  /** With a lease: how often the Minion's status is written although nothing changed. Default 5 min. */
+  statusReportMs?: number;
   clock?: Clock;
   logger?: Logger;
 }
@@ -68,15 +75,21 @@ export class Heartbeat {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly intervalMs: number;
+  private readonly statusReportMs: number;
+  /** What the last Minion write reported, and when: a beat with the same report inside statusReportMs writes nothing. */
+  private lastWrite?: { report: string; at: number };
   private abort?: AbortController;
   private loop?: Promise<void>;
-  /** Time of the last complete beat (lease and Minion both written), for /healthz. */
+  /** Time of the last complete beat (lease renewed, Minion written if due), for /healthz. */
   lastBeatAt?: number;
+  /** Minion writes so far (tests and the bench read it: idle beats should not write). */
+  statusWrites = 0;
 
   constructor(private readonly opts: HeartbeatOptions) {
     this.clock = opts.clock ?? realClock;
     this.log = opts.logger ?? createLogger('kubelet-heartbeat', { minion: opts.minion.name });
     this.intervalMs = opts.intervalMs ?? 10_000;
+    this.statusReportMs = opts.statusReportMs ?? 5 * 60_000;
   }
 
   start(): void {
@@ -93,10 +106,18 @@ export class Heartbeat {
     this.opts.lease?.release();
   }
 
-  /** One beat: lease, then Minion. Throws on failure. */
+  /** One beat: lease, then the Minion if due. Throws on failure. */
   async beat(): Promise<void> {
-    await this.opts.lease?.renew();
-    await this.writeMinion();
+    // A fresh grant forgets the last write, so a write that then fails is retried by the next beat.
+    if (await this.opts.lease?.renew()) this.lastWrite = undefined;
+    const report = JSON.stringify(this.opts.minion);
+    const now = this.clock.now();
+    const due = !this.opts.lease || this.lastWrite?.report !== report || now - this.lastWrite.at >= this.statusReportMs;
+    if (due) {
+      await this.writeMinion();
+      this.statusWrites++;
+      this.lastWrite = { report, at: now };
+    }
     this.lastBeatAt = this.clock.now();
   }
 

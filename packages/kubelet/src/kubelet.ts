@@ -46,6 +46,8 @@ export interface KubeletOptions {
   resyncMs?: number;
   heartbeatMs?: number;
   leaseTtlSeconds?: number;
+  /** With a lease: how often the Minion's status is rewritten although nothing changed (default 5 min). */
+  statusReportMs?: number;
   podInfraImage?: string;
   labels?: Record<string, string>;
   /** Default: the host's cpus and memory, 110 pods. */
@@ -127,6 +129,7 @@ export class Kubelet {
       lease: opts.leaseStorage && new MinionLease(opts.leaseStorage, { name: opts.minion, address: opts.address }, opts.leaseTtlSeconds ?? 40),
       minion: info,
       intervalMs: opts.heartbeatMs,
+      statusReportMs: opts.statusReportMs,
       clock: this.clock,
       logger: this.log,
     });

@@ -25,12 +25,15 @@ export class MinionLease {
     private readonly ttlSeconds: number,
   ) {}
 
-  /** Keeps the lease alive; after a loss (or on the first call) grants a new one and writes the key on it. */
-  async renew(): Promise<void> {
+  /**
+   * Keeps the lease alive; after a loss (or on the first call) grants a new one and writes the key on
+   * it. True when it granted: the kubelet was silent (or new) for the cluster until now.
+   */
+  async renew(): Promise<boolean> {
     if (this.id) {
       try {
         await this.storage.leases.keepAlive(this.id);
-        return;
+        return false;
       } catch (err) {
         // Expired while etcd was away (or the call failed): start over with a new lease next time.
         this.id = undefined;
@@ -47,6 +50,7 @@ export class MinionLease {
       });
       await this.storage.create(key, record, { lease: id });
       this.id = id;
+      return true;
     } catch (err) {
       await this.storage.leases.revoke(id).catch(() => undefined);
       throw err;

@@ -1,0 +1,94 @@
+// The heartbeat's writes: with a lease, a beat renews the lease and writes the Minion only when it is
+// due (first beat, a changed report, a lease granted anew, or every statusReportMs); without one,
+// every beat writes (the Ready condition is then the only heartbeat).
+import { FakeClock, memoryRegistry } from '@coxswain/testing';
+import { Minion, minionLeaseKey } from '@coxswain/objects';
+import { MinionLease, type Registry } from '@coxswain/registry';
+import { Heartbeat, MinionInfo } from './heartbeat';
+
+const INTERVAL = 10_000;
+const REPORT = 60_000;
+
+let clock: FakeClock;
+let store: Registry;
+
+beforeEach(() => {
+  clock = new FakeClock(Date.parse('2026-12-05T12:00:00Z'));
+  store = memoryRegistry({ clock });
+});
+
+function info(): MinionInfo {
+  return { name: 'm1', address: '127.0.1.1', podCIDR: '10.1.0.0/24', kubeletEndpoint: 'http://127.0.1.1:10250', serviceAddress: '10.1.0.1', capacity: { cpu: '2', pods: '110' } };
+}
+
+function heartbeat(minion: MinionInfo, withLease = true): Heartbeat {
+  const lease = withLease ? new MinionLease(store.storage, { name: minion.name }, 40) : undefined;
+  return new Heartbeat({ store, lease, minion, intervalMs: INTERVAL, statusReportMs: REPORT, clock });
+}
+
+const stored = () => store.get<Minion>('minions', undefined, 'm1');
+const heartbeatTime = async () => (await stored()).status?.conditions?.find((c) => c.type === 'Ready')?.lastHeartbeatTime;
+
+/** The lease's remaining TTL, as the minion controller reads it. */
+async function leaseRemaining(): Promise<number | undefined> {
+  const rec = await store.storage.get<{ lease: string } & Minion>(minionLeaseKey('m1'));
+  return (await store.storage.leases.timeToLive(rec.lease))?.remainingSeconds;
+}
+
+describe('Heartbeat with a lease', () => {
+  it('registers on the first beat, then only renews the lease until the status report is due', async () => {
+    const hb = heartbeat(info());
+    await hb.beat();
+    const first = await stored();
+    expect(first.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+
+    for (let t = INTERVAL; t < REPORT; t += INTERVAL) {
+      await clock.advance(INTERVAL);
+      await hb.beat();
+      // The lease was kept alive (full TTL again) and the Minion not rewritten.
+      expect(await leaseRemaining()).toBe(40);
+      expect((await stored()).metadata.resourceVersion).toBe(first.metadata.resourceVersion);
+    }
+    expect(hb.statusWrites).toBe(1);
+
+    await clock.advance(INTERVAL);
+    await hb.beat();
+    expect(hb.statusWrites).toBe(2);
+    expect(await heartbeatTime()).toBe(new Date(clock.now()).toISOString());
+  });
+
+  it('writes at once when what it reports changes', async () => {
+    const minion = info();
+    const hb = heartbeat(minion);
+    await hb.beat();
+    minion.labels = { zone: 'b' };
+    await clock.advance(INTERVAL);
+    await hb.beat();
+    expect(hb.statusWrites).toBe(2);
+    expect((await stored()).metadata.labels).toEqual({ zone: 'b' });
+  });
+
+  it('writes the status when its lease had to be granted anew (back from a silence)', async () => {
+    const hb = heartbeat(info());
+    await hb.beat();
+    // Silent past the lease's TTL: etcd dropped the lease and its key.
+    await clock.advance(45_000);
+    await expect(hb.beat()).rejects.toThrow();
+    expect(await store.storage.get(minionLeaseKey('m1')).catch(() => undefined)).toBeUndefined();
+    await hb.beat();
+    expect(await leaseRemaining()).toBe(40);
+    expect(hb.statusWrites).toBe(2);
+    expect(await heartbeatTime()).toBe(new Date(clock.now()).toISOString());
+  });
+});
+
+describe('Heartbeat without a lease', () => {
+  it('writes the Ready condition every beat', async () => {
+    const hb = heartbeat(info(), false);
+    await hb.beat();
+    await clock.advance(INTERVAL);
+    await hb.beat();
+    expect(hb.statusWrites).toBe(2);
+    expect(await heartbeatTime()).toBe(new Date(clock.now()).toISOString());
+  });
+});
