@@ -38,33 +38,56 @@ export function etcdMembers(endpoints: string[], tls?: EtcdTLS): Promise<EtcdMem
  * waited out, up to `timeoutMs`.
  */
 export function addEtcdMember(endpoints: string[], peerURL: string, tls?: EtcdTLS, clock: Clock = realClock, timeoutMs = 120_000): Promise<EtcdMember[]> {
-  return withClient(endpoints, tls, async (client) => {
-    const deadline = clock.now() + timeoutMs;
-    for (;;) {
+  return withClient(endpoints, tls, (client) =>
+    untilHealthy(clock, timeoutMs, `add the member ${peerURL}`, async () => {
       const members = (await client.cluster.memberList({})).members.map(memberOf);
       if (members.some((m) => m.peerURLs.includes(peerURL))) return members;
       const starting = members.find((m) => !m.name);
-      if (!starting) {
-        try {
-          return (await client.cluster.memberAdd({ peerURLs: [peerURL] })).members.map(memberOf);
-        } catch (e) {
-          if (!/unhealthy cluster/.test((e as Error).message)) throw e;
-        }
-      }
-      if (clock.now() > deadline) throw new Error(`etcd: could not add the member ${peerURL} within ${timeoutMs / 1000} s: ${starting ? `the member ${starting.peerURLs[0]} was added but has not started` : 'the cluster was unhealthy'}`);
-      await clock.sleep(1000);
-    }
-  });
+      if (starting) return { waitFor: `the member ${starting.peerURLs[0]} was added but has not started` };
+      return (await client.cluster.memberAdd({ peerURLs: [peerURL] })).members.map(memberOf);
+    }),
+  );
 }
 
-/** Removes the member serving `peerURL`; false when there is none. */
-export function removeEtcdMember(endpoints: string[], peerURL: string, tls?: EtcdTLS): Promise<boolean> {
-  return withClient(endpoints, tls, async (client) => {
-    const member = (await client.cluster.memberList({})).members.find((m) => m.peerURLs.includes(peerURL));
-    if (!member) return false;
-    await client.cluster.memberRemove({ ID: member.ID });
-    return true;
-  });
+/**
+ * Removes the member serving `peerURL`; false when there is none. etcd refuses while the members
+ * left would not all have been connected long enough to count for a quorum ("unhealthy cluster",
+ * e.g. one that just came back): that is waited out, up to `timeoutMs`.
+ */
+export function removeEtcdMember(endpoints: string[], peerURL: string, tls?: EtcdTLS, clock: Clock = realClock, timeoutMs = 120_000): Promise<boolean> {
+  return withClient(endpoints, tls, (client) =>
+    untilHealthy(clock, timeoutMs, `remove the member ${peerURL}`, async () => {
+      const member = (await client.cluster.memberList({})).members.find((m) => m.peerURLs.includes(peerURL));
+      if (!member) return false;
+      await client.cluster.memberRemove({ ID: member.ID });
+      return true;
+    }),
+  );
+}
+
+/**
+ * Runs `step` until it returns a result: again after a second when it asks to wait, or when etcd
+ * refuses the change as leaving the cluster unhealthy; any other error ends it.
+ */
+async function untilHealthy<T>(clock: Clock, timeoutMs: number, what: string, step: () => Promise<T | { waitFor: string }>): Promise<T> {
+  const deadline = clock.now() + timeoutMs;
+  for (;;) {
+    let why: string;
+    try {
+      const result = await step();
+      if (!isWait(result)) return result;
+      why = result.waitFor;
+    } catch (e) {
+      if (!/unhealthy cluster/.test((e as Error).message)) throw e;
+      why = 'the cluster was unhealthy';
+    }
+    if (clock.now() > deadline) throw new Error(`etcd: could not ${what} within ${timeoutMs / 1000} s: ${why}`);
+    await clock.sleep(1000);
+  }
+}
+
+function isWait(r: unknown): r is { waitFor: string } {
+  return typeof r === 'object' && r !== null && 'waitFor' in r;
 }
 
 function memberOf(m: { ID: string; name: string; peerURLs: string[]; clientURLs: string[] }): EtcdMember {
