@@ -10,7 +10,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Etcd3 } from 'etcd3';
+import { EtcdCredentials } from '@coxswain/process';
+import { createEtcdClient } from '@coxswain/store';
 import type { ApiClient } from '@coxswain/client';
 import type { ConfigMap, Event, Pod } from '@coxswain/objects';
 import { eventually } from '@coxswain/testing';
@@ -232,7 +233,8 @@ it('a mounted ConfigMap file changes in the running container within 60 s, witho
   const logs = path.join(env!.tmp, 'data', 'logs');
   for (const f of readdirSync(logs)) expect(readFileSync(path.join(logs, f), 'utf8')).not.toContain(SECRET_VALUE);
   // Nor in etcd: encrypted with the key `coxswain up` made (0600) in its data dir.
-  const etcd = new Etcd3({ hosts: 'http://127.0.0.1:12679' });
+  // etcd wants a client certificate: the API server's, from up's pki.
+  const etcd = createEtcdClient(env!.cluster.etcdServers, { tls: new EtcdCredentials(path.join(env!.tmp, 'data', 'pki')).client('apiserver') });
   try {
     const stored = await etcd.get('/registry/secrets/default/db').buffer();
     expect(stored?.toString('latin1')).toMatch(/^k8s:enc:aesgcm:v1:key-\d{4}-\d\d-\d\d:/);
