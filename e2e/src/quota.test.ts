@@ -122,16 +122,20 @@ it('holds an RC of 50 to a quota of 20 pods: exactly 20, the rest refused with e
   expect(failures).toEqual([]);
 
   // The probe's flood: replicas 1e9 fits an int32 (Kubernetes accepts it too); the quota holds it,
-  // and each retry costs one refused create, not a thousand writes.
-  const failedCreates = async () => (await store.list<any>('events', { namespace: NS })).items.filter((e) => e.reason === 'FailedCreate').reduce((n, e) => n + e.count, 0);
-  const refusedSoFar = await failedCreates();
+  // and each retry costs one refused create, not a thousand writes. The manager has acted on the
+  // new size once the RC's status observes its generation, still with the quota's refusal.
   const revisionBefore = Number(await store.currentRevision());
   const scaled = await fetch(`${api.url}/api/v1/namespaces/${NS}/replicationcontrollers/web`, { method: 'PATCH', headers: { 'Content-Type': 'application/merge-patch+json' }, body: JSON.stringify({ spec: { replicas: 1e9 } }) });
   expect(scaled.status).toBe(200);
-  await eventually(async () => (await failedCreates()) > refusedSoFar, 30_000, 'the next refusal at 1e9 replicas');
+  const generation = ((await scaled.json()) as { metadata: { generation: number } }).metadata.generation;
+  await eventually(async () => {
+    const rc = await store.get<any>('replicationControllers', NS, 'web');
+    const failure = rc.status?.conditions?.find((c: { type: string }) => c.type === 'ReplicaFailure');
+    return rc.status?.observedGeneration >= generation && /exceeded quota: pod-budget/.test(failure?.message ?? '');
+  }, 30_000, 'the manager acting on 1e9 replicas, refused by the quota');
   expect((await store.list('pods', { namespace: NS })).items).toHaveLength(20);
   const writes = Number(await store.currentRevision()) - revisionBefore;
-  console.log(`replicas 1e9 under the quota: still 20 pods; ${writes} etcd revisions from the scale to the next refusal`);
+  console.log(`replicas 1e9 under the quota: still 20 pods; ${writes} etcd revisions from the scale to the manager's refused status`);
   expect(writes).toBeLessThan(50);
 
   const kubecfg = kubecfgFor('/nonexistent/config.json', process.cwd());
