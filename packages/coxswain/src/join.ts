@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger, etcdMemberTLSFlags, type EtcdTLS, type Logger } from '@coxswain/process';
+import { createLogger, etcdClientFlags, etcdMemberTLSFlags, type EtcdTLS, type Logger } from '@coxswain/process';
 import { addEtcdMember, etcdMembers, removeEtcdMember } from '@coxswain/store';
 import { NotFoundError, realClock, type Minion, type ObjectStore, type Pod } from '@coxswain/objects';
 import { openRegistry } from '@coxswain/registry';
@@ -79,6 +79,11 @@ export class JoinedHost extends ProcessGroup {
     super(join(opts.dataDir, 'logs'), opts, opts.logger ?? createLogger('join'));
   }
 
+  /** Where the join info's certificates are written. */
+  private get pkiDir(): string {
+    return join(this.opts.dataDir, 'pki');
+  }
+
   /** Asks for the join info, then starts the kubelet and the proxy and waits until both are healthy. Returns the minion's pod subnet. */
   async start(): Promise<string> {
     const o = this.opts;
@@ -86,14 +91,13 @@ export class JoinedHost extends ProcessGroup {
     const info = await fetchJoinInfo(o.server, o.token, o.minion, o.etcdMember ? o.address : undefined);
     mkdirSync(this.logDir, { recursive: true, mode: 0o700 });
     writeFileSync(join(o.dataDir, PID_FILE), String(process.pid));
-    const pki = join(o.dataDir, 'pki');
-    const etcdTLS = info.etcdTLS && writeEtcdTLS(pki, info.etcdTLS);
+    const etcdTLS = info.etcdTLS && writeEtcdTLS(this.pkiDir, info.etcdTLS);
     const member = o.etcdMember ? await this.startEtcdMember(info, etcdTLS) : undefined;
     // This host's member first: the others are the way out when it is down.
     const etcdServers = member ? [member.clientURL, ...(await etcdMembers(info.etcdServers, etcdTLS)).flatMap((m) => m.clientURLs).filter((u) => u !== member.clientURL)] : info.etcdServers;
     const record: JoinRecord = { server: o.server, minion: o.minion, address: o.address, etcdServers, etcdTLS, etcdMember: member, dockerEndpoint: o.dockerEndpoint };
     writeFileSync(join(o.dataDir, RECORD), JSON.stringify(record, null, 2) + '\n', { mode: 0o600 });
-    const etcd = ['--etcd-servers', etcdServers.join(','), ...(etcdTLS ? ['--etcd-cafile', etcdTLS.caFile, '--etcd-certfile', etcdTLS.certFile, '--etcd-keyfile', etcdTLS.keyFile] : [])];
+    const etcd = etcdClientFlags(etcdServers, etcdTLS);
     const credential: string[] = [];
     if (info.kubeletCredential) {
       const file = join(o.dataDir, 'kubelet-credential');
@@ -143,14 +147,15 @@ export class JoinedHost extends ProcessGroup {
     const clientURL = `${scheme}://${o.address}:${port}`;
     const peerURL = `${scheme}://${o.address}:${port + 1}`;
     const dataDir = join(o.dataDir, 'etcd');
+    // Checked before the member is added: an added member that never starts costs the cluster a vote.
+    if (etcdTLS && !info.etcdMemberTLS) throw new Error(`the API server at ${o.server} sent no etcd member certificate: its etcd uses TLS, and this host's member needs one`);
+    const cert = info.etcdMemberTLS && writeCertificate(this.pkiDir, 'etcd-member', info.etcdMemberTLS);
+    const tlsFlags = etcdTLS && cert ? etcdMemberTLSFlags(etcdTLS.caFile, cert) : [];
     let initialCluster = `${o.minion}=${peerURL}`;
     if (!existsSync(join(dataDir, 'member'))) {
       const members = await addEtcdMember(info.etcdServers, peerURL, etcdTLS);
       initialCluster = members.map((m) => `${m.peerURLs.includes(peerURL) ? o.minion : m.name}=${m.peerURLs[0]}`).join(',');
     }
-    if (etcdTLS && !info.etcdMemberTLS) throw new Error(`the API server at ${o.server} sent no etcd member certificate: its etcd uses TLS, and this host's member needs one`);
-    const cert = info.etcdMemberTLS && writeCertificate(join(o.dataDir, 'pki'), 'etcd-member', info.etcdMemberTLS);
-    const tlsFlags = etcdTLS && cert ? etcdMemberTLSFlags(etcdTLS.caFile, cert) : [];
     const etcd = this.launch(etcdMemberSpec({ name: o.minion, dataDir, clientURL, peerURL, initialCluster, state: 'existing', tlsFlags, logDir: this.logDir }));
     await this.waitHealthy(etcd, `${clientURL}/health`, etcdTLS);
     this.log.info({ clientURL, peerURL }, 'etcd member serving');

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, writeFileSync, rmSync, readFileSync } from 'node
 import { homedir, hostname } from 'node:os';
 import { parseTokenFile } from '@coxswain/api';
 import { join } from 'node:path';
-import { createLogger, EtcdCredentials, etcdMemberTLSFlags, LOOPBACK_HOSTS, type EtcdRole, type EtcdTLS, type Logger } from '@coxswain/process';
+import { createLogger, etcdClientFlags, EtcdCredentials, etcdMemberTLSFlags, LOOPBACK_HOSTS, type EtcdRole, type EtcdTLS, type Logger } from '@coxswain/process';
 import { writeKubeletCredential } from '@coxswain/client';
 import { ComponentSpec, lastLines } from './supervisor';
 import { ComponentStartError, LOG_TAIL_LINES, ProcessGroup, stopRunningGroup } from './process-group';
@@ -258,9 +258,7 @@ export class LocalCluster extends ProcessGroup {
    * the same for every role).
    */
   private etcdFlags(role: EtcdRole): string[] {
-    const tls = this.credentials?.client(role) ?? this.opts.etcdTLS;
-    const files = tls ? ['--etcd-cafile', tls.caFile, '--etcd-certfile', tls.certFile, '--etcd-keyfile', tls.keyFile] : [];
-    return ['--etcd-servers', this.etcdServers.join(','), ...files];
+    return etcdClientFlags(this.etcdServers, this.credentials?.client(role) ?? this.opts.etcdTLS);
   }
 
   /**

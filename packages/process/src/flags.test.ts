@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseEtcdServers, parseEtcdTLS } from './flags';
+import { etcdClientFlags, parseEtcdServers, parseEtcdTLS } from './flags';
 
 describe('parseEtcdServers', () => {
   it('splits on commas and trims', () => {
@@ -54,5 +54,14 @@ describe('parseEtcdTLS', () => {
 
   it('refuses an http server with TLS files', () => {
     expect(() => parseEtcdTLS(files, ['https://a:2379', 'http://b:2379'])).toThrow('--etcd-servers: "http://b:2379" is not https, but --etcd-cafile/--etcd-certfile/--etcd-keyfile ask for TLS');
+  });
+});
+
+describe('etcdClientFlags', () => {
+  it('gives the servers, and with TLS the three files under the names parseEtcdTLS reads', () => {
+    expect(etcdClientFlags(['http://a:2379', 'http://b:2379'])).toEqual(['--etcd-servers', 'http://a:2379,http://b:2379']);
+    expect(etcdClientFlags(['https://a:2379'], { caFile: '/p/ca.crt', certFile: '/p/c.crt', keyFile: '/p/c.key' })).toEqual([
+      '--etcd-servers', 'https://a:2379', '--etcd-cafile', '/p/ca.crt', '--etcd-certfile', '/p/c.crt', '--etcd-keyfile', '/p/c.key',
+    ]);
   });
 });

@@ -42,6 +42,12 @@ export interface EtcdTLSFlags {
   etcdKeyfile?: string;
 }
 
+/** The command-line flags that give a component `servers` and, with TLS, its three files: what parseEtcdTLS reads back. */
+export function etcdClientFlags(servers: readonly string[], tls?: EtcdTLS): string[] {
+  const files = tls ? ['--etcd-cafile', tls.caFile, '--etcd-certfile', tls.certFile, '--etcd-keyfile', tls.keyFile] : [];
+  return ['--etcd-servers', servers.join(','), ...files];
+}
+
 /**
  * The three `--etcd-*` TLS flags: all or none (none: plain http). Each must name a readable file,
  * and with TLS every `--etcd-servers` URL must be https (etcd would see a TLS hello on a plain port).

@@ -3,7 +3,7 @@
 export { createLogger, type Logger } from './logger';
 export { serveHealth, type HealthServer, type HealthServerOptions } from './health-server';
 export { onShutdown, shutdown, setShutdownGrace, createShutdownCoordinator } from './process-signals';
-export { parseEtcdServers, parseEtcdTLS, type EtcdTLS, type EtcdTLSFlags } from './flags';
+export { etcdClientFlags, parseEtcdServers, parseEtcdTLS, type EtcdTLS, type EtcdTLSFlags } from './flags';
 export { ensureCertificateAuthority, etcdMemberTLSFlags, etcdServerTLSFlags, issueCertificate, issueEtcdClient, type CertificateAuthority, type CertificateRequest } from './etcd-pki';
 export { EtcdCredentials, etcdRoleCommonName, LOOPBACK_HOSTS, type EtcdRole } from './etcd-credentials';
 export { metricsExposition, METRICS_CONTENT_TYPE, processMetrics } from './process-metrics';
