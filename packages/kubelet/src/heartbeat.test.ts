@@ -21,9 +21,10 @@ function info(): MinionInfo {
   return { name: 'm1', address: '127.0.1.1', podCIDR: '10.1.0.0/24', kubeletEndpoint: 'http://127.0.1.1:10250', serviceAddress: '10.1.0.1', capacity: { cpu: '2', pods: '110' } };
 }
 
-function heartbeat(minion: MinionInfo, withLease = true): Heartbeat {
+/** random 0 puts each unchanged report at the latest, statusReportMs after the last write. */
+function heartbeat(minion: MinionInfo, withLease = true, random = () => 0): Heartbeat {
   const lease = withLease ? new MinionLease(store.storage, { name: minion.name }, 40) : undefined;
-  return new Heartbeat({ store, lease, minion, intervalMs: INTERVAL, statusReportMs: REPORT, clock });
+  return new Heartbeat({ store, lease, minion, intervalMs: INTERVAL, statusReportMs: REPORT, clock, random });
 }
 
 const stored = () => store.get<Minion>('minions', undefined, 'm1');
@@ -55,6 +56,24 @@ describe('Heartbeat with a lease', () => {
     await hb.beat();
     expect(hb.statusWrites).toBe(2);
     expect(await heartbeatTime()).toBe(new Date(clock.now()).toISOString());
+  });
+
+  it('spreads the unchanged reports of minions started together over the second half of statusReportMs', async () => {
+    // Two minions beating in step: one draws the latest due time, the other the earliest.
+    const late = heartbeat(info(), true, () => 0);
+    const early = heartbeat({ ...info(), name: 'm2' }, true, () => 0.999);
+    const writesAt = new Map<Heartbeat, number[]>([[late, []], [early, []]]);
+    for (let t = 0; t <= 2 * REPORT; t += INTERVAL) {
+      for (const [hb, times] of writesAt) {
+        const before = hb.statusWrites;
+        await hb.beat();
+        if (hb.statusWrites > before) times.push(t);
+      }
+      await clock.advance(INTERVAL);
+    }
+    expect(writesAt.get(late)).toEqual([0, REPORT, 2 * REPORT]);
+    // Due 30.03 s (REPORT / 2) after each write; the next beat, on the 10 s grid, writes it.
+    expect(writesAt.get(early)).toEqual([0, 40_000, 80_000, 120_000]);
   });
 
   it('writes at once when what it reports changes', async () => {

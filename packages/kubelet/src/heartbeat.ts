@@ -4,7 +4,10 @@
 //   2. writes the Minion (addresses, capacity, labels, podCIDR, kubeletEndpoint, serviceAddress) and
 //      stamps its Ready condition's lastHeartbeatTime — with a lease, only when it is due: on the
 //      first beat, when what the kubelet reports changed, when the lease had to be granted anew
-//      (back from a silence), and otherwise every `statusReportMs` (default 5 min). This is
+//      (back from a silence), and otherwise at most `statusReportMs` (default 5 min) after the last
+//      write, at least half that: each write draws its next due time at random in between, so that
+//      minions started together (a bench's 1,000, a rack after a power cut) do not all write in the
+//      same second every 5 min; the draws drift apart and spread the writes out. This is
 //      Kubernetes' node Lease model (kube-node-lease: a cheap renew each period, a full status only on
 //      change or every nodeStatusReportFrequency), and what lets 5,000 idle minions cost no writes.
 //      Without a lease the Ready condition is the only heartbeat and is written every beat.
@@ -33,8 +36,10 @@ export interface HeartbeatOptions {
   lease?: MinionLease;
   minion: MinionInfo;
   intervalMs?: number;
-  /** With a lease: how often the Minion's status is written although nothing changed. Default 5 min. */
+  /** With a lease: the longest the Minion's status goes unwritten although nothing changed. Default 5 min. */
   statusReportMs?: number;
+  /** Draws where in [statusReportMs / 2, statusReportMs] the next unchanged report falls (tests pin it). */
+  random?: () => number;
   clock?: Clock;
   logger?: Logger;
 }
@@ -76,8 +81,8 @@ export class Heartbeat {
   private readonly log: Logger;
   private readonly intervalMs: number;
   private readonly statusReportMs: number;
-  /** What the last Minion write reported, and when: a beat with the same report inside statusReportMs writes nothing. */
-  private lastWrite?: { report: string; at: number };
+  /** What the last Minion write reported, and when the same report is due again: until then a beat writes nothing. */
+  private lastWrite?: { report: string; dueAt: number };
   private abort?: AbortController;
   private loop?: Promise<void>;
   /** Time of the last complete beat (lease renewed, Minion written if due), for /healthz. */
@@ -112,11 +117,12 @@ export class Heartbeat {
     if (await this.opts.lease?.renew()) this.lastWrite = undefined;
     const report = JSON.stringify(this.opts.minion);
     const now = this.clock.now();
-    const due = !this.opts.lease || this.lastWrite?.report !== report || now - this.lastWrite.at >= this.statusReportMs;
+    const due = !this.opts.lease || this.lastWrite?.report !== report || now >= this.lastWrite.dueAt;
     if (due) {
       await this.writeMinion();
       this.statusWrites++;
-      this.lastWrite = { report, at: now };
+      const random = this.opts.random ?? Math.random;
+      this.lastWrite = { report, dueAt: now + this.statusReportMs * (1 - random() / 2) };
     }
     this.lastBeatAt = this.clock.now();
   }

@@ -7,7 +7,7 @@ export interface BindBatcherOptions {
   bindMany: (bindings: Binding[]) => Promise<(Error | undefined)[]>;
   /** Bindings per transaction. etcd allows 128 ops per txn by default, and a binding is 2. Default 50. */
   maxBatch?: number;
-  /** Transactions in flight at once. Default 2. */
+  /** Transactions in flight at once. Default 4 (scheduler alone at 5,000 minions: 2 gave 2,840-3,467 pods/s, 4 gave 3,421-3,452). */
   maxInFlight?: number;
 }
 
@@ -15,7 +15,7 @@ export class BindBatcher {
   private readonly group: GroupCommit<Binding, undefined>;
 
   constructor(opts: BindBatcherOptions) {
-    this.group = new GroupCommit({ commit: opts.bindMany, maxBatch: opts.maxBatch ?? 50, maxInFlight: opts.maxInFlight });
+    this.group = new GroupCommit({ commit: opts.bindMany, maxBatch: opts.maxBatch ?? 50, maxInFlight: opts.maxInFlight ?? 4 });
   }
 
   /** Transactions sent and bindings carried (for /healthz and tests). */
