@@ -99,6 +99,21 @@ describe('Heartbeat with a lease', () => {
     expect(hb.statusWrites).toBe(2);
     expect(await heartbeatTime()).toBe(new Date(clock.now()).toISOString());
   });
+
+  it('keeps its lease through a keepalive that failed without the lease expiring (a deadline while etcd is busy)', async () => {
+    const hb = heartbeat(info());
+    await hb.beat();
+    const lease = (await store.storage.get<{ lease: string } & Minion>(minionLeaseKey('m1'))).lease;
+    jest.spyOn(store.storage.leases, 'keepAlive').mockRejectedValueOnce(new Error('DEADLINE_EXCEEDED'));
+    await clock.advance(INTERVAL);
+    await expect(hb.beat()).rejects.toThrow('DEADLINE_EXCEEDED');
+    await clock.advance(INTERVAL);
+    await hb.beat();
+    // The same lease, kept alive again; no new grant, no rewritten key, no status write.
+    expect((await store.storage.get<{ lease: string } & Minion>(minionLeaseKey('m1'))).lease).toBe(lease);
+    expect(await leaseRemaining()).toBe(40);
+    expect(hb.statusWrites).toBe(1);
+  });
 });
 
 describe('Heartbeat without a lease', () => {

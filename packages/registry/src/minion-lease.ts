@@ -35,8 +35,11 @@ export class MinionLease {
         await this.storage.leases.keepAlive(this.id);
         return false;
       } catch (err) {
-        // Expired while etcd was away (or the call failed): start over with a new lease next time.
-        this.id = undefined;
+        // Expired (etcd no longer has it): start over with a new lease next time. Any other failure (a
+        // deadline, etcd away) says nothing of the lease, which lives on for its TTL: the next beat
+        // keeps it alive again. Starting over on those made a busy etcd busier — 5,000 kubelets each
+        // granting, deleting, creating and rewriting its Minion — until nothing got through.
+        if (err instanceof NotFoundError) this.id = undefined;
         throw err;
       }
     }
