@@ -1,11 +1,13 @@
 // metrics.k8s.io on a real API server and etcd: the pipeline scrapes two kubelets' /stats/summary
 // (small HTTP servers answering in the summary API's shape, as the kubelet does) and serves
 // NodeMetrics and PodMetrics as metrics-server does; a kubelet that stops answering loses its figures.
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Minion, Pod } from '@coxswain/objects';
 import { MetricsScraper, type MetricsSource } from '@coxswain/client';
 import { ApiFixture, startApiFixture } from './testing/api-fixture';
 import { call } from './testing/wire';
-import { startFakeKubelet, summaryOf, type FakeKubelet } from '@coxswain/testing';
+import { eventually, startFakeKubelet, summaryOf, type FakeKubelet } from '@coxswain/testing';
 
 const MiB = 2 ** 20;
 
@@ -80,4 +82,22 @@ it('a kubelet that stops answering: its node and pods are gone at the next scrap
   expect((await call(fx.url, 'GET', `${M}/nodes/m2`)).status).toBe(404);
   // What the cost bench prints when figures are missing: which share answered, and why one did not.
   expect(scraper.lastPass()).toEqual({ minions: 2, answered: 1, error: expect.stringMatching(/ECONNREFUSED|socket hang up|ECONNRESET/) });
+});
+
+it('a kubelet whose answer is not a summary: its minion has no figures, the others are served', async () => {
+  const garbled = http.createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"node": {"cpu": '));
+  await new Promise<void>((r) => garbled.listen(0, '127.0.0.1', r));
+  try {
+    const m = await fx.store.create<Minion>({ apiVersion: 'v1', kind: 'Minion', metadata: { name: 'm3' } } as Minion);
+    await fx.store.updateStatus<Minion>({ ...m, status: { kubeletEndpoint: `http://127.0.0.1:${(garbled.address() as AddressInfo).port}` } } as Minion);
+    // The scraper's minions come from its informer: wait until a pass has fetched m3's answer (m1 and
+    // m3 answer; m2's kubelet was closed above).
+    await eventually(async () => (await scraper.scrape(), scraper.lastPass()?.answered === 2), 10_000, 'a pass that fetched m3');
+    expect((await call(fx.url, 'GET', `${M}/nodes`)).json.items.map((n: { metadata: { name: string } }) => n.metadata.name)).toEqual(['m1']);
+    expect((await call(fx.url, 'GET', `${M}/nodes/m3`)).status).toBe(404);
+    expect((await call(fx.url, 'GET', `${M}/namespaces/default/pods/web-1`)).status).toBe(200);
+  } finally {
+    garbled.closeAllConnections();
+    await new Promise((r) => garbled.close(r));
+  }
 });

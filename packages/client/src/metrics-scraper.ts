@@ -1,5 +1,7 @@
 // The metrics pipeline (metrics-server's part): every resolution interval it fetches each minion's
-// kubelet /stats/summary, keeps only the latest figures in memory (no etcd write per sample), and
+// kubelet /stats/summary (the minions from an informer of its own, as metrics-server's node lister:
+// a LIST of every Minion each pass cost the API server more than the 1,000 summaries' parse), keeps
+// only the latest figures in memory (no etcd write per sample), and
 // answers what the API server's metrics.k8s.io serves and what the autoscaler reads. A kubelet that
 // does not answer loses its figures at once: its pods read as unknown, never as the last figures seen.
 import * as http from 'node:http';
@@ -7,6 +9,7 @@ import * as https from 'node:https';
 import { kubeletAuthHeaders } from './kubelet-credential';
 import type { Minion, ObjectStore } from '@coxswain/objects';
 import { realClock, type Clock } from '@coxswain/objects';
+import { Informer } from './informer';
 import { PeriodicTask } from './periodic-task';
 import type { Logger } from '@coxswain/process';
 
@@ -65,9 +68,21 @@ export interface ScrapePass {
   error?: string;
 }
 
-interface Scraped {
+interface Samples {
   node?: NodeSample;
   pods: PodSample[];
+}
+
+/**
+ * One kubelet's last answer, kept as the bytes it sent and decoded when first read. In the API server
+ * a pass's decoded figures (20,000 pods' objects at 1,000 minions) outlived the young generation and
+ * were promoted, so every pass grew the old generation that holds the watch cache, and its garbage
+ * collection was the largest cost of the scrape; one Buffer a minion lives outside the heap. A
+ * reader (`top`, an autoscaler's pass) decodes a pass once; a pass nobody reads is never decoded.
+ */
+interface Scraped {
+  body: Buffer;
+  samples?: Samples;
 }
 
 export class MetricsScraper implements MetricsSource {
@@ -77,6 +92,8 @@ export class MetricsScraper implements MetricsSource {
   private last?: ScrapePass;
   private readonly task: PeriodicTask;
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  /** Started by the first pass, stopped by stop(); a stopped Informer cannot start again, so each run gets its own. */
+  private minions?: Informer<Minion>;
 
   constructor(private readonly opts: MetricsScraperOptions) {
     this.intervalMs = opts.intervalMs ?? DEFAULT_METRICS_RESOLUTION_MS;
@@ -90,6 +107,8 @@ export class MetricsScraper implements MetricsSource {
 
   async stop(): Promise<void> {
     await this.task.stop();
+    await this.minions?.stop();
+    this.minions = undefined;
     // Idle kept-alive connections would hold the kubelets' sockets (and this process) open.
     this.agent.destroy();
   }
@@ -104,21 +123,35 @@ export class MetricsScraper implements MetricsSource {
   }
 
   nodes(): NodeSample[] {
-    return [...this.byMinion.values()].flatMap((s) => (s.node ? [s.node] : []));
+    return [...this.byMinion.keys()].flatMap((minion) => {
+      const node = this.samplesOf(minion).node;
+      return node ? [node] : [];
+    });
   }
 
   pods(): PodSample[] {
-    return [...this.byMinion.values()].flatMap((s) => s.pods);
+    return [...this.byMinion.keys()].flatMap((minion) => this.samplesOf(minion).pods);
+  }
+
+  /** A minion's figures, decoded on first read; an answer that is not a summary has none. */
+  private samplesOf(minion: string): Samples {
+    const scraped = this.byMinion.get(minion)!;
+    if (!scraped.samples) {
+      try {
+        scraped.samples = toSamples(minion, JSON.parse(scraped.body.toString('utf8')) as KubeletSummary);
+      } catch (e) {
+        this.opts.log?.info({ minion, err: (e as Error).message }, 'metrics: the kubelet\'s summary does not parse; its figures are dropped');
+        scraped.samples = { pods: [] };
+      }
+    }
+    return scraped.samples;
   }
 
   private async scrapeAll(): Promise<void> {
-    let minions: Minion[];
-    try {
-      minions = (await this.opts.store.list<Minion>('minions')).items;
-    } catch (e) {
-      this.opts.log?.warn({ err: (e as Error).message }, 'metrics: cannot list minions');
-      return;
-    }
+    this.minions ??= new Informer<Minion>({ store: this.opts.store, resource: 'minions', clock: this.opts.clock, logger: this.opts.log, name: 'metrics-minions' }).start();
+    // The informer retries its list by itself; a pass before it has one has nothing to scrape.
+    if (!(await this.minions.waitForSync())) return;
+    const minions = this.minions.list();
     const next = new Map<string, Scraped>();
     const pass: ScrapePass = { minions: minions.length, answered: 0 };
     await Promise.all(
@@ -126,7 +159,7 @@ export class MetricsScraper implements MetricsSource {
         const endpoint = m.status?.kubeletEndpoint;
         if (!endpoint) return;
         try {
-          next.set(m.metadata.name, toSamples(m.metadata.name, await this.fetchSummary(endpoint)));
+          next.set(m.metadata.name, { body: await this.fetchSummary(endpoint) });
           pass.answered++;
         } catch (e) {
           pass.error ??= (e as Error).message;
@@ -142,7 +175,7 @@ export class MetricsScraper implements MetricsSource {
    * node:http with one keep-alive agent rather than fetch: at 1,000 kubelets a scrape is 67 requests
    * a second, and fetch (undici) costs about three times the CPU per request (docs/benchmarks.md).
    */
-  private fetchSummary(endpoint: string): Promise<KubeletSummary> {
+  private fetchSummary(endpoint: string): Promise<Buffer> {
     // Only what is read here: a third of the bytes, so a third of the parse (kubelet stats-collector.ts).
     const url = `${endpoint}/stats/summary?only_usage=true`;
     const timeoutMs = this.opts.timeoutMs ?? 5000;
@@ -154,11 +187,7 @@ export class MetricsScraper implements MetricsSource {
         res.on('error', reject);
         res.on('end', () => {
           if (res.statusCode !== 200) return reject(new Error(`${url}: HTTP ${res.statusCode}`));
-          try {
-            resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as KubeletSummary);
-          } catch (e) {
-            reject(new Error(`${url}: ${(e as Error).message}`));
-          }
+          resolve(Buffer.concat(chunks));
         });
       });
       // The deadline covers the whole answer, as fetch's AbortSignal.timeout did.
@@ -171,7 +200,7 @@ export class MetricsScraper implements MetricsSource {
 }
 
 /** A pod or node without a CPU rate yet (one reading so far) is left out, as metrics-server does. */
-function toSamples(minion: string, s: KubeletSummary): Scraped {
+function toSamples(minion: string, s: KubeletSummary): Samples {
   const nodeCpu = s.node?.cpu?.usageNanoCores;
   const node = nodeCpu === undefined ? undefined : { minion, timestamp: s.node!.cpu!.time ?? new Date().toISOString(), usage: { cpuNanoCores: nodeCpu, memoryBytes: s.node?.memory?.workingSetBytes ?? 0 } };
   const pods: PodSample[] = [];
