@@ -2,31 +2,33 @@
 // namespaces with a dockerd each, @coxswain/testing's SimHosts) next to pod-to-pod on one host, in
 // the same run (goal: cross-host >= 0.9x same-host). The pod network is the one Coxswain builds: a
 // Docker network per host on its minion's pod subnet, and the proxy's pod routes agent (routes,
-// NAT and forward chains) run for each host. The transfer is busybox nc (the local image), N MB of
-// zeros; a round's time is the client's, from its start until the server has counted every byte.
-// nc's small reads make the figures CPU-bound well below the links' capacity: the ratio compares
-// the two paths at the same cost per byte.
-import { execFile } from 'node:child_process';
+// NAT and forward chains) run for each host. Each transfer is N MiB of zeros between two pods'
+// network namespaces by tcp-transfer-process.js (entered with nsenter; the pods are busybox
+// containers holding the namespaces), timed by the receiver from the first byte to the last.
+import { execFile, spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { EventRecorder, Informer } from '@coxswain/client';
 import type { Minion } from '@coxswain/objects';
 import { createLogger } from '@coxswain/process';
 import { PodRoutes } from '@coxswain/proxy';
-import { eventually, memoryRegistry, SimHosts, type SimHost } from '@coxswain/testing';
+import { memoryRegistry, SimHosts, type SimHost } from '@coxswain/testing';
 import { countFlag } from './count-flag';
 import { FigureTable } from './figure-table';
 
 const run = promisify(execFile);
 const IMAGE = 'coxswain/busybox';
 const GOAL = 0.9;
-const ROUNDS = 3;
+const ROUNDS = 7;
 const TRANSFER_TIMEOUT_MS = 120_000;
+const PORT = 9000;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const subnetOf = (h: SimHost) => `10.216.${h.index}.0/24`;
 
 export async function hostsBench(argv: string[]): Promise<void> {
-  const mb = countFlag(argv, '--mb', argv.includes('--quick') ? 50 : 300);
+  const mb = countFlag(argv, '--mb', argv.includes('--quick') ? 200 : 2000);
   const sim = await SimHosts.start(2, [IMAGE]);
   const store = memoryRegistry();
   const minions = new Informer<Minion>({ store, resource: 'minions' });
@@ -53,24 +55,27 @@ export async function hostsBench(argv: string[]): Promise<void> {
     await start(h2, 'far');
     const serverIP = await docker(h1, 'inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', 'server');
 
-    /** One transfer of `mb` MB from `client` on host `h` to the server; MB/s. */
+    const pidOf = async (h: SimHost, container: string) => Number(await docker(h, 'inspect', '-f', '{{.State.Pid}}', container));
+    const netOf = async (h: SimHost, container: string) => `--net=/proc/${await pidOf(h, container)}/ns/net`;
+    const tool = path.join(__dirname, 'tcp-transfer-process.js');
+
+    /** One transfer of `mb` MiB from `client` on host `h` to the server; MiB/s as the receiver timed it. */
     const transfer = async (h: SimHost, client: string): Promise<number> => {
-      // The server's nc gets a stdin that never ends (busybox nc quits at stdin's end); wc writes the count once nc has seen the end.
-      await docker(h1, 'exec', '-d', 'server', 'sh', '-c', 'rm -f /tmp/n; sleep 599 | nc -l -p 9000 | wc -c > /tmp/n');
-      // Until the server listens, the client's connection is refused at once: try again.
-      let t0 = performance.now();
-      await eventually(
-        () => {
-          t0 = performance.now();
-          return docker(h, 'exec', client, 'sh', '-c', `dd if=/dev/zero bs=64k count=${mb * 16} 2>/dev/null | nc ${serverIP} 9000`).then(() => true, () => false);
-        },
-        TRANSFER_TIMEOUT_MS,
-        `the server listening for ${client}`,
-      );
-      await eventually(() => docker(h1, 'exec', 'server', 'cat', '/tmp/n').then((n) => Number(n) === mb * 1024 * 1024, () => false), TRANSFER_TIMEOUT_MS, `the server counting ${mb} MB`);
-      const seconds = (performance.now() - t0) / 1000;
-      await docker(h1, 'exec', 'server', 'pkill', '-f', 'sleep 599').catch(() => undefined);
-      return mb / seconds;
+      const receiver = spawn('nsenter', [await netOf(h1, 'server'), process.execPath, tool, 'receive', String(PORT)], { stdio: ['ignore', 'pipe', 'pipe'] });
+      try {
+        const lines = createInterface({ input: receiver.stdout! });
+        const said = lines[Symbol.asyncIterator]();
+        const stderr: Buffer[] = [];
+        receiver.stderr!.on('data', (b: Buffer) => stderr.push(b));
+        const line = async () => (await said.next()).value ?? Promise.reject(new Error(`the receiver ended: ${Buffer.concat(stderr).toString().trim()}`));
+        if ((await line()) !== 'listening') throw new Error('the receiver did not listen');
+        await run('nsenter', [await netOf(h, client), process.execPath, tool, 'send', serverIP, String(PORT), String(mb)], { timeout: TRANSFER_TIMEOUT_MS });
+        const { bytes, seconds } = JSON.parse(await line()) as { bytes: number; seconds: number };
+        if (bytes !== mb * 2 ** 20) throw new Error(`the receiver counted ${bytes} bytes of ${mb * 2 ** 20}`);
+        return bytes / 2 ** 20 / seconds;
+      } finally {
+        receiver.kill();
+      }
     };
     const same: number[] = [];
     const cross: number[] = [];
@@ -79,11 +84,11 @@ export async function hostsBench(argv: string[]): Promise<void> {
       cross.push(await transfer(h2, 'far'));
     }
     const table = new FigureTable();
-    table.atLeast('pod network', `pod-to-pod across hosts (${mb} MB, median of ${ROUNDS})`, median(cross), 'MB/s', GOAL * median(same), {
-      label: `${GOAL} x same-host pod-to-pod (${median(same).toFixed(1)} MB/s)`,
+    table.atLeast('pod network', `pod-to-pod across hosts (${mb} MiB, median of ${ROUNDS})`, median(cross), 'MiB/s', GOAL * median(same), {
+      label: `${GOAL} x same-host pod-to-pod (${median(same).toFixed(1)} MiB/s)`,
       value: GOAL * median(same),
     });
-    console.log(`same host: ${same.map((v) => v.toFixed(1)).join(', ')} MB/s; across hosts: ${cross.map((v) => v.toFixed(1)).join(', ')} MB/s`);
+    console.log(`same host: ${same.map((v) => v.toFixed(1)).join(', ')} MiB/s; across hosts: ${cross.map((v) => v.toFixed(1)).join(', ')} MiB/s`);
     console.log(`cross-host / same-host: ${(median(cross) / median(same)).toFixed(2)} (goal >= ${GOAL})`);
     console.log(table.markdown());
   } finally {

@@ -1,13 +1,16 @@
 // Simulated hosts for the many-machines e2e: each a network namespace of its own (cxh-N, address
-// 10.213.0.(10+N) on eth0), joined by a bridge in the root namespace (cxhbr0, 10.213.0.1/24), each
-// running its own Docker engine (own data-root, exec-root and socket /run/cxh-N/docker.sock), with
-// the test's images loaded into it (docker save | docker load). Processes run inside a host with
-// nsenter --net: `ip netns exec` would remount /sys, and dockerd then fails with "Devices cgroup
-// isn't mounted". The root namespace's iptables sees the bridge's frames (br_netfilter; the
-// bridge's own nf_call_iptables=0 does not override the global sysctl), and the main Docker
-// engine's FORWARD policy drops them: one ACCEPT rule for the bridge lets the hosts talk.
-// stop() removes everything (processes, containers, engines, their mounts, namespaces, links, the
-// rule); start sweeps what a crashed earlier run left.
+// 10.213.0.(10+N) on eth0), each running its own Docker engine (own data-root, exec-root and socket
+// /run/cxh-N/docker.sock), with the test's images loaded into it (docker save | docker load).
+// Processes run inside a host with nsenter --net: `ip netns exec` would remount /sys, and dockerd
+// then fails with "Devices cgroup isn't mounted".
+// The wire between them is a bridge (cxhbr0) in a namespace of its own (cxh-wire), as a switch is a
+// box of its own: in the root namespace the bridge's frames went through the root's iptables
+// (br_netfilter, switched on machine-wide by Docker) and the main engine's FORWARD chain, a cost per
+// packet no real wire has. In cxh-wire the bridge filters nothing (bridge-nf-call-* is per
+// namespace and set to 0 there). The root namespace is on the wire too, as 10.213.0.1 on veth
+// cxhv0, so the test's control plane and the hosts reach each other.
+// stop() removes everything (processes, containers, engines, their mounts, namespaces, links);
+// start sweeps what a crashed earlier run left.
 import { ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
@@ -16,8 +19,10 @@ import { eventually } from './eventually';
 import { processesNaming } from './process-leftovers';
 
 export const BRIDGE = 'cxhbr0';
-const BRIDGE_ADDRESS = '10.213.0.1';
-const FORWARD_RULE = ['FORWARD', '-i', BRIDGE, '-o', BRIDGE, '-m', 'comment', '--comment', 'coxswain e2e simulated hosts', '-j', 'ACCEPT'];
+/** The namespace holding the bridge: the simulated network itself. */
+const WIRE_NS = 'cxh-wire';
+/** The root namespace's own address on the wire, on the veth cxhv0. */
+const ROOT_ADDRESS = '10.213.0.1';
 const RUN = '/run';
 const STATE = '/var/lib/coxswain-e2e-hosts';
 
@@ -61,10 +66,7 @@ export class SimHosts {
 
   private static async startLocked(count: number, images: readonly string[], unlock: () => void): Promise<SimHosts> {
     await sweep();
-    await run('ip', ['link', 'add', BRIDGE, 'type', 'bridge']);
-    await run('ip', ['addr', 'add', `${BRIDGE_ADDRESS}/24`, 'dev', BRIDGE]);
-    await run('ip', ['link', 'set', BRIDGE, 'up']);
-    await run('iptables', ['-w', '-I', FORWARD_RULE[0], '1', ...FORWARD_RULE.slice(1)]);
+    await plumbWire();
     const hosts = Array.from({ length: count }, (_, i): SimHost => {
       const index = i + 1;
       return { index, ns: `cxh-${index}`, address: `10.213.0.${10 + index}`, dockerEndpoint: `unix://${RUN}/cxh-${index}/docker.sock`, dir: path.join(STATE, `cxh-${index}`) };
@@ -126,7 +128,7 @@ export class SimHosts {
 
   /** The host's link to the bridge down (a machine falling off the network) or up again. */
   async link(h: SimHost, up: boolean): Promise<void> {
-    await run('ip', ['link', 'set', vethOf(h.index), up ? 'up' : 'down']);
+    await run('ip', ['-n', WIRE_NS, 'link', 'set', vethOf(h.index), up ? 'up' : 'down']);
   }
 
   async stop(): Promise<void> {
@@ -142,8 +144,8 @@ export class SimHosts {
     mkdirSync(h.dir, { recursive: true });
     mkdirSync(path.join(RUN, h.ns), { recursive: true });
     await run('ip', ['netns', 'add', h.ns]);
-    await run('ip', ['link', 'add', vethOf(h.index), 'type', 'veth', 'peer', 'name', 'eth0', 'netns', h.ns]);
-    await run('ip', ['link', 'set', vethOf(h.index), 'master', BRIDGE, 'up']);
+    await run('ip', ['-n', WIRE_NS, 'link', 'add', vethOf(h.index), 'type', 'veth', 'peer', 'name', 'eth0', 'netns', h.ns]);
+    await run('ip', ['-n', WIRE_NS, 'link', 'set', vethOf(h.index), 'master', BRIDGE, 'up']);
     await this.exec(h, ['ip', 'addr', 'add', `${h.address}/24`, 'dev', 'eth0']);
     await this.exec(h, ['ip', 'link', 'set', 'eth0', 'up']);
     await this.exec(h, ['ip', 'link', 'set', 'lo', 'up']);
@@ -165,7 +167,26 @@ export class SimHosts {
 }
 
 const netnsPath = (ns: string) => `/run/netns/${ns}`;
+/** Host i's end on the bridge (in cxh-wire); cxhv0 is the root namespace's end. */
 const vethOf = (i: number) => `cxhv${i}`;
+
+/** The wire: cxh-wire with the bridge, not filtering, and the root namespace's veth onto it. */
+async function plumbWire(): Promise<void> {
+  await run('ip', ['netns', 'add', WIRE_NS]);
+  const inWire = (...argv: string[]) => run('nsenter', [`--net=${netnsPath(WIRE_NS)}`, ...argv]);
+  await inWire('ip', 'link', 'add', BRIDGE, 'type', 'bridge');
+  // Loaded machine-wide by Docker, br_netfilter starts each namespace with these at 1.
+  for (const family of ['iptables', 'ip6tables', 'arptables']) {
+    const file = `/proc/sys/net/bridge/bridge-nf-call-${family}`;
+    await inWire('sh', '-c', `[ ! -e ${file} ] || echo 0 > ${file}`);
+  }
+  await inWire('ip', 'link', 'set', BRIDGE, 'up');
+  await inWire('ip', 'link', 'set', 'lo', 'up');
+  await run('ip', ['link', 'add', vethOf(0), 'type', 'veth', 'peer', 'name', 'root', 'netns', WIRE_NS]);
+  await inWire('ip', 'link', 'set', 'root', 'master', BRIDGE, 'up');
+  await run('ip', ['addr', 'add', `${ROOT_ADDRESS}/24`, 'dev', vethOf(0)]);
+  await run('ip', ['link', 'set', vethOf(0), 'up']);
+}
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {
   try {
@@ -186,7 +207,7 @@ function exited(p: ChildProcess, ms: number): Promise<boolean> {
   });
 }
 
-/** Removes whatever simulated hosts exist (this run's or a crashed one's): engines, mounts, namespaces, links, the rule. */
+/** Removes whatever simulated hosts exist (this run's or a crashed one's): engines, mounts, namespaces, links. */
 async function sweep(): Promise<void> {
   const namespaces = (await quiet('ip', ['netns', 'list'])).split('\n').map((l) => l.split(' ')[0]).filter((n) => /^cxh-\d+$/.test(n));
   for (const ns of namespaces) {
@@ -219,11 +240,11 @@ async function sweep(): Promise<void> {
     for (const m of mounts.sort().reverse()) await quiet('umount', ['-l', m]);
     rmSync(dir, { recursive: true, force: true });
   }
+  // The wire's namespace takes the bridge and every veth pair with it (cxhv0 in the root included).
+  await quiet('ip', ['netns', 'del', WIRE_NS]);
   for (const link of (await quiet('ip', ['-o', 'link', 'show'])).split('\n').map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1]).filter((l): l is string => !!l && /^cxhv\d+$/.test(l))) {
     await quiet('ip', ['link', 'del', link]);
   }
-  await quiet('ip', ['link', 'del', BRIDGE]);
-  while (await run('iptables', ['-w', '-C', ...FORWARD_RULE]).then(() => true, () => false)) await quiet('iptables', ['-w', '-D', ...FORWARD_RULE]);
 }
 
 /**
@@ -262,17 +283,16 @@ function readdirSafe(dir: string): string[] {
   }
 }
 
-/** What a test asserts is gone after stop(): namespaces, links, mounts, processes, the bridge's rule. */
+/** What a test asserts is gone after stop(): namespaces, links, mounts, processes. */
 export function simHostLeftovers(): string[] {
   const out: string[] = [];
-  const ns = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').filter((l) => /^cxh-\d+/.test(l));
+  // `ip netns list` adds " (id: N)" to a namespace that has a peer elsewhere (the wire's has the root's veth).
+  const ns = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').filter((l) => /^cxh-/.test(l)).map((l) => l.split(' ')[0]);
   out.push(...ns.map((n) => `netns ${n}`));
   const links = execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(BRIDGE) || /\bcxhv\d+/.test(l));
   out.push(...links.map((l) => `link ${l.split(':')[1]?.trim()}`));
   const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => l.includes('/cxh-') || l.includes(STATE));
   out.push(...mounts.map((m) => `mount ${m.split(' ')[1]}`));
   out.push(...processesNaming([`${RUN}/cxh-`, STATE]).map((p) => `process ${p}`));
-  const comment = FORWARD_RULE[FORWARD_RULE.indexOf('--comment') + 1]!;
-  if (execFileSync('iptables', ['-w', '-S', 'FORWARD'], { encoding: 'utf8' }).includes(comment)) out.push(`iptables FORWARD rule "${comment}"`);
   return out;
 }
