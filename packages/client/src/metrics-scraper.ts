@@ -106,9 +106,12 @@ export class MetricsScraper implements MetricsSource {
   }
 
   async stop(): Promise<void> {
-    await this.task.stop();
+    // No pass starts after this; the one running may be waiting for the informer's first list (the
+    // store unreachable), which stopping the informer ends.
+    const passes = this.task.stop();
     await this.minions?.stop();
     this.minions = undefined;
+    await passes;
     // Idle kept-alive connections would hold the kubelets' sockets (and this process) open.
     this.agent.destroy();
   }
@@ -123,19 +126,18 @@ export class MetricsScraper implements MetricsSource {
   }
 
   nodes(): NodeSample[] {
-    return [...this.byMinion.keys()].flatMap((minion) => {
-      const node = this.samplesOf(minion).node;
+    return [...this.byMinion].flatMap(([minion, scraped]) => {
+      const node = this.samplesOf(minion, scraped).node;
       return node ? [node] : [];
     });
   }
 
   pods(): PodSample[] {
-    return [...this.byMinion.keys()].flatMap((minion) => this.samplesOf(minion).pods);
+    return [...this.byMinion].flatMap(([minion, scraped]) => this.samplesOf(minion, scraped).pods);
   }
 
   /** A minion's figures, decoded on first read; an answer that is not a summary has none. */
-  private samplesOf(minion: string): Samples {
-    const scraped = this.byMinion.get(minion)!;
+  private samplesOf(minion: string, scraped: Scraped): Samples {
     if (!scraped.samples) {
       try {
         scraped.samples = toSamples(minion, JSON.parse(scraped.body.toString('utf8')) as KubeletSummary);
