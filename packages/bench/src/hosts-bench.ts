@@ -55,13 +55,14 @@ export async function hostsBench(argv: string[]): Promise<void> {
     await start(h2, 'far');
     const serverIP = await docker(h1, 'inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', 'server');
 
-    const pidOf = async (h: SimHost, container: string) => Number(await docker(h, 'inspect', '-f', '{{.State.Pid}}', container));
-    const netOf = async (h: SimHost, container: string) => `--net=/proc/${await pidOf(h, container)}/ns/net`;
+    /** nsenter's flag for a container's network namespace, by its pid. */
+    const netOf = async (h: SimHost, container: string) => `--net=/proc/${await docker(h, 'inspect', '-f', '{{.State.Pid}}', container)}/ns/net`;
+    const [serverNet, nearNet, farNet] = await Promise.all([netOf(h1, 'server'), netOf(h1, 'near'), netOf(h2, 'far')]);
     const tool = path.join(__dirname, 'tcp-transfer-process.js');
 
-    /** One transfer of `mb` MiB from `client` on host `h` to the server; MiB/s as the receiver timed it. */
-    const transfer = async (h: SimHost, client: string): Promise<number> => {
-      const receiver = spawn('nsenter', [await netOf(h1, 'server'), process.execPath, tool, 'receive', String(PORT)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    /** One transfer of `mb` MiB from the client pod whose namespace is `clientNet` to the server; MiB/s as the receiver timed it. */
+    const transfer = async (clientNet: string): Promise<number> => {
+      const receiver = spawn('nsenter', [serverNet, process.execPath, tool, 'receive', String(PORT)], { stdio: ['ignore', 'pipe', 'pipe'] });
       try {
         const lines = createInterface({ input: receiver.stdout! });
         const said = lines[Symbol.asyncIterator]();
@@ -69,7 +70,7 @@ export async function hostsBench(argv: string[]): Promise<void> {
         receiver.stderr!.on('data', (b: Buffer) => stderr.push(b));
         const line = async () => (await said.next()).value ?? Promise.reject(new Error(`the receiver ended: ${Buffer.concat(stderr).toString().trim()}`));
         if ((await line()) !== 'listening') throw new Error('the receiver did not listen');
-        await run('nsenter', [await netOf(h, client), process.execPath, tool, 'send', serverIP, String(PORT), String(mb)], { timeout: TRANSFER_TIMEOUT_MS });
+        await run('nsenter', [clientNet, process.execPath, tool, 'send', serverIP, String(PORT), String(mb)], { timeout: TRANSFER_TIMEOUT_MS });
         const { bytes, seconds } = JSON.parse(await line()) as { bytes: number; seconds: number };
         if (bytes !== mb * 2 ** 20) throw new Error(`the receiver counted ${bytes} bytes of ${mb * 2 ** 20}`);
         return bytes / 2 ** 20 / seconds;
@@ -80,8 +81,8 @@ export async function hostsBench(argv: string[]): Promise<void> {
     const same: number[] = [];
     const cross: number[] = [];
     for (let i = 0; i < ROUNDS; i++) {
-      same.push(await transfer(h1, 'near'));
-      cross.push(await transfer(h2, 'far'));
+      same.push(await transfer(nearNet));
+      cross.push(await transfer(farNet));
     }
     const table = new FigureTable();
     table.atLeast('pod network', `pod-to-pod across hosts (${mb} MiB, median of ${ROUNDS})`, median(cross), 'MiB/s', GOAL * median(same), {

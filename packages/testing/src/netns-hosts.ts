@@ -88,7 +88,7 @@ export class SimHosts {
 
   /** Runs `argv` inside host `h`'s namespace (stdin: `input`) and returns its stdout. */
   exec(h: SimHost, argv: readonly string[], timeoutMs = 60_000, input?: string): Promise<string> {
-    return run('nsenter', [`--net=${netnsPath(h.ns)}`, ...argv], timeoutMs, input);
+    return inNetns(h.ns, argv, timeoutMs, input);
   }
 
   /**
@@ -167,13 +167,18 @@ export class SimHosts {
 }
 
 const netnsPath = (ns: string) => `/run/netns/${ns}`;
+
+/** Runs `argv` inside the named network namespace and returns its stdout. */
+function inNetns(ns: string, argv: readonly string[], timeoutMs = 60_000, input?: string): Promise<string> {
+  return run('nsenter', [`--net=${netnsPath(ns)}`, ...argv], timeoutMs, input);
+}
 /** Host i's end on the bridge (in cxh-wire); cxhv0 is the root namespace's end. */
 const vethOf = (i: number) => `cxhv${i}`;
 
 /** The wire: cxh-wire with the bridge, not filtering, and the root namespace's veth onto it. */
 async function plumbWire(): Promise<void> {
   await run('ip', ['netns', 'add', WIRE_NS]);
-  const inWire = (...argv: string[]) => run('nsenter', [`--net=${netnsPath(WIRE_NS)}`, ...argv]);
+  const inWire = (...argv: string[]) => inNetns(WIRE_NS, argv);
   await inWire('ip', 'link', 'add', BRIDGE, 'type', 'bridge');
   // Loaded machine-wide by Docker, br_netfilter starts each namespace with these at 1.
   for (const family of ['iptables', 'ip6tables', 'arptables']) {
