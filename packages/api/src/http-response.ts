@@ -89,7 +89,7 @@ class Chunk {
  * list's (other requests and watch events are served in between). Items may come as bytes (the
  * encoding cache keeps the watch cache's objects so): a chunk is then copied, not encoded again.
  * Headers go out with the first page, so an error before it still gets a proper Status; one after it
- * can only cut the response.
+ * is thrown all the same: the caller's Status then cuts the response (`sendStatus`), and its log says why.
  */
 export async function streamList<T>(
   res: ServerResponse,
@@ -108,33 +108,27 @@ export async function streamList<T>(
   const chunk = new Chunk();
   let started = false;
   let first = true;
-  try {
-    for await (const page of pages) {
-      if (!started) {
-        res.writeHead(200, { 'Content-Type': 'application/json' });
-        started = true;
-        const head = JSON.stringify(envelope(page.resourceVersion));
-        chunk.add(`${head.slice(0, -1)}${head.length > 2 ? ',' : ''}"${arrayField}":[`);
-      }
-      for (const item of page.items) {
-        if (!first) chunk.add(COMMA);
-        chunk.add(encode(item));
-        first = false;
-        if (chunk.size >= FLUSH_BYTES) {
-          const ok = res.write(chunk.take());
-          if (!ok) await drained(res);
-          // 'drain' can come on process.nextTick (a write the kernel took at once), which never lets
-          // the event loop reach I/O: yield explicitly.
-          await yieldToEventLoop();
-          await opts.pause?.();
-          if (res.destroyed) return;
-        }
+  for await (const page of pages) {
+    if (!started) {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      started = true;
+      const head = JSON.stringify(envelope(page.resourceVersion));
+      chunk.add(`${head.slice(0, -1)}${head.length > 2 ? ',' : ''}"${arrayField}":[`);
+    }
+    for (const item of page.items) {
+      if (!first) chunk.add(COMMA);
+      chunk.add(encode(item));
+      first = false;
+      if (chunk.size >= FLUSH_BYTES) {
+        const ok = res.write(chunk.take());
+        if (!ok) await drained(res);
+        // 'drain' can come on process.nextTick (a write the kernel took at once), which never lets
+        // the event loop reach I/O: yield explicitly.
+        await yieldToEventLoop();
+        await opts.pause?.();
+        if (res.destroyed) return;
       }
     }
-  } catch (err) {
-    if (!started) throw err; // nothing sent yet: the caller answers with a Status
-    res.destroy(err instanceof Error ? err : new Error(String(err)));
-    return;
   }
   chunk.add(']}');
   res.end(chunk.take());
