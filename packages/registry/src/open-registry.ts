@@ -33,6 +33,12 @@ export const DEFAULT_PORTAL_NET = '172.30.0.0/24';
 
 /** The API server's default --cluster-cidr: minions' pod subnets, a /24 each, around the portal network. */
 export const DEFAULT_CLUSTER_CIDR = '172.30.0.0/16';
+/**
+ * Kept out of the API server's watch cache, as Kubernetes keeps Events out of its own: many, short-lived
+ * and rarely listed, they would be most of its memory (decisions.md).
+ */
+const UNCACHED = [resourcePrefix('events')];
+
 /** The kinds whose values may be encrypted at rest: Secrets only, as the issue asks (ConfigMaps are not secret). */
 const ENCRYPTABLE: readonly ResourceName[] = ['secrets'];
 
@@ -43,7 +49,7 @@ export function openRegistry(endpoints: string[], opts: OpenRegistryOptions = {}
   const podRange = opts.clusterCidr !== undefined ? PodCidrRange.of(opts.clusterCidr, opts.nodeCidrMaskSize, opts.portalNet ? [opts.portalNet] : []) : undefined;
   const transformers = opts.encryptionProviderConfig === undefined ? undefined : encryptionTransformers(opts.encryptionProviderConfig);
   const etcd = createEtcdStorage(endpoints, { ...opts, mirrors: REGISTRY_MIRRORS, transformers });
-  const storage = opts.watchCache ? new CachedStorage(etcd, opts.watchCache) : etcd;
+  const storage = opts.watchCache ? new CachedStorage(etcd, { uncached: UNCACHED, ...opts.watchCache }) : etcd;
   return new Registry(storage, {
     ...opts,
     portals: portalRange && new PortalAllocator(storage, portalRange),

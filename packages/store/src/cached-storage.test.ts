@@ -1,5 +1,6 @@
 // The watch cache keeps the Storage contract (the suite every backend passes), re-lists when its
-// feed comes back behind a compaction, and cuts off a watcher that lets its queue fill.
+// feed comes back behind a compaction, cuts off a watcher that lets its queue fill, and leaves the
+// prefixes it is told not to cache to the backend.
 import { ExpiredError, UnavailableError, type KubeObject, type StorageWatchOptions, type Watch } from '@coxswain/objects';
 import { eventually } from '@coxswain/testing';
 import { CachedStorage } from './cached-storage';
@@ -15,6 +16,7 @@ describeStorageContract('CachedStorage on MemoryStorage', async () => {
 
 const pod = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' } });
 const key = (name: string) => `/registry/pods/default/${name}`;
+const event = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'Event', metadata: { name, namespace: 'default' } });
 
 /** A backend whose watches can be ended and refused, as while etcd is down. */
 function breakableBackend(): { backend: MemoryStorage; down(): void; up(): void } {
@@ -102,6 +104,43 @@ describe('CachedStorage', () => {
       expect(taken).toBe(5); // what it had queued, then the reason
       expect(error).toBeInstanceOf(UnavailableError);
       expect((error as Error).message).toContain('watcher too slow');
+    } finally {
+      await cache.close();
+    }
+  });
+
+  it('leaves an uncached prefix to the backend: its lists and watches are the backend\'s, and its writes still move the cache on', async () => {
+    const backend = new MemoryStorage();
+    const listed: string[] = [];
+    const listPages = backend.listPages.bind(backend);
+    backend.listPages = ((prefix: string, opts?: object) => {
+      listed.push(prefix);
+      return listPages(prefix, opts);
+    }) as MemoryStorage['listPages'];
+    await backend.create(key('before'), pod('before'));
+    await backend.create('/registry/services/default/web', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'default' } });
+    await backend.create('/registry/events/default/e1', event('e1'));
+    const cache = new CachedStorage(backend, { uncached: ['/registry/events/'] });
+    try {
+      await cache.ready;
+      // The first list went resource by resource, and never read the uncached one.
+      expect(listed).toEqual(expect.arrayContaining(['/registry/pods/', '/registry/services/']));
+      expect(listed).not.toContain('/registry/events/');
+      expect((await cache.list('/registry/services/')).items.map((s) => s.metadata.name)).toEqual(['web']);
+
+      const events = cache.watch('/registry/events/default/', { afterRevision: await cache.currentRevision() });
+      await cache.create('/registry/events/default/e2', event('e2'));
+      for await (const ev of events) {
+        expect(ev).toMatchObject({ type: 'ADDED', object: { metadata: { name: 'e2' } } });
+        break;
+      }
+      // The event moved the backend's revision: the cache gets there too, so a consistent list of pods is served from memory.
+      const at = await backend.currentRevision();
+      await eventually(() => cache.revision === at, 5000, 'the cache at the event write');
+      listed.length = 0;
+      expect((await cache.list('/registry/pods/')).items.map((p) => p.metadata.name)).toEqual(['before']);
+      expect((await cache.list('/registry/events/default/')).items.map((e) => e.metadata.name)).toEqual(['e1', 'e2']);
+      expect(listed).toEqual(['/registry/events/default/']);
     } finally {
       await cache.close();
     }
