@@ -121,7 +121,7 @@ export class CachedStorage implements Storage {
         if (this.closed) return;
         if (err instanceof ExpiredError) {
           relist = true; // the backend compacted past our revision: start again from a list
-          this.log.info({ revision: this.revision }, 'watch cache behind a compaction; re-listing');
+          this.log.warn({ revision: this.revision }, 'watch cache behind a compaction; re-listing');
         } else {
           this.log.warn({ err: (err as Error).message }, 'watch cache feed broken; resuming');
         }
