@@ -32,19 +32,27 @@ function launcherArgs(role: BenchRole, opts: unknown, nodeArgs: string[]): strin
 }
 
 export interface SpawnOptions {
-  /** Extra node flags, e.g. ['--cpu-prof', '--cpu-prof-dir=...']. */
-  nodeArgs?: string[];
+  /** Extra node flags, e.g. ['--cpu-prof', '--cpu-prof-dir=...'], or a choice of them by role. */
+  nodeArgs?: string[] | ((role: BenchRole) => string[]);
   env?: Record<string, string>;
   startTimeoutMs?: number;
 }
 
 export function spawnBenchChild(role: BenchRole, opts: Record<string, unknown>, so: SpawnOptions = {}): Promise<BenchChild> {
-  const child = spawn(process.execPath, launcherArgs(role, opts, so.nodeArgs ?? []), {
+  const child = spawn(process.execPath, launcherArgs(role, opts, typeof so.nodeArgs === 'function' ? so.nodeArgs(role) : (so.nodeArgs ?? [])), {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    env: { ...process.env, COXSWAIN_LOG_LEVEL: process.env.COXSWAIN_LOG_LEVEL ?? 'error', ...so.env },
+    // The API server's warnings are few and say what went wrong in a run (a re-list, a request that failed); the rest only errors.
+    env: { ...process.env, COXSWAIN_LOG_LEVEL: process.env.COXSWAIN_LOG_LEVEL ?? (role === 'apiserver' ? 'warn' : 'error'), ...so.env },
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let stopping = false;
+  let ready = false;
+  // A child that dies mid-run says so in the bench's output (its own last words are on the shared stderr above).
+  child.once('exit', (code, signal) => {
+    if (ready && !stopping) process.stderr.write(`bench: ${role} (pid ${child.pid}) exited unexpectedly (code ${code}, signal ${signal})\n`);
+  });
   const stop = async (graceMs = 15_000) => {
+    stopping = true;
     if (child.exitCode !== null || child.signalCode !== null) return;
     const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
     if (child.connected) child.send({ type: 'stop' });
@@ -64,6 +72,7 @@ export function spawnBenchChild(role: BenchRole, opts: Record<string, unknown>, 
     child.on('message', (m: { type?: string; info?: Record<string, unknown>; error?: string }) => {
       if (m?.type === 'ready') {
         clearTimeout(timer);
+        ready = true;
         resolve({ role, child, pid: child.pid!, info: m.info ?? {}, stop, stats: () => askStats(child), control: (body, timeoutMs) => askControl(child, role, body, timeoutMs) });
       } else if (m?.type === 'failed') {
         clearTimeout(timer);

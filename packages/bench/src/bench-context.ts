@@ -1,5 +1,6 @@
 // What every phase of the scale bench shares: the etcd under test, a client and a store on it (in
 // the bench's own process), the process meter, the figure table and the raw results for the JSON.
+import type { BenchRole } from './bench-roles';
 import type { EtcdHarness } from '@coxswain/testing';
 import type { Registry } from '@coxswain/registry';
 import type { Etcd3 } from 'etcd3';
@@ -70,8 +71,8 @@ export interface ScaleConfig {
   hollowKubeletPort: number;
   /** Which phases run: limit, scheduler, docker, density, api, metrics (density is needed by api and metrics; --quick leaves metrics out, `npm run bench -- metrics --quick` runs it). */
   phases: string[];
-  /** Node flags for the children, e.g. --cpu-prof. */
-  childNodeArgs: string[];
+  /** Node flags for each child by its role, e.g. --cpu-prof for the API server only. */
+  childNodeArgs: (role: BenchRole) => string[];
   goals: ScaleGoals;
 }
 
@@ -109,7 +110,7 @@ export const FULL: ScaleConfig = {
   prometheusEveryKubelet: false,
   hollowKubeletPort: 10250,
   phases: ['limit', 'scheduler', 'docker', 'density', 'api', 'metrics'],
-  childNodeArgs: [],
+  childNodeArgs: () => [],
   goals: DEFAULT_GOALS,
 };
 
@@ -144,7 +145,7 @@ export const QUICK: ScaleConfig = {
   prometheusEveryKubelet: false,
   hollowKubeletPort: 10250,
   phases: ['limit', 'scheduler', 'docker', 'density', 'api'],
-  childNodeArgs: [],
+  childNodeArgs: () => [],
   goals: DEFAULT_GOALS,
 };
 

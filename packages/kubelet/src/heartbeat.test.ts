@@ -116,6 +116,21 @@ describe('Heartbeat with a lease', () => {
   });
 });
 
+describe('Heartbeat with a lease whose key write failed', () => {
+  it('keeps the lease it was granted and writes the key on it next beat, granting no other', async () => {
+    const hb = heartbeat(info());
+    const grant = jest.spyOn(store.storage.leases, 'grant');
+    jest.spyOn(store.storage, 'create').mockRejectedValueOnce(new Error('DEADLINE_EXCEEDED'));
+    await expect(hb.beat()).rejects.toThrow('DEADLINE_EXCEEDED');
+    await clock.advance(INTERVAL);
+    await hb.beat();
+    expect(grant).toHaveBeenCalledTimes(1);
+    const rec = await store.storage.get<{ lease: string } & Minion>(minionLeaseKey('m1'));
+    expect(rec.lease).toBe(await grant.mock.results[0]!.value);
+    expect(await leaseRemaining()).toBe(40);
+  });
+});
+
 describe('Heartbeat without a lease', () => {
   it('writes the Ready condition every beat', async () => {
     const hb = heartbeat(info(), false);

@@ -34,6 +34,12 @@ const DEFAULT_MODE = 0o644;
 
 export class PodVolumes {
   private readonly allowed: string[];
+  /**
+   * False once a read of `<root>/pods` found nothing and no volume was set up since: housekeeping then
+   * skips the read. A kubelet whose pods have no volumes (every hollow minion: 500 to a process) read
+   * a missing directory every resync, an exception each time.
+   */
+  private dirsMayExist = true;
 
   constructor(private readonly o: PodVolumesOptions) {
     this.allowed = o.allowedHostPaths.map((p) => path.resolve(p));
@@ -50,6 +56,7 @@ export class PodVolumes {
    * VolumeSetupError when a volume cannot be had.
    */
   async setUp(pod: Pod): Promise<Map<string, VolumeMountConfig[]>> {
+    if (pod.spec.volumes?.length) this.dirsMayExist = true;
     const hostPaths = new Map<string, string>();
     for (const v of pod.spec.volumes ?? []) hostPaths.set(v.name, await this.setUpVolume(pod, v));
     const mounts = new Map<string, VolumeMountConfig[]>();
@@ -77,11 +84,15 @@ export class PodVolumes {
 
   /** The uids that have a directory here (housekeeping removes those of pods no longer bound). */
   podUids(): string[] {
+    if (!this.dirsMayExist) return [];
+    let uids: string[] = [];
     try {
-      return fs.readdirSync(path.join(this.o.rootDir, 'pods'));
+      uids = fs.readdirSync(path.join(this.o.rootDir, 'pods'));
     } catch {
-      return [];
+      // no directory yet
     }
+    if (uids.length === 0) this.dirsMayExist = false;
+    return uids;
   }
 
   private async setUpVolume(pod: Pod, v: Volume): Promise<string> {

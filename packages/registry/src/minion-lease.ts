@@ -18,6 +18,8 @@ export interface LiveLease {
 
 export class MinionLease {
   private id?: string;
+  /** Whether the lease key is written on `id`: until it is, the cluster does not see this lease. */
+  private keyed = false;
 
   constructor(
     private readonly storage: Storage,
@@ -27,42 +29,44 @@ export class MinionLease {
 
   /**
    * Keeps the lease alive; after a loss (or on the first call) grants a new one and writes the key on
-   * it. True when it granted: the kubelet was silent (or new) for the cluster until now.
+   * it. True when it wrote the key: the kubelet was silent (or new) for the cluster until now.
    */
   async renew(): Promise<boolean> {
     if (this.id) {
       try {
         await this.storage.leases.keepAlive(this.id);
-        return false;
       } catch (err) {
         // Expired (etcd no longer has it): start over with a new lease next time. Any other failure (a
         // deadline, etcd away) says nothing of the lease, which lives on for its TTL: the next beat
         // keeps it alive again. Starting over on those made a busy etcd busier — 5,000 kubelets each
         // granting, deleting, creating and rewriting its Minion — until nothing got through.
-        if (err instanceof NotFoundError) this.id = undefined;
+        if (err instanceof NotFoundError) {
+          this.id = undefined;
+          this.keyed = false;
+        }
         throw err;
       }
+      if (this.keyed) return false;
+    } else {
+      this.id = await this.storage.leases.grant(this.ttlSeconds);
     }
-    const id = await this.storage.leases.grant(this.ttlSeconds);
+    // A key write that fails keeps the lease granted for it: the next beat keeps that lease alive and
+    // writes the key again, rather than granting (and revoking) one more lease a beat while etcd is slow.
     const key = minionLeaseKey(this.minion.name);
-    const record: MinionLeaseRecord = { apiVersion: 'v1', kind: 'MinionLease', metadata: { name: this.minion.name }, lease: id, address: this.minion.address };
-    try {
-      // A key left by our previous life (its lease not yet expired) gives way to this one.
-      await this.storage.delete(key).catch((err) => {
-        if (!(err instanceof NotFoundError)) throw err;
-      });
-      await this.storage.create(key, record, { lease: id });
-      this.id = id;
-      return true;
-    } catch (err) {
-      await this.storage.leases.revoke(id).catch(() => undefined);
-      throw err;
-    }
+    const record: MinionLeaseRecord = { apiVersion: 'v1', kind: 'MinionLease', metadata: { name: this.minion.name }, lease: this.id, address: this.minion.address };
+    // A key left by our previous life (its lease not yet expired), or by a write of ours whose answer was lost, gives way to this one.
+    await this.storage.delete(key).catch((err) => {
+      if (!(err instanceof NotFoundError)) throw err;
+    });
+    await this.storage.create(key, record, { lease: this.id });
+    this.keyed = true;
+    return true;
   }
 
   /** Stops renewing; the lease is left to expire (a stopped kubelet is, for the cluster, a silent one). */
   release(): void {
     this.id = undefined;
+    this.keyed = false;
   }
 }
 
