@@ -52,9 +52,11 @@ export function etcdClientOptions(endpoints: string[], opts: EtcdClientOptions =
       // Notice a dead connection without trusting TCP. 30 s, not 10: etcd allows one ping per 5 s and
       // drops the connection ("excess pings") when a busy event loop sends delayed pings bunched
       // together (seen in the scale bench). Watches notice a dead stream sooner by their own progress
-      // requests (etcd-watch.ts), and unary calls have deadlines.
+      // requests (etcd-watch.ts), and unary calls have deadlines. An answer may take 10 s (Kubernetes'
+      // etcd client allows as much): with 5 s, a CPU-starved etcd in the k8s-limits bench answered
+      // late and every stream of the connection was lost ("Connection dropped") every 30 s.
       'grpc.keepalive_time_ms': 30_000,
-      'grpc.keepalive_timeout_ms': 5_000,
+      'grpc.keepalive_timeout_ms': 10_000,
       'grpc.keepalive_permit_without_calls': 1,
       'grpc.max_receive_message_length': 256 * 1024 * 1024,
       // Reconnect promptly after etcd comes back (grpc-js backs off up to 120 s by default).

@@ -1,19 +1,25 @@
 // etcd leases through etcd3's public lease RPCs (LeaseGrant, LeaseKeepAlive, LeaseRevoke). Each
-// keepAlive is one request on a short-lived stream: the caller (a leader elector, a kubelet's
-// heartbeat) decides when to renew and what a failed renewal means, so no background keepalive
-// outlives the storage or hides a loss (etcd3's own Lease only reports one after 2 x TTL).
-import { castGrpcError, type Etcd3, type IDuplexStream, type ILeaseKeepAliveRequest, type ILeaseKeepAliveResponse } from 'etcd3';
+// keepAlive is one request, on a stream shared by the client's keepalives (lease-keepalive-stream.ts):
+// the caller (a leader elector, a kubelet's heartbeat) decides when to renew and what a failed
+// renewal means, so no background keepalive outlives the storage or hides a loss (etcd3's own Lease
+// only reports one after 2 x TTL).
+import type { Etcd3 } from 'etcd3';
 import { NotFoundError } from '@coxswain/objects';
 import type { Leases } from '@coxswain/objects';
+import { LeaseKeepAliveStream } from './lease-keepalive-stream';
 
 type Call = <R>(what: string, fn: () => Promise<R>) => Promise<R>;
 
 export class EtcdLeases implements Leases {
+  private readonly keepAlives: LeaseKeepAliveStream;
+
   constructor(
     private readonly client: Etcd3,
     private readonly call: Call,
     private readonly callOptions: () => { deadline: number },
-  ) {}
+  ) {
+    this.keepAlives = new LeaseKeepAliveStream(client);
+  }
 
   async grant(ttlSeconds: number): Promise<string> {
     const res = await this.call('lease grant', () => this.client.leaseClient.leaseGrant({ TTL: ttlSeconds, ID: 0 }, this.callOptions()));
@@ -21,10 +27,7 @@ export class EtcdLeases implements Leases {
   }
 
   async keepAlive(id: string): Promise<void> {
-    const res = await this.call('lease keepalive', async () => {
-      const stream = await this.client.leaseClient.leaseKeepAlive(this.callOptions());
-      return oneAnswer(stream, { ID: id });
-    });
+    const res = await this.call('lease keepalive', () => this.keepAlives.keepAlive(id, this.callOptions().deadline));
     // etcd answers a lease it no longer has with TTL 0.
     if (!res.TTL || Number(res.TTL) <= 0) throw new NotFoundError('leases', id);
   }
@@ -36,6 +39,11 @@ export class EtcdLeases implements Leases {
     return { grantedSeconds: Number(res.grantedTTL), remainingSeconds: Number(res.TTL) };
   }
 
+  /** Ends the shared keepalive stream (the storage is closing). */
+  close(): void {
+    this.keepAlives.close();
+  }
+
   async revoke(id: string): Promise<void> {
     try {
       await this.call('lease revoke', () => this.client.leaseClient.leaseRevoke({ ID: id }, this.callOptions()));
@@ -43,19 +51,4 @@ export class EtcdLeases implements Leases {
       if (!(err instanceof NotFoundError)) throw err;
     }
   }
-}
-
-function oneAnswer(
-  stream: IDuplexStream<ILeaseKeepAliveRequest, ILeaseKeepAliveResponse>,
-  req: ILeaseKeepAliveRequest,
-): Promise<ILeaseKeepAliveResponse> {
-  return new Promise((resolve, reject) => {
-    stream.on('data', (res) => {
-      stream.end();
-      resolve(res);
-    });
-    stream.on('error', (err) => reject(castGrpcError(err)));
-    stream.on('end', () => reject(new Error('lease keepalive stream ended without an answer')));
-    stream.write(req);
-  });
 }

@@ -457,6 +457,7 @@ export class EtcdStorage implements Storage {
   async close(): Promise<void> {
     this.closed = true;
     for (const w of [...this.watches]) w.close();
+    this.leases.close();
     if (this.opts.ownsClient) this.client.close();
   }
 
