@@ -7,6 +7,7 @@ import { realClock } from '@coxswain/objects';
 import type { ApiClient } from '@coxswain/client';
 import type { BenchContext } from './bench-context';
 import { PodTracker, type StartupLatency } from './pod-tracker';
+import { createRetrying } from './create-retrying';
 
 export const LATENCY_NS = 'latency';
 
@@ -35,7 +36,7 @@ export async function latencyPodsPhase(ctx: BenchContext, api: ApiClient): Promi
   for (let i = 0; i < n; i++) {
     // Paced against the start, so a slow POST does not slow the rate down (the next one is not late).
     await realClock.sleep(Math.max(0, t0 + i * gapMs - Date.now()));
-    creates.push(api.create('pods', latencyPod(`latency-${i}`), { namespace: LATENCY_NS }));
+    creates.push(createRetrying(() => api.create('pods', latencyPod(`latency-${i}`), { namespace: LATENCY_NS })));
   }
   await Promise.all(creates);
   const allRunning = await tracker.waitRunning(n, 60_000);

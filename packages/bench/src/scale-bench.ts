@@ -13,6 +13,7 @@
 // Output: bench-results/<timestamp>.json, <timestamp>-running.svg, and a markdown table on stdout.
 import { realClock } from '@coxswain/objects';
 import { ApiClient } from '@coxswain/client';
+import { createRetrying } from './create-retrying';
 import { EtcdStorage } from '@coxswain/store';
 import { Registry, REGISTRY_MIRRORS } from '@coxswain/registry';
 import { startEtcd } from '@coxswain/testing';
@@ -240,24 +241,6 @@ function profileGoals(ctx: BenchContext): void {
   }
   const listAll = (results.api as { listAll?: { items: number; p50: number } } | undefined)?.listAll;
   if (config.goals.listAllMs && listAll) figures.atMost(config.profile, `LIST all ${listAll.items} pods p50`, listAll.p50, 'ms', config.goals.listAllMs);
-}
-
-/**
- * A create retried on the API server's 5xx (etcd past its 5 s deadline: seen on a machine at load
- * 30+ during the k8s-limits run) and on 409 after such a retry (the first try did land).
- */
-async function createRetrying(create: () => Promise<unknown>, tries = 12): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await create();
-      return;
-    } catch (err) {
-      const code = (err as { code?: unknown }).code;
-      if (attempt > 1 && code === 409) return;
-      if (attempt >= tries || typeof code !== 'number' || code < 500) throw err;
-      await realClock.sleep(Math.min(5000, 1000 * attempt));
-    }
-  }
 }
 
 function writeOutputs(outDir: string, results: Record<string, unknown>, figures: FigureTable, tracker: PodTracker | undefined, config: ScaleConfig): { file: string; chart: string } {
