@@ -1,7 +1,8 @@
 // Every lease keepalive of one etcd client on one LeaseKeepAlive stream, opened when first needed.
 // etcd answers each request on the stream with the lease's ID and new TTL, so answers are matched
 // to callers by ID. One short stream per keepalive (a gRPC call set up and torn down each time)
-// was most of an idle hollow minion's cost: 5,000 of them renew 500 leases a second.
+// was a large part of a hollow process's profile (5,000 minions renew 500 leases a second), though
+// the idle cost of 5,000 minions measured the same without profiling (docs/benchmarks.md, run C).
 // A request unanswered by its deadline fails, and the stream is dropped (it may be stuck behind a
 // dead connection); the next keepalive opens another. The stream ending fails what it had pending.
 import { castGrpcError, type Etcd3, type IDuplexStream, type ILeaseKeepAliveRequest, type ILeaseKeepAliveResponse } from 'etcd3';
