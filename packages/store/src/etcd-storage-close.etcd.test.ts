@@ -1,25 +1,14 @@
 import { spawn } from 'child_process';
-import * as http from 'http';
 import { createEtcdStorage } from './etcd-storage';
-import { EtcdHarness, eventually, sourceScript, startEtcd } from '@coxswain/testing';
+import { EtcdHarness, eventually, scrapeMetrics, sourceScript, startEtcd } from '@coxswain/testing';
 
 jest.setTimeout(30_000);
 
 /** etcd's own count of open watch streams (a gauge on /metrics). */
-function watchStreams(endpoint: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(`${endpoint}/metrics`, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c) => (body += c));
-        res.on('end', () => {
-          const m = /^etcd_debugging_mvcc_watch_stream_total (\d+)/m.exec(body);
-          m ? resolve(Number(m[1])) : reject(new Error('no etcd_debugging_mvcc_watch_stream_total in /metrics'));
-        });
-      })
-      .on('error', reject);
-  });
+async function watchStreams(endpoint: string): Promise<number> {
+  const n = (await scrapeMetrics(`${endpoint}/metrics`)).samples.get('etcd_debugging_mvcc_watch_stream_total');
+  if (n === undefined) throw new Error('no etcd_debugging_mvcc_watch_stream_total in /metrics');
+  return n;
 }
 
 /**

@@ -8,7 +8,7 @@ export * from './etcd-registry';
 export * from './memory-registry';
 export { ARTIFACTS_DIR, CHROMIUM, openBrowser, type Browser } from './browser';
 export { kubeconfigFor, kubectlRunner } from './kubectl';
-export { familySum, parsePrometheusText, type PrometheusText } from './prometheus-text';
+export { familySum, parsePrometheusText, scrapeMetrics, type PrometheusText } from './prometheus-text';
 export { lockMachineWide } from './dir-lock';
 export { processesNaming } from './process-leftovers';
 export { SimHosts, simHostLeftovers, type SimHost } from './netns-hosts';

@@ -23,3 +23,10 @@ export function familySum(m: PrometheusText, name: string): number {
   for (const [k, v] of m.samples) if (k === name || k.startsWith(`${name}{`)) n += v;
   return n;
 }
+
+/** GETs a /metrics endpoint (etcd's, a component's) and parses it. */
+export async function scrapeMetrics(url: string): Promise<PrometheusText> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+  return parsePrometheusText(await res.text());
+}
