@@ -1,7 +1,7 @@
 // What every phase of the scale bench shares: the etcd under test, a client and a store on it (in
 // the bench's own process), the process meter, the figure table and the raw results for the JSON.
 import type { BenchRole } from './bench-roles';
-import type { EtcdHarness } from '@coxswain/testing';
+import { scrapeMetrics, type EtcdHarness } from '@coxswain/testing';
 import type { Registry } from '@coxswain/registry';
 import type { Etcd3 } from 'etcd3';
 import type { FigureTable } from './figure-table';
@@ -197,14 +197,12 @@ export async function revisionOf(client: Etcd3): Promise<number> {
  * stays the number of objects written per pod whether or not they were batched.
  */
 export async function keyWritesOf(endpoint: string): Promise<number> {
-  const res = await fetch(`${endpoint.replace(/\/$/, '')}/metrics`);
-  if (!res.ok) throw new Error(`etcd metrics: HTTP ${res.status}`);
-  const text = await res.text();
+  const { samples } = await scrapeMetrics(`${endpoint.replace(/\/$/, '')}/metrics`);
   let total = 0;
   for (const name of ['etcd_mvcc_put_total', 'etcd_mvcc_delete_total']) {
-    const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
-    if (!m) throw new Error(`etcd metrics: no ${name}`);
-    total += Number(m[1]);
+    const n = samples.get(name);
+    if (n === undefined) throw new Error(`etcd metrics: no ${name}`);
+    total += n;
   }
   return total;
 }
