@@ -36,6 +36,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await scraper?.stop(); // its kept-alive connections would hold the test's process open
   await Promise.all(kubelets.map((k) => k.close().catch(() => undefined)));
   await fx?.stop();
 });
@@ -99,5 +100,30 @@ it('a kubelet whose answer is not a summary: its minion has no figures, the othe
   } finally {
     garbled.closeAllConnections();
     await new Promise((r) => garbled.close(r));
+  }
+});
+
+it('a kubelet that takes the request and never answers: dropped at the pass\'s deadline, the others served', async () => {
+  const silent = http.createServer(() => undefined); // reads the request, never answers
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  try {
+    const m = await fx.store.create<Minion>({ apiVersion: 'v1', kind: 'Minion', metadata: { name: 'm4' } } as Minion);
+    await fx.store.updateStatus<Minion>({ ...m, status: { kubeletEndpoint: `http://127.0.0.1:${(silent.address() as AddressInfo).port}` } } as Minion);
+    // The first pass that knows m4's endpoint waits for it until the 1 s deadline, and no longer.
+    let took = 0;
+    await eventually(async () => {
+      const started = Date.now();
+      await scraper.scrape();
+      took = Date.now() - started;
+      return took >= 900;
+    }, 10_000, 'a pass that waited on m4');
+    expect(took).toBeLessThan(3000);
+    // m1 answers; m2 and m3 are closed (tests above), m4 is dropped at the deadline.
+    expect(scraper.lastPass()).toMatchObject({ minions: 4, answered: 1 });
+    expect((await call(fx.url, 'GET', `${M}/nodes/m4`)).status).toBe(404);
+    expect((await call(fx.url, 'GET', `${M}/nodes/m1`)).status).toBe(200);
+  } finally {
+    silent.closeAllConnections();
+    await new Promise((r) => silent.close(r));
   }
 });

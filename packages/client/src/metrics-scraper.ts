@@ -89,15 +89,19 @@ export class MetricsScraper implements MetricsSource {
   readonly window: string;
   private readonly intervalMs: number;
   private byMinion = new Map<string, Scraped>();
+  /** Each kubelet endpoint's request, kept from one pass to the next. */
+  private targets = new Map<string, SummaryTarget>();
   private last?: ScrapePass;
   private readonly task: PeriodicTask;
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  private readonly headers: Record<string, string>;
   /** Started by the first pass, stopped by stop(); a stopped Informer cannot start again, so each run gets its own. */
   private minions?: Informer<Minion>;
 
   constructor(private readonly opts: MetricsScraperOptions) {
     this.intervalMs = opts.intervalMs ?? DEFAULT_METRICS_RESOLUTION_MS;
     this.window = `${Math.round(this.intervalMs / 1000)}s`;
+    this.headers = kubeletAuthHeaders(opts.kubeletCredential);
     this.task = new PeriodicTask(() => this.scrapeAll(), this.intervalMs, opts.clock ?? realClock);
   }
 
@@ -156,19 +160,35 @@ export class MetricsScraper implements MetricsSource {
     const minions = this.minions.list();
     const next = new Map<string, Scraped>();
     const pass: ScrapePass = { minions: minions.length, answered: 0 };
-    await Promise.all(
-      minions.map(async (m) => {
-        const endpoint = m.status?.kubeletEndpoint;
-        if (!endpoint) return;
-        try {
-          next.set(m.metadata.name, { body: await this.fetchSummary(endpoint) });
-          pass.answered++;
-        } catch (e) {
-          pass.error ??= (e as Error).message;
-          this.opts.log?.info({ minion: m.metadata.name, err: (e as Error).message }, 'metrics: kubelet did not answer; its figures are dropped');
-        }
-      }),
-    );
+    // One deadline for the pass rather than two timers a request: at 1,000 kubelets the per-request
+    // timers were a third of the scrape's CPU (docs/benchmarks.md). A kubelet still silent when it
+    // fires has its request destroyed, which fails that kubelet alone.
+    const timeoutMs = this.opts.timeoutMs ?? 5000;
+    const inFlight = new Set<http.ClientRequest>();
+    const deadline = setTimeout(() => {
+      for (const req of inFlight) req.destroy(new Error(`no answer within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const targets = new Map<string, SummaryTarget>();
+    try {
+      await Promise.all(
+        minions.map(async (m) => {
+          const endpoint = m.status?.kubeletEndpoint;
+          if (!endpoint) return;
+          try {
+            const target = this.targets.get(endpoint) ?? summaryTarget(endpoint);
+            targets.set(endpoint, target);
+            next.set(m.metadata.name, { body: await this.fetchSummary(target, inFlight) });
+            pass.answered++;
+          } catch (e) {
+            pass.error ??= (e as Error).message;
+            this.opts.log?.info({ minion: m.metadata.name, err: (e as Error).message }, 'metrics: kubelet did not answer; its figures are dropped');
+          }
+        }),
+      );
+    } finally {
+      clearTimeout(deadline);
+    }
+    this.targets = targets;
     this.byMinion = next;
     this.last = pass;
   }
@@ -177,28 +197,43 @@ export class MetricsScraper implements MetricsSource {
    * node:http with one keep-alive agent rather than fetch: at 1,000 kubelets a scrape is 67 requests
    * a second, and fetch (undici) costs about three times the CPU per request (docs/benchmarks.md).
    */
-  private fetchSummary(endpoint: string): Promise<Buffer> {
-    // Only what is read here: a third of the bytes, so a third of the parse (kubelet stats-collector.ts).
-    const url = `${endpoint}/stats/summary?only_usage=true`;
-    const timeoutMs = this.opts.timeoutMs ?? 5000;
+  private fetchSummary(target: SummaryTarget, inFlight: Set<http.ClientRequest>): Promise<Buffer> {
     return new Promise((resolve, reject) => {
-      const get = url.startsWith('https:') ? https.get : http.get;
-      const req = get(url, { agent: url.startsWith('https:') ? undefined : this.agent, headers: kubeletAuthHeaders(this.opts.kubeletCredential), timeout: timeoutMs }, (res) => {
+      const request = target.https ? https.request : http.request;
+      const options = { ...target.options, agent: target.https ? undefined : this.agent, headers: this.headers };
+      const req = request(options, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', reject);
         res.on('end', () => {
-          if (res.statusCode !== 200) return reject(new Error(`${url}: HTTP ${res.statusCode}`));
-          resolve(Buffer.concat(chunks));
+          if (res.statusCode !== 200) return reject(new Error(`${target.url}: HTTP ${res.statusCode}`));
+          // A summary mostly arrives in one read: keep that Buffer rather than copy it.
+          resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
         });
       });
-      // The deadline covers the whole answer, as fetch's AbortSignal.timeout did.
-      const deadline = setTimeout(() => req.destroy(new Error(`${url}: no answer within ${timeoutMs} ms`)), timeoutMs);
-      req.on('close', () => clearTimeout(deadline));
-      req.on('timeout', () => req.destroy(new Error(`${url}: no answer within ${timeoutMs} ms`)));
-      req.on('error', reject);
+      inFlight.add(req);
+      req.on('close', () => inFlight.delete(req));
+      req.on('error', (e) => reject(new Error(`${target.url}: ${e.message}`)));
+      req.end();
     });
   }
+}
+
+/** Where one kubelet's summary is asked for, parsed once per endpoint rather than once a request. */
+interface SummaryTarget {
+  url: string;
+  https: boolean;
+  options: http.RequestOptions;
+}
+
+function summaryTarget(endpoint: string): SummaryTarget {
+  // Only what is read here: a third of the bytes, so a third of the parse (kubelet stats-collector.ts).
+  const url = new URL(`${endpoint}/stats/summary?only_usage=true`);
+  return {
+    url: url.href,
+    https: url.protocol === 'https:',
+    options: { method: 'GET', protocol: url.protocol, hostname: url.hostname.replace(/^\[|\]$/g, ''), port: url.port || undefined, path: url.pathname + url.search },
+  };
 }
 
 /** A pod or node without a CPU rate yet (one reading so far) is left out, as metrics-server does. */
