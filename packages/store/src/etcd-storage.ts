@@ -28,6 +28,7 @@ import { createEtcdClient } from './etcd-client';
 import { translateError } from './etcd-errors';
 import { EtcdLeases } from './etcd-leases';
 import { EtcdWatch } from './etcd-watch';
+import { FreshRead } from './fresh-read';
 import { keyIdentity, prefixRangeEnd } from './key-range';
 import { mirrorWrites, type MirrorWrite } from './mirrors';
 import { checkLeasable, checkPreconditions, isMirrored, keyLabel, sameStored, stored } from './storage-rules';
@@ -86,6 +87,10 @@ export class EtcdStorage implements Storage {
   /** Shared TTL leases (see ttlLease). */
   private readonly ttlLeases = new Map<number, { id: string; reuseUntil: number }>();
   private closed = false;
+  private readonly revisionRead = new FreshRead(async () => {
+    const res = await this.call('revision', () => this.client.kv.range({ key: Buffer.from([0]), count_only: true }, this.callOptions()));
+    return res.header.revision;
+  });
 
   constructor(
     private readonly client: Etcd3,
@@ -221,9 +226,9 @@ export class EtcdStorage implements Storage {
     return { dbSizeBytes: Number(res.dbSize), dbSizeInUseBytes: Number(inUse ?? res.dbSize) };
   }
 
-  async currentRevision(): Promise<string> {
-    const res = await this.call('revision', () => this.client.kv.range({ key: Buffer.from([0]), count_only: true }, this.callOptions()));
-    return res.header.revision;
+  /** etcd's revision now: callers at the same moment share one call that started after they asked (fresh-read.ts). */
+  currentRevision(): Promise<string> {
+    return this.revisionRead.get();
   }
 
   // ---- update ----------------------------------------------------------------------------------------
