@@ -11,5 +11,6 @@ RUN npm ci --no-audit --no-fund && npm run build && npm prune --omit=dev
 FROM node:20-bookworm-slim
 WORKDIR /opt/coxswain
 COPY --from=build /src /opt/coxswain
-ENTRYPOINT ["node", "/opt/coxswain/packages/coxswain/dist/main.js"]
+# --no-memory-reducer: SERVER_NODE_FLAGS in packages/process/src/node-flags.ts, as `coxswain up` starts its processes.
+ENTRYPOINT ["node", "--no-memory-reducer", "/opt/coxswain/packages/coxswain/dist/main.js"]
 CMD ["--help"]

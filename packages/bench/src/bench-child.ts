@@ -2,6 +2,7 @@
 // built package the child runs dist/bench/bench-roles.js; from TypeScript sources (jest) it runs the
 // same file transpiled on load, with @coxswain/* mapped to the packages' sources.
 import { ChildProcess, spawn } from 'child_process';
+import { SERVER_NODE_FLAGS } from '@coxswain/process';
 import * as path from 'path';
 import type { BenchRole } from './bench-roles';
 import { sourceScript } from '@coxswain/testing';
@@ -26,6 +27,7 @@ export interface ChildStats {
 
 function launcherArgs(role: BenchRole, opts: unknown, nodeArgs: string[]): string[] {
   const roleArgs = [role, JSON.stringify(opts)];
+  nodeArgs = [...SERVER_NODE_FLAGS, ...nodeArgs]; // the cluster's processes start as `coxswain up` starts them
   if (__filename.endsWith('.js')) return [...nodeArgs, path.join(__dirname, 'bench-roles.js'), ...roleArgs];
   const script = sourceScript(`require(${JSON.stringify(path.join(__dirname, 'bench-roles.ts'))}).roleMain(process.argv.slice(1));`);
   return [...nodeArgs, '-e', script, ...roleArgs];

@@ -1,9 +1,10 @@
 // `coxswain up --etcd-servers URL --etcd-cafile CA --etcd-certfile CERT --etcd-keyfile KEY`: a control
 // plane started by `up` on a user-run etcd that demands client certificates. No minions (so none of
 // 127.0.1.N and no Docker); every component gets the same three files and comes up healthy.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { SERVER_NODE_FLAGS } from '@coxswain/process';
 import { startEtcd, type EtcdHarness } from '@coxswain/testing';
 import { LocalCluster } from './local-cluster';
 
@@ -46,6 +47,8 @@ it("runs every control-plane component against a user-run TLS etcd with the thre
     expect([c.spec.name, args[args.indexOf('--etcd-servers') + 1], args[args.indexOf('--etcd-cafile') + 1], args[args.indexOf('--etcd-certfile') + 1], args[args.indexOf('--etcd-keyfile') + 1]]).toEqual([
       c.spec.name, etcd.endpoints[0], files.caFile, files.certFile, files.keyFile,
     ]);
+    // Each runs with the servers' node flags (node-flags.ts): its own command line says so.
+    expect(readFileSync(`/proc/${c.pid}/cmdline`, 'utf8').split('\0')).toEqual(expect.arrayContaining([...SERVER_NODE_FLAGS]));
   }
   const res = await fetch(`${cluster.apiUrl}/api/v1/namespaces/default/configmaps`, {
     method: 'POST',

@@ -7,7 +7,7 @@ import { get, type IncomingMessage } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { join } from 'node:path';
 import { realClock } from '@coxswain/objects';
-import type { EtcdTLS, Logger } from '@coxswain/process';
+import { SERVER_NODE_FLAGS, type EtcdTLS, type Logger } from '@coxswain/process';
 import { DockerRuntime, dockerConnection, LABELS } from '@coxswain/kubelet';
 import { hasPortalInterface, removePortalRoute } from '@coxswain/proxy';
 import { ComponentSpec, lastLines, SupervisedProcess } from './supervisor';
@@ -57,7 +57,7 @@ export class ProcessGroup {
 
   /** A component of the coxswain binary: `coxswain <args>`, logging to <logDir>/<name>.log. */
   protected nodeSpec(name: string, args: string[]): ComponentSpec {
-    return { name, command: process.execPath, args: [MAIN, ...args], logFile: join(this.logDir, `${name}.log`), env: this.groupOpts.env };
+    return { name, command: process.execPath, args: [...SERVER_NODE_FLAGS, MAIN, ...args], logFile: join(this.logDir, `${name}.log`), env: this.groupOpts.env };
   }
 
   protected launch(spec: ComponentSpec): SupervisedProcess {

@@ -7,3 +7,4 @@ export { etcdClientFlags, parseEtcdServers, parseEtcdTLS, type EtcdTLS, type Etc
 export { ensureCertificateAuthority, etcdMemberTLSFlags, etcdServerTLSFlags, issueCertificate, issueEtcdClient, type CertificateAuthority, type CertificateRequest } from './etcd-pki';
 export { EtcdCredentials, etcdRoleCommonName, LOOPBACK_HOSTS, type EtcdRole } from './etcd-credentials';
 export { metricsExposition, METRICS_CONTENT_TYPE, processMetrics } from './process-metrics';
+export { SERVER_NODE_FLAGS } from './node-flags';
