@@ -25,7 +25,9 @@ export class FreshRead<T> {
 
   private startNext(): Promise<T> {
     this.next = undefined;
-    return this.start();
+    // A caller that came between the end of the last read and now may have started one already: it
+    // started after these callers asked, so it serves them too.
+    return this.inFlight ?? this.start();
   }
 
   private start(): Promise<T> {
