@@ -23,6 +23,8 @@ export interface EtcdClientOptions {
   skipUnavailableMemberMs?: number;
   /** TLS with a client certificate; the endpoints are then https. Default: plain. */
   tls?: EtcdTLS;
+  /** How often a connection with calls in flight is pinged. Default 30000 ms. */
+  keepaliveTimeMs?: number;
 }
 
 /**
@@ -55,9 +57,13 @@ export function etcdClientOptions(endpoints: string[], opts: EtcdClientOptions =
       // requests (etcd-watch.ts), and unary calls have deadlines. An answer may take 10 s (Kubernetes'
       // etcd client allows as much): with 5 s, a CPU-starved etcd in the k8s-limits bench answered
       // late and every stream of the connection was lost ("Connection dropped") every 30 s.
-      'grpc.keepalive_time_ms': 30_000,
+      // No pings on a connection without calls: etcd does not permit them (its enforcement policy has
+      // PermitWithoutStream false), counts each as a strike and drops the connection at the third
+      // ("excess pings": an idle client lost its connection every ~90 s). A call has its deadline,
+      // and Kubernetes' etcd client does not ping without streams either.
+      'grpc.keepalive_time_ms': opts.keepaliveTimeMs ?? 30_000,
       'grpc.keepalive_timeout_ms': 10_000,
-      'grpc.keepalive_permit_without_calls': 1,
+      'grpc.keepalive_permit_without_calls': 0,
       'grpc.max_receive_message_length': 256 * 1024 * 1024,
       // Reconnect promptly after etcd comes back (grpc-js backs off up to 120 s by default).
       'grpc.max_reconnect_backoff_ms': 1_000,
