@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { parseCommandLine } from '@coxswain/coxswain';
+import { SERVER_NODE_FLAGS } from '@coxswain/process';
 
 const ROOT = path.resolve(__dirname, '../..');
 const COMPOSE_FILE = path.join(ROOT, 'docker-compose.yml');
@@ -79,8 +80,9 @@ describe('docker-compose.yml', () => {
     const entry = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(text);
     expect(entry).not.toBeNull();
     const entrypoint = JSON.parse(entry![1]) as string[];
-    expect(entrypoint[0]).toBe('node');
-    expect(entrypoint[1]).toMatch(/packages\/coxswain\/dist\/main\.js$/);
+    // node with the servers' flags (process/node-flags.ts, as `up` starts its components), then the binary.
+    expect(entrypoint.slice(0, -1)).toEqual(['node', ...SERVER_NODE_FLAGS]);
+    expect(entrypoint.at(-1)).toMatch(/packages\/coxswain\/dist\/main\.js$/);
     // The build stage runs the repository's build, so the entrypoint exists in the image.
     expect(text).toMatch(/npm run build/);
     const image = built[0][1].image;
