@@ -14,8 +14,9 @@ import { monitorEventLoopDelay } from 'perf_hooks';
 import { DockerTrace } from './docker-trace';
 import { startWatchProbe, type WatchProbeOptions } from './watch-probe';
 import { startPrometheus } from './prometheus-role';
+import { startStatsServers, type StatsServersOptions } from './stats-servers-role';
 
-export type BenchRole = 'apiserver' | 'scheduler' | 'replication' | 'hollow' | 'docker-kubelets' | 'watch-probe' | 'prometheus';
+export type BenchRole = 'apiserver' | 'scheduler' | 'replication' | 'hollow' | 'docker-kubelets' | 'watch-probe' | 'prometheus' | 'stats-servers';
 
 export interface HollowOptions {
   etcd: string;
@@ -194,6 +195,8 @@ export async function startRole(role: BenchRole, opts: Record<string, unknown>):
       return startDockerKubelets(opts as unknown as DockerKubeletsOptions);
     case 'watch-probe':
       return startWatchProbe(opts as unknown as WatchProbeOptions);
+    case 'stats-servers':
+      return startStatsServers(opts as unknown as StatsServersOptions);
   }
 }
 

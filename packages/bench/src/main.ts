@@ -30,6 +30,10 @@ const scenarios: Record<string, { about: string; load: () => Promise<Scenario>; 
       return (argv: string[]) => scaleBench(['--phases', 'density,metrics', '--no-docker', ...argv]);
     },
   },
+  'scrape-cost': {
+    about: "one metrics scrape of 1,000 kubelets x 20 pods, CPU at both ends, vs a bare keep-alive GET of each (the floor of any HTTP scrape), same run",
+    load: async () => (await import('./scrape-cost-bench')).scrapeCostBench,
+  },
   kubectl: {
     about: 'kubectl get pods -A (the server\'s Table) of 20,000 pods vs the plain LIST through kubectl, same run (goal: <= 1.5x)',
     load: async () => (await import('./kubectl-bench')).kubectlBench,
