@@ -1,4 +1,4 @@
-// `npm run bench -- scrape-cost [--minions N] [--pods-per-minion N] [--gap-s S] [--rounds N]`: what
+// `npm run bench -- scrape-cost [--minions N] [--pods-per-minion N] [--gap-s S] [--rounds N] [--cpu-prof]`: what
 // one pass of the metrics pipeline costs at both ends, against the least any scrape over HTTP can
 // cost, in one run. The kubelets' side is a process of its own (stats-servers-role.ts: 1,000 kubelet
 // endpoints of 20 pods each, as a hollow process serves them); this process is the scraper. Three
@@ -11,8 +11,11 @@
 //     each answered from a fresh reading of its 20 containers).
 // CPU seconds of each process over each window, net of the idle windows' median. #23's cost bench
 // (`metrics`) holds the pipeline against a whole idle cluster, whose own swings hide a share this
-// small; this one measures the share itself, and the floor under it.
+// small; this one measures the share itself, and the floor under it. --cpu-prof writes the kubelets'
+// process's CPU profile to a directory it names.
 import * as http from 'node:http';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import type { Minion } from '@coxswain/objects';
 import { realClock } from '@coxswain/objects';
 import { MetricsScraper } from '@coxswain/client';
@@ -60,7 +63,10 @@ export async function scrapeCostBench(argv: string[]): Promise<void> {
   const podsPerMinion = countFlag(argv, '--pods-per-minion', 20);
   const gapMs = countFlag(argv, '--gap-s', quick ? 2 : 15) * 1000;
   const rounds = countFlag(argv, '--rounds', quick ? 2 : 8);
-  const kubelets = await spawnBenchChild('stats-servers', { count: minions, podsPerMinion, port: 10250 });
+  const profDir = argv.includes('--cpu-prof') ? path.join(tmpdir(), `scrape-cost-prof-${Date.now()}`) : undefined;
+  if (profDir) console.log(`scrape-cost: the kubelets' CPU profile goes to ${profDir}`);
+  const nodeArgs = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
+  const kubelets = await spawnBenchChild('stats-servers', { count: minions, podsPerMinion, port: 10250 }, { nodeArgs });
   const registry = memoryRegistry();
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const scraper = new MetricsScraper({ store: registry, intervalMs: gapMs });
