@@ -28,7 +28,7 @@ describe('npm run bench -- --quick', () => {
         (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stdout}\n${stderr}`)) : resolve(stdout)),
       );
     });
-    for (const scenario of ['store', 'proxy', 'scale']) expect(printed).toContain(`=== bench: ${scenario} ===`);
+    for (const scenario of ['store', 'proxy', 'scale', 'scrape-cost']) expect(printed).toContain(`=== bench: ${scenario} ===`);
     expect(printed).toContain('| section | figure | measured | against | ratio | goal | met |');
 
     const files = fs.readdirSync(outDir);
