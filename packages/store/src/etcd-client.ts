@@ -73,5 +73,37 @@ export function etcdClientOptions(endpoints: string[], opts: EtcdClientOptions =
 }
 
 export function createEtcdClient(endpoints: string[], opts: EtcdClientOptions = {}): Etcd3 {
-  return new Etcd3(etcdClientOptions(endpoints, opts));
+  return keepChannelsAfterFailedCalls(new Etcd3(etcdClientOptions(endpoints, opts)));
+}
+
+/** The part of etcd3's connection pool this file reaches into (etcd3 1.x, lib/connection-pool.js). */
+interface PoolHost {
+  resetAllServices(): void;
+  close(): void;
+}
+
+/**
+ * etcd3 closes every channel of a member when any call to it fails with DEADLINE_EXCEEDED, CANCELLED,
+ * ABORTED, RESOURCE_EXHAUSTED, INTERNAL or UNKNOWN (its "recoverable" errors), so that the next call
+ * dials anew. The streams already on the old channel are not moved: grpc-js drops each of them
+ * ("Connection dropped") at the connection's next keepalive ping. On a busy etcd one call past its
+ * deadline thus cut every watch of the process 30 s later, and the watches' catch-up made the next
+ * deadline miss: the API server's watch-cache feed broke every 30 s under the k8s-limits bench. A
+ * slow answer says nothing about the connection (grpc-js reconnects a dead one by itself, and
+ * Kubernetes' etcd client keeps its connection through deadline misses), so the channels stay;
+ * close() still closes them.
+ */
+function keepChannelsAfterFailedCalls(client: Etcd3): Etcd3 {
+  const hosts = (client as unknown as { pool?: { hosts?: PoolHost[] } }).pool?.hosts;
+  if (!hosts) throw new Error('etcd3 no longer has pool.hosts: see keepChannelsAfterFailedCalls in etcd-client.ts');
+  for (const host of hosts) {
+    const reset = host.resetAllServices.bind(host);
+    const close = host.close.bind(host);
+    host.resetAllServices = () => undefined;
+    host.close = () => {
+      host.resetAllServices = reset;
+      close();
+    };
+  }
+  return client;
 }
