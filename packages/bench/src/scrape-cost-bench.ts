@@ -85,7 +85,10 @@ export async function scrapeCostBench(argv: string[]): Promise<void> {
     await scraper.scrape();
     if (scraper.pods().length !== minions * podsPerMinion) throw new Error(`the scrape shows ${scraper.pods().length} pods, not ${minions * podsPerMinion}: it does not work, so its cost means nothing`);
 
-    const cpuMs = () => ({ scraper: (process.cpuUsage().user + process.cpuUsage().system) / 1000, kubelets: (readProcess(kubelets.pid)?.cpuSeconds ?? NaN) * 1000 });
+    const cpuMs = () => {
+      const own = process.cpuUsage();
+      return { scraper: (own.user + own.system) / 1000, kubelets: (readProcess(kubelets.pid)?.cpuSeconds ?? NaN) * 1000 };
+    };
     const windows: Record<Arm, Window[]> = { idle: [], floor: [], scrape: [] };
     for (let round = 0; round < rounds; round++) {
       for (let k = 0; k < ARMS.length; k++) {
