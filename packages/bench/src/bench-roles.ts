@@ -15,6 +15,7 @@ import { DockerTrace } from './docker-trace';
 import { startWatchProbe, type WatchProbeOptions } from './watch-probe';
 import { startPrometheus } from './prometheus-role';
 import { startStatsServers, type StatsServersOptions } from './stats-servers-role';
+import { hollowAddress } from './hollow-address';
 
 export type BenchRole = 'apiserver' | 'scheduler' | 'replication' | 'hollow' | 'docker-kubelets' | 'watch-probe' | 'prometheus' | 'stats-servers';
 
@@ -144,10 +145,6 @@ async function startHollow(o: HollowOptions): Promise<Role> {
   };
 }
 
-/** Minion i's address: its own loopback address, as each simulated minion has (127.2.0.0/16: 65,536 of them). */
-export function hollowAddress(i: number): string {
-  return `127.2.${i >> 8}.${i & 255}`;
-}
 
 async function startDockerKubelets(o: DockerKubeletsOptions): Promise<Role> {
   // Every Engine API call the kubelets make, for the bench's per-step breakdown of pod startup.

@@ -5,7 +5,7 @@
 // and no Kubelet: only the part a scrape reaches.
 import { LABELS, MemoryRuntime, startLogServer, StatsCollector, type LogServer } from '@coxswain/kubelet';
 import { createLogger } from '@coxswain/process';
-import { hollowAddress } from './bench-roles';
+import { hollowAddress } from './hollow-address';
 
 export interface StatsServersOptions {
   count: number;
