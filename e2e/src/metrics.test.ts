@@ -214,9 +214,13 @@ async function growAndShrink(name: string, autoscale: () => Promise<void>, repli
   const stopped = Date.now();
   await eventually(async () => (await replicas()) === 1, 120_000, `${name} back to 1 after the load`, 1000);
   const downSeconds = (Date.now() - stopped) / 1000;
-  const events = (await api.list<SuccessfulRescale>('events')).items.filter(
-    (e) => e.involvedObject.kind === 'HorizontalPodAutoscaler' && e.involvedObject.name === name && e.reason === 'SuccessfulRescale',
-  );
+  // The autoscaler records its event after it writes the scale, so the scale-down may be seen first.
+  const events = await eventually(async () => {
+    const rescales = (await api.list<SuccessfulRescale>('events')).items.filter(
+      (e) => e.involvedObject.kind === 'HorizontalPodAutoscaler' && e.involvedObject.name === name && e.reason === 'SuccessfulRescale',
+    );
+    return rescales.some((e) => /^New size: 1; /.test(e.message)) && rescales;
+  }, 30_000, `${name}'s scale-down event`, 500);
   console.log(`autoscaler: ${name} 1 -> ${grown} ${upSeconds.toFixed(1)} s after the load began (${load.stats.ok} answers, ${load.stats.failed} failed); back to 1 ${downSeconds.toFixed(1)} s after it stopped; events: ${events.map((e) => e.message).join(' | ')}`);
   return { grown, upSeconds, events };
 }
