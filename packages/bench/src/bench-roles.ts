@@ -145,7 +145,6 @@ async function startHollow(o: HollowOptions): Promise<Role> {
   };
 }
 
-
 async function startDockerKubelets(o: DockerKubeletsOptions): Promise<Role> {
   // Every Engine API call the kubelets make, for the bench's per-step breakdown of pod startup.
   const trace = new DockerTrace().start();

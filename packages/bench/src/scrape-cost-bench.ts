@@ -24,6 +24,7 @@ import { spawnBenchChild } from './bench-child';
 import { countFlag } from './count-flag';
 import { FigureTable, fmt } from './figure-table';
 import { readProcess } from './process-meter';
+import { spreadOf } from './paired-rounds';
 
 type Arm = 'idle' | 'floor' | 'scrape';
 const ARMS: Arm[] = ['idle', 'floor', 'scrape'];
@@ -33,11 +34,7 @@ interface Window {
   kubeletsMs: number;
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
+const median = (xs: number[]) => spreadOf(xs).median;
 
 /** A keep-alive GET of every URL at once, bodies read to the end, as the scraper's own requests are made. */
 function floorPass(urls: URL[], agent: http.Agent): Promise<unknown> {
