@@ -141,8 +141,7 @@ export async function listObjects(deps: RestDeps, res: ServerResponse, scope: Re
   if (limit !== undefined || from !== undefined) return listLimited(deps, res, scope, { ...opts, minRevision }, limit, from ?? (exact ? { revision: exact } : undefined));
   const pages = deps.store.listPages<KubeObject>(resource, { ...opts, revision: exact, minRevision });
   const { table } = scope;
-  const writes = deps.writes;
-  const pause = writes && (() => writes.pause());
+  const pause = deps.writes?.listPause();
   if (table) {
     const age = ageCounter(Date.now());
     await streamList(res, (rv) => tableEnvelope(table, resource, rv), pages, (item) => tableRow(table, codec, resource, item, age, deps.encodings), { arrayField: 'rows', pause });
