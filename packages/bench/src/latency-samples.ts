@@ -6,10 +6,14 @@ export interface LatencySummary {
   p99: number;
   max: number;
   mean: number;
+  /** Calls that failed (timeAllowingFailure); their time until the failure is among the samples. */
+  failed: number;
 }
 
 export class LatencySamples {
   private readonly values: number[] = [];
+  private failures = 0;
+  private firstFailure?: string;
 
   add(ms: number): void {
     if (Number.isFinite(ms)) this.values.push(ms);
@@ -21,6 +25,29 @@ export class LatencySamples {
     const out = await fn();
     this.add(Number(process.hrtime.bigint() - t0) / 1e6);
     return out;
+  }
+
+  /**
+   * Like time(), but a call that fails is counted (and its time until the failure recorded: the
+   * caller waited that long) instead of thrown: on a saturated cluster a 503 is a figure of the run,
+   * not its end. Returns undefined for a failed call.
+   */
+  async timeAllowingFailure<T>(fn: () => Promise<T>): Promise<T | undefined> {
+    const t0 = process.hrtime.bigint();
+    try {
+      return await fn();
+    } catch (err) {
+      this.failures++;
+      this.firstFailure ??= err instanceof Error ? err.message : String(err);
+      return undefined;
+    } finally {
+      this.add(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+  }
+
+  /** The first failure's message, if any call failed. */
+  get firstFailureMessage(): string | undefined {
+    return this.firstFailure;
   }
 
   get count(): number {
@@ -45,6 +72,7 @@ export class LatencySamples {
       // Not Math.max(...values): 100 watchers' deliveries are more arguments than the stack holds.
       max: n ? this.values.reduce((a, b) => Math.max(a, b), -Infinity) : NaN,
       mean: n ? sum / n : NaN,
+      failed: this.failures,
     };
   }
 }
