@@ -57,6 +57,9 @@ describe('npm run bench -- --quick', () => {
       expect(r.cost[proc].cpuSeconds).toBeGreaterThan(0);
       expect(r.cost[proc].peakRssBytes).toBeGreaterThan(10 * 1024 * 1024);
     }
+    expect(r.etcdDatabase.keys).toBeGreaterThan(pods);
+    expect(r.etcdDatabase.dbSizeInUseBytes).toBeGreaterThan(0);
+    expect(r.etcdDatabase.dbSizeBytes).toBeGreaterThanOrEqual(r.etcdDatabase.dbSizeInUseBytes);
     for (const f of r.figures) expect(Number.isFinite(f.value)).toBe(true);
     const chart = fs.readFileSync(path.join(outDir, svg!), 'utf8');
     expect(chart.match(/<polyline /g)).toHaveLength(3);

@@ -138,6 +138,16 @@ async function ensureImages(out: (l: string) => void): Promise<boolean> {
   }
 }
 
+/** etcd's database at the end of the run (what compaction left, and what it holds in use), and its keys. */
+async function reportEtcdDatabase(ctx: BenchContext): Promise<void> {
+  const status = await ctx.store.storage.dbStatus!();
+  const keys = await countKeys(ctx.client, '/');
+  const mib = (b: number) => b / 1024 ** 2;
+  ctx.results.etcdDatabase = { ...status, keys };
+  ctx.figures.add({ section: 'cost', name: `etcd database size at the end (${keys} keys)`, value: mib(status.dbSizeBytes), unit: 'MiB', against: 'in use', againstValue: mib(status.dbSizeInUseBytes) });
+  ctx.out(`etcd: database ${mib(status.dbSizeBytes).toFixed(0)} MiB, ${mib(status.dbSizeInUseBytes).toFixed(0)} MiB in use, ${keys} keys`);
+}
+
 async function densityPhase(ctx: BenchContext, api: ApiClient, hollow: BenchChild[], cas64: number): Promise<{ podNames: string[]; selectors: string[]; tracker: PodTracker }> {
   const { config, client, out, figures, meter } = ctx;
   const total = config.minions * config.podsPerMinion;
@@ -377,6 +387,7 @@ export async function runScaleBench(argv: string[] = [], out: (line: string) => 
       if (has('metrics')) await metricsPhase(ctx, { etcdPid: findPid(etcd.dataDir), apiserver, api, scheduler, replication, hollow });
     }
   } finally {
+    await reportEtcdDatabase(ctx).catch((err) => out(`etcd: no database status: ${err instanceof Error ? err.message : err}`));
     const cost = meter.summary();
     for (const c of children.reverse()) await c.stop().catch(() => undefined);
     meter.stop();
