@@ -23,4 +23,13 @@ describe('LatencySamples', () => {
     s.add(5000);
     expect(s.summary()).toMatchObject({ count: 500_001, max: 5000 });
   });
+
+  it('counts a failed call and its time instead of throwing, and keeps the first error', async () => {
+    const s = new LatencySamples();
+    expect(await s.timeAllowingFailure(async () => 'ok')).toBe('ok');
+    expect(await s.timeAllowingFailure(() => Promise.reject(new Error('etcd unavailable (get)')))).toBeUndefined();
+    expect(await s.timeAllowingFailure(() => Promise.reject(new Error('a later one')))).toBeUndefined();
+    expect(s.summary()).toMatchObject({ count: 3, failed: 2 });
+    expect(s.firstFailureMessage).toBe('etcd unavailable (get)');
+  });
 });
