@@ -98,15 +98,10 @@ export async function apiLatencyPhase(ctx: BenchContext, api: ApiClient, podName
   const t0 = Date.now();
   let report: WatchProbeReport | undefined;
   const listWindow = { from: Infinity, to: Infinity };
-  const firstFailures: Record<string, string> = {};
-  const summarize = (name: string, samples: LatencySamples) => {
-    if (samples.firstFailureMessage) firstFailures[name] = samples.firstFailureMessage;
-    return samples.summary();
-  };
   try {
     const get = new LatencySamples();
     for (let i = 0; i < config.apiSamples; i++) await get.timeAllowingFailure(() => api.get('pods', podNames[(i * 7919) % podNames.length].split('/')[1], { namespace: podNames[(i * 7919) % podNames.length].split('/')[0] }));
-    r.get = summarize('get', get);
+    r.get = get.summary();
 
     listWindow.from = Date.now();
     const lister = new ApiClient({ server: api.server, version: 'v1', timeoutMs: LIST_ALL_TIMEOUT_MS });
@@ -134,13 +129,13 @@ export async function apiLatencyPhase(ctx: BenchContext, api: ApiClient, podName
       })) ?? rawCount;
     }
     listWindow.to = Date.now();
-    r.listAll = { ...summarize('listAll', listAll), items: listed };
-    r.rawRangeDecode = { ...summarize('rawRangeDecode', raw), items: rawCount };
+    r.listAll = { ...listAll.summary(), items: listed };
+    r.rawRangeDecode = { ...raw.summary(), items: rawCount };
 
     const bySelector = new LatencySamples();
     let selected = 0;
     for (let i = 0; i < Math.min(config.apiSamples, 20); i++) selected = (await bySelector.timeAllowingFailure(() => api.list('pods', { namespace: '', labelSelector: selectors[i % selectors.length] })))?.items.length ?? selected;
-    r.listSelector = { ...summarize('listSelector', bySelector), items: selected };
+    r.listSelector = { ...bySelector.summary(), items: selected };
 
     const post = new LatencySamples();
     const put = new LatencySamples();
@@ -158,9 +153,9 @@ export async function apiLatencyPhase(ctx: BenchContext, api: ApiClient, podName
       await put.timeAllowingFailure(() => api.update('pods', o, { namespace: API_NS }));
     }
     for (const obj of made) await del.timeAllowingFailure(() => api.delete('pods', (obj as { metadata: { name: string } }).metadata.name, { namespace: API_NS }));
-    r.post = summarize('post', post);
-    r.put = summarize('put', put);
-    r.delete = summarize('delete', del);
+    r.post = post.summary();
+    r.put = put.summary();
+    r.delete = del.summary();
   } finally {
     const changes = await churn.stop();
     r.churn = { changes, seconds: (Date.now() - t0) / 1000, perSecond: changes / ((Date.now() - t0) / 1000) };
@@ -189,7 +184,9 @@ export async function apiLatencyPhase(ctx: BenchContext, api: ApiClient, podName
   ctx.results.api = r;
   // A call that failed is in its figure's name, and its first error in the log.
   const failed = (k: string) => (s[k].failed > 0 ? ` (${s[k].failed} of ${s[k].count} failed)` : '');
-  for (const [k, first] of Object.entries(firstFailures)) out(`api: ${k}: ${s[k].failed} of ${s[k].count} failed; the first: ${first}`);
+  for (const k of ['get', 'listAll', 'rawRangeDecode', 'listSelector', 'post', 'put', 'delete']) {
+    if (s[k].firstFailure) out(`api: ${k}: ${s[k].failed} of ${s[k].count} failed; the first: ${s[k].firstFailure}`);
+  }
   const f = ctx.figures;
   f.add({ section: 'api', name: 'background churn (pod create/relabel/delete)', value: (r.churn as { perSecond: number }).perSecond, unit: 'changes/s', against: 'target', againstValue: config.churnPerSecond });
   f.add({ section: 'api', name: `GET one pod p50 / p99${failed('get')}`, value: s.get.p99, unit: 'ms', against: 'p50', againstValue: s.get.p50 });

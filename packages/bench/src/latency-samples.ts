@@ -8,6 +8,8 @@ export interface LatencySummary {
   mean: number;
   /** Calls that failed (timeAllowingFailure); their time until the failure is among the samples. */
   failed: number;
+  /** The first failure's message, when a call failed. */
+  firstFailure?: string;
 }
 
 export class LatencySamples {
@@ -45,11 +47,6 @@ export class LatencySamples {
     }
   }
 
-  /** The first failure's message, if any call failed. */
-  get firstFailureMessage(): string | undefined {
-    return this.firstFailure;
-  }
-
   get count(): number {
     return this.values.length;
   }
@@ -73,6 +70,7 @@ export class LatencySamples {
       max: n ? this.values.reduce((a, b) => Math.max(a, b), -Infinity) : NaN,
       mean: n ? sum / n : NaN,
       failed: this.failures,
+      firstFailure: this.firstFailure,
     };
   }
 }
