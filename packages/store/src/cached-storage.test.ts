@@ -2,7 +2,7 @@
 // feed comes back behind a compaction, cuts off a watcher that lets its queue fill, and leaves the
 // prefixes it is told not to cache to the backend.
 import { ExpiredError, UnavailableError, type KubeObject, type StorageWatchOptions, type Watch } from '@coxswain/objects';
-import { eventually } from '@coxswain/testing';
+import { eventually, FakeClock, settle } from '@coxswain/testing';
 import { CachedStorage } from './cached-storage';
 import { MemoryStorage } from './memory-storage';
 import { describeStorageContract, MIRROR, watchError } from './testing/storage-contract';
@@ -44,8 +44,99 @@ function breakableBackend(): { backend: MemoryStorage; down(): void; up(): void 
   };
 }
 
+/** A backend whose watches hand out events only as the test lets them through, as a lagging etcd does; its lists are counted. */
+function laggingBackend(): { backend: MemoryStorage; lists: string[]; release(n: number): void } {
+  const backend = new MemoryStorage();
+  const lists: string[] = [];
+  const listPages = backend.listPages.bind(backend);
+  backend.listPages = ((prefix: string, opts?: object) => {
+    lists.push(prefix);
+    return listPages(prefix, opts);
+  }) as MemoryStorage['listPages'];
+  let allowed = 0;
+  let wake = () => undefined as void;
+  const watch = backend.watch.bind(backend);
+  backend.watch = <T extends KubeObject>(prefix: string, opts?: StorageWatchOptions): Watch<T> => {
+    const inner = watch<T>(prefix, opts);
+    return {
+      close: () => inner.close(),
+      [Symbol.asyncIterator]: async function* () {
+        for await (const ev of inner) {
+          while (allowed === 0) await new Promise<void>((resolve) => (wake = resolve));
+          allowed--;
+          yield ev;
+        }
+      },
+    };
+  };
+  return {
+    backend,
+    lists,
+    release(n) {
+      allowed += n;
+      wake();
+    },
+  };
+}
 
 describe('CachedStorage', () => {
+  it('waits for a cache that is behind but moving, and reads the backend once it stops moving', async () => {
+    const { backend, lists, release } = laggingBackend();
+    const clock = new FakeClock();
+    const cache = new CachedStorage(backend, { catchUpTimeoutMs: 3_000, maxCatchUpMs: 15_000, clock });
+    try {
+      await cache.ready;
+      for (let i = 0; i < 4; i++) await backend.create(key(`p${i}`), pod(`p${i}`));
+      lists.length = 0;
+      let served: string[] | undefined;
+      const listing = cache.list('/registry/pods/').then((r) => (served = r.items.map((p) => p.metadata.name)));
+      // Behind by four changes; one arrives in each catch-up period: the list keeps waiting, past 3 s.
+      for (let i = 0; i < 3; i++) {
+        release(1);
+        await settle();
+        await clock.advance(3_000);
+        expect(served).toBeUndefined();
+      }
+      release(1);
+      await listing;
+      expect(served).toEqual(['p0', 'p1', 'p2', 'p3']);
+      expect(lists).toEqual([]); // from memory, not the backend
+
+      // Now the feed delivers nothing: after one catch-up period without a change, the backend answers.
+      await backend.create(key('p4'), pod('p4'));
+      const stalled = cache.list('/registry/pods/');
+      await settle();
+      await clock.advance(3_000);
+      expect((await stalled).items.map((p) => p.metadata.name)).toEqual(['p0', 'p1', 'p2', 'p3', 'p4']);
+      expect(lists).toEqual(['/registry/pods/']);
+    } finally {
+      release(1_000);
+      await cache.close();
+    }
+  });
+
+  it('reads the backend after maxCatchUpMs even while the cache keeps moving', async () => {
+    const { backend, lists, release } = laggingBackend();
+    const clock = new FakeClock();
+    const cache = new CachedStorage(backend, { catchUpTimeoutMs: 3_000, maxCatchUpMs: 9_000, clock });
+    try {
+      await cache.ready;
+      for (let i = 0; i < 10; i++) await backend.create(key(`p${i}`), pod(`p${i}`));
+      lists.length = 0;
+      const listing = cache.list('/registry/pods/');
+      for (let i = 0; i < 3; i++) {
+        release(1);
+        await settle();
+        await clock.advance(3_000);
+      }
+      expect((await listing).items).toHaveLength(10);
+      expect(lists).toEqual(['/registry/pods/']);
+    } finally {
+      release(1_000);
+      await cache.close();
+    }
+  });
+
   it('re-lists when its feed comes back behind a compaction: watchers get 410, lists the new state', async () => {
     const { backend, down, up } = breakableBackend();
     const cache = new CachedStorage(backend);

@@ -8,15 +8,15 @@
 //   least there; a consistent list (neither) first asks the backend for its current revision (a
 //   count-only range: no keys move) and waits until the cache has applied every change up to it.
 //   That is sound because the one watch covers every key the project writes (all start with '/'):
-//   each revision of the backend is a change the cache will see. If the cache does not get there in time, the list is
-//   read from the backend instead. Lists at an exact revision or continued from a token go to the backend.
+//   each revision of the backend is a change the cache will see. If the cache stops moving before it
+//   gets there (or takes too long), the list is read from the backend instead. Lists at an exact revision or continued from a token go to the backend.
 // The feed re-watches from its revision when the backend's stream breaks (an etcd restart) and
 // re-lists when its revision was compacted meanwhile; a re-list ends every watcher with ExpiredError.
 // Prefixes named `uncached` (the API server's: Events, as Kubernetes leaves them out of its watch
 // cache) are inside the root but never kept: their changes only move the revision on, and their lists
 // and watches go to the backend. At 150,000 pods there were ~2.5 Events a pod, which would otherwise
 // be most of the cache's memory, of every re-list's work and of its sorted inserts.
-import { BadRequestError, ExpiredError, UnavailableError } from '@coxswain/objects';
+import { BadRequestError, ExpiredError, realClock, UnavailableError, type Clock } from '@coxswain/objects';
 import { keyIdentity, prefixRangeEnd } from './key-range';
 import type {
   StorageDbStatus,
@@ -49,8 +49,15 @@ export interface WatchCacheOptions {
   windowSize?: number;
   /** Undelivered events a watcher may have before it is cut off (default 10,000). */
   watcherQueueLimit?: number;
-  /** How long a list waits for the cache to catch up before it reads the backend instead (default 3 s). */
+  /**
+   * How long a consistent list waits for a cache that applies nothing before it reads the backend
+   * instead (default 3 s). A cache that is behind but moving is waited for up to maxCatchUpMs.
+   */
   catchUpTimeoutMs?: number;
+  /** The longest a consistent list waits for a cache that is behind but moving (default 15 s). */
+  maxCatchUpMs?: number;
+  /** Times the catch-up waits (default the real clock). */
+  clock?: Clock;
   /** How often watchers with nothing pending are told the cache's revision (bookmarks; default 5 s). */
   progressIntervalMs?: number;
   logger?: Logger;
@@ -64,7 +71,8 @@ export class CachedStorage implements Storage {
   private readonly uncached: readonly string[];
   private readonly watchers = new Set<CacheWatcher>();
   private readonly log: Logger;
-  private readonly opts: Required<Omit<WatchCacheOptions, 'logger' | 'root' | 'uncached'>>;
+  private readonly opts: Required<Omit<WatchCacheOptions, 'logger' | 'root' | 'uncached' | 'clock'>>;
+  private readonly clock: Clock;
   private synced = false;
   private closed = false;
   private feed?: Watch;
@@ -90,9 +98,11 @@ export class CachedStorage implements Storage {
       windowSize: opts.windowSize ?? 20_000,
       watcherQueueLimit: opts.watcherQueueLimit ?? 10_000,
       catchUpTimeoutMs: opts.catchUpTimeoutMs ?? 3_000,
+      maxCatchUpMs: opts.maxCatchUpMs ?? 15_000,
       progressIntervalMs: opts.progressIntervalMs ?? 5_000,
     };
     this.log = opts.logger ?? createLogger('watch-cache');
+    this.clock = opts.clock ?? realClock;
     this.state = new CacheState(this.opts.windowSize);
     this.ready = new Promise((resolve) => (this.markReady = resolve));
     this.progressTimer = setInterval(() => {
@@ -241,22 +251,30 @@ export class CachedStorage implements Storage {
     for (const w of due) w.resolve();
   }
 
-  /** True once the cache has applied every change up to `revision`; false if it did not get there in time. */
+  /**
+   * True once the cache has applied every change up to `revision`. False when it stops getting there:
+   * nothing applied for catchUpTimeoutMs (its feed is stuck or re-listing), or maxCatchUpMs in all.
+   * A cache that is behind but moving is waited for, because the way around it costs more: on a busy
+   * etcd the cache's events come seconds late, and a LIST of 150,000 pods read from etcd instead took
+   * ~25 s of etcd's CPU, which made the next catch-up later still (docs/benchmarks.md, k8s-limits).
+   */
   private async caughtUp(revision: bigint): Promise<boolean> {
     if (this.synced && this.state.revision >= revision) return true;
-    let timer: NodeJS.Timeout | undefined;
-    const reached = new Promise<boolean>((resolve) => {
-      const waiter = { revision, resolve: () => resolve(true) };
-      this.waiters.push(waiter);
-      timer = setTimeout(() => {
+    const wake = new AbortController();
+    const waiter = { revision, resolve: () => wake.abort() };
+    this.waiters.push(waiter);
+    const started = this.clock.now();
+    let seen = this.state.revision;
+    for (;;) {
+      await this.clock.sleep(this.opts.catchUpTimeoutMs, wake.signal);
+      if (wake.signal.aborted) return true;
+      const moved = this.state.revision > seen;
+      seen = this.state.revision;
+      if (!moved || this.clock.now() - started >= this.opts.maxCatchUpMs) {
         this.waiters = this.waiters.filter((w) => w !== waiter);
-        resolve(false);
-      }, this.opts.catchUpTimeoutMs);
-      timer.unref();
-    });
-    const ok = await reached;
-    clearTimeout(timer);
-    return ok;
+        return false;
+      }
+    }
   }
 
   /** Whether the cache keeps the keys under `keyOrPrefix` (a prefix is one resource's, or a namespace of it). */
