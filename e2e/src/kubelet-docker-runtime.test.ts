@@ -1,7 +1,10 @@
 // The Docker runtime on the real engine: network, sandbox with a host port, an app container in the
-// sandbox's namespace, exec, logs, events, stop and remove. Minion address 127.0.1.19, 172.30.19.0/24.
+// sandbox's namespace, exec, logs, events, stop and remove; sandboxes without host ports put on the
+// bridge by the kubelet, not Docker. Minion address 127.0.1.19, 172.30.19.0/24 (and 172.30.29.0/24
+// for a network made as an older kubelet made it).
 import { DockerRuntime, InvalidImageNameError, LABELS, RuntimeEvent } from '@coxswain/kubelet';
 import { eventually } from '@coxswain/testing';
+import { docker } from './support/docker-cli';
 import { httpGet } from './support/http-get';
 import { ensureImages, IMAGES } from './support/images';
 
@@ -123,6 +126,65 @@ describe('DockerRuntime', () => {
     const answer = await eventually(() => httpGet(`http://${sandbox.ip}:80/index.html`), 5000, 'the app answering on the sandbox IP', 100);
     expect(answer).toMatchObject({ status: 200, body: 'early\n' });
     for (const id of [appId, sandboxId]) await runtime.removeContainer(id);
+  });
+
+  it('puts sandboxes without host ports on the bridge itself: addresses below Docker\'s range, distinct, reachable, the hostname resolving, a removed one\'s address given again', async () => {
+    await runtime.ensureNetwork({ name: NETWORK, subnet: '172.30.19.0/24', gateway: '172.30.19.1', labels });
+    const podLabels = { ...labels, [LABELS.podUid]: 'uid-rt-3' };
+    const sandbox = (name: string, ports: Array<{ containerPort: number; hostPort: number; protocol: 'tcp' | 'udp'; hostIp: string }> = []) =>
+      runtime.runSandbox({ name: `coxswain_POD_${name}_default_uidrt3_0`, image: IMAGES.pause, labels: { ...podLabels, [LABELS.container]: 'POD' }, network: NETWORK, hostname: name, ports });
+    const app = async (sandboxId: string, name: string, command: string) => {
+      const id = await runtime.createContainer({ name: `coxswain_web_${name}_default_uidrt3_0`, image: IMAGES.busybox, command: ['sh', '-c', command], env: [], labels: { ...podLabels, [LABELS.container]: 'web' }, sandboxId });
+      await runtime.startContainer(id);
+      return id;
+    };
+    const lastOctet = (ip: string | undefined) => Number(ip?.split('.')[3]);
+
+    // Three at once (the kubelet syncs pods in parallel): three addresses, all the kubelet's (.2-.191).
+    const ids = await Promise.all(['rt3-a', 'rt3-b', 'rt3-c'].map((n) => sandbox(n)));
+    const ips = await Promise.all(ids.map(async (id) => (await runtime.inspect(id)).ip));
+    expect(new Set(ips).size).toBe(3);
+    for (const ip of ips) {
+      expect(ip).toMatch(/^172\.30\.19\.\d+$/);
+      expect(lastOctet(ip)).toBeGreaterThanOrEqual(2);
+      expect(lastOctet(ip)).toBeLessThan(192);
+    }
+    // Docker still attaches a sandbox with a host port, from its own range (.192 and up).
+    const published = await sandbox('rt3-p', [{ containerPort: 80, hostPort: 18029, protocol: 'tcp', hostIp: ADDRESS }]);
+    expect(lastOctet((await runtime.inspect(published)).ip)).toBeGreaterThanOrEqual(192);
+
+    // From the host, and from the pod Docker attached, the first pod answers on its address; in it, its hostname is its address.
+    const web = await app(ids[0]!, 'rt3-a', 'echo hi > /tmp/index.html; exec httpd -f -p 80 -h /tmp');
+    expect(await eventually(() => httpGet(`http://${ips[0]}:80/index.html`), 5000, 'the pod answering on its address', 100)).toMatchObject({ status: 200, body: 'hi\n' });
+    const client = await app(published, 'rt3-p', 'exec sleep 600');
+    expect(await runtime.exec(client, ['wget', '-qO-', `http://${ips[0]}:80/index.html`], 5000)).toEqual({ exitCode: 0, output: 'hi\n' });
+    expect(await runtime.exec(web, ['hostname', '-i'], 5000)).toEqual({ exitCode: 0, output: `${ips[0]}\n` });
+
+    // The lowest address given back is the next one given.
+    const lowest = ids[ips.indexOf(ips.reduce((a, b) => (lastOctet(a) < lastOctet(b) ? a : b)))]!;
+    const freed = (await runtime.inspect(lowest)).ip;
+    if (lowest === ids[0]) await runtime.removeContainer(web);
+    await runtime.removeContainer(lowest);
+    expect((await runtime.inspect(await sandbox('rt3-d'))).ip).toBe(freed);
+
+    for (const c of await runtime.listContainers(podLabels)) await runtime.removeContainer(c.id);
+  });
+
+  it('leaves the attach to Docker on a network an older kubelet made (no address range of its own) while pods use it', async () => {
+    const network = 'coxswain-e2e-rt-29';
+    await docker(['network', 'create', '--subnet', '172.30.29.0/24', '--gateway', '172.30.29.1', '--label', `${LABELS.minion}=${MINION}`, network]);
+    const podLabels = { ...labels, [LABELS.podUid]: 'uid-rt-4' };
+    try {
+      await docker(['run', '-d', '--label', `${LABELS.minion}=${MINION}`, '--label', `${LABELS.podUid}=uid-rt-4`, '--network', network, IMAGES.pause]);
+      await runtime.ensureNetwork({ name: network, subnet: '172.30.29.0/24', gateway: '172.30.29.1', labels });
+      const id = await runtime.runSandbox({ name: 'coxswain_POD_rt4_default_uidrt4_0', image: IMAGES.pause, labels: { ...podLabels, [LABELS.container]: 'POD' }, network, hostname: 'rt4', ports: [] });
+      expect(await docker(['inspect', '-f', `{{.HostConfig.NetworkMode}} {{(index .NetworkSettings.Networks "${network}").IPAddress}}`, id])).toEqual([expect.stringMatching(new RegExp(`^${network} 172\\.30\\.29\\.\\d+$`))]);
+      // Not recreated under its pods: still without an address range.
+      expect(await docker(['network', 'inspect', '-f', '{{range .IPAM.Config}}[{{.IPRange}}]{{end}}', network])).toEqual(['[]']);
+    } finally {
+      for (const c of await runtime.listContainers(podLabels)) await runtime.removeContainer(c.id);
+      await runtime.removeNetwork(network);
+    }
   });
 
   it('answers a burst of image questions from one engine inspect; a missing image is asked again', async () => {

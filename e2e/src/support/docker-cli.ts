@@ -2,7 +2,8 @@
 // own client, so a test does not trust the code it checks).
 import { execFile } from 'node:child_process';
 
-function docker(args: string[]): Promise<string[]> {
+/** Runs the docker CLI; its output's non-empty lines. */
+export function docker(args: string[]): Promise<string[]> {
   return new Promise((resolve, reject) => {
     execFile('docker', args, { timeout: 30_000 }, (err, stdout, stderr) => {
       if (err) reject(new Error(`docker ${args.join(' ')}: ${err.message}\n${stderr}`));

@@ -1,6 +1,7 @@
 // The container runtime on a real Docker engine (dockerode over the local socket). One bridge
 // network per minion; the infra container owns the pod's network namespace and its host ports, app
-// containers join it with `NetworkMode: container:<infra>`.
+// containers join it with `NetworkMode: container:<infra>`. An infra container without host ports is
+// put on the bridge by the kubelet itself when it can (veth-attach.ts), not by Docker.
 import Docker from 'dockerode';
 import { PassThrough } from 'stream';
 import { Backoff } from '@coxswain/client';
@@ -25,6 +26,9 @@ import {
   SandboxConfig,
 } from './runtime';
 import { countRuntimeError } from './kubelet-metrics';
+import { appendFile } from 'node:fs/promises';
+import { ATTACH_LABELS, attachVeth, bridgeIsHere, dockerRangeOf, freeAddress, isProcessOf } from './veth-attach';
+import { parseCidr } from './cidr';
 
 export interface DockerRuntimeOptions {
   /** Path of the engine's socket (default /var/run/docker.sock, or DOCKER_HOST's unix path). */
@@ -38,7 +42,21 @@ export interface DockerRuntimeOptions {
   init?: boolean;
   /** Deadline for a pull (default 5 min). */
   pullTimeoutMs?: number;
+  /**
+   * Who puts a sandbox without host ports on the minion's bridge: the kubelet (default; veth-attach.ts),
+   * when the engine is local and the kubelet runs as root, or always Docker.
+   */
+  podAttach?: 'kubelet' | 'docker';
   logger?: Logger;
+}
+
+/** A minion network whose sandboxes the kubelet attaches itself. */
+interface LocalBridge {
+  bridge: string;
+  subnet: string;
+  gateway: string;
+  /** Addresses chosen and not yet on a created sandbox's label. */
+  pending: Set<string>;
 }
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -60,6 +78,11 @@ export class DockerRuntime implements ContainerRuntime {
   private readonly exitedCache = new Map<string, RuntimeContainer>();
   /** Image inspects found present (or still asking), by reference, for IMAGE_PRESENT_MS. */
   private readonly images = new Map<string, { at: number; info: Promise<Docker.ImageInspectInfo> }>();
+  /** Whether the engine runs on this host (a unix socket), so its containers' namespaces are here. */
+  private readonly localEngine: boolean;
+  private readonly podAttach: 'kubelet' | 'docker';
+  /** By network name: the networks whose sandboxes the kubelet attaches. */
+  private readonly bridges = new Map<string, LocalBridge>();
 
   constructor(opts: DockerRuntimeOptions = {}) {
     const fromEnv = process.env.DOCKER_HOST?.startsWith('unix://') ? process.env.DOCKER_HOST.slice(7) : undefined;
@@ -67,19 +90,28 @@ export class DockerRuntime implements ContainerRuntime {
     this.init = opts.init ?? true;
     this.pullTimeoutMs = opts.pullTimeoutMs ?? 5 * 60_000;
     this.log = opts.logger ?? createLogger('docker-runtime');
+    this.localEngine = opts.connection === undefined || !!opts.connection.socketPath;
+    this.podAttach = opts.podAttach ?? 'kubelet';
   }
 
   async ensureNetwork(spec: NetworkSpec): Promise<void> {
+    const ipRange = dockerRangeOf(spec.subnet);
     for (let attempt = 0; attempt < 3; attempt++) {
       const existing = await this.findNetwork(spec.name);
       if (existing) {
-        const subnet = existing.IPAM?.Config?.[0]?.Subnet;
-        if (subnet === spec.subnet) return;
-        const attached = Object.keys(existing.Containers ?? {}).length;
-        if (attached > 0) {
-          throw new RuntimeError(`network ${spec.name} has subnet ${subnet} (want ${spec.subnet}) and ${attached} containers attached`);
+        const config = existing.IPAM?.Config?.[0];
+        if (config?.Subnet === spec.subnet && config?.IPRange === ipRange) return this.useBridge(spec, existing);
+        const attached = Object.keys(existing.Containers ?? {}).length + (await this.attachedByKubelet(spec.name));
+        if (config?.Subnet === spec.subnet && attached > 0) {
+          // Made by a kubelet that left the whole subnet to Docker: its pods keep it until none is left.
+          this.log.info({ network: spec.name }, 'pod network without the kubelet\'s address range; Docker attaches its pods');
+          this.bridges.delete(spec.name);
+          return;
         }
-        this.log.warn({ network: spec.name, subnet, want: spec.subnet }, 'recreating network with the new subnet');
+        if (attached > 0) {
+          throw new RuntimeError(`network ${spec.name} has subnet ${config?.Subnet} (want ${spec.subnet}) and ${attached} containers attached`);
+        }
+        this.log.warn({ network: spec.name, subnet: config?.Subnet, ipRange: config?.IPRange, want: spec.subnet }, 'recreating the pod network');
         await this.docker.getNetwork(existing.Id).remove().catch(ignoreStatus(404));
       }
       try {
@@ -87,10 +119,12 @@ export class DockerRuntime implements ContainerRuntime {
           Name: spec.name,
           Driver: 'bridge',
           CheckDuplicate: true,
-          IPAM: { Driver: 'default', Config: [{ Subnet: spec.subnet, Gateway: spec.gateway }] },
+          IPAM: { Driver: 'default', Config: [{ Subnet: spec.subnet, Gateway: spec.gateway, ...(ipRange ? { IPRange: ipRange } : {}) }] },
           Labels: spec.labels ?? {},
         });
         this.log.info({ network: spec.name, subnet: spec.subnet }, 'created pod network');
+        const created = await this.findNetwork(spec.name);
+        if (created) await this.useBridge(spec, created);
         return;
       } catch (e) {
         if (statusOf(e) !== 409) throw wrap(e, `create network ${spec.name}`);
@@ -100,7 +134,30 @@ export class DockerRuntime implements ContainerRuntime {
     throw new RuntimeError(`could not ensure network ${spec.name}`);
   }
 
+  /** Records whether the kubelet attaches this network's sandboxes itself (it can, and was asked to). */
+  private async useBridge(spec: NetworkSpec, network: Docker.NetworkInspectInfo): Promise<void> {
+    const bridge = network.Options?.['com.docker.network.bridge.name'] ?? `br-${network.Id.slice(0, 12)}`;
+    if (this.podAttach === 'kubelet' && dockerRangeOf(spec.subnet) && this.localEngine && (await bridgeIsHere(bridge))) {
+      const known = this.bridges.get(spec.name);
+      this.bridges.set(spec.name, { bridge, subnet: spec.subnet, gateway: spec.gateway, pending: known?.pending ?? new Set() });
+    } else {
+      this.bridges.delete(spec.name);
+    }
+  }
+
+  /** Running sandboxes the kubelet attached to this network's bridge: Docker does not count them. */
+  private async attachedByKubelet(network: string): Promise<number> {
+    const list = await this.docker.listContainers({ filters: JSON.stringify({ label: [`${ATTACH_LABELS.network}=${network}`] }) }).catch((e) => {
+      throw wrap(e, 'list containers');
+    });
+    return list.length;
+  }
+
   async removeNetwork(name: string): Promise<void> {
+    // Docker refuses while its own endpoints are on the network; the same for the kubelet's.
+    const attached = await this.attachedByKubelet(name);
+    if (attached > 0) throw new RuntimeError(`network ${name} has ${attached} running sandboxes attached`);
+    this.bridges.delete(name);
     const existing = await this.findNetwork(name);
     if (existing) await this.docker.getNetwork(existing.Id).remove().catch(ignoreStatus(404));
   }
@@ -154,13 +211,15 @@ export class DockerRuntime implements ContainerRuntime {
       exitCode: state === 'exited' ? info.State.ExitCode : undefined,
       reason: info.State.OOMKilled ? 'OOMKilled' : info.State.Error ? 'ContainerCannotRun' : undefined,
       message: info.State.Error || undefined,
-      ip: networks.find((n) => n.IPAddress)?.IPAddress || undefined,
+      ip: networks.find((n) => n.IPAddress)?.IPAddress || (state === 'running' ? info.Config.Labels?.[ATTACH_LABELS.address] : undefined) || undefined,
     };
     if (state === 'exited') this.exitedCache.set(id, result);
     return result;
   }
 
   async runSandbox(config: SandboxConfig, onCreated?: (id: string) => void): Promise<string> {
+    const bridge = config.ports.length === 0 ? this.bridges.get(config.network) : undefined;
+    if (bridge) return this.runSandboxOnBridge(config, bridge, onCreated);
     const exposed: Record<string, object> = {};
     const bindings: Record<string, Array<{ HostIp: string; HostPort: string }>> = {};
     for (const p of config.ports) {
@@ -168,16 +227,19 @@ export class DockerRuntime implements ContainerRuntime {
       exposed[key] = {};
       (bindings[key] ??= []).push({ HostIp: p.hostIp, HostPort: String(p.hostPort) });
     }
+    const container = await this.createAndStartSandbox(
+      config,
+      { Labels: config.labels, ExposedPorts: exposed, HostConfig: { NetworkMode: config.network, PortBindings: bindings, RestartPolicy: { Name: 'no' } } },
+      onCreated,
+    );
+    return container.id;
+  }
+
+  /** Creates and starts a sandbox (`onCreated` between the two); one that cannot start is removed. */
+  private async createAndStartSandbox(config: SandboxConfig, options: Docker.ContainerCreateOptions, onCreated?: (id: string) => void): Promise<Docker.Container> {
     let container: Docker.Container;
     try {
-      container = await this.docker.createContainer({
-        name: config.name,
-        Image: config.image,
-        Labels: config.labels,
-        Hostname: config.hostname,
-        ExposedPorts: exposed,
-        HostConfig: { NetworkMode: config.network, PortBindings: bindings, RestartPolicy: { Name: 'no' } },
-      });
+      container = await this.docker.createContainer({ name: config.name, Image: config.image, Hostname: config.hostname, ...options });
     } catch (e) {
       this.forgetImageIfMissing(config.image, e);
       throw wrap(e, `create sandbox ${config.name}`);
@@ -189,6 +251,45 @@ export class DockerRuntime implements ContainerRuntime {
       // A sandbox that cannot start (a host port in use) is of no use: do not leave it behind.
       await container.remove({ force: true }).catch(() => undefined);
       throw wrap(e, `start sandbox ${config.name}`);
+    }
+    return container;
+  }
+
+  /** A sandbox the kubelet attaches: started without a network, then given a veth on the bridge. */
+  private async runSandboxOnBridge(config: SandboxConfig, net: LocalBridge, onCreated?: (id: string) => void): Promise<string> {
+    const list = await this.docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${ATTACH_LABELS.network}=${config.network}`] }) }).catch((e) => {
+      throw wrap(e, 'list containers');
+    });
+    // The pending ones as they are now, after the list: a concurrent sandbox may have taken one meanwhile.
+    const used = new Set([...list.map((c) => c.Labels?.[ATTACH_LABELS.address] ?? ''), ...net.pending]);
+    const address = freeAddress(net.subnet, used);
+    if (!address) throw new RuntimeError(`no free address in ${net.subnet} for sandbox ${config.name}`);
+    net.pending.add(address); // taken before the next await: a concurrent sandbox sees it
+    let container: Docker.Container;
+    try {
+      container = await this.createAndStartSandbox(
+        config,
+        { Labels: { ...config.labels, [ATTACH_LABELS.network]: config.network, [ATTACH_LABELS.address]: address }, HostConfig: { NetworkMode: 'none', RestartPolicy: { Name: 'no' } } },
+        onCreated,
+      );
+    } finally {
+      net.pending.delete(address); // on a sandbox's label now, or not taken
+    }
+    try {
+      const info = await container.inspect();
+      if (!(await isProcessOf(info.State.Pid, container.id))) throw new Error(`pid ${info.State.Pid} is not the sandbox's process here (is the engine in another PID namespace?)`);
+      await attachVeth({ pid: info.State.Pid, bridge: net.bridge, hostInterface: `cx${container.id.slice(0, 12)}`, address, prefixLength: parseCidr(net.subnet).bits, gateway: net.gateway });
+      // As Docker does on its networks: the pod's hostname resolves to its address (its containers share the file).
+      if (config.hostname && info.HostsPath) await appendFile(info.HostsPath, `${address}\t${config.hostname}\n`);
+    } catch (e) {
+      const stillRunning = await container.inspect().then((i) => i.State.Running, () => false);
+      await container.remove({ force: true }).catch(() => undefined);
+      if (stillRunning) {
+        // The sandbox is fine and this host cannot attach it: Docker attaches from now on (the pod is retried).
+        this.bridges.delete(config.network);
+        this.log.warn({ network: config.network, err: messageOf(e) }, 'could not attach a sandbox to the bridge; Docker attaches the pods of this network from now on');
+      }
+      throw new RuntimeError(`attach sandbox ${config.name} to ${net.bridge}: ${messageOf(e)}`);
     }
     return container.id;
   }
