@@ -2,6 +2,7 @@
 // feed comes back behind a compaction, cuts off a watcher that lets its queue fill, and leaves the
 // prefixes it is told not to cache to the backend.
 import { ExpiredError, UnavailableError, type KubeObject, type StorageWatchOptions, type Watch } from '@coxswain/objects';
+import { processMetrics } from '@coxswain/process';
 import { eventually, FakeClock, settle } from '@coxswain/testing';
 import { CachedStorage } from './cached-storage';
 import { MemoryStorage } from './memory-storage';
@@ -13,6 +14,12 @@ describeStorageContract('CachedStorage on MemoryStorage', async () => {
   await storage.ready;
   return { storage, compact: async (rev) => backend.compact(rev), teardown: () => storage.close() };
 });
+
+/** How many consistent lists so far were answered by `served` (the cache, or etcd after it). */
+async function consistentReads(served: 'cache' | 'etcd'): Promise<number> {
+  const metric = (await processMetrics.getSingleMetric('watch_cache_consistent_reads_total')?.get())?.values ?? [];
+  return metric.find((v) => v.labels.served === served)?.value ?? 0;
+}
 
 const pod = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' } });
 const key = (name: string) => `/registry/pods/default/${name}`;
@@ -88,6 +95,7 @@ describe('CachedStorage', () => {
       await cache.ready;
       for (let i = 0; i < 4; i++) await backend.create(key(`p${i}`), pod(`p${i}`));
       lists.length = 0;
+      const [fromCache, fromEtcd] = [await consistentReads('cache'), await consistentReads('etcd')];
       let served: string[] | undefined;
       const listing = cache.list('/registry/pods/').then((r) => (served = r.items.map((p) => p.metadata.name)));
       // Behind by four changes; one arrives in each catch-up period: the list keeps waiting, past 3 s.
@@ -109,6 +117,7 @@ describe('CachedStorage', () => {
       await clock.advance(3_000);
       expect((await stalled).items.map((p) => p.metadata.name)).toEqual(['p0', 'p1', 'p2', 'p3', 'p4']);
       expect(lists).toEqual(['/registry/pods/']);
+      expect([await consistentReads('cache'), await consistentReads('etcd')]).toEqual([fromCache + 1, fromEtcd + 1]);
     } finally {
       release(1_000);
       await cache.close();

@@ -36,7 +36,8 @@ import type {
   Watch,
   WatchEvent,
 } from '@coxswain/objects';
-import { createLogger, type Logger } from '@coxswain/process';
+import { createLogger, processMetrics, type Logger } from '@coxswain/process';
+import { Counter } from 'prom-client';
 import { bucketOf, CacheState, type CachedEntry } from './cache-state';
 import { CacheWatcher } from './cache-watcher';
 
@@ -64,6 +65,14 @@ export interface WatchCacheOptions {
 }
 
 const LIST_PAGE_SIZE = 500;
+
+/** Kubernetes' apiserver_watch_cache_consistent_read_total: whether the cache got there in time. */
+const consistentReads = new Counter({
+  name: 'watch_cache_consistent_reads_total',
+  help: 'Consistent lists of cached keys, by who answered: the cache once it caught up, or etcd after it did not.',
+  labelNames: ['served'] as const,
+  registers: [processMetrics],
+});
 
 export class CachedStorage implements Storage {
   private readonly state: CacheState;
@@ -288,7 +297,9 @@ export class CachedStorage implements Storage {
     if (this.closed || !this.cached(prefix) || bucketOf(prefix) === undefined) return false;
     if (opts.revision !== undefined || opts.startAfter !== undefined) return false;
     const wanted = opts.minRevision !== undefined ? BigInt(opts.minRevision) : BigInt(await this.backend.currentRevision());
-    return this.caughtUp(wanted);
+    const fromCache = await this.caughtUp(wanted);
+    if (opts.minRevision === undefined) consistentReads.inc({ served: fromCache ? 'cache' : 'etcd' });
+    return fromCache;
   }
 
   // ---- reads served from memory ----------------------------------------------------------------------
