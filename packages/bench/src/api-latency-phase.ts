@@ -6,6 +6,7 @@
 // (both in a child process of their own, watch-probe.ts).
 import { realClock } from '@coxswain/objects';
 import { ApiClient } from '@coxswain/client';
+import { scrapeMetrics } from '@coxswain/testing';
 import { spawnBenchChild } from './bench-child';
 import { BenchContext } from './bench-context';
 import { LatencySamples, type LatencySummary } from './latency-samples';
@@ -94,6 +95,7 @@ export async function apiLatencyPhase(ctx: BenchContext, api: ApiClient, podName
   ctx.meter.add('watch probe', probe.pid);
   const probeReport = async () => (await probe.stats())?.report as WatchProbeReport | undefined;
 
+  const readsBefore = await consistentReads(api.server);
   const churn = startChurn(api, config.churnPerSecond);
   const t0 = Date.now();
   let report: WatchProbeReport | undefined;
@@ -180,6 +182,10 @@ export async function apiLatencyPhase(ctx: BenchContext, api: ApiClient, podName
   const missed = report.missed;
   r.watch = { ...delivery.summary(), watchers: config.watchers, revisions: report.revisions, missed, duringListAll: duringListAll.summary(), otherwise: otherwise.summary() };
 
+  const readsAfter = await consistentReads(api.server);
+  const reads = { cache: readsAfter.cache - readsBefore.cache, etcd: readsAfter.etcd - readsBefore.etcd };
+  r.consistentReads = reads;
+
   const s = r as Record<string, LatencySummary & { items?: number }>;
   ctx.results.api = r;
   // A call that failed is in its figure's name, and its first error in the log.
@@ -198,9 +204,17 @@ export async function apiLatencyPhase(ctx: BenchContext, api: ApiClient, podName
   f.atMost('api', `watch delivery p99 (${config.watchers} watchers, etcd event -> client)`, s.watch.p99, 'ms', WATCH_P99_GOAL_MS);
   const w = r.watch as { duringListAll: LatencySummary; otherwise: LatencySummary };
   f.add({ section: 'api', name: 'watch delivery p99 outside / during the LIST-all loop', value: w.otherwise.p99, unit: 'ms', against: 'during', againstValue: w.duringListAll.p99 });
+  f.add({ section: 'api', name: 'consistent LISTs read from etcd (the watch cache not there in time)', value: reads.etcd, unit: 'lists', against: 'from the cache', againstValue: reads.cache });
   out(
     `api: GET p50/p99 ${s.get.p50.toFixed(1)}/${s.get.p99.toFixed(1)} ms; LIST all (${s.listAll.items}) p50 ${s.listAll.p50.toFixed(0)} ms vs raw ${s.rawRangeDecode.p50.toFixed(0)} ms; ` +
       `selector p50 ${s.listSelector.p50.toFixed(0)} ms; POST/PUT/DELETE p99 ${s.post.p99.toFixed(1)}/${s.put.p99.toFixed(1)}/${s.delete.p99.toFixed(1)} ms; ` +
       `watch p50/p99 ${s.watch.p50.toFixed(1)}/${s.watch.p99.toFixed(1)} ms (${missed} missed); churn ${(r.churn as { perSecond: number }).perSecond.toFixed(1)}/s`,
   );
+}
+
+/** The API server's consistent lists so far, by who answered them (its watch_cache_consistent_reads_total). */
+async function consistentReads(server: string): Promise<{ cache: number; etcd: number }> {
+  const m = await scrapeMetrics(`${server.replace(/\/$/, '')}/metrics`);
+  const count = (served: string) => m.samples.get(`watch_cache_consistent_reads_total{served="${served}"}`) ?? 0;
+  return { cache: count('cache'), etcd: count('etcd') };
 }

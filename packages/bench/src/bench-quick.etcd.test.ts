@@ -50,6 +50,7 @@ describe('npm run bench -- --quick', () => {
     expect(r.api.listSelector.items).toBe(r.config.replicasPerController);
     expect(r.api.watch.count).toBeGreaterThan(0);
     expect(r.api.watch.missed).toBe(0);
+    expect(r.api.consistentReads.cache).toBeGreaterThan(0); // the LISTs of all pods, from the watch cache
     for (const op of ['get', 'post', 'put', 'delete']) expect(r.api[op].count).toBe(r.config.apiSamples);
     // On the quick cluster no call may fail (the phase counts failures instead of ending the run).
     for (const op of ['get', 'listAll', 'rawRangeDecode', 'listSelector', 'post', 'put', 'delete']) expect({ op, failed: r.api[op].failed }).toEqual({ op, failed: 0 });

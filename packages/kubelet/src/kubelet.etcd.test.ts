@@ -4,7 +4,7 @@
 import type { Etcd3 } from 'etcd3';
 import { EtcdHarness, eventually, startEtcd, etcdRegistry } from '@coxswain/testing';
 import type { Registry } from '@coxswain/registry';
-import { Event, Minion, minionLeaseKey, objectKey, Pod } from '@coxswain/objects';
+import { Event, Minion, minionLeaseKey, objectKey, Pod, UnavailableError } from '@coxswain/objects';
 import { EventRecorder } from '@coxswain/client';
 import { processMetrics } from '@coxswain/process';
 import { Kubelet, KubeletOptions } from './kubelet';
@@ -98,6 +98,34 @@ async function moreSyncs(syncs: () => number, n: number, what: string): Promise<
 }
 
 describe('Kubelet (memory runtime, real etcd)', () => {
+  it('keeps a container waiting (CreateContainerConfigError) while its services cannot be read, then starts it with their variables', async () => {
+    await store.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'redis-master', namespace: ns }, spec: { ports: [{ port: 10000, targetPort: 6379 }], selector: { app: 'redis' } } });
+    let servicesDown = true;
+    // The registry, with lists of services failing as with etcd out of reach.
+    const flaky = new Proxy(store, {
+      get(target, prop) {
+        if (prop === 'list') {
+          return (resource: string, ...rest: unknown[]) =>
+            resource === 'services' && servicesDown ? Promise.reject(new UnavailableError('etcd unavailable (list)')) : (target.list as (...a: unknown[]) => unknown)(resource, ...rest);
+        }
+        const value = Reflect.get(target, prop, target) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const runtime = new MemoryRuntime();
+    const k = startKubelet(runtime, { store: flaky });
+    await k.start();
+    await bindPod({ containers: [{ name: 'app', image: 'coxswain/busybox' }] });
+
+    const waiting = await eventually(async () => (await getPod()).status?.containerStatuses?.[0]?.state?.waiting, 10_000, 'the container waiting');
+    expect(waiting).toMatchObject({ reason: 'CreateContainerConfigError', message: expect.stringContaining(`the services of namespace ${ns} could not be read`) });
+    expect(runtime.byName('web', 'app')).toEqual([]); // not started without them
+
+    servicesDown = false;
+    await eventually(async () => (await getPod()).status?.phase === 'Running', 10_000, 'pod Running once the services are read');
+    expect(runtime.byName('web', 'app')[0]?.config?.env).toEqual(expect.arrayContaining(['REDIS_MASTER_SERVICE_HOST=172.30.11.1']));
+  });
+
   it('registers its minion with a lease and runs a bound pod with the service variables', async () => {
     await store.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'redis-master', namespace: ns }, spec: { ports: [{ port: 10000, targetPort: 6379 }], selector: { app: 'redis' } } });
     const runtime = new MemoryRuntime();

@@ -210,10 +210,13 @@ export class PodSyncer {
 
     // ---- app containers ----
     let services: Service[] | undefined;
+    // A container started without its services' variables would run broken for its whole life (a
+    // frontend without REDISMASTER_SERVICE_HOST), so unread services keep it waiting, as Kubernetes'
+    // kubelet does ("cannot construct envvars"), and it is retried.
     const env = async () => {
-      services ??= await o.listServices(pod.metadata.namespace ?? 'default').catch((e) => {
-        o.logger.warn({ err: String(e), pod: key }, 'could not list services for environment variables');
-        return [];
+      const namespace = pod.metadata.namespace ?? 'default';
+      services ??= await o.listServices(namespace).catch((e: unknown) => {
+        throw new MissingConfigError(`the services of namespace ${namespace} could not be read, so the environment variables cannot be made: ${errText(e)}`);
       });
       return serviceEnv(services, o.serviceHost);
     };
@@ -441,9 +444,11 @@ export class PodSyncer {
       return shown({ reason: 'CreateContainerConfigError', message: runAs.refused });
     }
     let specEnv: Record<string, string>;
+    let servicesEnv: Record<string, string>;
     try {
       // Only an env var that reads the pod's IP waits for the sandbox to start.
       specEnv = await containerEnv(pod, spec, o.configSources, readsPodIP(spec) ? await sandbox.started : undefined);
+      servicesEnv = await env();
     } catch (e) {
       if (e instanceof SandboxFailed) return shown({ reason: 'ContainerCreating', message: e.message });
       if (!(e instanceof MissingConfigError)) throw e;
@@ -462,7 +467,7 @@ export class PodSyncer {
         image: spec.image,
         command: spec.command,
         args: spec.args,
-        env: envList({ ...(await env()), ...specEnv }),
+        env: envList({ ...servicesEnv, ...specEnv }),
         workingDir: spec.workingDir,
         labels,
         sandboxId: sandbox.id,
