@@ -98,34 +98,6 @@ async function moreSyncs(syncs: () => number, n: number, what: string): Promise<
 }
 
 describe('Kubelet (memory runtime, real etcd)', () => {
-  it('keeps a container waiting (CreateContainerConfigError) while its services cannot be read, then starts it with their variables', async () => {
-    await store.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'redis-master', namespace: ns }, spec: { ports: [{ port: 10000, targetPort: 6379 }], selector: { app: 'redis' } } });
-    let servicesDown = true;
-    // The registry, with lists of services failing as with etcd out of reach.
-    const flaky = new Proxy(store, {
-      get(target, prop) {
-        if (prop === 'list') {
-          return (resource: string, ...rest: unknown[]) =>
-            resource === 'services' && servicesDown ? Promise.reject(new UnavailableError('etcd unavailable (list)')) : (target.list as (...a: unknown[]) => unknown)(resource, ...rest);
-        }
-        const value = Reflect.get(target, prop, target) as unknown;
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
-    const runtime = new MemoryRuntime();
-    const k = startKubelet(runtime, { store: flaky });
-    await k.start();
-    await bindPod({ containers: [{ name: 'app', image: 'coxswain/busybox' }] });
-
-    const waiting = await eventually(async () => (await getPod()).status?.containerStatuses?.[0]?.state?.waiting, 10_000, 'the container waiting');
-    expect(waiting).toMatchObject({ reason: 'CreateContainerConfigError', message: expect.stringContaining(`the services of namespace ${ns} could not be read`) });
-    expect(runtime.byName('web', 'app')).toEqual([]); // not started without them
-
-    servicesDown = false;
-    await eventually(async () => (await getPod()).status?.phase === 'Running', 10_000, 'pod Running once the services are read');
-    expect(runtime.byName('web', 'app')[0]?.config?.env).toEqual(expect.arrayContaining(['REDIS_MASTER_SERVICE_HOST=172.30.11.1']));
-  });
-
   it('registers its minion with a lease and runs a bound pod with the service variables', async () => {
     await store.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'redis-master', namespace: ns }, spec: { ports: [{ port: 10000, targetPort: 6379 }], selector: { app: 'redis' } } });
     const runtime = new MemoryRuntime();
@@ -165,6 +137,34 @@ describe('Kubelet (memory runtime, real etcd)', () => {
     await eventually(async () => k.heartbeat.lastBeatAt! > beat + 1000, 10_000, 'two more heartbeats');
     expect((await store.get<Minion>('minions', undefined, k.minion)).metadata.resourceVersion).toBe(minion.metadata.resourceVersion);
     expect((await events()).map((e) => e.reason)).toEqual(expect.arrayContaining(['Pulling', 'Pulled', 'Created', 'Started']));
+  });
+
+  it('keeps a container waiting (CreateContainerConfigError) while its services cannot be read, then starts it with their variables', async () => {
+    await store.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'redis-master', namespace: ns }, spec: { ports: [{ port: 10000, targetPort: 6379 }], selector: { app: 'redis' } } });
+    let servicesDown = true;
+    // The registry, with lists of services failing as with etcd out of reach.
+    const flaky = new Proxy(store, {
+      get(target, prop) {
+        if (prop === 'list') {
+          return (resource: string, ...rest: unknown[]) =>
+            resource === 'services' && servicesDown ? Promise.reject(new UnavailableError('etcd unavailable (list)')) : (target.list as (...a: unknown[]) => unknown)(resource, ...rest);
+        }
+        const value = Reflect.get(target, prop, target) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const runtime = new MemoryRuntime();
+    const k = startKubelet(runtime, { store: flaky });
+    await k.start();
+    await bindPod({ containers: [{ name: 'app', image: 'coxswain/busybox' }] });
+
+    const waiting = await eventually(async () => (await getPod()).status?.containerStatuses?.[0]?.state?.waiting, 10_000, 'the container waiting');
+    expect(waiting).toMatchObject({ reason: 'CreateContainerConfigError', message: expect.stringContaining(`the services of namespace ${ns} could not be read`) });
+    expect(runtime.byName('web', 'app')).toEqual([]); // not started without them
+
+    servicesDown = false;
+    await eventually(async () => (await getPod()).status?.phase === 'Running', 10_000, 'pod Running once the services are read');
+    expect(runtime.byName('web', 'app')[0]?.config?.env).toEqual(expect.arrayContaining(['REDIS_MASTER_SERVICE_HOST=172.30.11.1']));
   });
 
   it('restarts a crashed container (count 1), then backs off (CrashLoopBackOff); writes status only on change', async () => {
