@@ -147,10 +147,14 @@ export class DockerRuntime implements ContainerRuntime {
 
   /** Running sandboxes the kubelet attached to this network's bridge: Docker does not count them. */
   private async attachedByKubelet(network: string): Promise<number> {
-    const list = await this.docker.listContainers({ filters: JSON.stringify({ label: [`${ATTACH_LABELS.network}=${network}`] }) }).catch((e) => {
+    return (await this.sandboxesOnBridge(network, false)).length;
+  }
+
+  /** The sandboxes (running, or with `all` every one) the kubelet attached to this network's bridge. */
+  private sandboxesOnBridge(network: string, all: boolean): Promise<Docker.ContainerInfo[]> {
+    return this.docker.listContainers({ all, filters: JSON.stringify({ label: [`${ATTACH_LABELS.network}=${network}`] }) }).catch((e) => {
       throw wrap(e, 'list containers');
     });
-    return list.length;
   }
 
   async removeNetwork(name: string): Promise<void> {
@@ -257,9 +261,8 @@ export class DockerRuntime implements ContainerRuntime {
 
   /** A sandbox the kubelet attaches: started without a network, then given a veth on the bridge. */
   private async runSandboxOnBridge(config: SandboxConfig, net: LocalBridge, onCreated?: (id: string) => void): Promise<string> {
-    const list = await this.docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${ATTACH_LABELS.network}=${config.network}`] }) }).catch((e) => {
-      throw wrap(e, 'list containers');
-    });
+    // Every sandbox, exited ones too: an address is free once its sandbox is removed.
+    const list = await this.sandboxesOnBridge(config.network, true);
     // The pending ones as they are now, after the list: a concurrent sandbox may have taken one meanwhile.
     const used = new Set([...list.map((c) => c.Labels?.[ATTACH_LABELS.address] ?? ''), ...net.pending]);
     const address = freeAddress(net.subnet, used);

@@ -51,15 +51,21 @@ function breakableBackend(): { backend: MemoryStorage; down(): void; up(): void 
   };
 }
 
-/** A backend whose watches hand out events only as the test lets them through, as a lagging etcd does; its lists are counted. */
-function laggingBackend(): { backend: MemoryStorage; lists: string[]; release(n: number): void } {
-  const backend = new MemoryStorage();
+/** The prefixes the backend is asked to list from now on. */
+function recordLists(backend: MemoryStorage): string[] {
   const lists: string[] = [];
   const listPages = backend.listPages.bind(backend);
   backend.listPages = ((prefix: string, opts?: object) => {
     lists.push(prefix);
     return listPages(prefix, opts);
   }) as MemoryStorage['listPages'];
+  return lists;
+}
+
+/** A backend whose watches hand out events only as the test lets them through, as a lagging etcd does; its lists are recorded. */
+function laggingBackend(): { backend: MemoryStorage; lists: string[]; release(n: number): void } {
+  const backend = new MemoryStorage();
+  const lists = recordLists(backend);
   let allowed = 0;
   let wake = () => undefined as void;
   const watch = backend.watch.bind(backend);
@@ -86,25 +92,42 @@ function laggingBackend(): { backend: MemoryStorage; lists: string[]; release(n:
   };
 }
 
+/**
+ * A cache on a lagging backend (catch-up period 3 s, on a manual clock) that is `behind` pod creations
+ * behind it, with the backend's lists recorded from then on. `trickle(n)` lets one change through in
+ * each of n catch-up periods.
+ */
+async function laggingCache(behind: number, maxCatchUpMs: number) {
+  const { backend, lists, release } = laggingBackend();
+  const clock = new FakeClock();
+  const cache = new CachedStorage(backend, { catchUpTimeoutMs: 3_000, maxCatchUpMs, clock });
+  await cache.ready;
+  for (let i = 0; i < behind; i++) await backend.create(key(`p${i}`), pod(`p${i}`));
+  lists.length = 0;
+  const trickle = async (periods: number, each?: () => void) => {
+    for (let i = 0; i < periods; i++) {
+      release(1);
+      await settle();
+      await clock.advance(3_000);
+      each?.();
+    }
+  };
+  const close = async () => {
+    release(1_000);
+    await cache.close();
+  };
+  return { backend, cache, clock, lists, release, trickle, close };
+}
+
 describe('CachedStorage', () => {
   it('waits for a cache that is behind but moving, and reads the backend once it stops moving', async () => {
-    const { backend, lists, release } = laggingBackend();
-    const clock = new FakeClock();
-    const cache = new CachedStorage(backend, { catchUpTimeoutMs: 3_000, maxCatchUpMs: 15_000, clock });
+    const { backend, cache, clock, lists, release, trickle, close } = await laggingCache(4, 15_000);
     try {
-      await cache.ready;
-      for (let i = 0; i < 4; i++) await backend.create(key(`p${i}`), pod(`p${i}`));
-      lists.length = 0;
       const [fromCache, fromEtcd] = [await consistentReads('cache'), await consistentReads('etcd')];
       let served: string[] | undefined;
       const listing = cache.list('/registry/pods/').then((r) => (served = r.items.map((p) => p.metadata.name)));
       // Behind by four changes; one arrives in each catch-up period: the list keeps waiting, past 3 s.
-      for (let i = 0; i < 3; i++) {
-        release(1);
-        await settle();
-        await clock.advance(3_000);
-        expect(served).toBeUndefined();
-      }
+      await trickle(3, () => expect(served).toBeUndefined());
       release(1);
       await listing;
       expect(served).toEqual(['p0', 'p1', 'p2', 'p3']);
@@ -119,30 +142,19 @@ describe('CachedStorage', () => {
       expect(lists).toEqual(['/registry/pods/']);
       expect([await consistentReads('cache'), await consistentReads('etcd')]).toEqual([fromCache + 1, fromEtcd + 1]);
     } finally {
-      release(1_000);
-      await cache.close();
+      await close();
     }
   });
 
   it('reads the backend after maxCatchUpMs even while the cache keeps moving', async () => {
-    const { backend, lists, release } = laggingBackend();
-    const clock = new FakeClock();
-    const cache = new CachedStorage(backend, { catchUpTimeoutMs: 3_000, maxCatchUpMs: 9_000, clock });
+    const { cache, lists, trickle, close } = await laggingCache(10, 9_000);
     try {
-      await cache.ready;
-      for (let i = 0; i < 10; i++) await backend.create(key(`p${i}`), pod(`p${i}`));
-      lists.length = 0;
       const listing = cache.list('/registry/pods/');
-      for (let i = 0; i < 3; i++) {
-        release(1);
-        await settle();
-        await clock.advance(3_000);
-      }
+      await trickle(3);
       expect((await listing).items).toHaveLength(10);
       expect(lists).toEqual(['/registry/pods/']);
     } finally {
-      release(1_000);
-      await cache.close();
+      await close();
     }
   });
 
@@ -211,12 +223,7 @@ describe('CachedStorage', () => {
 
   it('leaves an uncached prefix to the backend: its lists and watches are the backend\'s, and its writes still move the cache on', async () => {
     const backend = new MemoryStorage();
-    const listed: string[] = [];
-    const listPages = backend.listPages.bind(backend);
-    backend.listPages = ((prefix: string, opts?: object) => {
-      listed.push(prefix);
-      return listPages(prefix, opts);
-    }) as MemoryStorage['listPages'];
+    const listed = recordLists(backend);
     await backend.create(key('before'), pod('before'));
     await backend.create('/registry/services/default/web', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'default' } });
     await backend.create('/registry/events/default/e1', event('e1'));
