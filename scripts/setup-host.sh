@@ -49,7 +49,8 @@ if ! docker info >/dev/null 2>&1; then
     exit 1
   fi
   echo "coxswain: starting dockerd"
-  nohup dockerd >/var/log/coxswain-dockerd.log 2>&1 &
+  # Appended, not truncated: an engine that dies mid-run leaves its story for the next start to keep.
+  nohup dockerd >>/var/log/coxswain-dockerd.log 2>&1 &
   for _ in $(seq 1 60); do
     docker info >/dev/null 2>&1 && break
     sleep 1
