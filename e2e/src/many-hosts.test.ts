@@ -45,15 +45,18 @@ function tail(file: string, lines = 8): string {
   }
 }
 
-/** Rethrows `e` with what the cluster looked like: endpoints, pods, and each host's proxy and etcd log tails. */
+/** Rethrows `e` with what the cluster looked like: endpoints, pods, minions' Ready, and each host's proxy, kubelet, etcd and join log tails. */
 async function withDiagnostics(e: Error): Promise<never> {
-  const state = await Promise.all([api.list<{ metadata: { name: string }; subsets?: unknown }>('endpoints', { namespace: 'default' }), api.list<Pod>('pods', { namespace: 'default' })]).then(
-    ([eps, pods]) => `endpoints: ${JSON.stringify(eps.items.map((x) => [x.metadata.name, x.subsets]))}\npods: ${pods.items.map((p) => `${p.metadata.name}@${p.spec.nodeName}:${p.status?.phase}:${p.status?.podIP}`).join(' ')}`,
+  const state = await Promise.all([api.list<{ metadata: { name: string }; subsets?: unknown }>('endpoints', { namespace: 'default' }), api.list<Pod>('pods', { namespace: 'default' }), api.list<Minion>('minions')]).then(
+    ([eps, pods, minions]) =>
+      `endpoints: ${JSON.stringify(eps.items.map((x) => [x.metadata.name, x.subsets]))}\npods: ${pods.items.map((p) => `${p.metadata.name}@${p.spec.nodeName}:${p.status?.phase}:${p.status?.podIP}`).join(' ')}\n` +
+      `minions: ${JSON.stringify(minions.items.map((m) => [m.metadata.name, m.status?.conditions?.find((c) => c.type === 'Ready')]))}`,
     (err: Error) => `(the API could not list: ${err.message})`,
   );
   const logs = hosts.map((h) => {
     const dir = h.index === 1 ? path.join(h.dir, 'up', 'logs') : path.join(h.dir, 'join', 'logs');
-    return `host ${h.index} proxy: ${tail(path.join(dir, h.index === 1 ? 'proxy-1.log' : 'proxy.log'))}\nhost ${h.index} etcd: ${tail(path.join(dir, 'etcd.log'))}\nhost ${h.index} join: ${tail(path.join(h.dir, 'join.log'))}`;
+    const kubelet = h.index === 1 ? 'kubelet-1.log' : 'kubelet.log';
+    return `host ${h.index} proxy: ${tail(path.join(dir, h.index === 1 ? 'proxy-1.log' : 'proxy.log'))}\nhost ${h.index} kubelet: ${tail(path.join(dir, kubelet), 15)}\nhost ${h.index} etcd: ${tail(path.join(dir, 'etcd.log'))}\nhost ${h.index} join: ${tail(path.join(h.dir, 'join.log'))}\n${tail(path.join(dir, 'join.log'), 15)}`;
   });
   throw new Error(`${e.message}\n${state}\n${logs.join('\n')}`);
 }
@@ -229,7 +232,7 @@ it('a host that dies: its pods come back on the others after the eviction timeou
   // Back: the same join command brings it back with the subnet its Minion holds.
   await sim!.link(victim, true);
   join(victim, joinToken);
-  await eventually(async () => (await api.get<Minion>('minions', name)).status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'), 120_000, `${name} Ready again`, 500);
+  await eventually(async () => (await api.get<Minion>('minions', name)).status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'), 120_000, `${name} Ready again`, 500).catch(withDiagnostics);
   expect((await api.get<Minion>('minions', name)).spec!.podCIDR).toBe(cidr);
   await eventually(async () => (await routesOn(victim)).length === 2, 30_000, `${name} routing to the other two`, 250);
   // Its etcd member, restarted from its data, has caught up: it holds what was written without it.

@@ -11,7 +11,7 @@
 // cxhv0, so the test's control plane and the hosts reach each other.
 // stop() removes everything (processes, containers, engines, their mounts, namespaces, links);
 // start sweeps what a crashed earlier run left.
-import { ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, ExecFileException, execFile, execFileSync, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { lockMachineWide } from './dir-lock';
@@ -38,10 +38,16 @@ export interface SimHost {
 function run(file: string, args: readonly string[], timeoutMs = 60_000, input?: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = execFile(file, [...args], { timeout: timeoutMs, maxBuffer: 64 << 20 }, (err, stdout, stderr) =>
-      err ? reject(new Error(`${file} ${args.join(' ')}: ${stderr || err.message}`)) : resolve(stdout),
+      err ? reject(new Error(`${file} ${args.join(' ')}: ${failureOf(err, timeoutMs)}${stderr ? `: ${stderr.trim()}` : ''}`)) : resolve(stdout),
     );
     if (input !== undefined) child.stdin!.end(input);
   });
+}
+/** How a run ended: a timeout, an exit code or a signal (stderr alone may hold only a warning). */
+function failureOf(err: ExecFileException, timeoutMs: number): string {
+  if (err.killed && err.signal === 'SIGTERM') return `no answer within ${timeoutMs / 1000} s`;
+  if (typeof err.code === 'number') return `exit ${err.code}`;
+  return err.signal ? `killed by ${err.signal}` : err.message;
 }
 const quiet = (file: string, args: string[]) => run(file, args).catch(() => '');
 
