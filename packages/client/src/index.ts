@@ -6,6 +6,7 @@ export { LeaderElector, CampaignAbortedError, type LeaderElectorOptions } from '
 export { EventRecorder, type EventRecorderOptions, type EventType, type Involved } from './event-recorder';
 export { GroupCommit, type GroupCommitOptions } from './group-commit';
 export { Backoff, type BackoffOptions } from './backoff';
+export { whileUnavailable, type WhileUnavailableOptions } from './while-unavailable';
 export { ApiClient, wireName, wireResourceVersion, type ApiClientOptions, type ListQuery, type LogOptions, type RawResponse, type RequestOptions, type Scope, type WireList, type WireObject } from './api-client';
 export { ApiError, ApiUnreachableError, describeApiError } from './api-error';
 export { WatchClient, type ClientWatchEvent, type WatchClientOptions, type WatchEventType, type WatchTarget } from './watch-client';

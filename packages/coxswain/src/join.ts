@@ -11,6 +11,7 @@ import { createLogger, etcdClientFlags, etcdMemberTLSFlags, type EtcdTLS, type L
 import { addEtcdMember, etcdMembers, removeEtcdMember } from '@coxswain/store';
 import { NotFoundError, realClock, type Minion, type ObjectStore, type Pod } from '@coxswain/objects';
 import { openRegistry } from '@coxswain/registry';
+import { whileUnavailable } from '@coxswain/client';
 import { dockerConnection } from '@coxswain/kubelet';
 import type { JoinInfo } from '@coxswain/api';
 import { JOIN_PATH } from '@coxswain/api';
@@ -195,7 +196,9 @@ export async function leave(dataDir: string, log: Logger = createLogger('leave')
   const store = openRegistry(remote, { tls: record.etcdTLS });
   try {
     // A minion already gone (removed by hand, or a leave cut short) is drained and removed anyway.
-    await store.guaranteedUpdate<Minion>('minions', undefined, record.minion, (m) => ({ ...m, spec: { ...m.spec, unschedulable: true } })).catch(unlessNotFound);
+    // Each store call rides out a leader election (whileUnavailable): the member removal below
+    // causes one when this host's member led, and an earlier change to the cluster may still be settling.
+    await whileUnavailable(() => store.guaranteedUpdate<Minion>('minions', undefined, record.minion, (m) => ({ ...m, spec: { ...m.spec, unschedulable: true } }))).catch(unlessNotFound);
     const drained = await drain(store, record.minion);
     log.info({ minion: record.minion, pods: drained }, 'drained');
     if (member) {
@@ -206,7 +209,7 @@ export async function leave(dataDir: string, log: Logger = createLogger('leave')
     }
     await stopRunningGroup(dataDir, PID_FILE, 'coxswain join');
     if (member) rmSync(join(dataDir, 'etcd'), { recursive: true, force: true });
-    await store.delete('minions', undefined, record.minion).catch(unlessNotFound);
+    await whileUnavailable(() => store.delete('minions', undefined, record.minion)).catch(unlessNotFound);
     rmSync(join(dataDir, RECORD), { force: true });
     return { minion: record.minion, drained };
   } finally {
@@ -236,9 +239,9 @@ function unlessNotFound(e: unknown): void {
 
 /** Deletes every pod bound to `minion` and waits until none is left; returns how many there were. */
 async function drain(store: ObjectStore, minion: string): Promise<number> {
-  const bound = async () => (await store.list<Pod>('pods', { fieldSelector: `spec.nodeName=${minion}` })).items;
+  const bound = async () => (await whileUnavailable(() => store.list<Pod>('pods', { fieldSelector: `spec.nodeName=${minion}` }))).items;
   const pods = await bound();
-  await Promise.all(pods.map((p) => store.delete('pods', p.metadata.namespace, p.metadata.name).catch(() => undefined)));
+  await Promise.all(pods.map((p) => whileUnavailable(() => store.delete('pods', p.metadata.namespace, p.metadata.name)).catch(() => undefined)));
   const deadline = Date.now() + 60_000;
   while ((await bound()).length > 0) {
     if (Date.now() > deadline) throw new Error(`the pods of ${minion} were not all deleted within 60 s`);
