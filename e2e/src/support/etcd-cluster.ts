@@ -17,15 +17,26 @@ export interface EtcdMember {
   dataDir: string;
 }
 
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, host, () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
+/**
+ * `count` distinct free ports on `host`: all held open at once, then released. One at a time, the
+ * kernel may hand the same port out twice, and a member given it as client and peer port fails to
+ * start ("bind: address already in use"), as it did in a CI run.
+ */
+async function freePorts(host: string, count: number): Promise<number[]> {
+  const servers: net.Server[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const s = net.createServer();
+      servers.push(s);
+      await new Promise<void>((resolve, reject) => {
+        s.once('error', reject);
+        s.listen(0, host, () => resolve());
+      });
+    }
+    return servers.map((s) => (s.address() as net.AddressInfo).port);
+  } finally {
+    await Promise.all(servers.map((s) => new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve()))));
+  }
 }
 
 /** GET /health of one member: {"health":"true"} once it is part of a cluster with a leader. */
@@ -50,13 +61,27 @@ export class EtcdCluster {
     private readonly root: string,
   ) {}
 
-  /** Starts `size` members on 127.0.0.<firstOctet>.. and waits until every one is healthy. */
+  /**
+   * Starts `size` members on 127.0.0.<firstOctet>.. and waits until every one is healthy. A port
+   * taken between its pick and etcd's bind (another suite's server listening on every address)
+   * means new ports and a new try, up to three.
+   */
   static async start(size = 3, firstOctet = 21, timeoutMs = 30_000): Promise<EtcdCluster> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await EtcdCluster.startOnce(size, firstOctet, timeoutMs);
+      } catch (e) {
+        if (attempt >= 3 || !/address already in use/.test((e as Error).message)) throw e;
+      }
+    }
+  }
+
+  private static async startOnce(size: number, firstOctet: number, timeoutMs: number): Promise<EtcdCluster> {
     const root = mkdtempSync(path.join(os.tmpdir(), 'coxswain-etcd-cluster-'));
     const members: EtcdMember[] = [];
     for (let i = 0; i < size; i++) {
       const address = `127.0.0.${firstOctet + i}`;
-      const [client, peer] = [await freePort(address), await freePort(address)];
+      const [client, peer] = await freePorts(address, 2);
       members.push({
         name: `member-${i + 1}`,
         address,
