@@ -4,10 +4,9 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as http from 'node:http';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { eventually, GiveUp } from '@coxswain/testing';
+import { eventually, freePorts, GiveUp, startRetryingTakenPorts } from '@coxswain/testing';
 
 export interface EtcdMember {
   name: string;
@@ -15,28 +14,6 @@ export interface EtcdMember {
   clientUrl: string;
   peerUrl: string;
   dataDir: string;
-}
-
-/**
- * `count` distinct free ports on `host`: all held open at once, then released. One at a time, the
- * kernel may hand the same port out twice, and a member given it as client and peer port fails to
- * start ("bind: address already in use"), as it did in a CI run.
- */
-async function freePorts(host: string, count: number): Promise<number[]> {
-  const servers: net.Server[] = [];
-  try {
-    for (let i = 0; i < count; i++) {
-      const s = net.createServer();
-      servers.push(s);
-      await new Promise<void>((resolve, reject) => {
-        s.once('error', reject);
-        s.listen(0, host, () => resolve());
-      });
-    }
-    return servers.map((s) => (s.address() as net.AddressInfo).port);
-  } finally {
-    await Promise.all(servers.map((s) => new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve()))));
-  }
 }
 
 /** GET /health of one member: {"health":"true"} once it is part of a cluster with a leader. */
@@ -67,13 +44,7 @@ export class EtcdCluster {
    * means new ports and a new try, up to three.
    */
   static async start(size = 3, firstOctet = 21, timeoutMs = 30_000): Promise<EtcdCluster> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await EtcdCluster.startOnce(size, firstOctet, timeoutMs);
-      } catch (e) {
-        if (attempt >= 3 || !/address already in use/.test((e as Error).message)) throw e;
-      }
-    }
+    return startRetryingTakenPorts(() => EtcdCluster.startOnce(size, firstOctet, timeoutMs));
   }
 
   private static async startOnce(size: number, firstOctet: number, timeoutMs: number): Promise<EtcdCluster> {

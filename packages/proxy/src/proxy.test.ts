@@ -5,8 +5,8 @@ import type { Endpoints, Service, ServicePort } from '@coxswain/objects';
 import { ServiceProxy, endpointsFor, type ServiceProxyOptions } from './proxy';
 import { serveHealth } from '@coxswain/process';
 import { exposeProxyMetrics } from './proxy-metrics';
-import { fetchText, freePort, startNamedBackend, type NamedBackend } from './testing/fixtures';
-import { eventually } from '@coxswain/testing';
+import { fetchText, startNamedBackend, type NamedBackend } from './testing/fixtures';
+import { eventually, freePort } from '@coxswain/testing';
 
 const HOST = '127.0.1.23';
 

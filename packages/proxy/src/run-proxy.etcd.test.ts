@@ -2,10 +2,10 @@
 import * as http from 'http';
 import * as net from 'net';
 import type { Registry } from '@coxswain/registry';
-import { etcdRegistry, eventually, startEtcd, type EtcdHarness } from '@coxswain/testing';
+import { etcdRegistry, eventually, freePort, startEtcd, type EtcdHarness } from '@coxswain/testing';
 import { type Endpoints, type Event, type Minion, type Service } from '@coxswain/objects';
 import { runProxy, type RunningProxy } from './run-proxy';
-import { fetchText, freePort, startNamedBackend, type NamedBackend } from './testing/fixtures';
+import { fetchText, startNamedBackend, type NamedBackend } from './testing/fixtures';
 
 const SERVICE_ADDRESS = '127.0.1.24';
 

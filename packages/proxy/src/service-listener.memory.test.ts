@@ -4,7 +4,7 @@
 import { spawn } from 'child_process';
 import { LoadBalancer } from './load-balancer';
 import { ServiceListener } from './service-listener';
-import { freePort } from './testing/fixtures';
+import { freePort } from '@coxswain/testing';
 
 const MiB = 1024 * 1024;
 const TOTAL = 100 * MiB;

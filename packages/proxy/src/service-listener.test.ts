@@ -2,7 +2,8 @@ import * as net from 'net';
 import { bindRetryOutcome, EXPECTED_BIND_RETRY } from './testing/bind-failures';
 import { LoadBalancer, type Endpoint } from './load-balancer';
 import { ServiceListener, type ServiceListenerOptions } from './service-listener';
-import { fetchText, freePort, startBlackhole, startNamedBackend, type NamedBackend } from './testing/fixtures';
+import { freePort } from '@coxswain/testing';
+import { fetchText, startBlackhole, startNamedBackend, type NamedBackend } from './testing/fixtures';
 
 // The proxy listens on a 127.0.1.x address, as on a minion; backends live on 127.0.0.1.
 const PROXY_HOST = '127.0.1.21';

@@ -4,13 +4,13 @@ import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
 import * as https from 'https';
-import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import type { Etcd3 } from 'etcd3';
 import { createEtcdClient, EtcdClientOptions } from '@coxswain/store';
 import { ensureCertificateAuthority, etcdServerTLSFlags, issueEtcdClient, type CertificateAuthority, type EtcdTLS } from '@coxswain/process';
 import { eventually, GiveUp } from './eventually';
+import { freePorts, startRetryingTakenPorts } from './free-ports';
 
 export interface EtcdHarnessOptions {
   /** How long to wait for etcd to report healthy. Default 20 s. */
@@ -65,18 +65,6 @@ function findOnPath(binary: string): string | undefined {
     }
   }
   return undefined;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function healthy(clientUrl: string, tls?: EtcdTLS): Promise<boolean> {
@@ -247,23 +235,17 @@ export async function startEtcd(opts: EtcdHarnessOptions = {}): Promise<EtcdHarn
   if (process.env.COXSWAIN_UNIT_PROJECT) throw new Error(IN_UNIT_PROJECT); // set by unit-project-setup.ts
   const binary = findOnPath('etcd');
   if (!binary) throw new Error(NOT_INSTALLED);
-  let lastError: unknown;
-  // Free ports can be taken by a parallel test between probing and etcd's bind: try a few times.
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const clientPort = await freePort();
-    let peerPort = await freePort();
-    while (peerPort === clientPort) peerPort = await freePort();
+  return startRetryingTakenPorts(async () => {
+    const [clientPort, peerPort] = await freePorts('127.0.0.1', 2);
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'coxswain-etcd-'));
     const harness = new Harness(binary, dataDir, clientPort, peerPort, opts);
     try {
       await harness.start();
       return harness;
     } catch (err) {
-      lastError = err;
       fs.rmSync(dataDir, { recursive: true, force: true });
       fs.rmSync(`${dataDir}-pki`, { recursive: true, force: true });
-      if (!/address already in use/i.test(String(err))) break;
+      throw err;
     }
-  }
-  throw lastError;
+  });
 }

@@ -9,6 +9,7 @@ export * from './memory-registry';
 export { ARTIFACTS_DIR, CHROMIUM, openBrowser, type Browser } from './browser';
 export { kubeconfigFor, kubectlRunner } from './kubectl';
 export { familySum, parsePrometheusText, scrapeMetrics, type PrometheusText } from './prometheus-text';
+export { freePort, freePorts, startRetryingTakenPorts } from './free-ports';
 export { lockMachineWide } from './dir-lock';
 export { processesNaming } from './process-leftovers';
 export { SimHosts, simHostLeftovers, type SimHost } from './netns-hosts';

@@ -60,18 +60,6 @@ export function fetchText(host: string, port: number, localAddress?: string, tim
   });
 }
 
-/** A port on `host` that was free a moment ago (connecting to it is refused). */
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    s.once('error', reject);
-    s.listen(0, host, () => resolve());
-  });
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
-
 export interface Blackhole {
   host: string;
   port: number;
