@@ -9,7 +9,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, etcdClientFlags, etcdMemberTLSFlags, type EtcdTLS, type Logger } from '@coxswain/process';
 import { addEtcdMember, etcdMembers, removeEtcdMember } from '@coxswain/store';
-import { NotFoundError, realClock, type Minion, type ObjectStore, type Pod } from '@coxswain/objects';
+import { NotFoundError, realClock, UnavailableError, type Clock, type Minion, type ObjectStore, type Pod } from '@coxswain/objects';
 import { openRegistry } from '@coxswain/registry';
 import { whileUnavailable } from '@coxswain/client';
 import { dockerConnection } from '@coxswain/kubelet';
@@ -33,6 +33,9 @@ export interface JoinOptions extends ProcessGroupOptions {
   etcdMember?: boolean;
   /** Default 2379 (peers on 2380). */
   etcdPort?: number;
+  /** How long to keep asking an API server that cannot be reached (or answers 502-504) for the join info. Default 60 s. */
+  joinInfoTimeoutMs?: number;
+  clock?: Clock;
   logger?: Logger;
 }
 
@@ -57,7 +60,13 @@ export function defaultJoinDataDir(): string {
 }
 const PID_FILE = 'join.pid';
 
-/** The join info, or an Error a user can act on (a refused token says so). */
+/** Answers that mean the API server is (re)starting or its etcd is electing a leader: worth asking again. */
+const TRANSIENT_STATUS = new Set([502, 503, 504]);
+
+/**
+ * The join info, or an Error a user can act on (a refused token says so). An API server that cannot
+ * be reached or answers 502-504 is an UnavailableError: `JoinedHost.start` asks again for a while.
+ */
 export async function fetchJoinInfo(server: string, token: string, minion: string, etcdMember?: string): Promise<JoinInfo> {
   const url = new URL(JOIN_PATH, server);
   url.searchParams.set('minion', minion);
@@ -66,13 +75,28 @@ export async function fetchJoinInfo(server: string, token: string, minion: strin
   try {
     res = await fetch(url, { headers: { Authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
   } catch (e) {
-    throw new Error(`cannot reach the API server at ${server}: ${(e as Error).cause ?? (e as Error).message}`);
+    const cause = (e as Error).cause as NodeJS.ErrnoException | undefined;
+    throw new UnavailableError(`cannot reach the API server at ${server}: ${cause?.code ?? cause?.message ?? (e as Error).message}`);
   }
   const body = (await res.json().catch(() => ({}))) as JoinInfo & { message?: string };
   if (res.status === 401 || res.status === 403) throw new Error(`the API server at ${server} refused the join token (${res.status}): ${body.message ?? res.statusText}`);
+  if (TRANSIENT_STATUS.has(res.status)) throw new UnavailableError(`the API server at ${server} answered ${res.status} for ${JOIN_PATH}: ${body.message ?? res.statusText}`);
   if (!res.ok) throw new Error(`the API server at ${server} answered ${res.status} for ${JOIN_PATH}: ${body.message ?? res.statusText}`);
   if (!Array.isArray(body.etcdServers) || body.etcdServers.length === 0) throw new Error(`the API server at ${server} sent join info without etcd servers`);
   return body;
+}
+
+/**
+ * fetchJoinInfo, asked again (with backoff, up to `joinInfoTimeoutMs`) while the API server cannot be
+ * reached or is unavailable: a host may be joined while the API server restarts.
+ */
+export function askForJoinInfo(o: Pick<JoinOptions, 'server' | 'token' | 'minion' | 'etcdMember' | 'address' | 'joinInfoTimeoutMs' | 'clock'>, log: Logger): Promise<JoinInfo> {
+  const ask = () =>
+    fetchJoinInfo(o.server, o.token, o.minion, o.etcdMember ? o.address : undefined).catch((e: Error) => {
+      if (e instanceof UnavailableError) log.warn({ err: e.message }, 'join info not available yet; asking again');
+      throw e;
+    });
+  return whileUnavailable(ask, { timeoutMs: o.joinInfoTimeoutMs, clock: o.clock });
 }
 
 export class JoinedHost extends ProcessGroup {
@@ -89,7 +113,7 @@ export class JoinedHost extends ProcessGroup {
   async start(): Promise<string> {
     const o = this.opts;
     if (o.dockerEndpoint) dockerConnection(o.dockerEndpoint); // a bad flag fails here, before anything starts
-    const info = await fetchJoinInfo(o.server, o.token, o.minion, o.etcdMember ? o.address : undefined);
+    const info = await askForJoinInfo(o, this.log);
     mkdirSync(this.logDir, { recursive: true, mode: 0o700 });
     writeFileSync(join(o.dataDir, PID_FILE), String(process.pid));
     const etcdTLS = info.etcdTLS && writeEtcdTLS(this.pkiDir, info.etcdTLS);
@@ -130,7 +154,7 @@ export class JoinedHost extends ProcessGroup {
     await this.waitHealthy(proxy, `http://${o.address}:10249/healthz`);
     const store = openRegistry(etcdServers, { tls: etcdTLS });
     try {
-      return (await store.get<Minion>('minions', undefined, o.minion)).spec?.podCIDR ?? '';
+      return (await whileUnavailable(() => store.get<Minion>('minions', undefined, o.minion), { clock: o.clock })).spec?.podCIDR ?? '';
     } finally {
       await store.close();
     }
