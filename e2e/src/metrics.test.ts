@@ -5,7 +5,8 @@
 // 200m CPU limit holds a busy loop near 200m (CFS quota), a 16Mi memory limit OOM-kills a shell
 // that takes 64 MiB, and the pod says so. Last, a HorizontalPodAutoscaler grows an RC (kubecfg
 // autoscale rc) and a Deployment (stock kubectl autoscale deployment) under a bounded load loop
-// through its service and shrinks it back once the load stops (stabilization window 20 s, a flag).
+// through its service and shrinks it back once the load stops (a sync period of 5 s and a
+// stabilization window of 10 s, both flags of `up`, so that each takes seconds, not minutes).
 import { execFileSync } from 'node:child_process';
 import * as http from 'node:http';
 import * as os from 'node:os';
@@ -23,7 +24,7 @@ let api: ApiClient;
 let kubecfg: Kubecfg;
 
 beforeAll(async () => {
-  env = await startDockerCluster({ name: 'metrics', minions: 1, port: 18480, etcdPort: 12679, healthzPortBase: 18451, options: { hpaDownscaleStabilization: '20s' } });
+  env = await startDockerCluster({ name: 'metrics', minions: 1, port: 18480, etcdPort: 12679, healthzPortBase: 18451, options: { hpaDownscaleStabilization: '10s', hpaSyncPeriod: '5s' } });
   ({ api, kubecfg } = env);
 }, 5 * 60_000);
 
@@ -237,6 +238,14 @@ async function expectGrewAndShrank(name: string, r: Awaited<ReturnType<typeof gr
   expect(hpa.status).toMatchObject({ currentReplicas: expect.any(Number), desiredReplicas: 1 });
   expect(hpa.status?.lastScaleTime).toBeDefined();
 }
+
+it('the pods of the top and limit tests, deleted, leave the autoscaler tests the CPU they burned', async () => {
+  // `busy` alone takes a core: left running it would slow the load loop and every pod start below.
+  for (const name of ['busy', 'idle', 'capped', 'hungry']) await api.delete('pods', name);
+  const running = () => execFileSync('docker', ['ps', '-q', '--filter', 'label=coxswain.pod.name=busy']).toString().trim();
+  await eventually(async () => (await api.list<Pod>('pods', { labelSelector: 'app=top' })).items.length === 0 && running() === '', 60_000, 'the top pods and the busy container gone', 250);
+  expect(await api.list<Pod>('pods', { labelSelector: 'app=top' })).toMatchObject({ items: [] });
+});
 
 it('kubecfg autoscale: grows an RC 1 -> N under load through its service within 2 minutes, back to 1 after the load stops; every change an event with its figures', async () => {
   await api.create<ReplicationController>('replicationControllers', {

@@ -32,6 +32,8 @@ export interface LocalClusterOptions {
   podEvictionTimeout?: string;
   /** How long an autoscaler's scale-down waits (the replication process's --hpa-downscale-stabilization; tests shorten it). */
   hpaDownscaleStabilization?: string;
+  /** How often each autoscaler is looked at (the replication process's --hpa-sync-period; tests shorten it). */
+  hpaSyncPeriod?: string;
   /** Where the CLI's config is written; default ~/.coxswain/config.json. */
   cliConfigPath?: string;
   /** Extra environment for every component. */
@@ -202,7 +204,15 @@ export class LocalCluster extends ProcessGroup {
 
     const reconcilers: Array<[string, string[]]> = [
       ['scheduler', []],
-      ['replication', [...credential, ...encryption, ...(this.opts.hpaDownscaleStabilization ? ['--hpa-downscale-stabilization', this.opts.hpaDownscaleStabilization] : [])]],
+      [
+        'replication',
+        [
+          ...credential,
+          ...encryption,
+          ...(this.opts.hpaDownscaleStabilization ? ['--hpa-downscale-stabilization', this.opts.hpaDownscaleStabilization] : []),
+          ...(this.opts.hpaSyncPeriod ? ['--hpa-sync-period', this.opts.hpaSyncPeriod] : []),
+        ],
+      ],
       ['endpoints', []],
       [
         'minion-controller',

@@ -284,6 +284,7 @@ export function buildCli(argv: string[]) {
           .option('minion-grace-period', { type: 'string' })
           .option('pod-eviction-timeout', { type: 'string' })
           .option('hpa-downscale-stabilization', { type: 'string', describe: 'how long an autoscaler waits before scaling down (default 5m)' })
+          .option('hpa-sync-period', { type: 'string', describe: 'how often each autoscaler is looked at (default 15s)' })
           .option('advertise-address', { type: 'string', describe: "the first host of many: etcd and the API server (with tokens) listen on this address, one minion runs at it, and a join command is printed" })
           .option('minion-name', { type: 'string', describe: "with --advertise-address: this host's minion (default: the host name)" })
           .option('docker-endpoint', { type: 'string', describe: "the kubelets' Docker engine (default the local socket)" })
@@ -380,6 +381,7 @@ interface UpArgs {
   minionGracePeriod?: string;
   podEvictionTimeout?: string;
   hpaDownscaleStabilization?: string;
+  hpaSyncPeriod?: string;
   advertiseAddress?: string;
   minionName?: string;
   dockerEndpoint?: string;
@@ -401,6 +403,7 @@ function checkUpArgs(a: UpArgs): void {
   if (a.minionGracePeriod) parseDuration(a.minionGracePeriod, '--minion-grace-period');
   if (a.podEvictionTimeout) parseDuration(a.podEvictionTimeout, '--pod-eviction-timeout');
   if (a.hpaDownscaleStabilization) parseDuration(a.hpaDownscaleStabilization, '--hpa-downscale-stabilization');
+  if (a.hpaSyncPeriod) parseDuration(a.hpaSyncPeriod, '--hpa-sync-period');
 }
 
 /**
@@ -427,6 +430,7 @@ async function runUp(a: UpArgs): Promise<void> {
     minionGracePeriod: a.minionGracePeriod,
     podEvictionTimeout: a.podEvictionTimeout,
     hpaDownscaleStabilization: a.hpaDownscaleStabilization,
+    hpaSyncPeriod: a.hpaSyncPeriod,
     advertiseAddress: a.advertiseAddress,
     minionName: a.minionName,
     dockerEndpoint: a.dockerEndpoint,
