@@ -28,6 +28,10 @@ lock="${TMPDIR:-/tmp}/coxswain-images.lock"
 exec 9>"$lock"
 flock 9
 
+# install_busybox (lib.sh) keeps the tree it copies into every recipe's root here.
+busybox_tree=""
+trap 'rm -rf "$busybox_tree"' EXIT
+
 if [ "$#" -gt 0 ]; then
   recipes=()
   for name in "$@"; do recipes+=("$here/recipes/$name.sh"); done
