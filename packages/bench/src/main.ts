@@ -71,7 +71,9 @@ export async function main(argv: string[]): Promise<number> {
     for (const [each, scenario] of Object.entries(scenarios)) {
       if (scenario.alias) continue;
       console.log(`\n=== bench: ${each} ===`);
+      const began = Date.now();
       await (await scenario.load())(argv);
+      console.log(`=== bench: ${each} took ${((Date.now() - began) / 1000).toFixed(1)} s ===`);
     }
     return 0;
   }
