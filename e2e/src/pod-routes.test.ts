@@ -63,6 +63,8 @@ it('keeps one route per other minion on its link, reports one off it, and leaves
     await Promise.all(agents.map((a) => a.stop()));
     await minions.stop();
     await recorder.flush();
+    // Its events' leases sleep until they expire (an hour): closing the store ends the wait.
+    await store.close();
   }
 });
 
