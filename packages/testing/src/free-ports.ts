@@ -39,7 +39,7 @@ export async function startRetryingTakenPorts<T>(start: () => Promise<T>, attemp
     try {
       return await start();
     } catch (e) {
-      if (attempt >= attempts || !/address already in use/i.test(String(e instanceof Error ? e.message : e))) throw e;
+      if (attempt >= attempts || !/address already in use/i.test(String(e))) throw e;
     }
   }
 }
