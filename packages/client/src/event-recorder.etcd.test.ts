@@ -1,21 +1,11 @@
-import type { Registry } from '@coxswain/registry';
-import { etcdRegistry, eventually, startEtcd, EtcdHarness, FakeClock } from '@coxswain/testing';
+import { etcdRegistry, etcdRegistryForSuite, eventually, FakeClock } from '@coxswain/testing';
 import { EventRecorder, eventName } from './event-recorder';
 import type { Event, Pod } from '@coxswain/objects';
 
 jest.setTimeout(30_000);
 
 describe('EventRecorder (real etcd)', () => {
-  let etcd: EtcdHarness;
-  let store: Registry;
-  beforeAll(async () => {
-    etcd = await startEtcd();
-    store = etcdRegistry(etcd.client());
-  });
-  afterAll(async () => {
-    await store.close();
-    await etcd.stop();
-  });
+  const suite = etcdRegistryForSuite();
 
   const pod: Pod = {
     apiVersion: 'v1',
@@ -25,16 +15,16 @@ describe('EventRecorder (real etcd)', () => {
   };
 
   it('counts repeats of the same event instead of duplicating, and keeps distinct ones apart', async () => {
-    const rec = new EventRecorder({ store, component: 'scheduler', ttlSeconds: 60 });
+    const rec = new EventRecorder({ store: suite.store, component: 'scheduler', ttlSeconds: 60 });
     for (let i = 0; i < 5; i++) rec.warning(pod, 'FailedScheduling', '0/3 minions fit: 3 host port 6380 in use');
     rec.normal({ ...pod, metadata: { ...pod.metadata, resourceVersion: '43' } }, 'Scheduled', 'Successfully assigned default/web-1 to m1');
     await rec.flush();
     // A second recorder (another process, or a restart) continues the same count.
-    const rec2 = new EventRecorder({ store, component: 'scheduler', ttlSeconds: 60 });
+    const rec2 = new EventRecorder({ store: suite.store, component: 'scheduler', ttlSeconds: 60 });
     rec2.warning(pod, 'FailedScheduling', '0/3 minions fit: 3 host port 6380 in use');
     await rec2.flush();
 
-    const events = (await store.list<Event>('events')).items;
+    const events = (await suite.store.list<Event>('events')).items;
     expect(events).toHaveLength(2);
     const failed = events.find((e) => e.reason === 'FailedScheduling')!;
     expect(failed.count).toBe(6);
@@ -49,23 +39,22 @@ describe('EventRecorder (real etcd)', () => {
   });
 
   it('attaches events to a lease so they expire, also after a count bump', async () => {
-    const rec = new EventRecorder({ store, component: 'kubelet', ttlSeconds: 2 });
+    const rec = new EventRecorder({ store: suite.store, component: 'kubelet', ttlSeconds: 2 });
     rec.normal(pod, 'Pulled', 'image pulled');
     await rec.flush();
     rec.normal(pod, 'Pulled', 'image pulled');
     await rec.flush();
     const key = `/registry/events/default/${eventName({ kind: 'Pod', name: 'web-1', namespace: 'default', uid: 'u1' }, 'Pulled', 'image pulled', 'kubelet')}`;
-    const client = etcd.client();
-    const res = await client.kv.range({ key: Buffer.from(key) });
+    const res = await suite.client.kv.range({ key: Buffer.from(key) });
     expect(res.kvs).toHaveLength(1);
     expect(res.kvs[0].lease).not.toBe('0');
-    const ttl = await client.leaseClient.leaseTimeToLive({ ID: res.kvs[0].lease, keys: false });
+    const ttl = await suite.client.leaseClient.leaseTimeToLive({ ID: res.kvs[0].lease, keys: false });
     expect(Number(ttl.TTL)).toBeGreaterThan(0);
     expect(Number(ttl.TTL)).toBeLessThanOrEqual(2 + 60);
   });
 
   it('never throws at the caller when etcd is unreachable', async () => {
-    const dead = etcdRegistry(etcd.client());
+    const dead = etcdRegistry(suite.etcd.client());
     await dead.close();
     const rec = new EventRecorder({ store: dead, component: 'x' });
     expect(() => rec.normal(pod, 'R', 'm')).not.toThrow();
@@ -73,8 +62,8 @@ describe('EventRecorder (real etcd)', () => {
   });
 
   it('writes the new events of every recorder on one store several to a transaction', async () => {
-    const kubelets = [0, 1, 2, 3].map((i) => new EventRecorder({ store, component: 'kubelet', host: `m${i}`, ttlSeconds: 60 }));
-    const before = BigInt(await store.currentRevision());
+    const kubelets = [0, 1, 2, 3].map((i) => new EventRecorder({ store: suite.store, component: 'kubelet', host: `m${i}`, ttlSeconds: 60 }));
+    const before = BigInt(await suite.store.currentRevision());
     for (let p = 0; p < 50; p++) {
       // A namespace of its own: the other tests list every event.
       const involved = { ...pod, metadata: { ...pod.metadata, namespace: 'batch', name: `batch-${p}`, uid: `ub${p}` } };
@@ -82,10 +71,10 @@ describe('EventRecorder (real etcd)', () => {
       kubelets[p % 4].normal(involved, 'Started', 'Started container c');
     }
     await Promise.all(kubelets.map((k) => k.flush()));
-    const written = (await store.list<Event>('events', { namespace: 'batch' })).items;
+    const written = (await suite.store.list<Event>('events', { namespace: 'batch' })).items;
     expect(written).toHaveLength(100);
     // One revision per transaction: 100 events in far fewer than 100.
-    const txns = BigInt(await store.currentRevision()) - before;
+    const txns = BigInt(await suite.store.currentRevision()) - before;
     expect(txns).toBeLessThan(10n);
   });
 
@@ -93,24 +82,24 @@ describe('EventRecorder (real etcd)', () => {
   const inNamespace = (namespace: string, name = 'flood'): Pod => ({ ...pod, metadata: { ...pod.metadata, namespace, name, uid: `u-${namespace}-${name}` } });
 
   it('coalesces a burst of 1,000 identical events into one Event with count 1,000, in a handful of writes', async () => {
-    const rec = new EventRecorder({ store, component: 'kubelet', host: 'm1', ttlSeconds: 60 });
+    const rec = new EventRecorder({ store: suite.store, component: 'kubelet', host: 'm1', ttlSeconds: 60 });
     const crashing = inNamespace('burst');
-    const before = BigInt(await store.currentRevision());
+    const before = BigInt(await suite.store.currentRevision());
     for (let i = 0; i < 1000; i++) rec.warning(crashing, 'BackOff', 'Back-off restarting failed container c');
     await rec.flush();
-    const events = (await store.list<Event>('events', { namespace: 'burst' })).items;
+    const events = (await suite.store.list<Event>('events', { namespace: 'burst' })).items;
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ reason: 'BackOff', count: 1000, involvedObject: { name: 'flood' } });
     // One create and one bump carrying the other 999 (the repeats arrived while the create was queued).
-    expect(BigInt(await store.currentRevision()) - before).toBeLessThanOrEqual(3n);
+    expect(BigInt(await suite.store.currentRevision()) - before).toBeLessThanOrEqual(3n);
   });
 
   it('combines similar events past 10 distinct messages into one, counting every occurrence', async () => {
-    const rec = new EventRecorder({ store, component: 'replication-manager', ttlSeconds: 60 });
+    const rec = new EventRecorder({ store: suite.store, component: 'replication-manager', ttlSeconds: 60 });
     const rc = { kind: 'ReplicationController', name: 'web', namespace: 'similar', uid: 'rc-web' };
     for (let i = 0; i < 50; i++) rec.normal(rc, 'SuccessfulCreate', `Created pod: web-${i}`);
     await rec.flush();
-    const events = (await store.list<Event>('events', { namespace: 'similar' })).items;
+    const events = (await suite.store.list<Event>('events', { namespace: 'similar' })).items;
     expect(events).toHaveLength(11);
     const combined = events.filter((e) => e.message.startsWith('(combined from similar events): '));
     expect(combined).toHaveLength(1);
@@ -120,9 +109,9 @@ describe('EventRecorder (real etcd)', () => {
 
   it('rate-limits writes about one object (token bucket), keeping the counts for the next write', async () => {
     const clock = new FakeClock(Date.now());
-    const rec = new EventRecorder({ store, component: 'kubelet', ttlSeconds: 60, burstPerObject: 3, qpsPerObject: 1 / 300, clock });
+    const rec = new EventRecorder({ store: suite.store, component: 'kubelet', ttlSeconds: 60, burstPerObject: 3, qpsPerObject: 1 / 300, clock });
     const noisy = inNamespace('limited');
-    const listed = async () => (await store.list<Event>('events', { namespace: 'limited' })).items;
+    const listed = async () => (await suite.store.list<Event>('events', { namespace: 'limited' })).items;
     for (let r = 0; r < 6; r++) rec.warning(noisy, `Reason${r}`, 'something failed');
     // Three go at once; the other three wait for tokens (one every 5 min), writing nothing meanwhile.
     await eventually(async () => (await listed()).length === 3 && clock.pending() === 3, 10_000, '3 written, 3 waiting');

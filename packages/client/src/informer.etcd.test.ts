@@ -3,27 +3,21 @@
 // compaction that forces a relist. Indexes must follow.
 import { Backoff } from './backoff';
 import { Informer } from './informer';
-import type { Registry } from '@coxswain/registry';
-import { etcdRegistry, EtcdHarness, eventually, startEtcd } from '@coxswain/testing';
+import { etcdRegistryForSuite, eventually } from '@coxswain/testing';
 import type { Pod } from '@coxswain/objects';
 
 jest.setTimeout(90_000);
 
-let etcd: EtcdHarness;
-let store: Registry;
 let nsCounter = 0;
 let ns: string;
 const informers: Informer<Pod>[] = [];
-
-beforeAll(async () => {
-  etcd = await startEtcd();
-  store = etcdRegistry(etcd.client(), { watchProgressIntervalMs: 1000 });
-});
+// Declared before the suite's etcd and registry: Jest runs afterAll hooks in the order they were
+// declared, so the informers stop before the registry under them closes.
 afterAll(async () => {
   for (const i of informers) await i.stop();
-  await store?.close();
-  await etcd?.stop();
 });
+const suite = etcdRegistryForSuite({ watchProgressIntervalMs: 1000 });
+
 beforeEach(() => {
   ns = `inf${++nsCounter}`;
 });
@@ -39,7 +33,7 @@ function pod(name: string, labels: Record<string, string> = {}): Pod {
 
 function newInformer(backoffInitialMs = 100): { inf: Informer<Pod>; events: string[] } {
   const inf = new Informer<Pod>({
-    store,
+    store: suite.store,
     resource: 'pods',
     namespace: ns,
     backoff: new Backoff({ initialMs: backoffInitialMs, maxMs: backoffInitialMs * 4, jitter: 0 }),
@@ -57,7 +51,7 @@ function newInformer(backoffInitialMs = 100): { inf: Informer<Pod>; events: stri
 
 /** What etcd holds for the namespace: name -> resourceVersion and tier label. */
 async function etcdState(): Promise<Record<string, string>> {
-  const { items } = await store.list<Pod>('pods', { namespace: ns });
+  const { items } = await suite.store.list<Pod>('pods', { namespace: ns });
   return Object.fromEntries(items.map((p) => [p.metadata.name, `${p.metadata.resourceVersion} ${p.metadata.labels?.tier ?? ''}`]));
 }
 
@@ -88,7 +82,7 @@ function tierOf(inf: Informer<Pod>, tier: string): string[] {
 }
 
 async function setTier(name: string, tier: string | undefined): Promise<void> {
-  await store.guaranteedUpdate<Pod>('pods', ns, name, (p) => {
+  await suite.store.guaranteedUpdate<Pod>('pods', ns, name, (p) => {
     const labels = { ...(p.metadata.labels ?? {}) };
     if (tier === undefined) delete labels.tier;
     else labels.tier = tier;
@@ -98,19 +92,19 @@ async function setTier(name: string, tier: string | undefined): Promise<void> {
 
 describe('Informer on a real etcd', () => {
   it('cache and indexes match etcd after creates, updates and deletes', async () => {
-    for (let i = 0; i < 5; i++) await store.create(pod(`early${i}`, { tier: 'web' }));
+    for (let i = 0; i < 5; i++) await suite.store.create(pod(`early${i}`, { tier: 'web' }));
     const { inf, events } = newInformer();
     inf.start();
     expect(await inf.waitForSync()).toBe(true);
     expect(inf.size).toBe(5);
 
-    for (let i = 0; i < 20; i++) await store.create(pod(`p${i}`, { tier: i % 2 ? 'web' : 'db' }));
+    for (let i = 0; i < 20; i++) await suite.store.create(pod(`p${i}`, { tier: i % 2 ? 'web' : 'db' }));
     for (let i = 0; i < 20; i += 3) await setTier(`p${i}`, 'cache');
-    for (let i = 0; i < 20; i += 4) await store.delete('pods', ns, `p${i}`);
-    await store.delete('pods', ns, 'early0');
+    for (let i = 0; i < 20; i += 4) await suite.store.delete('pods', ns, `p${i}`);
+    await suite.store.delete('pods', ns, 'early0');
     await converge(inf);
 
-    const want = await store.list<Pod>('pods', { namespace: ns });
+    const want = await suite.store.list<Pod>('pods', { namespace: ns });
     for (const tier of ['web', 'db', 'cache']) {
       expect(tierOf(inf, tier)).toEqual(want.items.filter((p) => p.metadata.labels?.tier === tier).map((p) => p.metadata.name).sort());
     }
@@ -120,7 +114,7 @@ describe('Informer on a real etcd', () => {
   });
 
   it('across a restart of etcd the cache ends equal to etcd, including changes made while disconnected', async () => {
-    for (let i = 0; i < 10; i++) await store.create(pod(`r${i}`, { tier: 'web' }));
+    for (let i = 0; i < 10; i++) await suite.store.create(pod(`r${i}`, { tier: 'web' }));
     // A long first backoff, so the changes below land while the informer is still disconnected.
     const { inf, events } = newInformer(4000);
     inf.start();
@@ -128,11 +122,11 @@ describe('Informer on a real etcd', () => {
     await converge(inf);
     const before = inf.stats();
 
-    await etcd.kill();
-    await etcd.restart();
-    await store.create(pod('while-down', { tier: 'db' }));
+    await suite.etcd.kill();
+    await suite.etcd.restart();
+    await suite.store.create(pod('while-down', { tier: 'db' }));
     await setTier('r1', 'db');
-    await store.delete('pods', ns, 'r2');
+    await suite.store.delete('pods', ns, 'r2');
     expect(inf.get(`${ns}/while-down`)).toBeUndefined(); // not seen yet: really disconnected
 
     await converge(inf, 20_000);
@@ -144,12 +138,12 @@ describe('Informer on a real etcd', () => {
     expect(after.lists).toBe(1); // and resumed from its revision: nothing was compacted, no relist needed
 
     // And it keeps following changes afterwards.
-    await store.create(pod('after', { tier: 'web' }));
+    await suite.store.create(pod('after', { tier: 'web' }));
     await converge(inf);
   });
 
   it('when its revision is compacted away while disconnected, it relists and the cache ends equal to etcd', async () => {
-    for (let i = 0; i < 10; i++) await store.create(pod(`c${i}`, { tier: 'web' }));
+    for (let i = 0; i < 10; i++) await suite.store.create(pod(`c${i}`, { tier: 'web' }));
     const { inf, events } = newInformer(4000);
     inf.start();
     await inf.waitForSync();
@@ -157,13 +151,13 @@ describe('Informer on a real etcd', () => {
     const revisionBefore = inf.revision!;
     events.length = 0;
 
-    await etcd.kill();
-    await etcd.restart();
-    await store.create(pod('new', { tier: 'db' }));
+    await suite.etcd.kill();
+    await suite.etcd.restart();
+    await suite.store.create(pod('new', { tier: 'db' }));
     await setTier('c3', 'db');
-    await store.delete('pods', ns, 'c4');
-    await store.delete('pods', ns, 'c5');
-    const compactedTo = await etcd.compact();
+    await suite.store.delete('pods', ns, 'c4');
+    await suite.store.delete('pods', ns, 'c5');
+    const compactedTo = await suite.etcd.compact();
     expect(BigInt(compactedTo)).toBeGreaterThan(BigInt(revisionBefore));
 
     await converge(inf, 20_000);
@@ -178,15 +172,15 @@ describe('Informer on a real etcd', () => {
   });
 
   it('with a label selector, objects that stop matching leave the cache and ones that start matching join it', async () => {
-    for (let i = 0; i < 4; i++) await store.create(pod(`s${i}`, { tier: i < 2 ? 'web' : 'db' }));
-    const inf = new Informer<Pod>({ store, resource: 'pods', namespace: ns, labelSelector: 'tier=web' });
+    for (let i = 0; i < 4; i++) await suite.store.create(pod(`s${i}`, { tier: i < 2 ? 'web' : 'db' }));
+    const inf = new Informer<Pod>({ store: suite.store, resource: 'pods', namespace: ns, labelSelector: 'tier=web' });
     informers.push(inf);
     inf.start();
     await inf.waitForSync();
     expect(inf.keys().sort()).toEqual([`${ns}/s0`, `${ns}/s1`]);
     await setTier('s0', 'db');
     await setTier('s2', 'web');
-    await store.create(pod('s9', { tier: 'web' }));
+    await suite.store.create(pod('s9', { tier: 'web' }));
     const want = [`${ns}/s1`, `${ns}/s2`, `${ns}/s9`].join();
     await eventually(() => inf.keys().sort().join() === want, 10_000, `the cache to hold ${want}`, 20);
   });
@@ -195,18 +189,18 @@ describe('Informer on a real etcd', () => {
     const minion = `m-${ns}`;
     const inf = new Informer<Pod>({
       name: `boundpods/${minion}`,
-      listWatch: { list: () => store.listBoundPods(minion), watch: (o) => store.watchBoundPods(minion, o) },
+      listWatch: { list: () => suite.store.listBoundPods(minion), watch: (o) => suite.store.watchBoundPods(minion, o) },
     });
     informers.push(inf);
-    const a = await store.create(pod('bound-a'));
-    await store.bind(ns, 'bound-a', minion, a.metadata.resourceVersion!);
+    const a = await suite.store.create(pod('bound-a'));
+    await suite.store.bind(ns, 'bound-a', minion, a.metadata.resourceVersion!);
     inf.start();
     await inf.waitForSync();
     expect(inf.keys()).toEqual([`${ns}/bound-a`]);
-    const b = await store.create(pod('bound-b'));
-    await store.create(pod('unbound'));
-    await store.bind(ns, 'bound-b', minion, b.metadata.resourceVersion!);
-    await store.delete('pods', ns, 'bound-a');
+    const b = await suite.store.create(pod('bound-b'));
+    await suite.store.create(pod('unbound'));
+    await suite.store.bind(ns, 'bound-b', minion, b.metadata.resourceVersion!);
+    await suite.store.delete('pods', ns, 'bound-a');
     await eventually(() => inf.keys().join() === `${ns}/bound-b`, 10_000, 'the cache to hold bound-b alone', 20);
     expect(inf.getByName(ns, 'bound-b')!.spec.nodeName).toBe(minion);
   });

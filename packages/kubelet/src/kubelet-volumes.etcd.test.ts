@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { EtcdHarness, eventually, startEtcd, etcdRegistry } from '@coxswain/testing';
+import { etcdRegistryForSuite, eventually } from '@coxswain/testing';
 import type { Registry } from '@coxswain/registry';
 import type { ConfigMap, Event, Pod, Secret } from '@coxswain/objects';
 import { EventRecorder } from '@coxswain/client';
@@ -15,8 +15,7 @@ import { RecordedTmpfs } from './tmpfs';
 
 jest.setTimeout(30_000);
 
-let etcd: EtcdHarness;
-let store: Registry;
+const suite = etcdRegistryForSuite({ watchProgressIntervalMs: 1000 });
 let root: string;
 let allowed: string;
 let n = 0;
@@ -24,14 +23,10 @@ let ns: string;
 let running: Kubelet[] = [];
 
 beforeAll(async () => {
-  etcd = await startEtcd();
-  store = etcdRegistry(etcd.client(), { watchProgressIntervalMs: 1000 });
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'kubelet-volumes-'));
   allowed = path.join(root, 'allowed');
 });
 afterAll(async () => {
-  await store?.close();
-  await etcd?.stop();
   fs.rmSync(root, { recursive: true, force: true });
 });
 beforeEach(() => {
@@ -42,11 +37,11 @@ afterEach(async () => {
   running = [];
 });
 
-async function kubelet(runtime: MemoryRuntime, tmpfs?: RecordedTmpfs, kubeletStore: Registry = store): Promise<Kubelet> {
+async function kubelet(runtime: MemoryRuntime, tmpfs?: RecordedTmpfs, kubeletStore: Registry = suite.store): Promise<Kubelet> {
   const minion = `m-${ns}`;
   const k = new Kubelet({
     minion, address: '127.0.1.12', podCIDR: '172.30.12.0/24', store: kubeletStore, runtime,
-    recorder: new EventRecorder({ store, component: 'kubelet', host: minion }),
+    recorder: new EventRecorder({ store: suite.store, component: 'kubelet', host: minion }),
     resyncMs: 500, heartbeatMs: 500, rootDir: path.join(root, 'kubelet'), allowedHostPaths: [allowed], tmpfs,
   });
   running.push(k);
@@ -55,20 +50,20 @@ async function kubelet(runtime: MemoryRuntime, tmpfs?: RecordedTmpfs, kubeletSto
 }
 
 async function runPod(spec: Pod['spec'], name = 'web'): Promise<Pod> {
-  const p = await store.create<Pod>({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: ns }, spec });
-  await store.bind(ns, name, `m-${ns}`, p.metadata.resourceVersion!);
+  const p = await suite.store.create<Pod>({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: ns }, spec });
+  await suite.store.bind(ns, name, `m-${ns}`, p.metadata.resourceVersion!);
   return p;
 }
 
-const pod = () => store.get<Pod>('pods', ns, 'web');
+const pod = () => suite.store.get<Pod>('pods', ns, 'web');
 const waiting = async () => (await pod()).status?.containerStatuses?.[0]?.state.waiting;
 const configMap = (data: Record<string, string>): ConfigMap => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'web', namespace: ns }, data });
 const secret = (password: string): Secret => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: ns }, stringData: { password } });
 const envOf = (runtime: MemoryRuntime, container: string) => Object.fromEntries(runtime.byName('web', container)[0]!.config!.env.map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
 
 it('mounts an emptyDir in both containers and configMap/secret files; env from both; a ConfigMap change reaches the file in place; the pod directory goes with the pod', async () => {
-  await store.create(configMap({ 'app.conf': 'v1\n', mode: 'fast' }));
-  await store.create(secret('s3cr3t'));
+  await suite.store.create(configMap({ 'app.conf': 'v1\n', mode: 'fast' }));
+  await suite.store.create(secret('s3cr3t'));
   const runtime = new MemoryRuntime();
   await kubelet(runtime);
   const created = await runPod({
@@ -105,12 +100,12 @@ it('mounts an emptyDir in both containers and configMap/secret files; env from b
   expect(fs.statSync(secretFile).mode & 0o777).toBe(0o400);
 
   // Changed through the store: the file follows, the container is not restarted.
-  await store.update({ ...(await store.get<ConfigMap>('configmaps', ns, 'web')), data: { 'app.conf': 'v2\n' } });
+  await suite.store.update({ ...(await suite.store.get<ConfigMap>('configmaps', ns, 'web')), data: { 'app.conf': 'v2\n' } });
   await eventually(() => fs.readFileSync(path.join(podDir, 'volumes/configmap/conf/app.conf'), 'utf8') === 'v2\n', 10_000, 'app.conf updated');
   expect(fs.existsSync(path.join(podDir, 'volumes/configmap/conf/mode'))).toBe(false);
   expect(runtime.byName('web', 'writer').map((c) => c.id)).toEqual([writer.id]);
 
-  await store.delete('pods', ns, 'web');
+  await suite.store.delete('pods', ns, 'web');
   await eventually(() => !fs.existsSync(podDir), 10_000, 'the pod directory removed');
 });
 
@@ -122,11 +117,11 @@ it('keeps a pod Pending with CreateContainerConfigError naming a missing Secret,
   expect(await waiting()).toEqual({ reason: 'CreateContainerConfigError', message: 'secret "db" not found' });
   expect((await pod()).status?.phase).toBe('Pending');
   expect(runtime.byName('web', 'app')).toEqual([]);
-  await store.create(secret('late'));
+  await suite.store.create(secret('late'));
   await eventually(async () => (await pod()).status?.phase === 'Running', 10_000, 'pod Running once the Secret exists');
   expect(envOf(runtime, 'app').PASSWORD).toBe('late');
   // The value is in no event.
-  const events = (await store.list<Event>('events', { namespace: ns })).items;
+  const events = (await suite.store.list<Event>('events', { namespace: ns })).items;
   expect(events.some((e) => e.message?.includes('secret "db" not found'))).toBe(true);
   expect(JSON.stringify(events)).not.toContain('late');
 });
@@ -137,12 +132,12 @@ it('refuses a hostPath outside --allowed-host-paths with the reason, and mounts 
   await runPod({ volumes: [{ name: 'etc', hostPath: { path: '/etc' } }], containers: [{ name: 'app', image: 'img', volumeMounts: [{ name: 'etc', mountPath: '/host-etc' }] }] });
   await eventually(async () => (await waiting())?.reason === 'CreateContainerConfigError', 10_000, 'hostPath refused');
   expect((await waiting())?.message).toBe(`hostPath volume "etc": /etc is not under an allowed host path (kubelet --allowed-host-paths: ${allowed})`);
-  const events = (await store.list<Event>('events', { namespace: ns })).items;
+  const events = (await suite.store.list<Event>('events', { namespace: ns })).items;
   expect(events).toContainEqual(expect.objectContaining({ reason: 'FailedMount', type: 'Warning' }));
   expect(runtime.byName('web', 'app')).toEqual([]);
 
-  await store.delete('pods', ns, 'web');
-  await eventually(async () => (await store.list('pods', { namespace: ns })).items.length === 0, 10_000, 'pod gone');
+  await suite.store.delete('pods', ns, 'web');
+  await eventually(async () => (await suite.store.list('pods', { namespace: ns })).items.length === 0, 10_000, 'pod gone');
   const data = path.join(allowed, ns, 'redis');
   await runPod({ volumes: [{ name: 'data', hostPath: { path: data } }], containers: [{ name: 'app', image: 'img', volumeMounts: [{ name: 'data', mountPath: '/data', subPath: 'db' }] }] });
   await eventually(async () => (await pod()).status?.phase === 'Running', 10_000, 'pod Running');
@@ -183,17 +178,17 @@ it('mounts a tmpfs for a memory emptyDir, sized by its sizeLimit or else the pod
   // Both containers mount the one directory (the one tmpfs).
   expect(runtime.byName('web', 'b')[0]!.config!.mounts?.[0]).toEqual({ hostPath: path.join(volumes, 'small'), containerPath: '/s', readOnly: false });
 
-  await store.delete('pods', ns, 'web');
+  await suite.store.delete('pods', ns, 'web');
   await eventually(() => !fs.existsSync(path.join(root, 'kubelet', 'pods', created.metadata.uid!)), 10_000, 'the pod directory removed');
   expect(tmpfs.mounts.size).toBe(0);
 });
 
 it('watches the ConfigMaps and Secrets of its pods, one watch per kind and namespace shared by the pods, instead of reading them at every sync; drops a watch no pod needs', async () => {
-  await store.create(configMap({ 'app.conf': 'v1\n' }));
-  await store.create(secret('s3cr3t'));
+  await suite.store.create(configMap({ 'app.conf': 'v1\n' }));
+  await suite.store.create(secret('s3cr3t'));
   // The kubelet's store, counting the ConfigMap and Secret reads that go past the watches.
   let reads = 0;
-  const counting = new Proxy(store, {
+  const counting = new Proxy(suite.store, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver) as unknown;
       if (prop === 'get' && typeof value === 'function') {
@@ -213,7 +208,7 @@ it('watches the ConfigMaps and Secrets of its pods, one watch per kind and names
   });
   const a = await runPod(spec(), 'a');
   const b = await runPod(spec(), 'b');
-  const phase = async (name: string) => (await store.get<Pod>('pods', ns, name)).status?.phase;
+  const phase = async (name: string) => (await suite.store.get<Pod>('pods', ns, name)).status?.phase;
   await eventually(async () => (await phase('a')) === 'Running' && (await phase('b')) === 'Running', 10_000, 'both pods Running');
   expect(k.configWatchKeys()).toEqual([`configmaps/${ns}`, `secrets/${ns}`]);
   const syncs = k.stats.syncs;
@@ -221,14 +216,14 @@ it('watches the ConfigMaps and Secrets of its pods, one watch per kind and names
   expect(reads).toBe(0);
 
   // A change reaches both pods' files through the watch.
-  await store.update({ ...(await store.get<ConfigMap>('configmaps', ns, 'web')), data: { 'app.conf': 'v2\n' } });
+  await suite.store.update({ ...(await suite.store.get<ConfigMap>('configmaps', ns, 'web')), data: { 'app.conf': 'v2\n' } });
   const file = (p: Pod) => path.join(root, 'kubelet', 'pods', p.metadata.uid!, 'volumes/configmap/conf/app.conf');
   await eventually(() => fs.readFileSync(file(a), 'utf8') === 'v2\n' && fs.readFileSync(file(b), 'utf8') === 'v2\n', 10_000, 'both files updated');
 
-  await store.delete('pods', ns, 'a');
+  await suite.store.delete('pods', ns, 'a');
   await eventually(() => !fs.existsSync(file(a)), 10_000, 'a gone');
   expect(k.configWatchKeys()).toEqual([`configmaps/${ns}`, `secrets/${ns}`]); // b still needs them
-  await store.delete('pods', ns, 'b');
+  await suite.store.delete('pods', ns, 'b');
   await eventually(() => k.configWatchKeys().length === 0, 10_000, 'the watches dropped with the last pod');
   expect(reads).toBe(0);
 });
