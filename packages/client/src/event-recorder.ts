@@ -17,7 +17,7 @@
 //    Scheduled, Created, Started); one txn apiece made them most of etcd's writes.
 import { createHash } from 'crypto';
 import { realClock, type Clock, AlreadyExistsError, NotFoundError } from '@coxswain/objects';
-import { GroupCommit } from './group-commit';
+import { GroupCommit, sharedGroupCommit } from './group-commit';
 import { EventAggregator, COMBINED_PREFIX } from './event-aggregator';
 import { TokenBucketRateLimiter } from './rate-limiter';
 import { createLogger, type Logger } from '@coxswain/process';
@@ -241,18 +241,9 @@ function objectKey(ref: ObjectReference): string {
 }
 
 /** Event creates through one store, per TTL: shared by every recorder on that store. */
-const eventWriters = new WeakMap<ObjectStore, Map<number, GroupCommit<Event, Event>>>();
-
 function eventWriter(store: ObjectStore, ttlSeconds: number): GroupCommit<Event, Event> {
-  let byTtl = eventWriters.get(store);
-  if (!byTtl) eventWriters.set(store, (byTtl = new Map()));
-  let writer = byTtl.get(ttlSeconds);
-  if (!writer) {
-    // An event is 2 txn ops (compare + put): 64 stay within etcd's 128 per txn.
-    writer = new GroupCommit<Event, Event>({ commit: (evs) => store.createMany(evs, { ttlSeconds }), maxBatch: 64, maxInFlight: 2 });
-    byTtl.set(ttlSeconds, writer);
-  }
-  return writer;
+  // An event is 2 txn ops (compare + put): 64 stay within etcd's 128 per txn.
+  return sharedGroupCommit(store, `events ttl=${ttlSeconds}`, () => new GroupCommit<Event, Event>({ commit: (evs) => store.createMany(evs, { ttlSeconds }), maxBatch: 64, maxInFlight: 2 }));
 }
 
 /** `<object>.<hash>`: the same object, reason, message and source always give the same name. */

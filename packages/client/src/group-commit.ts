@@ -75,3 +75,18 @@ export class GroupCommit<Req, Res> {
     }
   }
 }
+
+const shared = new WeakMap<object, Map<string, GroupCommit<unknown, unknown>>>();
+
+/**
+ * The GroupCommit that every writer on `store` shares for one kind of write (`purpose`), made by
+ * `make` on first use: writers on one store (a kubelet's pod workers; the hollow minions of a bench
+ * process, 100 to an etcd connection) fill each other's transactions.
+ */
+export function sharedGroupCommit<Req, Res>(store: object, purpose: string, make: () => GroupCommit<Req, Res>): GroupCommit<Req, Res> {
+  let byPurpose = shared.get(store);
+  if (!byPurpose) shared.set(store, (byPurpose = new Map()));
+  let commit = byPurpose.get(purpose) as GroupCommit<Req, Res> | undefined;
+  if (!commit) byPurpose.set(purpose, (commit = make()) as GroupCommit<unknown, unknown>);
+  return commit;
+}

@@ -4,7 +4,7 @@ export { Informer, type InformerOptions, type InformerStats, type ListWatch, typ
 export { Controller, TerminalError, type ControllerOptions, type ReconcileFn, type ReconcileResult } from './controller';
 export { LeaderElector, CampaignAbortedError, type LeaderElectorOptions } from './leader-election';
 export { EventRecorder, type EventRecorderOptions, type EventType, type Involved } from './event-recorder';
-export { GroupCommit, type GroupCommitOptions } from './group-commit';
+export { GroupCommit, sharedGroupCommit, type GroupCommitOptions } from './group-commit';
 export { Backoff, type BackoffOptions } from './backoff';
 export { whileUnavailable, type WhileUnavailableOptions } from './while-unavailable';
 export { ApiClient, wireName, wireResourceVersion, type ApiClientOptions, type ListQuery, type LogOptions, type RawResponse, type RequestOptions, type Scope, type WireList, type WireObject } from './api-client';

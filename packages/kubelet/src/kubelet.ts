@@ -7,8 +7,8 @@
 import type { Storage } from '@coxswain/objects';
 import { MinionLease } from '@coxswain/registry';
 import * as os from 'os';
-import { Backoff, Controller, Informer, ListWatch, ReconcileResult } from '@coxswain/client';
-import { Clock, ConflictError, metaNamespaceKey, NotFoundError, ObjectStore, Pod, PodStatus, realClock, Service, splitMetaNamespaceKey } from '@coxswain/objects';
+import { Backoff, Controller, GroupCommit, Informer, ListWatch, ReconcileResult, sharedGroupCommit } from '@coxswain/client';
+import { Clock, ConflictError, metaNamespaceKey, NotFoundError, ObjectStore, Pod, PodStatus, realClock, Service, splitMetaNamespaceKey, type StatusUpdate } from '@coxswain/objects';
 import { createLogger, Logger } from '@coxswain/process';
 import { gatewayOf } from './cidr';
 import { Heartbeat, MinionInfo } from './heartbeat';
@@ -94,6 +94,11 @@ export class Kubelet {
   private readonly recorder: Recorder;
   private readonly runtime: ContainerRuntime;
   private readonly store: ObjectStore;
+  /**
+   * First tries of status writes (from our copy, no read), several to an etcd txn with those of every
+   * kubelet on the same store (store.updateStatusMany). An idle batcher sends a write at once.
+   */
+  private readonly statusCommit: GroupCommit<StatusUpdate<Pod>, Pod>;
   /** The last pod object seen per key, so a deleted pod's containers still get their preStop hooks. */
   private readonly lastSeen = new Map<string, Pod>();
   /** The status we last wrote per key and the revision it produced (the cache may lag behind it). */
@@ -111,6 +116,8 @@ export class Kubelet {
     this.recorder = opts.recorder ?? nullRecorder;
     this.runtime = opts.runtime;
     this.store = opts.store;
+    // A status write is a compare and a put (the bound-pod key is not touched): 64 to a txn, as events.
+    this.statusCommit = sharedGroupCommit(opts.store, 'pod status', () => new GroupCommit({ commit: (u: StatusUpdate<Pod>[]) => opts.store.updateStatusMany(u), maxBatch: 64, maxInFlight: 2 }));
     this.network = `coxswain-${opts.minion}`;
     this.serviceAddress = gatewayOf(opts.podCIDR);
     const prober = opts.prober ?? new NetworkProber(opts.runtime);
@@ -317,7 +324,7 @@ export class Kubelet {
     let cached: Pod | undefined = base;
     for (let attempt = 0; attempt < 5; attempt++) {
       try {
-        const saved = await this.store.updateStatus<Pod>({ ...base, status }, { cached });
+        const saved = cached ? await this.statusCommit.submit({ obj: { ...base, status }, cached }) : await this.store.updateStatus<Pod>({ ...base, status });
         this.statusWrites++;
         const seen = this.firstSeen.get(key);
         if (status.phase === 'Running' && seen !== undefined) {

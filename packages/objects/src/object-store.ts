@@ -103,6 +103,12 @@ export interface Binding {
   pod: Pod;
 }
 
+/** One status update for ObjectStore.updateStatusMany: `obj` carries the new status; `cached` is the caller's copy at obj's resourceVersion. */
+export interface StatusUpdate<T extends KubeObject = KubeObject> {
+  obj: T;
+  cached: T;
+}
+
 export interface ObjectStore {
   /**
    * Creates the object as its kind's rules say (system metadata set, initial status, validated); a
@@ -128,6 +134,14 @@ export interface ObjectStore {
   update<T extends KubeObject>(obj: T, opts?: UpdateOptions): Promise<T>;
   /** Status update; keeps the stored spec and metadata. resourceVersion as for update(). */
   updateStatus<T extends KubeObject>(obj: T, opts?: UpdateStatusOptions): Promise<T>;
+  /**
+   * Several status updates in one etcd transaction, each as updateStatus() with a cached copy (a
+   * compare-and-swap on `cached`'s resourceVersion, written from it without a read). If any object
+   * changed meanwhile, each is tried alone, so the answers are exact: one entry per update, the saved
+   * object or its own error (ConflictError, NotFoundError, InvalidError, ...). Objects beyond etcd's
+   * 128 ops per txn go in further transactions.
+   */
+  updateStatusMany<T extends KubeObject>(updates: readonly StatusUpdate<T>[]): Promise<(T | Error)[]>;
   /**
    * Read-modify-write with retry on conflict. `fn` gets a private copy of the current object and
    * returns the object to write, which is then written as update() writes (or, with subresource

@@ -568,6 +568,58 @@ describe('binding', () => {
     expect((await suite.store.get<Pod>('pods', ns, 'x2')).spec.nodeName).toBeUndefined();
   });
 
+  it('updateStatusMany writes several statuses in one transaction from the copies given, keeping their specs', async () => {
+    const minion = `st-${ns}`;
+    const created = await Promise.all(['s1', 's2', 's3'].map((n) => suite.store.create(pod(n))));
+    await suite.store.bindMany(created.map((p) => ({ namespace: ns, podName: p.metadata.name, minion, pod: p })));
+    const bound = await Promise.all(created.map((p) => suite.store.get<Pod>('pods', ns, p.metadata.name)));
+    const txn = jest.spyOn(suite.client.kv, 'txn');
+    const range = jest.spyOn(suite.client.kv, 'range');
+    let results: (Pod | Error)[];
+    try {
+      // The spec sent is ignored: a status update keeps the stored one.
+      results = await suite.store.updateStatusMany<Pod>(bound.map((p) => ({ obj: { ...p, spec: { ...p.spec, nodeName: 'elsewhere' }, status: { phase: 'Running' as const } }, cached: p })));
+      expect(txn).toHaveBeenCalledTimes(1);
+      expect(range).not.toHaveBeenCalled();
+    } finally {
+      txn.mockRestore();
+      range.mockRestore();
+    }
+    for (const r of results) expect(r).not.toBeInstanceOf(Error);
+    const saved = results as Pod[];
+    expect(new Set(saved.map((p) => p.metadata.resourceVersion)).size).toBe(1);
+    for (const p of bound) {
+      const now = await suite.store.get<Pod>('pods', ns, p.metadata.name);
+      expect(now.status?.phase).toBe('Running');
+      expect(now.spec.nodeName).toBe(minion);
+      expect(now.metadata.resourceVersion).toBe(saved[0].metadata.resourceVersion);
+    }
+    // As updateStatus: the bound-pod keys (the kubelet's watch) are not touched by a status write.
+    expect((await suite.store.listBoundPods(minion)).items.map((b) => b.metadata.resourceVersion)).toEqual(bound.map((p) => p.metadata.resourceVersion));
+  });
+
+  it('updateStatusMany answers each update exactly: a stale copy, a deleted pod, a bad status, a mismatched copy', async () => {
+    const [a, b, c, d, e] = await Promise.all(['u1', 'u2', 'u3', 'u4', 'u5'].map((n) => suite.store.create(pod(n))));
+    await suite.store.update({ ...b, metadata: { ...b.metadata, labels: { changed: 'yes' } } }); // b's copy is now stale
+    await suite.store.delete('pods', ns, 'u3');
+    const running = { phase: 'Running' as const };
+    const results = await suite.store.updateStatusMany<Pod>([
+      { obj: { ...a, status: running }, cached: a },
+      { obj: { ...b, status: running }, cached: b },
+      { obj: { ...c, status: running }, cached: c },
+      { obj: { ...d, status: { phase: 'Sleeping' as never } }, cached: d },
+      { obj: { ...e, status: running }, cached: a },
+    ]);
+    expect((results[0] as Pod).status?.phase).toBe('Running');
+    expect(results[1]).toBeInstanceOf(ConflictError);
+    expect(results[2]).toBeInstanceOf(NotFoundError);
+    expect(results[3]).toBeInstanceOf(InvalidError);
+    expect((results[3] as Error).message).toMatch(/status\.phase/);
+    expect(results[4]).toBeInstanceOf(BadRequestError);
+    expect((await suite.store.get<Pod>('pods', ns, 'u1')).status?.phase).toBe('Running');
+    for (const n of ['u2', 'u4', 'u5']) expect((await suite.store.get<Pod>('pods', ns, n)).status?.phase).not.toBe('Running');
+  });
+
   it('keeps the bound-pod key in step with spec updates, ignores status writes, and deletes it with the pod', async () => {
     const minion = `k-${ns}`;
     const p = await suite.store.create(pod('life', { a: '1' }));

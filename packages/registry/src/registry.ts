@@ -27,12 +27,13 @@ import {
   type Pod,
   type ResourceName,
   type Service,
+  type StatusUpdate,
   type UpdateOptions,
   type UpdateStatusOptions,
   type Watch,
   type WatchOptions,
 } from '@coxswain/objects';
-import type { Storage } from '@coxswain/objects';
+import type { GuardedWrite, Storage } from '@coxswain/objects';
 import { admitCreates, needsAdmission } from './admission';
 import { deleteNamespace } from './namespace-lifecycle';
 import { DryRunStorage } from './dry-run-storage';
@@ -252,6 +253,30 @@ export class Registry implements ObjectStore {
     const strategy = strategyOf(obj);
     if (!strategy.info.hasStatus) throw new BadRequestError(`${strategy.info.resource} have no status`);
     return this.write(strategy, obj, opts, (current) => strategy.prepareForStatusUpdate(obj, current));
+  }
+
+  async updateStatusMany<T extends KubeObject>(updates: readonly StatusUpdate<T>[]): Promise<(T | Error)[]> {
+    const results: (T | Error)[] = new Array(updates.length);
+    const writes: GuardedWrite<T>[] = [];
+    const index: number[] = [];
+    updates.forEach(({ obj, cached }, i) => {
+      try {
+        const strategy = strategyOf(obj);
+        if (!strategy.info.hasStatus) throw new BadRequestError(`${strategy.info.resource} have no status`);
+        const key = this.keyOf(strategy, obj);
+        if (!obj.metadata.resourceVersion || cached.metadata.resourceVersion !== obj.metadata.resourceVersion || this.keyOf(strategy, cached) !== key) {
+          throw new BadRequestError(`updateStatusMany: the copy given for ${key} is not that object at its resourceVersion`);
+        }
+        const next = this.prepared(strategy, strategy.prepareForStatusUpdate(obj, cached), cached) as T;
+        writes.push({ key, current: cached, next });
+        index.push(i);
+      } catch (err) {
+        results[i] = err as Error;
+      }
+    });
+    const written = writes.length > 0 ? await this.storage.updateMany(writes) : [];
+    written.forEach((r, j) => (results[index[j]] = r));
+    return results;
   }
 
   /** An update or status update of `obj`: a compare-and-swap on its resourceVersion if it has one. */
