@@ -1,9 +1,7 @@
 // The kubelet over the in-memory runtime and a real etcd (started by the harness): pods bound in the
 // store come up, crash and restart with back-off, fail pulls, are adopted after a restart, and are
 // cleaned up when unbound. Status is written only when it changes.
-import type { Etcd3 } from 'etcd3';
-import { EtcdHarness, eventually, startEtcd, etcdRegistry } from '@coxswain/testing';
-import type { Registry } from '@coxswain/registry';
+import { etcdRegistryForSuite, eventually } from '@coxswain/testing';
 import { Event, Minion, minionLeaseKey, objectKey, Pod, UnavailableError } from '@coxswain/objects';
 import { EventRecorder } from '@coxswain/client';
 import { processMetrics } from '@coxswain/process';
@@ -13,22 +11,11 @@ import { InvalidImageNameError, LABELS } from './runtime';
 
 jest.setTimeout(30_000);
 
-let etcd: EtcdHarness;
-let client: Etcd3;
-let store: Registry;
+const suite = etcdRegistryForSuite({ watchProgressIntervalMs: 1000 });
 let n = 0;
 let ns: string;
 const kubelets: Kubelet[] = [];
 
-beforeAll(async () => {
-  etcd = await startEtcd();
-  client = etcd.client();
-  store = etcdRegistry(client, { watchProgressIntervalMs: 1000 });
-});
-afterAll(async () => {
-  await store?.close();
-  await etcd?.stop();
-});
 beforeEach(() => {
   ns = `kt${++n}`;
 });
@@ -42,10 +29,10 @@ function startKubelet(runtime: MemoryRuntime, extra: Partial<KubeletOptions> = {
     minion,
     address: '127.0.1.11',
     podCIDR: '172.30.11.0/24',
-    store,
-    leaseStorage: store.storage,
+    store: suite.store,
+    leaseStorage: suite.store.storage,
     runtime,
-    recorder: new EventRecorder({ store, component: 'kubelet', host: minion }),
+    recorder: new EventRecorder({ store: suite.store, component: 'kubelet', host: minion }),
     resyncMs: 1000,
     heartbeatMs: 500,
     restartBackoff: { initialMs: 60_000 },
@@ -56,21 +43,21 @@ function startKubelet(runtime: MemoryRuntime, extra: Partial<KubeletOptions> = {
 }
 
 async function bindPod(spec: Partial<Pod['spec']> & { containers: Pod['spec']['containers'] }, name = 'web', minion = `m-${ns}`): Promise<Pod> {
-  const p = await store.create<Pod>({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: ns, labels: { app: name } }, spec });
-  await store.bind(ns, name, minion, p.metadata.resourceVersion!);
+  const p = await suite.store.create<Pod>({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: ns, labels: { app: name } }, spec });
+  await suite.store.bind(ns, name, minion, p.metadata.resourceVersion!);
   return p;
 }
 
-const getPod = (name = 'web') => store.get<Pod>('pods', ns, name);
+const getPod = (name = 'web') => suite.store.get<Pod>('pods', ns, name);
 
 /**
  * A bound pod the API would refuse today, as one stored before its rule: created valid and bound,
  * then changed in storage past the registry's validation (before any kubelet has seen it).
  */
 async function bindPodPastTheDoor(name: string, container: Partial<Pod['spec']['containers'][number]>): Promise<void> {
-  const p = await store.create<Pod>({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: ns }, spec: { containers: [{ name: 'app', image: 'img' }] } });
-  await store.bind(ns, name, `m-${ns}`, p.metadata.resourceVersion!);
-  await store.storage.guaranteedUpdate<Pod>(objectKey('pods', ns, name), (cur) => ({ ...cur, spec: { ...cur.spec, containers: [{ ...cur.spec.containers[0], ...container }] } }));
+  const p = await suite.store.create<Pod>({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: ns }, spec: { containers: [{ name: 'app', image: 'img' }] } });
+  await suite.store.bind(ns, name, `m-${ns}`, p.metadata.resourceVersion!);
+  await suite.store.storage.guaranteedUpdate<Pod>(objectKey('pods', ns, name), (cur) => ({ ...cur, spec: { ...cur.spec, containers: [{ ...cur.spec.containers[0], ...container }] } }));
 }
 
 /** The pod's first container's waiting state once it has one with `reason`. */
@@ -82,7 +69,7 @@ async function waitingWith(name: string, reason: string) {
 }
 
 async function events(): Promise<Event[]> {
-  return (await store.list<Event>('events', { namespace: ns })).items;
+  return (await suite.store.list<Event>('events', { namespace: ns })).items;
 }
 
 /** How many times the kubelet has synced one pod so far: each sync lists that pod's containers. */
@@ -99,7 +86,7 @@ async function moreSyncs(syncs: () => number, n: number, what: string): Promise<
 
 describe('Kubelet (memory runtime, real etcd)', () => {
   it('registers its minion with a lease and runs a bound pod with the service variables', async () => {
-    await store.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'redis-master', namespace: ns }, spec: { ports: [{ port: 10000, targetPort: 6379 }], selector: { app: 'redis' } } });
+    await suite.store.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'redis-master', namespace: ns }, spec: { ports: [{ port: 10000, targetPort: 6379 }], selector: { app: 'redis' } } });
     const runtime = new MemoryRuntime();
     const k = startKubelet(runtime, { labels: { zone: 'a' } });
     await k.start();
@@ -124,26 +111,26 @@ describe('Kubelet (memory runtime, real etcd)', () => {
     expect(app.config?.sandboxId).toBe(sandbox.id);
     expect(app.labels).toMatchObject({ [LABELS.minion]: k.minion, [LABELS.podName]: 'web', [LABELS.namespace]: ns, [LABELS.podUid]: pod.metadata.uid });
 
-    const minion = await store.get<Minion>('minions', undefined, k.minion);
+    const minion = await suite.store.get<Minion>('minions', undefined, k.minion);
     expect(minion.spec?.podCIDR).toBe('172.30.11.0/24');
     expect(minion.metadata.labels).toEqual({ zone: 'a' });
     expect(minion.status).toMatchObject({ kubeletEndpoint: 'http://127.0.1.11:10250', serviceAddress: '172.30.11.1', addresses: [{ type: 'InternalIP', address: '127.0.1.11' }, { type: 'Hostname', address: k.minion }] });
     const ready = minion.status?.conditions?.find((c) => c.type === 'Ready');
     expect(ready?.status).toBe('True');
-    const lease = await client.get(minionLeaseKey(k.minion)).exists();
+    const lease = await suite.client.get(minionLeaseKey(k.minion)).exists();
     expect(lease).toBe(true);
     // The heartbeat moves on by renewing the lease alone: the unchanged Minion is not rewritten each beat.
     const beat = k.heartbeat.lastBeatAt!;
     await eventually(async () => k.heartbeat.lastBeatAt! > beat + 1000, 10_000, 'two more heartbeats');
-    expect((await store.get<Minion>('minions', undefined, k.minion)).metadata.resourceVersion).toBe(minion.metadata.resourceVersion);
+    expect((await suite.store.get<Minion>('minions', undefined, k.minion)).metadata.resourceVersion).toBe(minion.metadata.resourceVersion);
     expect((await events()).map((e) => e.reason)).toEqual(expect.arrayContaining(['Pulling', 'Pulled', 'Created', 'Started']));
   });
 
   it('keeps a container waiting (CreateContainerConfigError) while its services cannot be read, then starts it with their variables', async () => {
-    await store.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'redis-master', namespace: ns }, spec: { ports: [{ port: 10000, targetPort: 6379 }], selector: { app: 'redis' } } });
+    await suite.store.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'redis-master', namespace: ns }, spec: { ports: [{ port: 10000, targetPort: 6379 }], selector: { app: 'redis' } } });
     let servicesDown = true;
     // The registry, with lists of services failing as with etcd out of reach.
-    const flaky = new Proxy(store, {
+    const flaky = new Proxy(suite.store, {
       get(target, prop) {
         if (prop === 'list') {
           return (resource: string, ...rest: unknown[]) =>
@@ -308,7 +295,7 @@ describe('Kubelet (memory runtime, real etcd)', () => {
     expect(new Map([...runtime.containers.values()].map((c) => [c.labels[LABELS.container], c.id]))).toEqual(before);
 
     const cur = await getPod();
-    await store.update<Pod>({ ...cur, spec: { ...cur.spec, containers: [cur.spec.containers[0], { name: 'b', image: 'img', args: ['--new'] }] } });
+    await suite.store.update<Pod>({ ...cur, spec: { ...cur.spec, containers: [cur.spec.containers[0], { name: 'b', image: 'img', args: ['--new'] }] } });
     await eventually(async () => runtime.byName('web', 'b')[0].id !== before.get('b') && runtime.byName('web', 'b')[0].state === 'running', 10_000, 'b recreated');
     expect(runtime.byName('web', 'a')[0].id).toBe(before.get('a'));
     expect(runtime.byName('web', 'POD')[0].id).toBe(before.get('POD'));
@@ -321,11 +308,11 @@ describe('Kubelet (memory runtime, real etcd)', () => {
     await bindPod({ containers: [{ name: 'a', image: 'img' }] }, 'one');
     await bindPod({ containers: [{ name: 'a', image: 'img' }] }, 'two');
     await eventually(async () => runtime.containers.size === 4, 10_000, 'four containers');
-    await store.delete('pods', ns, 'one');
+    await suite.store.delete('pods', ns, 'one');
     await eventually(async () => runtime.byName('one', 'a').length === 0 && runtime.byName('one', 'POD').length === 0, 3000, 'pod one gone');
 
     await k1.stop();
-    await store.delete('pods', ns, 'two');
+    await suite.store.delete('pods', ns, 'two');
     const k2 = startKubelet(runtime);
     await k2.start();
     await eventually(async () => runtime.containers.size === 0, 3000, 'orphans removed after restart');
@@ -347,7 +334,7 @@ describe('Kubelet (memory runtime, real etcd)', () => {
     });
 
     const t0 = Date.now();
-    await store.delete('pods', ns, 'old');
+    await suite.store.delete('pods', ns, 'old');
     await bindPod({ containers: [{ name: 'app', image: 'img', ports: port }] }, 'new');
     const waiting = await eventually(async () => {
       const s = (await getPod('new')).status?.containerStatuses?.[0];
@@ -380,7 +367,7 @@ describe('Kubelet (memory runtime, real etcd)', () => {
     expect((await events()).filter((e) => e.reason === 'FailedCreatePodSandBox')).toHaveLength(1);
 
     const t0 = Date.now();
-    await store.delete('pods', ns, 'first');
+    await suite.store.delete('pods', ns, 'first');
     await eventually(async () => (await getPod('second')).status?.phase === 'Running', 5000, 'second Running');
     expect(Date.now() - t0).toBeLessThan(2000);
     expect((await events()).filter((e) => e.reason === 'FailedCreatePodSandBox')).toHaveLength(1);
@@ -431,7 +418,7 @@ describe('Kubelet (memory runtime, real etcd)', () => {
     await bindPod({ containers: [{ name: 'app', image: 'img', lifecycle: { postStart: { exec: { command: ['post'] } }, preStop: { exec: { command: ['pre'] } } } }] });
     await eventually(async () => (await getPod()).status?.phase === 'Running', 10_000, 'Running');
     expect(calls).toEqual(['app:post']);
-    await store.delete('pods', ns, 'web');
+    await suite.store.delete('pods', ns, 'web');
     await eventually(async () => runtime.containers.size === 0, 10_000, 'containers removed');
     expect(calls).toEqual(['app:post', 'app:pre']);
   });
@@ -441,11 +428,11 @@ describe('Kubelet (memory runtime, real etcd)', () => {
     const hollow = Array.from({ length: count }, (_, i) => startKubelet(new MemoryRuntime(), { minion: `hollow-${ns}-${i}`, resyncMs: 10_000, heartbeatMs: 10_000 }));
     const t0 = Date.now();
     await Promise.all(hollow.map((k) => k.start()));
-    const statusBatches = jest.spyOn(store, 'updateStatusMany');
+    const statusBatches = jest.spyOn(suite.store, 'updateStatusMany');
     try {
       await Promise.all(hollow.flatMap((k, i) => [bindPod({ containers: [{ name: 'a', image: 'img' }] }, `h${i}-a`, k.minion), bindPod({ containers: [{ name: 'a', image: 'img' }] }, `h${i}-b`, k.minion)]));
       await eventually(async () => {
-        const pods = (await store.list<Pod>('pods', { namespace: ns })).items;
+        const pods = (await suite.store.list<Pod>('pods', { namespace: ns })).items;
         return pods.length === 2 * count && pods.every((p) => p.status?.phase === 'Running');
       }, 20_000, `${2 * count} pods Running on ${count} hollow minions`);
       // Every pod's status went through the batcher the kubelets on this store share, in fewer
@@ -456,7 +443,7 @@ describe('Kubelet (memory runtime, real etcd)', () => {
     } finally {
       statusBatches.mockRestore();
     }
-    const minions = (await store.list<Minion>('minions')).items.filter((m) => m.metadata.name.startsWith(`hollow-${ns}-`));
+    const minions = (await suite.store.list<Minion>('minions')).items.filter((m) => m.metadata.name.startsWith(`hollow-${ns}-`));
     expect(minions).toHaveLength(count);
     expect(Date.now() - t0).toBeLessThan(20_000);
   });
@@ -472,15 +459,15 @@ describe('Kubelet across an etcd outage', () => {
     await eventually(async () => (await getPod('before')).status?.phase === 'Running', 10_000, 'Running before the outage');
 
     const watchErrors = k.informer.stats().errors;
-    await etcd.kill();
+    await suite.etcd.kill();
     await eventually(() => k.informer.stats().errors > watchErrors, 15_000, 'the kubelet noticing the outage (its watch failed)');
     const beatBefore = k.heartbeat.lastBeatAt!;
-    await etcd.restart();
+    await suite.etcd.restart();
 
     await eventually(async () => k.heartbeat.lastBeatAt! > beatBefore, 20_000, 'a heartbeat after the outage');
-    const m = await store.get<Minion>('minions', undefined, 'm-outage');
+    const m = await suite.store.get<Minion>('minions', undefined, 'm-outage');
     expect(Date.parse(m.status!.conditions!.find((c) => c.type === 'Ready')!.lastHeartbeatTime!)).toBeGreaterThan(beatBefore - 1000);
-    expect(await client.get(minionLeaseKey('m-outage')).exists()).toBe(true);
+    expect(await suite.client.get(minionLeaseKey('m-outage')).exists()).toBe(true);
     await bindPod({ containers: [{ name: 'a', image: 'img' }] }, 'after', 'm-outage');
     await eventually(async () => (await getPod('after')).status?.phase === 'Running', 20_000, 'a pod bound after the outage Running');
   });
