@@ -256,19 +256,28 @@ export class Registry implements ObjectStore {
   }
 
   async updateStatusMany<T extends KubeObject>(updates: readonly StatusUpdate<T>[]): Promise<(T | Error)[]> {
-    const results: (T | Error)[] = new Array(updates.length);
+    return this.guardedWrites(updates, ({ obj, cached }) => {
+      const strategy = strategyOf(obj);
+      if (!strategy.info.hasStatus) throw new BadRequestError(`${strategy.info.resource} have no status`);
+      const key = this.keyOf(strategy, obj);
+      if (!obj.metadata.resourceVersion || cached.metadata.resourceVersion !== obj.metadata.resourceVersion || this.keyOf(strategy, cached) !== key) {
+        throw new BadRequestError(`updateStatusMany: the copy given for ${key} is not that object at its resourceVersion`);
+      }
+      return { key, current: cached, next: this.prepared(strategy, strategy.prepareForStatusUpdate(obj, cached), cached) as T };
+    });
+  }
+
+  /**
+   * Writes of several objects in one etcd txn (storage.updateMany), each guarded by its copy's
+   * revision: `prepare` makes each write or throws the item's own error. One answer per item.
+   */
+  private async guardedWrites<I, T extends KubeObject>(items: readonly I[], prepare: (item: I) => GuardedWrite<T>): Promise<(T | Error)[]> {
+    const results: (T | Error)[] = new Array(items.length);
     const writes: GuardedWrite<T>[] = [];
     const index: number[] = [];
-    updates.forEach(({ obj, cached }, i) => {
+    items.forEach((item, i) => {
       try {
-        const strategy = strategyOf(obj);
-        if (!strategy.info.hasStatus) throw new BadRequestError(`${strategy.info.resource} have no status`);
-        const key = this.keyOf(strategy, obj);
-        if (!obj.metadata.resourceVersion || cached.metadata.resourceVersion !== obj.metadata.resourceVersion || this.keyOf(strategy, cached) !== key) {
-          throw new BadRequestError(`updateStatusMany: the copy given for ${key} is not that object at its resourceVersion`);
-        }
-        const next = this.prepared(strategy, strategy.prepareForStatusUpdate(obj, cached), cached) as T;
-        writes.push({ key, current: cached, next });
+        writes.push(prepare(item));
         index.push(i);
       } catch (err) {
         results[i] = err as Error;
@@ -349,28 +358,15 @@ export class Registry implements ObjectStore {
   }
 
   async bindMany(bindings: readonly Binding[]): Promise<(Error | undefined)[]> {
-    const results: (Error | undefined)[] = new Array(bindings.length).fill(undefined);
-    const writes: { key: string; current: Pod; next: Pod }[] = [];
-    const index: number[] = [];
-    bindings.forEach((b, i) => {
-      try {
-        boundPodsPrefix(b.minion);
-        if (!b.pod.metadata.resourceVersion || b.pod.metadata.name !== b.podName || !sameNamespace(b.pod, b.namespace)) {
-          throw new BadRequestError(`bindMany: the pod given for ${b.namespace}/${b.podName} is not that pod at a revision`);
-        }
-        checkBindable(b.pod);
-        const next = this.prepared(strategyFor('pods'), boundPod(b.pod, b.minion), b.pod) as Pod;
-        writes.push({ key: objectKey('pods', b.namespace, b.podName), current: b.pod, next });
-        index.push(i);
-      } catch (err) {
-        results[i] = err as Error;
+    const results = await this.guardedWrites(bindings, (b) => {
+      boundPodsPrefix(b.minion);
+      if (!b.pod.metadata.resourceVersion || b.pod.metadata.name !== b.podName || !sameNamespace(b.pod, b.namespace)) {
+        throw new BadRequestError(`bindMany: the pod given for ${b.namespace}/${b.podName} is not that pod at a revision`);
       }
+      checkBindable(b.pod);
+      return { key: objectKey('pods', b.namespace, b.podName), current: b.pod, next: this.prepared(strategyFor('pods'), boundPod(b.pod, b.minion), b.pod) as Pod };
     });
-    const written = writes.length > 0 ? await this.storage.updateMany(writes) : [];
-    written.forEach((r, j) => {
-      if (r instanceof Error) results[index[j]] = r;
-    });
-    return results;
+    return results.map((r) => (r instanceof Error ? r : undefined));
   }
 
   async listBoundPods(minion: string): Promise<ListResult<Pod>> {
