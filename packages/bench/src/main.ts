@@ -34,6 +34,10 @@ const scenarios: Record<string, { about: string; load: () => Promise<Scenario>; 
     about: "one metrics scrape of 1,000 kubelets x 20 pods, CPU at both ends, vs a bare keep-alive GET of each (the floor of any HTTP scrape), same run",
     load: async () => (await import('./scrape-cost-bench')).scrapeCostBench,
   },
+  'kubelet-cost': {
+    about: 'hollow kubelets alone (one process, its own etcd, pods written bound): idle cores per minion, CPU ms per pod, a profile that can be read (--cpu-prof)',
+    load: async () => (await import('./kubelet-cost-bench')).kubeletCostBench,
+  },
   kubectl: {
     about: 'kubectl get pods -A (the server\'s Table) of 20,000 pods vs the plain LIST through kubectl, same run (goal: <= 1.5x)',
     load: async () => (await import('./kubectl-bench')).kubectlBench,
