@@ -2,7 +2,7 @@
 // creation), guarded by the pod's revision; the minion's kubelet reads its pods from the bound-pod
 // keys (/registry/boundpods/<minion>/<namespace>/<pod>), which the storage keeps in step with each
 // pod write as a mirror — so a bind is one atomic write of both keys.
-import { boundPodKey, ConflictError, REGISTRY_PREFIX, type KubeObject, type Pod } from '@coxswain/objects';
+import { boundPodKey, ConflictError, InvalidError, objectNameProblem, REGISTRY_PREFIX, type KubeObject, type Pod } from '@coxswain/objects';
 import type { Mirror } from '@coxswain/objects';
 
 /** Refuses a pod that is bound already (ConflictError naming its minion). */
@@ -11,9 +11,19 @@ export function checkBindable(pod: Pod): void {
   if (bound) throw new ConflictError('pods', pod.metadata.name, `pod is already bound to minion "${bound}"`);
 }
 
-/** The pod bound to `minion`. Binding is an assignment, not a spec change: generation stays. */
+/**
+ * What a bind writes: the stored pod (`pod`, at the revision the write is guarded by) with
+ * spec.nodeName set, and nothing else changed. So only the minion's name is validated, not the whole
+ * pod again (as Kubernetes' binding): the rest is what validation let in when the pod was written.
+ * Binding is an assignment, not a spec change: generation stays.
+ */
 export function boundPod(pod: Pod, minion: string): Pod {
-  return { ...pod, spec: { ...pod.spec, nodeName: minion } };
+  checkBindable(pod);
+  const problem = objectNameProblem(minion);
+  if (problem) throw new InvalidError('Pod', pod.metadata.name, [{ field: 'spec.nodeName', message: problem }]);
+  // The revision guards the write; it is not part of what is stored.
+  const { resourceVersion: _rv, ...metadata } = pod.metadata;
+  return { ...pod, metadata, spec: { ...pod.spec, nodeName: minion } };
 }
 
 /** A bound pod's copy under its minion: the pod without its status (the kubelet owns that). */

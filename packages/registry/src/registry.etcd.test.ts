@@ -568,6 +568,24 @@ describe('binding', () => {
     expect((await suite.store.get<Pod>('pods', ns, 'x2')).spec.nodeName).toBeUndefined();
   });
 
+  it('a bind checks the minion name it sets, not the whole pod again: a bad name is Invalid on spec.nodeName and writes nothing', async () => {
+    const minion = `named-${ns}`;
+    const [ok, bad] = await Promise.all(['n1', 'n2'].map((n) => suite.store.create(pod(n))));
+    const results = await suite.store.bindMany([
+      { namespace: ns, podName: 'n1', minion, pod: ok },
+      { namespace: ns, podName: 'n2', minion: 'Not_A_Name', pod: bad },
+    ]);
+    expect(results[0]).toBeUndefined();
+    expect(results[1]).toBeInstanceOf(InvalidError);
+    expect((results[1] as InvalidError).causes).toEqual([expect.objectContaining({ field: 'spec.nodeName' })]);
+    await expect(suite.store.bind(ns, 'n2', 'Not_A_Name', bad.metadata.resourceVersion!)).rejects.toThrow(/spec\.nodeName/);
+    expect((await suite.store.get<Pod>('pods', ns, 'n2')).spec.nodeName).toBeUndefined();
+    expect(await rawKeys('/registry/boundpods/Not_A_Name/')).toEqual([]);
+    // What was bound is the stored pod with its minion set: labels, spec and generation as they were.
+    const bound = await suite.store.get<Pod>('pods', ns, 'n1');
+    expect(bound).toEqual({ ...ok, metadata: { ...ok.metadata, resourceVersion: bound.metadata.resourceVersion }, spec: { ...ok.spec, nodeName: minion } });
+  });
+
   it('updateStatusMany writes several statuses in one transaction from the copies given, keeping their specs', async () => {
     const minion = `st-${ns}`;
     const created = await Promise.all(['s1', 's2', 's3'].map((n) => suite.store.create(pod(n))));

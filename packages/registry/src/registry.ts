@@ -37,7 +37,7 @@ import type { GuardedWrite, Storage } from '@coxswain/objects';
 import { admitCreates, needsAdmission } from './admission';
 import { deleteNamespace } from './namespace-lifecycle';
 import { DryRunStorage } from './dry-run-storage';
-import { boundPod, checkBindable, POD_MIRRORS } from './binding';
+import { boundPod, POD_MIRRORS } from './binding';
 import { listFilter } from './list-filter';
 import type { PodCidrAllocator } from './pod-cidr-allocator';
 import type { PortalAllocator } from './portal-allocator';
@@ -349,10 +349,7 @@ export class Registry implements ObjectStore {
     const usable = cached && cached.metadata.resourceVersion === expectedResourceVersion && cached.metadata.name === podName && sameNamespace(cached, namespace);
     await this.storage.guaranteedUpdate<Pod>(
       objectKey('pods', namespace, podName),
-      (pod) => {
-        checkBindable(pod);
-        return this.prepared(strategyFor('pods'), boundPod(pod, minion), pod) as Pod;
-      },
+      (pod) => boundPod(pod, minion),
       { expectedVersion: expectedResourceVersion, cached: usable ? cached : undefined },
     );
   }
@@ -363,8 +360,7 @@ export class Registry implements ObjectStore {
       if (!b.pod.metadata.resourceVersion || b.pod.metadata.name !== b.podName || !sameNamespace(b.pod, b.namespace)) {
         throw new BadRequestError(`bindMany: the pod given for ${b.namespace}/${b.podName} is not that pod at a revision`);
       }
-      checkBindable(b.pod);
-      return { key: objectKey('pods', b.namespace, b.podName), current: b.pod, next: this.prepared(strategyFor('pods'), boundPod(b.pod, b.minion), b.pod) as Pod };
+      return { key: objectKey('pods', b.namespace, b.podName), current: b.pod, next: boundPod(b.pod, b.minion) };
     });
     return results.map((r) => (r instanceof Error ? r : undefined));
   }
