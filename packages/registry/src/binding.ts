@@ -21,9 +21,7 @@ export function boundPod(pod: Pod, minion: string): Pod {
   checkBindable(pod);
   const problem = objectNameProblem(minion);
   if (problem) throw new InvalidError('Pod', pod.metadata.name, [{ field: 'spec.nodeName', message: problem }]);
-  // The revision guards the write; it is not part of what is stored.
-  const { resourceVersion: _rv, ...metadata } = pod.metadata;
-  return { ...pod, metadata, spec: { ...pod.spec, nodeName: minion } };
+  return { ...pod, spec: { ...pod.spec, nodeName: minion } };
 }
 
 /** A bound pod's copy under its minion: the pod without its status (the kubelet owns that). */
