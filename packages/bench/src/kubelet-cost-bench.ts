@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { realClock, type Minion, type Pod } from '@coxswain/objects';
 import { Registry, REGISTRY_MIRRORS } from '@coxswain/registry';
 import { EtcdStorage } from '@coxswain/store';
-import { startEtcd } from '@coxswain/testing';
+import { eventually, startEtcd } from '@coxswain/testing';
 import { spawnBenchChild } from './bench-child';
 import { countFlag } from './count-flag';
 import { createInBatches } from './create-in-batches';
@@ -33,18 +33,24 @@ function boundPod(i: number, minions: number): Pod {
   } as Pod;
 }
 
-/** Resolves once `want` pods are Running, from a watch begun at `revision` (no polling: a LIST would load etcd). */
-async function allRunning(store: Registry, revision: string, want: number): Promise<void> {
+/**
+ * Resolves once `want` pods are Running, from a watch begun at `revision` (no polling: a LIST would
+ * load etcd); fails after `timeoutMs` saying how many were.
+ */
+async function allRunning(store: Registry, revision: string, want: number, timeoutMs: number): Promise<void> {
   const running = new Set<string>();
   const watch = store.watch<Pod>('pods', { resourceVersion: revision });
+  const timer = setTimeout(() => watch.close(), timeoutMs);
   try {
     for await (const ev of watch) {
       if (ev.type !== 'DELETED' && ev.object.status?.phase === 'Running') running.add(ev.object.metadata.name);
       if (running.size >= want) return;
     }
   } finally {
+    clearTimeout(timer);
     watch.close();
   }
+  throw new Error(`kubelet-cost: ${running.size} of ${want} pods Running after ${timeoutMs / 1000} s`);
 }
 
 export async function kubeletCostBench(argv: string[]): Promise<void> {
@@ -64,7 +70,8 @@ export async function kubeletCostBench(argv: string[]): Promise<void> {
     { nodeArgs: profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [] },
   );
   try {
-    while ((await store.list<Minion>('minions')).items.length < minions) await realClock.sleep(200);
+    // A kubelet's start() does not wait for its first heartbeat: wait for every Minion object.
+    await eventually(async () => (await store.list<Minion>('minions')).items.length >= minions, Math.max(120_000, minions * 60), `${minions} minions registered`, 200);
     const cpu = () => ({ hollow: readProcess(hollow.pid)?.cpuSeconds ?? NaN, etcd: readProcess(etcdPid)?.cpuSeconds ?? NaN });
 
     const idleStart = cpu();
@@ -75,9 +82,7 @@ export async function kubeletCostBench(argv: string[]): Promise<void> {
     const revision = await store.currentRevision();
     const began = Date.now();
     const podsStart = cpu();
-    const done = allRunning(store, revision, pods);
-    await createInBatches(store, pods, (i) => boundPod(i, minions));
-    await done;
+    await Promise.all([allRunning(store, revision, pods, Math.max(120_000, pods * 20)), createInBatches(store, pods, (i) => boundPod(i, minions))]);
     const seconds = (Date.now() - began) / 1000;
     const podsEnd = cpu();
     const perPodMs = { hollow: ((podsEnd.hollow - podsStart.hollow) * 1000) / pods, etcd: ((podsEnd.etcd - podsStart.etcd) * 1000) / pods };
