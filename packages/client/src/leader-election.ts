@@ -14,6 +14,7 @@ import os from 'os';
 import { NotFoundError, UnavailableError, type KubeObject, type Watch } from '@coxswain/objects';
 import { createLogger, Logger } from '@coxswain/process';
 import type { Storage } from '@coxswain/objects';
+import { whileUnavailable } from './while-unavailable';
 
 export interface LeaderElectorOptions {
   storage: Storage;
@@ -151,13 +152,25 @@ export class LeaderElector {
   private async doCampaign(): Promise<void> {
     if (this.staleLease) {
       // A lease of ours that outlived its session (etcd was away when it was lost): give its place
-      // up now; NotFound means it has expired already. Any other error fails this campaign.
-      await this.storage.leases.revoke(this.staleLease).catch((err) => {
+      // up now; NotFound means it has expired already. Just after etcd is back, a client's
+      // connection may still be waiting out its reconnect backoff (calls fail fast as unavailable):
+      // ride that out for up to a TTL — beyond it, waiting for the lease to expire costs no more.
+      const stale = this.staleLease;
+      const revokeStale = async () => {
+        if (this.ended) throw new CampaignAbortedError('resigned');
+        await this.storage.leases.revoke(stale);
+      };
+      await whileUnavailable(revokeStale, { timeoutMs: this.ttlSeconds * 1000 }).catch((err) => {
         if (!(err instanceof NotFoundError)) throw err;
       });
       this.staleLease = undefined;
     }
     const id = await this.storage.leases.grant(this.ttlSeconds);
+    if (this.ended) {
+      // Resigned (or aborted) while the grant was in flight: resign() saw no lease to revoke.
+      await this.storage.leases.revoke(id).catch(() => undefined);
+      return;
+    }
     this.lease = id;
     this.lastKeepAliveOk = Date.now();
     this.startKeepAlive(id);
