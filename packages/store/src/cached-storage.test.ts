@@ -221,6 +221,37 @@ describe('CachedStorage', () => {
     }
   });
 
+  it('a selective list lets the event loop in while it scans, and lists each prefix exactly', async () => {
+    const backend = new MemoryStorage();
+    const names = Array.from({ length: 20_000 }, (_, i) => `p${String(i).padStart(5, '0')}`);
+    await backend.createMany(names.map((n) => ({ key: key(n), obj: pod(n) })));
+    await backend.create('/registry/pods/default0/other', { ...pod('other'), metadata: { name: 'other', namespace: 'default0' } });
+    const cache = new CachedStorage(backend);
+    try {
+      await cache.ready;
+      // The filter starts a timer-free macrotask on its first object and notes, at the last, whether
+      // it has run: a scan that never lets the event loop in would find it still waiting.
+      let scanned = 0;
+      let immediateRan = false;
+      let ranBeforeTheEnd: boolean | undefined;
+      const filter = {
+        matches: (obj: KubeObject) => {
+          if (scanned++ === 0) setImmediate(() => (immediateRan = true));
+          if (obj.metadata.name === names[names.length - 1]) ranBeforeTheEnd = immediateRan;
+          return obj.metadata.name === 'p00007';
+        },
+      };
+      const { items } = await cache.list('/registry/pods/default/', { filter });
+      expect(items.map((p) => p.metadata.name)).toEqual(['p00007']);
+      expect(scanned).toBe(20_000); // the namespace's pods, not the one in default0
+      expect(ranBeforeTheEnd).toBe(true);
+      expect((await cache.list('/registry/pods/default0/')).items.map((p) => p.metadata.name)).toEqual(['other']);
+      expect((await cache.list('/registry/pods/')).items).toHaveLength(20_001);
+    } finally {
+      await cache.close();
+    }
+  });
+
   it('leaves an uncached prefix to the backend: its lists and watches are the backend\'s, and its writes still move the cache on', async () => {
     const backend = new MemoryStorage();
     const listed = recordLists(backend);

@@ -65,6 +65,8 @@ export interface WatchCacheOptions {
 }
 
 const LIST_PAGE_SIZE = 500;
+/** The most entries a list's filter scans before it lets the event loop in (~2 ms at 150,000 pods). */
+const SCAN_SLICE = 4096;
 
 /** Kubernetes' apiserver_watch_cache_consistent_read_total: whether the cache got there in time. */
 const consistentReads = new Counter({
@@ -316,15 +318,24 @@ export class CachedStorage implements Storage {
     const entries = this.state.entriesUnder(prefix);
     const size = opts.pageSize ?? LIST_PAGE_SIZE;
     let yielded = false;
+    // A page of a selective list may take a scan of the whole resource to fill (50 pods matched of
+    // 150,000: ~50 ms): the scan lets the event loop in every SCAN_SLICE entries, so watch events
+    // and other requests are served in between (a page handed on does not: its consumer may not
+    // reach the event loop before it asks for the next).
+    let pauseAt = SCAN_SLICE;
     for (let i = 0; i < entries.length; ) {
       const items: LazyItem<T>[] = [];
-      for (; i < entries.length && items.length < size; i++) {
+      for (const sliceEnd = Math.min(entries.length, pauseAt); i < sliceEnd && items.length < size; i++) {
         const e = entries[i]!;
         if (!opts.filter || opts.filter.matches(e.object)) items.push(lazyItem<T>(e));
       }
       if (items.length > 0 || (i >= entries.length && !yielded)) {
         yielded = true;
         yield { items, resourceVersion };
+      }
+      if (i >= pauseAt && i < entries.length) {
+        pauseAt = i + SCAN_SLICE;
+        await new Promise((resolve) => setImmediate(resolve));
       }
     }
     if (!yielded) yield { items: [], resourceVersion };
