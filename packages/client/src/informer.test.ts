@@ -18,6 +18,7 @@ class Source implements ListWatch<Obj> {
   rev = 1;
   lists = 0;
   watchFrom: (string | undefined)[] = [];
+  knowsLastState: (boolean | undefined)[] = [];
   listError?: Error;
   private open: Array<{ push: (e: WatchEvent<Obj> | Error) => void; onProgress?: (r: string) => void }> = [];
 
@@ -27,8 +28,9 @@ class Source implements ListWatch<Obj> {
     return { items: [...this.items.values()].map((o) => structuredClone(o)), resourceVersion: String(this.rev) };
   }
 
-  watch(opts: { resourceVersion?: string; onProgress?: (r: string) => void }): Watch<Obj> {
+  watch(opts: { resourceVersion?: string; onProgress?: (r: string) => void; knowsLastState?: boolean }): Watch<Obj> {
     this.watchFrom.push(opts.resourceVersion);
+    this.knowsLastState.push(opts.knowsLastState);
     const buffered: Array<WatchEvent<Obj> | Error> = [];
     let wake: (() => void) | undefined;
     let closed = false;
@@ -81,6 +83,13 @@ class Source implements ListWatch<Obj> {
     if (!silent) for (const w of this.open) w.push({ type: 'DELETED', object: o, revision: String(this.rev) });
   }
 
+  /** A delete as etcd reports it to a watch without previous values: the object's identity only. */
+  delAsIdentity(name: string): void {
+    this.items.delete(name);
+    const identity = { metadata: { name, namespace: 'default', resourceVersion: String(++this.rev) } } as Obj;
+    for (const w of this.open) w.push({ type: 'DELETED', object: identity, revision: String(this.rev) });
+  }
+
   fail(err: Error): void {
     for (const w of [...this.open]) w.push(err);
   }
@@ -127,6 +136,22 @@ describe('Informer (in-memory source)', () => {
     expect(inf.get('default/c')).toBeDefined();
     expect(log).toEqual(['add a@2', 'add b@3', 'add c@4', 'update a@2->5', 'delete b']);
     expect(inf.revision).toBe('6');
+    await inf.stop();
+  });
+
+  it('watches saying it knows the last state; a delete that names only the object is handed on as its last copy', async () => {
+    const { src, inf } = setup();
+    src.set('a', 'n1');
+    inf.start();
+    await inf.waitForSync();
+    await settle();
+    expect(src.knowsLastState).toEqual([true]);
+    const deleted: Obj[] = [];
+    inf.onDelete((o) => deleted.push(o));
+    src.delAsIdentity('a');
+    await settle();
+    expect(names(inf)).toEqual([]);
+    expect(deleted.map((o) => [o.metadata.name, o.spec?.node])).toEqual([['a', 'n1']]);
     await inf.stop();
   });
 

@@ -20,7 +20,8 @@ import { createLogger, Logger } from '@coxswain/process';
 /** How an informer reads its objects: a list and a watch that resumes after the list's revision. */
 export interface ListWatch<T extends KubeObject> {
   list(): Promise<ListResult<T>>;
-  watch(opts: Pick<WatchOptions, 'resourceVersion' | 'onProgress'>): Watch<T>;
+  /** The informer asks with knowsLastState: it has every object's last state, so a delete may come as its identity. */
+  watch(opts: Pick<WatchOptions, 'resourceVersion' | 'onProgress' | 'knowsLastState'>): Watch<T>;
 }
 
 export interface EventHandler<T> {
@@ -317,6 +318,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     let delivered = false;
     const watch = this.listWatch.watch({
       resourceVersion: this.lastRevision,
+      knowsLastState: true,
       onProgress: (rev) => {
         lastActivity = this.clock.now();
         delivered = true;
@@ -371,7 +373,8 @@ export class Informer<T extends KubeObject = KubeObject> {
     if (type === 'DELETED') {
       if (old) {
         this.remove(key);
-        this.notify('onDelete', obj);
+        // Our copy: the event may carry only the object's identity (knowsLastState).
+        this.notify('onDelete', old);
       }
     } else if (old) {
       this.put(key, obj);

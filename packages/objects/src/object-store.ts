@@ -75,6 +75,14 @@ export interface WatchOptions extends ListOptions {
    * has been delivered by this watch, so resuming from it misses nothing (not etcd's header revision).
    */
   onProgress?: (revision: string) => void;
+  /**
+   * The caller keeps the last state of every object it has been told of (an informer, the watch
+   * cache): a DELETED event may then carry only the object's identity (metadata name, namespace and
+   * resourceVersion), and etcd is spared reading each event's previous value for this watch (with
+   * etcd 3.4 a read transaction per event per watcher, a fifth of its CPU at 150,000 pods). Ignored
+   * with a filter, which needs the previous value to tell an object that stopped matching.
+   */
+  knowsLastState?: boolean;
 }
 
 /** A running watch: async-iterate the events; `close()` ends it; errors (ExpiredError, UnavailableError) end the iteration by throwing. */
@@ -173,7 +181,7 @@ export interface ObjectStore {
   /** The pods bound to one minion, read from its bound-pod keys (what a kubelet lists). */
   listBoundPods(minion: string): Promise<ListResult<Pod>>;
   /** Watches one minion's bound-pod keys only (what a kubelet watches). */
-  watchBoundPods(minion: string, opts?: Pick<WatchOptions, 'resourceVersion' | 'onProgress'>): Watch<Pod>;
+  watchBoundPods(minion: string, opts?: Pick<WatchOptions, 'resourceVersion' | 'onProgress' | 'knowsLastState'>): Watch<Pod>;
   /** The current etcd revision. */
   currentRevision(): Promise<string>;
   close(): Promise<void>;

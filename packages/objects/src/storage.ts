@@ -110,6 +110,14 @@ export interface StorageWatchOptions {
    * watch from it misses nothing (bookmarks).
    */
   onProgress?: (revision: string) => void;
+  /**
+   * The caller keeps the last state of every object it has been told of (an informer, the watch
+   * cache): a DELETED event may then carry only the object's identity (metadata name, namespace and
+   * resourceVersion), and etcd is spared reading each event's previous value for this watch (with
+   * etcd 3.4 a read transaction per event per watcher, a fifth of its CPU at 150,000 pods). Ignored
+   * with a filter, which needs the previous value to tell an object that stopped matching.
+   */
+  knowsLastState?: boolean;
 }
 
 export interface Storage {

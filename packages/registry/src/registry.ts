@@ -233,6 +233,7 @@ export class Registry implements ObjectStore {
       afterRevision: versionOrUndefined(opts.resourceVersion),
       filter: listFilter(opts),
       onProgress: opts.onProgress,
+      knowsLastState: opts.knowsLastState,
     });
   }
 
@@ -369,8 +370,8 @@ export class Registry implements ObjectStore {
     return this.storage.list<Pod>(boundPodsPrefix(minion));
   }
 
-  watchBoundPods(minion: string, opts: Pick<WatchOptions, 'resourceVersion' | 'onProgress'> = {}): Watch<Pod> {
-    return this.storage.watch<Pod>(boundPodsPrefix(minion), { afterRevision: versionOrUndefined(opts.resourceVersion), onProgress: opts.onProgress });
+  watchBoundPods(minion: string, opts: Pick<WatchOptions, 'resourceVersion' | 'onProgress' | 'knowsLastState'> = {}): Watch<Pod> {
+    return this.storage.watch<Pod>(boundPodsPrefix(minion), { afterRevision: versionOrUndefined(opts.resourceVersion), onProgress: opts.onProgress, knowsLastState: opts.knowsLastState });
   }
 
   close(): Promise<void> {

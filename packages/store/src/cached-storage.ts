@@ -209,7 +209,8 @@ export class CachedStorage implements Storage {
   private async follow(): Promise<void> {
     // The feed covers every key of the project ('/'), not only the root: a write elsewhere (a leader
     // election's key) takes a revision too, and a consistent list waits for the cache to pass it.
-    const feed = this.backend.watch<KubeObject>('/', { afterRevision: this.revision });
+    // The cache has every object's last state itself: a delete needs only its key.
+    const feed = this.backend.watch<KubeObject>('/', { afterRevision: this.revision, knowsLastState: true });
     this.feed = feed;
     // The changes of one revision (one transaction) are applied together, once the revision is
     // complete: when a newer one arrives, or when the feed has nothing more queued (etcd sends a

@@ -452,7 +452,7 @@ export class EtcdStorage implements Storage {
     const filter = opts.filter ? (obj: KubeObject) => opts.filter!.matches(obj) : undefined;
     const w = new EtcdWatch<T>(
       this.client,
-      { prefix, afterRevision: after === '0' ? undefined : after, filter, onProgress: opts.onProgress, progressIntervalMs: this.progressMs, logger: this.log, codec: this.codec },
+      { prefix, afterRevision: after === '0' ? undefined : after, filter, onProgress: opts.onProgress, previousValues: !!filter || !opts.knowsLastState, progressIntervalMs: this.progressMs, logger: this.log, codec: this.codec },
       (done) => this.watches.delete(done),
     );
     this.watches.add(w);

@@ -17,7 +17,7 @@
 import type { Etcd3, IDuplexStream, IEvent, IKeyValue, IWatchRequest, IWatchResponse } from 'etcd3';
 import { ExpiredError, isStoreError, UnavailableError } from '@coxswain/objects';
 import { StorageCodec } from './storage-codec';
-import { prefixRangeEnd } from './key-range';
+import { keyIdentity, prefixRangeEnd } from './key-range';
 import { EventQueue, watchIterator } from './event-queue';
 import type { Logger } from '@coxswain/process';
 import type { Watch, WatchEvent, KubeObject } from '@coxswain/objects';
@@ -29,6 +29,11 @@ export interface EtcdWatchOptions {
   /** Object filter (label and field selectors); an object that stops matching is reported DELETED. */
   filter?: (obj: KubeObject) => boolean;
   onProgress?: (revision: string) => void;
+  /**
+   * Ask etcd for each event's previous value (prev_kv). Without it a DELETED event carries only the
+   * object's identity from its key; a filter needs it. Default true.
+   */
+  previousValues?: boolean;
   /** How often to ask etcd for progress; the stream fails after 3 intervals of silence. 0 disables. */
   progressIntervalMs: number;
   logger: Logger;
@@ -99,7 +104,7 @@ export class EtcdWatch<T extends KubeObject = KubeObject> implements Watch<T> {
         key: prefix,
         range_end: prefixRangeEnd(prefix),
         start_revision: this.opts.afterRevision === undefined ? 0 : (BigInt(this.opts.afterRevision) + 1n).toString(),
-        prev_kv: true,
+        prev_kv: this.opts.previousValues ?? true,
         progress_notify: true,
       },
     });
@@ -194,6 +199,7 @@ export class EtcdWatch<T extends KubeObject = KubeObject> implements Watch<T> {
     const revision = kv.mod_revision;
     const filter = this.opts.filter;
     if (String(ev.type).toUpperCase() === 'DELETE') {
+      if (this.opts.previousValues === false) return { type: 'DELETED', object: this.identityOf(kv.key, revision), revision };
       if (!ev.prev_kv) {
         this.opts.logger.warn({ key: kv.key.toString(), revision }, 'delete event without the previous value; skipped');
         return undefined;
@@ -210,6 +216,12 @@ export class EtcdWatch<T extends KubeObject = KubeObject> implements Watch<T> {
     // Stopped matching: to this watcher the object is gone (as the Kubernetes watch cache reports it).
     if (prevMatches) return { type: 'DELETED', object: prev!, revision };
     return undefined;
+  }
+
+  /** What a DELETED event carries without the previous value: the object's name and namespace, from its key. */
+  private identityOf(key: Buffer, revision: string): T {
+    const { namespace, name } = keyIdentity(key.toString());
+    return { metadata: { name, ...(namespace ? { namespace } : {}), resourceVersion: revision } } as T;
   }
 
   private notify(): void {
