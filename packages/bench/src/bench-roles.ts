@@ -3,7 +3,7 @@
 // code over MemoryRuntime, many in one process, like kubemark), and a few real Docker kubelets.
 // A child says `{type:'ready', ...}` on its IPC channel once it serves, and stops on `{type:'stop'}`.
 import { runApiServer } from '@coxswain/api';
-import { Kubelet, MemoryRuntime, runKubelet, startLogServer, StatsCollector, type LogServer, type RunningKubelet } from '@coxswain/kubelet';
+import { Kubelet, KUBELET_WATCH_PROGRESS_MS, MemoryRuntime, runKubelet, startLogServer, StatsCollector, type LogServer, type RunningKubelet } from '@coxswain/kubelet';
 import { runReplicationManager, runScheduler, type ReconcilerHandle } from '@coxswain/reconcilers';
 import { createEtcdClient, EtcdStorage } from '@coxswain/store';
 import { Registry, REGISTRY_MIRRORS } from '@coxswain/registry';
@@ -77,7 +77,7 @@ async function startHollow(o: HollowOptions): Promise<Role> {
     if (j % perConn === 0) {
       const c = createEtcdClient([o.etcd]);
       clients.push(c);
-      stores.push(new Registry(new EtcdStorage(c, { mirrors: REGISTRY_MIRRORS })));
+      stores.push(new Registry(new EtcdStorage(c, { mirrors: REGISTRY_MIRRORS, watchProgressIntervalMs: KUBELET_WATCH_PROGRESS_MS })));
     }
     const store = stores[stores.length - 1];
     const name = `${o.prefix}${i}`;

@@ -1,6 +1,6 @@
 // @coxswain/kubelet: the minion agent — runs the pods bound to its minion on a container runtime
 // (Docker, or in memory for hollow minions) and heartbeats.
-export { runKubelet, defaultPodCIDR, type RunKubeletOptions, type RunningKubelet } from './run-kubelet';
+export { runKubelet, defaultPodCIDR, KUBELET_WATCH_PROGRESS_MS, type RunKubeletOptions, type RunningKubelet } from './run-kubelet';
 export { Kubelet, type KubeletOptions } from './kubelet';
 export { InvalidImageNameError, LABELS, type ContainerRuntime, type RuntimeContainer, type RuntimeEvent } from './runtime';
 export { DockerRuntime, type DockerRuntimeOptions } from './docker-runtime';
