@@ -2,9 +2,10 @@
 // namespace `churn` at a fixed rate), measured from this process one request at a time:
 // GET one pod, LIST all pods, LIST by label selector, POST / PUT / DELETE; LIST all next to a raw
 // etcd range read + JSON decode of the same keys (a LIST timed as served: to its last byte, not
-// parsed — list-bytes.ts; one more parsed, to count the pods and show what a client's parse adds); and WebSocket watch delivery: a raw etcd watch on
-// the churn prefix notes when etcd emitted each revision, and each of the API watchers when it got it
-// (both in a child process of their own, watch-probe.ts).
+// parsed — list-bytes.ts; one more parsed, to count the pods and show what a client's parse adds);
+// and WebSocket watch delivery: a raw etcd watch on the churn prefix notes when etcd emitted each
+// revision, and each of the API watchers when it got it (both in a child process of their own,
+// watch-probe.ts).
 import { realClock } from '@coxswain/objects';
 import { ApiClient } from '@coxswain/client';
 import { scrapeMetrics } from '@coxswain/testing';

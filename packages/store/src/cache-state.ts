@@ -4,6 +4,7 @@
 // Objects are frozen once they enter: lists and watchers share them instead of copying, so a caller
 // that tried to change one would throw at once rather than corrupt what every other reader sees.
 import type { KubeObject } from '@coxswain/objects';
+import { lowerBound } from './key-range';
 
 /** One change as the cache applied it: the object before (absent for a create) and after (absent for a delete). */
 export interface CachedChange {
@@ -35,10 +36,9 @@ class Bucket {
   readonly sorted: CachedEntry[] = [];
 
   put(entry: CachedEntry): void {
-    const had = this.byKey.has(entry.key);
     this.byKey.set(entry.key, entry);
     const i = this.indexOf(entry.key);
-    if (had) this.sorted[i] = entry;
+    if (this.sorted[i]?.key === entry.key) this.sorted[i] = entry;
     else this.sorted.splice(i, 0, entry);
   }
 
@@ -50,16 +50,11 @@ class Bucket {
 
   /** The first index whose key is >= `key`. */
   indexOf(key: string): number {
-    let lo = 0;
-    let hi = this.sorted.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.sorted[mid]!.key < key) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return lowerBound(this.sorted, key, entryKey);
   }
 }
+
+const entryKey = (e: CachedEntry): string => e.key;
 
 export function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object' && !Object.isFrozen(value)) {

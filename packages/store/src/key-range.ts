@@ -28,13 +28,15 @@ export function prefixRangeEnd(prefix: string | Buffer): Buffer {
   return Buffer.from([0]); // all 0xff: to the end of the keyspace
 }
 
-/** The first index of `sorted` whose key is >= `key`. */
-export function lowerBound(sorted: readonly string[], key: string): number {
+/** The first index of `sorted` whose key is >= `key`: the element itself, or `keyOf` of it. */
+export function lowerBound(sorted: readonly string[], key: string): number;
+export function lowerBound<T>(sorted: readonly T[], key: string, keyOf: (item: T) => string): number;
+export function lowerBound<T>(sorted: readonly T[], key: string, keyOf: (item: T) => string = (item) => item as string): number {
   let lo = 0;
   let hi = sorted.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (sorted[mid]! < key) lo = mid + 1;
+    if (keyOf(sorted[mid]!) < key) lo = mid + 1;
     else hi = mid;
   }
   return lo;
