@@ -11,11 +11,6 @@ export type PackingPolicy = 'spread' | 'binpack';
 const DEFAULT_MILLI_CPU = 100;
 const DEFAULT_MEMORY = 200 * 1024 * 1024;
 
-export interface SpreadKeys {
-  controller?: string;
-  services: string[];
-}
-
 function fraction(requested: number, capacity: number | undefined): number | undefined {
   if (capacity === undefined || capacity <= 0) return undefined;
   return Math.min(1, requested / capacity);
@@ -36,26 +31,17 @@ function usedScore(pod: PodResources, info: MinionInfo): number {
   return (10 * (cpu + mem)) / 2;
 }
 
-/** Pods of the same controller/services on the minion: counts kept by the cache, read not computed. */
-function peers(info: MinionInfo, keys: SpreadKeys): number {
-  let n = keys.controller ? info.controllers.get(keys.controller) ?? 0 : 0;
-  for (const s of keys.services) n += info.services.get(s) ?? 0;
-  return n;
-}
-
-/** Scores for each fitting minion, same order as `fits`. */
-export function scoreMinions(pod: PodResources, keys: SpreadKeys, fits: readonly MinionInfo[], policy: PackingPolicy): number[] {
-  const counts = new Array<number>(fits.length);
+/**
+ * Scores for each fitting minion, same order as `fits`; `peers[i]` is how many pods of the same
+ * controller and services `fits[i]` already holds (SchedulingCache.peerCounts).
+ */
+export function scoreMinions(pod: PodResources, peers: readonly number[], fits: readonly MinionInfo[], policy: PackingPolicy): number[] {
   let max = 0;
-  const spreading = keys.controller !== undefined || keys.services.length > 0;
-  for (let i = 0; i < fits.length; i++) {
-    counts[i] = spreading ? peers(fits[i], keys) : 0;
-    if (counts[i] > max) max = counts[i];
-  }
+  for (let i = 0; i < fits.length; i++) if (peers[i] > max) max = peers[i];
   // Plain podCount spreading when no peers exist anywhere keeps unrelated pods from piling up too.
   const scores = new Array<number>(fits.length);
   for (let i = 0; i < fits.length; i++) {
-    const spread = max === 0 ? 10 : (10 * (max - counts[i])) / max;
+    const spread = max === 0 ? 10 : (10 * (max - peers[i])) / max;
     const used = usedScore(pod, fits[i]);
     scores[i] = policy === 'binpack' ? used + spread / 100 : 10 - used + spread;
   }

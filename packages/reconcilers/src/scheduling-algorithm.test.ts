@@ -144,13 +144,33 @@ describe('SchedulingCache', () => {
   it('recounts services when they change', () => {
     const cache = cacheWith(['a']);
     cache.updatePod(pod('p', { nodeName: 'a', labels: { app: 'x' } }));
+    const peersOnA = () => cache.peerCounts({ services: ['default/s'] }, [cache.getMinion('a')!])[0];
     cache.setService(service('s', { app: 'x' }));
-    expect(cache.getMinion('a')!.services.get('default/s')).toBe(1);
+    expect(peersOnA()).toBe(1);
     cache.setService(service('s', { app: 'y' }));
-    expect(cache.getMinion('a')!.services.get('default/s')).toBeUndefined();
+    expect(peersOnA()).toBe(0);
     cache.setService(service('s', { app: 'x' }));
+    expect(peersOnA()).toBe(1);
     cache.removeService('default/s');
-    expect(cache.getMinion('a')!.services.size).toBe(0);
+    expect(peersOnA()).toBe(0);
+  });
+
+  it('counts the pods of a controller and of its services on each minion, and leaves no tally behind', () => {
+    const cache = cacheWith(['a'], ['b'], ['c']);
+    const owned = (name: string, nodeName: string) => pod(name, { nodeName, labels: { app: 'x' }, owner: { name: 'rc', uid: 'rc-uid' } });
+    cache.setService(service('s', { app: 'x' }));
+    cache.updatePod(owned('p1', 'a'));
+    cache.updatePod(owned('p2', 'a'));
+    cache.updatePod(owned('p3', 'b'));
+    cache.updatePod(pod('other', { nodeName: 'c', labels: { app: 'y' } }));
+    const minions = ['a', 'b', 'c'].map((n) => cache.getMinion(n)!);
+    // Each pod counts once for its controller and once for the service.
+    expect(cache.peerCounts({ controller: 'rc-uid', services: ['default/s'] }, minions)).toEqual([4, 2, 0]);
+    expect(cache.peerCounts({ controller: 'rc-uid', services: [] }, minions)).toEqual([2, 1, 0]);
+    expect(minions.map((m) => m.peerTally)).toEqual([0, 0, 0]);
+    cache.removePod('default/p1');
+    cache.updatePod({ ...owned('p3', 'b'), status: { phase: 'Succeeded' } });
+    expect(cache.peerCounts({ controller: 'rc-uid', services: ['default/s'] }, minions)).toEqual([2, 0, 0]);
   });
 });
 

@@ -54,6 +54,7 @@ export function schedulePod(pod: Pod, cache: SchedulingCache, opts: ScheduleOpti
   }
   cache.advanceSearch(tested);
   if (fitting.length === 0) return { message: failureMessage(total, minions.map((info) => unfitReasons(candidate, info))) };
-  const scores = scoreMinions(resources, { controller: controllerUid(pod), services: cache.servicesFor(pod) }, fitting, opts.policy ?? 'spread');
+  const peers = cache.peerCounts({ controller: controllerUid(pod), services: cache.servicesFor(pod) }, fitting);
+  const scores = scoreMinions(resources, peers, fitting, opts.policy ?? 'spread');
   return { minion: fitting[pickBest(scores, opts.random ?? Math.random)].name };
 }

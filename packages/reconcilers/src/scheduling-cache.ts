@@ -2,6 +2,11 @@
 // (no scan of all pods per scheduling decision): what each minion's bound pods request, which host
 // ports they hold, and how many pods of each controller and service sit on it.
 //
+// The last is kept inverted, controller or service -> the minions holding its pods, because the
+// spreading priority asks it for every fitting minion of every decision (500 at 5,000 minions): a
+// map lookup on each minion's own map cost ~0.2 us a minion in cache misses, 65 % of a decision at
+// 150,000 pods; walking the few minions that hold a controller's pods costs next to nothing.
+//
 // A pod is "assumed" on a minion the moment the scheduler decides, before its bind is written, so that
 // the next decision (possibly on another worker) already sees it; a failed bind forgets the assumption,
 // and the informer's copy of the bound pod later confirms it.
@@ -22,11 +27,18 @@ export interface MinionInfo {
   podCount: number;
   /** host port key -> number of pods holding it (more than one only if something bound around us). */
   readonly hostPorts: Map<string, number>;
-  /** controller uid -> pods of that controller on this minion. */
-  readonly controllers: Map<string, number>;
-  /** service key -> pods of that service on this minion. */
-  readonly services: Map<string, number>;
+  /** Scratch for peerCounts(): zero outside it. */
+  peerTally: number;
 }
+
+/** Which pods a decision spreads away from: those of the pod's controller and of its services. */
+export interface SpreadKeys {
+  controller?: string;
+  services: string[];
+}
+
+/** A controller's or service's pods per minion (entries with a count of 0 are removed). */
+type PeerIndex = Map<string, Map<MinionInfo, number>>;
 
 interface Placement {
   minion: string;
@@ -49,6 +61,8 @@ export class SchedulingCache {
   private readonly serviceSelectors = new Map<string, ServiceEntry>();
   /** namespace -> service keys in it: a pod is matched only against its own namespace's services. */
   private readonly servicesByNamespace = new Map<string, Set<string>>();
+  private readonly podsByController: PeerIndex = new Map();
+  private readonly podsByService: PeerIndex = new Map();
   /** listMinions()'s answer, rebuilt only when a minion comes or goes (asked once per decision). */
   private minionList?: MinionInfo[];
   /** Where the next search over the minions starts (see schedulePod). */
@@ -167,7 +181,7 @@ export class SchedulingCache {
     for (const p of this.placements.values()) {
       if (p.namespace === namespace && selectorMatches(selector, p.labels)) {
         p.services.push(key);
-        bump(this.info(p.minion).services, key, 1);
+        bumpPeer(this.podsByService, key, this.info(p.minion), 1);
       }
     }
   }
@@ -183,7 +197,7 @@ export class SchedulingCache {
       const i = p.services.indexOf(key);
       if (i >= 0) {
         p.services.splice(i, 1);
-        bump(this.info(p.minion).services, key, -1);
+        bumpPeer(this.podsByService, key, this.info(p.minion), -1);
       }
     }
   }
@@ -197,6 +211,25 @@ export class SchedulingCache {
     return out;
   }
 
+  /**
+   * For each of `minions`, how many pods of the controller and services in `keys` it holds (a pod
+   * in two of them counts twice, as each is spread on its own).
+   */
+  peerCounts(keys: SpreadKeys, minions: readonly MinionInfo[]): number[] {
+    const indexes: Map<MinionInfo, number>[] = [];
+    const byController = keys.controller === undefined ? undefined : this.podsByController.get(keys.controller);
+    if (byController) indexes.push(byController);
+    for (const s of keys.services) {
+      const byService = this.podsByService.get(s);
+      if (byService) indexes.push(byService);
+    }
+    for (const index of indexes) for (const [info, n] of index) info.peerTally += n;
+    const counts = new Array<number>(minions.length);
+    for (let i = 0; i < minions.length; i++) counts[i] = minions[i].peerTally;
+    for (const index of indexes) for (const info of index.keys()) info.peerTally = 0;
+    return counts;
+  }
+
   /** Changes whenever capacity may have been freed or minions changed (for retrying unschedulable pods). */
   changeGeneration(): number {
     return this.generation;
@@ -207,7 +240,7 @@ export class SchedulingCache {
   private info(name: string): MinionInfo {
     let info = this.minions.get(name);
     if (!info) {
-      info = { name, capacity: {}, schedulable: false, milliCpu: 0, memory: 0, podCount: 0, hostPorts: new Map(), controllers: new Map(), services: new Map() };
+      info = { name, capacity: {}, schedulable: false, milliCpu: 0, memory: 0, podCount: 0, hostPorts: new Map(), peerTally: 0 };
       this.minions.set(name, info);
     }
     return info;
@@ -229,8 +262,8 @@ export class SchedulingCache {
     info.memory += p.resources.memory;
     info.podCount++;
     for (const port of p.resources.hostPorts) bump(info.hostPorts, port, 1);
-    if (p.controller) bump(info.controllers, p.controller, 1);
-    for (const s of p.services) bump(info.services, s, 1);
+    if (p.controller) bumpPeer(this.podsByController, p.controller, info, 1);
+    for (const s of p.services) bumpPeer(this.podsByService, s, info, 1);
   }
 
   private unplace(key: string, p: Placement): void {
@@ -240,8 +273,8 @@ export class SchedulingCache {
     info.memory -= p.resources.memory;
     info.podCount--;
     for (const port of p.resources.hostPorts) bump(info.hostPorts, port, -1);
-    if (p.controller) bump(info.controllers, p.controller, -1);
-    for (const s of p.services) bump(info.services, s, -1);
+    if (p.controller) bumpPeer(this.podsByController, p.controller, info, -1);
+    for (const s of p.services) bumpPeer(this.podsByService, s, info, -1);
     if (info.podCount === 0 && !info.minion) this.minions.delete(p.minion);
     this.generation++;
   }
@@ -251,6 +284,17 @@ function bump(m: Map<string, number>, key: string, by: number): void {
   const n = (m.get(key) ?? 0) + by;
   if (n <= 0) m.delete(key);
   else m.set(key, n);
+}
+
+function bumpPeer(index: PeerIndex, key: string, info: MinionInfo, by: number): void {
+  let minions = index.get(key);
+  if (!minions) index.set(key, (minions = new Map()));
+  const n = (minions.get(info) ?? 0) + by;
+  if (n > 0) minions.set(info, n);
+  else {
+    minions.delete(info);
+    if (minions.size === 0) index.delete(key);
+  }
 }
 
 function sameSelector(a: Record<string, string>, b: Record<string, string>): boolean {
