@@ -320,6 +320,33 @@ describe('Informer (in-memory source)', () => {
     await inf.stop();
   });
 
+  it('builds an index only when it is first read, from what is cached then', async () => {
+    const { src, inf } = setup();
+    let calls = 0;
+    inf.addIndex('byNode', (o) => {
+      calls++;
+      return o.spec?.node ? [o.spec.node] : [];
+    });
+    src.set('p1', 'n1');
+    inf.start();
+    await inf.waitForSync();
+    await settle();
+    src.set('p1', 'n2');
+    src.set('p2', 'n1');
+    src.del('p2');
+    await settle();
+    // Four events, no reader: the index function never ran.
+    expect(calls).toBe(0);
+    expect(inf.indexKeys('byNode', 'n2')).toEqual(['default/p1']);
+    expect(inf.indexKeys('byNode', 'n1')).toEqual([]);
+    // Read once, it follows every later change.
+    src.set('p3', 'n1');
+    await settle();
+    expect(inf.indexKeys('byNode', 'n1')).toEqual(['default/p3']);
+    expect(() => inf.indexKeys('missing', 'x')).toThrow('no index named "missing"');
+    await inf.stop();
+  });
+
   it('stop() ends the loops and an unsynced waitForSync resolves false', async () => {
     const { src, inf } = setup();
     src.listError = new UnavailableError('down');

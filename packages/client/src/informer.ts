@@ -84,7 +84,7 @@ export interface InformerStats {
 export class Informer<T extends KubeObject = KubeObject> {
   private readonly cache = new Map<string, T>();
   private readonly indexFuncs = new Map<string, IndexFunc<T>>();
-  /** index name -> index value -> cache keys */
+  /** index name -> index value -> cache keys (only the indexes read so far: see addIndex) */
   private readonly indices = new Map<string, Map<string, Set<string>>>();
   /** index name -> cache key -> the values it is filed under (to unfile it on change) */
   private readonly filedUnder = new Map<string, Map<string, string[]>>();
@@ -220,13 +220,27 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   // ---- indexes -------------------------------------------------------------------------------------
 
-  /** Adds a named index: `fn(obj)` gives the values an object is filed under. Cached objects are indexed now. */
+  /**
+   * Adds a named index: `fn(obj)` gives the values an object is filed under. The index is built when
+   * first read and kept up to date from then on, so a process that registers the standard indexes
+   * pays only for those it reads (filing 150,000 pods' events in six indexes the scheduler never read
+   * cost it ~5 % of its CPU).
+   */
   addIndex(name: string, fn: IndexFunc<T>): void {
     if (this.indexFuncs.has(name)) throw new Error(`index "${name}" already exists`);
     this.indexFuncs.set(name, fn);
-    this.indices.set(name, new Map());
-    this.filedUnder.set(name, new Map());
-    for (const [key, obj] of this.cache) this.fileInIndex(name, key, obj);
+  }
+
+  /** The named index, built from the cache on first use. */
+  private index(name: string): Map<string, Set<string>> {
+    let index = this.indices.get(name);
+    if (!index) {
+      if (!this.indexFuncs.has(name)) throw new Error(`no index named "${name}"`);
+      this.indices.set(name, (index = new Map()));
+      this.filedUnder.set(name, new Map());
+      for (const [key, obj] of this.cache) this.fileInIndex(name, key, obj);
+    }
+    return index;
   }
 
   /** The cached objects filed under `value` in the named index. */
@@ -236,16 +250,12 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   /** The cache keys filed under `value` in the named index. */
   indexKeys(name: string, value: string): string[] {
-    const index = this.indices.get(name);
-    if (!index) throw new Error(`no index named "${name}"`);
-    return [...(index.get(value) ?? [])];
+    return [...(this.index(name).get(value) ?? [])];
   }
 
   /** The values of the named index that have at least one object. */
   indexValues(name: string): string[] {
-    const index = this.indices.get(name);
-    if (!index) throw new Error(`no index named "${name}"`);
-    return [...index.keys()];
+    return [...this.index(name).keys()];
   }
 
   // ---- the list/watch loop -------------------------------------------------------------------------
@@ -398,12 +408,12 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   private put(key: string, obj: T): void {
     this.cache.set(key, obj);
-    for (const name of this.indexFuncs.keys()) this.fileInIndex(name, key, obj);
+    for (const name of this.indices.keys()) this.fileInIndex(name, key, obj);
   }
 
   private remove(key: string): void {
     this.cache.delete(key);
-    for (const name of this.indexFuncs.keys()) this.unfile(name, key, []);
+    for (const name of this.indices.keys()) this.unfile(name, key, []);
   }
 
   private fileInIndex(name: string, key: string, obj: T): void {
