@@ -1,6 +1,6 @@
 import { FakeClock, settle } from '@coxswain/testing';
 import { WorkQueue } from './work-queue';
-import { Controller, TerminalError } from './controller';
+import { Controller, TerminalError, WORK_SLICE_MS } from './controller';
 
 function setup(reconcile: (key: string) => Promise<unknown>, workers = 2) {
   const clock = new FakeClock();
@@ -10,6 +10,28 @@ function setup(reconcile: (key: string) => Promise<unknown>, workers = 2) {
 }
 
 describe('Controller', () => {
+  it('lets the event loop in while it works through a long queue of keys that need no I/O', async () => {
+    const busyMs = WORK_SLICE_MS / 5;
+    let runs = 0;
+    const { c } = setup(async () => {
+      // A reconcile that only computes (the scheduler's decision): it resolves without a macrotask.
+      const until = performance.now() + busyMs;
+      while (performance.now() < until);
+      runs++;
+    }, 4);
+    const keys = 40; // 8 slices' worth of work
+    for (let i = 0; i < keys; i++) c.enqueue(`k${i}`);
+    let runsWhenIoGotIn = -1;
+    setImmediate(() => (runsWhenIoGotIn = runs));
+    c.start();
+    await c.whenIdle();
+    await c.stop();
+    expect(runs).toBe(keys);
+    // Without the slice the whole queue ran before anything else did.
+    expect(runsWhenIoGotIn).toBeGreaterThan(0);
+    expect(runsWhenIoGotIn).toBeLessThan(keys);
+  });
+
   it('runs a burst of adds of one key once, and never one key on two workers', async () => {
     let running = 0;
     let maxRunning = 0;
