@@ -49,6 +49,9 @@ export class Controller {
   private readonly log: Logger;
   private running?: Promise<void>;
   private idleWaiters: Array<() => void> = [];
+  /** When the workers' current run without a turn of the event loop began (see WORK_SLICE_MS). */
+  private sliceStartedAt = 0;
+  private inSlice = false;
   /** Counters for health and tests: runs of reconcile, and runs that threw. */
   readonly stats = { reconciles: 0, errors: 0 };
 
@@ -122,10 +125,6 @@ export class Controller {
       if (performance.now() - this.sliceStartedAt >= WORK_SLICE_MS) await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
-
-  /** When the workers' current run without a turn of the event loop began. */
-  private sliceStartedAt = 0;
-  private inSlice = false;
 
   /** Starts timing a run of keys unless one is under way; the run ends when the event loop next gets a turn. */
   private noteSliceStart(): void {

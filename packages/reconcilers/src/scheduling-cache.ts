@@ -280,7 +280,7 @@ export class SchedulingCache {
   }
 }
 
-function bump(m: Map<string, number>, key: string, by: number): void {
+function bump<K>(m: Map<K, number>, key: K, by: number): void {
   const n = (m.get(key) ?? 0) + by;
   if (n <= 0) m.delete(key);
   else m.set(key, n);
@@ -289,12 +289,8 @@ function bump(m: Map<string, number>, key: string, by: number): void {
 function bumpPeer(index: PeerIndex, key: string, info: MinionInfo, by: number): void {
   let minions = index.get(key);
   if (!minions) index.set(key, (minions = new Map()));
-  const n = (minions.get(info) ?? 0) + by;
-  if (n > 0) minions.set(info, n);
-  else {
-    minions.delete(info);
-    if (minions.size === 0) index.delete(key);
-  }
+  bump(minions, info, by);
+  if (minions.size === 0) index.delete(key);
 }
 
 function sameSelector(a: Record<string, string>, b: Record<string, string>): boolean {
