@@ -129,8 +129,8 @@ export interface Storage {
    */
   createMany<T extends KubeObject>(entries: readonly { key: string; obj: T }[], opts?: StorageCreateOptions): Promise<(T | Error)[]>;
   get<T extends KubeObject>(key: string): Promise<T>;
-  /** Every object under `prefix`, in key order, at one revision. */
-  list<T extends KubeObject>(prefix: string, opts?: { filter?: ObjectFilter }): Promise<ListResult<T>>;
+  /** Every object under `prefix`, in key order, at one revision (any at or after `minRevision` when given: ListPagesOptions). */
+  list<T extends KubeObject>(prefix: string, opts?: Pick<ListPagesOptions, 'filter' | 'minRevision'>): Promise<ListResult<T>>;
   /** What list() returns, in pages read at one revision and decoded lazily (for streaming big lists). */
   listPages<T extends KubeObject>(prefix: string, opts?: ListPagesOptions): AsyncGenerator<ListPage<T>>;
   /**

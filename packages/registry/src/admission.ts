@@ -1,16 +1,17 @@
 // Admission of a create: the namespace's policies, in Kubernetes' order — LimitRange defaults and
 // bounds (a pod), then ResourceQuota charges (a pod, replication controller or service) — after the
 // strategy prepared and validated the object and before it is written.
-import { resourcePrefix, type KubeObject, type LimitRange, type Pod, type ResourceQuota, type Storage } from '@coxswain/objects';
-import { applyLimitRanges, limitRangesOf } from './limit-ranges';
-import { chargeQuotas, measuredStatus, quotasOf, usageOf, type Charges } from './quota';
+import type { KubeObject, LimitRange, Pod, ResourceQuota, Storage } from '@coxswain/objects';
+import { applyLimitRanges } from './limit-ranges';
+import type { PolicyReads } from './policy-reads';
+import { chargeQuotas, measuredStatus, usageOf, type Charges } from './quota';
 import type { Strategy } from './strategy';
 
 /**
  * Applies the namespace's policies to each prepared object (in place; revalidated if defaulted):
  * each one's refusal (or undefined), and the undo of each one's charges.
  */
-export async function admitCreates(storage: Storage, strategies: readonly Strategy[], prepared: readonly KubeObject[]): Promise<Charges> {
+export async function admitCreates(storage: Storage, policies: PolicyReads, strategies: readonly Strategy[], prepared: readonly KubeObject[]): Promise<Charges> {
   const refusals: (Error | undefined)[] = prepared.map(() => undefined);
   const charge: KubeObject[] = [];
   const at: number[] = [];
@@ -26,8 +27,8 @@ export async function admitCreates(storage: Storage, strategies: readonly Strate
     }
     return m.get(ns)!;
   };
-  const rangesOf = (ns: string) => once(ranges, ns, () => limitRangesOf(storage, ns));
-  const quotasIn = (ns: string) => once(quotas, ns, () => quotasOf(storage, ns));
+  const rangesOf = (ns: string) => once(ranges, ns, () => policies.limitRangesOf(ns));
+  const quotasIn = (ns: string) => once(quotas, ns, () => policies.quotasOf(ns));
   for (const obj of prepared) {
     const ns = obj.metadata.namespace;
     if (ns && usageOf(obj)) quotasIn(ns);
@@ -49,10 +50,10 @@ export async function admitCreates(storage: Storage, strategies: readonly Strate
 }
 
 /** Whether a create of `obj` has policies to meet: a kind they apply to, in a namespace that has some. */
-export async function needsAdmission(storage: Storage, obj: KubeObject): Promise<boolean> {
+export async function needsAdmission(policies: PolicyReads, obj: KubeObject): Promise<boolean> {
   const namespace = obj.metadata.namespace;
   if (!namespace || (!usageOf(obj) && obj.kind !== 'ResourceQuota')) return false;
   if (obj.kind === 'ResourceQuota') return true;
-  const [quotas, ranges] = await Promise.all(['resourcequotas', 'limitranges'].map((r) => storage.list(resourcePrefix(r as 'resourcequotas', namespace))));
-  return quotas!.items.length > 0 || ranges!.items.length > 0;
+  const [quotas, ranges] = await Promise.all([policies.quotasOf(namespace), policies.limitRangesOf(namespace)]);
+  return quotas.length > 0 || ranges.length > 0;
 }

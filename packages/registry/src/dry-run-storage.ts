@@ -25,7 +25,7 @@ export class DryRunStorage implements Storage {
     return this.real.get<T>(key);
   }
 
-  list<T extends KubeObject>(prefix: string, opts?: { filter?: ObjectFilter }): Promise<ListResult<T>> {
+  list<T extends KubeObject>(prefix: string, opts?: Pick<ListPagesOptions, 'filter' | 'minRevision'>): Promise<ListResult<T>> {
     return this.real.list<T>(prefix, opts);
   }
 

@@ -6,22 +6,15 @@ import {
   ForbiddenError,
   parseCpu,
   parseMemory,
-  resourcePrefix,
   type Container,
   type LimitRange,
   type Pod,
   type ResourceList,
-  type Storage,
 } from '@coxswain/objects';
 
 const RESOURCES = ['cpu', 'memory'] as const;
 
 const amount = (r: 'cpu' | 'memory', q: string) => (r === 'cpu' ? parseCpu(q) : parseMemory(q));
-
-/** The LimitRanges of a namespace. */
-export async function limitRangesOf(storage: Storage, namespace: string): Promise<LimitRange[]> {
-  return (await storage.list<LimitRange>(resourcePrefix('limitranges', namespace))).items;
-}
 
 /** Applies a namespace's LimitRanges to one of its pods (in place). Returns whether anything was defaulted. */
 export function applyLimitRanges(ranges: readonly LimitRange[], pod: Pod): boolean {

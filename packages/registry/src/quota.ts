@@ -105,10 +105,6 @@ function withUsed(q: ResourceQuota, resources: string[], value: (r: string) => n
   return { ...q, status: { hard: q.spec.hard, used } };
 }
 
-export async function quotasOf(storage: Storage, namespace: string): Promise<ResourceQuota[]> {
-  return (await storage.list<ResourceQuota>(resourcePrefix('resourcequotas', namespace))).items;
-}
-
 /** What a batch charge answers: each object's refusal (or undefined), and how to give one's charge back. */
 export interface Charges {
   refusals: (Error | undefined)[];
@@ -124,7 +120,7 @@ export interface Charges {
 export async function chargeQuotas(
   storage: Storage,
   objs: readonly KubeObject[],
-  quotasIn: (namespace: string) => Promise<ResourceQuota[]> = (ns) => quotasOf(storage, ns),
+  quotasIn: (namespace: string) => Promise<ResourceQuota[]>,
 ): Promise<Charges> {
   const refusals: (Error | undefined)[] = objs.map(() => undefined);
   /** Object index -> the quotas (namespace, name) that charged it. */
@@ -177,9 +173,8 @@ export async function chargeQuotas(
   return { refusals, giveBack };
 }
 
-/** Gives a deleted object's usage back to the quotas of its namespace (all of them, or those named). */
-export async function creditQuotas(storage: Storage, namespace: string, usage: Usage, only?: string[]): Promise<void> {
-  const quotas = only ?? (await quotasOf(storage, namespace)).map((q) => q.metadata.name);
+/** Gives a deleted object's usage back to the named quotas of its namespace. */
+export async function creditQuotas(storage: Storage, namespace: string, usage: Usage, quotas: readonly string[]): Promise<void> {
   for (const name of quotas) {
     try {
       await storage.guaranteedUpdate<ResourceQuota>(objectKey('resourcequotas', namespace, name), (cur) => {

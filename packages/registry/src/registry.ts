@@ -41,6 +41,7 @@ import { boundPod, POD_MIRRORS } from './binding';
 import { listFilter } from './list-filter';
 import type { PodCidrAllocator } from './pod-cidr-allocator';
 import type { PortalAllocator } from './portal-allocator';
+import { PolicyReads } from './policy-reads';
 import { creditQuotas, usageOf } from './quota';
 import { strategyFor, strategyOf, type Strategy } from './strategy';
 
@@ -68,6 +69,8 @@ export class Registry implements ObjectStore {
   private readonly random: () => number;
   private readonly portals?: PortalAllocator;
   private readonly podCidrs?: PodCidrAllocator;
+  /** Admission's reads of quotas and limit ranges, at least as new as this registry's own writes of them. */
+  private policies: PolicyReads;
 
   /** `storage` must keep REGISTRY_MIRRORS (see openRegistry). */
   constructor(
@@ -79,6 +82,7 @@ export class Registry implements ObjectStore {
     this.random = opts.random ?? Math.random;
     this.portals = opts.portals;
     this.podCidrs = opts.podCidrs;
+    this.policies = new PolicyReads(storage);
   }
 
   /** Writes the allocators' ranges (the API server at start), so kubelets find the cluster CIDR before registering. */
@@ -90,7 +94,10 @@ export class Registry implements ObjectStore {
 
   /** The same registry over storage that writes nothing (dryRun=All). */
   private dryRun(): Registry {
-    this.dryRunRegistry ??= new Registry(new DryRunStorage(this.storage), { clock: this.clock, uid: this.uid, random: this.random });
+    if (!this.dryRunRegistry) {
+      this.dryRunRegistry = new Registry(new DryRunStorage(this.storage), { clock: this.clock, uid: this.uid, random: this.random });
+      this.dryRunRegistry.policies = this.policies; // a dry run meets the policies this registry wrote
+    }
     return this.dryRunRegistry;
   }
 
@@ -104,12 +111,12 @@ export class Registry implements ObjectStore {
       // Quota charges and the allocator write come first: a failed write gives them back, so two
       // creates can never both pass a limit or get one address. (A crash in between leaves a charge
       // or a marked address too many; PortalRepair gives the address back.)
-      const admission = await admitCreates(this.storage, [strategy], [prepared]);
+      const admission = await admitCreates(this.storage, this.policies, [strategy], [prepared]);
       if (admission.refusals[0]) throw admission.refusals[0];
       let giveBack: (() => Promise<void>) | undefined;
       try {
         giveBack = await this.allocateFor(prepared);
-        return await this.storage.create(key, prepared as T, { ttlSeconds: opts.ttlSeconds ?? strategy.ttlSeconds });
+        return this.noted(await this.storage.create(key, prepared as T, { ttlSeconds: opts.ttlSeconds ?? strategy.ttlSeconds }));
       } catch (err) {
         await giveBack?.();
         await admission.giveBack(0);
@@ -166,7 +173,7 @@ export class Registry implements ObjectStore {
     // The namespaces' quotas and limit ranges, for the objects of namespaces that have some: one
     // charge of each quota for the whole batch.
     const policed = await this.withPolicies(entries.map((e) => e.obj));
-    const admission = await admitCreates(this.storage, policed.map((j) => strategies[j]!), policed.map((j) => entries[j]!.obj));
+    const admission = await admitCreates(this.storage, this.policies, policed.map((j) => strategies[j]!), policed.map((j) => entries[j]!.obj));
     const refused = new Set<number>();
     admission.refusals.forEach((err, k) => {
       if (!err) return;
@@ -174,7 +181,7 @@ export class Registry implements ObjectStore {
       refused.add(policed[k]!);
     });
     const writes = entries.map((e, j) => ({ e, j })).filter(({ j }) => !refused.has(j));
-    const created = writes.length > 0 ? await this.storage.createMany(writes.map(({ e }) => e), { ttlSeconds }) : [];
+    const created = writes.length > 0 ? this.noted(await this.storage.createMany(writes.map(({ e }) => e), { ttlSeconds })) : [];
     await Promise.all(
       created.map(async (r, w) => {
         const j = writes[w]!.j;
@@ -193,7 +200,7 @@ export class Registry implements ObjectStore {
     const answers = await Promise.all(
       objs.map((obj) => {
         const key = `${obj.kind}/${obj.metadata.namespace ?? ''}`;
-        if (!looks.has(key)) looks.set(key, needsAdmission(this.storage, obj));
+        if (!looks.has(key)) looks.set(key, needsAdmission(this.policies, obj));
         return looks.get(key)!;
       }),
     );
@@ -284,17 +291,17 @@ export class Registry implements ObjectStore {
         results[i] = err as Error;
       }
     });
-    const written = writes.length > 0 ? await this.storage.updateMany(writes) : [];
+    const written = writes.length > 0 ? this.noted(await this.storage.updateMany(writes)) : [];
     written.forEach((r, j) => (results[index[j]] = r));
     return results;
   }
 
   /** An update or status update of `obj`: a compare-and-swap on its resourceVersion if it has one. */
-  private write<T extends KubeObject>(strategy: Strategy, obj: T, opts: UpdateOptions, prepare: (current: T) => KubeObject): Promise<T> {
-    return this.storage.guaranteedUpdate<T>(this.keyOf(strategy, obj), (current) => this.prepared(strategy, prepare(current), current) as T, {
+  private async write<T extends KubeObject>(strategy: Strategy, obj: T, opts: UpdateOptions, prepare: (current: T) => KubeObject): Promise<T> {
+    return this.noted(await this.storage.guaranteedUpdate<T>(this.keyOf(strategy, obj), (current) => this.prepared(strategy, prepare(current), current) as T, {
       expectedVersion: versionOrUndefined(obj.metadata.resourceVersion),
       cached: opts.cached as T | undefined,
-    });
+    }));
   }
 
   async guaranteedUpdate<T extends KubeObject>(
@@ -306,7 +313,7 @@ export class Registry implements ObjectStore {
   ): Promise<T> {
     if (opts.dryRun) return this.dryRun().guaranteedUpdate(resource, namespace, name, fn, { ...opts, dryRun: false });
     const strategy = strategyFor(resource);
-    return this.storage.guaranteedUpdate<T>(objectKey(resource, namespace, name), async (current) => {
+    const updated = await this.storage.guaranteedUpdate<T>(objectKey(resource, namespace, name), async (current) => {
       // fn gets its own copy: the strategy needs the stored object as it was.
       const desired = await fn(structuredClone(current));
       // A resourceVersion in what fn returns is a precondition (a PATCH that names one).
@@ -315,6 +322,13 @@ export class Registry implements ObjectStore {
       const next = opts.subresource === 'status' ? strategy.prepareForStatusUpdate(desired, current) : strategy.prepareForUpdate(desired, current);
       return this.prepared(strategy, next, current) as T;
     });
+    return this.noted(updated);
+  }
+
+  /** What was written (an object, or each answer of a batch), noted if a policy (PolicyReads). */
+  private noted<W extends KubeObject | Error | (KubeObject | Error)[]>(written: W): W {
+    for (const w of Array.isArray(written) ? written : [written]) if (!(w instanceof Error)) this.policies.noteWrite(w);
+    return written;
   }
 
   /** A prepared update of `current`, validated: the resourceVersion the storage guards on is its business. */
@@ -331,10 +345,10 @@ export class Registry implements ObjectStore {
     if (opts.dryRun) return this.dryRun().delete(resource, namespace, name, { ...opts, dryRun: false });
     if (!resourceInfo(resource)) throw new BadRequestError(`unknown resource "${resource}"`);
     if (resource === 'namespaces') return (await deleteNamespace(this.storage, name, () => new Date())) as unknown as T;
-    const deleted = await this.storage.delete<T>(objectKey(resource, namespace, name), { preconditions: opts.preconditions });
+    const deleted = this.noted(await this.storage.delete<T>(objectKey(resource, namespace, name), { preconditions: opts.preconditions }));
     // Its quota charge goes back. (A crash before this leaves the charge; nothing recounts it yet.)
     const usage = usageOf(deleted);
-    if (usage && deleted.metadata.namespace) await creditQuotas(this.storage, deleted.metadata.namespace, usage);
+    if (usage && namespace) await creditQuotas(this.storage, namespace, usage, (await this.policies.quotasOf(namespace)).map((q) => q.metadata.name));
     // A crash before this release leaves a marked address with no service: PortalRepair gives it back.
     const portal = resource === 'services' ? (deleted as unknown as Service).spec?.clusterIP : undefined;
     if (this.portals && portal) await this.portals.release(portal);

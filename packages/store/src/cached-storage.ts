@@ -342,7 +342,7 @@ export class CachedStorage implements Storage {
     if (!yielded) yield { items: [], resourceVersion };
   }
 
-  async list<T extends KubeObject>(prefix: string, opts: { filter?: ObjectFilter } = {}): Promise<ListResult<T>> {
+  async list<T extends KubeObject>(prefix: string, opts: Pick<ListPagesOptions, 'filter' | 'minRevision'> = {}): Promise<ListResult<T>> {
     const items: T[] = [];
     let resourceVersion = '';
     for await (const page of this.listPages<T>(prefix, opts)) {
