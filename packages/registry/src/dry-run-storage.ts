@@ -3,7 +3,7 @@
 // of it, so a dry run answers what the write would answer, with the write's errors, and etcd stays
 // as it was. The answer keeps the current resourceVersion (a create's has none: nothing was stored).
 import { AlreadyExistsError, ConflictError, NotFoundError, resourceForKind } from '@coxswain/objects';
-import type { GuaranteedUpdateOptions, GuardedWrite, KubeObject, ListPage, ListPagesOptions, ListResult, ObjectFilter, Preconditions, Storage, StorageCreateOptions, Watch, StorageWatchOptions } from '@coxswain/objects';
+import type { GuaranteedUpdateOptions, GuardedWrite, KubeObject, ListPage, ListPagesOptions, ListResult, Preconditions, Storage, StorageCreateOptions, Watch, StorageWatchOptions } from '@coxswain/objects';
 
 export class DryRunStorage implements Storage {
   constructor(private readonly real: Storage) {}

@@ -28,7 +28,6 @@ import type {
   ListPage,
   ListPagesOptions,
   ListResult,
-  ObjectFilter,
   Storage,
   StorageCreateOptions,
   StorageDeleteOptions,

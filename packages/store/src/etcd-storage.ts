@@ -36,7 +36,6 @@ import type {
   GuardedWrite,
   GuaranteedUpdateOptions,
   Mirror,
-  ObjectFilter,
   ListPagesOptions,
   Preconditions,
   Storage,
