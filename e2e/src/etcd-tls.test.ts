@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { Etcd3 } from 'etcd3';
 import type { ApiClient } from '@coxswain/client';
 import type { Endpoints, Pod } from '@coxswain/objects';
+import { ETCD_GOGC } from '@coxswain/process';
 import { eventually } from '@coxswain/testing';
 import { startDockerCluster, type DockerCluster } from './support/docker-cluster';
 import { IMAGES } from './support/images';
@@ -41,6 +42,9 @@ it('etcd serves https only to client certificates, which every component present
   expect(env!.cluster.etcdServers).toEqual(['https://127.0.0.1:12679']);
   const etcdArgs = env!.cluster.component('etcd')!.spec.args;
   expect(etcdArgs).toEqual(expect.arrayContaining(['--client-cert-auth', '--trusted-ca-file', path.join(pki, 'ca.crt')]));
+  // Its Go collector tuned (process/etcd-env.ts): the running etcd's own environment says so.
+  const etcdEnv = readFileSync(`/proc/${env!.cluster.component('etcd')!.pid}/environ`, 'utf8').split('\0');
+  expect(etcdEnv).toContain(`GOGC=${process.env.GOGC ?? ETCD_GOGC}`);
   const roles: Array<[string, string]> = [
     ['apiserver', 'CN=system:coxswain:apiserver'],
     ['scheduler', 'CN=system:coxswain:scheduler'],

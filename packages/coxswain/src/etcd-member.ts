@@ -2,6 +2,7 @@
 // cluster) and each `join --etcd-member`'s. The client port serves the components, the peer port
 // the other members; with TLS both want certificates signed by the cluster's CA.
 import { join } from 'node:path';
+import { etcdGoEnv } from '@coxswain/process';
 import type { ComponentSpec } from './supervisor';
 
 export interface EtcdMemberSpec {
@@ -32,6 +33,7 @@ export function etcdMemberSpec(m: EtcdMemberSpec): ComponentSpec {
       '--pre-vote',
       ...m.tlsFlags,
     ],
+    env: etcdGoEnv(),
     logFile: join(m.logDir, 'etcd.log'),
   };
 }

@@ -8,3 +8,4 @@ export { ensureCertificateAuthority, etcdMemberTLSFlags, etcdServerTLSFlags, iss
 export { EtcdCredentials, etcdRoleCommonName, LOOPBACK_HOSTS, type EtcdRole } from './etcd-credentials';
 export { metricsExposition, METRICS_CONTENT_TYPE, processMetrics } from './process-metrics';
 export { SERVER_NODE_FLAGS } from './node-flags';
+export { ETCD_GOGC, etcdGoEnv } from './etcd-env';

@@ -8,7 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import type { Etcd3 } from 'etcd3';
 import { createEtcdClient, EtcdClientOptions } from '@coxswain/store';
-import { ensureCertificateAuthority, etcdServerTLSFlags, issueEtcdClient, type CertificateAuthority, type EtcdTLS } from '@coxswain/process';
+import { ensureCertificateAuthority, etcdGoEnv, etcdServerTLSFlags, issueEtcdClient, type CertificateAuthority, type EtcdTLS } from '@coxswain/process';
 import { eventually, GiveUp } from './eventually';
 import { freePorts, startRetryingTakenPorts } from './free-ports';
 
@@ -145,7 +145,7 @@ class Harness implements EtcdHarness {
       ...(this.opts.extraArgs ?? []),
     ];
     this.stderrTail = '';
-    const child = spawn(this.binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(this.binary, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...etcdGoEnv() } });
     this.child = child;
     live.add(child);
     let exitInfo: string | undefined;
