@@ -4,7 +4,7 @@
 // Objects are frozen once they enter: lists and watchers share them instead of copying, so a caller
 // that tried to change one would throw at once rather than corrupt what every other reader sees.
 import type { KubeObject } from '@coxswain/objects';
-import { lowerBound } from './key-range';
+import { SortedEntries } from './sorted-entries';
 
 /** One change as the cache applied it: the object before (absent for a create) and after (absent for a delete). */
 export interface CachedChange {
@@ -28,33 +28,18 @@ export function bucketOf(key: string): string | undefined {
 
 class Bucket {
   readonly byKey = new Map<string, CachedEntry>();
-  /**
-   * The entries in key order, kept sorted on insert and delete (binary search + splice), so that a
-   * list's snapshot of a prefix is one slice of this array: at 150,000 pods, 1 ms where a walk of
-   * the keys with a lookup each held the event loop for 60.
-   */
-  readonly sorted: CachedEntry[] = [];
+  /** The entries in key order, so that a list's snapshot of a prefix is one walk of a range. */
+  readonly sorted = new SortedEntries<CachedEntry>();
 
   put(entry: CachedEntry): void {
     this.byKey.set(entry.key, entry);
-    const i = this.indexOf(entry.key);
-    if (this.sorted[i]?.key === entry.key) this.sorted[i] = entry;
-    else this.sorted.splice(i, 0, entry);
+    this.sorted.upsert(entry);
   }
 
   delete(key: string): void {
-    if (!this.byKey.delete(key)) return;
-    const i = this.indexOf(key);
-    if (this.sorted[i]?.key === key) this.sorted.splice(i, 1);
-  }
-
-  /** The first index whose key is >= `key`. */
-  indexOf(key: string): number {
-    return lowerBound(this.sorted, key, entryKey);
+    if (this.byKey.delete(key)) this.sorted.delete(key);
   }
 }
-
-const entryKey = (e: CachedEntry): string => e.key;
 
 export function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object' && !Object.isFrozen(value)) {
@@ -139,7 +124,7 @@ export class CacheState {
     const from = startAfter !== undefined && startAfter >= prefix ? startAfter + '\0' : prefix;
     // Every key that starts with `prefix` sorts before the prefix with its last character raised.
     const end = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
-    return bucket.sorted.slice(bucket.indexOf(from), bucket.indexOf(end));
+    return bucket.sorted.range(from, end);
   }
 
   private bucketFor(key: string): Bucket | undefined {
