@@ -343,7 +343,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       const match = wsRouter.match('GET', req.url ?? '/');
       const scope = scopeOf(match.params, match.query);
       checkWatchQuery(scope, match.query);
-      wss.handleUpgrade(req, socket, head, (ws) => serveWebSocketWatch(watchDeps, ws, scope, match.query));
+      wss.handleUpgrade(req, socket, head, (ws) => serveWebSocketWatch(watchDeps, ws, socket, scope, match.query));
     } catch (err) {
       refuseUpgrade(req, socket, err);
     }
