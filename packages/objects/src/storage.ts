@@ -66,6 +66,9 @@ export interface ListPagesOptions {
   minRevision?: string;
 }
 
+/** What list() takes: a filter, and a revision any newer state will do for (as in ListPagesOptions). */
+export type StorageListOptions = Pick<ListPagesOptions, 'filter' | 'minRevision'>;
+
 export interface Preconditions {
   resourceVersion?: string;
   uid?: string;
@@ -130,7 +133,7 @@ export interface Storage {
   createMany<T extends KubeObject>(entries: readonly { key: string; obj: T }[], opts?: StorageCreateOptions): Promise<(T | Error)[]>;
   get<T extends KubeObject>(key: string): Promise<T>;
   /** Every object under `prefix`, in key order, at one revision (any at or after `minRevision` when given: ListPagesOptions). */
-  list<T extends KubeObject>(prefix: string, opts?: Pick<ListPagesOptions, 'filter' | 'minRevision'>): Promise<ListResult<T>>;
+  list<T extends KubeObject>(prefix: string, opts?: StorageListOptions): Promise<ListResult<T>>;
   /** What list() returns, in pages read at one revision and decoded lazily (for streaming big lists). */
   listPages<T extends KubeObject>(prefix: string, opts?: ListPagesOptions): AsyncGenerator<ListPage<T>>;
   /**

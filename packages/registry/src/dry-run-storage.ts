@@ -3,7 +3,7 @@
 // of it, so a dry run answers what the write would answer, with the write's errors, and etcd stays
 // as it was. The answer keeps the current resourceVersion (a create's has none: nothing was stored).
 import { AlreadyExistsError, ConflictError, NotFoundError, resourceForKind } from '@coxswain/objects';
-import type { GuaranteedUpdateOptions, GuardedWrite, KubeObject, ListPage, ListPagesOptions, ListResult, Preconditions, Storage, StorageCreateOptions, Watch, StorageWatchOptions } from '@coxswain/objects';
+import type { GuaranteedUpdateOptions, GuardedWrite, KubeObject, ListPage, ListPagesOptions, ListResult, Preconditions, Storage, StorageCreateOptions, StorageListOptions, Watch, StorageWatchOptions } from '@coxswain/objects';
 
 export class DryRunStorage implements Storage {
   constructor(private readonly real: Storage) {}
@@ -25,7 +25,7 @@ export class DryRunStorage implements Storage {
     return this.real.get<T>(key);
   }
 
-  list<T extends KubeObject>(prefix: string, opts?: Pick<ListPagesOptions, 'filter' | 'minRevision'>): Promise<ListResult<T>> {
+  list<T extends KubeObject>(prefix: string, opts?: StorageListOptions): Promise<ListResult<T>> {
     return this.real.list<T>(prefix, opts);
   }
 

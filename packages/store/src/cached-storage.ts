@@ -31,6 +31,7 @@ import type {
   Storage,
   StorageCreateOptions,
   StorageDeleteOptions,
+  StorageListOptions,
   StorageWatchOptions,
   Watch,
   WatchEvent,
@@ -341,7 +342,7 @@ export class CachedStorage implements Storage {
     if (!yielded) yield { items: [], resourceVersion };
   }
 
-  async list<T extends KubeObject>(prefix: string, opts: Pick<ListPagesOptions, 'filter' | 'minRevision'> = {}): Promise<ListResult<T>> {
+  async list<T extends KubeObject>(prefix: string, opts: StorageListOptions = {}): Promise<ListResult<T>> {
     const items: T[] = [];
     let resourceVersion = '';
     for await (const page of this.listPages<T>(prefix, opts)) {

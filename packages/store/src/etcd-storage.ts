@@ -41,6 +41,7 @@ import type {
   Storage,
   StorageCreateOptions,
   StorageDeleteOptions,
+  StorageListOptions,
   StorageWatchOptions,
 } from '@coxswain/objects';
 import { timedEtcdCall } from './etcd-metrics';
@@ -160,7 +161,7 @@ export class EtcdStorage implements Storage {
     return this.codec.decode<T>(key, kv.value, kv.mod_revision);
   }
 
-  async list<T extends KubeObject>(prefix: string, opts: Pick<ListPagesOptions, 'filter' | 'minRevision'> = {}): Promise<ListResult<T>> {
+  async list<T extends KubeObject>(prefix: string, opts: StorageListOptions = {}): Promise<ListResult<T>> {
     const items: T[] = [];
     let resourceVersion: string | undefined;
     for await (const page of this.listPages<T>(prefix, opts)) {

@@ -26,6 +26,7 @@ import {
   type Preconditions,
   type Storage,
   type StorageCreateOptions,
+  type StorageListOptions,
   type StorageWatchOptions,
   type Watch,
   type WatchEvent,
@@ -147,7 +148,7 @@ export class MemoryStorage implements Storage {
     return decodeObject<T>(e.value, String(e.modRevision));
   }
 
-  async list<T extends KubeObject>(prefix: string, opts: Pick<ListPagesOptions, 'filter' | 'minRevision'> = {}): Promise<ListResult<T>> {
+  async list<T extends KubeObject>(prefix: string, opts: StorageListOptions = {}): Promise<ListResult<T>> {
     const items: T[] = [];
     let resourceVersion = String(this.revision);
     for await (const page of this.listPages<T>(prefix, opts)) {
