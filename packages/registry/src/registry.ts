@@ -346,7 +346,7 @@ export class Registry implements ObjectStore {
     if (!resourceInfo(resource)) throw new BadRequestError(`unknown resource "${resource}"`);
     if (resource === 'namespaces') return (await deleteNamespace(this.storage, name, () => new Date())) as unknown as T;
     const deleted = this.noted(await this.storage.delete<T>(objectKey(resource, namespace, name), { preconditions: opts.preconditions }));
-    // Its quota charge goes back. (A crash before this leaves the charge; nothing recounts it yet.)
+    // Its quota charge goes back. (A crash before this leaves the charge too high: QuotaRepair lowers it.)
     const usage = usageOf(deleted);
     if (usage && namespace) await creditQuotas(this.storage, namespace, usage, (await this.policies.quotasOf(namespace)).map((q) => q.metadata.name));
     // A crash before this release leaves a marked address with no service: PortalRepair gives it back.
