@@ -103,6 +103,10 @@ export async function apiLatencyPhase(ctx: BenchContext, api: ApiClient, podName
   const t0 = Date.now();
   let report: WatchProbeReport | undefined;
   const listWindow = { from: Infinity, to: Infinity };
+  // Within the LIST-all loop, when the API server was streaming a LIST and when this process was
+  // reading the same keys from etcd itself: a watch event's delay is then put on the one it met.
+  const apiLists: Span[] = [];
+  const rawReads: Span[] = [];
   try {
     const get = new LatencySamples();
     for (let i = 0; i < config.apiSamples; i++) await get.timeAllowingFailure(() => api.get('pods', podNames[(i * 7919) % podNames.length].split('/')[1], { namespace: podNames[(i * 7919) % podNames.length].split('/')[0] }));
@@ -116,8 +120,8 @@ export async function apiLatencyPhase(ctx: BenchContext, api: ApiClient, podName
     const prefix = Buffer.from('/registry/pods/');
     const end = Buffer.from('/registry/pods0');
     for (let i = 0; i < config.listSamples; i++) {
-      await listAll.timeAllowingFailure(() => listBytes(api.server, '/api/v1/pods', LIST_ALL_TIMEOUT_MS));
-      rawCount = (await raw.timeAllowingFailure(async () => {
+      await during(apiLists, () => listAll.timeAllowingFailure(() => listBytes(api.server, '/api/v1/pods', LIST_ALL_TIMEOUT_MS)));
+      rawCount = (await during(rawReads, () => raw.timeAllowingFailure(async () => {
         // In ranges of RAW_RANGE_KEYS at one revision: 150,000 pods in one answer come near the
         // client's 256 MiB gRPC message limit.
         let count = 0;
@@ -130,11 +134,11 @@ export async function apiLatencyPhase(ctx: BenchContext, api: ApiClient, podName
           if (!res.more || res.kvs.length === 0) return count;
           from = Buffer.concat([res.kvs[res.kvs.length - 1]!.key, Buffer.from([0])]);
         }
-      })) ?? rawCount;
+      }))) ?? rawCount;
     }
     // Once more, parsed as a client would (kubectl's decode): how many pods, and what the parse adds.
     const parsed = new LatencySamples();
-    const listed = (await parsed.timeAllowingFailure(() => lister.list('pods', { namespace: '' })))?.items.length ?? 0;
+    const listed = (await during(apiLists, () => parsed.timeAllowingFailure(() => lister.list('pods', { namespace: '' }))))?.items.length ?? 0;
     listWindow.to = Date.now();
     r.listAll = { ...listAll.summary(), items: listed };
     r.listAllParsed = { ...parsed.summary(), items: listed };
@@ -180,13 +184,26 @@ export async function apiLatencyPhase(ctx: BenchContext, api: ApiClient, podName
   const delivery = new LatencySamples();
   const duringListAll = new LatencySamples();
   const otherwise = new LatencySamples();
+  const duringApiList = new LatencySamples();
+  const duringRawRead = new LatencySamples();
   report.deliveryMs.forEach((ms, i) => {
     delivery.add(ms);
     const at = report!.emittedAt[i];
     (at >= listWindow.from && at <= listWindow.to ? duringListAll : otherwise).add(ms);
+    if (within(apiLists, at)) duringApiList.add(ms);
+    else if (within(rawReads, at)) duringRawRead.add(ms);
   });
   const missed = report.missed;
-  r.watch = { ...delivery.summary(), watchers: config.watchers, revisions: report.revisions, missed, duringListAll: duringListAll.summary(), otherwise: otherwise.summary() };
+  r.watch = {
+    ...delivery.summary(),
+    watchers: config.watchers,
+    revisions: report.revisions,
+    missed,
+    duringListAll: duringListAll.summary(),
+    duringApiList: duringApiList.summary(),
+    duringRawRead: duringRawRead.summary(),
+    otherwise: otherwise.summary(),
+  };
 
   const readsAfter = await consistentReads(api.server);
   const reads = { cache: readsAfter.cache - readsBefore.cache, etcd: readsAfter.etcd - readsBefore.etcd };
@@ -209,14 +226,35 @@ export async function apiLatencyPhase(ctx: BenchContext, api: ApiClient, podName
   f.atMost('api', `PUT pod p99${failed('put')}`, s.put.p99, 'ms', MUTATING_P99_GOAL_MS);
   f.atMost('api', `DELETE pod p99${failed('delete')}`, s.delete.p99, 'ms', MUTATING_P99_GOAL_MS);
   f.atMost('api', `watch delivery p99 (${config.watchers} watchers, etcd event -> client)`, s.watch.p99, 'ms', WATCH_P99_GOAL_MS);
-  const w = r.watch as { duringListAll: LatencySummary; otherwise: LatencySummary };
+  const w = r.watch as Record<'duringListAll' | 'duringApiList' | 'duringRawRead' | 'otherwise', LatencySummary>;
   f.add({ section: 'api', name: 'watch delivery p99 outside / during the LIST-all loop', value: w.otherwise.p99, unit: 'ms', against: 'during', againstValue: w.duringListAll.p99 });
+  f.add({ section: 'api', name: "in that loop, during the API server's LISTs / during this process's raw etcd reads", value: w.duringApiList.p99, unit: 'ms', against: 'raw reads', againstValue: w.duringRawRead.p99 });
   f.add({ section: 'api', name: 'consistent LISTs read from etcd (the watch cache not there in time)', value: reads.etcd, unit: 'lists', against: 'from the cache', againstValue: reads.cache });
   out(
     `api: GET p50/p99 ${s.get.p50.toFixed(1)}/${s.get.p99.toFixed(1)} ms; LIST all (${s.listAll.items}) p50 ${s.listAll.p50.toFixed(0)} ms vs raw ${s.rawRangeDecode.p50.toFixed(0)} ms; ` +
       `selector p50 ${s.listSelector.p50.toFixed(0)} ms; POST/PUT/DELETE p99 ${s.post.p99.toFixed(1)}/${s.put.p99.toFixed(1)}/${s.delete.p99.toFixed(1)} ms; ` +
       `watch p50/p99 ${s.watch.p50.toFixed(1)}/${s.watch.p99.toFixed(1)} ms (${missed} missed); churn ${(r.churn as { perSecond: number }).perSecond.toFixed(1)}/s`,
   );
+}
+
+/** When one call of the LIST-all loop ran (epoch ms, this machine's clock: the watch probe's). */
+interface Span {
+  from: number;
+  to: number;
+}
+
+async function during<T>(spans: Span[], fn: () => Promise<T>): Promise<T> {
+  const span = { from: Date.now(), to: Infinity };
+  spans.push(span);
+  try {
+    return await fn();
+  } finally {
+    span.to = Date.now();
+  }
+}
+
+function within(spans: Span[], at: number): boolean {
+  return spans.some((s) => at >= s.from && at <= s.to);
 }
 
 /** The API server's consistent lists so far, by who answered them (its watch_cache_consistent_reads_total). */

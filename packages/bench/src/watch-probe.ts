@@ -6,6 +6,8 @@
 import { ApiClient, wireResourceVersion, type WatchClient } from '@coxswain/client';
 import { createEtcdClient } from '@coxswain/store';
 
+const CONNECT_TIMEOUT_MS = 60_000;
+
 export interface WatchProbeOptions {
   etcd: string;
   api: string;
@@ -37,13 +39,17 @@ export async function startWatchProbe(o: WatchProbeOptions): Promise<{ stop: () 
   const fromRv = (await client.kv.range({ key: Buffer.from('/registry/'), count_only: true })).header.revision;
   const api = new ApiClient({ server: o.api });
   const watchers: WatchClient[] = [];
+  const connected: Promise<void>[] = [];
   for (let i = 0; i < o.watchers; i++) {
     const seen = new Map<string, number>();
     wsSeen.push(seen);
+    let onConnected!: () => void;
+    connected.push(new Promise<void>((resolve) => (onConnected = resolve)));
     watchers.push(
       api.watch('pods', {
         namespace: o.namespace,
         resourceVersion: fromRv,
+        onConnected,
         onEvent: (ev) => {
           const rv = wireResourceVersion(ev.object);
           if (rv && !seen.has(rv)) seen.set(rv, Date.now());
@@ -51,7 +57,17 @@ export async function startWatchProbe(o: WatchProbeOptions): Promise<{ stop: () 
       }),
     );
   }
-  await new Promise((r) => setTimeout(r, 500)); // the WebSockets open
+  // Every WebSocket open before the probe reports ready (a watcher still connecting would count its
+  // connection time as delivery); bounded, so a server that never answers fails the phase.
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`watch probe: not all ${o.watchers} watchers connected within ${CONNECT_TIMEOUT_MS / 1000} s`)), CONNECT_TIMEOUT_MS);
+  });
+  try {
+    await Promise.race([Promise.all(connected), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
   return {
     info: { watchers: watchers.length },
     report: () => {
