@@ -250,6 +250,11 @@ export function describeStorageContract(name: string, setup: () => Promise<Contr
         at ??= page.resourceVersion;
         expect(page.resourceVersion).toBe(at);
         pages.push(page.items.map((i) => `${i.namespace}/${i.name}`));
+        // An item names itself as its object does, and its key is the object's.
+        for (const i of page.items) {
+          expect([i.name, i.namespace, i.resourceVersion]).toEqual([i.object().metadata.name, i.object().metadata.namespace, i.object().metadata.resourceVersion]);
+          if (i.key !== undefined) expect(i.key).toBe(key(i.name));
+        }
       }
       expect(pages.flat()).toEqual(['ns/a', 'ns/b', 'ns/c', 'ns/d', 'ns/e']);
       const front = await st.list<Thing>(key(''), { filter: { matches: (o) => o.metadata.labels?.tier === 'front', mayMatchJson: (json) => Buffer.from(json).includes('"front"') } });
