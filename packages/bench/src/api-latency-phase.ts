@@ -104,7 +104,9 @@ export async function apiLatencyPhase(ctx: BenchContext, api: ApiClient, podName
   let report: WatchProbeReport | undefined;
   const listWindow = { from: Infinity, to: Infinity };
   // Within the LIST-all loop, when the API server was streaming a LIST and when this process was
-  // reading the same keys from etcd itself: a watch event's delay is then put on the one it met.
+  // reading the same keys from etcd itself: a watch event's delay is then put on the one it met. The
+  // first LIST is apart: it encodes every pod (the watch cache keeps the encodings for the next ones).
+  const firstApiList: Span[] = [];
   const apiLists: Span[] = [];
   const rawReads: Span[] = [];
   try {
@@ -120,7 +122,7 @@ export async function apiLatencyPhase(ctx: BenchContext, api: ApiClient, podName
     const prefix = Buffer.from('/registry/pods/');
     const end = Buffer.from('/registry/pods0');
     for (let i = 0; i < config.listSamples; i++) {
-      await during(apiLists, () => listAll.timeAllowingFailure(() => listBytes(api.server, '/api/v1/pods', LIST_ALL_TIMEOUT_MS)));
+      await during(i === 0 ? firstApiList : apiLists, () => listAll.timeAllowingFailure(() => listBytes(api.server, '/api/v1/pods', LIST_ALL_TIMEOUT_MS)));
       rawCount = (await during(rawReads, () => raw.timeAllowingFailure(async () => {
         // In ranges of RAW_RANGE_KEYS at one revision: 150,000 pods in one answer come near the
         // client's 256 MiB gRPC message limit.
@@ -184,13 +186,15 @@ export async function apiLatencyPhase(ctx: BenchContext, api: ApiClient, podName
   const delivery = new LatencySamples();
   const duringListAll = new LatencySamples();
   const otherwise = new LatencySamples();
+  const duringFirstApiList = new LatencySamples();
   const duringApiList = new LatencySamples();
   const duringRawRead = new LatencySamples();
   report.deliveryMs.forEach((ms, i) => {
     delivery.add(ms);
     const at = report!.emittedAt[i];
     (at >= listWindow.from && at <= listWindow.to ? duringListAll : otherwise).add(ms);
-    if (within(apiLists, at)) duringApiList.add(ms);
+    if (within(firstApiList, at)) duringFirstApiList.add(ms);
+    else if (within(apiLists, at)) duringApiList.add(ms);
     else if (within(rawReads, at)) duringRawRead.add(ms);
   });
   const missed = report.missed;
@@ -200,6 +204,7 @@ export async function apiLatencyPhase(ctx: BenchContext, api: ApiClient, podName
     revisions: report.revisions,
     missed,
     duringListAll: duringListAll.summary(),
+    duringFirstApiList: duringFirstApiList.summary(),
     duringApiList: duringApiList.summary(),
     duringRawRead: duringRawRead.summary(),
     otherwise: otherwise.summary(),
@@ -226,9 +231,10 @@ export async function apiLatencyPhase(ctx: BenchContext, api: ApiClient, podName
   f.atMost('api', `PUT pod p99${failed('put')}`, s.put.p99, 'ms', MUTATING_P99_GOAL_MS);
   f.atMost('api', `DELETE pod p99${failed('delete')}`, s.delete.p99, 'ms', MUTATING_P99_GOAL_MS);
   f.atMost('api', `watch delivery p99 (${config.watchers} watchers, etcd event -> client)`, s.watch.p99, 'ms', WATCH_P99_GOAL_MS);
-  const w = r.watch as Record<'duringListAll' | 'duringApiList' | 'duringRawRead' | 'otherwise', LatencySummary>;
+  const w = r.watch as Record<'duringListAll' | 'duringFirstApiList' | 'duringApiList' | 'duringRawRead' | 'otherwise', LatencySummary>;
   f.add({ section: 'api', name: 'watch delivery p99 outside / during the LIST-all loop', value: w.otherwise.p99, unit: 'ms', against: 'during', againstValue: w.duringListAll.p99 });
-  f.add({ section: 'api', name: "in that loop, during the API server's LISTs / during this process's raw etcd reads", value: w.duringApiList.p99, unit: 'ms', against: 'raw reads', againstValue: w.duringRawRead.p99 });
+  f.add({ section: 'api', name: "in that loop, during the API server's first LIST (it encodes every pod) / its later LISTs", value: w.duringFirstApiList.p99, unit: 'ms', against: 'later', againstValue: w.duringApiList.p99 });
+  f.add({ section: 'api', name: "in that loop, during the API server's later LISTs / during this process's raw etcd reads", value: w.duringApiList.p99, unit: 'ms', against: 'raw reads', againstValue: w.duringRawRead.p99 });
   f.add({ section: 'api', name: 'consistent LISTs read from etcd (the watch cache not there in time)', value: reads.etcd, unit: 'lists', against: 'from the cache', againstValue: reads.cache });
   out(
     `api: GET p50/p99 ${s.get.p50.toFixed(1)}/${s.get.p99.toFixed(1)} ms; LIST all (${s.listAll.items}) p50 ${s.listAll.p50.toFixed(0)} ms vs raw ${s.rawRangeDecode.p50.toFixed(0)} ms; ` +
@@ -258,7 +264,7 @@ function within(spans: Span[], at: number): boolean {
 }
 
 /** The API server's consistent lists so far, by who answered them (its watch_cache_consistent_reads_total). */
-async function consistentReads(server: string): Promise<{ cache: number; etcd: number }> {
+export async function consistentReads(server: string): Promise<{ cache: number; etcd: number }> {
   const m = await scrapeMetrics(`${server.replace(/\/$/, '')}/metrics`);
   const count = (served: string) => m.samples.get(`watch_cache_consistent_reads_total{served="${served}"}`) ?? 0;
   return { cache: count('cache'), etcd: count('etcd') };
