@@ -13,6 +13,7 @@ import { spawnBenchChild } from './bench-child';
 import { BenchContext } from './bench-context';
 import { LatencySamples, type LatencySummary } from './latency-samples';
 import { listBytes } from './list-bytes';
+import { during, within, type Span } from './time-spans';
 import type { WatchProbeReport } from './watch-probe';
 
 export const MUTATING_P99_GOAL_MS = 100;
@@ -102,7 +103,7 @@ export async function apiLatencyPhase(ctx: BenchContext, api: ApiClient, podName
   const churn = startChurn(api, config.churnPerSecond);
   const t0 = Date.now();
   let report: WatchProbeReport | undefined;
-  const listWindow = { from: Infinity, to: Infinity };
+  const listWindow: Span = { from: Infinity, to: Infinity };
   // Within the LIST-all loop, when the API server was streaming a LIST and when this process was
   // reading the same keys from etcd itself: a watch event's delay is then put on the one it met. The
   // first LIST is apart: it encodes every pod (the watch cache keeps the encodings for the next ones).
@@ -192,7 +193,7 @@ export async function apiLatencyPhase(ctx: BenchContext, api: ApiClient, podName
   report.deliveryMs.forEach((ms, i) => {
     delivery.add(ms);
     const at = report!.emittedAt[i];
-    (at >= listWindow.from && at <= listWindow.to ? duringListAll : otherwise).add(ms);
+    (within([listWindow], at) ? duringListAll : otherwise).add(ms);
     if (within(firstApiList, at)) duringFirstApiList.add(ms);
     else if (within(apiLists, at)) duringApiList.add(ms);
     else if (within(rawReads, at)) duringRawRead.add(ms);
@@ -247,26 +248,6 @@ export async function apiLatencyPhase(ctx: BenchContext, api: ApiClient, podName
       `selector p50 ${s.listSelector.p50.toFixed(0)} ms; POST/PUT/DELETE p99 ${s.post.p99.toFixed(1)}/${s.put.p99.toFixed(1)}/${s.delete.p99.toFixed(1)} ms; ` +
       `watch p50/p99 ${s.watch.p50.toFixed(1)}/${s.watch.p99.toFixed(1)} ms (${missed} missed); churn ${(r.churn as { perSecond: number }).perSecond.toFixed(1)}/s`,
   );
-}
-
-/** When one call of the LIST-all loop ran (epoch ms, this machine's clock: the watch probe's). */
-interface Span {
-  from: number;
-  to: number;
-}
-
-async function during<T>(spans: Span[], fn: () => Promise<T>): Promise<T> {
-  const span = { from: Date.now(), to: Infinity };
-  spans.push(span);
-  try {
-    return await fn();
-  } finally {
-    span.to = Date.now();
-  }
-}
-
-function within(spans: Span[], at: number): boolean {
-  return spans.some((s) => at >= s.from && at <= s.to);
 }
 
 /** The API server's consistent lists so far, by who answered them (its watch_cache_consistent_reads_total). */

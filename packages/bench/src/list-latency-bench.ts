@@ -15,6 +15,7 @@ import { createInBatches } from './create-in-batches';
 import { FigureTable } from './figure-table';
 import { listBytes } from './list-bytes';
 import { LatencySamples } from './latency-samples';
+import { during, within, type Span } from './time-spans';
 import type { WatchProbeReport } from './watch-probe';
 import { consistentReads, MUTATING_P99_GOAL_MS, WATCH_P99_GOAL_MS } from './api-latency-phase';
 
@@ -41,7 +42,7 @@ interface Server {
   probe: BenchChild;
   api: ApiClient;
   url: string;
-  samples: Record<Phase, { put: LatencySamples; windows: [number, number][] }>;
+  samples: Record<Phase, { put: LatencySamples; windows: Span[] }>;
   list: LatencySamples;
   selective: LatencySamples;
   /** PUTs made so far: each labels its pod with this count, so no PUT repeats what a pod already holds. */
@@ -89,7 +90,7 @@ export async function listLatencyBench(argv: string[] = [], out: (l: string) => 
       const apiserver = await spawn('apiserver', { etcd: etcd.endpoints[0] });
       const url = String(apiserver.info.url);
       const probe = await spawnBenchChild('watch-probe', { etcd: etcd.endpoints[0], api: url, namespace: 'churn', watchers: 10 });
-      const fresh = () => ({ put: new LatencySamples(), windows: [] as [number, number][] });
+      const fresh = () => ({ put: new LatencySamples(), windows: [] as Span[] });
       servers.push({ label, apiserver, probe, url, api: new ApiClient({ server: url, version: 'v1', timeoutMs: 60_000 }), samples: { quiet: fresh(), listAll: fresh(), selector: fresh() }, list: new LatencySamples(), selective: new LatencySamples(), puts: 0 });
       // The first LIST served from the watch cache encodes every pod (the encodings are then kept):
       // the loop measures the steady state. One the cache was not ready for went to etcd, and warmed
@@ -105,7 +106,6 @@ export async function listLatencyBench(argv: string[] = [], out: (l: string) => 
     for (let round = 0; round < rounds; round++) {
       for (const s of round % 2 ? [...servers].reverse() : servers) {
         for (const phase of PHASES) {
-          const from = Date.now();
           const quietly = () => new Promise<void>((r) => setTimeout(r, 4000));
           const nineLists = async () => {
             for (let i = 0; i < 9; i++) await s.list.time(() => listBytes(s.url, '/api/v1/pods'));
@@ -113,8 +113,7 @@ export async function listLatencyBench(argv: string[] = [], out: (l: string) => 
           const twentySelective = async () => {
             for (let i = 0; i < 20; i++) await s.selective.time(() => listBytes(s.url, `/api/v1/pods?labelSelector=shard%3Ds-${i}`));
           };
-          await writesDuring(s, s.samples[phase].put, { quiet: quietly, listAll: nineLists, selector: twentySelective }[phase]);
-          s.samples[phase].windows.push([from, Date.now()]);
+          await during(s.samples[phase].windows, () => writesDuring(s, s.samples[phase].put, { quiet: quietly, listAll: nineLists, selector: twentySelective }[phase]));
         }
       }
     }
@@ -128,7 +127,7 @@ export async function listLatencyBench(argv: string[] = [], out: (l: string) => 
       for (const phase of PHASES) {
         const watch = new LatencySamples();
         report.deliveryMs.forEach((ms, i) => {
-          if (s.samples[phase].windows.some(([a, b]) => report.emittedAt[i]! >= a && report.emittedAt[i]! <= b)) watch.add(ms);
+          if (within(s.samples[phase].windows, report.emittedAt[i]!)) watch.add(ms);
         });
         const put = s.samples[phase].put.summary();
         const w = watch.summary();

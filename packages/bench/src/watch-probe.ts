@@ -4,6 +4,7 @@
 // probes shared a thread with parsing 20,000-pod LIST bodies, which delayed their timestamps by up to
 // a page of JSON.parse and counted the client's own stall as delivery latency.
 import { ApiClient, wireResourceVersion, type WatchClient } from '@coxswain/client';
+import { withTimeout } from '@coxswain/objects';
 import { createEtcdClient } from '@coxswain/store';
 
 const CONNECT_TIMEOUT_MS = 60_000;
@@ -59,15 +60,7 @@ export async function startWatchProbe(o: WatchProbeOptions): Promise<{ stop: () 
   }
   // Every WebSocket open before the probe reports ready (a watcher still connecting would count its
   // connection time as delivery); bounded, so a server that never answers fails the phase.
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`watch probe: not all ${o.watchers} watchers connected within ${CONNECT_TIMEOUT_MS / 1000} s`)), CONNECT_TIMEOUT_MS);
-  });
-  try {
-    await Promise.race([Promise.all(connected), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+  await withTimeout(Promise.all(connected), CONNECT_TIMEOUT_MS, `watch probe: not all ${o.watchers} watchers connected within ${CONNECT_TIMEOUT_MS / 1000} s`);
   return {
     info: { watchers: watchers.length },
     report: () => {
