@@ -35,7 +35,7 @@ const scenarios: Record<string, { about: string; load: () => Promise<Scenario>; 
     load: async () => (await import('./scrape-cost-bench')).scrapeCostBench,
   },
   'kubelet-cost': {
-    about: 'hollow kubelets alone (one process, its own etcd, pods written bound): idle cores per minion, CPU ms per pod, a profile that can be read (--cpu-prof)',
+    about: 'hollow kubelets alone (their own etcd, pods written bound at once or --rate a second, --processes N): idle cores per minion, CPU ms per pod, a profile that can be read (--cpu-prof)',
     load: async () => (await import('./kubelet-cost-bench')).kubeletCostBench,
   },
   kubectl: {
