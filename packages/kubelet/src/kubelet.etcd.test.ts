@@ -2,12 +2,13 @@
 // store come up, crash and restart with back-off, fail pulls, are adopted after a restart, and are
 // cleaned up when unbound. Status is written only when it changes.
 import { etcdRegistryForSuite, eventually } from '@coxswain/testing';
-import { Event, Minion, minionLeaseKey, objectKey, Pod, UnavailableError } from '@coxswain/objects';
+import { Event, Minion, minionLeaseKey, objectKey, Pod, realClock, UnavailableError } from '@coxswain/objects';
 import { EventRecorder } from '@coxswain/client';
-import { processMetrics } from '@coxswain/process';
+import { createLogger, processMetrics } from '@coxswain/process';
 import { Kubelet, KubeletOptions } from './kubelet';
 import { MemoryRuntime } from './memory-runtime';
 import { InvalidImageNameError, LABELS } from './runtime';
+import { sharedServiceCache } from './service-cache';
 
 jest.setTimeout(30_000);
 
@@ -152,6 +153,31 @@ describe('Kubelet (memory runtime, real etcd)', () => {
     servicesDown = false;
     await eventually(async () => (await getPod()).status?.phase === 'Running', 10_000, 'pod Running once the services are read');
     expect(runtime.byName('web', 'app')[0]?.config?.env).toEqual(expect.arrayContaining(['REDIS_MASTER_SERVICE_HOST=172.30.11.1']));
+  });
+
+  it("gives a container the variables of a service created after the kubelet started (watched, not listed per start), and of its own namespace only", async () => {
+    const runtime = new MemoryRuntime();
+    const k = startKubelet(runtime);
+    await k.start();
+    const service = (namespace: string, name: string, port: number) =>
+      suite.store.create({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace }, spec: { ports: [{ port, targetPort: 80 }], selector: { app: name } } });
+    await service(ns, 'cache', 11211);
+    await service(`${ns}-other`, 'elsewhere', 9000);
+    // The kubelets on one store share one informer of services: this is the kubelet's own.
+    const services = sharedServiceCache({ store: suite.store, clock: realClock, logger: createLogger('test') });
+    await eventually(async () => (await services.list(ns)).some((s) => s.metadata.name === 'cache'), 10_000, 'the new service in the kubelet cache');
+    const listed = jest.spyOn(suite.store, 'list');
+    await bindPod({ containers: [{ name: 'app', image: 'coxswain/busybox' }] });
+    await eventually(async () => (await getPod()).status?.phase === 'Running', 10_000, 'Running');
+
+    const env = runtime.byName('web', 'app')[0]?.config?.env ?? [];
+    expect(env).toEqual(expect.arrayContaining(['CACHE_SERVICE_HOST=172.30.11.1', 'CACHE_SERVICE_PORT=11211']));
+    expect(env.filter((e) => e.startsWith('ELSEWHERE_'))).toEqual([]);
+    expect(listed.mock.calls.filter(([resource]) => resource === 'services')).toEqual([]);
+    listed.mockRestore();
+    // The last kubelet on the store gone, its informer stops with it.
+    await k.stop();
+    await expect(services.list(ns)).rejects.toThrow('not running');
   });
 
   it('restarts a crashed container (count 1), then backs off (CrashLoopBackOff); writes status only on change', async () => {

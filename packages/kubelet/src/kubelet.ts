@@ -8,7 +8,7 @@ import type { Storage } from '@coxswain/objects';
 import { MinionLease } from '@coxswain/registry';
 import * as os from 'os';
 import { Backoff, Controller, GroupCommit, Informer, ListWatch, ReconcileResult, sharedGroupCommit } from '@coxswain/client';
-import { Clock, ConflictError, metaNamespaceKey, NotFoundError, ObjectStore, Pod, PodStatus, realClock, Service, splitMetaNamespaceKey, type StatusUpdate } from '@coxswain/objects';
+import { Clock, ConflictError, metaNamespaceKey, NotFoundError, ObjectStore, Pod, PodStatus, realClock, splitMetaNamespaceKey, type StatusUpdate } from '@coxswain/objects';
 import { createLogger, Logger } from '@coxswain/process';
 import { gatewayOf } from './cidr';
 import { Heartbeat, MinionInfo } from './heartbeat';
@@ -24,6 +24,7 @@ import { nodeInfo } from './node-info';
 import { observePodStart } from './kubelet-metrics';
 import { ConfigWatches } from './config-watches';
 import { PodVolumes } from './pod-volumes';
+import { sharedServiceCache, type ServiceCache } from './service-cache';
 import { HostTmpfs, RecordedTmpfs, type Tmpfs } from './tmpfs';
 import * as path from 'path';
 
@@ -84,6 +85,8 @@ export class Kubelet {
   private readonly syncer: PodSyncer;
   /** The ConfigMaps and Secrets the pods here reference, watched. */
   private readonly configWatches: ConfigWatches;
+  /** The Services whose variables containers get, watched (shared with the kubelets on this store). */
+  private readonly services: ServiceCache;
   readonly volumes: PodVolumes;
   /** Terminating pods still holding host ports, and the pods waiting for them. */
   private readonly portHolders: HostPortHolders;
@@ -107,6 +110,7 @@ export class Kubelet {
   private resync?: Promise<void>;
   private unsubscribe?: () => void;
   private started = false;
+  private releaseServices?: () => Promise<void>;
   private statusWrites = 0;
 
   constructor(private readonly opts: KubeletOptions) {
@@ -174,6 +178,7 @@ export class Kubelet {
       logger: this.log,
       onChange: (podKey) => this.controller.enqueue(podKey),
     }));
+    this.services = sharedServiceCache({ store: opts.store, clock: this.clock, logger: this.log });
     this.volumes = new PodVolumes({
       rootDir: opts.rootDir ?? path.join(os.tmpdir(), 'coxswain-kubelet', opts.minion),
       allowedHostPaths: opts.allowedHostPaths ?? [],
@@ -194,7 +199,7 @@ export class Kubelet {
       probes: this.probes,
       prober,
       clock: this.clock,
-      listServices: async (namespace) => (await opts.store.list<Service>('services', { namespace })).items,
+      listServices: (namespace) => this.services.list(namespace),
       restartBackoff: new RestartBackoff({ ...opts.restartBackoff, clock: this.clock }),
       pullBackoff: new RestartBackoff({ initialMs: 5_000, maxMs: 300_000, ...opts.pullBackoff, clock: this.clock }),
       logger: this.log,
@@ -220,6 +225,7 @@ export class Kubelet {
     if (this.started) return;
     this.started = true;
     this.heartbeat.start();
+    this.releaseServices = this.services.acquire();
     await this.ensureNetwork();
     this.unsubscribe = this.runtime.subscribe({ [LABELS.minion]: this.minion }, (e) => {
       const ns = e.labels[LABELS.namespace];
@@ -244,6 +250,7 @@ export class Kubelet {
     this.probes.stopAll();
     await Promise.allSettled([this.controller.stop(), this.informer.stop(), this.heartbeat.stop(), this.resync]);
     await this.configWatches.stop();
+    await this.releaseServices?.();
   }
 
   /** Counters for tests and /healthz: pod syncs, failed syncs, status writes. */
