@@ -2,10 +2,10 @@
 // [--idle-s S] [--cpu-prof]`: what the hollow kubelets themselves cost, with nothing else on the
 // machine: hollow processes (as the scale bench runs them: real Kubelets on the memory runtime, 100
 // to an etcd connection, `--minions` to a process), their own etcd, and this process writing pods
-// already bound (no scheduler, no replication manager). Two windows: idle (lease renewals and the
-// watches' heartbeats, nothing else moving), then pods (written bound all at once, or `--rate` a
-// second as a density's scheduler binds them, until every one is Running). The scale bench's profiles are taken on a
-// saturated machine, where the time a process waits for a CPU is booked to whatever it was running;
+// already bound (no scheduler, no replication manager). Three windows: idle (lease renewals and the
+// watches' heartbeats, nothing else moving); pods (written bound all at once, or `--rate` a second as
+// a density's scheduler binds them, until every one is Running); idle again with those pods (their
+// resyncs). The scale bench's profiles are taken on a saturated machine, where the time a process waits for a CPU is booked to whatever it was running;
 // here the hollow process has a core to itself, so its --cpu-prof profile can be read as it is.
 import * as path from 'node:path';
 import { tmpdir } from 'node:os';
@@ -35,6 +35,19 @@ async function createPaced(store: Registry, count: number, perSecond: number, ma
     if (due > Date.now()) await realClock.sleep(due - Date.now());
     await store.createMany(Array.from({ length: Math.min(batch, count - start) }, (_, j) => make(start + j)));
   }
+}
+
+/** Resolves once etcd's revision has not moved for a second (nothing is being written); fails after `timeoutMs`. */
+async function writesStopped(store: Registry, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = await store.currentRevision();
+  while (Date.now() < deadline) {
+    await realClock.sleep(1000);
+    const now = await store.currentRevision();
+    if (now === last) return;
+    last = now;
+  }
+  throw new Error(`kubelet-cost: etcd was still being written ${timeoutMs / 1000} s after the pods were Running`);
 }
 
 function boundPod(i: number, minions: number): Pod {
@@ -99,10 +112,16 @@ export async function kubeletCostBench(argv: string[]): Promise<void> {
     await eventually(async () => (await store.list<Minion>('minions')).items.length >= minions, Math.max(120_000, minions * 60), `${minions} minions registered`, 200);
     const cpu = () => ({ hollow: hollows.reduce((sum, h) => sum + (readProcess(h.pid)?.cpuSeconds ?? NaN), 0), etcd: readProcess(etcdPid)?.cpuSeconds ?? NaN });
 
-    const idleStart = cpu();
-    await realClock.sleep(idleMs);
-    const idleEnd = cpu();
-    const idleCores = { hollow: (idleEnd.hollow - idleStart.hollow) / (idleMs / 1000), etcd: (idleEnd.etcd - idleStart.etcd) / (idleMs / 1000) };
+    /** The cores hollow processes and etcd use over `idleMs` with nothing written. */
+    const idleWindow = async () => {
+      const start = cpu();
+      const fromRevision = Number(await store.currentRevision());
+      await realClock.sleep(idleMs);
+      const end = cpu();
+      const txnsPerSecond = (Number(await store.currentRevision()) - fromRevision) / (idleMs / 1000);
+      return { hollow: (end.hollow - start.hollow) / (idleMs / 1000), etcd: (end.etcd - start.etcd) / (idleMs / 1000), txnsPerSecond };
+    };
+    const idleCores = await idleWindow();
 
     const revision = await store.currentRevision();
     const keyWritesBefore = await keyWritesOf(etcd.endpoints[0]);
@@ -114,6 +133,11 @@ export async function kubeletCostBench(argv: string[]): Promise<void> {
     // Revisions are write txns (the idle window's lease renewals among them); key writes are objects.
     const txnsPerPod = (Number(await store.currentRevision()) - Number(revision)) / pods;
     const keyWritesPerPod = ((await keyWritesOf(etcd.endpoints[0])) - keyWritesBefore) / pods;
+    // The pods' own upkeep (resyncs every minute, heartbeats of minions with pods): what a density
+    // pays for every pod already Running while the rest come. Measured once the pods' events have
+    // all been written (after a burst they trail the pods by tens of seconds).
+    await writesStopped(store, 120_000);
+    const idleWithPods = await idleWindow();
     const perPodMs = { hollow: ((podsEnd.hollow - podsStart.hollow) * 1000) / pods, etcd: ((podsEnd.etcd - podsStart.etcd) * 1000) / pods };
 
     const procs = processes === 1 ? 'one process' : `${processes} processes`;
@@ -124,6 +148,9 @@ export async function kubeletCostBench(argv: string[]): Promise<void> {
     f.add({ section: 'kubelet-cost', name: `hollow CPU per pod (${pods} pods ${written}, until all Running)`, value: perPodMs.hollow, unit: 'ms' });
     f.add({ section: 'kubelet-cost', name: 'etcd CPU per pod, the same window', value: perPodMs.etcd, unit: 'ms' });
     f.add({ section: 'kubelet-cost', name: 'etcd write txns per pod, the same window (key writes)', value: txnsPerPod, unit: 'txns', against: 'key writes', againstValue: keyWritesPerPod });
+    f.add({ section: 'kubelet-cost', name: `the same minions idle with the ${pods} pods Running`, value: idleWithPods.hollow * 1000, unit: 'millicores', against: 'without pods', againstValue: idleCores.hollow * 1000 });
+    f.add({ section: 'kubelet-cost', name: 'etcd beside them', value: idleWithPods.etcd * 1000, unit: 'millicores', against: 'without pods', againstValue: idleCores.etcd * 1000 });
+    f.add({ section: 'kubelet-cost', name: 'etcd write txns/s, idle with the pods', value: idleWithPods.txnsPerSecond, unit: 'txn/s', against: 'without pods', againstValue: idleCores.txnsPerSecond });
     f.add({ section: 'kubelet-cost', name: `pods Running/s, ${procs}`, value: pods / seconds, unit: 'pods/s' });
     console.log(f.markdown());
     console.log(
