@@ -5,8 +5,9 @@
 // already bound (no scheduler, no replication manager). Three windows: idle (lease renewals and the
 // watches' heartbeats, nothing else moving); pods (written bound all at once, or `--rate` a second as
 // a density's scheduler binds them, until every one is Running); idle again with those pods (their
-// resyncs). The scale bench's profiles are taken on a saturated machine, where the time a process waits for a CPU is booked to whatever it was running;
-// here the hollow process has a core to itself, so its --cpu-prof profile can be read as it is.
+// resyncs). The scale bench's profiles are taken on a saturated machine, where the time a process
+// waits for a CPU is booked to whatever it was running; here the hollow process has a core to
+// itself, so its --cpu-prof profile can be read as it is.
 import * as path from 'node:path';
 import { tmpdir } from 'node:os';
 import { realClock, type Minion, type Pod } from '@coxswain/objects';

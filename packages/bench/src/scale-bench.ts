@@ -148,17 +148,23 @@ async function reportEtcdDatabase(ctx: BenchContext): Promise<void> {
   ctx.out(`etcd: database ${mib(status.dbSizeBytes).toFixed(0)} MiB, ${mib(status.dbSizeInUseBytes).toFixed(0)} MiB in use, ${keys} keys`);
 }
 
+/** The hollow processes' cores over the idle window, and etcd's write txns and key writes a second meanwhile. */
+async function idleWindow(ctx: BenchContext, hollow: BenchChild[]): Promise<{ idle: Awaited<ReturnType<typeof coresUsed>>; txnsPerSec: number; keyWritesPerSec: number }> {
+  const rv0 = await revisionOf(ctx.client);
+  const kw0 = await keyWritesOf(ctx.endpoint);
+  const idle = await coresUsed(hollow.map((h) => h.pid), () => realClock.sleep(ctx.config.idleWindowMs));
+  const txnsPerSec = ((await revisionOf(ctx.client)) - rv0) / idle.wallSeconds;
+  const keyWritesPerSec = ((await keyWritesOf(ctx.endpoint)) - kw0) / idle.wallSeconds;
+  return { idle, txnsPerSec, keyWritesPerSec };
+}
+
 async function densityPhase(ctx: BenchContext, api: ApiClient, hollow: BenchChild[], cas64: number): Promise<{ podNames: string[]; selectors: string[]; tracker: PodTracker }> {
   const { config, client, out, figures, meter } = ctx;
   const total = config.minions * config.podsPerMinion;
   const controllers = Math.ceil(total / config.replicasPerController);
 
   // Idle cost of the hollow minions (no pods yet), and etcd's background write rate (heartbeats).
-  const rv0 = await revisionOf(client);
-  const kw0 = await keyWritesOf(ctx.endpoint);
-  const idle = await coresUsed(hollow.map((h) => h.pid), () => realClock.sleep(config.idleWindowMs));
-  const backgroundWritesPerSec = ((await revisionOf(client)) - rv0) / idle.wallSeconds;
-  const backgroundKeyWritesPerSec = ((await keyWritesOf(ctx.endpoint)) - kw0) / idle.wallSeconds;
+  const { idle, txnsPerSec: backgroundWritesPerSec, keyWritesPerSec: backgroundKeyWritesPerSec } = await idleWindow(ctx, hollow);
   out(`idle: ${config.minions} hollow minions use ${idle.cores.toFixed(3)} cores; background etcd txns ${backgroundWritesPerSec.toFixed(1)}/s, key writes ${backgroundKeyWritesPerSec.toFixed(1)}/s`);
   figures.atMost('cost', `${config.minions} idle hollow minions (no pods)`, idle.cores, 'cores', config.goals.idleCores);
 
@@ -381,9 +387,7 @@ export async function runScaleBench(argv: string[] = [], out: (line: string) => 
       }
 
       // Writes in this window are not the minions' upkeep but work left over (events still going out): said beside it.
-      const rvFull = await revisionOf(client);
-      const idleFull = await coresUsed(hollow.map((h) => h.pid), () => realClock.sleep(config.idleWindowMs));
-      const writesFull = ((await revisionOf(client)) - rvFull) / idleFull.wallSeconds;
+      const { idle: idleFull, txnsPerSec: writesFull } = await idleWindow(ctx, hollow);
       out(`idle: ${config.minions} hollow minions with ${config.podsPerMinion} pods each use ${idleFull.cores.toFixed(3)} cores; etcd txns meanwhile ${writesFull.toFixed(1)}/s`);
       results.idleHollowWithPods = idleFull;
       figures.add({ section: 'cost', name: `${config.minions} hollow minions with ${config.podsPerMinion} pods each, idle`, value: idleFull.cores, unit: 'cores', against: 'goal for idle without pods', againstValue: config.goals.idleCores });
